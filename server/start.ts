@@ -1,0 +1,39 @@
+// `npm start`: bring the local stack up on loopback, print where to go, and shut everything down on Ctrl+C.
+import { fileURLToPath } from 'node:url'
+import { startStack } from './stack.ts'
+
+const port = (name: string, fallback: number) => {
+  const value = Number(process.env[name] ?? fallback)
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number, got "${process.env[name]}"`)
+  return value
+}
+
+const startedAt = performance.now()
+const stack = await startStack({
+  host: process.env.TESSERAE_HOST ?? '127.0.0.1',
+  httpPort: port('TESSERAE_HTTP_PORT', 8080),
+  relayPort: port('TESSERAE_RELAY_PORT', 9090),
+  chainPort: port('TESSERAE_CHAIN_PORT', 8545),
+  distDir: fileURLToPath(new URL('../dist', import.meta.url)),
+})
+
+console.log(`Tesserae is running. Open ${stack.url}`)
+console.log(`  relay: ${stack.relayAddrs.join(' ')}`)
+console.log(`  chain: ${stack.rpcUrl} (anvil)`)
+console.log(`  ready in ${Math.round(performance.now() - startedAt)} ms. Press Ctrl+C to stop.`)
+
+let stopping = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return
+    stopping = true
+    console.log('\nStopping Tesserae…')
+    stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('Shutdown failed:', error)
+        process.exit(1)
+      },
+    )
+  })
+}

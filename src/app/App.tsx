@@ -1,0 +1,52 @@
+// The app shell: navigation between the four audiences' pages and a status bar for relay, peers and chain.
+import { BrowserRouter, NavLink, Route, Routes } from 'react-router'
+import type { StackConfig } from '../stack/stack-config.ts'
+import { useDevice } from './hooks/useDevice.ts'
+import { useSwarm } from './hooks/useSwarm.ts'
+import { useChainStatus } from './hooks/useChainStatus.ts'
+import { StackContext } from './stack-context.ts'
+import { StatusBar } from './components/StatusBar.tsx'
+import { VolunteerPage } from './pages/VolunteerPage.tsx'
+import { ContributePage } from './pages/ContributePage.tsx'
+import { ResearchPage } from './pages/ResearchPage.tsx'
+import { LedgerPage } from './pages/LedgerPage.tsx'
+import { NotFoundPage } from './pages/NotFoundPage.tsx'
+
+const NAV = [
+  { to: '/', label: 'Volunteer' },
+  { to: '/contribute', label: 'Contribute' },
+  { to: '/research', label: 'Research' },
+  { to: '/ledger', label: 'Ledger' },
+]
+
+export function App({ config }: { config: StackConfig }) {
+  const device = useDevice()
+  const swarm = useSwarm(config, device.status === 'ready' ? device.choice.backend : 'unknown')
+  const chain = useChainStatus(config.chain)
+  return (
+    <StackContext.Provider value={{ config, device, swarm, chain }}>
+      <BrowserRouter>
+        <header className="topbar">
+          <span className="brand" aria-label="Tesserae">▦ Tesserae</span>
+          <nav aria-label="Main">
+            {NAV.map(({ to, label }) => (
+              <NavLink key={to} to={to} end className={({ isActive }) => (isActive ? 'active' : '')}>
+                {label}
+              </NavLink>
+            ))}
+          </nav>
+        </header>
+        <StatusBar />
+        <main className="page">
+          <Routes>
+            <Route path="/" element={<VolunteerPage />} />
+            <Route path="/contribute" element={<ContributePage />} />
+            <Route path="/research" element={<ResearchPage />} />
+            <Route path="/ledger" element={<LedgerPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Routes>
+        </main>
+      </BrowserRouter>
+    </StackContext.Provider>
+  )
+}

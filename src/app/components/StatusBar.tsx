@@ -1,0 +1,20 @@
+// One line that answers "am I connected?": relay, direct peers, chain, and cross-origin isolation.
+import { useStack } from '../stack-context.ts'
+
+export function StatusBar() {
+  const { swarm, chain } = useStack()
+  const relay = swarm.status === 'running' ? swarm.snapshot.relayState : swarm.status === 'failed' ? 'failed' : 'connecting'
+  const direct = swarm.status === 'running' ? swarm.snapshot.peers.filter((p) => p.transports.includes('webrtc')).length : 0
+  return (
+    <div className="statusbar" role="status" aria-live="polite">
+      <span data-testid="relay-status" data-state={relay} className={`pill ${relay}`}>Relay: {relay}</span>
+      <span data-testid="direct-peers">Direct peers: {direct}</span>
+      <span data-testid="chain-status" data-state={chain.status} className={`pill ${chain.status === 'ok' ? 'connected' : chain.status}`}>
+        Chain: {chain.status === 'ok' ? `#${chain.chainId} at block ${chain.blockNumber.toString()}` : chain.status === 'failed' ? `unreachable (${chain.error})` : 'connecting'}
+      </span>
+      <span data-testid="isolation" data-isolated={String(globalThis.crossOriginIsolated === true)}>
+        {globalThis.crossOriginIsolated ? 'Cross-origin isolated' : 'Not isolated: wasm runs single-threaded'}
+      </span>
+    </div>
+  )
+}

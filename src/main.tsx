@@ -1,0 +1,15 @@
+// Entry point: learn where the relay and chain are from the server that served us, then render the app.
+import { StrictMode } from 'react'
+import { createRoot } from 'react-dom/client'
+import { App } from './app/App.tsx'
+import { ConfigError } from './app/components/ConfigError.tsx'
+import { loadStackConfig } from './app/load-stack-config.ts'
+import { errorMessage } from './errors.ts'
+import './app/styles.css'
+
+const root = createRoot(document.getElementById('root') as HTMLElement)
+
+loadStackConfig().then(
+  (config) => root.render(<StrictMode><App config={config} /></StrictMode>),
+  (error: unknown) => root.render(<ConfigError message={errorMessage(error)} />),
+)

@@ -1,0 +1,48 @@
+// The swarm as one tab sees it: peers heard on gossip (with their backend) merged with the connections we
+// actually hold to them. Pure data, so expiry and the "should I dial?" rule are unit-tested without libp2p.
+import type { Backend, Presence } from './presence.ts'
+import type { TransportKind } from './transport-kind.ts'
+
+export interface PeerView {
+  peerId: string
+  backend: Backend | null
+  /** Transports of the open connections to this peer, e.g. ['webrtc'] once the direct link is up. */
+  transports: TransportKind[]
+  lastHeardMs: number | null
+  addrs: string[]
+}
+
+export const PRESENCE_TTL_MS = 30_000
+
+export interface ConnectionView {
+  peerId: string
+  transport: TransportKind
+}
+
+export function buildPeerTable(
+  heard: ReadonlyMap<string, { presence: Presence; receivedAtMs: number }>,
+  connections: readonly ConnectionView[],
+  excludedPeerIds: ReadonlySet<string>,
+  nowMs: number,
+): PeerView[] {
+  const peers = new Map<string, PeerView>()
+  for (const [peerId, { presence, receivedAtMs }] of heard) {
+    if (nowMs - receivedAtMs > PRESENCE_TTL_MS || excludedPeerIds.has(peerId)) continue
+    peers.set(peerId, { peerId, backend: presence.backend, transports: [], lastHeardMs: receivedAtMs, addrs: presence.addrs })
+  }
+  for (const { peerId, transport } of connections) {
+    if (excludedPeerIds.has(peerId)) continue
+    const view = peers.get(peerId) ?? { peerId, backend: null, transports: [], lastHeardMs: null, addrs: [] }
+    if (!view.transports.includes(transport)) view.transports.push(transport)
+    peers.set(peerId, view)
+  }
+  return [...peers.values()].sort((a, b) => a.peerId.localeCompare(b.peerId))
+}
+
+/**
+ * Only one side of a pair dials (the lexically smaller id) so two tabs that hear each other at once do not
+ * race two WebRTC handshakes; the other side waits for the incoming connection.
+ */
+export function shouldDial(selfId: string, peer: PeerView): boolean {
+  return selfId < peer.peerId && !peer.transports.includes('webrtc') && peer.addrs.some((a) => a.split('/').includes('webrtc'))
+}

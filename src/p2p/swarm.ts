@@ -1,0 +1,178 @@
+// A tab's membership in the swarm: dial the relays, announce presence on gossipsub, and upgrade to a direct
+// WebRTC connection with every peer heard. Publishes immutable snapshots for the UI to render.
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Message } from '@libp2p/gossipsub'
+import { createBrowserNode, type BrowserNode } from './browser-node.ts'
+import { decodePresence, encodePresence, type Backend, type Presence } from './presence.ts'
+import { buildPeerTable, shouldDial, type PeerView } from './peer-table.ts'
+import { transportKind } from './transport-kind.ts'
+import { TOPIC_PRESENCE } from './topics.ts'
+import { errorMessage } from '../errors.ts'
+
+export type RelayState = 'connecting' | 'connected' | 'failed'
+
+export interface SwarmSnapshot {
+  selfId: string
+  relayState: RelayState
+  relayError: string | null
+  /** Our own dialable addresses (relay reservations), once the relay has granted one. */
+  selfAddrs: string[]
+  peers: PeerView[]
+  gossipReceived: number
+  gossipRejected: number
+}
+
+export interface SwarmOptions {
+  relayAddrs: string[]
+  iceServers: string[]
+  announceEveryMs?: number
+  now?: () => number
+}
+
+const DIAL_TIMEOUT_MS = 20_000
+
+export class Swarm {
+  readonly node: BrowserNode
+  private readonly relayAddrs: string[]
+  private readonly relayIds: Set<string>
+  private readonly heard = new Map<string, { presence: Presence; receivedAtMs: number }>()
+  private readonly dialing = new Set<string>()
+  private readonly listeners = new Set<(s: SwarmSnapshot) => void>()
+  private readonly now: () => number
+  private backend: Backend = 'unknown'
+  private relayState: RelayState = 'connecting'
+  private relayError: string | null = null
+  private gossipReceived = 0
+  private gossipRejected = 0
+  private timer: ReturnType<typeof setInterval> | undefined
+  private snapshot: SwarmSnapshot
+
+  private constructor(node: BrowserNode, options: SwarmOptions) {
+    this.node = node
+    this.relayAddrs = options.relayAddrs
+    this.relayIds = new Set(options.relayAddrs.map((a) => multiaddr(a).getComponents().findLast((c) => c.name === 'p2p')?.value ?? ''))
+    this.now = options.now ?? Date.now
+    this.snapshot = this.computeSnapshot()
+  }
+
+  static async start(options: SwarmOptions): Promise<Swarm> {
+    const node = await createBrowserNode({ iceServers: options.iceServers })
+    const swarm = new Swarm(node, options)
+    swarm.wire(options.announceEveryMs ?? 3000)
+    void swarm.connectRelays()
+    return swarm
+  }
+
+  get current(): SwarmSnapshot {
+    return this.snapshot
+  }
+
+  subscribe(listener: (s: SwarmSnapshot) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  setBackend(backend: Backend): void {
+    this.backend = backend
+    void this.announce()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    this.listeners.clear()
+    await this.node.stop()
+  }
+
+  private wire(announceEveryMs: number): void {
+    const pubsub = this.node.services.pubsub
+    pubsub.subscribe(TOPIC_PRESENCE)
+    pubsub.addEventListener('message', (event) => this.onGossip(event.detail))
+    // A newcomer subscribing is the moment it most needs to hear from us; do not make it wait a full period.
+    pubsub.addEventListener('subscription-change', () => void this.announce())
+    this.node.addEventListener('connection:open', () => this.refresh())
+    this.node.addEventListener('connection:close', () => this.refresh())
+    this.node.addEventListener('self:peer:update', () => {
+      this.refresh()
+      void this.announce()
+    })
+    this.timer = setInterval(() => {
+      void this.announce()
+      this.refresh()
+    }, announceEveryMs)
+  }
+
+  private async connectRelays(): Promise<void> {
+    const results = await Promise.allSettled(this.relayAddrs.map((addr) => this.node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })))
+    const failure = results.find((r) => r.status === 'rejected')
+    if (results.some((r) => r.status === 'fulfilled')) {
+      this.relayState = 'connected'
+    } else {
+      this.relayState = 'failed'
+      this.relayError = failure === undefined ? 'no relay is configured' : `could not reach the relay: ${errorMessage(failure.reason)}`
+    }
+    this.refresh()
+  }
+
+  private onGossip(message: Message): void {
+    if (message.topic !== TOPIC_PRESENCE || message.type !== 'signed') return
+    try {
+      const presence = decodePresence(message.data, message.from.toString())
+      this.gossipReceived++
+      this.heard.set(presence.peerId, { presence, receivedAtMs: this.now() })
+    } catch (error) {
+      this.gossipRejected++
+      console.warn(`Rejected gossip from ${message.from.toString()}: ${errorMessage(error)}`)
+    }
+    this.refresh()
+  }
+
+  private async announce(): Promise<void> {
+    const addrs = this.selfAddrs().filter((a) => a.split('/').includes('webrtc')).slice(0, 8)
+    const presence: Presence = { peerId: this.node.peerId.toString(), addrs, backend: this.backend, sentAtMs: this.now() }
+    try {
+      await this.node.services.pubsub.publish(TOPIC_PRESENCE, encodePresence(presence))
+    } catch (error) {
+      // Publishing fails only while no peer is reachable yet; the next period retries.
+      console.debug(`presence not published: ${errorMessage(error)}`)
+    }
+  }
+
+  private selfAddrs(): string[] {
+    return this.node.getMultiaddrs().map((ma) => ma.toString())
+  }
+
+  private refresh(): void {
+    this.snapshot = this.computeSnapshot()
+    for (const peer of this.snapshot.peers) {
+      if (shouldDial(this.snapshot.selfId, peer) && !this.dialing.has(peer.peerId)) void this.dialDirect(peer)
+    }
+    for (const listener of this.listeners) listener(this.snapshot)
+  }
+
+  private async dialDirect(peer: PeerView): Promise<void> {
+    const addr = peer.addrs.find((a) => a.split('/').includes('webrtc'))
+    if (addr === undefined) return
+    this.dialing.add(peer.peerId)
+    try {
+      await this.node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    } catch (error) {
+      console.warn(`WebRTC dial to ${peer.peerId} failed, will retry on its next announcement: ${errorMessage(error)}`)
+    } finally {
+      this.dialing.delete(peer.peerId)
+      this.refresh()
+    }
+  }
+
+  private computeSnapshot(): SwarmSnapshot {
+    const connections = this.node.getConnections().map((c) => ({ peerId: c.remotePeer.toString(), transport: transportKind(c.remoteAddr.toString()) }))
+    return {
+      selfId: this.node.peerId.toString(),
+      relayState: this.relayState,
+      relayError: this.relayError,
+      selfAddrs: this.selfAddrs(),
+      peers: buildPeerTable(this.heard, connections, this.relayIds, this.now()),
+      gossipReceived: this.gossipReceived,
+      gossipRejected: this.gossipRejected,
+    }
+  }
+}

@@ -1,0 +1,40 @@
+// What the app learns from the server that served it: where the relay and the chain are. Nothing about
+// the local stack is hard-coded in the bundle, so the same build runs against any relay and any EVM chain.
+import { asObject, parseJsonLimited, readInteger, readString, readStringArray } from '../schema.ts'
+import { DecodeError } from '../errors.ts'
+
+export interface StackConfig {
+  /** Multiaddrs of libp2p relays that browsers dial over WebSockets (each ends in /p2p/<relay id>). */
+  relayAddrs: string[]
+  /** STUN/TURN URLs for WebRTC; empty on a local or namespaced network where host candidates suffice. */
+  iceServers: string[]
+  chain: { rpcUrl: string; chainId: number; name: string }
+}
+
+export const STACK_CONFIG_PATH = '/config.json'
+const MAX_CONFIG_BYTES = 16 * 1024
+const WHAT = 'stack config'
+
+export function decodeStackConfig(text: string): StackConfig {
+  const root = asObject(parseJsonLimited(text, MAX_CONFIG_BYTES, WHAT), WHAT)
+  const relayAddrs = readStringArray(root, 'relayAddrs', WHAT, 16)
+  for (const addr of relayAddrs) {
+    if (!addr.startsWith('/') || !addr.includes('/p2p/')) throw new DecodeError(WHAT, `relay address "${addr}" must be a multiaddr ending in /p2p/<peer id>`)
+  }
+  const chainObj = asObject(root.chain, `${WHAT} chain`)
+  const rpcUrl = readString(chainObj, 'rpcUrl', WHAT)
+  if (!/^https?:\/\//.test(rpcUrl)) throw new DecodeError(WHAT, `chain rpcUrl "${rpcUrl}" must be an http(s) URL`)
+  const iceServers = readStringArray(root, 'iceServers', WHAT, 8)
+  for (const url of iceServers) {
+    if (!/^(stun|stuns|turn|turns):/.test(url)) throw new DecodeError(WHAT, `ICE server "${url}" must be a stun: or turn: URL`)
+  }
+  return {
+    relayAddrs,
+    iceServers,
+    chain: { rpcUrl, chainId: readInteger(chainObj, 'chainId', WHAT, 1), name: readString(chainObj, 'name', WHAT, 64) },
+  }
+}
+
+export function encodeStackConfig(config: StackConfig): string {
+  return JSON.stringify(config)
+}
