@@ -1,7 +1,7 @@
 // Starts the same stack `npm start` runs, on free loopback ports, once for the whole e2e run.
 import { fileURLToPath } from 'node:url'
 import { startStack } from '../server/stack.ts'
-import { freePort } from './free-port.ts'
+import { freePort } from '../server/ports.ts'
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const host = '127.0.0.1'

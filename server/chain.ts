@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { assertPortFree } from './ports.ts'
 
 export interface RunningChain {
   rpcUrl: string
@@ -19,12 +20,14 @@ export function anvilBinaryPath(): string {
   try {
     return join(dirname(createRequire(import.meta.url).resolve(pkg)), 'bin', 'anvil')
   } catch (error) {
-    throw new Error(`anvil has no build for ${process.platform}-${process.arch} (${pkg} is not installed): ${String(error)}`)
+    throw new Error(`anvil has no build for ${process.platform}-${process.arch} (${pkg} is not installed)`, { cause: error })
   }
 }
 
 export async function startChain(options: { host: string; port: number }): Promise<RunningChain> {
   const rpcUrl = `http://${options.host}:${options.port}`
+  // Without this check we could mistake another chain already on the port for our own.
+  await assertPortFree(options.host, options.port, 'the local chain (anvil)')
   const child = spawn(anvilBinaryPath(), ['--host', options.host, '--port', String(options.port), '--chain-id', String(LOCAL_CHAIN_ID)], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const collect = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-4000) }

@@ -38,6 +38,11 @@ describe('backend choice', () => {
     expect(chooseBackend(report).reason).toMatch(/not cross-origin isolated/)
   })
 
+  it('explains a single thread on a small isolated device', () => {
+    const report = { ...noGpu, wasm: { ...isolatedWasm, hardwareConcurrency: 2 } }
+    expect(chooseBackend(report).reason).toMatch(/1 thread \(this device has 2 cores; one is left for the page\)/)
+  })
+
   it('caps threads at 8 and never below 1', () => {
     expect(wasmThreadCount({ ...isolatedWasm, hardwareConcurrency: 64 })).toBe(8)
     expect(wasmThreadCount({ ...isolatedWasm, hardwareConcurrency: 1 })).toBe(1)

@@ -18,7 +18,7 @@ export function chooseBackend(report: DeviceReport, preference: 'auto' | 'wasm' 
   const wasmThreads = wasmThreadCount(report.wasm)
   const threading = wasmThreads > 1
     ? `${wasmThreads} threads${report.wasm.simd ? ' with SIMD' : ''}`
-    : `1 thread${report.wasm.crossOriginIsolated ? '' : ' (the page is not cross-origin isolated, so threads are unavailable)'}`
+    : `1 thread${report.wasm.crossOriginIsolated ? ` (this device has ${report.wasm.hardwareConcurrency} core${report.wasm.hardwareConcurrency === 1 ? '' : 's'}; one is left for the page)` : ' (the page is not cross-origin isolated, so threads are unavailable)'}`
   if (preference === 'wasm') return { backend: 'wasm', wasmThreads, reason: `WebAssembly was chosen in settings; running on ${threading}.` }
   const gpu = report.webgpu
   if (gpu.available) {

@@ -25,7 +25,14 @@ export function DevicePanel() {
             <dt>Workgroup</dt>
             <dd>{report.webgpu.limits.maxComputeInvocationsPerWorkgroup} invocations, {report.webgpu.limits.maxComputeWorkgroupStorageSize / 1024} KiB shared</dd>
             <dt>Features</dt>
-            <dd>{report.webgpu.features.join(', ') || 'none'}</dd>
+            <dd>
+              {report.webgpu.features.length === 0 ? 'none' : (
+                <details>
+                  <summary>{report.webgpu.features.length} optional features</summary>
+                  {report.webgpu.features.join(', ')}
+                </details>
+              )}
+            </dd>
           </>
         ) : (
           <>

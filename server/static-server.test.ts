@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startStaticServer, type RunningStaticServer } from './static-server.ts'
+import { decodeStackConfig, type StackConfig } from '../src/stack/stack-config.ts'
+
+const config: StackConfig = { relayAddrs: ['/ip4/127.0.0.1/tcp/1/ws/p2p/12D3KooWRelay'], iceServers: [], chain: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, name: 'anvil' } }
+let dir: string
+let server: RunningStaticServer
+
+// Raw requests: fetch() would normalise paths like /../ before they reach the server.
+function get(path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const url = new URL(server.url)
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method }, (res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => (body += c.toString()))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tesserae-static-'))
+  await mkdir(join(dir, 'assets'))
+  await writeFile(join(dir, 'index.html'), '<!doctype html><title>app</title>')
+  await writeFile(join(dir, 'assets', 'ort.wasm'), new Uint8Array([0, 97, 115, 109]))
+  await writeFile(join(dir, '..', 'secret.txt'), 'do not serve')
+  server = await startStaticServer({ rootDir: dir, host: '127.0.0.1', port: 0, config })
+})
+
+afterAll(async () => {
+  await server.close()
+  await rm(dir, { recursive: true })
+  await rm(join(dir, '..', 'secret.txt'))
+})
+
+describe('static server', () => {
+  it('sends cross-origin isolation headers on every response, errors included', async () => {
+    for (const path of ['/', '/config.json', '/assets/ort.wasm', '/assets/nope.js']) {
+      const { headers } = await get(path)
+      expect(headers['cross-origin-opener-policy'], path).toBe('same-origin')
+      expect(headers['cross-origin-embedder-policy'], path).toBe('require-corp')
+    }
+  })
+
+  it('serves the stack config the app decodes, uncached', async () => {
+    const response = await get('/config.json')
+    expect(decodeStackConfig(response.body)).toEqual(config)
+    expect(response.headers['cache-control']).toBe('no-store')
+  })
+
+  it('serves wasm with its MIME type and client routes with the app', async () => {
+    expect((await get('/assets/ort.wasm')).headers['content-type']).toBe('application/wasm')
+    const route = await get('/research/job/42')
+    expect(route.status).toBe(200)
+    expect(route.body).toContain('<title>app</title>')
+  })
+
+  it('never serves files outside its root and rejects bad requests clearly', async () => {
+    expect((await get('/..%2fsecret.txt')).status).toBe(403)
+    expect((await get('/%E0%A4%A')).status).toBe(400)
+    expect((await get('/', 'POST')).status).toBe(405)
+    expect((await get('/assets/missing.js')).status).toBe(404)
+  })
+
+  it('refuses to start without a built app', async () => {
+    await expect(startStaticServer({ rootDir: join(dir, 'nope'), host: '127.0.0.1', port: 0, config })).rejects.toThrow(/npm run build/)
+  })
+})
