@@ -1,0 +1,70 @@
+// A model is a sequence of layers with a per-sample input shape. This module names parameters
+// ("<index>.<kind>.<param>"), builds forward passes over any layer range (whole model or one shard), and
+// initialises parameters deterministically from a seed.
+import type { Graph, Value } from './graph.ts'
+import type { Layer, ParamSpec } from './layers/layer.ts'
+import { numel, type Shape } from './shape.ts'
+import { seededRandom } from './testing/random.ts'
+
+export interface Model {
+  name: string
+  /** Per-sample input shape, e.g. [1, 28, 28] for a grey image or [T, V] for one-hot tokens. */
+  inputShape: Shape
+  /** Size of the last axis of the output (classes or vocabulary). */
+  classes: number
+  layers: Layer[]
+}
+
+export interface NamedParam extends ParamSpec {
+  layer: number
+}
+
+export function paramsOf(model: Model, from = 0, to = model.layers.length): NamedParam[] {
+  return model.layers.slice(from, to).flatMap((layer, offset) =>
+    layer.params.map((spec) => ({ ...spec, layer: from + offset, name: `${from + offset}.${layer.kind}.${spec.name}` })),
+  )
+}
+
+/** Per-sample shape entering layer `index` (index = layers.length gives the output shape). */
+export function shapeAt(model: Model, index: number): Shape {
+  let shape = model.inputShape
+  for (const layer of model.layers.slice(0, index)) shape = layer.outShape(shape)
+  return shape
+}
+
+export function forwardRange(model: Model, x: Value, params: ReadonlyMap<string, Value>, from = 0, to = model.layers.length): Value {
+  let h = x
+  for (let i = from; i < to; i++) {
+    const layer = model.layers[i]!
+    h = layer.forward(h, (name) => {
+      const value = params.get(`${i}.${layer.kind}.${name}`)
+      if (value === undefined) throw new Error(`layer ${i} (${layer.kind}) has no parameter "${name}"`)
+      return value
+    })
+  }
+  return h
+}
+
+/** Declares the layer range's parameters as graph params, named with `prefix`. */
+export function declareParams(graph: Graph, model: Model, prefix: string, from = 0, to = model.layers.length): Map<string, Value> {
+  return new Map(paramsOf(model, from, to).map((p) => [p.name, graph.param(`${prefix}${p.name}`, p.shape)]))
+}
+
+export function initParams(model: Model, seed: number): Map<string, Float32Array> {
+  const random = seededRandom(seed)
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
+  return new Map(
+    paramsOf(model).map((p) => {
+      const values = new Float32Array(numel(p.shape))
+      const init = p.init
+      if (init.kind === 'ones') values.fill(1)
+      else if (init.kind === 'uniform') for (let i = 0; i < values.length; i++) values[i] = (random() * 2 - 1) * init.bound
+      else if (init.kind === 'normal') for (let i = 0; i < values.length; i++) values[i] = gaussian() * init.std
+      return [p.name, values]
+    }),
+  )
+}
+
+export function parameterCount(model: Model): number {
+  return paramsOf(model).reduce((n, p) => n + numel(p.shape), 0)
+}
