@@ -1,0 +1,137 @@
+// The generated graphs on a real ORT engine (onnxruntime-web, wasm backend, in Node) against the float64
+// reference interpreter: whole train steps, pipeline shards, and multi-step training with resident state.
+import { describe, expect, it } from 'vitest'
+import * as ort from 'onnxruntime-web'
+import { buildTrainStep } from '../graph/train-step.ts'
+import { buildGradientGraph, buildLossHead, buildShard, ACTIVATION, ACTIVATION_OUT, GRAD_IN, GRAD_OUT, gradName } from '../graph/shard.ts'
+import { exportOnnx } from '../graph/onnx/export.ts'
+import { evaluateNamed } from '../graph/reference.ts'
+import { cnn, mlp, tinyTransformer } from '../graph/zoo.ts'
+import { DEFAULT_ADAMW, DEFAULT_SGD, type OptimizerSpec } from '../graph/optimizer.ts'
+import { initParams, type Model } from '../graph/model.ts'
+import { randomFeeds, relativeL2 } from '../graph/testing/feeds.ts'
+import { createOrtSession, TrainSession } from './train-session.ts'
+import type { Graph } from '../graph/graph.ts'
+
+ort.env.wasm.numThreads = 1
+const TOLERANCE = 1e-4
+
+async function runOrt(graph: Graph, feeds: Record<string, Float32Array>): Promise<Record<string, Float32Array>> {
+  const session = await createOrtSession(ort, exportOnnx(graph), { backend: 'wasm' })
+  // Inputs an output does not depend on (e.g. "step" for SGD) are pruned from the exported model.
+  const tensors = Object.fromEntries(
+    [...graph.inputsOfKind('input'), ...graph.inputsOfKind('param')]
+      .filter(({ name }) => session.inputNames.includes(name))
+      .map(({ name, value }) => [name, new ort.Tensor('float32', feeds[name]!, [...value.shape])]),
+  )
+  const out = await session.run(tensors)
+  await session.release()
+  return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array]))
+}
+
+function paramFeeds(model: Model, seed: number): Record<string, Float32Array> {
+  return Object.fromEntries([...initParams(model, seed)].map(([name, values]) => [`param/${name}`, values]))
+}
+
+const models: Array<[string, () => Model]> = [['mlp', () => mlp([1, 8, 8], [16], 4)], ['cnn', () => cnn([4, 8], 16)], ['transformer', () => tinyTransformer()]]
+const optimizers: Array<[string, OptimizerSpec]> = [['SGD-momentum', { ...DEFAULT_SGD, weightDecay: 1e-3 }], ['AdamW', DEFAULT_ADAMW]]
+
+describe('train steps on ORT equal the float64 reference', () => {
+  for (const [modelName, makeModel] of models) {
+    for (const [optName, optimizer] of optimizers) {
+      it(`${modelName} with ${optName}: every output within ${TOLERANCE} relative`, async () => {
+        const model = makeModel()
+        const step = buildTrainStep(model, 3, optimizer)
+        const feeds = randomFeeds(step.graph, 7, paramFeeds(model, 1))
+        const expected = evaluateNamed(step.graph, feeds)
+        const actual = await runOrt(step.graph, feeds)
+        for (const [name, values] of Object.entries(expected)) expect(relativeL2(actual[name]!, values), name).toBeLessThan(TOLERANCE)
+      })
+    }
+  }
+})
+
+describe('pipeline shards', () => {
+  it('two shards give the same loss and gradients as the whole model (reference and ORT)', async () => {
+    const model = cnn([4, 8], 16)
+    const batch = 2
+    const cut = 4
+    const whole = buildGradientGraph(model, batch)
+    const feeds = randomFeeds(whole, 3, paramFeeds(model, 2))
+    const first = buildShard(model, 0, cut, batch)
+    const second = buildShard(model, cut, model.layers.length, batch)
+    const head = buildLossHead(model, batch)
+    for (const engine of ['reference', 'ort'] as const) {
+      const run = async (graph: Graph, f: Record<string, Float32Array>) =>
+        engine === 'ort' ? runOrt(graph, f) : Object.fromEntries(Object.entries(evaluateNamed(graph, f)).map(([k, v]) => [k, Float32Array.from(v)]))
+      const act1 = (await run(first.forward, { ...feeds, [ACTIVATION]: feeds.x! }))[ACTIVATION_OUT]!
+      const logits = (await run(second.forward, { ...feeds, [ACTIVATION]: act1 }))[ACTIVATION_OUT]!
+      const headOut = await run(head, { [ACTIVATION]: logits, y: feeds.y! })
+      const back2 = await run(second.backward, { ...feeds, [ACTIVATION]: act1, [GRAD_OUT]: headOut[GRAD_IN]! })
+      const back1 = await run(first.backward, { ...feeds, [ACTIVATION]: feeds.x!, [GRAD_OUT]: back2[GRAD_IN]! })
+      const expected = evaluateNamed(whole, feeds)
+      expect(Math.abs(headOut.loss![0]! - expected.loss![0]!) / expected.loss![0]!, `${engine} loss`).toBeLessThan(TOLERANCE)
+      for (const name of [...first.params, ...second.params]) {
+        const got = first.params.includes(name) ? back1[gradName(name)]! : back2[gradName(name)]!
+        expect(relativeL2(got, expected[gradName(name)]!), `${engine} ${name}`).toBeLessThan(TOLERANCE)
+      }
+      expect(back1[GRAD_IN], 'the first shard computes no gradient for the input data').toBeUndefined()
+    }
+  })
+
+  it('rejects a shard that is not a layer range', () => {
+    expect(() => buildShard(mlp(), 2, 2, 1)).toThrow(/not a layer range/)
+  })
+})
+
+describe('TrainSession', () => {
+  it('keeps state resident across steps and matches the reference after several steps', async () => {
+    const model = mlp([1, 4, 4], [8], 3)
+    const step = buildTrainStep(model, 4, DEFAULT_ADAMW)
+    const session = await TrainSession.create(ort, step, exportOnnx(step.graph), { backend: 'wasm' })
+    const params = initParams(model, 5)
+    session.load(params)
+    const batches = [1, 2, 3].map((seed) => randomFeeds(step.graph, seed))
+    let feeds: Record<string, Float32Array> = Object.fromEntries(
+      step.carried.map((c) => [c.input, c.slot === null ? params.get(c.param)! : new Float32Array(params.get(c.param)!.length)]),
+    )
+    for (const [i, batch] of batches.entries()) {
+      await session.run({ x: batch.x!, y: batch.y! }, 0.05, i + 1)
+      const expected = evaluateNamed(step.graph, { ...feeds, x: batch.x!, y: batch.y!, lr: [0.05], step: [i + 1] } as never)
+      feeds = Object.fromEntries(step.carried.map((c) => [c.input, Float32Array.from(expected[c.output]!)]))
+    }
+    const { params: trained } = await session.read()
+    for (const [name, values] of trained) expect(relativeL2(values, feeds[`param/${name}`]!), name).toBeLessThan(TOLERANCE)
+    await session.release()
+  })
+
+  it('lowers the loss on a learnable task', async () => {
+    const model = mlp([1, 4, 4], [16], 2)
+    const step = buildTrainStep(model, 16, DEFAULT_ADAMW)
+    const session = await TrainSession.create(ort, step, exportOnnx(step.graph), { backend: 'wasm' })
+    session.load(initParams(model, 1))
+    // Class = whether the first pixel is brighter than the last.
+    const batch = randomFeeds(step.graph, 11)
+    for (let i = 0; i < 16; i++) {
+      const label = batch.x![i * 16]! > batch.x![i * 16 + 15]! ? 0 : 1
+      batch.y!.set(label === 0 ? [1, 0] : [0, 1], i * 2)
+    }
+    const first = await session.run({ x: batch.x!, y: batch.y! }, 0.01, 1)
+    let last = first
+    for (let s = 2; s <= 60; s++) last = await session.run({ x: batch.x!, y: batch.y! }, 0.01, s)
+    expect(last.loss).toBeLessThan(first.loss * 0.5)
+    expect(last.correct).toBe(16)
+    await session.release()
+  })
+
+  it('rejects a wrong-shaped batch with a clear error and keeps its state', async () => {
+    const model = mlp([1, 4, 4], [8], 3)
+    const step = buildTrainStep(model, 2, DEFAULT_SGD)
+    const session = await TrainSession.create(ort, step, exportOnnx(step.graph), { backend: 'wasm' })
+    session.load(initParams(model, 1))
+    await expect(session.run({ x: new Float32Array(5), y: new Float32Array(6) }, 0.1, 1)).rejects.toThrow(/batch x has 5 values, the step expects \[2, 1, 4, 4\]/)
+    const feeds = randomFeeds(step.graph, 1)
+    await expect(session.run({ x: feeds.x!, y: feeds.y! }, 0.1, 1)).resolves.toHaveProperty('loss')
+    await session.release()
+  })
+})
