@@ -12,6 +12,17 @@ test('loads cross-origin isolated and falls back to wasm without WebGPU', async 
   await expect(page.getByTestId('wasm-facts')).toContainText('SharedArrayBuffer yes')
 })
 
+test('trains the demo CNN on wasm in the compute worker and the loss falls', async ({ page }) => {
+  await page.goto('/')
+  await expect(page.getByTestId('device-panel')).toHaveAttribute('data-backend', 'wasm')
+  await page.getByRole('button', { name: 'Run the check' }).click()
+  await expect(page.getByTestId('check-verdict')).toContainText('Only WebAssembly is available', { timeout: 120_000 })
+  const run = page.getByTestId('check-run')
+  await expect(run).toHaveCount(1)
+  await expect(run).toHaveAttribute('data-backend', 'wasm')
+  expect(Number(await run.getAttribute('data-last-loss'))).toBeLessThan(Number(await run.getAttribute('data-first-loss')))
+})
+
 test('reaches the relay and the local chain named by /config.json', async ({ page, request }) => {
   const config = await (await request.get('/config.json')).json()
   expect(config.chain.chainId).toBe(31337)

@@ -16,3 +16,28 @@ test('the compute worker finds a WebGPU adapter and chooses it', async () => {
     await browser.close()
   }
 })
+
+test('the same training steps on WebGPU and wasm agree within 1e-3 and lower the loss', async () => {
+  const browser = await launchChromium(WEBGPU_ARGS)
+  try {
+    const page = await browser.newPage()
+    await page.goto(process.env.TESSERAE_URL!)
+    await expect(page.getByTestId('device-panel')).toHaveAttribute('data-backend', 'webgpu', { timeout: 60_000 })
+    await page.getByRole('button', { name: 'Run the check' }).click()
+    const verdict = page.getByTestId('check-verdict')
+    await expect(verdict).toBeVisible({ timeout: 240_000 })
+    await expect(verdict).toHaveAttribute('data-agree', 'true')
+    expect(Number(await verdict.getAttribute('data-max-rel'))).toBeLessThan(1e-3)
+    const runs = page.getByTestId('check-run')
+    await expect(runs).toHaveCount(2)
+    // The WebGPU session was created with CPU fallback disabled: had any node needed the CPU, it would show
+    // "fell back" here instead of plain "WebGPU".
+    await expect(runs.first()).toHaveAttribute('data-backend', 'webgpu')
+    await expect(runs.first()).not.toContainText('fell back')
+    for (const run of await runs.all()) {
+      expect(Number(await run.getAttribute('data-last-loss'))).toBeLessThan(Number(await run.getAttribute('data-first-loss')))
+    }
+  } finally {
+    await browser.close()
+  }
+})

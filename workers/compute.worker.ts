@@ -1,21 +1,35 @@
 // Compute worker entry point: decodes requests and hands them to src/compute; no logic of its own.
+import * as ort from 'onnxruntime-web/webgpu'
 import { decodeToWorker, type FromWorker } from '../src/compute/worker-protocol.ts'
 import { probeWebGpu } from '../src/compute/probe-webgpu.ts'
 import { probeWasm } from '../src/compute/probe-wasm.ts'
+import { WorkerRuntime } from '../src/compute/worker-runtime.ts'
 import { errorMessage, TesseraeError } from '../src/errors.ts'
 
 function reply(message: FromWorker): void {
   self.postMessage(message)
 }
 
+const runtime = new WorkerRuntime(ort, reply)
+// Requests run one at a time in arrival order, except throttle changes, which must reach a running loop.
+let queue: Promise<void> = Promise.resolve()
+
 self.addEventListener('message', (event: MessageEvent<unknown>) => {
-  let id = 0
-  void (async () => {
-    const request = decodeToWorker(event.data)
-    id = request.id
-    const webgpu = await probeWebGpu(navigator.gpu)
-    reply({ type: 'probe-result', id, report: { webgpu, wasm: probeWasm(self) } })
-  })().catch((error: unknown) => {
-    reply({ type: 'error', id, code: error instanceof TesseraeError ? error.code : 'WORKER_FAILED', message: errorMessage(error) })
-  })
+  const id = typeof (event.data as { id?: unknown } | null)?.id === 'number' ? (event.data as { id: number }).id : 0
+  const fail = (error: unknown) => reply({ type: 'error', id, code: error instanceof TesseraeError ? error.code : 'WORKER_FAILED', message: errorMessage(error) })
+  let request: ReturnType<typeof decodeToWorker>
+  try {
+    request = decodeToWorker(event.data)
+  } catch (error) {
+    fail(error)
+    return
+  }
+  if (request.type === 'throttle') {
+    runtime.handle(request).catch(fail)
+    return
+  }
+  queue = queue.then(async () => {
+    if (request.type === 'probe') reply({ type: 'probe-result', id, report: { webgpu: await probeWebGpu(navigator.gpu), wasm: probeWasm(self) } })
+    else await runtime.handle(request)
+  }).catch(fail)
 })

@@ -1,14 +1,18 @@
-// The page's handle on the compute worker: request/response over postMessage with ids and deadlines, so a
-// wedged worker surfaces as a timeout error the UI can show instead of a spinner forever.
+// The page's handle on one compute worker: request/response over postMessage with ids and deadlines, plus
+// progress and fallback events, so a wedged worker surfaces as an error the UI can show, never a hang.
 import { TesseraeError } from '../errors.ts'
 import type { DeviceReport } from './device-report.ts'
-import { decodeFromWorker, type FromWorker, type ToWorker } from './worker-protocol.ts'
+import type { ExecutionBackend } from './train-session.ts'
+import { decodeFromWorker, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
 
 type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }
+type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never
+export type WorkerEvent = Extract<FromWorker, { type: 'progress' | 'fallback' }>
 
 export class ComputeClient {
   private readonly worker: Worker
   private readonly pending = new Map<number, Pending>()
+  private readonly listeners = new Set<(event: WorkerEvent) => void>()
   private nextId = 1
 
   constructor(worker: Worker) {
@@ -21,10 +25,29 @@ export class ComputeClient {
     return new ComputeClient(new Worker(new URL('../../workers/compute.worker.ts', import.meta.url), { type: 'module', name: 'tesserae-compute' }))
   }
 
+  onEvent(listener: (event: WorkerEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
   async probe(timeoutMs = 30_000): Promise<DeviceReport> {
-    const reply = await this.request({ type: 'probe', id: this.nextId++ }, timeoutMs)
-    if (reply.type !== 'probe-result') throw new TesseraeError('WORKER_PROTOCOL', `expected a probe result, got ${reply.type}`)
-    return reply.report
+    return (await this.request({ type: 'probe' }, 'probe-result', timeoutMs)).report
+  }
+
+  init(spec: TrainSpec, backend: ExecutionBackend, wasmThreads: number, params: Record<string, Float32Array> | null = null, timeoutMs = 120_000) {
+    return this.request({ type: 'init', spec, backend, wasmThreads, params }, 'ready', timeoutMs)
+  }
+
+  async train(batches: BatchMessage[], lr: number, firstStep: number, timeoutMs = 600_000): Promise<RunSummary> {
+    return (await this.request({ type: 'train', batches, lr, firstStep }, 'trained', timeoutMs)).summary
+  }
+
+  async readParams(timeoutMs = 60_000): Promise<Record<string, Float32Array>> {
+    return (await this.request({ type: 'read-params' }, 'params', timeoutMs)).params
+  }
+
+  async throttle(dutyCycle: number, paused: boolean): Promise<void> {
+    await this.request({ type: 'throttle', dutyCycle, paused }, 'ok', 10_000)
   }
 
   terminate(): void {
@@ -32,14 +55,18 @@ export class ComputeClient {
     this.worker.terminate()
   }
 
-  private request(message: ToWorker, timeoutMs: number): Promise<FromWorker> {
-    return new Promise((resolve, reject) => {
+  private request<T extends FromWorker['type']>(message: Distribute<ToWorker>, expect: T, timeoutMs: number): Promise<Extract<FromWorker, { type: T }>> {
+    const id = this.nextId++
+    return new Promise<FromWorker>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(message.id)
-        reject(new TesseraeError('WORKER_TIMEOUT', `The compute worker did not answer "${message.type}" within ${timeoutMs / 1000} s.`))
+        this.pending.delete(id)
+        reject(new TesseraeError('WORKER_TIMEOUT', `The compute worker did not finish "${message.type}" within ${timeoutMs / 1000} s.`))
       }, timeoutMs)
-      this.pending.set(message.id, { resolve, reject, timer })
-      this.worker.postMessage(message)
+      this.pending.set(id, { resolve, reject, timer })
+      this.worker.postMessage({ ...message, id })
+    }).then((reply) => {
+      if (reply.type !== expect) throw new TesseraeError('WORKER_PROTOCOL', `expected "${expect}" from the compute worker, got "${reply.type}"`)
+      return reply as Extract<FromWorker, { type: T }>
     })
   }
 
@@ -49,6 +76,10 @@ export class ComputeClient {
       message = decodeFromWorker(data)
     } catch (error) {
       this.failAll(error instanceof Error ? error : new Error(String(error)))
+      return
+    }
+    if (message.type === 'progress' || message.type === 'fallback') {
+      for (const listener of this.listeners) listener(message)
       return
     }
     const pending = this.pending.get(message.id)

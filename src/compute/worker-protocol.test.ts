@@ -1,16 +1,30 @@
 import { describe, expect, it } from 'vitest'
 import { decodeFromWorker, decodeToWorker } from './worker-protocol.ts'
 
+const spec = { model: 'cnn', batchSize: 32, optimizer: 'adamw', seed: 1 }
+
 describe('worker protocol', () => {
-  it('decodes requests and rejects unknown or malformed ones', () => {
+  it('decodes every request type', () => {
     expect(decodeToWorker({ type: 'probe', id: 7 })).toEqual({ type: 'probe', id: 7 })
-    expect(() => decodeToWorker({ type: 'train', id: 1 })).toThrow(/unknown message type "train"/)
-    expect(() => decodeToWorker({ type: 'probe', id: -1 })).toThrow(/"id" must be between/)
-    expect(() => decodeToWorker('probe')).toThrow(/expected an object/)
+    expect(decodeToWorker({ type: 'init', id: 1, spec, backend: 'wasm', wasmThreads: 2, params: null })).toMatchObject({ spec, backend: 'wasm' })
+    const x = new Float32Array(4)
+    expect(decodeToWorker({ type: 'train', id: 2, batches: [{ x, y: x }], lr: 0.01, firstStep: 1 })).toMatchObject({ batches: [{ x, y: x }] })
+    expect(decodeToWorker({ type: 'throttle', id: 3, dutyCycle: 0.5, paused: false })).toMatchObject({ dutyCycle: 0.5 })
   })
 
-  it('decodes replies, including errors, and rejects a probe result without a report', () => {
+  it('rejects malformed requests with the offending field named', () => {
+    expect(() => decodeToWorker({ type: 'fly', id: 1 })).toThrow(/unknown message type "fly"/)
+    expect(() => decodeToWorker({ type: 'probe', id: -1 })).toThrow(/"id" must be between/)
+    expect(() => decodeToWorker('probe')).toThrow(/expected an object/)
+    expect(() => decodeToWorker({ type: 'init', id: 1, spec: { ...spec, model: 'resnet' }, backend: 'wasm', wasmThreads: 1, params: null })).toThrow(/"model" must be one of mlp, cnn, transformer/)
+    expect(() => decodeToWorker({ type: 'train', id: 1, batches: [{ x: [1, 2], y: new Float32Array(1) }], lr: 0.1, firstStep: 1 })).toThrow(/batches\[0\].x must be a Float32Array/)
+    expect(() => decodeToWorker({ type: 'train', id: 1, batches: [], lr: 0.1, firstStep: 1 })).toThrow(/1 to 4096 batches/)
+    expect(() => decodeToWorker({ type: 'throttle', id: 1, dutyCycle: 0, paused: false })).toThrow(/"dutyCycle" must be between 0.05 and 1/)
+  })
+
+  it('decodes replies and rejects unknown or malformed ones', () => {
     expect(decodeFromWorker({ type: 'error', id: 1, code: 'X', message: 'broke' })).toEqual({ type: 'error', id: 1, code: 'X', message: 'broke' })
     expect(() => decodeFromWorker({ type: 'probe-result', id: 1 })).toThrow(/report: expected an object/)
+    expect(() => decodeFromWorker({ type: 'bogus', id: 1 })).toThrow(/unknown message type/)
   })
 })

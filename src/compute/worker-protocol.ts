@@ -1,40 +1,133 @@
-// The one schema for messages between the page and the compute worker. Every message carries a request id
-// so replies can be matched to calls; anything that does not decode is an error, never silently dropped.
+// The one schema for messages between the page and the compute worker. Requests carry an id; replies and
+// progress events echo it. Anything that does not decode is rejected with an error naming the field.
 import { DecodeError } from '../errors.ts'
-import { asObject, readInteger, readString } from '../schema.ts'
+import { asObject, readBoolean, readInteger, readNumber, readString } from '../schema.ts'
 import type { DeviceReport } from './device-report.ts'
+import type { ExecutionBackend } from './train-session.ts'
 
-export type ToWorker = { type: 'probe'; id: number }
+export const ZOO_MODELS = ['mlp', 'cnn', 'transformer'] as const
+export type ZooModel = (typeof ZOO_MODELS)[number]
+export const OPTIMIZERS = ['adamw', 'sgd'] as const
+export type OptimizerName = (typeof OPTIMIZERS)[number]
+
+export interface TrainSpec {
+  model: ZooModel
+  batchSize: number
+  optimizer: OptimizerName
+  /** Parameter initialisation seed, used when no parameters are supplied. */
+  seed: number
+}
+
+export interface BatchMessage {
+  x: Float32Array
+  y: Float32Array
+}
+
+export type ToWorker =
+  | { type: 'probe'; id: number }
+  | { type: 'init'; id: number; spec: TrainSpec; backend: ExecutionBackend; wasmThreads: number; params: Record<string, Float32Array> | null }
+  | { type: 'train'; id: number; batches: BatchMessage[]; lr: number; firstStep: number }
+  | { type: 'read-params'; id: number }
+  | { type: 'throttle'; id: number; dutyCycle: number; paused: boolean }
+  | { type: 'dispose'; id: number }
+
+export interface RunSummary {
+  losses: number[]
+  corrects: number[]
+  samples: number
+  elapsedMs: number
+  samplesPerSecond: number
+  gflopsPerSecond: number
+  backend: ExecutionBackend
+}
 
 export type FromWorker =
   | { type: 'probe-result'; id: number; report: DeviceReport }
+  | { type: 'ready'; id: number; backend: ExecutionBackend; compileMs: number; flopsPerStep: number; parameters: number }
+  | { type: 'progress'; id: number; step: number; loss: number; correct: number; samplesPerSecond: number }
+  | { type: 'fallback'; id: number; from: ExecutionBackend; to: ExecutionBackend; reason: string }
+  | { type: 'trained'; id: number; summary: RunSummary }
+  | { type: 'params'; id: number; params: Record<string, Float32Array> }
+  | { type: 'ok'; id: number }
   | { type: 'error'; id: number; code: string; message: string }
 
 const WHAT_IN = 'message to the compute worker'
 const WHAT_OUT = 'message from the compute worker'
+export const MAX_BATCHES_PER_RUN = 4096
+
+function readFloat32(value: unknown, what: string): Float32Array {
+  if (!(value instanceof Float32Array)) throw new DecodeError(WHAT_IN, `${what} must be a Float32Array`)
+  return value
+}
+
+function readEnum<T extends string>(obj: Record<string, unknown>, key: string, allowed: readonly T[], what: string): T {
+  const value = readString(obj, key, what, 32)
+  if (!(allowed as readonly string[]).includes(value)) throw new DecodeError(what, `"${key}" must be one of ${allowed.join(', ')}, got "${value}"`)
+  return value as T
+}
+
+function readParamRecord(value: unknown): Record<string, Float32Array> | null {
+  if (value === null) return null
+  const obj = asObject(value, `${WHAT_IN} params`)
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, readFloat32(v, `params["${k}"]`)]))
+}
 
 export function decodeToWorker(data: unknown): ToWorker {
   const obj = asObject(data, WHAT_IN)
   const type = readString(obj, 'type', WHAT_IN, 32)
   const id = readInteger(obj, 'id', WHAT_IN)
-  if (type === 'probe') return { type, id }
-  throw new DecodeError(WHAT_IN, `unknown message type "${type}"`)
+  switch (type) {
+    case 'probe':
+    case 'read-params':
+    case 'dispose':
+      return { type, id }
+    case 'init': {
+      const spec = asObject(obj.spec, `${WHAT_IN} spec`)
+      return {
+        type,
+        id,
+        spec: {
+          model: readEnum(spec, 'model', ZOO_MODELS, WHAT_IN),
+          batchSize: readInteger(spec, 'batchSize', WHAT_IN, 1, 4096),
+          optimizer: readEnum(spec, 'optimizer', OPTIMIZERS, WHAT_IN),
+          seed: readInteger(spec, 'seed', WHAT_IN),
+        },
+        backend: readEnum(obj, 'backend', ['webgpu', 'wasm'] as const, WHAT_IN),
+        wasmThreads: readInteger(obj, 'wasmThreads', WHAT_IN, 1, 64),
+        params: readParamRecord(obj.params),
+      }
+    }
+    case 'train': {
+      if (!Array.isArray(obj.batches) || obj.batches.length === 0 || obj.batches.length > MAX_BATCHES_PER_RUN) throw new DecodeError(WHAT_IN, `"batches" must be an array of 1 to ${MAX_BATCHES_PER_RUN} batches`)
+      const batches = obj.batches.map((b: unknown, i: number) => {
+        const batch = asObject(b, `${WHAT_IN} batches[${i}]`)
+        return { x: readFloat32(batch.x, `batches[${i}].x`), y: readFloat32(batch.y, `batches[${i}].y`) }
+      })
+      return { type, id, batches, lr: readNumber(obj, 'lr', WHAT_IN, 0, 10), firstStep: readInteger(obj, 'firstStep', WHAT_IN, 1) }
+    }
+    case 'throttle':
+      return { type, id, dutyCycle: readNumber(obj, 'dutyCycle', WHAT_IN, 0.05, 1), paused: readBoolean(obj, 'paused', WHAT_IN) }
+    default:
+      throw new DecodeError(WHAT_IN, `unknown message type "${type}"`)
+  }
 }
 
+const OUT_TYPES = ['probe-result', 'ready', 'progress', 'fallback', 'trained', 'params', 'ok', 'error'] as const
+
+/** Replies come from our own worker bundle; checking the envelope catches version skew and bugs early. */
 export function decodeFromWorker(data: unknown): FromWorker {
   const obj = asObject(data, WHAT_OUT)
   const type = readString(obj, 'type', WHAT_OUT, 32)
-  const id = readInteger(obj, 'id', WHAT_OUT)
-  switch (type) {
-    case 'probe-result': {
-      const report = asObject(obj.report, `${WHAT_OUT} report`)
-      asObject(report.webgpu, `${WHAT_OUT} report.webgpu`)
-      asObject(report.wasm, `${WHAT_OUT} report.wasm`)
-      return { type, id, report: report as unknown as DeviceReport }
-    }
-    case 'error':
-      return { type, id, code: readString(obj, 'code', WHAT_OUT, 64), message: readString(obj, 'message', WHAT_OUT, 4096) }
-    default:
-      throw new DecodeError(WHAT_OUT, `unknown message type "${type}"`)
+  readInteger(obj, 'id', WHAT_OUT)
+  if (!(OUT_TYPES as readonly string[]).includes(type)) throw new DecodeError(WHAT_OUT, `unknown message type "${type}"`)
+  if (type === 'probe-result') {
+    const report = asObject(obj.report, `${WHAT_OUT} report`)
+    asObject(report.webgpu, `${WHAT_OUT} report.webgpu`)
+    asObject(report.wasm, `${WHAT_OUT} report.wasm`)
   }
+  if (type === 'error') {
+    readString(obj, 'code', WHAT_OUT, 64)
+    readString(obj, 'message', WHAT_OUT, 4096)
+  }
+  return obj as unknown as FromWorker
 }

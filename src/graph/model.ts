@@ -4,7 +4,7 @@
 import type { Graph, Value } from './graph.ts'
 import type { Layer, ParamSpec } from './layers/layer.ts'
 import { numel, type Shape } from './shape.ts'
-import { seededRandom } from './testing/random.ts'
+import { seededRandom } from '../random.ts'
 
 export interface Model {
   name: string

@@ -1,7 +1,7 @@
 // Test and benchmark helper: deterministic random feeds for a graph's inputs (one-hot labels for "y").
 import type { Graph } from '../graph.ts'
 import { numel } from '../shape.ts'
-import { seededRandom } from './random.ts'
+import { seededRandom } from '../../random.ts'
 
 export function randomFeeds(graph: Graph, seed: number, fixed: Record<string, Float32Array> = {}): Record<string, Float32Array> {
   const random = seededRandom(seed)

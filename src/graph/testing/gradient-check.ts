@@ -5,7 +5,7 @@ import { evaluate } from '../reference.ts'
 import { mul } from '../ops/binary.ts'
 import { reduceSum } from '../ops/reduce.ts'
 import { numel, type Shape } from '../shape.ts'
-import { seededRandom } from './random.ts'
+import { seededRandom } from '../../random.ts'
 
 export interface GradCheckResult {
   maxAbsError: number

@@ -1,4 +1,4 @@
-/** Deterministic PRNG (mulberry32) so tests, initialisation and work units replay exactly. */
+// Leaf utility shared by every module: a deterministic PRNG (mulberry32) so initialisation, shuffles and work units replay exactly.
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0
   return () => {

@@ -1,0 +1,47 @@
+// Runs the device check on demand and shows throughput per backend and whether WebGPU agrees with wasm.
+import { useStack } from '../stack-context.ts'
+import { AGREEMENT_TOLERANCE, CHECK_STEPS, useDeviceCheck } from '../hooks/useDeviceCheck.ts'
+
+export function DeviceCheckPanel() {
+  const { device } = useStack()
+  const { state, start } = useDeviceCheck(device.status === 'ready' ? device.choice : null)
+  const agree = state.status === 'done' && (state.comparison === null || state.comparison.maxParamRelativeL2 < AGREEMENT_TOLERANCE)
+  return (
+    <section className="card" data-testid="device-check" aria-busy={state.status === 'running'}>
+      <h2>Check this device</h2>
+      <p>Trains {CHECK_STEPS} steps of the demo CNN on real Fashion-MNIST images with each available engine, measures throughput and checks that the GPU's results match the CPU's.</p>
+      <button type="button" onClick={start} disabled={device.status !== 'ready' || state.status === 'running'}>
+        {state.status === 'running' ? 'Checking…' : state.status === 'done' ? 'Check again' : 'Run the check'}
+      </button>
+      {state.status === 'running' && <p role="status" data-testid="check-phase">{state.phase}</p>}
+      {state.status === 'failed' && <p className="error" role="alert" data-testid="check-error">The check failed: {state.error}</p>}
+      {state.status === 'done' && (
+        <>
+          <table className="peers">
+            <thead>
+              <tr><th scope="col">Engine</th><th scope="col">Compile</th><th scope="col">Samples/s</th><th scope="col">GFLOP/s</th><th scope="col">Loss first → last</th></tr>
+            </thead>
+            <tbody>
+              {state.runs.map((r) => (
+                <tr key={r.backend} data-testid="check-run" data-backend={r.backend} data-first-loss={r.summary.losses[0]} data-last-loss={r.summary.losses[r.summary.losses.length - 1]}>
+                  <td>{r.backend === 'webgpu' ? 'WebGPU' : 'WebAssembly'}{r.fellBackFrom !== null && <> (fell back from {r.fellBackFrom})</>}</td>
+                  <td>{(r.compileMs / 1000).toFixed(1)} s</td>
+                  <td>{r.summary.samplesPerSecond.toFixed(0)}</td>
+                  <td>{r.summary.gflopsPerSecond.toFixed(2)}</td>
+                  <td>{r.summary.losses[0]!.toFixed(3)} → {r.summary.losses[r.summary.losses.length - 1]!.toFixed(3)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p data-testid="check-verdict" data-agree={String(agree)} data-max-rel={state.comparison?.maxParamRelativeL2 ?? ''}>
+            {state.comparison === null
+              ? 'Only WebAssembly is available here; its results are the reference.'
+              : agree
+                ? `WebGPU and WebAssembly agree: largest parameter difference ${state.comparison.maxParamRelativeL2.toExponential(1)} (limit ${AGREEMENT_TOLERANCE}).`
+                : `WebGPU disagrees with WebAssembly on ${state.comparison.worstParam} by ${state.comparison.maxParamRelativeL2.toExponential(1)}: this GPU's work would fail verification. Use WebAssembly on this device.`}
+          </p>
+        </>
+      )}
+    </section>
+  )
+}

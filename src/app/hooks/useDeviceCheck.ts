@@ -1,0 +1,71 @@
+// "Check this device": trains the same seeded CNN steps on WebGPU and on wasm in two workers and compares the
+// results, so a volunteer (and we) know the GPU computes correctly before it is trusted with real work.
+import { useCallback, useState } from 'react'
+import { ComputeClient } from '../../compute/compute-client.ts'
+import { compareRuns, type RunComparison } from '../../compute/compare-runs.ts'
+import type { BackendChoice } from '../../compute/backend-choice.ts'
+import type { ExecutionBackend } from '../../compute/train-session.ts'
+import type { RunSummary, TrainSpec } from '../../compute/worker-protocol.ts'
+import { FASHION_MNIST_NORMALISATION, makeBatch, seededPermutation } from '../../data/batches.ts'
+import { errorMessage } from '../../errors.ts'
+import { loadDemoSet } from '../demo-data.ts'
+
+export const CHECK_SPEC: TrainSpec = { model: 'cnn', batchSize: 32, optimizer: 'adamw', seed: 7 }
+export const CHECK_STEPS = 8
+const CHECK_LR = 0.002
+export const AGREEMENT_TOLERANCE = 1e-3
+
+export interface BackendRun {
+  backend: ExecutionBackend
+  compileMs: number
+  summary: RunSummary
+  fellBackFrom: string | null
+}
+
+export type DeviceCheckState =
+  | { status: 'idle' }
+  | { status: 'running'; phase: string }
+  | { status: 'done'; runs: BackendRun[]; comparison: RunComparison | null }
+  | { status: 'failed'; error: string }
+
+async function runOn(backend: ExecutionBackend, threads: number, batches: Array<{ x: Float32Array; y: Float32Array }>, onPhase: (p: string) => void) {
+  const client = ComputeClient.spawn()
+  let fellBackFrom: string | null = null
+  client.onEvent((event) => {
+    if (event.type === 'fallback') fellBackFrom = `${event.from}: ${event.reason}`
+    else onPhase(`${backend}: step ${event.step} of ${CHECK_STEPS}, loss ${event.loss.toFixed(3)}`)
+  })
+  try {
+    onPhase(`${backend}: compiling the training graph…`)
+    const ready = await client.init(CHECK_SPEC, backend, threads)
+    const summary = await client.train(batches, CHECK_LR, 1)
+    const params = await client.readParams()
+    return { run: { backend: ready.backend, compileMs: ready.compileMs, summary, fellBackFrom }, params }
+  } finally {
+    client.terminate()
+  }
+}
+
+export function useDeviceCheck(choice: BackendChoice | null): { state: DeviceCheckState; start: () => void } {
+  const [state, setState] = useState<DeviceCheckState>({ status: 'idle' })
+  const start = useCallback(() => {
+    if (choice === null) return
+    void (async () => {
+      try {
+        setState({ status: 'running', phase: 'downloading sample data…' })
+        const set = await loadDemoSet('train')
+        const order = seededPermutation(set.count, CHECK_SPEC.seed)
+        const batches = Array.from({ length: CHECK_STEPS }, (_, s) => makeBatch(set, order.subarray(s * CHECK_SPEC.batchSize, (s + 1) * CHECK_SPEC.batchSize), FASHION_MNIST_NORMALISATION))
+        const backends: ExecutionBackend[] = choice.backend === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm']
+        const results = []
+        for (const backend of backends) results.push(await runOn(backend, choice.wasmThreads, batches, (phase) => setState({ status: 'running', phase })))
+        const [first, second] = results
+        const comparison = second === undefined ? null : compareRuns({ params: first!.params, losses: first!.run.summary.losses }, { params: second.params, losses: second.run.summary.losses })
+        setState({ status: 'done', runs: results.map((r) => r.run), comparison })
+      } catch (error) {
+        setState({ status: 'failed', error: errorMessage(error) })
+      }
+    })()
+  }, [choice])
+  return { state, start }
+}

@@ -1,0 +1,80 @@
+// The worker's recovery logic with the real ORT engine (wasm, in Node). Node has no WebGPU, so "webgpu"
+// sessions here are real wasm sessions whose run() starts failing the way a lost GPU device does.
+import { describe, expect, it } from 'vitest'
+import * as ort from 'onnxruntime-web'
+import { WorkerRuntime } from './worker-runtime.ts'
+import type { FromWorker, TrainSpec } from './worker-protocol.ts'
+import { randomFeeds } from '../graph/testing/feeds.ts'
+import { buildTrainStep } from '../graph/train-step.ts'
+import { mlp } from '../graph/zoo.ts'
+import { DEFAULT_ADAMW } from '../graph/optimizer.ts'
+import type { OrtModule } from './train-session.ts'
+
+ort.env.wasm.numThreads = 1
+const spec: TrainSpec = { model: 'mlp', batchSize: 4, optimizer: 'adamw', seed: 3 }
+
+/** ORT whose WebGPU sessions fail after `healthyRuns` runs, or fail to be created at all. */
+function ortWithFailingGpu(mode: { failCreate: boolean; healthyRuns: number }): OrtModule {
+  const create = async (model: Uint8Array, options: ort.InferenceSession.SessionOptions) => {
+    const wantsGpu = options.executionProviders?.[0] === 'webgpu'
+    if (wantsGpu && mode.failCreate) throw new Error('no available backend found: webgpu adapter lost')
+    const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] })
+    if (!wantsGpu) return session
+    let runs = 0
+    return new Proxy(session, {
+      get(target, prop) {
+        if (prop === 'run') {
+          return async (...args: Parameters<typeof target.run>) => {
+            if (++runs > mode.healthyRuns) throw new Error("Failed to execute 'mapAsync' on 'GPUBuffer': Device is lost")
+            return target.run(...args)
+          }
+        }
+        const value = Reflect.get(target, prop) as unknown
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+      },
+    })
+  }
+  return { ...ort, InferenceSession: { create } } as unknown as OrtModule
+}
+
+function batches(n: number) {
+  const graph = buildTrainStep(mlp(), spec.batchSize, DEFAULT_ADAMW).graph
+  return Array.from({ length: n }, (_, i) => {
+    const feeds = randomFeeds(graph, 100 + i)
+    return { x: feeds.x!, y: feeds.y! }
+  })
+}
+
+async function runAll(runtime: WorkerRuntime, backend: 'webgpu' | 'wasm', events: FromWorker[]) {
+  await runtime.handle({ type: 'init', id: 1, spec, backend, wasmThreads: 1, params: null })
+  await runtime.handle({ type: 'train', id: 2, batches: batches(5), lr: 0.01, firstStep: 1 })
+  return events.find((e) => e.type === 'trained') as Extract<FromWorker, { type: 'trained' }>
+}
+
+describe('worker runtime recovery', () => {
+  it('restarts a run on wasm from its checkpoint when the GPU is lost mid-run', async () => {
+    const events: FromWorker[] = []
+    const trained = await runAll(new WorkerRuntime(ortWithFailingGpu({ failCreate: false, healthyRuns: 2 }), (e) => events.push(e)), 'webgpu', events)
+    expect(events.find((e) => e.type === 'ready')).toMatchObject({ backend: 'webgpu' })
+    expect(events.find((e) => e.type === 'fallback')).toMatchObject({ from: 'webgpu', to: 'wasm', reason: expect.stringMatching(/Device is lost/) })
+    expect(trained.summary.backend).toBe('wasm')
+    expect(trained.summary.losses).toHaveLength(5)
+
+    // The recovered run equals a clean wasm run: nothing from the failed half-run leaked into it.
+    const cleanEvents: FromWorker[] = []
+    const clean = await runAll(new WorkerRuntime(ort, (e) => cleanEvents.push(e)), 'wasm', cleanEvents)
+    expect(trained.summary.losses).toEqual(clean.summary.losses)
+  })
+
+  it('opens on wasm and says why when a WebGPU session cannot be created', async () => {
+    const events: FromWorker[] = []
+    const trained = await runAll(new WorkerRuntime(ortWithFailingGpu({ failCreate: true, healthyRuns: 0 }), (e) => events.push(e)), 'webgpu', events)
+    expect(events.find((e) => e.type === 'fallback')).toMatchObject({ reason: expect.stringMatching(/could not create a webgpu session/) })
+    expect(events.find((e) => e.type === 'ready')).toMatchObject({ backend: 'wasm' })
+    expect(trained.summary.backend).toBe('wasm')
+  })
+
+  it('refuses to train before a model is loaded', async () => {
+    await expect(new WorkerRuntime(ort, () => {}).handle({ type: 'train', id: 1, batches: batches(1), lr: 0.1, firstStep: 1 })).rejects.toThrow(/send "init" first/)
+  })
+})
