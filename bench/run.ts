@@ -1,0 +1,49 @@
+// `npm run bench`: builds the benchmark page, serves it cross-origin isolated on loopback, runs the wasm suite
+// in plain Chromium and the WebGPU suite with --enable-unsafe-webgpu, then prints a markdown table and saves
+// bench/results/latest.json. Ratios are measured side by side in one page, never across runs.
+import { execFileSync } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { chromium } from '@playwright/test'
+import { startStaticServer } from '../server/static-server.ts'
+import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from '../e2e/chromium.ts'
+import type { BenchResult } from './main.ts'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const suites = (process.argv[2] ?? 'wasm,webgpu').split(',') as Array<'wasm' | 'webgpu'>
+
+execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
+const server = await startStaticServer({
+  rootDir: fileURLToPath(new URL('../dist-bench', import.meta.url)),
+  host: '127.0.0.1',
+  port: 0,
+  config: { relayAddrs: [], iceServers: [], chain: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, name: 'unused' } },
+})
+
+const results: BenchResult[] = []
+try {
+  for (const suite of suites) {
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...(suite === 'webgpu' ? WEBGPU_ARGS : [])] })
+    try {
+      const page = await browser.newPage()
+      page.on('console', (message) => message.type() === 'log' && console.log(`  [${suite}] ${message.text()}`))
+      await page.goto(`${server.url}?suite=${suite}`)
+      await page.waitForFunction(() => window.__bench !== undefined, undefined, { timeout: 15 * 60_000, polling: 1000 })
+      const result = await page.evaluate(() => window.__bench!)
+      if ('error' in result) throw new Error(`${suite} suite failed: ${result.error}`)
+      results.push(result)
+    } finally {
+      await browser.close()
+    }
+  }
+} finally {
+  await server.close()
+}
+
+const lines = ['| suite | model | batch | Tesserae samples/s | TensorFlow.js samples/s | ratio |', '|---|---|---|---|---|---|']
+for (const r of results) for (const row of r.rows) lines.push(`| ${r.suite} (${r.threads} threads) | ${row.model} | ${row.batchSize} | ${row.tesserae.toFixed(0)} | ${row.tfjs.toFixed(0)} | ${row.ratio.toFixed(2)}× |`)
+lines.push('', '| backend | ORT GEMM | GFLOP/s | measured wasm SIMD peak | share of peak |', '|---|---|---|---|---|')
+for (const r of results) lines.push(`| ${r.suite} | ${r.gemmN}³ | ${r.gemmGflops.toFixed(2)} | ${r.peakGflops === null ? '—' : `${r.peakGflops.toFixed(2)} GFLOP/s`} | ${r.peakGflops === null ? '—' : `${((100 * r.gemmGflops) / r.peakGflops).toFixed(0)}%`} |`)
+console.log(`\n${lines.join('\n')}`)
+await mkdir(fileURLToPath(new URL('results/', import.meta.url)), { recursive: true })
+await writeFile(fileURLToPath(new URL('results/latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), results }, null, 2))
