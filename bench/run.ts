@@ -41,7 +41,7 @@ try {
 }
 
 const lines = ['| suite | model | batch | Tesserae samples/s | TensorFlow.js samples/s | ratio |', '|---|---|---|---|---|---|']
-for (const r of results) for (const row of r.rows) lines.push(`| ${r.suite} (${r.threads} threads) | ${row.model} | ${row.batchSize} | ${row.tesserae.toFixed(0)} | ${row.tfjs.toFixed(0)} | ${row.ratio.toFixed(2)}× |`)
+for (const r of results) for (const row of r.rows) lines.push(`| ${r.suite} (${r.threads} threads) | ${row.model} | ${row.batchSize} | ${row.tesserae.toFixed(0)} | ${row.tfjs === null ? `cannot train: ${row.tfjsError}` : row.tfjs.toFixed(0)} | ${row.ratio === null ? '—' : `${row.ratio.toFixed(2)}×`} |`)
 lines.push('', '| backend | ORT GEMM | GFLOP/s | measured wasm SIMD peak | share of peak |', '|---|---|---|---|---|')
 for (const r of results) lines.push(`| ${r.suite} | ${r.gemmN}³ | ${r.gemmGflops.toFixed(2)} | ${r.peakGflops === null ? '—' : `${r.peakGflops.toFixed(2)} GFLOP/s`} | ${r.peakGflops === null ? '—' : `${((100 * r.gemmGflops) / r.peakGflops).toFixed(0)}%`} |`)
 console.log(`\n${lines.join('\n')}`)
