@@ -5,15 +5,11 @@ import { gzipSync } from 'node:zlib'
 import { fileURLToPath } from 'node:url'
 import { loadFashionMnist } from './fashion-mnist.ts'
 import type { LabelledImages } from '../src/data/labelled-images.ts'
+import { encodeIdx } from '../src/data/idx.ts'
 
 const outDir = fileURLToPath(new URL('../public/datasets/fashion-mnist/', import.meta.url))
 
-function idx(dims: number[], data: Uint8Array): Uint8Array {
-  const header = new Uint8Array(4 + 4 * dims.length)
-  header.set([0, 0, 0x08, dims.length])
-  dims.forEach((d, i) => new DataView(header.buffer).setUint32(4 + 4 * i, d, false))
-  return gzipSync(Buffer.concat([header, data]), { level: 9 })
-}
+const idx = (dims: number[], data: Uint8Array): Uint8Array => gzipSync(encodeIdx(dims, data), { level: 9 })
 
 async function write(set: LabelledImages, count: number, prefix: string): Promise<void> {
   const size = set.height * set.width

@@ -1,5 +1,16 @@
 // Compares two engines' results for the same work: the core of the device check (WebGPU vs wasm) and, later,
 // of redundant verification between volunteers.
+/** ‖a − b‖ / ‖b‖: how float32 engines are compared with each other and with the float64 reference. */
+export function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0
+  let den = 0
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i]! - b[i]!) ** 2
+    den += b[i]! ** 2
+  }
+  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30)
+}
+
 export interface RunComparison {
   /** Largest per-parameter ‖a − b‖ / ‖b‖ over all parameter tensors. */
   maxParamRelativeL2: number
@@ -17,13 +28,7 @@ export function compareRuns(
   for (const [name, reference] of Object.entries(b.params)) {
     const other = a.params[name]
     if (other === undefined || other.length !== reference.length) throw new Error(`parameter "${name}" is missing or has a different size in the other run`)
-    let num = 0
-    let den = 0
-    for (let i = 0; i < reference.length; i++) {
-      num += (other[i]! - reference[i]!) ** 2
-      den += reference[i]! ** 2
-    }
-    const rel = Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30)
+    const rel = relativeL2(other, reference)
     if (rel >= maxParamRelativeL2) {
       maxParamRelativeL2 = rel
       worstParam = name

@@ -4,9 +4,10 @@ import { DecodeError } from '../errors.ts'
 import { asObject, readBoolean, readInteger, readNumber, readString } from '../schema.ts'
 import type { DeviceReport } from './device-report.ts'
 import type { ExecutionBackend } from './train-session.ts'
+import { MODEL_ZOO, type ZooModelName } from '../graph/zoo.ts'
 
-export const ZOO_MODELS = ['mlp', 'cnn', 'transformer'] as const
-export type ZooModel = (typeof ZOO_MODELS)[number]
+export type ZooModel = ZooModelName
+const ZOO_MODELS = Object.keys(MODEL_ZOO) as ZooModel[]
 export const OPTIMIZERS = ['adamw', 'sgd'] as const
 export type OptimizerName = (typeof OPTIMIZERS)[number]
 

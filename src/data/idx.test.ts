@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { readFile } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'
-import { parseIdx } from './idx.ts'
+import { encodeIdx, parseIdx } from './idx.ts'
 import { readIdxPair } from './labelled-images.ts'
 
 const FASHION = new URL('../../../shared/datasets/fashion-mnist/', import.meta.url)
 
 function idx(dims: number[], data: number[], type = 0x08): Uint8Array {
-  const header = new Uint8Array(4 + 4 * dims.length)
-  header.set([0, 0, type, dims.length])
-  const view = new DataView(header.buffer)
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false))
-  return new Uint8Array([...header, ...data])
+  const bytes = encodeIdx(dims, data)
+  bytes[2] = type
+  return bytes
 }
 
 describe('IDX parser', () => {

@@ -31,6 +31,16 @@ export function parseIdx(bytes: Uint8Array, fileName: string): IdxArray {
   return { dims, data: bytes.subarray(headerBytes) }
 }
 
+/** The inverse of parseIdx for unsigned bytes (demo subsets, test fixtures). */
+export function encodeIdx(dims: readonly number[], data: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(4 + 4 * dims.length + data.length)
+  out.set([0, 0, UBYTE, dims.length])
+  const view = new DataView(out.buffer)
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false))
+  out.set(data, 4 + 4 * dims.length)
+  return out
+}
+
 function hex(b: number): string {
   return `0x${b.toString(16).padStart(2, '0')}`
 }

@@ -23,14 +23,3 @@ export function randomFeeds(graph: Graph, seed: number, fixed: Record<string, Fl
   }
   return feeds
 }
-
-/** ‖a − b‖ / ‖b‖: the comparison used between float32 engines and the float64 reference. */
-export function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0
-  let den = 0
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i]! - b[i]!) ** 2
-    den += b[i]! ** 2
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30)
-}
