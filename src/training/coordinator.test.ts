@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest'
+import { Coordinator, type WorkReply } from './coordinator.ts'
+import { MemoryCheckpointStore, MemoryVectorStore } from './testing/memory-stores.ts'
+import { testJob } from './testing/job-fixture.ts'
+import { quantizeInt8 } from './quantize.ts'
+import { seededRandom } from '../random.ts'
+import type { JobSpec } from './job.ts'
+import type { UnitAssignment, UnitResult } from './unit.ts'
+
+const DIM = 512
+const target = Float32Array.from({ length: DIM }, (_, i) => Math.sin(i))
+
+/** A stand-in for H inner steps on a quadratic: deterministic per unit, so honest replicas agree exactly. */
+function honestDelta(params: Float32Array, unit: UnitAssignment): Float32Array {
+  const r = seededRandom(unit.seed)
+  return Float32Array.from(params, (p, i) => 0.1 * (p - target[i]!) + 0.002 * (r() * 2 - 1))
+}
+
+const distance = (p: Float32Array) => Math.hypot(...Array.from(p, (x, i) => x - target[i]!))
+
+type Behaviour = 'honest' | 'flip' | 'scale'
+
+class Harness {
+  clock = 0
+  readonly vectors = new MemoryVectorStore()
+  readonly checkpoints = new MemoryCheckpointStore()
+  coordinator!: Coordinator
+  constructor(readonly job: JobSpec) {}
+
+  async open(): Promise<Coordinator> {
+    this.coordinator = await Coordinator.open({
+      job: this.job,
+      dim: DIM,
+      initialParams: () => new Float32Array(DIM),
+      flopsPerStep: 1000,
+      vectors: this.vectors,
+      checkpoints: this.checkpoints,
+      evaluate: async (p) => ({ accuracy: 1 / (1 + distance(p)), loss: distance(p) }),
+      now: () => this.clock,
+      secret: 7,
+    })
+    return this.coordinator
+  }
+
+  async work(peer: string, behaviour: Behaviour): Promise<{ reply: WorkReply; result?: UnitResult; accepted?: boolean }> {
+    const reply = await this.coordinator.requestWork(peer)
+    if (reply.kind !== 'unit') return { reply }
+    const unit = reply.unit
+    const params = await this.vectors.getParams(unit.paramsCid)
+    let delta = honestDelta(params, unit)
+    if (behaviour === 'flip') delta = delta.map((x) => -x)
+    if (behaviour === 'scale') delta = delta.map((x) => 8 * x)
+    const q = quantizeInt8(delta)
+    const deltaCid = this.vectors.putDelta(q)
+    const result: UnitResult = {
+      unitId: unit.unitId, jobId: unit.jobId, round: unit.round, version: unit.version, deltaCid, deltaBytes: q.length + 4 * q.scales.length,
+      lossBefore: 2, lossAfter: 1, samples: unit.batchSize * unit.innerSteps, flops: 4000, trajectoryHash: `h-${unit.unitId}-${behaviour}`, backend: 'wasm', elapsedMs: 5,
+    }
+    const submitted = await this.coordinator.submit(peer, result, q)
+    return { reply, result, accepted: submitted.accepted }
+  }
+}
+
+async function runRounds(h: Harness, peers: Array<[string, Behaviour]>, rounds: number): Promise<void> {
+  const target = h.coordinator.view.current.round + rounds
+  for (let guard = 0; h.coordinator.view.current.round < target && guard < 10_000; guard++) {
+    let progressed = false
+    for (const [peer, behaviour] of peers) {
+      const { reply } = await h.work(peer, behaviour)
+      if (reply.kind === 'unit') progressed = true
+    }
+    if (!progressed) {
+      h.clock += h.job.roundMs + 1
+      await h.coordinator.tick()
+    }
+  }
+}
+
+describe('coordinator', () => {
+  it('trains with honest volunteers: every unit accepted, each credited once', async () => {
+    const h = new Harness(testJob())
+    await h.open()
+    const start = distance(h.coordinator.currentParams)
+    await runRounds(h, [['a', 'honest'], ['b', 'honest'], ['c', 'honest']], 6)
+    expect(distance(h.coordinator.currentParams)).toBeLessThan(start * 0.5)
+    const history = h.coordinator.view.history
+    expect(history).toHaveLength(6)
+    expect(history.every((r) => r.rejected === 0 && r.accepted === 4 && r.dropped === 0)).toBe(true)
+    expect(history.some((r) => r.verified > 0)).toBe(true)
+    const credited = ['a', 'b', 'c'].reduce((n, p) => n + h.coordinator.credits.volunteer(p).units, 0)
+    const acceptedReplicas = Object.values(h.coordinator.view.peers).reduce((n, p) => n + p.accepted, 0)
+    expect(credited).toBe(acceptedReplicas)
+    expect(h.coordinator.credits.volunteer('a').flops).toBe(h.coordinator.credits.volunteer('a').units * 1000 * 4)
+    expect(h.coordinator.credits.dataOwner('alice').samples + h.coordinator.credits.dataOwner('bob').samples).toBe(6 * 4 * 32)
+    expect(history.at(-1)!.testAccuracy!).toBeGreaterThan(h.coordinator.view.initialAccuracy!)
+  })
+
+  for (const behaviour of ['flip', 'scale'] as const) {
+    it(`rejects every unit of a ${behaviour} volunteer and bans it, while honest units are all accepted`, async () => {
+      const h = new Harness(testJob())
+      await h.open()
+      const start = distance(h.coordinator.currentParams)
+      await runRounds(h, [['byz', behaviour], ['a', 'honest'], ['b', 'honest'], ['c', 'honest']], 6)
+      const peers = h.coordinator.view.peers
+      expect(peers.byz!.accepted).toBe(0)
+      expect(peers.byz!.rejected).toBeGreaterThan(0)
+      expect(peers.byz!.banned).toBe(true)
+      for (const p of ['a', 'b', 'c']) expect(peers[p]!.rejected).toBe(0)
+      expect(h.coordinator.credits.volunteer('byz').units).toBe(0)
+      expect(distance(h.coordinator.currentParams)).toBeLessThan(start * 0.5)
+      expect((await h.coordinator.requestWork('byz')).kind).toBe('wait')
+    })
+  }
+
+  it('resumes from its checkpoint mid-round without losing or double-counting a unit', async () => {
+    const h = new Harness(testJob({ redundancy: 0 }))
+    await h.open()
+    await runRounds(h, [['a', 'honest'], ['b', 'honest']], 2)
+    const first = await h.work('a', 'honest')
+    expect(first.accepted).toBe(true)
+    const pendingB = await h.coordinator.requestWork('b')
+    const before = JSON.parse(h.checkpoints.text!)
+    // Reload: a new coordinator from the same stores.
+    const restored = await h.open()
+    expect(restored.view.current.round).toBe(before.current.round)
+    expect(restored.view.history).toHaveLength(2)
+    // The same result again is refused; b's unit assigned before the reload is still b's.
+    expect(await restored.submit('a', first.result!, await h.vectors.getDelta(first.result!.deltaCid))).toEqual({ accepted: false, reason: expect.stringMatching(/already submitted/) })
+    const again = await restored.requestWork('b')
+    expect(again).toEqual(pendingB)
+    await runRounds(h, [['a', 'honest'], ['b', 'honest']], 2)
+    const units = Object.values(restored.view.peers).reduce((n, p) => n + p.accepted, 0)
+    expect(restored.credits.volunteer('a').units + restored.credits.volunteer('b').units).toBe(units)
+    expect(units).toBe(4 * 4)
+  })
+
+  it('refuses results for the wrong job, round or shape, and unassigned units', async () => {
+    const h = new Harness(testJob({ redundancy: 0 }))
+    await h.open()
+    const { result } = await h.work('a', 'honest')
+    const q = quantizeInt8(new Float32Array(DIM))
+    expect(await h.coordinator.submit('a', { ...result!, jobId: 'other' }, q)).toMatchObject({ accepted: false, reason: expect.stringMatching(/unknown job/) })
+    expect(await h.coordinator.submit('a', { ...result!, round: 9 }, q)).toMatchObject({ accepted: false, reason: expect.stringMatching(/closed/) })
+    expect(await h.coordinator.submit('z', result!, q)).toMatchObject({ accepted: false, reason: expect.stringMatching(/not assigned/) })
+    const reply = await h.coordinator.requestWork('b')
+    if (reply.kind !== 'unit') throw new Error('expected a unit')
+    const wrong = await h.coordinator.submit('b', { ...result!, unitId: reply.unit.unitId }, quantizeInt8(new Float32Array(DIM - 1)))
+    expect(wrong).toMatchObject({ accepted: false, reason: expect.stringMatching(/values, the model has/) })
+  })
+
+  it('drops stragglers at the deadline and reassigns expired units', async () => {
+    const h = new Harness(testJob({ redundancy: 0, unitsPerRound: 2 }))
+    await h.open()
+    const slow = await h.coordinator.requestWork('slow')
+    expect(slow.kind).toBe('unit')
+    await h.work('a', 'honest')
+    h.clock += h.job.roundMs + 1
+    const report = await h.coordinator.tick()
+    expect(report).toMatchObject({ accepted: 1, dropped: 1 })
+    expect(h.coordinator.view.current.round).toBe(1)
+  })
+})

@@ -1,0 +1,88 @@
+// A training job as announced to the swarm: what to train, on which content-addressed data shards, with
+// which DiLoCo hyper-parameters. Decoded strictly: a job comes from a peer and drives what volunteers run.
+import { DecodeError } from '../errors.ts'
+import { asObject, readInteger, readNumber, readString, type JsonObject } from '../schema.ts'
+import { MODEL_ZOO, type ZooModelName } from '../graph/zoo.ts'
+
+export interface ShardRef {
+  /** CID (sha2-256, raw) of the shard block. */
+  cid: string
+  samples: number
+  /** Peer id (later: wallet-bound identity) that contributed these samples and is credited for them. */
+  owner: string
+}
+
+export interface JobSpec {
+  id: string
+  name: string
+  model: ZooModelName
+  /** Peer id of the coordinator: the only peer whose heads and metrics count for this job. */
+  coordinator: string
+  train: ShardRef[]
+  /** Held-out shards the coordinator evaluates on; volunteers never need them. */
+  test: ShardRef[]
+  normalisation: { mean: number; std: number }
+  batchSize: number
+  /** DiLoCo H: inner AdamW steps per work unit. */
+  innerSteps: number
+  innerLr: number
+  outerLr: number
+  outerMomentum: number
+  unitsPerRound: number
+  roundMs: number
+  /** Fraction of units assigned twice for verification. */
+  redundancy: number
+  /** Stop after this many rounds (0: run until stopped). */
+  rounds: number
+  seed: number
+  createdAtMs: number
+}
+
+const WHAT = 'job'
+export const MAX_SHARDS = 4096
+const ZOO = Object.keys(MODEL_ZOO)
+
+function readShards(obj: JsonObject, key: string): ShardRef[] {
+  const list = obj[key]
+  if (!Array.isArray(list) || list.length > MAX_SHARDS) throw new DecodeError(WHAT, `"${key}" must be an array of at most ${MAX_SHARDS} shards`)
+  return list.map((item: unknown, i: number) => {
+    const shard = asObject(item, `${WHAT} ${key}[${i}]`)
+    return {
+      cid: readString(shard, 'cid', `${WHAT} ${key}[${i}]`, 128),
+      samples: readInteger(shard, 'samples', `${WHAT} ${key}[${i}]`, 1, 1 << 20),
+      owner: readString(shard, 'owner', `${WHAT} ${key}[${i}]`, 128),
+    }
+  })
+}
+
+export function decodeJob(value: unknown): JobSpec {
+  const obj = asObject(value, WHAT)
+  const model = readString(obj, 'model', WHAT, 32)
+  if (!ZOO.includes(model)) throw new DecodeError(WHAT, `unknown model "${model}"; known models: ${ZOO.join(', ')}`)
+  const norm = asObject(obj.normalisation, `${WHAT} normalisation`)
+  const train = readShards(obj, 'train')
+  if (train.length === 0) throw new DecodeError(WHAT, 'a job needs at least one training shard')
+  return {
+    id: readString(obj, 'id', WHAT, 128),
+    name: readString(obj, 'name', WHAT, 200),
+    model: model as ZooModelName,
+    coordinator: readString(obj, 'coordinator', WHAT, 128),
+    train,
+    test: readShards(obj, 'test'),
+    normalisation: { mean: readNumber(norm, 'mean', WHAT, -1e6, 1e6), std: readNumber(norm, 'std', WHAT, 1e-9, 1e6) },
+    batchSize: readInteger(obj, 'batchSize', WHAT, 1, 1024),
+    innerSteps: readInteger(obj, 'innerSteps', WHAT, 1, 10_000),
+    innerLr: readNumber(obj, 'innerLr', WHAT, 1e-8, 1),
+    outerLr: readNumber(obj, 'outerLr', WHAT, 0, 10),
+    outerMomentum: readNumber(obj, 'outerMomentum', WHAT, 0, 0.999),
+    unitsPerRound: readInteger(obj, 'unitsPerRound', WHAT, 1, 1024),
+    roundMs: readInteger(obj, 'roundMs', WHAT, 1000, 24 * 3600_000),
+    redundancy: readNumber(obj, 'redundancy', WHAT, 0, 1),
+    rounds: readInteger(obj, 'rounds', WHAT, 0, 1_000_000),
+    seed: readInteger(obj, 'seed', WHAT, 0, 0xffffffff),
+    createdAtMs: readInteger(obj, 'createdAtMs', WHAT),
+  }
+}
+
+/** Samples one work unit consumes. */
+export const unitSamples = (job: JobSpec) => job.batchSize * job.innerSteps

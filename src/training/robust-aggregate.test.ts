@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import { CentredClipAggregator, clipRadius, cosine, DeltaSketcher, screenOutliers, type DeltaStats } from './robust-aggregate.ts'
+import { dequantize, quantizeInt8 } from './quantize.ts'
+import { seededRandom } from '../random.ts'
+
+const DIM = 4096
+
+/** Honest deltas share a direction plus independent noise, like DiLoCo pseudo-gradients from one start. */
+function honestDeltas(n: number, seed = 1): Float32Array[] {
+  const r = seededRandom(seed)
+  const direction = Float32Array.from({ length: DIM }, () => r() * 2 - 1)
+  return Array.from({ length: n }, () => Float32Array.from(direction, (d) => 0.01 * (d + (r() * 2 - 1) * 1.5)))
+}
+
+function statsOf(vectors: Float32Array[], centre: Float32Array | null = null): Map<string, DeltaStats> {
+  const sketcher = new DeltaSketcher(DIM)
+  return new Map(vectors.map((v, i) => [`p${i}`, sketcher.stats(quantizeInt8(v), centre)]))
+}
+
+describe('sketches', () => {
+  it('estimate norms exactly and cosines closely', () => {
+    const [a, b] = honestDeltas(2)
+    const s = statsOf([a!, b!])
+    const qa = dequantize(quantizeInt8(a!))
+    const qb = dequantize(quantizeInt8(b!))
+    expect(s.get('p0')!.norm).toBeCloseTo(Math.hypot(...qa), 5)
+    expect(Math.abs(cosine(s.get('p0')!.sketch, s.get('p1')!.sketch) - cosine(qa, qb))).toBeLessThan(0.2)
+  })
+})
+
+describe('outlier screening', () => {
+  it('accepts every honest delta', () => {
+    expect(screenOutliers(statsOf(honestDeltas(8))).size).toBe(0)
+  })
+
+  it('catches a sign-flipped and a scaled delta among honest ones', () => {
+    const deltas = honestDeltas(5)
+    deltas.push(Float32Array.from(deltas[0]!, (x) => -x))
+    deltas.push(Float32Array.from(deltas[1]!, (x) => 10 * x))
+    const outliers = screenOutliers(statsOf(deltas))
+    expect([...outliers.keys()].sort()).toEqual(['p5', 'p6'])
+    expect(outliers.get('p5')).toMatch(/points away/)
+    expect(outliers.get('p6')).toMatch(/median/)
+  })
+
+  it('does not judge with fewer than three deltas', () => {
+    const [a] = honestDeltas(1)
+    expect(screenOutliers(statsOf([a!, Float32Array.from(a!, (x) => -x)])).size).toBe(0)
+  })
+})
+
+describe('centred clipping', () => {
+  it('is the plain mean when nothing is clipped', () => {
+    const deltas = honestDeltas(4)
+    const stats = [...statsOf(deltas).values()]
+    const agg = new CentredClipAggregator(null, Infinity, DIM)
+    deltas.forEach((d, i) => agg.add(quantizeInt8(d), stats[i]!.distance))
+    const out = agg.result()
+    const q = deltas.map((d) => dequantize(quantizeInt8(d)))
+    for (let i = 0; i < DIM; i += 97) expect(out[i]).toBeCloseTo((q[0]![i]! + q[1]![i]! + q[2]![i]! + q[3]![i]!) / 4, 6)
+  })
+
+  it('bounds the pull of a huge delta to the clip radius around the centre', () => {
+    const deltas = honestDeltas(4)
+    const centre = new Float32Array(DIM)
+    deltas.push(Float32Array.from({ length: DIM }, () => 100))
+    const stats = [...statsOf(deltas, centre).values()]
+    const tau = clipRadius(stats.map((s) => s.distance))
+    const agg = new CentredClipAggregator(centre, tau, DIM)
+    deltas.forEach((d, i) => agg.add(quantizeInt8(d), stats[i]!.distance))
+    const out = agg.result()
+    expect(Math.hypot(...out)).toBeLessThanOrEqual(tau * 1.0001)
+  })
+
+  it('moves from a non-zero centre towards the deltas', () => {
+    const deltas = honestDeltas(3, 7)
+    const centre = Float32Array.from(deltas[0]!, (x) => x * 0.5)
+    const stats = [...statsOf(deltas, centre).values()]
+    const agg = new CentredClipAggregator(centre, Infinity, DIM)
+    deltas.forEach((d, i) => agg.add(quantizeInt8(d), stats[i]!.distance))
+    const out = agg.result()
+    const q = deltas.map((d) => dequantize(quantizeInt8(d)))
+    expect(out[10]).toBeCloseTo((q[0]![10]! + q[1]![10]! + q[2]![10]!) / 3, 6)
+  })
+})

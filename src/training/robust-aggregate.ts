@@ -1,0 +1,151 @@
+// Robust aggregation of volunteer deltas in two streaming passes, so memory stays flat in the number of
+// volunteers: one vector accumulator plus one small sketch per delta.
+//  1. On arrival: norm, distance to the centre (last round's aggregate) and a 64-value count sketch, which
+//     estimates cosines between deltas without keeping them.
+//  2. Screening: a delta whose norm is far above the median, or that points away from the coordinate-wise
+//     median sketch (sign-flipped, or pulling elsewhere), is an outlier.
+//  3. At round close: centred clipping (Karimireddy et al., 2021), v + mean(clip(x_i − v, τ)), with τ the
+//     median distance to the centre, fed one delta at a time from the block store.
+import { seededRandom } from '../random.ts'
+import type { QuantizedDelta } from './quantize.ts'
+
+export const SKETCH_DIM = 64
+
+export interface DeltaStats {
+  norm: number
+  /** ‖x − centre‖ */
+  distance: number
+  sketch: Float32Array
+}
+
+export class DeltaSketcher {
+  private readonly signs: Int8Array
+  readonly dim: number
+
+  constructor(dim: number, seed = 0x5eed) {
+    this.dim = dim
+    const random = seededRandom(seed)
+    this.signs = new Int8Array(dim)
+    for (let i = 0; i < dim; i++) this.signs[i] = random() < 0.5 ? -1 : 1
+  }
+
+  stats(q: QuantizedDelta, centre: Float32Array | null): DeltaStats {
+    const sketch = new Float64Array(SKETCH_DIM)
+    const { blockSize, scales, values } = q
+    const signs = this.signs
+    let norm2 = 0
+    let dist2 = 0
+    for (let b = 0; b < scales.length; b++) {
+      const s = scales[b]!
+      const end = Math.min((b + 1) * blockSize, q.length)
+      for (let i = b * blockSize; i < end; i++) {
+        const x = values[i]! * s
+        norm2 += x * x
+        const d = centre === null ? x : x - centre[i]!
+        dist2 += d * d
+        sketch[i & (SKETCH_DIM - 1)]! += signs[i]! * x
+      }
+    }
+    return { norm: Math.sqrt(norm2), distance: Math.sqrt(dist2), sketch: Float32Array.from(sketch) }
+  }
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0
+  let na = 0
+  let nb = 0
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!
+    na += a[i]! * a[i]!
+    nb += b[i]! * b[i]!
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb)
+}
+
+export interface ScreeningOptions {
+  /** Reject norms above this multiple of the median norm. */
+  maxNormRatio: number
+  /** Reject deltas whose sketch cosine with the median sketch is below this. */
+  minCosine: number
+  /** Below this many deltas there is no meaningful majority: screen nothing. */
+  minCount: number
+}
+
+export const DEFAULT_SCREENING: ScreeningOptions = { maxNormRatio: 3, minCosine: 0, minCount: 3 }
+
+/** Returns, for each outlier, why it was rejected. */
+export function screenOutliers(stats: ReadonlyMap<string, DeltaStats>, options: ScreeningOptions = DEFAULT_SCREENING): Map<string, string> {
+  const outliers = new Map<string, string>()
+  if (stats.size < options.minCount) return outliers
+  const all = [...stats.values()]
+  const medianNorm = median(all.map((s) => s.norm))
+  const centre = new Float32Array(SKETCH_DIM)
+  for (let k = 0; k < SKETCH_DIM; k++) centre[k] = median(all.map((s) => s.sketch[k]!))
+  for (const [id, s] of stats) {
+    if (!Number.isFinite(s.norm)) outliers.set(id, 'the delta is not finite')
+    else if (s.norm > options.maxNormRatio * medianNorm) outliers.set(id, `norm ${s.norm.toPrecision(3)} is ${(s.norm / medianNorm).toFixed(1)}× the round's median`)
+    else {
+      const cos = cosine(s.sketch, centre)
+      if (cos < options.minCosine) outliers.set(id, `points away from the other volunteers (cosine ${cos.toFixed(2)} with the median)`)
+    }
+  }
+  return outliers
+}
+
+/** Σ_i w_i (x_i − v) accumulated as Σ (w_i s_b) q − (Σ w_i) v: one multiply-add per value and delta. */
+export class CentredClipAggregator {
+  private readonly acc: Float32Array
+  private readonly centre: Float32Array | null
+  private readonly tau: number
+  private weightSum = 0
+  private count = 0
+
+  constructor(centre: Float32Array | null, tau: number, dim: number) {
+    this.centre = centre
+    this.tau = tau
+    this.acc = new Float32Array(dim)
+  }
+
+  add(q: QuantizedDelta, distance: number): void {
+    const w = distance > this.tau && distance > 0 ? this.tau / distance : 1
+    const { blockSize, scales, values } = q
+    const acc = this.acc
+    for (let b = 0; b < scales.length; b++) {
+      const ws = w * scales[b]!
+      if (ws === 0) continue
+      const end = Math.min((b + 1) * blockSize, q.length)
+      for (let i = b * blockSize; i < end; i++) acc[i]! += ws * values[i]!
+    }
+    this.weightSum += w
+    this.count++
+  }
+
+  get size(): number {
+    return this.count
+  }
+
+  /** v + (1/n) Σ clip(x_i − v, τ) */
+  result(): Float32Array {
+    const out = new Float32Array(this.acc.length)
+    if (this.count === 0) return out
+    const n = this.count
+    const c = this.centre
+    for (let i = 0; i < out.length; i++) {
+      const v = c === null ? 0 : c[i]!
+      out[i] = v + (this.acc[i]! - this.weightSum * v) / n
+    }
+    return out
+  }
+}
+
+/** τ for a round: the median distance to the centre, so at most half the deltas are shortened. */
+export function clipRadius(distances: readonly number[]): number {
+  return median(distances)
+}

@@ -1,0 +1,49 @@
+// In-memory vector and checkpoint stores for tests and simulations. Content ids are real sha-256 digests,
+// so a test that confuses two vectors fails the same way it would against the block store.
+import { createHash } from 'node:crypto'
+import type { CheckpointStore, VectorStore } from '../coordinator.ts'
+import { decodeDelta, encodeDelta, type QuantizedDelta } from '../quantize.ts'
+
+export class MemoryVectorStore implements VectorStore {
+  readonly blocks = new Map<string, Uint8Array>()
+
+  putBytes(bytes: Uint8Array): string {
+    const cid = `sha256-${createHash('sha256').update(bytes).digest('hex')}`
+    this.blocks.set(cid, bytes)
+    return cid
+  }
+
+  async putParams(values: Float32Array): Promise<string> {
+    return this.putBytes(new Uint8Array(Float32Array.from(values).buffer))
+  }
+
+  async getParams(cid: string): Promise<Float32Array> {
+    const bytes = this.blocks.get(cid)
+    if (!bytes) throw new Error(`no block ${cid}`)
+    return new Float32Array(bytes.slice().buffer)
+  }
+
+  putDelta(delta: QuantizedDelta): string {
+    return this.putBytes(encodeDelta(delta))
+  }
+
+  async getDelta(cid: string): Promise<QuantizedDelta> {
+    const bytes = this.blocks.get(cid)
+    if (!bytes) throw new Error(`no block ${cid}`)
+    return decodeDelta(bytes)
+  }
+}
+
+export class MemoryCheckpointStore implements CheckpointStore {
+  text: string | null = null
+  saves = 0
+
+  async load(): Promise<string | null> {
+    return this.text
+  }
+
+  async save(text: string): Promise<void> {
+    this.text = text
+    this.saves++
+  }
+}

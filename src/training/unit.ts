@@ -1,0 +1,116 @@
+// A work unit and its result, as the coordinator and volunteers agree on them. Everything a replay needs is
+// in the assignment, so two honest volunteers given the same unit produce the same delta.
+import { DecodeError } from '../errors.ts'
+import { asObject, readInteger, readNumber, readString } from '../schema.ts'
+import { seededPermutation } from '../random.ts'
+import type { ShardRef } from './job.ts'
+
+export interface UnitAssignment {
+  unitId: string
+  jobId: string
+  round: number
+  version: number
+  /** Root CID of the parameter vector to start from. */
+  paramsCid: string
+  shards: ShardRef[]
+  seed: number
+  innerSteps: number
+  batchSize: number
+  lr: number
+}
+
+export interface UnitResult {
+  unitId: string
+  jobId: string
+  round: number
+  version: number
+  /** Root CID of the int8 delta θ_start − θ_end, fetched by the coordinator over the block exchange. */
+  deltaCid: string
+  deltaBytes: number
+  lossBefore: number
+  lossAfter: number
+  samples: number
+  flops: number
+  /** sha-256 of the float32 loss trajectory: equal hashes mean bit-identical replays. */
+  trajectoryHash: string
+  backend: string
+  elapsedMs: number
+}
+
+const WHAT_A = 'work assignment'
+const WHAT_R = 'work result'
+
+export function decodeAssignment(value: unknown): UnitAssignment {
+  const obj = asObject(value, WHAT_A)
+  const shards = obj.shards
+  if (!Array.isArray(shards) || shards.length === 0 || shards.length > 64) throw new DecodeError(WHAT_A, '"shards" must be an array of 1 to 64 shards')
+  return {
+    unitId: readString(obj, 'unitId', WHAT_A, 64),
+    jobId: readString(obj, 'jobId', WHAT_A, 128),
+    round: readInteger(obj, 'round', WHAT_A),
+    version: readInteger(obj, 'version', WHAT_A),
+    paramsCid: readString(obj, 'paramsCid', WHAT_A, 128),
+    shards: shards.map((s: unknown, i: number) => {
+      const shard = asObject(s, `${WHAT_A} shards[${i}]`)
+      return { cid: readString(shard, 'cid', WHAT_A, 128), samples: readInteger(shard, 'samples', WHAT_A, 1, 1 << 20), owner: readString(shard, 'owner', WHAT_A, 128) }
+    }),
+    seed: readInteger(obj, 'seed', WHAT_A, 0, 0xffffffff),
+    innerSteps: readInteger(obj, 'innerSteps', WHAT_A, 1, 10_000),
+    batchSize: readInteger(obj, 'batchSize', WHAT_A, 1, 1024),
+    lr: readNumber(obj, 'lr', WHAT_A, 1e-8, 1),
+  }
+}
+
+export function decodeResult(value: unknown): UnitResult {
+  const obj = asObject(value, WHAT_R)
+  return {
+    unitId: readString(obj, 'unitId', WHAT_R, 64),
+    jobId: readString(obj, 'jobId', WHAT_R, 128),
+    round: readInteger(obj, 'round', WHAT_R),
+    version: readInteger(obj, 'version', WHAT_R),
+    deltaCid: readString(obj, 'deltaCid', WHAT_R, 128),
+    deltaBytes: readInteger(obj, 'deltaBytes', WHAT_R, 1, 1 << 30),
+    lossBefore: readNumber(obj, 'lossBefore', WHAT_R),
+    lossAfter: readNumber(obj, 'lossAfter', WHAT_R),
+    samples: readInteger(obj, 'samples', WHAT_R, 1),
+    flops: readNumber(obj, 'flops', WHAT_R, 0),
+    trajectoryHash: readString(obj, 'trajectoryHash', WHAT_R, 64),
+    backend: readString(obj, 'backend', WHAT_R, 16),
+    elapsedMs: readNumber(obj, 'elapsedMs', WHAT_R, 0),
+  }
+}
+
+/** The bytes a volunteer signs: the result's fields in a fixed order, so signatures do not depend on JSON key order. */
+export function resultSigningBytes(r: UnitResult): Uint8Array {
+  const fields = [r.unitId, r.jobId, r.round, r.version, r.deltaCid, r.deltaBytes, r.lossBefore, r.lossAfter, r.samples, r.flops, r.trajectoryHash, r.backend]
+  return new TextEncoder().encode(`tesserae-result-v1\n${fields.map(String).join('\n')}`)
+}
+
+/**
+ * The sample order of a unit: indices into the concatenation of its shards, innerSteps × batchSize long,
+ * walking seeded permutations epoch after epoch when the unit needs more samples than its shards hold.
+ */
+export function unitSampleOrder(totalSamples: number, innerSteps: number, batchSize: number, seed: number): Uint32Array {
+  const needed = innerSteps * batchSize
+  const order = new Uint32Array(needed)
+  let filled = 0
+  for (let epoch = 0; filled < needed; epoch++) {
+    const perm = seededPermutation(totalSamples, (seed + epoch * 0x9e3779b1) >>> 0)
+    const take = Math.min(perm.length, needed - filled)
+    order.set(perm.subarray(0, take), filled)
+    filled += take
+  }
+  return order
+}
+
+export async function trajectoryHash(losses: readonly number[]): Promise<string> {
+  const bytes = new Uint8Array(Float32Array.from(losses).buffer)
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+export function unitSeed(jobSeed: number, round: number, index: number): number {
+  let h = (jobSeed ^ Math.imul(round + 1, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0
+  return (h ^ (h >>> 15)) >>> 0
+}
