@@ -46,6 +46,10 @@ export class ComputeClient {
     return (await this.request({ type: 'read-params' }, 'params', timeoutMs)).params
   }
 
+  async loadParams(params: Record<string, Float32Array>, timeoutMs = 60_000): Promise<void> {
+    await this.request({ type: 'load-params', params }, 'ok', timeoutMs)
+  }
+
   async throttle(dutyCycle: number, paused: boolean): Promise<void> {
     await this.request({ type: 'throttle', dutyCycle, paused }, 'ok', 10_000)
   }

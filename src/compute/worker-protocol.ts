@@ -29,6 +29,8 @@ export type ToWorker =
   | { type: 'init'; id: number; spec: TrainSpec; backend: ExecutionBackend; wasmThreads: number; params: Record<string, Float32Array> | null }
   | { type: 'train'; id: number; batches: BatchMessage[]; lr: number; firstStep: number }
   | { type: 'read-params'; id: number }
+  /** Replaces the parameters and zeroes the optimiser state without recompiling (a new DiLoCo unit). */
+  | { type: 'load-params'; id: number; params: Record<string, Float32Array> }
   | { type: 'throttle'; id: number; dutyCycle: number; paused: boolean }
   | { type: 'dispose'; id: number }
 
@@ -105,6 +107,11 @@ export function decodeToWorker(data: unknown): ToWorker {
         return { x: readFloat32(batch.x, `batches[${i}].x`), y: readFloat32(batch.y, `batches[${i}].y`) }
       })
       return { type, id, batches, lr: readNumber(obj, 'lr', WHAT_IN, 0, 10), firstStep: readInteger(obj, 'firstStep', WHAT_IN, 1) }
+    }
+    case 'load-params': {
+      const params = readParamRecord(obj.params)
+      if (params === null) throw new DecodeError(WHAT_IN, '"params" must be an object of Float32Arrays')
+      return { type, id, params }
     }
     case 'throttle':
       return { type, id, dutyCycle: readNumber(obj, 'dutyCycle', WHAT_IN, 0.05, 1), paused: readBoolean(obj, 'paused', WHAT_IN) }

@@ -51,6 +51,16 @@ export class WorkerRuntime {
         this.emit({ type: 'params', id: message.id, params: Object.fromEntries(await this.syncCheckpoint(compiled)) })
         return
       }
+      case 'load-params': {
+        const compiled = this.require()
+        const params = new Map(Object.entries(message.params))
+        compiled.session.load(params)
+        compiled.checkpoint = params
+        compiled.checkpointState = new Map()
+        compiled.dirty = false
+        this.emit({ type: 'ok', id: message.id })
+        return
+      }
       case 'throttle':
         this.throttle.set(message.dutyCycle, message.paused)
         this.emit({ type: 'ok', id: message.id })

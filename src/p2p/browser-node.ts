@@ -1,6 +1,7 @@
 // A browser tab's libp2p node: WebSockets to reach relays, circuit relay to be reachable through them, and
 // WebRTC for direct tab-to-tab connections once SDP has been exchanged over the relay.
 import { createLibp2p } from 'libp2p'
+import type { PrivateKey } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
 import { webRTC } from '@libp2p/webrtc'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
@@ -9,10 +10,13 @@ import { installTopicValidators } from './gossip-validators.ts'
 
 export interface BrowserNodeOptions {
   iceServers: string[]
+  /** The tab's persistent identity (see peer-key.ts); a fresh one if absent. */
+  privateKey?: PrivateKey
 }
 
 export async function createBrowserNode(options: BrowserNodeOptions) {
   const node = await createLibp2p({
+    ...(options.privateKey ? { privateKey: options.privateKey } : {}),
     addresses: { listen: ['/p2p-circuit', '/webrtc'] },
     transports: [
       webSockets(),

@@ -4,10 +4,14 @@ import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/goss
 import { DecodeError } from '../errors.ts'
 import { decodePresence } from './presence.ts'
 import { TOPIC_PRESENCE } from './topics.ts'
+import { decodeAnnouncement, decodeHead, decodeMetrics, TOPIC_HEADS, TOPIC_JOBS, TOPIC_METRICS } from './job-topics.ts'
 
 /** Decoders per topic; each throws a DecodeError on bad input. */
 const decoders: Record<string, (data: Uint8Array, from: string) => unknown> = {
   [TOPIC_PRESENCE]: decodePresence,
+  [TOPIC_JOBS]: decodeAnnouncement,
+  [TOPIC_HEADS]: decodeHead,
+  [TOPIC_METRICS]: decodeMetrics,
 }
 
 export function validateGossip(topic: string, message: Message): TopicValidatorResult {

@@ -1,15 +1,36 @@
-// A headless Node peer (volunteer or coordinator without a browser): WebSockets/TCP-style transport to the
-// relay, and the same services and gossip validation as a browser tab.
+// A headless Node peer (volunteer or coordinator without a browser): WebSockets to the relay and, when asked,
+// a WebSocket listener of its own; WebRTC (node-datachannel) so it can work with coordinators and volunteers
+// in browser tabs, which are only reachable that way. Same services and gossip validation as a tab.
 import { createLibp2p } from 'libp2p'
+import type { PrivateKey } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
+import { webRTC } from '@libp2p/webrtc'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { commonServices, connectionEncrypters, streamMuxers } from './node-services.ts'
 import { installTopicValidators } from './gossip-validators.ts'
 
-export async function createNodePeer() {
+export interface NodePeerOptions {
+  privateKey?: PrivateKey
+  /** e.g. { host: '127.0.0.1', port: 0 } to accept WebSocket connections (a coordinator). */
+  listenWs?: { host: string; port: number }
+  /** Join the WebRTC mesh through the relay, like a tab. */
+  webrtc?: { iceServers: string[] }
+}
+
+export async function createNodePeer(options: NodePeerOptions = {}) {
+  const listen: string[] = []
+  if (options.listenWs) listen.push(`/ip4/${options.listenWs.host}/tcp/${options.listenWs.port}/ws`)
+  if (options.webrtc) listen.push('/p2p-circuit', '/webrtc')
   const node = await createLibp2p({
-    transports: [webSockets()],
+    ...(options.privateKey ? { privateKey: options.privateKey } : {}),
+    addresses: { listen },
+    transports: [
+      webSockets(),
+      ...(options.webrtc ? [webRTC({ rtcConfiguration: { iceServers: options.webrtc.iceServers.map((urls) => ({ urls })) } }), circuitRelayTransport()] : []),
+    ],
     connectionEncrypters: connectionEncrypters(),
     streamMuxers: streamMuxers(),
+    connectionGater: { denyDialMultiaddr: () => false },
     services: commonServices({ floodPublish: true }),
   })
   installTopicValidators(node.services.pubsub)

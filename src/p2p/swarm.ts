@@ -2,7 +2,9 @@
 // WebRTC connection with every peer heard. Publishes immutable snapshots for the UI to render.
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Message } from '@libp2p/gossipsub'
+import type { PrivateKey } from '@libp2p/interface'
 import { createBrowserNode, type BrowserNode } from './browser-node.ts'
+import type { NodePeer } from './node-peer.ts'
 import { decodePresence, encodePresence, type Backend, type Presence } from './presence.ts'
 import { buildPeerTable, shouldDial, type PeerView } from './peer-table.ts'
 import { transportKind } from './transport-kind.ts'
@@ -25,14 +27,19 @@ export interface SwarmSnapshot {
 export interface SwarmOptions {
   relayAddrs: string[]
   iceServers: string[]
+  privateKey?: PrivateKey
+  /** An already created node (a headless Node peer); a browser node otherwise. */
+  node?: SwarmNode
   announceEveryMs?: number
   now?: () => number
 }
 
 const DIAL_TIMEOUT_MS = 20_000
 
+type SwarmNode = BrowserNode | NodePeer
+
 export class Swarm {
-  readonly node: BrowserNode
+  readonly node: SwarmNode
   private readonly relayAddrs: string[]
   private readonly relayIds: Set<string>
   private readonly heard = new Map<string, { presence: Presence; receivedAtMs: number }>()
@@ -47,7 +54,7 @@ export class Swarm {
   private timer: ReturnType<typeof setInterval> | undefined
   private snapshot: SwarmSnapshot
 
-  private constructor(node: BrowserNode, options: SwarmOptions) {
+  private constructor(node: SwarmNode, options: SwarmOptions) {
     this.node = node
     this.relayAddrs = options.relayAddrs
     this.relayIds = new Set(options.relayAddrs.map((a) => multiaddr(a).getComponents().findLast((c) => c.name === 'p2p')?.value ?? ''))
@@ -56,7 +63,7 @@ export class Swarm {
   }
 
   static async start(options: SwarmOptions): Promise<Swarm> {
-    const node = await createBrowserNode({ iceServers: options.iceServers })
+    const node = options.node ?? (await createBrowserNode({ iceServers: options.iceServers, privateKey: options.privateKey }))
     const swarm = new Swarm(node, options)
     swarm.wire(options.announceEveryMs ?? 3000)
     void swarm.connectRelays()

@@ -25,7 +25,10 @@ class Harness {
   readonly vectors = new MemoryVectorStore()
   readonly checkpoints = new MemoryCheckpointStore()
   coordinator!: Coordinator
-  constructor(readonly job: JobSpec) {}
+  readonly job: JobSpec
+  constructor(job: JobSpec) {
+    this.job = job
+  }
 
   async open(): Promise<Coordinator> {
     this.coordinator = await Coordinator.open({

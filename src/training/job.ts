@@ -39,7 +39,7 @@ export interface JobSpec {
 }
 
 const WHAT = 'job'
-export const MAX_SHARDS = 4096
+export const MAX_SHARDS = 512
 const ZOO = Object.keys(MODEL_ZOO)
 
 function readShards(obj: JsonObject, key: string): ShardRef[] {

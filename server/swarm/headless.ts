@@ -1,0 +1,160 @@
+// Headless swarm peers in Node: the demo job's coordinator that `npm start` runs, and volunteers for
+// benchmarks, tests and anyone who wants to donate a server. Same engine, protocol and code paths as a tab;
+// storage on disk (or in memory for throwaway peers).
+import { join } from 'node:path'
+import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import * as ort from 'onnxruntime-web'
+import { MemoryBlockstore } from 'blockstore-core/memory'
+import { FsBlockstore } from 'blockstore-fs'
+import type { Blockstore } from 'interface-blockstore'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createNodePeer } from '../../src/p2p/node-peer.ts'
+import { Swarm } from '../../src/p2p/swarm.ts'
+import { BlockExchange } from '../../src/p2p/block-exchange.ts'
+import { loadOrCreatePeerKey } from '../../src/p2p/peer-key.ts'
+import { Coordinator } from '../../src/training/coordinator.ts'
+import { decodeJob, type JobSpec } from '../../src/training/job.ts'
+import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
+import type { QuantizedDelta } from '../../src/training/quantize.ts'
+import { MODEL_ZOO } from '../../src/graph/zoo.ts'
+import { initParams } from '../../src/graph/model.ts'
+import { buildTrainStep } from '../../src/graph/train-step.ts'
+import { DEFAULT_ADAMW } from '../../src/graph/optimizer.ts'
+import { countFlops } from '../../src/graph/flops.ts'
+import type { LabelledImages } from '../../src/data/labelled-images.ts'
+import { evaluateAccuracy } from '../../src/compute/evaluate.ts'
+import { SessionInnerEngine } from '../../src/compute/inner-engine.ts'
+import { CoordinatorHost } from '../../src/roles/coordinator-host.ts'
+import { VolunteerClient, type VolunteerStatus } from '../../src/roles/volunteer-client.ts'
+import { ExchangeVectorStore } from '../../src/roles/exchange-vector-store.ts'
+import { publishShards } from '../../src/roles/publish-dataset.ts'
+import { demoJobSpec } from '../../src/roles/demo-job.ts'
+import { FileCheckpointStore, FileKeyStore, MemoryCheckpoints } from './file-stores.ts'
+
+// One thread per headless peer: several run side by side on a small machine.
+ort.env.wasm.numThreads = 1
+
+export interface PeerBase {
+  relayAddrs: string[]
+  /** Directory for the key, blocks and checkpoint; in memory when null. */
+  dataDir: string | null
+  /** Join the WebRTC mesh (needed to work with tabs). Off for Node-only swarms, which use WebSockets. */
+  webrtc?: boolean
+  log?: (line: string) => void
+}
+
+async function basePeer(options: PeerBase & { listenWs?: { host: string; port: number } }) {
+  const privateKey = options.dataDir === null ? await generateKeyPair('Ed25519') : await loadOrCreatePeerKey(new FileKeyStore(join(options.dataDir, 'peer-key')))
+  const node = await createNodePeer({ privateKey, listenWs: options.listenWs, webrtc: options.webrtc ? { iceServers: [] } : undefined })
+  const swarm = await Swarm.start({ node, relayAddrs: options.relayAddrs, iceServers: [] })
+  const blockstore: Blockstore = options.dataDir === null ? new MemoryBlockstore() : new FsBlockstore(join(options.dataDir, 'blocks'))
+  if (blockstore instanceof FsBlockstore) await blockstore.open()
+  const exchange = await BlockExchange.start(node, blockstore)
+  return { privateKey, node, swarm, exchange }
+}
+
+export interface CoordinatorPeerOptions extends PeerBase {
+  host: string
+  train: LabelledImages
+  test: LabelledImages
+  shardSize: number
+  overrides?: Partial<JobSpec>
+  /** Test images used for the accuracy reported each round. */
+  evalLimit?: number
+}
+
+export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) {
+  const { node, swarm, exchange } = await basePeer({ ...options, listenWs: { host: options.host, port: 0 } })
+  const jobPath = options.dataDir === null ? null : join(options.dataDir, 'job.json')
+  let job: JobSpec | null = null
+  if (jobPath !== null) {
+    try {
+      job = decodeJob(JSON.parse(await readFile(jobPath, 'utf8')))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+  }
+  if (job === null) {
+    const owner = node.peerId.toString()
+    const train = await publishShards(exchange, options.train, options.shardSize, owner)
+    const test = await publishShards(exchange, options.test, options.shardSize, owner)
+    job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides: options.overrides })
+    if (jobPath !== null) {
+      await mkdir(options.dataDir!, { recursive: true })
+      await writeFile(jobPath, JSON.stringify(job))
+    }
+  }
+  const model = MODEL_ZOO[job.model]()
+  const layout = paramLayout(model)
+  const flopsPerStep = countFlops(buildTrainStep(model, job.batchSize, DEFAULT_ADAMW).graph)
+  const coordinator = await Coordinator.open({
+    job,
+    dim: layout.total,
+    initialParams: () => flatten(layout, initParams(model, job.seed)),
+    flopsPerStep,
+    vectors: new ExchangeVectorStore(exchange, layout.total),
+    checkpoints: options.dataDir === null ? new MemoryCheckpoints() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
+    evaluate: async (params) => ({
+      accuracy: await evaluateAccuracy(ort, model, unflatten(layout, params), options.test, job.normalisation, { limit: options.evalLimit ?? 1000, batchSize: 250 }),
+      loss: NaN,
+    }),
+  })
+  const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
+  const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log })
+  return {
+    node,
+    job,
+    coordinator,
+    host,
+    exchange,
+    async stop() {
+      await host.stop()
+      await exchange.stop()
+      await swarm.stop()
+    },
+  }
+}
+
+export type Byzantine = 'flip' | 'scale'
+
+export function tamperFor(byzantine: Byzantine): (q: QuantizedDelta) => QuantizedDelta {
+  return byzantine === 'flip' ? (q) => ({ ...q, values: q.values.map((v) => -v) }) : (q) => ({ ...q, scales: q.scales.map((s) => s * 8) })
+}
+
+export interface VolunteerPeerOptions extends PeerBase {
+  jobId?: string
+  byzantine?: Byzantine
+  onStatus?: (status: VolunteerStatus) => void
+}
+
+export async function startHeadlessVolunteer(options: VolunteerPeerOptions) {
+  const { node, swarm, exchange, privateKey } = await basePeer(options)
+  const engines = new Map<string, Promise<SessionInnerEngine>>()
+  const client = new VolunteerClient({
+    node,
+    exchange,
+    privateKey,
+    jobId: options.jobId,
+    tamper: options.byzantine ? tamperFor(options.byzantine) : undefined,
+    onStatus: options.onStatus,
+    log: options.log,
+    engineFor: async (job) => {
+      const key = `${job.model}/${job.batchSize}`
+      if (!engines.has(key)) engines.set(key, SessionInnerEngine.create(ort, MODEL_ZOO[job.model](), job.batchSize))
+      const engine = await engines.get(key)!
+      return { engine, flopsPerStep: engine.flopsPerStep }
+    },
+  })
+  client.start()
+  return {
+    node,
+    client,
+    exchange,
+    async stop() {
+      await client.stop()
+      for (const e of engines.values()) await (await e).release()
+      await exchange.stop()
+      await swarm.stop()
+    },
+  }
+}

@@ -1,0 +1,69 @@
+// Two engines for DiLoCo's inner loop with the same shape: one drives a TrainSession directly (Node: headless
+// volunteers, benchmarks, tests), the other drives the compute worker (browser tabs). Both start every unit
+// from the given parameters with zeroed AdamW state, so replicas of a unit replay identically.
+import { buildTrainStep } from '../graph/train-step.ts'
+import { exportOnnx } from '../graph/onnx/export.ts'
+import { DEFAULT_ADAMW } from '../graph/optimizer.ts'
+import type { Model } from '../graph/model.ts'
+import { TesseraeError } from '../errors.ts'
+import { TrainSession, type Batch, type ExecutionBackend, type OrtModule } from './train-session.ts'
+import type { ComputeClient } from './compute-client.ts'
+
+export class SessionInnerEngine {
+  readonly flopsPerStep: number
+  private readonly session: TrainSession
+
+  private constructor(session: TrainSession, flopsPerStep: number) {
+    this.session = session
+    this.flopsPerStep = flopsPerStep
+  }
+
+  static async create(ort: OrtModule, model: Model, batchSize: number, backend: ExecutionBackend = 'wasm'): Promise<SessionInnerEngine> {
+    const step = buildTrainStep(model, batchSize, DEFAULT_ADAMW)
+    const session = await TrainSession.create(ort, step, exportOnnx(step.graph, { name: `${model.name}_train_step` }), { backend })
+    return new SessionInnerEngine(session, step.flopsPerStep)
+  }
+
+  async load(params: Map<string, Float32Array>): Promise<void> {
+    this.session.load(params)
+  }
+
+  async train(batches: Batch[], lr: number, firstStep: number): Promise<{ losses: number[]; backend: string }> {
+    const losses: number[] = []
+    for (const [i, batch] of batches.entries()) {
+      const { loss } = await this.session.run(batch, lr, firstStep + i)
+      if (!Number.isFinite(loss)) throw new TesseraeError('DIVERGED', `the loss became ${loss} at inner step ${firstStep + i}`)
+      losses.push(loss)
+    }
+    return { losses, backend: this.session.backend }
+  }
+
+  async read(): Promise<Map<string, Float32Array>> {
+    return (await this.session.read()).params
+  }
+
+  release(): Promise<void> {
+    return this.session.release()
+  }
+}
+
+export class WorkerInnerEngine {
+  private readonly client: ComputeClient
+
+  constructor(client: ComputeClient) {
+    this.client = client
+  }
+
+  async load(params: Map<string, Float32Array>): Promise<void> {
+    await this.client.loadParams(Object.fromEntries(params))
+  }
+
+  async train(batches: Batch[], lr: number, firstStep: number): Promise<{ losses: number[]; backend: string }> {
+    const summary = await this.client.train(batches, lr, firstStep)
+    return { losses: summary.losses, backend: summary.backend }
+  }
+
+  async read(): Promise<Map<string, Float32Array>> {
+    return new Map(Object.entries(await this.client.readParams()))
+  }
+}

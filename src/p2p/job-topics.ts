@@ -1,0 +1,167 @@
+// Gossip for training jobs: announcements (the job spec and its current head, repeated so late joiners find
+// it), heads (version → parameter CID, on every round close) and metrics (the dashboard's only feed). Every
+// message must come from the job's coordinator: gossipsub signatures prove the sender, this checks the claim.
+import { DecodeError } from '../errors.ts'
+import { asObject, parseJsonLimited, readBoolean, readInteger, readNumber, readString, readStringArray, type JsonObject } from '../schema.ts'
+import { decodeJob, type JobSpec } from '../training/job.ts'
+import type { RoundReport } from '../training/coordinator-state.ts'
+
+export const TOPIC_JOBS = 'tesserae/jobs/1'
+export const TOPIC_HEADS = 'tesserae/heads/1'
+export const TOPIC_METRICS = 'tesserae/metrics/1'
+export const MAX_JOB_MESSAGE_BYTES = 128 * 1024
+export const MAX_METRICS_BYTES = 64 * 1024
+
+export interface Head {
+  jobId: string
+  coordinator: string
+  round: number
+  version: number
+  paramsCid: string
+  finished: boolean
+  sentAtMs: number
+}
+
+export interface JobAnnouncement {
+  job: JobSpec
+  head: Head
+  /** Where the coordinator can be dialled directly (WebSockets for a Node coordinator; empty for a tab, which is reached over WebRTC). */
+  addrs: string[]
+}
+
+export interface PeerMetrics {
+  peer: string
+  accepted: number
+  rejected: number
+  reputation: number
+  banned: boolean
+  flops: number
+}
+
+export interface JobMetrics {
+  jobId: string
+  coordinator: string
+  sentAtMs: number
+  round: number
+  version: number
+  deadlineMs: number
+  units: { total: number; assigned: number; submitted: number }
+  initialAccuracy: number | null
+  /** The most recent round reports, oldest first. */
+  reports: RoundReport[]
+  peers: PeerMetrics[]
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+function encodeLimited(value: unknown, limit: number, what: string): Uint8Array {
+  const bytes = encoder.encode(JSON.stringify(value))
+  if (bytes.length > limit) throw new DecodeError(what, `is ${bytes.length} bytes, over the ${limit}-byte limit`)
+  return bytes
+}
+
+function readHead(obj: JsonObject, what: string): Head {
+  return {
+    jobId: readString(obj, 'jobId', what, 128),
+    coordinator: readString(obj, 'coordinator', what, 128),
+    round: readInteger(obj, 'round', what),
+    version: readInteger(obj, 'version', what),
+    paramsCid: readString(obj, 'paramsCid', what, 128),
+    finished: readBoolean(obj, 'finished', what),
+    sentAtMs: readInteger(obj, 'sentAtMs', what),
+  }
+}
+
+function checkSender(claimed: string, from: string, what: string): void {
+  if (claimed !== from) throw new DecodeError(what, `claims coordinator ${claimed} but was signed by ${from}`)
+}
+
+export const encodeAnnouncement = (a: JobAnnouncement) => encodeLimited(a, MAX_JOB_MESSAGE_BYTES, 'job announcement')
+
+export function decodeAnnouncement(bytes: Uint8Array, from: string): JobAnnouncement {
+  const what = 'job announcement'
+  const obj = asObject(parseJsonLimited(decoder.decode(bytes), MAX_JOB_MESSAGE_BYTES, what), what)
+  const job = decodeJob(obj.job)
+  const head = readHead(asObject(obj.head, `${what} head`), what)
+  checkSender(job.coordinator, from, what)
+  checkSender(head.coordinator, from, what)
+  if (head.jobId !== job.id) throw new DecodeError(what, `head is for job ${head.jobId}, not ${job.id}`)
+  return { job, head, addrs: readStringArray(obj, 'addrs', what, 16, 512) }
+}
+
+export const encodeHead = (h: Head) => encodeLimited(h, 4096, 'head')
+
+export function decodeHead(bytes: Uint8Array, from: string): Head {
+  const what = 'head'
+  const head = readHead(asObject(parseJsonLimited(decoder.decode(bytes), 4096, what), what), what)
+  checkSender(head.coordinator, from, what)
+  return head
+}
+
+export const encodeMetrics = (m: JobMetrics) => encodeLimited(m, MAX_METRICS_BYTES, 'job metrics')
+
+const nullableNumber = (obj: JsonObject, key: string, what: string) => (obj[key] === null ? null : readNumber(obj, key, what))
+const numberOrNaN = (obj: JsonObject, key: string, what: string) => (obj[key] === null ? NaN : readNumber(obj, key, what))
+
+function readReport(value: unknown, what: string): RoundReport {
+  const r = asObject(value, what)
+  const outliers = r.outliers
+  if (!Array.isArray(outliers) || outliers.length > 64) throw new DecodeError(what, '"outliers" must be an array of at most 64')
+  return {
+    round: readInteger(r, 'round', what),
+    version: readInteger(r, 'version', what),
+    startedAtMs: readNumber(r, 'startedAtMs', what),
+    closedAtMs: readNumber(r, 'closedAtMs', what),
+    accepted: readInteger(r, 'accepted', what),
+    rejected: readInteger(r, 'rejected', what),
+    dropped: readInteger(r, 'dropped', what),
+    verified: readInteger(r, 'verified', what),
+    disagreements: readInteger(r, 'disagreements', what),
+    outliers: outliers.map((o: unknown) => {
+      const x = asObject(o, what)
+      return { peer: readString(x, 'peer', what, 128), unitId: readString(x, 'unitId', what, 64), reason: readString(x, 'reason', what, 300) }
+    }),
+    samples: readNumber(r, 'samples', what, 0),
+    flops: readNumber(r, 'flops', what, 0),
+    bytesIn: readNumber(r, 'bytesIn', what, 0),
+    // JSON turns NaN (a round with nothing accepted) into null.
+    meanLossBefore: numberOrNaN(r, 'meanLossBefore', what),
+    meanLossAfter: numberOrNaN(r, 'meanLossAfter', what),
+    testAccuracy: nullableNumber(r, 'testAccuracy', what),
+    testLoss: nullableNumber(r, 'testLoss', what),
+    aggregationMs: readNumber(r, 'aggregationMs', what, 0),
+  }
+}
+
+export function decodeMetrics(bytes: Uint8Array, from: string): JobMetrics {
+  const what = 'job metrics'
+  const obj = asObject(parseJsonLimited(decoder.decode(bytes), MAX_METRICS_BYTES, what), what)
+  const coordinator = readString(obj, 'coordinator', what, 128)
+  checkSender(coordinator, from, what)
+  const units = asObject(obj.units, `${what} units`)
+  if (!Array.isArray(obj.reports) || obj.reports.length > 100) throw new DecodeError(what, '"reports" must be an array of at most 100')
+  if (!Array.isArray(obj.peers) || obj.peers.length > 200) throw new DecodeError(what, '"peers" must be an array of at most 200')
+  return {
+    jobId: readString(obj, 'jobId', what, 128),
+    coordinator,
+    sentAtMs: readInteger(obj, 'sentAtMs', what),
+    round: readInteger(obj, 'round', what),
+    version: readInteger(obj, 'version', what),
+    deadlineMs: readNumber(obj, 'deadlineMs', what),
+    units: { total: readInteger(units, 'total', what), assigned: readInteger(units, 'assigned', what), submitted: readInteger(units, 'submitted', what) },
+    initialAccuracy: nullableNumber(obj, 'initialAccuracy', what),
+    reports: obj.reports.map((r: unknown) => readReport(r, `${what} report`)),
+    peers: obj.peers.map((p: unknown) => {
+      const x = asObject(p, `${what} peer`)
+      return {
+        peer: readString(x, 'peer', what, 128),
+        accepted: readInteger(x, 'accepted', what),
+        rejected: readInteger(x, 'rejected', what),
+        reputation: readNumber(x, 'reputation', what, 0, 1),
+        banned: readBoolean(x, 'banned', what),
+        flops: readNumber(x, 'flops', what, 0),
+      }
+    }),
+  }
+}

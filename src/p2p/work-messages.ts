@@ -1,0 +1,69 @@
+// The work protocol's messages (/tesserae/work/1.0.0): one JSON request and one JSON reply per stream, each
+// length-prefixed and at most 64 KiB. Deltas never travel here; they are blocks named by CID.
+import { DecodeError } from '../errors.ts'
+import { asObject, parseJsonLimited, readBoolean, readInteger, readString } from '../schema.ts'
+import { decodeAssignment, decodeResult, type UnitAssignment, type UnitResult } from '../training/unit.ts'
+
+export const WORK_PROTOCOL = '/tesserae/work/1.0.0'
+export const MAX_WORK_MESSAGE_BYTES = 64 * 1024
+
+export type WorkRequest =
+  | { type: 'request'; jobId: string; backend: string }
+  | { type: 'submit'; result: UnitResult; /** hex Ed25519 signature over resultSigningBytes(result) */ signature: string }
+
+export type WorkResponse =
+  | { type: 'unit'; unit: UnitAssignment }
+  | { type: 'wait'; retryMs: number; reason: string }
+  | { type: 'ack'; accepted: boolean; reason: string }
+  | { type: 'error'; message: string }
+
+export function encodeWork(message: WorkRequest | WorkResponse): Uint8Array {
+  const bytes = new TextEncoder().encode(JSON.stringify(message))
+  if (bytes.length > MAX_WORK_MESSAGE_BYTES) throw new DecodeError('work message', `is ${bytes.length} bytes, over ${MAX_WORK_MESSAGE_BYTES}`)
+  return bytes
+}
+
+function parse(bytes: Uint8Array, what: string) {
+  const obj = asObject(parseJsonLimited(new TextDecoder('utf-8', { fatal: false }).decode(bytes), MAX_WORK_MESSAGE_BYTES, what), what)
+  return { obj, type: readString(obj, 'type', what, 16) }
+}
+
+export function decodeWorkRequest(bytes: Uint8Array): WorkRequest {
+  const what = 'work request'
+  const { obj, type } = parse(bytes, what)
+  switch (type) {
+    case 'request':
+      return { type, jobId: readString(obj, 'jobId', what, 128), backend: readString(obj, 'backend', what, 16) }
+    case 'submit': {
+      const signature = readString(obj, 'signature', what, 256)
+      if (!/^[0-9a-f]+$/.test(signature)) throw new DecodeError(what, '"signature" must be lowercase hex')
+      return { type, result: decodeResult(obj.result), signature }
+    }
+    default:
+      throw new DecodeError(what, `unknown type "${type}"`)
+  }
+}
+
+export function decodeWorkResponse(bytes: Uint8Array): WorkResponse {
+  const what = 'work response'
+  const { obj, type } = parse(bytes, what)
+  switch (type) {
+    case 'unit':
+      return { type, unit: decodeAssignment(obj.unit) }
+    case 'wait':
+      return { type, retryMs: readInteger(obj, 'retryMs', what, 0, 3600_000), reason: readString(obj, 'reason', what, 500) }
+    case 'ack':
+      return { type, accepted: readBoolean(obj, 'accepted', what), reason: readString(obj, 'reason', what, 500) }
+    case 'error':
+      return { type, message: readString(obj, 'message', what, 1000) }
+    default:
+      throw new DecodeError(what, `unknown type "${type}"`)
+  }
+}
+
+export const toHex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')
+export function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1)
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  return out
+}

@@ -1,0 +1,136 @@
+// Puts a Coordinator on the network: serves /tesserae/work/1.0.0, fetches submitted deltas from their
+// volunteers over Bitswap, checks result signatures, and gossips the job, its heads and its metrics.
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { GossipSub } from '@libp2p/gossipsub'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { errorMessage } from '../errors.ts'
+import type { BlockExchange } from '../p2p/block-exchange.ts'
+import { getChunked } from '../p2p/chunked.ts'
+import { encodeAnnouncement, encodeHead, encodeMetrics, TOPIC_HEADS, TOPIC_JOBS, TOPIC_METRICS, type Head, type JobMetrics } from '../p2p/job-topics.ts'
+import { fromHex } from '../p2p/work-messages.ts'
+import { serveWork } from '../p2p/work-protocol.ts'
+import type { WorkRequest, WorkResponse } from '../p2p/work-messages.ts'
+import type { Coordinator } from '../training/coordinator.ts'
+import { decodeDelta, encodedDeltaBytes } from '../training/quantize.ts'
+import { resultSigningBytes } from '../training/unit.ts'
+
+type PubsubNode = Libp2p<{ pubsub: GossipSub }>
+
+export interface CoordinatorHostOptions {
+  node: PubsubNode
+  exchange: BlockExchange
+  coordinator: Coordinator
+  dim: number
+  /** Addresses volunteers may dial directly (a Node coordinator's WebSocket listener). */
+  addrs?: () => string[]
+  announceEveryMs?: number
+  tickEveryMs?: number
+  log?: (line: string) => void
+}
+
+export class CoordinatorHost {
+  private readonly options: CoordinatorHostOptions
+  private readonly timers: Array<ReturnType<typeof setInterval>> = []
+  private unsubscribe: () => void = () => undefined
+
+  private constructor(options: CoordinatorHostOptions) {
+    this.options = options
+  }
+
+  static async start(options: CoordinatorHostOptions): Promise<CoordinatorHost> {
+    const host = new CoordinatorHost(options)
+    await serveWork(options.node, (request, from) => host.handle(request, from))
+    host.unsubscribe = options.coordinator.subscribe((report) => {
+      if (report) {
+        void host.publish(TOPIC_HEADS, encodeHead(host.head()))
+        void host.publishMetrics()
+        options.log?.(`round ${report.round} closed: version ${report.version}, ${report.accepted} units accepted, ${report.rejected} rejected, test accuracy ${report.testAccuracy?.toFixed(4) ?? 'n/a'}`)
+      }
+    })
+    host.timers.push(setInterval(() => void host.announce(), options.announceEveryMs ?? 2000))
+    host.timers.push(setInterval(() => void options.coordinator.tick().catch((e: unknown) => options.log?.(`closing the round failed: ${errorMessage(e)}`)), options.tickEveryMs ?? 1000))
+    host.timers.push(setInterval(() => void host.publishMetrics(), 3000))
+    void host.announce()
+    return host
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t)
+    this.unsubscribe()
+    await this.options.node.unhandle('/tesserae/work/1.0.0')
+  }
+
+  head(): Head {
+    const state = this.options.coordinator.view
+    return {
+      jobId: this.options.coordinator.job.id,
+      coordinator: this.options.node.peerId.toString(),
+      round: state.current.round,
+      version: state.current.version,
+      paramsCid: state.current.paramsCid,
+      finished: state.finished,
+      sentAtMs: Date.now(),
+    }
+  }
+
+  metrics(): JobMetrics {
+    const c = this.options.coordinator
+    const state = c.view
+    const replicas = state.current.units.flatMap((u) => u.replicas)
+    return {
+      jobId: c.job.id,
+      coordinator: this.options.node.peerId.toString(),
+      sentAtMs: Date.now(),
+      round: state.current.round,
+      version: state.current.version,
+      deadlineMs: state.current.deadlineMs,
+      units: { total: state.current.units.length, assigned: replicas.filter((r) => r.status === 'assigned').length, submitted: replicas.filter((r) => r.status === 'submitted').length },
+      initialAccuracy: state.initialAccuracy,
+      reports: state.history.slice(-40).map((r) => ({ ...r, outliers: r.outliers.slice(0, 4) })),
+      peers: Object.entries(state.peers)
+        .slice(0, 200)
+        .map(([peer, p]) => ({ peer, accepted: p.accepted, rejected: p.rejected, reputation: p.reputation, banned: p.banned, flops: c.credits.volunteer(peer).flops })),
+    }
+  }
+
+  private async handle(request: WorkRequest, from: PeerId): Promise<WorkResponse> {
+    const { coordinator } = this.options
+    const peer = from.toString()
+    if (request.type === 'request') {
+      if (request.jobId !== coordinator.job.id) return { type: 'error', message: `this coordinator runs job "${coordinator.job.id}", not "${request.jobId}"` }
+      const reply = await coordinator.requestWork(peer)
+      return reply.kind === 'unit' ? { type: 'unit', unit: reply.unit } : { type: 'wait', retryMs: reply.retryMs, reason: reply.reason }
+    }
+    const { result, signature } = request
+    // Noise already authenticated the connection; the signature makes the receipt checkable by anyone later.
+    const valid = await from.publicKey?.verify(resultSigningBytes(result), fromHex(signature))
+    if (!valid) return { type: 'ack', accepted: false, reason: 'the result signature does not verify against your peer key' }
+    let delta
+    try {
+      const bytes = await getChunked(this.options.exchange, result.deltaCid, 'delta', { maxBytes: encodedDeltaBytes(this.options.dim, 1), providers: [peerIdFromString(peer)], timeoutMs: 60_000 })
+      delta = decodeDelta(bytes, this.options.dim)
+    } catch (error) {
+      return { type: 'ack', accepted: false, reason: `could not fetch or decode your delta: ${errorMessage(error)}` }
+    }
+    const reply = await coordinator.submit(peer, result, delta)
+    return { type: 'ack', accepted: reply.accepted, reason: reply.accepted ? 'received; the verdict comes when the round closes' : reply.reason }
+  }
+
+  private async announce(): Promise<void> {
+    const c = this.options.coordinator
+    await this.publish(TOPIC_JOBS, encodeAnnouncement({ job: c.job, head: this.head(), addrs: (this.options.addrs?.() ?? []).slice(0, 16) }))
+  }
+
+  private async publishMetrics(): Promise<void> {
+    await this.publish(TOPIC_METRICS, encodeMetrics(this.metrics()))
+  }
+
+  private async publish(topic: string, data: Uint8Array): Promise<void> {
+    try {
+      await this.options.node.services.pubsub.publish(topic, data)
+    } catch (error) {
+      // No subscriber reachable yet; the next period retries.
+      this.options.log?.(`gossip on ${topic} not sent: ${errorMessage(error)}`)
+    }
+  }
+}

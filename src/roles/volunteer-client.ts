@@ -1,0 +1,210 @@
+// A volunteer on the network: hears job announcements, asks the coordinator for units, fetches parameters
+// and data shards over Bitswap, runs the unit on the injected engine, publishes the int8 delta as blocks and
+// submits a signed result. Runs until stopped; pausing finishes the current unit first.
+import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { errorMessage } from '../errors.ts'
+import type { BlockExchange } from '../p2p/block-exchange.ts'
+import { bytesToFloat32, getChunked, putChunked } from '../p2p/chunked.ts'
+import { decodeAnnouncement, decodeMetrics, TOPIC_JOBS, TOPIC_METRICS, type JobAnnouncement, type PeerMetrics } from '../p2p/job-topics.ts'
+import { toHex } from '../p2p/work-messages.ts'
+import { callWork } from '../p2p/work-protocol.ts'
+import { concatShards, decodeShard, MAX_SHARD_BYTES } from '../data/shard-block.ts'
+import { makeBatch } from '../data/batches.ts'
+import type { LabelledImages } from '../data/labelled-images.ts'
+import { MODEL_ZOO } from '../graph/zoo.ts'
+import { encodeDelta, type QuantizedDelta } from '../training/quantize.ts'
+import { runUnit, type InnerEngine } from '../training/unit-runner.ts'
+import { resultSigningBytes, type UnitAssignment, type UnitResult } from '../training/unit.ts'
+import { paramLayout } from '../training/vector.ts'
+import type { JobSpec } from '../training/job.ts'
+
+type PubsubNode = Libp2p<{ pubsub: GossipSub }>
+
+export type VolunteerPhase = 'looking for a job' | 'waiting for work' | 'downloading' | 'training' | 'uploading' | 'paused' | 'stopped' | 'error'
+
+export interface VolunteerStatus {
+  phase: VolunteerPhase
+  detail: string
+  job: { id: string; name: string; model: string } | null
+  unitsSubmitted: number
+  unitsRefused: number
+  /** Final verdicts and credit, as the coordinator's metrics report them. */
+  verdict: PeerMetrics | null
+  lastSamplesPerSecond: number
+  lastLoss: number | null
+  backend: string | null
+  bytesUp: number
+  bytesDown: number
+}
+
+export interface VolunteerOptions {
+  node: PubsubNode
+  exchange: BlockExchange
+  privateKey: PrivateKey
+  /** Builds (or reuses) an engine for a job's model and batch size. */
+  engineFor: (job: JobSpec) => Promise<{ engine: InnerEngine; flopsPerStep: number }>
+  /** Only this job, if given; otherwise the most recently announced unfinished one. */
+  jobId?: string
+  /** Red-team hook for tests and benchmarks (a Byzantine volunteer); never set by the app. */
+  tamper?: (delta: QuantizedDelta) => QuantizedDelta
+  onStatus?: (status: VolunteerStatus) => void
+  log?: (line: string) => void
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
+  })
+
+export class VolunteerClient {
+  private readonly options: VolunteerOptions
+  private readonly jobs = new Map<string, JobAnnouncement>()
+  private readonly shards = new Map<string, LabelledImages>()
+  private readonly controller = new AbortController()
+  private paused = false
+  private running: Promise<void> | null = null
+  private readonly onGossip = (event: CustomEvent<Message>) => this.hear(event.detail)
+  status: VolunteerStatus = { phase: 'looking for a job', detail: '', job: null, unitsSubmitted: 0, unitsRefused: 0, verdict: null, lastSamplesPerSecond: 0, lastLoss: null, backend: null, bytesUp: 0, bytesDown: 0 }
+
+  constructor(options: VolunteerOptions) {
+    this.options = options
+    const pubsub = options.node.services.pubsub
+    pubsub.subscribe(TOPIC_JOBS)
+    pubsub.subscribe(TOPIC_METRICS)
+    pubsub.addEventListener('message', this.onGossip)
+  }
+
+  start(): void {
+    this.running ??= this.loop()
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused
+    if (paused) this.update({ phase: 'paused', detail: 'paused by you' })
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort()
+    this.options.node.services.pubsub.removeEventListener('message', this.onGossip)
+    await this.running
+    this.update({ phase: 'stopped', detail: '' })
+  }
+
+  knownJobs(): JobAnnouncement[] {
+    return [...this.jobs.values()]
+  }
+
+  private hear(message: Message): void {
+    if (message.type !== 'signed') return
+    try {
+      if (message.topic === TOPIC_JOBS) {
+        const a = decodeAnnouncement(message.data, message.from.toString())
+        this.jobs.set(a.job.id, a)
+      } else if (message.topic === TOPIC_METRICS) {
+        const m = decodeMetrics(message.data, message.from.toString())
+        if (m.jobId !== this.status.job?.id) return
+        const mine = m.peers.find((p) => p.peer === this.options.node.peerId.toString())
+        if (mine) this.update({ verdict: mine })
+      }
+    } catch (error) {
+      this.options.log?.(`ignored gossip from ${message.from.toString()}: ${errorMessage(error)}`)
+    }
+  }
+
+  private pickJob(): JobAnnouncement | null {
+    const candidates = [...this.jobs.values()].filter((a) => !a.head.finished && (this.options.jobId === undefined || a.job.id === this.options.jobId))
+    return candidates.sort((a, b) => b.job.createdAtMs - a.job.createdAtMs)[0] ?? null
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.controller.signal
+    while (!signal.aborted) {
+      if (this.paused) {
+        await sleep(500, signal)
+        continue
+      }
+      const announcement = this.pickJob()
+      if (!announcement) {
+        this.update({ phase: 'looking for a job', detail: 'no job announced yet' })
+        await sleep(1000, signal)
+        continue
+      }
+      try {
+        await this.workOnce(announcement, signal)
+      } catch (error) {
+        if (signal.aborted) break
+        this.update({ phase: 'error', detail: errorMessage(error) })
+        this.options.log?.(`unit failed: ${errorMessage(error)}`)
+        await sleep(2000, signal)
+      }
+    }
+  }
+
+  private async workOnce(announcement: JobAnnouncement, signal: AbortSignal): Promise<void> {
+    const { job } = announcement
+    const coordinator = peerIdFromString(job.coordinator)
+    this.update({ job: { id: job.id, name: job.name, model: job.model } })
+    await this.connect(coordinator, announcement.addrs)
+    const reply = await callWork(this.options.node, coordinator, { type: 'request', jobId: job.id, backend: this.status.backend ?? 'unknown' })
+    if (reply.type === 'wait') {
+      this.update({ phase: 'waiting for work', detail: reply.reason })
+      await sleep(reply.retryMs, signal)
+      return
+    }
+    if (reply.type !== 'unit') throw new Error(`unexpected reply "${reply.type}" to a work request`)
+    const unit = reply.unit
+    this.update({ phase: 'downloading', detail: `unit ${unit.unitId}: parameters v${unit.version} and ${unit.shards.length} shard(s)` })
+    const layout = paramLayout(MODEL_ZOO[job.model]())
+    const before = this.options.exchange.stats.bytesFetched
+    const params = bytesToFloat32(await getChunked(this.options.exchange, unit.paramsCid, 'params', { maxBytes: layout.total * 4, providers: [coordinator] }), layout.total, 'assigned parameters')
+    const data = concatShards(await Promise.all(unit.shards.map((s) => this.shard(s.cid, coordinator))))
+    this.update({ bytesDown: this.status.bytesDown + this.options.exchange.stats.bytesFetched - before, phase: 'training', detail: `unit ${unit.unitId}: ${unit.innerSteps} steps of ${unit.batchSize}` })
+    const { engine, flopsPerStep } = await this.options.engineFor(job)
+    const output = await runUnit(unit, params, layout, data.count, (indices) => makeBatch(data, indices, job.normalisation), engine, flopsPerStep)
+    const delta = this.options.tamper ? this.options.tamper(output.delta) : output.delta
+    await this.submit(unit, output.result, delta, coordinator)
+  }
+
+  private async submit(unit: UnitAssignment, partial: Omit<UnitResult, 'deltaCid'>, delta: QuantizedDelta, coordinator: PeerId): Promise<void> {
+    this.update({ phase: 'uploading', detail: `unit ${unit.unitId}`, lastSamplesPerSecond: (partial.samples * 1000) / Math.max(partial.elapsedMs, 1), lastLoss: partial.lossAfter, backend: partial.backend })
+    const bytes = encodeDelta(delta)
+    const deltaCid = await putChunked(this.options.exchange, 'delta', bytes)
+    const result: UnitResult = { ...partial, deltaCid }
+    const signature = toHex(await this.options.privateKey.sign(resultSigningBytes(result)))
+    const ack = await callWork(this.options.node, coordinator, { type: 'submit', result, signature })
+    if (ack.type !== 'ack') throw new Error(`unexpected reply "${ack.type}" to a submission`)
+    if (ack.accepted) this.update({ unitsSubmitted: this.status.unitsSubmitted + 1, bytesUp: this.status.bytesUp + bytes.length, detail: `unit ${unit.unitId} delivered` })
+    else this.update({ unitsRefused: this.status.unitsRefused + 1, detail: `unit ${unit.unitId} refused: ${ack.reason}` })
+    this.options.log?.(`unit ${unit.unitId}: ${ack.accepted ? 'delivered' : `refused (${ack.reason})`}`)
+  }
+
+  private async shard(cid: string, coordinator: PeerId): Promise<LabelledImages> {
+    const cached = this.shards.get(cid)
+    if (cached) return cached
+    const shard = decodeShard(await getChunked(this.options.exchange, cid, 'shard', { maxBytes: MAX_SHARD_BYTES, providers: [coordinator] }), `shard ${cid.slice(0, 16)}…`)
+    this.shards.set(cid, shard)
+    return shard
+  }
+
+  private async connect(peer: PeerId, addrs: string[]): Promise<void> {
+    if (this.options.node.getConnections(peer).some((c) => c.limits === undefined)) return
+    for (const addr of addrs) {
+      try {
+        await this.options.node.dial(multiaddr(addr), { signal: AbortSignal.timeout(10_000) })
+        return
+      } catch (error) {
+        this.options.log?.(`could not dial the coordinator at ${addr}: ${errorMessage(error)}`)
+      }
+    }
+    // A coordinator in a tab is reached over WebRTC, which the swarm layer sets up from presence gossip.
+  }
+
+  private update(patch: Partial<VolunteerStatus>): void {
+    this.status = { ...this.status, ...patch }
+    this.options.onStatus?.(this.status)
+  }
+}
