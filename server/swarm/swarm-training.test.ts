@@ -55,7 +55,6 @@ describe('swarm training over libp2p', () => {
     expect(view.finished, log.slice(-20).join('\n')).toBe(true)
     expect(view.history).toHaveLength(ROUNDS)
     const accuracies = view.history.map((r) => r.testAccuracy!)
-    console.log(JSON.stringify({ initial: view.initialAccuracy, accuracies, rounds: view.history.map((r) => [r.accepted, r.rejected, r.verified, r.disagreements, r.outliers.length]) }))
     expect(accuracies.at(-1)!).toBeGreaterThan(view.initialAccuracy! + 0.3)
     const byzantine = view.peers[volunteers[3]!.node.peerId.toString()]!
     expect(byzantine.accepted).toBe(0)

@@ -43,6 +43,14 @@ describe('outlier screening', () => {
     expect(outliers.get('p6')).toMatch(/median/)
   })
 
+  it('judges against trusted deltas when an attacker holds half the round', () => {
+    const deltas = honestDeltas(4)
+    const flipped = [Float32Array.from(deltas[2]!, (x) => -x), Float32Array.from(deltas[3]!, (x) => -x)]
+    const stats = statsOf([deltas[0]!, deltas[1]!, ...flipped])
+    const trusted = [...statsOf([deltas[0]!]).values()]
+    expect([...screenOutliers(stats, undefined, trusted).keys()].sort()).toEqual(['p2', 'p3'])
+  })
+
   it('does not judge with fewer than three deltas', () => {
     const [a] = honestDeltas(1)
     expect(screenOutliers(statsOf([a!, Float32Array.from(a!, (x) => -x)])).size).toBe(0)

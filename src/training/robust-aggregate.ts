@@ -1,6 +1,6 @@
 // Robust aggregation of volunteer deltas in two streaming passes, so memory stays flat in the number of
 // volunteers: one vector accumulator plus one small sketch per delta.
-//  1. On arrival: norm, distance to the centre (last round's aggregate) and a 64-value count sketch, which
+//  1. On arrival: norm, distance to the centre (last round's aggregate) and a 256-value count sketch, which
 //     estimates cosines between deltas without keeping them.
 //  2. Screening: a delta whose norm is far above the median, or that points away from the coordinate-wise
 //     median sketch (sign-flipped, or pulling elsewhere), is an outlier.
@@ -9,7 +9,7 @@
 import { seededRandom } from '../random.ts'
 import type { QuantizedDelta } from './quantize.ts'
 
-export const SKETCH_DIM = 64
+export const SKETCH_DIM = 256
 
 export interface DeltaStats {
   norm: number
@@ -80,20 +80,24 @@ export interface ScreeningOptions {
 
 export const DEFAULT_SCREENING: ScreeningOptions = { maxNormRatio: 3, minCosine: 0, minCount: 3 }
 
-/** Returns, for each outlier, why it was rejected. */
-export function screenOutliers(stats: ReadonlyMap<string, DeltaStats>, options: ScreeningOptions = DEFAULT_SCREENING): Map<string, string> {
+/**
+ * Returns, for each outlier, why it was rejected. The yardstick is `trusted` when given (deltas two volunteers
+ * agreed on, or last round's aggregate): a median over the round alone breaks down once one fast attacker
+ * delivers half of a small round's units.
+ */
+export function screenOutliers(stats: ReadonlyMap<string, DeltaStats>, options: ScreeningOptions = DEFAULT_SCREENING, trusted: readonly DeltaStats[] = []): Map<string, string> {
   const outliers = new Map<string, string>()
-  if (stats.size < options.minCount) return outliers
-  const all = [...stats.values()]
-  const medianNorm = median(all.map((s) => s.norm))
+  const reference = trusted.length > 0 ? trusted : [...stats.values()]
+  if (trusted.length === 0 && stats.size < options.minCount) return outliers
+  const medianNorm = median(reference.map((s) => s.norm))
   const centre = new Float32Array(SKETCH_DIM)
-  for (let k = 0; k < SKETCH_DIM; k++) centre[k] = median(all.map((s) => s.sketch[k]!))
+  for (let k = 0; k < SKETCH_DIM; k++) centre[k] = median(reference.map((s) => s.sketch[k]! / (s.norm || 1)))
   for (const [id, s] of stats) {
     if (!Number.isFinite(s.norm)) outliers.set(id, 'the delta is not finite')
-    else if (s.norm > options.maxNormRatio * medianNorm) outliers.set(id, `norm ${s.norm.toPrecision(3)} is ${(s.norm / medianNorm).toFixed(1)}× the round's median`)
+    else if (s.norm > options.maxNormRatio * medianNorm) outliers.set(id, `norm ${s.norm.toPrecision(3)} is ${(s.norm / medianNorm).toFixed(1)}× the ${trusted.length > 0 ? 'verified' : "round's"} median`)
     else {
       const cos = cosine(s.sketch, centre)
-      if (cos < options.minCosine) outliers.set(id, `points away from the other volunteers (cosine ${cos.toFixed(2)} with the median)`)
+      if (cos < options.minCosine) outliers.set(id, `points away from the ${trusted.length > 0 ? 'verified deltas' : 'other volunteers'} (cosine ${cos.toFixed(2)})`)
     }
   }
   return outliers

@@ -4,7 +4,7 @@
 import type { JobSpec } from './job.ts'
 import type { RoundReport, RoundState, ReplicaState } from './coordinator-state.ts'
 import type { VectorStore } from './coordinator.ts'
-import { CentredClipAggregator, clipRadius, screenOutliers, type DeltaStats, type ScreeningOptions } from './robust-aggregate.ts'
+import { CentredClipAggregator, clipRadius, screenOutliers, SKETCH_DIM, type DeltaStats, type ScreeningOptions } from './robust-aggregate.ts'
 import { outerStep } from './outer-optimizer.ts'
 
 export interface CloseInput {
@@ -59,7 +59,10 @@ export async function closeRound(input: CloseInput): Promise<CloseOutput> {
       candidates.set(k, { norm: representative.stats!.norm, distance: representative.stats!.distance, sketch: Float32Array.from(representative.stats!.sketch) })
     }
   }
-  const outlierReasons = screenOutliers(candidates, input.screening)
+  // Deltas two volunteers agreed on are the yardstick. Without any, one vote per peer (its deltas averaged),
+  // so a single fast attacker holding several units of a small round cannot move the median.
+  const trusted = [...groups.values()].filter((g) => g.members.length >= 2).map((g) => candidates.get(key(g.unitId, g.representative.peer))!)
+  const outlierReasons = screenOutliers(candidates, input.screening, trusted.length > 0 ? trusted : perPeer(groups, candidates))
   const outliers: CloseOutput['outliers'] = []
   const accepted: ReplicaState[] = []
   for (const unit of round.units) {
@@ -116,4 +119,16 @@ export async function closeRound(input: CloseInput): Promise<CloseOutput> {
       aggregationMs: input.now() - started,
     },
   }
+}
+
+function perPeer(groups: Map<string, { representative: ReplicaState }>, candidates: Map<string, DeltaStats>): DeltaStats[] {
+  const byPeer = new Map<string, DeltaStats[]>()
+  for (const [k, g] of groups) byPeer.set(g.representative.peer, [...(byPeer.get(g.representative.peer) ?? []), candidates.get(k)!])
+  if (byPeer.size < 3) return []
+  return [...byPeer.values()].map((list) => {
+    const sketch = new Float32Array(SKETCH_DIM)
+    for (const s of list) for (let k = 0; k < SKETCH_DIM; k++) sketch[k]! += s.sketch[k]! / (s.norm || 1) / list.length
+    const norms = list.map((s) => s.norm).sort((a, b) => a - b)
+    return { norm: norms[norms.length >> 1]!, distance: 0, sketch }
+  })
 }
