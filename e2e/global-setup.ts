@@ -14,6 +14,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   })
   process.env.TESSERAE_URL = stack.url
   process.env.TESSERAE_RPC_URL = stack.rpcUrl
+  process.env.TESSERAE_RELAY_ADDRS = stack.relayAddrs.join(' ')
   console.log(`e2e stack: app ${stack.url} relay ${stack.relayAddrs.join(' ')} chain ${stack.rpcUrl}${process.env.TESSERAE_NETNS === '1' ? ' (isolated network namespace)' : ''}`)
   return stack.stop
 }

@@ -3,7 +3,7 @@
 import { TesseraeError } from '../errors.ts'
 import type { DeviceReport } from './device-report.ts'
 import type { ExecutionBackend } from './train-session.ts'
-import { decodeFromWorker, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
+import { decodeFromWorker, type EvalImages, type ZooModel, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
 
 type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never
@@ -48,6 +48,10 @@ export class ComputeClient {
 
   async loadParams(params: Record<string, Float32Array>, timeoutMs = 60_000): Promise<void> {
     await this.request({ type: 'load-params', params }, 'ok', timeoutMs)
+  }
+
+  async evaluate(model: ZooModel, params: Record<string, Float32Array>, images: EvalImages, norm: { mean: number; std: number }, timeoutMs = 300_000): Promise<number> {
+    return (await this.request({ type: 'evaluate', model, params, images, mean: norm.mean, std: norm.std }, 'evaluated', timeoutMs)).accuracy
   }
 
   async throttle(dutyCycle: number, paused: boolean): Promise<void> {

@@ -19,6 +19,15 @@ export interface TrainSpec {
   seed: number
 }
 
+export interface EvalImages {
+  count: number
+  height: number
+  width: number
+  classes: number
+  pixels: Uint8Array
+  labels: Uint8Array
+}
+
 export interface BatchMessage {
   x: Float32Array
   y: Float32Array
@@ -31,6 +40,8 @@ export type ToWorker =
   | { type: 'read-params'; id: number }
   /** Replaces the parameters and zeroes the optimiser state without recompiling (a new DiLoCo unit). */
   | { type: 'load-params'; id: number; params: Record<string, Float32Array> }
+  /** Test accuracy of `params` on labelled images (a coordinator scoring each new version). */
+  | { type: 'evaluate'; id: number; model: ZooModel; params: Record<string, Float32Array>; images: EvalImages; mean: number; std: number }
   | { type: 'throttle'; id: number; dutyCycle: number; paused: boolean }
   | { type: 'dispose'; id: number }
 
@@ -52,6 +63,7 @@ export type FromWorker =
   | { type: 'trained'; id: number; summary: RunSummary }
   | { type: 'params'; id: number; params: Record<string, Float32Array> }
   | { type: 'ok'; id: number }
+  | { type: 'evaluated'; id: number; accuracy: number }
   | { type: 'error'; id: number; code: string; message: string }
 
 const WHAT_IN = 'message to the compute worker'
@@ -113,6 +125,20 @@ export function decodeToWorker(data: unknown): ToWorker {
       if (params === null) throw new DecodeError(WHAT_IN, '"params" must be an object of Float32Arrays')
       return { type, id, params }
     }
+    case 'evaluate': {
+      const params = readParamRecord(obj.params)
+      if (params === null) throw new DecodeError(WHAT_IN, '"params" must be an object of Float32Arrays')
+      const images = asObject(obj.images, `${WHAT_IN} images`)
+      const count = readInteger(images, 'count', WHAT_IN, 1, 1 << 20)
+      const height = readInteger(images, 'height', WHAT_IN, 1, 4096)
+      const width = readInteger(images, 'width', WHAT_IN, 1, 4096)
+      const classes = readInteger(images, 'classes', WHAT_IN, 2, 65535)
+      const pixels = images.pixels
+      const labels = images.labels
+      if (!(pixels instanceof Uint8Array) || pixels.length !== count * height * width) throw new DecodeError(WHAT_IN, '"images.pixels" must be a Uint8Array of count × height × width bytes')
+      if (!(labels instanceof Uint8Array) || labels.length !== count) throw new DecodeError(WHAT_IN, '"images.labels" must be a Uint8Array of count bytes')
+      return { type, id, model: readEnum(obj, 'model', ZOO_MODELS, WHAT_IN), params, images: { count, height, width, classes, pixels, labels }, mean: readNumber(obj, 'mean', WHAT_IN), std: readNumber(obj, 'std', WHAT_IN, 1e-9) }
+    }
     case 'throttle':
       return { type, id, dutyCycle: readNumber(obj, 'dutyCycle', WHAT_IN, 0.05, 1), paused: readBoolean(obj, 'paused', WHAT_IN) }
     default:
@@ -120,7 +146,7 @@ export function decodeToWorker(data: unknown): ToWorker {
   }
 }
 
-const OUT_TYPES = ['probe-result', 'ready', 'progress', 'fallback', 'trained', 'params', 'ok', 'error'] as const
+const OUT_TYPES = ['probe-result', 'ready', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'error'] as const
 
 /** Replies come from our own worker bundle; checking the envelope catches version skew and bugs early. */
 export function decodeFromWorker(data: unknown): FromWorker {

@@ -9,6 +9,7 @@ import { MODEL_ZOO } from '../graph/zoo.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { TrainSession, type ExecutionBackend, type OrtModule } from './train-session.ts'
 import { Throttle } from './throttle.ts'
+import { evaluateAccuracy } from './evaluate.ts'
 import type { FromWorker, ToWorker, TrainSpec } from './worker-protocol.ts'
 
 type Emit = (message: FromWorker) => void
@@ -59,6 +60,12 @@ export class WorkerRuntime {
         compiled.checkpointState = new Map()
         compiled.dirty = false
         this.emit({ type: 'ok', id: message.id })
+        return
+      }
+      case 'evaluate': {
+        const model = MODEL_ZOO[message.model]()
+        const accuracy = await evaluateAccuracy(this.ort, model, new Map(Object.entries(message.params)), message.images, { mean: message.mean, std: message.std }, { batchSize: 250 })
+        this.emit({ type: 'evaluated', id: message.id, accuracy })
         return
       }
       case 'throttle':

@@ -35,6 +35,7 @@ export interface SwarmOptions {
 }
 
 const DIAL_TIMEOUT_MS = 20_000
+const DIAL_BACKOFF_MS = 10_000
 
 type SwarmNode = BrowserNode | NodePeer
 
@@ -44,6 +45,8 @@ export class Swarm {
   private readonly relayIds: Set<string>
   private readonly heard = new Map<string, { presence: Presence; receivedAtMs: number }>()
   private readonly dialing = new Set<string>()
+  /** When a direct dial to a peer last failed: a gone tab's presence lingers, and retrying it on every refresh only adds load. */
+  private readonly failedAt = new Map<string, number>()
   private readonly listeners = new Set<(s: SwarmSnapshot) => void>()
   private readonly now: () => number
   private backend: Backend = 'unknown'
@@ -151,7 +154,8 @@ export class Swarm {
   private refresh(): void {
     this.snapshot = this.computeSnapshot()
     for (const peer of this.snapshot.peers) {
-      if (shouldDial(this.snapshot.selfId, peer) && !this.dialing.has(peer.peerId)) void this.dialDirect(peer)
+      const backoff = this.now() - (this.failedAt.get(peer.peerId) ?? -Infinity) < DIAL_BACKOFF_MS
+      if (shouldDial(this.snapshot.selfId, peer) && !this.dialing.has(peer.peerId) && !backoff) void this.dialDirect(peer)
     }
     for (const listener of this.listeners) listener(this.snapshot)
   }
@@ -162,8 +166,10 @@ export class Swarm {
     this.dialing.add(peer.peerId)
     try {
       await this.node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      this.failedAt.delete(peer.peerId)
     } catch (error) {
-      console.warn(`WebRTC dial to ${peer.peerId} failed, will retry on its next announcement: ${errorMessage(error)}`)
+      this.failedAt.set(peer.peerId, this.now())
+      console.warn(`WebRTC dial to ${peer.peerId} failed, will retry in ${DIAL_BACKOFF_MS / 1000} s: ${errorMessage(error)}`)
     } finally {
       this.dialing.delete(peer.peerId)
       this.refresh()

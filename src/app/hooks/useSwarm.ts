@@ -1,35 +1,56 @@
-// Joins the swarm once per tab and re-renders on every swarm snapshot.
+// Joins the swarm once per tab with the tab's persistent identity, starts its block exchange, and re-renders
+// on every swarm snapshot. The volunteer and coordinator hooks borrow the node and the exchange from here.
 import { useEffect, useState } from 'react'
+import type { PrivateKey } from '@libp2p/interface'
 import { Swarm, type SwarmSnapshot } from '../../p2p/swarm.ts'
+import { BlockExchange } from '../../p2p/block-exchange.ts'
+import { loadOrCreatePeerKey } from '../../p2p/peer-key.ts'
 import type { Backend } from '../../p2p/presence.ts'
 import type { StackConfig } from '../../stack/stack-config.ts'
 import { errorMessage } from '../../errors.ts'
+import { claimPeerSlot, IdbKeyStore, openBlockstore } from '../tab-storage.ts'
 
-export type SwarmState = { status: 'starting' } | { status: 'running'; snapshot: SwarmSnapshot } | { status: 'failed'; error: string }
+export interface TabPeer {
+  swarm: Swarm
+  exchange: BlockExchange
+  privateKey: PrivateKey
+  /** Which persistent identity this tab holds (0 for the first open tab). */
+  slot: number
+}
+
+export type SwarmState = { status: 'starting' } | { status: 'running'; snapshot: SwarmSnapshot; peer: TabPeer } | { status: 'failed'; error: string }
+
+async function startTabPeer(config: StackConfig): Promise<TabPeer> {
+  const slot = await claimPeerSlot()
+  const privateKey = await loadOrCreatePeerKey(new IdbKeyStore(slot))
+  const swarm = await Swarm.start({ relayAddrs: config.relayAddrs, iceServers: config.iceServers, privateKey })
+  const exchange = await BlockExchange.start(swarm.node, await openBlockstore())
+  return { swarm, exchange, privateKey, slot }
+}
 
 export function useSwarm(config: StackConfig, backend: Backend): SwarmState {
   const [state, setState] = useState<SwarmState>({ status: 'starting' })
-  const [swarm, setSwarm] = useState<Swarm | null>(null)
+  const [peer, setPeer] = useState<TabPeer | null>(null)
 
   useEffect(() => {
     let live = true
-    let started: Swarm | null = null
-    Swarm.start({ relayAddrs: config.relayAddrs, iceServers: config.iceServers }).then(
-      (s) => {
-        started = s
-        if (!live) return void s.stop()
-        setSwarm(s)
-        setState({ status: 'running', snapshot: s.current })
-        s.subscribe((snapshot) => setState({ status: 'running', snapshot }))
+    let started: TabPeer | null = null
+    startTabPeer(config).then(
+      (p) => {
+        started = p
+        if (!live) return void p.swarm.stop()
+        setPeer(p)
+        setState({ status: 'running', snapshot: p.swarm.current, peer: p })
+        p.swarm.subscribe((snapshot) => setState({ status: 'running', snapshot, peer: p }))
       },
       (error: unknown) => live && setState({ status: 'failed', error: `Could not start the peer-to-peer node: ${errorMessage(error)}` }),
     )
     return () => {
       live = false
-      void started?.stop()
+      void started?.exchange.stop().then(() => started?.swarm.stop())
     }
   }, [config])
 
-  useEffect(() => swarm?.setBackend(backend), [swarm, backend])
+  useEffect(() => peer?.swarm.setBackend(backend), [peer, backend])
   return state
 }

@@ -1,15 +1,15 @@
-import { EmptyState } from '../components/EmptyState.tsx'
 import { LocalTrainingPanel } from '../components/LocalTrainingPanel.tsx'
+import { CoordinatorPanel } from '../components/CoordinatorPanel.tsx'
+import { SwarmPanel } from '../components/SwarmPanel.tsx'
 
 export function ResearchPage() {
   return (
     <>
       <h1>Research</h1>
       <div className="grid">
+        <CoordinatorPanel />
+        <SwarmPanel />
         <LocalTrainingPanel />
-        <EmptyState title="No training jobs yet">
-          <p>Here you will create a training job (model, data, hyper-parameters, reward pool) and watch loss, accuracy, peers, throughput and verification live, then export the trained model as ONNX.</p>
-        </EmptyState>
       </div>
     </>
   )

@@ -1,6 +1,6 @@
 import { DevicePanel } from '../components/DevicePanel.tsx'
 import { SwarmPanel } from '../components/SwarmPanel.tsx'
-import { EmptyState } from '../components/EmptyState.tsx'
+import { VolunteerPanel } from '../components/VolunteerPanel.tsx'
 import { DeviceCheckPanel } from '../components/DeviceCheckPanel.tsx'
 
 export function VolunteerPage() {
@@ -8,12 +8,10 @@ export function VolunteerPage() {
     <>
       <h1>Donate compute</h1>
       <div className="grid">
+        <VolunteerPanel />
         <DevicePanel />
-        <DeviceCheckPanel />
         <SwarmPanel />
-        <EmptyState title="Your contribution">
-          <p>When a training job is running, this is where you start donating with one click and watch your throughput, accepted work units and earnings.</p>
-        </EmptyState>
+        <DeviceCheckPanel />
       </div>
     </>
   )

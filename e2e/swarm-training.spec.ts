@@ -1,0 +1,91 @@
+// The swarm in real browsers: a coordinator tab and three volunteer browsers train the Fashion-MNIST CNN with
+// DiLoCo over WebRTC, with a scripted Byzantine volunteer (a headless Node peer sending sign-flipped deltas)
+// in the mix. One volunteer tab closes mid-round, and the coordinator tab reloads and resumes from IndexedDB.
+import { expect, test, type Locator, type Page } from '@playwright/test'
+import { launchChromium } from './chromium.ts'
+import { startHeadlessVolunteer } from '../server/swarm/headless.ts'
+
+const APP = process.env.TESSERAE_URL!
+
+async function currentRound(panel: Locator): Promise<number> {
+  return Number(await panel.getAttribute('data-round'))
+}
+
+async function waitForRound(panel: Locator, round: number, timeout: number): Promise<void> {
+  await expect.poll(() => currentRound(panel), { timeout, intervals: [500] }).toBeGreaterThanOrEqual(round)
+}
+
+async function peerIdOf(page: Page): Promise<string> {
+  const id = page.getByTestId('self-peer-id')
+  await expect(id).toHaveText(/^12D3KooW/, { timeout: 60_000 })
+  return (await id.textContent())!
+}
+
+test('three volunteer browsers and a Byzantine peer train with a coordinator tab that survives a reload', async () => {
+  test.setTimeout(600_000)
+  const coordinatorBrowser = await launchChromium()
+  const volunteerBrowser = await launchChromium()
+  let byzantine: Awaited<ReturnType<typeof startHeadlessVolunteer>> | null = null
+  try {
+    const research = await (await coordinatorBrowser.newContext()).newPage()
+    await research.goto(new URL("/research", APP).toString())
+    const coordinatorId = await peerIdOf(research)
+    const form = research.getByTestId('coordinator-panel')
+    await form.getByLabel('Inner steps per unit (H)').fill('8')
+    await form.getByLabel('Batch size').fill('16')
+    await form.getByLabel('Units per round').fill('4')
+    await form.getByLabel('Redundancy (fraction checked twice)').fill('0.5')
+    await form.getByLabel('Round deadline (seconds)').fill('40')
+    await form.getByRole('button', { name: 'Start the job' }).click()
+    const panel = research.locator('[data-testid="coordinator-panel"][data-job-id]')
+    await expect(panel).toBeVisible({ timeout: 120_000 })
+    const jobId = await panel.getAttribute('data-job-id')
+
+    const volunteers = await Promise.all([0, 1, 2].map(async () => (await volunteerBrowser.newContext()).newPage()))
+    const honestIds: string[] = []
+    for (const page of volunteers) {
+      await page.goto(APP)
+      honestIds.push(await peerIdOf(page))
+      await page.getByTestId('donate').click({ timeout: 60_000 })
+    }
+    byzantine = await startHeadlessVolunteer({ relayAddrs: process.env.TESSERAE_RELAY_ADDRS!.split(' '), dataDir: null, webrtc: true, byzantine: 'flip' })
+    const byzantineId = byzantine.node.peerId.toString()
+
+    await waitForRound(panel, 2, 240_000)
+    // Close one volunteer tab while a round is under way: its unit is dropped or reassigned, training goes on.
+    await expect(volunteers[2]!.getByTestId('volunteer-phase')).toHaveAttribute('data-phase', /training|downloading|uploading|waiting for work/)
+    await volunteers[2]!.context().close()
+    const afterClose = await currentRound(panel)
+    await waitForRound(panel, afterClose + 2, 240_000)
+
+    // Reload the coordinator: same identity, same job, same round history, and it keeps going.
+    const roundBefore = await currentRound(panel)
+    await research.reload()
+    expect(await peerIdOf(research)).toBe(coordinatorId)
+    const resumed = research.locator(`[data-testid="coordinator-panel"][data-job-id="${jobId}"]`)
+    await expect(resumed).toBeVisible({ timeout: 120_000 })
+    await expect(research.getByTestId('resumed')).toBeVisible()
+    expect(await currentRound(resumed)).toBeGreaterThanOrEqual(roundBefore)
+    await waitForRound(resumed, roundBefore + 1, 240_000)
+
+    // Accuracy rose; the Byzantine peer's units were all rejected; every honest unit was accepted.
+    const initial = Number(await research.getByTestId('initial-accuracy').textContent())
+    const latest = Number(await research.getByTestId('latest-accuracy').textContent())
+    expect(latest).toBeGreaterThan(initial + 0.2)
+    const row = (id: string) => research.locator(`[data-testid="job-peer-row"][data-peer-id="${id}"]`)
+    await expect(row(byzantineId)).toHaveAttribute('data-accepted', '0')
+    expect(Number(await row(byzantineId).getAttribute('data-rejected'))).toBeGreaterThan(0)
+    let honestAccepted = 0
+    for (const id of honestIds) {
+      if ((await row(id).count()) === 0) continue
+      await expect(row(id)).toHaveAttribute('data-rejected', '0')
+      honestAccepted += Number(await row(id).getAttribute('data-accepted'))
+    }
+    expect(honestAccepted).toBeGreaterThan(4)
+    // Volunteers see their verdicts and credit through the coordinator's gossiped metrics.
+    await expect(volunteers[0]!.getByTestId('credit')).toHaveText(/GFLOP verified/, { timeout: 30_000 })
+  } finally {
+    await byzantine?.stop()
+    await Promise.all([coordinatorBrowser.close(), volunteerBrowser.close()])
+  }
+})

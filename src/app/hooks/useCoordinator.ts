@@ -1,0 +1,122 @@
+// Coordinating a job from this tab: publish the demo data as shards, open (or resume, after a reload) the
+// coordinator with its checkpoint in IndexedDB, score every version in a compute worker, and serve volunteers.
+import { useCallback, useEffect, useRef, useState } from 'react'
+import { ComputeClient } from '../../compute/compute-client.ts'
+import { concatShards, decodeShard, MAX_SHARD_BYTES } from '../../data/shard-block.ts'
+import { buildTrainStep } from '../../graph/train-step.ts'
+import { DEFAULT_ADAMW } from '../../graph/optimizer.ts'
+import { countFlops } from '../../graph/flops.ts'
+import { initParams } from '../../graph/model.ts'
+import { MODEL_ZOO } from '../../graph/zoo.ts'
+import { getChunked } from '../../p2p/chunked.ts'
+import { CoordinatorHost } from '../../roles/coordinator-host.ts'
+import { demoJobSpec } from '../../roles/demo-job.ts'
+import { ExchangeVectorStore } from '../../roles/exchange-vector-store.ts'
+import { publishShards } from '../../roles/publish-dataset.ts'
+import { Coordinator } from '../../training/coordinator.ts'
+import type { CoordinatorState } from '../../training/coordinator-state.ts'
+import { decodeJob, type JobSpec } from '../../training/job.ts'
+import { flatten, paramLayout, unflatten } from '../../training/vector.ts'
+import { errorMessage } from '../../errors.ts'
+import { loadDemoSet } from '../demo-data.ts'
+import { IdbCheckpointStore, loadCoordinatedJob, saveCoordinatedJob } from '../tab-storage.ts'
+import type { TabPeer } from './useSwarm.ts'
+
+export type JobSettings = Pick<JobSpec, 'model' | 'batchSize' | 'innerSteps' | 'unitsPerRound' | 'redundancy' | 'roundMs' | 'rounds' | 'innerLr'>
+
+export type CoordinatorUi =
+  | { status: 'idle' }
+  | { status: 'starting'; step: string }
+  | { status: 'running'; job: JobSpec; view: CoordinatorState; resumed: boolean }
+  | { status: 'failed'; error: string }
+
+const SHARD_SIZE = 250
+
+async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, onStep: (s: string) => void) {
+  const model = MODEL_ZOO[job.model]()
+  const layout = paramLayout(model)
+  onStep('loading the test shards')
+  const test = concatShards(await Promise.all(job.test.map(async (s) => decodeShard(await getChunked(peer.exchange, s.cid, 'shard', { maxBytes: MAX_SHARD_BYTES }), `test shard ${s.cid.slice(0, 12)}`))))
+  onStep('compiling the evaluation graph and restoring the checkpoint')
+  const coordinator = await Coordinator.open({
+    job,
+    dim: layout.total,
+    initialParams: () => flatten(layout, initParams(model, job.seed)),
+    flopsPerStep: countFlops(buildTrainStep(model, job.batchSize, DEFAULT_ADAMW).graph),
+    vectors: new ExchangeVectorStore(peer.exchange, layout.total),
+    checkpoints: new IdbCheckpointStore(job.id),
+    evaluate: async (params) => ({ accuracy: await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), test, job.normalisation), loss: NaN }),
+  })
+  const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log: (line) => console.info(`[coordinator] ${line}`) })
+  return { coordinator, host }
+}
+
+export function useCoordinator(peer: TabPeer | null) {
+  const [ui, setUi] = useState<CoordinatorUi>({ status: 'idle' })
+  const running = useRef<{ host: CoordinatorHost; compute: ComputeClient; unsubscribe: () => void } | null>(null)
+
+  const launch = useCallback(
+    async (p: TabPeer, job: JobSpec, resumed: boolean) => {
+      const compute = ComputeClient.spawn()
+      try {
+        const { coordinator, host } = await openJob(p, job, compute, (step) => setUi({ status: 'starting', step }))
+        const publish = () => setUi({ status: 'running', job, view: structuredClone(coordinator.view) as CoordinatorState, resumed })
+        const unsubscribe = coordinator.subscribe(publish)
+        running.current = { host, compute, unsubscribe }
+        publish()
+      } catch (error) {
+        compute.terminate()
+        setUi({ status: 'failed', error: `Could not start the job: ${errorMessage(error)}` })
+      }
+    },
+    [],
+  )
+
+  // A reload resumes the job this identity was coordinating.
+  useEffect(() => {
+    if (!peer) return
+    let live = true
+    void loadCoordinatedJob(peer.slot).then((saved) => {
+      if (!live || saved === null || running.current) return
+      try {
+        void launch(peer, decodeJob(saved), true)
+      } catch (error) {
+        setUi({ status: 'failed', error: `The saved job cannot be resumed: ${errorMessage(error)}` })
+      }
+    })
+    return () => {
+      live = false
+    }
+  }, [peer, launch])
+
+  useEffect(
+    () => () => {
+      const r = running.current
+      running.current = null
+      r?.unsubscribe()
+      void r?.host.stop()
+      r?.compute.terminate()
+    },
+    [],
+  )
+
+  const start = useCallback(
+    async (settings: JobSettings) => {
+      if (!peer || running.current) return
+      try {
+        setUi({ status: 'starting', step: 'loading the Fashion-MNIST demo data' })
+        const [train, test] = await Promise.all([loadDemoSet('train'), loadDemoSet('t10k')])
+        setUi({ status: 'starting', step: 'publishing the data as content-addressed shards' })
+        const owner = peer.swarm.node.peerId.toString()
+        const job = demoJobSpec({ coordinator: owner, train: await publishShards(peer.exchange, train, SHARD_SIZE, owner), test: await publishShards(peer.exchange, test, SHARD_SIZE, owner), now: Date.now(), overrides: settings })
+        await saveCoordinatedJob(peer.slot, job)
+        await launch(peer, job, false)
+      } catch (error) {
+        setUi({ status: 'failed', error: `Could not start the job: ${errorMessage(error)}` })
+      }
+    },
+    [peer, launch],
+  )
+
+  return { ui, start }
+}
