@@ -8,12 +8,19 @@ import { chromium } from '@playwright/test'
 import { startStaticServer } from '../server/static-server.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from '../e2e/chromium.ts'
 import type { BenchResult } from './main.ts'
+import { benchSwarm } from './swarm.ts'
+import { benchAggregation } from './aggregation.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const suites = (process.argv[2] ?? 'wasm,webgpu').split(',') as Array<'wasm' | 'webgpu'>
+const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation').split(',')
+const suites = requested.filter((s): s is 'wasm' | 'webgpu' => s === 'wasm' || s === 'webgpu')
 
-execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
-const server = await startStaticServer({
+// Node suites first: they need no browser and report the swarm's communication and aggregation costs.
+const swarm = requested.includes('swarm') ? await benchSwarm({ volunteers: 8, rounds: 4, model: 'mlp', innerSteps: 128, batchSize: 32 }) : null
+const aggregation = requested.includes('aggregation') ? benchAggregation(1000, 1 << 20) : null
+
+if (suites.length > 0) execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
+const server = suites.length === 0 ? null : await startStaticServer({
   rootDir: fileURLToPath(new URL('../dist-bench', import.meta.url)),
   host: '127.0.0.1',
   port: 0,
@@ -27,7 +34,7 @@ try {
     try {
       const page = await browser.newPage()
       page.on('console', (message) => message.type() === 'log' && console.log(`  [${suite}] ${message.text()}`))
-      await page.goto(`${server.url}?suite=${suite}`)
+      await page.goto(`${server!.url}?suite=${suite}`)
       await page.waitForFunction(() => window.__bench !== undefined, undefined, { timeout: 15 * 60_000, polling: 1000 })
       const result = await page.evaluate(() => window.__bench!)
       if ('error' in result) throw new Error(`${suite} suite failed: ${result.error}`)
@@ -37,13 +44,30 @@ try {
     }
   }
 } finally {
-  await server.close()
+  await server?.close()
 }
 
 const lines = ['| suite | model | batch | Tesserae samples/s | TensorFlow.js samples/s | ratio |', '|---|---|---|---|---|---|']
 for (const r of results) for (const row of r.rows) lines.push(`| ${r.suite} (${r.threads} threads) | ${row.model} | ${row.batchSize} | ${row.tesserae.toFixed(0)} | ${row.tfjs === null ? `cannot train: ${row.tfjsError}` : row.tfjs.toFixed(0)} | ${row.ratio === null ? '—' : `${row.ratio.toFixed(2)}×`} |`)
 lines.push('', '| backend | ORT GEMM | GFLOP/s | measured wasm SIMD peak | share of peak |', '|---|---|---|---|---|')
 for (const r of results) lines.push(`| ${r.suite} | ${r.gemmN}³ | ${r.gemmGflops.toFixed(2)} | ${r.peakGflops === null ? '—' : `${r.peakGflops.toFixed(2)} GFLOP/s`} | ${r.peakGflops === null ? '—' : `${((100 * r.gemmGflops) / r.peakGflops).toFixed(0)}%`} |`)
+if (swarm) {
+  lines.push('', '| swarm (Node, loopback libp2p) | value |', '|---|---|')
+  lines.push(`| model, volunteers, rounds, H × batch | ${swarm.model} (${swarm.parameters} params), ${swarm.volunteers}, ${swarm.rounds}, ${swarm.innerSteps} × ${swarm.batchSize} |`)
+  lines.push(`| test accuracy after ${swarm.samples} samples: swarm vs single tab | ${swarm.swarmAccuracy.toFixed(4)} vs ${swarm.singleTabAccuracy.toFixed(4)} |`)
+  lines.push(`| wall time: swarm vs single tab | ${swarm.swarmSeconds.toFixed(1)} s vs ${swarm.singleTabSeconds.toFixed(1)} s |`)
+  lines.push(`| upload per volunteer per round: DiLoCo int8 vs sync fp32 DP | ${(swarm.uploadBytesPerVolunteerPerRound / 1024).toFixed(0)} KiB vs ${(swarm.syncDpBytesPerVolunteerPerRound / 2 ** 20).toFixed(1)} MiB = 1/${swarm.uploadRatio.toFixed(0)} |`)
+  lines.push(`| download per volunteer per round (parameters + shards) | ${(swarm.downloadBytesPerVolunteerPerRound / 2 ** 20).toFixed(2)} MiB |`)
+}
+if (aggregation) {
+  lines.push('', '| aggregation of int8 deltas | value |', '|---|---|')
+  lines.push(`| deltas × parameters | ${aggregation.deltas} × ${aggregation.parameters} |`)
+  lines.push(`| at round close: screening + centred clipping | ${(aggregation.screenMs + aggregation.clipMs).toFixed(0)} ms |`)
+  lines.push(`| on arrival: norms, distances, sketches (all deltas together) | ${aggregation.statsMs.toFixed(0)} ms (${(aggregation.statsMs / aggregation.deltas).toFixed(2)} ms per delta) |`)
+  lines.push(`| memory growth after 10 / 100 / 1000 deltas | ${aggregation.memoryMiB.map((m) => `${m.heapAndBuffersMiB.toFixed(1)} MiB`).join(' / ')} |`)
+}
 console.log(`\n${lines.join('\n')}`)
 await mkdir(fileURLToPath(new URL('results/', import.meta.url)), { recursive: true })
-await writeFile(fileURLToPath(new URL('results/latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), results }, null, 2))
+// Browser and Node suites keep separate files so running one kind does not erase the other's numbers.
+if (results.length > 0) await writeFile(fileURLToPath(new URL('results/latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), results }, null, 2))
+if (swarm || aggregation) await writeFile(fileURLToPath(new URL('results/swarm-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), swarm, aggregation }, null, 2))

@@ -1,6 +1,8 @@
 // `npm start`: bring the local stack up on loopback, print where to go, and shut everything down on Ctrl+C.
 import { fileURLToPath } from 'node:url'
 import { startStack } from './stack.ts'
+import { loadFashionMnist } from './fashion-mnist.ts'
+import { startHeadlessCoordinator } from './swarm/headless.ts'
 
 const port = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback)
@@ -17,9 +19,26 @@ const stack = await startStack({
   distDir: fileURLToPath(new URL('../dist', import.meta.url)),
 })
 
+// The demo job: a headless coordinator training the CNN on the Fashion-MNIST subset the app ships. Its key,
+// blocks and checkpoint live in .tesserae/, so restarting `npm start` resumes the same job.
+const demo =
+  process.env.TESSERAE_DEMO_JOB === 'off'
+    ? null
+    : await startHeadlessCoordinator({
+        relayAddrs: stack.relayAddrs,
+        dataDir: process.env.TESSERAE_DATA_DIR ?? fileURLToPath(new URL('../.tesserae/demo-coordinator', import.meta.url)),
+        host: process.env.TESSERAE_HOST ?? '127.0.0.1',
+        webrtc: true,
+        train: await loadFashionMnist('train', fileURLToPath(new URL('../public/datasets/fashion-mnist', import.meta.url))),
+        test: await loadFashionMnist('test', fileURLToPath(new URL('../public/datasets/fashion-mnist', import.meta.url))),
+        shardSize: 250,
+        log: (line) => console.log(`  demo job: ${line}`),
+      })
+
 console.log(`Tesserae is running. Open ${stack.url}`)
 console.log(`  relay: ${stack.relayAddrs.join(' ')}`)
 console.log(`  chain: ${stack.rpcUrl} (anvil)`)
+if (demo) console.log(`  demo job: ${demo.job.id} (${demo.job.model}), coordinator ${demo.node.peerId.toString()}, round ${demo.coordinator.view.current.round}`)
 console.log(`  ready in ${Math.round(performance.now() - startedAt)} ms. Press Ctrl+C to stop.`)
 
 let stopping = false
@@ -28,7 +47,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return
     stopping = true
     console.log('\nStopping Tesserae…')
-    stack.stop().then(
+    Promise.resolve(demo?.stop())
+      .then(() => stack.stop())
+      .then(
       () => process.exit(0),
       (error: unknown) => {
         console.error('Shutdown failed:', error)

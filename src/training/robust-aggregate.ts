@@ -29,22 +29,55 @@ export class DeltaSketcher {
     for (let i = 0; i < dim; i++) this.signs[i] = random() < 0.5 ? -1 : 1
   }
 
+  private centreNorm2: { centre: Float32Array; norm2: number } | null = null
+
+  /**
+   * One pass in mostly integer arithmetic: per block, Σq² and Σq·c are accumulated and scaled once, and
+   * ‖x − c‖² = ‖x‖² − 2x·c + ‖c‖² with ‖c‖² computed once per centre. This is the per-arrival cost.
+   */
   stats(q: QuantizedDelta, centre: Float32Array | null): DeltaStats {
     const sketch = new Float64Array(SKETCH_DIM)
     const { blockSize, scales, values } = q
     const signs = this.signs
+    const mask = SKETCH_DIM - 1
     let norm2 = 0
-    let dist2 = 0
+    let dot = 0
     for (let b = 0; b < scales.length; b++) {
       const s = scales[b]!
-      const end = Math.min((b + 1) * blockSize, q.length)
-      for (let i = b * blockSize; i < end; i++) {
-        const x = values[i]! * s
-        norm2 += x * x
-        const d = centre === null ? x : x - centre[i]!
-        dist2 += d * d
-        sketch[i & (SKETCH_DIM - 1)]! += signs[i]! * x
+      const start = b * blockSize
+      const end = Math.min(start + blockSize, q.length)
+      let qq = 0
+      let qc0 = 0
+      let qc1 = 0
+      let i = start
+      if (centre !== null) {
+        for (; i + 1 < end; i += 2) {
+          const q0 = values[i]!
+          const q1 = values[i + 1]!
+          qq += q0 * q0 + q1 * q1
+          qc0 += q0 * centre[i]!
+          qc1 += q1 * centre[i + 1]!
+          sketch[i & mask]! += s * (signs[i]! * q0)
+          sketch[(i + 1) & mask]! += s * (signs[i + 1]! * q1)
+        }
       }
+      for (; i < end; i++) {
+        const q0 = values[i]!
+        qq += q0 * q0
+        if (centre !== null) qc0 += q0 * centre[i]!
+        sketch[i & mask]! += s * (signs[i]! * q0)
+      }
+      norm2 += s * s * qq
+      dot += s * (qc0 + qc1)
+    }
+    let dist2 = norm2
+    if (centre !== null) {
+      if (this.centreNorm2?.centre !== centre) {
+        let c2 = 0
+        for (let i = 0; i < centre.length; i++) c2 += centre[i]! * centre[i]!
+        this.centreNorm2 = { centre, norm2: c2 }
+      }
+      dist2 = Math.max(0, norm2 - 2 * dot + this.centreNorm2.norm2)
     }
     return { norm: Math.sqrt(norm2), distance: Math.sqrt(dist2), sketch: Float32Array.from(sketch) }
   }
@@ -125,7 +158,14 @@ export class CentredClipAggregator {
       const ws = w * scales[b]!
       if (ws === 0) continue
       const end = Math.min((b + 1) * blockSize, q.length)
-      for (let i = b * blockSize; i < end; i++) acc[i]! += ws * values[i]!
+      let i = b * blockSize
+      for (; i + 3 < end; i += 4) {
+        acc[i]! += ws * values[i]!
+        acc[i + 1]! += ws * values[i + 1]!
+        acc[i + 2]! += ws * values[i + 2]!
+        acc[i + 3]! += ws * values[i + 3]!
+      }
+      for (; i < end; i++) acc[i]! += ws * values[i]!
     }
     this.weightSum += w
     this.count++
