@@ -46,7 +46,7 @@ describe('swarm training over libp2p', () => {
     await coordinator?.stop()
     await relay?.stop()
     await rm(dataDir, { recursive: true, force: true })
-  })
+  }, 60_000)
 
   it('trains for several rounds, rejects the Byzantine volunteer and accepts every honest unit', async () => {
     const deadline = Date.now() + 150_000

@@ -90,7 +90,8 @@ export class VolunteerClient {
   async stop(): Promise<void> {
     this.controller.abort()
     this.options.node.services.pubsub.removeEventListener('message', this.onGossip)
-    await this.running
+    // A unit in flight cannot be cancelled inside the engine; do not hold the caller hostage to it.
+    await Promise.race([this.running, new Promise((r) => setTimeout(r, 3000))])
     this.update({ phase: 'stopped', detail: '' })
   }
 
