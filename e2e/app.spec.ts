@@ -33,7 +33,7 @@ test('reaches the relay and the local chain named by /config.json', async ({ pag
   await expect(page.getByTestId('self-peer-id')).toHaveText(/^12D3KooW/)
 })
 
-test('every page renders its empty state and unknown routes say so', async ({ page }) => {
+test('every page renders and unknown routes say so', async ({ page }) => {
   await page.goto('/')
   const pages: Array<[string, string]> = [['Contribute', 'Contribute data'], ['Research', 'Research'], ['Ledger', 'Ledger'], ['Volunteer', 'Donate compute']]
   for (const [link, heading] of pages) {
@@ -41,7 +41,8 @@ test('every page renders its empty state and unknown routes say so', async ({ pa
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(heading)
   }
   await page.goto('/research')
-  await expect(page.getByText('No training jobs yet')).toBeVisible()
+  await expect(page.getByRole('heading', { name: 'Run the Fashion-MNIST demo job' })).toBeVisible()
+  await expect(page.getByRole('button', { name: 'Start the job' })).toBeEnabled({ timeout: 60_000 })
   await page.goto('/no-such-page')
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible()
 })

@@ -22,9 +22,10 @@ async function expectNoProgress(page: Page): Promise<void> {
 test('trains the MLP in the worker with pause, hidden-tab pause, and a falling loss', async ({ page }) => {
   await page.goto('/research')
   await expect(page.getByTestId('training-status')).toHaveAttribute('data-status', 'idle')
-  await page.getByLabel('Model').selectOption('mlp')
-  await page.getByLabel('Steps').fill('150')
-  await page.getByLabel(/Compute usage/).fill('50')
+  const panel = page.getByTestId('local-training')
+  await panel.getByLabel('Model').selectOption('mlp')
+  await panel.getByLabel('Steps').fill('150')
+  await panel.getByLabel(/Compute usage/).fill('50')
   await page.getByRole('button', { name: 'Start training' }).click()
   await expect.poll(() => stepOf(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(20)
   await expect(page.getByTestId('training-throughput')).toContainText('samples/s')

@@ -61,7 +61,7 @@ describe('swarm training over libp2p', () => {
     expect(byzantine.rejected).toBeGreaterThan(0)
     for (const honest of volunteers.slice(0, 3)) {
       const record = view.peers[honest.node.peerId.toString()]
-      expect(record?.rejected ?? 0).toBe(0)
+      expect(record?.rejected ?? 0, JSON.stringify(view.history.flatMap((r) => r.rejections), null, 1)).toBe(0)
       expect(coordinator.coordinator.credits.volunteer(honest.node.peerId.toString()).units).toBe(record?.accepted ?? 0)
     }
     expect(view.history.reduce((n, r) => n + r.accepted, 0)).toBeGreaterThanOrEqual(ROUNDS * 3)

@@ -107,7 +107,13 @@ const numberOrNaN = (obj: JsonObject, key: string, what: string) => (obj[key] ==
 function readReport(value: unknown, what: string): RoundReport {
   const r = asObject(value, what)
   const outliers = r.outliers
+  const rejections = r.rejections
   if (!Array.isArray(outliers) || outliers.length > 64) throw new DecodeError(what, '"outliers" must be an array of at most 64')
+  if (!Array.isArray(rejections) || rejections.length > 64) throw new DecodeError(what, '"rejections" must be an array of at most 64')
+  const readNote = (o: unknown) => {
+    const x = asObject(o, what)
+    return { peer: readString(x, 'peer', what, 128), unitId: readString(x, 'unitId', what, 64), reason: readString(x, 'reason', what, 300) }
+  }
   return {
     round: readInteger(r, 'round', what),
     version: readInteger(r, 'version', what),
@@ -118,10 +124,8 @@ function readReport(value: unknown, what: string): RoundReport {
     dropped: readInteger(r, 'dropped', what),
     verified: readInteger(r, 'verified', what),
     disagreements: readInteger(r, 'disagreements', what),
-    outliers: outliers.map((o: unknown) => {
-      const x = asObject(o, what)
-      return { peer: readString(x, 'peer', what, 128), unitId: readString(x, 'unitId', what, 64), reason: readString(x, 'reason', what, 300) }
-    }),
+    outliers: outliers.map(readNote),
+    rejections: rejections.map(readNote),
     samples: readNumber(r, 'samples', what, 0),
     flops: readNumber(r, 'flops', what, 0),
     bytesIn: readNumber(r, 'bytesIn', what, 0),

@@ -86,7 +86,7 @@ export class CoordinatorHost {
       deadlineMs: state.current.deadlineMs,
       units: { total: state.current.units.length, assigned: replicas.filter((r) => r.status === 'assigned').length, submitted: replicas.filter((r) => r.status === 'submitted').length },
       initialAccuracy: state.initialAccuracy,
-      reports: state.history.slice(-40).map((r) => ({ ...r, outliers: r.outliers.slice(0, 4) })),
+      reports: state.history.slice(-40).map((r) => ({ ...r, outliers: r.outliers.slice(0, 4), rejections: r.rejections.slice(0, 4).map((x) => ({ ...x, reason: x.reason.slice(0, 200) })) })),
       peers: Object.entries(state.peers)
         .slice(0, 200)
         .map(([peer, p]) => ({ peer, accepted: p.accepted, rejected: p.rejected, reputation: p.reputation, banned: p.banned, flops: c.credits.volunteer(peer).flops })),

@@ -61,6 +61,8 @@ export interface RoundReport {
   verified: number
   disagreements: number
   outliers: Array<{ peer: string; unitId: string; reason: string }>
+  /** Every replica rejected this round (verification, screening, malformed), with the reason. */
+  rejections: Array<{ peer: string; unitId: string; reason: string }>
   samples: number
   flops: number
   bytesIn: number

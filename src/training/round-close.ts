@@ -113,6 +113,7 @@ export async function closeRound(input: CloseInput): Promise<CloseOutput> {
       verified,
       disagreements,
       outliers,
+      rejections: round.units.flatMap((u) => u.replicas.filter((r) => r.status === 'rejected').map((r) => ({ peer: r.peer, unitId: u.id, reason: r.reason ?? 'rejected' }))),
       bytesIn,
       meanLossBefore: mean(accepted.map((r) => r.result!.lossBefore)),
       meanLossAfter: mean(accepted.map((r) => r.result!.lossAfter)),
