@@ -34,7 +34,7 @@ test('three volunteer browsers and a Byzantine peer train with a coordinator tab
     await form.getByLabel('Inner steps per unit (H)').fill('8')
     await form.getByLabel('Batch size').fill('16')
     await form.getByLabel('Units per round').fill('4')
-    await form.getByLabel('Redundancy (fraction checked twice)').fill('0.5')
+    await form.getByLabel('Redundancy (fraction checked twice)').fill('1')
     await form.getByLabel('Round deadline (seconds)').fill('40')
     await form.getByRole('button', { name: 'Start the job' }).click()
     const panel = research.locator('[data-testid="coordinator-panel"][data-job-id]')

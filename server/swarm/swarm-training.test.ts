@@ -33,7 +33,7 @@ describe('swarm training over libp2p', () => {
       train: subset(train, 0, 4096),
       test: subset(test, 0, 1000),
       shardSize: 256,
-      overrides: { model: 'mlp', batchSize: 32, innerSteps: 16, unitsPerRound: 4, redundancy: 0.5, roundMs: 30_000, rounds: ROUNDS },
+      overrides: { model: 'mlp', batchSize: 32, innerSteps: 16, unitsPerRound: 4, redundancy: 1, roundMs: 30_000, rounds: ROUNDS },
       log: (line) => log.push(`coordinator: ${line}`),
     })
     for (const byzantine of [undefined, undefined, undefined, 'flip'] as const) {

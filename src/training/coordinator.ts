@@ -50,6 +50,7 @@ export type SubmitReply = { accepted: true } | { accepted: false; reason: string
 
 export const REPUTATION = { start: 1, banBelow: 0.35, verificationFailure: 0.5, outlier: 0.3, accepted: 0.05 }
 const WAIT_MS = 1500
+const ACTIVE_WINDOW_MS = 30_000
 
 export class Coordinator {
   readonly job: JobSpec
@@ -181,7 +182,14 @@ export class Coordinator {
     if (mine) return { kind: 'unit', unit: this.assignment(mine) }
     const open = round.units
       .filter((u) => u.outcome === 'open' && !u.replicas.some((r) => r.peer === peer) && this.active(u) < this.required(u))
-      .sort((a, b) => this.active(a) - this.active(b) || a.index - b.index)
+      .sort((a, b) => this.required(b) - this.required(a) || this.active(a) - this.active(b) || a.index - b.index)
+    // Fair share: one fast peer (honest or not) must not hold most of a round, or it would own the median the
+    // outlier screening compares against. Peers seen in the last half minute share the round's replicas;
+    // a tie-breaking third replica is exempt, since a dispute must be settled whoever is left.
+    const active = Object.values(this.state.peers).filter((p) => !p.banned && now - p.lastSeenMs < ACTIVE_WINDOW_MS).length
+    const share = Math.ceil((this.job.unitsPerRound * (1 + this.job.redundancy)) / Math.max(1, active))
+    const held = round.units.reduce((n, u) => n + u.replicas.filter((r) => r.peer === peer && r.status !== 'expired').length, 0)
+    if (held >= share && !(open[0] && this.required(open[0]) === 3)) return { kind: 'wait', retryMs: WAIT_MS, reason: `this peer has its share (${share}) of round ${round.round}` }
     const unit = open[0]
     if (!unit) return { kind: 'wait', retryMs: WAIT_MS, reason: `round ${round.round} has no unassigned units` }
     unit.replicas.push({ peer, assignedAtMs: now, status: 'assigned' })
