@@ -1,6 +1,7 @@
-// A headless Node peer (volunteer or coordinator without a browser): WebSockets to the relay and, when asked,
-// a WebSocket listener of its own; WebRTC (node-datachannel) so it can work with coordinators and volunteers
-// in browser tabs, which are only reachable that way. Same services and gossip validation as a tab.
+// Every non-relay peer, tab or headless: WebSockets to the relay and, when asked, a WebSocket listener of its
+// own (a Node coordinator); WebRTC (the browser's, or node-datachannel in Node) with circuit relay to be
+// reachable and to reach tabs, which are only reachable that way. One factory, so tabs and headless peers
+// cannot drift apart in services or gossip validation.
 import { createLibp2p } from 'libp2p'
 import type { PrivateKey } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
@@ -30,6 +31,8 @@ export async function createNodePeer(options: NodePeerOptions = {}) {
     ],
     connectionEncrypters: connectionEncrypters(),
     streamMuxers: streamMuxers(),
+    // The default gater refuses private and loopback addresses in browsers; our relay is configured by the
+    // server that served the page, so whatever it names is where we are meant to go.
     connectionGater: { denyDialMultiaddr: () => false },
     services: commonServices({ floodPublish: true }),
   })

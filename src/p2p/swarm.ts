@@ -3,7 +3,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Message } from '@libp2p/gossipsub'
 import type { PrivateKey } from '@libp2p/interface'
-import { createBrowserNode, type BrowserNode } from './browser-node.ts'
+import { createBrowserNode } from './browser-node.ts'
 import type { NodePeer } from './node-peer.ts'
 import { decodePresence, encodePresence, type Backend, type Presence } from './presence.ts'
 import { buildPeerTable, shouldDial, type PeerView } from './peer-table.ts'
@@ -29,7 +29,7 @@ export interface SwarmOptions {
   iceServers: string[]
   privateKey?: PrivateKey
   /** An already created node (a headless Node peer); a browser node otherwise. */
-  node?: SwarmNode
+  node?: NodePeer
   announceEveryMs?: number
   now?: () => number
 }
@@ -37,10 +37,9 @@ export interface SwarmOptions {
 const DIAL_TIMEOUT_MS = 20_000
 const DIAL_BACKOFF_MS = 10_000
 
-type SwarmNode = BrowserNode | NodePeer
 
 export class Swarm {
-  readonly node: SwarmNode
+  readonly node: NodePeer
   private readonly relayAddrs: string[]
   private readonly relayIds: Set<string>
   private readonly heard = new Map<string, { presence: Presence; receivedAtMs: number }>()
@@ -57,7 +56,7 @@ export class Swarm {
   private timer: ReturnType<typeof setInterval> | undefined
   private snapshot: SwarmSnapshot
 
-  private constructor(node: SwarmNode, options: SwarmOptions) {
+  private constructor(node: NodePeer, options: SwarmOptions) {
     this.node = node
     this.relayAddrs = options.relayAddrs
     this.relayIds = new Set(options.relayAddrs.map((a) => multiaddr(a).getComponents().findLast((c) => c.name === 'p2p')?.value ?? ''))
