@@ -2,16 +2,15 @@
 // volunteers over Bitswap, checks result signatures, and gossips the job, its heads and its metrics.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { errorMessage } from '../errors.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
-import { getChunked } from '../p2p/chunked.ts'
 import { encodeAnnouncement, encodeHead, encodeMetrics, TOPIC_HEADS, TOPIC_JOBS, TOPIC_METRICS, type Head, type JobMetrics } from '../p2p/job-topics.ts'
 import { fromHex } from '../p2p/work-messages.ts'
 import { serveWork } from '../p2p/work-protocol.ts'
+import { WORK_PROTOCOL } from '../p2p/work-messages.ts'
+import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import type { WorkRequest, WorkResponse } from '../p2p/work-messages.ts'
 import type { Coordinator } from '../training/coordinator.ts'
-import { decodeDelta, encodedDeltaBytes } from '../training/quantize.ts'
 import { resultSigningBytes } from '../training/unit.ts'
 
 type PubsubNode = Libp2p<{ pubsub: GossipSub }>
@@ -31,10 +30,12 @@ export interface CoordinatorHostOptions {
 export class CoordinatorHost {
   private readonly options: CoordinatorHostOptions
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
+  private readonly vectors: ExchangeVectorStore
   private unsubscribe: () => void = () => undefined
 
   private constructor(options: CoordinatorHostOptions) {
     this.options = options
+    this.vectors = new ExchangeVectorStore(options.exchange, options.dim)
   }
 
   static async start(options: CoordinatorHostOptions): Promise<CoordinatorHost> {
@@ -57,7 +58,7 @@ export class CoordinatorHost {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t)
     this.unsubscribe()
-    await this.options.node.unhandle('/tesserae/work/1.0.0')
+    await this.options.node.unhandle(WORK_PROTOCOL)
   }
 
   head(): Head {
@@ -107,8 +108,7 @@ export class CoordinatorHost {
     if (!valid) return { type: 'ack', accepted: false, reason: 'the result signature does not verify against your peer key' }
     let delta
     try {
-      const bytes = await getChunked(this.options.exchange, result.deltaCid, 'delta', { maxBytes: encodedDeltaBytes(this.options.dim, 1), providers: [peerIdFromString(peer)], timeoutMs: 60_000 })
-      delta = decodeDelta(bytes, this.options.dim)
+      delta = await this.vectors.getDelta(result.deltaCid, { providers: [from], timeoutMs: 60_000 })
     } catch (error) {
       return { type: 'ack', accepted: false, reason: `could not fetch or decode your delta: ${errorMessage(error)}` }
     }

@@ -7,7 +7,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { errorMessage } from '../errors.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
-import { bytesToFloat32, getChunked, putChunked } from '../p2p/chunked.ts'
+import { getChunked, putChunked } from '../p2p/chunked.ts'
+import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import { decodeAnnouncement, decodeMetrics, TOPIC_JOBS, TOPIC_METRICS, type JobAnnouncement, type PeerMetrics } from '../p2p/job-topics.ts'
 import { toHex } from '../p2p/work-messages.ts'
 import { callWork } from '../p2p/work-protocol.ts'
@@ -161,7 +162,7 @@ export class VolunteerClient {
     this.update({ phase: 'downloading', detail: `unit ${unit.unitId}: parameters v${unit.version} and ${unit.shards.length} shard(s)` })
     const layout = paramLayout(MODEL_ZOO[job.model]())
     const before = this.options.exchange.stats.bytesFetched
-    const params = bytesToFloat32(await getChunked(this.options.exchange, unit.paramsCid, 'params', { maxBytes: layout.total * 4, providers: [coordinator] }), layout.total, 'assigned parameters')
+    const params = await new ExchangeVectorStore(this.options.exchange, layout.total).getParams(unit.paramsCid, { providers: [coordinator] })
     const data = concatShards(await Promise.all(unit.shards.map((s) => this.shard(s.cid, coordinator))))
     this.update({ bytesDown: this.status.bytesDown + this.options.exchange.stats.bytesFetched - before, phase: 'training', detail: `unit ${unit.unitId}: ${unit.innerSteps} steps of ${unit.batchSize}` })
     const { engine, flopsPerStep } = await this.options.engineFor(job)
