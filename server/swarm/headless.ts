@@ -20,7 +20,6 @@ import { MODEL_ZOO } from '../../src/graph/zoo.ts'
 import { initParams } from '../../src/graph/model.ts'
 import { buildTrainStep } from '../../src/graph/train-step.ts'
 import { DEFAULT_ADAMW } from '../../src/graph/optimizer.ts'
-import { countFlops } from '../../src/graph/flops.ts'
 import type { LabelledImages } from '../../src/data/labelled-images.ts'
 import { evaluateAccuracy } from '../../src/compute/evaluate.ts'
 import { SessionInnerEngine } from '../../src/compute/inner-engine.ts'
@@ -86,7 +85,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   }
   const model = MODEL_ZOO[job.model]()
   const layout = paramLayout(model)
-  const flopsPerStep = countFlops(buildTrainStep(model, job.batchSize, DEFAULT_ADAMW).graph)
+  const { flopsPerStep } = buildTrainStep(model, job.batchSize, DEFAULT_ADAMW)
   const coordinator = await Coordinator.open({
     job,
     dim: layout.total,

@@ -60,10 +60,3 @@ export function decodeWorkResponse(bytes: Uint8Array): WorkResponse {
       throw new DecodeError(what, `unknown type "${type}"`)
   }
 }
-
-export const toHex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')
-export function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length >> 1)
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
-  return out
-}

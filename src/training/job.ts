@@ -42,17 +42,16 @@ const WHAT = 'job'
 export const MAX_SHARDS = 512
 const ZOO = Object.keys(MODEL_ZOO)
 
+/** One shard reference, as jobs and work assignments both carry them. */
+export function readShardRef(value: unknown, what: string): ShardRef {
+  const shard = asObject(value, what)
+  return { cid: readString(shard, 'cid', what, 128), samples: readInteger(shard, 'samples', what, 1, 1 << 20), owner: readString(shard, 'owner', what, 128) }
+}
+
 function readShards(obj: JsonObject, key: string): ShardRef[] {
   const list = obj[key]
   if (!Array.isArray(list) || list.length > MAX_SHARDS) throw new DecodeError(WHAT, `"${key}" must be an array of at most ${MAX_SHARDS} shards`)
-  return list.map((item: unknown, i: number) => {
-    const shard = asObject(item, `${WHAT} ${key}[${i}]`)
-    return {
-      cid: readString(shard, 'cid', `${WHAT} ${key}[${i}]`, 128),
-      samples: readInteger(shard, 'samples', `${WHAT} ${key}[${i}]`, 1, 1 << 20),
-      owner: readString(shard, 'owner', `${WHAT} ${key}[${i}]`, 128),
-    }
-  })
+  return list.map((item: unknown, i: number) => readShardRef(item, `${WHAT} ${key}[${i}]`))
 }
 
 export function decodeJob(value: unknown): JobSpec {

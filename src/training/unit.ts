@@ -3,7 +3,8 @@
 import { DecodeError } from '../errors.ts'
 import { asObject, readInteger, readNumber, readString } from '../schema.ts'
 import { seededPermutation } from '../random.ts'
-import type { ShardRef } from './job.ts'
+import { toHex } from '../hex.ts'
+import { readShardRef, type ShardRef } from './job.ts'
 
 export interface UnitAssignment {
   unitId: string
@@ -50,10 +51,7 @@ export function decodeAssignment(value: unknown): UnitAssignment {
     round: readInteger(obj, 'round', WHAT_A),
     version: readInteger(obj, 'version', WHAT_A),
     paramsCid: readString(obj, 'paramsCid', WHAT_A, 128),
-    shards: shards.map((s: unknown, i: number) => {
-      const shard = asObject(s, `${WHAT_A} shards[${i}]`)
-      return { cid: readString(shard, 'cid', WHAT_A, 128), samples: readInteger(shard, 'samples', WHAT_A, 1, 1 << 20), owner: readString(shard, 'owner', WHAT_A, 128) }
-    }),
+    shards: shards.map((s: unknown, i: number) => readShardRef(s, `${WHAT_A} shards[${i}]`)),
     seed: readInteger(obj, 'seed', WHAT_A, 0, 0xffffffff),
     innerSteps: readInteger(obj, 'innerSteps', WHAT_A, 1, 10_000),
     batchSize: readInteger(obj, 'batchSize', WHAT_A, 1, 1024),
@@ -106,7 +104,7 @@ export function unitSampleOrder(totalSamples: number, innerSteps: number, batchS
 export async function trajectoryHash(losses: readonly number[]): Promise<string> {
   const bytes = new Uint8Array(Float32Array.from(losses).buffer)
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
-  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return toHex(digest)
 }
 
 export function unitSeed(jobSeed: number, round: number, index: number): number {

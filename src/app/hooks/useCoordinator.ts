@@ -5,7 +5,6 @@ import { ComputeClient } from '../../compute/compute-client.ts'
 import { concatShards, decodeShard, MAX_SHARD_BYTES } from '../../data/shard-block.ts'
 import { buildTrainStep } from '../../graph/train-step.ts'
 import { DEFAULT_ADAMW } from '../../graph/optimizer.ts'
-import { countFlops } from '../../graph/flops.ts'
 import { initParams } from '../../graph/model.ts'
 import { MODEL_ZOO } from '../../graph/zoo.ts'
 import { getChunked } from '../../p2p/chunked.ts'
@@ -42,7 +41,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, onSt
     job,
     dim: layout.total,
     initialParams: () => flatten(layout, initParams(model, job.seed)),
-    flopsPerStep: countFlops(buildTrainStep(model, job.batchSize, DEFAULT_ADAMW).graph),
+    flopsPerStep: buildTrainStep(model, job.batchSize, DEFAULT_ADAMW).flopsPerStep,
     vectors: new ExchangeVectorStore(peer.exchange, layout.total),
     checkpoints: new IdbCheckpointStore(job.id),
     evaluate: async (params) => ({ accuracy: await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), test, job.normalisation), loss: NaN }),
