@@ -13,7 +13,7 @@ import { MODEL_ZOO } from '../src/graph/zoo.ts'
 import { initParams } from '../src/graph/model.ts'
 import { makeBatch } from '../src/data/batches.ts'
 import { seededPermutation } from '../src/random.ts'
-import { paramLayout } from '../src/training/vector.ts'
+import { paramLayout, unflatten } from '../src/training/vector.ts'
 import type { JobSpec } from '../src/training/job.ts'
 
 export interface SwarmBenchResult {
@@ -47,7 +47,6 @@ export async function benchSwarm(options: { volunteers: number; rounds: number; 
   const swarmSeconds = (performance.now() - started) / 1000
   const model = MODEL_ZOO[options.model]()
   const layout = paramLayout(model)
-  const { unflatten } = await import('../src/training/vector.ts')
   const swarmAccuracy = await evaluateAccuracy(ort, model, unflatten(layout, coordinator.coordinator.currentParams), evalSet, coordinator.job.normalisation, { batchSize: 500 })
   const history = coordinator.coordinator.view.history
   const samples = history.reduce((n, r) => n + r.samples, 0)

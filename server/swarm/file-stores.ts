@@ -47,13 +47,3 @@ export class FileKeyStore implements KeyStore {
     return writeAtomically(this.path, bytes, 0o600)
   }
 }
-
-export class MemoryCheckpoints implements CheckpointStore {
-  private text: string | null = null
-  async load(): Promise<string | null> {
-    return this.text
-  }
-  async save(text: string): Promise<void> {
-    this.text = text
-  }
-}

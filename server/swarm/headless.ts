@@ -28,7 +28,8 @@ import { VolunteerClient, type VolunteerStatus } from '../../src/roles/volunteer
 import { ExchangeVectorStore } from '../../src/roles/exchange-vector-store.ts'
 import { publishShards } from '../../src/roles/publish-dataset.ts'
 import { demoJobSpec } from '../../src/roles/demo-job.ts'
-import { FileCheckpointStore, FileKeyStore, MemoryCheckpoints } from './file-stores.ts'
+import { FileCheckpointStore, FileKeyStore } from './file-stores.ts'
+import { MemoryCheckpointStore } from '../../src/training/memory-checkpoints.ts'
 
 // One thread per headless peer: several run side by side on a small machine.
 ort.env.wasm.numThreads = 1
@@ -92,7 +93,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     initialParams: () => flatten(layout, initParams(model, job.seed)),
     flopsPerStep,
     vectors: new ExchangeVectorStore(exchange, layout.total),
-    checkpoints: options.dataDir === null ? new MemoryCheckpoints() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
+    checkpoints: options.dataDir === null ? new MemoryCheckpointStore() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
     evaluate: async (params) => ({
       accuracy: await evaluateAccuracy(ort, model, unflatten(layout, params), options.test, job.normalisation, { limit: options.evalLimit ?? 1000, batchSize: 250 }),
       loss: NaN,

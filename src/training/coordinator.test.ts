@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Coordinator, type WorkReply } from './coordinator.ts'
-import { MemoryCheckpointStore, MemoryVectorStore } from './testing/memory-stores.ts'
+import { MemoryVectorStore } from './testing/memory-stores.ts'
+import { MemoryCheckpointStore } from './memory-checkpoints.ts'
 import { testJob } from './testing/job-fixture.ts'
 import { quantizeInt8 } from './quantize.ts'
 import { seededRandom } from '../random.ts'

@@ -1,7 +1,7 @@
-// In-memory vector and checkpoint stores for tests and simulations. Content ids are real sha-256 digests,
+// An in-memory vector store for tests and simulations. Content ids are real sha-256 digests,
 // so a test that confuses two vectors fails the same way it would against the block store.
 import { createHash } from 'node:crypto'
-import type { CheckpointStore, VectorStore } from '../coordinator.ts'
+import type { VectorStore } from '../coordinator.ts'
 import { decodeDelta, encodeDelta, type QuantizedDelta } from '../quantize.ts'
 
 export class MemoryVectorStore implements VectorStore {
@@ -31,19 +31,5 @@ export class MemoryVectorStore implements VectorStore {
     const bytes = this.blocks.get(cid)
     if (!bytes) throw new Error(`no block ${cid}`)
     return decodeDelta(bytes)
-  }
-}
-
-export class MemoryCheckpointStore implements CheckpointStore {
-  text: string | null = null
-  saves = 0
-
-  async load(): Promise<string | null> {
-    return this.text
-  }
-
-  async save(text: string): Promise<void> {
-    this.text = text
-    this.saves++
   }
 }
