@@ -220,15 +220,16 @@ export class Coordinator {
     replica.status = 'submitted'
     replica.result = result
     replica.stats = { norm: stats.norm, distance: stats.distance, sketch: [...stats.sketch] }
-    await this.compareWithinUnit(unit)
+    await this.compareWithinUnit(unit, result.deltaCid, delta)
     return { accepted: true }
   }
 
   /** For a checked unit with two or more results: find which replicas agree; on disagreement ask for a third. */
-  private async compareWithinUnit(unit: UnitState): Promise<void> {
+  private async compareWithinUnit(unit: UnitState, newCid: string, newDelta: QuantizedDelta): Promise<void> {
     const submitted = unit.replicas.filter((r) => r.status === 'submitted')
     if (submitted.length < 2) return
-    const deltas = await Promise.all(submitted.map((r) => this.options.vectors.getDelta(r.result!.deltaCid)))
+    // Earlier replicas come back from the store; the one just submitted is already in hand.
+    const deltas = await Promise.all(submitted.map((r) => (r.result!.deltaCid === newCid ? newDelta : this.options.vectors.getDelta(r.result!.deltaCid))))
     const agreesWithSomeone = submitted.map(() => false)
     for (let i = 0; i < submitted.length; i++) {
       for (let j = i + 1; j < submitted.length; j++) {
