@@ -5,8 +5,10 @@ import { DataFormatError } from './errors.ts'
 import type { LabelledImages } from './labelled-images.ts'
 
 const MAGIC = 0x31485354 // "TSH1"
-const HEADER = 16
-export const MAX_SHARD_BYTES = 4 * 2 ** 20
+export const SHARD_HEADER_BYTES = 16
+const HEADER = SHARD_HEADER_BYTES
+/** A shard is one block on the exchange. */
+export const MAX_SHARD_BYTES = 2 ** 20
 
 export function encodeShard(set: LabelledImages, start: number, count: number): Uint8Array {
   const size = set.height * set.width

@@ -6,10 +6,10 @@ import { withBitswap } from '@helia/bitswap'
 import { defaultLogger } from '@libp2p/logger'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Blockstore } from 'interface-blockstore'
-import { CID } from 'multiformats/cid'
-import * as raw from 'multiformats/codecs/raw'
+import type { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { TesseraeError } from '../errors.ts'
+import { cidOf } from '../data/cid.ts'
 
 export const MAX_BLOCK_BYTES = 1 << 20
 const DEFAULT_TIMEOUT_MS = 60_000
@@ -26,20 +26,6 @@ export interface ExchangeStats {
   bytesFetched: number
   blocksStored: number
   bytesStored: number
-}
-
-export async function cidOf(bytes: Uint8Array): Promise<CID> {
-  return CID.createV1(raw.code, await sha256.digest(bytes))
-}
-
-export function parseCid(text: string): CID {
-  try {
-    const cid = CID.parse(text)
-    if (cid.multihash.code !== sha256.code) throw new Error('only sha2-256 content ids are accepted')
-    return cid
-  } catch (error) {
-    throw new TesseraeError('BAD_CID', `"${text.slice(0, 80)}" is not a valid sha2-256 CID: ${error instanceof Error ? error.message : String(error)}`)
-  }
 }
 
 async function readAll(chunks: Generator<Uint8Array> | AsyncGenerator<Uint8Array>): Promise<Uint8Array> {

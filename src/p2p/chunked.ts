@@ -4,7 +4,8 @@
 import type { PeerId } from '@libp2p/interface'
 import { DecodeError, TesseraeError } from '../errors.ts'
 import { asObject, parseJsonLimited, readInteger, readString, readStringArray } from '../schema.ts'
-import { parseCid, type BlockExchange } from './block-exchange.ts'
+import { parseCid } from '../data/cid.ts'
+import type { BlockExchange } from './block-exchange.ts'
 
 export const CHUNK_BYTES = 512 * 1024
 const MAX_ROOT_BYTES = 64 * 1024

@@ -1,0 +1,31 @@
+// A dataset is stored and shared as fixed-size chunks: each chunk is one data-shard block (shard-block.ts)
+// of up to samplesPerChunk samples, small enough to be a single block on the exchange, and named by the
+// sha2-256 CID of its bytes. Only the last chunk may be shorter.
+import { cidOf } from './cid.ts'
+import { asLabelledImages, pixelsPerSample, type SampleSet, type SampleShape } from './samples.ts'
+import { encodeShard, SHARD_HEADER_BYTES } from './shard-block.ts'
+
+/** One block on the exchange (MAX_BLOCK_BYTES) holds a chunk. */
+export const MAX_CHUNK_BYTES = 1 << 20
+export const MAX_SAMPLES_PER_CHUNK = 1024
+
+export interface Chunk {
+  cid: string
+  samples: number
+  bytes: Uint8Array
+}
+
+export function samplesPerChunk(shape: Pick<SampleShape, 'height' | 'width'>): number {
+  return Math.max(1, Math.min(MAX_SAMPLES_PER_CHUNK, Math.floor((MAX_CHUNK_BYTES - SHARD_HEADER_BYTES) / (shape.height * shape.width + 1))))
+}
+
+export async function chunkSamples(set: SampleSet, perChunk = samplesPerChunk(set.shape)): Promise<Chunk[]> {
+  if (pixelsPerSample(set.shape) * perChunk + perChunk + SHARD_HEADER_BYTES > MAX_CHUNK_BYTES) throw new RangeError(`${perChunk} samples per chunk do not fit in one ${MAX_CHUNK_BYTES}-byte block`)
+  const images = asLabelledImages(set)
+  const chunks: Chunk[] = []
+  for (let start = 0; start < set.count; start += perChunk) {
+    const bytes = encodeShard(images, start, Math.min(perChunk, set.count - start))
+    chunks.push({ cid: (await cidOf(bytes)).toString(), samples: Math.min(perChunk, set.count - start), bytes })
+  }
+  return chunks
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import { readFile } from 'node:fs/promises'
+import { gzipSync, gunzipSync } from 'node:zlib'
+import { encodeIdx } from './idx.ts'
+import { fileKind, importFiles, type ImportFile } from './import-files.ts'
+import { FASHION_MNIST_SHAPE, type SampleShape } from './samples.ts'
+import { decodeTestPng, encodePng } from './testing/png.ts'
+
+const FASHION = new URL('../../../shared/datasets/fashion-mnist/', import.meta.url)
+const shape: SampleShape = { height: 2, width: 2, classes: ['cat', 'dog'] }
+const decode = (bytes: Uint8Array) => decodeTestPng(bytes)
+const file = (path: string, bytes: Uint8Array): ImportFile => ({ path, size: bytes.length, read: async () => bytes })
+const png = (value: number, side = 4) => encodePng(side, side, new Uint8Array(side * side).fill(value))
+
+describe('file kinds', () => {
+  it('recognises images, IDX, tables and junk', () => {
+    expect(['a/b.PNG', 'x.jpeg', 'train-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte', 'd.idx', 'e.tsv', 'f.ndjson', 'a/.DS_Store', 'README.md'].map(fileKind)).toEqual(['image', 'image', 'idx', 'idx', 'idx', 'csv', 'jsonl', 'ignored', 'ignored'])
+  })
+})
+
+describe('image folder import', () => {
+  it('labels by class folder (name or index), resizes, reports progress and skips junk', async () => {
+    const progress: number[] = []
+    const { samples, skipped } = await importFiles(
+      [file('pets/cat/1.png', await png(100)), file('pets/1/2.png', await png(200, 6)), file('pets/.DS_Store', new Uint8Array(3)), file('pets/notes.txt', new Uint8Array(2))],
+      shape,
+      { decode, onProgress: (done) => progress.push(done) },
+    )
+    expect(samples.count).toBe(2)
+    // Files are imported in path order, so a re-import gives the same samples in the same order.
+    expect([...samples.labels]).toEqual([1, 0])
+    expect([...samples.pixels]).toEqual([200, 200, 200, 200, 100, 100, 100, 100])
+    expect(samples.sources.map((s) => s.file)).toEqual(['pets/1/2.png', 'pets/cat/1.png'])
+    expect(skipped).toEqual(['pets/.DS_Store', 'pets/notes.txt'])
+    expect(progress).toEqual([1, 2])
+  })
+
+  it('rejects unknown class folders, loose images, empty classes, corrupt and oversized images, naming each', async () => {
+    const good = await png(1)
+    await expect(importFiles([file('pets/cow/1.png', good)], shape, { decode })).rejects.toThrow(/folder "cow" does not name a class/)
+    await expect(importFiles([file('1.png', good)], shape, { decode })).rejects.toThrow('1.png is not inside a class folder')
+    await expect(importFiles([file('pets/cat/1.png', good)], shape, { decode, folders: ['pets', 'pets/cat', 'pets/dog'] })).rejects.toThrow('class folder "dog" is empty')
+    await expect(importFiles([file('pets/cat/1.png', good), file('pets/dog/bad.png', good.subarray(0, 30))], shape, { decode })).rejects.toThrow('pets/dog/bad.png is a truncated PNG')
+    await expect(importFiles([file('pets/dog/x.png', new TextEncoder().encode('not an image'))], shape, { decode })).rejects.toThrow(/pets\/dog\/x.png is neither a PNG nor a JPEG/)
+    await expect(importFiles([{ path: 'pets/dog/huge.png', size: 50 * 2 ** 20, read: async () => good }], shape, { decode })).rejects.toThrow(/huge.png is 50 MiB, over the 20 MiB limit/)
+    await expect(importFiles([file('pets/dog/x.png', good)], shape, { decode: async () => Promise.reject(new Error('decoder says no')) })).rejects.toThrow('pets/dog/x.png cannot be decoded as an image (decoder says no)')
+    await expect(importFiles([file('README.md', good)], shape, { decode })).rejects.toThrow(/none of the 1 files/)
+  })
+
+  it('stops on cancel and returns nothing', async () => {
+    const controller = new AbortController()
+    const files = await Promise.all([1, 2, 3].map(async (i) => file(`cat/${i}.png`, await png(i))))
+    const run = importFiles(files, shape, { decode, signal: controller.signal, onProgress: (done) => done === 1 && controller.abort() })
+    await expect(run).rejects.toThrow('the import was cancelled; nothing was added')
+  })
+})
+
+describe('IDX import', () => {
+  const images = encodeIdx([3, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+  const labels = encodeIdx([3], [0, 1, 1])
+
+  it('pairs images with labels by name, gzip or raw, with 1-based row sources', async () => {
+    const { samples } = await importFiles([file('train-labels-idx1-ubyte.gz', gzipSync(labels)), file('train-images-idx3-ubyte', images)], shape, { decode })
+    expect(samples.count).toBe(3)
+    expect([...samples.labels]).toEqual([0, 1, 1])
+    expect(samples.sources[2]).toEqual({ file: 'train-images-idx3-ubyte', row: 3 })
+  })
+
+  it('rejects mismatched counts, out-of-range labels, wrong shapes, wrong magic, truncation and orphans', async () => {
+    const img = file('a-images.idx', images)
+    await expect(importFiles([img, file('a-labels.idx', encodeIdx([2], [0, 1]))], shape, { decode })).rejects.toThrow('a-labels.idx has 2 labels but a-images.idx has 3 images')
+    await expect(importFiles([img, file('a-labels.idx', encodeIdx([3], [0, 1, 5]))], shape, { decode })).rejects.toThrow('a-labels.idx row 3 has label 5, outside the 2 classes 0–1')
+    await expect(importFiles([file('a-images.idx', encodeIdx([1, 3, 3], new Array(9).fill(0))), file('a-labels.idx', encodeIdx([1], [0]))], shape, { decode })).rejects.toThrow('a-images.idx holds 3×3 images, but this dataset needs 2×2')
+    const wrongMagic = images.slice()
+    wrongMagic[0] = 7
+    await expect(importFiles([file('a-images.idx', wrongMagic), file('a-labels.idx', labels)], shape, { decode })).rejects.toThrow(/a-images.idx is not an IDX file/)
+    await expect(importFiles([file('a-images.idx', images.subarray(0, 20)), file('a-labels.idx', labels)], shape, { decode })).rejects.toThrow(/a-images.idx is truncated/)
+    await expect(importFiles([img], shape, { decode })).rejects.toThrow('a-images.idx has no matching IDX label file')
+    await expect(importFiles([img, file('a-labels.idx', labels), file('b-labels.idx', labels)], shape, { decode })).rejects.toThrow('b-labels.idx is an IDX label file without a matching image file')
+  })
+
+  it('reads a slice of the real Fashion-MNIST test set next to a PNG folder, all or nothing', async () => {
+    const rawImages = gunzipSync(await readFile(new URL('t10k-images-idx3-ubyte.gz', FASHION)))
+    const rawLabels = gunzipSync(await readFile(new URL('t10k-labels-idx1-ubyte.gz', FASHION)))
+    const n = 300
+    const sliceImages = encodeIdx([n, 28, 28], rawImages.subarray(16, 16 + n * 784))
+    const sliceLabels = encodeIdx([n], rawLabels.subarray(8, 8 + n))
+    const pngs = await Promise.all([0, 1].map(async (i) => file(`shirts/Shirt/${i}.png`, await encodePng(28, 28, rawImages.subarray(16 + i * 784, 16 + (i + 1) * 784)))))
+    const { samples } = await importFiles([...pngs, file('slice-images-idx3-ubyte', sliceImages), file('slice-labels-idx1-ubyte', sliceLabels)], FASHION_MNIST_SHAPE, { decode })
+    expect(samples.count).toBe(n + 2)
+    expect([...samples.pixels.subarray(0, 784)]).toEqual([...rawImages.subarray(16, 16 + 784)])
+    expect(samples.labels[0]).toBe(6)
+    expect([...samples.labels.subarray(2)]).toEqual([...rawLabels.subarray(8, 8 + n)])
+    await expect(importFiles([...pngs, file('slice-images-idx3-ubyte', sliceImages), file('slice-labels-idx1-ubyte', sliceLabels.subarray(0, 100))], FASHION_MNIST_SHAPE, { decode })).rejects.toThrow(/slice-labels-idx1-ubyte is truncated/)
+  })
+})
