@@ -2,12 +2,14 @@
 // show progress within minutes on a few laptop tabs; a researcher overrides any of them.
 import type { JobSpec, ShardRef } from '../training/job.ts'
 import { FASHION_MNIST_NORMALISATION } from '../data/batches.ts'
+import { FASHION_MNIST_CLASSES } from '../data/fashion-mnist-files.ts'
 
 export function demoJobSpec(options: { coordinator: string; train: ShardRef[]; test: ShardRef[]; now: number; overrides?: Partial<JobSpec> }): JobSpec {
   return {
     id: `fashion-mnist-${options.now.toString(36)}`,
     name: 'Fashion-MNIST CNN',
     model: 'cnn',
+    classes: [...FASHION_MNIST_CLASSES],
     coordinator: options.coordinator,
     train: options.train,
     test: options.test,

@@ -3,6 +3,8 @@
 import { DecodeError } from '../errors.ts'
 import { asObject, readInteger } from '../schema.ts'
 import type { LedgerJson } from './credits.ts'
+import type { DatasetState } from './datasets.ts'
+import type { ShardRef } from './job.ts'
 import type { UnitResult } from './unit.ts'
 
 export type ReplicaStatus = 'assigned' | 'submitted' | 'accepted' | 'rejected' | 'expired'
@@ -22,7 +24,7 @@ export interface ReplicaState {
 export interface UnitState {
   id: string
   index: number
-  /** Indices into the job's training shards. */
+  /** Indices into the shard pool: the job's training shards, then accepted datasets' chunks. */
   shards: number[]
   seed: number
   /** Assigned twice for verification; volunteers are never told. */
@@ -86,6 +88,12 @@ export interface CoordinatorState {
   history: RoundReport[]
   initialAccuracy: number | null
   finished: boolean
+  /** Contributed datasets offered to this job (absent in checkpoints written before datasets existed). */
+  datasets?: DatasetState[]
+  /** Shards added to the pool after the job's own, in acceptance order; indices never change. */
+  pool?: ShardRef[]
+  /** Times each pool index has been planned into a unit. */
+  shardUse?: number[]
 }
 
 export const MAX_HISTORY = 2000

@@ -6,6 +6,7 @@ import { testJob } from './testing/job-fixture.ts'
 import { quantizeInt8 } from './quantize.ts'
 import { seededRandom } from '../random.ts'
 import type { JobSpec } from './job.ts'
+import type { DatasetOffer } from './datasets.ts'
 import type { UnitAssignment, UnitResult } from './unit.ts'
 
 const DIM = 512
@@ -162,5 +163,51 @@ describe('coordinator', () => {
     const report = await h.coordinator.tick()
     expect(report).toMatchObject({ accepted: 1, dropped: 1 })
     expect(h.coordinator.view.current.round).toBe(1)
+  })
+})
+
+describe('contributed datasets', () => {
+  const offer = (id: string, overrides: Partial<DatasetOffer> = {}): DatasetOffer => ({
+    id, name: `set ${id}`, licence: 'CC0-1.0', owner: 'carol', height: 28, width: 28, classes: testJob().classes,
+    chunks: [{ cid: `${id}-c0`, samples: 100 }, { cid: `${id}-c1`, samples: 20 }], merkleRoot: '0x00', samples: 120, ...overrides,
+  })
+
+  it('rejects misfits at once, trains on accepted chunks next round and credits their owner per sample', async () => {
+    const h = new Harness(testJob({ redundancy: 0, unitsPerRound: 4 }))
+    const c = await h.open()
+    expect((await c.offerDataset(offer('small', { height: 14, width: 14 }))).reason).toBe("its images are 14×14; this job's model takes 28×28")
+    expect((await c.offerDataset(offer('cats', { classes: ['cat', 'dog'] }))).status).toBe('rejected')
+    await expect(c.decideDataset('cats', true, '')).rejects.toThrow(/cannot serve this job/)
+    const pending = await c.offerDataset(offer('good'))
+    expect(pending).toMatchObject({ status: 'pending', samplesUsed: 0 })
+    expect(await c.offerDataset(offer('good'))).toMatchObject({ status: 'pending' })
+    expect(c.datasets).toHaveLength(3)
+    await runRounds(h, [['v1', 'honest'], ['v2', 'honest']], 1)
+    expect(c.datasets.find((d) => d.id === 'good')!.samplesUsed).toBe(0)
+    await c.decideDataset('good', true, '')
+    // Planned at the next close: the two new chunks are the least used shards.
+    await runRounds(h, [['v1', 'honest'], ['v2', 'honest']], 1)
+    const planned = c.view.current.units.map((u) => c.shardAt(u.shards[0]!))
+    expect(planned.filter((s) => s.dataset === 'good').map((s) => s.cid)).toEqual(['good-c0', 'good-c1'])
+    await runRounds(h, [['v1', 'honest'], ['v2', 'honest']], 1)
+    const perUnit = h.job.batchSize * h.job.innerSteps
+    expect(c.datasets.find((d) => d.id === 'good')!.samplesUsed).toBe(2 * perUnit)
+    expect(c.credits.dataOwner('carol').samples).toBe(2 * perUnit)
+    // Withdrawn: no longer planned, credit kept.
+    await c.decideDataset('good', false, 'mislabelled coats')
+    expect(c.datasets.find((d) => d.id === 'good')).toMatchObject({ status: 'rejected', reason: 'mislabelled coats' })
+    await runRounds(h, [['v1', 'honest'], ['v2', 'honest']], 2)
+    expect(c.view.current.units.every((u) => !c.shardAt(u.shards[0]!).dataset)).toBe(true)
+    await expect(c.decideDataset('nope', true, '')).rejects.toThrow(/no dataset nope/)
+  })
+
+  it('keeps datasets and the pool across a checkpoint restore', async () => {
+    const h = new Harness(testJob({ redundancy: 0 }))
+    const c = await h.open()
+    await c.offerDataset(offer('good'))
+    await c.decideDataset('good', true, '')
+    const again = await h.open()
+    expect(again.datasets[0]).toMatchObject({ id: 'good', status: 'accepted' })
+    expect(again.shardAt(8)).toEqual({ cid: 'good-c0', samples: 100, owner: 'carol', dataset: 'good' })
   })
 })

@@ -6,7 +6,9 @@ import { TesseraeError } from '../errors.ts'
 import { seededRandom } from '../random.ts'
 import { CreditsLedger } from './credits.ts'
 import { decodeCheckpoint, MAX_HISTORY, type CoordinatorState, type PeerState, type ReplicaState, type RoundReport, type RoundState, type UnitState } from './coordinator-state.ts'
-import { unitSamples, type JobSpec } from './job.ts'
+import { unitSamples, type JobSpec, type ShardRef } from './job.ts'
+import { datasetShards, incompatibility, pickShards, registerOffer, type DatasetOffer, type DatasetState } from './datasets.ts'
+import { MODEL_ZOO } from '../graph/zoo.ts'
 import { type QuantizedDelta } from './quantize.ts'
 import { DeltaSketcher, DEFAULT_SCREENING, type ScreeningOptions } from './robust-aggregate.ts'
 import { closeRound } from './round-close.ts'
@@ -71,6 +73,9 @@ export class Coordinator {
     this.now = options.now ?? Date.now
     this.sketcher = new DeltaSketcher(options.dim, options.job.seed)
     this.state = state
+    state.datasets ??= []
+    state.pool ??= []
+    state.shardUse ??= []
     this.ledger = CreditsLedger.fromJSON(state.ledger)
     this.params = params
     this.momentum = momentum
@@ -166,6 +171,51 @@ export class Coordinator {
       }
       return this.close()
     })
+  }
+
+  /** Records a dataset offer (signature and manifest already checked by the host); rejects misfits at once. */
+  offerDataset(offer: DatasetOffer): Promise<DatasetState> {
+    return this.serial.run(async () => {
+      const known = this.datasets.some((d) => d.id === offer.id)
+      const entry = registerOffer(this.datasets, offer, incompatibility(this.job, MODEL_ZOO[this.job.model]().inputShape, offer), this.now())
+      if (!known) {
+        await this.save()
+        this.emit(null)
+      }
+      return { ...entry }
+    })
+  }
+
+  /**
+   * The job owner's decision. Accepting adds the dataset's chunks to the shard pool (once; a dataset rejected
+   * later keeps its pool slots but is no longer planned); rejecting needs a reason the contributor will see.
+   */
+  decideDataset(id: string, accept: boolean, reason: string): Promise<DatasetState> {
+    return this.serial.run(async () => {
+      const entry = this.datasets.find((d) => d.id === id)
+      if (!entry) throw new TesseraeError('UNKNOWN_DATASET', `no dataset ${id.slice(0, 16)}… was offered to this job`)
+      if (accept && !entry.fits) throw new TesseraeError('DATASET_UNFIT', `the dataset cannot serve this job: ${entry.reason}`)
+      entry.status = accept ? 'accepted' : 'rejected'
+      entry.reason = accept ? 'accepted by the job owner' : reason.trim().slice(0, 300) || 'rejected by the job owner'
+      entry.decidedAtMs = this.now()
+      const pool = this.state.pool!
+      if (accept && !pool.some((s) => s.dataset === id)) pool.push(...datasetShards(entry))
+      await this.save()
+      this.emit(null)
+      return { ...entry }
+    })
+  }
+
+  get datasets(): DatasetState[] {
+    return this.state.datasets!
+  }
+
+  /** The job's own shards followed by accepted datasets' chunks. */
+  shardAt(index: number): ShardRef {
+    const own = this.job.train.length
+    const shard = index < own ? this.job.train[index] : this.state.pool![index - own]
+    if (!shard) throw new TesseraeError('BAD_SHARD', `shard ${index} is not in the pool`)
+    return shard
   }
 
   private assign(peer: string): WorkReply {
@@ -303,7 +353,14 @@ export class Coordinator {
       }
       if (unit.outcome === 'accepted') {
         samples += samplesPerUnit
-        for (const s of unit.shards) this.ledger.creditData(`${unit.id}#${s}`, this.job.train[s]!.owner, samplesPerUnit / unit.shards.length)
+        for (const s of unit.shards) {
+          const shard = this.shardAt(s)
+          const share = samplesPerUnit / unit.shards.length
+          if (this.ledger.creditData(`${unit.id}#${s}`, shard.owner, share) && shard.dataset) {
+            const dataset = this.datasets.find((d) => d.id === shard.dataset)
+            if (dataset) dataset.samplesUsed += share
+          }
+        }
       }
     }
     for (const o of outcome.outliers) this.penalise(this.peer(o.peer), REPUTATION.outlier)
@@ -329,11 +386,16 @@ export class Coordinator {
 
   private planUnits(round: number): UnitState[] {
     const draw = seededRandom((this.state.secret ^ Math.imul(round + 1, 0x9e3779b1)) >>> 0)
-    const shards = this.job.train.length
-    return Array.from({ length: this.job.unitsPerRound }, (_, index) => ({
+    const accepted = new Set(this.datasets.filter((d) => d.status === 'accepted').map((d) => d.id))
+    const own = this.job.train.length
+    const active = [...this.job.train.keys(), ...this.state.pool!.flatMap((s, i) => (s.dataset && accepted.has(s.dataset) ? [own + i] : []))]
+    const use = this.state.shardUse!
+    const picks = pickShards(active, use, this.job.unitsPerRound)
+    for (const p of picks) use[p] = (use[p] ?? 0) + 1
+    return picks.map((shard, index) => ({
       id: `${round}.${index}`,
       index,
-      shards: [(round * this.job.unitsPerRound + index) % shards],
+      shards: [shard],
       seed: unitSeed(this.job.seed, round, index),
       checked: draw() < this.job.redundancy,
       replicas: [] as ReplicaState[],
@@ -349,7 +411,7 @@ export class Coordinator {
       round: round.round,
       version: round.version,
       paramsCid: round.paramsCid,
-      shards: unit.shards.map((s) => this.job.train[s]!),
+      shards: unit.shards.map((s) => this.shardAt(s)),
       seed: unit.seed,
       innerSteps: this.job.innerSteps,
       batchSize: this.job.batchSize,

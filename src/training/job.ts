@@ -1,7 +1,7 @@
 // A training job as announced to the swarm: what to train, on which content-addressed data shards, with
 // which DiLoCo hyper-parameters. Decoded strictly: a job comes from a peer and drives what volunteers run.
 import { DecodeError } from '../errors.ts'
-import { asObject, readInteger, readNumber, readString, type JsonObject } from '../schema.ts'
+import { asObject, readInteger, readNumber, readString, readStringArray, type JsonObject } from '../schema.ts'
 import { MODEL_ZOO, type ZooModelName } from '../graph/zoo.ts'
 
 export interface ShardRef {
@@ -10,12 +10,16 @@ export interface ShardRef {
   samples: number
   /** Peer id (later: wallet-bound identity) that contributed these samples and is credited for them. */
   owner: string
+  /** Id of the contributed dataset this chunk belongs to; absent for the job's own data. */
+  dataset?: string
 }
 
 export interface JobSpec {
   id: string
   name: string
   model: ZooModelName
+  /** Class names in label order; contributed datasets must use exactly these. */
+  classes: string[]
   /** Peer id of the coordinator: the only peer whose heads and metrics count for this job. */
   coordinator: string
   train: ShardRef[]
@@ -45,7 +49,9 @@ const ZOO = Object.keys(MODEL_ZOO)
 /** One shard reference, as jobs and work assignments both carry them. */
 export function readShardRef(value: unknown, what: string): ShardRef {
   const shard = asObject(value, what)
-  return { cid: readString(shard, 'cid', what, 128), samples: readInteger(shard, 'samples', what, 1, 1 << 20), owner: readString(shard, 'owner', what, 128) }
+  const ref: ShardRef = { cid: readString(shard, 'cid', what, 128), samples: readInteger(shard, 'samples', what, 1, 1 << 20), owner: readString(shard, 'owner', what, 128) }
+  if (shard.dataset !== undefined) ref.dataset = readString(shard, 'dataset', what, 128)
+  return ref
 }
 
 function readShards(obj: JsonObject, key: string): ShardRef[] {
@@ -59,12 +65,16 @@ export function decodeJob(value: unknown): JobSpec {
   const model = readString(obj, 'model', WHAT, 32)
   if (!ZOO.includes(model)) throw new DecodeError(WHAT, `unknown model "${model}"; known models: ${ZOO.join(', ')}`)
   const norm = asObject(obj.normalisation, `${WHAT} normalisation`)
+  const classes = readStringArray(obj, 'classes', WHAT, 256, 64)
+  const outputs = MODEL_ZOO[model as ZooModelName]().classes
+  if (classes.length !== outputs) throw new DecodeError(WHAT, `names ${classes.length} classes but the ${model} model has ${outputs} outputs`)
   const train = readShards(obj, 'train')
   if (train.length === 0) throw new DecodeError(WHAT, 'a job needs at least one training shard')
   return {
     id: readString(obj, 'id', WHAT, 128),
     name: readString(obj, 'name', WHAT, 200),
     model: model as ZooModelName,
+    classes,
     coordinator: readString(obj, 'coordinator', WHAT, 128),
     train,
     test: readShards(obj, 'test'),

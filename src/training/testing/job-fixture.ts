@@ -6,6 +6,7 @@ export function testJob(overrides: Partial<JobSpec> = {}): JobSpec {
     id: 'job-test',
     name: 'test job',
     model: 'mlp',
+    classes: ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'],
     coordinator: 'coordinator',
     train: Array.from({ length: 8 }, (_, i) => ({ cid: `shard-${i}`, samples: 64, owner: i < 4 ? 'alice' : 'bob' })),
     test: [],

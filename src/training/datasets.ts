@@ -1,0 +1,74 @@
+// Contributed datasets in a job: offered by their owners, accepted or rejected by the job owner, and once
+// accepted their chunks join the job's training shards. Pure bookkeeping over the coordinator's state; the
+// host has already checked the owner's signature and the manifest's own consistency.
+import type { JobSpec, ShardRef } from './job.ts'
+
+export type DatasetStatus = 'pending' | 'accepted' | 'rejected'
+
+/** What the coordinator needs of a manifest (the data module's manifest, reduced; training never imports data). */
+export interface DatasetOffer {
+  id: string
+  name: string
+  licence: string
+  owner: string
+  height: number
+  width: number
+  classes: string[]
+  chunks: Array<{ cid: string; samples: number }>
+  merkleRoot: string
+  samples: number
+}
+
+export interface DatasetState extends DatasetOffer {
+  status: DatasetStatus
+  reason: string
+  offeredAtMs: number
+  decidedAtMs: number | null
+  /** Samples consumed by accepted units, as credited to the owner. */
+  samplesUsed: number
+  /** False when its shape or classes cannot serve the job: no decision can accept it. */
+  fits: boolean
+}
+
+export const MAX_DATASETS_PER_JOB = 64
+
+/** Why a dataset cannot serve this job, or null when its shape and classes fit. */
+export function incompatibility(job: JobSpec, inputShape: readonly number[], offer: DatasetOffer): string | null {
+  const [height, width] = inputShape.slice(-2) as [number, number]
+  if (offer.height !== height || offer.width !== width) return `its images are ${offer.height}×${offer.width}; this job's model takes ${height}×${width}`
+  if (offer.classes.length !== job.classes.length || offer.classes.some((c, i) => c !== job.classes[i])) return `its classes (${offer.classes.slice(0, 4).join(', ')}${offer.classes.length > 4 ? ', …' : ''}) are not this job's classes in order (${job.classes.slice(0, 4).join(', ')}, …)`
+  return null
+}
+
+/** A new offer's entry (pending, or rejected at once when it cannot fit), or the existing one. */
+export function registerOffer(datasets: DatasetState[], offer: DatasetOffer, problem: string | null, now: number): DatasetState {
+  const existing = datasets.find((d) => d.id === offer.id)
+  if (existing) return existing
+  const tooMany = datasets.length >= MAX_DATASETS_PER_JOB ? `this job already has ${MAX_DATASETS_PER_JOB} datasets` : null
+  const reason = problem ?? tooMany
+  const entry: DatasetState = { ...offer, status: reason ? 'rejected' : 'pending', reason: reason ?? 'waiting for the job owner', offeredAtMs: now, decidedAtMs: reason ? now : null, samplesUsed: 0, fits: problem === null }
+  if (!tooMany) datasets.push(entry)
+  return entry
+}
+
+/** The shards a dataset adds to the pool once accepted; each is credited to the dataset's owner. */
+export function datasetShards(d: DatasetOffer): ShardRef[] {
+  return d.chunks.map((c) => ({ cid: c.cid, samples: c.samples, owner: d.owner, dataset: d.id }))
+}
+
+/**
+ * Picks `count` shards for a round from the active ones: least used first, ties by pool order. A newly
+ * accepted dataset is therefore trained on in the next round, and over time every shard is used evenly.
+ */
+export function pickShards(active: readonly number[], use: readonly number[], count: number): number[] {
+  if (active.length === 0) return []
+  const load = new Map(active.map((i) => [i, use[i] ?? 0]))
+  const picks: number[] = []
+  for (let k = 0; k < count; k++) {
+    let best = active[0]!
+    for (const i of active) if (load.get(i)! < load.get(best)!) best = i
+    picks.push(best)
+    load.set(best, load.get(best)! + 1)
+  }
+  return picks
+}
