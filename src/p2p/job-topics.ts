@@ -5,6 +5,7 @@ import { DecodeError } from '../errors.ts'
 import { asObject, parseJsonLimited, readBoolean, readInteger, readNumber, readString, readStringArray, type JsonObject } from '../schema.ts'
 import { decodeJob, type JobSpec } from '../training/job.ts'
 import type { RoundReport } from '../training/coordinator-state.ts'
+import { MAX_DATASETS_PER_JOB, type DatasetStatus } from '../training/datasets.ts'
 
 export const TOPIC_JOBS = 'tesserae/jobs/1'
 export const TOPIC_HEADS = 'tesserae/heads/1'
@@ -50,7 +51,22 @@ export interface JobMetrics {
   /** The most recent round reports, oldest first. */
   reports: RoundReport[]
   peers: PeerMetrics[]
+  /** Contributed datasets and what became of them: contributors read their status and credit here. */
+  datasets: DatasetMetrics[]
 }
+
+export interface DatasetMetrics {
+  id: string
+  name: string
+  owner: string
+  licence: string
+  samples: number
+  status: DatasetStatus
+  reason: string
+  samplesUsed: number
+}
+
+const DATASET_STATUSES: readonly DatasetStatus[] = ['pending', 'accepted', 'rejected']
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -146,6 +162,7 @@ export function decodeMetrics(bytes: Uint8Array, from: string): JobMetrics {
   const units = asObject(obj.units, `${what} units`)
   if (!Array.isArray(obj.reports) || obj.reports.length > 100) throw new DecodeError(what, '"reports" must be an array of at most 100')
   if (!Array.isArray(obj.peers) || obj.peers.length > 200) throw new DecodeError(what, '"peers" must be an array of at most 200')
+  if (!Array.isArray(obj.datasets) || obj.datasets.length > MAX_DATASETS_PER_JOB) throw new DecodeError(what, `"datasets" must be an array of at most ${MAX_DATASETS_PER_JOB}`)
   return {
     jobId: readString(obj, 'jobId', what, 128),
     coordinator,
@@ -165,6 +182,21 @@ export function decodeMetrics(bytes: Uint8Array, from: string): JobMetrics {
         reputation: readNumber(x, 'reputation', what, 0, 1),
         banned: readBoolean(x, 'banned', what),
         flops: readNumber(x, 'flops', what, 0),
+      }
+    }),
+    datasets: obj.datasets.map((d: unknown) => {
+      const x = asObject(d, `${what} dataset`)
+      const status = readString(x, 'status', what, 16) as DatasetStatus
+      if (!DATASET_STATUSES.includes(status)) throw new DecodeError(what, `unknown dataset status "${status}"`)
+      return {
+        id: readString(x, 'id', what, 128),
+        name: readString(x, 'name', what, 120),
+        owner: readString(x, 'owner', what, 128),
+        licence: readString(x, 'licence', what, 64),
+        samples: readInteger(x, 'samples', what),
+        status,
+        reason: readString(x, 'reason', what, 300),
+        samplesUsed: readNumber(x, 'samplesUsed', what, 0),
       }
     }),
   }

@@ -3,6 +3,8 @@
 import { DecodeError } from '../errors.ts'
 import { asObject, parseJsonLimited, readBoolean, readInteger, readString } from '../schema.ts'
 import { decodeAssignment, decodeResult, type UnitAssignment, type UnitResult } from '../training/unit.ts'
+import type { DatasetStatus } from '../training/datasets.ts'
+import { decodeSignedManifest, type SignedManifest } from '../data/manifest.ts'
 
 export const WORK_PROTOCOL = '/tesserae/work/1.0.0'
 export const MAX_WORK_MESSAGE_BYTES = 64 * 1024
@@ -10,12 +12,15 @@ export const MAX_WORK_MESSAGE_BYTES = 64 * 1024
 export type WorkRequest =
   | { type: 'request'; jobId: string; backend: string }
   | { type: 'submit'; result: UnitResult; /** hex Ed25519 signature over resultSigningBytes(result) */ signature: string }
+  /** A contributor offers a signed dataset to the job. */
+  | { type: 'offer'; jobId: string; dataset: SignedManifest }
 
 export type WorkResponse =
   | { type: 'unit'; unit: UnitAssignment }
   | { type: 'wait'; retryMs: number; reason: string }
   | { type: 'ack'; accepted: boolean; reason: string }
   | { type: 'error'; message: string }
+  | { type: 'dataset'; id: string; status: DatasetStatus; reason: string }
 
 export function encodeWork(message: WorkRequest | WorkResponse): Uint8Array {
   const bytes = new TextEncoder().encode(JSON.stringify(message))
@@ -39,6 +44,8 @@ export function decodeWorkRequest(bytes: Uint8Array): WorkRequest {
       if (!/^[0-9a-f]+$/.test(signature)) throw new DecodeError(what, '"signature" must be lowercase hex')
       return { type, result: decodeResult(obj.result), signature }
     }
+    case 'offer':
+      return { type, jobId: readString(obj, 'jobId', what, 128), dataset: decodeSignedManifest(obj.dataset) }
     default:
       throw new DecodeError(what, `unknown type "${type}"`)
   }
@@ -56,6 +63,11 @@ export function decodeWorkResponse(bytes: Uint8Array): WorkResponse {
       return { type, accepted: readBoolean(obj, 'accepted', what), reason: readString(obj, 'reason', what, 500) }
     case 'error':
       return { type, message: readString(obj, 'message', what, 1000) }
+    case 'dataset': {
+      const status = readString(obj, 'status', what, 16)
+      if (status !== 'pending' && status !== 'accepted' && status !== 'rejected') throw new DecodeError(what, `unknown dataset status "${status}"`)
+      return { type, id: readString(obj, 'id', what, 128), status, reason: readString(obj, 'reason', what, 500) }
+    }
     default:
       throw new DecodeError(what, `unknown type "${type}"`)
   }

@@ -2,7 +2,11 @@
 // volunteers over Bitswap, checks result signatures, and gossips the job, its heads and its metrics.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
-import { errorMessage } from '../errors.ts'
+import { errorMessage, TesseraeError } from '../errors.ts'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { SignedManifest } from '../data/manifest.ts'
+import { verifySignedManifest } from '../p2p/manifest-signature.ts'
+import { checkDatasetChunks } from './dataset-chunks.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { encodeAnnouncement, encodeHead, encodeMetrics, TOPIC_HEADS, TOPIC_JOBS, TOPIC_METRICS, type Head, type JobMetrics } from '../p2p/job-topics.ts'
 import { fromHex } from '../hex.ts'
@@ -88,6 +92,7 @@ export class CoordinatorHost {
       units: { total: state.current.units.length, assigned: replicas.filter((r) => r.status === 'assigned').length, submitted: replicas.filter((r) => r.status === 'submitted').length },
       initialAccuracy: state.initialAccuracy,
       reports: state.history.slice(-40).map((r) => ({ ...r, outliers: r.outliers.slice(0, 4), rejections: r.rejections.slice(0, 4).map((x) => ({ ...x, reason: x.reason.slice(0, 200) })) })),
+      datasets: c.datasets.map((d) => ({ id: d.id, name: d.name, owner: d.owner, licence: d.licence, samples: d.samples, status: d.status, reason: d.reason.slice(0, 300), samplesUsed: d.samplesUsed })),
       peers: Object.entries(state.peers)
         .slice(0, 200)
         .map(([peer, p]) => ({ peer, accepted: p.accepted, rejected: p.rejected, reputation: p.reputation, banned: p.banned, flops: c.credits.volunteer(peer).flops })),
@@ -102,6 +107,7 @@ export class CoordinatorHost {
       const reply = await coordinator.requestWork(peer)
       return reply.kind === 'unit' ? { type: 'unit', unit: reply.unit } : { type: 'wait', retryMs: reply.retryMs, reason: reply.reason }
     }
+    if (request.type === 'offer') return this.offer(request.jobId, request.dataset, peer)
     const { result, signature } = request
     // Noise already authenticated the connection; the signature makes the receipt checkable by anyone later.
     const valid = await from.publicKey?.verify(resultSigningBytes(result), fromHex(signature))
@@ -114,6 +120,39 @@ export class CoordinatorHost {
     }
     const reply = await coordinator.submit(peer, result, delta)
     return { type: 'ack', accepted: reply.accepted, reason: reply.accepted ? 'received; the verdict comes when the round closes' : reply.reason }
+  }
+
+  private async offer(jobId: string, signed: SignedManifest, from: string): Promise<WorkResponse> {
+    const { coordinator } = this.options
+    if (jobId !== coordinator.job.id) return { type: 'error', message: `this coordinator runs job "${coordinator.job.id}", not "${jobId}"` }
+    // Only the owner may offer: otherwise anyone could volunteer someone else's data (and its credit).
+    if (signed.manifest.owner !== from) return { type: 'error', message: 'a dataset can only be offered by its owner' }
+    let id: string
+    try {
+      id = await verifySignedManifest(signed)
+    } catch (error) {
+      return { type: 'error', message: `the dataset was refused: ${errorMessage(error)}` }
+    }
+    const m = signed.manifest
+    const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples })
+    this.options.log?.(`dataset "${m.name}" (${m.samples} samples) offered by ${from}: ${entry.status}`)
+    void this.publishMetrics()
+    return { type: 'dataset', id, status: entry.status, reason: entry.reason }
+  }
+
+  /**
+   * The job owner's decision on a dataset. Before accepting, every chunk is fetched from the swarm (the owner
+   * first), checked against its CID and decoded against the offer, so a contributor cannot offer data it
+   * cannot serve or that does not match its manifest. The coordinator does not keep the chunks: contributors
+   * serve their own data, and volunteers who fetched it serve it onward.
+   */
+  async decideDataset(id: string, accept: boolean, reason = ''): Promise<void> {
+    const { coordinator, exchange } = this.options
+    const dataset = coordinator.datasets.find((d) => d.id === id)
+    if (!dataset) throw new TesseraeError('UNKNOWN_DATASET', `no dataset ${id.slice(0, 16)}… was offered to this job`)
+    if (accept) await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: false })
+    await coordinator.decideDataset(id, accept, reason)
+    void this.publishMetrics()
   }
 
   private async announce(): Promise<void> {

@@ -7,12 +7,14 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { errorMessage } from '../errors.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
-import { getChunked, putChunked } from '../p2p/chunked.ts'
+import { putChunked } from '../p2p/chunked.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import { decodeAnnouncement, decodeMetrics, TOPIC_JOBS, TOPIC_METRICS, type JobAnnouncement, type PeerMetrics } from '../p2p/job-topics.ts'
 import { toHex } from '../hex.ts'
 import { callWork } from '../p2p/work-protocol.ts'
-import { concatShards, decodeShard, MAX_SHARD_BYTES } from '../data/shard-block.ts'
+import { concatShards } from '../data/shard-block.ts'
+import { fetchShard } from './dataset-chunks.ts'
+import type { ShardRef } from '../training/job.ts'
 import { makeBatch } from '../data/batches.ts'
 import type { LabelledImages } from '../data/labelled-images.ts'
 import { MODEL_ZOO } from '../graph/zoo.ts'
@@ -32,6 +34,8 @@ export interface VolunteerStatus {
   job: { id: string; name: string; model: string } | null
   unitsSubmitted: number
   unitsRefused: number
+  /** Distinct contributed-dataset chunks fetched (from their owners or whoever had them) and trained on. */
+  contributedChunks: number
   /** Final verdicts and credit, as the coordinator's metrics report them. */
   verdict: PeerMetrics | null
   lastSamplesPerSecond: number
@@ -69,7 +73,7 @@ export class VolunteerClient {
   private paused = false
   private running: Promise<void> | null = null
   private readonly onGossip = (event: CustomEvent<Message>) => this.hear(event.detail)
-  status: VolunteerStatus = { phase: 'looking for a job', detail: '', job: null, unitsSubmitted: 0, unitsRefused: 0, verdict: null, lastSamplesPerSecond: 0, lastLoss: null, backend: null, bytesUp: 0, bytesDown: 0 }
+  status: VolunteerStatus = { phase: 'looking for a job', detail: '', job: null, unitsSubmitted: 0, unitsRefused: 0, contributedChunks: 0, verdict: null, lastSamplesPerSecond: 0, lastLoss: null, backend: null, bytesUp: 0, bytesDown: 0 }
 
   constructor(options: VolunteerOptions) {
     this.options = options
@@ -163,7 +167,7 @@ export class VolunteerClient {
     const layout = paramLayout(MODEL_ZOO[job.model]())
     const before = this.options.exchange.stats.bytesFetched
     const params = await new ExchangeVectorStore(this.options.exchange, layout.total).getParams(unit.paramsCid, { providers: [coordinator] })
-    const data = concatShards(await Promise.all(unit.shards.map((s) => this.shard(s.cid, coordinator))))
+    const data = concatShards(await Promise.all(unit.shards.map((s) => this.shard(s, coordinator))))
     this.update({ bytesDown: this.status.bytesDown + this.options.exchange.stats.bytesFetched - before, phase: 'training', detail: `unit ${unit.unitId}: ${unit.innerSteps} steps of ${unit.batchSize}` })
     const { engine, flopsPerStep } = await this.options.engineFor(job)
     const output = await runUnit(unit, params, layout, data.count, (indices) => makeBatch(data, indices, job.normalisation), engine, flopsPerStep)
@@ -184,11 +188,14 @@ export class VolunteerClient {
     this.options.log?.(`unit ${unit.unitId}: ${ack.accepted ? 'delivered' : `refused (${ack.reason})`}`)
   }
 
-  private async shard(cid: string, coordinator: PeerId): Promise<LabelledImages> {
-    const cached = this.shards.get(cid)
+  /** A contributed chunk is asked of its owner first, then of anyone (the coordinator, other volunteers). */
+  private async shard(ref: ShardRef, coordinator: PeerId): Promise<LabelledImages> {
+    const cached = this.shards.get(ref.cid)
     if (cached) return cached
-    const shard = decodeShard(await getChunked(this.options.exchange, cid, 'shard', { maxBytes: MAX_SHARD_BYTES, providers: [coordinator] }), `shard ${cid.slice(0, 16)}…`)
-    this.shards.set(cid, shard)
+    const providers = ref.owner === coordinator.toString() ? [coordinator] : [peerIdFromString(ref.owner), coordinator]
+    const shard = await fetchShard(this.options.exchange, ref, providers)
+    this.shards.set(ref.cid, shard)
+    if (ref.dataset) this.update({ contributedChunks: this.status.contributedChunks + 1 })
     return shard
   }
 

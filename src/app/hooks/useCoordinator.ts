@@ -2,12 +2,12 @@
 // coordinator with its checkpoint in IndexedDB, score every version in a compute worker, and serve volunteers.
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ComputeClient } from '../../compute/compute-client.ts'
-import { concatShards, decodeShard, MAX_SHARD_BYTES } from '../../data/shard-block.ts'
+import { concatShards } from '../../data/shard-block.ts'
+import { fetchShard } from '../../roles/dataset-chunks.ts'
 import { buildTrainStep } from '../../graph/train-step.ts'
 import { DEFAULT_ADAMW } from '../../graph/optimizer.ts'
 import { initParams } from '../../graph/model.ts'
 import { MODEL_ZOO } from '../../graph/zoo.ts'
-import { getChunked } from '../../p2p/chunked.ts'
 import { CoordinatorHost } from '../../roles/coordinator-host.ts'
 import { demoJobSpec } from '../../roles/demo-job.ts'
 import { ExchangeVectorStore } from '../../roles/exchange-vector-store.ts'
@@ -35,7 +35,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, onSt
   const model = MODEL_ZOO[job.model]()
   const layout = paramLayout(model)
   onStep('loading the test shards')
-  const test = concatShards(await Promise.all(job.test.map(async (s) => decodeShard(await getChunked(peer.exchange, s.cid, 'shard', { maxBytes: MAX_SHARD_BYTES }), `test shard ${s.cid.slice(0, 12)}`))))
+  const test = concatShards(await Promise.all(job.test.map((s) => fetchShard(peer.exchange, s, []))))
   onStep('compiling the evaluation graph and restoring the checkpoint')
   const coordinator = await Coordinator.open({
     job,
