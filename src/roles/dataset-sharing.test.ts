@@ -1,0 +1,125 @@
+// Sharing a contributed dataset over real libp2p between Node peers: the contributor offers a signed
+// manifest, the coordinator refuses forgeries and misfits, checks every chunk before accepting, and a
+// volunteer gets honest chunks even when a connected peer serves tampered copies of the same CIDs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MemoryBlockstore } from 'blockstore-core/memory'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { CID } from 'multiformats/cid'
+import { createNodePeer, type NodePeer } from '../p2p/node-peer.ts'
+import { BlockExchange } from '../p2p/block-exchange.ts'
+import { callWork } from '../p2p/work-protocol.ts'
+import { signManifest } from '../p2p/manifest-signature.ts'
+import { buildDataset } from '../data/build-dataset.ts'
+import { parseCid } from '../data/cid.ts'
+import { FASHION_MNIST_SHAPE, type SampleSet } from '../data/samples.ts'
+import { Coordinator } from '../training/coordinator.ts'
+import { MemoryCheckpointStore } from '../training/memory-checkpoints.ts'
+import { MemoryVectorStore } from '../training/testing/memory-stores.ts'
+import { testJob } from '../training/testing/job-fixture.ts'
+import { CoordinatorHost } from './coordinator-host.ts'
+import { fetchShard } from './dataset-chunks.ts'
+
+/** Serves every block with its last byte flipped: the CID it is asked for no longer matches. */
+class TamperingBlockstore extends MemoryBlockstore {
+  served = 0
+  override *get(key: CID, options?: Parameters<MemoryBlockstore['get']>[1]) {
+    for (const chunk of super.get(key, options)) {
+      const bad = chunk.slice()
+      bad[bad.length - 1] = bad[bad.length - 1]! ^ 0xff
+      this.served++
+      yield bad
+    }
+  }
+}
+
+const samples = (count: number): SampleSet => ({
+  shape: FASHION_MNIST_SHAPE,
+  count,
+  pixels: Uint8Array.from({ length: count * 784 }, (_, i) => (i * 7) & 255),
+  labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
+  sources: [],
+})
+
+describe('dataset sharing over libp2p', () => {
+  const peers: NodePeer[] = []
+  const exchanges: BlockExchange[] = []
+  let coordinatorPeer: NodePeer
+  let contributor: NodePeer
+  let forger: NodePeer
+  let volunteer: NodePeer
+  let host: CoordinatorHost
+  let coordinator: Coordinator
+  let contributorKey: Awaited<ReturnType<typeof generateKeyPair>>
+  let tampering: TamperingBlockstore
+  let exchange: { coordinator: BlockExchange; contributor: BlockExchange; volunteer: BlockExchange }
+
+  beforeAll(async () => {
+    contributorKey = await generateKeyPair('Ed25519')
+    coordinatorPeer = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
+    contributor = await createNodePeer({ privateKey: contributorKey, listenWs: { host: '127.0.0.1', port: 0 } })
+    forger = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
+    volunteer = await createNodePeer()
+    peers.push(coordinatorPeer, contributor, forger, volunteer)
+    tampering = new TamperingBlockstore()
+    exchange = {
+      coordinator: await BlockExchange.start(coordinatorPeer, new MemoryBlockstore()),
+      contributor: await BlockExchange.start(contributor, new MemoryBlockstore()),
+      volunteer: await BlockExchange.start(volunteer, new MemoryBlockstore()),
+    }
+    exchanges.push(exchange.coordinator, exchange.contributor, exchange.volunteer, await BlockExchange.start(forger, tampering))
+    for (const [from, to] of [[contributor, coordinatorPeer], [forger, coordinatorPeer], [volunteer, forger], [volunteer, contributor], [coordinatorPeer, forger]] as const) await from.dial(multiaddr(to.getMultiaddrs()[0]!.toString()))
+    const job = testJob({ coordinator: coordinatorPeer.peerId.toString(), redundancy: 0, classes: [...FASHION_MNIST_SHAPE.classes] })
+    coordinator = await Coordinator.open({ job, dim: 16, initialParams: () => new Float32Array(16), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), secret: 1 })
+    host = await CoordinatorHost.start({ node: coordinatorPeer, exchange: exchange.coordinator, coordinator, dim: 16, announceEveryMs: 60_000, tickEveryMs: 60_000 })
+  }, 30_000)
+
+  afterAll(async () => {
+    await host.stop()
+    for (const e of exchanges) await e.stop()
+    for (const p of peers) await p.stop()
+  })
+
+  it('takes a signed offer, refuses forgeries and misfits, checks every chunk, and volunteers get honest chunks', async () => {
+    const owner = contributor.peerId.toString()
+    const { manifest, chunks } = await buildDataset(samples(1500), { name: 'Stripes', licence: 'CC0-1.0', description: '' }, owner, 1)
+    expect(chunks.map((c) => c.samples)).toEqual([1024, 476])
+    for (const c of chunks) await exchange.contributor.put(c.bytes)
+    // The forger holds the same CIDs but serves tampered bytes for them.
+    for (const c of chunks) await tampering.put(parseCid(c.cid), c.bytes)
+    const signed = await signManifest(contributorKey, manifest)
+    const jobId = coordinator.job.id
+
+    await expect(callWork(forger, coordinatorPeer.peerId, { type: 'offer', jobId, dataset: signed })).rejects.toThrow('the coordinator refused the offer: a dataset can only be offered by its owner')
+    const edited = { ...signed, manifest: { ...manifest, licence: 'MIT' } }
+    await expect(callWork(contributor, coordinatorPeer.peerId, { type: 'offer', jobId, dataset: edited })).rejects.toThrow('the manifest of "Stripes" is not signed by its owner')
+    await expect(callWork(contributor, coordinatorPeer.peerId, { type: 'offer', jobId: 'other', dataset: signed })).rejects.toThrow(/runs job "job-test", not "other"/)
+    const misfit = await signManifest(contributorKey, { ...manifest, classes: manifest.classes.map((c) => c.toUpperCase()) })
+    expect(await callWork(contributor, coordinatorPeer.peerId, { type: 'offer', jobId, dataset: misfit })).toMatchObject({ type: 'dataset', status: 'rejected', reason: expect.stringContaining('are not this job\'s classes') })
+
+    const reply = await callWork(contributor, coordinatorPeer.peerId, { type: 'offer', jobId, dataset: signed })
+    expect(reply).toMatchObject({ type: 'dataset', status: 'pending' })
+    const id = reply.type === 'dataset' ? reply.id : ''
+    expect(host.metrics().datasets.find((d) => d.id === id)).toMatchObject({ name: 'Stripes', status: 'pending', samples: 1500 })
+
+    await host.decideDataset(id, true)
+    expect(coordinator.datasets.find((d) => d.id === id)?.status).toBe('accepted')
+    // Checked, not kept: the contributor serves its own data.
+    for (const c of chunks) expect(await exchange.coordinator.has(parseCid(c.cid))).toBe(false)
+
+    // The volunteer asks the tampering peer first; its copies never match their CIDs, the owner's do.
+    const got = await fetchShard(exchange.volunteer, chunks[1]!, [forger.peerId, contributor.peerId], 20_000)
+    expect(got.count).toBe(476)
+    expect(got.pixels).toEqual(samples(1500).pixels.subarray(1024 * 784))
+    expect(tampering.served).toBeGreaterThan(0)
+  }, 60_000)
+
+  it('never accepts a tampered chunk when only the tampering peer has it', async () => {
+    const { chunks } = await buildDataset(samples(10), { name: 'Only forged', licence: 'MIT', description: '' }, 'x', 2)
+    await tampering.put(parseCid(chunks[0]!.cid), chunks[0]!.bytes)
+    const before = tampering.served
+    await expect(fetchShard(exchange.volunteer, chunks[0]!, [forger.peerId], 3000)).rejects.toThrow(/no peer delivered block/)
+    expect(tampering.served).toBeGreaterThan(before)
+    expect(await exchange.volunteer.has(parseCid(chunks[0]!.cid))).toBe(false)
+  }, 30_000)
+})
