@@ -24,7 +24,7 @@ import { fetchShard } from './dataset-chunks.ts'
 class TamperingBlockstore extends MemoryBlockstore {
   served = 0
   override *get(key: CID, options?: Parameters<MemoryBlockstore['get']>[1]) {
-    for (const chunk of super.get(key, options)) {
+    for (const chunk of super.get(key, options) as Generator<Uint8Array>) {
       const bad = chunk.slice()
       bad[bad.length - 1] = bad[bad.length - 1]! ^ 0xff
       this.served++

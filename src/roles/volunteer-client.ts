@@ -2,18 +2,19 @@
 // and data shards over Bitswap, runs the unit on the injected engine, publishes the int8 delta as blocks and
 // submits a signed result. Runs until stopped; pausing finishes the current unit first.
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
-import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { GossipSub } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import { errorMessage } from '../errors.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { putChunked } from '../p2p/chunked.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
-import { decodeAnnouncement, decodeMetrics, TOPIC_JOBS, TOPIC_METRICS, type JobAnnouncement, type PeerMetrics } from '../p2p/job-topics.ts'
+import type { JobAnnouncement, PeerMetrics } from '../p2p/job-topics.ts'
 import { toHex } from '../hex.ts'
 import { callWork } from '../p2p/work-protocol.ts'
 import { concatShards } from '../data/shard-block.ts'
 import { fetchShard } from './dataset-chunks.ts'
+import { connectToCoordinator } from './connect.ts'
+import { JobFeed } from './job-feed.ts'
 import type { ShardRef } from '../training/job.ts'
 import { makeBatch } from '../data/batches.ts'
 import type { LabelledImages } from '../data/labelled-images.ts'
@@ -67,20 +68,22 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 export class VolunteerClient {
   private readonly options: VolunteerOptions
-  private readonly jobs = new Map<string, JobAnnouncement>()
+  private readonly feed: JobFeed
+  private readonly unsubscribeFeed: () => void
   private readonly shards = new Map<string, LabelledImages>()
   private readonly controller = new AbortController()
   private paused = false
   private running: Promise<void> | null = null
-  private readonly onGossip = (event: CustomEvent<Message>) => this.hear(event.detail)
   status: VolunteerStatus = { phase: 'looking for a job', detail: '', job: null, unitsSubmitted: 0, unitsRefused: 0, contributedChunks: 0, verdict: null, lastSamplesPerSecond: 0, lastLoss: null, backend: null, bytesUp: 0, bytesDown: 0 }
 
   constructor(options: VolunteerOptions) {
     this.options = options
-    const pubsub = options.node.services.pubsub
-    pubsub.subscribe(TOPIC_JOBS)
-    pubsub.subscribe(TOPIC_METRICS)
-    pubsub.addEventListener('message', this.onGossip)
+    this.feed = new JobFeed(options.node, options.log)
+    this.unsubscribeFeed = this.feed.subscribe((jobs) => {
+      const metrics = jobs.find((j) => j.announcement.job.id === this.status.job?.id)?.metrics
+      const mine = metrics?.peers.find((p) => p.peer === this.options.node.peerId.toString())
+      if (mine) this.update({ verdict: mine })
+    })
   }
 
   start(): void {
@@ -94,35 +97,19 @@ export class VolunteerClient {
 
   async stop(): Promise<void> {
     this.controller.abort()
-    this.options.node.services.pubsub.removeEventListener('message', this.onGossip)
+    this.unsubscribeFeed()
+    this.feed.stop()
     // A unit in flight cannot be cancelled inside the engine; do not hold the caller hostage to it.
     await Promise.race([this.running, new Promise((r) => setTimeout(r, 3000))])
     this.update({ phase: 'stopped', detail: '' })
   }
 
   knownJobs(): JobAnnouncement[] {
-    return [...this.jobs.values()]
-  }
-
-  private hear(message: Message): void {
-    if (message.type !== 'signed') return
-    try {
-      if (message.topic === TOPIC_JOBS) {
-        const a = decodeAnnouncement(message.data, message.from.toString())
-        this.jobs.set(a.job.id, a)
-      } else if (message.topic === TOPIC_METRICS) {
-        const m = decodeMetrics(message.data, message.from.toString())
-        if (m.jobId !== this.status.job?.id) return
-        const mine = m.peers.find((p) => p.peer === this.options.node.peerId.toString())
-        if (mine) this.update({ verdict: mine })
-      }
-    } catch (error) {
-      this.options.log?.(`ignored gossip from ${message.from.toString()}: ${errorMessage(error)}`)
-    }
+    return this.feed.current.map((j) => j.announcement)
   }
 
   private pickJob(): JobAnnouncement | null {
-    const candidates = [...this.jobs.values()].filter((a) => !a.head.finished && (this.options.jobId === undefined || a.job.id === this.options.jobId))
+    const candidates = this.knownJobs().filter((a) => !a.head.finished && (this.options.jobId === undefined || a.job.id === this.options.jobId))
     return candidates.sort((a, b) => b.job.createdAtMs - a.job.createdAtMs)[0] ?? null
   }
 
@@ -154,7 +141,7 @@ export class VolunteerClient {
     const { job } = announcement
     const coordinator = peerIdFromString(job.coordinator)
     this.update({ job: { id: job.id, name: job.name, model: job.model } })
-    await this.connect(coordinator, announcement.addrs)
+    await connectToCoordinator(this.options.node, coordinator, announcement.addrs, this.options.log)
     const reply = await callWork(this.options.node, coordinator, { type: 'request', jobId: job.id, backend: this.status.backend ?? 'unknown' })
     if (reply.type === 'wait') {
       this.update({ phase: 'waiting for work', detail: reply.reason })
@@ -197,19 +184,6 @@ export class VolunteerClient {
     this.shards.set(ref.cid, shard)
     if (ref.dataset) this.update({ contributedChunks: this.status.contributedChunks + 1 })
     return shard
-  }
-
-  private async connect(peer: PeerId, addrs: string[]): Promise<void> {
-    if (this.options.node.getConnections(peer).some((c) => c.limits === undefined)) return
-    for (const addr of addrs) {
-      try {
-        await this.options.node.dial(multiaddr(addr), { signal: AbortSignal.timeout(10_000) })
-        return
-      } catch (error) {
-        this.options.log?.(`could not dial the coordinator at ${addr}: ${errorMessage(error)}`)
-      }
-    }
-    // A coordinator in a tab is reached over WebRTC, which the swarm layer sets up from presence gossip.
   }
 
   private update(patch: Partial<VolunteerStatus>): void {

@@ -1,0 +1,53 @@
+// The import worker: reads the dropped files, decodes images with the browser's own decoders
+// (createImageBitmap + OffscreenCanvas) and runs the pure importers, off the page's main thread.
+import { importFiles } from '../src/data/import-files.ts'
+import type { ImportReply, ImportRequest } from '../src/data/import-protocol.ts'
+import type { RgbaImage } from '../src/data/resize.ts'
+import { TesseraeError } from '../src/errors.ts'
+
+let controller: AbortController | null = null
+const reply = (message: ImportReply, transfer: Transferable[] = []) => postMessage(message, { transfer })
+
+async function decode(bytes: Uint8Array): Promise<RgbaImage> {
+  const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]))
+  try {
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height)
+    const context = canvas.getContext('2d', { willReadFrequently: true })
+    if (!context) throw new Error('no 2D canvas in this worker')
+    context.drawImage(bitmap, 0, 0)
+    const { data, width, height } = context.getImageData(0, 0, bitmap.width, bitmap.height)
+    return { data, width, height }
+  } finally {
+    bitmap.close()
+  }
+}
+
+self.onmessage = async (event: MessageEvent<ImportRequest>) => {
+  const request = event.data
+  if (request.type === 'cancel') return controller?.abort()
+  controller = new AbortController()
+  const signal = controller.signal
+  let last = 0
+  try {
+    const files = request.files.map(({ path, file }) => ({ path, size: file.size, read: async () => new Uint8Array(await file.arrayBuffer()) }))
+    const { samples, skipped } = await importFiles(files, request.shape, {
+      decode,
+      invert: request.invert,
+      folders: request.folders,
+      signal,
+      onProgress: (done, total, file) => {
+        // At most ~20 progress messages a second.
+        if (done === total || performance.now() - last > 50) {
+          last = performance.now()
+          reply({ type: 'progress', done, total, file })
+        }
+      },
+    })
+    reply({ type: 'done', samples, skipped }, [samples.pixels.buffer, samples.labels.buffer])
+  } catch (error) {
+    const cancelled = error instanceof TesseraeError && error.code === 'IMPORT_CANCELLED'
+    reply({ type: 'failed', message: error instanceof Error ? error.message : String(error), cancelled })
+  } finally {
+    controller = null
+  }
+}
