@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react'
 import { useStack } from '../stack-context.ts'
 import { useCoordinator, type JobSettings } from '../hooks/useCoordinator.ts'
 import { demoJobSpec } from '../../roles/demo-job.ts'
+import { DatasetOffersPanel } from './DatasetOffersPanel.tsx'
 
 const defaults = demoJobSpec({ coordinator: '', train: [], test: [], now: 0 })
 
@@ -18,7 +19,7 @@ function NumberField(props: { label: string; name: keyof JobSettings; value: num
 export function CoordinatorPanel() {
   const { swarm } = useStack()
   const peer = swarm.status === 'running' ? swarm.peer : null
-  const { ui, start } = useCoordinator(peer)
+  const { ui, start, decideDataset } = useCoordinator(peer)
   const [settings, setSettings] = useState<JobSettings>({
     model: 'cnn', batchSize: defaults.batchSize, innerSteps: defaults.innerSteps, unitsPerRound: defaults.unitsPerRound,
     redundancy: defaults.redundancy, roundMs: defaults.roundMs, rounds: defaults.rounds, innerLr: defaults.innerLr,
@@ -87,6 +88,7 @@ export function CoordinatorPanel() {
           ))}
         </tbody>
       </table>
+      <DatasetOffersPanel datasets={view.datasets ?? []} decide={decideDataset} />
     </section>
   )
 }

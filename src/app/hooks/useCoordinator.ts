@@ -117,5 +117,17 @@ export function useCoordinator(peer: TabPeer | null) {
     [peer, launch],
   )
 
-  return { ui, start }
+  /** Accept (after checking every chunk) or reject a contributed dataset; the error, if any, is returned. */
+  const decideDataset = useCallback(async (id: string, accept: boolean, reason: string): Promise<string | null> => {
+    const host = running.current?.host
+    if (!host) return 'the job is not running'
+    try {
+      await host.decideDataset(id, accept, reason)
+      return null
+    } catch (error) {
+      return errorMessage(error)
+    }
+  }, [])
+
+  return { ui, start, decideDataset }
 }

@@ -9,6 +9,8 @@ import type { Backend } from '../../p2p/presence.ts'
 import type { StackConfig } from '../../stack/stack-config.ts'
 import { errorMessage } from '../../errors.ts'
 import { claimPeerSlot, IdbKeyStore, openBlockstore } from '../tab-storage.ts'
+import { LayeredBlockstore } from '../../p2p/layered-blockstore.ts'
+import { datasetChunks } from '../../data/dataset-store.ts'
 
 export interface TabPeer {
   swarm: Swarm
@@ -16,6 +18,8 @@ export interface TabPeer {
   privateKey: PrivateKey
   /** Which persistent identity this tab holds (0 for the first open tab). */
   slot: number
+  /** The exchange's blockstore: the tab's blocks, then its datasets' chunks (counts chunks served). */
+  blocks: LayeredBlockstore
 }
 
 export type SwarmState = { status: 'starting' } | { status: 'running'; snapshot: SwarmSnapshot; peer: TabPeer } | { status: 'failed'; error: string }
@@ -24,8 +28,9 @@ async function startTabPeer(config: StackConfig): Promise<TabPeer> {
   const slot = await claimPeerSlot()
   const privateKey = await loadOrCreatePeerKey(new IdbKeyStore(slot))
   const swarm = await Swarm.start({ relayAddrs: config.relayAddrs, iceServers: config.iceServers, privateKey })
-  const exchange = await BlockExchange.start(swarm.node, await openBlockstore())
-  return { swarm, exchange, privateKey, slot }
+  const blocks = new LayeredBlockstore(await openBlockstore(), datasetChunks)
+  const exchange = await BlockExchange.start(swarm.node, blocks)
+  return { swarm, exchange, privateKey, slot, blocks }
 }
 
 export function useSwarm(config: StackConfig, backend: Backend): SwarmState {

@@ -1,12 +1,22 @@
-import { EmptyState } from '../components/EmptyState.tsx'
+import { useStack } from '../stack-context.ts'
+import { useContribute } from '../hooks/useContribute.ts'
+import { ImportPanel } from '../components/contribute/ImportPanel.tsx'
+import { ReviewPanel } from '../components/contribute/ReviewPanel.tsx'
+import { SavePanel } from '../components/contribute/SavePanel.tsx'
+import { DatasetsPanel } from '../components/contribute/DatasetsPanel.tsx'
 
 export function ContributePage() {
+  const { swarm } = useStack()
+  const c = useContribute(swarm.status === 'running' ? swarm.peer : null)
   return (
     <>
       <h1>Contribute data</h1>
-      <EmptyState title="No datasets yet">
-        <p>Here you will drag in labelled images (one folder per class), CSV or IDX files, review and fix labels, and share the signed dataset with a training job. Credit follows every sample that accepted work used.</p>
-      </EmptyState>
+      <div className="grid">
+        <ImportPanel c={c} />
+        <SavePanel c={c} />
+        <ReviewPanel c={c} />
+        <DatasetsPanel c={c} />
+      </div>
     </>
   )
 }

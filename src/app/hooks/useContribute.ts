@@ -1,0 +1,155 @@
+// The Contribute page's state: the samples being reviewed (imported in a worker), the saved datasets in
+// IndexedDB, the jobs heard on gossip, and the actions that move data between them.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { buildDataset, type DatasetInfo } from '../../data/build-dataset.ts'
+import { deleteDataset, listDatasets, recordOffer, saveDataset, type StoredDataset } from '../../data/dataset-store.ts'
+import { findDuplicates } from '../../data/duplicates.ts'
+import { datasetId } from '../../data/manifest.ts'
+import { appendSamples, FASHION_MNIST_SHAPE, relabel, removeSamples, sameShape, type SampleSet, type SampleShape } from '../../data/samples.ts'
+import { MODEL_ZOO } from '../../graph/zoo.ts'
+import { signManifest } from '../../p2p/manifest-signature.ts'
+import { offerDataset } from '../../roles/contributor.ts'
+import { JobFeed, type HeardJob } from '../../roles/job-feed.ts'
+import { errorMessage, TesseraeError } from '../../errors.ts'
+import { ImportClient } from '../import-client.ts'
+import type { Picked } from '../dropped-files.ts'
+import { requestPersistence, storageBudget, formatBytes, type StorageBudget } from '../storage-quota.ts'
+import type { TabPeer } from './useSwarm.ts'
+
+export function jobShape(job: HeardJob['announcement']['job']): SampleShape {
+  const [height, width] = MODEL_ZOO[job.model]().inputShape.slice(-2) as [number, number]
+  return { height, width, classes: job.classes }
+}
+
+export interface ImportProgress {
+  done: number
+  total: number
+  file: string
+}
+
+export function useContribute(peer: TabPeer | null) {
+  const [jobs, setJobs] = useState<HeardJob[]>([])
+  const [targetJobId, setTargetJobId] = useState<string | null>(null)
+  const [samples, setSamples] = useState<SampleSet | null>(null)
+  const [progress, setProgress] = useState<ImportProgress | null>(null)
+  const [notice, setNotice] = useState<{ kind: 'error' | 'info'; text: string } | null>(null)
+  const [datasets, setDatasets] = useState<StoredDataset[]>([])
+  const [budget, setBudget] = useState<StorageBudget | null>(null)
+  const [served, setServed] = useState(0)
+  const [busy, setBusy] = useState<string | null>(null)
+  const importer = useRef(new ImportClient())
+
+  useEffect(() => {
+    if (!peer) return
+    const feed = new JobFeed(peer.swarm.node)
+    queueMicrotask(() => setJobs(feed.current))
+    const unsubscribe = feed.subscribe(setJobs)
+    const timer = setInterval(() => setServed(peer.blocks.served), 1000)
+    return () => {
+      unsubscribe()
+      feed.stop()
+      clearInterval(timer)
+    }
+  }, [peer])
+
+  const refresh = useCallback(async () => {
+    setDatasets(await listDatasets())
+    setBudget(await storageBudget())
+  }, [])
+  useEffect(() => {
+    queueMicrotask(() => void refresh())
+  }, [refresh])
+
+  const target = jobs.find((j) => j.announcement.job.id === targetJobId) ?? jobs[0] ?? null
+  const shape = samples?.shape ?? (target ? jobShape(target.announcement.job) : FASHION_MNIST_SHAPE)
+  const duplicates = useMemo(() => (samples ? findDuplicates(samples) : null), [samples])
+
+  const importPicked = useCallback(
+    async (picked: Picked, invert: boolean) => {
+      setNotice(null)
+      setProgress({ done: 0, total: picked.files.length, file: '' })
+      try {
+        const result = await importer.current.run(picked.files, picked.folders, shape, invert, (done, total, file) => setProgress({ done, total, file }))
+        setSamples((current) => (current ? appendSamples(current, result.samples) : result.samples))
+        setNotice({ kind: 'info', text: `Imported ${result.samples.count} samples${result.skipped.length ? `; left out ${result.skipped.length} files that are not data (${result.skipped.slice(0, 3).join(', ')}${result.skipped.length > 3 ? ', …' : ''})` : ''}.` })
+      } catch (error) {
+        setNotice({ kind: 'error', text: error instanceof TesseraeError && error.code === 'IMPORT_CANCELLED' ? 'Import cancelled; nothing was added.' : `Nothing was imported: ${errorMessage(error)}` })
+      } finally {
+        setProgress(null)
+      }
+    },
+    [shape],
+  )
+
+  const save = useCallback(
+    async (info: DatasetInfo) => {
+      if (!peer || !samples) return
+      setBusy('saving')
+      setNotice(null)
+      try {
+        const { manifest, chunks } = await buildDataset(samples, info, peer.swarm.node.peerId.toString(), Date.now())
+        const need = chunks.reduce((n, c) => n + c.bytes.length, 0)
+        const before = await storageBudget()
+        if (before && before.quota - before.usage < need * 1.1) throw new TesseraeError('STORAGE_FULL', `this dataset needs ${formatBytes(need)} but only ${formatBytes(before.quota - before.usage)} of browser storage is free; nothing was saved`)
+        const signed = await signManifest(peer.privateKey, manifest)
+        await saveDataset(await datasetId(manifest), signed, chunks, Date.now())
+        const persisted = before?.persisted || (await requestPersistence())
+        setSamples(null)
+        setNotice({ kind: 'info', text: `Saved and signed "${manifest.name}": ${manifest.samples} samples in ${chunks.length} chunks (${formatBytes(need)}).${persisted ? '' : ' The browser did not grant persistent storage, so it may evict this data under storage pressure.'}` })
+        await refresh()
+      } catch (error) {
+        setNotice({ kind: 'error', text: `Could not save the dataset: ${errorMessage(error)}` })
+      } finally {
+        setBusy(null)
+      }
+    },
+    [peer, samples, refresh],
+  )
+
+  const offer = useCallback(
+    async (dataset: StoredDataset, job: HeardJob) => {
+      if (!peer) return
+      setBusy(`offer-${dataset.id}`)
+      const { id: jobId, name: jobName } = job.announcement.job
+      try {
+        const reply = await offerDataset(peer.swarm.node, job.announcement, dataset.signed)
+        await recordOffer(dataset.id, { jobId, jobName, status: reply.status, reason: reply.reason, atMs: Date.now() })
+      } catch (error) {
+        await recordOffer(dataset.id, { jobId, jobName, status: 'failed', reason: errorMessage(error), atMs: Date.now() })
+      } finally {
+        setBusy(null)
+        await refresh()
+      }
+    },
+    [peer, refresh],
+  )
+
+  return {
+    jobs,
+    target,
+    setTargetJobId,
+    shape,
+    samples,
+    duplicates,
+    progress,
+    notice,
+    datasets,
+    budget,
+    served,
+    busy,
+    importPicked,
+    cancelImport: () => importer.current.cancel(),
+    relabel: (indices: number[], label: number) => setSamples((s) => (s ? relabel(s, indices, label) : s)),
+    remove: (indices: number[]) => setSamples((s) => (s ? removeSamples(s, indices) : s)),
+    discard: () => setSamples(null),
+    save,
+    offer,
+    deleteSaved: async (id: string) => {
+      await deleteDataset(id)
+      await refresh()
+    },
+    fitsTarget: (d: StoredDataset) => target !== null && sameShape(jobShape(target.announcement.job), { height: d.signed.manifest.height, width: d.signed.manifest.width, classes: d.signed.manifest.classes }),
+  }
+}
+
+export type ContributeState = ReturnType<typeof useContribute>
