@@ -54,6 +54,8 @@ export function VolunteerPanel() {
             </dd>
             <dt>Credit</dt>
             <dd data-testid="credit">{s?.verdict ? `${gflop(s.verdict.flops)} GFLOP verified` : '—'}</dd>
+            <dt>Contributed data</dt>
+            <dd data-testid="contributed-chunks" data-count={s?.contributedChunks ?? 0}>{s?.contributedChunks ? `${s.contributedChunks} chunks from contributors' tabs trained on` : 'none yet'}</dd>
             <dt>Traffic</dt>
             <dd>{s ? `${(s.bytesDown / 1024).toFixed(0)} KiB down, ${(s.bytesUp / 1024).toFixed(0)} KiB up` : '—'}</dd>
           </dl>

@@ -1,0 +1,133 @@
+// Data contribution end to end in real browsers: a contributor imports a folder of Fashion-MNIST PNGs (one
+// sub-folder per class) and an IDX pair, sees a corrupt file refused with its name, relabels a sample, saves
+// and signs the dataset and offers it to a job; the job owner accepts it after checking every chunk; a
+// volunteer in another browser trains on chunks fetched from the contributor's tab, and the contributor
+// sees the credit.
+import { expect, test } from '@playwright/test'
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { launchChromium } from './chromium.ts'
+import { encodeIdx } from '../src/data/idx.ts'
+import { encodePng } from '../src/data/testing/png.ts'
+import { FASHION_MNIST_CLASSES } from '../src/data/fashion-mnist-files.ts'
+
+const APP = process.env.TESSERAE_URL!
+const FASHION = new URL('../../shared/datasets/fashion-mnist/', import.meta.url)
+
+/** A folder of PNGs (three classes, four images each, one class folder named by index) and an IDX slice. */
+async function fixtures(dir: string) {
+  const images = gunzipSync(await readFile(new URL('t10k-images-idx3-ubyte.gz', FASHION)))
+  const labels = gunzipSync(await readFile(new URL('t10k-labels-idx1-ubyte.gz', FASHION)))
+  const image = (i: number) => images.subarray(16 + i * 784, 16 + (i + 1) * 784)
+  const folder = join(dir, 'fashion-pngs')
+  const classes: Array<[number, string]> = [[1, 'Trouser'], [8, 'Bag'], [0, '0']]
+  for (const [label, name] of classes) {
+    await mkdir(join(folder, name), { recursive: true })
+    const rows = Array.from({ length: 1000 }, (_, r) => r).filter((r) => labels[8 + r] === label).slice(0, 4)
+    for (const [k, row] of rows.entries()) await writeFile(join(folder, name, `${k}.png`), await encodePng(28, 28, image(row)))
+  }
+  await writeFile(join(folder, 'README.txt'), 'Fashion-MNIST test images, one folder per class.')
+  const broken = join(dir, 'broken-pngs')
+  await mkdir(join(broken, 'Coat'), { recursive: true })
+  await writeFile(join(broken, 'Coat', 'good.png'), await encodePng(28, 28, image(0)))
+  await writeFile(join(broken, 'Coat', 'cut.png'), (await encodePng(28, 28, image(1))).subarray(0, 60))
+  const n = 1100
+  const idxImages = join(dir, 'slice-images-idx3-ubyte')
+  const idxLabels = join(dir, 'slice-labels-idx1-ubyte')
+  await writeFile(idxImages, encodeIdx([n, 28, 28], images.subarray(16 + 2000 * 784, 16 + (2000 + n) * 784)))
+  await writeFile(idxLabels, encodeIdx([n], labels.subarray(8 + 2000, 8 + 2000 + n)))
+  return { folder, broken, idx: [idxImages, idxLabels], total: 12 + n }
+}
+
+test('a contributor uploads, labels, signs and shares a dataset that a volunteer in another browser trains on', async () => {
+  test.setTimeout(480_000)
+  const dir = await mkdtemp(join(tmpdir(), 'tesserae-data-'))
+  const files = await fixtures(dir)
+  const owners = await launchChromium()
+  const volunteerBrowser = await launchChromium()
+  try {
+    // The job owner starts a small job.
+    const research = await (await owners.newContext()).newPage()
+    await research.goto(new URL('/research', APP).toString())
+    const form = research.getByTestId('coordinator-panel')
+    await form.getByLabel('Inner steps per unit (H)').fill('8')
+    await form.getByLabel('Batch size').fill('16')
+    await form.getByLabel('Units per round').fill('4')
+    await form.getByLabel('Redundancy (fraction checked twice)').fill('0')
+    await form.getByLabel('Round deadline (seconds)').fill('30')
+    await form.getByRole('button', { name: 'Start the job' }).click()
+    const panel = research.locator('[data-testid="coordinator-panel"][data-job-id]')
+    await expect(panel).toBeVisible({ timeout: 120_000 })
+    const jobId = (await panel.getAttribute('data-job-id'))!
+
+    // The contributor sees the job and imports into its shape.
+    const contribute = await (await owners.newContext()).newPage()
+    await contribute.goto(new URL('/contribute', APP).toString())
+    await expect(contribute.getByTestId('target-job')).toHaveValue(jobId, { timeout: 60_000 })
+    await expect(contribute.getByTestId('target-shape')).toContainText('28×28 grayscale, 10 classes')
+
+    // A folder with a truncated PNG is refused, naming the file; nothing is added.
+    await contribute.getByTestId('import-folder').setInputFiles(files.broken)
+    await expect(contribute.getByTestId('import-error')).toContainText('broken-pngs/Coat/cut.png is a truncated PNG')
+    await expect(contribute.getByTestId('sample-count')).toHaveCount(0)
+
+    await contribute.getByTestId('import-folder').setInputFiles(files.folder)
+    await expect(contribute.getByTestId('import-notice')).toContainText('Imported 12 samples; left out 1 files')
+    await contribute.getByTestId('import-files').setInputFiles(files.idx)
+    await expect(contribute.getByTestId('sample-count')).toHaveAttribute('data-count', String(files.total), { timeout: 60_000 })
+    const count = (name: string) => contribute.locator(`[data-testid="class-count"][data-class="${name}"]`)
+    expect(Number(await count('Trouser').getAttribute('data-count'))).toBeGreaterThanOrEqual(4)
+    const tshirts = Number(await count(FASHION_MNIST_CLASSES[0]).getAttribute('data-count'))
+    const coats = Number(await count('Coat').getAttribute('data-count'))
+
+    // Relabel the first sample (a T-shirt from folder "0", in path order) as a coat.
+    const first = contribute.locator('[data-testid="sample"][data-index="0"]')
+    await expect(first).toHaveAttribute('data-label', FASHION_MNIST_CLASSES[0])
+    await first.click()
+    await contribute.getByTestId('relabel-select').selectOption({ label: 'Coat' })
+    await contribute.getByTestId('relabel-apply').click()
+    await expect(first).toHaveAttribute('data-label', 'Coat')
+    await expect(count('Coat')).toHaveAttribute('data-count', String(coats + 1))
+    await expect(count(FASHION_MNIST_CLASSES[0])).toHaveAttribute('data-count', String(tshirts - 1))
+
+    // Save: chunked, content-addressed, signed with the tab's peer key, stored in IndexedDB.
+    const save = contribute.getByTestId('save-panel')
+    await expect(save.getByTestId('quota')).toContainText('the browser allows')
+    await save.getByLabel('Dataset name').fill('Fashion slice with fixes')
+    await save.getByLabel('Licence').selectOption('CC-BY-4.0')
+    await save.getByRole('button', { name: 'Save and sign' }).click()
+    const row = contribute.getByTestId('dataset-row')
+    await expect(row).toHaveCount(1, { timeout: 60_000 })
+    await expect(row).toContainText('1,112 in 2 chunks')
+    const datasetId = (await row.getAttribute('data-dataset-id'))!
+
+    // Survives a reload (IndexedDB), then offered to the job.
+    await contribute.reload()
+    await expect(contribute.getByTestId('dataset-row')).toHaveAttribute('data-dataset-id', datasetId)
+    await expect(contribute.getByTestId('target-job')).toHaveValue(jobId, { timeout: 60_000 })
+    await contribute.getByTestId('offer').click()
+    await expect(contribute.getByTestId('dataset-job')).toHaveAttribute('data-status', 'pending', { timeout: 60_000 })
+
+    // The job owner sees the offer and accepts it (every chunk is fetched from the contributor and checked).
+    const offer = research.locator(`[data-testid="dataset-offer"][data-dataset-id="${datasetId}"]`)
+    await expect(offer).toContainText('Fashion slice with fixes', { timeout: 30_000 })
+    await offer.getByRole('button', { name: 'Accept' }).click()
+    await expect(offer).toHaveAttribute('data-status', 'accepted', { timeout: 90_000 })
+    await expect(contribute.getByTestId('dataset-job')).toHaveAttribute('data-status', 'accepted', { timeout: 30_000 })
+
+    // A volunteer in another browser trains; the contributed chunks come from the contributor's tab.
+    const volunteer = await (await volunteerBrowser.newContext()).newPage()
+    await volunteer.goto(APP)
+    await volunteer.getByTestId('donate').click({ timeout: 60_000 })
+    await expect.poll(async () => Number(await volunteer.getByTestId('contributed-chunks').getAttribute('data-count')), { timeout: 180_000, intervals: [1000] }).toBeGreaterThan(0)
+    await expect.poll(async () => Number(await contribute.getByTestId('served-chunks').getAttribute('data-count')), { timeout: 60_000 }).toBeGreaterThan(0)
+    // Credit: samples used by accepted units, reported by the coordinator and shown on the Contribute page.
+    await expect.poll(async () => Number(await contribute.getByTestId('dataset-row').getAttribute('data-used')), { timeout: 180_000, intervals: [1000] }).toBeGreaterThan(0)
+    await expect(contribute.getByTestId('dataset-credit')).toContainText('samples used by accepted work')
+  } finally {
+    await Promise.all([owners.close(), volunteerBrowser.close()])
+    await rm(dir, { recursive: true, force: true })
+  }
+})
