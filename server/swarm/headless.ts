@@ -61,6 +61,7 @@ export interface CoordinatorPeerOptions extends PeerBase {
   overrides?: Partial<JobSpec>
   /** Test images used for the accuracy reported each round. */
   evalLimit?: number
+  datasetPolicy?: 'owner' | 'auto'
 }
 
 export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) {
@@ -100,7 +101,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     }),
   })
   const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
-  const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log })
+  const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy })
   return {
     node,
     job,

@@ -26,6 +26,11 @@ export interface CoordinatorHostOptions {
   dim: number
   /** Addresses volunteers may dial directly (a Node coordinator's WebSocket listener). */
   addrs?: () => string[]
+  /**
+   * 'owner' (default): datasets wait for the job owner's decision. 'auto': any dataset that fits the job
+   * and whose chunks all check out is accepted (the unattended demo coordinator of `npm start`).
+   */
+  datasetPolicy?: 'owner' | 'auto'
   announceEveryMs?: number
   tickEveryMs?: number
   log?: (line: string) => void
@@ -137,6 +142,9 @@ export class CoordinatorHost {
     const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples })
     this.options.log?.(`dataset "${m.name}" (${m.samples} samples) offered by ${from}: ${entry.status}`)
     void this.publishMetrics()
+    if (entry.status === 'pending' && this.options.datasetPolicy === 'auto') {
+      void this.decideDataset(id, true).catch((error: unknown) => this.decideDataset(id, false, `its chunks could not be checked: ${errorMessage(error)}`).catch(() => undefined))
+    }
     return { type: 'dataset', id, status: entry.status, reason: entry.reason }
   }
 

@@ -114,6 +114,26 @@ describe('dataset sharing over libp2p', () => {
     expect(tampering.served).toBeGreaterThan(0)
   }, 60_000)
 
+  it('an unattended coordinator accepts a fitting dataset once its chunks check out', async () => {
+    const node = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
+    peers.push(node)
+    const ex = await BlockExchange.start(node, new MemoryBlockstore())
+    exchanges.push(ex)
+    await contributor.dial(multiaddr(node.getMultiaddrs()[0]!.toString()))
+    const job = testJob({ id: 'auto-job', coordinator: node.peerId.toString(), classes: [...FASHION_MNIST_SHAPE.classes] })
+    const auto = await Coordinator.open({ job, dim: 16, initialParams: () => new Float32Array(16), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), secret: 1 })
+    const autoHost = await CoordinatorHost.start({ node, exchange: ex, coordinator: auto, dim: 16, datasetPolicy: 'auto', announceEveryMs: 60_000, tickEveryMs: 60_000 })
+    try {
+      const { manifest, chunks } = await buildDataset(samples(30), { name: 'Auto', licence: 'MIT', description: '' }, contributor.peerId.toString(), 3)
+      await exchange.contributor.put(chunks[0]!.bytes)
+      const reply = await callWork(contributor, node.peerId, { type: 'offer', jobId: 'auto-job', dataset: await signManifest(contributorKey, manifest) })
+      expect(reply).toMatchObject({ type: 'dataset', status: 'pending' })
+      await expect.poll(() => auto.datasets[0]?.status, { timeout: 20_000 }).toBe('accepted')
+    } finally {
+      await autoHost.stop()
+    }
+  }, 30_000)
+
   it('never accepts a tampered chunk when only the tampering peer has it', async () => {
     const { chunks } = await buildDataset(samples(10), { name: 'Only forged', licence: 'MIT', description: '' }, 'x', 2)
     await tampering.put(parseCid(chunks[0]!.cid), chunks[0]!.bytes)

@@ -65,8 +65,9 @@ export function decodeJob(value: unknown): JobSpec {
   const model = readString(obj, 'model', WHAT, 32)
   if (!ZOO.includes(model)) throw new DecodeError(WHAT, `unknown model "${model}"; known models: ${ZOO.join(', ')}`)
   const norm = asObject(obj.normalisation, `${WHAT} normalisation`)
-  const classes = readStringArray(obj, 'classes', WHAT, 256, 64)
   const outputs = MODEL_ZOO[model as ZooModelName]().classes
+  // Jobs saved before jobs named their classes get index names; contributed data then labels by index.
+  const classes = obj.classes === undefined ? Array.from({ length: outputs }, (_, i) => String(i)) : readStringArray(obj, 'classes', WHAT, 256, 64)
   if (classes.length !== outputs) throw new DecodeError(WHAT, `names ${classes.length} classes but the ${model} model has ${outputs} outputs`)
   const train = readShards(obj, 'train')
   if (train.length === 0) throw new DecodeError(WHAT, 'a job needs at least one training shard')
