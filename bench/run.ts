@@ -10,14 +10,16 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from '../e2e/chromium.ts'
 import type { BenchResult } from './main.ts'
 import { benchSwarm } from './swarm.ts'
 import { benchAggregation } from './aggregation.ts'
+import { benchData } from './data.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation').split(',')
+const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,data').split(',')
 const suites = requested.filter((s): s is 'wasm' | 'webgpu' => s === 'wasm' || s === 'webgpu')
 
 // Node suites first: they need no browser and report the swarm's communication and aggregation costs.
 const swarm = requested.includes('swarm') ? await benchSwarm({ volunteers: 8, rounds: 4, model: 'mlp', innerSteps: 128, batchSize: 32 }) : null
 const aggregation = requested.includes('aggregation') ? benchAggregation(1000, 1 << 20) : null
+const data = requested.includes('data') ? await benchData(new URL('../../shared/datasets/fashion-mnist/', import.meta.url)) : null
 
 if (suites.length > 0) execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
 const server = suites.length === 0 ? null : await startStaticServer({
@@ -66,8 +68,18 @@ if (aggregation) {
   lines.push(`| on arrival: norms, distances, sketches (all deltas together) | ${aggregation.statsMs.toFixed(0)} ms (${(aggregation.statsMs / aggregation.deltas).toFixed(2)} ms per delta) |`)
   lines.push(`| memory growth after 10 / 100 / 1000 deltas | ${aggregation.memoryMiB.map((m) => `${m.heapAndBuffersMiB.toFixed(1)} MiB`).join(' / ')} |`)
 }
+if (data) {
+  lines.push('', '| data path (Node, full Fashion-MNIST train set) | value |', '|---|---|')
+  lines.push(`| IDX pair import (gzip, ${data.samples} samples) | ${data.idx.ms.toFixed(0)} ms (${data.idx.samplesPerSecond.toFixed(0)} samples/s) |`)
+  lines.push(`| CSV import (${data.csv.rows} rows, ${data.csv.megabytes.toFixed(1)} MiB) | ${data.csv.ms.toFixed(0)} ms (${data.csv.samplesPerSecond.toFixed(0)} samples/s) |`)
+  lines.push(`| JSONL import (${data.jsonl.rows} lines, ${data.jsonl.megabytes.toFixed(1)} MiB) | ${data.jsonl.ms.toFixed(0)} ms (${data.jsonl.samplesPerSecond.toFixed(0)} samples/s) |`)
+  lines.push(`| exact duplicates over ${data.samples} samples | ${data.duplicatesMs.toFixed(0)} ms (${data.duplicates} found) |`)
+  lines.push(`| chunking + CIDs (${data.chunks} chunks) | ${data.chunkAndCidMs.toFixed(0)} ms |`)
+  lines.push(`| Merkle root over the chunks | ${data.merkleMs.toFixed(1)} ms |`)
+}
 console.log(`\n${lines.join('\n')}`)
 await mkdir(fileURLToPath(new URL('results/', import.meta.url)), { recursive: true })
 // Browser and Node suites keep separate files so running one kind does not erase the other's numbers.
 if (results.length > 0) await writeFile(fileURLToPath(new URL('results/latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), results }, null, 2))
 if (swarm || aggregation) await writeFile(fileURLToPath(new URL('results/swarm-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), swarm, aggregation }, null, 2))
+if (data) await writeFile(fileURLToPath(new URL('results/data-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), data }, null, 2))
