@@ -6,11 +6,11 @@ import type { SignedManifest } from '../data/manifest.ts'
 import type { JobAnnouncement } from '../p2p/job-topics.ts'
 import { callWork } from '../p2p/work-protocol.ts'
 import type { DatasetStatus } from '../training/datasets.ts'
-import { connectToCoordinator } from './connect.ts'
+import { awaitCoordinator } from './connect.ts'
 
 export async function offerDataset(node: Libp2p, announcement: JobAnnouncement, dataset: SignedManifest): Promise<{ id: string; status: DatasetStatus; reason: string }> {
   const coordinator = peerIdFromString(announcement.job.coordinator)
-  await connectToCoordinator(node, coordinator, announcement.addrs)
+  await awaitCoordinator(node, coordinator, announcement.addrs, 60_000)
   const reply = await callWork(node, coordinator, { type: 'offer', jobId: announcement.job.id, dataset })
   if (reply.type !== 'dataset') throw new Error(`unexpected reply "${reply.type}" to a dataset offer`)
   return { id: reply.id, status: reply.status, reason: reply.reason }
