@@ -19,6 +19,11 @@ export function commonServices(options: { floodPublish: boolean }) {
       emitSelf: false,
       floodPublish: options.floodPublish,
       globalSignaturePolicy: 'StrictSign',
+      // Gossipsub's default penalises more than 10 peers sharing an IP address, and remembers scores after a
+      // peer leaves. Browser volunteers share addresses as a rule (a classroom or office behind one NAT, every
+      // tab of a laptop), so that penalty would graylist honest tabs; messages are signed and validated
+      // per peer instead.
+      scoreParams: { IPColocationFactorWeight: 0 },
     }),
   }
 }

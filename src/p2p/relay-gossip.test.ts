@@ -54,4 +54,25 @@ describe('relay gossip hub', () => {
     const only = received[0]!
     expect(only.type === 'signed' && decodePresence(only.data, only.from.toString())).toMatchObject({ peerId: hostileId, backend: 'webgpu' })
   })
+
+  it('keeps forwarding when many peers share one IP address, as tabs behind one NAT do', async () => {
+    const relay = await createRelayNode({ host: '127.0.0.1', port: 0 })
+    stops.push(() => relay.stop())
+    // 16 peers on 127.0.0.1: past gossipsub's default colocation threshold of 10.
+    const crowd = await Promise.all(Array.from({ length: 16 }, () => createNodePeer()))
+    for (const peer of crowd) {
+      stops.push(() => peer.stop())
+      peer.services.pubsub.subscribe(TOPIC_PRESENCE)
+      await peer.dial(multiaddr(relayAddrs(relay)[0]!))
+      // The relay rate-limits new connections per address (a few per second).
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    await until(() => relay.services.pubsub.getSubscribers(TOPIC_PRESENCE).length === crowd.length)
+    const [speaker, listener] = [crowd.at(-1)!, crowd.at(-2)!]
+    const heard: Message[] = []
+    listener.services.pubsub.addEventListener('message', (event) => heard.push(event.detail))
+    await new Promise((r) => setTimeout(r, 1500))
+    await speaker.services.pubsub.publish(TOPIC_PRESENCE, encodePresence({ peerId: speaker.peerId.toString(), addrs: [], backend: 'wasm', sentAtMs: 3 }))
+    await until(() => heard.length >= 1)
+  }, 30_000)
 })
