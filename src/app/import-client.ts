@@ -12,7 +12,8 @@ export class ImportClient {
   private worker: Worker | null = null
 
   run(files: PickedFile[], folders: string[], shape: SampleShape, invert: boolean, onProgress: (done: number, total: number, file: string) => void): Promise<{ samples: SampleSet; skipped: string[] }> {
-    this.worker?.terminate()
+    // One import at a time: a second one must not silently replace the first and lose its files.
+    if (this.worker) return Promise.reject(new TesseraeError('IMPORT_BUSY', 'another import is still running; wait for it to finish or cancel it'))
     const worker = new Worker(new URL('../../workers/import.worker.ts', import.meta.url), { type: 'module', name: 'tesserae-import' })
     this.worker = worker
     return new Promise((resolve, reject) => {
@@ -26,11 +27,16 @@ export class ImportClient {
       }
       worker.onerror = (event) => {
         worker.terminate()
+        if (this.worker === worker) this.worker = null
         reject(new TesseraeError('IMPORT_FAILED', `the import worker crashed: ${event.message}`))
       }
       const request: ImportRequest = { type: 'import', files, folders, shape, invert }
       worker.postMessage(request)
     })
+  }
+
+  get busy(): boolean {
+    return this.worker !== null
   }
 
   cancel(): void {

@@ -66,6 +66,7 @@ export function useContribute(peer: TabPeer | null) {
 
   const importPicked = useCallback(
     async (picked: Picked, invert: boolean) => {
+      if (importer.current.busy) return setNotice({ kind: 'error', text: 'Another import is still running; wait for it to finish or cancel it.' })
       setNotice(null)
       setProgress({ done: 0, total: picked.files.length, file: '' })
       try {
