@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { launchChromium } from './chromium.ts'
+import { startJob } from './research.ts'
 import { encodeIdx } from '../src/data/idx.ts'
 import { encodePng } from '../src/data/testing/png.ts'
 import { FASHION_MNIST_CLASSES } from '../src/data/fashion-mnist-files.ts'
@@ -51,16 +52,7 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     // The job owner starts a small job.
     const research = await (await owners.newContext()).newPage()
     await research.goto(new URL('/research', APP).toString())
-    const form = research.getByTestId('coordinator-panel')
-    await form.getByLabel('Inner steps per unit (H)').fill('8')
-    await form.getByLabel('Batch size').fill('16')
-    await form.getByLabel('Units per round').fill('4')
-    await form.getByLabel('Redundancy (fraction checked twice)').fill('0')
-    await form.getByLabel('Round deadline (seconds)').fill('30')
-    await form.getByRole('button', { name: 'Start the job' }).click()
-    const panel = research.locator('[data-testid="coordinator-panel"][data-job-id]')
-    await expect(panel).toBeVisible({ timeout: 120_000 })
-    const jobId = (await panel.getAttribute('data-job-id'))!
+    const { jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 4, redundancy: 0, roundSeconds: 30 })
 
     // The contributor sees the job and imports into its shape.
     const contribute = await (await owners.newContext()).newPage()

@@ -3,6 +3,7 @@
 // in the mix. One volunteer tab closes mid-round, and the coordinator tab reloads and resumes from IndexedDB.
 import { expect, test, type Locator, type Page } from '@playwright/test'
 import { launchChromium } from './chromium.ts'
+import { startJob } from './research.ts'
 import { startHeadlessVolunteer } from '../server/swarm/headless.ts'
 
 const APP = process.env.TESSERAE_URL!
@@ -30,16 +31,7 @@ test('three volunteer browsers and a Byzantine peer train with a coordinator tab
     const research = await (await coordinatorBrowser.newContext()).newPage()
     await research.goto(new URL("/research", APP).toString())
     const coordinatorId = await peerIdOf(research)
-    const form = research.getByTestId('coordinator-panel')
-    await form.getByLabel('Inner steps per unit (H)').fill('8')
-    await form.getByLabel('Batch size').fill('16')
-    await form.getByLabel('Units per round').fill('4')
-    await form.getByLabel('Redundancy (fraction checked twice)').fill('1')
-    await form.getByLabel('Round deadline (seconds)').fill('40')
-    await form.getByRole('button', { name: 'Start the job' }).click()
-    const panel = research.locator('[data-testid="coordinator-panel"][data-job-id]')
-    await expect(panel).toBeVisible({ timeout: 120_000 })
-    const jobId = await panel.getAttribute('data-job-id')
+    const { panel, jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 4, redundancy: 1, roundSeconds: 40 })
 
     const volunteers = await Promise.all([0, 1, 2].map(async () => (await volunteerBrowser.newContext()).newPage()))
     const honestIds: string[] = []

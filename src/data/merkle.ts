@@ -4,6 +4,7 @@
 // odd node at the end of a level moves up unchanged.
 import { parseCid } from './cid.ts'
 import { fromHex, toHex } from '../hex.ts'
+import { concatBytes } from '../bytes.ts'
 
 export interface MerkleLeaf {
   cid: string
@@ -17,14 +18,7 @@ export interface ProofStep {
 }
 
 async function sha256(parts: Uint8Array[]): Promise<Uint8Array> {
-  const total = parts.reduce((n, p) => n + p.length, 0)
-  const buf = new Uint8Array(total)
-  let at = 0
-  for (const p of parts) {
-    buf.set(p, at)
-    at += p.length
-  }
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', buf))
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', concatBytes(parts) as Uint8Array<ArrayBuffer>))
 }
 
 export async function leafHash(leaf: MerkleLeaf): Promise<Uint8Array> {

@@ -10,6 +10,7 @@ import type { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { TesseraeError } from '../errors.ts'
 import { cidOf } from '../data/cid.ts'
+import { concatBytes } from '../bytes.ts'
 
 export const MAX_BLOCK_BYTES = 1 << 20
 const DEFAULT_TIMEOUT_MS = 60_000
@@ -31,14 +32,7 @@ export interface ExchangeStats {
 async function readAll(chunks: Generator<Uint8Array> | AsyncGenerator<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   for await (const chunk of chunks) parts.push(chunk)
-  if (parts.length === 1) return parts[0]!
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concatBytes(parts)
 }
 
 export class BlockExchange {

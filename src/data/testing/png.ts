@@ -1,6 +1,7 @@
 // PNG writing (and reading back what we write) for test fixtures and the e2e image folders: 8-bit gray or
 // RGBA, filter 0, zlib via the platform's CompressionStream. Browsers decode real PNGs with their own decoder.
 import { crc32 } from '../image-header.ts'
+import { concatBytes } from '../../bytes.ts'
 import type { RgbaImage } from '../resize.ts'
 
 async function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
@@ -27,13 +28,7 @@ export async function encodePng(width: number, height: number, pixels: Uint8Arra
   const raw = new Uint8Array(height * (1 + width * channels))
   for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * width * channels, (y + 1) * width * channels), y * (1 + width * channels) + 1)
   const parts = [Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), chunk('IHDR', ihdr), chunk('IDAT', await pipe(raw, new CompressionStream('deflate'))), chunk('IEND', new Uint8Array(0))]
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concatBytes(parts)
 }
 
 /** Reads back PNGs written by encodePng (filter 0 only), as RGBA. */
@@ -48,7 +43,7 @@ export async function decodeTestPng(bytes: Uint8Array): Promise<RgbaImage> {
     if (String.fromCharCode(...bytes.subarray(at + 4, at + 8)) === 'IDAT') idat.push(bytes.subarray(at + 8, at + 8 + length))
     at += 12 + length
   }
-  const raw = await pipe(new Uint8Array(idat.flatMap((c) => [...c])), new DecompressionStream('deflate'))
+  const raw = await pipe(concatBytes(idat), new DecompressionStream('deflate'))
   const data = new Uint8Array(width * height * 4)
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

@@ -7,6 +7,14 @@ import { SampleThumb } from './SampleThumb.tsx'
 
 const PAGE = 96
 
+function ClassOptions({ classes }: { classes: readonly string[] }) {
+  return classes.map((name, k) => (
+    <option key={name} value={k}>
+      {name}
+    </option>
+  ))
+}
+
 export function ReviewPanel({ c }: { c: ContributeState }) {
   const [filter, setFilter] = useState<'all' | 'duplicates' | number>('all')
   const [page, setPage] = useState(0)
@@ -70,22 +78,14 @@ export function ReviewPanel({ c }: { c: ContributeState }) {
           <select value={String(filter)} onChange={(e) => (setFilter(e.target.value === 'all' || e.target.value === 'duplicates' ? e.target.value : Number(e.target.value)), setPage(0))} data-testid="class-filter">
             <option value="all">all classes</option>
             <option value="duplicates">duplicates only</option>
-            {s.shape.classes.map((name, k) => (
-              <option key={name} value={k}>
-                {name}
-              </option>
-            ))}
+            <ClassOptions classes={s.shape.classes} />
           </select>
         </label>{' '}
         <span>{selected.size} selected</span>{' '}
         <label>
           Label as{' '}
           <select value={newLabel} onChange={(e) => setNewLabel(Number(e.target.value))} data-testid="relabel-select">
-            {s.shape.classes.map((name, k) => (
-              <option key={name} value={k}>
-                {name}
-              </option>
-            ))}
+            <ClassOptions classes={s.shape.classes} />
           </select>
         </label>{' '}
         <button type="button" disabled={selected.size === 0} onClick={() => apply('relabel')} data-testid="relabel-apply">
