@@ -99,6 +99,12 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     await contribute.reload()
     await expect(contribute.getByTestId('dataset-row')).toHaveAttribute('data-dataset-id', datasetId)
     await expect(contribute.getByTestId('target-job')).toHaveValue(jobId, { timeout: 60_000 })
+    // The stored chunks give back the reviewed samples, relabel included (editing would save a new version).
+    await contribute.getByTestId('edit-dataset').click()
+    await expect(contribute.getByTestId('sample-count')).toHaveAttribute('data-count', String(files.total))
+    await expect(first).toHaveAttribute('data-label', 'Coat')
+    await contribute.getByRole('button', { name: 'Discard all' }).click()
+    await expect(contribute.getByTestId('sample-count')).toHaveCount(0)
     await contribute.getByTestId('offer').click()
     await expect(contribute.getByTestId('dataset-job')).toHaveAttribute('data-status', 'pending', { timeout: 60_000 })
 

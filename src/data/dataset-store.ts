@@ -62,6 +62,18 @@ export async function recordOffer(id: string, offer: JobOffer): Promise<void> {
   await tx.done
 }
 
+/** The chunk bytes of a saved dataset, in manifest order; a missing chunk is an error naming it. */
+export async function loadChunks(record: StoredDataset): Promise<Uint8Array[]> {
+  const d = await database()
+  return Promise.all(
+    record.signed.manifest.chunks.map(async (c, i) => {
+      const bytes = (await d.get('chunks', c.cid)) as Uint8Array | undefined
+      if (!bytes) throw new TesseraeError('CHUNK_MISSING', `chunk ${i + 1} of "${record.signed.manifest.name}" is missing from this browser's storage`)
+      return bytes
+    }),
+  )
+}
+
 /** Removes a dataset and every chunk no other dataset uses. */
 export async function deleteDataset(id: string): Promise<void> {
   const d = await database()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { buildDataset } from './build-dataset.ts'
+import { buildDataset, samplesFromChunks } from './build-dataset.ts'
 import { chunkSamples, samplesPerChunk } from './chunks.ts'
 import { cidOf } from './cid.ts'
 import { checkManifest, datasetId, decodeManifest, decodeSignedManifest, manifestSigningBytes } from './manifest.ts'
@@ -78,6 +78,18 @@ describe('manifests', () => {
     expect(await datasetId({ ...manifest, licence: 'MIT' })).not.toBe(await datasetId(manifest))
     expect(new TextDecoder().decode(manifestSigningBytes(manifest))).toMatch(/^tesserae dataset manifest v1\n\{"format"/)
     expect(decodeShard(chunks[0]!.bytes).count).toBe(25)
+  })
+
+  it('gives back exactly the saved samples for a new version, and refuses missing or altered chunks', async () => {
+    const original = sampleSet(2500, 4)
+    const { manifest, chunks } = await buildDataset({ ...original, shape: FASHION_MNIST_SHAPE, pixels: new Uint8Array(2500 * 784).map((_, i) => i % 251), labels: original.labels }, { name: 'Big', licence: 'MIT', description: '' }, 'p', 1)
+    expect(chunks.map((c) => c.samples)).toEqual([1024, 1024, 452])
+    const back = samplesFromChunks(manifest, chunks.map((c) => c.bytes))
+    expect(back.count).toBe(2500)
+    expect(back.labels).toEqual(original.labels)
+    expect(back.sources[1024]).toEqual({ file: 'Big (chunk 2)', row: 1 })
+    expect(() => samplesFromChunks(manifest, chunks.slice(1).map((c) => c.bytes))).toThrow('"Big" has 3 chunks but 2 were found in storage')
+    expect(() => samplesFromChunks(manifest, [chunks[2]!.bytes, chunks[1]!.bytes, chunks[0]!.bytes])).toThrow(/chunk 0 of "Big" holds 452 samples/)
   })
 
   it('rejects hostile or inconsistent manifests with a reason', async () => {

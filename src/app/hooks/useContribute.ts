@@ -1,8 +1,8 @@
 // The Contribute page's state: the samples being reviewed (imported in a worker), the saved datasets in
 // IndexedDB, the jobs heard on gossip, and the actions that move data between them.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { buildDataset, type DatasetInfo } from '../../data/build-dataset.ts'
-import { deleteDataset, listDatasets, recordOffer, saveDataset, type StoredDataset } from '../../data/dataset-store.ts'
+import { buildDataset, samplesFromChunks, type DatasetInfo } from '../../data/build-dataset.ts'
+import { deleteDataset, listDatasets, loadChunks, recordOffer, saveDataset, type StoredDataset } from '../../data/dataset-store.ts'
 import { findDuplicates } from '../../data/duplicates.ts'
 import { datasetId } from '../../data/manifest.ts'
 import { appendSamples, FASHION_MNIST_SHAPE, relabel, removeSamples, sameShape, type SampleSet, type SampleShape } from '../../data/samples.ts'
@@ -145,6 +145,16 @@ export function useContribute(peer: TabPeer | null) {
     discard: () => setSamples(null),
     save,
     offer,
+    /** Loads a saved dataset back into review; saving it makes a new version (a new id) beside the old one. */
+    editSaved: async (d: StoredDataset) => {
+      if (samples) return setNotice({ kind: 'error', text: 'Save or discard the samples under review before editing a saved dataset.' })
+      try {
+        setSamples(samplesFromChunks(d.signed.manifest, await loadChunks(d)))
+        setNotice({ kind: 'info', text: `Loaded "${d.signed.manifest.name}" for review. Saving makes a new version with its own id; the current one stays until you delete it.` })
+      } catch (error) {
+        setNotice({ kind: 'error', text: `Could not load "${d.signed.manifest.name}": ${errorMessage(error)}` })
+      }
+    },
     deleteSaved: async (id: string) => {
       await deleteDataset(id)
       await refresh()

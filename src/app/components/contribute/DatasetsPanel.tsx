@@ -57,6 +57,9 @@ export function DatasetsPanel({ c }: { c: ContributeState }) {
                 </button>
               )}{' '}
               {target && !c.fitsTarget(d) && <span className="hint">Its shape or classes do not match this job.</span>}{' '}
+              <button type="button" className="secondary" disabled={c.samples !== null} onClick={() => void c.editSaved(d)} data-testid="edit-dataset">
+                Edit as a new version
+              </button>{' '}
               <button type="button" className="secondary" onClick={() => void c.deleteSaved(d.id)}>
                 Delete
               </button>
