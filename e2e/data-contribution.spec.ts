@@ -59,6 +59,7 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     await contribute.goto(new URL('/contribute', APP).toString())
     await expect(contribute.getByTestId('target-job')).toHaveValue(jobId, { timeout: 60_000 })
     await expect(contribute.getByTestId('target-shape')).toContainText('28×28 grayscale, 10 classes')
+    await expect(contribute.getByTestId('storage-budget')).toContainText('Browser storage:')
 
     // A folder with a truncated PNG is refused, naming the file; nothing is added.
     await contribute.getByTestId('import-folder').setInputFiles(files.broken)

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { gzipSync, gunzipSync } from 'node:zlib'
 import { encodeIdx } from './idx.ts'
 import { fileKind, importFiles, type ImportFile } from './import-files.ts'
+import { estimateStoredBytes } from './limits.ts'
 import { FASHION_MNIST_SHAPE, type SampleShape } from './samples.ts'
 import { decodeTestPng, encodePng } from './testing/png.ts'
 
@@ -15,6 +16,12 @@ const png = (value: number, side = 4) => encodePng(side, side, new Uint8Array(si
 describe('file kinds', () => {
   it('recognises images, IDX, tables and junk', () => {
     expect(['a/b.PNG', 'x.jpeg', 'train-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte', 'd.idx', 'e.tsv', 'f.ndjson', 'a/.DS_Store', 'README.md'].map(fileKind)).toEqual(['image', 'image', 'idx', 'idx', 'idx', 'csv', 'jsonl', 'ignored', 'ignored'])
+  })
+})
+
+describe('storage estimate before import', () => {
+  it('counts images at their stored size and gzipped files expanded', () => {
+    expect(estimateStoredBytes([{ path: 'a/b.png', size: 50_000 }, { path: 'x.csv', size: 1000 }, { path: 'y-idx3-ubyte.gz', size: 100 }], 784)).toBe(785 + 1000 + 400)
   })
 })
 

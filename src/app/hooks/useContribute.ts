@@ -11,6 +11,7 @@ import { signManifest } from '../../p2p/manifest-signature.ts'
 import { offerDataset } from '../../roles/contributor.ts'
 import { JobFeed, type HeardJob } from '../../roles/job-feed.ts'
 import { errorMessage, TesseraeError } from '../../errors.ts'
+import { estimateStoredBytes } from '../../data/limits.ts'
 import { ImportClient } from '../import-client.ts'
 import type { Picked } from '../dropped-files.ts'
 import { requestPersistence, storageBudget, formatBytes, type StorageBudget } from '../storage-quota.ts'
@@ -67,6 +68,12 @@ export function useContribute(peer: TabPeer | null) {
   const importPicked = useCallback(
     async (picked: Picked, invert: boolean) => {
       if (importer.current.busy) return setNotice({ kind: 'error', text: 'Another import is still running; wait for it to finish or cancel it.' })
+      // Storage is checked before anything is read: an import that cannot be saved is not worth starting.
+      const budget = await storageBudget()
+      setBudget(budget)
+      const need = estimateStoredBytes(picked.files.map((f) => ({ path: f.path, size: f.file.size })), shape.height * shape.width)
+      if (budget && budget.quota - budget.usage < need) return setNotice({ kind: 'error', text: `These files need about ${formatBytes(need)} of browser storage but only ${formatBytes(budget.quota - budget.usage)} is free; nothing was imported. Free space or delete a saved dataset.` })
+      if (budget && !budget.persisted) void requestPersistence().then(() => storageBudget().then(setBudget))
       setNotice(null)
       setProgress({ done: 0, total: picked.files.length, file: '' })
       try {

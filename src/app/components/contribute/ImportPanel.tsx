@@ -3,6 +3,7 @@ import { useState, type DragEvent } from 'react'
 import { IMPORT_LIMITS, mib } from '../../../data/limits.ts'
 import { describeShape } from '../../../data/samples.ts'
 import { fromDrop, fromInput } from '../../dropped-files.ts'
+import { formatBytes } from '../../storage-quota.ts'
 import type { ContributeState } from '../../hooks/useContribute.ts'
 
 export function ImportPanel({ c }: { c: ContributeState }) {
@@ -52,6 +53,9 @@ export function ImportPanel({ c }: { c: ContributeState }) {
           <input type="checkbox" checked={invert} onChange={(e) => setInvert(e.target.checked)} /> My images are dark objects on a light background (invert them)
         </label>
       </div>
+      <p className="hint" data-testid="storage-budget">
+        {c.budget ? `Browser storage: ${formatBytes(c.budget.usage)} used of ${formatBytes(c.budget.quota)}${c.budget.persisted ? ', persistent' : ', not yet persistent (requested on import)'}.` : 'This browser does not report its storage quota.'}
+      </p>
       <p className="hint">
         Limits: {mib(IMPORT_LIMITS.imageFileBytes)} per image, {mib(IMPORT_LIMITS.tableFileBytes)} per table, {mib(IMPORT_LIMITS.idxFileBytes)} per IDX file, {IMPORT_LIMITS.samples.toLocaleString()} samples per dataset. Images are resized to {c.shape.height}×{c.shape.width}.
       </p>
