@@ -125,6 +125,15 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     // Credit: samples used by accepted units, reported by the coordinator and shown on the Contribute page.
     await expect.poll(async () => Number(await contribute.getByTestId('dataset-row').getAttribute('data-used')), { timeout: 180_000, intervals: [1000] }).toBeGreaterThan(0)
     await expect(contribute.getByTestId('dataset-credit')).toContainText('samples used by accepted work')
+
+    // The owner's live dashboard, fed by the coordinator's gossiped metrics: curves and a CSV export.
+    await expect(research.getByTestId('job-dashboard')).toHaveAttribute('data-job-id', jobId)
+    await expect.poll(async () => Number(await research.getByTestId('round-chart').getAttribute('data-points')), { timeout: 30_000 }).toBeGreaterThan(0)
+    await expect(research.locator('[data-testid="round-chart"] canvas')).toHaveCount(1)
+    const [csv] = await Promise.all([research.waitForEvent('download'), research.getByTestId('export-csv').click()])
+    const rows = (await readFile((await csv.path())!, 'utf8')).trim().split('\n')
+    expect(rows[0]).toMatch(/^round,version,startedAtMs,/)
+    expect(rows.length).toBeGreaterThan(1)
   } finally {
     await Promise.all([owners.close(), volunteerBrowser.close()])
     await rm(dir, { recursive: true, force: true })

@@ -1,7 +1,7 @@
 // Puts a Coordinator on the network: serves /tesserae/work/1.0.0, fetches submitted deltas from their
 // volunteers over Bitswap, checks result signatures, and gossips the job, its heads and its metrics.
 import type { Libp2p, PeerId } from '@libp2p/interface'
-import type { GossipSub } from '@libp2p/gossipsub'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { SignedManifest } from '../data/manifest.ts'
@@ -173,8 +173,12 @@ export class CoordinatorHost {
   }
 
   private async publish(topic: string, data: Uint8Array): Promise<void> {
+    // Gossipsub never delivers a node's own messages (emitSelf stays off: presence relies on it), but this
+    // tab's own dashboard and feeds must see its job too, so deliver locally as the swarm would.
+    const pubsub = this.options.node.services.pubsub
+    pubsub.dispatchEvent(new CustomEvent('message', { detail: { type: 'signed', from: this.options.node.peerId, topic, data, sequenceNumber: 0n, signature: new Uint8Array(0), key: new Uint8Array(0) } as unknown as Message }))
     try {
-      await this.options.node.services.pubsub.publish(topic, data)
+      await pubsub.publish(topic, data)
     } catch (error) {
       // No subscriber reachable yet; the next period retries.
       this.options.log?.(`gossip on ${topic} not sent: ${errorMessage(error)}`)

@@ -9,7 +9,8 @@ import { appendSamples, FASHION_MNIST_SHAPE, relabel, removeSamples, sameShape, 
 import { MODEL_ZOO } from '../../graph/zoo.ts'
 import { signManifest } from '../../p2p/manifest-signature.ts'
 import { offerDataset } from '../../roles/contributor.ts'
-import { JobFeed, type HeardJob } from '../../roles/job-feed.ts'
+import type { HeardJob } from '../../roles/job-feed.ts'
+import { useJobFeed } from './useJobFeed.ts'
 import { errorMessage, TesseraeError } from '../../errors.ts'
 import { estimateStoredBytes } from '../../data/limits.ts'
 import { ImportClient } from '../import-client.ts'
@@ -29,7 +30,7 @@ export interface ImportProgress {
 }
 
 export function useContribute(peer: TabPeer | null) {
-  const [jobs, setJobs] = useState<HeardJob[]>([])
+  const jobs = useJobFeed(peer)
   const [targetJobId, setTargetJobId] = useState<string | null>(null)
   const [samples, setSamples] = useState<SampleSet | null>(null)
   const [progress, setProgress] = useState<ImportProgress | null>(null)
@@ -42,15 +43,8 @@ export function useContribute(peer: TabPeer | null) {
 
   useEffect(() => {
     if (!peer) return
-    const feed = new JobFeed(peer.swarm.node)
-    queueMicrotask(() => setJobs(feed.current))
-    const unsubscribe = feed.subscribe(setJobs)
     const timer = setInterval(() => setServed(peer.blocks.served), 1000)
-    return () => {
-      unsubscribe()
-      feed.stop()
-      clearInterval(timer)
-    }
+    return () => clearInterval(timer)
   }, [peer])
 
   const refresh = useCallback(async () => {

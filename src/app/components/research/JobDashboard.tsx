@@ -1,0 +1,97 @@
+// The live view of a job as the swarm reports it: built only from the coordinator's signed gossip metrics,
+// so any tab (a researcher's phone, a colleague's laptop) sees the same dashboard without a server.
+import { useState } from 'react'
+import { reportsToCsv } from '../../../training/report-csv.ts'
+import type { HeardJob } from '../../../roles/job-feed.ts'
+import { RoundChart } from './RoundChart.tsx'
+
+const gflop = (flops: number) => (flops / 1e9).toFixed(1)
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(2)
+
+function download(name: string, text: string, type: string) {
+  const url = URL.createObjectURL(new Blob([text], { type }))
+  const a = document.createElement('a')
+  a.href = url
+  a.download = name
+  a.click()
+  setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}
+
+export function JobDashboard({ jobs }: { jobs: HeardJob[] }) {
+  const [chosen, setChosen] = useState<string | null>(null)
+  const heard = jobs.find((j) => j.announcement.job.id === chosen) ?? jobs[0] ?? null
+  if (!heard) {
+    return (
+      <section className="card wide" data-testid="job-dashboard">
+        <h2>Live dashboard</h2>
+        <p className="hint">No job heard on the swarm yet. Start one below, or wait for a coordinator's announcement.</p>
+      </section>
+    )
+  }
+  const { job } = heard.announcement
+  const m = heard.metrics
+  const reports = m?.reports ?? []
+  const last = reports.at(-1)
+  const totals = reports.reduce((t, r) => ({ samples: t.samples + r.samples, flops: t.flops + r.flops, bytes: t.bytes + r.bytesIn, verified: t.verified + r.verified, disagreements: t.disagreements + r.disagreements, rejected: t.rejected + r.rejected }), { samples: 0, flops: 0, bytes: 0, verified: 0, disagreements: 0, rejected: 0 })
+  const throughput = last && last.closedAtMs > last.startedAtMs ? (last.samples * 1000) / (last.closedAtMs - last.startedAtMs) : null
+  return (
+    <section className="card wide" data-testid="job-dashboard" data-job-id={job.id} data-round={m?.round ?? ''}>
+      <h2>Live dashboard</h2>
+      {jobs.length > 1 && (
+        <p>
+          <label>
+            Job{' '}
+            <select value={job.id} onChange={(e) => setChosen(e.target.value)}>
+              {jobs.map((j) => (
+                <option key={j.announcement.job.id} value={j.announcement.job.id}>
+                  {j.announcement.job.name} ({j.announcement.job.id})
+                </option>
+              ))}
+            </select>
+          </label>
+        </p>
+      )}
+      <p>
+        <strong>{job.name}</strong> · {job.model} · H = {job.innerSteps} × batch {job.batchSize} · {job.unitsPerRound} units per round · redundancy {job.redundancy}
+        {heard.announcement.head.finished ? ' · finished' : ''}
+      </p>
+      {!m ? (
+        <p className="hint">Waiting for the coordinator's first metrics…</p>
+      ) : (
+        <>
+          <dl className="facts">
+            <dt>Round</dt>
+            <dd>{m.round} (model version {m.version}); units {m.units.submitted} submitted, {m.units.assigned} in progress of {m.units.total}</dd>
+            <dt>Test accuracy</dt>
+            <dd data-testid="dashboard-accuracy">{m.initialAccuracy?.toFixed(4) ?? '—'} at start → {last?.testAccuracy?.toFixed(4) ?? '—'} now</dd>
+            <dt>Swarm throughput</dt>
+            <dd>{throughput === null ? '—' : `${throughput.toFixed(0)} samples/s over the last round`}</dd>
+            <dt>Work</dt>
+            <dd>{totals.samples.toLocaleString()} samples, {gflop(totals.flops)} GFLOP verified, {mib(totals.bytes)} MiB of deltas received (last {reports.length} rounds)</dd>
+            <dt>Verification</dt>
+            <dd data-testid="dashboard-verification">{totals.verified} replica pairs compared, {totals.disagreements} disagreements, {totals.rejected} results rejected</dd>
+          </dl>
+          <RoundChart reports={reports} />
+          <p>
+            <button type="button" onClick={() => download(`${job.id}-metrics.csv`, reportsToCsv(reports), 'text/csv')} data-testid="export-csv">
+              Download metrics (CSV)
+            </button>
+          </p>
+          <table data-testid="dashboard-peers">
+            <caption>Volunteers as the coordinator reports them</caption>
+            <thead>
+              <tr><th scope="col">Peer</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Reputation</th><th scope="col">Verified GFLOP</th><th scope="col">Status</th></tr>
+            </thead>
+            <tbody>
+              {m.peers.map((p) => (
+                <tr key={p.peer} data-testid="dashboard-peer" data-peer-id={p.peer}>
+                  <td><code>{p.peer.slice(0, 8)}…{p.peer.slice(-6)}</code></td><td>{p.accepted}</td><td>{p.rejected}</td><td>{p.reputation.toFixed(2)}</td><td>{gflop(p.flops)}</td><td>{p.banned ? 'excluded' : 'ok'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,52 @@
+// Test accuracy and mean unit loss per round, drawn with uPlot (canvas, fast enough to redraw on every
+// metrics message). The numbers are also in the rounds table next to it, for screen readers.
+import { useEffect, useRef } from 'react'
+import uPlot from 'uplot'
+import 'uplot/dist/uPlot.min.css'
+import type { RoundReport } from '../../../training/coordinator-state.ts'
+
+type Series = [number[], Array<number | null>, Array<number | null>]
+
+function series(reports: readonly RoundReport[]): Series {
+  const finite = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v)
+  return [reports.map((r) => r.round), reports.map((r) => finite(r.testAccuracy)), reports.map((r) => finite(r.meanLossAfter))]
+}
+
+export function RoundChart({ reports }: { reports: readonly RoundReport[] }) {
+  const host = useRef<HTMLDivElement>(null)
+  const plot = useRef<uPlot | null>(null)
+
+  useEffect(() => {
+    const el = host.current
+    if (!el) return
+    const chart = new uPlot(
+      {
+        width: Math.max(280, el.clientWidth),
+        height: 220,
+        scales: { x: { time: false }, acc: { range: [0, 1] }, loss: {} },
+        series: [
+          { label: 'Round' },
+          { label: 'Test accuracy', scale: 'acc', stroke: '#34d399', width: 2 },
+          { label: 'Loss (end of unit)', scale: 'loss', stroke: '#60a5fa', width: 2 },
+        ],
+        axes: [{ label: 'round', stroke: '#94a3b8' }, { scale: 'acc', label: 'accuracy', stroke: '#94a3b8' }, { scale: 'loss', side: 1, label: 'loss', stroke: '#94a3b8', grid: { show: false } }],
+      },
+      [[], [], []],
+      el,
+    )
+    plot.current = chart
+    const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(280, el.clientWidth), height: 220 }))
+    resize.observe(el)
+    return () => {
+      resize.disconnect()
+      chart.destroy()
+      plot.current = null
+    }
+  }, [])
+
+  useEffect(() => {
+    plot.current?.setData(series(reports) as uPlot.AlignedData)
+  }, [reports])
+
+  return <div ref={host} className="chart" role="img" aria-label={`Test accuracy and loss over ${reports.length} rounds`} data-testid="round-chart" data-points={reports.length} />
+}
