@@ -4,6 +4,7 @@ import { IMPORT_LIMITS, mib } from '../../../data/limits.ts'
 import { describeShape } from '../../../data/samples.ts'
 import { fromDrop, fromInput } from '../../dropped-files.ts'
 import { formatBytes } from '../../storage-quota.ts'
+import { JobSelect } from '../JobSelect.tsx'
 import type { ContributeState } from '../../hooks/useContribute.ts'
 
 export function ImportPanel({ c }: { c: ContributeState }) {
@@ -19,18 +20,7 @@ export function ImportPanel({ c }: { c: ContributeState }) {
     <section className="card" data-testid="import-panel">
       <h2>Add data</h2>
       {c.jobs.length > 0 ? (
-        <p>
-          <label>
-            For job{' '}
-            <select value={c.target?.announcement.job.id ?? ''} onChange={(e) => c.setTargetJobId(e.target.value)} disabled={c.samples !== null} data-testid="target-job">
-              {c.jobs.map((j) => (
-                <option key={j.announcement.job.id} value={j.announcement.job.id}>
-                  {j.announcement.job.name} ({j.announcement.job.id})
-                </option>
-              ))}
-            </select>
-          </label>
-        </p>
+        <JobSelect label="For job" jobs={c.jobs} value={c.target?.announcement.job.id ?? ''} onChange={c.setTargetJobId} disabled={c.samples !== null} testId="target-job" />
       ) : (
         <p className="hint">No job announced yet: samples are prepared in the Fashion-MNIST shape, which the demo job uses.</p>
       )}

@@ -4,6 +4,7 @@ import { useState } from 'react'
 import { reportsToCsv } from '../../../training/report-csv.ts'
 import type { HeardJob } from '../../../roles/job-feed.ts'
 import { RoundChart } from './RoundChart.tsx'
+import { JobSelect } from '../JobSelect.tsx'
 
 const gflop = (flops: number) => (flops / 1e9).toFixed(1)
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(2)
@@ -37,20 +38,7 @@ export function JobDashboard({ jobs }: { jobs: HeardJob[] }) {
   return (
     <section className="card wide" data-testid="job-dashboard" data-job-id={job.id} data-round={m?.round ?? ''}>
       <h2>Live dashboard</h2>
-      {jobs.length > 1 && (
-        <p>
-          <label>
-            Job{' '}
-            <select value={job.id} onChange={(e) => setChosen(e.target.value)}>
-              {jobs.map((j) => (
-                <option key={j.announcement.job.id} value={j.announcement.job.id}>
-                  {j.announcement.job.name} ({j.announcement.job.id})
-                </option>
-              ))}
-            </select>
-          </label>
-        </p>
-      )}
+      {jobs.length > 1 && <JobSelect label="Job" jobs={jobs} value={job.id} onChange={setChosen} />}
       <p>
         <strong>{job.name}</strong> · {job.model} · H = {job.innerSteps} × batch {job.batchSize} · {job.unitsPerRound} units per round · redundancy {job.redundancy}
         {heard.announcement.head.finished ? ' · finished' : ''}
