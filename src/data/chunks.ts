@@ -2,7 +2,8 @@
 // of up to samplesPerChunk samples, small enough to be a single block on the exchange, and named by the
 // sha2-256 CID of its bytes. Only the last chunk may be shorter.
 import { cidOf } from './cid.ts'
-import { asLabelledImages, pixelsPerSample, type SampleSet, type SampleShape } from './samples.ts'
+import { asLabelledImages, type SampleSet, type SampleShape } from './samples.ts'
+import type { LabelledImages } from './labelled-images.ts'
 import { encodeShard, SHARD_HEADER_BYTES } from './shard-block.ts'
 
 /** One block on the exchange (MAX_BLOCK_BYTES) holds a chunk. */
@@ -19,13 +20,18 @@ export function samplesPerChunk(shape: Pick<SampleShape, 'height' | 'width'>): n
   return Math.max(1, Math.min(MAX_SAMPLES_PER_CHUNK, Math.floor((MAX_CHUNK_BYTES - SHARD_HEADER_BYTES) / (shape.height * shape.width + 1))))
 }
 
-export async function chunkSamples(set: SampleSet, perChunk = samplesPerChunk(set.shape)): Promise<Chunk[]> {
-  if (pixelsPerSample(set.shape) * perChunk + perChunk + SHARD_HEADER_BYTES > MAX_CHUNK_BYTES) throw new RangeError(`${perChunk} samples per chunk do not fit in one ${MAX_CHUNK_BYTES}-byte block`)
-  const images = asLabelledImages(set)
+/** Chunks of `perChunk` samples in order, each encoded as a data-shard block and named by its CID. */
+export async function chunkImages(images: LabelledImages, perChunk: number): Promise<Chunk[]> {
+  if (images.height * images.width * perChunk + perChunk + SHARD_HEADER_BYTES > MAX_CHUNK_BYTES) throw new RangeError(`${perChunk} samples per chunk do not fit in one ${MAX_CHUNK_BYTES}-byte block`)
   const chunks: Chunk[] = []
-  for (let start = 0; start < set.count; start += perChunk) {
-    const bytes = encodeShard(images, start, Math.min(perChunk, set.count - start))
-    chunks.push({ cid: (await cidOf(bytes)).toString(), samples: Math.min(perChunk, set.count - start), bytes })
+  for (let start = 0; start < images.count; start += perChunk) {
+    const samples = Math.min(perChunk, images.count - start)
+    const bytes = encodeShard(images, start, samples)
+    chunks.push({ cid: (await cidOf(bytes)).toString(), samples, bytes })
   }
   return chunks
+}
+
+export function chunkSamples(set: SampleSet, perChunk = samplesPerChunk(set.shape)): Promise<Chunk[]> {
+  return chunkImages(asLabelledImages(set), perChunk)
 }

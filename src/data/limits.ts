@@ -17,13 +17,3 @@ export function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 2 : 0)} MiB`
 }
 
-/**
- * Roughly the bytes an import will need once stored: one byte per pixel and label for images, and the
- * file size for tables and IDX files (×4 when gzipped, Fashion-MNIST's ratio is about 3.4).
- */
-export function estimateStoredBytes(files: ReadonlyArray<{ path: string; size: number }>, pixelsPerSample: number): number {
-  return files.reduce((n, f) => {
-    if (/\.(png|jpe?g)$/i.test(f.path)) return n + pixelsPerSample + 1
-    return n + (/\.gz$/i.test(f.path) ? 4 * f.size : f.size)
-  }, 0)
-}
