@@ -21,7 +21,7 @@ import { initParams } from '../../src/graph/model.ts'
 import { buildTrainStep } from '../../src/graph/train-step.ts'
 import { DEFAULT_ADAMW } from '../../src/graph/optimizer.ts'
 import type { LabelledImages } from '../../src/data/labelled-images.ts'
-import { evaluateAccuracy } from '../../src/compute/evaluate.ts'
+import { evaluateModel } from '../../src/compute/evaluate.ts'
 import { SessionInnerEngine } from '../../src/compute/inner-engine.ts'
 import { CoordinatorHost } from '../../src/roles/coordinator-host.ts'
 import { VolunteerClient, type VolunteerStatus } from '../../src/roles/volunteer-client.ts'
@@ -95,10 +95,10 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     flopsPerStep,
     vectors: new ExchangeVectorStore(exchange, layout.total),
     checkpoints: options.dataDir === null ? new MemoryCheckpointStore() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
-    evaluate: async (params) => ({
-      accuracy: await evaluateAccuracy(ort, model, unflatten(layout, params), options.test, job.normalisation, { limit: options.evalLimit ?? 1000, batchSize: 250 }),
-      loss: NaN,
-    }),
+    evaluate: async (params) => {
+      const { accuracy, loss } = await evaluateModel(ort, model, unflatten(layout, params), options.test, job.normalisation, { limit: options.evalLimit ?? 1000, batchSize: 250 })
+      return { accuracy, loss }
+    },
   })
   const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
   const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy })

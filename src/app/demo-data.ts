@@ -14,3 +14,6 @@ export async function loadDemoSet(split: 'train' | 't10k'): Promise<LabelledImag
   const [images, labels] = await Promise.all([fetchBytes(`${split}-images-idx3-ubyte.gz`), fetchBytes(`${split}-labels-idx1-ubyte.gz`)])
   return readIdxPair(images, labels)
 }
+
+/** Sizes of the shipped subset (server/make-demo-subset.ts writes it). */
+export const DEMO_SAMPLES = { train: 4000, t10k: 1000 } as const

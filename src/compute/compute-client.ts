@@ -3,6 +3,7 @@
 import { TesseraeError } from '../errors.ts'
 import type { DeviceReport } from './device-report.ts'
 import type { ExecutionBackend } from './train-session.ts'
+import type { Evaluation } from './evaluate.ts'
 import { decodeFromWorker, type EvalImages, type ZooModel, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
 
 type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }
@@ -50,8 +51,10 @@ export class ComputeClient {
     await this.request({ type: 'load-params', params }, 'ok', timeoutMs)
   }
 
-  async evaluate(model: ZooModel, params: Record<string, Float32Array>, images: EvalImages, norm: { mean: number; std: number }, timeoutMs = 300_000): Promise<number> {
-    return (await this.request({ type: 'evaluate', model, params, images, mean: norm.mean, std: norm.std }, 'evaluated', timeoutMs)).accuracy
+  /** Accuracy, mean loss and the arg-max prediction of every sample (whole batches of up to 250). */
+  async evaluate(model: ZooModel, params: Record<string, Float32Array>, images: EvalImages, norm: { mean: number; std: number }, timeoutMs = 300_000): Promise<Evaluation> {
+    const { accuracy, loss, predictions } = await this.request({ type: 'evaluate', model, params, images, mean: norm.mean, std: norm.std }, 'evaluated', timeoutMs)
+    return { accuracy, loss, predictions }
   }
 
   async throttle(dutyCycle: number, paused: boolean): Promise<void> {

@@ -63,7 +63,7 @@ export type FromWorker =
   | { type: 'trained'; id: number; summary: RunSummary }
   | { type: 'params'; id: number; params: Record<string, Float32Array> }
   | { type: 'ok'; id: number }
-  | { type: 'evaluated'; id: number; accuracy: number }
+  | { type: 'evaluated'; id: number; accuracy: number; loss: number; predictions: Uint8Array }
   | { type: 'error'; id: number; code: string; message: string }
 
 const WHAT_IN = 'message to the compute worker'

@@ -9,7 +9,7 @@ import { MODEL_ZOO } from '../graph/zoo.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { TrainSession, type ExecutionBackend, type OrtModule } from './train-session.ts'
 import { Throttle } from './throttle.ts'
-import { evaluateAccuracy } from './evaluate.ts'
+import { evaluateModel } from './evaluate.ts'
 import type { FromWorker, ToWorker, TrainSpec } from './worker-protocol.ts'
 
 type Emit = (message: FromWorker) => void
@@ -64,8 +64,8 @@ export class WorkerRuntime {
       }
       case 'evaluate': {
         const model = MODEL_ZOO[message.model]()
-        const accuracy = await evaluateAccuracy(this.ort, model, new Map(Object.entries(message.params)), message.images, { mean: message.mean, std: message.std }, { batchSize: 250 })
-        this.emit({ type: 'evaluated', id: message.id, accuracy })
+        const result = await evaluateModel(this.ort, model, new Map(Object.entries(message.params)), message.images, { mean: message.mean, std: message.std }, { batchSize: 250 })
+        this.emit({ type: 'evaluated', id: message.id, ...result })
         return
       }
       case 'throttle':

@@ -37,6 +37,10 @@ export interface PeerMetrics {
   reputation: number
   banned: boolean
   flops: number
+  /** The peer's own report from its latest unit: engine and training speed. */
+  backend: string
+  samplesPerSecond: number
+  lastSeenMs: number
 }
 
 export interface JobMetrics {
@@ -182,6 +186,9 @@ export function decodeMetrics(bytes: Uint8Array, from: string): JobMetrics {
         reputation: readNumber(x, 'reputation', what, 0, 1),
         banned: readBoolean(x, 'banned', what),
         flops: readNumber(x, 'flops', what, 0),
+        backend: readString(x, 'backend', what, 16),
+        samplesPerSecond: readNumber(x, 'samplesPerSecond', what, 0, 1e9),
+        lastSeenMs: readNumber(x, 'lastSeenMs', what, 0),
       }
     }),
     datasets: obj.datasets.map((d: unknown) => {

@@ -100,7 +100,10 @@ export class CoordinatorHost {
       datasets: c.datasets.map((d) => ({ id: d.id, name: d.name, owner: d.owner, licence: d.licence, samples: d.samples, status: d.status, reason: d.reason.slice(0, 300), samplesUsed: d.samplesUsed })),
       peers: Object.entries(state.peers)
         .slice(0, 200)
-        .map(([peer, p]) => ({ peer, accepted: p.accepted, rejected: p.rejected, reputation: p.reputation, banned: p.banned, flops: c.credits.volunteer(peer).flops })),
+        .map(([peer, p]) => ({
+          peer, accepted: p.accepted, rejected: p.rejected, reputation: p.reputation, banned: p.banned, flops: c.credits.volunteer(peer).flops,
+          backend: p.backend ?? 'unknown', samplesPerSecond: p.samplesPerSecond ?? 0, lastSeenMs: p.lastSeenMs,
+        })),
     }
   }
 
@@ -125,6 +128,17 @@ export class CoordinatorHost {
     }
     const reply = await coordinator.submit(peer, result, delta)
     return { type: 'ack', accepted: reply.accepted, reason: reply.accepted ? 'received; the verdict comes when the round closes' : reply.reason }
+  }
+
+  /**
+   * The coordinator's own saved dataset, chosen when the job was created: recorded as an offer from itself and
+   * accepted once its chunks check out, through the same path as anyone else's.
+   */
+  async includeOwnDataset(signed: SignedManifest): Promise<void> {
+    const reply = await this.offer(this.options.coordinator.job.id, signed, this.options.node.peerId.toString())
+    if (reply.type !== 'dataset') throw new TesseraeError('DATASET_REFUSED', reply.type === 'error' ? reply.message : 'the dataset was refused')
+    if (reply.status === 'rejected') throw new TesseraeError('DATASET_REFUSED', reply.reason)
+    if (reply.status === 'pending') await this.decideDataset(reply.id, true)
   }
 
   private async offer(jobId: string, signed: SignedManifest, from: string): Promise<WorkResponse> {

@@ -27,7 +27,7 @@ import type { JobSpec } from '../training/job.ts'
 
 type PubsubNode = Libp2p<{ pubsub: GossipSub }>
 
-export type VolunteerPhase = 'looking for a job' | 'waiting for work' | 'downloading' | 'training' | 'uploading' | 'paused' | 'stopped' | 'error'
+export type VolunteerPhase = 'looking for a job' | 'waiting for work' | 'downloading' | 'compiling' | 'training' | 'uploading' | 'paused' | 'stopped' | 'error'
 
 export interface VolunteerStatus {
   phase: VolunteerPhase
@@ -155,8 +155,10 @@ export class VolunteerClient {
     const before = this.options.exchange.stats.bytesFetched
     const params = await new ExchangeVectorStore(this.options.exchange, layout.total).getParams(unit.paramsCid, { providers: [coordinator] })
     const data = concatShards(await Promise.all(unit.shards.map((s) => this.shard(s, coordinator))))
-    this.update({ bytesDown: this.status.bytesDown + this.options.exchange.stats.bytesFetched - before, phase: 'training', detail: `unit ${unit.unitId}: ${unit.innerSteps} steps of ${unit.batchSize}` })
+    // Compiling the training graph happens once per model and batch size; later units find it ready.
+    this.update({ bytesDown: this.status.bytesDown + this.options.exchange.stats.bytesFetched - before, phase: 'compiling', detail: `preparing the ${job.model} training graph on this device` })
     const { engine, flopsPerStep } = await this.options.engineFor(job)
+    this.update({ phase: 'training', detail: `unit ${unit.unitId}: ${unit.innerSteps} steps of ${unit.batchSize}` })
     const output = await runUnit(unit, params, layout, data.count, (indices) => makeBatch(data, indices, job.normalisation), engine, flopsPerStep)
     const delta = this.options.tamper ? this.options.tamper(output.delta) : output.delta
     await this.submit(unit, output.result, delta, coordinator)

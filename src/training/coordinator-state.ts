@@ -39,6 +39,9 @@ export interface PeerState {
   reputation: number
   banned: boolean
   lastSeenMs: number
+  /** From the peer's latest submission (self-reported; display only). */
+  backend?: string
+  samplesPerSecond?: number
 }
 
 export interface RoundState {

@@ -267,6 +267,9 @@ export class Coordinator {
     if (result.samples !== unitSamples(this.job)) return reject(`claims ${result.samples} samples, the unit consumes ${unitSamples(this.job)}`)
     if (!Number.isFinite(result.lossBefore) || !Number.isFinite(result.lossAfter)) return reject('the reported losses are not finite')
     const stats = this.sketcher.stats(delta, this.centre)
+    // Self-reported, shown on the dashboard only: nothing is credited or decided from them.
+    record.backend = result.backend
+    record.samplesPerSecond = (result.samples * 1000) / Math.max(result.elapsedMs, 1)
     replica.status = 'submitted'
     replica.result = result
     replica.stats = { norm: stats.norm, distance: stats.distance, sketch: [...stats.sketch] }

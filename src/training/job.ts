@@ -3,6 +3,7 @@
 import { DecodeError } from '../errors.ts'
 import { asObject, readInteger, readNumber, readString, readStringArray, type JsonObject } from '../schema.ts'
 import { MODEL_ZOO, type ZooModelName } from '../graph/zoo.ts'
+import { readRewardPool, type RewardPool } from './rewards.ts'
 
 export interface ShardRef {
   /** CID (sha2-256, raw) of the shard block. */
@@ -40,6 +41,8 @@ export interface JobSpec {
   rounds: number
   seed: number
   createdAtMs: number
+  /** What the job pays for compute and data (absent in jobs created before reward pools). */
+  reward?: RewardPool
 }
 
 const WHAT = 'job'
@@ -71,7 +74,7 @@ export function decodeJob(value: unknown): JobSpec {
   if (classes.length !== outputs) throw new DecodeError(WHAT, `names ${classes.length} classes but the ${model} model has ${outputs} outputs`)
   const train = readShards(obj, 'train')
   if (train.length === 0) throw new DecodeError(WHAT, 'a job needs at least one training shard')
-  return {
+  const job: JobSpec = {
     id: readString(obj, 'id', WHAT, 128),
     name: readString(obj, 'name', WHAT, 200),
     model: model as ZooModelName,
@@ -92,6 +95,8 @@ export function decodeJob(value: unknown): JobSpec {
     seed: readInteger(obj, 'seed', WHAT, 0, 0xffffffff),
     createdAtMs: readInteger(obj, 'createdAtMs', WHAT),
   }
+  if (obj.reward !== undefined) job.reward = readRewardPool(obj.reward)
+  return job
 }
 
 /** Samples one work unit consumes. */

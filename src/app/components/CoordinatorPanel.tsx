@@ -1,51 +1,33 @@
-// Run a training job from this tab: a few settings, then the job's rounds, accuracy and volunteers live.
-import { useState, type FormEvent } from 'react'
+// Run a training job from this tab: the job form, then the job's rounds, accuracy and volunteers live.
 import { useStack } from '../stack-context.ts'
-import { useCoordinator, type JobSettings } from '../hooks/useCoordinator.ts'
-import { demoJobSpec } from '../../roles/demo-job.ts'
+import { useCoordinator } from '../hooks/useCoordinator.ts'
+import { useDatasetChoices } from '../hooks/useDatasetChoices.ts'
 import { DatasetOffersPanel } from './DatasetOffersPanel.tsx'
-
-const defaults = demoJobSpec({ coordinator: '', train: [], test: [], now: 0 })
-
-function NumberField(props: { label: string; name: keyof JobSettings; value: number; min: number; max: number; step?: number; onChange: (v: number) => void }) {
-  return (
-    <label>
-      {props.label}{' '}
-      <input type="number" name={props.name} required min={props.min} max={props.max} step={props.step ?? 1} value={props.value} onChange={(e) => props.onChange(Number(e.target.value))} />
-    </label>
-  )
-}
+import { JobForm } from './research/JobForm.tsx'
 
 export function CoordinatorPanel() {
   const { swarm } = useStack()
   const peer = swarm.status === 'running' ? swarm.peer : null
   const { ui, start, decideDataset } = useCoordinator(peer)
-  const [settings, setSettings] = useState<JobSettings>({
-    model: 'cnn', batchSize: defaults.batchSize, innerSteps: defaults.innerSteps, unitsPerRound: defaults.unitsPerRound,
-    redundancy: defaults.redundancy, roundMs: defaults.roundMs, rounds: defaults.rounds, innerLr: defaults.innerLr,
-  })
-  const set = (key: keyof JobSettings) => (value: number) => setSettings((s) => ({ ...s, [key]: value }))
-  const submit = (event: FormEvent) => {
-    event.preventDefault()
-    void start(settings)
-  }
+  const choices = useDatasetChoices(peer ? peer.swarm.node.peerId.toString() : null)
 
-  if (ui.status === 'failed') return <section className="card error" role="alert"><h2>Training job</h2><p>{ui.error}</p><p>Reload the page to try again.</p></section>
-  if (ui.status === 'starting') return <section className="card" aria-busy="true"><h2>Training job</h2><p data-testid="job-starting">Starting: {ui.step}…</p></section>
+  if (ui.status === 'failed') return <section className="card error" role="alert"><h2>Training job</h2><p>{ui.error}</p><p>Reload the page to try again; your settings are not lost if the job was saved.</p></section>
+  if (ui.status === 'starting') {
+    return (
+      <section className="card" aria-busy="true">
+        <h2>Training job</h2>
+        <p data-testid="job-starting">Starting: {ui.step}…</p>
+        <progress max={ui.of} value={ui.done} aria-label="Starting the job">{ui.done} of {ui.of}</progress>
+      </section>
+    )
+  }
   if (ui.status === 'idle') {
     return (
       <section className="card" data-testid="coordinator-panel">
-        <h2>Run the Fashion-MNIST demo job</h2>
+        <h2>Create a training job</h2>
         <p>This tab becomes the job's coordinator: it hands out DiLoCo work units, verifies and aggregates the results, and keeps its state in this browser so a reload resumes it.</p>
-        <form onSubmit={submit} className="settings">
-          <NumberField label="Inner steps per unit (H)" name="innerSteps" value={settings.innerSteps} min={1} max={10000} onChange={set('innerSteps')} />
-          <NumberField label="Batch size" name="batchSize" value={settings.batchSize} min={1} max={1024} onChange={set('batchSize')} />
-          <NumberField label="Units per round" name="unitsPerRound" value={settings.unitsPerRound} min={1} max={1024} onChange={set('unitsPerRound')} />
-          <NumberField label="Redundancy (fraction checked twice)" name="redundancy" value={settings.redundancy} min={0} max={1} step={0.05} onChange={set('redundancy')} />
-          <NumberField label="Round deadline (seconds)" name="roundMs" value={settings.roundMs / 1000} min={1} max={86400} onChange={(v) => set('roundMs')(v * 1000)} />
-          <NumberField label="Rounds (0 = until stopped)" name="rounds" value={settings.rounds} min={0} max={1000000} onChange={set('rounds')} />
-          <button type="submit" disabled={!peer} data-testid="start-job">Start the job</button>
-        </form>
+        {choices.error && <p className="error" role="alert">{choices.error}</p>}
+        <JobForm datasets={choices.list} disabled={!peer} onStart={(settings, datasets) => void start(settings, datasets.flatMap((d) => choices.saved.get(d.id) ?? []))} />
       </section>
     )
   }
@@ -64,7 +46,8 @@ export function CoordinatorPanel() {
         Test accuracy: <span data-testid="initial-accuracy">{view.initialAccuracy?.toFixed(4) ?? '—'}</span> at start →{' '}
         <strong data-testid="latest-accuracy">{last?.testAccuracy?.toFixed(4) ?? '—'}</strong> now
       </p>
-      <table data-testid="rounds">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Rounds">
+      <table data-testid="rounds" className="peers">
         <caption>Rounds</caption>
         <thead><tr><th scope="col">Round</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Dropped</th><th scope="col">Checked</th><th scope="col">Loss (start → end of unit)</th><th scope="col">Test accuracy</th></tr></thead>
         <tbody>
@@ -77,7 +60,9 @@ export function CoordinatorPanel() {
           ))}
         </tbody>
       </table>
-      <table data-testid="job-peers">
+      </div>
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Volunteers of this job">
+      <table data-testid="job-peers" className="peers">
         <caption>Volunteers</caption>
         <thead><tr><th scope="col">Peer</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Reputation</th><th scope="col">Status</th></tr></thead>
         <tbody>
@@ -88,6 +73,7 @@ export function CoordinatorPanel() {
           ))}
         </tbody>
       </table>
+      </div>
       <DatasetOffersPanel datasets={view.datasets ?? []} decide={decideDataset} />
     </section>
   )

@@ -20,6 +20,7 @@ export function SwarmPanel() {
       {s.peers.length === 0 ? (
         <p className="empty">No other volunteers yet. Open this page in another browser or device to see it join.</p>
       ) : (
+        <div className="table-scroll" tabIndex={0} role="region" aria-label="Peers">
         <table className="peers">
           <caption>Peers</caption>
           <thead>
@@ -35,6 +36,7 @@ export function SwarmPanel() {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </section>
   )

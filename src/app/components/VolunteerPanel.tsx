@@ -1,28 +1,56 @@
-// One button to donate, then what the donation is doing: job, phase, throughput, units and verified credit.
-import { useEffect, useState } from 'react'
+// One button to donate, then what the donation is doing: job, phase, live speed, units, verified credit and
+// estimated earnings, with a usage slider, pause and "pause while hidden". A share link pins the job.
+import { useEffect } from 'react'
+import { useSearchParams } from 'react-router'
 import { useStack } from '../stack-context.ts'
 import { useVolunteer } from '../hooks/useVolunteer.ts'
 import { usePageVisible } from '../hooks/usePageVisible.ts'
+import { useJobFeed } from '../hooks/useJobFeed.ts'
+import { formatAmount, rewardShares } from '../../training/rewards.ts'
 
 const gflop = (flops: number) => (flops / 1e9).toFixed(2)
+
+const PHASE_HELP: Partial<Record<string, string>> = {
+  'looking for a job': 'Waiting to hear a job announcement on the swarm. Keep the tab open; a researcher has to start a job first.',
+  error: 'The last unit failed; the tab retries by itself. If it keeps failing, reload the page.',
+}
 
 export function VolunteerPanel() {
   const { swarm, device } = useStack()
   const peer = swarm.status === 'running' ? swarm.peer : null
   const choice = device.status === 'ready' ? device.choice : null
-  const v = useVolunteer(peer, choice)
+  const [search] = useSearchParams()
+  const invited = search.get('job')
+  const v = useVolunteer(peer, choice, invited)
+  const jobs = useJobFeed(peer)
   const visible = usePageVisible()
-  const [pauseWhenHidden, setPauseWhenHidden] = useState(false)
+  const { running, setPaused } = v
+  const pauseWhenHidden = v.prefs.pauseWhenHidden
   useEffect(() => {
-    if (pauseWhenHidden && v.running) v.setPaused(!visible)
-  }, [visible, pauseWhenHidden, v])
+    if (pauseWhenHidden && running) setPaused(!visible)
+  }, [visible, pauseWhenHidden, running, setPaused])
+
   const s = v.status
+  const selfId = peer?.swarm.node.peerId.toString() ?? ''
+  const heard = jobs.find((j) => j.announcement.job.id === (s?.job?.id ?? invited)) ?? null
+  const invitedJob = invited ? jobs.find((j) => j.announcement.job.id === invited) ?? null : null
+  const mine = heard?.metrics?.peers.find((p) => p.peer === selfId) ?? null
+  const reward = heard?.announcement.job.reward
+  const earned = reward && heard?.metrics ? rewardShares(reward, new Map(heard.metrics.peers.filter((p) => !p.banned).map((p) => [p.peer, p.flops])), new Map()).get(selfId) ?? 0n : null
+  const innerSteps = heard?.announcement.job.innerSteps ?? null
+
   return (
-    <section className="card" data-testid="volunteer-panel">
+    <section className="card wide" data-testid="volunteer-panel">
       <h2>Your contribution</h2>
+      {invited && (
+        <p data-testid="invited-job">
+          You were invited to {invitedJob ? <strong>{invitedJob.announcement.job.name}</strong> : <>job <code>{invited}</code></>}
+          {invitedJob ? '.' : ' — not heard on the swarm yet; it appears once its coordinator is online.'}
+        </p>
+      )}
       {!v.running ? (
         <>
-          <p>Join the current training job: your tab runs work units and is credited for every one the coordinator verifies.</p>
+          <p>Join the {invited ? 'invited' : 'current'} training job: your tab runs work units and is credited for every one the coordinator verifies.</p>
           <button type="button" onClick={v.start} disabled={!peer || !choice} data-testid="donate">
             Donate compute
           </button>
@@ -30,37 +58,63 @@ export function VolunteerPanel() {
         </>
       ) : (
         <>
-          <p>
-            <button type="button" onClick={() => v.setPaused(!v.paused)} data-testid="pause">{v.paused ? 'Resume' : 'Pause'}</button>{' '}
-            <button type="button" onClick={v.stop} data-testid="stop">Stop</button>{' '}
+          {v.resumed && <p className="hint" data-testid="donation-resumed">Donating again after the reload, as you left it.</p>}
+          <div className="toolbar">
+            <button type="button" onClick={() => v.setPaused(!v.paused)} data-testid="pause" aria-pressed={v.paused}>{v.paused ? 'Resume' : 'Pause'}</button>
+            <button type="button" className="secondary" onClick={v.stop} data-testid="stop">Stop donating</button>
             <label>
-              <input type="checkbox" checked={pauseWhenHidden} onChange={(e) => setPauseWhenHidden(e.target.checked)} /> Pause while this tab is hidden
+              <input type="checkbox" checked={pauseWhenHidden} onChange={(e) => v.setPauseWhenHidden(e.target.checked)} /> Pause while this tab is hidden
             </label>
-          </p>
-          <dl className="facts">
-            <dt>Job</dt>
-            <dd data-testid="volunteer-job">{s?.job ? `${s.job.name} (${s.job.model})` : 'looking for a job…'}</dd>
-            <dt>Now</dt>
-            <dd data-testid="volunteer-phase" data-phase={s?.phase ?? ''}>{s ? `${s.phase}${s.detail ? `: ${s.detail}` : ''}` : 'starting…'}</dd>
-            <dt>Backend</dt>
-            <dd>{s?.backend ?? choice?.backend ?? '—'}</dd>
-            <dt>Last unit</dt>
-            <dd>{s && s.lastSamplesPerSecond > 0 ? `${s.lastSamplesPerSecond.toFixed(0)} samples/s, loss ${s.lastLoss?.toFixed(3)}` : '—'}</dd>
-            <dt>Units delivered</dt>
-            <dd data-testid="units-submitted">{s?.unitsSubmitted ?? 0}{s && s.unitsRefused > 0 ? ` (${s.unitsRefused} refused)` : ''}</dd>
-            <dt>Verified</dt>
-            <dd data-testid="units-verified" data-accepted={s?.verdict?.accepted ?? 0} data-rejected={s?.verdict?.rejected ?? 0}>
-              {s?.verdict ? `${s.verdict.accepted} accepted, ${s.verdict.rejected} rejected · reputation ${s.verdict.reputation.toFixed(2)}` : 'no verdicts yet'}
-            </dd>
-            <dt>Credit</dt>
-            <dd data-testid="credit">{s?.verdict ? `${gflop(s.verdict.flops)} GFLOP verified` : '—'}</dd>
-            <dt>Contributed data</dt>
-            <dd data-testid="contributed-chunks" data-count={s?.contributedChunks ?? 0}>{s?.contributedChunks ? `${s.contributedChunks} chunks from contributors' tabs trained on` : 'none yet'}</dd>
-            <dt>Traffic</dt>
-            <dd>{s ? `${(s.bytesDown / 1024).toFixed(0)} KiB down, ${(s.bytesUp / 1024).toFixed(0)} KiB up` : '—'}</dd>
-          </dl>
+          </div>
         </>
       )}
+      <div className="form-row">
+        <label htmlFor="usage">Device usage</label>
+        <input id="usage" type="range" min={10} max={100} step={10} value={Math.round(v.prefs.usage * 100)} onChange={(e) => v.setUsage(Number(e.target.value) / 100)} aria-valuetext={`${Math.round(v.prefs.usage * 100)} percent`} data-testid="usage" />
+        <output htmlFor="usage">{Math.round(v.prefs.usage * 100)}%</output>
+        <span className="hint">The worker rests between steps so it is busy at most this share of the time.</span>
+      </div>
+      {v.running && (
+        <dl className="facts">
+          <dt>Job</dt>
+          <dd data-testid="volunteer-job">{s?.job ? `${s.job.name} (${s.job.model})` : 'looking for a job…'}</dd>
+          <dt>Now</dt>
+          <dd data-testid="volunteer-phase" data-phase={s?.phase ?? ''}>
+            {s ? `${s.phase}${s.detail ? `: ${s.detail}` : ''}` : 'starting…'}
+            {s && PHASE_HELP[s.phase] && <span className="hint"> {PHASE_HELP[s.phase]}</span>}
+            {s?.phase === 'training' && v.live && innerSteps && (
+              <>
+                {' '}<progress max={innerSteps} value={Math.min(v.live.step, innerSteps)} aria-label="Steps of the current unit" />
+              </>
+            )}
+          </dd>
+          <dt>Backend</dt>
+          <dd>{s?.backend ?? choice?.backend ?? '—'}</dd>
+          <dt>Speed</dt>
+          <dd data-testid="live-speed">{v.live && s?.phase === 'training' ? `${v.live.samplesPerSecond.toFixed(0)} samples/s now, loss ${v.live.loss.toFixed(3)}` : s && s.lastSamplesPerSecond > 0 ? `${s.lastSamplesPerSecond.toFixed(0)} samples/s in the last unit` : '—'}</dd>
+          <dt>Units delivered</dt>
+          <dd data-testid="units-submitted">{s?.unitsSubmitted ?? 0}{s && s.unitsRefused > 0 ? ` (${s.unitsRefused} refused)` : ''}</dd>
+          <dt>Verified</dt>
+          <dd data-testid="units-verified" data-accepted={s?.verdict?.accepted ?? 0} data-rejected={s?.verdict?.rejected ?? 0}>
+            {s?.verdict ? `${s.verdict.accepted} accepted, ${s.verdict.rejected} rejected · reputation ${s.verdict.reputation.toFixed(2)}` : 'no verdicts yet'}
+          </dd>
+          <dt>Contributed data</dt>
+          <dd data-testid="contributed-chunks" data-count={s?.contributedChunks ?? 0}>{s?.contributedChunks ? `${s.contributedChunks} chunks from contributors' tabs trained on` : 'none yet'}</dd>
+          <dt>Traffic</dt>
+          <dd>{s ? `${(s.bytesDown / 1024).toFixed(0)} KiB down, ${(s.bytesUp / 1024).toFixed(0)} KiB up` : '—'}</dd>
+        </dl>
+      )}
+      <dl className="facts">
+        <dt>Credit</dt>
+        <dd data-testid="credit" data-flops={mine?.flops ?? 0}>
+          {mine ? `${gflop(mine.flops)} GFLOP verified by the coordinator (${mine.accepted} units accepted)` : s?.verdict ? `${gflop(s.verdict.flops)} GFLOP verified` : 'none yet in this job'}
+        </dd>
+        <dt>Earnings</dt>
+        <dd data-testid="earnings">
+          {reward && earned !== null ? `${formatAmount(earned, reward.decimals)} ${reward.symbol} so far — your share of the volunteers' part of the ${formatAmount(BigInt(reward.amount), reward.decimals)} ${reward.symbol} pool` : 'this job has not announced a reward pool'}
+        </dd>
+      </dl>
+      <p className="hint">Credit is kept by the job's coordinator under this browser's peer key, so closing or reloading the tab loses nothing.</p>
     </section>
   )
 }

@@ -20,23 +20,25 @@ import { errorMessage } from '../../errors.ts'
 import { loadDemoSet } from '../demo-data.ts'
 import { IdbCheckpointStore, loadCoordinatedJob, saveCoordinatedJob } from '../tab-storage.ts'
 import type { TabPeer } from './useSwarm.ts'
-
-export type JobSettings = Pick<JobSpec, 'model' | 'batchSize' | 'innerSteps' | 'unitsPerRound' | 'redundancy' | 'roundMs' | 'rounds' | 'innerLr'>
+import type { StoredDataset } from '../../data/dataset-store.ts'
+import type { JobSettings } from '../../training/job-form.ts'
 
 export type CoordinatorUi =
   | { status: 'idle' }
-  | { status: 'starting'; step: string }
+  | { status: 'starting'; step: string; done: number; of: number }
   | { status: 'running'; job: JobSpec; view: CoordinatorState; resumed: boolean }
   | { status: 'failed'; error: string }
 
 const SHARD_SIZE = 250
 
-async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, onStep: (s: string) => void) {
+const START_STEPS = 6
+
+async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, onStep: (s: string, done: number) => void) {
   const model = MODEL_ZOO[job.model]()
   const layout = paramLayout(model)
-  onStep('loading the test shards')
+  onStep('loading the test shards', 3)
   const test = concatShards(await Promise.all(job.test.map((s) => fetchShard(peer.exchange, s, []))))
-  onStep('compiling the evaluation graph and restoring the checkpoint')
+  onStep('compiling the evaluation graph and scoring the starting model', 4)
   const coordinator = await Coordinator.open({
     job,
     dim: layout.total,
@@ -44,8 +46,12 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, onSt
     flopsPerStep: buildTrainStep(model, job.batchSize, DEFAULT_ADAMW).flopsPerStep,
     vectors: new ExchangeVectorStore(peer.exchange, layout.total),
     checkpoints: new IdbCheckpointStore(job.id),
-    evaluate: async (params) => ({ accuracy: await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), test, job.normalisation), loss: NaN }),
+    evaluate: async (params) => {
+      const { accuracy, loss } = await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), test, job.normalisation)
+      return { accuracy, loss }
+    },
   })
+  onStep('joining the swarm as the job\'s coordinator', 5)
   const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log: (line) => console.info(`[coordinator] ${line}`) })
   return { coordinator, host }
 }
@@ -55,10 +61,14 @@ export function useCoordinator(peer: TabPeer | null) {
   const running = useRef<{ host: CoordinatorHost; compute: ComputeClient; unsubscribe: () => void } | null>(null)
 
   const launch = useCallback(
-    async (p: TabPeer, job: JobSpec, resumed: boolean) => {
+    async (p: TabPeer, job: JobSpec, resumed: boolean, own: readonly StoredDataset[] = []) => {
       const compute = ComputeClient.spawn()
       try {
-        const { coordinator, host } = await openJob(p, job, compute, (step) => setUi({ status: 'starting', step }))
+        const { coordinator, host } = await openJob(p, job, compute, (step, done) => setUi({ status: 'starting', step, done, of: START_STEPS }))
+        for (const [i, d] of own.entries()) {
+          setUi({ status: 'starting', step: `including your dataset "${d.signed.manifest.name}" (${i + 1} of ${own.length})`, done: 5, of: START_STEPS })
+          await host.includeOwnDataset(d.signed)
+        }
         const publish = () => setUi({ status: 'running', job, view: structuredClone(coordinator.view) as CoordinatorState, resumed })
         const unsubscribe = coordinator.subscribe(publish)
         running.current = { host, compute, unsubscribe }
@@ -100,16 +110,17 @@ export function useCoordinator(peer: TabPeer | null) {
   )
 
   const start = useCallback(
-    async (settings: JobSettings) => {
+    async (settings: JobSettings, own: readonly StoredDataset[] = []) => {
       if (!peer || running.current) return
       try {
-        setUi({ status: 'starting', step: 'loading the Fashion-MNIST demo data' })
+        setUi({ status: 'starting', step: 'downloading the built-in Fashion-MNIST data', done: 0, of: START_STEPS })
         const [train, test] = await Promise.all([loadDemoSet('train'), loadDemoSet('t10k')])
-        setUi({ status: 'starting', step: 'publishing the data as content-addressed shards' })
+        setUi({ status: 'starting', step: 'publishing the data as content-addressed shards', done: 1, of: START_STEPS })
         const owner = peer.swarm.node.peerId.toString()
         const job = demoJobSpec({ coordinator: owner, train: await publishShards(peer.exchange, train, SHARD_SIZE, owner), test: await publishShards(peer.exchange, test, SHARD_SIZE, owner), now: Date.now(), overrides: settings })
+        setUi({ status: 'starting', step: 'saving the job in this browser', done: 2, of: START_STEPS })
         await saveCoordinatedJob(peer.slot, job)
-        await launch(peer, job, false)
+        await launch(peer, job, false, own)
       } catch (error) {
         setUi({ status: 'failed', error: `Could not start the job: ${errorMessage(error)}` })
       }

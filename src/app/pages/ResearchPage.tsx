@@ -12,7 +12,7 @@ export function ResearchPage() {
     <>
       <h1>Research</h1>
       <div className="grid">
-        <JobDashboard jobs={jobs} />
+        <JobDashboard jobs={jobs} peer={swarm.status === 'running' ? swarm.peer : null} />
         <CoordinatorPanel />
         <SwarmPanel />
         <LocalTrainingPanel />

@@ -16,6 +16,8 @@ export interface ExportOptions {
   name?: string
   /** Values for params (or inputs) to bake in as initializers; everything else stays a graph input. */
   initializers?: Record<string, ArrayLike<number>>
+  /** ModelProto metadata_props: free-form key/value pairs that tools such as Netron show. */
+  metadata?: Record<string, string>
 }
 
 export function exportOnnx(graph: Graph, options: ExportOptions = {}): Uint8Array {
@@ -75,7 +77,7 @@ export function exportOnnx(graph: Graph, options: ExportOptions = {}): Uint8Arra
     graphOutputs.push({ name, shape: value.shape })
   }
 
-  return new ProtoWriter()
+  const model = new ProtoWriter()
     .int(1, IR_VERSION)
     .string(2, 'tesserae')
     .string(3, '0.1')
@@ -87,7 +89,8 @@ export function exportOnnx(graph: Graph, options: ExportOptions = {}): Uint8Arra
       for (const output of graphOutputs) g.message(12, (w) => writeValueInfo(w, output.name, output.shape))
     })
     .message(8, (w) => w.string(1, '').int(2, ONNX_OPSET))
-    .finish()
+  for (const [key, value] of Object.entries(options.metadata ?? {})) model.message(14, (entry) => entry.string(1, key).string(2, value))
+  return model.finish()
 }
 
 function float32Bytes(values: ArrayLike<number>): Uint8Array {

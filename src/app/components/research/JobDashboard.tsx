@@ -5,6 +5,11 @@ import { reportsToCsv } from '../../../training/report-csv.ts'
 import type { HeardJob } from '../../../roles/job-feed.ts'
 import { RoundChart } from './RoundChart.tsx'
 import { JobSelect } from '../JobSelect.tsx'
+import { RoundTimeline } from './RoundTimeline.tsx'
+import { ModelExportPanel } from './ModelExportPanel.tsx'
+import { ShareJob } from './ShareJob.tsx'
+import type { TabPeer } from '../../hooks/useSwarm.ts'
+import { formatAmount } from '../../../training/rewards.ts'
 
 const gflop = (flops: number) => (flops / 1e9).toFixed(1)
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(2)
@@ -18,7 +23,7 @@ function download(name: string, text: string, type: string) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000)
 }
 
-export function JobDashboard({ jobs }: { jobs: HeardJob[] }) {
+export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer | null }) {
   const [chosen, setChosen] = useState<string | null>(null)
   const heard = jobs.find((j) => j.announcement.job.id === chosen) ?? jobs[0] ?? null
   if (!heard) {
@@ -42,6 +47,7 @@ export function JobDashboard({ jobs }: { jobs: HeardJob[] }) {
       <p>
         <strong>{job.name}</strong> · {job.model} · H = {job.innerSteps} × batch {job.batchSize} · {job.unitsPerRound} units per round · redundancy {job.redundancy}
         {heard.announcement.head.finished ? ' · finished' : ''}
+        {job.reward && <> · reward pool {formatAmount(BigInt(job.reward.amount), job.reward.decimals)} {job.reward.symbol} ({job.reward.dataShareBps / 100}% to data)</>}
       </p>
       {!m ? (
         <p className="hint">Waiting for the coordinator's first metrics…</p>
@@ -51,35 +57,41 @@ export function JobDashboard({ jobs }: { jobs: HeardJob[] }) {
             <dt>Round</dt>
             <dd>{m.round} (model version {m.version}); units {m.units.submitted} submitted, {m.units.assigned} in progress of {m.units.total}</dd>
             <dt>Test accuracy</dt>
-            <dd data-testid="dashboard-accuracy">{m.initialAccuracy?.toFixed(4) ?? '—'} at start → {last?.testAccuracy?.toFixed(4) ?? '—'} now</dd>
+            <dd data-testid="dashboard-accuracy">{m.initialAccuracy?.toFixed(4) ?? '—'} at start → {last?.testAccuracy?.toFixed(4) ?? '—'} now{last?.testLoss != null && Number.isFinite(last.testLoss) ? ` (test loss ${last.testLoss.toFixed(3)})` : ''}</dd>
             <dt>Swarm throughput</dt>
-            <dd>{throughput === null ? '—' : `${throughput.toFixed(0)} samples/s over the last round`}</dd>
+            <dd data-testid="dashboard-throughput">{throughput === null ? '—' : `${throughput.toFixed(0)} samples/s over the last round`}{m.peers.length > 0 && ` · ${m.peers.filter((p) => !p.banned && p.samplesPerSecond > 0 && m.sentAtMs - p.lastSeenMs < 5 * 60_000).length} active volunteers`}</dd>
             <dt>Work</dt>
             <dd>{totals.samples.toLocaleString()} samples, {gflop(totals.flops)} GFLOP verified, {mib(totals.bytes)} MiB of deltas received (last {reports.length} rounds)</dd>
             <dt>Verification</dt>
             <dd data-testid="dashboard-verification">{totals.verified} replica pairs compared, {totals.disagreements} disagreements, {totals.rejected} results rejected</dd>
           </dl>
           <RoundChart reports={reports} />
+          <RoundTimeline reports={reports} />
           <p>
             <button type="button" onClick={() => download(`${job.id}-metrics.csv`, reportsToCsv(reports), 'text/csv')} data-testid="export-csv">
               Download metrics (CSV)
             </button>
           </p>
-          <table data-testid="dashboard-peers">
-            <caption>Volunteers as the coordinator reports them</caption>
-            <thead>
-              <tr><th scope="col">Peer</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Reputation</th><th scope="col">Verified GFLOP</th><th scope="col">Status</th></tr>
-            </thead>
-            <tbody>
-              {m.peers.map((p) => (
-                <tr key={p.peer} data-testid="dashboard-peer" data-peer-id={p.peer}>
-                  <td><code>{p.peer.slice(0, 8)}…{p.peer.slice(-6)}</code></td><td>{p.accepted}</td><td>{p.rejected}</td><td>{p.reputation.toFixed(2)}</td><td>{gflop(p.flops)}</td><td>{p.banned ? 'excluded' : 'ok'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div className="table-scroll" tabIndex={0} role="region" aria-label="Volunteers">
+            <table data-testid="dashboard-peers" className="peers">
+              <caption>Volunteers as the coordinator reports them (backend and speed are each peer's own report)</caption>
+              <thead>
+                <tr><th scope="col">Peer</th><th scope="col">Backend</th><th scope="col">Samples/s</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Reputation</th><th scope="col">Verified GFLOP</th><th scope="col">Status</th></tr>
+              </thead>
+              <tbody>
+                {m.peers.map((p) => (
+                  <tr key={p.peer} data-testid="dashboard-peer" data-peer-id={p.peer} data-backend={p.backend}>
+                    <td><code title={p.peer}>{p.peer.slice(0, 8)}…{p.peer.slice(-6)}</code></td><td>{p.backend}</td><td>{p.samplesPerSecond > 0 ? p.samplesPerSecond.toFixed(0) : '—'}</td>
+                    <td>{p.accepted}</td><td>{p.rejected}</td><td>{p.reputation.toFixed(2)}</td><td>{gflop(p.flops)}</td><td>{p.banned ? 'excluded' : 'ok'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
+      <ModelExportPanel peer={peer} announcement={heard.announcement} />
+      <ShareJob jobId={job.id} jobName={job.name} />
     </section>
   )
 }

@@ -1,15 +1,15 @@
-// Test accuracy and mean unit loss per round, drawn with uPlot (canvas, fast enough to redraw on every
+// Test accuracy, training loss (mean over units) and held-out test loss per round, drawn with uPlot (canvas, fast enough to redraw on every
 // metrics message). The numbers are also in the rounds table next to it, for screen readers.
 import { useEffect, useRef } from 'react'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import type { RoundReport } from '../../../training/coordinator-state.ts'
 
-type Series = [number[], Array<number | null>, Array<number | null>]
+type Series = [number[], Array<number | null>, Array<number | null>, Array<number | null>]
 
 function series(reports: readonly RoundReport[]): Series {
   const finite = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v)
-  return [reports.map((r) => r.round), reports.map((r) => finite(r.testAccuracy)), reports.map((r) => finite(r.meanLossAfter))]
+  return [reports.map((r) => r.round), reports.map((r) => finite(r.testAccuracy)), reports.map((r) => finite(r.meanLossAfter)), reports.map((r) => finite(r.testLoss))]
 }
 
 export function RoundChart({ reports }: { reports: readonly RoundReport[] }) {
@@ -27,11 +27,12 @@ export function RoundChart({ reports }: { reports: readonly RoundReport[] }) {
         series: [
           { label: 'Round' },
           { label: 'Test accuracy', scale: 'acc', stroke: '#34d399', width: 2 },
-          { label: 'Loss (end of unit)', scale: 'loss', stroke: '#60a5fa', width: 2 },
+          { label: 'Training loss (end of unit)', scale: 'loss', stroke: '#60a5fa', width: 2 },
+          { label: 'Test loss', scale: 'loss', stroke: '#f59e0b', width: 2, dash: [6, 4] },
         ],
         axes: [{ label: 'round', stroke: '#94a3b8' }, { scale: 'acc', label: 'accuracy', stroke: '#94a3b8' }, { scale: 'loss', side: 1, label: 'loss', stroke: '#94a3b8', grid: { show: false } }],
       },
-      [[], [], []],
+      [[], [], [], []],
       el,
     )
     plot.current = chart
@@ -48,5 +49,5 @@ export function RoundChart({ reports }: { reports: readonly RoundReport[] }) {
     plot.current?.setData(series(reports) as uPlot.AlignedData)
   }, [reports])
 
-  return <div ref={host} className="chart" role="img" aria-label={`Test accuracy and loss over ${reports.length} rounds`} data-testid="round-chart" data-points={reports.length} />
+  return <div ref={host} className="chart" role="img" aria-label={`Test accuracy, training and test loss over ${reports.length} rounds`} data-testid="round-chart" data-points={reports.length} />
 }

@@ -1,0 +1,115 @@
+// Creating a job: model (with what it costs), datasets, DiLoCo hyper-parameters and the reward pool, each
+// field checked as the user types by the same pure rules the tests exercise.
+import { useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react'
+import { MODEL_ZOO, type ZooModelName } from '../../../graph/zoo.ts'
+import { modelFacts, roundCost, validateJobDraft, type DatasetChoice, type JobDraft, type JobField, type JobSettings } from '../../../training/job-form.ts'
+import { demoJobSpec } from '../../../roles/demo-job.ts'
+
+const defaults = demoJobSpec({ coordinator: '', train: [], test: [], now: 0 })
+
+export const INITIAL_DRAFT: JobDraft = {
+  name: defaults.name, model: defaults.model, datasets: [], batchSize: String(defaults.batchSize), innerSteps: String(defaults.innerSteps),
+  innerLr: String(defaults.innerLr), outerLr: String(defaults.outerLr), outerMomentum: String(defaults.outerMomentum), unitsPerRound: String(defaults.unitsPerRound),
+  roundSeconds: String(defaults.roundMs / 1000), redundancy: String(defaults.redundancy), rounds: String(defaults.rounds),
+  rewardAmount: '1', rewardSymbol: 'ETH', rewardDecimals: 18, dataSharePercent: '20',
+}
+
+const si = (x: number, unit: string) => {
+  const [scale, prefix] = x >= 1e12 ? [1e12, 'T'] : x >= 1e9 ? [1e9, 'G'] : x >= 1e6 ? [1e6, 'M'] : x >= 1e3 ? [1e3, 'k'] : [1, '']
+  return `${(x / scale).toFixed(x / scale >= 100 ? 0 : 2)} ${prefix}${unit}`
+}
+
+function Field(props: { id: JobField; label: string; error?: string; hint?: string; children: (a11y: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ReactNode }) {
+  const id = `job-${props.id}`
+  const described = [props.error ? `${id}-error` : '', props.hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined
+  return (
+    <div className={`field${props.error ? ' invalid' : ''}`}>
+      <label htmlFor={id}>{props.label}</label>
+      {props.children({ id, 'aria-invalid': Boolean(props.error), 'aria-describedby': described })}
+      {props.hint && <small id={`${id}-hint`} className="hint">{props.hint}</small>}
+      {props.error && <small id={`${id}-error`} className="field-error" role="status">{props.error}</small>}
+    </div>
+  )
+}
+
+export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoice[]; disabled: boolean; onStart: (settings: JobSettings, datasets: DatasetChoice[]) => void }) {
+  const [draft, setDraft] = useState<JobDraft>(INITIAL_DRAFT)
+  const [touched, setTouched] = useState(false)
+  // The built-in set is chosen by default once it is listed.
+  useEffect(() => {
+    const builtIn = datasets.find((d) => d.builtIn)
+    if (builtIn) queueMicrotask(() => setDraft((d) => (d.datasets.length === 0 ? { ...d, datasets: [builtIn.id] } : d)))
+  }, [datasets])
+  const result = useMemo(() => validateJobDraft(draft, datasets), [draft, datasets])
+  const errors = touched && !result.ok ? result.errors : {}
+  const set = (field: JobField) => (value: string) => setDraft((d) => ({ ...d, [field]: value }))
+  const model = draft.model in MODEL_ZOO ? modelFacts(draft.model as ZooModelName) : null
+  const cost = model ? roundCost(model, Number(draft.batchSize) || 0, Number(draft.innerSteps) || 0, Number(draft.unitsPerRound) || 0, Number(draft.redundancy) || 0) : null
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault()
+    setTouched(true)
+    if (result.ok) onStart(result.settings, result.datasets)
+    else document.getElementById(`job-${Object.keys(result.errors)[0]}`)?.focus()
+  }
+  const number = (id: JobField, label: string, props: { step?: string; hint?: string } = {}) => (
+    <Field id={id} label={label} error={errors[id]} hint={props.hint}>
+      {(a11y) => <input {...a11y} name={id} type="text" inputMode="decimal" autoComplete="off" value={String(draft[id])} onChange={(e) => set(id)(e.target.value)} />}
+    </Field>
+  )
+
+  return (
+    <form onSubmit={submit} className="job-form" noValidate aria-label="Create a training job">
+      <Field id="name" label="Job name" error={errors.name}>
+        {(a11y) => <input {...a11y} name="name" type="text" value={draft.name} onChange={(e) => set('name')(e.target.value)} />}
+      </Field>
+      <Field id="model" label="Model" error={errors.model} hint={model ? `${model.parameters.toLocaleString('en')} parameters (${si(model.parameterBytes, 'B')}) · ${si(model.trainFlopsPerSample, 'FLOP')} per training sample · ${si(model.inferenceFlopsPerSample, 'FLOP')} per prediction` : undefined}>
+        {(a11y) => (
+          <select {...a11y} name="model" value={draft.model} onChange={(e) => set('model')(e.target.value)} data-testid="job-model">
+            {(Object.keys(MODEL_ZOO) as ZooModelName[]).map((name) => {
+              const f = modelFacts(name)
+              return <option key={name} value={name}>{name} — {f.parameters.toLocaleString('en')} params, {si(f.trainFlopsPerSample, 'FLOP')}/sample</option>
+            })}
+          </select>
+        )}
+      </Field>
+      <fieldset className="field" aria-describedby={errors.datasets ? 'job-datasets-error' : undefined}>
+        <legend>Datasets</legend>
+        {datasets.length === 0 && <p className="hint">Looking for datasets…</p>}
+        {datasets.map((d) => (
+          <label key={d.id} className="check">
+            <input type="checkbox" name="datasets" value={d.id} checked={draft.datasets.includes(d.id)} onChange={(e) => setDraft((x) => ({ ...x, datasets: e.target.checked ? [...x.datasets, d.id] : x.datasets.filter((id) => id !== d.id) }))} />{' '}
+            {d.name} <span className="hint">({d.samples.toLocaleString('en')} samples, {d.shape.join('×')}, {d.builtIn ? 'built in, with the test set' : 'saved in this browser'})</span>
+          </label>
+        ))}
+        {errors.datasets && <small id="job-datasets-error" className="field-error" role="status">{errors.datasets}</small>}
+      </fieldset>
+      <div className="field-grid">
+        {number('innerSteps', 'Inner steps per unit (H)', { hint: 'local AdamW steps before a volunteer reports' })}
+        {number('batchSize', 'Batch size')}
+        {number('innerLr', 'Inner learning rate')}
+        {number('outerLr', 'Outer learning rate')}
+        {number('outerMomentum', 'Outer Nesterov momentum')}
+        {number('unitsPerRound', 'Units per round')}
+        {number('redundancy', 'Redundancy (fraction checked twice)', { hint: 'share of units given to two volunteers and compared' })}
+        {number('roundSeconds', 'Round deadline (seconds)')}
+        {number('rounds', 'Rounds (0 = until stopped)')}
+      </div>
+      <fieldset className="field-grid">
+        <legend>Reward pool</legend>
+        {number('rewardAmount', 'Amount')}
+        <Field id="rewardSymbol" label="Token" error={errors.rewardSymbol}>
+          {(a11y) => <input {...a11y} name="rewardSymbol" type="text" value={draft.rewardSymbol} onChange={(e) => set('rewardSymbol')(e.target.value)} />}
+        </Field>
+        {number('dataSharePercent', 'Share for data contributors (%)', { hint: 'the rest goes to volunteers by verified FLOPs' })}
+      </fieldset>
+      {cost && Number.isFinite(cost.flopsPerRound) && (
+        <p className="hint" data-testid="job-cost">
+          Each unit trains on {cost.samplesPerUnit.toLocaleString('en')} samples ({si(cost.flopsPerUnit, 'FLOP')}); a round asks the swarm for about {si(cost.flopsPerRound, 'FLOP')} including checked replicas.
+        </p>
+      )}
+      {touched && !result.ok && <p className="field-error" role="alert">Fix the {Object.keys(result.errors).length === 1 ? 'field' : `${Object.keys(result.errors).length} fields`} marked above to start the job.</p>}
+      <button type="submit" disabled={disabled} data-testid="start-job">Start the job</button>
+    </form>
+  )
+}

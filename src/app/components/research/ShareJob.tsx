@@ -1,0 +1,36 @@
+// Bring another device into a job: a link that opens the Volunteer page pinned to this job, and the same
+// link as a QR code for a phone's camera.
+import { useEffect, useState } from 'react'
+import QRCode from 'qrcode'
+
+export const jobShareLink = (origin: string, jobId: string) => `${origin}/?job=${encodeURIComponent(jobId)}`
+
+export function ShareJob({ jobId, jobName }: { jobId: string; jobName: string }) {
+  const link = jobShareLink(location.origin, jobId)
+  const [qr, setQr] = useState<string | null>(null)
+  const [copied, setCopied] = useState<string | null>(null)
+  useEffect(() => {
+    let live = true
+    QRCode.toDataURL(link, { errorCorrectionLevel: 'M', margin: 2, width: 200 }).then((url) => live && setQr(url), () => live && setQr(null))
+    return () => {
+      live = false
+    }
+  }, [link])
+  const copy = () =>
+    navigator.clipboard.writeText(link).then(
+      () => setCopied('Link copied.'),
+      () => setCopied('Copying was blocked by the browser; select the link and copy it by hand.'),
+    )
+  return (
+    <div className="share" data-testid="share-job">
+      <h3>Invite volunteers</h3>
+      <p>
+        Open this link on any device to donate compute to “{jobName}”:{' '}
+        <a href={link} data-testid="share-link">{link}</a>{' '}
+        <button type="button" className="secondary" onClick={() => void copy()}>Copy link</button>
+      </p>
+      {copied && <p role="status" className="hint">{copied}</p>}
+      {qr && <img src={qr} width={200} height={200} alt={`QR code for ${link}`} data-testid="share-qr" />}
+    </div>
+  )
+}

@@ -1,0 +1,31 @@
+// The volunteer's choices, kept across reloads: whether this tab was donating, how much of the device it may
+// use, and whether to pause while hidden. Credit itself lives with the coordinator, keyed by the tab's
+// persistent peer key, so a reload never loses it; these settings only make the reload seamless.
+export interface VolunteerPrefs {
+  donating: boolean
+  /** Fraction of the time the compute worker may be busy, 0.1–1. */
+  usage: number
+  pauseWhenHidden: boolean
+}
+
+export const DEFAULT_PREFS: VolunteerPrefs = { donating: false, usage: 1, pauseWhenHidden: false }
+const KEY = 'tesserae.volunteer.v1'
+
+export function parsePrefs(text: string | null): VolunteerPrefs {
+  if (text === null) return DEFAULT_PREFS
+  try {
+    const v = JSON.parse(text) as Partial<Record<keyof VolunteerPrefs, unknown>>
+    const usage = typeof v.usage === 'number' && v.usage >= 0.1 && v.usage <= 1 ? v.usage : DEFAULT_PREFS.usage
+    return { donating: v.donating === true, usage, pauseWhenHidden: v.pauseWhenHidden === true }
+  } catch {
+    return DEFAULT_PREFS
+  }
+}
+
+export function loadPrefs(slot: number): VolunteerPrefs {
+  return parsePrefs(localStorage.getItem(`${KEY}.${slot}`))
+}
+
+export function savePrefs(slot: number, prefs: VolunteerPrefs): void {
+  localStorage.setItem(`${KEY}.${slot}`, JSON.stringify(prefs))
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { formatAmount, parseAmount, readRewardPool, rewardShares, type RewardPool } from './rewards.ts'
+
+const pool = (amount: bigint, dataShareBps = 2000): RewardPool => ({ amount: amount.toString(), symbol: 'ETH', decimals: 18, dataShareBps })
+
+describe('amounts', () => {
+  it('parses and formats decimal amounts exactly', () => {
+    expect(parseAmount('1.5', 18)).toBe(1_500_000_000_000_000_000n)
+    expect(parseAmount('.25', 2)).toBe(25n)
+    expect(parseAmount(' 12 ', 0)).toBe(12n)
+    expect(formatAmount(1_500_000_000_000_000_000n, 18)).toBe('1.5')
+    expect(formatAmount(1n, 18)).toBe('0')
+    expect(formatAmount(123n, 0)).toBe('123')
+    expect(() => parseAmount('1.234', 2)).toThrow(/at most 2 decimal places/)
+    expect(() => parseAmount('-1', 18)).toThrow(/is not an amount/)
+    expect(() => parseAmount('1e3', 18)).toThrow(/is not an amount/)
+  })
+
+  it('round-trips any amount with full precision', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.integer({ min: 0, max: 24 }), (units, decimals) => {
+      expect(parseAmount(formatAmount(units, decimals, decimals), decimals)).toBe(units)
+    }))
+  })
+
+  it('decodes a pool strictly', () => {
+    expect(readRewardPool(pool(10n))).toEqual(pool(10n))
+    expect(() => readRewardPool({ ...pool(10n), amount: '1.5' })).toThrow(/whole number/)
+    expect(() => readRewardPool({ ...pool(10n), dataShareBps: 10_001 })).toThrow(/dataShareBps/)
+    expect(() => readRewardPool({ ...pool(10n), symbol: '<script>' })).toThrow(/symbol/)
+  })
+})
+
+describe('rewardShares', () => {
+  it('splits by FLOPs and samples with the data share set aside', () => {
+    const shares = rewardShares(pool(1000n, 2000), new Map([['a', 3e9], ['b', 1e9]]), new Map([['d', 500]]))
+    expect(shares.get('a')).toBe(600n)
+    expect(shares.get('b')).toBe(200n)
+    expect(shares.get('d')).toBe(200n)
+  })
+
+  it('an account that is both volunteer and data owner gets both parts', () => {
+    const shares = rewardShares(pool(100n, 5000), new Map([['a', 1]]), new Map([['a', 1]]))
+    expect(shares.get('a')).toBe(100n)
+  })
+
+  it('never allocates more than the pool, and more work never earns less', () => {
+    const work = fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), fc.double({ min: 0, max: 1e15, noNaN: true }), { maxKeys: 20 })
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 24n }), fc.integer({ min: 0, max: 10_000 }), work, work, (amount, bps, v, d) => {
+      const shares = rewardShares(pool(amount, bps), new Map(Object.entries(v)), new Map(Object.entries(d)))
+      const total = [...shares.values()].reduce((a, b) => a + b, 0n)
+      expect(total <= amount).toBe(true)
+      for (const s of shares.values()) expect(s > 0n).toBe(true)
+      const [first] = Object.keys(v)
+      if (first !== undefined) {
+        const more = rewardShares(pool(amount, bps), new Map(Object.entries({ ...v, [first]: v[first]! * 2 + 1e6 })), new Map(Object.entries(d)))
+        expect((more.get(first) ?? 0n) >= (shares.get(first) ?? 0n)).toBe(true)
+      }
+    }))
+  })
+})
