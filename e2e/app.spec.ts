@@ -41,7 +41,7 @@ test('every page renders and unknown routes say so', async ({ page }) => {
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(heading)
   }
   await page.goto('/research')
-  await expect(page.getByRole('heading', { name: 'Run the Fashion-MNIST demo job' })).toBeVisible()
+  await expect(page.getByRole('heading', { name: 'Create a training job' })).toBeVisible()
   await expect(page.getByRole('button', { name: 'Start the job' })).toBeEnabled({ timeout: 60_000 })
   await page.goto('/no-such-page')
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible()
