@@ -23,6 +23,7 @@ export async function evaluateAccuracy(ort: OrtModule, model: Model, params: Rea
 
 export async function evaluateModel(ort: OrtModule, model: Model, params: ReadonlyMap<string, Float32Array>, set: LabelledImages, norm: Normalisation, options: EvaluateOptions = {}): Promise<Evaluation> {
   const count = Math.min(options.limit ?? set.count, set.count)
+  if (count < 1) throw new RangeError('there are no samples to evaluate on')
   const batchSize = Math.min(options.batchSize ?? 500, count)
   const graph = buildInference(model, batchSize)
   const session = await createOrtSession(ort, exportOnnx(graph), { backend: options.backend ?? 'wasm' })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeAnnouncement, decodeHead, decodeMetrics, encodeAnnouncement, encodeHead, encodeMetrics, type Head } from './job-topics.ts'
+import { decodeAnnouncement, decodeHead, decodeMetrics, encodeAnnouncement, encodeHead, encodeMetrics, encodeMetricsFitting, MAX_METRICS_BYTES, type Head, type JobMetrics } from './job-topics.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
 
 const head: Head = { jobId: 'job-test', coordinator: 'coordinator', round: 3, version: 3, paramsCid: 'bafy', finished: false, sentAtMs: 1 }
@@ -29,5 +29,22 @@ describe('job gossip', () => {
     expect(() => decodeAnnouncement(bad({ classes: ['a', 'b'] }), 'coordinator')).toThrow('names 2 classes but the mlp model has 10 outputs')
     expect(() => decodeAnnouncement(bad({ innerSteps: -1 }), 'coordinator')).toThrow(/innerSteps/)
     expect(() => decodeAnnouncement(new TextEncoder().encode('x'.repeat(200_000)), 'coordinator')).toThrow(/limit/)
+  })
+
+  it("a big swarm's metrics still fit one message: oldest reports, then least recently seen peers, go first", () => {
+    const report = { round: 0, version: 1, startedAtMs: 0, closedAtMs: 1, accepted: 1, rejected: 0, dropped: 0, verified: 0, disagreements: 0, outliers: [], rejections: Array.from({ length: 4 }, () => ({ peer: '12D3KooW'.padEnd(52, 'x'), unitId: '3.1', reason: 'r'.repeat(200) })), samples: 1, flops: 1, bytesIn: 1, meanLossBefore: 1, meanLossAfter: 1, testAccuracy: 0.5, testLoss: 1, aggregationMs: 1 }
+    const peer = (i: number) => ({ peer: `12D3KooW${String(i).padStart(44, '0')}`, accepted: 1, rejected: 0, reputation: 1, banned: false, flops: 1e12, backend: 'webgpu', samplesPerSecond: 123.4, lastSeenMs: i })
+    const big: JobMetrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 40, version: 40, deadlineMs: 5, units: { total: 4, assigned: 1, submitted: 0 }, initialAccuracy: 0.1,
+      reports: Array.from({ length: 40 }, (_, i) => ({ ...report, round: i })), peers: Array.from({ length: 200 }, (_, i) => peer(i)), datasets: [] }
+    expect(() => encodeMetrics(big)).toThrow(/limit/)
+    const bytes = encodeMetricsFitting(big)
+    expect(bytes.length).toBeLessThanOrEqual(MAX_METRICS_BYTES)
+    const decoded = decodeMetrics(bytes, 'coordinator')
+    expect(decoded.reports.at(-1)!.round).toBe(39)
+    expect(decoded.reports.length).toBeGreaterThanOrEqual(5)
+    expect(decoded.peers.length).toBeGreaterThan(100)
+    expect(decoded.peers[0]!.lastSeenMs).toBe(199)
+    const small = { ...big, reports: big.reports.slice(-3), peers: big.peers.slice(0, 3) }
+    expect(decodeMetrics(encodeMetricsFitting(small), 'coordinator').peers).toHaveLength(3)
   })
 })

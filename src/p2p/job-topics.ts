@@ -121,6 +121,21 @@ export function decodeHead(bytes: Uint8Array, from: string): Head {
 
 export const encodeMetrics = (m: JobMetrics) => encodeLimited(m, MAX_METRICS_BYTES, 'job metrics')
 
+/**
+ * Metrics that always fit one gossip message: a big swarm first loses its oldest round reports (down to the
+ * last 5), then its least recently seen peers, so the dashboard degrades instead of going dark.
+ */
+export function encodeMetricsFitting(m: JobMetrics): Uint8Array {
+  let fitted: JobMetrics = { ...m, peers: [...m.peers].sort((a, b) => b.lastSeenMs - a.lastSeenMs) }
+  for (;;) {
+    const bytes = encoder.encode(JSON.stringify(fitted))
+    if (bytes.length <= MAX_METRICS_BYTES) return bytes
+    if (fitted.reports.length > 5) fitted = { ...fitted, reports: fitted.reports.slice(Math.ceil(fitted.reports.length / 4)) }
+    else if (fitted.peers.length > 0) fitted = { ...fitted, peers: fitted.peers.slice(0, Math.floor(fitted.peers.length * 0.75)) }
+    else return encodeMetrics(fitted)
+  }
+}
+
 const nullableNumber = (obj: JsonObject, key: string, what: string) => (obj[key] === null ? null : readNumber(obj, key, what))
 const numberOrNaN = (obj: JsonObject, key: string, what: string) => (obj[key] === null ? NaN : readNumber(obj, key, what))
 

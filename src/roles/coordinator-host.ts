@@ -8,7 +8,7 @@ import type { SignedManifest } from '../data/manifest.ts'
 import { verifySignedManifest } from '../p2p/manifest-signature.ts'
 import { checkDatasetChunks } from './dataset-chunks.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
-import { encodeAnnouncement, encodeHead, encodeMetrics, TOPIC_HEADS, TOPIC_JOBS, TOPIC_METRICS, type Head, type JobMetrics } from '../p2p/job-topics.ts'
+import { encodeAnnouncement, encodeHead, encodeMetricsFitting, TOPIC_HEADS, TOPIC_JOBS, TOPIC_METRICS, type Head, type JobMetrics } from '../p2p/job-topics.ts'
 import { fromHex } from '../hex.ts'
 import { serveWork } from '../p2p/work-protocol.ts'
 import { WORK_PROTOCOL } from '../p2p/work-messages.ts'
@@ -102,7 +102,7 @@ export class CoordinatorHost {
         .slice(0, 200)
         .map(([peer, p]) => ({
           peer, accepted: p.accepted, rejected: p.rejected, reputation: p.reputation, banned: p.banned, flops: c.credits.volunteer(peer).flops,
-          backend: p.backend ?? 'unknown', samplesPerSecond: p.samplesPerSecond ?? 0, lastSeenMs: p.lastSeenMs,
+          backend: p.backend ?? 'unknown', samplesPerSecond: Math.round((p.samplesPerSecond ?? 0) * 10) / 10, lastSeenMs: p.lastSeenMs,
         })),
     }
   }
@@ -183,7 +183,7 @@ export class CoordinatorHost {
   }
 
   private async publishMetrics(): Promise<void> {
-    await this.publish(TOPIC_METRICS, encodeMetrics(this.metrics()))
+    await this.publish(TOPIC_METRICS, encodeMetricsFitting(this.metrics()))
   }
 
   private async publish(topic: string, data: Uint8Array): Promise<void> {
