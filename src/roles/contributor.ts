@@ -7,11 +7,26 @@ import type { JobAnnouncement } from '../p2p/job-topics.ts'
 import { callWork } from '../p2p/work-protocol.ts'
 import type { DatasetStatus } from '../training/datasets.ts'
 import { awaitCoordinator } from './connect.ts'
+import { TesseraeError } from '../errors.ts'
 
+const ATTEMPTS = 3
+
+/**
+ * Offers are idempotent on the coordinator (the same dataset id is recorded once), so a stream that dies in
+ * transit (e.g. the relayed connection closing as the direct WebRTC one replaces it) is simply tried again.
+ * A refusal or a timeout is the coordinator's answer and is not retried.
+ */
 export async function offerDataset(node: Libp2p, announcement: JobAnnouncement, dataset: SignedManifest): Promise<{ id: string; status: DatasetStatus; reason: string }> {
   const coordinator = peerIdFromString(announcement.job.coordinator)
-  await awaitCoordinator(node, coordinator, announcement.addrs, 60_000)
-  const reply = await callWork(node, coordinator, { type: 'offer', jobId: announcement.job.id, dataset })
-  if (reply.type !== 'dataset') throw new Error(`unexpected reply "${reply.type}" to a dataset offer`)
-  return { id: reply.id, status: reply.status, reason: reply.reason }
+  for (let attempt = 1; ; attempt++) {
+    await awaitCoordinator(node, coordinator, announcement.addrs, 60_000)
+    try {
+      const reply = await callWork(node, coordinator, { type: 'offer', jobId: announcement.job.id, dataset })
+      if (reply.type !== 'dataset') throw new TesseraeError('BAD_REPLY', `unexpected reply "${reply.type}" to a dataset offer`)
+      return { id: reply.id, status: reply.status, reason: reply.reason }
+    } catch (error) {
+      if (error instanceof TesseraeError || attempt >= ATTEMPTS) throw error
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt))
+    }
+  }
 }

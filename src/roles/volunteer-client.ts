@@ -44,6 +44,8 @@ export interface VolunteerStatus {
   backend: string | null
   bytesUp: number
   bytesDown: number
+  /** Bytes of the current unit's parameters and shards fetched so far, of about how many (null when idle). */
+  download: { done: number; of: number } | null
 }
 
 export interface VolunteerOptions {
@@ -74,7 +76,7 @@ export class VolunteerClient {
   private readonly controller = new AbortController()
   private paused = false
   private running: Promise<void> | null = null
-  status: VolunteerStatus = { phase: 'looking for a job', detail: '', job: null, unitsSubmitted: 0, unitsRefused: 0, contributedChunks: 0, verdict: null, lastSamplesPerSecond: 0, lastLoss: null, backend: null, bytesUp: 0, bytesDown: 0 }
+  status: VolunteerStatus = { phase: 'looking for a job', detail: '', job: null, unitsSubmitted: 0, unitsRefused: 0, contributedChunks: 0, verdict: null, lastSamplesPerSecond: 0, lastLoss: null, backend: null, bytesUp: 0, bytesDown: 0, download: null }
 
   constructor(options: VolunteerOptions) {
     this.options = options
@@ -151,10 +153,21 @@ export class VolunteerClient {
     if (reply.type !== 'unit') throw new Error(`unexpected reply "${reply.type}" to a work request`)
     const unit = reply.unit
     this.update({ phase: 'downloading', detail: `unit ${unit.unitId}: parameters v${unit.version} and ${unit.shards.length} shard(s)` })
-    const layout = paramLayout(MODEL_ZOO[job.model]())
+    const model = MODEL_ZOO[job.model]()
+    const layout = paramLayout(model)
     const before = this.options.exchange.stats.bytesFetched
-    const params = await new ExchangeVectorStore(this.options.exchange, layout.total).getParams(unit.paramsCid, { providers: [coordinator] })
-    const data = concatShards(await Promise.all(unit.shards.map((s) => this.shard(s, coordinator))))
+    // Expected size: fp32 parameters plus each shard's pixels and labels (cached shards arrive instantly).
+    const of = layout.total * 4 + unit.shards.reduce((n, s) => n + s.samples * (model.inputShape.reduce((a, b) => a * b, 1) + 1), 0)
+    const progress = setInterval(() => this.update({ download: { done: Math.min(this.options.exchange.stats.bytesFetched - before, of), of } }), 250)
+    let params: Float32Array
+    let data: LabelledImages
+    try {
+      params = await new ExchangeVectorStore(this.options.exchange, layout.total).getParams(unit.paramsCid, { providers: [coordinator] })
+      data = concatShards(await Promise.all(unit.shards.map((s) => this.shard(s, coordinator))))
+    } finally {
+      clearInterval(progress)
+      this.update({ download: null })
+    }
     // Compiling the training graph happens once per model and batch size; later units find it ready.
     this.update({ bytesDown: this.status.bytesDown + this.options.exchange.stats.bytesFetched - before, phase: 'compiling', detail: `preparing the ${job.model} training graph on this device` })
     const { engine, flopsPerStep } = await this.options.engineFor(job)

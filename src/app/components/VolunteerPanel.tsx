@@ -82,6 +82,11 @@ export function VolunteerPanel() {
           <dd data-testid="volunteer-phase" data-phase={s?.phase ?? ''}>
             {s ? `${s.phase}${s.detail ? `: ${s.detail}` : ''}` : 'starting…'}
             {s && PHASE_HELP[s.phase] && <span className="hint"> {PHASE_HELP[s.phase]}</span>}
+            {s?.phase === 'downloading' && s.download && (
+              <>
+                {' '}<progress max={s.download.of} value={s.download.done} aria-label="Downloading the unit's parameters and data" /> {(s.download.done / 2 ** 20).toFixed(1)} of ~{(s.download.of / 2 ** 20).toFixed(1)} MiB
+              </>
+            )}
             {s?.phase === 'training' && v.live && innerSteps && (
               <>
                 {' '}<progress max={innerSteps} value={Math.min(v.live.step, innerSteps)} aria-label="Steps of the current unit" />
