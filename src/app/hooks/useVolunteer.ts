@@ -62,6 +62,7 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
   const launch = useCallback(
     (usage: number) => {
       if (!peer || !choice || client.current) return
+      setPausedState(false)
       const compute = ComputeClient.spawn()
       compute.onEvent((event) => event.type === 'progress' && setLive({ step: event.step, samplesPerSecond: event.samplesPerSecond, loss: event.loss }))
       void compute.throttle(usage, false)
