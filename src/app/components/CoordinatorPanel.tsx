@@ -4,6 +4,7 @@ import { useCoordinator } from '../hooks/useCoordinator.ts'
 import { useDatasetChoices } from '../hooks/useDatasetChoices.ts'
 import { DatasetOffersPanel } from './DatasetOffersPanel.tsx'
 import { JobForm } from './research/JobForm.tsx'
+import { ScrollRegion } from './ScrollRegion.tsx'
 
 export function CoordinatorPanel() {
   const { swarm } = useStack()
@@ -46,7 +47,7 @@ export function CoordinatorPanel() {
         Test accuracy: <span data-testid="initial-accuracy">{view.initialAccuracy?.toFixed(4) ?? '—'}</span> at start →{' '}
         <strong data-testid="latest-accuracy">{last?.testAccuracy?.toFixed(4) ?? '—'}</strong> now
       </p>
-      <div className="table-scroll" tabIndex={0} role="region" aria-label="Rounds">
+      <ScrollRegion label="Rounds">
       <table data-testid="rounds" className="peers">
         <caption>Rounds</caption>
         <thead><tr><th scope="col">Round</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Dropped</th><th scope="col">Checked</th><th scope="col">Loss (start → end of unit)</th><th scope="col">Test accuracy</th></tr></thead>
@@ -60,8 +61,8 @@ export function CoordinatorPanel() {
           ))}
         </tbody>
       </table>
-      </div>
-      <div className="table-scroll" tabIndex={0} role="region" aria-label="Volunteers of this job">
+      </ScrollRegion>
+      <ScrollRegion label="Volunteers of this job">
       <table data-testid="job-peers" className="peers">
         <caption>Volunteers</caption>
         <thead><tr><th scope="col">Peer</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Reputation</th><th scope="col">Status</th></tr></thead>
@@ -73,7 +74,7 @@ export function CoordinatorPanel() {
           ))}
         </tbody>
       </table>
-      </div>
+      </ScrollRegion>
       <DatasetOffersPanel datasets={view.datasets ?? []} decide={decideDataset} />
     </section>
   )

@@ -1,6 +1,7 @@
 // Runs the device check on demand and shows throughput per backend and whether WebGPU agrees with wasm.
 import { useStack } from '../stack-context.ts'
 import { AGREEMENT_TOLERANCE, CHECK_STEPS, useDeviceCheck } from '../hooks/useDeviceCheck.ts'
+import { ScrollRegion } from './ScrollRegion.tsx'
 
 export function DeviceCheckPanel() {
   const { device } = useStack()
@@ -17,7 +18,7 @@ export function DeviceCheckPanel() {
       {state.status === 'failed' && <p className="error" role="alert" data-testid="check-error">The check failed: {state.error}</p>}
       {state.status === 'done' && (
         <>
-          <div className="table-scroll" tabIndex={0} role="region" aria-label="Device check results">
+          <ScrollRegion label="Device check results">
           <table className="peers">
             <thead>
               <tr><th scope="col">Engine</th><th scope="col">Compile</th><th scope="col">Samples/s</th><th scope="col">GFLOP/s</th><th scope="col">Loss first → last</th></tr>
@@ -34,7 +35,7 @@ export function DeviceCheckPanel() {
               ))}
             </tbody>
           </table>
-          </div>
+          </ScrollRegion>
           <p data-testid="check-verdict" data-agree={String(agree)} data-max-rel={state.comparison?.maxParamRelativeL2 ?? ''}>
             {state.comparison === null
               ? 'Only WebAssembly is available here; its results are the reference.'

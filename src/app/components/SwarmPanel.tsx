@@ -1,5 +1,6 @@
 // The swarm from this tab: our peer id, and every peer heard on gossip with how we are connected to it.
 import { useStack } from '../stack-context.ts'
+import { ScrollRegion } from './ScrollRegion.tsx'
 
 export function SwarmPanel() {
   const { swarm } = useStack()
@@ -20,7 +21,7 @@ export function SwarmPanel() {
       {s.peers.length === 0 ? (
         <p className="empty">No other volunteers yet. Open this page in another browser or device to see it join.</p>
       ) : (
-        <div className="table-scroll" tabIndex={0} role="region" aria-label="Peers">
+        <ScrollRegion label="Peers">
         <table className="peers">
           <caption>Peers</caption>
           <thead>
@@ -36,7 +37,7 @@ export function SwarmPanel() {
             ))}
           </tbody>
         </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   )

@@ -7,7 +7,7 @@ import { WorkerInnerEngine } from '../../compute/inner-engine.ts'
 import type { BackendChoice } from '../../compute/backend-choice.ts'
 import { VolunteerClient, type VolunteerStatus } from '../../roles/volunteer-client.ts'
 import type { JobSpec } from '../../training/job.ts'
-import { loadPrefs, savePrefs, type VolunteerPrefs } from '../volunteer-prefs.ts'
+import { DEFAULT_PREFS, loadPrefs, savePrefs, type VolunteerPrefs } from '../volunteer-prefs.ts'
 import type { TabPeer } from './useSwarm.ts'
 
 export interface LiveStep {
@@ -136,5 +136,5 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
   const setPauseWhenHidden = useCallback((value: boolean) => updatePrefs({ pauseWhenHidden: value }), [updatePrefs])
 
   useEffect(() => () => stop(), [stop])
-  return { status, live, running, paused, prefs: prefs ?? { donating: false, usage: 1, pauseWhenHidden: false }, resumed, start, stop: stopDonating, setPaused, setUsage, setPauseWhenHidden }
+  return { status, live, running, paused, prefs: prefs ?? DEFAULT_PREFS, resumed, start, stop: stopDonating, setPaused, setUsage, setPauseWhenHidden }
 }

@@ -10,6 +10,7 @@ import { ModelExportPanel } from './ModelExportPanel.tsx'
 import { ShareJob } from './ShareJob.tsx'
 import type { TabPeer } from '../../hooks/useSwarm.ts'
 import { formatAmount } from '../../../training/rewards.ts'
+import { ScrollRegion } from '../ScrollRegion.tsx'
 
 const gflop = (flops: number) => (flops / 1e9).toFixed(1)
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(2)
@@ -72,7 +73,7 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
               Download metrics (CSV)
             </button>
           </p>
-          <div className="table-scroll" tabIndex={0} role="region" aria-label="Volunteers">
+          <ScrollRegion label="Volunteers">
             <table data-testid="dashboard-peers" className="peers">
               <caption>Volunteers as the coordinator reports them (backend and speed are each peer's own report)</caption>
               <thead>
@@ -87,7 +88,7 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         </>
       )}
       <ModelExportPanel peer={peer} announcement={heard.announcement} />

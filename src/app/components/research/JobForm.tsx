@@ -1,6 +1,6 @@
 // Creating a job: model (with what it costs), datasets, DiLoCo hyper-parameters and the reward pool, each
 // field checked as the user types by the same pure rules the tests exercise.
-import { useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react'
+import { useMemo, useState, type FormEvent, type ReactNode } from 'react'
 import { MODEL_ZOO, type ZooModelName } from '../../../graph/zoo.ts'
 import { modelFacts, roundCost, validateJobDraft, type DatasetChoice, type JobDraft, type JobField, type JobSettings } from '../../../training/job-form.ts'
 import { demoJobSpec } from '../../../roles/demo-job.ts'
@@ -33,13 +33,9 @@ function Field(props: { id: JobField; label: string; error?: string; hint?: stri
 }
 
 export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoice[]; disabled: boolean; onStart: (settings: JobSettings, datasets: DatasetChoice[]) => void }) {
-  const [draft, setDraft] = useState<JobDraft>(INITIAL_DRAFT)
+  // The built-in set is listed from the first render and chosen by default.
+  const [draft, setDraft] = useState<JobDraft>(() => ({ ...INITIAL_DRAFT, datasets: datasets.filter((d) => d.builtIn).map((d) => d.id) }))
   const [touched, setTouched] = useState(false)
-  // The built-in set is chosen by default once it is listed.
-  useEffect(() => {
-    const builtIn = datasets.find((d) => d.builtIn)
-    if (builtIn) queueMicrotask(() => setDraft((d) => (d.datasets.length === 0 ? { ...d, datasets: [builtIn.id] } : d)))
-  }, [datasets])
   const result = useMemo(() => validateJobDraft(draft, datasets), [draft, datasets])
   const errors = touched && !result.ok ? result.errors : {}
   const set = (field: JobField) => (value: string) => setDraft((d) => ({ ...d, [field]: value }))
@@ -52,7 +48,7 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
     if (result.ok) onStart(result.settings, result.datasets)
     else document.getElementById(`job-${Object.keys(result.errors)[0]}`)?.focus()
   }
-  const number = (id: JobField, label: string, props: { step?: string; hint?: string } = {}) => (
+  const number = (id: JobField, label: string, props: { hint?: string } = {}) => (
     <Field id={id} label={label} error={errors[id]} hint={props.hint}>
       {(a11y) => <input {...a11y} name={id} type="text" inputMode="decimal" autoComplete="off" value={String(draft[id])} onChange={(e) => set(id)(e.target.value)} />}
     </Field>
