@@ -26,7 +26,7 @@ const server = suites.length === 0 ? null : await startStaticServer({
   rootDir: fileURLToPath(new URL('../dist-bench', import.meta.url)),
   host: '127.0.0.1',
   port: 0,
-  config: { relayAddrs: [], iceServers: [], chain: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, name: 'unused' } },
+  config: { relayAddrs: [], iceServers: [], chain: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, name: 'unused', local: true } },
 })
 
 const results: BenchResult[] = []

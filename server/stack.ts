@@ -3,6 +3,9 @@
 import { createRelayNode, relayAddrs } from '../src/p2p/relay-node.ts'
 import { startChain } from './chain.ts'
 import { startStaticServer } from './static-server.ts'
+import { deployLocalSettlement } from './settlement.ts'
+import type { Deployment } from '../src/ledger/deploy.ts'
+import type { ChainConfig } from '../src/stack/stack-config.ts'
 
 export interface StackOptions {
   host: string
@@ -17,6 +20,8 @@ export interface RunningStack {
   url: string
   relayAddrs: string[]
   rpcUrl: string
+  chain: ChainConfig
+  settlement: Deployment
   stop(): Promise<void>
 }
 
@@ -28,6 +33,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     const chain = await startChain({ host: options.host, port: options.chainPort })
     stops.push(chain.stop)
+    // A fresh anvil every start: the contracts land at the same addresses each time (same deployer, nonces).
+    const settlement = await deployLocalSettlement(chain.rpcUrl, chain.chainId)
+    const chainConfig: ChainConfig = {
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chainId,
+      name: 'Local anvil',
+      local: true,
+      contracts: { escrow: settlement.escrow, governor: settlement.governor, testToken: settlement.testToken },
+      deployBlock: settlement.deployBlock,
+    }
     const relay = await createRelayNode({ host: options.host, port: options.relayPort })
     stops.push(async () => { await relay.stop() })
     const addrs = relayAddrs(relay)
@@ -35,10 +50,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       rootDir: options.distDir,
       host: options.host,
       port: options.httpPort,
-      config: { relayAddrs: addrs, iceServers: options.iceServers ?? [], chain: { rpcUrl: chain.rpcUrl, chainId: chain.chainId, name: 'Local anvil' } },
+      config: { relayAddrs: addrs, iceServers: options.iceServers ?? [], chain: chainConfig },
     })
     stops.push(web.close)
-    return { url: web.url, relayAddrs: addrs, rpcUrl: chain.rpcUrl, stop }
+    return { url: web.url, relayAddrs: addrs, rpcUrl: chain.rpcUrl, chain: chainConfig, settlement, stop }
   } catch (error) {
     await stop()
     throw error

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { startStaticServer, type RunningStaticServer } from './static-server.ts'
 import { decodeStackConfig, type StackConfig } from '../src/stack/stack-config.ts'
 
-const config: StackConfig = { relayAddrs: ['/ip4/127.0.0.1/tcp/1/ws/p2p/12D3KooWRelay'], iceServers: [], chain: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, name: 'anvil' } }
+const config: StackConfig = { relayAddrs: ['/ip4/127.0.0.1/tcp/1/ws/p2p/12D3KooWRelay'], iceServers: [], chain: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, name: 'anvil', local: true } }
 let dir: string
 let server: RunningStaticServer
 

@@ -4,7 +4,7 @@ import { decodeStackConfig, encodeStackConfig, type StackConfig } from './stack-
 const good: StackConfig = {
   relayAddrs: ['/ip4/127.0.0.1/tcp/4001/ws/p2p/12D3KooWExample'],
   iceServers: [],
-  chain: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, name: 'anvil' },
+  chain: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, name: 'anvil', local: true },
 }
 
 describe('stack config', () => {

@@ -1,6 +1,6 @@
 // What the app learns from the server that served it: where the relay and the chain are. Nothing about
 // the local stack is hard-coded in the bundle, so the same build runs against any relay and any EVM chain.
-import { asObject, parseJsonLimited, readInteger, readString, readStringArray } from '../schema.ts'
+import { asObject, parseJsonLimited, readInteger, readString, readStringArray, type JsonObject } from '../schema.ts'
 import { DecodeError } from '../errors.ts'
 
 export interface StackConfig {
@@ -8,8 +8,22 @@ export interface StackConfig {
   relayAddrs: string[]
   /** STUN/TURN URLs for WebRTC; empty on a local or namespaced network where host candidates suffice. */
   iceServers: string[]
-  chain: { rpcUrl: string; chainId: number; name: string }
+  chain: ChainConfig
 }
+
+export interface ChainConfig {
+  rpcUrl: string
+  chainId: number
+  name: string
+  /** Deployed settlement contracts; absent on a chain where none are deployed (settlement is then off). */
+  contracts?: { escrow: Address; governor: Address; /** A test ERC-20, on local chains only. */ testToken?: Address }
+  /** A development chain (anvil): burner wallets and the faucet are allowed only here. */
+  local: boolean
+  /** Block the contracts were deployed in: where event scans start. */
+  deployBlock?: number
+}
+
+export type Address = `0x${string}`
 
 export const STACK_CONFIG_PATH = '/config.json'
 const MAX_CONFIG_BYTES = 16 * 1024
@@ -28,11 +42,20 @@ export function decodeStackConfig(text: string): StackConfig {
   for (const url of iceServers) {
     if (!/^(stun|stuns|turn|turns):/.test(url)) throw new DecodeError(WHAT, `ICE server "${url}" must be a stun: or turn: URL`)
   }
-  return {
-    relayAddrs,
-    iceServers,
-    chain: { rpcUrl, chainId: readInteger(chainObj, 'chainId', WHAT, 1), name: readString(chainObj, 'name', WHAT, 64) },
+  const chain: ChainConfig = { rpcUrl, chainId: readInteger(chainObj, 'chainId', WHAT, 1), name: readString(chainObj, 'name', WHAT, 64), local: chainObj.local === true }
+  if (chainObj.contracts !== undefined) {
+    const c = asObject(chainObj.contracts, `${WHAT} chain contracts`)
+    chain.contracts = { escrow: readAddress(c, 'escrow'), governor: readAddress(c, 'governor') }
+    if (c.testToken !== undefined) chain.contracts.testToken = readAddress(c, 'testToken')
   }
+  if (chainObj.deployBlock !== undefined) chain.deployBlock = readInteger(chainObj, 'deployBlock', WHAT)
+  return { relayAddrs, iceServers, chain }
+}
+
+function readAddress(obj: JsonObject, key: string): Address {
+  const value = readString(obj, key, WHAT, 42)
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new DecodeError(WHAT, `contract address "${key}" must be 0x followed by 40 hex digits, got "${value}"`)
+  return value as Address
 }
 
 export function encodeStackConfig(config: StackConfig): string {

@@ -60,8 +60,12 @@ function divide(pool: bigint, weights: ReadonlyMap<string, number>, into: Map<st
  * exceeds the pool; a side with no work yet leaves its part unallocated until someone earns it.
  */
 export function rewardShares(pool: RewardPool, volunteers: ReadonlyMap<string, number>, dataOwners: ReadonlyMap<string, number>): Map<string, bigint> {
-  const amount = BigInt(pool.amount)
-  const dataPart = (amount * BigInt(pool.dataShareBps)) / 10_000n
+  return splitReward(BigInt(pool.amount), pool.dataShareBps, volunteers, dataOwners)
+}
+
+/** rewardShares for a bare amount: how an epoch's release is divided among that epoch's work. */
+export function splitReward(amount: bigint, dataShareBps: number, volunteers: ReadonlyMap<string, number>, dataOwners: ReadonlyMap<string, number>): Map<string, bigint> {
+  const dataPart = (amount * BigInt(dataShareBps)) / 10_000n
   const shares = new Map<string, bigint>()
   divide(amount - dataPart, volunteers, shares)
   divide(dataPart, dataOwners, shares)
