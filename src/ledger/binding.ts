@@ -67,7 +67,7 @@ export async function verifyBinding(signed: SignedBinding, expected: { job: stri
   if (signed.peer !== expected.fromPeer) throw new LedgerError('BAD_BINDING', 'the binding names another peer: a wallet can only be bound by the peer that holds the key')
   if (signed.expiry <= expected.nowSeconds) throw new LedgerError('BAD_BINDING', `the binding expired at ${new Date(signed.expiry * 1000).toISOString()}; sign a new one`)
   if (signed.expiry > expected.nowSeconds + MAX_BINDING_SECONDS) throw new LedgerError('BAD_BINDING', 'the binding lasts more than five years; pick a nearer expiry')
-  let valid = false
+  let valid: boolean
   try {
     valid = await verifyTypedData({ address: signed.wallet, ...bindingTypedData(signed, expected.domain), signature: signed.signature })
   } catch (error) {

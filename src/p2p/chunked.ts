@@ -9,7 +9,7 @@ import type { BlockExchange } from './block-exchange.ts'
 
 export const CHUNK_BYTES = 512 * 1024
 const MAX_ROOT_BYTES = 64 * 1024
-export type PayloadKind = 'params' | 'delta'
+export type PayloadKind = 'params' | 'delta' | 'epoch-tree'
 
 export async function putChunked(exchange: BlockExchange, kind: PayloadKind, bytes: Uint8Array): Promise<string> {
   const chunks: string[] = []

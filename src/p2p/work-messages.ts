@@ -5,6 +5,7 @@ import { asObject, parseJsonLimited, readBoolean, readInteger, readString } from
 import { decodeAssignment, decodeResult, type UnitAssignment, type UnitResult } from '../training/unit.ts'
 import type { DatasetStatus } from '../training/datasets.ts'
 import { decodeSignedManifest, type SignedManifest } from '../data/manifest.ts'
+import { decodeSignedBinding, type SignedBinding } from '../ledger/binding.ts'
 
 export const WORK_PROTOCOL = '/tesserae/work/1.0.0'
 export const MAX_WORK_MESSAGE_BYTES = 64 * 1024
@@ -14,6 +15,8 @@ export type WorkRequest =
   | { type: 'submit'; result: UnitResult; /** hex Ed25519 signature over resultSigningBytes(result) */ signature: string }
   /** A contributor offers a signed dataset to the job. */
   | { type: 'offer'; jobId: string; dataset: SignedManifest }
+  /** A wallet's EIP-712 binding to the sending peer, for the job's rewards. */
+  | { type: 'bind'; binding: SignedBinding }
 
 export type WorkResponse =
   | { type: 'unit'; unit: UnitAssignment }
@@ -21,6 +24,7 @@ export type WorkResponse =
   | { type: 'ack'; accepted: boolean; reason: string }
   | { type: 'error'; message: string }
   | { type: 'dataset'; id: string; status: DatasetStatus; reason: string }
+  | { type: 'bound'; wallet: string; expiry: number }
 
 export function encodeWork(message: WorkRequest | WorkResponse): Uint8Array {
   const bytes = new TextEncoder().encode(JSON.stringify(message))
@@ -46,6 +50,8 @@ export function decodeWorkRequest(bytes: Uint8Array): WorkRequest {
     }
     case 'offer':
       return { type, jobId: readString(obj, 'jobId', what, 128), dataset: decodeSignedManifest(obj.dataset) }
+    case 'bind':
+      return { type, binding: decodeSignedBinding(obj.binding) }
     default:
       throw new DecodeError(what, `unknown type "${type}"`)
   }
@@ -68,6 +74,8 @@ export function decodeWorkResponse(bytes: Uint8Array): WorkResponse {
       if (status !== 'pending' && status !== 'accepted' && status !== 'rejected') throw new DecodeError(what, `unknown dataset status "${status}"`)
       return { type, id: readString(obj, 'id', what, 128), status, reason: readString(obj, 'reason', what, 500) }
     }
+    case 'bound':
+      return { type, wallet: readString(obj, 'wallet', what, 42), expiry: readInteger(obj, 'expiry', what) }
     default:
       throw new DecodeError(what, `unknown type "${type}"`)
   }

@@ -16,6 +16,7 @@ import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import type { WorkRequest, WorkResponse } from '../p2p/work-messages.ts'
 import type { Coordinator } from '../training/coordinator.ts'
 import { resultSigningBytes } from '../training/unit.ts'
+import type { SettlementHost } from './settlement-host.ts'
 
 type PubsubNode = Libp2p<{ pubsub: GossipSub }>
 
@@ -31,6 +32,10 @@ export interface CoordinatorHostOptions {
    * and whose chunks all check out is accepted (the unattended demo coordinator of `npm start`).
    */
   datasetPolicy?: 'owner' | 'auto'
+  /** On-chain settlement for this job; without it bindings are refused and credit stays in the ledger. */
+  settlement?: (host: CoordinatorHost) => SettlementHost
+  /** How often executed governance decisions are read from the chain. */
+  governanceEveryMs?: number
   announceEveryMs?: number
   tickEveryMs?: number
   log?: (line: string) => void
@@ -41,10 +46,12 @@ export class CoordinatorHost {
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
   private readonly vectors: ExchangeVectorStore
   private unsubscribe: () => void = () => undefined
+  readonly settlement: SettlementHost | null
 
   private constructor(options: CoordinatorHostOptions) {
     this.options = options
     this.vectors = new ExchangeVectorStore(options.exchange, options.dim)
+    this.settlement = options.settlement?.(this) ?? null
   }
 
   static async start(options: CoordinatorHostOptions): Promise<CoordinatorHost> {
@@ -55,11 +62,17 @@ export class CoordinatorHost {
         void host.publish(TOPIC_HEADS, encodeHead(host.head()))
         void host.publishMetrics()
         options.log?.(`round ${report.round} closed: version ${report.version}, ${report.accepted} units accepted, ${report.rejected} rejected, test accuracy ${report.testAccuracy?.toFixed(4) ?? 'n/a'}`)
+        void host.closeEpoch()
       }
     })
     host.timers.push(setInterval(() => void host.announce(), options.announceEveryMs ?? 2000))
     host.timers.push(setInterval(() => void options.coordinator.tick().catch((e: unknown) => options.log?.(`closing the round failed: ${errorMessage(e)}`)), options.tickEveryMs ?? 1000))
     host.timers.push(setInterval(() => void host.publishMetrics(), 3000))
+    if (host.settlement) {
+      const follow = () => void host.settlement?.followGovernance().catch((e: unknown) => options.log?.(`reading governance decisions failed: ${errorMessage(e)}`))
+      host.timers.push(setInterval(follow, options.governanceEveryMs ?? 10_000))
+      follow()
+    }
     void host.announce()
     return host
   }
@@ -116,6 +129,15 @@ export class CoordinatorHost {
       return reply.kind === 'unit' ? { type: 'unit', unit: reply.unit } : { type: 'wait', retryMs: reply.retryMs, reason: reply.reason }
     }
     if (request.type === 'offer') return this.offer(request.jobId, request.dataset, peer)
+    if (request.type === 'bind') {
+      if (!this.settlement) return { type: 'error', message: 'this job pays no on-chain rewards, so there is nothing to bind a wallet to' }
+      try {
+        const bound = await this.settlement.bind(peer, request.binding)
+        return { type: 'bound', wallet: bound.wallet, expiry: bound.expiry }
+      } catch (error) {
+        return { type: 'error', message: errorMessage(error) }
+      }
+    }
     const { result, signature } = request
     // Noise already authenticated the connection; the signature makes the receipt checkable by anyone later.
     const valid = await from.publicKey?.verify(resultSigningBytes(result), fromHex(signature))
@@ -175,6 +197,24 @@ export class CoordinatorHost {
     if (accept) await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: false })
     await coordinator.decideDataset(id, accept, reason)
     void this.publishMetrics()
+  }
+
+  /** Serialised so two round closes never race to post the same epoch. */
+  private epochs: Promise<unknown> = Promise.resolve()
+
+  closeEpoch(): Promise<unknown> {
+    const settlement = this.settlement
+    if (!settlement) return Promise.resolve()
+    this.epochs = this.epochs.then(() =>
+      settlement.closeEpoch().then(
+        (outcome) => {
+          if (!outcome.posted) this.options.log?.(`no epoch posted: ${outcome.reason}`)
+          void this.publishMetrics()
+        },
+        (error: unknown) => this.options.log?.(`posting the epoch failed (retried after the next round): ${errorMessage(error)}`),
+      ),
+    )
+    return this.epochs
   }
 
   private async announce(): Promise<void> {

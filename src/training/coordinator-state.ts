@@ -97,6 +97,21 @@ export interface CoordinatorState {
   pool?: ShardRef[]
   /** Times each pool index has been planned into a unit. */
   shardUse?: number[]
+  /** Wallet bindings by peer id, checked by the host before they are recorded (absent before settlement). */
+  bindings?: Record<string, WalletBinding>
+  /** The settlement layer's own state (epoch book, applied decisions), saved atomically with the credits. */
+  settlement?: unknown
+  /** The job as governance changed it (absent while no decision has changed it). */
+  governedJob?: unknown
+}
+
+/** A wallet bound to a peer: kept with its signature so anyone can re-check the coordinator's word. */
+export interface WalletBinding {
+  wallet: string
+  /** Unix seconds. */
+  expiry: number
+  signature: string
+  boundAtMs: number
 }
 
 export const MAX_HISTORY = 2000

@@ -5,8 +5,8 @@
 import { TesseraeError } from '../errors.ts'
 import { seededRandom } from '../random.ts'
 import { CreditsLedger } from './credits.ts'
-import { decodeCheckpoint, MAX_HISTORY, type CoordinatorState, type PeerState, type ReplicaState, type RoundReport, type RoundState, type UnitState } from './coordinator-state.ts'
-import { unitSamples, type JobSpec, type ShardRef } from './job.ts'
+import { decodeCheckpoint, MAX_HISTORY, type CoordinatorState, type PeerState, type ReplicaState, type RoundReport, type RoundState, type UnitState, type WalletBinding } from './coordinator-state.ts'
+import { decodeJob, unitSamples, type JobSpec, type ShardRef } from './job.ts'
 import { datasetShards, incompatibility, pickShards, registerOffer, type DatasetOffer, type DatasetState } from './datasets.ts'
 import { MODEL_ZOO } from '../graph/zoo.ts'
 import { type QuantizedDelta } from './quantize.ts'
@@ -55,7 +55,9 @@ const WAIT_MS = 1500
 const ACTIVE_WINDOW_MS = 30_000
 
 export class Coordinator {
-  readonly job: JobSpec
+  private currentJob: JobSpec
+  /** A governance change waiting for the round boundary, so in-flight units keep the settings they got. */
+  private nextJob: JobSpec | null = null
   private readonly options: CoordinatorOptions
   private readonly now: () => number
   private readonly sketcher: DeltaSketcher
@@ -69,7 +71,7 @@ export class Coordinator {
 
   private constructor(options: CoordinatorOptions, state: CoordinatorState, params: Float32Array, momentum: Float32Array, centre: Float32Array | null) {
     this.options = options
-    this.job = options.job
+    this.currentJob = state.governedJob === undefined ? options.job : decodeJob(state.governedJob)
     this.now = options.now ?? Date.now
     this.sketcher = new DeltaSketcher(options.dim, options.job.seed)
     this.state = state
@@ -116,6 +118,11 @@ export class Coordinator {
     if (options.evaluate) coordinator.state.initialAccuracy = (await options.evaluate(params)).accuracy
     await coordinator.save()
     return coordinator
+  }
+
+  /** The job as it runs now: the announced spec with every governance change applied so far. */
+  get job(): JobSpec {
+    return this.currentJob
   }
 
   get view(): Readonly<CoordinatorState> {
@@ -203,6 +210,40 @@ export class Coordinator {
       await this.save()
       this.emit(null)
       return { ...entry }
+    })
+  }
+
+  /** Records a wallet binding the host has verified; the next epoch routes this peer's credit to it. */
+  recordBinding(peer: string, binding: WalletBinding): Promise<void> {
+    return this.serial.run(async () => {
+      this.state.bindings = { ...this.state.bindings, [peer]: binding }
+      await this.save()
+      this.emit(null)
+    })
+  }
+
+  get bindings(): Readonly<Record<string, WalletBinding>> {
+    return this.state.bindings ?? {}
+  }
+
+  /** Saves the settlement layer's state with the checkpoint (the credits it was computed from are in it too). */
+  saveSettlement(value: unknown): Promise<void> {
+    return this.serial.run(async () => {
+      this.state.settlement = value
+      await this.save()
+    })
+  }
+
+  /**
+   * Adopts `job` (same id, changed hyper-parameters) from the next round on: units already handed out were
+   * planned with the old settings and are judged by them.
+   */
+  scheduleJobChange(job: JobSpec): Promise<void> {
+    return this.serial.run(async () => {
+      if (job.id !== this.currentJob.id || job.model !== this.currentJob.model || job.batchSize !== this.currentJob.batchSize) throw new TesseraeError('BAD_JOB_CHANGE', 'a running job keeps its id, model and batch size')
+      this.nextJob = job
+      this.state.governedJob = job
+      await this.save()
     })
   }
 
@@ -379,6 +420,10 @@ export class Coordinator {
     this.state.ledger = this.ledger.toJSON()
     const next = round.round + 1
     const now = this.now()
+    if (this.nextJob) {
+      this.currentJob = this.nextJob
+      this.nextJob = null
+    }
     this.state.current = { round: next, version: outcome.report.version, paramsCid, startedAtMs: now, deadlineMs: now + this.job.roundMs, units: [] }
     this.state.current.units = this.planUnits(next)
     if (this.job.rounds > 0 && next >= this.job.rounds) this.state.finished = true
