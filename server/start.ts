@@ -3,6 +3,10 @@ import { fileURLToPath } from 'node:url'
 import { startStack } from './stack.ts'
 import { loadFashionMnist } from './fashion-mnist.ts'
 import { startHeadlessCoordinator } from './swarm/headless.ts'
+import { fundLocalJob } from './settlement.ts'
+import { parseEther } from 'viem'
+
+const DEMO_POOL_ETH = '10'
 
 const port = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback)
@@ -34,12 +38,19 @@ const demo =
         shardSize: 250,
         // Nobody attends the demo coordinator: datasets that fit and check out are accepted.
         datasetPolicy: 'auto',
+        chain: stack.chain,
+        overrides: { reward: { amount: parseEther(DEMO_POOL_ETH).toString(), symbol: 'ETH', decimals: 18, dataShareBps: 1000 } },
         log: (line) => console.log(`  demo job: ${line}`),
       })
 
+// The demo job's pool, escrowed on the local chain from anvil's first account; its coordinator gets gas money.
+if (demo?.chainAccount) {
+  await fundLocalJob({ rpcUrl: stack.rpcUrl, chainId: stack.chain.chainId, escrow: stack.settlement.escrow, jobId: demo.job.id, coordinator: demo.chainAccount, amountEth: DEMO_POOL_ETH, days: 30 })
+}
+
 console.log(`Tesserae is running. Open ${stack.url}`)
 console.log(`  relay: ${stack.relayAddrs.join(' ')}`)
-console.log(`  chain: ${stack.rpcUrl} (anvil)`)
+console.log(`  chain: ${stack.rpcUrl} (anvil, chain id ${stack.chain.chainId}); escrow ${stack.settlement.escrow}, governor ${stack.settlement.governor}, test token ${stack.settlement.testToken}`)
 if (demo) console.log(`  demo job: ${demo.job.id} (${demo.job.model}), coordinator ${demo.node.peerId.toString()}, round ${demo.coordinator.view.current.round}`)
 console.log(`  ready in ${Math.round(performance.now() - startedAt)} ms. Press Ctrl+C to stop.`)
 

@@ -12,6 +12,10 @@ import { createNodePeer } from '../../src/p2p/node-peer.ts'
 import { Swarm } from '../../src/p2p/swarm.ts'
 import { BlockExchange } from '../../src/p2p/block-exchange.ts'
 import { loadOrCreatePeerKey } from '../../src/p2p/peer-key.ts'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import type { Hex } from 'viem'
+import type { ChainConfig } from '../../src/stack/stack-config.ts'
+import { settlementFor } from '../../src/roles/settlement-wiring.ts'
 import { Coordinator } from '../../src/training/coordinator.ts'
 import { decodeJob, type JobSpec } from '../../src/training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
@@ -62,6 +66,25 @@ export interface CoordinatorPeerOptions extends PeerBase {
   /** Test images used for the accuracy reported each round. */
   evalLimit?: number
   datasetPolicy?: 'owner' | 'auto'
+  /** Settle the job's rewards on this chain; the coordinator's chain key is kept in dataDir. */
+  chain?: ChainConfig
+}
+
+/** The coordinator's own chain account (it posts epoch roots): created once, kept beside its peer key. */
+async function loadOrCreateChainKey(dataDir: string | null): Promise<Hex> {
+  if (dataDir === null) return generatePrivateKey()
+  const path = join(dataDir, 'chain-key')
+  try {
+    const key = (await readFile(path, 'utf8')).trim()
+    if (!/^0x[0-9a-f]{64}$/.test(key)) throw new Error(`${path} does not hold a 32-byte hex key`)
+    return key as Hex
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  const key = generatePrivateKey()
+  await mkdir(dataDir, { recursive: true })
+  await writeFile(path, key, { mode: 0o600 })
+  return key
 }
 
 export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) {
@@ -101,9 +124,12 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     },
   })
   const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
-  const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy })
+  const chainKey = options.chain ? await loadOrCreateChainKey(options.dataDir) : null
+  const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, log: options.log }) : undefined
+  const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy, settlement })
   return {
     node,
+    chainAccount: chainKey ? privateKeyToAccount(chainKey).address : null,
     job,
     coordinator,
     host,

@@ -1,5 +1,11 @@
 // The app shell: navigation between the four audiences' pages and a status bar for relay, peers and chain.
+import { useEffect, useState } from 'react'
 import { BrowserRouter, NavLink, Route, Routes } from 'react-router'
+import { WagmiProvider } from 'wagmi'
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
+import { createWagmiConfig } from './wallet/wagmi-config.ts'
+import { announceBurner } from './wallet/burner.ts'
+import { errorMessage } from '../errors.ts'
 import type { StackConfig } from '../stack/stack-config.ts'
 import { useDevice } from './hooks/useDevice.ts'
 import { useSwarm } from './hooks/useSwarm.ts'
@@ -23,7 +29,14 @@ export function App({ config }: { config: StackConfig }) {
   const device = useDevice()
   const swarm = useSwarm(config, device.status === 'ready' ? device.choice.backend : 'unknown')
   const chain = useChainStatus(config.chain)
+  const [wagmi] = useState(() => createWagmiConfig(config.chain))
+  const [queries] = useState(() => new QueryClient())
+  useEffect(() => {
+    announceBurner(config.chain).catch((error: unknown) => console.warn(`the burner wallet is unavailable: ${errorMessage(error)}`))
+  }, [config.chain])
   return (
+    <WagmiProvider config={wagmi}>
+    <QueryClientProvider client={queries}>
     <StackContext.Provider value={{ config, device, swarm, chain }}>
       <BrowserRouter>
         <header className="topbar">
@@ -48,5 +61,7 @@ export function App({ config }: { config: StackConfig }) {
         </main>
       </BrowserRouter>
     </StackContext.Provider>
+    </QueryClientProvider>
+    </WagmiProvider>
   )
 }

@@ -54,6 +54,10 @@ export class CoordinatorHost {
     this.settlement = options.settlement?.(this) ?? null
   }
 
+  get coordinator(): Coordinator {
+    return this.options.coordinator
+  }
+
   static async start(options: CoordinatorHostOptions): Promise<CoordinatorHost> {
     const host = new CoordinatorHost(options)
     await serveWork(options.node, (request, from) => host.handle(request, from))

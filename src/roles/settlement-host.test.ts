@@ -3,6 +3,8 @@
 // an executed governance decision followed by the coordinator.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Address } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { ANVIL_KEYS } from '../../server/settlement.ts'
 import { startTestChain, mined, type TestChain } from '../../contracts/testing.ts'
 import { bindingTypedData, type SignedBinding } from '../ledger/binding.ts'
 import { decodeEpochDocument, findClaim } from '../ledger/epoch-tree.ts'
@@ -21,7 +23,7 @@ beforeAll(async () => {
 afterAll(async () => t?.chain.stop())
 
 async function sign(walletIndex: number, job: string, peer: string, expiry: number): Promise<SignedBinding> {
-  const account = t.clients[walletIndex]!.wallet.account
+  const account = privateKeyToAccount(ANVIL_KEYS[walletIndex]!)
   const binding = { job, peer, wallet: account.address, expiry }
   return { ...binding, signature: await account.signTypedData(bindingTypedData(binding, { chainId: t.chain.chainId, escrow: t.deployment.escrow })) }
 }

@@ -1,0 +1,31 @@
+// Builds a coordinator's SettlementHost from the stack's chain config and the coordinator's own key: the same
+// wiring in a researcher's tab and in the Node demo coordinator. Over HTTP JSON-RPC only, so it needs no wallet.
+import { createPublicClient, createWalletClient, defineChain, http, type Hex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import type { ChainConfig } from '../stack/stack-config.ts'
+import type { BlockExchange } from '../p2p/block-exchange.ts'
+import { putChunked } from '../p2p/chunked.ts'
+import type { CoordinatorHost } from './coordinator-host.ts'
+import { SettlementHost } from './settlement-host.ts'
+import { LedgerError } from '../ledger/errors.ts'
+
+export function chainOf(config: ChainConfig) {
+  return defineChain({ id: config.chainId, name: config.name, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } })
+}
+
+export function settlementFor(options: { config: ChainConfig; exchange: BlockExchange; coordinatorKey: Hex; log?: (line: string) => void }): (host: CoordinatorHost) => SettlementHost {
+  const contracts = options.config.contracts
+  if (!contracts) throw new LedgerError('NO_CONTRACTS', `no settlement contracts are configured for ${options.config.name}`)
+  const chain = chainOf(options.config)
+  const transport = http(options.config.rpcUrl, { retryCount: 1, timeout: 20_000 })
+  const reader = createPublicClient({ chain, transport, pollingInterval: 500 })
+  const writer = createWalletClient({ chain, transport, account: privateKeyToAccount(options.coordinatorKey) })
+  return (host) =>
+    new SettlementHost({
+      coordinator: host.coordinator,
+      chain: { chainId: chain.id, escrow: contracts.escrow, governor: contracts.governor, reader, writer },
+      publishTree: (bytes) => putChunked(options.exchange, 'epoch-tree', bytes),
+      decideDataset: (id, accept, reason) => host.decideDataset(id, accept, reason),
+      log: options.log,
+    })
+}
