@@ -22,14 +22,19 @@ class ProviderRpcError extends Error {
 export function localAccountProvider(account: LocalAccount, chain: Chain, rpcUrl: string): LocalAccountProvider {
   const wallet = createWalletClient({ account, chain, transport: http(rpcUrl, { retryCount: 0 }) })
   const listeners = new Map<string, Set<Listener>>()
+  // Like a browser wallet: no accounts are exposed until the page asks (eth_requestAccounts), so an app
+  // cannot connect silently on load.
+  let authorized = false
   const forward = (method: string, params: unknown) => wallet.request({ method, params } as EIP1193Parameters as never)
   return {
     async request({ method, params }) {
       const list = (Array.isArray(params) ? params : []) as unknown[]
       switch (method) {
         case 'eth_requestAccounts':
-        case 'eth_accounts':
+          authorized = true
           return [account.address]
+        case 'eth_accounts':
+          return authorized ? [account.address] : []
         case 'eth_chainId':
           return numberToHex(chain.id)
         case 'net_version':
@@ -40,8 +45,10 @@ export function localAccountProvider(account: LocalAccount, chain: Chain, rpcUrl
           return null
         }
         case 'wallet_requestPermissions':
-        case 'wallet_getPermissions':
+          authorized = true
           return [{ parentCapability: 'eth_accounts' }]
+        case 'wallet_getPermissions':
+          return authorized ? [{ parentCapability: 'eth_accounts' }] : []
         case 'personal_sign':
           return account.signMessage({ message: { raw: list[0] as Hex } })
         case 'eth_signTypedData_v4': {

@@ -5,11 +5,13 @@ import { useDatasetChoices } from '../hooks/useDatasetChoices.ts'
 import { DatasetOffersPanel } from './DatasetOffersPanel.tsx'
 import { JobForm } from './research/JobForm.tsx'
 import { ScrollRegion } from './ScrollRegion.tsx'
+import { useFunder } from '../wallet/useFunder.ts'
 
 export function CoordinatorPanel() {
-  const { swarm } = useStack()
+  const { swarm, config } = useStack()
   const peer = swarm.status === 'running' ? swarm.peer : null
-  const { ui, start, decideDataset } = useCoordinator(peer)
+  const { ui, start, decideDataset } = useCoordinator(peer, config.chain)
+  const fund = useFunder(config.chain)
   const choices = useDatasetChoices(peer ? peer.swarm.node.peerId.toString() : null)
 
   if (ui.status === 'failed') return <section className="card error" role="alert"><h2>Training job</h2><p>{ui.error}</p><p>Reload the page to try again; your settings are not lost if the job was saved.</p></section>
@@ -28,7 +30,12 @@ export function CoordinatorPanel() {
         <h2>Create a training job</h2>
         <p>This tab becomes the job's coordinator: it hands out DiLoCo work units, verifies and aggregates the results, and keeps its state in this browser so a reload resumes it.</p>
         {choices.error && <p className="error" role="alert">{choices.error}</p>}
-        <JobForm datasets={choices.list} disabled={!peer} onStart={(settings, datasets) => void start(settings, datasets.flatMap((d) => choices.saved.get(d.id) ?? []))} />
+        <JobForm datasets={choices.list} disabled={!peer} onStart={(settings, datasets) => void start(settings, datasets.flatMap((d) => choices.saved.get(d.id) ?? []), fund)} />
+        {config.chain.contracts && (
+          <p className="hint" data-testid="funding-note">
+            {fund ? 'Starting escrows the reward pool from your connected wallet (one transaction) and gives the job\'s coordinator key gas for its epoch roots.' : 'No wallet is connected (see Ledger): the reward pool will be announced but not escrowed, so nobody can claim it.'}
+          </p>
+        )}
       </section>
     )
   }

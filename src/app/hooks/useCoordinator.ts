@@ -22,6 +22,11 @@ import { IdbCheckpointStore, loadCoordinatedJob, saveCoordinatedJob } from '../t
 import type { TabPeer } from './useSwarm.ts'
 import type { StoredDataset } from '../../data/dataset-store.ts'
 import type { JobSettings } from '../../training/job-form.ts'
+import type { Address } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import type { ChainConfig } from '../../stack/stack-config.ts'
+import { settlementFor } from '../../roles/settlement-wiring.ts'
+import { loadCoordinatorKey, loadOrCreateCoordinatorKey } from '../wallet/coordinator-key.ts'
 
 export type CoordinatorUi =
   | { status: 'idle' }
@@ -31,9 +36,12 @@ export type CoordinatorUi =
 
 const SHARD_SIZE = 250
 
-const START_STEPS = 6
+const START_STEPS = 7
 
-async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, onStep: (s: string, done: number) => void) {
+/** Pays a job's reward pool into the escrow from the researcher's wallet and gives its coordinator gas money. */
+export type Funder = (job: JobSpec, coordinatorAccount: Address) => Promise<void>
+
+async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, chain: ChainConfig, onStep: (s: string, done: number) => void) {
   const model = MODEL_ZOO[job.model]()
   const layout = paramLayout(model)
   onStep('loading the test shards', 3)
@@ -52,11 +60,15 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, onSt
     },
   })
   onStep('joining the swarm as the job\'s coordinator', 5)
-  const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log: (line) => console.info(`[coordinator] ${line}`) })
+  const log = (line: string) => console.info(`[coordinator] ${line}`)
+  // A funded job (one with a coordinator key in this browser) settles on chain; others only record credit.
+  const key = chain.contracts ? await loadCoordinatorKey(job.id) : null
+  const settlement = key ? settlementFor({ config: chain, exchange: peer.exchange, coordinatorKey: key, log }) : undefined
+  const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log, settlement })
   return { coordinator, host }
 }
 
-export function useCoordinator(peer: TabPeer | null) {
+export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
   const [ui, setUi] = useState<CoordinatorUi>({ status: 'idle' })
   const running = useRef<{ host: CoordinatorHost; compute: ComputeClient; unsubscribe: () => void } | null>(null)
 
@@ -64,11 +76,12 @@ export function useCoordinator(peer: TabPeer | null) {
     async (p: TabPeer, job: JobSpec, resumed: boolean, own: readonly StoredDataset[] = []) => {
       const compute = ComputeClient.spawn()
       try {
-        const { coordinator, host } = await openJob(p, job, compute, (step, done) => setUi({ status: 'starting', step, done, of: START_STEPS }))
+        const { coordinator, host } = await openJob(p, job, compute, chain, (step, done) => setUi({ status: 'starting', step, done, of: START_STEPS }))
         for (const [i, d] of own.entries()) {
           setUi({ status: 'starting', step: `including your dataset "${d.signed.manifest.name}" (${i + 1} of ${own.length})`, done: 5, of: START_STEPS })
           await host.includeOwnDataset(d.signed)
         }
+        void host.closeEpoch()
         const publish = () => setUi({ status: 'running', job, view: structuredClone(coordinator.view) as CoordinatorState, resumed })
         const unsubscribe = coordinator.subscribe(publish)
         running.current = { host, compute, unsubscribe }
@@ -78,7 +91,7 @@ export function useCoordinator(peer: TabPeer | null) {
         setUi({ status: 'failed', error: `Could not start the job: ${errorMessage(error)}` })
       }
     },
-    [],
+    [chain],
   )
 
   // A reload resumes the job this identity was coordinating.
@@ -110,7 +123,7 @@ export function useCoordinator(peer: TabPeer | null) {
   )
 
   const start = useCallback(
-    async (settings: JobSettings, own: readonly StoredDataset[] = []) => {
+    async (settings: JobSettings, own: readonly StoredDataset[] = [], fund?: Funder) => {
       if (!peer || running.current) return
       try {
         setUi({ status: 'starting', step: 'downloading the built-in Fashion-MNIST data', done: 0, of: START_STEPS })
@@ -118,6 +131,11 @@ export function useCoordinator(peer: TabPeer | null) {
         setUi({ status: 'starting', step: 'publishing the data as content-addressed shards', done: 1, of: START_STEPS })
         const owner = peer.swarm.node.peerId.toString()
         const job = demoJobSpec({ coordinator: owner, train: await publishShards(peer.exchange, train, SHARD_SIZE, owner), test: await publishShards(peer.exchange, test, SHARD_SIZE, owner), now: Date.now(), overrides: settings })
+        if (job.reward && BigInt(job.reward.amount) > 0n && chain.contracts) {
+          setUi({ status: 'starting', step: 'funding the reward pool from your wallet', done: 2, of: START_STEPS })
+          // Without a wallet the pool is only announced: credit is still recorded and can be paid once funded.
+          if (fund) await fund(job, privateKeyToAccount(await loadOrCreateCoordinatorKey(job.id)).address)
+        }
         setUi({ status: 'starting', step: 'saving the job in this browser', done: 2, of: START_STEPS })
         await saveCoordinatedJob(peer.slot, job)
         await launch(peer, job, false, own)
@@ -125,7 +143,7 @@ export function useCoordinator(peer: TabPeer | null) {
         setUi({ status: 'failed', error: `Could not start the job: ${errorMessage(error)}` })
       }
     },
-    [peer, launch],
+    [peer, launch, chain],
   )
 
   /** Accept (after checking every chunk) or reject a contributed dataset; the error, if any, is returned. */
