@@ -67,7 +67,7 @@ test('a funded job pays a bound volunteer, who claims from the Ledger page', asy
     // more epochs' credit meanwhile: the event names the amount actually paid).
     expect(after - before).toBe(event!.args.amount! - receipt.gasUsed * receipt.effectiveGasPrice)
     expect(event!.args.amount).toBe(claimed)
-    // A second claim of the same tree is refused with a sentence, not a stack trace.
+    // Nothing is left to claim from this tree, so the button is off until the next epoch.
     await expect(row.getByTestId('claim')).toBeDisabled()
   } finally {
     await browser.close()
