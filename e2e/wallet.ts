@@ -2,15 +2,16 @@
 // every request is answered in Node by a viem local account (src/ledger/local-account-provider.ts) against
 // the stack's anvil. The app cannot tell it from a browser extension wallet.
 import type { BrowserContext } from '@playwright/test'
-import { defineChain, type Hex } from 'viem'
+import type { Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { localAccountProvider } from '../src/ledger/local-account-provider.ts'
+import { chainOf } from '../src/ledger/chain.ts'
 
 export const E2E_WALLET_NAME = 'E2E Wallet'
 
 export async function injectWallet(context: BrowserContext, key: Hex, rpcUrl: string, chainId = 31337): Promise<`0x${string}`> {
   const account = privateKeyToAccount(key)
-  const chain = defineChain({ id: chainId, name: 'Local anvil', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } })
+  const chain = chainOf({ chainId, name: 'Local anvil', rpcUrl })
   const provider = localAccountProvider(account, chain, rpcUrl)
   await context.exposeBinding('__e2eWallet', async (_source, method: string, params: string) => {
     try {

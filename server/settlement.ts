@@ -1,11 +1,12 @@
 // The local chain's settlement: deploys the contracts from anvil's first well-known account and funds jobs
 // from it. Anvil's keys are public test keys, so none of this is ever pointed at a real chain.
-import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Address, type Hex, type PublicClient } from 'viem'
+import { createPublicClient, createWalletClient, http, parseEther, type Address, type Hex, type PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { deploySettlement, type Deployment, type GovernanceSettings } from '../src/ledger/deploy.ts'
 import { NATIVE_TOKEN, readEscrowJob, type Writer } from '../src/ledger/escrow.ts'
 import { jobEscrowAbi } from '../src/ledger/generated/contracts.ts'
 import { jobKey } from '../src/ledger/job-key.ts'
+import { chainOf } from '../src/ledger/chain.ts'
 
 /** Anvil's default accounts 0–3 (mnemonic "test test … junk"): public, funded with 10,000 ETH on every anvil. */
 export const ANVIL_KEYS: readonly Hex[] = [
@@ -16,7 +17,7 @@ export const ANVIL_KEYS: readonly Hex[] = [
 ]
 
 export function localClients(rpcUrl: string, chainId: number, key: Hex = ANVIL_KEYS[0]!): { publicClient: PublicClient; wallet: Writer } {
-  const chain = defineChain({ id: chainId, name: 'Local anvil', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } })
+  const chain = chainOf({ chainId, name: 'Local anvil', rpcUrl })
   const transport = http(rpcUrl, { retryCount: 0 })
   return { publicClient: createPublicClient({ chain, transport }), wallet: createWalletClient({ chain, transport, account: privateKeyToAccount(key) }) }
 }

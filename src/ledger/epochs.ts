@@ -126,8 +126,14 @@ const readBig = (obj: Record<string, unknown>, key: string) => {
 
 export function epochBookFromJson(value: unknown): EpochBook {
   const obj = asObject(value, WHAT)
-  const numbers = (key: string) => new Map(Object.keys(asObject(obj[key], WHAT)).map((id) => [id, readNumber(asObject(obj[key], WHAT), id, WHAT, 0)]))
-  const bigs = (key: string) => new Map(Object.keys(asObject(obj[key], WHAT)).map((id) => [id, readBig(asObject(obj[key], WHAT), id)]))
+  const numbers = (key: string) => {
+    const map = asObject(obj[key], WHAT)
+    return new Map(Object.keys(map).map((id) => [id, readNumber(map, id, WHAT, 0)]))
+  }
+  const bigs = (key: string) => {
+    const map = asObject(obj[key], WHAT)
+    return new Map(Object.keys(map).map((id) => [id, readBig(map, id)]))
+  }
   const wallets = new Map<Address, bigint>()
   for (const [wallet, amount] of bigs('wallets')) wallets.set(getAddress(wallet), amount)
   return { epoch: readInteger(obj, 'epoch', WHAT), allocated: readBig(obj, 'allocated'), paidFlops: numbers('paidFlops'), paidSamples: numbers('paidSamples'), waiting: bigs('waiting'), wallets, earnedByPeer: bigs('earnedByPeer') }

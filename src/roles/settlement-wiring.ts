@@ -1,6 +1,6 @@
 // Builds a coordinator's SettlementHost from the stack's chain config and the coordinator's own key: the same
 // wiring in a researcher's tab and in the Node demo coordinator. Over HTTP JSON-RPC only, so it needs no wallet.
-import { createPublicClient, createWalletClient, defineChain, http, type Hex } from 'viem'
+import { createPublicClient, createWalletClient, http, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { ChainConfig } from '../stack/stack-config.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
@@ -8,10 +8,7 @@ import { putChunked } from '../p2p/chunked.ts'
 import type { CoordinatorHost } from './coordinator-host.ts'
 import { SettlementHost } from './settlement-host.ts'
 import { LedgerError } from '../ledger/errors.ts'
-
-export function chainOf(config: ChainConfig) {
-  return defineChain({ id: config.chainId, name: config.name, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } })
-}
+import { chainOf } from '../ledger/chain.ts'
 
 export function settlementFor(options: { config: ChainConfig; exchange: BlockExchange; coordinatorKey: Hex; log?: (line: string) => void }): (host: CoordinatorHost) => SettlementHost {
   const contracts = options.config.contracts

@@ -26,7 +26,7 @@ import type { Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { ChainConfig } from '../../stack/stack-config.ts'
 import { settlementFor } from '../../roles/settlement-wiring.ts'
-import { loadCoordinatorKey, loadOrCreateCoordinatorKey } from '../wallet/coordinator-key.ts'
+import { coordinatorKeyName, loadKey, loadOrCreateKey } from '../wallet/key-store.ts'
 
 export type CoordinatorUi =
   | { status: 'idle' }
@@ -62,7 +62,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, chai
   onStep('joining the swarm as the job\'s coordinator', 5)
   const log = (line: string) => console.info(`[coordinator] ${line}`)
   // A funded job (one with a coordinator key in this browser) settles on chain; others only record credit.
-  const key = chain.contracts ? await loadCoordinatorKey(job.id) : null
+  const key = chain.contracts ? await loadKey(coordinatorKeyName(job.id)) : null
   const settlement = key ? settlementFor({ config: chain, exchange: peer.exchange, coordinatorKey: key, log }) : undefined
   const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log, settlement })
   return { coordinator, host }
@@ -134,7 +134,7 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
         if (job.reward && BigInt(job.reward.amount) > 0n && chain.contracts) {
           setUi({ status: 'starting', step: 'funding the reward pool from your wallet', done: 2, of: START_STEPS })
           // Without a wallet the pool is only announced: credit is still recorded and can be paid once funded.
-          if (fund) await fund(job, privateKeyToAccount(await loadOrCreateCoordinatorKey(job.id)).address)
+          if (fund) await fund(job, privateKeyToAccount(await loadOrCreateKey(coordinatorKeyName(job.id))).address)
         }
         setUi({ status: 'starting', step: 'saving the job in this browser', done: 2, of: START_STEPS })
         await saveCoordinatedJob(peer.slot, job)

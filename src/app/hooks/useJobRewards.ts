@@ -2,10 +2,10 @@
 // swarm and checked against the on-chain root, this wallet's cumulative amount, what it already claimed, and
 // this tab's binding. Polls the chain; refetches the tree only when a new root is posted.
 import { useCallback, useEffect, useState } from 'react'
-import { createPublicClient, erc20Abi, http, type Address } from 'viem'
+import { erc20Abi, type Address } from 'viem'
 import type { HeardJob } from '../../roles/job-feed.ts'
 import { fetchEpochDocument } from '../../roles/rewards-client.ts'
-import { chainOf } from '../../roles/settlement-wiring.ts'
+import { readerFor } from '../../ledger/chain.ts'
 import { findClaim, type Claim, type EpochDocument } from '../../ledger/epoch-tree.ts'
 import { NATIVE_TOKEN, readClaimed, readEscrowJob, type EscrowJob } from '../../ledger/escrow.ts'
 import { errorMessage } from '../../errors.ts'
@@ -15,7 +15,6 @@ import type { TabPeer } from './useSwarm.ts'
 export interface JobRewards {
   escrow: EscrowJob | null | undefined
   token: { symbol: string; decimals: number }
-  document: EpochDocument | null
   claim: Claim | null
   claimed: bigint
   /** What this tab's peer earned in the latest tree, bound or not. */
@@ -25,12 +24,6 @@ export interface JobRewards {
 }
 
 const POLL_MS = 3000
-const clients = new Map<string, ReturnType<typeof createPublicClient>>()
-const clientFor = (config: ChainConfig) => {
-  let client = clients.get(config.rpcUrl)
-  if (!client) clients.set(config.rpcUrl, (client = createPublicClient({ chain: chainOf(config), transport: http(config.rpcUrl, { retryCount: 0 }) })))
-  return client
-}
 
 export function useJobRewards(config: ChainConfig, peer: TabPeer | null, heard: HeardJob, wallet: Address | undefined): JobRewards {
   const job = heard.announcement.job
@@ -45,7 +38,7 @@ export function useJobRewards(config: ChainConfig, peer: TabPeer | null, heard: 
 
   useEffect(() => {
     if (!escrowAddress) return
-    const client = clientFor(config)
+    const client = readerFor(config)
     let live = true
     const poll = async () => {
       try {
@@ -97,7 +90,6 @@ export function useJobRewards(config: ChainConfig, peer: TabPeer | null, heard: 
   return {
     escrow,
     token,
-    document,
     claim: document && wallet ? findClaim(document, wallet) : null,
     claimed,
     peerEarned: entry ? { earned: entry.earned, waiting: entry.waiting } : null,

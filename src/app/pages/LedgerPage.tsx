@@ -15,7 +15,7 @@ export function LedgerPage() {
       <h1>Ledger</h1>
       {!contracts ? (
         <EmptyState title="Settlement is not configured">
-          <p>{config.chain.name} (chain id {config.chain.chainId}) has no Tesserae contracts configured, so credit is recorded but cannot be claimed. See the README's "Settlement on another chain".</p>
+          <p>{config.chain.name} (chain id {config.chain.chainId}) has no Tesserae contracts configured, so credit is recorded but cannot be claimed. See "Another EVM chain" in the README's settlement section.</p>
         </EmptyState>
       ) : (
         <div className="grid">

@@ -1,32 +1,21 @@
 // The burner wallet, on the local chain only: a key kept in this browser's IndexedDB, topped up with test ETH
 // by anvil's faucet call, and announced over EIP-6963 like any injected wallet. Lets a volunteer without a
 // wallet bind, earn and claim; never offered on a real chain, where a key in page storage would be unsafe.
-import { openDB } from 'idb'
-import { createPublicClient, http, parseEther, type Hex } from 'viem'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { parseEther } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { burnerKeyName, loadOrCreateKey } from './key-store.ts'
 import { localAccountProvider } from '../../ledger/local-account-provider.ts'
-import { chainOf } from '../../roles/settlement-wiring.ts'
+import { chainOf, readerFor } from '../../ledger/chain.ts'
 import type { ChainConfig } from '../../stack/stack-config.ts'
 
-const DB = 'tesserae-wallet'
 const ICON = 'data:image/svg+xml;base64,' + btoa('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#d9480f"/><path d="M4 8h8M8 4v8" stroke="#fff" stroke-width="2"/></svg>')
 export const BURNER_NAME = 'Burner wallet (local chain)'
 
-async function loadOrCreateKey(chainId: number): Promise<Hex> {
-  const db = await openDB(DB, 1, { upgrade: (d) => d.createObjectStore('keys') })
-  const name = `burner-${chainId}`
-  const existing = (await db.get('keys', name)) as Hex | undefined
-  if (existing) return existing
-  const key = generatePrivateKey()
-  await db.put('keys', key, name)
-  return key
-}
-
 export async function announceBurner(config: ChainConfig): Promise<void> {
   if (!config.local) return
-  const account = privateKeyToAccount(await loadOrCreateKey(config.chainId))
+  const account = privateKeyToAccount(await loadOrCreateKey(burnerKeyName(config.chainId)))
   const chain = chainOf(config)
-  const client = createPublicClient({ chain, transport: http(config.rpcUrl, { retryCount: 0 }) })
+  const client = readerFor(config)
   // Gas money for claims: anvil's faucet call, which a real chain would refuse (and we never call there).
   if ((await client.getBalance({ address: account.address })) < parseEther('1')) {
     await client.request({ method: 'anvil_setBalance' as never, params: [account.address, `0x${parseEther('100').toString(16)}`] as never })

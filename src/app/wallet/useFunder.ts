@@ -2,12 +2,12 @@
 // coordinator key gas money for the epoch roots. Undefined while no wallet is connected on the right chain.
 import { useMemo } from 'react'
 import { useConnection, useWalletClient } from 'wagmi'
-import { createPublicClient, http, parseEther } from 'viem'
+import { parseEther } from 'viem'
 import { jobEscrowAbi } from '../../ledger/generated/contracts.ts'
 import { jobKey } from '../../ledger/job-key.ts'
 import { NATIVE_TOKEN } from '../../ledger/escrow.ts'
 import { explainChainError } from '../../ledger/explain-error.ts'
-import { chainOf } from '../../roles/settlement-wiring.ts'
+import { chainOf, readerFor } from '../../ledger/chain.ts'
 import type { ChainConfig } from '../../stack/stack-config.ts'
 import type { Funder } from '../hooks/useCoordinator.ts'
 
@@ -24,7 +24,7 @@ export function useFunder(chain: ChainConfig): Funder | undefined {
   return useMemo(() => {
     if (!ready || !client || !chain.contracts) return undefined
     const escrow = chain.contracts.escrow
-    const reader = createPublicClient({ chain: chainOf(chain), transport: http(chain.rpcUrl) })
+    const reader = readerFor(chain)
     return async (job, coordinatorAccount) => {
       const reward = job.reward
       if (!reward) return

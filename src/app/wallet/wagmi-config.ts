@@ -2,7 +2,7 @@
 // chain, our burner), reads go to the stack's RPC, and the app never assumes a chain it was not told about.
 import { createConfig, http } from 'wagmi'
 import type { ChainConfig } from '../../stack/stack-config.ts'
-import { chainOf } from '../../roles/settlement-wiring.ts'
+import { chainOf } from '../../ledger/chain.ts'
 
 export function createWagmiConfig(config: ChainConfig) {
   const chain = chainOf(config)

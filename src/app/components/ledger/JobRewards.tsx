@@ -2,13 +2,13 @@
 // sent to the coordinator), what the latest tree pays this wallet, and the claim with its transaction status.
 import { useState } from 'react'
 import { useConnection, useWalletClient } from 'wagmi'
-import { createPublicClient, http, type Address, type Hex } from 'viem'
+import type { Address, Hex } from 'viem'
 import { bindingTypedData, DEFAULT_BINDING_DAYS } from '../../../ledger/binding.ts'
 import { jobEscrowAbi } from '../../../ledger/generated/contracts.ts'
 import { jobKey } from '../../../ledger/job-key.ts'
 import { explainChainError } from '../../../ledger/explain-error.ts'
 import { sendBinding } from '../../../roles/rewards-client.ts'
-import { chainOf } from '../../../roles/settlement-wiring.ts'
+import { chainOf, readerFor } from '../../../ledger/chain.ts'
 import type { HeardJob } from '../../../roles/job-feed.ts'
 import { formatAmount } from '../../../training/rewards.ts'
 import { errorMessage } from '../../../errors.ts'
@@ -69,7 +69,7 @@ export function JobRewards({ heard }: { heard: HeardJob }) {
       setAction({ kind: 'busy', what: 'Waiting for your wallet to confirm the claim…' })
       const hash: Hex = await walletClient.data.writeContract({ account: wallet, chain: chainOf(config.chain), address: escrow, abi: jobEscrowAbi, functionName: 'claim', args: [jobKey(job.id), wallet, r.claim.amount, r.claim.proof] })
       setAction({ kind: 'busy', what: `Claim sent (transaction ${hash.slice(0, 10)}…); waiting for it to be mined…` })
-      const receipt = await createPublicClient({ chain: chainOf(config.chain), transport: http(config.chain.rpcUrl) }).waitForTransactionReceipt({ hash })
+      const receipt = await readerFor(config.chain).waitForTransactionReceipt({ hash })
       if (receipt.status !== 'success') throw new Error(`the claim transaction ${hash} reverted`)
       setAction({ kind: 'done', what: `Claimed ${fmt(claimable)} in block ${receipt.blockNumber} (transaction ${hash.slice(0, 10)}…).` })
       r.refresh()
