@@ -73,7 +73,7 @@ export class CoordinatorHost {
     host.timers.push(setInterval(() => void options.coordinator.tick().catch((e: unknown) => options.log?.(`closing the round failed: ${errorMessage(e)}`)), options.tickEveryMs ?? 1000))
     host.timers.push(setInterval(() => void host.publishMetrics(), 3000))
     if (host.settlement) {
-      const follow = () => void host.settlement?.followGovernance().catch((e: unknown) => options.log?.(`reading governance decisions failed: ${errorMessage(e)}`))
+      const follow = () => void host.followGovernance()
       host.timers.push(setInterval(follow, options.governanceEveryMs ?? 10_000))
       follow()
     }
@@ -203,13 +203,22 @@ export class CoordinatorHost {
     void this.publishMetrics()
   }
 
-  /** Serialised so two round closes never race to post the same epoch. */
-  private epochs: Promise<unknown> = Promise.resolve()
+  /**
+   * All settlement work runs one at a time: both epochs and governance read the settlement state, wait on the
+   * chain, then save it, so interleaving them would lose one side's update (a decision applied twice, or two
+   * round closes posting the same epoch).
+   */
+  private settlementQueue: Promise<unknown> = Promise.resolve()
 
-  closeEpoch(): Promise<unknown> {
+  private queueSettlement(work: (settlement: SettlementHost) => Promise<void>): Promise<unknown> {
     const settlement = this.settlement
     if (!settlement) return Promise.resolve()
-    this.epochs = this.epochs.then(() =>
+    this.settlementQueue = this.settlementQueue.then(() => work(settlement))
+    return this.settlementQueue
+  }
+
+  closeEpoch(): Promise<unknown> {
+    return this.queueSettlement((settlement) =>
       settlement.closeEpoch().then(
         (outcome) => {
           if (!outcome.posted) this.options.log?.(`no epoch posted: ${outcome.reason}`)
@@ -218,7 +227,15 @@ export class CoordinatorHost {
         (error: unknown) => this.options.log?.(`posting the epoch failed (retried after the next round): ${errorMessage(error)}`),
       ),
     )
-    return this.epochs
+  }
+
+  private followGovernance(): Promise<unknown> {
+    return this.queueSettlement((settlement) =>
+      settlement.followGovernance().then(
+        () => undefined,
+        (error: unknown) => this.options.log?.(`reading governance decisions failed: ${errorMessage(error)}`),
+      ),
+    )
   }
 
   private async announce(): Promise<void> {
