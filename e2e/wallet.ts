@@ -18,16 +18,16 @@ export async function injectWallet(context: BrowserContext, key: Hex, rpcUrl: st
       const result = await provider.request({ method, params: JSON.parse(params) as unknown })
       return JSON.stringify({ result }, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))
     } catch (error) {
-      const e = error as { code?: number; message?: string }
-      return JSON.stringify({ error: { code: e.code ?? -32603, message: e.message ?? String(error) } })
+      const e = error as { code?: number; message?: string; data?: string }
+      return JSON.stringify({ error: { code: e.code ?? -32603, message: e.message ?? String(error), data: e.data } })
     }
   })
   await context.addInitScript((name: string) => {
     const call = (window as unknown as { __e2eWallet: (m: string, p: string) => Promise<string> }).__e2eWallet
     const provider = {
       async request({ method, params }: { method: string; params?: unknown }) {
-        const reply = JSON.parse(await call(method, JSON.stringify(params ?? []))) as { result?: unknown; error?: { code: number; message: string } }
-        if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code })
+        const reply = JSON.parse(await call(method, JSON.stringify(params ?? []))) as { result?: unknown; error?: { code: number; message: string; data?: string } }
+        if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code, data: reply.error.data })
         return reply.result
       },
       on() {},

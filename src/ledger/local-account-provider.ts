@@ -1,7 +1,7 @@
 // An EIP-1193 provider backed by a viem local account: signs in-process and sends raw transactions to the
 // chain's RPC. It is the burner wallet on the local chain (a volunteer with no wallet still earns) and, in
 // the e2e suite, the injected wallet announced over EIP-6963 — the same code path MetaMask takes in the app.
-import { createWalletClient, http, numberToHex, type Chain, type EIP1193Parameters, type Hex, type LocalAccount, type TypedDataDefinition } from 'viem'
+import { BaseError, createWalletClient, http, numberToHex, type Chain, type EIP1193Parameters, type Hex, type LocalAccount, type TypedDataDefinition } from 'viem'
 
 type Listener = (...args: unknown[]) => void
 
@@ -13,10 +13,17 @@ export interface LocalAccountProvider {
 
 class ProviderRpcError extends Error {
   readonly code: number
-  constructor(code: number, message: string) {
+  readonly data: Hex | undefined
+  constructor(code: number, message: string, data?: Hex) {
     super(message)
     this.code = code
+    this.data = data
   }
+}
+
+function revertData(error: unknown): Hex | undefined {
+  const found = error instanceof BaseError ? error.walk((e) => typeof (e as { data?: unknown }).data === 'string' && /^0x[0-9a-fA-F]{8,}$/.test((e as { data: string }).data)) : null
+  return (found as { data?: Hex } | null)?.data
 }
 
 export function localAccountProvider(account: LocalAccount, chain: Chain, rpcUrl: string): LocalAccountProvider {
@@ -59,7 +66,15 @@ export function localAccountProvider(account: LocalAccount, chain: Chain, rpcUrl
         }
         case 'eth_sendTransaction': {
           const tx = list[0] as { to?: Hex; data?: Hex; value?: Hex; gas?: Hex }
-          return wallet.sendTransaction({ account, chain, to: tx.to, data: tx.data, value: tx.value ? BigInt(tx.value) : undefined, gas: tx.gas ? BigInt(tx.gas) : undefined })
+          try {
+            return await wallet.sendTransaction({ account, chain, to: tx.to, data: tx.data, value: tx.value ? BigInt(tx.value) : undefined, gas: tx.gas ? BigInt(tx.gas) : undefined })
+          } catch (error) {
+            // Like a browser wallet, hand back the revert data (EIP-1474 code 3), so the app decodes the
+            // contract's named error instead of seeing an opaque failure.
+            const data = revertData(error)
+            if (data) throw new ProviderRpcError(3, 'execution reverted', data)
+            throw error
+          }
         }
         default:
           return forward(method, params)

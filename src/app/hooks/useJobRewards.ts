@@ -90,7 +90,8 @@ export function useJobRewards(config: ChainConfig, peer: TabPeer | null, heard: 
   return {
     escrow,
     token,
-    claim: document && wallet ? findClaim(document, wallet) : null,
+    // A proof is only offered against the root on chain now: between a new root and its tree, nothing is.
+    claim: document && wallet && escrow && document.root === escrow.root ? findClaim(document, wallet) : null,
     claimed,
     peerEarned: entry ? { earned: entry.earned, waiting: entry.waiting } : null,
     error,
