@@ -12,6 +12,7 @@ export const TOPIC_HEADS = 'tesserae/heads/1'
 export const TOPIC_METRICS = 'tesserae/metrics/1'
 export const MAX_JOB_MESSAGE_BYTES = 128 * 1024
 export const MAX_METRICS_BYTES = 64 * 1024
+export const MAX_HEAD_BYTES = 4096
 
 export interface Head {
   jobId: string
@@ -110,11 +111,11 @@ export function decodeAnnouncement(bytes: Uint8Array, from: string): JobAnnounce
   return { job, head, addrs: readStringArray(obj, 'addrs', what, 16, 512) }
 }
 
-export const encodeHead = (h: Head) => encodeLimited(h, 4096, 'head')
+export const encodeHead = (h: Head) => encodeLimited(h, MAX_HEAD_BYTES, 'head')
 
 export function decodeHead(bytes: Uint8Array, from: string): Head {
   const what = 'head'
-  const head = readHead(asObject(parseJsonLimited(decoder.decode(bytes), 4096, what), what), what)
+  const head = readHead(asObject(parseJsonLimited(decoder.decode(bytes), MAX_HEAD_BYTES, what), what), what)
   checkSender(head.coordinator, from, what)
   return head
 }

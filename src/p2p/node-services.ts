@@ -1,13 +1,23 @@
 // The libp2p pieces every Tesserae peer shares, whatever its transports: encryption, multiplexing,
-// identify, ping and signed gossipsub. Kept in one place so relay, browser and Node peers stay compatible.
+// identify, ping and signed, scored gossipsub. Kept in one place so relay, browser and Node peers stay compatible.
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { gossipsub } from '@libp2p/gossipsub'
+import { gossipLimits, SCORE_THRESHOLDS, scoreParams } from './gossip-scoring.ts'
 
 export const connectionEncrypters = () => [noise()]
-export const streamMuxers = () => [yamux()]
+
+/** Muxer limits for a peer that only signals and gossips (the relay): few streams, small windows. */
+export const SIGNALLING_MUXER = {
+  maxInboundStreams: 32,
+  maxEarlyStreams: 4,
+  // Yamux's minimum window (256 KiB) bounds what one stream can make us buffer before we read it.
+  streamOptions: { maxStreamWindowSize: 256 * 1024, maxReadBufferLength: 1 << 20 },
+}
+
+export const streamMuxers = (limits: Parameters<typeof yamux>[0] = {}) => [yamux(limits)]
 
 export function commonServices(options: { floodPublish: boolean }) {
   return {
@@ -19,11 +29,9 @@ export function commonServices(options: { floodPublish: boolean }) {
       emitSelf: false,
       floodPublish: options.floodPublish,
       globalSignaturePolicy: 'StrictSign',
-      // Gossipsub's default penalises more than 10 peers sharing an IP address, and remembers scores after a
-      // peer leaves. Browser volunteers share addresses as a rule (a classroom or office behind one NAT, every
-      // tab of a laptop), so that penalty would graylist honest tabs; messages are signed and validated
-      // per peer instead.
-      scoreParams: { IPColocationFactorWeight: 0 },
+      scoreParams,
+      scoreThresholds: SCORE_THRESHOLDS,
+      ...gossipLimits,
     }),
   }
 }

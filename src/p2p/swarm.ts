@@ -36,7 +36,8 @@ export interface SwarmOptions {
 
 const DIAL_TIMEOUT_MS = 20_000
 const DIAL_BACKOFF_MS = 10_000
-
+/** Presence goes out at most this often, however many neighbours subscribe at once: peers rate-limit it. */
+const MIN_ANNOUNCE_GAP_MS = 1000
 
 export class Swarm {
   readonly node: NodePeer
@@ -54,6 +55,8 @@ export class Swarm {
   private gossipReceived = 0
   private gossipRejected = 0
   private timer: ReturnType<typeof setInterval> | undefined
+  private lastAnnounceMs = -Infinity
+  private pendingAnnounce: ReturnType<typeof setTimeout> | undefined
   private snapshot: SwarmSnapshot
 
   private constructor(node: NodePeer, options: SwarmOptions) {
@@ -88,6 +91,7 @@ export class Swarm {
 
   async stop(): Promise<void> {
     clearInterval(this.timer)
+    clearTimeout(this.pendingAnnounce)
     this.listeners.clear()
     await this.node.stop()
   }
@@ -136,6 +140,15 @@ export class Swarm {
   }
 
   private async announce(): Promise<void> {
+    const waitMs = this.lastAnnounceMs + MIN_ANNOUNCE_GAP_MS - this.now()
+    if (waitMs > 0) {
+      this.pendingAnnounce ??= setTimeout(() => {
+        this.pendingAnnounce = undefined
+        void this.announce()
+      }, waitMs)
+      return
+    }
+    this.lastAnnounceMs = this.now()
     const addrs = this.selfAddrs().filter((a) => a.split('/').includes('webrtc')).slice(0, 8)
     const presence: Presence = { peerId: this.node.peerId.toString(), addrs, backend: this.backend, sentAtMs: this.now() }
     try {
