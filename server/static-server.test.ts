@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises'
+import { mkdtemp, mkdir, writeFile, rm, symlink } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,6 +8,7 @@ import { decodeStackConfig, type StackConfig } from '../src/stack/stack-config.t
 
 const config: StackConfig = { relayAddrs: ['/ip4/127.0.0.1/tcp/1/ws/p2p/12D3KooWRelay'], iceServers: [], chain: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, name: 'anvil', local: true } }
 let dir: string
+let outside: string
 let server: RunningStaticServer
 
 // Raw requests: fetch() would normalise paths like /../ before they reach the server.
@@ -30,6 +31,12 @@ beforeAll(async () => {
   await writeFile(join(dir, 'index.html'), '<!doctype html><title>app</title>')
   await writeFile(join(dir, 'assets', 'ort.wasm'), new Uint8Array([0, 97, 115, 109]))
   await writeFile(join(dir, '..', 'secret.txt'), 'do not serve')
+  // Links planted inside the root (a careless deploy, a compromised build step): out of it, and within it.
+  outside = await mkdtemp(join(tmpdir(), 'tesserae-outside-'))
+  await writeFile(join(outside, 'id_ed25519'), 'private key')
+  await symlink(join(dir, '..', 'secret.txt'), join(dir, 'assets', 'leak.txt'))
+  await symlink(outside, join(dir, 'assets', 'home'))
+  await symlink(join(dir, 'assets', 'ort.wasm'), join(dir, 'ort-latest.wasm'))
   server = await startStaticServer({ rootDir: dir, host: '127.0.0.1', port: 0, config })
 })
 
@@ -37,6 +44,7 @@ afterAll(async () => {
   await server.close()
   await rm(dir, { recursive: true })
   await rm(join(dir, '..', 'secret.txt'))
+  await rm(outside, { recursive: true })
 })
 
 describe('static server', () => {
@@ -66,6 +74,18 @@ describe('static server', () => {
     expect((await get('/%E0%A4%A')).status).toBe(400)
     expect((await get('/', 'POST')).status).toBe(405)
     expect((await get('/assets/missing.js')).status).toBe(404)
+  })
+
+  it('resolves symlinks and refuses any that lead out of its root', async () => {
+    for (const path of ['/assets/leak.txt', '/assets/home/id_ed25519', '/assets/home']) {
+      const response = await get(path)
+      expect(response.status, path).toBe(403)
+      expect(response.body, path).not.toContain('private key')
+      expect(response.body, path).not.toContain('do not serve')
+    }
+    const inside = await get('/ort-latest.wasm')
+    expect(inside.status).toBe(200)
+    expect(inside.headers['content-type']).toBe('application/wasm')
   })
 
   it('refuses to start without a built app', async () => {

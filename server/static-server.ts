@@ -1,7 +1,7 @@
 // Serves the built app on loopback with cross-origin isolation, plus /config.json telling the app where the
 // relay and chain are. Deliberately tiny: no framework, explicit limits, no directory listings.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { readFile, stat } from 'node:fs/promises'
+import { readFile, realpath, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { isolationHeaders } from './isolation-headers.ts'
 import { encodeStackConfig, STACK_CONFIG_PATH, type StackConfig } from '../src/stack/stack-config.ts'
@@ -37,11 +37,12 @@ export interface RunningStaticServer {
 }
 
 export async function startStaticServer(options: StaticServerOptions): Promise<RunningStaticServer> {
-  const rootDir = resolve(options.rootDir)
-  const indexHtml = join(rootDir, 'index.html')
-  await stat(indexHtml).catch((error: unknown) => {
-    throw new Error(`No built app at ${rootDir} (${String(error)}). Run "npm run build" first.`)
+  await stat(join(resolve(options.rootDir), 'index.html')).catch((error: unknown) => {
+    throw new Error(`No built app at ${resolve(options.rootDir)} (${String(error)}). Run "npm run build" first.`)
   })
+  // Paths are compared after symlinks are resolved, so a link inside the root cannot serve a file outside it.
+  const rootDir = await realpath(options.rootDir)
+  const indexHtml = join(rootDir, 'index.html')
   const configBody = encodeStackConfig(options.config)
 
   const server = createServer((req, res) => {
@@ -56,10 +57,12 @@ export async function startStaticServer(options: StaticServerOptions): Promise<R
     const path = decodePath(req.url ?? '/')
     if (path === null) return send(res, 400, 'text/plain; charset=utf-8', 'malformed URL')
     if (path === STACK_CONFIG_PATH) return send(res, 200, MIME['.json']!, configBody, { 'Cache-Control': 'no-store' }, req.method === 'HEAD')
-    const file = normalize(join(rootDir, path))
-    if (file !== rootDir && !file.startsWith(rootDir + sep)) return send(res, 403, 'text/plain; charset=utf-8', 'forbidden')
-    const info = await stat(file).catch(() => null)
-    if (info?.isFile()) {
+    const requested = normalize(join(rootDir, path))
+    if (!inside(rootDir, requested)) return send(res, 403, 'text/plain; charset=utf-8', 'forbidden')
+    const file = await realpathIfExists(requested)
+    if (file !== null && !inside(rootDir, file)) return send(res, 403, 'text/plain; charset=utf-8', 'forbidden')
+    const info = file === null ? null : await stat(file)
+    if (file !== null && info?.isFile()) {
       const cache = path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'
       return send(res, 200, MIME[extname(file)] ?? 'application/octet-stream', await readFile(file), { 'Cache-Control': cache }, req.method === 'HEAD')
     }
@@ -75,6 +78,20 @@ export async function startStaticServer(options: StaticServerOptions): Promise<R
   const address = server.address()
   const port = typeof address === 'object' && address !== null ? address.port : options.port
   return { url: `http://${options.host}:${port}/`, close: () => closeServer(server) }
+}
+
+async function realpathIfExists(path: string): Promise<string | null> {
+  try {
+    return await realpath(path)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return null
+    throw error
+  }
+}
+
+function inside(rootDir: string, path: string): boolean {
+  return path === rootDir || path.startsWith(rootDir + sep)
 }
 
 function decodePath(url: string): string | null {

@@ -1,7 +1,7 @@
-// Node-side storage for headless peers: a checkpoint file written atomically (write then rename, so a crash
-// mid-write leaves the previous checkpoint) and a peer-key file readable only by its owner.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+// Node-side storage for headless peers: a checkpoint file and a peer-key file, both written atomically and
+// readable only by their owner (the checkpoint holds the verification-draw secret and wallet bindings).
+import { readFile } from 'node:fs/promises'
+import { writePrivateFile } from '../private-files.ts'
 import type { CheckpointStore } from '../../src/training/coordinator.ts'
 import type { KeyStore } from '../../src/p2p/peer-key.ts'
 
@@ -14,13 +14,6 @@ async function readOrNull(path: string): Promise<Buffer | null> {
   }
 }
 
-async function writeAtomically(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
-  const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, data, { mode })
-  await rename(tmp, path)
-}
-
 export class FileCheckpointStore implements CheckpointStore {
   private readonly path: string
   constructor(path: string) {
@@ -30,7 +23,7 @@ export class FileCheckpointStore implements CheckpointStore {
     return (await readOrNull(this.path))?.toString('utf8') ?? null
   }
   save(text: string): Promise<void> {
-    return writeAtomically(this.path, text)
+    return writePrivateFile(this.path, text)
   }
 }
 
@@ -44,6 +37,6 @@ export class FileKeyStore implements KeyStore {
     return bytes === null ? null : new Uint8Array(bytes)
   }
   save(bytes: Uint8Array): Promise<void> {
-    return writeAtomically(this.path, bytes, 0o600)
+    return writePrivateFile(this.path, bytes)
   }
 }

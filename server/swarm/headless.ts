@@ -2,7 +2,7 @@
 // benchmarks, tests and anyone who wants to donate a server. Same engine, protocol and code paths as a tab;
 // storage on disk (or in memory for throwaway peers).
 import { join } from 'node:path'
-import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import * as ort from 'onnxruntime-web'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { FsBlockstore } from 'blockstore-fs'
@@ -33,6 +33,7 @@ import { ExchangeVectorStore } from '../../src/roles/exchange-vector-store.ts'
 import { publishShards } from '../../src/roles/publish-dataset.ts'
 import { demoJobSpec } from '../../src/roles/demo-job.ts'
 import { FileCheckpointStore, FileKeyStore } from './file-stores.ts'
+import { ensurePrivateDir, writePrivateFile } from '../private-files.ts'
 import { MemoryCheckpointStore } from '../../src/training/memory-checkpoints.ts'
 
 // One thread per headless peer: several run side by side on a small machine.
@@ -48,6 +49,7 @@ export interface PeerBase {
 }
 
 async function basePeer(options: PeerBase & { listenWs?: { host: string; port: number } }) {
+  if (options.dataDir !== null) await ensurePrivateDir(options.dataDir)
   const privateKey = options.dataDir === null ? await generateKeyPair('Ed25519') : await loadOrCreatePeerKey(new FileKeyStore(join(options.dataDir, 'peer-key')))
   const node = await createNodePeer({ privateKey, listenWs: options.listenWs, webrtc: options.webrtc ? { iceServers: [] } : undefined })
   const swarm = await Swarm.start({ node, relayAddrs: options.relayAddrs, iceServers: [] })
@@ -82,8 +84,7 @@ async function loadOrCreateChainKey(dataDir: string | null): Promise<Hex> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
   const key = generatePrivateKey()
-  await mkdir(dataDir, { recursive: true })
-  await writeFile(path, key, { mode: 0o600 })
+  await writePrivateFile(path, key)
   return key
 }
 
@@ -103,10 +104,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     const train = await publishShards(exchange, options.train, options.shardSize, owner)
     const test = await publishShards(exchange, options.test, options.shardSize, owner)
     job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides: options.overrides })
-    if (jobPath !== null) {
-      await mkdir(options.dataDir!, { recursive: true })
-      await writeFile(jobPath, JSON.stringify(job))
-    }
+    if (jobPath !== null) await writePrivateFile(jobPath, JSON.stringify(job))
   }
   const model = MODEL_ZOO[job.model]()
   const layout = paramLayout(model)
