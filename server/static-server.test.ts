@@ -56,6 +56,19 @@ describe('static server', () => {
     }
   })
 
+  it('sends a Content-Security-Policy naming only its own origin, the relay and the RPC, on every response', async () => {
+    for (const path of ['/', '/research', '/assets/ort.wasm', '/config.json', '/assets/nope.js']) {
+      const { headers } = await get(path)
+      const csp = String(headers['content-security-policy'])
+      expect(csp, path).toContain("connect-src 'self' ws://127.0.0.1:1 http://127.0.0.1:8545;")
+      expect(csp, path).toContain("script-src 'self' 'wasm-unsafe-eval';")
+      expect(csp, path).toContain("frame-ancestors 'none'")
+      expect(headers['referrer-policy'], path).toBe('no-referrer')
+      expect(headers['permissions-policy'], path).toContain('camera=()')
+      expect(headers['x-content-type-options'], path).toBe('nosniff')
+    }
+  })
+
   it('serves the stack config the app decodes, uncached', async () => {
     const response = await get('/config.json')
     expect(decodeStackConfig(response.body)).toEqual(config)

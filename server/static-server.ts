@@ -1,9 +1,10 @@
-// Serves the built app on loopback with cross-origin isolation, plus /config.json telling the app where the
-// relay and chain are. Deliberately tiny: no framework, explicit limits, no directory listings.
+// Serves the built app on loopback with cross-origin isolation and a Content-Security-Policy naming only the
+// configured relays and RPC, plus /config.json telling the app where the relay and chain are. Deliberately
+// tiny: no framework, explicit limits, no directory listings, nothing served from outside its root.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { readFile, realpath, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
-import { isolationHeaders } from './isolation-headers.ts'
+import { pageHeaders } from '../src/stack/page-headers.ts'
 import { encodeStackConfig, STACK_CONFIG_PATH, type StackConfig } from '../src/stack/stack-config.ts'
 
 const MIME: Record<string, string> = {
@@ -12,6 +13,7 @@ const MIME: Record<string, string> = {
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
   '.map': 'application/json',
   '.wasm': 'application/wasm',
   '.onnx': 'application/octet-stream',
@@ -44,31 +46,32 @@ export async function startStaticServer(options: StaticServerOptions): Promise<R
   const rootDir = await realpath(options.rootDir)
   const indexHtml = join(rootDir, 'index.html')
   const configBody = encodeStackConfig(options.config)
+  const headers = pageHeaders(options.config)
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${String(error)}`)
+      if (!res.headersSent) send(res, headers, 500, 'text/plain; charset=utf-8', `internal error: ${String(error)}`)
       else res.destroy()
     })
   })
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed', { Allow: 'GET, HEAD' })
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, headers, 405, 'text/plain; charset=utf-8', 'method not allowed', { Allow: 'GET, HEAD' })
     const path = decodePath(req.url ?? '/')
-    if (path === null) return send(res, 400, 'text/plain; charset=utf-8', 'malformed URL')
-    if (path === STACK_CONFIG_PATH) return send(res, 200, MIME['.json']!, configBody, { 'Cache-Control': 'no-store' }, req.method === 'HEAD')
+    if (path === null) return send(res, headers, 400, 'text/plain; charset=utf-8', 'malformed URL')
+    if (path === STACK_CONFIG_PATH) return send(res, headers, 200, MIME['.json']!, configBody, { 'Cache-Control': 'no-store' }, req.method === 'HEAD')
     const requested = normalize(join(rootDir, path))
-    if (!inside(rootDir, requested)) return send(res, 403, 'text/plain; charset=utf-8', 'forbidden')
+    if (!inside(rootDir, requested)) return send(res, headers, 403, 'text/plain; charset=utf-8', 'forbidden')
     const file = await realpathIfExists(requested)
-    if (file !== null && !inside(rootDir, file)) return send(res, 403, 'text/plain; charset=utf-8', 'forbidden')
+    if (file !== null && !inside(rootDir, file)) return send(res, headers, 403, 'text/plain; charset=utf-8', 'forbidden')
     const info = file === null ? null : await stat(file)
     if (file !== null && info?.isFile()) {
       const cache = path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'
-      return send(res, 200, MIME[extname(file)] ?? 'application/octet-stream', await readFile(file), { 'Cache-Control': cache }, req.method === 'HEAD')
+      return send(res, headers, 200, MIME[extname(file)] ?? 'application/octet-stream', await readFile(file), { 'Cache-Control': cache }, req.method === 'HEAD')
     }
     // Client-side routes (/research, /ledger…) get the app; a missing asset with an extension is a real 404.
-    if (extname(path) === '') return send(res, 200, MIME['.html']!, await readFile(indexHtml), { 'Cache-Control': 'no-cache' }, req.method === 'HEAD')
-    return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path}`)
+    if (extname(path) === '') return send(res, headers, 200, MIME['.html']!, await readFile(indexHtml), { 'Cache-Control': 'no-cache' }, req.method === 'HEAD')
+    return send(res, headers, 404, 'text/plain; charset=utf-8', `not found: ${path}`)
   }
 
   await new Promise<void>((resolveListen, reject) => {
@@ -103,8 +106,8 @@ function decodePath(url: string): string | null {
   }
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}, headOnly = false): void {
-  res.writeHead(status, { ...isolationHeaders, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'X-Content-Type-Options': 'nosniff', ...extra })
+function send(res: ServerResponse, headers: Record<string, string>, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}, headOnly = false): void {
+  res.writeHead(status, { ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra })
   res.end(headOnly ? undefined : body)
 }
 

@@ -2,6 +2,7 @@
 // the local stack is hard-coded in the bundle, so the same build runs against any relay and any EVM chain.
 import { asObject, parseJsonLimited, readInteger, readString, readStringArray, type JsonObject } from '../schema.ts'
 import { DecodeError } from '../errors.ts'
+import { relayOrigin } from './page-headers.ts'
 
 export interface StackConfig {
   /** Multiaddrs of libp2p relays that browsers dial over WebSockets (each ends in /p2p/<relay id>). */
@@ -34,6 +35,8 @@ export function decodeStackConfig(text: string): StackConfig {
   const relayAddrs = readStringArray(root, 'relayAddrs', WHAT, 16)
   for (const addr of relayAddrs) {
     if (!addr.startsWith('/') || !addr.includes('/p2p/')) throw new DecodeError(WHAT, `relay address "${addr}" must be a multiaddr ending in /p2p/<peer id>`)
+    // The page's Content-Security-Policy names each relay's WebSocket origin, so each must have one.
+    relayOrigin(addr)
   }
   const chainObj = asObject(root.chain, `${WHAT} chain`)
   const rpcUrl = readString(chainObj, 'rpcUrl', WHAT)
