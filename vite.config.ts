@@ -2,10 +2,11 @@
 // so that SharedArrayBuffer (threaded wasm) behaves identically in development and production.
 import { defineConfig } from 'vite'
 import react from '@vitejs/plugin-react'
+import { staticHost } from './server/deploy/static-host.ts'
 import { ISOLATION_HEADERS } from './src/stack/page-headers.ts'
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), staticHost()],
   worker: { format: 'es' },
   build: { target: 'es2023', sourcemap: true, chunkSizeWarningLimit: 4096 },
   // No Content-Security-Policy in development: Vite's hot reload runs inline scripts. The built app gets one.
