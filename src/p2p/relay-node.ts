@@ -14,9 +14,9 @@ import { DEFAULT_RELAY_LIMITS, relayGater, type RelayLimits } from './relay-limi
 import { ALL_TOPICS } from './topics.ts'
 
 export interface RelayOptions {
-  host: string
-  /** 0 picks a free port. */
-  port: number
+  /** A WebSocket listener on host:port (0 picks a free port), unless `listen` says otherwise. */
+  host?: string
+  port?: number
   /** Multiaddrs to listen on instead of host/port, e.g. /ip4/0.0.0.0/tcp/443/tls/ws (needs `tls`). */
   listen?: string[]
   /** Public multiaddrs to hand out instead of the listen addresses (a DNS name behind a TLS terminator). */
@@ -35,7 +35,7 @@ export async function createRelayNode(options: RelayOptions) {
   const node = await createLibp2p({
     ...(options.privateKey ? { privateKey: options.privateKey } : {}),
     addresses: {
-      listen: options.listen ?? [`/ip4/${options.host}/tcp/${options.port}/ws`],
+      listen: options.listen ?? [`/ip4/${options.host ?? '127.0.0.1'}/tcp/${options.port ?? 0}/ws`],
       ...(options.announce ? { announce: options.announce } : {}),
     },
     transports: [webSockets(options.tls ? { https: options.tls } : {})],

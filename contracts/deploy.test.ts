@@ -1,0 +1,90 @@
+// `npm run deploy:contracts` against a real anvil standing in for a public chain, and the verification it
+// runs: the code at each address must be exactly what this build compiles for that deployment.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { execFile } from 'node:child_process'
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { startTestChain, type TestChain } from './testing.ts'
+import { ANVIL_KEYS } from '../server/settlement.ts'
+import { verifySettlement } from '../src/ledger/deploy.ts'
+import { decodeStackConfig } from '../src/stack/stack-config.ts'
+
+const run = promisify(execFile)
+const CLI = fileURLToPath(new URL('../server/deploy/contracts.ts', import.meta.url))
+const GOVERNANCE = { votingPeriodSeconds: 3600, quorumBps: 2000 }
+
+let chain: TestChain
+let dir: string
+beforeAll(async () => {
+  chain = await startTestChain(GOVERNANCE)
+  dir = await mkdtemp(join(tmpdir(), 'tesserae-deploy-'))
+})
+afterAll(async () => {
+  await chain.chain.stop()
+  await rm(dir, { recursive: true })
+})
+
+async function deployCli(args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: dir })
+    return { code: 0, out: stdout + stderr }
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string }
+    return { code: e.code, out: e.stdout + e.stderr }
+  }
+}
+
+describe('deploying the settlement contracts', () => {
+  it('verifies a deployment and refuses one whose code or wiring differs from this build', async () => {
+    const { publicClient } = chain.clients[0]!
+    await expect(verifySettlement(publicClient, chain.deployment, GOVERNANCE)).resolves.toBeUndefined()
+    // Same escrow, other constructor arguments: the governor's immutables would differ.
+    await expect(verifySettlement(publicClient, chain.deployment, { ...GOVERNANCE, quorumBps: 5000 })).rejects.toThrow(/JobGovernor/)
+    // Another contract at the escrow's address (the test token): its code is not JobEscrow's.
+    await expect(verifySettlement(publicClient, { ...chain.deployment, escrow: chain.deployment.testToken!, transactions: { ...chain.deployment.transactions, escrow: chain.deployment.transactions.testToken! } })).rejects.toThrow(/JobEscrow/)
+  })
+
+  it('deploys from a private key file, verifies, and writes the chain part of config.json keeping the relays', async () => {
+    const key = join(dir, 'deployer.key')
+    await writeFile(key, `${ANVIL_KEYS[3]}\n`)
+    await chmod(key, 0o644)
+    const config = join(dir, 'config.json')
+    await writeFile(config, JSON.stringify({ relayAddrs: ['/dns4/relay.example.org/tcp/443/tls/ws/p2p/12D3KooWRelay'], iceServers: ['stun:stun.example.org:3478'], chain: { rpcUrl: 'http://old', chainId: 1, name: 'old', local: false } }))
+    const args = ['--rpc', chain.chain.rpcUrl, '--key-file', key, '--config', config, '--name', 'Public stand-in', '--voting-period-seconds', '600']
+    const exposed = await deployCli(args)
+    expect(exposed.code).not.toBe(0)
+    expect(exposed.out).toMatch(/chmod 600/)
+
+    await chmod(key, 0o600)
+    const deployed = await deployCli(args)
+    expect(deployed.out).toMatch(/verified/)
+    expect(deployed.code).toBe(0)
+    const written = decodeStackConfig(await readFile(config, 'utf8'))
+    expect(written.relayAddrs).toEqual(['/dns4/relay.example.org/tcp/443/tls/ws/p2p/12D3KooWRelay'])
+    expect(written.iceServers).toEqual(['stun:stun.example.org:3478'])
+    expect(written.chain).toMatchObject({ rpcUrl: chain.chain.rpcUrl, chainId: 31337, name: 'Public stand-in', local: false })
+    const { publicClient } = chain.clients[0]!
+    expect(await publicClient.getCode({ address: written.chain.contracts!.escrow })).toMatch(/^0x[0-9a-f]{100,}/)
+
+    // A second run would strand jobs funded on the first contracts: refused unless asked for.
+    const again = await deployCli(args)
+    expect(again.code).not.toBe(0)
+    expect(again.out).toMatch(/--replace/)
+  })
+
+  it('changes nothing and spends nothing when config.json is broken or the key is not a key', async () => {
+    const key = join(dir, 'bad.key')
+    await writeFile(key, 'not a key', { mode: 0o600 })
+    const broken = join(dir, 'broken.json')
+    await writeFile(broken, '{"relayAddrs": [')
+    const nonce = await chain.clients[0]!.publicClient.getTransactionCount({ address: chain.addresses[3]! })
+    expect((await deployCli(['--rpc', chain.chain.rpcUrl, '--key-file', key, '--config', join(dir, 'fresh.json')])).out).toMatch(/32-byte private key/)
+    const good = join(dir, 'deployer.key')
+    expect((await deployCli(['--rpc', chain.chain.rpcUrl, '--key-file', good, '--config', broken])).out).toMatch(/not a valid config.json/)
+    expect(await readFile(broken, 'utf8')).toBe('{"relayAddrs": [')
+    expect(await chain.clients[0]!.publicClient.getTransactionCount({ address: chain.addresses[3]! })).toBe(nonce)
+  })
+})
