@@ -93,13 +93,17 @@ async function cacheFirst(request: Request): Promise<Response> {
 }
 
 async function navigation(request: Request): Promise<Response> {
+  let response: Response
   try {
-    return await fetch(request)
+    response = await fetch(request)
   } catch (error) {
     const shell = await caches.match(SHELL)
     if (shell) return shell
     throw error
   }
+  // A client-side route (/ledger, /research/…) on a host without rewrites is a 404: it is the app.
+  if (response.status === 404 && !new URL(request.url).pathname.split('/').at(-1)!.includes('.')) return (await caches.match(SHELL)) ?? response
+  return response
 }
 
 async function config(request: Request): Promise<Response> {
