@@ -64,7 +64,7 @@ describe('deploying the settlement contracts', () => {
     expect(deployed.code).toBe(0)
     const written = decodeStackConfig(await readFile(config, 'utf8'))
     expect(written.relayAddrs).toEqual(['/dns4/relay.example.org/tcp/443/tls/ws/p2p/12D3KooWRelay'])
-    expect(written.iceServers).toEqual(['stun:stun.example.org:3478'])
+    expect(written.iceServers).toEqual([{ urls: ['stun:stun.example.org:3478'] }])
     expect(written.chain).toMatchObject({ rpcUrl: chain.chain.rpcUrl, chainId: 31337, name: 'Public stand-in', local: false })
     const { publicClient } = chain.clients[0]!
     expect(await publicClient.getCode({ address: written.chain.contracts!.escrow })).toMatch(/^0x[0-9a-f]{100,}/)

@@ -5,7 +5,7 @@ import { startChain } from './chain.ts'
 import { startStaticServer } from './static-server.ts'
 import { deployLocalSettlement } from './settlement.ts'
 import type { Deployment } from '../src/ledger/deploy.ts'
-import type { ChainConfig } from '../src/stack/stack-config.ts'
+import type { ChainConfig, IceServer } from '../src/stack/stack-config.ts'
 
 export interface StackOptions {
   host: string
@@ -13,7 +13,7 @@ export interface StackOptions {
   relayPort: number
   chainPort: number
   distDir: string
-  iceServers?: string[]
+  iceServers?: IceServer[]
 }
 
 export interface RunningStack {

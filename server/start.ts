@@ -5,6 +5,7 @@ import { loadFashionMnist } from './fashion-mnist.ts'
 import { startHeadlessCoordinator } from './swarm/headless.ts'
 import { fundLocalJob } from './settlement.ts'
 import { parseEther } from 'viem'
+import { decodeIceServers } from '../src/stack/stack-config.ts'
 
 const DEMO_POOL_ETH = '10'
 
@@ -21,6 +22,8 @@ const stack = await startStack({
   relayPort: port('TESSERAE_RELAY_PORT', 9090),
   chainPort: port('TESSERAE_CHAIN_PORT', 8545),
   distDir: fileURLToPath(new URL('../dist', import.meta.url)),
+  // STUN/TURN for browsers on other machines, as config.json's "iceServers" takes them (JSON).
+  iceServers: process.env.TESSERAE_ICE_SERVERS ? decodeIceServers(process.env.TESSERAE_ICE_SERVERS) : [],
 })
 
 // The demo job: a headless coordinator training the CNN on the Fashion-MNIST subset the app ships. Its key,

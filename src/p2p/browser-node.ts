@@ -4,7 +4,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { createNodePeer } from './node-peer.ts'
 
 export interface BrowserNodeOptions {
-  iceServers: string[]
+  iceServers: RTCIceServer[]
   /** The tab's persistent identity (see peer-key.ts); a fresh one if absent. */
   privateKey?: PrivateKey
 }

@@ -15,7 +15,7 @@ export interface NodePeerOptions {
   /** e.g. { host: '127.0.0.1', port: 0 } to accept WebSocket connections (a coordinator). */
   listenWs?: { host: string; port: number }
   /** Join the WebRTC mesh through the relay, like a tab. */
-  webrtc?: { iceServers: string[] }
+  webrtc?: { iceServers: RTCIceServer[] }
 }
 
 export async function createNodePeer(options: NodePeerOptions = {}) {
@@ -27,7 +27,7 @@ export async function createNodePeer(options: NodePeerOptions = {}) {
     addresses: { listen },
     transports: [
       webSockets(),
-      ...(options.webrtc ? [webRTC({ rtcConfiguration: { iceServers: options.webrtc.iceServers.map((urls) => ({ urls })) } }), circuitRelayTransport()] : []),
+      ...(options.webrtc ? [webRTC({ rtcConfiguration: { iceServers: options.webrtc.iceServers } }), circuitRelayTransport()] : []),
     ],
     connectionEncrypters: connectionEncrypters(),
     streamMuxers: streamMuxers(),

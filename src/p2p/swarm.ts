@@ -26,7 +26,7 @@ export interface SwarmSnapshot {
 
 export interface SwarmOptions {
   relayAddrs: string[]
-  iceServers: string[]
+  iceServers: RTCIceServer[]
   privateKey?: PrivateKey
   /** An already created node (a headless Node peer); a browser node otherwise. */
   node?: NodePeer

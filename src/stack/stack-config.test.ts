@@ -24,6 +24,16 @@ describe('stack config', () => {
 
   it('rejects an ICE server that is not a STUN or TURN url', () => {
     expect(() => decodeStackConfig(JSON.stringify({ ...good, iceServers: ['http://x'] }))).toThrow(/stun: or turn:/)
+    expect(() => decodeStackConfig(JSON.stringify({ ...good, iceServers: [{ urls: ['turn:x:3478', 'ftp://x'], username: 'u', credential: 'p' }] }))).toThrow(/stun: or turn:/)
+  })
+
+  it('reads STUN shorthand and TURN with credentials, and refuses TURN without them', () => {
+    const iceServers = ['stun:stun.example.org:3478', { urls: 'turn:turn.example.org:3478?transport=udp', username: 'tesserae', credential: 'secret' }]
+    expect(decodeStackConfig(JSON.stringify({ ...good, iceServers })).iceServers).toEqual([
+      { urls: ['stun:stun.example.org:3478'] },
+      { urls: ['turn:turn.example.org:3478?transport=udp'], username: 'tesserae', credential: 'secret' },
+    ])
+    expect(() => decodeStackConfig(JSON.stringify({ ...good, iceServers: ['turn:turn.example.org:3478'] }))).toThrow(/needs a "username" and a "credential"/)
   })
 
   it('rejects oversized and non-JSON bodies with a clear error', () => {

@@ -7,9 +7,17 @@ import { relayOrigin } from './page-headers.ts'
 export interface StackConfig {
   /** Multiaddrs of libp2p relays that browsers dial over WebSockets (each ends in /p2p/<relay id>). */
   relayAddrs: string[]
-  /** STUN/TURN URLs for WebRTC; empty on a local or namespaced network where host candidates suffice. */
-  iceServers: string[]
+  /** STUN/TURN servers for WebRTC; empty on a local or namespaced network where host candidates suffice. */
+  iceServers: IceServer[]
   chain: ChainConfig
+}
+
+/** As RTCIceServer takes it. In config.json a bare "stun:…" string is short for { "urls": ["stun:…"] }. */
+export interface IceServer {
+  urls: string[]
+  /** TURN needs both; a browser refuses a turn: URL without them. */
+  username?: string
+  credential?: string
 }
 
 export interface ChainConfig {
@@ -41,10 +49,7 @@ export function decodeStackConfig(text: string): StackConfig {
   const chainObj = asObject(root.chain, `${WHAT} chain`)
   const rpcUrl = readString(chainObj, 'rpcUrl', WHAT)
   if (!/^https?:\/\//.test(rpcUrl)) throw new DecodeError(WHAT, `chain rpcUrl "${rpcUrl}" must be an http(s) URL`)
-  const iceServers = readStringArray(root, 'iceServers', WHAT, 8)
-  for (const url of iceServers) {
-    if (!/^(stun|stuns|turn|turns):/.test(url)) throw new DecodeError(WHAT, `ICE server "${url}" must be a stun: or turn: URL`)
-  }
+  const iceServers = readIceServers(root.iceServers)
   const chain: ChainConfig = { rpcUrl, chainId: readInteger(chainObj, 'chainId', WHAT, 1), name: readString(chainObj, 'name', WHAT, 64), local: chainObj.local === true }
   if (chainObj.contracts !== undefined) {
     const c = asObject(chainObj.contracts, `${WHAT} chain contracts`)
@@ -53,6 +58,32 @@ export function decodeStackConfig(text: string): StackConfig {
   }
   if (chainObj.deployBlock !== undefined) chain.deployBlock = readInteger(chainObj, 'deployBlock', WHAT)
   return { relayAddrs, iceServers, chain }
+}
+
+/** The `iceServers` list alone, e.g. from TESSERAE_ICE_SERVERS for `npm start`. */
+export function decodeIceServers(text: string): IceServer[] {
+  return readIceServers(parseJsonLimited(text, MAX_CONFIG_BYTES, `${WHAT} iceServers`))
+}
+
+function readIceServers(value: unknown): IceServer[] {
+  if (!Array.isArray(value) || value.length > 8) throw new DecodeError(WHAT, '"iceServers" must be an array of at most 8')
+  return value.map(readIceServer)
+}
+
+function readIceServer(value: unknown): IceServer {
+  const server = typeof value === 'string' ? { urls: [value] } : asObject(value, `${WHAT} ICE server`)
+  const urls = typeof server.urls === 'string' ? [server.urls] : readStringArray(server, 'urls', `${WHAT} ICE server`, 4, 256)
+  if (urls.length === 0) throw new DecodeError(WHAT, 'an ICE server needs at least one URL')
+  for (const url of urls) {
+    if (!/^(stun|stuns|turn|turns):/.test(url)) throw new DecodeError(WHAT, `ICE server "${url}" must be a stun: or turn: URL`)
+  }
+  const result: IceServer = { urls }
+  if (server.username !== undefined) result.username = readString(server, 'username', WHAT, 256)
+  if (server.credential !== undefined) result.credential = readString(server, 'credential', WHAT, 256)
+  if (urls.some((u) => u.startsWith('turn')) && (result.username === undefined || result.credential === undefined)) {
+    throw new DecodeError(WHAT, `TURN server "${urls[0]}" needs a "username" and a "credential"`)
+  }
+  return result
 }
 
 function readAddress(obj: JsonObject, key: string): Address {
