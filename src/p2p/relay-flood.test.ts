@@ -55,7 +55,15 @@ async function swarmWithHostile() {
   await until(() => relay.services.pubsub.getSubscribers(TOPIC_PRESENCE).length === 3, 'the relay sees three subscribers')
   const heardFrom = (peer: { peerId: { toString(): string } }) => heard.filter((m) => m.type === 'signed' && m.from.toString() === peer.peerId.toString()).length
   const presence = (peer: { peerId: { toString(): string } }, sentAtMs: number) => encodePresence({ peerId: peer.peerId.toString(), addrs: [], backend: 'wasm', sentAtMs })
-  return { relay, speaker, listener, hostile, heardFrom, presence }
+  /** Both publish a valid announcement: the speaker's must arrive, the hostile peer's must not. */
+  const expectOnlyHonestHeard = async () => {
+    await hostile.services.pubsub.publish(TOPIC_PRESENCE, presence(hostile, 1))
+    await speaker.services.pubsub.publish(TOPIC_PRESENCE, presence(speaker, 1))
+    await until(() => heardFrom(speaker) === 1, 'the honest message arrives')
+    await sleep(500)
+    expect(heardFrom(hostile)).toBe(0)
+  }
+  return { relay, speaker, listener, hostile, heardFrom, presence, expectOnlyHonestHeard }
 }
 
 /** The honest speaker announces itself every 400 ms (inside its rate) until stopped; returns how many it sent. */
@@ -106,28 +114,20 @@ describe('relay under a gossip flood', () => {
   }, 60_000)
 
   it('drops a valid message from a graylisted peer', async () => {
-    const { relay, speaker, hostile, heardFrom, presence } = await swarmWithHostile()
+    const { relay, hostile, expectOnlyHonestHeard } = await swarmWithHostile()
     const hostileId = hostile.peerId.toString()
     // Four rejections outweigh any standing; the valid message right after them is not forwarded.
     for (let i = 0; i < 4; i++) await hostile.services.pubsub.publish(TOPIC_PRESENCE, new Uint8Array([i]))
     await until(() => peerScore(relay.services.pubsub, hostileId) < SCORE_THRESHOLDS.graylistThreshold, 'the hostile score falls below the graylist threshold')
-    await hostile.services.pubsub.publish(TOPIC_PRESENCE, presence(hostile, 1))
-    await speaker.services.pubsub.publish(TOPIC_PRESENCE, presence(speaker, 1))
-    await until(() => heardFrom(speaker) === 1, 'the honest message arrives')
-    await sleep(500)
-    expect(heardFrom(hostile)).toBe(0)
+    await expectOnlyHonestHeard()
   }, 60_000)
 
   it('stops reading a peer whose frame is larger than the largest valid one', async () => {
-    const { relay, speaker, hostile, heardFrom, presence } = await swarmWithHostile()
+    const { relay, hostile, expectOnlyHonestHeard } = await swarmWithHostile()
     expect(MAX_GOSSIP_FRAME_BYTES).toBeLessThan(400 * 1024)
     await hostile.services.pubsub.publish(TOPIC_PRESENCE, new Uint8Array(MAX_GOSSIP_FRAME_BYTES + 1))
     await until(() => !relay.services.pubsub.getPeers().some((p) => p.equals(hostile.peerId)), 'the relay stops reading the hostile peer')
-    await hostile.services.pubsub.publish(TOPIC_PRESENCE, presence(hostile, 1))
-    await speaker.services.pubsub.publish(TOPIC_PRESENCE, presence(speaker, 1))
-    await until(() => heardFrom(speaker) === 1, 'the honest message arrives')
-    await sleep(500)
-    expect(heardFrom(hostile)).toBe(0)
+    await expectOnlyHonestHeard()
   }, 60_000)
 
   it('penalises a peer that floods valid messages past its rate, and forwards only its allowance', async () => {
