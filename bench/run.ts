@@ -11,15 +11,17 @@ import type { BenchResult } from './main.ts'
 import { benchSwarm } from './swarm.ts'
 import { benchAggregation } from './aggregation.ts'
 import { benchData } from './data.ts'
+import { benchCoordinatorCapacity, capacityTable } from './coordinator-capacity.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,data').split(',')
+const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,data,capacity').split(',')
 const suites = requested.filter((s): s is 'wasm' | 'webgpu' => s === 'wasm' || s === 'webgpu')
 
 // Node suites first: they need no browser and report the swarm's communication and aggregation costs.
 const swarm = requested.includes('swarm') ? await benchSwarm({ volunteers: 8, rounds: 4, model: 'mlp', innerSteps: 128, batchSize: 32 }) : null
 const aggregation = requested.includes('aggregation') ? benchAggregation(1000, 1 << 20) : null
 const data = requested.includes('data') ? await benchData(new URL('../../shared/datasets/fashion-mnist/', import.meta.url)) : null
+const capacity = requested.includes('capacity') ? await benchCoordinatorCapacity({ volunteers: 8, deltasEach: 25, aggregators: 8 }) : null
 
 if (suites.length > 0) execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
 const server = suites.length === 0 ? null : await startStaticServer({
@@ -77,9 +79,11 @@ if (data) {
   lines.push(`| chunking + CIDs (${data.chunks} chunks) | ${data.chunkAndCidMs.toFixed(0)} ms |`)
   lines.push(`| Merkle root over the chunks | ${data.merkleMs.toFixed(1)} ms |`)
 }
+if (capacity) lines.push('', ...capacityTable(capacity))
 console.log(`\n${lines.join('\n')}`)
 await mkdir(fileURLToPath(new URL('results/', import.meta.url)), { recursive: true })
 // Browser and Node suites keep separate files so running one kind does not erase the other's numbers.
 if (results.length > 0) await writeFile(fileURLToPath(new URL('results/latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), results }, null, 2))
 if (swarm || aggregation) await writeFile(fileURLToPath(new URL('results/swarm-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), swarm, aggregation }, null, 2))
 if (data) await writeFile(fileURLToPath(new URL('results/data-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), data }, null, 2))
+if (capacity) await writeFile(fileURLToPath(new URL('results/capacity-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), capacity }, null, 2))
