@@ -5,6 +5,7 @@ import { expect, test, type Locator, type Page } from '@playwright/test'
 import { launchChromium } from './chromium.ts'
 import { startJob } from './research.ts'
 import { startHeadlessVolunteer } from '../server/swarm/headless.ts'
+import { ATTACKS } from '../src/training/testing/adversaries.ts'
 
 const APP = process.env.TESSERAE_URL!
 
@@ -40,7 +41,7 @@ test('three volunteer browsers and a Byzantine peer train with a coordinator tab
       honestIds.push(await peerIdOf(page))
       await page.getByTestId('donate').click({ timeout: 60_000 })
     }
-    byzantine = await startHeadlessVolunteer({ relayAddrs: process.env.TESSERAE_RELAY_ADDRS!.split(' '), dataDir: null, webrtc: true, byzantine: 'flip' })
+    byzantine = await startHeadlessVolunteer({ relayAddrs: process.env.TESSERAE_RELAY_ADDRS!.split(' '), dataDir: null, webrtc: true, attack: ATTACKS.flip() })
     const byzantineId = byzantine.node.peerId.toString()
 
     await waitForRound(panel, 2, 240_000)

@@ -19,7 +19,6 @@ import { settlementFor } from '../../src/roles/settlement-wiring.ts'
 import { Coordinator } from '../../src/training/coordinator.ts'
 import { decodeJob, type JobSpec } from '../../src/training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
-import type { QuantizedDelta } from '../../src/training/quantize.ts'
 import { MODEL_ZOO } from '../../src/graph/zoo.ts'
 import { initParams } from '../../src/graph/model.ts'
 import { buildTrainStep } from '../../src/graph/train-step.ts'
@@ -34,6 +33,10 @@ import { publishShards } from '../../src/roles/publish-dataset.ts'
 import { demoJobSpec } from '../../src/roles/demo-job.ts'
 import { FileCheckpointStore, FileKeyStore } from './file-stores.ts'
 import { MemoryCheckpointStore } from '../../src/training/memory-checkpoints.ts'
+import { Referee } from '../../src/training/referee.ts'
+import { refereeData } from '../../src/roles/referee-data.ts'
+import type { Attack } from '../../src/training/testing/adversaries.ts'
+import { deleteChunked } from '../../src/p2p/chunked.ts'
 
 // One thread per headless peer: several run side by side on a small machine.
 ort.env.wasm.numThreads = 1
@@ -111,6 +114,9 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   const model = MODEL_ZOO[job.model]()
   const layout = paramLayout(model)
   const { flopsPerStep } = buildTrainStep(model, job.batchSize, DEFAULT_ADAMW)
+  // The referee re-runs volunteers' units on its own engine, with the job's data from the block exchange.
+  const refereeEngine = await SessionInnerEngine.create(ort, model, job.batchSize)
+  const normalisation = job.normalisation
   const coordinator = await Coordinator.open({
     job,
     dim: layout.total,
@@ -118,6 +124,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     flopsPerStep,
     vectors: new ExchangeVectorStore(exchange, layout.total),
     checkpoints: options.dataDir === null ? new MemoryCheckpointStore() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
+    referee: new Referee({ engine: refereeEngine, layout, data: refereeData(exchange, () => normalisation) }),
     evaluate: async (params) => {
       const { accuracy, loss } = await evaluateModel(ort, model, unflatten(layout, params), options.test, job.normalisation, { limit: options.evalLimit ?? 1000, batchSize: 250 })
       return { accuracy, loss }
@@ -136,21 +143,18 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     exchange,
     async stop() {
       await host.stop()
+      await coordinator.settled()
+      await refereeEngine.release()
       await exchange.stop()
       await swarm.stop()
     },
   }
 }
 
-export type Byzantine = 'flip' | 'scale'
-
-export function tamperFor(byzantine: Byzantine): (q: QuantizedDelta) => QuantizedDelta {
-  return byzantine === 'flip' ? (q) => ({ ...q, values: q.values.map((v) => -v) }) : (q) => ({ ...q, scales: q.scales.map((s) => s * 8) })
-}
-
 export interface VolunteerPeerOptions extends PeerBase {
   jobId?: string
-  byzantine?: Byzantine
+  /** Makes this a hostile volunteer (tests and benchmarks). */
+  attack?: Attack
   onStatus?: (status: VolunteerStatus) => void
 }
 
@@ -162,7 +166,11 @@ export async function startHeadlessVolunteer(options: VolunteerPeerOptions) {
     exchange,
     privateKey,
     jobId: options.jobId,
-    tamper: options.byzantine ? tamperFor(options.byzantine) : undefined,
+    adversary: options.attack && {
+      work: options.attack.work,
+      // Withholding: the checkpoints vanish from this peer's store as soon as the result is in.
+      afterSubmit: options.attack.withholds ? async (result, exchange) => void (await Promise.all(result.checkpoints.map((cid) => deleteChunked(exchange, cid)))) : undefined,
+    },
     onStatus: options.onStatus,
     log: options.log,
     engineFor: async (job) => {

@@ -47,8 +47,9 @@ export class ComputeClient {
     return (await this.request({ type: 'read-params' }, 'params', timeoutMs)).params
   }
 
-  async loadParams(params: Record<string, Float32Array>, timeoutMs = 60_000): Promise<void> {
-    await this.request({ type: 'load-params', params }, 'ok', timeoutMs)
+  /** Replaces the parameters; the optimiser state restarts at zero unless `keepState`. */
+  async loadParams(params: Record<string, Float32Array>, keepState = false, timeoutMs = 60_000): Promise<void> {
+    await this.request({ type: 'load-params', params, keepState }, 'ok', timeoutMs)
   }
 
   /** Accuracy, mean loss and the arg-max prediction of every sample (whole batches of up to 250). */

@@ -24,8 +24,9 @@ export class SessionInnerEngine {
     return new SessionInnerEngine(session, step.flopsPerStep)
   }
 
-  async load(params: Map<string, Float32Array>): Promise<void> {
-    this.session.load(params)
+  async load(params: Map<string, Float32Array>, options: { keepState?: boolean } = {}): Promise<void> {
+    const state = options.keepState ? (await this.session.read(true)).state : undefined
+    this.session.load(params, state)
   }
 
   async train(batches: Batch[], lr: number, firstStep: number): Promise<{ losses: number[]; backend: string }> {
@@ -54,8 +55,8 @@ export class WorkerInnerEngine {
     this.client = client
   }
 
-  async load(params: Map<string, Float32Array>): Promise<void> {
-    await this.client.loadParams(Object.fromEntries(params))
+  async load(params: Map<string, Float32Array>, options: { keepState?: boolean } = {}): Promise<void> {
+    await this.client.loadParams(Object.fromEntries(params), options.keepState ?? false)
   }
 
   async train(batches: Batch[], lr: number, firstStep: number): Promise<{ losses: number[]; backend: string }> {

@@ -38,8 +38,11 @@ export type ToWorker =
   | { type: 'init'; id: number; spec: TrainSpec; backend: ExecutionBackend; wasmThreads: number; params: Record<string, Float32Array> | null }
   | { type: 'train'; id: number; batches: BatchMessage[]; lr: number; firstStep: number }
   | { type: 'read-params'; id: number }
-  /** Replaces the parameters and zeroes the optimiser state without recompiling (a new DiLoCo unit). */
-  | { type: 'load-params'; id: number; params: Record<string, Float32Array> }
+  /**
+   * Replaces the parameters without recompiling: a new DiLoCo unit zeroes the optimiser state, a referee
+   * moving to a volunteer's checkpoint keeps it (`keepState`).
+   */
+  | { type: 'load-params'; id: number; params: Record<string, Float32Array>; keepState: boolean }
   /** Test accuracy of `params` on labelled images (a coordinator scoring each new version). */
   | { type: 'evaluate'; id: number; model: ZooModel; params: Record<string, Float32Array>; images: EvalImages; mean: number; std: number }
   | { type: 'throttle'; id: number; dutyCycle: number; paused: boolean }
@@ -123,7 +126,7 @@ export function decodeToWorker(data: unknown): ToWorker {
     case 'load-params': {
       const params = readParamRecord(obj.params)
       if (params === null) throw new DecodeError(WHAT_IN, '"params" must be an object of Float32Arrays')
-      return { type, id, params }
+      return { type, id, params, keepState: obj.keepState === undefined ? false : readBoolean(obj, 'keepState', WHAT_IN) }
     }
     case 'evaluate': {
       const params = readParamRecord(obj.params)

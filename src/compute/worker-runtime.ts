@@ -55,9 +55,10 @@ export class WorkerRuntime {
       case 'load-params': {
         const compiled = this.require()
         const params = new Map(Object.entries(message.params))
-        compiled.session.load(params)
+        const state = message.keepState ? (await compiled.session.read(true)).state : new Map<string, Float32Array>()
+        compiled.session.load(params, state)
         compiled.checkpoint = params
-        compiled.checkpointState = new Map()
+        compiled.checkpointState = state
         compiled.dirty = false
         this.emit({ type: 'ok', id: message.id })
         return

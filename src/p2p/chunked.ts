@@ -46,6 +46,16 @@ export async function getChunked(
   return out
 }
 
+/** Removes a payload we stored (its root and chunks) from the local store; peers can no longer fetch it here. */
+export async function deleteChunked(exchange: BlockExchange, rootCid: string): Promise<void> {
+  const root = parseCid(rootCid)
+  if (!(await exchange.has(root))) return
+  const what = `root ${rootCid.slice(0, 16)}…`
+  const obj = asObject(parseJsonLimited(new TextDecoder().decode(await exchange.get(root)), MAX_ROOT_BYTES, what), what)
+  for (const chunk of readStringArray(obj, 'chunks', what, 1 << 16, 128)) await exchange.blockstore.delete(parseCid(chunk))
+  await exchange.blockstore.delete(root)
+}
+
 export function float32Bytes(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength))
 }

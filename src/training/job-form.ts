@@ -65,7 +65,7 @@ export interface JobDraft {
   outerMomentum: string
   unitsPerRound: string
   roundSeconds: string
-  redundancy: string
+  auditRate: string
   rounds: string
   rewardAmount: string
   rewardSymbol: string
@@ -74,7 +74,7 @@ export interface JobDraft {
 }
 
 export type JobField = keyof JobDraft
-export type JobSettings = Pick<JobSpec, 'name' | 'model' | 'batchSize' | 'innerSteps' | 'innerLr' | 'outerLr' | 'outerMomentum' | 'unitsPerRound' | 'roundMs' | 'redundancy' | 'rounds'> & { reward: RewardPool }
+export type JobSettings = Pick<JobSpec, 'name' | 'model' | 'batchSize' | 'innerSteps' | 'innerLr' | 'outerLr' | 'outerMomentum' | 'unitsPerRound' | 'roundMs' | 'auditRate' | 'rounds'> & { reward: RewardPool }
 
 export type JobFormResult = { ok: true; settings: JobSettings; datasets: DatasetChoice[] } | { ok: false; errors: Partial<Record<JobField, string>> }
 
@@ -108,7 +108,7 @@ export function validateJobDraft(draft: JobDraft, available: readonly DatasetCho
   const outerMomentum = read('outerMomentum', 0, 0.99, false)
   const unitsPerRound = read('unitsPerRound', 1, 1024, true)
   const roundSeconds = read('roundSeconds', 5, 86_400, true, ' seconds')
-  const redundancy = read('redundancy', 0, 1, false)
+  const auditRate = read('auditRate', 0, 1, false)
   const rounds = read('rounds', 0, 1_000_000, true)
   const dataShare = read('dataSharePercent', 0, 100, false, '%')
 
@@ -141,15 +141,15 @@ export function validateJobDraft(draft: JobDraft, available: readonly DatasetCho
     ok: true,
     datasets: chosen,
     settings: {
-      name, model, batchSize, innerSteps, innerLr, outerLr, outerMomentum, unitsPerRound, roundMs: roundSeconds * 1000, redundancy, rounds,
+      name, model, batchSize, innerSteps, innerLr, outerLr, outerMomentum, unitsPerRound, roundMs: roundSeconds * 1000, auditRate, rounds,
       reward: { amount: amount.toString(), symbol, decimals: draft.rewardDecimals, dataShareBps: Math.round(dataShare * 100) },
     },
   }
 }
 
-/** Work one round asks of the swarm, for the form's summary line. */
-export function roundCost(facts: ModelFacts, batchSize: number, innerSteps: number, unitsPerRound: number, redundancy: number) {
+/** Work one round asks of the swarm (volunteers plus the referee's re-runs), for the form's summary line. */
+export function roundCost(facts: ModelFacts, batchSize: number, innerSteps: number, unitsPerRound: number, auditRate: number) {
   const samplesPerUnit = batchSize * innerSteps
-  const units = unitsPerRound * (1 + redundancy)
-  return { samplesPerUnit, flopsPerUnit: samplesPerUnit * facts.trainFlopsPerSample, flopsPerRound: units * samplesPerUnit * facts.trainFlopsPerSample }
+  const flopsPerUnit = samplesPerUnit * facts.trainFlopsPerSample
+  return { samplesPerUnit, flopsPerUnit, flopsPerRound: unitsPerRound * flopsPerUnit, refereeFlopsPerRound: unitsPerRound * auditRate * flopsPerUnit }
 }

@@ -5,6 +5,7 @@ import { useDatasetChoices } from '../hooks/useDatasetChoices.ts'
 import { DatasetOffersPanel } from './DatasetOffersPanel.tsx'
 import { JobForm } from './research/JobForm.tsx'
 import { ScrollRegion } from './ScrollRegion.tsx'
+import { reasonOf } from '../verdict-messages.ts'
 import { useFunder } from '../wallet/useFunder.ts'
 
 export function CoordinatorPanel() {
@@ -57,11 +58,11 @@ export function CoordinatorPanel() {
       <ScrollRegion label="Rounds">
       <table data-testid="rounds" className="peers">
         <caption>Rounds</caption>
-        <thead><tr><th scope="col">Round</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Dropped</th><th scope="col">Checked</th><th scope="col">Loss (start → end of unit)</th><th scope="col">Test accuracy</th></tr></thead>
+        <thead><tr><th scope="col">Round</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Dropped</th><th scope="col">Audited (failed)</th><th scope="col">Loss (start → end of unit)</th><th scope="col">Test accuracy</th></tr></thead>
         <tbody>
           {history.slice(-12).map((r) => (
             <tr key={r.round} data-testid="round-row" data-accuracy={r.testAccuracy ?? ''}>
-              <td>{r.round}</td><td>{r.accepted}</td><td>{r.rejected}</td><td>{r.dropped}</td><td>{r.verified}</td>
+              <td>{r.round}</td><td>{r.accepted}</td><td>{r.rejected}</td><td>{r.dropped}</td><td>{r.audits.run} ({r.audits.failed})</td>
               <td>{Number.isFinite(r.meanLossBefore) ? `${r.meanLossBefore.toFixed(3)} → ${r.meanLossAfter.toFixed(3)}` : '—'}</td>
               <td>{r.testAccuracy?.toFixed(4) ?? '—'}</td>
             </tr>
@@ -76,7 +77,7 @@ export function CoordinatorPanel() {
         <tbody>
           {Object.entries(view.peers).map(([id, p]) => (
             <tr key={id} data-testid="job-peer-row" data-peer-id={id} data-accepted={p.accepted} data-rejected={p.rejected} data-banned={p.banned}>
-              <td><code>{id.slice(0, 8)}…{id.slice(-6)}</code></td><td>{p.accepted}</td><td>{p.rejected}</td><td>{p.reputation.toFixed(2)}</td><td>{p.banned ? 'excluded' : 'ok'}</td>
+              <td><code>{id.slice(0, 8)}…{id.slice(-6)}</code></td><td>{p.accepted}</td><td>{p.rejected}</td><td>{p.reputation.toFixed(2)}</td><td>{p.banned ? `excluded: ${reasonOf(p.ban?.code ?? '')}` : 'ok'}</td>
             </tr>
           ))}
         </tbody>

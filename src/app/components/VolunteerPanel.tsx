@@ -7,6 +7,7 @@ import { useVolunteer } from '../hooks/useVolunteer.ts'
 import { usePageVisible } from '../hooks/usePageVisible.ts'
 import { useJobFeed } from '../hooks/useJobFeed.ts'
 import { formatAmount, rewardShares } from '../../training/rewards.ts'
+import { verdictMessage } from '../verdict-messages.ts'
 
 const gflop = (flops: number) => (flops / 1e9).toFixed(2)
 
@@ -80,7 +81,7 @@ export function VolunteerPanel() {
           <dd data-testid="volunteer-job">{s?.job ? `${s.job.name} (${s.job.model})` : 'looking for a job…'}</dd>
           <dt>Now</dt>
           <dd data-testid="volunteer-phase" data-phase={s?.phase ?? ''}>
-            {s ? `${s.phase}${s.detail ? `: ${s.detail}` : ''}` : 'starting…'}
+            {s ? `${s.phase}${s.detail ? `: ${s.detail}` : ''}${s.lastVerdict ? ` — ${verdictMessage(s.lastVerdict)}` : ''}` : 'starting…'}
             {s && PHASE_HELP[s.phase] && <span className="hint"> {PHASE_HELP[s.phase]}</span>}
             {s?.phase === 'downloading' && s.download && (
               <>
@@ -112,7 +113,7 @@ export function VolunteerPanel() {
       <dl className="facts">
         <dt>Credit</dt>
         <dd data-testid="credit" data-flops={mine?.flops ?? 0}>
-          {mine ? `${gflop(mine.flops)} GFLOP verified by the coordinator (${mine.accepted} units accepted)` : s?.verdict ? `${gflop(s.verdict.flops)} GFLOP verified` : 'none yet in this job'}
+          {mine ? `${gflop(mine.flops)} GFLOP verified by the coordinator's audits, ${gflop(mine.pendingFlops)} GFLOP waiting for the next audit (${mine.accepted} units accepted)` : 'none yet in this job'}
         </dd>
         <dt>Earnings</dt>
         <dd data-testid="earnings">

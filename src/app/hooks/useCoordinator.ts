@@ -2,6 +2,9 @@
 // coordinator with its checkpoint in IndexedDB, score every version in a compute worker, and serve volunteers.
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ComputeClient } from '../../compute/compute-client.ts'
+import { WorkerInnerEngine } from '../../compute/inner-engine.ts'
+import { Referee } from '../../training/referee.ts'
+import { refereeData } from '../../roles/referee-data.ts'
 import { concatShards } from '../../data/shard-block.ts'
 import { fetchShard } from '../../roles/dataset-chunks.ts'
 import { buildTrainStep } from '../../graph/train-step.ts'
@@ -41,12 +44,14 @@ const START_STEPS = 7
 /** Pays a job's reward pool into the escrow from the researcher's wallet and gives its coordinator gas money. */
 export type Funder = (job: JobSpec, coordinatorAccount: Address) => Promise<void>
 
-async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, chain: ChainConfig, onStep: (s: string, done: number) => void) {
+async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refereeCompute: ComputeClient, chain: ChainConfig, onStep: (s: string, done: number) => void) {
   const model = MODEL_ZOO[job.model]()
   const layout = paramLayout(model)
   onStep('loading the test shards', 3)
   const test = concatShards(await Promise.all(job.test.map((s) => fetchShard(peer.exchange, s, []))))
   onStep('compiling the evaluation graph and scoring the starting model', 4)
+  // The referee re-runs volunteers' units in its own worker, on wasm: checking must not wait for the GPU.
+  await refereeCompute.init({ model: job.model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, 'wasm', 1)
   const coordinator = await Coordinator.open({
     job,
     dim: layout.total,
@@ -54,6 +59,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, chai
     flopsPerStep: buildTrainStep(model, job.batchSize, DEFAULT_ADAMW).flopsPerStep,
     vectors: new ExchangeVectorStore(peer.exchange, layout.total),
     checkpoints: new IdbCheckpointStore(job.id),
+    referee: new Referee({ engine: new WorkerInnerEngine(refereeCompute), layout, data: refereeData(peer.exchange, () => job.normalisation) }),
     evaluate: async (params) => {
       const { accuracy, loss } = await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), test, job.normalisation)
       return { accuracy, loss }
@@ -70,13 +76,14 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, chai
 
 export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
   const [ui, setUi] = useState<CoordinatorUi>({ status: 'idle' })
-  const running = useRef<{ host: CoordinatorHost; compute: ComputeClient; unsubscribe: () => void } | null>(null)
+  const running = useRef<{ host: CoordinatorHost; compute: ComputeClient; referee: ComputeClient; unsubscribe: () => void } | null>(null)
 
   const launch = useCallback(
     async (p: TabPeer, job: JobSpec, resumed: boolean, own: readonly StoredDataset[] = []) => {
       const compute = ComputeClient.spawn()
+      const referee = ComputeClient.spawn()
       try {
-        const { coordinator, host } = await openJob(p, job, compute, chain, (step, done) => setUi({ status: 'starting', step, done, of: START_STEPS }))
+        const { coordinator, host } = await openJob(p, job, compute, referee, chain, (step, done) => setUi({ status: 'starting', step, done, of: START_STEPS }))
         for (const [i, d] of own.entries()) {
           setUi({ status: 'starting', step: `including your dataset "${d.signed.manifest.name}" (${i + 1} of ${own.length})`, done: 5, of: START_STEPS })
           await host.includeOwnDataset(d.signed)
@@ -84,10 +91,11 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
         void host.closeEpoch()
         const publish = () => setUi({ status: 'running', job, view: structuredClone(coordinator.view) as CoordinatorState, resumed })
         const unsubscribe = coordinator.subscribe(publish)
-        running.current = { host, compute, unsubscribe }
+        running.current = { host, compute, referee, unsubscribe }
         publish()
       } catch (error) {
         compute.terminate()
+        referee.terminate()
         setUi({ status: 'failed', error: `Could not start the job: ${errorMessage(error)}` })
       }
     },
@@ -118,6 +126,7 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
       r?.unsubscribe()
       void r?.host.stop()
       r?.compute.terminate()
+      r?.referee.terminate()
     },
     [],
   )

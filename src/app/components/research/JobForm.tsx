@@ -10,7 +10,7 @@ const defaults = demoJobSpec({ coordinator: '', train: [], test: [], now: 0 })
 export const INITIAL_DRAFT: JobDraft = {
   name: defaults.name, model: defaults.model, datasets: [], batchSize: String(defaults.batchSize), innerSteps: String(defaults.innerSteps),
   innerLr: String(defaults.innerLr), outerLr: String(defaults.outerLr), outerMomentum: String(defaults.outerMomentum), unitsPerRound: String(defaults.unitsPerRound),
-  roundSeconds: String(defaults.roundMs / 1000), redundancy: String(defaults.redundancy), rounds: String(defaults.rounds),
+  roundSeconds: String(defaults.roundMs / 1000), auditRate: String(defaults.auditRate), rounds: String(defaults.rounds),
   rewardAmount: '1', rewardSymbol: 'ETH', rewardDecimals: 18, dataSharePercent: '20',
 }
 
@@ -40,7 +40,7 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
   const errors = touched && !result.ok ? result.errors : {}
   const set = (field: JobField) => (value: string) => setDraft((d) => ({ ...d, [field]: value }))
   const model = draft.model in MODEL_ZOO ? modelFacts(draft.model as ZooModelName) : null
-  const cost = model ? roundCost(model, Number(draft.batchSize) || 0, Number(draft.innerSteps) || 0, Number(draft.unitsPerRound) || 0, Number(draft.redundancy) || 0) : null
+  const cost = model ? roundCost(model, Number(draft.batchSize) || 0, Number(draft.innerSteps) || 0, Number(draft.unitsPerRound) || 0, Number(draft.auditRate) || 0) : null
 
   const submit = (event: FormEvent) => {
     event.preventDefault()
@@ -87,7 +87,7 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
         {number('outerLr', 'Outer learning rate')}
         {number('outerMomentum', 'Outer Nesterov momentum')}
         {number('unitsPerRound', 'Units per round')}
-        {number('redundancy', 'Redundancy (fraction checked twice)', { hint: 'share of units given to two volunteers and compared' })}
+        {number('auditRate', 'Audit rate (share of units re-executed)', { hint: 'share of units the coordinator re-runs to check them, drawn after each result is committed; 1 checks every unit. New volunteers\' first units and suspicious results are always checked.' })}
         {number('roundSeconds', 'Round deadline (seconds)')}
         {number('rounds', 'Rounds (0 = until stopped)')}
       </div>
@@ -101,7 +101,7 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
       </fieldset>
       {cost && Number.isFinite(cost.flopsPerRound) && (
         <p className="hint" data-testid="job-cost">
-          Each unit trains on {cost.samplesPerUnit.toLocaleString('en')} samples ({si(cost.flopsPerUnit, 'FLOP')}); a round asks the swarm for about {si(cost.flopsPerRound, 'FLOP')} including checked replicas.
+          Each unit trains on {cost.samplesPerUnit.toLocaleString('en')} samples ({si(cost.flopsPerUnit, 'FLOP')}); a round asks the swarm for about {si(cost.flopsPerRound, 'FLOP')}, and the coordinator re-runs about {si(cost.refereeFlopsPerRound, 'FLOP')} of it to check it.
         </p>
       )}
       {touched && !result.ok && <p className="field-error" role="alert">Fix the {Object.keys(result.errors).length === 1 ? 'field' : `${Object.keys(result.errors).length} fields`} marked above to start the job.</p>}
