@@ -22,11 +22,14 @@ const MESSAGES: Record<VerdictCode, (p: VerdictParams) => string> = {
   NON_FINITE_LOSS: () => 'the reported losses are not finite numbers',
   CHECKPOINT_UNAVAILABLE: () => 'the unit was audited, but its checkpoints could not be fetched from this peer; its unverified credit is forfeited',
   AUDIT_FAILED: (p) =>
-    p.error !== undefined
-      ? `the referee re-ran segment ${Number(p.segment) + 1} of the unit and ended ${Math.round(Number(p.error) * 100)} % of a segment away from this peer's result (tolerance ${Math.round(Number(p.tolerance) * 100)} %)`
-      : `the referee re-ran segment ${Number(p.segment) + 1} and got loss ${n(p, 'loss')}, not the reported ${n(p, 'reportedLoss')}`,
+    p.delta !== undefined
+      ? `the delta is not the difference to the end point this peer committed (value ${n(p, 'delta')})`
+      : p.error !== undefined
+        ? `the referee re-ran segment ${Number(p.segment) + 1} of the unit and ended ${Math.round(Number(p.error) * 100)} % of a segment away from this peer's result (tolerance ${Math.round(Number(p.tolerance) * 100)} %)`
+        : `the referee re-ran segment ${Number(p.segment) + 1} and got loss ${n(p, 'loss')}, not the reported ${n(p, 'reportedLoss')}`,
   UNVERIFIED: () => 'the coordinator could not check this result (its own failure); it was not used and costs this peer nothing',
   FORFEITED: () => 'credit forfeited after a failed audit',
+  DELTA_MISMATCH: (p) => `its delta is not the difference to the end point it committed (value ${n(p, 'index')}, ${n(p, 'excess')}× the rounding allowed)`,
   LOSS_BEFORE_MISMATCH: (p) => `its first loss (${n(p, 'reported')}) is not the loss of the assigned model (${n(p, 'actual')})`,
   NO_PROGRESS: (p) => `applying its delta did not lower the loss on its last batch (${n(p, 'before')} → ${n(p, 'after')})`,
   LOSS_AFTER_MISMATCH: (p) => `it reports a final loss of ${n(p, 'reported')} but its delta reaches ${n(p, 'actual')}`,

@@ -33,7 +33,7 @@ describe('job gossip', () => {
 
   it("a big swarm's metrics still fit one message: oldest reports, then least recently seen peers, go first", () => {
     const report = {
-      round: 0, version: 1, startedAtMs: 0, closedAtMs: 1, accepted: 1, rejected: 0, dropped: 0, audits: { run: 1, passed: 1, failed: 0, incomplete: 0, byReason: { every: 0, probation: 1, draw: 0, suspicious: 0 } },
+      round: 0, version: 1, startedAtMs: 0, closedAtMs: 1, accepted: 1, rejected: 0, dropped: 0, audits: { run: 1, passed: 1, failed: 0, incomplete: 0, byReason: { every: 0, probation: 1, draw: 0, suspicious: 0 }, bySuspicion: {} },
       rejections: Array.from({ length: 8 }, () => ({ peer: '12D3KooW'.padEnd(52, 'x'), unitId: '3.1', code: 'AUDIT_FAILED' as const, params: { segment: 1, error: 0.5, tolerance: 0.1 } })), bans: [],
       samples: 1, flops: 1, bytesIn: 1, meanLossBefore: 1, meanLossAfter: 1, testAccuracy: 0.5, testLoss: 1, aggregationMs: 1, refereeMs: 1, roundSecret: 'ab'.repeat(32),
     }

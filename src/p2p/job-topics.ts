@@ -6,7 +6,7 @@ import { asObject, parseJsonLimited, readBoolean, readInteger, readNumber, readS
 import { decodeJob, type JobSpec } from '../training/job.ts'
 import type { AuditSummary, RoundReport } from '../training/coordinator-state.ts'
 import { AUDIT_REASONS } from '../training/audit-draw.ts'
-import { decodeVerdict, REJECTION_CODES, type RejectionCode } from '../training/verdicts.ts'
+import { decodeVerdict, REJECTION_CODES, SUSPICION_CODES, type RejectionCode } from '../training/verdicts.ts'
 import { MAX_DATASETS_PER_JOB, type DatasetStatus } from '../training/datasets.ts'
 
 export const TOPIC_JOBS = 'tesserae/jobs/1'
@@ -157,12 +157,14 @@ function readArray(r: JsonObject, key: string, what: string, max: number): unkno
 function readAudits(value: unknown, what: string): AuditSummary {
   const a = asObject(value, `${what} audits`)
   const byReason = asObject(a.byReason, `${what} audits.byReason`)
+  const bySuspicion = asObject(a.bySuspicion ?? {}, `${what} audits.bySuspicion`)
   return {
     run: readInteger(a, 'run', what),
     passed: readInteger(a, 'passed', what),
     failed: readInteger(a, 'failed', what),
     incomplete: readInteger(a, 'incomplete', what),
     byReason: Object.fromEntries(AUDIT_REASONS.map((reason) => [reason, readInteger(byReason, reason, what)])) as AuditSummary['byReason'],
+    bySuspicion: Object.fromEntries(SUSPICION_CODES.flatMap((code) => (bySuspicion[code] === undefined ? [] : [[code, readInteger(bySuspicion, code, what)]]))),
   }
 }
 

@@ -24,7 +24,7 @@ type PubsubNode = Libp2p<{ pubsub: GossipSub }>
 
 const DELTA_TIMEOUT_MS = 60_000
 /** An audited volunteer has this long to serve its checkpoints (it stays online for its next unit anyway). */
-const CHECKPOINT_TIMEOUT_MS = 30_000
+const CHECKPOINT_TIMEOUT_MS = 20_000
 
 export interface CoordinatorHostOptions {
   node: PubsubNode
@@ -165,8 +165,28 @@ export class CoordinatorHost {
       // arrives may be the network's. Either way the unit is open to others at once.
       return this.refuse(peer, result.unitId, verdict(error instanceof DecodeError ? 'MALFORMED_DELTA' : 'DELTA_UNAVAILABLE', { detail: errorMessage(error).slice(0, 200) }))
     }
-    const reply = await coordinator.submit(peer, result, delta, { checkpoint: (cid) => this.vectors.getParams(cid, { providers: [from], timeoutMs: CHECKPOINT_TIMEOUT_MS }) })
+    const fetchFrom = { providers: [from], timeoutMs: CHECKPOINT_TIMEOUT_MS }
+    const reply = await coordinator.submit(peer, result, delta, {
+      checkpoint: (cid) => this.whileConnected(from, (signal) => this.vectors.getCheckpoint(cid, { ...fetchFrom, signal })),
+      checkpointPieces: (cid, pick) => this.whileConnected(from, (signal) => this.vectors.getCheckpointPieces(cid, pick, { ...fetchFrom, signal })),
+    })
     return { type: 'ack', accepted: reply.accepted, verdict: reply.verdict }
+  }
+
+  /** Runs a fetch from `peer` that fails at once if it is gone, or the moment it disconnects. */
+  private async whileConnected<T>(peer: PeerId, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { node } = this.options
+    if (node.getConnections(peer).length === 0) throw new TesseraeError('PEER_GONE', `${peer.toString().slice(0, 16)}… is no longer connected`)
+    const controller = new AbortController()
+    const onDisconnect = (event: CustomEvent<PeerId>) => {
+      if (event.detail.equals(peer)) controller.abort(new TesseraeError('PEER_GONE', `${peer.toString().slice(0, 16)}… disconnected`))
+    }
+    node.addEventListener('peer:disconnect', onDisconnect)
+    try {
+      return await task(controller.signal)
+    } finally {
+      node.removeEventListener('peer:disconnect', onDisconnect)
+    }
   }
 
   private async refuse(peer: string, unitId: string, rejection: Verdict<RejectionCode>): Promise<WorkResponse> {

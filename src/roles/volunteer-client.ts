@@ -192,7 +192,7 @@ export class VolunteerClient {
     const run: UnitRun = {
       unit, start: params, layout, totalSamples: data.count, makeBatch: (indices) => makeBatch(data, indices, job.normalisation), engine, flopsPerStep,
       commit: async (values) => {
-        const cid = await putChunked(this.options.exchange, 'params', float32Bytes(values))
+        const cid = await putChunked(this.options.exchange, 'checkpoint', float32Bytes(values))
         checkpoints.push(cid)
         return cid
       },

@@ -1,8 +1,9 @@
 // Handing out a round's units. Nothing here depends on which units will be audited (that is drawn after each
 // result is committed), so the order, timing and ids of assignments tell a volunteer nothing. A peer holds one
-// unit at a time and at most its fair share of the round; a unit whose holder left or whose result was
-// refused is open again at once; near the end of a round a unit held for much longer than units usually take
-// goes to a second peer as well, and the first result that verifies wins.
+// unit at a time and at most its fair share of the round's fresh units; a unit whose holder left or whose
+// result was refused is open again at once, to anyone (the peers who took their share should not wait for a
+// deadline because someone else walked away); near the end of a round a unit held for much longer than units
+// usually take goes to a second peer as well, and the first result that verifies wins.
 import type { HolderState, PeerState, RoundState, UnitState } from './coordinator-state.ts'
 import type { JobSpec } from './job.ts'
 import { median } from './robust-aggregate.ts'
@@ -44,6 +45,8 @@ export function assign(job: JobSpec, round: RoundState, peers: Readonly<Record<s
   const mine = round.units.find((u) => u.holders.some((h) => h.peer === peer && h.status === 'assigned'))
   if (mine) return { unit: mine, speculative: mine.holders.find((h) => h.peer === peer && h.status === 'assigned')!.speculative === true }
   const open = round.units.filter((u) => isOpen(u, peer))
+  const reopened = open.find((u) => u.holders.length > 0)
+  if (reopened) return { unit: reopened, speculative: false }
   if (open.length > 0) {
     // Fair share: one fast peer must not hold most of a round, or its deltas would dominate the aggregate.
     const share = Math.ceil(round.units.length / Math.max(1, activePeers(peers, now)))

@@ -5,6 +5,7 @@
 // know before committing whether it will be checked, and anyone can recompute every draw afterwards from the
 // revealed secret: the coordinator cannot pick whom to check once the round has started.
 import { fromHex, toHex } from '../hex.ts'
+import { seededPermutation } from '../random.ts'
 import { resultSigningBytes, type UnitResult } from './unit.ts'
 
 export type AuditReason = 'every' | 'probation' | 'draw' | 'suspicious'
@@ -44,6 +45,12 @@ export async function resultCommitment(result: UnitResult): Promise<string> {
 export async function auditDraw(roundSecretHex: string, commitmentHex: string): Promise<number> {
   const digest = await sha256(encoder.encode(`tesserae-audit/${roundSecretHex}/${commitmentHex}`))
   return new DataView(digest.buffer).getUint32(0, false) / 2 ** 32
+}
+
+/** Which pieces of a result's end point the spot check compares with its delta: `count` of `pieces`, drawn like the audit. */
+export async function spotPicker(roundSecretHex: string, commitmentHex: string, count: number): Promise<(pieces: number) => number[]> {
+  const seed = Math.floor((await auditDraw(roundSecretHex, `${commitmentHex}/spot`)) * 2 ** 32)
+  return (pieces) => [...seededPermutation(pieces, seed).subarray(0, Math.min(count, pieces))]
 }
 
 /** Why this result is re-executed, or null when it is not (before the cheap checks have their say). */

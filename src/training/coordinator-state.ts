@@ -8,7 +8,7 @@ import type { ShardRef } from './job.ts'
 import type { UnitResult } from './unit.ts'
 import type { AuditRecord } from './verification.ts'
 import type { AuditReason } from './audit-draw.ts'
-import type { RejectionCode, Verdict, VerdictParams } from './verdicts.ts'
+import type { RejectionCode, SuspicionCode, Verdict, VerdictParams } from './verdicts.ts'
 
 /**
  * One peer's hold on a unit. `assigned`: working on it; `released`: it left or its time ran out, but a late
@@ -78,6 +78,8 @@ export interface AuditSummary {
   /** Audits the referee could not finish through its own failure (withheld checkpoints count as failed). */
   incomplete: number
   byReason: Record<AuditReason, number>
+  /** Which cheap check sent the suspicious ones. */
+  bySuspicion: Partial<Record<SuspicionCode, number>>
 }
 
 export interface RoundReport {
@@ -125,7 +127,7 @@ export interface CoordinatorState {
   initialAccuracy: number | null
   finished: boolean
   /** Arrival statistics of recently audited, passed deltas: the yardstick for norm and direction checks. */
-  reference: Array<{ norm: number; sketch: number[] }>
+  reference: Array<{ round: number; norm: number; sketch: number[] }>
   /** Contributed datasets offered to this job. */
   datasets: DatasetState[]
   /** Shards added to the pool after the job's own, in acceptance order; indices never change. */
@@ -201,5 +203,5 @@ export function decodeCheckpoint(text: string, jobId: string): { state: Coordina
 /** A format-1 round report in today's shape: its numbers kept, its replica comparisons (not audits) left out. */
 function upgradeReport(r: Record<string, unknown>): RoundReport {
   const kept = Object.fromEntries(Object.entries(r).filter(([key]) => !['verified', 'disagreements', 'outliers'].includes(key)))
-  return { ...(kept as unknown as RoundReport), audits: { run: 0, passed: 0, failed: 0, incomplete: 0, byReason: { every: 0, probation: 0, draw: 0, suspicious: 0 } }, rejections: [], bans: [], refereeMs: 0, roundSecret: '' }
+  return { ...(kept as unknown as RoundReport), audits: { run: 0, passed: 0, failed: 0, incomplete: 0, byReason: { every: 0, probation: 0, draw: 0, suspicious: 0 }, bySuspicion: {} }, rejections: [], bans: [], refereeMs: 0, roundSecret: '' }
 }

@@ -76,11 +76,26 @@ describe('coordinator', () => {
     })
   }
 
+  it('catches a delta changed after honest training even when the draw does not pick it: the spot check', async () => {
+    const h = new Harness(job({ auditRate: 0 }))
+    await h.open()
+    const bias = ATTACKS.bias()
+    let units = 0
+    const turncoat = { cheats: [], work: (unit, honest, run) => (units++ === 0 ? run(honest) : bias.work(unit, honest, run)) } satisfies Parameters<typeof h.work>[1]
+    await runRounds(h, [['x', turncoat], ...HONEST], 3)
+    const x = h.coordinator.view.peers.x!
+    expect(x.auditsPassed).toBe(1)
+    expect(x.ban).toMatchObject({ code: 'AUDIT_FAILED', params: { delta: expect.any(Number) } })
+    expect(standing(h, 'x').credit).toBe(0)
+    const round = h.coordinator.view.history.find((r) => r.bans.some((b) => b.peer === 'x'))!
+    expect(round.audits, JSON.stringify(round.audits)).toMatchObject({ bySuspicion: { DELTA_MISMATCH: 1 } })
+  })
+
   it('rejects both members of a colluding pair: agreeing with each other proves nothing', async () => {
     const h = new Harness(job())
     await h.open()
-    const pair = colludingPair()
-    await runRounds(h, [['x1', pair], ['x2', pair], ...HONEST], 8)
+    const [x1, x2] = colludingPair()
+    await runRounds(h, [['x1', x1], ['x2', x2], ...HONEST], 8)
     for (const p of ['x1', 'x2']) expect(standing(h, p)).toMatchObject({ banned: true, credit: 0, accepted: 0 })
     for (const p of ['a', 'b', 'c']) expect(h.coordinator.view.peers[p]!.rejected).toBe(0)
   })
@@ -171,7 +186,7 @@ describe('coordinator', () => {
     expect(restored.view.current.round).toBe(before.current.round)
     expect(restored.view.history).toHaveLength(2)
     // The same result again is refused; b's unit assigned before the reload is still b's.
-    expect(await restored.submit('a', first.result!, quantizeInt8(new Float32Array(DIM)), { checkpoint: async () => new Float32Array(DIM) })).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED' } })
+    expect(await restored.submit('a', first.result!, quantizeInt8(new Float32Array(DIM)), { checkpoint: async () => new Float32Array(DIM), checkpointPieces: async () => ({ valuesPerPiece: DIM, pieces: new Map() }) })).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED' } })
     expect(await restored.requestWork('b')).toEqual(pendingB)
     await runRounds(h, [['a', 'honest'], ['b', 'honest']], 2)
     const units = Object.values(restored.view.peers).reduce((n, p) => n + p.accepted, 0)
@@ -185,7 +200,7 @@ describe('coordinator', () => {
     await h.open()
     const { result } = await h.work('a', 'honest')
     const q = quantizeInt8(new Float32Array(DIM))
-    const evidence = { checkpoint: async () => new Float32Array(DIM) }
+    const evidence = { checkpoint: async () => new Float32Array(DIM), checkpointPieces: async () => ({ valuesPerPiece: DIM, pieces: new Map() }) }
     expect(await h.coordinator.submit('a', { ...result!, jobId: 'other' }, q, evidence)).toMatchObject({ accepted: false, verdict: { code: 'UNKNOWN_JOB' } })
     expect(await h.coordinator.submit('a', { ...result!, round: 9 }, q, evidence)).toMatchObject({ accepted: false, verdict: { code: 'ROUND_CLOSED' } })
     expect(await h.coordinator.submit('z', result!, q, evidence)).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED' } })

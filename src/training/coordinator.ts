@@ -16,14 +16,15 @@ import { checkpointSteps, type UnitAssignment, type UnitResult } from './unit.ts
 import { Serial } from './serial.ts'
 import type { CheckpointStore, VectorStore } from './stores.ts'
 import { assign, expireHolds, releasePeer, typicalUnitMs } from './assignment.ts'
-import { auditDraw, auditReasonFor, newJobSecret, resultCommitment, roundSecret } from './audit-draw.ts'
+import { auditDraw, auditReasonFor, newJobSecret, resultCommitment, roundSecret, spotPicker } from './audit-draw.ts'
 import type { Referee } from './referee.ts'
-import { DEFAULT_THRESHOLDS, verifyResult, type VerificationOutcome, type VerificationThresholds } from './verification.ts'
+import { DEFAULT_THRESHOLDS, verifyResult, type Evidence, type VerificationInput, type VerificationOutcome, type VerificationThresholds } from './verification.ts'
 import { newPeer, punish, reward } from './reputation.ts'
 import { planRound } from './round-plan.ts'
 import { verdict, type RejectionCode, type Verdict, type WaitCode } from './verdicts.ts'
 
 export type { CheckpointStore, VectorStore } from './stores.ts'
+export type { Evidence } from './verification.ts'
 
 export interface Evaluation {
   accuracy: number
@@ -45,11 +46,6 @@ export interface CoordinatorOptions {
   secret?: string
   screening?: ScreeningOptions
   thresholds?: VerificationThresholds
-}
-
-/** What the host hands over with a result: how to fetch the volunteer's committed checkpoints. */
-export interface Evidence {
-  checkpoint(cid: string): Promise<Float32Array>
 }
 
 export type WorkReply = { kind: 'unit'; unit: UnitAssignment } | { kind: 'wait'; retryMs: number; verdict: Verdict<WaitCode> }
@@ -219,13 +215,23 @@ export class Coordinator {
       // Self-reported, shown on the dashboard only: nothing is credited or decided from them.
       record.backend = result.backend
       record.samplesPerSecond = (result.samples * 1000) / Math.max(result.elapsedMs, 1)
-      const draw = await auditDraw(await roundSecret(this.state.secret, round.round), commitment)
-      const reason = auditReasonFor(this.job.auditRate, record.auditsPassed, draw)
-      const reference = this.state.reference.map((r) => ({ norm: r.norm, distance: 0, sketch: Float32Array.from(r.sketch) }))
-      const suspicion = screenOutliers(new Map([['x', stats]]), this.options.screening ?? DEFAULT_SCREENING, reference).get('x') ?? null
+      const secret = await roundSecret(this.state.secret, round.round)
+      // Sizes are comparable across recent rounds; directions only within this one (same starting point).
+      const reference = this.state.reference.map((r) => ({ round: r.round, norm: r.norm, distance: 0, sketch: Float32Array.from(r.sketch) }))
+      const thisRound = reference.filter((r) => r.round === round.round)
+      const screening = this.options.screening ?? DEFAULT_SCREENING
+      const arrival = new Map([['x', stats]])
+      const thresholds = this.options.thresholds ?? DEFAULT_THRESHOLDS
+      const checks: Omit<VerificationInput, 'unit' | 'result' | 'start'> = {
+        delta,
+        evidence,
+        auditReason: auditReasonFor(this.job.auditRate, record.auditsPassed, await auditDraw(secret, commitment)),
+        suspicion: (thisRound.length > 0 ? screenOutliers(arrival, screening, thisRound) : screenOutliers(arrival, screening, reference, false)).get('x') ?? null,
+        spotPick: await spotPicker(secret, commitment, thresholds.spotPieces),
+      }
       await this.save()
       this.emit(null)
-      this.track(this.verify(unit, holder, delta, reason === null ? null : reason, suspicion, evidence))
+      this.track(this.verify(unit, holder, checks))
       return { accepted: true, verdict: verdict('RECEIVED') }
     })
   }
@@ -354,10 +360,10 @@ export class Coordinator {
 
   /** Checks that need no engine: anything failing here is the sender's own doing. */
   private malformation(result: UnitResult, delta: QuantizedDelta): Verdict<RejectionCode> | null {
-    const segments = checkpointSteps(this.job.innerSteps).length + 1
+    const segments = checkpointSteps(this.job.innerSteps).length
     if (delta.length !== this.options.dim) return verdict('WRONG_SHAPE', { values: delta.length, expected: this.options.dim })
     if (result.samples !== unitSamples(this.job)) return verdict('WRONG_SAMPLES', { claimed: result.samples, expected: unitSamples(this.job) })
-    if (result.checkpoints.length !== segments - 1 || result.segmentLosses.length !== segments) return verdict('WRONG_CHECKPOINTS', { checkpoints: result.checkpoints.length, expected: segments - 1 })
+    if (result.checkpoints.length !== segments || result.segmentLosses.length !== segments) return verdict('WRONG_CHECKPOINTS', { checkpoints: result.checkpoints.length, expected: segments })
     if (![result.lossBefore, result.lossAfter, ...result.segmentLosses].every(Number.isFinite)) return verdict('NON_FINITE_LOSS')
     if (result.segmentLosses[0] !== result.lossBefore) return verdict('WRONG_CHECKPOINTS', { detail: 'the first segment loss is not the first loss' })
     return null
@@ -372,11 +378,11 @@ export class Coordinator {
     punish(this.state, this.ledger, holder.peer, rejection, unit.id, this.now())
   }
 
-  private async verify(unit: UnitState, holder: HolderState, delta: QuantizedDelta, reason: ReturnType<typeof auditReasonFor>, suspicion: Parameters<typeof verifyResult>[1]['suspicion'], evidence: Evidence): Promise<void> {
+  private async verify(unit: UnitState, holder: HolderState, checks: Omit<VerificationInput, 'unit' | 'result' | 'start'>): Promise<void> {
     let outcome: VerificationOutcome
     if (holder.status !== 'verifying') return
     try {
-      outcome = await verifyResult(this.options.referee, { unit: this.assignment(unit), result: holder.result!, delta, start: this.params, auditReason: reason, suspicion, checkpoint: (cid) => evidence.checkpoint(cid) }, this.options.thresholds ?? DEFAULT_THRESHOLDS)
+      outcome = await verifyResult(this.options.referee, { ...checks, unit: this.assignment(unit), result: holder.result!, start: this.params }, this.options.thresholds ?? DEFAULT_THRESHOLDS)
     } catch (error) {
       outcome = { verdict: verdict('UNVERIFIED', { detail: String(error).slice(0, 200) }), audit: null, peerAtFault: false }
     }
@@ -407,7 +413,7 @@ export class Coordinator {
     if (audited) {
       record.auditsPassed++
       this.ledger.vouch(holder.peer, holder.submittedAtMs!)
-      this.state.reference = [...this.state.reference, { norm: holder.stats!.norm, sketch: holder.stats!.sketch }].slice(-MAX_REFERENCE)
+      this.state.reference = [...this.state.reference, { round: this.state.current.round, norm: holder.stats!.norm, sketch: holder.stats!.sketch }].slice(-MAX_REFERENCE)
     }
     for (const s of unit.shards) {
       const shard = this.shardAt(s)

@@ -2,13 +2,12 @@
 //  - probe: the loss of given parameters on given steps' batches of a unit (a train step at learning rate 0
 //    leaves the parameters where they are and reports the loss, on the very graph volunteers run);
 //  - replay: re-run every segment of a unit from the volunteer's committed checkpoint at its start, keeping
-//    the referee's own optimiser moments, and measure how far the volunteer's next checkpoint (or, for the
-//    last segment, the end its delta implies) is from where the referee got to. Segments are short, so
-//    honest engines (WebGPU against wasm) stay close; a made-up, biased or skipped segment does not.
+//    the referee's own optimiser moments, and measure how far the volunteer's next checkpoint is from where
+//    the referee got to. Segments are short, so honest engines (WebGPU against wasm) stay close; a made-up,
+//    biased or skipped segment does not.
 // The engine and the unit's data are injected: ORT in Node or a compute worker in a tab, shards from the block
 // exchange or memory.
 import { TesseraeError } from '../errors.ts'
-import { dequantize, type QuantizedDelta } from './quantize.ts'
 import { segmentBounds, type UnitAssignment } from './unit.ts'
 import { unitBatches, type BatchMaker, type InnerEngine } from './unit-runner.ts'
 import { flatten, unflatten, type ParamLayout } from './vector.ts'
@@ -59,26 +58,22 @@ export class Referee {
 
   /**
    * Re-runs every segment of `unit`. `checkpoints` are the volunteer's parameters after each checkpoint step
-   * (already fetched by CID and decoded), `delta` its submitted θ_start − θ_end.
+   * (already fetched by CID and decoded), the last being its θ_end.
    */
-  replay(unit: UnitAssignment, start: Float32Array, checkpoints: readonly Float32Array[], delta: QuantizedDelta, reportedLosses: readonly number[]): Promise<SegmentReplay[]> {
+  replay(unit: UnitAssignment, start: Float32Array, checkpoints: readonly Float32Array[], reportedLosses: readonly number[]): Promise<SegmentReplay[]> {
     return this.exclusive(async () => {
       const { engine, layout } = this.options
       const bounds = segmentBounds(unit.innerSteps)
-      if (checkpoints.length !== bounds.length - 2) throw new TesseraeError('WRONG_CHECKPOINTS', `a unit of ${unit.innerSteps} steps has ${bounds.length - 2} checkpoints, got ${checkpoints.length}`)
+      if (checkpoints.length !== bounds.length - 1) throw new TesseraeError('WRONG_CHECKPOINTS', `a unit of ${unit.innerSteps} steps has ${bounds.length - 1} checkpoints, got ${checkpoints.length}`)
       const data = await this.options.data(unit)
       const batches = unitBatches(unit, data.count, data.makeBatch)
-      const dequantized = dequantize(delta)
-      const end = Float32Array.from(start, (p, i) => p - dequantized[i]!)
       const out: SegmentReplay[] = []
       for (let j = 0; j + 1 < bounds.length; j++) {
         const from = j === 0 ? start : checkpoints[j - 1]!
         await engine.load(unflatten(layout, Float32Array.from(from)), { keepState: j > 0 })
         const { losses } = await engine.train(batches.slice(bounds[j], bounds[j + 1]), unit.lr, bounds[j]! + 1)
         const reached = flatten(layout, await engine.read())
-        const last = j + 2 === bounds.length
-        const claimed = last ? end : checkpoints[j]!
-        out.push({ segment: j, relativeError: segmentError(from, reached, claimed, last ? delta : null), loss: losses[0]!, reportedLoss: reportedLosses[j] ?? NaN })
+        out.push({ segment: j, relativeError: segmentError(from, reached, checkpoints[j]!), loss: losses[0]!, reportedLoss: reportedLosses[j] ?? NaN })
       }
       return out
     })
@@ -98,12 +93,8 @@ export class Referee {
   }
 }
 
-/**
- * How far the volunteer's claimed end of a segment is from the referee's, relative to the segment's length.
- * For the last segment the claim comes from an int8 delta, so the rounding it carries (at most half a scale
- * step per value, uniform: σ = step / √12) is allowed for at three σ before the rest counts as error.
- */
-export function segmentError(from: Float32Array, reached: Float32Array, claimed: Float32Array, quantized: QuantizedDelta | null): number {
+/** How far the volunteer's claimed end of a segment is from the referee's, relative to the segment's length. */
+export function segmentError(from: Float32Array, reached: Float32Array, claimed: Float32Array): number {
   let err2 = 0
   let len2 = 0
   for (let i = 0; i < from.length; i++) {
@@ -113,14 +104,7 @@ export function segmentError(from: Float32Array, reached: Float32Array, claimed:
     len2 += d * d
   }
   if (!Number.isFinite(err2) || !Number.isFinite(len2)) return Infinity
-  let rounding = 0
-  if (quantized !== null) {
-    for (let b = 0; b < quantized.scales.length; b++) {
-      const n = Math.min(quantized.blockSize, quantized.length - b * quantized.blockSize)
-      rounding += (n * quantized.scales[b]! ** 2) / 12
-    }
-  }
-  const excess = Math.max(0, Math.sqrt(err2) - 3 * Math.sqrt(rounding))
+  const error = Math.sqrt(err2)
   const length = Math.sqrt(len2)
-  return length === 0 ? (excess === 0 ? 0 : Infinity) : excess / length
+  return length === 0 ? (error === 0 ? 0 : Infinity) : error / length
 }

@@ -4,7 +4,7 @@ import type { RoundReport } from './coordinator-state.ts'
 
 const report = (round: number, patch: Partial<RoundReport> = {}): RoundReport => ({
   round, version: round + 1, startedAtMs: 10, closedAtMs: 20, accepted: 4, rejected: 1, dropped: 0,
-  audits: { run: 2, passed: 1, failed: 1, incomplete: 0, byReason: { every: 0, probation: 1, draw: 1, suspicious: 0 } },
+  audits: { run: 2, passed: 1, failed: 1, incomplete: 0, byReason: { every: 0, probation: 1, draw: 1, suspicious: 0 }, bySuspicion: {} },
   rejections: [{ peer: 'p', unitId: 'u', code: 'AUDIT_FAILED', params: {} }], bans: [{ peer: 'p', unitId: 'u', code: 'AUDIT_FAILED' }], samples: 512, flops: 1e9, bytesIn: 2048,
   meanLossBefore: 2.3, meanLossAfter: 1.9, testAccuracy: 0.7, testLoss: null, aggregationMs: 3.5, refereeMs: 40, roundSecret: 'ab', ...patch,
 })

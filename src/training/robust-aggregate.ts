@@ -118,8 +118,9 @@ export const DEFAULT_SCREENING: ScreeningOptions = { maxNormRatio: 3, minCosine:
 /**
  * Returns, for each outlier, why it looks wrong. The yardstick is `trusted` when given (deltas the referee
  * re-executed): a median over the round alone breaks down once one fast attacker delivers half its units.
+ * Directions are only comparable between deltas from the same start; pass `directions: false` otherwise.
  */
-export function screenOutliers(stats: ReadonlyMap<string, DeltaStats>, options: ScreeningOptions = DEFAULT_SCREENING, trusted: readonly DeltaStats[] = []): Map<string, Verdict<'NORM_OUTLIER' | 'DIRECTION_OUTLIER'>> {
+export function screenOutliers(stats: ReadonlyMap<string, DeltaStats>, options: ScreeningOptions = DEFAULT_SCREENING, trusted: readonly DeltaStats[] = [], directions = true): Map<string, Verdict<'NORM_OUTLIER' | 'DIRECTION_OUTLIER'>> {
   const outliers = new Map<string, Verdict<'NORM_OUTLIER' | 'DIRECTION_OUTLIER'>>()
   const reference = trusted.length > 0 ? trusted : [...stats.values()]
   if (reference.length === 0 || (trusted.length === 0 && stats.size < options.minCount)) return outliers
@@ -131,6 +132,7 @@ export function screenOutliers(stats: ReadonlyMap<string, DeltaStats>, options: 
       outliers.set(id, verdict('NORM_OUTLIER', { norm: measured(s.norm), median: measured(medianNorm) }))
       continue
     }
+    if (!directions) continue
     const cos = cosine(s.sketch, centre)
     if (cos < options.minCosine) outliers.set(id, verdict('DIRECTION_OUTLIER', { cosine: measured(cos, 3) }))
   }

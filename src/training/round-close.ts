@@ -72,11 +72,13 @@ export async function closeRound(input: CloseInput): Promise<CloseOutput> {
 const statsOf = (h: HolderState) => ({ norm: h.stats!.norm, distance: h.stats!.distance, sketch: Float32Array.from(h.stats!.sketch) })
 
 export function summariseAudits(holders: readonly HolderState[]): AuditSummary {
-  const summary: AuditSummary = { run: 0, passed: 0, failed: 0, incomplete: 0, byReason: Object.fromEntries(AUDIT_REASONS.map((r) => [r, 0])) as AuditSummary['byReason'] }
+  const summary: AuditSummary = { run: 0, passed: 0, failed: 0, incomplete: 0, byReason: Object.fromEntries(AUDIT_REASONS.map((r) => [r, 0])) as AuditSummary['byReason'], bySuspicion: {} }
   for (const h of holders) {
     if (!h.audit) continue
     summary.run++
     summary.byReason[h.audit.reason]++
+    const suspicion = h.audit.suspicion?.code
+    if (suspicion) summary.bySuspicion[suspicion] = (summary.bySuspicion[suspicion] ?? 0) + 1
     if (h.audit.outcome === 'passed') summary.passed++
     else if (h.audit.outcome === 'failed' || h.audit.outcome === 'unavailable') summary.failed++
     else summary.incomplete++

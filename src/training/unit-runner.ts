@@ -1,6 +1,6 @@
 // What a volunteer does with one work unit: start from the assigned parameters with fresh AdamW state, run
-// H inner steps over the unit's seeded sample order, and turn θ_start − θ_end into an int8 delta. Between
-// segments it commits the parameters it reached (stored where the referee can fetch them by CID), so an
+// H inner steps over the unit's seeded sample order, and turn θ_start − θ_end into an int8 delta. After
+// every segment it commits the parameters it reached (stored where the referee can fetch them by CID), so an
 // audit can replay each segment from the volunteer's own starting point. The engine (ORT in a worker, or in
 // Node) and the batch maker (data/) are injected; nothing here touches either.
 import { TesseraeError } from '../errors.ts'
@@ -66,14 +66,15 @@ export async function runUnit(run: UnitRun): Promise<UnitOutput> {
   const segmentLosses: number[] = []
   const checkpoints: string[] = []
   let backend = ''
+  let end = start
   for (let j = 0; j + 1 < bounds.length; j++) {
     const out = await engine.train(batches.slice(bounds[j], bounds[j + 1]), unit.lr, bounds[j]! + 1)
     backend = out.backend
     segmentLosses.push(out.losses[0]!)
     losses.push(...out.losses)
-    if (j + 2 < bounds.length) checkpoints.push(await run.commit(flatten(layout, await engine.read()), bounds[j + 1]!))
+    end = flatten(layout, await engine.read())
+    checkpoints.push(await run.commit(end, bounds[j + 1]!))
   }
-  const end = flatten(layout, await engine.read())
   const delta = new Float32Array(start.length)
   for (let i = 0; i < delta.length; i++) delta[i] = start[i]! - end[i]!
   const q = quantizeInt8(delta, DEFAULT_QUANT_BLOCK)

@@ -36,7 +36,7 @@ export interface UnitResult {
   flops: number
   /** sha-256 of the float32 loss trajectory: equal hashes mean bit-identical replays. */
   trajectoryHash: string
-  /** Root CIDs of the float32 parameters after each step in checkpointSteps(innerSteps), in order. */
+  /** Root CIDs of the float32 parameters after each step in checkpointSteps(innerSteps), in order; the last is θ_end. */
   checkpoints: string[]
   /** The loss at the first step of each segment (segment 0 starts at step 1), as the volunteer computed it. */
   segmentLosses: number[]
@@ -46,18 +46,21 @@ export interface UnitResult {
 
 /** A unit's steps are cut into segments of about this many; short ones diverge little between engines. */
 export const SEGMENT_STEPS = 16
-/** At most this many segments (so at most this many minus one checkpoints to commit and reveal). */
+/** At most this many segments (so at most this many checkpoints to commit and reveal). */
 export const MAX_SEGMENTS = 8
 
-/** The inner steps after which a volunteer commits its parameters (not the last: that is the delta). */
+/**
+ * The inner steps after which a volunteer commits its parameters: the end of every segment, the last step
+ * included. The last checkpoint is θ_end in full precision, which its int8 delta must agree with.
+ */
 export function checkpointSteps(innerSteps: number): number[] {
   const segments = Math.min(MAX_SEGMENTS, Math.max(1, Math.ceil(innerSteps / SEGMENT_STEPS)))
-  return Array.from({ length: segments - 1 }, (_, j) => Math.round(((j + 1) * innerSteps) / segments))
+  return Array.from({ length: segments }, (_, j) => Math.round(((j + 1) * innerSteps) / segments))
 }
 
 /** Segment j runs steps (bounds[j], bounds[j + 1]]: step numbers are 1-based, bounds start at 0 and end at H. */
 export function segmentBounds(innerSteps: number): number[] {
-  return [0, ...checkpointSteps(innerSteps), innerSteps]
+  return [0, ...checkpointSteps(innerSteps)]
 }
 
 const WHAT_A = 'work assignment'
@@ -95,7 +98,7 @@ export function decodeResult(value: unknown): UnitResult {
     samples: readInteger(obj, 'samples', WHAT_R, 1),
     flops: readNumber(obj, 'flops', WHAT_R, 0),
     trajectoryHash: readString(obj, 'trajectoryHash', WHAT_R, 64),
-    checkpoints: readStringArray(obj, 'checkpoints', WHAT_R, MAX_SEGMENTS - 1, 128),
+    checkpoints: readStringArray(obj, 'checkpoints', WHAT_R, MAX_SEGMENTS, 128),
     segmentLosses: readNumberArray(obj, 'segmentLosses', WHAT_R, MAX_SEGMENTS),
     backend: readString(obj, 'backend', WHAT_R, 16),
     elapsedMs: readNumber(obj, 'elapsedMs', WHAT_R, 0),

@@ -26,7 +26,7 @@ export const REJECTION_CODES = [
 export type RejectionCode = (typeof REJECTION_CODES)[number]
 
 /** Cheap checks that do not reject anything on their own: they send the unit to the referee. */
-export const SUSPICION_CODES = ['LOSS_BEFORE_MISMATCH', 'NO_PROGRESS', 'LOSS_AFTER_MISMATCH', 'NORM_OUTLIER', 'DIRECTION_OUTLIER'] as const
+export const SUSPICION_CODES = ['DELTA_MISMATCH', 'LOSS_BEFORE_MISMATCH', 'NO_PROGRESS', 'LOSS_AFTER_MISMATCH', 'NORM_OUTLIER', 'DIRECTION_OUTLIER'] as const
 export type SuspicionCode = (typeof SUSPICION_CODES)[number]
 
 /** Why a request for work was answered with "wait". */
@@ -70,5 +70,5 @@ function decodeParams(value: unknown, what: string): VerdictParams {
   return out
 }
 
-/** Round a measurement for a verdict's parameters: enough digits for a person, stable in JSON. */
-export const measured = (x: number, digits = 4): number => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : -1)
+/** Round a measurement for a verdict's parameters: enough digits for a person, stable in JSON (which has no ∞). */
+export const measured = (x: number, digits = 4): number => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : 1e9)

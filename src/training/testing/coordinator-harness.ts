@@ -21,6 +21,8 @@ export const DIM = 512
 export const target = Float32Array.from({ length: DIM }, (_, i) => Math.sin(i))
 export const LAYOUT: ParamLayout = { names: ['w'], offsets: [0], sizes: [DIM], total: DIM }
 const NOISE = 0.2
+/** The harness serves checkpoints in pieces of this many values, as the block exchange serves small chunks. */
+const PIECE_VALUES = 64
 
 /**
  * θ ← θ − lr·m, m ← 0.9m + (θ − target + NOISE·x): each batch's x pulls the minimum a little, so a unit's
@@ -174,6 +176,12 @@ export class Harness {
       checkpoint: async (cid) => {
         if (withholds) throw new Error(`no peer delivered block ${cid}`)
         return this.vectors.getParams(cid)
+      },
+      checkpointPieces: async (cid, pick) => {
+        if (withholds) throw new Error(`no peer delivered block ${cid}`)
+        const values = await this.vectors.getParams(cid)
+        const pieces = Math.ceil(values.length / PIECE_VALUES)
+        return { valuesPerPiece: PIECE_VALUES, pieces: new Map(pick(pieces).map((i) => [i, values.subarray(i * PIECE_VALUES, (i + 1) * PIECE_VALUES)])) }
       },
     })
     return { result, accepted: reply.accepted, verdict: reply.verdict }
