@@ -11,14 +11,16 @@ import type { BenchResult } from './main.ts'
 import { benchSwarm } from './swarm.ts'
 import { benchAggregation } from './aggregation.ts'
 import { benchData } from './data.ts'
+import { benchAudit } from './audit.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,data').split(',')
+const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,audit,data').split(',')
 const suites = requested.filter((s): s is 'wasm' | 'webgpu' => s === 'wasm' || s === 'webgpu')
 
 // Node suites first: they need no browser and report the swarm's communication and aggregation costs.
 const swarm = requested.includes('swarm') ? await benchSwarm({ volunteers: 8, rounds: 4, model: 'mlp', innerSteps: 128, batchSize: 32 }) : null
 const aggregation = requested.includes('aggregation') ? benchAggregation(1000, 1 << 20) : null
+const audit = requested.includes('audit') ? [await benchAudit({ volunteers: 8, rounds: 4, innerSteps: 64, batchSize: 32 }), await benchAudit({ volunteers: 64, rounds: 4, innerSteps: 64, batchSize: 32 })] : null
 const data = requested.includes('data') ? await benchData(new URL('../../shared/datasets/fashion-mnist/', import.meta.url)) : null
 
 if (suites.length > 0) execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
@@ -68,6 +70,14 @@ if (aggregation) {
   lines.push(`| on arrival: norms, distances, sketches (all deltas together) | ${aggregation.statsMs.toFixed(0)} ms (${(aggregation.statsMs / aggregation.deltas).toFixed(2)} ms per delta) |`)
   lines.push(`| memory growth after 10 / 100 / 1000 deltas | ${aggregation.memoryMiB.map((m) => `${m.heapAndBuffersMiB.toFixed(1)} MiB`).join(' / ')} |`)
 }
+if (audit) {
+  lines.push('', `| verification cost (MLP, H = 64 × 32, audit rate ${audit[0]!.auditRate}) | coordinator per round | volunteers' compute per round | referee re-execution | share of volunteer compute | units re-executed |`, '|---|---|---|---|---|---|')
+  for (const a of audit) {
+    for (const [label, r] of [['first round (all on probation)', a.first], ['later rounds (mean)', a.later]] as const) {
+      lines.push(`| ${a.volunteers} volunteers, ${label} | ${(r.coordinatorMs / 1000).toFixed(2)} s | ${(r.volunteerMs / 1000).toFixed(2)} s | ${(r.refereeMs / 1000).toFixed(2)} s | ${(100 * r.refereeShare).toFixed(0)} % | ${r.audited.toFixed(1)} of ${r.units} |`)
+    }
+  }
+}
 if (data) {
   lines.push('', '| data path (Node, full Fashion-MNIST train set) | value |', '|---|---|')
   lines.push(`| IDX pair import (gzip, ${data.samples} samples) | ${data.idx.ms.toFixed(0)} ms (${data.idx.samplesPerSecond.toFixed(0)} samples/s) |`)
@@ -82,4 +92,5 @@ await mkdir(fileURLToPath(new URL('results/', import.meta.url)), { recursive: tr
 // Browser and Node suites keep separate files so running one kind does not erase the other's numbers.
 if (results.length > 0) await writeFile(fileURLToPath(new URL('results/latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), results }, null, 2))
 if (swarm || aggregation) await writeFile(fileURLToPath(new URL('results/swarm-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), swarm, aggregation }, null, 2))
+if (audit) await writeFile(fileURLToPath(new URL('results/audit-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), audit }, null, 2))
 if (data) await writeFile(fileURLToPath(new URL('results/data-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), data }, null, 2))

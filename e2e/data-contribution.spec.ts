@@ -52,7 +52,7 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     // The job owner starts a small job.
     const research = await (await owners.newContext()).newPage()
     await research.goto(new URL('/research', APP).toString())
-    const { jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 4, redundancy: 0, roundSeconds: 30 })
+    const { jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 4, auditRate: 0, roundSeconds: 30 })
 
     // The contributor sees the job and imports into its shape.
     const contribute = await (await owners.newContext()).newPage()

@@ -32,7 +32,7 @@ test('a funded job pays a bound volunteer, who claims from the Ledger page', asy
     await research.getByRole('link', { name: 'Research' }).click()
     await expect(research.getByTestId('funding-note')).toContainText('escrows the reward pool')
     await research.getByTestId('coordinator-panel').getByLabel('Job name').fill('Settlement test job')
-    const { jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 2, redundancy: 0, roundSeconds: 20 })
+    const { jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 2, auditRate: 0, roundSeconds: 20 })
     const funded = await readEscrowJob(chain, escrow, jobId)
     expect(funded).toMatchObject({ deposited: parseEther('1'), epoch: 0n })
 

@@ -56,7 +56,7 @@ test('researcher creates a job, a volunteer joins by its share link, earns, relo
     await expect(form.getByLabel('Batch size')).toHaveAttribute('aria-invalid', 'true')
     await expect(form.getByLabel('Model')).toContainText('params')
     await form.getByLabel('Job name').fill('UX test job')
-    const { jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 2, redundancy: 0, roundSeconds: 20 })
+    const { jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 2, auditRate: 0, roundSeconds: 20 })
 
     const dashboard = research.locator(`[data-testid="job-dashboard"][data-job-id="${jobId}"]`)
     await expect(dashboard).toBeVisible({ timeout: 60_000 })

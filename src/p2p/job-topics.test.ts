@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { decodeAnnouncement, decodeHead, decodeMetrics, encodeAnnouncement, encodeHead, encodeMetrics, encodeMetricsFitting, MAX_METRICS_BYTES, type Head, type JobMetrics } from './job-topics.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
 
-const head: Head = { jobId: 'job-test', coordinator: 'coordinator', round: 3, version: 3, paramsCid: 'bafy', finished: false, sentAtMs: 1 }
+const head: Head = { jobId: 'job-test', coordinator: 'coordinator', round: 3, version: 3, paramsCid: 'bafy', finished: false, auditCommitment: 'ab'.repeat(32), sentAtMs: 1 }
 
 describe('job gossip', () => {
   it('round-trips announcements, heads and metrics from the coordinator', () => {

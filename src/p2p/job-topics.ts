@@ -22,6 +22,8 @@ export interface Head {
   version: number
   paramsCid: string
   finished: boolean
+  /** sha-256 of this round's audit secret: announced now, the secret itself revealed in the round's report. */
+  auditCommitment: string
   sentAtMs: number
 }
 
@@ -98,8 +100,15 @@ function readHead(obj: JsonObject, what: string): Head {
     version: readInteger(obj, 'version', what),
     paramsCid: readString(obj, 'paramsCid', what, 128),
     finished: readBoolean(obj, 'finished', what),
+    auditCommitment: readHexDigest(obj, 'auditCommitment', what),
     sentAtMs: readInteger(obj, 'sentAtMs', what),
   }
+}
+
+function readHexDigest(obj: JsonObject, key: string, what: string): string {
+  const value = readString(obj, key, what, 64)
+  if (!/^[0-9a-f]{64}$/.test(value)) throw new DecodeError(what, `"${key}" must be 64 lowercase hex digits`)
+  return value
 }
 
 function checkSender(claimed: string, from: string, what: string): void {
@@ -200,7 +209,7 @@ function readReport(value: unknown, what: string): RoundReport {
     testLoss: nullableNumber(r, 'testLoss', what),
     aggregationMs: readNumber(r, 'aggregationMs', what, 0),
     refereeMs: readNumber(r, 'refereeMs', what, 0),
-    roundSecret: readString(r, 'roundSecret', what, 64),
+    roundSecret: r.roundSecret === '' ? '' : readHexDigest(r, 'roundSecret', what),
   }
 }
 

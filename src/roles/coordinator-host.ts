@@ -18,6 +18,7 @@ import type { WorkRequest, WorkResponse } from '../p2p/work-messages.ts'
 import type { Coordinator } from '../training/coordinator.ts'
 import { resultSigningBytes } from '../training/unit.ts'
 import { verdict, type RejectionCode, type Verdict } from '../training/verdicts.ts'
+import { VolunteerGone } from '../training/verification.ts'
 import type { SettlementHost } from './settlement-host.ts'
 
 type PubsubNode = Libp2p<{ pubsub: GossipSub }>
@@ -105,6 +106,7 @@ export class CoordinatorHost {
       version: state.current.version,
       paramsCid: state.current.paramsCid,
       finished: state.finished,
+      auditCommitment: state.current.secretCommitment,
       sentAtMs: Date.now(),
     }
   }
@@ -176,14 +178,16 @@ export class CoordinatorHost {
   /** Runs a fetch from `peer` that fails at once if it is gone, or the moment it disconnects. */
   private async whileConnected<T>(peer: PeerId, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const { node } = this.options
-    if (node.getConnections(peer).length === 0) throw new TesseraeError('PEER_GONE', `${peer.toString().slice(0, 16)}… is no longer connected`)
+    if (node.getConnections(peer).length === 0) throw new VolunteerGone(peer.toString())
     const controller = new AbortController()
     const onDisconnect = (event: CustomEvent<PeerId>) => {
-      if (event.detail.equals(peer)) controller.abort(new TesseraeError('PEER_GONE', `${peer.toString().slice(0, 16)}… disconnected`))
+      if (event.detail.equals(peer)) controller.abort()
     }
     node.addEventListener('peer:disconnect', onDisconnect)
     try {
       return await task(controller.signal)
+    } catch (error) {
+      throw controller.signal.aborted ? new VolunteerGone(peer.toString()) : error
     } finally {
       node.removeEventListener('peer:disconnect', onDisconnect)
     }

@@ -11,8 +11,11 @@ import { verdict, type Verdict, type WaitCode } from './verdicts.ts'
 
 /** A peer counts towards the fair share while it was heard from this recently and has not disconnected. */
 export const ACTIVE_WINDOW_MS = 30_000
-/** A unit is copied to a second peer once held this many times longer than this round's typical unit… */
-export const SPECULATE_AFTER_TYPICAL = 1.5
+/**
+ * A unit is copied to a second peer once held this many times longer than this round's typical unit (a
+ * device a few times slower than the median still gets its work in first)…
+ */
+export const SPECULATE_AFTER_TYPICAL = 3
 /** …and never sooner than this. */
 export const MIN_SPECULATE_MS = 2_000
 

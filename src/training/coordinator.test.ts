@@ -56,7 +56,22 @@ describe('coordinator', () => {
     expect(['a', 'b', 'c'].reduce((n, p) => n + c.pending(p).units, 0)).toBeGreaterThan(0)
   })
 
-  const attacks = (Object.keys(ATTACKS) as AttackName[]).filter((a) => a !== 'honest')
+  it('holds nothing against a volunteer whose tab closed before its work could be checked, and gives its unit to another', async () => {
+    const h = new Harness(job({ auditRate: 0, unitsPerRound: 2 }))
+    await h.open()
+    await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
+    const gone = await h.work('x', 'leaver')
+    expect(gone.accepted).toBe(true)
+    await h.coordinator.settled()
+    const x = h.coordinator.view.peers.x!
+    expect(x).toMatchObject({ rejected: 0, reputation: 1, banned: false })
+    const unit = h.coordinator.view.current.units.find((u) => u.holders.some((hh) => hh.peer === 'x'))!
+    expect(unit.holders.find((hh) => hh.peer === 'x')).toMatchObject({ status: 'rejected', verdict: { code: 'UNVERIFIED' } })
+    const next = await h.coordinator.requestWork('a')
+    expect(next.kind === 'unit' && next.unit.unitId).toBe(unit.id)
+  })
+
+  const attacks = (Object.keys(ATTACKS) as AttackName[]).filter((a) => a !== 'honest' && a !== 'leaver')
   for (const attack of attacks) {
     it(`catches a "${attack}" volunteer: no credit, excluded, while every honest unit is accepted`, async () => {
       const h = new Harness(job())

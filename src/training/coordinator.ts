@@ -1,27 +1,30 @@
 // The coordinator's state machine for one DiLoCo job: hands out units (assignment.ts), takes committed
-// results and has them verified (verification.ts, by the referee), costs cheats (reputation.ts), credits
-// accepted work exactly once, closes rounds (round-close.ts) and checkpoints after every change. Transport,
+// results and has them verified (verification.ts, by the referee), settles each unit (unit-outcome.ts:
+// credit exactly once, or the cost of cheating from reputation.ts), keeps datasets and bindings
+// (coordinator-records.ts), closes rounds (round-close.ts) and checkpoints after every change. Transport,
 // storage, the referee's engine and evaluation are injected, so the same class runs in a researcher's tab
 // (IndexedDB, compute worker) and in Node (disk, ORT), and in unit tests.
 import { TesseraeError } from '../errors.ts'
 import { CreditsLedger } from './credits.ts'
-import { decodeCheckpoint, MAX_HISTORY, MAX_REFERENCE, type CoordinatorState, type HolderState, type PeerState, type RoundReport, type UnitState, type WalletBinding } from './coordinator-state.ts'
+import { decodeCheckpoint, MAX_HISTORY, type CoordinatorState, type HolderState, type PeerState, type RoundReport, type UnitState, type WalletBinding } from './coordinator-state.ts'
 import { decodeJob, unitSamples, type JobSpec, type ShardRef } from './job.ts'
-import { datasetShards, incompatibility, registerOffer, type DatasetOffer, type DatasetState } from './datasets.ts'
-import { MODEL_ZOO } from '../graph/zoo.ts'
+import type { DatasetOffer, DatasetState } from './datasets.ts'
 import type { QuantizedDelta } from './quantize.ts'
-import { DeltaSketcher, DEFAULT_SCREENING, screenOutliers, type ScreeningOptions } from './robust-aggregate.ts'
+import { DeltaSketcher, DEFAULT_SCREENING, type ScreeningOptions } from './robust-aggregate.ts'
 import { closeRound } from './round-close.ts'
-import { checkpointSteps, type UnitAssignment, type UnitResult } from './unit.ts'
+import type { UnitAssignment, UnitResult } from './unit.ts'
 import { Serial } from './serial.ts'
 import type { CheckpointStore, VectorStore } from './stores.ts'
 import { assign, expireHolds, releasePeer, typicalUnitMs } from './assignment.ts'
-import { auditDraw, auditReasonFor, newJobSecret, resultCommitment, roundSecret, spotPicker } from './audit-draw.ts'
+import { newJobSecret, roundSecret } from './audit-draw.ts'
+import { intake, type Checks } from './intake.ts'
 import type { Referee } from './referee.ts'
-import { DEFAULT_THRESHOLDS, verifyResult, type Evidence, type VerificationInput, type VerificationOutcome, type VerificationThresholds } from './verification.ts'
-import { newPeer, punish, reward } from './reputation.ts'
+import { DEFAULT_THRESHOLDS, verifyResult, type Evidence, type VerificationOutcome, type VerificationThresholds } from './verification.ts'
+import { newPeer } from './reputation.ts'
 import { planRound } from './round-plan.ts'
 import { verdict, type RejectionCode, type Verdict, type WaitCode } from './verdicts.ts'
+import { recordBinding, recordDecision, recordOffer, shardAt } from './coordinator-records.ts'
+import { acceptHolder, malformation, rejectHolder } from './unit-outcome.ts'
 
 export type { CheckpointStore, VectorStore } from './stores.ts'
 export type { Evidence } from './verification.ts'
@@ -202,7 +205,7 @@ export class Coordinator {
         await this.save()
         return refuse('ALREADY_DECIDED', { unit: unit.id })
       }
-      const malformed = this.malformation(result, delta)
+      const malformed = malformation(this.job, this.options.dim, result, delta)
       if (malformed) {
         this.reject(unit, holder, malformed)
         await this.save()
@@ -210,25 +213,11 @@ export class Coordinator {
         return { accepted: false, verdict: malformed }
       }
       const stats = this.sketcher.stats(delta, this.centre)
-      const commitment = await resultCommitment(result)
+      const { commitment, checks } = await intake({ state: this.state, job: this.job, peer: record, result, delta, stats, evidence, screening: this.options.screening ?? DEFAULT_SCREENING, thresholds: this.options.thresholds ?? DEFAULT_THRESHOLDS })
       Object.assign(holder, { status: 'verifying', submittedAtMs: this.now(), result, commitment, stats: { norm: stats.norm, distance: stats.distance, sketch: [...stats.sketch] } } satisfies Partial<HolderState>)
       // Self-reported, shown on the dashboard only: nothing is credited or decided from them.
       record.backend = result.backend
       record.samplesPerSecond = (result.samples * 1000) / Math.max(result.elapsedMs, 1)
-      const secret = await roundSecret(this.state.secret, round.round)
-      // Sizes are comparable across recent rounds; directions only within this one (same starting point).
-      const reference = this.state.reference.map((r) => ({ round: r.round, norm: r.norm, distance: 0, sketch: Float32Array.from(r.sketch) }))
-      const thisRound = reference.filter((r) => r.round === round.round)
-      const screening = this.options.screening ?? DEFAULT_SCREENING
-      const arrival = new Map([['x', stats]])
-      const thresholds = this.options.thresholds ?? DEFAULT_THRESHOLDS
-      const checks: Omit<VerificationInput, 'unit' | 'result' | 'start'> = {
-        delta,
-        evidence,
-        auditReason: auditReasonFor(this.job.auditRate, record.auditsPassed, await auditDraw(secret, commitment)),
-        suspicion: (thisRound.length > 0 ? screenOutliers(arrival, screening, thisRound) : screenOutliers(arrival, screening, reference, false)).get('x') ?? null,
-        spotPick: await spotPicker(secret, commitment, thresholds.spotPieces),
-      }
       await this.save()
       this.emit(null)
       this.track(this.verify(unit, holder, checks))
@@ -281,31 +270,17 @@ export class Coordinator {
   /** Records a dataset offer (signature and manifest already checked by the host); rejects misfits at once. */
   offerDataset(offer: DatasetOffer): Promise<DatasetState> {
     return this.serial.run(async () => {
-      const known = this.datasets.some((d) => d.id === offer.id)
-      const entry = registerOffer(this.datasets, offer, incompatibility(this.job, MODEL_ZOO[this.job.model]().inputShape, offer), this.now())
-      if (!known) {
-        await this.save()
-        this.emit(null)
-      }
+      const { entry, added } = recordOffer(this.state, this.job, offer, this.now())
+      if (added) await this.changed()
       return { ...entry }
     })
   }
 
-  /**
-   * The job owner's decision. Accepting adds the dataset's chunks to the shard pool (once; a dataset rejected
-   * later keeps its pool slots but is no longer planned); rejecting needs a reason the contributor will see.
-   */
+  /** The job owner's decision on an offered dataset (see recordDecision). */
   decideDataset(id: string, accept: boolean, reason: string): Promise<DatasetState> {
     return this.serial.run(async () => {
-      const entry = this.datasets.find((d) => d.id === id)
-      if (!entry) throw new TesseraeError('UNKNOWN_DATASET', `no dataset ${id.slice(0, 16)}… was offered to this job`)
-      if (accept && !entry.fits) throw new TesseraeError('DATASET_UNFIT', `the dataset cannot serve this job: ${entry.reason}`)
-      entry.status = accept ? 'accepted' : 'rejected'
-      entry.reason = accept ? 'accepted by the job owner' : reason.trim().slice(0, 300) || 'rejected by the job owner'
-      entry.decidedAtMs = this.now()
-      if (accept && !this.state.pool.some((s) => s.dataset === id)) this.state.pool.push(...datasetShards(entry))
-      await this.save()
-      this.emit(null)
+      const entry = recordDecision(this.state, id, accept, reason, this.now())
+      await this.changed()
       return { ...entry }
     })
   }
@@ -313,11 +288,8 @@ export class Coordinator {
   /** Records a wallet binding the host has verified; the next epoch routes this peer's credit to it. */
   recordBinding(peer: string, binding: WalletBinding): Promise<void> {
     return this.serial.run(async () => {
-      if (this.state.bannedWallets.includes(binding.wallet.toLowerCase())) throw new TesseraeError('WALLET_EXCLUDED', 'a peer bound to this wallet was caught cheating in this job, so the wallet earns nothing more here')
-      if (this.state.peers[peer]?.banned) throw new TesseraeError('PEER_EXCLUDED', 'this peer was excluded from the job, so it cannot bind a wallet')
-      this.state.bindings[peer] = binding
-      await this.save()
-      this.emit(null)
+      recordBinding(this.state, peer, binding)
+      await this.changed()
     })
   }
 
@@ -352,33 +324,14 @@ export class Coordinator {
 
   /** The job's own shards followed by accepted datasets' chunks. */
   shardAt(index: number): ShardRef {
-    const own = this.job.train.length
-    const shard = index < own ? this.job.train[index] : this.state.pool[index - own]
-    if (!shard) throw new TesseraeError('BAD_SHARD', `shard ${index} is not in the pool`)
-    return shard
-  }
-
-  /** Checks that need no engine: anything failing here is the sender's own doing. */
-  private malformation(result: UnitResult, delta: QuantizedDelta): Verdict<RejectionCode> | null {
-    const segments = checkpointSteps(this.job.innerSteps).length
-    if (delta.length !== this.options.dim) return verdict('WRONG_SHAPE', { values: delta.length, expected: this.options.dim })
-    if (result.samples !== unitSamples(this.job)) return verdict('WRONG_SAMPLES', { claimed: result.samples, expected: unitSamples(this.job) })
-    if (result.checkpoints.length !== segments || result.segmentLosses.length !== segments) return verdict('WRONG_CHECKPOINTS', { checkpoints: result.checkpoints.length, expected: segments })
-    if (![result.lossBefore, result.lossAfter, ...result.segmentLosses].every(Number.isFinite)) return verdict('NON_FINITE_LOSS')
-    if (result.segmentLosses[0] !== result.lossBefore) return verdict('WRONG_CHECKPOINTS', { detail: 'the first segment loss is not the first loss' })
-    return null
+    return shardAt(this.job, this.state, index)
   }
 
   private reject(unit: UnitState, holder: HolderState, rejection: Verdict<RejectionCode>): void {
-    holder.status = 'rejected'
-    holder.verdict = rejection
-    const record = this.state.peers[holder.peer]!
-    record.rejected++
-    if (rejection.code === 'AUDIT_FAILED') record.auditsFailed++
-    punish(this.state, this.ledger, holder.peer, rejection, unit.id, this.now())
+    rejectHolder(this.state, this.ledger, unit, holder, rejection, this.now())
   }
 
-  private async verify(unit: UnitState, holder: HolderState, checks: Omit<VerificationInput, 'unit' | 'result' | 'start'>): Promise<void> {
+  private async verify(unit: UnitState, holder: HolderState, checks: Checks): Promise<void> {
     let outcome: VerificationOutcome
     if (holder.status !== 'verifying') return
     try {
@@ -389,7 +342,7 @@ export class Coordinator {
     await this.serial.run(async () => {
       if (holder.status !== 'verifying') return
       if (outcome.audit) holder.audit = outcome.audit
-      if (outcome.verdict.code === 'ACCEPTED') this.acceptHolder(unit, holder)
+      if (outcome.verdict.code === 'ACCEPTED') acceptHolder(this.state, this.ledger, unit, holder, { job: this.job, flopsPerUnit: this.options.flopsPerStep * this.job.innerSteps, shardAt: (i: number) => this.shardAt(i) })
       else if (outcome.peerAtFault) this.reject(unit, holder, outcome.verdict as Verdict<RejectionCode>)
       else Object.assign(holder, { status: 'rejected', verdict: outcome.verdict })
       await this.save()
@@ -398,31 +351,6 @@ export class Coordinator {
       const busy = round.units.some((u) => u.holders.some((h) => h.status === 'verifying'))
       if (!busy && (round.units.every((u) => u.outcome !== 'open') || this.now() >= round.deadlineMs)) await this.close()
     })
-  }
-
-  private acceptHolder(unit: UnitState, holder: HolderState): void {
-    holder.status = 'accepted'
-    holder.verdict = verdict('ACCEPTED')
-    unit.outcome = 'accepted'
-    for (const other of unit.holders) if (other !== holder && (other.status === 'assigned' || other.status === 'released' || other.status === 'verifying')) other.status = 'superseded'
-    const record = this.state.peers[holder.peer]!
-    reward(record)
-    const audited = holder.audit?.outcome === 'passed'
-    const samples = unitSamples(this.job)
-    this.ledger.creditVolunteer(unit.id, holder.peer, this.options.flopsPerStep * this.job.innerSteps, samples, { verified: audited, submittedAtMs: holder.submittedAtMs! })
-    if (audited) {
-      record.auditsPassed++
-      this.ledger.vouch(holder.peer, holder.submittedAtMs!)
-      this.state.reference = [...this.state.reference, { round: this.state.current.round, norm: holder.stats!.norm, sketch: holder.stats!.sketch }].slice(-MAX_REFERENCE)
-    }
-    for (const s of unit.shards) {
-      const shard = this.shardAt(s)
-      const share = samples / unit.shards.length
-      if (this.ledger.creditData(`${unit.id}#${s}`, shard.owner, share) && shard.dataset) {
-        const dataset = this.datasets.find((d) => d.id === shard.dataset)
-        if (dataset) dataset.samplesUsed += share
-      }
-    }
   }
 
   private async close(): Promise<RoundReport> {
@@ -487,6 +415,11 @@ export class Coordinator {
   private track(task: Promise<void>): void {
     const tracked = task.finally(() => this.verifying.delete(tracked))
     this.verifying.add(tracked)
+  }
+
+  private async changed(): Promise<void> {
+    await this.save()
+    this.emit(null)
   }
 
   private async save(): Promise<void> {

@@ -6,7 +6,7 @@
 // applying its delta must lower the loss on the unit's last batch about as much as the volunteer says (a
 // zero, replayed or made-up delta shows here). Cheap checks never reject on their own: they only send a
 // result to the referee, whose verdict is the only one that costs a peer anything.
-import { errorMessage } from '../errors.ts'
+import { errorMessage, TesseraeError } from '../errors.ts'
 import type { AuditReason } from './audit-draw.ts'
 import { deltaMismatch } from './delta-consistency.ts'
 import { dequantize, type QuantizedDelta } from './quantize.ts'
@@ -33,6 +33,17 @@ export interface VerificationThresholds {
 // segments of 16 steps replay within 1e-3 on one engine and within a few per cent across engines, while the
 // attacks in the README land at 25 % and more.
 export const DEFAULT_THRESHOLDS: VerificationThresholds = { maxSegmentError: 0.1, lossTolerance: 1e-3, minLastBatchGain: 0.1, maxLossAfterRatio: 1.25, lossAfterSlack: 0.05, spotPieces: 4 }
+
+/**
+ * Thrown by an Evidence fetch when the volunteer is no longer connected. A tab closed right after submitting
+ * is not a cheat: its result cannot be checked, so it is not used, and nothing else is held against it.
+ */
+export class VolunteerGone extends TesseraeError {
+  constructor(peer: string) {
+    super('PEER_GONE', `${peer.slice(0, 16)}… disconnected before its evidence could be fetched`)
+    this.name = 'VolunteerGone'
+  }
+}
 
 /** How the host fetches what a volunteer committed to, from that volunteer. */
 export interface Evidence {
@@ -119,8 +130,10 @@ export async function verifyResult(referee: Referee, input: VerificationInput, t
   let reason = input.auditReason
   let suspicion = input.suspicion
   const unavailable = (stage: string, error: unknown, record: AuditRecord | null): VerificationOutcome =>
-    // Withholding what was committed must cost as much as failing the audit, or cheaters would withhold.
-    ({ verdict: verdict('CHECKPOINT_UNAVAILABLE', { stage, detail: errorMessage(error).slice(0, 200) }), audit: record, peerAtFault: true })
+    error instanceof VolunteerGone
+      ? { verdict: verdict('UNVERIFIED', { stage, detail: error.message.slice(0, 200) }), audit: record && { ...record, outcome: 'error' }, peerAtFault: false }
+      : // Withholding what was committed while still connected must cost as much as failing the audit, or cheaters would withhold.
+        { verdict: verdict('CHECKPOINT_UNAVAILABLE', { stage, detail: errorMessage(error).slice(0, 200) }), audit: record, peerAtFault: true }
   if (reason === null && suspicion === null) {
     try {
       suspicion = await spotCheck(input)

@@ -76,7 +76,7 @@ export function CoordinatorPanel() {
         <thead><tr><th scope="col">Peer</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Reputation</th><th scope="col">Status</th></tr></thead>
         <tbody>
           {Object.entries(view.peers).map(([id, p]) => (
-            <tr key={id} data-testid="job-peer-row" data-peer-id={id} data-accepted={p.accepted} data-rejected={p.rejected} data-banned={p.banned}>
+            <tr key={id} data-testid="job-peer-row" data-peer-id={id} data-accepted={p.accepted} data-rejected={p.rejected} data-banned={p.banned} data-rejections={history.flatMap((r) => r.rejections.filter((x) => x.peer === id).map((x) => `${x.unitId}:${x.code}:${JSON.stringify(x.params)}`)).join(' ')}>
               <td><code>{id.slice(0, 8)}…{id.slice(-6)}</code></td><td>{p.accepted}</td><td>{p.rejected}</td><td>{p.reputation.toFixed(2)}</td><td>{p.banned ? `excluded: ${reasonOf(p.ban?.code ?? '')}` : 'ok'}</td>
             </tr>
           ))}

@@ -15,13 +15,15 @@ export interface Attack {
   work(unit: UnitAssignment, honest: UnitRun, run: RunUnit): Promise<UnitOutput>
   /** The peer refuses to serve its checkpoints once it has submitted. */
   withholds?: boolean
+  /** The peer is gone (its tab closed) right after submitting. */
+  leaves?: boolean
   /** Units it submitted something other than its honest work for. */
   readonly cheats: string[]
 }
 
 type Step = (unit: UnitAssignment, honest: UnitRun, run: RunUnit) => Promise<{ output: UnitOutput; cheated: boolean }>
 
-function attack(step: Step, options: { withholds?: boolean } = {}): Attack {
+function attack(step: Step, options: { withholds?: boolean; leaves?: boolean } = {}): Attack {
   const cheats: string[] = []
   return {
     cheats,
@@ -132,6 +134,8 @@ export const ATTACKS = {
     }),
   /** Honest work, but it will not show its checkpoints when audited. */
   withhold: () => attack(async (_, honest, run) => ({ output: await run(honest), cheated: false }), { withholds: true }),
+  /** Honest work, then its tab closes before anything can be fetched from it: not an attack, but it must cost nothing. */
+  leaver: () => attack(async (_, honest, run) => ({ output: await run(honest), cheated: false }), { leaves: true }),
   /** Cheats (the biased delta) on a third of its units, chosen at random, and works honestly on the rest. */
   sometimes: () => {
     const coin = seededRandom(0x5eed)

@@ -15,7 +15,7 @@ import type { ParamLayout } from '../vector.ts'
 import { ATTACKS, type Attack, type AttackName } from './adversaries.ts'
 import { DecodeError } from '../../errors.ts'
 import { verdict, type Verdict } from '../verdicts.ts'
-import type { VerificationThresholds } from '../verification.ts'
+import { VolunteerGone, type VerificationThresholds } from '../verification.ts'
 
 export const DIM = 512
 export const target = Float32Array.from({ length: DIM }, (_, i) => Math.sin(i))
@@ -171,15 +171,16 @@ export class Harness {
       await this.coordinator.refuse(peer, result.unitId, refusal)
       return { result, accepted: false, verdict: refusal }
     }
-    const withholds = this.attackOf(peer, behaviour).withholds === true
+    const { withholds, leaves } = this.attackOf(peer, behaviour)
+    const fetch = async (cid: string) => {
+      if (leaves) throw new VolunteerGone(peer)
+      if (withholds) throw new Error(`no peer delivered block ${cid}`)
+      return this.vectors.getParams(cid)
+    }
     const reply = await this.coordinator.submit(peer, result, delta, {
-      checkpoint: async (cid) => {
-        if (withholds) throw new Error(`no peer delivered block ${cid}`)
-        return this.vectors.getParams(cid)
-      },
+      checkpoint: fetch,
       checkpointPieces: async (cid, pick) => {
-        if (withholds) throw new Error(`no peer delivered block ${cid}`)
-        const values = await this.vectors.getParams(cid)
+        const values = await fetch(cid)
         const pieces = Math.ceil(values.length / PIECE_VALUES)
         return { valuesPerPiece: PIECE_VALUES, pieces: new Map(pick(pieces).map((i) => [i, values.subarray(i * PIECE_VALUES, (i + 1) * PIECE_VALUES)])) }
       },
