@@ -35,6 +35,7 @@ import { FileCheckpointStore, FileKeyStore } from './file-stores.ts'
 import { MemoryCheckpointStore } from '../../src/training/memory-checkpoints.ts'
 import { Referee } from '../../src/training/referee.ts'
 import { refereeData } from '../../src/roles/referee-data.ts'
+import { ExchangeLogStore } from '../../src/roles/log-store.ts'
 import type { Attack } from '../../src/training/testing/adversaries.ts'
 import { deleteChunked } from '../../src/p2p/chunked.ts'
 
@@ -91,7 +92,7 @@ async function loadOrCreateChainKey(dataDir: string | null): Promise<Hex> {
 }
 
 export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) {
-  const { node, swarm, exchange } = await basePeer({ ...options, listenWs: { host: options.host, port: 0 } })
+  const { node, swarm, exchange, privateKey } = await basePeer({ ...options, listenWs: { host: options.host, port: 0 } })
   const jobPath = options.dataDir === null ? null : join(options.dataDir, 'job.json')
   let job: JobSpec | null = null
   if (jobPath !== null) {
@@ -116,6 +117,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   const { flopsPerStep } = buildTrainStep(model, job.batchSize, DEFAULT_ADAMW)
   // The referee re-runs volunteers' units on its own engine, with the job's data from the block exchange.
   const refereeEngine = await SessionInnerEngine.create(ort, model, job.batchSize)
+  const jobLog = new ExchangeLogStore(exchange, privateKey)
   const normalisation = job.normalisation
   const coordinator = await Coordinator.open({
     job,
@@ -125,6 +127,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     vectors: new ExchangeVectorStore(exchange, layout.total),
     checkpoints: options.dataDir === null ? new MemoryCheckpointStore() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
     referee: new Referee({ engine: refereeEngine, layout, data: refereeData(exchange, () => normalisation) }),
+    log: jobLog,
     evaluate: async (params) => {
       const { accuracy, loss } = await evaluateModel(ort, model, unflatten(layout, params), options.test, job.normalisation, { limit: options.evalLimit ?? 1000, batchSize: 250 })
       return { accuracy, loss }
@@ -132,7 +135,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   })
   const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
   const chainKey = options.chain ? await loadOrCreateChainKey(options.dataDir) : null
-  const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, log: options.log }) : undefined
+  const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, jobLog, log: options.log }) : undefined
   const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy, settlement })
   return {
     node,

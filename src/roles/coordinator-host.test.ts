@@ -14,7 +14,7 @@ import { toHex } from '../hex.ts'
 import { Coordinator } from '../training/coordinator.ts'
 import { MemoryCheckpointStore } from '../training/memory-checkpoints.ts'
 import { quadraticReferee } from '../training/testing/coordinator-harness.ts'
-import { MemoryVectorStore } from '../training/testing/memory-stores.ts'
+import { MemoryLogStore, MemoryVectorStore } from '../training/testing/memory-stores.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
 import { resultSigningBytes, type UnitAssignment, type UnitResult } from '../training/unit.ts'
 import { CoordinatorHost } from './coordinator-host.ts'
@@ -52,7 +52,7 @@ describe('coordinator host over libp2p', () => {
     const exchange = await BlockExchange.start(server, new MemoryBlockstore())
     exchanges.push(exchange)
     const job = testJob({ coordinator: server.peerId.toString(), unitsPerRound: 3, auditRate: 0 })
-    coordinator = await Coordinator.open({ job, dim: DIM, initialParams: () => new Float32Array(DIM), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), referee: quadraticReferee() })
+    coordinator = await Coordinator.open({ job, dim: DIM, initialParams: () => new Float32Array(DIM), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() })
     host = await CoordinatorHost.start({ node: server, exchange, coordinator, dim: DIM, announceEveryMs: 60_000, tickEveryMs: 60_000 })
   }, 30_000)
 

@@ -171,7 +171,7 @@ export class CoordinatorHost {
     const reply = await coordinator.submit(peer, result, delta, {
       checkpoint: (cid) => this.whileConnected(from, (signal) => this.vectors.getCheckpoint(cid, { ...fetchFrom, signal })),
       checkpointPieces: (cid, pick) => this.whileConnected(from, (signal) => this.vectors.getCheckpointPieces(cid, pick, { ...fetchFrom, signal })),
-    })
+    }, signature)
     return { type: 'ack', accepted: reply.accepted, verdict: reply.verdict }
   }
 

@@ -4,7 +4,7 @@
 // the swarm, and hostile volunteers are the attacks in adversaries.ts. Shared by the coordinator's tests and
 // the settlement tests that need rounds.
 import { Coordinator, type WorkReply } from '../coordinator.ts'
-import { MemoryVectorStore } from './memory-stores.ts'
+import { MemoryLogStore, MemoryVectorStore } from './memory-stores.ts'
 import { MemoryCheckpointStore } from '../memory-checkpoints.ts'
 import { decodeDelta, encodeDelta } from '../quantize.ts'
 import { Referee, type UnitData } from '../referee.ts'
@@ -99,6 +99,7 @@ export class Harness {
   clock = 0
   readonly vectors = new MemoryVectorStore()
   readonly checkpoints = new MemoryCheckpointStore()
+  readonly log = new MemoryLogStore()
   readonly refereeEngine: QuadraticEngine
   readonly volunteerEngine = new QuadraticEngine()
   coordinator!: Coordinator
@@ -120,6 +121,7 @@ export class Harness {
       flopsPerStep: 1000,
       vectors: this.vectors,
       checkpoints: this.checkpoints,
+      log: this.log,
       referee: new Referee({ engine: this.refereeEngine, layout: LAYOUT, data: async (unit) => quadraticData(unit) }),
       evaluate: async (p) => ({ accuracy: 1 / (1 + distance(p)), loss: distance(p) }),
       now: () => this.clock,
@@ -184,7 +186,7 @@ export class Harness {
         const pieces = Math.ceil(values.length / PIECE_VALUES)
         return { valuesPerPiece: PIECE_VALUES, pieces: new Map(pick(pieces).map((i) => [i, values.subarray(i * PIECE_VALUES, (i + 1) * PIECE_VALUES)])) }
       },
-    })
+    }, 'ab'.repeat(64))
     return { result, accepted: reply.accepted, verdict: reply.verdict }
   }
 }
