@@ -16,6 +16,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { Hex } from 'viem'
 import type { ChainConfig } from '../../src/stack/stack-config.ts'
 import { settlementFor } from '../../src/roles/settlement-wiring.ts'
+import type { SettlementAdversary } from '../../src/roles/settlement-host.ts'
 import { Coordinator } from '../../src/training/coordinator.ts'
 import { decodeJob, type JobSpec } from '../../src/training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
@@ -72,6 +73,8 @@ export interface CoordinatorPeerOptions extends PeerBase {
   datasetPolicy?: 'owner' | 'auto'
   /** Settle the job's rewards on this chain; the coordinator's chain key is kept in dataDir. */
   chain?: ChainConfig
+  /** Makes this a dishonest coordinator that doctors its roots (tests of the audit). */
+  settlementAdversary?: SettlementAdversary
 }
 
 /** The coordinator's own chain account (it posts epoch roots): created once, kept beside its peer key. */
@@ -135,7 +138,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   })
   const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
   const chainKey = options.chain ? await loadOrCreateChainKey(options.dataDir) : null
-  const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, jobLog, log: options.log }) : undefined
+  const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, jobLog, log: options.log, adversary: options.settlementAdversary }) : undefined
   const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy, settlement })
   return {
     node,

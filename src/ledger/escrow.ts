@@ -30,6 +30,15 @@ export async function readEscrowJob(client: Reader, escrow: Address, key: Hex): 
   }
 }
 
+/**
+ * Every escrowed job created with `id`, by owner: the key is keccak(owner, id), so the same id under two owners
+ * is two jobs, and an auditor who knows only the id has to pick the owner.
+ */
+export async function findJobKeys(client: Pick<PublicClient, 'getContractEvents'>, escrow: Address, id: string, fromBlock: bigint): Promise<Array<{ owner: Address; key: Hex }>> {
+  const events = await client.getContractEvents({ address: escrow, abi: jobEscrowAbi, eventName: 'JobCreated', fromBlock })
+  return events.filter((e) => e.args.id === id).map((e) => ({ owner: e.args.owner!, key: e.args.jobKey! }))
+}
+
 export async function readEpoch(client: Reader, escrow: Address, key: Hex, epoch: number): Promise<EscrowEpoch> {
   return client.readContract({ address: escrow, abi: jobEscrowAbi, functionName: 'epochOf', args: [key, BigInt(epoch)] })
 }

@@ -221,7 +221,7 @@ export class CoordinatorHost {
       return { type: 'error', message: `the dataset was refused: ${errorMessage(error)}` }
     }
     const m = signed.manifest
-    const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples })
+    const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples, signed })
     this.options.log?.(`dataset "${m.name}" (${m.samples} samples) offered by ${from}: ${entry.status}`)
     void this.publishMetrics()
     if (entry.status === 'pending' && this.options.datasetPolicy === 'auto') {

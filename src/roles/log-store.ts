@@ -1,13 +1,12 @@
 // The job log on the swarm: each record signed with the coordinator's peer key and published on the block
-// exchange, where anyone can fetch it by content id and check who wrote it. Volunteers and auditors fetch it
-// from the coordinator first, then from whoever pinned it.
+// exchange, where anyone can fetch it by content id; an audit (job-audit.ts) checks who wrote it. Auditors fetch
+// it from the coordinator first, then from whoever pinned it.
 import type { PeerId, PrivateKey } from '@libp2p/interface'
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { fromHex, toHex } from '../hex.ts'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { toHex } from '../hex.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { getChunked, putChunked } from '../p2p/chunked.ts'
-import { LedgerError } from '../ledger/errors.ts'
-import { decodeRecord, decodeSignedLogRecord, encodeLogRecord, LOG_FORMAT, MAX_LOG_RECORD_BYTES, type LogRecord } from '../training/job-log.ts'
+import { decodeSignedLogRecord, encodeLogRecord, LOG_FORMAT, MAX_LOG_RECORD_BYTES, type LogRecord, type SignedLogRecord } from '../training/job-log.ts'
 import type { LogStore } from '../training/stores.ts'
 
 const encoder = new TextEncoder()
@@ -22,17 +21,17 @@ export class ExchangeLogStore implements LogStore {
   }
 
   async put(record: LogRecord): Promise<string> {
-    const text = JSON.stringify(record)
-    const signature = toHex(await this.key.sign(encoder.encode(text)))
-    return putChunked(this.exchange, 'job-log', encodeLogRecord({ format: LOG_FORMAT, coordinator: peerIdFromPrivateKey(this.key).toString(), signature, record: text }))
+    return putChunked(this.exchange, 'job-log', encodeLogRecord(await signLogRecord(this.key, record)))
   }
 }
 
-/** Fetches a record by content id and checks that `coordinator` signed it; returns the record. */
-export async function fetchLogRecord(exchange: BlockExchange, cid: string, coordinator: string, providers: PeerId[] = [], timeoutMs = 30_000): Promise<LogRecord> {
-  const signed = decodeSignedLogRecord(await getChunked(exchange, cid, 'job-log', { maxBytes: MAX_LOG_RECORD_BYTES, providers: [peerIdFromString(coordinator), ...providers], timeoutMs }))
-  if (signed.coordinator !== coordinator) throw new LedgerError('BAD_LOG', `log record ${cid.slice(0, 16)}… was written by ${signed.coordinator.slice(0, 16)}…, not the job's coordinator`)
-  const key = peerIdFromString(coordinator).publicKey
-  if (!key || !(await key.verify(encoder.encode(signed.record), fromHex(signed.signature)))) throw new LedgerError('BAD_LOG', `log record ${cid.slice(0, 16)}… does not carry the coordinator's signature`)
-  return decodeRecord(signed)
+/** The envelope a record travels in: its exact JSON text, signed with the coordinator's peer key. */
+export async function signLogRecord(key: PrivateKey, record: LogRecord): Promise<SignedLogRecord> {
+  const text = JSON.stringify(record)
+  return { format: LOG_FORMAT, coordinator: peerIdFromPrivateKey(key).toString(), signature: toHex(await key.sign(encoder.encode(text))), record: text }
+}
+
+/** The signed envelope of a record, by content id (the audit checks its signature itself). */
+export async function fetchSignedLogRecord(exchange: BlockExchange, cid: string, providers: PeerId[], timeoutMs = 30_000): Promise<SignedLogRecord> {
+  return decodeSignedLogRecord(await getChunked(exchange, cid, 'job-log', { maxBytes: MAX_LOG_RECORD_BYTES, providers, timeoutMs }))
 }

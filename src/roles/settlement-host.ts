@@ -37,6 +37,13 @@ export interface SettlementHostOptions {
   decideDataset: (id: string, accept: boolean, reason: string) => Promise<void>
   nowMs?: () => number
   log?: (line: string) => void
+  /** Makes this a dishonest coordinator (tests and the audit's e2e): it doctors each epoch's book before posting. */
+  adversary?: SettlementAdversary
+}
+
+/** What a dishonest coordinator does to an epoch's book before it publishes the tree and posts the root. */
+export interface SettlementAdversary {
+  doctorBook(book: EpochBook, epoch: number, self: Address): EpochBook
 }
 
 /** A posted epoch, kept until a later one is final: if a veto rejects it, the book goes back to before it. */
@@ -111,7 +118,8 @@ export class SettlementHost {
     if (escrow.closed) return { posted: false, reason: 'the job\'s escrow is closed' }
     const nowSeconds = Math.floor(this.now() / 1000)
     if (escrow.pausedUntil > BigInt(nowSeconds)) return { posted: false, reason: 'the job\'s escrow is paused by its owner' }
-    let state = await this.undoVetoed(this.forgetIfChainReset(this.state(), Number(escrow.epoch)), key)
+    const stored = this.state()
+    let state = await this.undoVetoed(this.forgetIfChainReset(stored, Number(escrow.epoch)), key)
     const view = coordinator.view
     const ledger = CreditsLedger.fromJSON(view.closedLedger ?? view.ledger)
     const bindings = new Map<string, Address>()
@@ -124,14 +132,18 @@ export class SettlementHost {
       volunteerFlops: new Map([...ledger.allVolunteers()].map(([peer, c]) => [peer, c.flops])),
       dataSamples: new Map([...ledger.allDataOwners()].map(([owner, c]) => [owner, c.samples])),
       bindings,
-      forfeited: new Set(Object.entries(view.peers).flatMap(([peer, p]) => (p.ban?.code === 'AUDIT_FAILED' ? [peer] : []))),
+      // As of the round's close, like the credits: exactly what a replay of the job log up to it gives.
+      forfeited: new Set(view.closedForfeits ?? []),
     }
-    const { book, changed } = advanceEpoch(state.book, inputs)
+    const advanced = advanceEpoch(state.book, inputs)
+    const changed = advanced.changed
+    // Only a posted epoch moves the book: an auditor replays exactly one step per root, from the log alone.
     if (!changed) {
-      await this.save({ ...state, book })
+      if (state !== stored) await this.save(state)
       return { posted: false, reason: 'no bound wallet earned anything new' }
     }
     const epoch = Number(escrow.epoch) + 1
+    const book = this.options.adversary?.doctorBook(advanced.book, epoch, this.account) ?? advanced.book
     const after = markPosted(book, epoch)
     const record: EpochRecord = {
       kind: 'epoch', job: job.id, epoch, chainId: chain.chainId, escrow: chain.escrow, escrowKey: key, roundHead: view.logHead ?? '', roundsClosed: inputs.roundsClosed,

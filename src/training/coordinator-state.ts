@@ -154,6 +154,8 @@ export interface CoordinatorState {
   /** The credits as they stood when the last round closed, and the ledger event count then: what epochs pay from. */
   closedLedger?: LedgerJson
   closedSeq?: number
+  /** Peers banned for a failed audit when the last round closed: settlement forfeits what waits for them. */
+  closedForfeits?: string[]
   /** The job as governance changed it (absent while no decision has changed it). */
   governedJob?: unknown
 }

@@ -388,9 +388,10 @@ export class Coordinator {
     this.state.history = [...this.state.history, report].slice(-MAX_HISTORY)
     const paramsCid = await this.options.vectors.putParams(this.params)
     const flopsPerUnit = this.options.flopsPerStep * this.job.innerSteps
-    this.state.logHead = await this.options.log.put(roundRecord({ spec: this.job, round, report, nextParamsCid: paramsCid, flopsPerUnit, shardAt: (i) => this.shardAt(i), prev: this.state.logHead }))
+    this.state.logHead = await this.options.log.put(roundRecord({ spec: this.job, round, report, nextParamsCid: paramsCid, flopsPerUnit, shardAt: (i) => this.shardAt(i), datasets: this.state.datasets, prev: this.state.logHead }))
     this.state.closedLedger = this.ledger.toJSON()
     this.state.closedSeq = this.state.seq
+    this.state.closedForfeits = Object.entries(this.state.peers).flatMap(([peer, p]) => (p.ban?.code === 'AUDIT_FAILED' ? [peer] : []))
     this.state.momentumCid = await this.options.vectors.putParams(this.momentum)
     this.state.centreCid = this.centre === null ? null : await this.options.vectors.putParams(this.centre)
     if (this.nextJob) {

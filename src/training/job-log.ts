@@ -9,6 +9,7 @@ import { DecodeError } from '../errors.ts'
 import { asObject, parseJsonLimited, readInteger, readString } from '../schema.ts'
 import type { HolderState, RoundReport, RoundState, WalletBinding } from './coordinator-state.ts'
 import { CreditsLedger, type LedgerJson } from './credits.ts'
+import type { DatasetState } from './datasets.ts'
 import type { JobSpec, ShardRef } from './job.ts'
 import { newPeer, type PunishState } from './reputation.ts'
 import { chargeRejected, creditAccepted } from './unit-outcome.ts'
@@ -38,6 +39,8 @@ export interface RoundRecord {
   auditCommitment: string
   roundSecret: string
   units: Array<{ id: string; seed: number; shards: Array<{ index: number; ref: ShardRef }>; outcome: string; holders: HolderRecord[] }>
+  /** Contributed datasets in use this round, each with its owner's signed manifest as offered. */
+  datasets: Array<{ id: string; owner: string; samplesUsed: number; signed: unknown }>
   report: RoundReport
   /** The previous round's record, or null for the first. */
   prev: string | null
@@ -78,7 +81,7 @@ export interface SignedLogRecord {
   record: string
 }
 
-export function roundRecord(input: { spec: JobSpec; round: RoundState; report: RoundReport; nextParamsCid: string; flopsPerUnit: number; shardAt: (index: number) => ShardRef; prev: string | null }): RoundRecord {
+export function roundRecord(input: { spec: JobSpec; round: RoundState; report: RoundReport; nextParamsCid: string; flopsPerUnit: number; shardAt: (index: number) => ShardRef; datasets: readonly DatasetState[]; prev: string | null }): RoundRecord {
   const { round } = input
   return {
     kind: 'round',
@@ -100,6 +103,7 @@ export function roundRecord(input: { spec: JobSpec; round: RoundState; report: R
       outcome: u.outcome,
       holders: u.holders.map(({ stats: _stats, ...holder }) => holder),
     })),
+    datasets: input.datasets.filter((d) => d.status === 'accepted').map((d) => ({ id: d.id, owner: d.owner, samplesUsed: d.samplesUsed, signed: d.signed ?? null })),
     report: input.report,
     prev: input.prev,
   }

@@ -10,6 +10,7 @@ import { decodeDelta, encodeDelta } from '../quantize.ts'
 import { Referee, type UnitData } from '../referee.ts'
 import { runUnit, type InnerBatch, type InnerEngine, type UnitOutput, type UnitRun } from '../unit-runner.ts'
 import type { JobSpec } from '../job.ts'
+import type { LogStore } from '../stores.ts'
 import type { UnitAssignment, UnitResult } from '../unit.ts'
 import type { ParamLayout } from '../vector.ts'
 import { ATTACKS, type Attack, type AttackName } from './adversaries.ts'
@@ -106,11 +107,19 @@ export class Harness {
   readonly job: JobSpec
   private readonly attacks = new Map<string, Attack>()
   private readonly thresholds: VerificationThresholds | undefined
+  private readonly logStore: LogStore
+  private readonly sign: (peer: string, result: UnitResult) => Promise<string>
 
-  constructor(job: JobSpec, options: { refereeJitter?: number; thresholds?: VerificationThresholds } = {}) {
+  /**
+   * `log` replaces the in-memory job log (e.g. one that signs its records); `sign` signs each result as its
+   * volunteer would (peers must then be real peer ids).
+   */
+  constructor(job: JobSpec, options: { refereeJitter?: number; thresholds?: VerificationThresholds; log?: LogStore; sign?: (peer: string, result: UnitResult) => Promise<string> } = {}) {
     this.job = job
     this.refereeEngine = new QuadraticEngine(options.refereeJitter ?? 0)
     this.thresholds = options.thresholds
+    this.logStore = options.log ?? this.log
+    this.sign = options.sign ?? (async () => 'ab'.repeat(64))
   }
 
   async open(): Promise<Coordinator> {
@@ -121,7 +130,7 @@ export class Harness {
       flopsPerStep: 1000,
       vectors: this.vectors,
       checkpoints: this.checkpoints,
-      log: this.log,
+      log: this.logStore,
       referee: new Referee({ engine: this.refereeEngine, layout: LAYOUT, data: async (unit) => quadraticData(unit) }),
       evaluate: async (p) => ({ accuracy: 1 / (1 + distance(p)), loss: distance(p) }),
       now: () => this.clock,
@@ -186,7 +195,7 @@ export class Harness {
         const pieces = Math.ceil(values.length / PIECE_VALUES)
         return { valuesPerPiece: PIECE_VALUES, pieces: new Map(pick(pieces).map((i) => [i, values.subarray(i * PIECE_VALUES, (i + 1) * PIECE_VALUES)])) }
       },
-    }, 'ab'.repeat(64))
+    }, await this.sign(peer, result))
     return { result, accepted: reply.accepted, verdict: reply.verdict }
   }
 }
