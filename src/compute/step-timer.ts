@@ -9,7 +9,7 @@ export interface StepTimerOptions {
   /** Steps before timing: compiles kernels, warms caches, lets wasm tier up. */
   warmupSteps?: number
   rounds?: number
-  /** Each round runs about this long per candidate (at least one step, at most maxStepsPerRound). */
+  /** Each round is one engine run of about this long per candidate (at least one step, at most maxStepsPerRound), sized as the worker sizes training runs. */
   roundMs?: number
   maxStepsPerRound?: number
 }
@@ -23,7 +23,7 @@ export function median(values: readonly number[]): number {
 }
 
 export async function timeSteps(sessions: ReadonlyArray<TrainSession | null>, batch: Batch, options: StepTimerOptions): Promise<StepTiming[]> {
-  const { now, warmupSteps = 2, rounds = 5, roundMs = 100, maxStepsPerRound = 32 } = options
+  const { now, warmupSteps = 2, rounds = 5, roundMs = 250, maxStepsPerRound = 32 } = options
   const errors = sessions.map((s): string | null => (s === null ? 'no session' : null))
   const times = sessions.map((): number[] => [])
   const stepsPerRound = sessions.map(() => 1)
@@ -46,8 +46,10 @@ export async function timeSteps(sessions: ReadonlyArray<TrainSession | null>, ba
   }
   for (let i = 0; i < sessions.length; i++) {
     await guarded(i, async () => {
-      const warmupMs = await run(i, warmupSteps, false)
-      stepsPerRound[i] = Math.max(1, Math.min(maxStepsPerRound, Math.round(roundMs / Math.max(warmupMs, 1e-3))))
+      // The first run pays one-off costs (kernel set-up, wasm tier-up); a second one sizes the rounds.
+      await run(i, warmupSteps, false)
+      const msPerStep = await run(i, warmupSteps, false)
+      stepsPerRound[i] = Math.max(1, Math.min(maxStepsPerRound, Math.floor(roundMs / Math.max(msPerStep, 1e-3))))
     })
   }
   for (let round = 0; round < rounds; round++) {
