@@ -55,7 +55,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   const test = concatShards(await Promise.all(job.test.map((s) => fetchShard(peer.exchange, s, []))))
   onStep('compiling the evaluation graph and scoring the starting model', 4)
   // The referee re-runs volunteers' units in its own worker, on wasm: checking must not wait for the GPU.
-  await refereeCompute.init({ model: job.model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, 'wasm', 1)
+  await refereeCompute.init({ model: job.model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, { backend: 'wasm', wasmThreads: 1 })
   const jobLog = new ExchangeLogStore(peer.exchange, peer.privateKey)
   const coordinator = await Coordinator.open({
     job,
