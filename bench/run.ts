@@ -16,9 +16,10 @@ import { benchSwarm } from './swarm.ts'
 import { benchAggregation } from './aggregation.ts'
 import { benchData } from './data.ts'
 import { benchAudit } from './audit.ts'
+import { benchLogAudit } from './log-audit.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,audit,data').split(',')
+const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,audit,log-audit,data').split(',')
 const browserSuites = requested.filter((s): s is 'wasm' | 'webgpu' => s === 'wasm' || s === 'webgpu')
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const log = (line: string) => console.log(`  ${line}`)
@@ -27,6 +28,7 @@ const log = (line: string) => console.log(`  ${line}`)
 const swarm = requested.includes('swarm') ? await benchSwarm({ volunteers: 8, rounds: 4, model: 'mlp', innerSteps: 128, batchSize: 32 }) : null
 const aggregation = requested.includes('aggregation') ? benchAggregation(1000, 1 << 20) : null
 const audit = requested.includes('audit') ? [await benchAudit({ volunteers: 8, rounds: 4, innerSteps: 64, batchSize: 32 }), await benchAudit({ volunteers: 64, rounds: 4, innerSteps: 64, batchSize: 32 })] : null
+const logAudit = requested.includes('log-audit') ? await benchLogAudit([{ volunteers: 4, epochs: 8 }, { volunteers: 16, epochs: 16 }]) : null
 const data = requested.includes('data') ? await benchData(new URL('../../shared/datasets/fashion-mnist/', import.meta.url)) : null
 
 if (browserSuites.length > 0) execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
@@ -94,6 +96,10 @@ if (audit) {
     }
   }
 }
+if (logAudit) {
+  lines.push('', '| auditing a job log (npm run audit, records in memory) | units | result signatures | audit time | per epoch | per unit |', '|---|---|---|---|---|---|')
+  for (const r of logAudit) lines.push(`| ${r.volunteers} volunteers × ${r.epochs} epochs | ${r.units} | ${r.resultSignatures} | ${(r.auditMs / 1000).toFixed(2)} s | ${r.msPerEpoch.toFixed(0)} ms | ${r.msPerUnit.toFixed(1)} ms |`)
+}
 if (data) {
   lines.push('', '| data path (Node, full Fashion-MNIST train set) | value |', '|---|---|')
   lines.push(`| IDX pair import (gzip, ${data.samples} samples) | ${data.idx.ms.toFixed(0)} ms (${data.idx.samplesPerSecond.toFixed(0)} samples/s) |`)
@@ -108,5 +114,5 @@ await mkdir(fileURLToPath(new URL('results/', import.meta.url)), { recursive: tr
 // Browser and Node suites keep separate files so running one kind does not erase the other's numbers.
 if (engine || webgpu) await writeFile(fileURLToPath(new URL('results/latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), engine, webgpu }, null, 2))
 if (swarm || aggregation) await writeFile(fileURLToPath(new URL('results/swarm-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), swarm, aggregation }, null, 2))
-if (audit) await writeFile(fileURLToPath(new URL('results/audit-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), audit }, null, 2))
+if (audit || logAudit) await writeFile(fileURLToPath(new URL('results/audit-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), audit, logAudit }, null, 2))
 if (data) await writeFile(fileURLToPath(new URL('results/data-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), data }, null, 2))
