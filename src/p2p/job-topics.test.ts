@@ -9,7 +9,7 @@ describe('job gossip', () => {
     const job = testJob()
     expect(decodeAnnouncement(encodeAnnouncement({ job, head, addrs: [] }), 'coordinator').job).toEqual(job)
     expect(decodeHead(encodeHead(head), 'coordinator')).toEqual(head)
-    const metrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 1, version: 1, deadlineMs: 5, units: { total: 4, assigned: 1, verifying: 1, accepted: 0 }, initialAccuracy: 0.1, reports: [], peers: [],
+    const metrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 1, version: 1, deadlineMs: 5, units: { total: 4, assigned: 1, verifying: 1, accepted: 0 }, roundDatasets: ['bafy-contributed'], initialAccuracy: 0.1, reports: [], peers: [],
       datasets: [{ id: 'bafk', name: 'coats', owner: 'carol', licence: 'CC0-1.0', samples: 40, status: 'accepted' as const, reason: 'accepted by the job owner', samplesUsed: 512 }] }
     expect(decodeMetrics(encodeMetrics(metrics), 'coordinator')).toEqual(metrics)
     const hostile = { ...metrics, datasets: [{ ...metrics.datasets[0], status: 'paid' }] }
@@ -38,7 +38,7 @@ describe('job gossip', () => {
       samples: 1, flops: 1, bytesIn: 1, meanLossBefore: 1, meanLossAfter: 1, testAccuracy: 0.5, testLoss: 1, aggregationMs: 1, refereeMs: 1, roundSecret: 'ab'.repeat(32),
     }
     const peer = (i: number) => ({ peer: `12D3KooW${String(i).padStart(44, '0')}`, accepted: 1, rejected: 0, reputation: 1, banned: false, flops: 1e12, pendingFlops: 0, forfeitedFlops: 0, auditsPassed: 1, auditsFailed: 0, backend: 'webgpu', samplesPerSecond: 123.4, lastSeenMs: i })
-    const big: JobMetrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 40, version: 40, deadlineMs: 5, units: { total: 4, assigned: 1, verifying: 0, accepted: 0 }, initialAccuracy: 0.1,
+    const big: JobMetrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 40, version: 40, deadlineMs: 5, units: { total: 4, assigned: 1, verifying: 0, accepted: 0 }, roundDatasets: [], initialAccuracy: 0.1,
       reports: Array.from({ length: 40 }, (_, i) => ({ ...report, round: i })), peers: Array.from({ length: 200 }, (_, i) => peer(i)), datasets: [] }
     expect(() => encodeMetrics(big)).toThrow(/limit/)
     const bytes = encodeMetricsFitting(big)
