@@ -4,7 +4,8 @@
 // generating random numbers is not what gets timed.
 import { seededRandom } from '../src/random.ts'
 import { quantizeInt8, type QuantizedDelta } from '../src/training/quantize.ts'
-import { CentredClipAggregator, clipRadius, DeltaSketcher, screenOutliers, type DeltaStats } from '../src/training/robust-aggregate.ts'
+import { DeltaSketcher, screenOutliers, type DeltaStats } from '../src/training/robust-aggregate.ts'
+import { AGGREGATORS } from '../src/training/aggregators/index.ts'
 
 export interface AggregationResult {
   deltas: number
@@ -45,9 +46,9 @@ export function benchAggregation(count = 1000, dim = 1 << 20, pool = 16): Aggreg
   const screenMs = performance.now() - started
   started = performance.now()
   const accepted = [...stats.entries()].filter(([id]) => !outliers.has(id))
-  const aggregator = new CentredClipAggregator(centre, clipRadius(accepted.map(([, s]) => s.distance)), dim)
-  for (const [id, s] of accepted) aggregator.add(deltas[Number(id.slice(1)) % pool]!, s.distance)
-  aggregator.result()
+  const aggregation = AGGREGATORS['centred-clip'].begin({ dim, centre, stats: accepted.map(([, s]) => s) })
+  for (const [id, s] of accepted) aggregation.add(deltas[Number(id.slice(1)) % pool]!, s)
+  aggregation.result()
   const clipMs = performance.now() - started
   return { deltas: count, parameters: dim, statsMs, screenMs, clipMs, totalMs: statsMs + screenMs + clipMs, memoryMiB: memory }
 }

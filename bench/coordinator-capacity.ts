@@ -13,7 +13,8 @@ import { getChunked } from '../src/p2p/chunked.ts'
 import { MODEL_ZOO } from '../src/graph/zoo.ts'
 import { paramLayout } from '../src/training/vector.ts'
 import { decodeDelta, encodedDeltaBytes, type QuantizedDelta } from '../src/training/quantize.ts'
-import { CentredClipAggregator, clipRadius, DeltaSketcher, screenOutliers, type DeltaStats } from '../src/training/robust-aggregate.ts'
+import { DeltaSketcher, screenOutliers, type DeltaStats } from '../src/training/robust-aggregate.ts'
+import { AGGREGATORS } from '../src/training/aggregators/index.ts'
 import type { VolunteerHoldings } from './capacity-volunteers.worker.ts'
 
 export interface CapacityResult {
@@ -36,9 +37,9 @@ export interface CapacityResult {
 function aggregate(deltas: ReadonlyArray<[string, QuantizedDelta, DeltaStats]>, centre: Float32Array): Float32Array {
   const outliers = screenOutliers(new Map(deltas.map(([id, , s]) => [id, s])))
   const kept = deltas.filter(([id]) => !outliers.has(id))
-  const aggregator = new CentredClipAggregator(centre, clipRadius(kept.map(([, , s]) => s.distance)), centre.length)
-  for (const [, q, s] of kept) aggregator.add(q, s.distance)
-  return aggregator.result()
+  const aggregation = AGGREGATORS['centred-clip'].begin({ dim: centre.length, centre, stats: kept.map(([, , s]) => s) })
+  for (const [, q, s] of kept) aggregation.add(q, s)
+  return aggregation.result()
 }
 
 export async function benchCoordinatorCapacity(options: { volunteers: number; deltasEach: number; aggregators: number }): Promise<CapacityResult> {

@@ -38,7 +38,7 @@ export async function benchSwarm(options: { volunteers: number; rounds: number; 
   const [train, test] = await Promise.all([loadFashionMnist('train'), loadFashionMnist('test')])
   const evalSet = subset(test, 0, 10_000)
   const relay = await createRelayNode({ host: '127.0.0.1', port: 0 })
-  const overrides: Partial<JobSpec> = { model: options.model, batchSize: options.batchSize, innerSteps: options.innerSteps, unitsPerRound: options.volunteers, redundancy: 0, roundMs: 600_000, rounds: options.rounds }
+  const overrides: Partial<JobSpec> = { model: options.model, batchSize: options.batchSize, innerSteps: options.innerSteps, unitsPerRound: options.volunteers, auditRate: 0, roundMs: 600_000, rounds: options.rounds }
   const coordinator = await startHeadlessCoordinator({ relayAddrs: relayAddrs(relay), dataDir: null, host: '127.0.0.1', train, test: subset(test, 0, 1000), shardSize: 1024, overrides, evalLimit: 1000 })
   const volunteers = []
   for (let i = 0; i < options.volunteers; i++) volunteers.push(await startHeadlessVolunteer({ relayAddrs: relayAddrs(relay), dataDir: null }))

@@ -7,14 +7,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { startTestChain, type TestChain } from './testing.ts'
+import { startTestChain, TEST_ESCROW, type TestChain } from './testing.ts'
 import { ANVIL_KEYS } from '../server/settlement.ts'
 import { verifySettlement } from '../src/ledger/deploy.ts'
+import { jobEscrowAbi, jobGovernorAbi, jobGovernorBytecode } from '../src/ledger/generated/contracts.ts'
 import { decodeStackConfig } from '../src/stack/stack-config.ts'
 
 const run = promisify(execFile)
 const CLI = fileURLToPath(new URL('../server/deploy/contracts.ts', import.meta.url))
 const GOVERNANCE = { votingPeriodSeconds: 3600, quorumBps: 2000 }
+const SETTINGS = { governance: GOVERNANCE, escrow: TEST_ESCROW }
 
 let chain: TestChain
 let dir: string
@@ -40,11 +42,18 @@ async function deployCli(args: string[]): Promise<{ code: number; out: string }>
 describe('deploying the settlement contracts', () => {
   it('verifies a deployment and refuses one whose code or wiring differs from this build', async () => {
     const { publicClient } = chain.clients[0]!
-    await expect(verifySettlement(publicClient, chain.deployment, GOVERNANCE)).resolves.toBeUndefined()
-    // Same escrow, other constructor arguments: the governor's immutables would differ.
-    await expect(verifySettlement(publicClient, chain.deployment, { ...GOVERNANCE, quorumBps: 5000 })).rejects.toThrow(/JobGovernor/)
+    await expect(verifySettlement(publicClient, chain.deployment, SETTINGS)).resolves.toBeUndefined()
+    // Same contracts, other constructor arguments: the governor's or the escrow's immutables would differ.
+    await expect(verifySettlement(publicClient, chain.deployment, { ...SETTINGS, governance: { ...GOVERNANCE, quorumBps: 5000 } })).rejects.toThrow(/JobGovernor/)
+    await expect(verifySettlement(publicClient, chain.deployment, { ...SETTINGS, escrow: { ...TEST_ESCROW, minChallengeSeconds: 99 } })).rejects.toThrow(/JobEscrow/)
     // Another contract at the escrow's address (the test token): its code is not JobEscrow's.
-    await expect(verifySettlement(publicClient, { ...chain.deployment, escrow: chain.deployment.testToken!, transactions: { ...chain.deployment.transactions, escrow: chain.deployment.transactions.testToken! } })).rejects.toThrow(/JobEscrow/)
+    await expect(verifySettlement(publicClient, { ...chain.deployment, escrow: chain.deployment.testToken!, transactions: { ...chain.deployment.transactions, escrow: chain.deployment.transactions.testToken! } }, SETTINGS)).rejects.toThrow(/JobEscrow/)
+    // A second governor for the same escrow is this build's code and names the escrow, but the escrow took
+    // the first one: it could not veto anything.
+    const { wallet } = chain.clients[0]!
+    const hash = await wallet.deployContract({ abi: jobGovernorAbi, bytecode: jobGovernorBytecode, args: [chain.deployment.escrow, BigInt(GOVERNANCE.votingPeriodSeconds), GOVERNANCE.quorumBps] })
+    const second = (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!
+    await expect(verifySettlement(publicClient, { ...chain.deployment, governor: second, transactions: { ...chain.deployment.transactions, governor: hash } }, SETTINGS)).rejects.toThrow(/names governor/)
   })
 
   it('deploys from a private key file, verifies, and writes the chain part of config.json keeping the relays', async () => {
@@ -53,7 +62,7 @@ describe('deploying the settlement contracts', () => {
     await chmod(key, 0o644)
     const config = join(dir, 'config.json')
     await writeFile(config, JSON.stringify({ relayAddrs: ['/dns4/relay.example.org/tcp/443/tls/ws/p2p/12D3KooWRelay'], iceServers: ['stun:stun.example.org:3478'], chain: { rpcUrl: 'http://old', chainId: 1, name: 'old', local: false } }))
-    const args = ['--rpc', chain.chain.rpcUrl, '--key-file', key, '--config', config, '--name', 'Public stand-in', '--voting-period-seconds', '600']
+    const args = ['--rpc', chain.chain.rpcUrl, '--key-file', key, '--config', config, '--name', 'Public stand-in', '--voting-period-seconds', '600', '--min-challenge-seconds', '7200']
     const exposed = await deployCli(args)
     expect(exposed.code).not.toBe(0)
     expect(exposed.out).toMatch(/chmod 600/)
@@ -67,12 +76,17 @@ describe('deploying the settlement contracts', () => {
     expect(written.iceServers).toEqual([{ urls: ['stun:stun.example.org:3478'] }])
     expect(written.chain).toMatchObject({ rpcUrl: chain.chain.rpcUrl, chainId: 31337, name: 'Public stand-in', local: false })
     const { publicClient } = chain.clients[0]!
-    expect(await publicClient.getCode({ address: written.chain.contracts!.escrow })).toMatch(/^0x[0-9a-f]{100,}/)
+    const read = (functionName: 'minChallengePeriod' | 'claimWindow' | 'coordinatorDelay' | 'maxPause' | 'governor') => publicClient.readContract({ address: written.chain.contracts!.escrow, abi: jobEscrowAbi, functionName })
+    // The rules asked for, public-chain defaults for the rest (days, not the local stack's seconds), and the governor linked.
+    expect([await read('minChallengePeriod'), await read('claimWindow'), await read('coordinatorDelay'), await read('maxPause')]).toEqual([7200n, 30n * 86_400n, 3n * 86_400n, 14n * 86_400n])
+    expect((await read('governor') as string).toLowerCase()).toBe(written.chain.contracts!.governor.toLowerCase())
+    expect(await publicClient.readContract({ address: written.chain.contracts!.governor, abi: jobGovernorAbi, functionName: 'votingPeriod' })).toBe(600n)
 
     // A second run would strand jobs funded on the first contracts: refused unless asked for.
     const again = await deployCli(args)
     expect(again.code).not.toBe(0)
     expect(again.out).toMatch(/--replace/)
+    expect((await deployCli([...args, '--replace', '--claim-window-seconds', '60'])).out).toMatch(/--claim-window-seconds must be an integer from 3600/)
   })
 
   it('changes nothing and spends nothing when config.json is broken or the key is not a key', async () => {

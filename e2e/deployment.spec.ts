@@ -49,8 +49,10 @@ test('a fresh deployment from the README: contracts, relay, static build; a brow
     await writeFile(key, ANVIL_KEYS[3]!)
     await chmod(key, 0o600)
     const config = join(work, 'config.json')
-    const deployed = await npmRun(['deploy:contracts', '--', '--rpc', chain.rpcUrl, '--key-file', key, '--config', config, '--name', 'Public chain stand-in'], {})
+    // Public-chain rules but for the challenge period: the browser below should not wait three days for its claim.
+    const deployed = await npmRun(['deploy:contracts', '--', '--rpc', chain.rpcUrl, '--key-file', key, '--config', config, '--name', 'Public chain stand-in', '--min-challenge-seconds', '30'], {})
     expect(deployed.output).toContain('verified')
+    expect(deployed.output).toContain("set as the escrow's governor")
     step('contracts deployed and verified')
 
     // 2. A relay of its own, which adds its address to config.json.

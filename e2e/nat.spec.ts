@@ -58,7 +58,7 @@ async function roundAcrossNats(kind: NatKind): Promise<{ direct: number; turn: n
     const research = await home1.newPage()
     await research.goto(new URL('/research', APP_URL).toString())
     await expect(research.getByTestId('relay-status')).toHaveAttribute('data-state', 'connected', { timeout: 60_000 })
-    const { panel } = await startJob(research, { innerSteps: 4, batchSize: 16, unitsPerRound: 1, redundancy: 0, roundSeconds: 60 })
+    const { panel } = await startJob(research, { innerSteps: 4, batchSize: 16, unitsPerRound: 1, auditRate: 0, roundSeconds: 60 })
     const volunteer = await home2.newPage()
     await volunteer.goto(APP_URL)
     const volunteerId = await peerIdOf(volunteer)

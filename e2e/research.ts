@@ -5,7 +5,7 @@ export interface TestJobSettings {
   innerSteps: number
   batchSize: number
   unitsPerRound: number
-  redundancy: number
+  auditRate: number
   roundSeconds: number
 }
 
@@ -15,7 +15,7 @@ export async function startJob(research: Page, settings: TestJobSettings): Promi
   await form.getByLabel('Inner steps per unit (H)').fill(String(settings.innerSteps))
   await form.getByLabel('Batch size').fill(String(settings.batchSize))
   await form.getByLabel('Units per round').fill(String(settings.unitsPerRound))
-  await form.getByLabel('Redundancy (fraction checked twice)').fill(String(settings.redundancy))
+  await form.getByLabel('Audit rate (share of units re-executed)').fill(String(settings.auditRate))
   await form.getByLabel('Round deadline (seconds)').fill(String(settings.roundSeconds))
   await form.getByRole('button', { name: 'Start the job' }).click()
   const panel = research.locator('[data-testid="coordinator-panel"][data-job-id]')

@@ -1,10 +1,13 @@
-// The swarm in real browsers: a coordinator tab and three volunteer browsers train the Fashion-MNIST CNN with
-// DiLoCo over WebRTC, with a scripted Byzantine volunteer (a headless Node peer sending sign-flipped deltas)
-// in the mix. One volunteer tab closes mid-round, and the coordinator tab reloads and resumes from IndexedDB.
+// The swarm in real browsers: a coordinator tab and three volunteer tabs train the Fashion-MNIST CNN with
+// DiLoCo over WebRTC, while three hostile headless peers join over WebRTC too: a colluding pair sending the
+// same biased work and a free rider sending nothing. One volunteer tab closes mid-round, and the coordinator
+// tab reloads and resumes from IndexedDB. The dashboard shows the audits, their outcomes and the bans by
+// reason. (WebGPU against the wasm referee is measured by the device check, in webgpu.spec.ts.)
 import { expect, test, type Locator, type Page } from '@playwright/test'
 import { launchChromium } from './chromium.ts'
 import { startJob } from './research.ts'
 import { startHeadlessVolunteer } from '../server/swarm/headless.ts'
+import { ATTACKS, colludingPair, type Attack } from '../src/training/testing/adversaries.ts'
 
 const APP = process.env.TESSERAE_URL!
 
@@ -22,16 +25,16 @@ async function peerIdOf(page: Page): Promise<string> {
   return (await id.textContent())!
 }
 
-test('three volunteer browsers and a Byzantine peer train with a coordinator tab that survives a reload', async () => {
+test('three volunteer tabs train while a colluding pair and a free rider are caught, with a coordinator tab that survives a reload', async () => {
   test.setTimeout(600_000)
   const coordinatorBrowser = await launchChromium()
   const volunteerBrowser = await launchChromium()
-  let byzantine: Awaited<ReturnType<typeof startHeadlessVolunteer>> | null = null
+  const hostile: Array<Awaited<ReturnType<typeof startHeadlessVolunteer>>> = []
   try {
     const research = await (await coordinatorBrowser.newContext()).newPage()
     await research.goto(new URL("/research", APP).toString())
     const coordinatorId = await peerIdOf(research)
-    const { panel, jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 4, redundancy: 1, roundSeconds: 40 })
+    const { panel, jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 4, auditRate: 0.5, roundSeconds: 40 })
 
     const volunteers = await Promise.all([0, 1, 2].map(async () => (await volunteerBrowser.newContext()).newPage()))
     const honestIds: string[] = []
@@ -40,11 +43,14 @@ test('three volunteer browsers and a Byzantine peer train with a coordinator tab
       honestIds.push(await peerIdOf(page))
       await page.getByTestId('donate').click({ timeout: 60_000 })
     }
-    byzantine = await startHeadlessVolunteer({ relayAddrs: process.env.TESSERAE_RELAY_ADDRS!.split(' '), dataDir: null, webrtc: true, byzantine: 'flip' })
-    const byzantineId = byzantine.node.peerId.toString()
+    const [colluderA, colluderB] = colludingPair()
+    for (const attack of [colluderA, colluderB, ATTACKS.zero()] as Attack[]) {
+      hostile.push(await startHeadlessVolunteer({ relayAddrs: process.env.TESSERAE_RELAY_ADDRS!.split(' '), dataDir: null, webrtc: true, attack }))
+    }
+    const hostileIds = hostile.map((h) => h.node.peerId.toString())
 
     await waitForRound(panel, 2, 240_000)
-    // Close one volunteer tab while a round is under way: its unit is dropped or reassigned, training goes on.
+    // Close one volunteer tab while a round is under way: its unit goes to someone else, training goes on.
     await expect(volunteers[2]!.getByTestId('volunteer-phase')).toHaveAttribute('data-phase', /training|downloading|uploading|waiting for work/)
     await volunteers[2]!.context().close()
     const afterClose = await currentRound(panel)
@@ -60,24 +66,37 @@ test('three volunteer browsers and a Byzantine peer train with a coordinator tab
     expect(await currentRound(resumed)).toBeGreaterThanOrEqual(roundBefore)
     await waitForRound(resumed, roundBefore + 1, 240_000)
 
-    // Accuracy rose; the Byzantine peer's units were all rejected; every honest unit was accepted.
+    // Accuracy rose; every hostile peer was caught with nothing accepted; every honest unit was accepted.
     const initial = Number(await research.getByTestId('initial-accuracy').textContent())
     const latest = Number(await research.getByTestId('latest-accuracy').textContent())
     expect(latest).toBeGreaterThan(initial + 0.2)
     const row = (id: string) => research.locator(`[data-testid="job-peer-row"][data-peer-id="${id}"]`)
-    await expect(row(byzantineId)).toHaveAttribute('data-accepted', '0')
-    expect(Number(await row(byzantineId).getAttribute('data-rejected'))).toBeGreaterThan(0)
+    for (const id of hostileIds) {
+      await expect(row(id)).toHaveAttribute('data-accepted', '0')
+      await expect(row(id)).toHaveAttribute('data-banned', 'true')
+    }
     let honestAccepted = 0
     for (const id of honestIds) {
       if ((await row(id).count()) === 0) continue
-      await expect(row(id)).toHaveAttribute('data-rejected', '0')
+      await expect(row(id), `honest ${id}: ${await row(id).getAttribute('data-rejections')}`).toHaveAttribute('data-rejected', '0')
       honestAccepted += Number(await row(id).getAttribute('data-accepted'))
     }
     expect(honestAccepted).toBeGreaterThan(4)
+
+    // The live dashboard (built from gossip) shows the audits, their outcomes and who was excluded for what.
+    const verification = research.getByTestId('dashboard-verification')
+    await expect.poll(async () => Number(await verification.getAttribute('data-failed')), { timeout: 30_000 }).toBeGreaterThanOrEqual(3)
+    expect(Number(await verification.getAttribute('data-audits'))).toBeGreaterThan(Number(await verification.getAttribute('data-failed')))
+    await expect(research.getByTestId('dashboard-bans')).toContainText('3 peers failed an audit')
+    for (const id of hostileIds) {
+      const peerRow = research.locator(`[data-testid="dashboard-peer"][data-peer-id="${id}"]`)
+      await expect(peerRow).toHaveAttribute('data-banned-for', 'AUDIT_FAILED')
+      await expect(peerRow).toHaveAttribute('data-credit', '0')
+    }
     // Volunteers see their verdicts and credit through the coordinator's gossiped metrics.
     await expect(volunteers[0]!.getByTestId('credit')).toHaveText(/GFLOP verified/, { timeout: 30_000 })
   } finally {
-    await byzantine?.stop()
+    for (const h of hostile) await h.stop()
     await Promise.all([coordinatorBrowser.close(), volunteerBrowser.close()])
   }
 })

@@ -1,19 +1,24 @@
 // `npm run deploy:contracts -- --rpc <url> --key-file <path>`: deploys JobEscrow and JobGovernor to any EVM
-// chain from the key in <path>, verifies that the code at both addresses is exactly this build's, and writes
-// the `chain` part of config.json (relays and ICE servers already there are kept).
+// chain from the key in <path>, links them (the escrow's one setGovernor call), verifies that the code at both
+// addresses is exactly this build's with the rules asked for and that they name each other, and writes the
+// `chain` part of config.json (relays and ICE servers already there are kept).
 import { parseArgs } from 'node:util'
 import { readFile } from 'node:fs/promises'
 import { createPublicClient, createWalletClient, formatEther, http, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { chainOf } from '../../src/ledger/chain.ts'
-import { DEFAULT_GOVERNANCE, deploySettlement, verifySettlement, type GovernanceSettings } from '../../src/ledger/deploy.ts'
+import { DEFAULT_ESCROW, DEFAULT_GOVERNANCE, deploySettlement, verifySettlement, type EscrowSettings, type GovernanceSettings } from '../../src/ledger/deploy.ts'
 import type { ChainConfig } from '../../src/stack/stack-config.ts'
 import { TesseraeError } from '../../src/errors.ts'
 import { assertPrivateFile } from '../private-files.ts'
 import { readDeploymentConfig, withChain, writeDeploymentConfig } from './deployment-config.ts'
 
 const USAGE = `usage: npm run deploy:contracts -- --rpc <url> --key-file <path> [--config config.json] [--name <chain name>]
-       [--voting-period-seconds ${DEFAULT_GOVERNANCE.votingPeriodSeconds}] [--quorum-bps ${DEFAULT_GOVERNANCE.quorumBps}] [--local] [--replace]`
+       [--voting-period-seconds ${DEFAULT_GOVERNANCE.votingPeriodSeconds}] [--quorum-bps ${DEFAULT_GOVERNANCE.quorumBps}]
+       [--min-challenge-seconds ${DEFAULT_ESCROW.minChallengeSeconds}] [--claim-window-seconds ${DEFAULT_ESCROW.claimWindowSeconds}]
+       [--coordinator-delay-seconds ${DEFAULT_ESCROW.coordinatorDelaySeconds}] [--max-pause-seconds ${DEFAULT_ESCROW.maxPauseSeconds}] [--local] [--replace]`
+
+const YEAR = 365 * 86_400
 
 async function readKey(path: string): Promise<Hex> {
   await assertPrivateFile(path, 'the deployer key file')
@@ -38,6 +43,10 @@ async function deployContracts(argv: string[], log: (line: string) => void): Pro
       name: { type: 'string' },
       'voting-period-seconds': { type: 'string', default: String(DEFAULT_GOVERNANCE.votingPeriodSeconds) },
       'quorum-bps': { type: 'string', default: String(DEFAULT_GOVERNANCE.quorumBps) },
+      'min-challenge-seconds': { type: 'string', default: String(DEFAULT_ESCROW.minChallengeSeconds) },
+      'claim-window-seconds': { type: 'string', default: String(DEFAULT_ESCROW.claimWindowSeconds) },
+      'coordinator-delay-seconds': { type: 'string', default: String(DEFAULT_ESCROW.coordinatorDelaySeconds) },
+      'max-pause-seconds': { type: 'string', default: String(DEFAULT_ESCROW.maxPauseSeconds) },
       local: { type: 'boolean', default: false },
       replace: { type: 'boolean', default: false },
     },
@@ -45,8 +54,14 @@ async function deployContracts(argv: string[], log: (line: string) => void): Pro
   if (!values.rpc || !values['key-file']) throw new TesseraeError('BAD_FLAG', USAGE)
   if (!/^https?:\/\//.test(values.rpc)) throw new TesseraeError('BAD_FLAG', `--rpc must be an http(s) URL, got "${values.rpc}"`)
   const governance: GovernanceSettings = {
-    votingPeriodSeconds: integer(values['voting-period-seconds'], 'voting-period-seconds', 60, 365 * 86_400),
+    votingPeriodSeconds: integer(values['voting-period-seconds'], 'voting-period-seconds', 60, YEAR),
     quorumBps: integer(values['quorum-bps'], 'quorum-bps', 1, 10_000),
+  }
+  const escrowRules: EscrowSettings = {
+    minChallengeSeconds: integer(values['min-challenge-seconds'], 'min-challenge-seconds', 1, YEAR),
+    claimWindowSeconds: integer(values['claim-window-seconds'], 'claim-window-seconds', 3600, 5 * YEAR),
+    coordinatorDelaySeconds: integer(values['coordinator-delay-seconds'], 'coordinator-delay-seconds', 0, YEAR),
+    maxPauseSeconds: integer(values['max-pause-seconds'], 'max-pause-seconds', 0, YEAR),
   }
   // Read and check everything before spending gas: a broken config.json must not cost a deployment.
   const existing = await readDeploymentConfig(values.config)
@@ -65,11 +80,15 @@ async function deployContracts(argv: string[], log: (line: string) => void): Pro
   if (balance === 0n) throw new TesseraeError('NO_GAS', `the deployer ${account.address} has no ETH on chain ${chainId}; send it some for gas first`)
   log(`Deploying from ${account.address} (${formatEther(balance)} ETH) to ${name} (chain ${chainId}) at ${values.rpc}…`)
 
-  const deployment = await deploySettlement(wallet, publicClient, { governance })
-  log(`  JobEscrow   ${deployment.escrow} (tx ${deployment.transactions.escrow}, block ${deployment.deployBlock})`)
-  log(`  JobGovernor ${deployment.governor} (tx ${deployment.transactions.governor}; voting ${governance.votingPeriodSeconds} s, quorum ${governance.quorumBps / 100} %)`)
-  await verifySettlement(publicClient, deployment, governance)
-  log('  verified: the code at both addresses is exactly what this build compiles, and the governor points at the escrow')
+  if (escrowRules.minChallengeSeconds < governance.votingPeriodSeconds) {
+    log(`  note: roots go final after ${escrowRules.minChallengeSeconds} s, before a ${governance.votingPeriodSeconds} s veto vote ends; a veto then passes only if more than half of the credit votes for it early`)
+  }
+
+  const deployment = await deploySettlement(wallet, publicClient, { governance, escrow: escrowRules })
+  log(`  JobEscrow   ${deployment.escrow} (tx ${deployment.transactions.escrow}, block ${deployment.deployBlock}; challenge at least ${escrowRules.minChallengeSeconds} s, claims open ${escrowRules.claimWindowSeconds} s after the deadline, coordinator change after ${escrowRules.coordinatorDelaySeconds} s, pauses up to ${escrowRules.maxPauseSeconds} s)`)
+  log(`  JobGovernor ${deployment.governor} (tx ${deployment.transactions.governor}; voting ${governance.votingPeriodSeconds} s, quorum ${governance.quorumBps / 100} %), set as the escrow's governor`)
+  await verifySettlement(publicClient, deployment, { governance, escrow: escrowRules })
+  log('  verified: the code at both addresses is exactly what this build compiles with these rules, and escrow and governor name each other')
 
   const chainConfig: ChainConfig = { rpcUrl: values.rpc, chainId, name, local: values.local, contracts: { escrow: deployment.escrow, governor: deployment.governor }, deployBlock: deployment.deployBlock }
   await writeDeploymentConfig(values.config, withChain(existing, chainConfig))

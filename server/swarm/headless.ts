@@ -16,10 +16,10 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { Hex } from 'viem'
 import type { ChainConfig } from '../../src/stack/stack-config.ts'
 import { settlementFor } from '../../src/roles/settlement-wiring.ts'
+import type { SettlementAdversary } from '../../src/roles/settlement-host.ts'
 import { Coordinator } from '../../src/training/coordinator.ts'
 import { decodeJob, type JobSpec } from '../../src/training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
-import type { QuantizedDelta } from '../../src/training/quantize.ts'
 import { MODEL_ZOO } from '../../src/graph/zoo.ts'
 import { initParams } from '../../src/graph/model.ts'
 import { buildTrainStep } from '../../src/graph/train-step.ts'
@@ -35,6 +35,11 @@ import { demoJobSpec } from '../../src/roles/demo-job.ts'
 import { FileCheckpointStore, FileKeyStore } from './file-stores.ts'
 import { ensurePrivateDir, writePrivateFile } from '../private-files.ts'
 import { MemoryCheckpointStore } from '../../src/training/memory-checkpoints.ts'
+import { Referee } from '../../src/training/referee.ts'
+import { refereeData } from '../../src/roles/referee-data.ts'
+import { ExchangeLogStore } from '../../src/roles/log-store.ts'
+import type { Attack } from '../../src/training/testing/adversaries.ts'
+import { deleteChunked } from '../../src/p2p/chunked.ts'
 
 // One thread per headless peer: several run side by side on a small machine.
 ort.env.wasm.numThreads = 1
@@ -70,6 +75,8 @@ export interface CoordinatorPeerOptions extends PeerBase {
   datasetPolicy?: 'owner' | 'auto'
   /** Settle the job's rewards on this chain; the coordinator's chain key is kept in dataDir. */
   chain?: ChainConfig
+  /** Makes this a dishonest coordinator that doctors its roots (tests of the audit). */
+  settlementAdversary?: SettlementAdversary
 }
 
 /** The coordinator's own chain account (it posts epoch roots): created once, kept beside its peer key. */
@@ -89,7 +96,7 @@ async function loadOrCreateChainKey(dataDir: string | null): Promise<Hex> {
 }
 
 export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) {
-  const { node, swarm, exchange } = await basePeer({ ...options, listenWs: { host: options.host, port: 0 } })
+  const { node, swarm, exchange, privateKey } = await basePeer({ ...options, listenWs: { host: options.host, port: 0 } })
   const jobPath = options.dataDir === null ? null : join(options.dataDir, 'job.json')
   let job: JobSpec | null = null
   if (jobPath !== null) {
@@ -109,6 +116,10 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   const model = MODEL_ZOO[job.model]()
   const layout = paramLayout(model)
   const { flopsPerStep } = buildTrainStep(model, job.batchSize, DEFAULT_ADAMW)
+  // The referee re-runs volunteers' units on its own engine, with the job's data from the block exchange.
+  const refereeEngine = await SessionInnerEngine.create(ort, model, job.batchSize)
+  const jobLog = new ExchangeLogStore(exchange, privateKey)
+  const normalisation = job.normalisation
   const coordinator = await Coordinator.open({
     job,
     dim: layout.total,
@@ -116,6 +127,8 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     flopsPerStep,
     vectors: new ExchangeVectorStore(exchange, layout.total),
     checkpoints: options.dataDir === null ? new MemoryCheckpointStore() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
+    referee: new Referee({ engine: refereeEngine, layout, data: refereeData(exchange, () => normalisation) }),
+    log: jobLog,
     evaluate: async (params) => {
       const { accuracy, loss } = await evaluateModel(ort, model, unflatten(layout, params), options.test, job.normalisation, { limit: options.evalLimit ?? 1000, batchSize: 250 })
       return { accuracy, loss }
@@ -123,7 +136,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   })
   const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
   const chainKey = options.chain ? await loadOrCreateChainKey(options.dataDir) : null
-  const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, log: options.log }) : undefined
+  const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, jobLog, log: options.log, adversary: options.settlementAdversary }) : undefined
   const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy, settlement })
   return {
     node,
@@ -134,21 +147,18 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     exchange,
     async stop() {
       await host.stop()
+      await coordinator.settled()
+      await refereeEngine.release()
       await exchange.stop()
       await swarm.stop()
     },
   }
 }
 
-export type Byzantine = 'flip' | 'scale'
-
-export function tamperFor(byzantine: Byzantine): (q: QuantizedDelta) => QuantizedDelta {
-  return byzantine === 'flip' ? (q) => ({ ...q, values: q.values.map((v) => -v) }) : (q) => ({ ...q, scales: q.scales.map((s) => s * 8) })
-}
-
 export interface VolunteerPeerOptions extends PeerBase {
   jobId?: string
-  byzantine?: Byzantine
+  /** Makes this a hostile volunteer (tests and benchmarks). */
+  attack?: Attack
   onStatus?: (status: VolunteerStatus) => void
 }
 
@@ -160,7 +170,11 @@ export async function startHeadlessVolunteer(options: VolunteerPeerOptions) {
     exchange,
     privateKey,
     jobId: options.jobId,
-    tamper: options.byzantine ? tamperFor(options.byzantine) : undefined,
+    adversary: options.attack && {
+      work: options.attack.work,
+      // Withholding: the checkpoints vanish from this peer's store as soon as the result is in.
+      afterSubmit: options.attack.withholds ? async (result, exchange) => void (await Promise.all(result.checkpoints.map((cid) => deleteChunked(exchange, cid)))) : undefined,
+    },
     onStatus: options.onStatus,
     log: options.log,
     engineFor: async (job) => {

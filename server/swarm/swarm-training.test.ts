@@ -8,6 +8,7 @@ import { createRelayNode, relayAddrs } from '../../src/p2p/relay-node.ts'
 import { loadFashionMnist } from '../fashion-mnist.ts'
 import { startHeadlessCoordinator, startHeadlessVolunteer } from './headless.ts'
 import { subset } from './subset.ts'
+import { ATTACKS } from '../../src/training/testing/adversaries.ts'
 
 type Relay = Awaited<ReturnType<typeof createRelayNode>>
 type CoordinatorPeer = Awaited<ReturnType<typeof startHeadlessCoordinator>>
@@ -33,11 +34,11 @@ describe('swarm training over libp2p', () => {
       train: subset(train, 0, 4096),
       test: subset(test, 0, 1000),
       shardSize: 256,
-      overrides: { model: 'mlp', batchSize: 32, innerSteps: 16, unitsPerRound: 4, redundancy: 1, roundMs: 30_000, rounds: ROUNDS },
+      overrides: { model: 'mlp', batchSize: 32, innerSteps: 16, unitsPerRound: 4, auditRate: 1, roundMs: 30_000, rounds: ROUNDS },
       log: (line) => log.push(`coordinator: ${line}`),
     })
     for (const byzantine of [undefined, undefined, undefined, 'flip'] as const) {
-      volunteers.push(await startHeadlessVolunteer({ relayAddrs: relayAddrs(relay), dataDir: null, byzantine, log: (line) => log.push(`${byzantine ?? 'honest'}: ${line}`) }))
+      volunteers.push(await startHeadlessVolunteer({ relayAddrs: relayAddrs(relay), dataDir: null, attack: byzantine && ATTACKS[byzantine](), log: (line) => log.push(`${byzantine ?? 'honest'}: ${line}`) }))
     }
   }, 60_000)
 

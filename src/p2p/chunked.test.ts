@@ -5,7 +5,7 @@ import { MemoryBlockstore } from 'blockstore-core/memory'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createNodePeer, type NodePeer } from './node-peer.ts'
 import { BlockExchange } from './block-exchange.ts'
-import { CHUNK_BYTES, getChunked, putChunked } from './chunked.ts'
+import { bytesToFloat32, CHUNK_BYTES, deleteChunked, float32Bytes, getChunked, getChunkedPieces, putChunked } from './chunked.ts'
 
 describe('chunked payloads over Bitswap', () => {
   let a: NodePeer
@@ -39,6 +39,61 @@ describe('chunked payloads over Bitswap', () => {
     await expect(getChunked(eb, root, 'params', { maxBytes: 100, providers: [a.peerId], timeoutMs: 10_000 })).rejects.toThrow(/"delta" payload/)
     const big = await putChunked(ea, 'params', new Uint8Array(CHUNK_BYTES + 1))
     await expect(getChunked(eb, big, 'params', { maxBytes: 1000, providers: [a.peerId], timeoutMs: 10_000 })).rejects.toThrow(/bytes/)
+  })
+
+  it('salts volunteers\' work: the same delta twice makes different blocks, and each still decodes', async () => {
+    const payload = Uint8Array.from({ length: CHUNK_BYTES + 10 }, (_, i) => i & 255)
+    const first = await putChunked(ea, 'delta', payload)
+    const second = await putChunked(ea, 'delta', payload)
+    expect(first).not.toBe(second)
+    expect(await getChunked(eb, first, 'delta', { maxBytes: 2 * CHUNK_BYTES, providers: [a.peerId], timeoutMs: 10_000 })).toEqual(payload)
+    expect(await getChunked(eb, second, 'delta', { maxBytes: 2 * CHUNK_BYTES, providers: [a.peerId], timeoutMs: 10_000 })).toEqual(payload)
+    // A root that names a nonce its chunks do not start with is refused.
+    const chunk = await ea.put(new Uint8Array(10))
+    const forged = await ea.put(new TextEncoder().encode(JSON.stringify({ kind: 'delta', bytes: 10, chunks: [chunk.toString()], nonce: 'ab'.repeat(16) })))
+    await expect(getChunked(eb, forged.toString(), 'delta', { maxBytes: 100, providers: [a.peerId], timeoutMs: 10_000 })).rejects.toThrow(/nonce/)
+  })
+
+  it('fetches a redone unit\'s work at once after a first copy of the same work never arrived', async () => {
+    // The first holder published, then vanished from the store; the want for it times out while the second
+    // holder (a, connected all along) has not made its copy yet. Unsalted, both copies would share CIDs and
+    // a's copy, sent once while nobody wanted it, would never be sent again.
+    const payload = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) & 255)
+    const gone = await putChunked(eb, 'checkpoint', payload)
+    await deleteChunked(eb, gone)
+    const c = await createNodePeer()
+    const ec = await BlockExchange.start(c, new MemoryBlockstore())
+    try {
+      await c.dial(multiaddr(a.getMultiaddrs()[0]!.toString()))
+      await expect(getChunked(ec, gone, 'checkpoint', { maxBytes: 10_000, timeoutMs: 1500 })).rejects.toThrow(/no peer delivered/)
+      const redone = await putChunked(ea, 'checkpoint', payload)
+      // The second holder submits a while after committing.
+      await new Promise((r) => setTimeout(r, 500))
+      const started = Date.now()
+      expect(await getChunked(ec, redone, 'checkpoint', { maxBytes: 10_000, providers: [a.peerId], timeoutMs: 8000 })).toEqual(payload)
+      expect(Date.now() - started).toBeLessThan(3000)
+    } finally {
+      await ec.stop()
+      await c.stop()
+    }
+  })
+
+  it('fetches a few pieces of a checkpoint without the rest, and the whole of it, as the values put in', async () => {
+    const dim = 235_146
+    const values = Float32Array.from({ length: dim }, (_, i) => Math.sin(i))
+    const bytes = float32Bytes(values)
+    const cid = await putChunked(ea, 'checkpoint', bytes)
+    const options = { maxBytes: 4 * dim, providers: [a.peerId], timeoutMs: 10_000 }
+    const before = eb.stats.blocksFetched
+    const { chunkBytes, pieces } = await getChunkedPieces(eb, cid, 'checkpoint', (n) => [0, 5, n - 1, n + 3], options)
+    expect([...pieces.keys()].length).toBe(3)
+    // The root and three small pieces, not the ~1 MB payload.
+    expect(eb.stats.blocksFetched - before).toBe(4)
+    for (const [i, piece] of pieces) {
+      expect([...piece]).toEqual([...bytes.subarray(i * chunkBytes, i * chunkBytes + piece.length)])
+      expect(bytesToFloat32(piece, piece.length / 4, 'piece')).toEqual(values.subarray((i * chunkBytes) / 4, (i * chunkBytes + piece.length) / 4))
+    }
+    expect(bytesToFloat32(await getChunked(eb, cid, 'checkpoint', options), dim, 'checkpoint')).toEqual(values)
   })
 
   it('times out with a clear error when nobody has the block', async () => {

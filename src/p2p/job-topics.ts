@@ -4,7 +4,9 @@
 import { DecodeError } from '../errors.ts'
 import { asObject, parseJsonLimited, readBoolean, readInteger, readNumber, readString, readStringArray, type JsonObject } from '../schema.ts'
 import { decodeJob, type JobSpec } from '../training/job.ts'
-import type { RoundReport } from '../training/coordinator-state.ts'
+import type { AuditSummary, RoundReport } from '../training/coordinator-state.ts'
+import { AUDIT_REASONS } from '../training/audit-draw.ts'
+import { decodeVerdict, REJECTION_CODES, SUSPICION_CODES, type RejectionCode } from '../training/verdicts.ts'
 import { MAX_DATASETS_PER_JOB, type DatasetStatus } from '../training/datasets.ts'
 
 export const TOPIC_JOBS = 'tesserae/jobs/1'
@@ -21,6 +23,8 @@ export interface Head {
   version: number
   paramsCid: string
   finished: boolean
+  /** sha-256 of this round's audit secret: announced now, the secret itself revealed in the round's report. */
+  auditCommitment: string
   sentAtMs: number
 }
 
@@ -37,7 +41,14 @@ export interface PeerMetrics {
   rejected: number
   reputation: number
   banned: boolean
+  /** The rejection that got it excluded. */
+  bannedFor?: RejectionCode
+  /** Verified (payable) credit, credit waiting for the peer's next passed audit, and credit it lost by cheating. */
   flops: number
+  pendingFlops: number
+  forfeitedFlops: number
+  auditsPassed: number
+  auditsFailed: number
   /** The peer's own report from its latest unit: engine and training speed. */
   backend: string
   samplesPerSecond: number
@@ -51,13 +62,15 @@ export interface JobMetrics {
   round: number
   version: number
   deadlineMs: number
-  units: { total: number; assigned: number; submitted: number }
+  units: { total: number; assigned: number; verifying: number; accepted: number }
   initialAccuracy: number | null
   /** The most recent round reports, oldest first. */
   reports: RoundReport[]
   peers: PeerMetrics[]
   /** Contributed datasets and what became of them: contributors read their status and credit here. */
   datasets: DatasetMetrics[]
+  /** Ids of the contributed datasets whose chunks the current round's units train on (planned when it opened). */
+  roundDatasets: string[]
 }
 
 export interface DatasetMetrics {
@@ -90,8 +103,15 @@ function readHead(obj: JsonObject, what: string): Head {
     version: readInteger(obj, 'version', what),
     paramsCid: readString(obj, 'paramsCid', what, 128),
     finished: readBoolean(obj, 'finished', what),
+    auditCommitment: readHexDigest(obj, 'auditCommitment', what),
     sentAtMs: readInteger(obj, 'sentAtMs', what),
   }
+}
+
+function readHexDigest(obj: JsonObject, key: string, what: string): string {
+  const value = readString(obj, key, what, 64)
+  if (!/^[0-9a-f]{64}$/.test(value)) throw new DecodeError(what, `"${key}" must be 64 lowercase hex digits`)
+  return value
 }
 
 function checkSender(claimed: string, from: string, what: string): void {
@@ -140,15 +160,36 @@ export function encodeMetricsFitting(m: JobMetrics): Uint8Array {
 const nullableNumber = (obj: JsonObject, key: string, what: string) => (obj[key] === null ? null : readNumber(obj, key, what))
 const numberOrNaN = (obj: JsonObject, key: string, what: string) => (obj[key] === null ? NaN : readNumber(obj, key, what))
 
+function readArray(r: JsonObject, key: string, what: string, max: number): unknown[] {
+  const value = r[key]
+  if (!Array.isArray(value) || value.length > max) throw new DecodeError(what, `"${key}" must be an array of at most ${max}`)
+  return value
+}
+
+function readAudits(value: unknown, what: string): AuditSummary {
+  const a = asObject(value, `${what} audits`)
+  const byReason = asObject(a.byReason, `${what} audits.byReason`)
+  const bySuspicion = asObject(a.bySuspicion ?? {}, `${what} audits.bySuspicion`)
+  return {
+    run: readInteger(a, 'run', what),
+    passed: readInteger(a, 'passed', what),
+    failed: readInteger(a, 'failed', what),
+    incomplete: readInteger(a, 'incomplete', what),
+    byReason: Object.fromEntries(AUDIT_REASONS.map((reason) => [reason, readInteger(byReason, reason, what)])) as AuditSummary['byReason'],
+    bySuspicion: Object.fromEntries(SUSPICION_CODES.flatMap((code) => (bySuspicion[code] === undefined ? [] : [[code, readInteger(bySuspicion, code, what)]]))),
+  }
+}
+
 function readReport(value: unknown, what: string): RoundReport {
   const r = asObject(value, what)
-  const outliers = r.outliers
-  const rejections = r.rejections
-  if (!Array.isArray(outliers) || outliers.length > 64) throw new DecodeError(what, '"outliers" must be an array of at most 64')
-  if (!Array.isArray(rejections) || rejections.length > 64) throw new DecodeError(what, '"rejections" must be an array of at most 64')
-  const readNote = (o: unknown) => {
+  const readRejection = (o: unknown) => {
     const x = asObject(o, what)
-    return { peer: readString(x, 'peer', what, 128), unitId: readString(x, 'unitId', what, 64), reason: readString(x, 'reason', what, 300) }
+    const { code, params } = decodeVerdict(x, what, REJECTION_CODES)
+    return { peer: readString(x, 'peer', what, 128), unitId: readString(x, 'unitId', what, 64), code: code as RejectionCode, params }
+  }
+  const readBan = (o: unknown) => {
+    const x = asObject(o, what)
+    return { peer: readString(x, 'peer', what, 128), unitId: readString(x, 'unitId', what, 64), code: decodeVerdict({ code: x.code }, what, REJECTION_CODES).code as RejectionCode }
   }
   return {
     round: readInteger(r, 'round', what),
@@ -158,10 +199,9 @@ function readReport(value: unknown, what: string): RoundReport {
     accepted: readInteger(r, 'accepted', what),
     rejected: readInteger(r, 'rejected', what),
     dropped: readInteger(r, 'dropped', what),
-    verified: readInteger(r, 'verified', what),
-    disagreements: readInteger(r, 'disagreements', what),
-    outliers: outliers.map(readNote),
-    rejections: rejections.map(readNote),
+    audits: readAudits(r.audits, what),
+    rejections: readArray(r, 'rejections', what, 64).map(readRejection),
+    bans: readArray(r, 'bans', what, 64).map(readBan),
     samples: readNumber(r, 'samples', what, 0),
     flops: readNumber(r, 'flops', what, 0),
     bytesIn: readNumber(r, 'bytesIn', what, 0),
@@ -171,6 +211,8 @@ function readReport(value: unknown, what: string): RoundReport {
     testAccuracy: nullableNumber(r, 'testAccuracy', what),
     testLoss: nullableNumber(r, 'testLoss', what),
     aggregationMs: readNumber(r, 'aggregationMs', what, 0),
+    refereeMs: readNumber(r, 'refereeMs', what, 0),
+    roundSecret: r.roundSecret === '' ? '' : readHexDigest(r, 'roundSecret', what),
   }
 }
 
@@ -190,7 +232,7 @@ export function decodeMetrics(bytes: Uint8Array, from: string): JobMetrics {
     round: readInteger(obj, 'round', what),
     version: readInteger(obj, 'version', what),
     deadlineMs: readNumber(obj, 'deadlineMs', what),
-    units: { total: readInteger(units, 'total', what), assigned: readInteger(units, 'assigned', what), submitted: readInteger(units, 'submitted', what) },
+    units: { total: readInteger(units, 'total', what), assigned: readInteger(units, 'assigned', what), verifying: readInteger(units, 'verifying', what), accepted: readInteger(units, 'accepted', what) },
     initialAccuracy: nullableNumber(obj, 'initialAccuracy', what),
     reports: obj.reports.map((r: unknown) => readReport(r, `${what} report`)),
     peers: obj.peers.map((p: unknown) => {
@@ -201,12 +243,19 @@ export function decodeMetrics(bytes: Uint8Array, from: string): JobMetrics {
         rejected: readInteger(x, 'rejected', what),
         reputation: readNumber(x, 'reputation', what, 0, 1),
         banned: readBoolean(x, 'banned', what),
+        ...(x.bannedFor === undefined ? {} : { bannedFor: decodeVerdict({ code: x.bannedFor }, what, REJECTION_CODES).code as RejectionCode }),
         flops: readNumber(x, 'flops', what, 0),
+        pendingFlops: readNumber(x, 'pendingFlops', what, 0),
+        forfeitedFlops: readNumber(x, 'forfeitedFlops', what, 0),
+        auditsPassed: readInteger(x, 'auditsPassed', what),
+        auditsFailed: readInteger(x, 'auditsFailed', what),
         backend: readString(x, 'backend', what, 16),
         samplesPerSecond: readNumber(x, 'samplesPerSecond', what, 0, 1e9),
         lastSeenMs: readNumber(x, 'lastSeenMs', what, 0),
       }
     }),
+    // Coordinators from before rounds reported their datasets send none.
+    roundDatasets: obj.roundDatasets === undefined ? [] : readStringArray(obj, 'roundDatasets', what, MAX_DATASETS_PER_JOB, 128),
     datasets: obj.datasets.map((d: unknown) => {
       const x = asObject(d, `${what} dataset`)
       const status = readString(x, 'status', what, 16) as DatasetStatus

@@ -1,13 +1,15 @@
-// The work protocol's messages (/tesserae/work/1.0.0): one JSON request and one JSON reply per stream, each
-// length-prefixed and at most 64 KiB. Deltas never travel here; they are blocks named by CID.
+// The work protocol's messages (/tesserae/work/2.0.0): one JSON request and one JSON reply per stream, each
+// length-prefixed and at most 64 KiB. Deltas and checkpoints never travel here; they are blocks named by CID.
+// Waits and acknowledgements carry a verdict code and its parameters, never prose: the app words them.
 import { DecodeError } from '../errors.ts'
 import { asObject, parseJsonLimited, readBoolean, readInteger, readString } from '../schema.ts'
 import { decodeAssignment, decodeResult, type UnitAssignment, type UnitResult } from '../training/unit.ts'
 import type { DatasetStatus } from '../training/datasets.ts'
 import { decodeSignedManifest, type SignedManifest } from '../data/manifest.ts'
 import { decodeSignedBinding, type SignedBinding } from '../ledger/binding.ts'
+import { decodeVerdict, WAIT_CODES, type Verdict, type WaitCode } from '../training/verdicts.ts'
 
-export const WORK_PROTOCOL = '/tesserae/work/1.0.0'
+export const WORK_PROTOCOL = '/tesserae/work/2.0.0'
 export const MAX_WORK_MESSAGE_BYTES = 64 * 1024
 
 export type WorkRequest =
@@ -20,8 +22,9 @@ export type WorkRequest =
 
 export type WorkResponse =
   | { type: 'unit'; unit: UnitAssignment }
-  | { type: 'wait'; retryMs: number; reason: string }
-  | { type: 'ack'; accepted: boolean; reason: string }
+  | { type: 'wait'; retryMs: number; verdict: Verdict<WaitCode> }
+  /** accepted: taken for verification (code RECEIVED); otherwise refused, with why. */
+  | { type: 'ack'; accepted: boolean; verdict: Verdict }
   | { type: 'error'; message: string }
   | { type: 'dataset'; id: string; status: DatasetStatus; reason: string }
   | { type: 'bound'; wallet: string; expiry: number }
@@ -64,9 +67,9 @@ export function decodeWorkResponse(bytes: Uint8Array): WorkResponse {
     case 'unit':
       return { type, unit: decodeAssignment(obj.unit) }
     case 'wait':
-      return { type, retryMs: readInteger(obj, 'retryMs', what, 0, 3600_000), reason: readString(obj, 'reason', what, 500) }
+      return { type, retryMs: readInteger(obj, 'retryMs', what, 0, 3600_000), verdict: decodeVerdict(obj.verdict, `${what} verdict`, WAIT_CODES) as Verdict<WaitCode> }
     case 'ack':
-      return { type, accepted: readBoolean(obj, 'accepted', what), reason: readString(obj, 'reason', what, 500) }
+      return { type, accepted: readBoolean(obj, 'accepted', what), verdict: decodeVerdict(obj.verdict, `${what} verdict`) }
     case 'error':
       return { type, message: readString(obj, 'message', what, 1000) }
     case 'dataset': {

@@ -6,6 +6,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createNodePeer, type NodePeer } from './node-peer.ts'
 import { callWork, serveWork } from './work-protocol.ts'
 import { decodeWorkResponse, WORK_PROTOCOL, MAX_WORK_MESSAGE_BYTES } from './work-messages.ts'
+import { verdict } from '../training/verdicts.ts'
 
 describe('work protocol', () => {
   let server: NodePeer
@@ -13,7 +14,7 @@ describe('work protocol', () => {
   beforeAll(async () => {
     server = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
     client = await createNodePeer()
-    await serveWork(server, async (request) => (request.type === 'request' ? { type: 'wait', retryMs: 1000, reason: `no units for ${request.jobId}` } : { type: 'ack', accepted: false, reason: 'no' }))
+    await serveWork(server, async (request) => (request.type === 'request' ? { type: 'wait', retryMs: 1000, verdict: verdict('NO_OPEN_UNITS', { round: request.jobId.length }) } : { type: 'ack', accepted: false, verdict: verdict('NOT_ASSIGNED') }))
     await client.dial(multiaddr(server.getMultiaddrs()[0]!.toString()))
   })
   afterAll(async () => {
@@ -29,7 +30,7 @@ describe('work protocol', () => {
   }
 
   it('answers a well-formed request', async () => {
-    expect(await callWork(client, server.peerId, { type: 'request', jobId: 'j', backend: 'wasm' })).toEqual({ type: 'wait', retryMs: 1000, reason: 'no units for j' })
+    expect(await callWork(client, server.peerId, { type: 'request', jobId: 'j', backend: 'wasm' })).toEqual({ type: 'wait', retryMs: 1000, verdict: { code: 'NO_OPEN_UNITS', params: { round: 1 } } })
   })
 
   it('replies with an error to garbage and to schema violations', async () => {

@@ -1,8 +1,9 @@
-// Puts a Coordinator on the network: serves /tesserae/work/1.0.0, fetches submitted deltas from their
-// volunteers over Bitswap, checks result signatures, and gossips the job, its heads and its metrics.
+// Puts a Coordinator on the network: serves the work protocol, fetches submitted deltas (and, for audits, the
+// volunteer's committed checkpoints) from their volunteers over Bitswap, checks result signatures, releases a
+// peer's units the moment its connection closes, and gossips the job, its heads and its metrics.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
-import { errorMessage, TesseraeError } from '../errors.ts'
+import { DecodeError, errorMessage, TesseraeError } from '../errors.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { SignedManifest } from '../data/manifest.ts'
 import { verifySignedManifest } from '../p2p/manifest-signature.ts'
@@ -15,10 +16,17 @@ import { WORK_PROTOCOL } from '../p2p/work-messages.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import type { WorkRequest, WorkResponse } from '../p2p/work-messages.ts'
 import type { Coordinator } from '../training/coordinator.ts'
+import { shardAt } from '../training/coordinator-records.ts'
 import { resultSigningBytes } from '../training/unit.ts'
+import { verdict, type RejectionCode, type Verdict } from '../training/verdicts.ts'
+import { VolunteerGone } from '../training/verification.ts'
 import type { SettlementHost } from './settlement-host.ts'
 
 type PubsubNode = Libp2p<{ pubsub: GossipSub }>
+
+const DELTA_TIMEOUT_MS = 60_000
+/** An audited volunteer has this long to serve its checkpoints (it stays online for its next unit anyway). */
+const CHECKPOINT_TIMEOUT_MS = 20_000
 
 export interface CoordinatorHostOptions {
   node: PubsubNode
@@ -46,6 +54,7 @@ export class CoordinatorHost {
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
   private readonly vectors: ExchangeVectorStore
   private unsubscribe: () => void = () => undefined
+  private readonly onDisconnect = (event: CustomEvent<PeerId>) => void this.options.coordinator.peerLeft(event.detail.toString())
   readonly settlement: SettlementHost | null
 
   private constructor(options: CoordinatorHostOptions) {
@@ -61,6 +70,7 @@ export class CoordinatorHost {
   static async start(options: CoordinatorHostOptions): Promise<CoordinatorHost> {
     const host = new CoordinatorHost(options)
     await serveWork(options.node, (request, from) => host.handle(request, from))
+    options.node.addEventListener('peer:disconnect', host.onDisconnect)
     host.unsubscribe = options.coordinator.subscribe((report) => {
       if (report) {
         void host.publish(TOPIC_HEADS, encodeHead(host.head()))
@@ -84,6 +94,7 @@ export class CoordinatorHost {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t)
     this.unsubscribe()
+    this.options.node.removeEventListener('peer:disconnect', this.onDisconnect)
     await this.options.node.unhandle(WORK_PROTOCOL)
   }
 
@@ -96,6 +107,7 @@ export class CoordinatorHost {
       version: state.current.version,
       paramsCid: state.current.paramsCid,
       finished: state.finished,
+      auditCommitment: state.current.secretCommitment,
       sentAtMs: Date.now(),
     }
   }
@@ -103,7 +115,7 @@ export class CoordinatorHost {
   metrics(): JobMetrics {
     const c = this.options.coordinator
     const state = c.view
-    const replicas = state.current.units.flatMap((u) => u.replicas)
+    const holders = state.current.units.flatMap((u) => u.holders)
     return {
       jobId: c.job.id,
       coordinator: this.options.node.peerId.toString(),
@@ -111,14 +123,17 @@ export class CoordinatorHost {
       round: state.current.round,
       version: state.current.version,
       deadlineMs: state.current.deadlineMs,
-      units: { total: state.current.units.length, assigned: replicas.filter((r) => r.status === 'assigned').length, submitted: replicas.filter((r) => r.status === 'submitted').length },
+      units: { total: state.current.units.length, assigned: holders.filter((h) => h.status === 'assigned').length, verifying: holders.filter((h) => h.status === 'verifying').length, accepted: state.current.units.filter((u) => u.outcome === 'accepted').length },
       initialAccuracy: state.initialAccuracy,
-      reports: state.history.slice(-40).map((r) => ({ ...r, outliers: r.outliers.slice(0, 4), rejections: r.rejections.slice(0, 4).map((x) => ({ ...x, reason: x.reason.slice(0, 200) })) })),
+      reports: state.history.slice(-40).map((r) => ({ ...r, rejections: r.rejections.slice(0, 8), bans: r.bans.slice(0, 8) })),
+      roundDatasets: [...new Set(state.current.units.flatMap((u) => u.shards.flatMap((index) => shardAt(c.job, state, index).dataset ?? [])))],
       datasets: c.datasets.map((d) => ({ id: d.id, name: d.name, owner: d.owner, licence: d.licence, samples: d.samples, status: d.status, reason: d.reason.slice(0, 300), samplesUsed: d.samplesUsed })),
       peers: Object.entries(state.peers)
         .slice(0, 200)
         .map(([peer, p]) => ({
-          peer, accepted: p.accepted, rejected: p.rejected, reputation: p.reputation, banned: p.banned, flops: c.credits.volunteer(peer).flops,
+          peer, accepted: p.accepted, rejected: p.rejected, reputation: p.reputation, banned: p.banned, ...(p.ban ? { bannedFor: p.ban.code } : {}),
+          flops: c.credits.volunteer(peer).flops, pendingFlops: c.credits.pending(peer).flops, forfeitedFlops: c.credits.forfeited(peer).flops,
+          auditsPassed: p.auditsPassed, auditsFailed: p.auditsFailed,
           backend: p.backend ?? 'unknown', samplesPerSecond: Math.round((p.samplesPerSecond ?? 0) * 10) / 10, lastSeenMs: p.lastSeenMs,
         })),
     }
@@ -130,7 +145,7 @@ export class CoordinatorHost {
     if (request.type === 'request') {
       if (request.jobId !== coordinator.job.id) return { type: 'error', message: `this coordinator runs job "${coordinator.job.id}", not "${request.jobId}"` }
       const reply = await coordinator.requestWork(peer)
-      return reply.kind === 'unit' ? { type: 'unit', unit: reply.unit } : { type: 'wait', retryMs: reply.retryMs, reason: reply.reason }
+      return reply.kind === 'unit' ? { type: 'unit', unit: reply.unit } : { type: 'wait', retryMs: reply.retryMs, verdict: reply.verdict }
     }
     if (request.type === 'offer') return this.offer(request.jobId, request.dataset, peer)
     if (request.type === 'bind') {
@@ -145,15 +160,44 @@ export class CoordinatorHost {
     const { result, signature } = request
     // Noise already authenticated the connection; the signature makes the receipt checkable by anyone later.
     const valid = await from.publicKey?.verify(resultSigningBytes(result), fromHex(signature))
-    if (!valid) return { type: 'ack', accepted: false, reason: 'the result signature does not verify against your peer key' }
+    if (!valid) return this.refuse(peer, result.unitId, verdict('BAD_SIGNATURE'))
     let delta
     try {
-      delta = await this.vectors.getDelta(result.deltaCid, { providers: [from], timeoutMs: 60_000 })
+      delta = await this.vectors.getDelta(result.deltaCid, { providers: [from], timeoutMs: DELTA_TIMEOUT_MS })
     } catch (error) {
-      return { type: 'ack', accepted: false, reason: `could not fetch or decode your delta: ${errorMessage(error)}` }
+      // A delta that arrives but does not decode (NaN scales, wrong size) is the sender's doing; one that never
+      // arrives may be the network's. Either way the unit is open to others at once.
+      return this.refuse(peer, result.unitId, verdict(error instanceof DecodeError ? 'MALFORMED_DELTA' : 'DELTA_UNAVAILABLE', { detail: errorMessage(error).slice(0, 200) }))
     }
-    const reply = await coordinator.submit(peer, result, delta)
-    return { type: 'ack', accepted: reply.accepted, reason: reply.accepted ? 'received; the verdict comes when the round closes' : reply.reason }
+    const fetchFrom = { providers: [from], timeoutMs: CHECKPOINT_TIMEOUT_MS }
+    const reply = await coordinator.submit(peer, result, delta, {
+      checkpoint: (cid) => this.whileConnected(from, (signal) => this.vectors.getCheckpoint(cid, { ...fetchFrom, signal })),
+      checkpointPieces: (cid, pick) => this.whileConnected(from, (signal) => this.vectors.getCheckpointPieces(cid, pick, { ...fetchFrom, signal })),
+    }, signature)
+    return { type: 'ack', accepted: reply.accepted, verdict: reply.verdict }
+  }
+
+  /** Runs a fetch from `peer` that fails at once if it is gone, or the moment it disconnects. */
+  private async whileConnected<T>(peer: PeerId, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { node } = this.options
+    if (node.getConnections(peer).length === 0) throw new VolunteerGone(peer.toString())
+    const controller = new AbortController()
+    const onDisconnect = (event: CustomEvent<PeerId>) => {
+      if (event.detail.equals(peer)) controller.abort()
+    }
+    node.addEventListener('peer:disconnect', onDisconnect)
+    try {
+      return await task(controller.signal)
+    } catch (error) {
+      throw controller.signal.aborted ? new VolunteerGone(peer.toString()) : error
+    } finally {
+      node.removeEventListener('peer:disconnect', onDisconnect)
+    }
+  }
+
+  private async refuse(peer: string, unitId: string, rejection: Verdict<RejectionCode>): Promise<WorkResponse> {
+    await this.options.coordinator.refuse(peer, unitId, rejection)
+    return { type: 'ack', accepted: false, verdict: rejection }
   }
 
   /**
@@ -179,7 +223,7 @@ export class CoordinatorHost {
       return { type: 'error', message: `the dataset was refused: ${errorMessage(error)}` }
     }
     const m = signed.manifest
-    const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples })
+    const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples, signed })
     this.options.log?.(`dataset "${m.name}" (${m.samples} samples) offered by ${from}: ${entry.status}`)
     void this.publishMetrics()
     if (entry.status === 'pending' && this.options.datasetPolicy === 'auto') {
@@ -191,14 +235,15 @@ export class CoordinatorHost {
   /**
    * The job owner's decision on a dataset. Before accepting, every chunk is fetched from the swarm (the owner
    * first), checked against its CID and decoded against the offer, so a contributor cannot offer data it
-   * cannot serve or that does not match its manifest. The coordinator does not keep the chunks: contributors
-   * serve their own data, and volunteers who fetched it serve it onward.
+   * cannot serve or that does not match its manifest. The coordinator keeps the chunks it checked: its referee
+   * needs them, and it serves them alongside the contributor and the volunteers who fetched them.
    */
   async decideDataset(id: string, accept: boolean, reason = ''): Promise<void> {
     const { coordinator, exchange } = this.options
     const dataset = coordinator.datasets.find((d) => d.id === id)
     if (!dataset) throw new TesseraeError('UNKNOWN_DATASET', `no dataset ${id.slice(0, 16)}… was offered to this job`)
-    if (accept) await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: false })
+    // Kept: the referee re-runs units on these chunks, and the coordinator serves them onward.
+    if (accept) await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: true })
     await coordinator.decideDataset(id, accept, reason)
     void this.publishMetrics()
   }

@@ -2,7 +2,7 @@
 // coordinator's VectorStore (a checkpoint that names them restores from the same store), and how volunteers
 // fetch assigned parameters and coordinators fetch submitted deltas, with the model's size as the limit.
 import type { PeerId } from '@libp2p/interface'
-import { bytesToFloat32, float32Bytes, getChunked, putChunked } from '../p2p/chunked.ts'
+import { bytesToFloat32, float32Bytes, getChunked, getChunkedPieces, putChunked } from '../p2p/chunked.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import type { VectorStore } from '../training/coordinator.ts'
 import { decodeDelta, encodedDeltaBytes, type QuantizedDelta } from '../training/quantize.ts'
@@ -21,8 +21,20 @@ export class ExchangeVectorStore implements VectorStore {
   }
 
   /** `from`: peers to ask first (the coordinator, the submitting volunteer). */
-  async getParams(cid: string, from: { providers?: PeerId[]; timeoutMs?: number } = {}): Promise<Float32Array> {
+  async getParams(cid: string, from: { providers?: PeerId[]; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Float32Array> {
     return bytesToFloat32(await getChunked(this.exchange, cid, 'params', { ...from, maxBytes: this.dim * 4 }), this.dim, `parameters ${cid.slice(0, 16)}…`)
+  }
+
+  /** A volunteer's committed parameters at a checkpoint step (salted like its delta). */
+  async getCheckpoint(cid: string, from: { providers?: PeerId[]; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Float32Array> {
+    return bytesToFloat32(await getChunked(this.exchange, cid, 'checkpoint', { ...from, maxBytes: this.dim * 4 }), this.dim, `checkpoint ${cid.slice(0, 16)}…`)
+  }
+
+  /** Some pieces of a checkpoint (a spot check): float32 values per piece, and the pieces by index. */
+  async getCheckpointPieces(cid: string, pick: (pieces: number) => number[], from: { providers?: PeerId[]; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<{ valuesPerPiece: number; pieces: Map<number, Float32Array> }> {
+    const { chunkBytes, pieces } = await getChunkedPieces(this.exchange, cid, 'checkpoint', pick, { ...from, maxBytes: this.dim * 4 })
+    const what = `checkpoint ${cid.slice(0, 16)}…`
+    return { valuesPerPiece: chunkBytes / 4, pieces: new Map([...pieces].map(([i, bytes]) => [i, bytesToFloat32(bytes, bytes.length / 4, `${what} piece ${i}`)])) }
   }
 
   async getDelta(cid: string, from: { providers?: PeerId[]; timeoutMs?: number } = {}): Promise<QuantizedDelta> {

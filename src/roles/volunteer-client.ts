@@ -1,12 +1,13 @@
 // A volunteer on the network: hears job announcements, asks the coordinator for units, fetches parameters
-// and data shards over Bitswap, runs the unit on the injected engine, publishes the int8 delta as blocks and
+// and data shards over Bitswap, runs the unit on the injected engine (committing its parameters at each
+// checkpoint step as blocks the coordinator's referee can fetch), publishes the int8 delta as blocks and
 // submits a signed result. Runs until stopped; pausing finishes the current unit first.
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { errorMessage } from '../errors.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
-import { putChunked } from '../p2p/chunked.ts'
+import { deleteChunked, float32Bytes, putChunked } from '../p2p/chunked.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import type { JobAnnouncement, PeerMetrics } from '../p2p/job-topics.ts'
 import { toHex } from '../hex.ts'
@@ -20,10 +21,11 @@ import { makeBatch } from '../data/batches.ts'
 import type { LabelledImages } from '../data/labelled-images.ts'
 import { MODEL_ZOO } from '../graph/zoo.ts'
 import { encodeDelta, type QuantizedDelta } from '../training/quantize.ts'
-import { runUnit, type InnerEngine } from '../training/unit-runner.ts'
+import { runUnit, type InnerEngine, type UnitOutput, type UnitRun } from '../training/unit-runner.ts'
 import { resultSigningBytes, type UnitAssignment, type UnitResult } from '../training/unit.ts'
 import { paramLayout } from '../training/vector.ts'
 import type { JobSpec } from '../training/job.ts'
+import type { Verdict } from '../training/verdicts.ts'
 
 type PubsubNode = Libp2p<{ pubsub: GossipSub }>
 
@@ -39,6 +41,8 @@ export interface VolunteerStatus {
   contributedChunks: number
   /** Final verdicts and credit, as the coordinator's metrics report them. */
   verdict: PeerMetrics | null
+  /** The coordinator's last answer that was not a unit: why it asked us to wait, or why it refused a result. */
+  lastVerdict: Verdict | null
   lastSamplesPerSecond: number
   lastLoss: number | null
   backend: string | null
@@ -56,11 +60,22 @@ export interface VolunteerOptions {
   engineFor: (job: JobSpec) => Promise<{ engine: InnerEngine; flopsPerStep: number }>
   /** Only this job, if given; otherwise the most recently announced unfinished one. */
   jobId?: string
-  /** Red-team hook for tests and benchmarks (a Byzantine volunteer); never set by the app. */
-  tamper?: (delta: QuantizedDelta) => QuantizedDelta
+  /** Red-team hooks for tests and benchmarks (a hostile volunteer); never set by the app. */
+  adversary?: Adversary
   onStatus?: (status: VolunteerStatus) => void
   log?: (line: string) => void
 }
+
+/** What a hostile volunteer may do differently; the honest path is handed in so an attack can build on it. */
+export interface Adversary {
+  /** Produces what is submitted for `unit` (default: the honest run). */
+  work?(unit: UnitAssignment, honest: UnitRun, run: (run: UnitRun) => Promise<UnitOutput>): Promise<UnitOutput>
+  /** Runs after the result was submitted (e.g. dropping the checkpoints an audit would fetch). */
+  afterSubmit?(result: UnitResult, exchange: BlockExchange): Promise<void>
+}
+
+/** Checkpoints of this many recent units stay in the block store for audits; older ones are deleted. */
+const KEEP_CHECKPOINT_UNITS = 3
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -75,8 +90,9 @@ export class VolunteerClient {
   private readonly shards = new Map<string, LabelledImages>()
   private readonly controller = new AbortController()
   private paused = false
+  private readonly committed: string[][] = []
   private running: Promise<void> | null = null
-  status: VolunteerStatus = { phase: 'looking for a job', detail: '', job: null, unitsSubmitted: 0, unitsRefused: 0, contributedChunks: 0, verdict: null, lastSamplesPerSecond: 0, lastLoss: null, backend: null, bytesUp: 0, bytesDown: 0, download: null }
+  status: VolunteerStatus = { phase: 'looking for a job', detail: '', job: null, unitsSubmitted: 0, unitsRefused: 0, contributedChunks: 0, verdict: null, lastVerdict: null, lastSamplesPerSecond: 0, lastLoss: null, backend: null, bytesUp: 0, bytesDown: 0, download: null }
 
   constructor(options: VolunteerOptions) {
     this.options = options
@@ -146,7 +162,7 @@ export class VolunteerClient {
     await connectToCoordinator(this.options.node, coordinator, announcement.addrs, this.options.log)
     const reply = await callWork(this.options.node, coordinator, { type: 'request', jobId: job.id, backend: this.status.backend ?? 'unknown' })
     if (reply.type === 'wait') {
-      this.update({ phase: 'waiting for work', detail: reply.reason })
+      this.update({ phase: 'waiting for work', detail: '', lastVerdict: reply.verdict })
       await sleep(reply.retryMs, signal)
       return
     }
@@ -172,9 +188,18 @@ export class VolunteerClient {
     this.update({ bytesDown: this.status.bytesDown + this.options.exchange.stats.bytesFetched - before, phase: 'compiling', detail: `preparing the ${job.model} training graph on this device` })
     const { engine, flopsPerStep } = await this.options.engineFor(job)
     this.update({ phase: 'training', detail: `unit ${unit.unitId}: ${unit.innerSteps} steps of ${unit.batchSize}` })
-    const output = await runUnit(unit, params, layout, data.count, (indices) => makeBatch(data, indices, job.normalisation), engine, flopsPerStep)
-    const delta = this.options.tamper ? this.options.tamper(output.delta) : output.delta
-    await this.submit(unit, output.result, delta, coordinator)
+    const checkpoints: string[] = []
+    const run: UnitRun = {
+      unit, start: params, layout, totalSamples: data.count, makeBatch: (indices) => makeBatch(data, indices, job.normalisation), engine, flopsPerStep,
+      commit: async (values) => {
+        const cid = await putChunked(this.options.exchange, 'checkpoint', float32Bytes(values))
+        checkpoints.push(cid)
+        return cid
+      },
+    }
+    const output = this.options.adversary?.work ? await this.options.adversary.work(unit, run, runUnit) : await runUnit(run)
+    await this.forgetOldCheckpoints(checkpoints)
+    await this.submit(unit, output.result, output.delta, coordinator)
   }
 
   private async submit(unit: UnitAssignment, partial: Omit<UnitResult, 'deltaCid'>, delta: QuantizedDelta, coordinator: PeerId): Promise<void> {
@@ -185,9 +210,20 @@ export class VolunteerClient {
     const signature = toHex(await this.options.privateKey.sign(resultSigningBytes(result)))
     const ack = await callWork(this.options.node, coordinator, { type: 'submit', result, signature })
     if (ack.type !== 'ack') throw new Error(`unexpected reply "${ack.type}" to a submission`)
-    if (ack.accepted) this.update({ unitsSubmitted: this.status.unitsSubmitted + 1, bytesUp: this.status.bytesUp + bytes.length, detail: `unit ${unit.unitId} delivered` })
-    else this.update({ unitsRefused: this.status.unitsRefused + 1, detail: `unit ${unit.unitId} refused: ${ack.reason}` })
-    this.options.log?.(`unit ${unit.unitId}: ${ack.accepted ? 'delivered' : `refused (${ack.reason})`}`)
+    if (ack.accepted) this.update({ unitsSubmitted: this.status.unitsSubmitted + 1, bytesUp: this.status.bytesUp + bytes.length, detail: `unit ${unit.unitId} delivered`, lastVerdict: null })
+    else this.update({ unitsRefused: this.status.unitsRefused + 1, detail: `unit ${unit.unitId} refused`, lastVerdict: ack.verdict })
+    this.options.log?.(`unit ${unit.unitId}: ${ack.accepted ? 'delivered' : `refused (${ack.verdict.code} ${JSON.stringify(ack.verdict.params)})`}`)
+    await this.options.adversary?.afterSubmit?.(result, this.options.exchange)
+  }
+
+  /** Audits of a unit come within seconds of its submission; a few units back nothing will ask any more. */
+  private async forgetOldCheckpoints(latest: string[]): Promise<void> {
+    this.committed.push(latest)
+    while (this.committed.length > KEEP_CHECKPOINT_UNITS) {
+      for (const cid of this.committed.shift()!) {
+        await deleteChunked(this.options.exchange, cid).catch((error: unknown) => this.options.log?.(`could not delete checkpoint ${cid.slice(0, 16)}…: ${errorMessage(error)}`))
+      }
+    }
   }
 
   /** A contributed chunk is asked of its owner first, then of anyone (the coordinator, other volunteers). */

@@ -1,31 +1,34 @@
-// The coordinator's state machine for one DiLoCo job: hands out work units, takes results, verifies them by
-// redundant assignment, closes rounds (screening, robust aggregation, outer Nesterov step), credits accepted
-// work exactly once and checkpoints after every change. Transport, storage and evaluation are injected, so
-// the same class runs in a researcher's tab (IndexedDB) and in Node (disk), and in unit tests.
+// The coordinator's state machine for one DiLoCo job: hands out units (assignment.ts), takes committed
+// results and has them verified (verification.ts, by the referee), settles each unit (unit-outcome.ts:
+// credit exactly once, or the cost of cheating from reputation.ts), keeps datasets and bindings
+// (coordinator-records.ts), closes rounds (round-close.ts) and checkpoints after every change. Transport,
+// storage, the referee's engine and evaluation are injected, so the same class runs in a researcher's tab
+// (IndexedDB, compute worker) and in Node (disk, ORT), and in unit tests.
 import { TesseraeError } from '../errors.ts'
-import { seededRandom } from '../random.ts'
 import { CreditsLedger } from './credits.ts'
-import { decodeCheckpoint, MAX_HISTORY, type CoordinatorState, type PeerState, type ReplicaState, type RoundReport, type RoundState, type UnitState, type WalletBinding } from './coordinator-state.ts'
+import { decodeCheckpoint, MAX_HISTORY, type CoordinatorState, type HolderState, type PeerState, type RoundReport, type UnitState, type WalletBinding } from './coordinator-state.ts'
 import { decodeJob, unitSamples, type JobSpec, type ShardRef } from './job.ts'
-import { datasetShards, incompatibility, pickShards, registerOffer, type DatasetOffer, type DatasetState } from './datasets.ts'
-import { MODEL_ZOO } from '../graph/zoo.ts'
-import { type QuantizedDelta } from './quantize.ts'
+import type { DatasetOffer, DatasetState } from './datasets.ts'
+import type { QuantizedDelta } from './quantize.ts'
 import { DeltaSketcher, DEFAULT_SCREENING, type ScreeningOptions } from './robust-aggregate.ts'
 import { closeRound } from './round-close.ts'
-import { unitSeed, type UnitAssignment, type UnitResult } from './unit.ts'
-import { DEFAULT_AGREEMENT, compareReplicas, type AgreementThresholds } from './verify.ts'
+import type { UnitAssignment, UnitResult } from './unit.ts'
 import { Serial } from './serial.ts'
+import type { CheckpointStore, LogStore, VectorStore } from './stores.ts'
+import { roundRecord } from './job-log.ts'
+import { assign, expireHolds, releasePeer, typicalUnitMs } from './assignment.ts'
+import { newJobSecret, roundSecret } from './audit-draw.ts'
+import { intake, type Checks } from './intake.ts'
+import type { Referee } from './referee.ts'
+import { DEFAULT_THRESHOLDS, verifyResult, type Evidence, type VerificationOutcome, type VerificationThresholds } from './verification.ts'
+import { newPeer } from './reputation.ts'
+import { planRound } from './round-plan.ts'
+import { verdict, type RejectionCode, type Verdict, type WaitCode } from './verdicts.ts'
+import { recordBinding, recordDecision, recordOffer, shardAt } from './coordinator-records.ts'
+import { acceptHolder, dropHolder, malformation, rejectHolder } from './unit-outcome.ts'
 
-export interface VectorStore {
-  putParams(values: Float32Array): Promise<string>
-  getParams(cid: string): Promise<Float32Array>
-  getDelta(cid: string): Promise<QuantizedDelta>
-}
-
-export interface CheckpointStore {
-  load(): Promise<string | null>
-  save(text: string): Promise<void>
-}
+export type { CheckpointStore, LogStore, VectorStore } from './stores.ts'
+export type { Evidence } from './verification.ts'
 
 export interface Evaluation {
   accuracy: number
@@ -39,20 +42,23 @@ export interface CoordinatorOptions {
   flopsPerStep: number
   vectors: VectorStore
   checkpoints: CheckpointStore
+  /** Where each closed round's record goes (the job log). */
+  log: LogStore
+  /** Re-executes volunteers' work: the coordinator's own engine. */
+  referee: Referee
   evaluate?: (params: Float32Array) => Promise<Evaluation>
   now?: () => number
-  /** Secret for drawing which units are checked; random unless given (tests). */
-  secret?: number
+  /** The job's audit secret (64 hex digits); random unless given (tests). */
+  secret?: string
   screening?: ScreeningOptions
-  agreement?: AgreementThresholds
+  thresholds?: VerificationThresholds
 }
 
-export type WorkReply = { kind: 'unit'; unit: UnitAssignment } | { kind: 'wait'; retryMs: number; reason: string }
-export type SubmitReply = { accepted: true } | { accepted: false; reason: string }
+export type WorkReply = { kind: 'unit'; unit: UnitAssignment } | { kind: 'wait'; retryMs: number; verdict: Verdict<WaitCode> }
+export type SubmitReply = { accepted: boolean; verdict: Verdict }
 
-export const REPUTATION = { start: 1, banBelow: 0.35, verificationFailure: 0.5, outlier: 0.3, accepted: 0.05 }
 const WAIT_MS = 1500
-const ACTIVE_WINDOW_MS = 30_000
+const LONG_WAIT_MS = 60_000
 
 export class Coordinator {
   private currentJob: JobSpec
@@ -68,6 +74,8 @@ export class Coordinator {
   private momentum: Float32Array
   private centre: Float32Array | null
   private readonly listeners = new Set<(report: RoundReport | null) => void>()
+  private readonly verifying = new Set<Promise<void>>()
+  private refereeMsAtRoundStart: number
 
   private constructor(options: CoordinatorOptions, state: CoordinatorState, params: Float32Array, momentum: Float32Array, centre: Float32Array | null) {
     this.options = options
@@ -75,13 +83,11 @@ export class Coordinator {
     this.now = options.now ?? Date.now
     this.sketcher = new DeltaSketcher(options.dim, options.job.seed)
     this.state = state
-    state.datasets ??= []
-    state.pool ??= []
-    state.shardUse ??= []
     this.ledger = CreditsLedger.fromJSON(state.ledger)
     this.params = params
     this.momentum = momentum
     this.centre = centre
+    this.refereeMsAtRoundStart = options.referee.busyMs
   }
 
   /** Restores the job from its checkpoint if there is one, else starts it at version 0. */
@@ -89,22 +95,28 @@ export class Coordinator {
     const text = await options.checkpoints.load()
     const now = (options.now ?? Date.now)()
     if (text !== null) {
-      const state = decodeCheckpoint(text, options.job.id)
+      const { state, replan } = decodeCheckpoint(text, options.job.id)
       const params = await options.vectors.getParams(state.current.paramsCid)
       if (params.length !== options.dim) throw new TesseraeError('CHECKPOINT_MISMATCH', `the checkpoint holds ${params.length} parameters, the model has ${options.dim}`)
       const momentum = state.momentumCid === null ? new Float32Array(options.dim) : await options.vectors.getParams(state.momentumCid)
       const centre = state.centreCid === null ? null : await options.vectors.getParams(state.centreCid)
-      return new Coordinator(options, state, params, momentum, centre)
+      const coordinator = new Coordinator(options, state, params, momentum, centre)
+      if (replan) {
+        state.secret = options.secret ?? newJobSecret()
+        const { round, version, paramsCid } = state.current
+        state.current = await planRound(coordinator.job, state, { round, version, paramsCid, startedAtMs: now })
+        await coordinator.save()
+      }
+      return coordinator
     }
     const params = options.initialParams()
     if (params.length !== options.dim) throw new TesseraeError('SHAPE_MISMATCH', `initial parameters have ${params.length} values, the model has ${options.dim}`)
     const paramsCid = await options.vectors.putParams(params)
-    const secret = options.secret ?? (crypto.getRandomValues(new Uint32Array(1))[0]! >>> 0)
     const state: CoordinatorState = {
-      format: 1,
+      format: 2,
       jobId: options.job.id,
-      secret,
-      current: { round: 0, version: 0, paramsCid, startedAtMs: now, deadlineMs: now + options.job.roundMs, units: [] },
+      secret: options.secret ?? newJobSecret(),
+      current: { round: 0, version: 0, paramsCid, startedAtMs: now, deadlineMs: now, secretCommitment: '', units: [] },
       momentumCid: null,
       centreCid: null,
       peers: {},
@@ -112,9 +124,17 @@ export class Coordinator {
       history: [],
       initialAccuracy: null,
       finished: false,
+      reference: [],
+      datasets: [],
+      pool: [],
+      shardUse: [],
+      bindings: {},
+      bannedWallets: [],
+      seq: 0,
+      logHead: null,
     }
+    state.current = await planRound(options.job, state, { round: 0, version: 0, paramsCid, startedAtMs: now })
     const coordinator = new Coordinator(options, state, params, new Float32Array(options.dim), null)
-    coordinator.state.current.units = coordinator.planUnits(0)
     if (options.evaluate) coordinator.state.initialAccuracy = (await options.evaluate(params)).accuracy
     await coordinator.save()
     return coordinator
@@ -143,35 +163,107 @@ export class Coordinator {
     return () => this.listeners.delete(listener)
   }
 
+  /** Resolves once every result received so far has its verdict (tests, benchmarks, shutdown). */
+  async settled(): Promise<void> {
+    while (this.verifying.size > 0) await Promise.all([...this.verifying])
+    await this.serial.run(async () => undefined)
+  }
+
   requestWork(peer: string): Promise<WorkReply> {
     return this.serial.run(async () => {
-      const reply = this.assign(peer)
-      if (reply.kind === 'unit') {
+      const now = this.now()
+      const record = this.seen(peer)
+      const wait = (code: WaitCode, retryMs: number, params = {}): WorkReply => ({ kind: 'wait', retryMs, verdict: verdict(code, params) })
+      if (this.state.finished) return wait('JOB_FINISHED', LONG_WAIT_MS)
+      if (record.banned) return wait('EXCLUDED', LONG_WAIT_MS, { code: record.ban?.code ?? 'AUDIT_FAILED' })
+      const round = this.state.current
+      if (now >= round.deadlineMs) return wait('ROUND_CLOSING', WAIT_MS, { round: round.round })
+      expireHolds(round, now, this.job.roundMs)
+      const picked = assign(this.job, round, this.state.peers, peer, now, typicalUnitMs(round))
+      if ('wait' in picked) return { kind: 'wait', retryMs: WAIT_MS, verdict: picked.wait }
+      if (!picked.unit.holders.some((h) => h.peer === peer && h.status === 'assigned')) {
+        picked.unit.holders.push({ peer, assignedAtMs: now, status: 'assigned', ...(picked.speculative ? { speculative: true } : {}) })
         await this.save()
         this.emit(null)
       }
-      return reply
+      return { kind: 'unit', unit: this.assignment(picked.unit) }
     })
   }
 
-  /** `delta` has already been fetched by CID from the submitter; the coordinator decides what it is worth. */
-  submit(peer: string, result: UnitResult, delta: QuantizedDelta): Promise<SubmitReply> {
+  /**
+   * Takes a committed result. `delta` has already been fetched by CID from the submitter; the reply only says
+   * whether it was taken for verification: the verdict follows when the referee is done with it.
+   */
+  submit(peer: string, result: UnitResult, delta: QuantizedDelta, evidence: Evidence, signature: string): Promise<SubmitReply> {
     return this.serial.run(async () => {
-      const reply = await this.accept(peer, result, delta)
+      const record = this.seen(peer)
+      const refuse = (code: RejectionCode, params = {}): SubmitReply => ({ accepted: false, verdict: verdict(code, params) })
+      if (record.banned) return refuse('EXCLUDED')
+      if (result.jobId !== this.job.id) return refuse('UNKNOWN_JOB', { job: result.jobId.slice(0, 64) })
+      const round = this.state.current
+      if (result.round !== round.round || result.version !== round.version || this.now() >= round.deadlineMs) return refuse('ROUND_CLOSED', { round: round.round })
+      const unit = round.units.find((u) => u.id === result.unitId)
+      const holder = unit?.holders.find((h) => h.peer === peer && (h.status === 'assigned' || h.status === 'released'))
+      if (!unit || !holder) return refuse('NOT_ASSIGNED', { unit: result.unitId.slice(0, 64) })
+      if (unit.outcome !== 'open') {
+        holder.status = 'superseded'
+        await this.save()
+        return refuse('ALREADY_DECIDED', { unit: unit.id })
+      }
+      const malformed = malformation(this.job, this.options.dim, result, delta)
+      if (malformed) {
+        this.reject(unit, holder, malformed)
+        await this.save()
+        this.emit(null)
+        return { accepted: false, verdict: malformed }
+      }
+      const stats = this.sketcher.stats(delta, this.centre)
+      const { commitment, checks } = await intake({ state: this.state, job: this.job, peer: record, result, delta, stats, evidence, screening: this.options.screening ?? DEFAULT_SCREENING, thresholds: this.options.thresholds ?? DEFAULT_THRESHOLDS })
+      Object.assign(holder, { status: 'verifying', submittedAtMs: this.now(), result, signature, commitment, stats: { norm: stats.norm, distance: stats.distance, sketch: [...stats.sketch] } } satisfies Partial<HolderState>)
+      // Self-reported, shown on the dashboard only: nothing is credited or decided from them.
+      record.backend = result.backend
+      record.samplesPerSecond = (result.samples * 1000) / Math.max(result.elapsedMs, 1)
       await this.save()
       this.emit(null)
-      if (reply.accepted && this.roundComplete()) await this.close()
-      return reply
+      this.track(this.verify(unit, holder, checks))
+      return { accepted: true, verdict: verdict('RECEIVED') }
     })
   }
 
-  /** Closes the round once its deadline has passed and something was submitted. */
+  /** The host refused a submission before it reached submit() (bad signature, undeliverable delta). */
+  refuse(peer: string, unitId: string, rejection: Verdict<RejectionCode>): Promise<void> {
+    return this.serial.run(async () => {
+      const unit = this.state.current.units.find((u) => u.id === unitId)
+      const holder = unit?.holders.find((h) => h.peer === peer && (h.status === 'assigned' || h.status === 'released'))
+      if (!unit || !holder || unit.outcome !== 'open') return
+      this.reject(unit, holder, rejection)
+      await this.save()
+      this.emit(null)
+    })
+  }
+
+  /** A peer's connection closed: whatever it holds is open to others at once. */
+  peerLeft(peer: string): Promise<void> {
+    return this.serial.run(async () => {
+      const record = this.state.peers[peer]
+      if (!record) return
+      record.left = true
+      if (releasePeer(this.state.current, peer) > 0) {
+        await this.save()
+        this.emit(null)
+      }
+    })
+  }
+
+  /** Closes the round once its deadline has passed and nothing is still being verified. */
   tick(): Promise<RoundReport | null> {
     return this.serial.run(async () => {
       const round = this.state.current
       if (this.state.finished || this.now() < round.deadlineMs) return null
-      if (!round.units.some((u) => u.replicas.some((r) => r.status === 'submitted'))) {
-        // Nobody delivered anything: keep the round open rather than publish an identical version.
+      const holders = round.units.flatMap((u) => u.holders)
+      if (holders.some((h) => h.status === 'verifying')) return null
+      if (!holders.some((h) => h.status === 'accepted')) {
+        // Nothing verified: keep the round open rather than publish an identical version.
         round.deadlineMs = this.now() + this.job.roundMs
         await this.save()
         return null
@@ -183,47 +275,31 @@ export class Coordinator {
   /** Records a dataset offer (signature and manifest already checked by the host); rejects misfits at once. */
   offerDataset(offer: DatasetOffer): Promise<DatasetState> {
     return this.serial.run(async () => {
-      const known = this.datasets.some((d) => d.id === offer.id)
-      const entry = registerOffer(this.datasets, offer, incompatibility(this.job, MODEL_ZOO[this.job.model]().inputShape, offer), this.now())
-      if (!known) {
-        await this.save()
-        this.emit(null)
-      }
+      const { entry, added } = recordOffer(this.state, this.job, offer, this.now())
+      if (added) await this.changed()
       return { ...entry }
     })
   }
 
-  /**
-   * The job owner's decision. Accepting adds the dataset's chunks to the shard pool (once; a dataset rejected
-   * later keeps its pool slots but is no longer planned); rejecting needs a reason the contributor will see.
-   */
+  /** The job owner's decision on an offered dataset (see recordDecision). */
   decideDataset(id: string, accept: boolean, reason: string): Promise<DatasetState> {
     return this.serial.run(async () => {
-      const entry = this.datasets.find((d) => d.id === id)
-      if (!entry) throw new TesseraeError('UNKNOWN_DATASET', `no dataset ${id.slice(0, 16)}… was offered to this job`)
-      if (accept && !entry.fits) throw new TesseraeError('DATASET_UNFIT', `the dataset cannot serve this job: ${entry.reason}`)
-      entry.status = accept ? 'accepted' : 'rejected'
-      entry.reason = accept ? 'accepted by the job owner' : reason.trim().slice(0, 300) || 'rejected by the job owner'
-      entry.decidedAtMs = this.now()
-      const pool = this.state.pool!
-      if (accept && !pool.some((s) => s.dataset === id)) pool.push(...datasetShards(entry))
-      await this.save()
-      this.emit(null)
+      const entry = recordDecision(this.state, id, accept, reason, this.now())
+      await this.changed()
       return { ...entry }
     })
   }
 
   /** Records a wallet binding the host has verified; the next epoch routes this peer's credit to it. */
-  recordBinding(peer: string, binding: WalletBinding): Promise<void> {
+  recordBinding(peer: string, binding: Omit<WalletBinding, 'seq'>): Promise<void> {
     return this.serial.run(async () => {
-      this.state.bindings = { ...this.state.bindings, [peer]: binding }
-      await this.save()
-      this.emit(null)
+      recordBinding(this.state, peer, binding)
+      await this.changed()
     })
   }
 
   get bindings(): Readonly<Record<string, WalletBinding>> {
-    return this.state.bindings ?? {}
+    return this.state.bindings
   }
 
   /** Saves the settlement layer's state with the checkpoint (the credits it was computed from are in it too). */
@@ -247,212 +323,91 @@ export class Coordinator {
     })
   }
 
+  /** Governance ended the job: the round in progress is its last. */
+  endAfterThisRound(): Promise<void> {
+    return this.serial.run(async () => {
+      this.state.ending = true
+      await this.save()
+    })
+  }
+
   get datasets(): DatasetState[] {
-    return this.state.datasets!
+    return this.state.datasets
   }
 
   /** The job's own shards followed by accepted datasets' chunks. */
   shardAt(index: number): ShardRef {
-    const own = this.job.train.length
-    const shard = index < own ? this.job.train[index] : this.state.pool![index - own]
-    if (!shard) throw new TesseraeError('BAD_SHARD', `shard ${index} is not in the pool`)
-    return shard
+    return shardAt(this.job, this.state, index)
   }
 
-  private assign(peer: string): WorkReply {
-    if (this.state.finished) return { kind: 'wait', retryMs: 60_000, reason: 'the job has finished' }
-    const record = this.peer(peer)
-    record.lastSeenMs = this.now()
-    if (record.banned) return { kind: 'wait', retryMs: 60_000, reason: 'this peer has been excluded after failed verification' }
-    const round = this.state.current
-    const now = this.now()
-    for (const unit of round.units) {
-      for (const r of unit.replicas) if (r.status === 'assigned' && now - r.assignedAtMs > this.job.roundMs) r.status = 'expired'
-    }
-    const mine = round.units.find((u) => u.replicas.some((r) => r.peer === peer && r.status === 'assigned'))
-    if (mine) return { kind: 'unit', unit: this.assignment(mine) }
-    const open = round.units
-      .filter((u) => u.outcome === 'open' && !u.replicas.some((r) => r.peer === peer) && this.active(u) < this.required(u))
-      .sort((a, b) => this.required(b) - this.required(a) || this.active(a) - this.active(b) || a.index - b.index)
-    // Fair share: one fast peer (honest or not) must not hold most of a round, or it would own the median the
-    // outlier screening compares against. Peers seen in the last half minute share the round's replicas;
-    // a tie-breaking third replica is exempt, since a dispute must be settled whoever is left.
-    const active = Object.values(this.state.peers).filter((p) => !p.banned && now - p.lastSeenMs < ACTIVE_WINDOW_MS).length
-    const share = Math.ceil((this.job.unitsPerRound * (1 + this.job.redundancy)) / Math.max(1, active))
-    const held = round.units.reduce((n, u) => n + u.replicas.filter((r) => r.peer === peer && r.status !== 'expired').length, 0)
-    if (held >= share && !(open[0] && this.required(open[0]) === 3)) return { kind: 'wait', retryMs: WAIT_MS, reason: `this peer has its share (${share}) of round ${round.round}` }
-    const unit = open[0]
-    if (!unit) return { kind: 'wait', retryMs: WAIT_MS, reason: `round ${round.round} has no unassigned units` }
-    unit.replicas.push({ peer, assignedAtMs: now, status: 'assigned' })
-    return { kind: 'unit', unit: this.assignment(unit) }
+  private reject(unit: UnitState, holder: HolderState, rejection: Verdict<RejectionCode>): void {
+    rejectHolder(this.state, this.ledger, unit, holder, rejection, this.now())
   }
 
-  private async accept(peer: string, result: UnitResult, delta: QuantizedDelta): Promise<SubmitReply> {
-    const round = this.state.current
-    const record = this.peer(peer)
-    record.lastSeenMs = this.now()
-    if (record.banned) return { accepted: false, reason: 'this peer has been excluded after failed verification' }
-    if (result.jobId !== this.job.id) return { accepted: false, reason: `unknown job "${result.jobId}"` }
-    if (result.round !== round.round || result.version !== round.version) return { accepted: false, reason: `round ${result.round} is closed; the current round is ${round.round}` }
-    const unit = round.units.find((u) => u.id === result.unitId)
-    const replica = unit?.replicas.find((r) => r.peer === peer && (r.status === 'assigned' || r.status === 'expired'))
-    if (!unit || !replica) return { accepted: false, reason: `unit ${result.unitId} is not assigned to this peer (or was already submitted)` }
-    if (unit.outcome !== 'open') return { accepted: false, reason: `unit ${result.unitId} is already decided` }
-    const reject = (reason: string): SubmitReply => {
-      replica.status = 'rejected'
-      replica.reason = reason
-      this.penalise(record, REPUTATION.verificationFailure)
-      return { accepted: false, reason }
+  private async verify(unit: UnitState, holder: HolderState, checks: Checks): Promise<void> {
+    let outcome: VerificationOutcome
+    if (holder.status !== 'verifying') return
+    try {
+      outcome = await verifyResult(this.options.referee, { ...checks, unit: this.assignment(unit), result: holder.result!, start: this.params }, this.options.thresholds ?? DEFAULT_THRESHOLDS)
+    } catch (error) {
+      outcome = { verdict: verdict('UNVERIFIED', { detail: String(error).slice(0, 200) }), audit: null, peerAtFault: false }
     }
-    if (delta.length !== this.options.dim) return reject(`the delta has ${delta.length} values, the model has ${this.options.dim}`)
-    if (result.samples !== unitSamples(this.job)) return reject(`claims ${result.samples} samples, the unit consumes ${unitSamples(this.job)}`)
-    if (!Number.isFinite(result.lossBefore) || !Number.isFinite(result.lossAfter)) return reject('the reported losses are not finite')
-    const stats = this.sketcher.stats(delta, this.centre)
-    // Self-reported, shown on the dashboard only: nothing is credited or decided from them.
-    record.backend = result.backend
-    record.samplesPerSecond = (result.samples * 1000) / Math.max(result.elapsedMs, 1)
-    replica.status = 'submitted'
-    replica.result = result
-    replica.stats = { norm: stats.norm, distance: stats.distance, sketch: [...stats.sketch] }
-    await this.compareWithinUnit(unit, result.deltaCid, delta)
-    return { accepted: true }
-  }
-
-  /** For a checked unit with two or more results: find which replicas agree; on disagreement ask for a third. */
-  private async compareWithinUnit(unit: UnitState, newCid: string, newDelta: QuantizedDelta): Promise<void> {
-    const submitted = unit.replicas.filter((r) => r.status === 'submitted')
-    if (submitted.length < 2) return
-    // Earlier replicas come back from the store; the one just submitted is already in hand.
-    const deltas = await Promise.all(submitted.map((r) => (r.result!.deltaCid === newCid ? newDelta : this.options.vectors.getDelta(r.result!.deltaCid))))
-    const agreesWithSomeone = submitted.map(() => false)
-    for (let i = 0; i < submitted.length; i++) {
-      for (let j = i + 1; j < submitted.length; j++) {
-        const c = compareReplicas(deltas[i]!, deltas[j]!, submitted[i]!.result!.trajectoryHash, submitted[j]!.result!.trajectoryHash, this.options.agreement ?? DEFAULT_AGREEMENT)
-        if (c.agree) agreesWithSomeone[i] = agreesWithSomeone[j] = true
-      }
-    }
-    submitted.forEach((r, i) => (r.agrees = agreesWithSomeone[i]))
-    // With an agreeing pair, the odd one out failed verification. With none, required() asks for a third.
-    if (!agreesWithSomeone.some(Boolean)) return
-    submitted.forEach((r, i) => {
-      if (!agreesWithSomeone[i]) {
-        r.status = 'rejected'
-        r.reason = 'its delta disagrees with other volunteers who ran the same unit'
-        this.penalise(this.peer(r.peer), REPUTATION.verificationFailure)
-      }
+    await this.serial.run(async () => {
+      if (holder.status !== 'verifying') return
+      if (outcome.audit) holder.audit = outcome.audit
+      if (outcome.verdict.code === 'ACCEPTED') acceptHolder(this.state, this.ledger, unit, holder, { job: this.job, flopsPerUnit: this.options.flopsPerStep * this.job.innerSteps, shardAt: (i: number) => this.shardAt(i), now: this.now() })
+      else if (outcome.peerAtFault) this.reject(unit, holder, outcome.verdict as Verdict<RejectionCode>)
+      else dropHolder(this.state, holder, outcome.verdict, this.now())
+      await this.save()
+      this.emit(null)
+      const round = this.state.current
+      const busy = round.units.some((u) => u.holders.some((h) => h.status === 'verifying'))
+      if (!busy && (round.units.every((u) => u.outcome !== 'open') || this.now() >= round.deadlineMs)) await this.close()
     })
-  }
-
-  private roundComplete(): boolean {
-    return this.state.current.units.every((u) => u.outcome !== 'open' || this.unitDone(u))
-  }
-
-  private unitDone(unit: UnitState): boolean {
-    const submitted = unit.replicas.filter((r) => r.status === 'submitted').length
-    return submitted >= this.required(unit) || (submitted >= 2 && this.hasAgreement(unit))
-  }
-
-  private hasAgreement(unit: UnitState): boolean {
-    return unit.replicas.some((r) => r.agrees === true)
-  }
-
-  /** Replicas a unit needs: one, two when checked, three once two disagree. */
-  private required(unit: UnitState): number {
-    if (!unit.checked) return 1
-    const submitted = unit.replicas.filter((r) => r.status === 'submitted' || r.status === 'rejected').length
-    return submitted >= 2 && !this.hasAgreement(unit) ? 3 : 2
-  }
-
-  private active(unit: UnitState): number {
-    return unit.replicas.filter((r) => r.status === 'assigned' || r.status === 'submitted').length
   }
 
   private async close(): Promise<RoundReport> {
     const round = this.state.current
-    const outcome = await closeRound({
-      job: this.job,
-      round,
-      params: this.params,
-      momentum: this.momentum,
-      centre: this.centre,
-      dim: this.options.dim,
-      vectors: this.options.vectors,
-      screening: this.options.screening ?? DEFAULT_SCREENING,
-      now: this.now,
-    })
-    const flopsPerUnit = this.options.flopsPerStep * this.job.innerSteps
-    const samplesPerUnit = unitSamples(this.job)
-    let flops = 0
-    let samples = 0
-    for (const unit of round.units) {
-      for (const r of unit.replicas) {
-        const peer = this.peer(r.peer)
-        if (r.status === 'accepted') {
-          if (this.ledger.creditVolunteer(`${unit.id}/${r.peer}`, r.peer, flopsPerUnit, samplesPerUnit)) flops += flopsPerUnit
-          peer.accepted++
-          peer.reputation = Math.min(1, peer.reputation + REPUTATION.accepted)
-        } else if (r.status === 'rejected') {
-          peer.rejected++
-        }
-      }
-      if (unit.outcome === 'accepted') {
-        samples += samplesPerUnit
-        for (const s of unit.shards) {
-          const shard = this.shardAt(s)
-          const share = samplesPerUnit / unit.shards.length
-          if (this.ledger.creditData(`${unit.id}#${s}`, shard.owner, share) && shard.dataset) {
-            const dataset = this.datasets.find((d) => d.id === shard.dataset)
-            if (dataset) dataset.samplesUsed += share
-          }
-        }
-      }
-    }
-    for (const o of outcome.outliers) this.penalise(this.peer(o.peer), REPUTATION.outlier)
+    const outcome = await closeRound({ job: this.job, round, params: this.params, momentum: this.momentum, centre: this.centre, dim: this.options.dim, vectors: this.options.vectors, now: this.now })
     this.params = outcome.params
     this.momentum = outcome.momentum
     this.centre = outcome.centre
     const evaluation = this.options.evaluate ? await this.options.evaluate(this.params) : null
-    const report: RoundReport = { ...outcome.report, flops, samples, testAccuracy: evaluation?.accuracy ?? null, testLoss: evaluation?.loss ?? null }
+    const bans = Object.entries(this.state.peers).flatMap(([peer, p]) => (p.ban?.round === round.round ? [{ peer, unitId: p.ban.unitId, code: p.ban.code }] : []))
+    const report: RoundReport = {
+      ...outcome.report,
+      flops: outcome.report.accepted * this.options.flopsPerStep * this.job.innerSteps,
+      samples: outcome.report.accepted * unitSamples(this.job),
+      testAccuracy: evaluation?.accuracy ?? null,
+      testLoss: evaluation?.loss ?? null,
+      bans,
+      refereeMs: Math.round(this.options.referee.busyMs - this.refereeMsAtRoundStart),
+      roundSecret: await roundSecret(this.state.secret, round.round),
+    }
+    this.refereeMsAtRoundStart = this.options.referee.busyMs
     this.state.history = [...this.state.history, report].slice(-MAX_HISTORY)
     const paramsCid = await this.options.vectors.putParams(this.params)
+    const flopsPerUnit = this.options.flopsPerStep * this.job.innerSteps
+    this.state.logHead = await this.options.log.put(roundRecord({ spec: this.job, round, report, nextParamsCid: paramsCid, flopsPerUnit, shardAt: (i) => this.shardAt(i), datasets: this.state.datasets, prev: this.state.logHead }))
+    this.state.closedLedger = this.ledger.toJSON()
+    this.state.closedSeq = this.state.seq
+    this.state.closedForfeits = Object.entries(this.state.peers).flatMap(([peer, p]) => (p.ban?.code === 'AUDIT_FAILED' ? [peer] : []))
     this.state.momentumCid = await this.options.vectors.putParams(this.momentum)
     this.state.centreCid = this.centre === null ? null : await this.options.vectors.putParams(this.centre)
-    this.state.ledger = this.ledger.toJSON()
-    const next = round.round + 1
-    const now = this.now()
     if (this.nextJob) {
       this.currentJob = this.nextJob
       this.nextJob = null
     }
-    this.state.current = { round: next, version: outcome.report.version, paramsCid, startedAtMs: now, deadlineMs: now + this.job.roundMs, units: [] }
-    this.state.current.units = this.planUnits(next)
-    if (this.job.rounds > 0 && next >= this.job.rounds) this.state.finished = true
+    const next = round.round + 1
+    this.state.current = await planRound(this.job, this.state, { round: next, version: outcome.report.version, paramsCid, startedAtMs: this.now() })
+    if ((this.job.rounds > 0 && next >= this.job.rounds) || this.state.ending) this.state.finished = true
     await this.save()
     this.emit(report)
     return report
   }
 
-  private planUnits(round: number): UnitState[] {
-    const draw = seededRandom((this.state.secret ^ Math.imul(round + 1, 0x9e3779b1)) >>> 0)
-    const accepted = new Set(this.datasets.filter((d) => d.status === 'accepted').map((d) => d.id))
-    const own = this.job.train.length
-    const active = [...this.job.train.keys(), ...this.state.pool!.flatMap((s, i) => (s.dataset && accepted.has(s.dataset) ? [own + i] : []))]
-    const use = this.state.shardUse!
-    const picks = pickShards(active, use, this.job.unitsPerRound)
-    for (const p of picks) use[p] = (use[p] ?? 0) + 1
-    return picks.map((shard, index) => ({
-      id: `${round}.${index}`,
-      index,
-      shards: [shard],
-      seed: unitSeed(this.job.seed, round, index),
-      checked: draw() < this.job.redundancy,
-      replicas: [] as ReplicaState[],
-      outcome: 'open' as const,
-    }))
-  }
-
   private assignment(unit: UnitState): UnitAssignment {
-    const round: RoundState = this.state.current
+    const round = this.state.current
     return {
       unitId: unit.id,
       jobId: this.job.id,
@@ -467,18 +422,22 @@ export class Coordinator {
     }
   }
 
-  private peer(id: string): PeerState {
-    let record = this.state.peers[id]
-    if (!record) {
-      record = { accepted: 0, rejected: 0, reputation: REPUTATION.start, banned: false, lastSeenMs: this.now() }
-      this.state.peers[id] = record
-    }
+  /** The peer's record, created on first contact; any message from it means it is here. */
+  private seen(id: string): PeerState {
+    const record = (this.state.peers[id] ??= newPeer(this.now()))
+    record.lastSeenMs = this.now()
+    delete record.left
     return record
   }
 
-  private penalise(record: PeerState, amount: number): void {
-    record.reputation = Math.max(0, record.reputation - amount)
-    if (record.reputation < REPUTATION.banBelow) record.banned = true
+  private track(task: Promise<void>): void {
+    const tracked = task.finally(() => this.verifying.delete(tracked))
+    this.verifying.add(tracked)
+  }
+
+  private async changed(): Promise<void> {
+    await this.save()
+    this.emit(null)
   }
 
   private async save(): Promise<void> {

@@ -65,16 +65,18 @@ export interface JobDraft {
   outerMomentum: string
   unitsPerRound: string
   roundSeconds: string
-  redundancy: string
+  auditRate: string
   rounds: string
   rewardAmount: string
   rewardSymbol: string
   rewardDecimals: number
+  /** The pool's ERC-20 contract, or '' for the chain's native currency. */
+  rewardToken: string
   dataSharePercent: string
 }
 
 export type JobField = keyof JobDraft
-export type JobSettings = Pick<JobSpec, 'name' | 'model' | 'batchSize' | 'innerSteps' | 'innerLr' | 'outerLr' | 'outerMomentum' | 'unitsPerRound' | 'roundMs' | 'redundancy' | 'rounds'> & { reward: RewardPool }
+export type JobSettings = Pick<JobSpec, 'name' | 'model' | 'batchSize' | 'innerSteps' | 'innerLr' | 'outerLr' | 'outerMomentum' | 'unitsPerRound' | 'roundMs' | 'auditRate' | 'rounds'> & { reward: RewardPool }
 
 export type JobFormResult = { ok: true; settings: JobSettings; datasets: DatasetChoice[] } | { ok: false; errors: Partial<Record<JobField, string>> }
 
@@ -108,7 +110,7 @@ export function validateJobDraft(draft: JobDraft, available: readonly DatasetCho
   const outerMomentum = read('outerMomentum', 0, 0.99, false)
   const unitsPerRound = read('unitsPerRound', 1, 1024, true)
   const roundSeconds = read('roundSeconds', 5, 86_400, true, ' seconds')
-  const redundancy = read('redundancy', 0, 1, false)
+  const auditRate = read('auditRate', 0, 1, false)
   const rounds = read('rounds', 0, 1_000_000, true)
   const dataShare = read('dataSharePercent', 0, 100, false, '%')
 
@@ -136,20 +138,22 @@ export function validateJobDraft(draft: JobDraft, available: readonly DatasetCho
     errors.rewardAmount = (error as Error).message
   }
   if (!/^[A-Za-z0-9.$-]{1,12}$/.test(symbol)) errors.rewardSymbol = '1–12 letters or digits, e.g. ETH'
+  const token = draft.rewardToken.trim()
+  if (token !== '' && !/^0x[0-9a-fA-F]{40}$/.test(token)) errors.rewardToken = 'an ERC-20 contract address (0x and 40 hex digits), or empty for ETH'
   if (Object.keys(errors).length > 0 || !model) return { ok: false, errors }
   return {
     ok: true,
     datasets: chosen,
     settings: {
-      name, model, batchSize, innerSteps, innerLr, outerLr, outerMomentum, unitsPerRound, roundMs: roundSeconds * 1000, redundancy, rounds,
-      reward: { amount: amount.toString(), symbol, decimals: draft.rewardDecimals, dataShareBps: Math.round(dataShare * 100) },
+      name, model, batchSize, innerSteps, innerLr, outerLr, outerMomentum, unitsPerRound, roundMs: roundSeconds * 1000, auditRate, rounds,
+      reward: { amount: amount.toString(), symbol, decimals: draft.rewardDecimals, dataShareBps: Math.round(dataShare * 100), ...(token ? { token } : {}) },
     },
   }
 }
 
-/** Work one round asks of the swarm, for the form's summary line. */
-export function roundCost(facts: ModelFacts, batchSize: number, innerSteps: number, unitsPerRound: number, redundancy: number) {
+/** Work one round asks of the swarm (volunteers plus the referee's re-runs), for the form's summary line. */
+export function roundCost(facts: ModelFacts, batchSize: number, innerSteps: number, unitsPerRound: number, auditRate: number) {
   const samplesPerUnit = batchSize * innerSteps
-  const units = unitsPerRound * (1 + redundancy)
-  return { samplesPerUnit, flopsPerUnit: samplesPerUnit * facts.trainFlopsPerSample, flopsPerRound: units * samplesPerUnit * facts.trainFlopsPerSample }
+  const flopsPerUnit = samplesPerUnit * facts.trainFlopsPerSample
+  return { samplesPerUnit, flopsPerUnit, flopsPerRound: unitsPerRound * flopsPerUnit, refereeFlopsPerRound: unitsPerRound * auditRate * flopsPerUnit }
 }

@@ -4,6 +4,7 @@ import { DecodeError } from '../errors.ts'
 import { asObject, readInteger, readNumber, readString, readStringArray, type JsonObject } from '../schema.ts'
 import { MODEL_ZOO, type ZooModelName } from '../graph/zoo.ts'
 import { readRewardPool, type RewardPool } from './rewards.ts'
+import { AGGREGATOR_NAMES, DEFAULT_AGGREGATOR, type AggregatorName } from './aggregators/index.ts'
 
 export interface ShardRef {
   /** CID (sha2-256, raw) of the shard block. */
@@ -35,8 +36,13 @@ export interface JobSpec {
   outerMomentum: number
   unitsPerRound: number
   roundMs: number
-  /** Fraction of units assigned twice for verification. */
-  redundancy: number
+  /**
+   * Fraction of units the referee (the coordinator) re-executes, drawn after each result is committed; 1
+   * checks every unit. A new peer's first units and any unit a cheap check finds suspicious are checked too.
+   */
+  auditRate: number
+  /** The robust aggregation rule, a key of AGGREGATORS. */
+  aggregator: AggregatorName
   /** Stop after this many rounds (0: run until stopped). */
   rounds: number
   seed: number
@@ -90,13 +96,22 @@ export function decodeJob(value: unknown): JobSpec {
     outerMomentum: readNumber(obj, 'outerMomentum', WHAT, 0, 0.999),
     unitsPerRound: readInteger(obj, 'unitsPerRound', WHAT, 1, 1024),
     roundMs: readInteger(obj, 'roundMs', WHAT, 1000, 24 * 3600_000),
-    redundancy: readNumber(obj, 'redundancy', WHAT, 0, 1),
+    // Jobs announced before audits had "redundancy" (units given to two volunteers); it becomes the audit rate.
+    auditRate: readNumber(obj, obj.auditRate === undefined && obj.redundancy !== undefined ? 'redundancy' : 'auditRate', WHAT, 0, 1),
+    aggregator: readAggregator(obj),
     rounds: readInteger(obj, 'rounds', WHAT, 0, 1_000_000),
     seed: readInteger(obj, 'seed', WHAT, 0, 0xffffffff),
     createdAtMs: readInteger(obj, 'createdAtMs', WHAT),
   }
   if (obj.reward !== undefined) job.reward = readRewardPool(obj.reward)
   return job
+}
+
+function readAggregator(obj: JsonObject): AggregatorName {
+  if (obj.aggregator === undefined) return DEFAULT_AGGREGATOR
+  const name = readString(obj, 'aggregator', WHAT, 32)
+  if (!(AGGREGATOR_NAMES as readonly string[]).includes(name)) throw new DecodeError(WHAT, `unknown aggregator "${name}"; known: ${AGGREGATOR_NAMES.join(', ')}`)
+  return name as AggregatorName
 }
 
 /** Samples one work unit consumes. */

@@ -3,8 +3,8 @@
 import type { RoundReport } from './coordinator-state.ts'
 
 const COLUMNS = [
-  'round', 'version', 'startedAtMs', 'closedAtMs', 'accepted', 'rejected', 'dropped', 'verified', 'disagreements', 'outliers',
-  'samples', 'flops', 'bytesIn', 'meanLossBefore', 'meanLossAfter', 'testAccuracy', 'testLoss', 'aggregationMs',
+  'round', 'version', 'startedAtMs', 'closedAtMs', 'accepted', 'rejected', 'dropped', 'audits', 'auditsFailed', 'bans',
+  'samples', 'flops', 'bytesIn', 'meanLossBefore', 'meanLossAfter', 'testAccuracy', 'testLoss', 'aggregationMs', 'refereeMs',
 ] as const
 
 function cell(value: number | null): string {
@@ -12,6 +12,7 @@ function cell(value: number | null): string {
 }
 
 export function reportsToCsv(reports: readonly RoundReport[]): string {
-  const rows = reports.map((r) => COLUMNS.map((c) => (c === 'outliers' ? String(r.outliers.length) : cell(r[c]))).join(','))
+  const value = (r: RoundReport, c: (typeof COLUMNS)[number]): number | null => (c === 'audits' ? r.audits.run : c === 'auditsFailed' ? r.audits.failed : c === 'bans' ? r.bans.length : r[c])
+  const rows = reports.map((r) => COLUMNS.map((c) => cell(value(r, c))).join(','))
   return [COLUMNS.join(','), ...rows].join('\n') + '\n'
 }

@@ -1,13 +1,12 @@
-// Robust aggregation of volunteer deltas in two streaming passes, so memory stays flat in the number of
-// volunteers: one vector accumulator plus one small sketch per delta.
-//  1. On arrival: norm, distance to the centre (last round's aggregate) and a 256-value count sketch, which
-//     estimates cosines between deltas without keeping them.
-//  2. Screening: a delta whose norm is far above the median, or that points away from the coordinate-wise
-//     median sketch (sign-flipped, or pulling elsewhere), is an outlier.
-//  3. At round close: centred clipping (Karimireddy et al., 2021), v + mean(clip(x_i − v, τ)), with τ the
-//     median distance to the centre, fed one delta at a time from the block store.
+// Statistics of volunteer deltas computed on arrival, so memory stays flat in the number of volunteers: norm,
+// distance to the centre (last round's aggregate) and a 256-value count sketch, which estimates cosines
+// between deltas without keeping them. Screening compares a delta with a trusted reference (deltas the
+// referee re-executed, or the round's other deltas): one whose norm is far above the median, or that points
+// away from the median sketch, is suspicious and goes to the referee. The rules that combine deltas are in
+// aggregators/.
 import { seededRandom } from '../random.ts'
 import type { QuantizedDelta } from './quantize.ts'
+import { measured, verdict, type Verdict } from './verdicts.ts'
 
 export const SKETCH_DIM = 256
 
@@ -103,11 +102,11 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 export interface ScreeningOptions {
-  /** Reject norms above this multiple of the median norm. */
+  /** Flag norms above this multiple of the median norm, or below the median divided by it. */
   maxNormRatio: number
-  /** Reject deltas whose sketch cosine with the median sketch is below this. */
+  /** Flag deltas whose sketch cosine with the median sketch is below this. */
   minCosine: number
-  /** Below this many deltas there is no meaningful majority: screen nothing. */
+  /** Below this many reference deltas there is no meaningful majority: screen nothing. */
   minCount: number
 }
 
@@ -117,82 +116,25 @@ export interface ScreeningOptions {
 export const DEFAULT_SCREENING: ScreeningOptions = { maxNormRatio: 3, minCosine: -0.15, minCount: 3 }
 
 /**
- * Returns, for each outlier, why it was rejected. The yardstick is `trusted` when given (deltas two volunteers
- * agreed on, or last round's aggregate): a median over the round alone breaks down once one fast attacker
- * delivers half of a small round's units.
+ * Returns, for each outlier, why it looks wrong. The yardstick is `trusted` when given (deltas the referee
+ * re-executed): a median over the round alone breaks down once one fast attacker delivers half its units.
+ * Directions are only comparable between deltas from the same start; pass `directions: false` otherwise.
  */
-export function screenOutliers(stats: ReadonlyMap<string, DeltaStats>, options: ScreeningOptions = DEFAULT_SCREENING, trusted: readonly DeltaStats[] = []): Map<string, string> {
-  const outliers = new Map<string, string>()
+export function screenOutliers(stats: ReadonlyMap<string, DeltaStats>, options: ScreeningOptions = DEFAULT_SCREENING, trusted: readonly DeltaStats[] = [], directions = true): Map<string, Verdict<'NORM_OUTLIER' | 'DIRECTION_OUTLIER'>> {
+  const outliers = new Map<string, Verdict<'NORM_OUTLIER' | 'DIRECTION_OUTLIER'>>()
   const reference = trusted.length > 0 ? trusted : [...stats.values()]
-  if (trusted.length === 0 && stats.size < options.minCount) return outliers
+  if (reference.length === 0 || (trusted.length === 0 && stats.size < options.minCount)) return outliers
   const medianNorm = median(reference.map((s) => s.norm))
   const centre = new Float32Array(SKETCH_DIM)
   for (let k = 0; k < SKETCH_DIM; k++) centre[k] = median(reference.map((s) => s.sketch[k]! / (s.norm || 1)))
   for (const [id, s] of stats) {
-    if (!Number.isFinite(s.norm)) outliers.set(id, 'the delta is not finite')
-    else if (s.norm > options.maxNormRatio * medianNorm) outliers.set(id, `norm ${s.norm.toPrecision(3)} is ${(s.norm / medianNorm).toFixed(1)}× the ${trusted.length > 0 ? 'verified' : "round's"} median`)
-    else {
-      const cos = cosine(s.sketch, centre)
-      if (cos < options.minCosine) outliers.set(id, `points away from the ${trusted.length > 0 ? 'verified deltas' : 'other volunteers'} (cosine ${cos.toFixed(2)})`)
+    if (!Number.isFinite(s.norm) || s.norm > options.maxNormRatio * medianNorm || s.norm < medianNorm / options.maxNormRatio) {
+      outliers.set(id, verdict('NORM_OUTLIER', { norm: measured(s.norm), median: measured(medianNorm) }))
+      continue
     }
+    if (!directions) continue
+    const cos = cosine(s.sketch, centre)
+    if (cos < options.minCosine) outliers.set(id, verdict('DIRECTION_OUTLIER', { cosine: measured(cos, 3) }))
   }
   return outliers
-}
-
-/** Σ_i w_i (x_i − v) accumulated as Σ (w_i s_b) q − (Σ w_i) v: one multiply-add per value and delta. */
-export class CentredClipAggregator {
-  private readonly acc: Float32Array
-  private readonly centre: Float32Array | null
-  private readonly tau: number
-  private weightSum = 0
-  private count = 0
-
-  constructor(centre: Float32Array | null, tau: number, dim: number) {
-    this.centre = centre
-    this.tau = tau
-    this.acc = new Float32Array(dim)
-  }
-
-  add(q: QuantizedDelta, distance: number): void {
-    const w = distance > this.tau && distance > 0 ? this.tau / distance : 1
-    const { blockSize, scales, values } = q
-    const acc = this.acc
-    for (let b = 0; b < scales.length; b++) {
-      const ws = w * scales[b]!
-      if (ws === 0) continue
-      const end = Math.min((b + 1) * blockSize, q.length)
-      let i = b * blockSize
-      for (; i + 3 < end; i += 4) {
-        acc[i]! += ws * values[i]!
-        acc[i + 1]! += ws * values[i + 1]!
-        acc[i + 2]! += ws * values[i + 2]!
-        acc[i + 3]! += ws * values[i + 3]!
-      }
-      for (; i < end; i++) acc[i]! += ws * values[i]!
-    }
-    this.weightSum += w
-    this.count++
-  }
-
-  get size(): number {
-    return this.count
-  }
-
-  /** v + (1/n) Σ clip(x_i − v, τ) */
-  result(): Float32Array {
-    const out = new Float32Array(this.acc.length)
-    if (this.count === 0) return out
-    const n = this.count
-    const c = this.centre
-    for (let i = 0; i < out.length; i++) {
-      const v = c === null ? 0 : c[i]!
-      out[i] = v + (this.acc[i]! - this.weightSum * v) / n
-    }
-    return out
-  }
-}
-
-/** τ for a round: the median distance to the centre, so at most half the deltas are shortened. */
-export function clipRadius(distances: readonly number[]): number {
-  return median(distances)
 }

@@ -1,10 +1,12 @@
 // What a volunteer does with one work unit: start from the assigned parameters with fresh AdamW state, run
-// H inner steps over the unit's seeded sample order, and turn θ_start − θ_end into an int8 delta. The engine
-// (ORT in a worker, or in Node) and the batch maker (data/) are injected; nothing here touches either.
+// H inner steps over the unit's seeded sample order, and turn θ_start − θ_end into an int8 delta. After
+// every segment it commits the parameters it reached (stored where the referee can fetch them by CID), so an
+// audit can replay each segment from the volunteer's own starting point. The engine (ORT in a worker, or in
+// Node) and the batch maker (data/) are injected; nothing here touches either.
 import { TesseraeError } from '../errors.ts'
 import { flatten, unflatten, type ParamLayout } from './vector.ts'
 import { quantizeInt8, encodedDeltaBytes, DEFAULT_QUANT_BLOCK, type QuantizedDelta } from './quantize.ts'
-import { trajectoryHash, unitSampleOrder, type UnitAssignment, type UnitResult } from './unit.ts'
+import { segmentBounds, trajectoryHash, unitSampleOrder, type UnitAssignment, type UnitResult } from './unit.ts'
 
 export interface InnerBatch {
   x: Float32Array
@@ -12,8 +14,12 @@ export interface InnerBatch {
 }
 
 export interface InnerEngine {
-  /** Loads parameters and resets optimiser state: every unit starts from the same point for every replica. */
-  load(params: Map<string, Float32Array>): Promise<void>
+  /**
+   * Loads parameters. The optimiser state restarts at zero (every unit starts from the same point for every
+   * replay) unless `keepState`: the referee moving to a volunteer's checkpoint keeps its own AdamW moments.
+   */
+  load(params: Map<string, Float32Array>, options?: { keepState?: boolean }): Promise<void>
+  /** Runs one step per batch; `firstStep` is the 1-based number of the first (AdamW bias correction). */
   train(batches: InnerBatch[], lr: number, firstStep: number): Promise<{ losses: number[]; backend: string }>
   read(): Promise<Map<string, Float32Array>>
 }
@@ -21,28 +27,54 @@ export interface InnerEngine {
 /** Makes one batch from sample indices into the concatenation of the unit's shards. */
 export type BatchMaker = (indices: Uint32Array) => InnerBatch
 
+/** The batches of a unit's steps from..to (1-based, inclusive), in the order every replay uses. */
+export function unitBatches(unit: UnitAssignment, totalSamples: number, makeBatch: BatchMaker, from = 1, to = unit.innerSteps): InnerBatch[] {
+  const order = unitSampleOrder(totalSamples, unit.innerSteps, unit.batchSize, unit.seed)
+  return Array.from({ length: to - from + 1 }, (_, k) => {
+    const s = from - 1 + k
+    return makeBatch(order.subarray(s * unit.batchSize, (s + 1) * unit.batchSize))
+  })
+}
+
+export interface UnitRun {
+  unit: UnitAssignment
+  start: Float32Array
+  layout: ParamLayout
+  totalSamples: number
+  makeBatch: BatchMaker
+  engine: InnerEngine
+  flopsPerStep: number
+  /** Stores the parameters reached after `step` where the coordinator can fetch them; returns their CID. */
+  commit: (params: Float32Array, step: number) => Promise<string>
+  now?: () => number
+}
+
 export interface UnitOutput {
   delta: QuantizedDelta
   result: Omit<UnitResult, 'deltaCid'>
 }
 
-export async function runUnit(
-  unit: UnitAssignment,
-  start: Float32Array,
-  layout: ParamLayout,
-  totalSamples: number,
-  makeBatch: BatchMaker,
-  engine: InnerEngine,
-  flopsPerStep: number,
-  now: () => number = () => performance.now(),
-): Promise<UnitOutput> {
+export async function runUnit(run: UnitRun): Promise<UnitOutput> {
+  const { unit, start, layout, engine } = run
+  const now = run.now ?? (() => performance.now())
   if (start.length !== layout.total) throw new TesseraeError('SHAPE_MISMATCH', `the assigned parameters have ${start.length} values, the model has ${layout.total}`)
   const began = now()
-  const order = unitSampleOrder(totalSamples, unit.innerSteps, unit.batchSize, unit.seed)
-  const batches = Array.from({ length: unit.innerSteps }, (_, s) => makeBatch(order.subarray(s * unit.batchSize, (s + 1) * unit.batchSize)))
+  const batches = unitBatches(unit, run.totalSamples, run.makeBatch)
   await engine.load(unflatten(layout, Float32Array.from(start)))
-  const { losses, backend } = await engine.train(batches, unit.lr, 1)
-  const end = flatten(layout, await engine.read())
+  const bounds = segmentBounds(unit.innerSteps)
+  const losses: number[] = []
+  const segmentLosses: number[] = []
+  const checkpoints: string[] = []
+  let backend = ''
+  let end = start
+  for (let j = 0; j + 1 < bounds.length; j++) {
+    const out = await engine.train(batches.slice(bounds[j], bounds[j + 1]), unit.lr, bounds[j]! + 1)
+    backend = out.backend
+    segmentLosses.push(out.losses[0]!)
+    losses.push(...out.losses)
+    end = flatten(layout, await engine.read())
+    checkpoints.push(await run.commit(end, bounds[j + 1]!))
+  }
   const delta = new Float32Array(start.length)
   for (let i = 0; i < delta.length; i++) delta[i] = start[i]! - end[i]!
   const q = quantizeInt8(delta, DEFAULT_QUANT_BLOCK)
@@ -57,8 +89,10 @@ export async function runUnit(
       lossBefore: losses[0]!,
       lossAfter: losses[losses.length - 1]!,
       samples: unit.innerSteps * unit.batchSize,
-      flops: flopsPerStep * unit.innerSteps,
+      flops: run.flopsPerStep * unit.innerSteps,
       trajectoryHash: await trajectoryHash(losses),
+      checkpoints,
+      segmentLosses,
       backend,
       elapsedMs: now() - began,
     },

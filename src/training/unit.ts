@@ -1,7 +1,9 @@
 // A work unit and its result, as the coordinator and volunteers agree on them. Everything a replay needs is
-// in the assignment, so two honest volunteers given the same unit produce the same delta.
+// in the assignment, so the referee re-running a unit reproduces the volunteer's work. A result commits to the
+// whole trajectory, not only its end: the parameters at fixed checkpoint steps are named by CID, so a later
+// audit can re-run each segment from where the volunteer says it was and compare where it got to.
 import { DecodeError } from '../errors.ts'
-import { asObject, readInteger, readNumber, readString } from '../schema.ts'
+import { asObject, readInteger, readNumber, readString, readStringArray, type JsonObject } from '../schema.ts'
 import { seededPermutation } from '../random.ts'
 import { toHex } from '../hex.ts'
 import { readShardRef, type ShardRef } from './job.ts'
@@ -34,8 +36,31 @@ export interface UnitResult {
   flops: number
   /** sha-256 of the float32 loss trajectory: equal hashes mean bit-identical replays. */
   trajectoryHash: string
+  /** Root CIDs of the float32 parameters after each step in checkpointSteps(innerSteps), in order; the last is θ_end. */
+  checkpoints: string[]
+  /** The loss at the first step of each segment (segment 0 starts at step 1), as the volunteer computed it. */
+  segmentLosses: number[]
   backend: string
   elapsedMs: number
+}
+
+/** A unit's steps are cut into segments of about this many; short ones diverge little between engines. */
+export const SEGMENT_STEPS = 16
+/** At most this many segments (so at most this many checkpoints to commit and reveal). */
+export const MAX_SEGMENTS = 8
+
+/**
+ * The inner steps after which a volunteer commits its parameters: the end of every segment, the last step
+ * included. The last checkpoint is θ_end in full precision, which its int8 delta must agree with.
+ */
+export function checkpointSteps(innerSteps: number): number[] {
+  const segments = Math.min(MAX_SEGMENTS, Math.max(1, Math.ceil(innerSteps / SEGMENT_STEPS)))
+  return Array.from({ length: segments }, (_, j) => Math.round(((j + 1) * innerSteps) / segments))
+}
+
+/** Segment j runs steps (bounds[j], bounds[j + 1]]: step numbers are 1-based, bounds start at 0 and end at H. */
+export function segmentBounds(innerSteps: number): number[] {
+  return [0, ...checkpointSteps(innerSteps)]
 }
 
 const WHAT_A = 'work assignment'
@@ -73,15 +98,29 @@ export function decodeResult(value: unknown): UnitResult {
     samples: readInteger(obj, 'samples', WHAT_R, 1),
     flops: readNumber(obj, 'flops', WHAT_R, 0),
     trajectoryHash: readString(obj, 'trajectoryHash', WHAT_R, 64),
+    checkpoints: readStringArray(obj, 'checkpoints', WHAT_R, MAX_SEGMENTS, 128),
+    segmentLosses: readNumberArray(obj, 'segmentLosses', WHAT_R, MAX_SEGMENTS),
     backend: readString(obj, 'backend', WHAT_R, 16),
     elapsedMs: readNumber(obj, 'elapsedMs', WHAT_R, 0),
   }
 }
 
-/** The bytes a volunteer signs: the result's fields in a fixed order, so signatures do not depend on JSON key order. */
+function readNumberArray(obj: JsonObject, key: string, what: string, maxItems: number): number[] {
+  const value = obj[key]
+  if (!Array.isArray(value) || value.length > maxItems) throw new DecodeError(what, `"${key}" must be an array of at most ${maxItems} numbers`)
+  return value.map((x: unknown, i: number) => {
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new DecodeError(what, `"${key}[${i}]" must be a finite number`)
+    return x
+  })
+}
+
+/**
+ * The bytes a volunteer signs: the result's fields in a fixed order, so signatures do not depend on JSON key
+ * order. Their hash is the result's commitment: the audit draw is made from it after it arrives.
+ */
 export function resultSigningBytes(r: UnitResult): Uint8Array {
-  const fields = [r.unitId, r.jobId, r.round, r.version, r.deltaCid, r.deltaBytes, r.lossBefore, r.lossAfter, r.samples, r.flops, r.trajectoryHash, r.backend]
-  return new TextEncoder().encode(`tesserae-result-v1\n${fields.map(String).join('\n')}`)
+  const fields = [r.unitId, r.jobId, r.round, r.version, r.deltaCid, r.deltaBytes, r.lossBefore, r.lossAfter, r.samples, r.flops, r.trajectoryHash, r.checkpoints.join(','), r.segmentLosses.join(','), r.backend]
+  return new TextEncoder().encode(`tesserae-result-v2\n${fields.map(String).join('\n')}`)
 }
 
 /**

@@ -5,6 +5,7 @@ import { useDatasetChoices } from '../hooks/useDatasetChoices.ts'
 import { DatasetOffersPanel } from './DatasetOffersPanel.tsx'
 import { JobForm } from './research/JobForm.tsx'
 import { ScrollRegion } from './ScrollRegion.tsx'
+import { reasonOf } from '../verdict-messages.ts'
 import { useFunder } from '../wallet/useFunder.ts'
 
 export function CoordinatorPanel() {
@@ -33,7 +34,7 @@ export function CoordinatorPanel() {
         <JobForm datasets={choices.list} disabled={!peer} onStart={(settings, datasets) => void start(settings, datasets.flatMap((d) => choices.saved.get(d.id) ?? []), fund)} />
         {config.chain.contracts && (
           <p className="hint" data-testid="funding-note">
-            {fund ? 'Starting escrows the reward pool from your connected wallet (one transaction) and gives the job\'s coordinator key gas for its epoch roots.' : 'No wallet is connected (see Ledger): the reward pool will be announced but not escrowed, so nobody can claim it.'}
+            {fund ? 'Starting escrows the reward pool from your connected wallet (one transaction for ETH, approve and create for a token) and gives the job\'s coordinator key gas for its epoch roots. That key stays in this browser and can grant credit from the pool: each root it posts waits out a challenge period in which you, or a vote of credit holders, can veto it on the Audit page\'s evidence.' : 'No wallet is connected (see Ledger): the reward pool will be announced but not escrowed, so nobody can claim it.'}
           </p>
         )}
       </section>
@@ -57,11 +58,11 @@ export function CoordinatorPanel() {
       <ScrollRegion label="Rounds">
       <table data-testid="rounds" className="peers">
         <caption>Rounds</caption>
-        <thead><tr><th scope="col">Round</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Dropped</th><th scope="col">Checked</th><th scope="col">Loss (start → end of unit)</th><th scope="col">Test accuracy</th></tr></thead>
+        <thead><tr><th scope="col">Round</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Dropped</th><th scope="col">Audited (failed)</th><th scope="col">Loss (start → end of unit)</th><th scope="col">Test accuracy</th></tr></thead>
         <tbody>
           {history.slice(-12).map((r) => (
             <tr key={r.round} data-testid="round-row" data-accuracy={r.testAccuracy ?? ''}>
-              <td>{r.round}</td><td>{r.accepted}</td><td>{r.rejected}</td><td>{r.dropped}</td><td>{r.verified}</td>
+              <td>{r.round}</td><td>{r.accepted}</td><td>{r.rejected}</td><td>{r.dropped}</td><td>{r.audits.run} ({r.audits.failed})</td>
               <td>{Number.isFinite(r.meanLossBefore) ? `${r.meanLossBefore.toFixed(3)} → ${r.meanLossAfter.toFixed(3)}` : '—'}</td>
               <td>{r.testAccuracy?.toFixed(4) ?? '—'}</td>
             </tr>
@@ -75,8 +76,8 @@ export function CoordinatorPanel() {
         <thead><tr><th scope="col">Peer</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Reputation</th><th scope="col">Status</th></tr></thead>
         <tbody>
           {Object.entries(view.peers).map(([id, p]) => (
-            <tr key={id} data-testid="job-peer-row" data-peer-id={id} data-accepted={p.accepted} data-rejected={p.rejected} data-banned={p.banned}>
-              <td><code>{id.slice(0, 8)}…{id.slice(-6)}</code></td><td>{p.accepted}</td><td>{p.rejected}</td><td>{p.reputation.toFixed(2)}</td><td>{p.banned ? 'excluded' : 'ok'}</td>
+            <tr key={id} data-testid="job-peer-row" data-peer-id={id} data-accepted={p.accepted} data-rejected={p.rejected} data-banned={p.banned} data-rejections={history.flatMap((r) => r.rejections.filter((x) => x.peer === id).map((x) => `${x.unitId}:${x.code}:${JSON.stringify(x.params)}`)).join(' ')}>
+              <td><code>{id.slice(0, 8)}…{id.slice(-6)}</code></td><td>{p.accepted}</td><td>{p.rejected}</td><td>{p.reputation.toFixed(2)}</td><td>{p.banned ? `excluded: ${reasonOf(p.ban?.code ?? '')}` : 'ok'}</td>
             </tr>
           ))}
         </tbody>

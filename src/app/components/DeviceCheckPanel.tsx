@@ -2,6 +2,7 @@
 import { useStack } from '../stack-context.ts'
 import { AGREEMENT_TOLERANCE, CHECK_STEPS, useDeviceCheck } from '../hooks/useDeviceCheck.ts'
 import { ScrollRegion } from './ScrollRegion.tsx'
+import { DEFAULT_THRESHOLDS } from '../../training/verification.ts'
 
 export function DeviceCheckPanel() {
   const { device } = useStack()
@@ -36,11 +37,11 @@ export function DeviceCheckPanel() {
             </tbody>
           </table>
           </ScrollRegion>
-          <p data-testid="check-verdict" data-agree={String(agree)} data-max-rel={state.comparison?.maxParamRelativeL2 ?? ''}>
+          <p data-testid="check-verdict" data-agree={String(agree)} data-max-rel={state.comparison?.maxParamRelativeL2 ?? ''} data-segment-error={state.comparison?.segmentError ?? ''}>
             {state.comparison === null
               ? 'Only WebAssembly is available here; its results are the reference.'
               : agree
-                ? `WebGPU and WebAssembly agree: largest parameter difference ${state.comparison.maxParamRelativeL2.toExponential(1)} (limit ${AGREEMENT_TOLERANCE}).`
+                ? `WebGPU and WebAssembly agree: largest parameter difference ${state.comparison.maxParamRelativeL2.toExponential(1)} (limit ${AGREEMENT_TOLERANCE}); they end ${(100 * state.comparison.segmentError).toFixed(2)} % of a segment's movement apart, where an audit allows ${100 * DEFAULT_THRESHOLDS.maxSegmentError} %.`
                 : `WebGPU disagrees with WebAssembly on ${state.comparison.worstParam} by ${state.comparison.maxParamRelativeL2.toExponential(1)}: this GPU's work would fail verification. Use WebAssembly on this device.`}
           </p>
         </>

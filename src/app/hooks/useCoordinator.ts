@@ -2,6 +2,10 @@
 // coordinator with its checkpoint in IndexedDB, score every version in a compute worker, and serve volunteers.
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ComputeClient } from '../../compute/compute-client.ts'
+import { WorkerInnerEngine } from '../../compute/inner-engine.ts'
+import { Referee } from '../../training/referee.ts'
+import { refereeData } from '../../roles/referee-data.ts'
+import { ExchangeLogStore } from '../../roles/log-store.ts'
 import { concatShards } from '../../data/shard-block.ts'
 import { fetchShard } from '../../roles/dataset-chunks.ts'
 import { buildTrainStep } from '../../graph/train-step.ts'
@@ -38,15 +42,21 @@ const SHARD_SIZE = 250
 
 const START_STEPS = 7
 
-/** Pays a job's reward pool into the escrow from the researcher's wallet and gives its coordinator gas money. */
-export type Funder = (job: JobSpec, coordinatorAccount: Address) => Promise<void>
+/**
+ * Pays a job's reward pool into the escrow from the researcher's wallet and gives its coordinator gas money;
+ * returns the wallet, which owns the escrow (with the job's id it is the escrow's key).
+ */
+export type Funder = (job: JobSpec, coordinatorAccount: Address) => Promise<Address>
 
-async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, chain: ChainConfig, onStep: (s: string, done: number) => void) {
+async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refereeCompute: ComputeClient, chain: ChainConfig, onStep: (s: string, done: number) => void) {
   const model = MODEL_ZOO[job.model]()
   const layout = paramLayout(model)
   onStep('loading the test shards', 3)
   const test = concatShards(await Promise.all(job.test.map((s) => fetchShard(peer.exchange, s, []))))
   onStep('compiling the evaluation graph and scoring the starting model', 4)
+  // The referee re-runs volunteers' units in its own worker, on wasm: checking must not wait for the GPU.
+  await refereeCompute.init({ model: job.model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, { backend: 'wasm', wasmThreads: 1 })
+  const jobLog = new ExchangeLogStore(peer.exchange, peer.privateKey)
   const coordinator = await Coordinator.open({
     job,
     dim: layout.total,
@@ -54,6 +64,8 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, chai
     flopsPerStep: buildTrainStep(model, job.batchSize, DEFAULT_ADAMW).flopsPerStep,
     vectors: new ExchangeVectorStore(peer.exchange, layout.total),
     checkpoints: new IdbCheckpointStore(job.id),
+    referee: new Referee({ engine: new WorkerInnerEngine(refereeCompute), layout, data: refereeData(peer.exchange, () => job.normalisation) }),
+    log: jobLog,
     evaluate: async (params) => {
       const { accuracy, loss } = await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), test, job.normalisation)
       return { accuracy, loss }
@@ -63,20 +75,21 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, chai
   const log = (line: string) => console.info(`[coordinator] ${line}`)
   // A funded job (one with a coordinator key in this browser) settles on chain; others only record credit.
   const key = chain.contracts ? await loadKey(coordinatorKeyName(job.id)) : null
-  const settlement = key ? settlementFor({ config: chain, exchange: peer.exchange, coordinatorKey: key, log }) : undefined
+  const settlement = key ? settlementFor({ config: chain, exchange: peer.exchange, coordinatorKey: key, jobLog, log }) : undefined
   const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log, settlement })
   return { coordinator, host }
 }
 
 export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
   const [ui, setUi] = useState<CoordinatorUi>({ status: 'idle' })
-  const running = useRef<{ host: CoordinatorHost; compute: ComputeClient; unsubscribe: () => void } | null>(null)
+  const running = useRef<{ host: CoordinatorHost; compute: ComputeClient; referee: ComputeClient; unsubscribe: () => void } | null>(null)
 
   const launch = useCallback(
     async (p: TabPeer, job: JobSpec, resumed: boolean, own: readonly StoredDataset[] = []) => {
       const compute = ComputeClient.spawn()
+      const referee = ComputeClient.spawn()
       try {
-        const { coordinator, host } = await openJob(p, job, compute, chain, (step, done) => setUi({ status: 'starting', step, done, of: START_STEPS }))
+        const { coordinator, host } = await openJob(p, job, compute, referee, chain, (step, done) => setUi({ status: 'starting', step, done, of: START_STEPS }))
         for (const [i, d] of own.entries()) {
           setUi({ status: 'starting', step: `including your dataset "${d.signed.manifest.name}" (${i + 1} of ${own.length})`, done: 5, of: START_STEPS })
           await host.includeOwnDataset(d.signed)
@@ -84,10 +97,11 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
         void host.closeEpoch()
         const publish = () => setUi({ status: 'running', job, view: structuredClone(coordinator.view) as CoordinatorState, resumed })
         const unsubscribe = coordinator.subscribe(publish)
-        running.current = { host, compute, unsubscribe }
+        running.current = { host, compute, referee, unsubscribe }
         publish()
       } catch (error) {
         compute.terminate()
+        referee.terminate()
         setUi({ status: 'failed', error: `Could not start the job: ${errorMessage(error)}` })
       }
     },
@@ -118,6 +132,7 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
       r?.unsubscribe()
       void r?.host.stop()
       r?.compute.terminate()
+      r?.referee.terminate()
     },
     [],
   )
@@ -130,11 +145,14 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
         const [train, test] = await Promise.all([loadDemoSet('train'), loadDemoSet('t10k')])
         setUi({ status: 'starting', step: 'publishing the data as content-addressed shards', done: 1, of: START_STEPS })
         const owner = peer.swarm.node.peerId.toString()
-        const job = demoJobSpec({ coordinator: owner, train: await publishShards(peer.exchange, train, SHARD_SIZE, owner), test: await publishShards(peer.exchange, test, SHARD_SIZE, owner), now: Date.now(), overrides: settings })
+        let job = demoJobSpec({ coordinator: owner, train: await publishShards(peer.exchange, train, SHARD_SIZE, owner), test: await publishShards(peer.exchange, test, SHARD_SIZE, owner), now: Date.now(), overrides: settings })
         if (job.reward && BigInt(job.reward.amount) > 0n && chain.contracts) {
           setUi({ status: 'starting', step: 'funding the reward pool from your wallet', done: 2, of: START_STEPS })
-          // Without a wallet the pool is only announced: credit is still recorded and can be paid once funded.
-          if (fund) await fund(job, privateKeyToAccount(await loadOrCreateKey(coordinatorKeyName(job.id))).address)
+          // Without a wallet the pool is only announced (and shown as not escrowed): credit is still recorded.
+          if (fund) {
+            const escrowOwner = await fund(job, privateKeyToAccount(await loadOrCreateKey(coordinatorKeyName(job.id))).address)
+            job = { ...job, reward: { ...job.reward, owner: escrowOwner } }
+          }
         }
         setUi({ status: 'starting', step: 'saving the job in this browser', done: 2, of: START_STEPS })
         await saveCoordinatedJob(peer.slot, job)

@@ -10,9 +10,22 @@ import { FASHION_MNIST_NORMALISATION, makeBatch } from '../../data/batches.ts'
 import { seededPermutation } from '../../random.ts'
 import { errorMessage } from '../../errors.ts'
 import { loadDemoSet } from '../demo-data.ts'
+import { segmentError } from '../../training/referee.ts'
+import { SEGMENT_STEPS } from '../../training/unit.ts'
+
+function concatFloat32(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
 
 export const CHECK_SPEC: TrainSpec = { model: 'cnn', batchSize: 32, optimizer: 'adamw', seed: 7 }
-export const CHECK_STEPS = 8
+/** One audit segment: the check measures what the referee's tolerance applies to. */
+export const CHECK_STEPS = SEGMENT_STEPS
 const CHECK_LR = 0.002
 export const AGREEMENT_TOLERANCE = 1e-3
 
@@ -26,7 +39,8 @@ export interface BackendRun {
 export type DeviceCheckState =
   | { status: 'idle' }
   | { status: 'running'; phase: string }
-  | { status: 'done'; runs: BackendRun[]; comparison: RunComparison | null }
+  /** `segmentError`: how far apart the engines ended, relative to how far they moved (what audits compare). */
+  | { status: 'done'; runs: BackendRun[]; comparison: (RunComparison & { segmentError: number }) | null }
   | { status: 'failed'; error: string }
 
 async function runOn(backend: ExecutionBackend, threads: number, batches: Array<{ x: Float32Array; y: Float32Array }>, onPhase: (p: string) => void) {
@@ -38,10 +52,11 @@ async function runOn(backend: ExecutionBackend, threads: number, batches: Array<
   })
   try {
     onPhase(`${backend}: compiling the training graph…`)
-    const ready = await client.init(CHECK_SPEC, backend, threads)
+    const ready = await client.init(CHECK_SPEC, { backend, wasmThreads: threads })
+    const start = await client.readParams()
     const summary = await client.train(batches, CHECK_LR, 1)
     const params = await client.readParams()
-    return { run: { backend: ready.backend, compileMs: ready.compileMs, summary, fellBackFrom }, params }
+    return { run: { backend: ready.backend, compileMs: ready.compileMs, summary, fellBackFrom }, params, start }
   } finally {
     client.terminate()
   }
@@ -61,7 +76,11 @@ export function useDeviceCheck(choice: BackendChoice | null): { state: DeviceChe
         const results = []
         for (const backend of backends) results.push(await runOn(backend, choice.wasmThreads, batches, (phase) => setState({ status: 'running', phase })))
         const [first, second] = results
-        const comparison = second === undefined ? null : compareRuns({ params: first!.params, losses: first!.run.summary.losses }, { params: second.params, losses: second.run.summary.losses })
+        const flat = (params: Record<string, Float32Array>) => concatFloat32(Object.keys(second?.params ?? {}).sort().map((k) => params[k]!))
+        const comparison =
+          second === undefined
+            ? null
+            : { ...compareRuns({ params: first!.params, losses: first!.run.summary.losses }, { params: second.params, losses: second.run.summary.losses }), segmentError: segmentError(flat(second.start), flat(first!.params), flat(second.params)) }
         setState({ status: 'done', runs: results.map((r) => r.run), comparison })
       } catch (error) {
         setState({ status: 'failed', error: errorMessage(error) })

@@ -11,6 +11,8 @@ import { ShareJob } from './ShareJob.tsx'
 import type { TabPeer } from '../../hooks/useSwarm.ts'
 import { formatAmount } from '../../../training/rewards.ts'
 import { ScrollRegion } from '../ScrollRegion.tsx'
+import { AUDIT_REASON_WORDS, reasonOf } from '../../verdict-messages.ts'
+import { AUDIT_REASONS } from '../../../training/audit-draw.ts'
 
 const gflop = (flops: number) => (flops / 1e9).toFixed(1)
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(2)
@@ -39,14 +41,17 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
   const m = heard.metrics
   const reports = m?.reports ?? []
   const last = reports.at(-1)
-  const totals = reports.reduce((t, r) => ({ samples: t.samples + r.samples, flops: t.flops + r.flops, bytes: t.bytes + r.bytesIn, verified: t.verified + r.verified, disagreements: t.disagreements + r.disagreements, rejected: t.rejected + r.rejected }), { samples: 0, flops: 0, bytes: 0, verified: 0, disagreements: 0, rejected: 0 })
+  const totals = reports.reduce((t, r) => ({ samples: t.samples + r.samples, flops: t.flops + r.flops, bytes: t.bytes + r.bytesIn, audits: t.audits + r.audits.run, passed: t.passed + r.audits.passed, failed: t.failed + r.audits.failed, rejected: t.rejected + r.rejected, refereeMs: t.refereeMs + r.refereeMs }), { samples: 0, flops: 0, bytes: 0, audits: 0, passed: 0, failed: 0, rejected: 0, refereeMs: 0 })
+  const byReason = Object.fromEntries(AUDIT_REASONS.map((reason) => [reason, reports.reduce((k, r) => k + r.audits.byReason[reason], 0)]))
+  const bans = new Map<string, number>()
+  for (const p of m?.peers ?? []) if (p.bannedFor) bans.set(p.bannedFor, (bans.get(p.bannedFor) ?? 0) + 1)
   const throughput = last && last.closedAtMs > last.startedAtMs ? (last.samples * 1000) / (last.closedAtMs - last.startedAtMs) : null
   return (
     <section className="card wide" data-testid="job-dashboard" data-job-id={job.id} data-round={m?.round ?? ''}>
       <h2>Live dashboard</h2>
       {jobs.length > 1 && <JobSelect label="Job" jobs={jobs} value={job.id} onChange={setChosen} />}
       <p>
-        <strong>{job.name}</strong> · {job.model} · H = {job.innerSteps} × batch {job.batchSize} · {job.unitsPerRound} units per round · redundancy {job.redundancy}
+        <strong>{job.name}</strong> · {job.model} · H = {job.innerSteps} × batch {job.batchSize} · {job.unitsPerRound} units per round · audit rate {job.auditRate} · {job.aggregator}
         {heard.announcement.head.finished ? ' · finished' : ''}
         {job.reward && <> · reward pool {formatAmount(BigInt(job.reward.amount), job.reward.decimals)} {job.reward.symbol} ({job.reward.dataShareBps / 100}% to data)</>}
       </p>
@@ -56,7 +61,11 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
         <>
           <dl className="facts">
             <dt>Round</dt>
-            <dd>{m.round} (model version {m.version}); units {m.units.submitted} submitted, {m.units.assigned} in progress of {m.units.total}</dd>
+            <dd>{m.round} (model version {m.version}); of {m.units.total} units {m.units.accepted} accepted, {m.units.verifying} being checked, {m.units.assigned} in progress</dd>
+            <dt>This round's data</dt>
+            <dd data-testid="round-datasets" data-round={m.round} data-ids={m.roundDatasets.join(' ')}>
+              {m.roundDatasets.length === 0 ? 'no contributed dataset this round' : `contributed datasets: ${m.roundDatasets.map((id) => m.datasets.find((d) => d.id === id)?.name ?? `${id.slice(0, 12)}…`).join(', ')}`}
+            </dd>
             <dt>Test accuracy</dt>
             <dd data-testid="dashboard-accuracy">{m.initialAccuracy?.toFixed(4) ?? '—'} at start → {last?.testAccuracy?.toFixed(4) ?? '—'} now{last?.testLoss != null && Number.isFinite(last.testLoss) ? ` (test loss ${last.testLoss.toFixed(3)})` : ''}</dd>
             <dt>Swarm throughput</dt>
@@ -64,7 +73,11 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
             <dt>Work</dt>
             <dd>{totals.samples.toLocaleString()} samples, {gflop(totals.flops)} GFLOP verified, {mib(totals.bytes)} MiB of deltas received (last {reports.length} rounds)</dd>
             <dt>Verification</dt>
-            <dd data-testid="dashboard-verification">{totals.verified} replica pairs compared, {totals.disagreements} disagreements, {totals.rejected} results rejected</dd>
+            <dd data-testid="dashboard-verification" data-audits={totals.audits} data-failed={totals.failed} data-rejected={totals.rejected}>
+              {totals.audits} units re-executed by the referee ({AUDIT_REASONS.filter((r) => byReason[r]! > 0).map((r) => `${byReason[r]} ${AUDIT_REASON_WORDS[r]}`).join(', ') || 'none yet'}): {totals.passed} passed, {totals.failed} failed · {totals.rejected} results rejected · referee busy {(totals.refereeMs / 1000).toFixed(1)} s
+            </dd>
+            <dt>Excluded</dt>
+            <dd data-testid="dashboard-bans">{bans.size === 0 ? 'nobody' : [...bans].map(([code, count]) => `${count} ${count === 1 ? 'peer' : 'peers'} ${reasonOf(code)}`).join('; ')}</dd>
           </dl>
           <RoundChart reports={reports} />
           <RoundTimeline reports={reports} />
@@ -77,13 +90,14 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
             <table data-testid="dashboard-peers" className="peers">
               <caption>Volunteers as the coordinator reports them (backend and speed are each peer's own report)</caption>
               <thead>
-                <tr><th scope="col">Peer</th><th scope="col">Backend</th><th scope="col">Samples/s</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Reputation</th><th scope="col">Verified GFLOP</th><th scope="col">Status</th></tr>
+                <tr><th scope="col">Peer</th><th scope="col">Backend</th><th scope="col">Samples/s</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Audits passed / failed</th><th scope="col">Reputation</th><th scope="col">Verified GFLOP</th><th scope="col">Pending GFLOP</th><th scope="col">Status</th></tr>
               </thead>
               <tbody>
                 {m.peers.map((p) => (
-                  <tr key={p.peer} data-testid="dashboard-peer" data-peer-id={p.peer} data-backend={p.backend}>
+                  <tr key={p.peer} data-testid="dashboard-peer" data-peer-id={p.peer} data-backend={p.backend} data-banned={p.banned} data-banned-for={p.bannedFor ?? ''} data-credit={p.flops + p.pendingFlops}>
                     <td><code title={p.peer}>{p.peer.slice(0, 8)}…{p.peer.slice(-6)}</code></td><td>{p.backend}</td><td>{p.samplesPerSecond > 0 ? p.samplesPerSecond.toFixed(0) : '—'}</td>
-                    <td>{p.accepted}</td><td>{p.rejected}</td><td>{p.reputation.toFixed(2)}</td><td>{gflop(p.flops)}</td><td>{p.banned ? 'excluded' : 'ok'}</td>
+                    <td>{p.accepted}</td><td>{p.rejected}</td><td>{p.auditsPassed} / {p.auditsFailed}</td><td>{p.reputation.toFixed(2)}</td><td>{gflop(p.flops)}</td><td>{gflop(p.pendingFlops)}</td>
+                    <td>{p.banned ? `excluded: ${reasonOf(p.bannedFor ?? '')}${p.forfeitedFlops > 0 ? ` (${gflop(p.forfeitedFlops)} GFLOP forfeited)` : ''}` : 'ok'}</td>
                   </tr>
                 ))}
               </tbody>

@@ -1,6 +1,11 @@
 // Creating a job: model (with what it costs), datasets, DiLoCo hyper-parameters and the reward pool, each
 // field checked as the user types by the same pure rules the tests exercise.
-import { useMemo, useState, type FormEvent, type ReactNode } from 'react'
+import { useEffect, useMemo, useState, type FormEvent } from 'react'
+import { erc20Abi, type Address } from 'viem'
+import { readerFor } from '../../../ledger/chain.ts'
+import { errorMessage } from '../../../errors.ts'
+import { useStack } from '../../stack-context.ts'
+import { Field } from '../Field.tsx'
 import { MODEL_ZOO, type ZooModelName } from '../../../graph/zoo.ts'
 import { modelFacts, roundCost, validateJobDraft, type DatasetChoice, type JobDraft, type JobField, type JobSettings } from '../../../training/job-form.ts'
 import { demoJobSpec } from '../../../roles/demo-job.ts'
@@ -10,26 +15,13 @@ const defaults = demoJobSpec({ coordinator: '', train: [], test: [], now: 0 })
 export const INITIAL_DRAFT: JobDraft = {
   name: defaults.name, model: defaults.model, datasets: [], batchSize: String(defaults.batchSize), innerSteps: String(defaults.innerSteps),
   innerLr: String(defaults.innerLr), outerLr: String(defaults.outerLr), outerMomentum: String(defaults.outerMomentum), unitsPerRound: String(defaults.unitsPerRound),
-  roundSeconds: String(defaults.roundMs / 1000), redundancy: String(defaults.redundancy), rounds: String(defaults.rounds),
-  rewardAmount: '1', rewardSymbol: 'ETH', rewardDecimals: 18, dataSharePercent: '20',
+  roundSeconds: String(defaults.roundMs / 1000), auditRate: String(defaults.auditRate), rounds: String(defaults.rounds),
+  rewardAmount: '1', rewardSymbol: 'ETH', rewardDecimals: 18, rewardToken: '', dataSharePercent: '20',
 }
 
 const si = (x: number, unit: string) => {
   const [scale, prefix] = x >= 1e12 ? [1e12, 'T'] : x >= 1e9 ? [1e9, 'G'] : x >= 1e6 ? [1e6, 'M'] : x >= 1e3 ? [1e3, 'k'] : [1, '']
   return `${(x / scale).toFixed(x / scale >= 100 ? 0 : 2)} ${prefix}${unit}`
-}
-
-function Field(props: { id: JobField; label: string; error?: string; hint?: string; children: (a11y: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ReactNode }) {
-  const id = `job-${props.id}`
-  const described = [props.error ? `${id}-error` : '', props.hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined
-  return (
-    <div className={`field${props.error ? ' invalid' : ''}`}>
-      <label htmlFor={id}>{props.label}</label>
-      {props.children({ id, 'aria-invalid': Boolean(props.error), 'aria-describedby': described })}
-      {props.hint && <small id={`${id}-hint`} className="hint">{props.hint}</small>}
-      {props.error && <small id={`${id}-error`} className="field-error" role="status">{props.error}</small>}
-    </div>
-  )
 }
 
 export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoice[]; disabled: boolean; onStart: (settings: JobSettings, datasets: DatasetChoice[]) => void }) {
@@ -39,27 +31,55 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
   const result = useMemo(() => validateJobDraft(draft, datasets), [draft, datasets])
   const errors = touched && !result.ok ? result.errors : {}
   const set = (field: JobField) => (value: string) => setDraft((d) => ({ ...d, [field]: value }))
+  const { config } = useStack()
+  const testToken = config.chain.local ? config.chain.contracts?.testToken : undefined
+  // An ERC-20 pool's symbol and decimals come from the token itself, not from the researcher's typing.
+  const [tokenRead, setToken] = useState<{ address: Address | null; name: string | null; error: string | null }>({ address: null, name: null, error: null })
+  const tokenAddress = /^0x[0-9a-fA-F]{40}$/.test(draft.rewardToken.trim()) ? (draft.rewardToken.trim() as Address) : null
+  // What was read belongs to the address typed now, or it is stale (still loading).
+  const token = tokenRead.address === tokenAddress ? tokenRead : { name: null, error: null }
+  useEffect(() => {
+    if (!tokenAddress) return
+    let live = true
+    const client = readerFor(config.chain)
+    Promise.all([
+      client.readContract({ address: tokenAddress, abi: erc20Abi, functionName: 'symbol' }),
+      client.readContract({ address: tokenAddress, abi: erc20Abi, functionName: 'decimals' }),
+      client.readContract({ address: tokenAddress, abi: erc20Abi, functionName: 'name' }),
+    ]).then(
+      ([symbol, decimals, name]) => {
+        if (!live) return
+        setToken({ address: tokenAddress, name: `${name} (${symbol}, ${decimals} decimals)`, error: null })
+        setDraft((d) => ({ ...d, rewardSymbol: symbol.slice(0, 12), rewardDecimals: decimals }))
+      },
+      (error: unknown) => live && setToken({ address: tokenAddress, name: null, error: `no ERC-20 token answers at this address on ${config.chain.name}: ${errorMessage(error).split('\n')[0]}` }),
+    )
+    return () => {
+      live = false
+    }
+  }, [tokenAddress, config.chain])
   const model = draft.model in MODEL_ZOO ? modelFacts(draft.model as ZooModelName) : null
-  const cost = model ? roundCost(model, Number(draft.batchSize) || 0, Number(draft.innerSteps) || 0, Number(draft.unitsPerRound) || 0, Number(draft.redundancy) || 0) : null
+  const cost = model ? roundCost(model, Number(draft.batchSize) || 0, Number(draft.innerSteps) || 0, Number(draft.unitsPerRound) || 0, Number(draft.auditRate) || 0) : null
 
   const submit = (event: FormEvent) => {
     event.preventDefault()
     setTouched(true)
-    if (result.ok) onStart(result.settings, result.datasets)
+    if (token.error || (tokenAddress && !token.name)) document.getElementById('job-rewardToken')?.focus()
+    else if (result.ok) onStart(result.settings, result.datasets)
     else document.getElementById(`job-${Object.keys(result.errors)[0]}`)?.focus()
   }
   const number = (id: JobField, label: string, props: { hint?: string } = {}) => (
-    <Field id={id} label={label} error={errors[id]} hint={props.hint}>
+    <Field id={`job-${id}`} label={label} error={errors[id]} hint={props.hint}>
       {(a11y) => <input {...a11y} name={id} type="text" inputMode="decimal" autoComplete="off" value={String(draft[id])} onChange={(e) => set(id)(e.target.value)} />}
     </Field>
   )
 
   return (
     <form onSubmit={submit} className="job-form" noValidate aria-label="Create a training job">
-      <Field id="name" label="Job name" error={errors.name}>
+      <Field id="job-name" label="Job name" error={errors.name}>
         {(a11y) => <input {...a11y} name="name" type="text" value={draft.name} onChange={(e) => set('name')(e.target.value)} />}
       </Field>
-      <Field id="model" label="Model" error={errors.model} hint={model ? `${model.parameters.toLocaleString('en')} parameters (${si(model.parameterBytes, 'B')}) · ${si(model.trainFlopsPerSample, 'FLOP')} per training sample · ${si(model.inferenceFlopsPerSample, 'FLOP')} per prediction` : undefined}>
+      <Field id="job-model" label="Model" error={errors.model} hint={model ? `${model.parameters.toLocaleString('en')} parameters (${si(model.parameterBytes, 'B')}) · ${si(model.trainFlopsPerSample, 'FLOP')} per training sample · ${si(model.inferenceFlopsPerSample, 'FLOP')} per prediction` : undefined}>
         {(a11y) => (
           <select {...a11y} name="model" value={draft.model} onChange={(e) => set('model')(e.target.value)} data-testid="job-model">
             {(Object.keys(MODEL_ZOO) as ZooModelName[]).map((name) => {
@@ -87,21 +107,27 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
         {number('outerLr', 'Outer learning rate')}
         {number('outerMomentum', 'Outer Nesterov momentum')}
         {number('unitsPerRound', 'Units per round')}
-        {number('redundancy', 'Redundancy (fraction checked twice)', { hint: 'share of units given to two volunteers and compared' })}
+        {number('auditRate', 'Audit rate (share of units re-executed)', { hint: 'share of units the coordinator re-runs to check them, drawn after each result is committed; 1 checks every unit. New volunteers\' first units and suspicious results are always checked.' })}
         {number('roundSeconds', 'Round deadline (seconds)')}
         {number('rounds', 'Rounds (0 = until stopped)')}
       </div>
       <fieldset className="field-grid">
         <legend>Reward pool</legend>
-        {number('rewardAmount', 'Amount')}
-        <Field id="rewardSymbol" label="Token" error={errors.rewardSymbol}>
-          {(a11y) => <input {...a11y} name="rewardSymbol" type="text" value={draft.rewardSymbol} onChange={(e) => set('rewardSymbol')(e.target.value)} />}
+        <Field id="job-rewardToken" label="Paid in" error={errors.rewardToken ?? token.error ?? undefined} hint={draft.rewardToken ? `${token.name ?? 'reading the token…'}: the pool is approved and escrowed from your wallet in two transactions` : 'ETH, or an ERC-20 token: paste its contract address'}>
+          {(a11y) => (
+            <span className="toolbar">
+              <input {...a11y} name="rewardToken" type="text" placeholder="ETH (or an ERC-20 address)" autoComplete="off" value={draft.rewardToken} onChange={(e) => set('rewardToken')(e.target.value)} />
+              {testToken && draft.rewardToken.toLowerCase() !== testToken.toLowerCase() && <button type="button" onClick={() => set('rewardToken')(testToken)}>Use the test token</button>}
+              {draft.rewardToken && <button type="button" onClick={() => setDraft((d) => ({ ...d, rewardToken: '', rewardSymbol: 'ETH', rewardDecimals: 18 }))}>Use ETH</button>}
+            </span>
+          )}
         </Field>
+        {number('rewardAmount', `Amount (${draft.rewardSymbol})`)}
         {number('dataSharePercent', 'Share for data contributors (%)', { hint: 'the rest goes to volunteers by verified FLOPs' })}
       </fieldset>
       {cost && Number.isFinite(cost.flopsPerRound) && (
         <p className="hint" data-testid="job-cost">
-          Each unit trains on {cost.samplesPerUnit.toLocaleString('en')} samples ({si(cost.flopsPerUnit, 'FLOP')}); a round asks the swarm for about {si(cost.flopsPerRound, 'FLOP')} including checked replicas.
+          Each unit trains on {cost.samplesPerUnit.toLocaleString('en')} samples ({si(cost.flopsPerUnit, 'FLOP')}); a round asks the swarm for about {si(cost.flopsPerRound, 'FLOP')}, and the coordinator re-runs about {si(cost.refereeFlopsPerRound, 'FLOP')} of it to check it.
         </p>
       )}
       {touched && !result.ok && <p className="field-error" role="alert">Fix the {Object.keys(result.errors).length === 1 ? 'field' : `${Object.keys(result.errors).length} fields`} marked above to start the job.</p>}

@@ -1,0 +1,42 @@
+// The referee's view of a unit's training samples: its shards fetched over the block exchange (the
+// coordinator holds the job's own shards and keeps accepted datasets' chunks), concatenated and batched the
+// way volunteers batch them. Recently used units are cached, since a probe and a replay of the same unit
+// follow each other.
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { concatShards } from '../data/shard-block.ts'
+import { makeBatch, type Normalisation } from '../data/batches.ts'
+import type { BlockExchange } from '../p2p/block-exchange.ts'
+import type { UnitData } from '../training/referee.ts'
+import type { UnitAssignment } from '../training/unit.ts'
+import { fetchShard } from './dataset-chunks.ts'
+
+const CACHED_UNITS = 8
+
+export function refereeData(exchange: BlockExchange, normalisation: () => Normalisation): (unit: UnitAssignment) => Promise<UnitData> {
+  const cache = new Map<string, Promise<UnitData>>()
+  return (unit) => {
+    const key = unit.shards.map((s) => s.cid).join(',')
+    let data = cache.get(key)
+    if (!data) {
+      data = (async () => {
+        const shards = await Promise.all(unit.shards.map((s) => fetchShard(exchange, s, providersOf(s.owner))))
+        const set = concatShards(shards)
+        const norm = normalisation()
+        return { count: set.count, makeBatch: (indices: Uint32Array) => makeBatch(set, indices, norm) }
+      })()
+      data.catch(() => cache.delete(key))
+      cache.set(key, data)
+      while (cache.size > CACHED_UNITS) cache.delete(cache.keys().next().value!)
+    }
+    return data
+  }
+}
+
+function providersOf(owner: string): PeerId[] {
+  try {
+    return [peerIdFromString(owner)]
+  } catch {
+    return []
+  }
+}
