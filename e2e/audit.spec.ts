@@ -9,6 +9,7 @@ import { createPublicClient, http, parseEther } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { launchChromium } from './chromium.ts'
 import { expectAccessible } from './pages.ts'
+import { recordViolations } from './violations.ts'
 import { ANVIL_KEYS, fundLocalJob, LOCAL_ESCROW, LOCAL_OWNER } from '../server/settlement.ts'
 import { loadFashionMnist } from '../server/fashion-mnist.ts'
 import { startHeadlessCoordinator, startHeadlessVolunteer } from '../server/swarm/headless.ts'
@@ -73,6 +74,8 @@ test('the audit passes an honest job and names the leaf a dishonest coordinator 
     expect(bad.out).toMatch(/but the job log gives no leaf/)
 
     const page = await (await browser.newContext()).newPage()
+    // The page fetches the job log from the Node coordinators and reads the chain, all under the page's CSP.
+    const violations = await recordViolations(page)
     await page.goto(new URL(`/audit?job=${encodeURIComponent(dishonest.job.id)}`, APP).toString())
     await expect(page.getByTestId('audit-job')).toHaveValue(dishonest.job.id, { timeout: 60_000 })
     await page.getByTestId('run-audit').click()
@@ -86,6 +89,7 @@ test('the audit passes an honest job and names the leaf a dishonest coordinator 
     await page.getByTestId('run-audit').click()
     await expect(page.getByTestId('audit-verdict')).toHaveAttribute('data-ok', 'true', { timeout: 120_000 })
     await expect(page.getByTestId('audit-verdict')).toContainText('Sound')
+    expect(await violations()).toEqual([])
   } finally {
     await browser.close()
     for (const p of peers.reverse()) await p.stop().catch(() => undefined)

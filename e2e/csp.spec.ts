@@ -1,22 +1,8 @@
 // The pages under their Content-Security-Policy in real Chromium: the app does its normal work (device
 // check in the compute worker, relay and chain, every page) without a single violation, while an injected
 // inline script, eval, a fetch to an unlisted host and framing by another origin are all refused.
-import { expect, test, type Page } from '@playwright/test'
-
-interface Violation {
-  directive: string
-  blocked: string
-}
-
-/** Records every securitypolicyviolation the page reports, from before its first script runs. */
-async function recordViolations(page: Page): Promise<() => Promise<Violation[]>> {
-  await page.addInitScript(() => {
-    const seen: Array<{ directive: string; blocked: string }> = []
-    Object.defineProperty(window, '__violations', { value: seen })
-    document.addEventListener('securitypolicyviolation', (e) => seen.push({ directive: e.effectiveDirective, blocked: e.blockedURI }))
-  })
-  return () => page.evaluate(() => (window as unknown as { __violations: Violation[] }).__violations.slice())
-}
+import { expect, test } from '@playwright/test'
+import { recordViolations } from './violations.ts'
 
 test('the app works under its Content-Security-Policy with no violation', async ({ page }) => {
   const violations = await recordViolations(page)
@@ -26,7 +12,7 @@ test('the app works under its Content-Security-Policy with no violation', async 
   await expect(page.getByTestId('chain-status')).toHaveAttribute('data-state', 'ok')
   await page.getByRole('button', { name: 'Run the check' }).click()
   await expect(page.getByTestId('check-verdict')).toContainText('Only WebAssembly is available', { timeout: 120_000 })
-  for (const link of ['Contribute', 'Research', 'Ledger', 'Volunteer']) await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click()
+  for (const link of ['Contribute', 'Research', 'Ledger', 'Governance', 'Audit', 'Volunteer']) await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click()
   expect(await violations()).toEqual([])
 })
 

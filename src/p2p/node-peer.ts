@@ -4,6 +4,7 @@
 // cannot drift apart in services or gossip validation.
 import { createLibp2p } from 'libp2p'
 import type { PrivateKey } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { webSockets } from '@libp2p/websockets'
 import { webRTC } from '@libp2p/webrtc'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
@@ -16,6 +17,8 @@ export interface NodePeerOptions {
   listenWs?: { host: string; port: number }
   /** Join the WebRTC mesh through the relay, like a tab. */
   webrtc?: { iceServers: RTCIceServer[] }
+  /** Addresses this peer may dial (a tab: only what its page's CSP allows); every address when absent. */
+  dialAllowed?: (addr: Multiaddr) => boolean
 }
 
 export async function createNodePeer(options: NodePeerOptions = {}) {
@@ -33,7 +36,7 @@ export async function createNodePeer(options: NodePeerOptions = {}) {
     streamMuxers: streamMuxers(),
     // The default gater refuses private and loopback addresses in browsers; our relay is configured by the
     // server that served the page, so whatever it names is where we are meant to go.
-    connectionGater: { denyDialMultiaddr: () => false },
+    connectionGater: { denyDialMultiaddr: (addr) => !(options.dialAllowed?.(addr) ?? true) },
     services: commonServices({ floodPublish: true }),
   })
   installTopicValidators(node.services.pubsub)

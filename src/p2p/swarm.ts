@@ -68,7 +68,7 @@ export class Swarm {
   }
 
   static async start(options: SwarmOptions): Promise<Swarm> {
-    const node = options.node ?? (await createBrowserNode({ iceServers: options.iceServers, privateKey: options.privateKey }))
+    const node = options.node ?? (await createBrowserNode({ iceServers: options.iceServers, relayAddrs: options.relayAddrs, privateKey: options.privateKey }))
     const swarm = new Swarm(node, options)
     swarm.wire(options.announceEveryMs ?? 3000)
     void swarm.connectRelays()
