@@ -35,7 +35,7 @@ function npmRun(args: string[], env: Record<string, string>, until?: RegExp): Pr
 }
 
 test('a fresh deployment from the README: contracts, relay, static build; a browser trains and settles', async () => {
-  test.setTimeout(420_000)
+  test.setTimeout(600_000)
   const work = await mkdtemp(join(tmpdir(), 'tesserae-deploy-'))
   const chain = await startChain({ host: '127.0.0.1', port: await freePort('127.0.0.1') })
   let relay: ChildProcess | undefined
