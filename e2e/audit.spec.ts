@@ -68,8 +68,9 @@ test('the audit passes an honest job and names the leaf a dishonest coordinator 
     }
 
     mark('two roots each')
+    for (const c of [honest, dishonest]) console.log(`TIMING relay links of ${c.job.name}: ${c.node.getConnections().filter((x) => relayAddrs.some((a) => a.endsWith(x.remotePeer.toString()))).length} of ${c.node.getConnections().length}`)
     const [good, bad] = await Promise.all([auditCli(honest.job.id), auditCli(dishonest.job.id)])
-    expect(good.code, good.err).toBe(0)
+    expect(good.code, `${good.out}\n${good.err}`).toBe(0)
     expect(good.out).toMatch(/^Sound: all [0-9]+ epoch roots recompute from the signed job log/m)
     expect(bad.code, bad.err).toBe(1)
     expect(bad.out).toContain(`FIRST [LEAF_MISMATCH] epoch 2: the posted tree pays ${dishonest.chainAccount}`)
