@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, test } from '@playwright/test'
-import { createPublicClient, http } from 'viem'
 import { launchChromium } from './chromium.ts'
 import { fundEarnAndClaim } from './settlement-flow.ts'
 import { startPlainHost } from './plain-host.ts'
@@ -38,10 +37,9 @@ function npmRun(args: string[], env: Record<string, string>, until?: RegExp): Pr
 test('a fresh deployment from the README: contracts, relay, static build; a browser trains and settles', async () => {
   test.setTimeout(600_000)
   const work = await mkdtemp(join(tmpdir(), 'tesserae-deploy-'))
-  const chain = await startChain({ host: '127.0.0.1', port: await freePort('127.0.0.1') })
-  // A public chain makes a block every few seconds; anvil makes one per transaction, so once the coordinator
-  // stops posting, chain time (and with it a root's challenge period) would stand still.
-  await createPublicClient({ transport: http(chain.rpcUrl) }).request({ method: 'evm_setIntervalMining' as never, params: [1] as never })
+  // A public chain makes blocks when nobody transacts; so does this stand-in, or a root's challenge period
+  // would never end for the pages once the coordinator stops posting.
+  const chain = await startChain({ host: '127.0.0.1', port: await freePort('127.0.0.1'), blockSeconds: 2 })
   let relay: ChildProcess | undefined
   let host: Awaited<ReturnType<typeof startPlainHost>> | undefined
   const browser = await launchChromium()

@@ -62,10 +62,10 @@ describe('GovernanceReader', () => {
     const otherTree = await other.post(1n, [[carol, 5n, 5n]])
     await e.finalise(other.key, 1n)
     await e.finalise(j.key, 1n)
-    await govern(4, 'propose', [other.key, 1, 'bafy-other', 0n, ...leafArgs(otherTree, 4)])
+    await govern(4, 'propose', [other.key, 1, 'bafy-other', 0n, 1n, ...leafArgs(otherTree, 4)])
     await j.post(2n, [[alice, 100n, 400n], [bob, 0n, 100n]])
 
-    await govern(2, 'propose', [j.key, 2, 'innerLr', 5n * 10n ** 14n, ...leafArgs(first, 2)])
+    await govern(2, 'propose', [j.key, 2, 'innerLr', 5n * 10n ** 14n, 1n, ...leafArgs(first, 2)])
     await govern(3, 'vote', [(await t.clients[0]!.publicClient.readContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'proposalCount' })) - 1n, true, ...leafArgs(first, 3)])
     const asBob = await j.reader.read(bob, await now())
     expect(asBob.latestFinal).toBe(1)
@@ -85,7 +85,7 @@ describe('GovernanceReader', () => {
     const j = await job()
     const first = await j.post(1n, [[alice, 10n, 10n]])
     await e.finalise(j.key, 1n)
-    await govern(2, 'propose', [j.key, 3, 'the model is good enough', 0n, ...leafArgs(first, 2)])
+    await govern(2, 'propose', [j.key, 3, 'the model is good enough', 0n, 1n, ...leafArgs(first, 2)])
     await j.post(2n, [[alice, 5n, 15n]])
     await e.finalise(j.key, 2n)
     // The swarm serves a doctored tree for epoch 2: bob has a leaf in it, but its root is not the one on chain.

@@ -62,10 +62,10 @@ async function setup(rounds = 4, overrides: Partial<JobSpec> = {}) {
 }
 
 /** `who` (holding all of the snapshot's credit) proposes, votes the proposal through and executes it at once. */
-async function pass(who: number, key: Hex, credit: Claim, kind: number, subject: string, value: bigint) {
+async function pass(who: number, key: Hex, snapshot: bigint, credit: Claim, kind: number, subject: string, value: bigint) {
   const c = t.clients[who]!
   const send = async (functionName: 'propose' | 'vote' | 'execute', args: readonly unknown[]) => mined(c, await c.wallet.writeContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName, args } as never))
-  await send('propose', [key, kind, subject, value, credit.amount, credit.cumulative, credit.proof])
+  await send('propose', [key, kind, subject, value, snapshot, credit.amount, credit.cumulative, credit.proof])
   const pid = (await c.publicClient.readContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'proposalCount' })) - 1n
   await send('vote', [pid, true, credit.amount, credit.cumulative, credit.proof])
   // All the credit voted for it: it executes without waiting for the vote to end.
@@ -184,7 +184,7 @@ describe('SettlementHost', () => {
 
     // Alice (the only holder) proposes a lower inner learning rate, then ending the job, and votes both through.
     const credit = findClaim(doc(first.treeCid), aliceWallet)!
-    const govern = (kind: number, subject: string, value: bigint) => pass(2, key, credit, kind, subject, value)
+    const govern = (kind: number, subject: string, value: bigint) => pass(2, key, BigInt(first.epoch), credit, kind, subject, value)
     await govern(2, 'innerLr', 5n * 10n ** 14n)
     expect((await host.followGovernance()).map((d) => d.subject)).toEqual(['innerLr'])
     // From the next round: units handed out now keep the old rate.
@@ -212,7 +212,7 @@ describe('SettlementHost', () => {
     expect(planned()).toBe(true)
     const first = posted(await host.closeEpoch())
     await t.increaseTime(Number(CHALLENGE))
-    const pid = await pass(2, key, findClaim(doc(first.treeCid), aliceWallet)!, 1, slice.id, 0n)
+    const pid = await pass(2, key, BigInt(first.epoch), findClaim(doc(first.treeCid), aliceWallet)!, 1, slice.id, 0n)
     expect((await host.followGovernance()).map((d) => d.kind)).toEqual(['exclude-dataset'])
     expect(coordinator.datasets.find((d) => d.id === slice.id)).toMatchObject({ status: 'rejected', reason: `excluded by governance proposal ${pid}` })
     // The round open now was planned before the decision; every later one, over more than a pass through the

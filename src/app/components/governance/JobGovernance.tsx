@@ -55,11 +55,12 @@ export function JobGovernance({ heard }: { heard: HeardJob }) {
       'Proposing',
       async () => {
         const { client, reader, key: jobKey, call } = ready()
-        // The chain checks the leaf against its latest final root at the moment the proposal lands: read it now.
+        // The proposal names the latest final root as its snapshot; the chain still takes it if the next root
+        // goes final before the transaction lands (JobGovernor.SNAPSHOT_GRACE).
         const { epoch, weight } = await reader.creditNow(call.account)
         if (weight.error !== null) throw new Error(weight.error)
         if (!weight.leaf) throw new Error(epoch === 0 ? 'no root of this job is final yet' : `this wallet holds no credit in epoch ${epoch}'s root, the latest final one`)
-        return client.writeContract({ ...call, functionName: 'propose', args: [jobKey, p.kind, p.subject, p.value, weight.leaf.amount, weight.leaf.cumulative, weight.leaf.proof] })
+        return client.writeContract({ ...call, functionName: 'propose', args: [jobKey, p.kind, p.subject, p.value, BigInt(epoch), weight.leaf.amount, weight.leaf.cumulative, weight.leaf.proof] })
       },
       (receipt) => {
         const created = parseEventLogs({ abi: jobGovernorAbi, eventName: 'ProposalCreated', logs: receipt.logs })[0]

@@ -71,8 +71,9 @@ export function ProposalForm(props: ProposalFormProps) {
   const submit = (event: FormEvent) => {
     event.preventDefault()
     setTouched(true)
-    if (result.ok) props.onPropose(result)
-    else document.getElementById(id(Object.keys(result.errors)[0] as ProposalField))?.focus()
+    // The fields are checked first, whatever else stops a proposal now (the reason is shown above the form).
+    if (!result.ok) document.getElementById(id(Object.keys(result.errors)[0] as ProposalField))?.focus()
+    else if (props.blocked === null) props.onPropose(result)
   }
 
   const parameter = GOVERNED_PARAMETERS.find((p) => p === draft.parameter)
@@ -127,7 +128,7 @@ export function ProposalForm(props: ProposalFormProps) {
         </Field>
       )}
       <p>
-        <button type="submit" disabled={props.busy || props.blocked !== null}>Propose</button>
+        <button type="submit" disabled={props.busy}>Propose</button>
       </p>
     </form>
   )
