@@ -11,7 +11,7 @@ import { TOPIC_PRESENCE } from './topics.ts'
 import { encodeAnnouncement, encodeHead, encodeMetrics, TOPIC_HEADS, TOPIC_JOBS, TOPIC_METRICS, type Head } from './job-topics.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
 
-const signed = (from: PeerId, data: Uint8Array): Message => ({ type: 'signed', from, data, topic: 't', sequenceNumber: 1n, signature: new Uint8Array(64), key: from.publicKey!.raw })
+const signed = (from: PeerId, data: Uint8Array): Message => ({ type: 'signed', from, data, topic: 't', sequenceNumber: 1n, signature: new Uint8Array(64), key: from.publicKey! })
 
 describe('gossip validators', async () => {
   const alice = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))

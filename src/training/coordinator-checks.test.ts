@@ -90,7 +90,7 @@ describe('coordinator: who may submit what, and when', () => {
     expect(holder(h, slow.unitId, 'd')?.status).toBe('accepted')
     expect(holder(h, slow.unitId, 'a')?.status).toBe('superseded')
     expect(h.coordinator.view.current.round).toBe(0)
-    expect(await h.coordinator.submit('a', late.result, late.delta, evidence)).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED' } })
+    expect(await h.coordinator.submit('a', { ...late.result, deltaCid: 'd' }, late.delta, evidence)).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED' } })
     expect(h.coordinator.credits.pending('a').units + h.coordinator.credits.volunteer('a').units).toBe(0)
   })
 
@@ -99,7 +99,7 @@ describe('coordinator: who may submit what, and when', () => {
     await h.open()
     const unit = await unitOf(h, 'a')
     const output = await h.compute('a', unit)
-    expect(await h.coordinator.submit('a', { ...output.result, version: 1 }, output.delta, evidence)).toMatchObject({ accepted: false, verdict: { code: 'ROUND_CLOSED', params: { round: 0 } } })
+    expect(await h.coordinator.submit('a', { ...output.result, deltaCid: 'd', version: 1 }, output.delta, evidence)).toMatchObject({ accepted: false, verdict: { code: 'ROUND_CLOSED', params: { round: 0 } } })
     const deadline = h.coordinator.view.current.deadlineMs
     h.clock = deadline
     expect(await h.submit('a', output)).toMatchObject({ accepted: false, verdict: { code: 'ROUND_CLOSED' } })
@@ -115,7 +115,7 @@ describe('coordinator: who may submit what, and when', () => {
     expect(h.coordinator.view.peers.x).toMatchObject({ banned: true, ban: { code: 'AUDIT_FAILED', unitId: unit.unitId, round: 0 } })
     expect(await h.coordinator.requestWork('x')).toMatchObject({ kind: 'wait', retryMs: 60_000, verdict: { code: 'EXCLUDED', params: { code: 'AUDIT_FAILED' } } })
     const output = await h.compute('x', unit)
-    expect(await h.coordinator.submit('x', output.result, output.delta, evidence)).toMatchObject({ accepted: false, verdict: { code: 'EXCLUDED' } })
+    expect(await h.coordinator.submit('x', { ...output.result, deltaCid: 'd' }, output.delta, evidence)).toMatchObject({ accepted: false, verdict: { code: 'EXCLUDED' } })
   })
 
   it('refuses each malformation with its own code and costs the sender half its reputation each time', async () => {
@@ -132,7 +132,7 @@ describe('coordinator: who may submit what, and when', () => {
     for (const [peer, change, code] of cases) {
       const unit = await unitOf(h, peer)
       const output = await h.compute(peer, unit)
-      const reply = await h.coordinator.submit(peer, change(output.result), output.delta, evidence)
+      const reply = await h.coordinator.submit(peer, change({ ...output.result, deltaCid: 'd' }), output.delta, evidence)
       expect(reply, peer).toMatchObject({ accepted: false, verdict: { code } })
       expect(h.coordinator.view.peers[peer]).toMatchObject({ reputation: 0.5, rejected: 1, banned: false })
       // The unit is open to others at once.
@@ -140,7 +140,7 @@ describe('coordinator: who may submit what, and when', () => {
     }
     const unit = await unitOf(h, 'p1')
     const output = await h.compute('p1', unit)
-    await h.coordinator.submit('p1', { ...output.result, samples: 1 }, output.delta, evidence)
+    await h.coordinator.submit('p1', { ...output.result, deltaCid: 'd', samples: 1 }, output.delta, evidence)
     // Two malformed results in a row: 1 − 0.5 − 0.5 is below 0.35, so the peer is excluded, its credit untouched.
     expect(h.coordinator.view.peers.p1).toMatchObject({ reputation: 0, banned: true, ban: { code: 'WRONG_SAMPLES' } })
   })
