@@ -7,6 +7,11 @@ export interface TypeScriptArea {
   description: string
   /** Stryker `mutate` globs (a `!` excludes). */
   mutate: string[]
+  /**
+   * The test files that may kill its mutants: the area's own tests, so each area stands on its own tests and
+   * a mutant never waits for another area's network or chain tests.
+   */
+  tests: string[]
 }
 
 export interface SolidityArea {
@@ -27,26 +32,31 @@ export const AREAS = {
     kind: 'typescript',
     description: 'assignment, intake, verification by the referee, audit draw, reputation, credits, verdicts, aggregation, round close, job and result decoding',
     mutate: ['src/training/**/*.ts', ...NOT_TESTS],
+    tests: ['src/training/**/*.test.ts'],
   },
   ledger: {
     kind: 'typescript',
     description: 'wallet bindings (EIP-712), epoch trees and books, escrow calls',
     mutate: ['src/ledger/**/*.ts', '!src/ledger/generated/**', ...NOT_TESTS],
+    tests: ['src/ledger/**/*.test.ts', 'src/roles/settlement-host.test.ts', 'contracts/*.test.ts'],
   },
   p2p: {
     kind: 'typescript',
     description: 'peer-to-peer codecs and validators: work messages, job gossip, presence, chunked payloads, manifest signatures, topic validators, and the JSON readers and hex they all decode with',
     mutate: ['src/p2p/{work-messages,job-topics,presence,chunked,manifest-signature,gossip-validators}.ts', 'src/{schema,hex}.ts'],
+    tests: ['src/p2p/**/*.test.ts', 'src/schema.test.ts'],
   },
   data: {
     kind: 'typescript',
     description: 'validators of contributed and fetched data: IDX, tables, image headers, manifests, samples, shard blocks, gzip, Merkle roots, chunks',
     mutate: ['src/data/{idx,table,image-header,manifest,samples,shard-block,gunzip,merkle,chunks,labelled-images,import-files,limits,cid}.ts'],
+    tests: ['src/data/**/*.test.ts'],
   },
   roles: {
     kind: 'typescript',
     description: 'the coordinator host (signatures, evidence, bindings on the wire) and the settlement host',
     mutate: ['src/roles/{coordinator-host,settlement-host}.ts'],
+    tests: ['src/roles/**/*.test.ts'],
   },
   contracts: {
     kind: 'solidity',

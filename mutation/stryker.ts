@@ -35,6 +35,7 @@ export async function runStryker(root: string, name: string, area: TypeScriptAre
     tsconfigFile: 'mutation/tsconfig.json',
     typescriptChecker: { prioritizePerformanceOverAccuracy: true },
     mutate: options.files ?? area.mutate,
+    testFiles: area.tests,
     incremental: true,
     incrementalFile: scratch === null ? relative(root, committed) : join(scratch, 'incremental.json'),
     force: options.force === true,
