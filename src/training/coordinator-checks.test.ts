@@ -4,7 +4,6 @@
 import { describe, expect, it } from 'vitest'
 import { testJob } from './testing/job-fixture.ts'
 import { DIM, Harness, runRounds } from './testing/coordinator-harness.ts'
-import { quantizeInt8 } from './quantize.ts'
 import { Coordinator } from './coordinator.ts'
 import { MemoryVectorStore } from './testing/memory-stores.ts'
 import { MemoryCheckpointStore } from './memory-checkpoints.ts'
@@ -14,7 +13,6 @@ import type { UnitAssignment, UnitResult } from './unit.ts'
 
 const job = (overrides = {}) => testJob({ innerLr: 0.05, innerSteps: 48, auditRate: 0, ...overrides })
 const evidence = { checkpoint: async () => new Float32Array(DIM), checkpointPieces: async () => ({ valuesPerPiece: DIM, pieces: new Map<number, Float32Array>() }) }
-const zero = quantizeInt8(new Float32Array(DIM))
 
 async function unitOf(h: Harness, peer: string): Promise<UnitAssignment> {
   const reply = await h.coordinator.requestWork(peer)
