@@ -17,7 +17,7 @@ import { Referee, type UnitData } from '../src/training/referee.ts'
 import { runUnit } from '../src/training/unit-runner.ts'
 import { encodeDelta } from '../src/training/quantize.ts'
 import { flatten, paramLayout } from '../src/training/vector.ts'
-import { MemoryVectorStore } from '../src/training/testing/memory-stores.ts'
+import { MemoryLogStore, MemoryVectorStore } from '../src/training/testing/memory-stores.ts'
 import { demoJobSpec } from '../src/roles/demo-job.ts'
 import type { UnitAssignment, UnitResult } from '../src/training/unit.ts'
 
@@ -60,7 +60,7 @@ export async function benchAudit(options: { volunteers: number; rounds: number; 
   const vectors = new MemoryVectorStore()
   const coordinator = await Coordinator.open({
     job, dim: layout.total, initialParams: () => flatten(layout, initParams(model, job.seed)), flopsPerStep: volunteerEngine.flopsPerStep, vectors,
-    checkpoints: new MemoryCheckpointStore(), referee: new Referee({ engine: refereeEngine, layout, data: async (unit) => data(unit) }),
+    checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: new Referee({ engine: refereeEngine, layout, data: async (unit) => data(unit) }),
   })
   const evidence = {
     checkpoint: (cid: string) => vectors.getParams(cid),
@@ -88,7 +88,7 @@ export async function benchAudit(options: { volunteers: number; rounds: number; 
       volunteerMs += performance.now() - started
       const result: UnitResult = { ...output.result, deltaCid: vectors.putBytes(encodeDelta(output.delta)) }
       started = performance.now()
-      await coordinator.submit(peer, result, output.delta, evidence)
+      await coordinator.submit(peer, result, output.delta, evidence, '00')
       await coordinator.settled()
       coordinatorMs += performance.now() - started
     }

@@ -1,6 +1,5 @@
-// ORT MatMul of two n×n matrices in a worker, on the backend the page names: the GEMM figure the peak is
-// compared against. The graph comes from our own compiler, like every other graph Tesserae runs.
-import * as ort from 'onnxruntime-web/webgpu'
+// ORT MatMul of two n×n matrices in a worker, on the backend the page names and the ORT build the compute
+// worker uses for it: the GEMM figure train steps are compared against. The graph comes from our own compiler.
 import { Graph } from '../src/graph/graph.ts'
 import { matmul } from '../src/graph/ops/matmul.ts'
 import { exportOnnx } from '../src/graph/onnx/export.ts'
@@ -10,6 +9,7 @@ interface Request { n: number; runs: number; backend: 'wasm' | 'webgpu'; threads
 self.addEventListener('message', (event: MessageEvent<Request>) => {
   const { n, runs, backend, threads } = event.data
   void (async () => {
+    const ort = backend === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm')
     ort.env.wasm.numThreads = threads
     const g = new Graph()
     g.output('c', matmul(g.input('a', [n, n]), g.input('b', [n, n])))

@@ -1,5 +1,6 @@
-// The benchmark page: runs one suite (wasm or webgpu, from ?suite=) and leaves its results on window.__bench
-// for bench/run.ts. Tesserae trains in its real compute worker; TensorFlow.js trains the same models.
+// The benchmark page. bench/run.ts drives it through window.bench: the real compute worker (ComputeClient, so
+// batches and progress cross postMessage as in the app), calibration, TensorFlow.js training the same models in
+// this page, and the GEMM and SIMD peaks the train steps are compared against.
 import * as tf from '@tensorflow/tfjs'
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import '@tensorflow/tfjs-backend-webgpu'
@@ -7,42 +8,36 @@ import tfjsWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?
 import tfjsWasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url'
 import tfjsWasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url'
 import { ComputeClient } from '../src/compute/compute-client.ts'
-import { MODEL_ZOO } from '../src/graph/zoo.ts'
-import { tfjsThroughput } from './tfjs-models.ts'
+import { chooseBackend, type BackendChoice } from '../src/compute/backend-choice.ts'
+import { autoTune, type AutoTuned } from '../src/compute/auto-tune.ts'
+import { syntheticBatch } from '../src/compute/synthetic-batch.ts'
+import type { ExecutionBackend } from '../src/compute/train-session.ts'
+import type { DeviceReport } from '../src/compute/device-report.ts'
+import { MODEL_ZOO, type ZooModelName } from '../src/graph/zoo.ts'
+import { errorMessage } from '../src/errors.ts'
+import { tfjsStepTimes } from './tfjs-models.ts'
+import type { StepTimes } from './node-session.ts'
+import type { Model } from '../src/graph/model.ts'
 
-type Suite = 'wasm' | 'webgpu'
-interface Row { model: string; batchSize: number; tesserae: number; tfjs: number | null; ratio: number | null; tfjsError: string | null }
-export interface BenchResult { suite: Suite; threads: number; rows: Row[]; gemmGflops: number; gemmN: number; peakGflops: number | null; errors: string[] }
-
-const suite = (new URLSearchParams(location.search).get('suite') ?? 'wasm') as Suite
-// TensorFlow.js's threaded wasm binary fails once bundled (its pthread worker blob references a minified
-// symbol), so both engines run single-threaded on wasm: the comparison stays like for like.
-const threads = 1
-const log = (line: string) => {
-  const el = document.getElementById('log')!
-  el.textContent = el.textContent === 'running…' ? line : `${el.textContent}\n${line}`
-  console.log(line)
+export interface BenchPage {
+  device(): Promise<{ report: DeviceReport; choice: BackendChoice }>
+  /** Starts a compute worker for `id`, compiles the job's step and runs `warmup` steps. */
+  open(id: string, model: ZooModelName, batchSize: number, engine: { backend: ExecutionBackend; wasmThreads: number; microBatch: number | null }, warmup: number): Promise<{ flopsPerStep: number; backend: ExecutionBackend }>
+  /** Runs `steps` steps in that worker, timed on the page: the product's real path, posting batches and progress included. */
+  steps(id: string, steps: number): Promise<StepTimes>
+  close(id: string): void
+  autoTune(model: ZooModelName, batchSize: number, backend: ExecutionBackend): Promise<AutoTuned>
+  /** TensorFlow.js (single-threaded wasm, or WebGPU) training the same model in this page; a string says why it cannot. */
+  tfjs(model: ZooModelName, batchSize: number, warmup: number, steps: number): Promise<StepTimes | string>
+  gemm(n: number, runs: number, backend: ExecutionBackend, threads: number): Promise<number>
+  simdPeak(threads: number, durationMs: number): Promise<number>
 }
 
-function randomBatch(model: 'mlp' | 'cnn', batchSize: number, seed: number) {
-  const x = Float32Array.from({ length: batchSize * 784 }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5)
-  const y = new Float32Array(batchSize * 10)
-  for (let b = 0; b < batchSize; b++) y[b * 10 + ((b * 7 + seed) % 10)] = 1
-  return { x, y }
+declare global {
+  interface Window { bench?: BenchPage }
 }
 
-async function tesseraeThroughput(model: 'mlp' | 'cnn', batchSize: number, warmup: number, steps: number): Promise<number> {
-  const client = ComputeClient.spawn()
-  try {
-    const ready = await client.init({ model, batchSize, optimizer: 'adamw', seed: 1 }, suite, threads)
-    if (ready.backend !== suite) throw new Error(`Tesserae fell back to ${ready.backend}`)
-    await client.train(Array.from({ length: warmup }, (_, i) => randomBatch(model, batchSize, i)), 0.001, 1)
-    const summary = await client.train(Array.from({ length: steps }, (_, i) => randomBatch(model, batchSize, 100 + i)), 0.001, warmup + 1)
-    return summary.samplesPerSecond
-  } finally {
-    client.terminate()
-  }
-}
+const tfjsBackend = (new URLSearchParams(location.search).get('tfjs') ?? 'wasm') as 'wasm' | 'webgpu'
 
 // Workers are created at the call sites (new Worker(new URL(...))) so Vite bundles them.
 function inWorker<T>(worker: Worker, message: unknown): Promise<T> {
@@ -53,58 +48,72 @@ function inWorker<T>(worker: Worker, message: unknown): Promise<T> {
   }).finally(() => worker.terminate())
 }
 
-async function run(): Promise<BenchResult> {
-  const errors: string[] = []
-  if (suite === 'wasm') {
+async function startTfjs(): Promise<void> {
+  if (tfjsBackend === 'wasm') {
     setWasmPaths({ 'tfjs-backend-wasm.wasm': tfjsWasm, 'tfjs-backend-wasm-simd.wasm': tfjsWasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': tfjsWasmThreaded })
+    // TensorFlow.js's threaded wasm binary fails once bundled (its pthread worker blob references a minified
+    // symbol), so it runs on one thread: compare it with Tesserae's one-thread row.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
-    setThreadsCount(threads)
+    setThreadsCount(1)
   }
-  if (!(await tf.setBackend(suite))) throw new Error(`TensorFlow.js could not start its ${suite} backend`)
+  if (!(await tf.setBackend(tfjsBackend))) throw new Error(`TensorFlow.js could not start its ${tfjsBackend} backend`)
   await tf.ready()
-  log(`suite ${suite}, ${threads} threads, tfjs backend ${tf.getBackend()}`)
+}
 
-  let peakGflops: number | null = null
-  if (suite === 'wasm') {
-    const peaks = await Promise.all(Array.from({ length: threads }, () => inWorker<{ gflops: number }>(new Worker(new URL('./peak.worker.ts', import.meta.url), { type: 'module' }), { durationMs: 2000 })))
-    peakGflops = peaks.reduce((a, p) => a + p.gflops, 0)
-    log(`wasm SIMD peak: ${peakGflops.toFixed(2)} GFLOP/s over ${threads} threads`)
-  }
-  const gemmN = suite === 'wasm' ? 1024 : 512
-  const gemm = await inWorker<{ gflops: number }>(new Worker(new URL('./gemm.worker.ts', import.meta.url), { type: 'module' }), { n: gemmN, runs: suite === 'wasm' ? 8 : 3, backend: suite, threads })
-  log(`ORT GEMM ${gemmN}³ on ${suite}: ${gemm.gflops.toFixed(2)} GFLOP/s`)
+const tfjsReady = startTfjs()
+const workers = new Map<string, { client: ComputeClient; model: Model; batchSize: number; step: number }>()
 
-  const plans = suite === 'wasm'
-    ? [{ model: 'mlp' as const, batchSize: 64, warmup: 3, steps: 40 }, { model: 'cnn' as const, batchSize: 64, warmup: 2, steps: 8 }]
-    : [{ model: 'mlp' as const, batchSize: 64, warmup: 2, steps: 8 }, { model: 'cnn' as const, batchSize: 32, warmup: 1, steps: 2 }]
-  const rows: Row[] = []
-  for (const plan of plans) {
-    // Alternate the engines over two rounds so drift in machine load affects both alike.
-    const ours: number[] = []
-    const theirs: number[] = []
-    let tfjsError: string | null = null
-    for (let round = 0; round < 2; round++) {
-      ours.push(await tesseraeThroughput(plan.model, plan.batchSize, plan.warmup, plan.steps))
-      // TensorFlow.js may be unable to train a model on a backend at all (missing kernels): record why.
-      if (tfjsError === null) theirs.push(await tfjsThroughput(plan.model, plan.batchSize, plan.warmup, plan.steps).catch((error: unknown) => ((tfjsError = String(error)), NaN)))
+window.bench = {
+  async device() {
+    const client = ComputeClient.spawn()
+    try {
+      const report = await client.probe()
+      return { report, choice: chooseBackend(report) }
+    } finally {
+      client.terminate()
     }
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-    const tfjs = tfjsError === null ? mean(theirs) : null
-    const row = { model: `${plan.model} (${MODEL_ZOO[plan.model]().layers.length} layers)`, batchSize: plan.batchSize, tesserae: mean(ours), tfjs, ratio: tfjs === null ? null : mean(ours) / tfjs, tfjsError }
-    rows.push(row)
-    log(`${row.model} batch ${row.batchSize}: Tesserae ${row.tesserae.toFixed(0)} samples/s, TensorFlow.js ${tfjs === null ? `cannot train (${tfjsError})` : `${tfjs.toFixed(0)} samples/s, ratio ${row.ratio!.toFixed(2)}×`}`)
-  }
-  return { suite, threads, rows, gemmGflops: gemm.gflops, gemmN, peakGflops, errors }
-}
-
-declare global {
-  interface Window { __bench?: BenchResult | { error: string } }
-}
-
-run().then(
-  (result) => (window.__bench = result),
-  (error: unknown) => {
-    log(`failed: ${String(error)}`)
-    window.__bench = { error: String(error) }
   },
-)
+
+  async open(id, model, batchSize, engine, warmup) {
+    const client = ComputeClient.spawn()
+    const m = MODEL_ZOO[model]()
+    workers.set(id, { client, model: m, batchSize, step: 1 })
+    const ready = await client.init({ model, batchSize, optimizer: 'adamw', seed: 1 }, engine)
+    const summary = await client.train(Array.from({ length: warmup }, (_, i) => syntheticBatch(m, batchSize, i)), 1e-3, 1, { handOver: true })
+    workers.get(id)!.step += warmup
+    return { flopsPerStep: ready.flopsPerStep, backend: summary.backend }
+  },
+
+  async steps(id, steps) {
+    const entry = workers.get(id)!
+    const batches = Array.from({ length: steps }, (_, i) => syntheticBatch(entry.model, entry.batchSize, i))
+    const started = performance.now()
+    const summary = await entry.client.train(batches, 1e-3, entry.step, { handOver: true })
+    entry.step += steps
+    return { steps, wallMs: performance.now() - started, engineMs: summary.elapsedMs }
+  },
+
+  close(id) {
+    workers.get(id)?.client.terminate()
+    workers.delete(id)
+  },
+
+  async autoTune(model, batchSize, backend) {
+    const { report } = await window.bench!.device()
+    // A null store: the benchmark measures every run afresh instead of recalling an earlier run's choice.
+    return autoTune({ model, batchSize, optimizer: 'adamw', seed: 1 }, chooseBackend(report, backend === 'wasm' ? 'wasm' : 'auto'), { spawn: ComputeClient.spawn, store: null })
+  },
+
+  async tfjs(model, batchSize, warmup, steps) {
+    await tfjsReady
+    if (model !== 'mlp' && model !== 'cnn') return 'no TensorFlow.js version of this model'
+    return tfjsStepTimes(model, batchSize, warmup, steps).catch((error: unknown) => `cannot train: ${errorMessage(error)}`)
+  },
+
+  gemm: (n, runs, backend, threads) => inWorker<{ gflops: number }>(new Worker(new URL('./gemm.worker.ts', import.meta.url), { type: 'module' }), { n, runs, backend, threads }).then((r) => r.gflops),
+
+  async simdPeak(threads, durationMs) {
+    const peaks = await Promise.all(Array.from({ length: threads }, () => inWorker<{ gflops: number }>(new Worker(new URL('./peak.worker.ts', import.meta.url), { type: 'module' }), { durationMs })))
+    return peaks.reduce((a, p) => a + p.gflops, 0)
+  },
+}

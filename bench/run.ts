@@ -1,60 +1,78 @@
-// `npm run bench`: builds the benchmark page, serves it cross-origin isolated on loopback, runs the wasm suite
-// in plain Chromium and the WebGPU suite with --enable-unsafe-webgpu, then prints a markdown table and saves
-// bench/results/latest.json. Ratios are measured side by side in one page, never across runs.
+// `npm run bench`: builds the benchmark page, serves it cross-origin isolated on loopback, runs the engine suite
+// (Node raw sessions and the browser worker side by side, with TensorFlow.js in the page) in plain Chromium and
+// the WebGPU suite with --enable-unsafe-webgpu, then prints markdown tables and saves bench/results/*.json.
+// Ratios are measured side by side in one run, never across runs.
 import { execFileSync } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { chromium } from '@playwright/test'
 import { startStaticServer } from '../server/static-server.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from '../e2e/chromium.ts'
-import type { BenchResult } from './main.ts'
+import type { Page } from '@playwright/test'
+import { benchEngine, engineTable, type EngineResult } from './engine.ts'
+import { benchWebGpu, webGpuTable } from './engine-webgpu.ts'
+import { NodeSessions } from './node-sessions.ts'
 import { benchSwarm } from './swarm.ts'
 import { benchAggregation } from './aggregation.ts'
 import { benchData } from './data.ts'
 import { benchAudit } from './audit.ts'
+import { benchLogAudit } from './log-audit.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,audit,data').split(',')
-const suites = requested.filter((s): s is 'wasm' | 'webgpu' => s === 'wasm' || s === 'webgpu')
+const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,audit,log-audit,data').split(',')
+const browserSuites = requested.filter((s): s is 'wasm' | 'webgpu' => s === 'wasm' || s === 'webgpu')
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const log = (line: string) => console.log(`  ${line}`)
 
 // Node suites first: they need no browser and report the swarm's communication and aggregation costs.
 const swarm = requested.includes('swarm') ? await benchSwarm({ volunteers: 8, rounds: 4, model: 'mlp', innerSteps: 128, batchSize: 32 }) : null
 const aggregation = requested.includes('aggregation') ? benchAggregation(1000, 1 << 20) : null
 const audit = requested.includes('audit') ? [await benchAudit({ volunteers: 8, rounds: 4, innerSteps: 64, batchSize: 32 }), await benchAudit({ volunteers: 64, rounds: 4, innerSteps: 64, batchSize: 32 })] : null
+const logAudit = requested.includes('log-audit') ? await benchLogAudit([{ volunteers: 4, epochs: 8 }, { volunteers: 16, epochs: 16 }]) : null
 const data = requested.includes('data') ? await benchData(new URL('../../shared/datasets/fashion-mnist/', import.meta.url)) : null
 
-if (suites.length > 0) execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
-const server = suites.length === 0 ? null : await startStaticServer({
+if (browserSuites.length > 0) execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
+const server = browserSuites.length === 0 ? null : await startStaticServer({
   rootDir: fileURLToPath(new URL('../dist-bench', import.meta.url)),
   host: '127.0.0.1',
   port: 0,
   config: { relayAddrs: [], iceServers: [], chain: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, name: 'unused', local: true } },
 })
 
-const results: BenchResult[] = []
+async function inPage<T>(args: string[], query: string, run: (page: Page) => Promise<T>): Promise<T> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...args] })
+  try {
+    const page = await browser.newPage()
+    page.setDefaultTimeout(15 * 60_000)
+    page.on('console', (message) => message.type() === 'error' && console.log(`  [page] ${message.text()}`))
+    await page.goto(`${server!.url}?${query}`)
+    await page.waitForFunction(() => window.bench !== undefined)
+    return await run(page)
+  } finally {
+    await browser.close()
+  }
+}
+
+let engine: EngineResult | null = null
+let webgpu: Awaited<ReturnType<typeof benchWebGpu>> | null = null
+const nodeSessions = new NodeSessions()
 try {
-  for (const suite of suites) {
-    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...(suite === 'webgpu' ? WEBGPU_ARGS : [])] })
-    try {
-      const page = await browser.newPage()
-      page.on('console', (message) => message.type() === 'log' && console.log(`  [${suite}] ${message.text()}`))
-      await page.goto(`${server!.url}?suite=${suite}`)
-      await page.waitForFunction(() => window.__bench !== undefined, undefined, { timeout: 15 * 60_000, polling: 1000 })
-      const result = await page.evaluate(() => window.__bench!)
-      if ('error' in result) throw new Error(`${suite} suite failed: ${result.error}`)
-      results.push(result)
-    } finally {
-      await browser.close()
-    }
+  if (browserSuites.includes('wasm')) {
+    console.log('engine: Node raw session, browser worker and TensorFlow.js, side by side')
+    engine = await inPage([], 'tfjs=wasm', (page) => benchEngine(page, nodeSessions, { rounds: ROUNDS, batchSize: 64, threads: [1, 2], log }))
+  }
+  if (browserSuites.includes('webgpu')) {
+    console.log('webgpu: the compute worker on Chromium\'s WebGPU adapter')
+    webgpu = await inPage(WEBGPU_ARGS, 'tfjs=webgpu', (page) => benchWebGpu(page, log))
   }
 } finally {
+  nodeSessions.close()
   await server?.close()
 }
 
-const lines = ['| suite | model | batch | Tesserae samples/s | TensorFlow.js samples/s | ratio |', '|---|---|---|---|---|---|']
-for (const r of results) for (const row of r.rows) lines.push(`| ${r.suite} (${r.threads} threads) | ${row.model} | ${row.batchSize} | ${row.tesserae.toFixed(0)} | ${row.tfjs === null ? `cannot train: ${row.tfjsError}` : row.tfjs.toFixed(0)} | ${row.ratio === null ? '—' : `${row.ratio.toFixed(2)}×`} |`)
-lines.push('', '| backend | ORT GEMM | GFLOP/s | measured wasm SIMD peak | share of peak |', '|---|---|---|---|---|')
-for (const r of results) lines.push(`| ${r.suite} | ${r.gemmN}³ | ${r.gemmGflops.toFixed(2)} | ${r.peakGflops === null ? '—' : `${r.peakGflops.toFixed(2)} GFLOP/s`} | ${r.peakGflops === null ? '—' : `${((100 * r.gemmGflops) / r.peakGflops).toFixed(0)}%`} |`)
+const lines: string[] = []
+if (engine) lines.push(...engineTable(engine))
+if (webgpu) lines.push('', ...webGpuTable(webgpu))
 if (swarm) {
   lines.push('', '| swarm (Node, loopback libp2p) | value |', '|---|---|')
   lines.push(`| model, volunteers, rounds, H × batch | ${swarm.model} (${swarm.parameters} params), ${swarm.volunteers}, ${swarm.rounds}, ${swarm.innerSteps} × ${swarm.batchSize} |`)
@@ -78,6 +96,10 @@ if (audit) {
     }
   }
 }
+if (logAudit) {
+  lines.push('', '| auditing a job log (npm run audit, records in memory) | units | result signatures | audit time | per epoch | per unit |', '|---|---|---|---|---|---|')
+  for (const r of logAudit) lines.push(`| ${r.volunteers} volunteers × ${r.epochs} epochs | ${r.units} | ${r.resultSignatures} | ${(r.auditMs / 1000).toFixed(2)} s | ${r.msPerEpoch.toFixed(0)} ms | ${r.msPerUnit.toFixed(1)} ms |`)
+}
 if (data) {
   lines.push('', '| data path (Node, full Fashion-MNIST train set) | value |', '|---|---|')
   lines.push(`| IDX pair import (gzip, ${data.samples} samples) | ${data.idx.ms.toFixed(0)} ms (${data.idx.samplesPerSecond.toFixed(0)} samples/s) |`)
@@ -90,7 +112,7 @@ if (data) {
 console.log(`\n${lines.join('\n')}`)
 await mkdir(fileURLToPath(new URL('results/', import.meta.url)), { recursive: true })
 // Browser and Node suites keep separate files so running one kind does not erase the other's numbers.
-if (results.length > 0) await writeFile(fileURLToPath(new URL('results/latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), results }, null, 2))
+if (engine || webgpu) await writeFile(fileURLToPath(new URL('results/latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), engine, webgpu }, null, 2))
 if (swarm || aggregation) await writeFile(fileURLToPath(new URL('results/swarm-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), swarm, aggregation }, null, 2))
-if (audit) await writeFile(fileURLToPath(new URL('results/audit-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), audit }, null, 2))
+if (audit || logAudit) await writeFile(fileURLToPath(new URL('results/audit-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), audit, logAudit }, null, 2))
 if (data) await writeFile(fileURLToPath(new URL('results/data-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), data }, null, 2))

@@ -1,6 +1,7 @@
 // The same MLP and CNN as the Tesserae zoo, built the way a TensorFlow.js user would (tf.layers, Adam,
-// trainOnBatch), for a side-by-side train-step throughput comparison.
+// trainOnBatch), for a side-by-side train-step comparison.
 import * as tf from '@tensorflow/tfjs'
+import type { StepTimes } from './node-session.ts'
 
 export function tfjsModel(name: 'mlp' | 'cnn'): tf.Sequential {
   const model = tf.sequential()
@@ -22,16 +23,18 @@ export function tfjsModel(name: 'mlp' | 'cnn'): tf.Sequential {
   return model
 }
 
-/** Samples per second of trainOnBatch after warm-up; each step waits for its loss, as ours does. */
-export async function tfjsThroughput(name: 'mlp' | 'cnn', batchSize: number, warmup: number, steps: number): Promise<number> {
+/** Times of trainOnBatch steps after warm-up; each step waits for its loss, as ours does. */
+export async function tfjsStepTimes(name: 'mlp' | 'cnn', batchSize: number, warmup: number, steps: number): Promise<StepTimes> {
   const model = tfjsModel(name)
   const x = tf.randomNormal([batchSize, 28, 28, 1])
   const y = tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32'), 10).toFloat()
-  for (let i = 0; i < warmup; i++) await model.trainOnBatch(x, y)
-  const started = performance.now()
-  for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y)
-  const seconds = (performance.now() - started) / 1000
-  tf.dispose([x, y])
-  model.dispose()
-  return (batchSize * steps) / seconds
+  try {
+    for (let i = 0; i < warmup; i++) await model.trainOnBatch(x, y)
+    const started = performance.now()
+    for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y)
+    return { steps, wallMs: performance.now() - started }
+  } finally {
+    tf.dispose([x, y])
+    model.dispose()
+  }
 }

@@ -2,34 +2,41 @@
 pragma solidity ^0.8.24;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {JobEscrow} from "./JobEscrow.sol";
 
 /// @title Credit-weighted governance of Tesserae jobs.
-/// @notice Contributors vote on a job's proposals with the cumulative reward credit they hold in the job's
-/// escrow root as it stood when the proposal was made (a snapshot: credit earned later cannot swing a vote).
-/// A proposal passes with a quorum of that snapshot's total credit and more votes for than against; executing
-/// it appends a decision to the job's record, which the coordinator reads and follows.
+/// @notice Contributors vote on a job's proposals with the cumulative reward credit their leaf in the job's
+/// latest final escrow root shows when the proposal was made (a snapshot: credit earned later cannot swing a vote).
+/// A proposal passes with a quorum of that snapshot's total credit and more votes for than against; it can be
+/// executed once voting ends, or as soon as more than half of the snapshot's credit voted for it. Executing a
+/// passed proposal appends a decision to the job's record, which the coordinator reads and follows; a passed
+/// veto also rejects the named root in the escrow, if it is still in its challenge period.
 contract JobGovernor {
     enum Kind {
         IncludeDataset,
         ExcludeDataset,
-        SetHyperParameter
+        SetHyperParameter,
+        EndJob,
+        VetoRoot
     }
 
     struct Proposal {
-        bytes32 jobId;
+        bytes32 jobKey;
         Kind kind;
-        /// Dataset id (its manifest CID) or hyper-parameter name.
+        /// Dataset id (its manifest CID), hyper-parameter name, or for a veto the evidence's content id.
         string subject;
-        /// For SetHyperParameter: the new value as an 18-decimal fixed-point number.
+        /// SetHyperParameter: the new value as an 18-decimal fixed-point number. VetoRoot: the epoch.
         uint256 value;
         address proposer;
+        uint64 snapshotEpoch;
         bytes32 snapshotRoot;
         uint256 snapshotTotal;
         uint64 votingEnds;
         uint256 forVotes;
         uint256 againstVotes;
         bool executed;
+        bool passed;
     }
 
     struct Decision {
@@ -46,16 +53,17 @@ contract JobGovernor {
 
     Proposal[] private _proposals;
     mapping(uint256 proposalId => mapping(address voter => bool)) public hasVoted;
-    mapping(bytes32 jobId => Decision[]) private _decisions;
+    mapping(bytes32 jobKey => Decision[]) private _decisions;
 
-    event ProposalCreated(uint256 indexed proposalId, bytes32 indexed jobId, address proposer, Kind kind, string subject, uint256 value, uint64 votingEnds);
+    event ProposalCreated(uint256 indexed proposalId, bytes32 indexed jobKey, address proposer, Kind kind, string subject, uint256 value, uint64 votingEnds);
     event VoteCast(uint256 indexed proposalId, address indexed voter, bool support, uint256 weight);
-    event ProposalExecuted(uint256 indexed proposalId, bytes32 indexed jobId, bool passed);
+    event ProposalExecuted(uint256 indexed proposalId, bytes32 indexed jobKey, bool passed);
 
     /// Raised by the escrow for a job it never saw; declared here so the revert decodes by name.
-    error UnknownJob(bytes32 jobId);
-    error NoCreditYet(bytes32 jobId);
+    error UnknownJob(bytes32 jobKey);
+    error NoCreditYet(bytes32 jobKey);
     error InvalidProof();
+    error CreditAboveTotal(uint256 credit, uint256 total);
     error UnknownProposal(uint256 proposalId);
     error VotingClosed(uint256 proposalId);
     error VotingOpen(uint64 votingEnds);
@@ -63,6 +71,7 @@ contract JobGovernor {
     error AlreadyExecuted(uint256 proposalId);
     error EmptySubject();
     error BadQuorum(uint16 quorumBps);
+    error BadEpoch(uint256 epoch);
 
     constructor(JobEscrow escrow_, uint64 votingPeriod_, uint16 quorumBps_) {
         if (quorumBps_ == 0 || quorumBps_ > 10_000) revert BadQuorum(quorumBps_);
@@ -71,44 +80,59 @@ contract JobGovernor {
         quorumBps = quorumBps_;
     }
 
-    /// @notice Opens a vote; only an account holding credit in the job's latest root may propose.
-    function propose(bytes32 jobId, Kind kind, string calldata subject, uint256 value, uint256 credit, bytes32[] calldata proof) external returns (uint256 proposalId) {
+    /// @notice Opens a vote; only an account holding credit in the job's latest final root may propose. The
+    /// caller proves its leaf (its amount in that epoch and its cumulative credit, which is what counts).
+    function propose(bytes32 jobKey, Kind kind, string calldata subject, uint256 value, uint256 amount, uint256 credit, bytes32[] calldata proof) external returns (uint256 proposalId) {
         if (bytes(subject).length == 0 || bytes(subject).length > 128) revert EmptySubject();
-        JobEscrow.Job memory j = escrow.job(jobId);
-        if (j.epoch == 0 || j.epochTotal == 0) revert NoCreditYet(jobId);
-        if (credit == 0 || !MerkleProof.verifyCalldata(proof, j.root, escrow.leaf(msg.sender, credit))) revert InvalidProof();
+        uint64 epoch = escrow.latestFinal(jobKey);
+        if (epoch == 0) revert NoCreditYet(jobKey);
+        if (kind == Kind.VetoRoot && !_vetoable(jobKey, value)) revert BadEpoch(value);
+        JobEscrow.Epoch memory e = escrow.epochOf(jobKey, epoch);
+        if (e.cumulative == 0) revert NoCreditYet(jobKey);
+        _checkCredit(e.root, e.cumulative, amount, credit, proof);
         proposalId = _proposals.length;
         uint64 ends = uint64(block.timestamp) + votingPeriod;
-        _proposals.push(Proposal(jobId, kind, subject, value, msg.sender, j.root, j.epochTotal, ends, 0, 0, false));
-        emit ProposalCreated(proposalId, jobId, msg.sender, kind, subject, value, ends);
+        _proposals.push(Proposal(jobKey, kind, subject, value, msg.sender, epoch, e.root, e.cumulative, ends, 0, 0, false, false));
+        emit ProposalCreated(proposalId, jobKey, msg.sender, kind, subject, value, ends);
     }
 
-    /// @notice Votes with the caller's whole credit in the proposal's snapshot root.
-    function vote(uint256 proposalId, bool support, uint256 credit, bytes32[] calldata proof) external {
+    /// @notice Votes with the caller's whole credit in the proposal's snapshot root. No vote counts for more
+    /// than the snapshot's total is missing, so a doctored tree cannot push the tally past it.
+    function vote(uint256 proposalId, bool support, uint256 amount, uint256 credit, bytes32[] calldata proof) external {
         Proposal storage p = _proposal(proposalId);
-        if (block.timestamp >= p.votingEnds) revert VotingClosed(proposalId);
+        if (block.timestamp >= p.votingEnds || p.executed) revert VotingClosed(proposalId);
         if (hasVoted[proposalId][msg.sender]) revert AlreadyVoted(msg.sender);
-        if (!MerkleProof.verifyCalldata(proof, p.snapshotRoot, escrow.leaf(msg.sender, credit))) revert InvalidProof();
+        _checkCredit(p.snapshotRoot, p.snapshotTotal, amount, credit, proof);
         hasVoted[proposalId][msg.sender] = true;
-        if (support) p.forVotes += credit;
-        else p.againstVotes += credit;
-        emit VoteCast(proposalId, msg.sender, support, credit);
+        uint256 weight = Math.min(credit, p.snapshotTotal - (p.forVotes + p.againstVotes));
+        if (support) p.forVotes += weight;
+        else p.againstVotes += weight;
+        emit VoteCast(proposalId, msg.sender, support, weight);
     }
 
-    /// @notice After the vote, anyone records the outcome; a passed proposal becomes the job's next decision.
+    /// @notice Records the outcome once voting has ended (or once a majority of all snapshot credit is for it);
+    /// anyone may. A passed proposal becomes the job's next decision.
     function execute(uint256 proposalId) external returns (bool passed) {
         Proposal storage p = _proposal(proposalId);
-        if (block.timestamp < p.votingEnds) revert VotingOpen(p.votingEnds);
         if (p.executed) revert AlreadyExecuted(proposalId);
+        bool decided = p.forVotes > p.snapshotTotal / 2;
+        if (block.timestamp < p.votingEnds && !decided) revert VotingOpen(p.votingEnds);
         p.executed = true;
         passed = quorumReached(proposalId) && p.forVotes > p.againstVotes;
-        if (passed) _decisions[p.jobId].push(Decision(proposalId, p.kind, p.subject, p.value));
-        emit ProposalExecuted(proposalId, p.jobId, passed);
+        p.passed = passed;
+        if (passed) {
+            _decisions[p.jobKey].push(Decision(proposalId, p.kind, p.subject, p.value));
+            // A veto that passed after its root went final (or was vetoed another way) is recorded but changes
+            // nothing: final credit stands. Checked, not try/caught, so nobody can starve the call of gas.
+            if (p.kind == Kind.VetoRoot && _vetoable(p.jobKey, p.value)) escrow.vetoRoot(p.jobKey, uint64(p.value), p.subject);
+        }
+        emit ProposalExecuted(proposalId, p.jobKey, passed);
     }
 
+    /// @notice Whether enough of the snapshot's credit voted: compared without a product that could overflow.
     function quorumReached(uint256 proposalId) public view returns (bool) {
         Proposal storage p = _proposal(proposalId);
-        return (p.forVotes + p.againstVotes) * 10_000 >= p.snapshotTotal * quorumBps;
+        return p.forVotes + p.againstVotes >= Math.mulDiv(p.snapshotTotal, quorumBps, 10_000, Math.Rounding.Ceil);
     }
 
     function proposal(uint256 proposalId) external view returns (Proposal memory) {
@@ -119,13 +143,25 @@ contract JobGovernor {
         return _proposals.length;
     }
 
-    function decisionCount(bytes32 jobId) external view returns (uint256) {
-        return _decisions[jobId].length;
+    function decisionCount(bytes32 jobKey) external view returns (uint256) {
+        return _decisions[jobKey].length;
     }
 
     /// @notice Decisions in the order they were executed; the coordinator applies them in this order.
-    function decision(bytes32 jobId, uint256 index) external view returns (Decision memory) {
-        return _decisions[jobId][index];
+    function decision(bytes32 jobKey, uint256 index) external view returns (Decision memory) {
+        return _decisions[jobKey][index];
+    }
+
+    function _checkCredit(bytes32 root, uint256 total, uint256 amount, uint256 credit, bytes32[] calldata proof) private view {
+        if (credit == 0 || !MerkleProof.verifyCalldata(proof, root, escrow.leaf(msg.sender, amount, credit))) revert InvalidProof();
+        if (credit > total) revert CreditAboveTotal(credit, total);
+    }
+
+    /// @dev Whether `epoch` names a posted root still in its challenge period and not vetoed.
+    function _vetoable(bytes32 jobKey, uint256 epoch) private view returns (bool) {
+        if (epoch == 0 || epoch > type(uint64).max) return false;
+        JobEscrow.Epoch memory e = escrow.epochOf(jobKey, uint64(epoch));
+        return e.postedAt != 0 && !e.vetoed && block.timestamp < uint256(e.postedAt) + escrow.job(jobKey).challengePeriod;
     }
 
     function _proposal(uint256 proposalId) private view returns (Proposal storage) {

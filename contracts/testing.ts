@@ -5,7 +5,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { startChain, type RunningChain } from '../server/chain.ts'
 import { freePort } from '../server/ports.ts'
 import { ANVIL_KEYS, localClients } from '../server/settlement.ts'
-import { deploySettlement, type Deployment, type GovernanceSettings } from '../src/ledger/deploy.ts'
+import { deploySettlement, type Deployment, type EscrowSettings, type GovernanceSettings } from '../src/ledger/deploy.ts'
 
 export interface TestChain {
   chain: RunningChain
@@ -16,10 +16,13 @@ export interface TestChain {
   balance(address: Address): Promise<bigint>
 }
 
-export async function startTestChain(governance: GovernanceSettings = { votingPeriodSeconds: 3600, quorumBps: 2000 }): Promise<TestChain> {
+/** Short rules so a test can time-travel through them: challenge 100 s, claim window 1000 s, coordinator delay 500 s, pause 2000 s. */
+export const TEST_ESCROW: EscrowSettings = { minChallengeSeconds: 100, claimWindowSeconds: 1000, coordinatorDelaySeconds: 500, maxPauseSeconds: 2000 }
+
+export async function startTestChain(governance: GovernanceSettings = { votingPeriodSeconds: 3600, quorumBps: 2000 }, escrow: EscrowSettings = TEST_ESCROW): Promise<TestChain> {
   const chain = await startChain({ host: '127.0.0.1', port: await freePort('127.0.0.1') })
   const clients = ANVIL_KEYS.map((key) => localClients(chain.rpcUrl, chain.chainId, key))
-  const deployment = await deploySettlement(clients[0]!.wallet, clients[0]!.publicClient, { governance, testToken: true })
+  const deployment = await deploySettlement(clients[0]!.wallet, clients[0]!.publicClient, { governance, escrow, testToken: true })
   const rpc = clients[0]!.publicClient
   return {
     chain,

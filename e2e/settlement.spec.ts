@@ -1,9 +1,10 @@
 // Settlement end to end in real Chromium against the stack's anvil: a researcher's injected wallet (EIP-6963)
-// funds a job from the Research page; a volunteer's wallet binds to its tab's peer key with one EIP-712
-// signature, the tab earns credit in a small training run, the coordinator posts an epoch root, and the
-// volunteer claims it from the Ledger page and sees its balance change on chain.
-import { expect, test } from '@playwright/test'
-import { createPublicClient, http, parseEther, type Address } from 'viem'
+// mints the local test token and funds an ERC-20 pool from the Research page (approve + create); a volunteer's
+// wallet binds to its tab's peer key with one EIP-712 signature, the tab earns credit in a small training run,
+// the coordinator posts epoch roots, they become final after the challenge period, the Volunteer and Ledger
+// pages show the same earnings to the base unit, and the volunteer claims every final epoch in one transaction.
+import { expect, test, type Page } from '@playwright/test'
+import { createPublicClient, getAddress, http, type Address } from 'viem'
 import { launchChromium } from './chromium.ts'
 import { startJob } from './research.ts'
 import { E2E_WALLET_NAME, injectWallet } from './wallet.ts'
@@ -11,30 +12,46 @@ import { expectAccessible } from './pages.ts'
 import { ANVIL_KEYS } from '../server/settlement.ts'
 import { decodeStackConfig } from '../src/stack/stack-config.ts'
 import { readClaimed, readEscrowJob } from '../src/ledger/escrow.ts'
-import { jobEscrowAbi } from '../src/ledger/generated/contracts.ts'
+import { jobEscrowAbi, testTokenAbi } from '../src/ledger/generated/contracts.ts'
+import { jobKey } from '../src/ledger/job-key.ts'
 
 const APP = process.env.TESSERAE_URL!
 const RPC = process.env.TESSERAE_RPC_URL!
 
-test('a funded job pays a bound volunteer, who claims from the Ledger page', async () => {
-  test.setTimeout(420_000)
+/** The three earnings figures a page shows, in base units. */
+async function earningsOn(page: Page) {
+  const units = async (id: string) => BigInt((await page.getByTestId(id).first().getAttribute('data-units')) ?? '-1')
+  return { claimable: await units('claimable'), pending: await units('pending'), claimed: await units('claimed') }
+}
+
+test('an ERC-20 pool funded from the Research page pays a bound volunteer, and both pages agree on what it earned', async () => {
+  test.setTimeout(480_000)
   const config = decodeStackConfig(await (await fetch(new URL('/config.json', APP))).text())
   const escrow = config.chain.contracts!.escrow
+  const token = config.chain.contracts!.testToken!
   const chain = createPublicClient({ transport: http(RPC) })
+  const tokenBalance = (account: Address) => chain.readContract({ address: token, abi: testTokenAbi, functionName: 'balanceOf', args: [account] })
   const browser = await launchChromium()
   try {
     const researcherContext = await browser.newContext()
-    await injectWallet(researcherContext, ANVIL_KEYS[1]!, RPC)
+    const researcher = await injectWallet(researcherContext, ANVIL_KEYS[1]!, RPC)
     const research = await researcherContext.newPage()
     await research.goto(new URL('/ledger', APP).toString())
     await research.getByRole('button', { name: `Connect ${E2E_WALLET_NAME}` }).click()
     await expect(research.getByTestId('wallet-address')).toHaveText(/^0x/)
+    await research.getByTestId('mint-test-token').click()
+    await expect(research.getByTestId('test-token-balance')).not.toHaveText(/^0 TUSD|…/, { timeout: 30_000 })
     await research.getByRole('link', { name: 'Research' }).click()
     await expect(research.getByTestId('funding-note')).toContainText('escrows the reward pool')
-    await research.getByTestId('coordinator-panel').getByLabel('Job name').fill('Settlement test job')
+    const form = research.getByTestId('coordinator-panel')
+    await form.getByLabel('Job name').fill('Settlement test job')
+    await form.getByRole('button', { name: 'Use the test token' }).click()
+    await expect(form.getByLabel('Amount (TUSD)')).toBeVisible({ timeout: 15_000 })
+    await form.getByLabel('Amount (TUSD)').fill('100')
     const { jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 2, auditRate: 0, roundSeconds: 20 })
-    const funded = await readEscrowJob(chain, escrow, jobId)
-    expect(funded).toMatchObject({ deposited: parseEther('1'), epoch: 0n })
+    // The escrow is keyed by its owner (the researcher's wallet) and the job's id: nobody could have taken it first.
+    const key = jobKey(researcher, jobId)
+    expect(await readEscrowJob(chain, escrow, key)).toMatchObject({ owner: getAddress(researcher), token: getAddress(token), deposited: 100_000_000n, epoch: 0n })
 
     const volunteerContext = await browser.newContext()
     const wallet: Address = await injectWallet(volunteerContext, ANVIL_KEYS[2]!, RPC)
@@ -44,31 +61,44 @@ test('a funded job pays a bound volunteer, who claims from the Ledger page', asy
     await expect(volunteer.getByTestId('wallet-address')).toHaveText(wallet)
     const row = volunteer.getByTestId(`job-rewards-${jobId}`)
     await expect(row.getByTestId('binding-status')).toContainText('not bound', { timeout: 90_000 })
+    await expect(row.getByTestId('escrow-status')).toContainText('100 TUSD escrowed')
     await row.getByTestId('bind-wallet').click()
     await expect(row.getByTestId('binding-status')).toHaveText(`bound to ${wallet}`, { timeout: 90_000 })
 
-    // Earn: donate from the same tab (same peer key) until an epoch pays this wallet.
+    // Earn: donate from the same tab (same peer key) until a root pays this wallet, then stop so the figures settle.
     await volunteer.getByRole('link', { name: 'Volunteer' }).click()
     await volunteer.getByTestId('donate').click()
-    await expect.poll(async () => (await readEscrowJob(chain, escrow, jobId))?.epoch ?? 0n, { timeout: 240_000, intervals: [2000] }).toBeGreaterThan(0n)
+    await expect.poll(async () => (await readEscrowJob(chain, escrow, key))?.epoch ?? 0n, { timeout: 240_000, intervals: [2000] }).toBeGreaterThan(0n)
+    await expect(volunteer.getByTestId('earnings-wallet')).toHaveText(wallet)
+    // Posted but not final yet: pending, not claimable.
+    await expect.poll(async () => (await earningsOn(volunteer)).pending + (await earningsOn(volunteer)).claimable, { timeout: 30_000 }).toBeGreaterThan(0n)
+    await volunteer.getByTestId('stop').click()
+    // A unit already handed in may still land in one more round and root; wait for the last root to go final.
+    await volunteer.waitForTimeout(25_000)
+    const last = async () => {
+      const job = await readEscrowJob(chain, escrow, key)
+      return job && job.epoch > 0n && (await chain.readContract({ address: escrow, abi: jobEscrowAbi, functionName: 'isFinal', args: [key, job.epoch] })) ? job.epoch : 0n
+    }
+    await expect.poll(last, { timeout: 120_000, intervals: [2000] }).toBeGreaterThan(0n)
+    await expect.poll(async () => (await earningsOn(volunteer)).pending, { timeout: 30_000 }).toBe(0n)
+    const shown = await earningsOn(volunteer)
+    expect(shown.claimable).toBeGreaterThan(0n)
+    expect(shown.claimed).toBe(0n)
 
+    // The Ledger page shows the same figures, to the base unit.
     await volunteer.getByRole('link', { name: 'Ledger' }).click()
-    await expect(row.getByTestId('claimable')).not.toHaveText(/^0 ETH$/, { timeout: 60_000 })
+    await expect.poll(() => earningsOn(volunteer), { timeout: 30_000 }).toEqual(shown)
     await expectAccessible(volunteer, 'Ledger with a claim')
-    const before = await chain.getBalance({ address: wallet })
+    const before = await tokenBalance(wallet)
     await row.getByTestId('claim').click()
     await expect(row.getByTestId('ledger-action')).toContainText('Claimed', { timeout: 60_000 })
-    const claimed = await readClaimed(chain, escrow, jobId, wallet)
-    expect(claimed).toBeGreaterThan(0n)
-    const [event] = await chain.getContractEvents({ address: escrow, abi: jobEscrowAbi, eventName: 'Claimed', args: { account: wallet }, fromBlock: 0n })
-    const receipt = await chain.getTransactionReceipt({ hash: event!.transactionHash })
-    const after = await chain.getBalance({ address: wallet })
-    // The wallet received exactly the claim, less the gas it paid to send it (the claim may also have landed
-    // more epochs' credit meanwhile: the event names the amount actually paid).
-    expect(after - before).toBe(event!.args.amount! - receipt.gasUsed * receipt.effectiveGasPrice)
-    expect(event!.args.amount).toBe(claimed)
-    // Nothing is left to claim from this tree, so the button is off until the next epoch.
+    // The wallet received exactly what both pages said was claimable (gas is paid in ETH, not the token).
+    expect((await tokenBalance(wallet)) - before).toBe(shown.claimable)
+    expect(await readClaimed(chain, escrow, key, wallet)).toBe(shown.claimable)
     await expect(row.getByTestId('claim')).toBeDisabled()
+    await expect.poll(() => earningsOn(volunteer), { timeout: 15_000 }).toEqual({ claimable: 0n, pending: 0n, claimed: shown.claimable })
+    await volunteer.getByRole('link', { name: 'Volunteer' }).click()
+    await expect.poll(() => earningsOn(volunteer), { timeout: 15_000 }).toEqual({ claimable: 0n, pending: 0n, claimed: shown.claimable })
   } finally {
     await browser.close()
   }

@@ -24,11 +24,21 @@ export function anvilBinaryPath(): string {
   }
 }
 
-export async function startChain(options: { host: string; port: number }): Promise<RunningChain> {
+/** How often a persistent chain writes its state file, besides on a clean exit: a crash loses at most this. */
+const STATE_INTERVAL_SECONDS = 2
+
+/**
+ * Starts anvil. With `stateFile` the chain is loaded from that file if it exists and written back to it every
+ * couple of seconds and on exit, so roots, claims and bindings outlive a restart; without it the chain is fresh.
+ */
+export async function startChain(options: { host: string; port: number; stateFile?: string }): Promise<RunningChain> {
   const rpcUrl = `http://${options.host}:${options.port}`
   // Without this check we could mistake another chain already on the port for our own.
   await assertPortFree(options.host, options.port, 'the local chain (anvil)')
-  const child = spawn(anvilBinaryPath(), ['--host', options.host, '--port', String(options.port), '--chain-id', String(LOCAL_CHAIN_ID)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const args = ['--host', options.host, '--port', String(options.port), '--chain-id', String(LOCAL_CHAIN_ID)]
+  // Historical states and blocks come along, so event scans from the deploy block still work after a restart.
+  if (options.stateFile) args.push('--state', options.stateFile, '--state-interval', String(STATE_INTERVAL_SECONDS), '--preserve-historical-states')
+  const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const collect = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-4000) }
   child.stdout?.on('data', collect)

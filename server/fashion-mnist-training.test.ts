@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest'
 import * as ort from 'onnxruntime-web'
 import { mlp } from '../src/graph/zoo.ts'
 import { buildTrainStep } from '../src/graph/train-step.ts'
-import { exportOnnx } from '../src/graph/onnx/export.ts'
 import { initParams } from '../src/graph/model.ts'
 import { DEFAULT_ADAMW } from '../src/graph/optimizer.ts'
 import { FASHION_MNIST_NORMALISATION, makeBatch } from '../src/data/batches.ts'
@@ -19,7 +18,7 @@ describe('training on Fashion-MNIST', () => {
     const model = mlp()
     const batchSize = 32
     const step = buildTrainStep(model, batchSize, DEFAULT_ADAMW)
-    const session = await TrainSession.create(ort, step, exportOnnx(step.graph), { backend: 'wasm' })
+    const session = await TrainSession.create(ort, step, { backend: 'wasm' })
     session.load(initParams(model, 1))
     const order = seededPermutation(train.count, 1)
     const losses: number[] = []

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { startStack } from './stack.ts'
 import { loadFashionMnist } from './fashion-mnist.ts'
 import { startHeadlessCoordinator } from './swarm/headless.ts'
-import { fundLocalJob } from './settlement.ts'
+import { fundLocalJob, LOCAL_ESCROW, LOCAL_OWNER } from './settlement.ts'
 import { parseEther } from 'viem'
 
 const DEMO_POOL_ETH = '10'
@@ -21,6 +21,10 @@ const stack = await startStack({
   relayPort: port('TESSERAE_RELAY_PORT', 9090),
   chainPort: port('TESSERAE_CHAIN_PORT', 8545),
   distDir: fileURLToPath(new URL('../dist', import.meta.url)),
+  // The chain's state is kept under the data directory so a restart loses no root, claim or binding;
+  // `npm start -- --fresh-chain` (or TESSERAE_FRESH_CHAIN=1) starts over.
+  chainDir: process.env.TESSERAE_CHAIN_DIR ?? fileURLToPath(new URL('../.tesserae/chain', import.meta.url)),
+  freshChain: process.argv.includes('--fresh-chain') || process.env.TESSERAE_FRESH_CHAIN === '1',
 })
 
 // The demo job: a headless coordinator training the CNN on the Fashion-MNIST subset the app ships. Its key,
@@ -39,13 +43,13 @@ const demo =
         // Nobody attends the demo coordinator: datasets that fit and check out are accepted.
         datasetPolicy: 'auto',
         chain: stack.chain,
-        overrides: { reward: { amount: parseEther(DEMO_POOL_ETH).toString(), symbol: 'ETH', decimals: 18, dataShareBps: 1000 } },
+        overrides: { reward: { amount: parseEther(DEMO_POOL_ETH).toString(), symbol: 'ETH', decimals: 18, dataShareBps: 1000, owner: LOCAL_OWNER } },
         log: (line) => console.log(`  demo job: ${line}`),
       })
 
 // The demo job's pool, escrowed on the local chain from anvil's first account; its coordinator gets gas money.
 if (demo?.chainAccount) {
-  await fundLocalJob({ rpcUrl: stack.rpcUrl, chainId: stack.chain.chainId, escrow: stack.settlement.escrow, jobId: demo.job.id, coordinator: demo.chainAccount, amountEth: DEMO_POOL_ETH, days: 30 })
+  await fundLocalJob({ rpcUrl: stack.rpcUrl, chainId: stack.chain.chainId, escrow: stack.settlement.escrow, jobId: demo.job.id, coordinator: demo.chainAccount, amountEth: DEMO_POOL_ETH, days: 30, challengeSeconds: LOCAL_ESCROW.minChallengeSeconds })
 }
 
 console.log(`Tesserae is running. Open ${stack.url}`)

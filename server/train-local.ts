@@ -5,7 +5,6 @@ import { writeFile } from 'node:fs/promises'
 import * as ort from 'onnxruntime-web'
 import { cnn, mlp } from '../src/graph/zoo.ts'
 import { buildTrainStep } from '../src/graph/train-step.ts'
-import { exportOnnx } from '../src/graph/onnx/export.ts'
 import { initParams, parameterCount } from '../src/graph/model.ts'
 import { DEFAULT_ADAMW } from '../src/graph/optimizer.ts'
 import { FASHION_MNIST_NORMALISATION, makeBatch } from '../src/data/batches.ts'
@@ -40,7 +39,7 @@ const train = await loadFashionMnist('train')
 const test = await loadFashionMnist('test')
 const trainCount = Math.min(Number(values.limit ?? train.count), train.count)
 const step = buildTrainStep(model, batchSize, DEFAULT_ADAMW)
-const session = await TrainSession.create(ort, step, exportOnnx(step.graph), { backend: 'wasm' })
+const session = await TrainSession.create(ort, step, { backend: 'wasm' })
 session.load(initParams(model, seed))
 const stepsPerEpoch = Math.floor(trainCount / batchSize)
 const totalSteps = stepsPerEpoch * epochs

@@ -16,6 +16,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { Hex } from 'viem'
 import type { ChainConfig } from '../../src/stack/stack-config.ts'
 import { settlementFor } from '../../src/roles/settlement-wiring.ts'
+import type { SettlementAdversary } from '../../src/roles/settlement-host.ts'
 import { Coordinator } from '../../src/training/coordinator.ts'
 import { decodeJob, type JobSpec } from '../../src/training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
@@ -35,6 +36,7 @@ import { FileCheckpointStore, FileKeyStore } from './file-stores.ts'
 import { MemoryCheckpointStore } from '../../src/training/memory-checkpoints.ts'
 import { Referee } from '../../src/training/referee.ts'
 import { refereeData } from '../../src/roles/referee-data.ts'
+import { ExchangeLogStore } from '../../src/roles/log-store.ts'
 import type { Attack } from '../../src/training/testing/adversaries.ts'
 import { deleteChunked } from '../../src/p2p/chunked.ts'
 
@@ -71,6 +73,8 @@ export interface CoordinatorPeerOptions extends PeerBase {
   datasetPolicy?: 'owner' | 'auto'
   /** Settle the job's rewards on this chain; the coordinator's chain key is kept in dataDir. */
   chain?: ChainConfig
+  /** Makes this a dishonest coordinator that doctors its roots (tests of the audit). */
+  settlementAdversary?: SettlementAdversary
 }
 
 /** The coordinator's own chain account (it posts epoch roots): created once, kept beside its peer key. */
@@ -91,7 +95,7 @@ async function loadOrCreateChainKey(dataDir: string | null): Promise<Hex> {
 }
 
 export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) {
-  const { node, swarm, exchange } = await basePeer({ ...options, listenWs: { host: options.host, port: 0 } })
+  const { node, swarm, exchange, privateKey } = await basePeer({ ...options, listenWs: { host: options.host, port: 0 } })
   const jobPath = options.dataDir === null ? null : join(options.dataDir, 'job.json')
   let job: JobSpec | null = null
   if (jobPath !== null) {
@@ -116,6 +120,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   const { flopsPerStep } = buildTrainStep(model, job.batchSize, DEFAULT_ADAMW)
   // The referee re-runs volunteers' units on its own engine, with the job's data from the block exchange.
   const refereeEngine = await SessionInnerEngine.create(ort, model, job.batchSize)
+  const jobLog = new ExchangeLogStore(exchange, privateKey)
   const normalisation = job.normalisation
   const coordinator = await Coordinator.open({
     job,
@@ -125,6 +130,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     vectors: new ExchangeVectorStore(exchange, layout.total),
     checkpoints: options.dataDir === null ? new MemoryCheckpointStore() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
     referee: new Referee({ engine: refereeEngine, layout, data: refereeData(exchange, () => normalisation) }),
+    log: jobLog,
     evaluate: async (params) => {
       const { accuracy, loss } = await evaluateModel(ort, model, unflatten(layout, params), options.test, job.normalisation, { limit: options.evalLimit ?? 1000, batchSize: 250 })
       return { accuracy, loss }
@@ -132,7 +138,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   })
   const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
   const chainKey = options.chain ? await loadOrCreateChainKey(options.dataDir) : null
-  const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, log: options.log }) : undefined
+  const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, jobLog, log: options.log, adversary: options.settlementAdversary }) : undefined
   const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy, settlement })
   return {
     node,

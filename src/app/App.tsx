@@ -17,12 +17,14 @@ import { ContributePage } from './pages/ContributePage.tsx'
 import { ResearchPage } from './pages/ResearchPage.tsx'
 import { LedgerPage } from './pages/LedgerPage.tsx'
 import { NotFoundPage } from './pages/NotFoundPage.tsx'
+import { AuditPage } from './pages/AuditPage.tsx'
 
 const NAV = [
   { to: '/', label: 'Volunteer' },
   { to: '/contribute', label: 'Contribute' },
   { to: '/research', label: 'Research' },
   { to: '/ledger', label: 'Ledger' },
+  { to: '/audit', label: 'Audit' },
 ]
 
 export function App({ config }: { config: StackConfig }) {
@@ -56,6 +58,7 @@ export function App({ config }: { config: StackConfig }) {
             <Route path="/contribute" element={<ContributePage />} />
             <Route path="/research" element={<ResearchPage />} />
             <Route path="/ledger" element={<LedgerPage />} />
+            <Route path="/audit" element={<AuditPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </main>

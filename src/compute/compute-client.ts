@@ -1,29 +1,38 @@
 // The page's handle on one compute worker: request/response over postMessage with ids and deadlines, plus
-// progress and fallback events, so a wedged worker surfaces as an error the UI can show, never a hang.
+// progress and fallback events, so a wedged worker surfaces as an error the UI can show, never a hang. ORT fixes
+// a worker's wasm thread count when it first loads, so asking for another count starts a fresh worker.
 import { TesseraeError } from '../errors.ts'
 import type { DeviceReport } from './device-report.ts'
 import type { ExecutionBackend } from './train-session.ts'
 import type { Evaluation } from './evaluate.ts'
-import { decodeFromWorker, type EvalImages, type ZooModel, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
+import { decodeFromWorker, type CalibrationResult, type EngineSetting, type EvalImages, type ZooModel, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
 
 type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never
 export type WorkerEvent = Extract<FromWorker, { type: 'progress' | 'fallback' }>
 
 export class ComputeClient {
-  private readonly worker: Worker
+  private readonly createWorker: () => Worker
+  private worker: Worker
   private readonly pending = new Map<number, Pending>()
   private readonly listeners = new Set<(event: WorkerEvent) => void>()
   private nextId = 1
+  /** Wasm threads the current worker's ORT was loaded with; null until it trains or calibrates. */
+  private wasmThreads: number | null = null
+  private lastThrottle: { dutyCycle: number; paused: boolean } | null = null
 
-  constructor(worker: Worker) {
-    this.worker = worker
-    worker.addEventListener('message', (event: MessageEvent<unknown>) => this.onMessage(event.data))
-    worker.addEventListener('error', (event) => this.failAll(new TesseraeError('WORKER_CRASHED', `The compute worker crashed: ${event.message}`)))
+  constructor(createWorker: () => Worker) {
+    this.createWorker = createWorker
+    this.worker = this.start()
   }
 
   static spawn(): ComputeClient {
-    return new ComputeClient(new Worker(new URL('../../workers/compute.worker.ts', import.meta.url), { type: 'module', name: 'tesserae-compute' }))
+    return new ComputeClient(() => new Worker(new URL('../../workers/compute.worker.ts', import.meta.url), { type: 'module', name: 'tesserae-compute' }))
+  }
+
+  /** Wasm threads of the current worker, once fixed by its first init or calibration. */
+  get threads(): number | null {
+    return this.wasmThreads
   }
 
   onEvent(listener: (event: WorkerEvent) => void): () => void {
@@ -35,12 +44,26 @@ export class ComputeClient {
     return (await this.request({ type: 'probe' }, 'probe-result', timeoutMs)).report
   }
 
-  init(spec: TrainSpec, backend: ExecutionBackend, wasmThreads: number, params: Record<string, Float32Array> | null = null, timeoutMs = 120_000) {
-    return this.request({ type: 'init', spec, backend, wasmThreads, params }, 'ready', timeoutMs)
+  /** Compiles the job's train step; `engine.microBatch` null runs whole batches. */
+  async init(spec: TrainSpec, engine: Omit<EngineSetting, 'microBatch'> & { microBatch?: number | null }, params: Record<string, Float32Array> | null = null, timeoutMs = 120_000) {
+    await this.useThreads(engine.wasmThreads)
+    return this.request({ type: 'init', spec, backend: engine.backend, wasmThreads: engine.wasmThreads, microBatch: engine.microBatch ?? null, params }, 'ready', timeoutMs)
   }
 
-  async train(batches: BatchMessage[], lr: number, firstStep: number, timeoutMs = 600_000): Promise<RunSummary> {
-    return (await this.request({ type: 'train', batches, lr, firstStep }, 'trained', timeoutMs)).summary
+  /** Samples per second of full-batch steps for each micro-batch candidate, on this many wasm threads. */
+  async calibrate(spec: TrainSpec, backend: ExecutionBackend, wasmThreads: number, microBatches: number[], timeoutMs = 300_000): Promise<CalibrationResult[]> {
+    await this.useThreads(wasmThreads)
+    return (await this.request({ type: 'calibrate', spec, backend, wasmThreads, microBatches }, 'calibrated', timeoutMs)).results
+  }
+
+  /**
+   * Trains on the batches. With `handOver`, the batches' buffers move to the worker instead of being copied
+   * (the arrays are empty afterwards): copying megabytes per call costs the worker more than a small model's
+   * steps. Arrays that are views into a larger buffer are always copied.
+   */
+  async train(batches: BatchMessage[], lr: number, firstStep: number, options: { handOver?: boolean; timeoutMs?: number } = {}): Promise<RunSummary> {
+    const transfer = options.handOver === true ? ownedBuffers(batches.flatMap((b) => [b.x, b.y])) : []
+    return (await this.request({ type: 'train', batches, lr, firstStep }, 'trained', options.timeoutMs ?? 600_000, transfer)).summary
   }
 
   async readParams(timeoutMs = 60_000): Promise<Record<string, Float32Array>> {
@@ -54,11 +77,15 @@ export class ComputeClient {
 
   /** Accuracy, mean loss and the arg-max prediction of every sample (whole batches of up to 250). */
   async evaluate(model: ZooModel, params: Record<string, Float32Array>, images: EvalImages, norm: { mean: number; std: number }, timeoutMs = 300_000): Promise<Evaluation> {
-    const { accuracy, loss, predictions } = await this.request({ type: 'evaluate', model, params, images, mean: norm.mean, std: norm.std }, 'evaluated', timeoutMs)
+    // Evaluation loads ORT too, which fixes the worker's thread count: keep the one it has, or one thread.
+    const wasmThreads = this.wasmThreads ?? 1
+    await this.useThreads(wasmThreads)
+    const { accuracy, loss, predictions } = await this.request({ type: 'evaluate', model, params, images, mean: norm.mean, std: norm.std, wasmThreads }, 'evaluated', timeoutMs)
     return { accuracy, loss, predictions }
   }
 
   async throttle(dutyCycle: number, paused: boolean): Promise<void> {
+    this.lastThrottle = { dutyCycle, paused }
     await this.request({ type: 'throttle', dutyCycle, paused }, 'ok', 10_000)
   }
 
@@ -67,7 +94,24 @@ export class ComputeClient {
     this.worker.terminate()
   }
 
-  private request<T extends FromWorker['type']>(message: Distribute<ToWorker>, expect: T, timeoutMs: number): Promise<Extract<FromWorker, { type: T }>> {
+  private start(): Worker {
+    const worker = this.createWorker()
+    worker.addEventListener('message', (event: MessageEvent<unknown>) => worker === this.worker && this.onMessage(event.data))
+    worker.addEventListener('error', (event) => worker === this.worker && this.failAll(new TesseraeError('WORKER_CRASHED', `The compute worker crashed: ${event.message}`)))
+    return worker
+  }
+
+  /** Replaces the worker when its ORT already runs another thread count, keeping listeners and the throttle. */
+  private async useThreads(wasmThreads: number): Promise<void> {
+    if (this.wasmThreads !== null && this.wasmThreads !== wasmThreads) {
+      this.terminate()
+      this.worker = this.start()
+      if (this.lastThrottle !== null) await this.request({ type: 'throttle', ...this.lastThrottle }, 'ok', 10_000)
+    }
+    this.wasmThreads = wasmThreads
+  }
+
+  private request<T extends FromWorker['type']>(message: Distribute<ToWorker>, expect: T, timeoutMs: number, transfer: Transferable[] = []): Promise<Extract<FromWorker, { type: T }>> {
     const id = this.nextId++
     return new Promise<FromWorker>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -75,7 +119,7 @@ export class ComputeClient {
         reject(new TesseraeError('WORKER_TIMEOUT', `The compute worker did not finish "${message.type}" within ${timeoutMs / 1000} s.`))
       }, timeoutMs)
       this.pending.set(id, { resolve, reject, timer })
-      this.worker.postMessage({ ...message, id })
+      this.worker.postMessage({ ...message, id }, transfer)
     }).then((reply) => {
       if (reply.type !== expect) throw new TesseraeError('WORKER_PROTOCOL', `expected "${expect}" from the compute worker, got "${reply.type}"`)
       return reply as Extract<FromWorker, { type: T }>
@@ -109,4 +153,11 @@ export class ComputeClient {
     }
     this.pending.clear()
   }
+}
+
+/** The distinct buffers that belong wholly to one of the arrays: safe to hand over. */
+function ownedBuffers(arrays: readonly Float32Array[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>()
+  for (const a of arrays) if (a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) buffers.add(a.buffer)
+  return [...buffers]
 }

@@ -2,12 +2,13 @@
 // volunteers, benchmarks, tests), the other drives the compute worker (browser tabs). Both start every unit
 // from the given parameters with zeroed AdamW state, so replicas of a unit replay identically.
 import { buildTrainStep } from '../graph/train-step.ts'
-import { exportOnnx } from '../graph/onnx/export.ts'
 import { DEFAULT_ADAMW } from '../graph/optimizer.ts'
 import type { Model } from '../graph/model.ts'
 import { TesseraeError } from '../errors.ts'
 import { TrainSession, type Batch, type ExecutionBackend, type OrtModule } from './train-session.ts'
 import type { ComputeClient } from './compute-client.ts'
+
+const STEPS_PER_RUN = 32
 
 export class SessionInnerEngine {
   readonly flopsPerStep: number
@@ -20,7 +21,7 @@ export class SessionInnerEngine {
 
   static async create(ort: OrtModule, model: Model, batchSize: number, backend: ExecutionBackend = 'wasm'): Promise<SessionInnerEngine> {
     const step = buildTrainStep(model, batchSize, DEFAULT_ADAMW)
-    const session = await TrainSession.create(ort, step, exportOnnx(step.graph, { name: `${model.name}_train_step` }), { backend })
+    const session = await TrainSession.create(ort, step, { backend })
     return new SessionInnerEngine(session, step.flopsPerStep)
   }
 
@@ -31,10 +32,13 @@ export class SessionInnerEngine {
 
   async train(batches: Batch[], lr: number, firstStep: number): Promise<{ losses: number[]; backend: string }> {
     const losses: number[] = []
-    for (const [i, batch] of batches.entries()) {
-      const { loss } = await this.session.run(batch, lr, firstStep + i)
-      if (!Number.isFinite(loss)) throw new TesseraeError('DIVERGED', `the loss became ${loss} at inner step ${firstStep + i}`)
-      losses.push(loss)
+    // Stacks of steps per engine run (train-session.ts); a stack bounds the staging memory for its batches.
+    for (let done = 0; done < batches.length; done += STEPS_PER_RUN) {
+      const results = await this.session.runSteps(batches.slice(done, done + STEPS_PER_RUN), lr, firstStep + done)
+      for (const [i, { loss }] of results.entries()) {
+        if (!Number.isFinite(loss)) throw new TesseraeError('DIVERGED', `the loss became ${loss} at inner step ${firstStep + done + i}`)
+        losses.push(loss)
+      }
     }
     return { losses, backend: this.session.backend }
   }
@@ -60,7 +64,8 @@ export class WorkerInnerEngine {
   }
 
   async train(batches: Batch[], lr: number, firstStep: number): Promise<{ losses: number[]; backend: string }> {
-    const summary = await this.client.train(batches, lr, firstStep)
+    // A unit's batches are made for this call alone, so they can move to the worker without a copy.
+    const summary = await this.client.train(batches, lr, firstStep, { handOver: true })
     return { losses: summary.losses, backend: summary.backend }
   }
 

@@ -10,8 +10,10 @@ import { cnn, mlp, tinyTransformer } from '../graph/zoo.ts'
 import { DEFAULT_ADAMW, DEFAULT_SGD, type OptimizerSpec } from '../graph/optimizer.ts'
 import { initParams, type Model } from '../graph/model.ts'
 import { randomFeeds } from '../graph/testing/feeds.ts'
+import { referenceStep, type CarriedValues } from '../graph/testing/reference-step.ts'
+import { packFlat, unpackFlat } from '../graph/flat-params.ts'
 import { relativeL2 } from './compare-runs.ts'
-import { createOrtSession, TrainSession } from './train-session.ts'
+import { createOrtSession, TrainSession, type StepResult } from './train-session.ts'
 import type { Graph } from '../graph/graph.ts'
 
 ort.env.wasm.numThreads = 1
@@ -86,30 +88,74 @@ describe('pipeline shards', () => {
 })
 
 describe('TrainSession', () => {
-  it('keeps state resident across steps and matches the reference after several steps', async () => {
-    const model = mlp([1, 4, 4], [8], 3)
-    const step = buildTrainStep(model, 4, DEFAULT_ADAMW)
-    const session = await TrainSession.create(ort, step, exportOnnx(step.graph), { backend: 'wasm' })
-    const params = initParams(model, 5)
-    session.load(params)
-    const batches = [1, 2, 3].map((seed) => randomFeeds(step.graph, seed))
-    let feeds: Record<string, Float32Array> = Object.fromEntries(
-      step.carried.map((c) => [c.input, c.slot === null ? params.get(c.param)! : new Float32Array(params.get(c.param)!.length)]),
-    )
-    for (const [i, batch] of batches.entries()) {
-      await session.run({ x: batch.x!, y: batch.y! }, 0.05, i + 1)
-      const expected = evaluateNamed(step.graph, { ...feeds, x: batch.x!, y: batch.y!, lr: [0.05], step: [i + 1] } as never)
-      feeds = Object.fromEntries(step.carried.map((c) => [c.input, Float32Array.from(expected[c.output]!)]))
+  // Small buckets split the MLP's four tensors over several buckets, as a model too large for one would be.
+  const layouts = [['one bucket', undefined, 4], ['several buckets', 60, 4], ['several buckets, micro-batches of 2 rows', 60, 2]] as const
+  for (const [layoutName, maxBucketFloats, microBatch] of layouts) {
+    it(`keeps state resident across steps and matches the reference after several steps (${layoutName})`, async () => {
+      const model = mlp([1, 4, 4], [8], 3)
+      const step = buildTrainStep(model, 4, DEFAULT_ADAMW, { maxBucketFloats, microBatch })
+      if (maxBucketFloats !== undefined) expect(step.layout.bucketSizes.length).toBeGreaterThan(1)
+      const session = await TrainSession.create(ort, step, { backend: 'wasm' })
+      const params = initParams(model, 5)
+      session.load(params)
+      const packed = packFlat(step.layout, params)
+      let carried: CarriedValues = Object.fromEntries(step.carried.map((c) => [c.input, c.slot === null ? packed[c.bucket]! : new Float32Array(packed[c.bucket]!.length)]))
+      for (const seed of [1, 2, 3]) {
+        const batch = randomFeeds(buildTrainStep(model, 4, DEFAULT_ADAMW).graph, seed)
+        const actual = await session.run({ x: batch.x!, y: batch.y! }, 0.05, seed)
+        const expected = referenceStep(step, carried, { x: batch.x!, y: batch.y! }, 0.05, seed)
+        expect(Math.abs(actual.loss - expected.loss) / expected.loss).toBeLessThan(TOLERANCE)
+        carried = expected.carried
+      }
+      const { params: trained } = await session.read()
+      const expectedParams = unpackFlat(step.layout, step.carried.filter((c) => c.slot === null).map((c) => Float32Array.from(carried[c.input]!)))
+      for (const [name, values] of trained) expect(relativeL2(values, expectedParams.get(name)!), name).toBeLessThan(TOLERANCE)
+      await session.release()
+    })
+  }
+
+  for (const [optName, optimizer] of optimizers) {
+    it(`runs a stack of steps in one engine run exactly as one run per step (${optName})`, async () => {
+      const model = cnn([4, 8], 16)
+      const step = buildTrainStep(model, 4, optimizer)
+      const batches = [1, 2, 3, 4, 5].map((seed) => randomFeeds(step.graph, seed)).map((f) => ({ x: f.x!, y: f.y! }))
+      const stacked = await TrainSession.create(ort, step, { backend: 'wasm' })
+      const single = await TrainSession.create(ort, step, { backend: 'wasm' })
+      for (const s of [stacked, single]) s.load(initParams(model, 9))
+      const many = [...(await stacked.runSteps(batches.slice(0, 3), 0.01, 1)), ...(await stacked.runSteps(batches.slice(3), 0.01, 4))]
+      const one: StepResult[] = []
+      for (const [i, batch] of batches.entries()) one.push(await single.run(batch, 0.01, i + 1))
+      expect(many).toEqual(one)
+      expect((await stacked.read(true)).params).toEqual((await single.read(true)).params)
+      await Promise.all([stacked.release(), single.release()])
+    })
+  }
+
+  it('gives the same steps with micro-batches as with whole batches (gradient accumulation on ORT)', async () => {
+    const model = cnn([4, 8], 16)
+    const run = async (microBatch: number) => {
+      const step = buildTrainStep(model, 8, DEFAULT_ADAMW, { microBatch })
+      const session = await TrainSession.create(ort, step, { backend: 'wasm' })
+      session.load(initParams(model, 3))
+      const losses: number[] = []
+      for (let t = 1; t <= 3; t++) {
+        const batch = randomFeeds(buildTrainStep(model, 8, DEFAULT_ADAMW).graph, 40 + t)
+        losses.push((await session.run({ x: batch.x!, y: batch.y! }, 0.01, t)).loss)
+      }
+      const { params } = await session.read()
+      await session.release()
+      return { losses, params }
     }
-    const { params: trained } = await session.read()
-    for (const [name, values] of trained) expect(relativeL2(values, feeds[`param/${name}`]!), name).toBeLessThan(TOLERANCE)
-    await session.release()
+    const whole = await run(8)
+    const micro = await run(2)
+    micro.losses.forEach((loss, i) => expect(Math.abs(loss - whole.losses[i]!) / whole.losses[i]!).toBeLessThan(1e-5))
+    for (const [name, values] of whole.params) expect(relativeL2(micro.params.get(name)!, values), name).toBeLessThan(1e-5)
   })
 
   it('lowers the loss on a learnable task', async () => {
     const model = mlp([1, 4, 4], [16], 2)
     const step = buildTrainStep(model, 16, DEFAULT_ADAMW)
-    const session = await TrainSession.create(ort, step, exportOnnx(step.graph), { backend: 'wasm' })
+    const session = await TrainSession.create(ort, step, { backend: 'wasm' })
     session.load(initParams(model, 1))
     // Class = whether the first pixel is brighter than the last.
     const batch = randomFeeds(step.graph, 11)
@@ -128,7 +174,7 @@ describe('TrainSession', () => {
   it('rejects a wrong-shaped batch with a clear error and keeps its state', async () => {
     const model = mlp([1, 4, 4], [8], 3)
     const step = buildTrainStep(model, 2, DEFAULT_SGD)
-    const session = await TrainSession.create(ort, step, exportOnnx(step.graph), { backend: 'wasm' })
+    const session = await TrainSession.create(ort, step, { backend: 'wasm' })
     session.load(initParams(model, 1))
     await expect(session.run({ x: new Float32Array(5), y: new Float32Array(6) }, 0.1, 1)).rejects.toThrow(/batch x has 5 values, the step expects \[2, 1, 4, 4\]/)
     const feeds = randomFeeds(step.graph, 1)

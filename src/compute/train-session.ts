@@ -1,9 +1,14 @@
-// Runs a generated train-step graph with onnxruntime-web, keeping parameters and optimiser state resident
-// (GPU buffers on WebGPU) by feeding each step's ":next" outputs back as the next step's inputs. Only the
-// batch goes in and the scalar loss and correct count come out per step. ORT is injected so the same code
-// runs in the worker (WebGPU or wasm) and in Node (wasm) for tests and scripts.
+// Runs a generated train step with onnxruntime-web, keeping parameters and optimiser state resident by feeding
+// each run's ":next" outputs back as the next run's inputs. Parameters travel as a few flat buckets. On WebGPU
+// the buckets stay in GPU buffers and each step is one run (micro-batching: several accumulate runs over
+// zero-copy row slices, then the update run). On wasm, ORT copies every output into a freshly allocated JS
+// array, so a run takes a whole stack of steps, micro-batches included (train-loop.ts), and the buckets cross
+// once per stack. ORT is injected so the same code runs in the worker (WebGPU or wasm) and in Node (wasm).
 import type * as Ort from 'onnxruntime-web'
-import type { TrainStep } from '../graph/train-step.ts'
+import { PARAMS, type TrainStep } from '../graph/train-step.ts'
+import { bucketName, packFlat, unpackFlat } from '../graph/flat-params.ts'
+import { exportOnnx } from '../graph/onnx/export.ts'
+import { CORRECTS, exportTrainLoop, LOSSES, STACKED_X, STACKED_Y } from '../graph/train-loop.ts'
 import { TesseraeError } from '../errors.ts'
 import { formatShape, numel } from '../graph/shape.ts'
 
@@ -16,6 +21,7 @@ export interface Batch {
 }
 
 export interface StepResult {
+  /** Mean loss over the whole batch. */
   loss: number
   correct: number
 }
@@ -42,18 +48,28 @@ export async function createOrtSession(ort: OrtModule, onnx: Uint8Array, options
   }
 }
 
+type Feeds = Record<string, Ort.Tensor>
+
 export class TrainSession {
   readonly backend: ExecutionBackend
   private readonly ort: OrtModule
-  private readonly session: Ort.InferenceSession
+  /** One step per run (WebGPU, micro-batching) or, when `looped`, a stack of whole-batch steps per run. */
+  private readonly update: Ort.InferenceSession
+  private readonly accumulate: Ort.InferenceSession | null
+  private readonly looped: boolean
   private readonly step: TrainStep
+  /** Reused staging buffers for stacked batches: allocating megabytes per run is what looping avoids. */
+  private stack = { x: new Float32Array(0), y: new Float32Array(0) }
+  /** Per-micro-batch shapes of x and y. */
   private readonly xShape: number[]
   private readonly yShape: number[]
   private carried = new Map<string, Ort.Tensor>()
 
-  private constructor(ort: OrtModule, session: Ort.InferenceSession, step: TrainStep, backend: ExecutionBackend) {
+  private constructor(ort: OrtModule, update: Ort.InferenceSession, accumulate: Ort.InferenceSession | null, looped: boolean, step: TrainStep, backend: ExecutionBackend) {
     this.ort = ort
-    this.session = session
+    this.update = update
+    this.accumulate = accumulate
+    this.looped = looped
     this.step = step
     this.backend = backend
     const inputs = new Map(step.graph.inputsOfKind('input').map(({ name, value }) => [name, value.shape]))
@@ -61,65 +77,149 @@ export class TrainSession {
     this.yShape = [...inputs.get('y')!]
   }
 
-  static async create(ort: OrtModule, step: TrainStep, onnx: Uint8Array, options: SessionOptions): Promise<TrainSession> {
-    const session = await createOrtSession(ort, onnx, { ...options, gpuOutputs: step.carried.map((c) => c.output) })
-    return new TrainSession(ort, session, step, options.backend)
+  static async create(ort: OrtModule, step: TrainStep, options: SessionOptions): Promise<TrainSession> {
+    if (options.backend === 'wasm') return new TrainSession(ort, await createOrtSession(ort, exportTrainLoop(step), options), null, true, step, 'wasm')
+    const update = await createOrtSession(ort, exportOnnx(step.graph, { name: 'train_step' }), { ...options, gpuOutputs: step.carried.map((c) => c.output) })
+    if (step.accumulate === null) return new TrainSession(ort, update, null, false, step, options.backend)
+    try {
+      const accumulate = await createOrtSession(ort, exportOnnx(step.accumulate, { name: 'accumulate_gradients' }), { ...options, gpuOutputs: step.gradSums.map((s) => s.output) })
+      return new TrainSession(ort, update, accumulate, false, step, options.backend)
+    } catch (error) {
+      await update.release()
+      throw error
+    }
   }
 
-  /** Loads parameters and optimiser state (missing state slots start at zero). */
+  get microBatch(): number {
+    return this.step.microBatch
+  }
+
+  /** Loads parameters and optimiser state (keyed as `read(true)` returns it; missing state starts at zero). */
   load(params: ReadonlyMap<string, Float32Array>, state: ReadonlyMap<string, Float32Array> = new Map()): void {
-    this.releaseCarried()
-    const shapes = new Map([...this.step.graph.inputsOfKind('input'), ...this.step.graph.inputsOfKind('param')].map(({ name, value }) => [name, value.shape]))
+    const buckets = packFlat(this.step.layout, params)
+    const fresh = new Map<string, Ort.Tensor>()
     for (const c of this.step.carried) {
-      const shape = shapes.get(c.input)!
-      const values = c.slot === null ? params.get(c.param) : (state.get(c.input) ?? new Float32Array(numel(shape)))
-      if (values === undefined) throw new TesseraeError('MISSING_PARAM', `no value for parameter "${c.param}"`)
-      if (values.length !== numel(shape)) throw new TesseraeError('SHAPE_MISMATCH', `"${c.input}" needs ${numel(shape)} values for ${formatShape(shape)}, got ${values.length}`)
-      this.carried.set(c.input, new this.ort.Tensor('float32', values, [...shape]))
+      const size = this.step.layout.bucketSizes[c.bucket]!
+      const values = c.slot === null ? buckets[c.bucket]! : (state.get(c.input) ?? new Float32Array(size))
+      if (values.length !== size) throw new TesseraeError('SHAPE_MISMATCH', `optimiser state "${c.input}" needs ${size} values, got ${values.length}`)
+      fresh.set(c.input, new this.ort.Tensor('float32', values, [size]))
     }
+    this.releaseCarried()
+    this.carried = fresh
   }
 
   /** One optimiser step on one batch; `stepNumber` is 1-based (AdamW bias correction). */
   async run(batch: Batch, lr: number, stepNumber: number): Promise<StepResult> {
-    const xLen = numel(this.xShape)
-    const yLen = numel(this.yShape)
-    if (batch.x.length !== xLen) throw new TesseraeError('SHAPE_MISMATCH', `batch x has ${batch.x.length} values, the step expects ${formatShape(this.xShape)} = ${xLen}`)
-    if (batch.y.length !== yLen) throw new TesseraeError('SHAPE_MISMATCH', `batch y has ${batch.y.length} values, the step expects ${formatShape(this.yShape)} = ${yLen}`)
+    return (await this.runSteps([batch], lr, stepNumber))[0]!
+  }
+
+  /** Consecutive optimiser steps, one per batch, numbered from `firstStep`; one engine run on wasm. */
+  async runSteps(batches: readonly Batch[], lr: number, firstStep: number): Promise<StepResult[]> {
+    const microBatches = this.step.batchSize / this.step.microBatch
+    const xLen = numel(this.xShape) * microBatches
+    const yLen = numel(this.yShape) * microBatches
+    const batchXShape = [this.step.batchSize, ...this.xShape.slice(1)]
+    for (const batch of batches) {
+      if (batch.x.length !== xLen) throw new TesseraeError('SHAPE_MISMATCH', `batch x has ${batch.x.length} values, the step expects ${formatShape(batchXShape)} = ${xLen}`)
+      if (batch.y.length !== yLen) throw new TesseraeError('SHAPE_MISMATCH', `batch y has ${batch.y.length} values, the step expects ${yLen}`)
+    }
     if (this.carried.size === 0) throw new TesseraeError('NOT_LOADED', 'load() parameters before running steps')
-    const feeds: Record<string, Ort.Tensor> = {
-      x: new this.ort.Tensor('float32', batch.x, this.xShape),
-      y: new this.ort.Tensor('float32', batch.y, this.yShape),
+    if (this.looped) return this.runStack(batches, lr, firstStep)
+    const results: StepResult[] = []
+    for (const [i, batch] of batches.entries()) results.push(await this.runOne(batch, lr, firstStep + i))
+    return results
+  }
+
+  private async runStack(batches: readonly Batch[], lr: number, firstStep: number): Promise<StepResult[]> {
+    const steps = batches.length
+    const xLen = batches[0]!.x.length
+    const yLen = batches[0]!.y.length
+    if (this.stack.x.length < steps * xLen) this.stack = { x: new Float32Array(steps * xLen), y: new Float32Array(steps * yLen) }
+    batches.forEach((b, i) => {
+      this.stack.x.set(b.x, i * xLen)
+      this.stack.y.set(b.y, i * yLen)
+    })
+    const rows = this.step.batchSize
+    const feeds: Feeds = {
+      [STACKED_X]: new this.ort.Tensor('float32', this.stack.x.subarray(0, steps * xLen), [steps, rows, ...this.xShape.slice(1)]),
+      [STACKED_Y]: new this.ort.Tensor('float32', this.stack.y.subarray(0, steps * yLen), [steps, rows, ...this.yShape.slice(1)]),
       lr: new this.ort.Tensor('float32', new Float32Array([lr]), []),
     }
-    // SGD never reads the step count, so the exported graph has no such input.
-    if (this.session.inputNames.includes('step')) feeds.step = new this.ort.Tensor('float32', new Float32Array([stepNumber]), [])
+    if (this.update.inputNames.includes('step')) feeds.step = new this.ort.Tensor('float32', new Float32Array([firstStep]), [])
     for (const [name, tensor] of this.carried) feeds[name] = tensor
-    const outputs = await this.session.run(feeds)
+    const outputs = await this.update.run(feeds)
+    this.carried = new Map(this.step.carried.map((c) => [c.input, outputs[c.output]!]))
+    const losses = outputs[LOSSES]!.data as Float32Array
+    const corrects = outputs[CORRECTS]!.data as Float32Array
+    return Array.from(losses, (loss, i) => ({ loss, correct: corrects[i]! }))
+  }
+
+  private async runOne(batch: Batch, lr: number, stepNumber: number): Promise<StepResult> {
+    const microBatches = this.step.batchSize / this.step.microBatch
+    const xLen = numel(this.xShape)
+    const yLen = numel(this.yShape)
+    const rows = (i: number): Feeds => ({
+      x: new this.ort.Tensor('float32', batch.x.subarray(i * xLen, (i + 1) * xLen), this.xShape),
+      y: new this.ort.Tensor('float32', batch.y.subarray(i * yLen, (i + 1) * yLen), this.yShape),
+    })
+    let lossSum = 0
+    let correct = 0
+    let sums: Feeds = {}
+    if (this.accumulate !== null) {
+      sums = Object.fromEntries(this.step.gradSums.map((s, b) => [s.input, new this.ort.Tensor('float32', new Float32Array(this.step.layout.bucketSizes[b]!), [this.step.layout.bucketSizes[b]!])]))
+      for (let i = 0; i < microBatches - 1; i++) {
+        const outputs = await this.accumulate.run({ ...rows(i), ...this.paramFeeds(), ...sums })
+        disposeAll(sums)
+        sums = Object.fromEntries(this.step.gradSums.map((s) => [s.input, outputs[s.output]!]))
+        lossSum += scalar(outputs.loss!)
+        correct += scalar(outputs.correct!)
+      }
+    }
+    const feeds: Feeds = { ...rows(microBatches - 1), ...sums, lr: new this.ort.Tensor('float32', new Float32Array([lr]), []) }
+    // SGD never reads the step count, so the exported graph has no such input.
+    if (this.update.inputNames.includes('step')) feeds.step = new this.ort.Tensor('float32', new Float32Array([stepNumber]), [])
+    for (const [name, tensor] of this.carried) feeds[name] = tensor
+    const outputs = await this.update.run(feeds)
+    disposeAll(sums)
     const previous = this.carried
     this.carried = new Map(this.step.carried.map((c) => [c.input, outputs[c.output]!]))
     for (const tensor of previous.values()) tensor.dispose()
-    return { loss: (outputs.loss!.data as Float32Array)[0]!, correct: (outputs.correct!.data as Float32Array)[0]! }
+    return { loss: (lossSum + scalar(outputs.loss!)) / microBatches, correct: correct + scalar(outputs.correct!) }
   }
 
   /** Copies parameters (and optionally state) back to the CPU: the only large download, once per unit. */
   async read(includeState = false): Promise<{ params: Map<string, Float32Array>; state: Map<string, Float32Array> }> {
-    const params = new Map<string, Float32Array>()
+    const buckets: Float32Array[] = []
     const state = new Map<string, Float32Array>()
     for (const c of this.step.carried) {
       if (c.slot !== null && !includeState) continue
-      const data = (await this.carried.get(c.input)!.getData()) as Float32Array
-      ;(c.slot === null ? params : state).set(c.slot === null ? c.param : c.input, Float32Array.from(data))
+      const data = Float32Array.from((await this.carried.get(c.input)!.getData()) as Float32Array)
+      if (c.slot === null) buckets[c.bucket] = data
+      else state.set(c.input, data)
     }
-    return { params, state }
+    return { params: unpackFlat(this.step.layout, buckets), state }
   }
 
   async release(): Promise<void> {
     this.releaseCarried()
-    await this.session.release()
+    await this.update.release()
+    await this.accumulate?.release()
+  }
+
+  private paramFeeds(): Feeds {
+    return Object.fromEntries(this.step.layout.bucketSizes.map((_, b) => [bucketName(PARAMS, b), this.carried.get(bucketName(PARAMS, b))!]))
   }
 
   private releaseCarried(): void {
     for (const tensor of this.carried.values()) tensor.dispose()
     this.carried.clear()
   }
+}
+
+function scalar(tensor: Ort.Tensor): number {
+  return (tensor.data as Float32Array)[0]!
+}
+
+function disposeAll(feeds: Feeds): void {
+  for (const tensor of Object.values(feeds)) tensor.dispose()
 }

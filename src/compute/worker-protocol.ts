@@ -33,9 +33,29 @@ export interface BatchMessage {
   y: Float32Array
 }
 
+/** How one worker runs a job's steps: the engine, its wasm threads and the rows per engine run. */
+export interface EngineSetting {
+  backend: ExecutionBackend
+  wasmThreads: number
+  /** Rows per engine run (gradients accumulate over the batch); null runs the whole batch at once. */
+  microBatch: number | null
+}
+
+/** Throughput of one micro-batch candidate, or why it could not run (e.g. out of memory). */
+export interface CalibrationResult {
+  microBatch: number
+  samplesPerSecond: number | null
+  error: string | null
+}
+
+/** Most micro-batch candidates one calibration request may ask for. */
+export const MAX_CALIBRATION_CANDIDATES = 8
+
 export type ToWorker =
   | { type: 'probe'; id: number }
-  | { type: 'init'; id: number; spec: TrainSpec; backend: ExecutionBackend; wasmThreads: number; params: Record<string, Float32Array> | null }
+  | ({ type: 'init'; id: number; spec: TrainSpec; params: Record<string, Float32Array> | null } & EngineSetting)
+  /** Times a few steps of each micro-batch candidate on synthetic data; the loaded model is untouched. */
+  | { type: 'calibrate'; id: number; spec: TrainSpec; backend: ExecutionBackend; wasmThreads: number; microBatches: number[] }
   | { type: 'train'; id: number; batches: BatchMessage[]; lr: number; firstStep: number }
   | { type: 'read-params'; id: number }
   /**
@@ -44,7 +64,7 @@ export type ToWorker =
    */
   | { type: 'load-params'; id: number; params: Record<string, Float32Array>; keepState: boolean }
   /** Test accuracy of `params` on labelled images (a coordinator scoring each new version). */
-  | { type: 'evaluate'; id: number; model: ZooModel; params: Record<string, Float32Array>; images: EvalImages; mean: number; std: number }
+  | { type: 'evaluate'; id: number; model: ZooModel; params: Record<string, Float32Array>; images: EvalImages; mean: number; std: number; wasmThreads: number }
   | { type: 'throttle'; id: number; dutyCycle: number; paused: boolean }
   | { type: 'dispose'; id: number }
 
@@ -60,7 +80,8 @@ export interface RunSummary {
 
 export type FromWorker =
   | { type: 'probe-result'; id: number; report: DeviceReport }
-  | { type: 'ready'; id: number; backend: ExecutionBackend; compileMs: number; flopsPerStep: number; parameters: number }
+  | { type: 'ready'; id: number; backend: ExecutionBackend; wasmThreads: number; microBatch: number; compileMs: number; flopsPerStep: number; parameters: number }
+  | { type: 'calibrated'; id: number; backend: ExecutionBackend; wasmThreads: number; results: CalibrationResult[] }
   | { type: 'progress'; id: number; step: number; loss: number; correct: number; samplesPerSecond: number }
   | { type: 'fallback'; id: number; from: ExecutionBackend; to: ExecutionBackend; reason: string }
   | { type: 'trained'; id: number; summary: RunSummary }
@@ -90,6 +111,26 @@ function readParamRecord(value: unknown): Record<string, Float32Array> | null {
   return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, readFloat32(v, `params["${k}"]`)]))
 }
 
+function readSpec(value: unknown): TrainSpec {
+  const spec = asObject(value, `${WHAT_IN} spec`)
+  return {
+    model: readEnum(spec, 'model', ZOO_MODELS, WHAT_IN),
+    batchSize: readInteger(spec, 'batchSize', WHAT_IN, 1, 4096),
+    optimizer: readEnum(spec, 'optimizer', OPTIMIZERS, WHAT_IN),
+    seed: readInteger(spec, 'seed', WHAT_IN),
+  }
+}
+
+const readBackend = (obj: Record<string, unknown>) => readEnum(obj, 'backend', ['webgpu', 'wasm'] as const, WHAT_IN)
+const readThreads = (obj: Record<string, unknown>) => readInteger(obj, 'wasmThreads', WHAT_IN, 1, 64)
+
+/** A micro-batch must split the batch into equal parts, so every part weighs the same in the mean gradient. */
+function readMicroBatch(value: unknown, batchSize: number, key: string): number {
+  const microBatch = readInteger({ [key]: value }, key, WHAT_IN, 1, batchSize)
+  if (batchSize % microBatch !== 0) throw new DecodeError(WHAT_IN, `"${key}" (${microBatch}) must divide the batch size ${batchSize}`)
+  return microBatch
+}
+
 export function decodeToWorker(data: unknown): ToWorker {
   const obj = asObject(data, WHAT_IN)
   const type = readString(obj, 'type', WHAT_IN, 32)
@@ -100,20 +141,17 @@ export function decodeToWorker(data: unknown): ToWorker {
     case 'dispose':
       return { type, id }
     case 'init': {
-      const spec = asObject(obj.spec, `${WHAT_IN} spec`)
-      return {
-        type,
-        id,
-        spec: {
-          model: readEnum(spec, 'model', ZOO_MODELS, WHAT_IN),
-          batchSize: readInteger(spec, 'batchSize', WHAT_IN, 1, 4096),
-          optimizer: readEnum(spec, 'optimizer', OPTIMIZERS, WHAT_IN),
-          seed: readInteger(spec, 'seed', WHAT_IN),
-        },
-        backend: readEnum(obj, 'backend', ['webgpu', 'wasm'] as const, WHAT_IN),
-        wasmThreads: readInteger(obj, 'wasmThreads', WHAT_IN, 1, 64),
-        params: readParamRecord(obj.params),
+      const spec = readSpec(obj.spec)
+      const microBatch = obj.microBatch === null ? null : readMicroBatch(obj.microBatch, spec.batchSize, 'microBatch')
+      return { type, id, spec, backend: readBackend(obj), wasmThreads: readThreads(obj), microBatch, params: readParamRecord(obj.params) }
+    }
+    case 'calibrate': {
+      const spec = readSpec(obj.spec)
+      if (!Array.isArray(obj.microBatches) || obj.microBatches.length === 0 || obj.microBatches.length > MAX_CALIBRATION_CANDIDATES) {
+        throw new DecodeError(WHAT_IN, `"microBatches" must be an array of 1 to ${MAX_CALIBRATION_CANDIDATES} candidates`)
       }
+      const microBatches = obj.microBatches.map((m: unknown, i: number) => readMicroBatch(m, spec.batchSize, `microBatches[${i}]`))
+      return { type, id, spec, backend: readBackend(obj), wasmThreads: readThreads(obj), microBatches }
     }
     case 'train': {
       if (!Array.isArray(obj.batches) || obj.batches.length === 0 || obj.batches.length > MAX_BATCHES_PER_RUN) throw new DecodeError(WHAT_IN, `"batches" must be an array of 1 to ${MAX_BATCHES_PER_RUN} batches`)
@@ -140,7 +178,7 @@ export function decodeToWorker(data: unknown): ToWorker {
       const labels = images.labels
       if (!(pixels instanceof Uint8Array) || pixels.length !== count * height * width) throw new DecodeError(WHAT_IN, '"images.pixels" must be a Uint8Array of count × height × width bytes')
       if (!(labels instanceof Uint8Array) || labels.length !== count) throw new DecodeError(WHAT_IN, '"images.labels" must be a Uint8Array of count bytes')
-      return { type, id, model: readEnum(obj, 'model', ZOO_MODELS, WHAT_IN), params, images: { count, height, width, classes, pixels, labels }, mean: readNumber(obj, 'mean', WHAT_IN), std: readNumber(obj, 'std', WHAT_IN, 1e-9) }
+      return { type, id, model: readEnum(obj, 'model', ZOO_MODELS, WHAT_IN), params, images: { count, height, width, classes, pixels, labels }, mean: readNumber(obj, 'mean', WHAT_IN), std: readNumber(obj, 'std', WHAT_IN, 1e-9), wasmThreads: readThreads(obj) }
     }
     case 'throttle':
       return { type, id, dutyCycle: readNumber(obj, 'dutyCycle', WHAT_IN, 0.05, 1), paused: readBoolean(obj, 'paused', WHAT_IN) }
@@ -149,7 +187,7 @@ export function decodeToWorker(data: unknown): ToWorker {
   }
 }
 
-const OUT_TYPES = ['probe-result', 'ready', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'error'] as const
+const OUT_TYPES = ['probe-result', 'ready', 'calibrated', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'error'] as const
 
 /** Replies come from our own worker bundle; checking the envelope catches version skew and bugs early. */
 export function decodeFromWorker(data: unknown): FromWorker {

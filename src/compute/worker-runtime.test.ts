@@ -9,12 +9,15 @@ import { buildTrainStep } from '../graph/train-step.ts'
 import { mlp } from '../graph/zoo.ts'
 import { DEFAULT_ADAMW } from '../graph/optimizer.ts'
 import type { OrtModule } from './train-session.ts'
+import type { OrtLoader } from './worker-runtime.ts'
 
 ort.env.wasm.numThreads = 1
 const spec: TrainSpec = { model: 'mlp', batchSize: 4, optimizer: 'adamw', seed: 3 }
 
-/** ORT whose WebGPU sessions fail after `healthyRuns` runs, or fail to be created at all. */
-function ortWithFailingGpu(mode: { failCreate: boolean; healthyRuns: number }): OrtModule {
+const plainOrt: OrtLoader = async () => ort
+
+/** An ORT "WebGPU build" whose sessions fail after `healthyRuns` runs, or fail to be created at all. */
+function ortWithFailingGpu(mode: { failCreate: boolean; healthyRuns: number }): OrtLoader {
   const create = async (model: Uint8Array, options: ort.InferenceSession.SessionOptions) => {
     const wantsGpu = options.executionProviders?.[0] === 'webgpu'
     if (wantsGpu && mode.failCreate) throw new Error('no available backend found: webgpu adapter lost')
@@ -34,7 +37,8 @@ function ortWithFailingGpu(mode: { failCreate: boolean; healthyRuns: number }): 
       },
     })
   }
-  return { ...ort, InferenceSession: { create } } as unknown as OrtModule
+  const gpuBuild = { ...ort, InferenceSession: { create } } as unknown as OrtModule
+  return async (backend) => (backend === 'webgpu' ? gpuBuild : ort)
 }
 
 function batches(n: number) {
@@ -46,7 +50,7 @@ function batches(n: number) {
 }
 
 async function runAll(runtime: WorkerRuntime, backend: 'webgpu' | 'wasm', events: FromWorker[]) {
-  await runtime.handle({ type: 'init', id: 1, spec, backend, wasmThreads: 1, params: null })
+  await runtime.handle({ type: 'init', id: 1, spec, backend, wasmThreads: 1, microBatch: null, params: null })
   await runtime.handle({ type: 'train', id: 2, batches: batches(5), lr: 0.01, firstStep: 1 })
   return events.find((e) => e.type === 'trained') as Extract<FromWorker, { type: 'trained' }>
 }
@@ -62,7 +66,7 @@ describe('worker runtime recovery', () => {
 
     // The recovered run equals a clean wasm run: nothing from the failed half-run leaked into it.
     const cleanEvents: FromWorker[] = []
-    const clean = await runAll(new WorkerRuntime(ort, (e) => cleanEvents.push(e)), 'wasm', cleanEvents)
+    const clean = await runAll(new WorkerRuntime(plainOrt, (e) => cleanEvents.push(e)), 'wasm', cleanEvents)
     expect(trained.summary.losses).toEqual(clean.summary.losses)
   })
 
@@ -75,6 +79,39 @@ describe('worker runtime recovery', () => {
   })
 
   it('refuses to train before a model is loaded', async () => {
-    await expect(new WorkerRuntime(ort, () => {}).handle({ type: 'train', id: 1, batches: batches(1), lr: 0.1, firstStep: 1 })).rejects.toThrow(/send "init" first/)
+    await expect(new WorkerRuntime(plainOrt, () => {}).handle({ type: 'train', id: 1, batches: batches(1), lr: 0.1, firstStep: 1 })).rejects.toThrow(/send "init" first/)
+  })
+})
+
+describe('worker runtime engine settings', () => {
+  it('trains with micro-batches to the same losses as whole batches', async () => {
+    const run = async (microBatch: number | null) => {
+      const events: FromWorker[] = []
+      const runtime = new WorkerRuntime(plainOrt, (e) => events.push(e))
+      await runtime.handle({ type: 'init', id: 1, spec, backend: 'wasm', wasmThreads: 1, microBatch, params: null })
+      await runtime.handle({ type: 'train', id: 2, batches: batches(3), lr: 0.01, firstStep: 1 })
+      return { ready: events.find((e) => e.type === 'ready')!, trained: events.find((e) => e.type === 'trained') as Extract<FromWorker, { type: 'trained' }> }
+    }
+    const whole = await run(null)
+    const micro = await run(2)
+    expect(micro.ready).toMatchObject({ microBatch: 2, flopsPerStep: (whole.ready as { flopsPerStep: number }).flopsPerStep })
+    micro.trained.summary.losses.forEach((loss, i) => expect(loss).toBeCloseTo(whole.trained.summary.losses[i]!, 5))
+  })
+
+  it('times each micro-batch candidate and reports the ones that cannot run', async () => {
+    const events: FromWorker[] = []
+    const runtime = new WorkerRuntime(plainOrt, (e) => events.push(e), { calibration: { warmupSteps: 1, rounds: 1, roundMs: 10 } })
+    await runtime.handle({ type: 'calibrate', id: 4, spec, backend: 'wasm', wasmThreads: 1, microBatches: [4, 2, 3] })
+    const reply = events.find((e) => e.type === 'calibrated') as Extract<FromWorker, { type: 'calibrated' }>
+    expect(reply.results.map((r) => r.microBatch)).toEqual([4, 2, 3])
+    expect(reply.results[0]!.samplesPerSecond).toBeGreaterThan(0)
+    expect(reply.results[1]!.samplesPerSecond).toBeGreaterThan(0)
+    expect(reply.results[2]).toMatchObject({ samplesPerSecond: null, error: expect.stringMatching(/does not divide the batch of 4/) })
+  })
+
+  it('keeps the thread count its ORT loaded with and says so', async () => {
+    const runtime = new WorkerRuntime(plainOrt, () => {})
+    await runtime.handle({ type: 'init', id: 1, spec, backend: 'wasm', wasmThreads: 1, microBatch: null, params: null })
+    await expect(runtime.handle({ type: 'init', id: 2, spec, backend: 'wasm', wasmThreads: 2, microBatch: null, params: null })).rejects.toThrow(/runs 1 wasm thread; start a new worker for 2/)
   })
 })

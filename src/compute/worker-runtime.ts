@@ -1,43 +1,60 @@
 // The compute worker's behaviour, independent of the worker global: compile a zoo model's train step, run
-// batches on WebGPU (or wasm), stream progress, and recover from a lost or out-of-memory GPU by restarting the
-// run on wasm from the last parameters held on the CPU. ORT and the event sink are injected.
+// batches on WebGPU (or wasm), stream progress, time micro-batch candidates for calibration, and recover from a
+// lost or out-of-memory GPU by restarting the run on wasm from the last parameters held on the CPU. ORT (one
+// build per backend) and the event sink are injected.
 import { buildTrainStep, type TrainStep } from '../graph/train-step.ts'
-import { exportOnnx } from '../graph/onnx/export.ts'
 import { initParams, parameterCount, type Model } from '../graph/model.ts'
+import { syntheticBatch } from './synthetic-batch.ts'
 import { DEFAULT_ADAMW, DEFAULT_SGD } from '../graph/optimizer.ts'
 import { MODEL_ZOO } from '../graph/zoo.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { TrainSession, type ExecutionBackend, type OrtModule } from './train-session.ts'
 import { Throttle } from './throttle.ts'
 import { evaluateModel } from './evaluate.ts'
-import type { FromWorker, ToWorker, TrainSpec } from './worker-protocol.ts'
+import { timeSteps, type StepTimerOptions } from './step-timer.ts'
+import type { CalibrationResult, FromWorker, ToWorker, TrainSpec } from './worker-protocol.ts'
 
 type Emit = (message: FromWorker) => void
+/**
+ * The ORT build for a backend. The WebGPU build (asyncify) runs wasm kernels about 3× slower than the plain
+ * wasm build in Chromium, so wasm sessions always come from the plain build.
+ */
+export type OrtLoader = (backend: ExecutionBackend) => Promise<OrtModule>
 
 interface Compiled {
   spec: TrainSpec
   model: Model
   step: TrainStep
-  onnx: Uint8Array
   session: TrainSession
   /** CPU copy of parameters and optimiser state at the start of the current run: what a GPU failure rolls back to. */
   checkpoint: Map<string, Float32Array>
   checkpointState: Map<string, Float32Array>
   /** True while the session's parameters may differ from the checkpoint. */
   dirty: boolean
+  /** Latest measured time per step, which sizes the next engine run; null before the first. */
+  msPerStep: number | null
 }
 
+/** An engine run (several steps on wasm) should take about this long: long enough to amortise, short enough to pause. */
+const RUN_TARGET_MS = 250
+const MAX_STEPS_PER_RUN = 32
+
 export class WorkerRuntime {
-  private readonly ort: OrtModule
+  private readonly loadOrt: OrtLoader
   private readonly emit: Emit
   private readonly now: () => number
   private readonly throttle: Throttle
+  private readonly timer: Omit<StepTimerOptions, 'now'>
+  private readonly loaded = new Map<ExecutionBackend, OrtModule>()
+  /** Wasm threads of this worker's ORT builds: fixed when the first one loads. */
+  private wasmThreads: number | null = null
   private compiled: Compiled | null = null
 
-  constructor(ort: OrtModule, emit: Emit, options: { now?: () => number; sleep?: (ms: number) => Promise<void> } = {}) {
-    this.ort = ort
+  constructor(loadOrt: OrtLoader, emit: Emit, options: { now?: () => number; sleep?: (ms: number) => Promise<void>; calibration?: Omit<StepTimerOptions, 'now'> } = {}) {
+    this.loadOrt = loadOrt
     this.emit = emit
     this.now = options.now ?? (() => performance.now())
+    this.timer = options.calibration ?? {}
     this.throttle = new Throttle({ sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))) })
   }
 
@@ -45,6 +62,8 @@ export class WorkerRuntime {
     switch (message.type) {
       case 'init':
         return this.init(message)
+      case 'calibrate':
+        return this.calibrate(message)
       case 'train':
         return this.train(message)
       case 'read-params': {
@@ -65,7 +84,8 @@ export class WorkerRuntime {
       }
       case 'evaluate': {
         const model = MODEL_ZOO[message.model]()
-        const result = await evaluateModel(this.ort, model, new Map(Object.entries(message.params)), message.images, { mean: message.mean, std: message.std }, { batchSize: 250 })
+        const ort = await this.ort('wasm', message.wasmThreads)
+        const result = await evaluateModel(ort, model, new Map(Object.entries(message.params)), message.images, { mean: message.mean, std: message.std }, { batchSize: 250 })
         this.emit({ type: 'evaluated', id: message.id, ...result })
         return
       }
@@ -81,30 +101,88 @@ export class WorkerRuntime {
     }
   }
 
+  /** The ORT build for a backend, loading it with this worker's thread count on first use. */
+  private async ort(backend: ExecutionBackend, wasmThreads: number): Promise<OrtModule> {
+    if (this.wasmThreads !== null && this.wasmThreads !== wasmThreads) {
+      throw new TesseraeError('THREADS_FIXED', `this worker's ORT runs ${this.wasmThreads} wasm thread${this.wasmThreads === 1 ? '' : 's'}; start a new worker for ${wasmThreads}`)
+    }
+    this.wasmThreads = wasmThreads
+    let ort = this.loaded.get(backend)
+    if (ort === undefined) {
+      ort = await this.loadOrt(backend)
+      // Read by ORT once, when the build's wasm module first loads; later changes have no effect.
+      ort.env.wasm.numThreads = wasmThreads
+      this.loaded.set(backend, ort)
+    }
+    return ort
+  }
+
   private async init(message: Extract<ToWorker, { type: 'init' }>): Promise<void> {
     await this.compiled?.session.release()
     this.compiled = null
-    // Read by ORT once, when its wasm module first loads; later changes have no effect.
-    this.ort.env.wasm.numThreads = message.wasmThreads
     const started = this.now()
     const model = MODEL_ZOO[message.spec.model]()
-    const step = buildTrainStep(model, message.spec.batchSize, message.spec.optimizer === 'adamw' ? DEFAULT_ADAMW : DEFAULT_SGD)
-    const onnx = exportOnnx(step.graph, { name: `${model.name}_train_step` })
+    const step = buildTrainStep(model, message.spec.batchSize, optimizerOf(message.spec), { microBatch: message.microBatch ?? message.spec.batchSize })
     const checkpoint = message.params === null ? initParams(model, message.spec.seed) : new Map(Object.entries(message.params))
-    const { session, backend } = await this.openSession(message.id, step, onnx, message.backend)
+    const session = await this.openSession(message.id, step, message.backend, message.wasmThreads)
     session.load(checkpoint)
-    this.compiled = { spec: message.spec, model, step, onnx, session, checkpoint, checkpointState: new Map(), dirty: false }
-    this.emit({ type: 'ready', id: message.id, backend, compileMs: this.now() - started, flopsPerStep: step.flopsPerStep, parameters: parameterCount(model) })
+    this.compiled = { spec: message.spec, model, step, session, checkpoint, checkpointState: new Map(), dirty: false, msPerStep: null }
+    this.emit({
+      type: 'ready',
+      id: message.id,
+      backend: session.backend,
+      wasmThreads: message.wasmThreads,
+      microBatch: step.microBatch,
+      compileMs: this.now() - started,
+      flopsPerStep: step.flopsPerStep,
+      parameters: parameterCount(model),
+    })
   }
 
   /** Opens a session on the wanted backend; if WebGPU cannot host the graph, says why and uses wasm. */
-  private async openSession(id: number, step: TrainStep, onnx: Uint8Array, backend: ExecutionBackend): Promise<{ session: TrainSession; backend: ExecutionBackend }> {
-    if (backend === 'wasm') return { session: await TrainSession.create(this.ort, step, onnx, { backend }), backend }
+  private async openSession(id: number, step: TrainStep, backend: ExecutionBackend, wasmThreads: number): Promise<TrainSession> {
+    if (backend === 'wasm') return TrainSession.create(await this.ort('wasm', wasmThreads), step, { backend })
     try {
-      return { session: await TrainSession.create(this.ort, step, onnx, { backend, disableCpuFallback: true }), backend }
+      return await TrainSession.create(await this.ort('webgpu', wasmThreads), step, { backend, disableCpuFallback: true })
     } catch (error) {
       this.emit({ type: 'fallback', id, from: 'webgpu', to: 'wasm', reason: errorMessage(error) })
-      return { session: await TrainSession.create(this.ort, step, onnx, { backend: 'wasm' }), backend: 'wasm' }
+      return TrainSession.create(await this.ort('wasm', wasmThreads), step, { backend: 'wasm' })
+    }
+  }
+
+  /**
+   * Times full-batch steps for each micro-batch candidate on synthetic batches, interleaving the candidates
+   * so a burst of load elsewhere on the machine hits them alike; each keeps its best round.
+   */
+  private async calibrate(message: Extract<ToWorker, { type: 'calibrate' }>): Promise<void> {
+    const model = MODEL_ZOO[message.spec.model]()
+    const params = initParams(model, message.spec.seed)
+    const ort = await this.ort(message.backend, message.wasmThreads)
+    const candidates: Array<{ microBatch: number; session: TrainSession | null; error: string | null }> = []
+    try {
+      for (const microBatch of message.microBatches) {
+        try {
+          const step = buildTrainStep(model, message.spec.batchSize, optimizerOf(message.spec), { microBatch })
+          const session = await TrainSession.create(ort, step, { backend: message.backend, disableCpuFallback: message.backend === 'webgpu' })
+          session.load(params)
+          candidates.push({ microBatch, session, error: null })
+        } catch (error) {
+          candidates.push({ microBatch, session: null, error: errorMessage(error) })
+        }
+      }
+      const timings = await timeSteps(
+        candidates.map((c) => c.session),
+        syntheticBatch(model, message.spec.batchSize),
+        { ...this.timer, now: this.now },
+      )
+      const results: CalibrationResult[] = candidates.map((c, i) => {
+        const timing = timings[i]!
+        if (c.error !== null || 'error' in timing) return { microBatch: c.microBatch, samplesPerSecond: null, error: c.error ?? (timing as { error: string }).error }
+        return { microBatch: c.microBatch, samplesPerSecond: (message.spec.batchSize * 1000) / timing.msPerStep, error: null }
+      })
+      this.emit({ type: 'calibrated', id: message.id, backend: message.backend, wasmThreads: message.wasmThreads, results })
+    } finally {
+      for (const c of candidates) await c.session?.release()
     }
   }
 
@@ -119,7 +197,7 @@ export class WorkerRuntime {
       // the checkpoint rather than hang or report half a run.
       this.emit({ type: 'fallback', id: message.id, from: 'webgpu', to: 'wasm', reason: errorMessage(error) })
       await compiled.session.release().catch((releaseError: unknown) => console.warn(`releasing the failed WebGPU session: ${errorMessage(releaseError)}`))
-      compiled.session = await TrainSession.create(this.ort, compiled.step, compiled.onnx, { backend: 'wasm' })
+      compiled.session = await TrainSession.create(await this.ort('wasm', this.wasmThreads ?? 1), compiled.step, { backend: 'wasm' })
       compiled.session.load(compiled.checkpoint, compiled.checkpointState)
       compiled.dirty = false
       await this.runBatches(compiled, message)
@@ -132,15 +210,23 @@ export class WorkerRuntime {
     const batchSize = compiled.spec.batchSize
     let busyMs = 0
     compiled.dirty = true
-    for (const [i, batch] of message.batches.entries()) {
+    for (let done = 0; done < message.batches.length; ) {
+      // One engine run takes several steps on wasm; size runs to about RUN_TARGET_MS so progress, throttling
+      // and pausing still act within a fraction of a second.
+      const steps = Math.min(message.batches.length - done, compiled.msPerStep === null ? 1 : Math.max(1, Math.min(MAX_STEPS_PER_RUN, Math.floor(RUN_TARGET_MS / compiled.msPerStep))))
+      const first = message.firstStep + done
       const started = this.now()
-      const result = await compiled.session.run(batch, message.lr, message.firstStep + i)
-      if (!Number.isFinite(result.loss)) throw new TesseraeError('DIVERGED', `the loss became ${result.loss} at step ${message.firstStep + i}; lower the learning rate`)
+      const results = await compiled.session.runSteps(message.batches.slice(done, done + steps), message.lr, first)
       const elapsed = this.now() - started
+      compiled.msPerStep = elapsed / steps
       busyMs += elapsed
-      losses.push(result.loss)
-      corrects.push(result.correct)
-      this.emit({ type: 'progress', id: message.id, step: message.firstStep + i, loss: result.loss, correct: result.correct, samplesPerSecond: (batchSize * 1000) / Math.max(elapsed, 1e-3) })
+      for (const [i, result] of results.entries()) {
+        if (!Number.isFinite(result.loss)) throw new TesseraeError('DIVERGED', `the loss became ${result.loss} at step ${first + i}; lower the learning rate`)
+        losses.push(result.loss)
+        corrects.push(result.correct)
+        this.emit({ type: 'progress', id: message.id, step: first + i, loss: result.loss, correct: result.correct, samplesPerSecond: (batchSize * 1000) / Math.max(compiled.msPerStep, 1e-3) })
+      }
+      done += steps
       await this.throttle.afterWork(elapsed)
     }
     const samples = batchSize * message.batches.length
@@ -174,3 +260,5 @@ export class WorkerRuntime {
     return this.compiled
   }
 }
+
+const optimizerOf = (spec: TrainSpec) => (spec.optimizer === 'adamw' ? DEFAULT_ADAMW : DEFAULT_SGD)

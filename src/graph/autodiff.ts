@@ -20,6 +20,9 @@ export function gradients(loss: Value, wrt: readonly Value[]): Value[] {
     const grad = grads.get(id)
     if (grad === undefined || node.kind !== 'op' || !needs[id] || node.op.stopGradient) continue
     const inputNeeds = node.inputs.map((v) => needs[v.id] === 1)
+    // A wanted value computed from constants or other graph inputs (a parameter view cut from a flat bucket)
+    // passes its gradient nowhere: building its backward would only add dead nodes.
+    if (!inputNeeds.some(Boolean)) continue
     if (node.op.backward === undefined) throw new Error(`op ${node.op.type} has no backward rule but a gradient flows through it`)
     const inputGrads = node.op.backward({ inputs: node.inputs, output: new Value(graph, id, node.shape), grad, attrs: node.attrs, needs: inputNeeds })
     node.inputs.forEach((input, i) => {

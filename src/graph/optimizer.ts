@@ -1,7 +1,9 @@
 // Optimiser updates as graph nodes, so a whole training step (forward, loss, backward, update) is one ONNX
-// graph and parameters never leave the GPU between steps.
+// graph and parameters never leave the GPU between steps. The update runs on flat parameter buckets, and every
+// scalar sub-expression (bias corrections, step size, decay factor) is computed once per graph and folded into
+// the per-element chain: AdamW costs 13 elementwise passes over the parameters, not 16 per tensor.
 import type { Value } from './graph.ts'
-import { add, div, mul, sub } from './ops/binary.ts'
+import { add, div, mul, rsub, sub } from './ops/binary.ts'
 import { exp, sqrt } from './ops/unary.ts'
 
 export type OptimizerSpec =
@@ -16,28 +18,38 @@ export function stateSlots(spec: OptimizerSpec): string[] {
   return spec.kind === 'sgd' ? ['momentum'] : ['adam_m', 'adam_v']
 }
 
-export interface UpdateInputs {
-  param: Value
-  grad: Value
-  state: Value[]
+export interface UpdateSettings {
   lr: Value
   /** 1-based step count, float32 scalar (AdamW bias correction). */
   step: Value
+  /** Factor on every gradient, folded into constants: 1/k when the gradient is a sum over k micro-batches. */
+  gradScale?: number
 }
 
-/** Returns [new param, ...new state] in stateSlots order. */
-export function applyUpdate(spec: OptimizerSpec, { param, grad, state, lr, step }: UpdateInputs): Value[] {
+/** Applies the optimiser to one parameter buffer: returns [new param, ...new state] in stateSlots order. */
+export type UpdateRule = (param: Value, grad: Value, state: readonly Value[]) => Value[]
+
+/** Builds the graph's shared scalars once and returns the per-buffer update (decoupled weight decay). */
+export function updateRule(spec: OptimizerSpec, { lr, step, gradScale = 1 }: UpdateSettings): UpdateRule {
   if (spec.kind === 'sgd') {
-    const g = spec.weightDecay > 0 ? add(grad, mul(param, spec.weightDecay)) : grad
-    const velocity = add(mul(state[0]!, spec.momentum), g)
-    return [sub(param, mul(velocity, lr)), velocity]
+    return (param, grad, [velocity]) => {
+      const scaled = gradScale === 1 ? grad : mul(grad, gradScale)
+      const g = spec.weightDecay > 0 ? add(scaled, mul(param, spec.weightDecay)) : scaled
+      const next = add(mul(velocity!, spec.momentum), g)
+      return [sub(param, mul(next, lr)), next]
+    }
   }
-  const m = add(mul(state[0]!, spec.beta1), mul(grad, 1 - spec.beta1))
-  const v = add(mul(state[1]!, spec.beta2), mul(mul(grad, grad), 1 - spec.beta2))
-  // 1 - β^t computed as 1 - exp(t·ln β): Pow with a tensor exponent is avoided for portability.
-  const correction1 = sub(step.graph.scalar(1), exp(mul(step, Math.log(spec.beta1))))
-  const correction2 = sub(step.graph.scalar(1), exp(mul(step, Math.log(spec.beta2))))
-  const update = div(div(m, correction1), add(sqrt(div(v, correction2)), spec.eps))
-  const decayed = spec.weightDecay > 0 ? add(update, mul(param, spec.weightDecay)) : update
-  return [sub(param, mul(decayed, lr)), m, v]
+  // With c_t = 1 - β^t: p − lr·(m̂/(√v̂ + ε) + λp) = p·(1 − lr·λ) − (lr·√c₂/c₁)·m / (√v + ε·√c₂).
+  // β^t is exp(t·ln β): Pow with a tensor exponent is avoided for portability.
+  const c1 = rsub(1, exp(mul(step, Math.log(spec.beta1))))
+  const sqrtC2 = sqrt(rsub(1, exp(mul(step, Math.log(spec.beta2)))))
+  const stepSize = div(mul(lr, sqrtC2), c1)
+  const epsilon = mul(sqrtC2, spec.eps)
+  const decay = spec.weightDecay > 0 ? rsub(1, mul(lr, spec.weightDecay)) : null
+  return (param, grad, [m, v]) => {
+    const nextM = add(mul(m!, spec.beta1), mul(grad, (1 - spec.beta1) * gradScale))
+    const nextV = add(mul(v!, spec.beta2), mul(mul(grad, grad), (1 - spec.beta2) * gradScale * gradScale))
+    const ratio = div(nextM, add(sqrt(nextV), epsilon))
+    return [sub(decay === null ? param : mul(param, decay), mul(ratio, stepSize)), nextM, nextV]
+  }
 }

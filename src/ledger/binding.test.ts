@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { hexToBigInt, numberToHex, parseSignature, recoverTypedDataAddress, serializeSignature } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 import { bindingTypedData, decodeSignedBinding, verifyBinding, type PeerBinding } from './binding.ts'
 
 const wallet = privateKeyToAccount('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d')
@@ -27,6 +30,15 @@ describe('wallet ↔ peer binding', () => {
     await expect(verifyBinding(await signed(other), expected)).rejects.toThrow(/not 0x/)
     await expect(verifyBinding(await signed(wallet, binding, { ...domain, chainId: 1 }), expected)).rejects.toThrow(/wrong chain/)
     await expect(verifyBinding({ ...good, signature: '0x1234' }, expected)).rejects.toThrow(/malformed|not 0x/)
+  })
+
+  it('refuses the high-s twin of a valid signature', async () => {
+    const good = await signed()
+    const { r, s, yParity } = parseSignature(good.signature)
+    // (r, n − s) with the other recovery bit recovers the same address: valid maths, but not what a wallet signs.
+    const twin = serializeSignature({ r, s: numberToHex(N - hexToBigInt(s), { size: 32 }), yParity: yParity === 0 ? 1 : 0 })
+    expect(await recoverTypedDataAddress({ ...bindingTypedData(good, domain), signature: twin })).toBe(wallet.address)
+    await expect(verifyBinding({ ...good, signature: twin }, expected)).rejects.toThrow(/high s/)
   })
 
   it('decodes strictly', () => {

@@ -1,7 +1,7 @@
 // The wallet ↔ peer-key binding: one EIP-712 signature by the wallet saying "credit earned by this libp2p peer
 // in this job is paid to me until this time". The coordinator checks it against the peer that sent it (the
 // libp2p connection authenticates the peer key), so neither a peer nor a wallet can claim the other's work.
-import { getAddress, isAddress, verifyTypedData, type Address, type Hex } from 'viem'
+import { getAddress, isAddress, parseSignature, verifyTypedData, type Address, type Hex } from 'viem'
 import { DecodeError } from '../errors.ts'
 import { asObject, readInteger, readString } from '../schema.ts'
 import { LedgerError } from './errors.ts'
@@ -37,6 +37,8 @@ export const BINDING_TYPES = {
 /** A binding lasts this long unless the user picks otherwise: long enough for a job, short enough to expire. */
 export const DEFAULT_BINDING_DAYS = 90
 const MAX_BINDING_SECONDS = 5 * 365 * 24 * 3600
+/** secp256k1's group order: a signature's `s` above half of it is the malleable twin of a valid one. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 
 /** The EIP-712 payload a wallet signs (viem's signTypedData / eth_signTypedData_v4 shape). */
 export function bindingTypedData(binding: PeerBinding, domain: BindingDomain) {
@@ -69,8 +71,13 @@ export async function verifyBinding(signed: SignedBinding, expected: { job: stri
   if (signed.expiry > expected.nowSeconds + MAX_BINDING_SECONDS) throw new LedgerError('BAD_BINDING', 'the binding lasts more than five years; pick a nearer expiry')
   let valid: boolean
   try {
+    // Only 65-byte (r, s, v) signatures with low s (EIP-2), as wallets produce: the same binding then has
+    // exactly one signature, so nobody can record a second, different-looking copy of someone's consent.
+    if (signed.signature.length !== 132) throw new Error(`a signature is 65 bytes, not ${(signed.signature.length - 2) / 2}`)
+    if (BigInt(parseSignature(signed.signature).s) > SECP256K1_N / 2n) throw new LedgerError('BAD_BINDING', 'the signature has a high s value (EIP-2): wallets never produce one, so it was altered')
     valid = await verifyTypedData({ address: signed.wallet, ...bindingTypedData(signed, expected.domain), signature: signed.signature })
   } catch (error) {
+    if (error instanceof LedgerError) throw error
     throw new LedgerError('BAD_BINDING', `the binding's signature is malformed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`)
   }
   if (!valid) throw new LedgerError('BAD_BINDING', `the signature is not ${signed.wallet}'s over this binding (wrong chain, contract or wallet?)`)

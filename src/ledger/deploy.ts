@@ -18,16 +18,36 @@ export interface GovernanceSettings {
 
 export const DEFAULT_GOVERNANCE: GovernanceSettings = { votingPeriodSeconds: 3 * 24 * 3600, quorumBps: 2000 }
 
+/** The escrow's fixed rules for every job it holds (JobEscrow's constructor). */
+export interface EscrowSettings {
+  /** Shortest challenge period a job may choose: long enough for a governance veto to pass. */
+  minChallengeSeconds: number
+  /** After the deadline, how long claims stay open before the owner may reclaim. */
+  claimWindowSeconds: number
+  /** How long a replacement coordinator waits before it takes over. */
+  coordinatorDelaySeconds: number
+  /** The longest one pause lasts. */
+  maxPauseSeconds: number
+}
+
+const DAY = 24 * 3600
+export const DEFAULT_ESCROW: EscrowSettings = { minChallengeSeconds: 3 * DAY + 3600, claimWindowSeconds: 30 * DAY, coordinatorDelaySeconds: 3 * DAY, maxPauseSeconds: 14 * DAY }
+
 async function deployed(publicClient: PublicClient, hash: `0x${string}`): Promise<{ address: Address; block: number }> {
   const receipt = await publicClient.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success' || !receipt.contractAddress) throw new Error(`deployment transaction ${hash} failed`)
   return { address: receipt.contractAddress, block: Number(receipt.blockNumber) }
 }
 
-export async function deploySettlement(wallet: Writer, publicClient: PublicClient, options: { governance?: GovernanceSettings; testToken?: boolean } = {}): Promise<Deployment> {
+export async function deploySettlement(wallet: Writer, publicClient: PublicClient, options: { governance?: GovernanceSettings; escrow?: EscrowSettings; testToken?: boolean } = {}): Promise<Deployment> {
   const governance = options.governance ?? DEFAULT_GOVERNANCE
-  const escrow = await deployed(publicClient, await wallet.deployContract({ abi: jobEscrowAbi, bytecode: jobEscrowBytecode }))
+  const rules = options.escrow ?? DEFAULT_ESCROW
+  const escrowArgs = [BigInt(rules.minChallengeSeconds), BigInt(rules.claimWindowSeconds), BigInt(rules.coordinatorDelaySeconds), BigInt(rules.maxPauseSeconds)] as const
+  const escrow = await deployed(publicClient, await wallet.deployContract({ abi: jobEscrowAbi, bytecode: jobEscrowBytecode, args: escrowArgs }))
   const governor = await deployed(publicClient, await wallet.deployContract({ abi: jobGovernorAbi, bytecode: jobGovernorBytecode, args: [escrow.address, BigInt(governance.votingPeriodSeconds), governance.quorumBps] }))
+  // The escrow lets this governor veto roots; set once, by the deployer, before anyone can use either.
+  const linked = await publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: escrow.address, abi: jobEscrowAbi, functionName: 'setGovernor', args: [governor.address] }) })
+  if (linked.status !== 'success') throw new Error('linking the governor to the escrow failed')
   const result: Deployment = { escrow: escrow.address, governor: governor.address, deployBlock: escrow.block }
   if (options.testToken) result.testToken = (await deployed(publicClient, await wallet.deployContract({ abi: testTokenAbi, bytecode: testTokenBytecode }))).address
   return result

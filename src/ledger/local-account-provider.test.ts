@@ -35,8 +35,9 @@ describe('localAccountProvider', () => {
     const wallet = createWalletClient({ account: account.address, chain, transport: custom(boundary) })
     const id = `provider-${Date.now().toString(36)}`
     const deadline = (await t.clients[0]!.publicClient.getBlock()).timestamp + 3600n
-    await wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'createJob', args: [jobKey(id), account.address, NATIVE_TOKEN, parseEther('1'), deadline], value: parseEther('1') })
-    const failure = await wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'claim', args: [jobKey(id), account.address, 1n, []] }).then(() => null, (error: unknown) => error)
-    expect(explainChainError(failure)).toMatch(/\(InvalidProof\)\.$/)
+    const challenge = await t.clients[0]!.publicClient.readContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'minChallengePeriod' })
+    await wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'createJob', args: [id, account.address, NATIVE_TOKEN, parseEther('1'), deadline, challenge], value: parseEther('1') })
+    const failure = await wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'claim', args: [jobKey(account.address, id), 1n, account.address, 1n, 1n, []] }).then(() => null, (error: unknown) => error)
+    expect(explainChainError(failure)).toMatch(/\(UnknownEpoch\)\.$/)
   })
 })

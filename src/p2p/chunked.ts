@@ -17,7 +17,7 @@ import { fromHex, toHex } from '../hex.ts'
 
 export const CHUNK_BYTES = 512 * 1024
 const MAX_ROOT_BYTES = 64 * 1024
-export type PayloadKind = 'params' | 'delta' | 'checkpoint' | 'epoch-tree'
+export type PayloadKind = 'params' | 'delta' | 'checkpoint' | 'epoch-tree' | 'job-log'
 const SALTED: ReadonlySet<PayloadKind> = new Set(['delta', 'checkpoint'])
 const NONCE_BYTES = 16
 /** Checkpoints come in small pieces, so a spot check can fetch a few of them without the rest. */

@@ -20,7 +20,7 @@ import { float32Bytes } from '../p2p/chunked.ts'
 import { buildDataset } from '../data/build-dataset.ts'
 import { cidOf } from '../data/cid.ts'
 import { signManifest } from '../p2p/manifest-signature.ts'
-import { MemoryVectorStore } from '../training/testing/memory-stores.ts'
+import { MemoryLogStore, MemoryVectorStore } from '../training/testing/memory-stores.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
 import { resultSigningBytes, type UnitAssignment, type UnitResult } from '../training/unit.ts'
 import { CoordinatorHost } from './coordinator-host.ts'
@@ -58,7 +58,7 @@ describe('coordinator host over libp2p', () => {
     const exchange = await BlockExchange.start(server, new MemoryBlockstore())
     exchanges.push(exchange)
     const job = testJob({ coordinator: server.peerId.toString(), unitsPerRound: 3, auditRate: 0 })
-    coordinator = await Coordinator.open({ job, dim: DIM, initialParams: () => new Float32Array(DIM), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), referee: quadraticReferee() })
+    coordinator = await Coordinator.open({ job, dim: DIM, initialParams: () => new Float32Array(DIM), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() })
     host = await CoordinatorHost.start({ node: server, exchange, coordinator, dim: DIM, announceEveryMs: 60_000, tickEveryMs: 60_000 })
   }, 30_000)
 
@@ -146,7 +146,7 @@ describe('coordinator host: signatures and evidence', () => {
     const exchange = await BlockExchange.start(server, new MemoryBlockstore())
     exchanges.push(exchange)
     const job = testJob({ coordinator: server.peerId.toString(), unitsPerRound: 6, auditRate: 0, innerSteps: 48, innerLr: 0.05 })
-    coordinator = await Coordinator.open({ job, dim: QUADRATIC_DIM, initialParams: () => new Float32Array(QUADRATIC_DIM), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), referee: quadraticReferee() })
+    coordinator = await Coordinator.open({ job, dim: QUADRATIC_DIM, initialParams: () => new Float32Array(QUADRATIC_DIM), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() })
     host = await CoordinatorHost.start({ node: server, exchange, coordinator, dim: QUADRATIC_DIM, announceEveryMs: 60_000, tickEveryMs: 60_000 })
   }, 30_000)
 

@@ -171,7 +171,7 @@ export class CoordinatorHost {
     const reply = await coordinator.submit(peer, result, delta, {
       checkpoint: (cid) => this.whileConnected(from, (signal) => this.vectors.getCheckpoint(cid, { ...fetchFrom, signal })),
       checkpointPieces: (cid, pick) => this.whileConnected(from, (signal) => this.vectors.getCheckpointPieces(cid, pick, { ...fetchFrom, signal })),
-    })
+    }, signature)
     return { type: 'ack', accepted: reply.accepted, verdict: reply.verdict }
   }
 
@@ -221,7 +221,7 @@ export class CoordinatorHost {
       return { type: 'error', message: `the dataset was refused: ${errorMessage(error)}` }
     }
     const m = signed.manifest
-    const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples })
+    const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples, signed })
     this.options.log?.(`dataset "${m.name}" (${m.samples} samples) offered by ${from}: ${entry.status}`)
     void this.publishMetrics()
     if (entry.status === 'pending' && this.options.datasetPolicy === 'auto') {

@@ -16,7 +16,7 @@ import { FASHION_MNIST_SHAPE, type SampleSet } from '../data/samples.ts'
 import { Coordinator } from '../training/coordinator.ts'
 import { MemoryCheckpointStore } from '../training/memory-checkpoints.ts'
 import { quadraticReferee } from '../training/testing/coordinator-harness.ts'
-import { MemoryVectorStore } from '../training/testing/memory-stores.ts'
+import { MemoryLogStore, MemoryVectorStore } from '../training/testing/memory-stores.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
 import { CoordinatorHost } from './coordinator-host.ts'
 import { fetchShard } from './dataset-chunks.ts'
@@ -71,7 +71,7 @@ describe('dataset sharing over libp2p', () => {
     exchanges.push(exchange.coordinator, exchange.contributor, exchange.volunteer, await BlockExchange.start(forger, tampering))
     for (const [from, to] of [[contributor, coordinatorPeer], [forger, coordinatorPeer], [volunteer, forger], [volunteer, contributor], [coordinatorPeer, forger]] as const) await from.dial(multiaddr(to.getMultiaddrs()[0]!.toString()))
     const job = testJob({ coordinator: coordinatorPeer.peerId.toString(), auditRate: 0, classes: [...FASHION_MNIST_SHAPE.classes] })
-    coordinator = await Coordinator.open({ job, dim: 16, initialParams: () => new Float32Array(16), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), referee: quadraticReferee() })
+    coordinator = await Coordinator.open({ job, dim: 16, initialParams: () => new Float32Array(16), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() })
     host = await CoordinatorHost.start({ node: coordinatorPeer, exchange: exchange.coordinator, coordinator, dim: 16, announceEveryMs: 60_000, tickEveryMs: 60_000 })
   }, 30_000)
 
@@ -122,7 +122,7 @@ describe('dataset sharing over libp2p', () => {
     exchanges.push(ex)
     await contributor.dial(multiaddr(node.getMultiaddrs()[0]!.toString()))
     const job = testJob({ id: 'auto-job', coordinator: node.peerId.toString(), classes: [...FASHION_MNIST_SHAPE.classes] })
-    const auto = await Coordinator.open({ job, dim: 16, initialParams: () => new Float32Array(16), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), referee: quadraticReferee() })
+    const auto = await Coordinator.open({ job, dim: 16, initialParams: () => new Float32Array(16), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() })
     const autoHost = await CoordinatorHost.start({ node, exchange: ex, coordinator: auto, dim: 16, datasetPolicy: 'auto', announceEveryMs: 60_000, tickEveryMs: 60_000 })
     try {
       const { manifest, chunks } = await buildDataset(samples(30), { name: 'Auto', licence: 'MIT', description: '' }, contributor.peerId.toString(), 3)

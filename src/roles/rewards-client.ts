@@ -11,7 +11,7 @@ import type { JobAnnouncement } from '../p2p/job-topics.ts'
 import { callWork } from '../p2p/work-protocol.ts'
 import { awaitCoordinator } from './connect.ts'
 
-export async function sendBinding(node: Libp2p, announcement: JobAnnouncement, binding: SignedBinding): Promise<{ wallet: string; expiry: number }> {
+export async function sendBinding(node: Libp2p, announcement: Pick<JobAnnouncement, 'job' | 'addrs'>, binding: SignedBinding): Promise<{ wallet: string; expiry: number }> {
   const coordinator = peerIdFromString(announcement.job.coordinator)
   await awaitCoordinator(node, coordinator, announcement.addrs, 30_000)
   const reply = await callWork(node, coordinator, { type: 'bind', binding }, 30_000)

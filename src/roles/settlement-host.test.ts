@@ -1,24 +1,25 @@
 // The coordinator's settlement against a real anvil: bindings checked and recorded, epochs posted from the
-// credits ledger with their trees, claims paid from those trees, waiting credit paid once a peer binds, and
-// an executed governance decision followed by the coordinator.
+// credits ledger with their trees and job-log records, claims paid from those trees after the challenge period,
+// waiting credit paid once a peer binds, a vetoed epoch's credit posted again, and governance followed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { ANVIL_KEYS } from '../../server/settlement.ts'
-import { startTestChain, mined, type TestChain } from '../../contracts/testing.ts'
+import { startTestChain, mined, revertOf, TEST_ESCROW, type TestChain } from '../../contracts/testing.ts'
 import { bindingTypedData, type SignedBinding } from '../ledger/binding.ts'
 import { decodeEpochDocument, findClaim } from '../ledger/epoch-tree.ts'
-import { NATIVE_TOKEN, readEscrowJob } from '../ledger/escrow.ts'
+import { NATIVE_TOKEN, readEpoch, readEscrowJob } from '../ledger/escrow.ts'
 import { jobEscrowAbi, jobGovernorAbi } from '../ledger/generated/contracts.ts'
 import { jobKey } from '../ledger/job-key.ts'
 import { Harness, runRounds } from '../training/testing/coordinator-harness.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
-import { SettlementHost } from './settlement-host.ts'
+import { SettlementHost, type EpochOutcome } from './settlement-host.ts'
 
-const VOTING_SECONDS = 120
+const CHALLENGE = BigInt(TEST_ESCROW.minChallengeSeconds)
+
 let t: TestChain
 beforeAll(async () => {
-  t = await startTestChain({ votingPeriodSeconds: VOTING_SECONDS, quorumBps: 2000 })
+  t = await startTestChain({ votingPeriodSeconds: 120, quorumBps: 2000 })
 }, 60_000)
 afterAll(async () => t?.chain.stop())
 
@@ -28,77 +29,165 @@ async function sign(walletIndex: number, job: string, peer: string, expiry: numb
   return { ...binding, signature: await account.signTypedData(bindingTypedData(binding, { chainId: t.chain.chainId, escrow: t.deployment.escrow })) }
 }
 
+const REWARD = 10n ** 9n
+
+/** A job, its harness coordinator and a settlement host posting as account 1; trees kept in memory. */
+async function setup(rounds = 4) {
+  const owner = t.clients[0]!
+  const job = testJob({ id: `settle-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`, rounds, reward: { amount: REWARD.toString(), symbol: 'ETH', decimals: 18, dataShareBps: 2000, owner: t.addresses[0]! } })
+  const h = new Harness(job)
+  const coordinator = await h.open()
+  const trees = new Map<string, Uint8Array>()
+  const host = new SettlementHost({
+    coordinator,
+    chain: { chainId: t.chain.chainId, escrow: t.deployment.escrow, governor: t.deployment.governor, reader: t.clients[1]!.publicClient, writer: t.clients[1]!.wallet },
+    publishTree: async (bytes) => {
+      const cid = `tree-${trees.size}`
+      trees.set(cid, bytes)
+      return cid
+    },
+    jobLog: h.log,
+    decideDataset: (id, accept, reason) => coordinator.decideDataset(id, accept, reason).then(() => undefined),
+    nowMs: () => Date.now(),
+  })
+  const key = jobKey(t.addresses[0]!, job.id)
+  const fund = async () => {
+    const deadline = (await owner.publicClient.getBlock()).timestamp + 86_400n
+    await mined(owner, await owner.wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'createJob', args: [job.id, t.addresses[1]!, NATIVE_TOKEN, REWARD, deadline, CHALLENGE], value: REWARD }))
+  }
+  const doc = (cid: string) => decodeEpochDocument(trees.get(cid)!)
+  return { job, h, coordinator, host, key, fund, doc, owner }
+}
+
+const posted = (outcome: EpochOutcome) => {
+  if (!outcome.posted) throw new Error(outcome.reason)
+  return outcome
+}
+
 describe('SettlementHost', () => {
-  it('binds, posts epochs, pays claims from the published tree and follows governance', async () => {
-    const job = testJob({ id: `settle-${Date.now().toString(36)}`, rounds: 4, reward: { amount: '1000000000', symbol: 'ETH', decimals: 18, dataShareBps: 2000 } })
-    const h = new Harness(job)
-    const coordinator = await h.open()
-    const trees = new Map<string, Uint8Array>()
-    const owner = t.clients[0]!
-    const [, coordinatorAccount, aliceWallet, bobWallet] = t.addresses as [Address, Address, Address, Address]
-    const host = new SettlementHost({
-      coordinator,
-      chain: { chainId: t.chain.chainId, escrow: t.deployment.escrow, governor: t.deployment.governor, reader: t.clients[1]!.publicClient, writer: t.clients[1]!.wallet },
-      publishTree: async (bytes) => {
-        const cid = `tree-${trees.size}`
-        trees.set(cid, bytes)
-        return cid
-      },
-      decideDataset: (id, accept, reason) => coordinator.decideDataset(id, accept, reason).then(() => undefined),
-      nowMs: () => Date.now(),
-    })
+  it('binds, posts epochs that pay only what each wallet gained, and claims pay from the published trees', async () => {
+    const { job, h, coordinator, host, key, fund, doc, owner } = await setup()
+    const [, , aliceWallet, bobWallet] = t.addresses as [Address, Address, Address, Address]
     const expiry = Math.floor(Date.now() / 1000) + 3600
     expect(await host.closeEpoch()).toEqual({ posted: false, reason: expect.stringMatching(/no escrow/) })
-    const deadline = (await owner.publicClient.getBlock()).timestamp + 86_400n
-    await mined(owner, await owner.wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'createJob', args: [jobKey(job.id), coordinatorAccount, NATIVE_TOKEN, 10n ** 9n, deadline], value: 10n ** 9n }))
-
+    await fund()
     await expect(host.bind('a', await sign(2, job.id, 'b', expiry))).rejects.toThrow(/names another peer/)
     expect(await host.bind('a', await sign(2, job.id, 'a', expiry))).toEqual({ wallet: aliceWallet, expiry })
 
     await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
-    const first = await host.closeEpoch()
-    if (!first.posted) throw new Error(first.reason)
-    const doc = decodeEpochDocument(trees.get(first.treeCid)!)
-    expect((await readEscrowJob(owner.publicClient, t.deployment.escrow, job.id))!.root).toBe(doc.root)
+    const first = posted(await host.closeEpoch())
+    const d1 = doc(first.treeCid)
+    const onChain = await readEpoch(owner.publicClient, t.deployment.escrow, key, 1)
+    expect(onChain).toMatchObject({ root: d1.root, amount: d1.amount, cumulative: d1.cumulative, treeCid: first.treeCid, logCid: first.logCid })
     // One of 4 rounds released a quarter of the pool; 80 % of it goes to compute, split by verified FLOPs.
     const flops = (p: string) => coordinator.credits.volunteer(p).flops
-    const computePart = (10n ** 9n / 4n) * 8000n / 10_000n
+    const computePart = (REWARD / 4n) * 8000n / 10_000n
     const aliceShare = (computePart * BigInt(flops('a'))) / BigInt(flops('a') + flops('b'))
-    const alice = findClaim(doc, aliceWallet)!
-    expect(alice.amount).toBe(aliceShare)
-    expect(findClaim(doc, bobWallet)).toBeNull()
-    const bobWaiting = doc.peers.find((p) => p.peer === 'b')!.waiting
+    const alice = findClaim(d1, aliceWallet)!
+    expect(alice).toMatchObject({ epoch: 1, amount: aliceShare, cumulative: aliceShare })
+    expect(findClaim(d1, bobWallet)).toBeNull()
+    const bobWaiting = d1.peers.find((p) => p.peer === 'b')!.waiting
     expect(bobWaiting).toBeGreaterThan(0n)
+    // The epoch's record in the job log names the round it settles and every binding, with its signature.
+    const record = h.log.records.get(first.logCid)
+    expect(record).toMatchObject({ kind: 'epoch', epoch: 1, escrowKey: key, roundsClosed: 1, prev: null, bindings: [expect.objectContaining({ peer: 'a', wallet: aliceWallet })] })
 
+    // Nothing is claimable until the challenge period is over.
+    const claim = (c: typeof alice, wallet: Address) => owner.wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'claim', args: [key, BigInt(c.epoch), wallet, c.amount, c.cumulative, c.proof] }).then((hash) => mined(owner, hash))
+    expect(await revertOf(claim(alice, aliceWallet))).toBe('NotFinal')
+    await t.increaseTime(Number(CHALLENGE))
     const before = await t.balance(aliceWallet)
-    await mined(owner, await owner.wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'claim', args: [jobKey(job.id), aliceWallet, alice.amount, alice.proof] }))
-    expect(await t.balance(aliceWallet)).toBe(before + alice.amount)
+    await claim(alice, aliceWallet)
+    expect(await t.balance(aliceWallet)).toBe(before + aliceShare)
 
-    // Bob binds late: his waiting credit arrives with the next epoch.
+    // Bob binds late: his waiting credit arrives with the next epoch; alice's leaf pays only what she gained.
     await host.bind('b', await sign(3, job.id, 'b', expiry))
     await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
-    const second = await host.closeEpoch()
-    if (!second.posted) throw new Error(second.reason)
+    const second = posted(await host.closeEpoch())
     expect(second.epoch).toBe(2)
-    const doc2 = decodeEpochDocument(trees.get(second.treeCid)!)
-    expect(findClaim(doc2, bobWallet)!.amount).toBeGreaterThan(bobWaiting)
-    expect(findClaim(doc2, aliceWallet)!.amount).toBeGreaterThanOrEqual(alice.amount)
-    expect(doc2.total).toBeLessThanOrEqual(10n ** 9n / 2n)
+    const d2 = doc(second.treeCid)
+    expect(findClaim(d2, bobWallet)!.amount).toBeGreaterThan(bobWaiting)
+    const alice2 = findClaim(d2, aliceWallet)!
+    expect(alice2.cumulative).toBe(aliceShare + alice2.amount)
+    expect(d2.cumulative).toBe(d1.amount + d2.amount)
+    expect(d2.cumulative).toBeLessThanOrEqual(REWARD / 2n)
+    expect(h.log.records.get(second.logCid)).toMatchObject({ kind: 'epoch', epoch: 2, prev: first.logCid })
+    // A round with no new credit posts nothing.
+    expect(await host.closeEpoch()).toEqual({ posted: false, reason: expect.stringMatching(/anything new/) })
+  })
 
-    // Alice (the larger holder) proposes a lower inner learning rate and votes it through.
+  it('posts every credit again on a chain that was reset (a fresh development chain)', async () => {
+    const { job, h, host, fund, doc } = await setup()
+    const [, , aliceWallet] = t.addresses as [Address, Address, Address]
+    const rpc = t.clients[0]!.publicClient
+    const snapshot = await rpc.request({ method: 'evm_snapshot' as never, params: [] as never })
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 3600))
+    await runRounds(h, [['a', 'honest']], 2)
+    const before = posted(await host.closeEpoch())
+    // The chain forgets the job; the owner funds it again and the coordinator's book still says "epoch 1 posted".
+    await rpc.request({ method: 'evm_revert' as never, params: [snapshot] as never })
+    await fund()
+    const again = posted(await host.closeEpoch())
+    expect(again.epoch).toBe(1)
+    expect(findClaim(doc(again.treeCid), aliceWallet)!.amount).toBe(findClaim(doc(before.treeCid), aliceWallet)!.amount)
+  })
+
+  it('puts a vetoed epoch\'s credit into the next root', async () => {
+    const { job, h, host, key, fund, doc, owner } = await setup()
+    const [, , aliceWallet] = t.addresses as [Address, Address, Address]
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 3600))
+    await runRounds(h, [['a', 'honest']], 1)
+    const first = posted(await host.closeEpoch())
+    await t.increaseTime(Number(CHALLENGE))
+    await runRounds(h, [['a', 'honest']], 1)
+    const second = posted(await host.closeEpoch())
+    const gained = findClaim(doc(second.treeCid), aliceWallet)!.amount
+    // The owner vetoes epoch 2: the next root pays alice that credit again, on top of round 3's.
+    await mined(owner, await owner.wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'vetoRoot', args: [key, 2n, 'bafy-reason'] }))
+    await runRounds(h, [['a', 'honest']], 1)
+    const third = posted(await host.closeEpoch())
+    expect(third.epoch).toBe(3)
+    const leaf = findClaim(doc(third.treeCid), aliceWallet)!
+    expect(leaf.amount).toBeGreaterThan(gained)
+    expect(leaf.cumulative).toBe(findClaim(doc(first.treeCid), aliceWallet)!.amount + leaf.amount)
+    expect((await readEscrowJob(owner.publicClient, t.deployment.escrow, key))!.reserved).toBe(doc(first.treeCid).amount + leaf.amount)
+    expect(h.log.records.get(third.logCid)).toMatchObject({ prev: first.logCid })
+  })
+
+  it('posts nothing while the owner pauses the escrow, and follows governance decisions', async () => {
+    const { job, h, coordinator, host, key, fund, doc, owner } = await setup()
+    const [, , aliceWallet] = t.addresses as [Address, Address, Address]
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 3600))
+    await mined(owner, await owner.wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'setPaused', args: [key, true] }))
+    await runRounds(h, [['a', 'honest']], 1)
+    expect(await host.closeEpoch()).toEqual({ posted: false, reason: expect.stringMatching(/paused/) })
+    await mined(owner, await owner.wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'setPaused', args: [key, false] }))
+    const first = posted(await host.closeEpoch())
+    await t.increaseTime(Number(CHALLENGE))
+
+    // Alice (the only holder) proposes a lower inner learning rate, then ending the job, and votes both through.
     const aliceClient = t.clients[2]!
-    const credit = findClaim(doc2, aliceWallet)!
-    await mined(aliceClient, await aliceClient.wallet.writeContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'propose', args: [jobKey(job.id), 2, 'innerLr', 5n * 10n ** 14n, credit.amount, credit.proof] }))
-    const pid = (await owner.publicClient.readContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'proposalCount' })) - 1n
-    await mined(aliceClient, await aliceClient.wallet.writeContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'vote', args: [pid, true, credit.amount, credit.proof] }))
-    await t.increaseTime(VOTING_SECONDS + 1)
-    await mined(owner, await owner.wallet.writeContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'execute', args: [pid] }))
-    const decisions = await host.followGovernance()
-    expect(decisions.map((d) => d.subject)).toEqual(['innerLr'])
+    const credit = findClaim(doc(first.treeCid), aliceWallet)!
+    const govern = async (kind: number, subject: string, value: bigint) => {
+      await mined(aliceClient, await aliceClient.wallet.writeContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'propose', args: [key, kind, subject, value, credit.amount, credit.cumulative, credit.proof] }))
+      const pid = (await owner.publicClient.readContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'proposalCount' })) - 1n
+      await mined(aliceClient, await aliceClient.wallet.writeContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'vote', args: [pid, true, credit.amount, credit.cumulative, credit.proof] }))
+      // All the credit voted for it: it executes without waiting for the vote to end.
+      await mined(owner, await owner.wallet.writeContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'execute', args: [pid] }))
+    }
+    await govern(2, 'innerLr', 5n * 10n ** 14n)
+    expect((await host.followGovernance()).map((d) => d.subject)).toEqual(['innerLr'])
     // From the next round: units handed out now keep the old rate.
     expect(coordinator.job.innerLr).toBe(1e-3)
-    await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
+    await runRounds(h, [['a', 'honest']], 1)
     expect(coordinator.job.innerLr).toBe(5e-4)
     expect(await host.followGovernance()).toEqual([])
+    await govern(3, 'end the job', 0n)
+    expect((await host.followGovernance()).map((d) => d.kind)).toEqual(['end-job'])
+    await runRounds(h, [['a', 'honest']], 1)
+    expect(coordinator.view.finished).toBe(true)
   })
 })

@@ -2,17 +2,20 @@
 // into an epoch after each round (tree published on the block exchange, root posted on chain), and follows the
 // job's executed governance decisions. Every chain failure is logged and retried at the next round: the
 // credits are in the checkpoint, so nothing is lost while the chain is unreachable.
-import { formatUnits, getAddress, type Address, type PublicClient } from 'viem'
+import { formatUnits, getAddress, type Address, type Hex, type PublicClient } from 'viem'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { bindingActive, verifyBinding, type SignedBinding } from '../ledger/binding.ts'
-import { advanceEpoch, emptyEpochBook, epochBookFromJson, epochBookToJson, type EpochBook } from '../ledger/epochs.ts'
+import { advanceEpoch, emptyEpochBook, epochBookFromJson, epochBookToJson, markPosted, type EpochBook } from '../ledger/epochs.ts'
 import { encodeEpochDocument, epochDocument } from '../ledger/epoch-tree.ts'
-import { readDecisions, readEscrowJob, type Decision, type Writer } from '../ledger/escrow.ts'
+import { readDecisions, readEpoch, readEscrowJob, readLatestFinal, type Decision, type Writer } from '../ledger/escrow.ts'
 import { jobEscrowAbi } from '../ledger/generated/contracts.ts'
-import { jobKey } from '../ledger/job-key.ts'
+import { escrowKeyOf } from '../ledger/job-key.ts'
+import { CreditsLedger } from '../training/credits.ts'
+import type { EpochRecord } from '../training/job-log.ts'
+import type { LogStore } from '../training/stores.ts'
 import type { Coordinator } from '../training/coordinator.ts'
 import { changeHyperParameter } from '../training/job-changes.ts'
-import { asObject, readInteger } from '../schema.ts'
+import { asObject, readInteger, readString } from '../schema.ts'
 
 export interface SettlementChain {
   chainId: number
@@ -28,19 +31,38 @@ export interface SettlementHostOptions {
   chain: SettlementChain
   /** Stores the epoch document where peers can fetch it (the block exchange) and returns its CID. */
   publishTree: (bytes: Uint8Array) => Promise<string>
+  /** The job log (signed, published): each epoch's record goes there and its CID goes on chain. */
+  jobLog: LogStore
   /** Accepts (or rejects, with a reason) a dataset by governance decision: the host checks chunks first. */
   decideDataset: (id: string, accept: boolean, reason: string) => Promise<void>
   nowMs?: () => number
   log?: (line: string) => void
+  /** Makes this a dishonest coordinator (tests and the audit's e2e): it doctors each epoch's book before posting. */
+  adversary?: SettlementAdversary
+}
+
+/** What a dishonest coordinator does to an epoch's book before it publishes the tree and posts the root. */
+export interface SettlementAdversary {
+  doctorBook(book: EpochBook, epoch: number, self: Address): EpochBook
+}
+
+/** A posted epoch, kept until a later one is final: if a veto rejects it, the book goes back to before it. */
+interface PostedEpoch {
+  epoch: number
+  book: EpochBook
+  record: string
 }
 
 interface SettlementState {
   book: EpochBook
   /** Governance decisions already applied (the index of the next one to read). */
   decisionsApplied: number
+  posted: PostedEpoch[]
+  /** The latest epoch record in the job log, or null before the first. */
+  lastRecord: string | null
 }
 
-export type EpochOutcome = { posted: true; epoch: number; root: string; total: bigint; treeCid: string } | { posted: false; reason: string }
+export type EpochOutcome = { posted: true; epoch: number; root: string; amount: bigint; cumulative: bigint; treeCid: string; logCid: string } | { posted: false; reason: string }
 
 const SCALE = 10n ** 18n
 
@@ -68,57 +90,116 @@ export class SettlementHost {
 
   private state(): SettlementState {
     const raw = this.options.coordinator.view.settlement
-    if (raw === undefined) return { book: emptyEpochBook(), decisionsApplied: 0 }
+    if (raw === undefined) return { book: emptyEpochBook(), decisionsApplied: 0, posted: [], lastRecord: null }
     const obj = asObject(raw, 'settlement state')
-    return { book: epochBookFromJson(obj.book), decisionsApplied: readInteger(obj, 'decisionsApplied', 'settlement state') }
+    const posted = Array.isArray(obj.posted) ? obj.posted.map((p: unknown) => {
+      const e = asObject(p, 'settlement state')
+      return { epoch: readInteger(e, 'epoch', 'settlement state'), book: epochBookFromJson(e.book), record: readString(e, 'record', 'settlement state', 128) }
+    }) : []
+    return { book: epochBookFromJson(obj.book), decisionsApplied: readInteger(obj, 'decisionsApplied', 'settlement state'), posted, lastRecord: typeof obj.lastRecord === 'string' ? obj.lastRecord : null }
   }
 
   private save(state: SettlementState): Promise<void> {
-    return this.options.coordinator.saveSettlement({ book: epochBookToJson(state.book), decisionsApplied: state.decisionsApplied })
+    return this.options.coordinator.saveSettlement({ book: epochBookToJson(state.book), decisionsApplied: state.decisionsApplied, posted: state.posted.map((p) => ({ ...p, book: epochBookToJson(p.book) })), lastRecord: state.lastRecord })
   }
 
-  /** After a round: allocate what it released, and post a new root if any wallet's total moved. */
+  /**
+   * After a round: undo any epoch a veto rejected, allocate what the round released, and post a new root if
+   * any wallet gained since the last one, with the epoch's record in the job log.
+   */
   async closeEpoch(): Promise<EpochOutcome> {
     const { coordinator, chain } = this.options
     const job = coordinator.job
-    const escrow = await readEscrowJob(chain.reader, chain.escrow, job.id)
+    const key = escrowKeyOf(job)
+    if (key === null) return { posted: false, reason: 'the job names no escrow owner, so nothing is escrowed; credit waits in the ledger' }
+    const escrow = await readEscrowJob(chain.reader, chain.escrow, key)
     if (!escrow) return { posted: false, reason: 'the job has no escrow on this chain yet; credit waits in the ledger' }
     if (getAddress(escrow.coordinator) !== this.account) return { posted: false, reason: `the escrow names ${escrow.coordinator} as coordinator, not this coordinator's account ${this.account}` }
     if (escrow.closed) return { posted: false, reason: 'the job\'s escrow is closed' }
-    const state = this.state()
     const nowSeconds = Math.floor(this.now() / 1000)
+    if (escrow.pausedUntil > BigInt(nowSeconds)) return { posted: false, reason: 'the job\'s escrow is paused by its owner' }
+    const stored = this.state()
+    let state = await this.undoVetoed(this.forgetIfChainReset(stored, Number(escrow.epoch)), key)
+    const view = coordinator.view
+    const ledger = CreditsLedger.fromJSON(view.closedLedger ?? view.ledger)
     const bindings = new Map<string, Address>()
     for (const [peer, b] of Object.entries(coordinator.bindings)) if (bindingActive({ job: job.id, peer, wallet: b.wallet as Address, expiry: b.expiry }, nowSeconds)) bindings.set(peer, getAddress(b.wallet))
-    const { book, changed } = advanceEpoch(state.book, {
+    const inputs = {
       deposited: escrow.deposited,
-      roundsClosed: coordinator.view.current.round,
+      roundsClosed: view.current.round,
       jobRounds: job.rounds,
       dataShareBps: job.reward?.dataShareBps ?? 0,
-      volunteerFlops: new Map([...coordinator.credits.allVolunteers()].map(([peer, c]) => [peer, c.flops])),
-      dataSamples: new Map([...coordinator.credits.allDataOwners()].map(([owner, c]) => [owner, c.samples])),
+      volunteerFlops: new Map([...ledger.allVolunteers()].map(([peer, c]) => [peer, c.flops])),
+      dataSamples: new Map([...ledger.allDataOwners()].map(([owner, c]) => [owner, c.samples])),
       bindings,
-    })
+      // As of the round's close, like the credits: exactly what a replay of the job log up to it gives.
+      forfeited: new Set(view.closedForfeits ?? []),
+    }
+    const advanced = advanceEpoch(state.book, inputs)
+    const changed = advanced.changed
+    // Only a posted epoch moves the book: an auditor replays exactly one step per root, from the log alone.
     if (!changed) {
-      await this.save({ ...state, book })
+      if (state !== stored) await this.save(state)
       return { posted: false, reason: 'no bound wallet earned anything new' }
     }
-    // After a crash between posting and saving, the chain may be an epoch ahead of the checkpoint.
-    const epoch = Math.max(book.epoch, Number(escrow.epoch)) + 1
-    const document = epochDocument(book, { job: job.id, chainId: chain.chainId, escrow: chain.escrow, epoch })
+    const epoch = Number(escrow.epoch) + 1
+    const book = this.options.adversary?.doctorBook(advanced.book, epoch, this.account) ?? advanced.book
+    const after = markPosted(book, epoch)
+    const record: EpochRecord = {
+      kind: 'epoch', job: job.id, epoch, chainId: chain.chainId, escrow: chain.escrow, escrowKey: key, roundHead: view.logHead ?? '', roundsClosed: inputs.roundsClosed,
+      ledgerSeq: view.closedSeq ?? view.seq, deposited: escrow.deposited.toString(), jobRounds: inputs.jobRounds, dataShareBps: inputs.dataShareBps, nowSeconds,
+      bindings: Object.entries(coordinator.bindings).map(([peer, b]) => ({ peer, ...b })), book: epochBookToJson(after), prev: state.lastRecord,
+    }
+    const logCid = await this.options.jobLog.put(record)
+    const document = epochDocument(book, { job: job.id, chainId: chain.chainId, escrow: chain.escrow, epoch, logCid })
     const treeCid = await this.options.publishTree(encodeEpochDocument(document))
-    const hash = await chain.writer.writeContract({ address: chain.escrow, abi: jobEscrowAbi, functionName: 'postRoot', args: [jobKey(job.id), BigInt(epoch), document.root, document.total, treeCid] })
+    const hash = await chain.writer.writeContract({ address: chain.escrow, abi: jobEscrowAbi, functionName: 'postRoot', args: [key, BigInt(epoch), document.root, document.amount, document.cumulative, treeCid, logCid] })
     const receipt = await chain.reader.waitForTransactionReceipt({ hash })
     if (receipt.status !== 'success') throw new TesseraeError('ROOT_REVERTED', `posting epoch ${epoch}'s root reverted (transaction ${hash})`)
-    await this.save({ ...state, book: { ...book, epoch } })
-    this.options.log?.(`epoch ${epoch}: root ${document.root.slice(0, 10)}… over ${document.tree.values.length} wallets, ${formatUnits(document.total, job.reward?.decimals ?? 18)} ${job.reward?.symbol ?? ''} in all (tree ${treeCid.slice(0, 16)}…)`)
-    return { posted: true, epoch, root: document.root, total: document.total, treeCid }
+    state = { ...state, book: after, posted: [...state.posted, { epoch, book: after, record: logCid }], lastRecord: logCid }
+    await this.save(await this.pruneFinal(state, key))
+    this.options.log?.(`epoch ${epoch}: root ${document.root.slice(0, 10)}… reserves ${formatUnits(document.amount, job.reward?.decimals ?? 18)} ${job.reward?.symbol ?? ''} for ${document.tree.values.length} wallets (log ${logCid.slice(0, 16)}…, tree ${treeCid.slice(0, 16)}…)`)
+    return { posted: true, epoch, root: document.root, amount: document.amount, cumulative: document.cumulative, treeCid, logCid }
+  }
+
+  /**
+   * A chain that knows fewer epochs than this coordinator posted was reset (a fresh development chain): what
+   * the book says was posted never happened there, so all credit goes into the next epoch again.
+   */
+  private forgetIfChainReset(state: SettlementState, chainEpoch: number): SettlementState {
+    const lastPosted = state.posted.at(-1)?.epoch ?? 0
+    if (chainEpoch >= lastPosted) return state
+    this.options.log?.(`the escrow has ${chainEpoch} epochs but this coordinator posted ${lastPosted}: the chain was reset, so every credit is posted again`)
+    return { ...state, book: emptyEpochBook(), posted: [], lastRecord: null }
+  }
+
+  /** A vetoed epoch (and every one after it) is undone: the book goes back to the last epoch that stands. */
+  private async undoVetoed(state: SettlementState, key: Hex): Promise<SettlementState> {
+    const { chain } = this.options
+    for (const [i, posted] of state.posted.entries()) {
+      if (!(await readEpoch(chain.reader, chain.escrow, key, posted.epoch)).vetoed) continue
+      const kept = state.posted.slice(0, i)
+      const base = kept.at(-1)
+      this.options.log?.(`epoch ${posted.epoch} was vetoed: its credit goes back into the next epoch's split`)
+      return { ...state, book: base ? base.book : emptyEpochBook(), posted: kept, lastRecord: base ? base.record : null }
+    }
+    return state
+  }
+
+  /** Keeps only the posted epochs a veto could still undo, and the latest final one they would fall back to. */
+  private async pruneFinal(state: SettlementState, key: Hex): Promise<SettlementState> {
+    const final = await readLatestFinal(this.options.chain.reader, this.options.chain.escrow, key)
+    const keepFrom = state.posted.findLastIndex((p) => p.epoch <= final)
+    return keepFrom <= 0 ? state : { ...state, posted: state.posted.slice(keepFrom) }
   }
 
   /** Reads decisions executed since the last call and applies each once, in order. */
   async followGovernance(): Promise<Decision[]> {
     const { coordinator, chain } = this.options
     const state = this.state()
-    const decisions = await readDecisions(chain.reader, chain.governor, coordinator.job.id, state.decisionsApplied)
+    const key = escrowKeyOf(coordinator.job)
+    if (key === null) return []
+    const decisions = await readDecisions(chain.reader, chain.governor, key, state.decisionsApplied)
     for (const decision of decisions) {
       try {
         await this.apply(decision)
@@ -135,6 +216,16 @@ export class SettlementHost {
   private async apply(decision: Decision): Promise<void> {
     const { coordinator } = this.options
     const label = `governance proposal ${decision.proposalId}`
+    if (decision.kind === 'veto-root') {
+      // The escrow already rejected the root; the next epoch undoes it in the book (closeEpoch).
+      this.options.log?.(`${label}: epoch ${decision.value} vetoed`)
+      return
+    }
+    if (decision.kind === 'end-job') {
+      await coordinator.endAfterThisRound()
+      this.options.log?.(`${label}: the job ends when this round closes`)
+      return
+    }
     if (decision.kind === 'set-hyper-parameter') {
       const value = Number(decision.value / SCALE) + Number(decision.value % SCALE) / 1e18
       await coordinator.scheduleJobChange(changeHyperParameter(coordinator.job, decision.subject, value))

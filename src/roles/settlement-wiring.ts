@@ -6,11 +6,12 @@ import type { ChainConfig } from '../stack/stack-config.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { putChunked } from '../p2p/chunked.ts'
 import type { CoordinatorHost } from './coordinator-host.ts'
-import { SettlementHost } from './settlement-host.ts'
+import { SettlementHost, type SettlementAdversary } from './settlement-host.ts'
 import { LedgerError } from '../ledger/errors.ts'
 import { chainOf } from '../ledger/chain.ts'
+import type { LogStore } from '../training/stores.ts'
 
-export function settlementFor(options: { config: ChainConfig; exchange: BlockExchange; coordinatorKey: Hex; log?: (line: string) => void }): (host: CoordinatorHost) => SettlementHost {
+export function settlementFor(options: { config: ChainConfig; exchange: BlockExchange; coordinatorKey: Hex; jobLog: LogStore; log?: (line: string) => void; adversary?: SettlementAdversary }): (host: CoordinatorHost) => SettlementHost {
   const contracts = options.config.contracts
   if (!contracts) throw new LedgerError('NO_CONTRACTS', `no settlement contracts are configured for ${options.config.name}`)
   const chain = chainOf(options.config)
@@ -22,7 +23,9 @@ export function settlementFor(options: { config: ChainConfig; exchange: BlockExc
       coordinator: host.coordinator,
       chain: { chainId: chain.id, escrow: contracts.escrow, governor: contracts.governor, reader, writer },
       publishTree: (bytes) => putChunked(options.exchange, 'epoch-tree', bytes),
+      jobLog: options.jobLog,
       decideDataset: (id, accept, reason) => host.decideDataset(id, accept, reason),
       log: options.log,
+      adversary: options.adversary,
     })
 }

@@ -85,8 +85,8 @@ describe('assignment', () => {
 describe('reputation', () => {
   const state = (): CoordinatorState => ({
     format: 2, jobId: 'j', secret: '00'.repeat(32), current: round([]), momentumCid: null, centreCid: null, peers: peers('x', 'y', 'z'), ledger: new CreditsLedger().toJSON(),
-    history: [], initialAccuracy: null, finished: false, reference: [], datasets: [], pool: [], shardUse: [], bannedWallets: [],
-    bindings: { x: { wallet: '0xAA', expiry: 1, signature: '', boundAtMs: 0 }, y: { wallet: '0xaa', expiry: 1, signature: '', boundAtMs: 0 }, z: { wallet: '0xbb', expiry: 1, signature: '', boundAtMs: 0 } },
+    history: [], initialAccuracy: null, finished: false, reference: [], datasets: [], pool: [], shardUse: [], bannedWallets: [], seq: 0, logHead: null,
+    bindings: { x: { wallet: '0xAA', expiry: 1, signature: '', boundAtMs: 0, seq: 0 }, y: { wallet: '0xaa', expiry: 1, signature: '', boundAtMs: 0, seq: 0 }, z: { wallet: '0xbb', expiry: 1, signature: '', boundAtMs: 0, seq: 0 } },
   })
 
   it('excludes after a second malformed result, not the first, and keeps verified credit', () => {

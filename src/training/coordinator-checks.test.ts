@@ -5,13 +5,15 @@ import { describe, expect, it } from 'vitest'
 import { testJob } from './testing/job-fixture.ts'
 import { DIM, Harness, runRounds } from './testing/coordinator-harness.ts'
 import { Coordinator } from './coordinator.ts'
-import { MemoryVectorStore } from './testing/memory-stores.ts'
+import { MemoryLogStore, MemoryVectorStore } from './testing/memory-stores.ts'
 import { MemoryCheckpointStore } from './memory-checkpoints.ts'
 import { quadraticReferee } from './testing/coordinator-harness.ts'
 import { verdict } from './verdicts.ts'
 import type { UnitAssignment, UnitResult } from './unit.ts'
 
 const job = (overrides = {}) => testJob({ innerLr: 0.05, innerSteps: 48, auditRate: 0, ...overrides })
+// The coordinator keeps a result's signature for the job log; the host checks it (coordinator-host.test.ts).
+const SIGNATURE = 'ab'.repeat(64)
 const evidence = { checkpoint: async () => new Float32Array(DIM), checkpointPieces: async () => ({ valuesPerPiece: DIM, pieces: new Map<number, Float32Array>() }) }
 
 async function unitOf(h: Harness, peer: string): Promise<UnitAssignment> {
@@ -30,7 +32,7 @@ describe('coordinator: who may submit what, and when', () => {
     const output = await h.compute('b', unit)
     // c asks too, so it is a known peer with a unit of its own, then submits b's work as its own.
     await unitOf(h, 'c')
-    const stolen = await h.coordinator.submit('c', { ...output.result, deltaCid: 'x' }, output.delta, evidence)
+    const stolen = await h.coordinator.submit('c', { ...output.result, deltaCid: 'x' }, output.delta, evidence, SIGNATURE)
     expect(stolen).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED', params: { unit: unit.unitId } } })
     expect(holder(h, unit.unitId, 'b')).toMatchObject({ status: 'assigned' })
     expect(holder(h, unit.unitId, 'c')).toBeUndefined()
@@ -88,7 +90,7 @@ describe('coordinator: who may submit what, and when', () => {
     expect(holder(h, slow.unitId, 'd')?.status).toBe('accepted')
     expect(holder(h, slow.unitId, 'a')?.status).toBe('superseded')
     expect(h.coordinator.view.current.round).toBe(0)
-    expect(await h.coordinator.submit('a', { ...late.result, deltaCid: 'd' }, late.delta, evidence)).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED' } })
+    expect(await h.coordinator.submit('a', { ...late.result, deltaCid: 'd' }, late.delta, evidence, SIGNATURE)).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED' } })
     expect(h.coordinator.credits.pending('a').units + h.coordinator.credits.volunteer('a').units).toBe(0)
   })
 
@@ -97,7 +99,7 @@ describe('coordinator: who may submit what, and when', () => {
     await h.open()
     const unit = await unitOf(h, 'a')
     const output = await h.compute('a', unit)
-    expect(await h.coordinator.submit('a', { ...output.result, deltaCid: 'd', version: 1 }, output.delta, evidence)).toMatchObject({ accepted: false, verdict: { code: 'ROUND_CLOSED', params: { round: 0 } } })
+    expect(await h.coordinator.submit('a', { ...output.result, deltaCid: 'd', version: 1 }, output.delta, evidence, SIGNATURE)).toMatchObject({ accepted: false, verdict: { code: 'ROUND_CLOSED', params: { round: 0 } } })
     const deadline = h.coordinator.view.current.deadlineMs
     h.clock = deadline
     expect(await h.submit('a', output)).toMatchObject({ accepted: false, verdict: { code: 'ROUND_CLOSED' } })
@@ -113,7 +115,7 @@ describe('coordinator: who may submit what, and when', () => {
     expect(h.coordinator.view.peers.x).toMatchObject({ banned: true, ban: { code: 'AUDIT_FAILED', unitId: unit.unitId, round: 0 } })
     expect(await h.coordinator.requestWork('x')).toMatchObject({ kind: 'wait', retryMs: 60_000, verdict: { code: 'EXCLUDED', params: { code: 'AUDIT_FAILED' } } })
     const output = await h.compute('x', unit)
-    expect(await h.coordinator.submit('x', { ...output.result, deltaCid: 'd' }, output.delta, evidence)).toMatchObject({ accepted: false, verdict: { code: 'EXCLUDED' } })
+    expect(await h.coordinator.submit('x', { ...output.result, deltaCid: 'd' }, output.delta, evidence, SIGNATURE)).toMatchObject({ accepted: false, verdict: { code: 'EXCLUDED' } })
   })
 
   it('refuses each malformation with its own code and costs the sender half its reputation each time', async () => {
@@ -130,7 +132,7 @@ describe('coordinator: who may submit what, and when', () => {
     for (const [peer, change, code] of cases) {
       const unit = await unitOf(h, peer)
       const output = await h.compute(peer, unit)
-      const reply = await h.coordinator.submit(peer, change({ ...output.result, deltaCid: 'd' }), output.delta, evidence)
+      const reply = await h.coordinator.submit(peer, change({ ...output.result, deltaCid: 'd' }), output.delta, evidence, SIGNATURE)
       expect(reply, peer).toMatchObject({ accepted: false, verdict: { code } })
       expect(h.coordinator.view.peers[peer]).toMatchObject({ reputation: 0.5, rejected: 1, banned: false })
       // The unit is open to others at once.
@@ -138,7 +140,7 @@ describe('coordinator: who may submit what, and when', () => {
     }
     const unit = await unitOf(h, 'p1')
     const output = await h.compute('p1', unit)
-    await h.coordinator.submit('p1', { ...output.result, deltaCid: 'd', samples: 1 }, output.delta, evidence)
+    await h.coordinator.submit('p1', { ...output.result, deltaCid: 'd', samples: 1 }, output.delta, evidence, SIGNATURE)
     // Two malformed results in a row: 1 − 0.5 − 0.5 is below 0.35, so the peer is excluded, its credit untouched.
     expect(h.coordinator.view.peers.p1).toMatchObject({ reputation: 0, banned: true, ban: { code: 'WRONG_SAMPLES' } })
   })
@@ -245,7 +247,7 @@ describe('coordinator: rounds, work and the job\'s end', () => {
   })
 
   it('refuses initial parameters or a checkpoint of the wrong size', async () => {
-    const options = { job: job(), dim: DIM, flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), referee: quadraticReferee() }
+    const options = { job: job(), dim: DIM, flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() }
     await expect(Coordinator.open({ ...options, initialParams: () => new Float32Array(DIM - 1) })).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' })
     await Coordinator.open({ ...options, initialParams: () => new Float32Array(DIM) })
     await expect(Coordinator.open({ ...options, dim: DIM + 1, initialParams: () => new Float32Array(DIM + 1) })).rejects.toMatchObject({ code: 'CHECKPOINT_MISMATCH' })

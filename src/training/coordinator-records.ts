@@ -30,10 +30,10 @@ export function recordDecision(state: CoordinatorState, id: string, accept: bool
 }
 
 /** A binding the host verified; refused for a wallet or peer caught cheating in this job. */
-export function recordBinding(state: CoordinatorState, peer: string, binding: WalletBinding): void {
+export function recordBinding(state: CoordinatorState, peer: string, binding: Omit<WalletBinding, 'seq'>): void {
   if (state.bannedWallets.includes(binding.wallet.toLowerCase())) throw new TesseraeError('WALLET_EXCLUDED', 'a peer bound to this wallet was caught cheating in this job, so the wallet earns nothing more here')
   if (state.peers[peer]?.banned) throw new TesseraeError('PEER_EXCLUDED', 'this peer was excluded from the job, so it cannot bind a wallet')
-  state.bindings[peer] = binding
+  state.bindings[peer] = { ...binding, seq: ++state.seq }
 }
 
 /** Pool index → shard: the job's own shards followed by accepted datasets' chunks. */

@@ -26,11 +26,16 @@ export interface HolderState {
   speculative?: boolean
   submittedAtMs?: number
   result?: UnitResult
+  /** The volunteer's Ed25519 signature over the result (hex): anyone can check the result is the volunteer's. */
+  signature?: string
   /** sha-256 of the signed result: what the audit draw was made from. */
   commitment?: string
   stats?: { norm: number; distance: number; sketch: number[] }
   verdict?: Verdict
   audit?: AuditRecord
+  /** Position of this verdict in the job's sequence of ledger events (verdicts and bindings), and when. */
+  decidedSeq?: number
+  decidedAtMs?: number
 }
 
 export interface UnitState {
@@ -126,6 +131,8 @@ export interface CoordinatorState {
   history: RoundReport[]
   initialAccuracy: number | null
   finished: boolean
+  /** Set by a governance decision to end the job: it finishes when the round in progress closes. */
+  ending?: boolean
   /** Arrival statistics of recently audited, passed deltas: the yardstick for norm and direction checks. */
   reference: Array<{ round: number; norm: number; sketch: number[] }>
   /** Contributed datasets offered to this job. */
@@ -140,6 +147,15 @@ export interface CoordinatorState {
   bannedWallets: string[]
   /** The settlement layer's own state (epoch book, applied decisions), saved atomically with the credits. */
   settlement?: unknown
+  /** Counts ledger events (verdicts, bindings) so the job log can replay them in the order they happened. */
+  seq: number
+  /** The job log's latest round record (its content id), or null before the first round closed. */
+  logHead: string | null
+  /** The credits as they stood when the last round closed, and the ledger event count then: what epochs pay from. */
+  closedLedger?: LedgerJson
+  closedSeq?: number
+  /** Peers banned for a failed audit when the last round closed: settlement forfeits what waits for them. */
+  closedForfeits?: string[]
   /** The job as governance changed it (absent while no decision has changed it). */
   governedJob?: unknown
 }
@@ -151,6 +167,8 @@ export interface WalletBinding {
   expiry: number
   signature: string
   boundAtMs: number
+  /** Position in the job's sequence of ledger events. */
+  seq: number
 }
 
 export const MAX_HISTORY = 2000
@@ -194,8 +212,10 @@ export function decodeCheckpoint(text: string, jobId: string): { state: Coordina
     datasets: obj.datasets ?? [],
     pool: obj.pool ?? [],
     shardUse: obj.shardUse ?? [],
-    bindings: obj.bindings ?? {},
+    bindings: Object.fromEntries(Object.entries(asObject(obj.bindings ?? {}, what)).map(([peer, b]) => [peer, { ...asObject(b, what), seq: 0 }])),
     bannedWallets: [],
+    seq: 0,
+    logHead: null,
   } as unknown as CoordinatorState
   return { state, replan: true }
 }

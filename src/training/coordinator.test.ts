@@ -5,6 +5,7 @@ import { ATTACKS, colludingPair, type AttackName } from './testing/adversaries.t
 import { quantizeInt8 } from './quantize.ts'
 import type { DatasetOffer } from './datasets.ts'
 import { auditDraw, roundSecret, secretCommitment } from './audit-draw.ts'
+import { replayLedger } from './job-log.ts'
 
 const HONEST: Array<[string, Behaviour]> = [['a', 'honest'], ['b', 'honest'], ['c', 'honest']]
 // 48 steps make three segments, so checkpoints exist to commit, reveal, fake and withhold.
@@ -106,6 +107,30 @@ describe('coordinator', () => {
     expect(round.audits, JSON.stringify(round.audits)).toMatchObject({ bySuspicion: { DELTA_MISMATCH: 1 } })
   })
 
+  it('writes a job log whose replay gives back every peer\'s credit exactly, bans and forfeits included', async () => {
+    const h = new Harness(job({ auditRate: 0.3 }))
+    await h.open()
+    await h.coordinator.recordBinding('x', { wallet: '0x00000000000000000000000000000000000000aa', expiry: 2e9, signature: '0x', boundAtMs: 0 })
+    await h.coordinator.recordBinding('y', { wallet: '0x00000000000000000000000000000000000000aa', expiry: 2e9, signature: '0x', boundAtMs: 0 })
+    await runRounds(h, [['y', 'honest'], ['z', 'nan'], ...HONEST], 2)
+    await runRounds(h, [['x', 'sometimes'], ['y', 'honest'], ['w', 'withhold'], ...HONEST], 4)
+    const view = h.coordinator.view
+    const rounds = h.log.rounds(view.logHead)
+    expect(rounds.map((r) => r.round)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(rounds.every((r, i) => r.prev === (i === 0 ? null : expect.any(String)) || i > 0)).toBe(true)
+    const bindings = Object.entries(view.bindings).map(([peer, b]) => ({ peer, ...b }))
+    const { ledger, banned } = replayLedger(rounds, bindings, view.closedSeq!)
+    expect(ledger.toJSON()).toEqual(view.closedLedger)
+    expect(banned.get('x')).toBe('AUDIT_FAILED')
+    expect(banned.get('y')).toBe('AUDIT_FAILED')
+    expect(banned.has('a')).toBe(false)
+    // A doctored record shows: crediting a unit to someone else changes the replayed ledger.
+    const doctored = structuredClone(rounds)
+    const accepted = doctored[5]!.units.flatMap((u) => u.holders).find((hh) => hh.status === 'accepted' && hh.peer === 'a')!
+    accepted.peer = 'mallory'
+    expect(replayLedger(doctored, bindings, view.closedSeq!).ledger.toJSON()).not.toEqual(view.closedLedger)
+  })
+
   it('rejects both members of a colluding pair: agreeing with each other proves nothing', async () => {
     const h = new Harness(job())
     await h.open()
@@ -201,7 +226,7 @@ describe('coordinator', () => {
     expect(restored.view.current.round).toBe(before.current.round)
     expect(restored.view.history).toHaveLength(2)
     // The same result again is refused; b's unit assigned before the reload is still b's.
-    expect(await restored.submit('a', first.result!, quantizeInt8(new Float32Array(DIM)), { checkpoint: async () => new Float32Array(DIM), checkpointPieces: async () => ({ valuesPerPiece: DIM, pieces: new Map() }) })).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED' } })
+    expect(await restored.submit('a', first.result!, quantizeInt8(new Float32Array(DIM)), { checkpoint: async () => new Float32Array(DIM), checkpointPieces: async () => ({ valuesPerPiece: DIM, pieces: new Map() }) }, 'ab')).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED' } })
     expect(await restored.requestWork('b')).toEqual(pendingB)
     await runRounds(h, [['a', 'honest'], ['b', 'honest']], 2)
     const units = Object.values(restored.view.peers).reduce((n, p) => n + p.accepted, 0)
@@ -216,9 +241,10 @@ describe('coordinator', () => {
     const { result } = await h.work('a', 'honest')
     const q = quantizeInt8(new Float32Array(DIM))
     const evidence = { checkpoint: async () => new Float32Array(DIM), checkpointPieces: async () => ({ valuesPerPiece: DIM, pieces: new Map() }) }
-    expect(await h.coordinator.submit('a', { ...result!, jobId: 'other' }, q, evidence)).toMatchObject({ accepted: false, verdict: { code: 'UNKNOWN_JOB' } })
-    expect(await h.coordinator.submit('a', { ...result!, round: 9 }, q, evidence)).toMatchObject({ accepted: false, verdict: { code: 'ROUND_CLOSED' } })
-    expect(await h.coordinator.submit('z', result!, q, evidence)).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED' } })
+    const sign = 'ab'
+    expect(await h.coordinator.submit('a', { ...result!, jobId: 'other' }, q, evidence, sign)).toMatchObject({ accepted: false, verdict: { code: 'UNKNOWN_JOB' } })
+    expect(await h.coordinator.submit('a', { ...result!, round: 9 }, q, evidence, sign)).toMatchObject({ accepted: false, verdict: { code: 'ROUND_CLOSED' } })
+    expect(await h.coordinator.submit('z', result!, q, evidence, sign)).toMatchObject({ accepted: false, verdict: { code: 'NOT_ASSIGNED' } })
     for (const [peer, patch, delta, code] of [
       ['b', {}, quantizeInt8(new Float32Array(DIM - 1)), 'WRONG_SHAPE'],
       ['c', { samples: 10_000 }, q, 'WRONG_SAMPLES'],
@@ -227,7 +253,7 @@ describe('coordinator', () => {
     ] as const) {
       const reply = await h.coordinator.requestWork(peer)
       if (reply.kind !== 'unit') throw new Error('expected a unit')
-      const refused = await h.coordinator.submit(peer, { ...result!, ...patch, unitId: reply.unit.unitId }, delta, evidence)
+      const refused = await h.coordinator.submit(peer, { ...result!, ...patch, unitId: reply.unit.unitId }, delta, evidence, sign)
       expect(refused).toMatchObject({ accepted: false, verdict: { code } })
       expect(h.coordinator.view.peers[peer]!.reputation).toBeLessThan(1)
     }

@@ -14,7 +14,8 @@ import { DeltaSketcher, DEFAULT_SCREENING, type ScreeningOptions } from './robus
 import { closeRound } from './round-close.ts'
 import type { UnitAssignment, UnitResult } from './unit.ts'
 import { Serial } from './serial.ts'
-import type { CheckpointStore, VectorStore } from './stores.ts'
+import type { CheckpointStore, LogStore, VectorStore } from './stores.ts'
+import { roundRecord } from './job-log.ts'
 import { assign, expireHolds, releasePeer, typicalUnitMs } from './assignment.ts'
 import { newJobSecret, roundSecret } from './audit-draw.ts'
 import { intake, type Checks } from './intake.ts'
@@ -24,9 +25,9 @@ import { newPeer } from './reputation.ts'
 import { planRound } from './round-plan.ts'
 import { verdict, type RejectionCode, type Verdict, type WaitCode } from './verdicts.ts'
 import { recordBinding, recordDecision, recordOffer, shardAt } from './coordinator-records.ts'
-import { acceptHolder, malformation, rejectHolder } from './unit-outcome.ts'
+import { acceptHolder, dropHolder, malformation, rejectHolder } from './unit-outcome.ts'
 
-export type { CheckpointStore, VectorStore } from './stores.ts'
+export type { CheckpointStore, LogStore, VectorStore } from './stores.ts'
 export type { Evidence } from './verification.ts'
 
 export interface Evaluation {
@@ -41,6 +42,8 @@ export interface CoordinatorOptions {
   flopsPerStep: number
   vectors: VectorStore
   checkpoints: CheckpointStore
+  /** Where each closed round's record goes (the job log). */
+  log: LogStore
   /** Re-executes volunteers' work: the coordinator's own engine. */
   referee: Referee
   evaluate?: (params: Float32Array) => Promise<Evaluation>
@@ -127,6 +130,8 @@ export class Coordinator {
       shardUse: [],
       bindings: {},
       bannedWallets: [],
+      seq: 0,
+      logHead: null,
     }
     state.current = await planRound(options.job, state, { round: 0, version: 0, paramsCid, startedAtMs: now })
     const coordinator = new Coordinator(options, state, params, new Float32Array(options.dim), null)
@@ -189,7 +194,7 @@ export class Coordinator {
    * Takes a committed result. `delta` has already been fetched by CID from the submitter; the reply only says
    * whether it was taken for verification: the verdict follows when the referee is done with it.
    */
-  submit(peer: string, result: UnitResult, delta: QuantizedDelta, evidence: Evidence): Promise<SubmitReply> {
+  submit(peer: string, result: UnitResult, delta: QuantizedDelta, evidence: Evidence, signature: string): Promise<SubmitReply> {
     return this.serial.run(async () => {
       const record = this.seen(peer)
       const refuse = (code: RejectionCode, params = {}): SubmitReply => ({ accepted: false, verdict: verdict(code, params) })
@@ -214,7 +219,7 @@ export class Coordinator {
       }
       const stats = this.sketcher.stats(delta, this.centre)
       const { commitment, checks } = await intake({ state: this.state, job: this.job, peer: record, result, delta, stats, evidence, screening: this.options.screening ?? DEFAULT_SCREENING, thresholds: this.options.thresholds ?? DEFAULT_THRESHOLDS })
-      Object.assign(holder, { status: 'verifying', submittedAtMs: this.now(), result, commitment, stats: { norm: stats.norm, distance: stats.distance, sketch: [...stats.sketch] } } satisfies Partial<HolderState>)
+      Object.assign(holder, { status: 'verifying', submittedAtMs: this.now(), result, signature, commitment, stats: { norm: stats.norm, distance: stats.distance, sketch: [...stats.sketch] } } satisfies Partial<HolderState>)
       // Self-reported, shown on the dashboard only: nothing is credited or decided from them.
       record.backend = result.backend
       record.samplesPerSecond = (result.samples * 1000) / Math.max(result.elapsedMs, 1)
@@ -286,7 +291,7 @@ export class Coordinator {
   }
 
   /** Records a wallet binding the host has verified; the next epoch routes this peer's credit to it. */
-  recordBinding(peer: string, binding: WalletBinding): Promise<void> {
+  recordBinding(peer: string, binding: Omit<WalletBinding, 'seq'>): Promise<void> {
     return this.serial.run(async () => {
       recordBinding(this.state, peer, binding)
       await this.changed()
@@ -318,6 +323,14 @@ export class Coordinator {
     })
   }
 
+  /** Governance ended the job: the round in progress is its last. */
+  endAfterThisRound(): Promise<void> {
+    return this.serial.run(async () => {
+      this.state.ending = true
+      await this.save()
+    })
+  }
+
   get datasets(): DatasetState[] {
     return this.state.datasets
   }
@@ -342,9 +355,9 @@ export class Coordinator {
     await this.serial.run(async () => {
       if (holder.status !== 'verifying') return
       if (outcome.audit) holder.audit = outcome.audit
-      if (outcome.verdict.code === 'ACCEPTED') acceptHolder(this.state, this.ledger, unit, holder, { job: this.job, flopsPerUnit: this.options.flopsPerStep * this.job.innerSteps, shardAt: (i: number) => this.shardAt(i) })
+      if (outcome.verdict.code === 'ACCEPTED') acceptHolder(this.state, this.ledger, unit, holder, { job: this.job, flopsPerUnit: this.options.flopsPerStep * this.job.innerSteps, shardAt: (i: number) => this.shardAt(i), now: this.now() })
       else if (outcome.peerAtFault) this.reject(unit, holder, outcome.verdict as Verdict<RejectionCode>)
-      else Object.assign(holder, { status: 'rejected', verdict: outcome.verdict })
+      else dropHolder(this.state, holder, outcome.verdict, this.now())
       await this.save()
       this.emit(null)
       const round = this.state.current
@@ -374,6 +387,11 @@ export class Coordinator {
     this.refereeMsAtRoundStart = this.options.referee.busyMs
     this.state.history = [...this.state.history, report].slice(-MAX_HISTORY)
     const paramsCid = await this.options.vectors.putParams(this.params)
+    const flopsPerUnit = this.options.flopsPerStep * this.job.innerSteps
+    this.state.logHead = await this.options.log.put(roundRecord({ spec: this.job, round, report, nextParamsCid: paramsCid, flopsPerUnit, shardAt: (i) => this.shardAt(i), datasets: this.state.datasets, prev: this.state.logHead }))
+    this.state.closedLedger = this.ledger.toJSON()
+    this.state.closedSeq = this.state.seq
+    this.state.closedForfeits = Object.entries(this.state.peers).flatMap(([peer, p]) => (p.ban?.code === 'AUDIT_FAILED' ? [peer] : []))
     this.state.momentumCid = await this.options.vectors.putParams(this.momentum)
     this.state.centreCid = this.centre === null ? null : await this.options.vectors.putParams(this.centre)
     if (this.nextJob) {
@@ -382,7 +400,7 @@ export class Coordinator {
     }
     const next = round.round + 1
     this.state.current = await planRound(this.job, this.state, { round: next, version: outcome.report.version, paramsCid, startedAtMs: this.now() })
-    if (this.job.rounds > 0 && next >= this.job.rounds) this.state.finished = true
+    if ((this.job.rounds > 0 && next >= this.job.rounds) || this.state.ending) this.state.finished = true
     await this.save()
     this.emit(report)
     return report

@@ -115,8 +115,9 @@ export class CreditsLedger {
     return new Map([...this.dataOwners].map(([k, v]) => [k, { ...v }]))
   }
 
+  /** A copy that later credits do not change (it is kept as the snapshot epochs pay from). */
   toJSON(): LedgerJson {
-    return { volunteers: Object.fromEntries(this.volunteers), dataOwners: Object.fromEntries(this.dataOwners), keys: [...this.keys] }
+    return structuredClone({ volunteers: Object.fromEntries(this.volunteers), dataOwners: Object.fromEntries(this.dataOwners), keys: [...this.keys] })
   }
 
   static fromJSON(value: unknown): CreditsLedger {

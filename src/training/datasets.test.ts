@@ -17,7 +17,7 @@ const offer = (patch: Partial<DatasetOffer> = {}): DatasetOffer => ({
 })
 const state = (): CoordinatorState => ({
   format: 2, jobId: job.id, secret: '07'.repeat(32), current: { round: 0, version: 0, paramsCid: 'p', startedAtMs: 0, deadlineMs: 0, secretCommitment: '', units: [] }, momentumCid: null, centreCid: null,
-  peers: {}, ledger: new CreditsLedger().toJSON(), history: [], initialAccuracy: null, finished: false, reference: [], datasets: [], pool: [], shardUse: [], bindings: {}, bannedWallets: [],
+  peers: {}, ledger: new CreditsLedger().toJSON(), history: [], initialAccuracy: null, finished: false, reference: [], datasets: [], pool: [], shardUse: [], bindings: {}, bannedWallets: [], seq: 0, logHead: null,
 })
 
 describe('dataset offers', () => {

@@ -17,6 +17,8 @@ export interface DatasetOffer {
   chunks: Array<{ cid: string; samples: number }>
   merkleRoot: string
   samples: number
+  /** The owner's signed manifest as offered, kept for the job log so anyone can check the owner offered it. */
+  signed?: unknown
 }
 
 export interface DatasetState extends DatasetOffer {

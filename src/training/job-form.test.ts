@@ -6,7 +6,7 @@ const demo: DatasetChoice = { id: 'demo', name: 'Fashion-MNIST demo', samples: 1
 const mine: DatasetChoice = { id: 'mine', name: 'My photos', samples: 300, shape: [1, 28, 28], classes: [...FASHION_MNIST_CLASSES], builtIn: false }
 const draft: JobDraft = {
   name: 'Shoes and shirts', model: 'cnn', datasets: ['demo'], batchSize: '32', innerSteps: '64', innerLr: '0.001', outerLr: '0.7', outerMomentum: '0.9',
-  unitsPerRound: '4', roundSeconds: '120', auditRate: '0.25', rounds: '0', rewardAmount: '2.5', rewardSymbol: 'ETH', rewardDecimals: 18, dataSharePercent: '20',
+  unitsPerRound: '4', roundSeconds: '120', auditRate: '0.25', rounds: '0', rewardAmount: '2.5', rewardSymbol: 'ETH', rewardDecimals: 18, rewardToken: '', dataSharePercent: '20',
 }
 
 describe('modelFacts', () => {
@@ -34,7 +34,7 @@ describe('validateJobDraft', () => {
   })
 
   it('says what is wrong with each field', () => {
-    const result = validateJobDraft({ ...draft, name: ' ', batchSize: '3.5', innerLr: 'fast', auditRate: '2', roundSeconds: '', rewardAmount: '1.2.3', rewardSymbol: '' }, [demo])
+    const result = validateJobDraft({ ...draft, name: ' ', batchSize: '3.5', innerLr: 'fast', auditRate: '2', roundSeconds: '', rewardAmount: '1.2.3', rewardSymbol: '', rewardToken: '0x12' }, [demo])
     expect(result.ok).toBe(false)
     if (result.ok) return
     expect(result.errors).toEqual({
@@ -45,7 +45,10 @@ describe('validateJobDraft', () => {
       roundSeconds: 'required',
       rewardAmount: expect.stringMatching(/not an amount/),
       rewardSymbol: expect.stringMatching(/letters/),
+      rewardToken: expect.stringMatching(/ERC-20 contract address/),
     })
+    const token = validateJobDraft({ ...draft, rewardToken: ' 0x5FbDB2315678afecb367f032d93F642f64180aa3 ', rewardSymbol: 'TUSD', rewardDecimals: 6, rewardAmount: '5' }, [demo])
+    expect(token.ok && token.settings.reward).toEqual({ amount: '5000000', symbol: 'TUSD', decimals: 6, dataShareBps: 2000, token: '0x5FbDB2315678afecb367f032d93F642f64180aa3' })
   })
 
   it('refuses models and datasets that cannot train together', () => {

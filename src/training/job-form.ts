@@ -70,6 +70,8 @@ export interface JobDraft {
   rewardAmount: string
   rewardSymbol: string
   rewardDecimals: number
+  /** The pool's ERC-20 contract, or '' for the chain's native currency. */
+  rewardToken: string
   dataSharePercent: string
 }
 
@@ -136,13 +138,15 @@ export function validateJobDraft(draft: JobDraft, available: readonly DatasetCho
     errors.rewardAmount = (error as Error).message
   }
   if (!/^[A-Za-z0-9.$-]{1,12}$/.test(symbol)) errors.rewardSymbol = '1–12 letters or digits, e.g. ETH'
+  const token = draft.rewardToken.trim()
+  if (token !== '' && !/^0x[0-9a-fA-F]{40}$/.test(token)) errors.rewardToken = 'an ERC-20 contract address (0x and 40 hex digits), or empty for ETH'
   if (Object.keys(errors).length > 0 || !model) return { ok: false, errors }
   return {
     ok: true,
     datasets: chosen,
     settings: {
       name, model, batchSize, innerSteps, innerLr, outerLr, outerMomentum, unitsPerRound, roundMs: roundSeconds * 1000, auditRate, rounds,
-      reward: { amount: amount.toString(), symbol, decimals: draft.rewardDecimals, dataShareBps: Math.round(dataShare * 100) },
+      reward: { amount: amount.toString(), symbol, decimals: draft.rewardDecimals, dataShareBps: Math.round(dataShare * 100), ...(token ? { token } : {}) },
     },
   }
 }

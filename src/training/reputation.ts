@@ -31,8 +31,11 @@ export interface Punishment {
   forfeitedFlops: number
 }
 
+/** What punishing needs of the coordinator's state (so the job log's replay can punish the same way). */
+export type PunishState = Pick<CoordinatorState, 'peers' | 'bindings' | 'bannedWallets'> & { current: { round: number } }
+
 /** Applies a rejection's cost to `peer` (and its wallet's other peers); returns who was excluded. */
-export function punish(state: CoordinatorState, ledger: CreditsLedger, peer: string, rejection: Verdict<RejectionCode>, unitId: string, now: number): Punishment {
+export function punish(state: PunishState, ledger: CreditsLedger, peer: string, rejection: Verdict<RejectionCode>, unitId: string, now: number): Punishment {
   const cost = COSTS[rejection.code]
   const out: Punishment = { banned: [], forfeitedFlops: 0 }
   if (!cost) return out

@@ -11,7 +11,13 @@ export interface RewardPool {
   decimals: number
   /** Share of the pool for data contributors, in basis points (0–10,000). */
   dataShareBps: number
+  /** The escrow's owner: with the job's id it names the escrow on chain (absent while nothing is escrowed). */
+  owner?: string
+  /** The pool's ERC-20 token (absent: the chain's native currency). */
+  token?: string
 }
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 
 const WHAT = 'reward pool'
 export const MAX_DECIMALS = 36
@@ -22,7 +28,14 @@ export function readRewardPool(value: unknown): RewardPool {
   if (!/^(0|[1-9][0-9]*)$/.test(amount)) throw new DecodeError(WHAT, `"amount" must be a whole number of base units, got "${amount.slice(0, 20)}"`)
   const symbol = readString(obj, 'symbol', WHAT, 12)
   if (!/^[A-Za-z0-9.$-]{1,12}$/.test(symbol)) throw new DecodeError(WHAT, `"symbol" must be 1–12 letters or digits`)
-  return { amount, symbol, decimals: readInteger(obj, 'decimals', WHAT, 0, MAX_DECIMALS), dataShareBps: readInteger(obj, 'dataShareBps', WHAT, 0, 10_000) }
+  const pool: RewardPool = { amount, symbol, decimals: readInteger(obj, 'decimals', WHAT, 0, MAX_DECIMALS), dataShareBps: readInteger(obj, 'dataShareBps', WHAT, 0, 10_000) }
+  for (const key of ['owner', 'token'] as const) {
+    if (obj[key] === undefined) continue
+    const address = readString(obj, key, WHAT, 42)
+    if (!ADDRESS.test(address)) throw new DecodeError(WHAT, `"${key}" must be a 0x-prefixed 20-byte address`)
+    pool[key] = address
+  }
+  return pool
 }
 
 /** "1.5" with 18 decimals → 1500000000000000000n. Throws a sentence a form can show. */

@@ -2,6 +2,7 @@
 // in a block store, and its state as one checkpoint text. The tab implements them over IndexedDB and the
 // block exchange, Node over files, tests over memory.
 import type { QuantizedDelta } from './quantize.ts'
+import type { LogRecord } from './job-log.ts'
 
 export interface VectorStore {
   putParams(values: Float32Array): Promise<string>
@@ -12,4 +13,9 @@ export interface VectorStore {
 export interface CheckpointStore {
   load(): Promise<string | null>
   save(text: string): Promise<void>
+}
+
+/** Where the job log goes: signs a record with the coordinator's key, publishes it, returns its content id. */
+export interface LogStore {
+  put(record: LogRecord): Promise<string>
 }

@@ -16,11 +16,11 @@ const state = (): CoordinatorState => ({
   format: 2, jobId: job.id, secret: '07'.repeat(32), current: { round: 4, version: 4, paramsCid: 'p', startedAtMs: 0, deadlineMs: 0, secretCommitment: '', units: [] }, momentumCid: null, centreCid: null,
   peers: { a: newPeer(0), b: newPeer(0), c: newPeer(0) }, ledger: new CreditsLedger().toJSON(), history: [], initialAccuracy: null, finished: false, reference: [],
   datasets: [{ id: 'ds', name: 'd', licence: 'MIT', owner: 'carol', height: 28, width: 28, classes: [], chunks: [], merkleRoot: '', samples: 0, status: 'accepted', reason: '', offeredAtMs: 0, decidedAtMs: 0, samplesUsed: 0, fits: true }],
-  pool: [], shardUse: [], bindings: {}, bannedWallets: [],
+  pool: [], shardUse: [], bindings: {}, bannedWallets: [], seq: 0, logHead: null,
 })
 const holder = (peer: string, status: HolderState['status'], patch: Partial<HolderState> = {}): HolderState => ({ peer, assignedAtMs: 0, status, submittedAtMs: 100, stats: { norm: 2, distance: 1, sketch: [0.5] }, ...patch })
 const unit = (holders: HolderState[], shards = [0, 1]): UnitState => ({ id: '4.1', index: 1, shards, seed: 1, holders, outcome: 'open' })
-const context = { job, flopsPerUnit: 48_000, shardAt: (i: number) => (i === 0 ? { cid: 'own', samples: 64, owner: 'alice' } : { cid: 'c', samples: 64, owner: 'carol', dataset: 'ds' }) }
+const context = { job, now: 0, flopsPerUnit: 48_000, shardAt: (i: number) => (i === 0 ? { cid: 'own', samples: 64, owner: 'alice' } : { cid: 'c', samples: 64, owner: 'carol', dataset: 'ds' }) }
 const passed = { reason: 'draw' as const, outcome: 'passed' as const, worstSegmentError: 0, segments: 3 }
 
 describe('accepting a unit', () => {
@@ -140,8 +140,8 @@ describe('reputation', () => {
 
   it('once excluded for malformed work, forfeits pending credit but keeps verified credit and bans no wallet', () => {
     const s = state()
-    s.bindings.a = { wallet: '0xAb', expiry: 1, signature: '', boundAtMs: 0 }
-    s.bindings.b = { wallet: '0xab', expiry: 1, signature: '', boundAtMs: 0 }
+    s.bindings.a = { wallet: '0xAb', expiry: 1, signature: '', boundAtMs: 0, seq: 0 }
+    s.bindings.b = { wallet: '0xab', expiry: 1, signature: '', boundAtMs: 0, seq: 0 }
     const ledger = new CreditsLedger()
     ledger.creditVolunteer('v', 'a', 10, 1, { verified: true, submittedAtMs: 0 })
     ledger.creditVolunteer('p', 'a', 5, 1, { verified: false, submittedAtMs: 0 })
@@ -154,8 +154,8 @@ describe('reputation', () => {
 
   it('bans a cheater\'s wallet once, with peers bound to it that were never seen, and does not ban twice', () => {
     const s = state()
-    s.bindings.a = { wallet: '0xAb', expiry: 1, signature: '', boundAtMs: 0 }
-    s.bindings.ghost = { wallet: '0xAB', expiry: 1, signature: '', boundAtMs: 0 }
+    s.bindings.a = { wallet: '0xAb', expiry: 1, signature: '', boundAtMs: 0, seq: 0 }
+    s.bindings.ghost = { wallet: '0xAB', expiry: 1, signature: '', boundAtMs: 0, seq: 0 }
     const ledger = new CreditsLedger()
     ledger.creditVolunteer('g', 'ghost', 7, 1, { verified: true, submittedAtMs: 0 })
     const out = punish(s, ledger, 'a', verdict('AUDIT_FAILED'), 'u', 9)

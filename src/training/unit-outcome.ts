@@ -3,12 +3,12 @@
 // the unit is open to others at once), or accepted: the unit is done, any other holder is superseded, the
 // unit is credited exactly once (verified at once if audited, else pending until a later audit vouches),
 // and its data's owners are credited for the samples it consumed.
-import type { CoordinatorState, HolderState, UnitState } from './coordinator-state.ts'
+import type { CoordinatorState, HolderState, PeerState, UnitState } from './coordinator-state.ts'
 import { MAX_REFERENCE } from './coordinator-state.ts'
 import type { CreditsLedger } from './credits.ts'
 import { unitSamples, type JobSpec, type ShardRef } from './job.ts'
 import type { QuantizedDelta } from './quantize.ts'
-import { punish, reward } from './reputation.ts'
+import { newPeer, punish, reward, type PunishState } from './reputation.ts'
 import { checkpointSteps, type UnitResult } from './unit.ts'
 import { verdict, type RejectionCode, type Verdict } from './verdicts.ts'
 
@@ -23,42 +23,72 @@ export function malformation(job: JobSpec, dim: number, result: UnitResult, delt
   return null
 }
 
+/** The verdict's place in the job's sequence of ledger events, which the job log replays in order. */
+function stamp(state: Pick<CoordinatorState, 'seq'>, holder: HolderState, now: number): void {
+  holder.decidedSeq = ++state.seq
+  holder.decidedAtMs = now
+}
+
+/** A rejection nobody is to blame for (the referee failed, the volunteer left): no cost, no credit. */
+export function dropHolder(state: CoordinatorState, holder: HolderState, outcome: Verdict, now: number): void {
+  Object.assign(holder, { status: 'rejected', verdict: outcome })
+  stamp(state, holder, now)
+}
+
 export function rejectHolder(state: CoordinatorState, ledger: CreditsLedger, unit: UnitState, holder: HolderState, rejection: Verdict<RejectionCode>, now: number): void {
   holder.status = 'rejected'
   holder.verdict = rejection
-  const record = state.peers[holder.peer]!
+  stamp(state, holder, now)
+  chargeRejected(state, ledger, holder.peer, rejection, unit.id, now)
+}
+
+/** Reputation and ledger effects of a rejection the peer is to blame for (the coordinator and log replay). */
+export function chargeRejected(state: PunishState, ledger: CreditsLedger, peer: string, rejection: Verdict<RejectionCode>, unitId: string, now: number): void {
+  const record = state.peers[peer]!
   record.rejected++
   if (rejection.code === 'AUDIT_FAILED') record.auditsFailed++
-  punish(state, ledger, holder.peer, rejection, unit.id, now)
+  punish(state, ledger, peer, rejection, unitId, now)
 }
 
 export interface Acceptance {
   job: JobSpec
   flopsPerUnit: number
   shardAt: (index: number) => ShardRef
+  now: number
 }
 
 export function acceptHolder(state: CoordinatorState, ledger: CreditsLedger, unit: UnitState, holder: HolderState, context: Acceptance): void {
   holder.status = 'accepted'
   holder.verdict = verdict('ACCEPTED')
+  stamp(state, holder, context.now)
   unit.outcome = 'accepted'
   for (const other of unit.holders) if (other !== holder && (other.status === 'assigned' || other.status === 'released' || other.status === 'verifying')) other.status = 'superseded'
-  const record = state.peers[holder.peer]!
+  const shards = unit.shards.map((index) => ({ index, ref: context.shardAt(index) }))
+  for (const used of creditAccepted(ledger, state.peers, holder, unit.id, shards, context.flopsPerUnit, unitSamples(context.job))) {
+    const dataset = state.datasets.find((d) => d.id === used.dataset)
+    if (dataset) dataset.samplesUsed += used.samples
+  }
+  if (holder.audit?.outcome === 'passed') state.reference = [...state.reference, { round: state.current.round, norm: holder.stats!.norm, sketch: holder.stats!.sketch }].slice(-MAX_REFERENCE)
+}
+
+/**
+ * Reputation and ledger effects of an accepted result (the coordinator and log replay): the unit credited
+ * once, verified at once if audited (which also vouches for what the peer submitted before), and its data's
+ * owners credited per sample. Returns the contributed datasets' samples it consumed.
+ */
+export function creditAccepted(ledger: CreditsLedger, peers: Record<string, PeerState>, holder: Pick<HolderState, 'peer' | 'audit' | 'submittedAtMs'>, unitId: string, shards: Array<{ index: number; ref: ShardRef }>, flopsPerUnit: number, samples: number): Array<{ dataset: string; samples: number }> {
+  const record = (peers[holder.peer] ??= newPeer(holder.submittedAtMs ?? 0))
   reward(record)
   const audited = holder.audit?.outcome === 'passed'
-  const samples = unitSamples(context.job)
-  ledger.creditVolunteer(unit.id, holder.peer, context.flopsPerUnit, samples, { verified: audited, submittedAtMs: holder.submittedAtMs! })
+  ledger.creditVolunteer(unitId, holder.peer, flopsPerUnit, samples, { verified: audited, submittedAtMs: holder.submittedAtMs! })
   if (audited) {
     record.auditsPassed++
     ledger.vouch(holder.peer, holder.submittedAtMs!)
-    state.reference = [...state.reference, { round: state.current.round, norm: holder.stats!.norm, sketch: holder.stats!.sketch }].slice(-MAX_REFERENCE)
   }
-  for (const s of unit.shards) {
-    const shard = context.shardAt(s)
-    const share = samples / unit.shards.length
-    if (ledger.creditData(`${unit.id}#${s}`, shard.owner, share) && shard.dataset) {
-      const dataset = state.datasets.find((d) => d.id === shard.dataset)
-      if (dataset) dataset.samplesUsed += share
-    }
+  const used: Array<{ dataset: string; samples: number }> = []
+  for (const { index, ref } of shards) {
+    const share = samples / shards.length
+    if (ledger.creditData(`${unitId}#${index}`, ref.owner, share) && ref.dataset) used.push({ dataset: ref.dataset, samples: share })
   }
+  return used
 }

@@ -48,6 +48,10 @@ export function LocalTrainingPanel() {
         <dd data-testid="training-loss" data-first-loss={state.losses[0] ?? ''} data-recent-loss={recentLoss ?? ''}>{recentLoss?.toFixed(4) ?? '—'}</dd>
         <dt>Batch accuracy</dt>
         <dd>{state.accuracy === null ? '—' : `${(state.accuracy * 100).toFixed(0)}%`}</dd>
+        <dt>Engine setting</dt>
+        <dd data-testid="training-engine" data-threads={state.engine?.wasmThreads ?? ''} data-micro-batch={state.engine?.microBatch ?? ''} data-remembered={state.engine === null ? '' : String(state.engine.remembered)}>
+          {state.engine === null ? '—' : `${state.engine.wasmThreads} wasm thread${state.engine.wasmThreads === 1 ? '' : 's'}, ${state.engine.microBatch} rows per run (${state.engine.remembered ? 'remembered from an earlier measurement on this device' : 'measured on this device just now'})`}
+        </dd>
         <dt>Throughput</dt>
         <dd data-testid="training-throughput">{state.samplesPerSecond === null ? '—' : `${state.samplesPerSecond.toFixed(0)} samples/s · ${state.gflopsPerSecond!.toFixed(2)} GFLOP/s on ${state.backend}`}</dd>
       </dl>

@@ -1,12 +1,15 @@
 // One button to donate, then what the donation is doing: job, phase, live speed, units, verified credit and
-// estimated earnings, with a usage slider, pause and "pause while hidden". A share link pins the job.
+// earnings as the chain states them, with a usage slider, pause and "pause while hidden". A share link pins the job.
 import { useEffect } from 'react'
-import { useSearchParams } from 'react-router'
+import { Link, useSearchParams } from 'react-router'
+import { formatAmount } from '../../training/rewards.ts'
 import { useStack } from '../stack-context.ts'
 import { useVolunteer } from '../hooks/useVolunteer.ts'
 import { usePageVisible } from '../hooks/usePageVisible.ts'
 import { useJobFeed } from '../hooks/useJobFeed.ts'
-import { formatAmount, rewardShares } from '../../training/rewards.ts'
+import { useJobRewards } from '../hooks/useJobRewards.ts'
+import { storedBinding } from '../wallet/stored-binding.ts'
+import { EarningsFacts, EscrowStatus } from './ledger/EarningsFacts.tsx'
 import { verdictMessage } from '../verdict-messages.ts'
 
 const gflop = (flops: number) => (flops / 1e9).toFixed(2)
@@ -17,7 +20,7 @@ const PHASE_HELP: Partial<Record<string, string>> = {
 }
 
 export function VolunteerPanel() {
-  const { swarm, device } = useStack()
+  const { swarm, device, config } = useStack()
   const peer = swarm.status === 'running' ? swarm.peer : null
   const choice = device.status === 'ready' ? device.choice : null
   const [search] = useSearchParams()
@@ -36,8 +39,11 @@ export function VolunteerPanel() {
   const heard = jobs.find((j) => j.announcement.job.id === (s?.job?.id ?? invited)) ?? null
   const invitedJob = invited ? jobs.find((j) => j.announcement.job.id === invited) ?? null : null
   const mine = heard?.metrics?.peers.find((p) => p.peer === selfId) ?? null
-  const reward = heard?.announcement.job.reward
-  const earned = reward && heard?.metrics ? rewardShares(reward, new Map(heard.metrics.peers.filter((p) => !p.banned).map((p) => [p.peer, p.flops])), new Map()).get(selfId) ?? 0n : null
+  // Earnings are what the chain says for the wallet this tab is bound to (the same figures as the Ledger page),
+  // never an estimate from the announced pool.
+  const jobId = heard?.announcement.job.id
+  const bound = peer && jobId ? storedBinding(peer.slot, jobId) : null
+  const rewards = useJobRewards(config.chain, peer, heard, bound ? (bound.wallet as `0x${string}`) : undefined)
   const innerSteps = heard?.announcement.job.innerSteps ?? null
 
   return (
@@ -115,10 +121,27 @@ export function VolunteerPanel() {
         <dd data-testid="credit" data-flops={mine?.flops ?? 0}>
           {mine ? `${gflop(mine.flops)} GFLOP verified by the coordinator's audits, ${gflop(mine.pendingFlops)} GFLOP waiting for the next audit (${mine.accepted} units accepted)` : 'none yet in this job'}
         </dd>
-        <dt>Earnings</dt>
-        <dd data-testid="earnings">
-          {reward && earned !== null ? `${formatAmount(earned, reward.decimals)} ${reward.symbol} so far — your share of the volunteers' part of the ${formatAmount(BigInt(reward.amount), reward.decimals)} ${reward.symbol} pool` : 'this job has not announced a reward pool'}
-        </dd>
+        {heard && config.chain.contracts && (
+          <>
+            <dt>Pool</dt>
+            <EscrowStatus r={rewards} chainName={config.chain.name} />
+            {bound ? (
+              <>
+                <dt>Paid to</dt>
+                <dd className="mono" data-testid="earnings-wallet">{bound.wallet}</dd>
+                <EarningsFacts r={rewards} />
+              </>
+            ) : (
+              <>
+                <dt>Earnings</dt>
+                <dd data-testid="earnings">
+                  {rewards.peerEarned && rewards.peerEarned.waiting > 0n ? `${formatAmount(rewards.peerEarned.waiting, rewards.token.decimals)} ${rewards.token.symbol} in posted roots waits for a wallet: ` : 'Not bound to a wallet: '}
+                  bind this tab on the <Link to="/ledger">Ledger</Link> page to be paid.
+                </dd>
+              </>
+            )}
+          </>
+        )}
       </dl>
       <p className="hint">Credit is kept by the job's coordinator under this browser's peer key, so closing or reloading the tab loses nothing.</p>
     </section>

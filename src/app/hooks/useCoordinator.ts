@@ -5,6 +5,7 @@ import { ComputeClient } from '../../compute/compute-client.ts'
 import { WorkerInnerEngine } from '../../compute/inner-engine.ts'
 import { Referee } from '../../training/referee.ts'
 import { refereeData } from '../../roles/referee-data.ts'
+import { ExchangeLogStore } from '../../roles/log-store.ts'
 import { concatShards } from '../../data/shard-block.ts'
 import { fetchShard } from '../../roles/dataset-chunks.ts'
 import { buildTrainStep } from '../../graph/train-step.ts'
@@ -41,8 +42,11 @@ const SHARD_SIZE = 250
 
 const START_STEPS = 7
 
-/** Pays a job's reward pool into the escrow from the researcher's wallet and gives its coordinator gas money. */
-export type Funder = (job: JobSpec, coordinatorAccount: Address) => Promise<void>
+/**
+ * Pays a job's reward pool into the escrow from the researcher's wallet and gives its coordinator gas money;
+ * returns the wallet, which owns the escrow (with the job's id it is the escrow's key).
+ */
+export type Funder = (job: JobSpec, coordinatorAccount: Address) => Promise<Address>
 
 async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refereeCompute: ComputeClient, chain: ChainConfig, onStep: (s: string, done: number) => void) {
   const model = MODEL_ZOO[job.model]()
@@ -51,7 +55,8 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   const test = concatShards(await Promise.all(job.test.map((s) => fetchShard(peer.exchange, s, []))))
   onStep('compiling the evaluation graph and scoring the starting model', 4)
   // The referee re-runs volunteers' units in its own worker, on wasm: checking must not wait for the GPU.
-  await refereeCompute.init({ model: job.model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, 'wasm', 1)
+  await refereeCompute.init({ model: job.model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, { backend: 'wasm', wasmThreads: 1 })
+  const jobLog = new ExchangeLogStore(peer.exchange, peer.privateKey)
   const coordinator = await Coordinator.open({
     job,
     dim: layout.total,
@@ -60,6 +65,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
     vectors: new ExchangeVectorStore(peer.exchange, layout.total),
     checkpoints: new IdbCheckpointStore(job.id),
     referee: new Referee({ engine: new WorkerInnerEngine(refereeCompute), layout, data: refereeData(peer.exchange, () => job.normalisation) }),
+    log: jobLog,
     evaluate: async (params) => {
       const { accuracy, loss } = await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), test, job.normalisation)
       return { accuracy, loss }
@@ -69,7 +75,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   const log = (line: string) => console.info(`[coordinator] ${line}`)
   // A funded job (one with a coordinator key in this browser) settles on chain; others only record credit.
   const key = chain.contracts ? await loadKey(coordinatorKeyName(job.id)) : null
-  const settlement = key ? settlementFor({ config: chain, exchange: peer.exchange, coordinatorKey: key, log }) : undefined
+  const settlement = key ? settlementFor({ config: chain, exchange: peer.exchange, coordinatorKey: key, jobLog, log }) : undefined
   const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log, settlement })
   return { coordinator, host }
 }
@@ -139,11 +145,14 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
         const [train, test] = await Promise.all([loadDemoSet('train'), loadDemoSet('t10k')])
         setUi({ status: 'starting', step: 'publishing the data as content-addressed shards', done: 1, of: START_STEPS })
         const owner = peer.swarm.node.peerId.toString()
-        const job = demoJobSpec({ coordinator: owner, train: await publishShards(peer.exchange, train, SHARD_SIZE, owner), test: await publishShards(peer.exchange, test, SHARD_SIZE, owner), now: Date.now(), overrides: settings })
+        let job = demoJobSpec({ coordinator: owner, train: await publishShards(peer.exchange, train, SHARD_SIZE, owner), test: await publishShards(peer.exchange, test, SHARD_SIZE, owner), now: Date.now(), overrides: settings })
         if (job.reward && BigInt(job.reward.amount) > 0n && chain.contracts) {
           setUi({ status: 'starting', step: 'funding the reward pool from your wallet', done: 2, of: START_STEPS })
-          // Without a wallet the pool is only announced: credit is still recorded and can be paid once funded.
-          if (fund) await fund(job, privateKeyToAccount(await loadOrCreateKey(coordinatorKeyName(job.id))).address)
+          // Without a wallet the pool is only announced (and shown as not escrowed): credit is still recorded.
+          if (fund) {
+            const escrowOwner = await fund(job, privateKeyToAccount(await loadOrCreateKey(coordinatorKeyName(job.id))).address)
+            job = { ...job, reward: { ...job.reward, owner: escrowOwner } }
+          }
         }
         setUi({ status: 'starting', step: 'saving the job in this browser', done: 2, of: START_STEPS })
         await saveCoordinatedJob(peer.slot, job)

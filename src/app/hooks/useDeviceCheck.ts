@@ -52,7 +52,7 @@ async function runOn(backend: ExecutionBackend, threads: number, batches: Array<
   })
   try {
     onPhase(`${backend}: compiling the training graph…`)
-    const ready = await client.init(CHECK_SPEC, backend, threads)
+    const ready = await client.init(CHECK_SPEC, { backend, wasmThreads: threads })
     const start = await client.readParams()
     const summary = await client.train(batches, CHECK_LR, 1)
     const params = await client.readParams()

@@ -1,61 +1,76 @@
-// One job's rewards as this wallet sees them: the escrow on chain, the latest epoch's tree fetched from the
-// swarm and checked against the on-chain root, this wallet's cumulative amount, what it already claimed, and
-// this tab's binding. Polls the chain; refetches the tree only when a new root is posted.
-import { useCallback, useEffect, useState } from 'react'
+// One job's rewards as a wallet sees them, from the chain and the epoch trees only (src/ledger/earnings.ts):
+// the escrow, what is claimable now, what is pending in roots still under challenge, what was claimed, and what
+// this tab's peer earned unbound. The Volunteer and Ledger pages both show this, so they agree to the wei.
+import { useCallback, useEffect, useMemo, useState } from 'react'
 import { erc20Abi, type Address } from 'viem'
 import type { HeardJob } from '../../roles/job-feed.ts'
 import { fetchEpochDocument } from '../../roles/rewards-client.ts'
+import { EarningsReader } from '../../roles/earnings-reader.ts'
 import { readerFor } from '../../ledger/chain.ts'
-import { findClaim, type Claim, type EpochDocument } from '../../ledger/epoch-tree.ts'
-import { NATIVE_TOKEN, readClaimed, readEscrowJob, type EscrowJob } from '../../ledger/escrow.ts'
+import { summariseEarnings, type Earnings } from '../../ledger/earnings.ts'
+import { NATIVE_TOKEN, type EscrowJob } from '../../ledger/escrow.ts'
+import { escrowKeyOf } from '../../ledger/job-key.ts'
 import { errorMessage } from '../../errors.ts'
 import type { ChainConfig } from '../../stack/stack-config.ts'
 import type { TabPeer } from './useSwarm.ts'
 
 export interface JobRewards {
+  /** undefined while loading; null when the job has no escrow on this chain (nothing to claim, ever). */
   escrow: EscrowJob | null | undefined
   token: { symbol: string; decimals: number }
-  claim: Claim | null
-  claimed: bigint
-  /** What this tab's peer earned in the latest tree, bound or not. */
+  earnings: Earnings | null
+  /** What this tab's peer earned in the latest root, and how much of it waits for a wallet binding. */
   peerEarned: { earned: bigint; waiting: bigint } | null
   error: string | null
+  /** When these figures were read (unix seconds): what "pending" and "paused" are measured against. */
+  checkedAt: number
   refresh: () => void
 }
 
 const POLL_MS = 3000
 
-export function useJobRewards(config: ChainConfig, peer: TabPeer | null, heard: HeardJob, wallet: Address | undefined): JobRewards {
-  const job = heard.announcement.job
+export function useJobRewards(config: ChainConfig, peer: TabPeer | null, heard: HeardJob | null, wallet: Address | undefined): JobRewards {
+  const job = heard?.announcement.job ?? null
+  const jobId = job?.id
   const [escrow, setEscrow] = useState<EscrowJob | null | undefined>(undefined)
-  const [token, setToken] = useState({ symbol: job.reward?.symbol ?? 'ETH', decimals: job.reward?.decimals ?? 18 })
-  const [document, setDocument] = useState<EpochDocument | null>(null)
-  const [claimed, setClaimed] = useState(0n)
+  const [token, setToken] = useState({ symbol: job?.reward?.symbol ?? 'ETH', decimals: job?.reward?.decimals ?? 18 })
+  const [earnings, setEarnings] = useState<Earnings | null>(null)
+  const [peerEarned, setPeerEarned] = useState<JobRewards['peerEarned']>(null)
   const [error, setError] = useState<string | null>(null)
+  const [checkedAt, setCheckedAt] = useState(0)
   const [tick, setTick] = useState(0)
   const refresh = useCallback(() => setTick((n) => n + 1), [])
   const escrowAddress = config.contracts?.escrow
+  const key = job ? escrowKeyOf(job) : null
+  const coordinator = job?.coordinator
+  const reader = useMemo(
+    () => (escrowAddress && peer && coordinator ? new EarningsReader(readerFor(config), escrowAddress, (cid) => fetchEpochDocument(peer.exchange, cid, coordinator)) : null),
+    [config, escrowAddress, peer, coordinator],
+  )
+  const self = peer?.swarm.node.peerId.toString()
 
   useEffect(() => {
-    if (!escrowAddress) return
+    if (!reader || !jobId || key === null) return
     const client = readerFor(config)
     let live = true
     const poll = async () => {
       try {
-        const found = await readEscrowJob(client, escrowAddress, job.id)
+        const standing = await reader.read(key, jobId, wallet)
         if (!live) return
-        setEscrow(found)
+        setEscrow(standing.escrow)
+        const found = standing.escrow
         if (found && found.token !== NATIVE_TOKEN) {
           const [symbol, decimals] = await Promise.all([client.readContract({ address: found.token, abi: erc20Abi, functionName: 'symbol' }), client.readContract({ address: found.token, abi: erc20Abi, functionName: 'decimals' })])
           if (live) setToken({ symbol, decimals })
         }
-        if (wallet) {
-          const amount = await readClaimed(client, escrowAddress, job.id, wallet)
-          if (live) setClaimed(amount)
-        }
-        if (live) setError(null)
+        const now = Math.floor(Date.now() / 1000)
+        setCheckedAt(now)
+        setEarnings(found && wallet ? summariseEarnings(standing.epochs, now) : null)
+        const entry = standing.latest?.peers.find((p) => p.peer === self)
+        setPeerEarned(entry ? { earned: entry.earned, waiting: entry.waiting } : null)
+        setError(null)
       } catch (e) {
-        if (live) setError(`Could not read the job's escrow: ${errorMessage(e).split('\n')[0]}`)
+        if (live) setError(`Could not read the job's rewards: ${errorMessage(e).split('\n')[0]}`)
       }
     }
     void poll()
@@ -64,37 +79,8 @@ export function useJobRewards(config: ChainConfig, peer: TabPeer | null, heard: 
       live = false
       clearInterval(timer)
     }
-  }, [config, escrowAddress, job.id, wallet, tick])
+  }, [config, reader, key, jobId, wallet, self, tick])
 
-  const treeCid = escrow?.treeCid ?? ''
-  const root = escrow?.root
-  useEffect(() => {
-    if (!peer || !treeCid || !root) return
-    let live = true
-    fetchEpochDocument(peer.exchange, treeCid, job.coordinator).then(
-      (doc) => {
-        if (!live) return
-        // The tree must be the one the chain committed to: a coordinator cannot show one tree and post another.
-        if (doc.root !== root || doc.job !== job.id) setError(`The published tree (root ${doc.root.slice(0, 10)}…) is not the one on chain (${root.slice(0, 10)}…); not claiming from it.`)
-        else setDocument(doc)
-      },
-      (e: unknown) => live && setError(`Could not fetch epoch tree ${treeCid.slice(0, 16)}… from the swarm: ${errorMessage(e)}`),
-    )
-    return () => {
-      live = false
-    }
-  }, [peer, treeCid, root, job.coordinator, job.id])
-
-  const self = peer?.swarm.node.peerId.toString()
-  const entry = document?.peers.find((p) => p.peer === self) ?? null
-  return {
-    escrow,
-    token,
-    // A proof is only offered against the root on chain now: between a new root and its tree, nothing is.
-    claim: document && wallet && escrow && document.root === escrow.root ? findClaim(document, wallet) : null,
-    claimed,
-    peerEarned: entry ? { earned: entry.earned, waiting: entry.waiting } : null,
-    error,
-    refresh,
-  }
+  // A job that names no escrow owner was never escrowed: nothing to read.
+  return { escrow: job && key === null ? null : escrow, token, earnings, peerEarned, error, checkedAt, refresh }
 }

@@ -2,6 +2,7 @@
 // throttling and stopping take effect promptly. Pauses while the tab is hidden if the user asked for that.
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ComputeClient } from '../../compute/compute-client.ts'
+import { autoTune, browserCalibrationStore } from '../../compute/auto-tune.ts'
 import type { BackendChoice } from '../../compute/backend-choice.ts'
 import type { ExecutionBackend } from '../../compute/train-session.ts'
 import type { TrainSpec } from '../../compute/worker-protocol.ts'
@@ -27,12 +28,14 @@ export interface LocalTrainingState {
   samplesPerSecond: number | null
   gflopsPerSecond: number | null
   backend: ExecutionBackend | null
+  /** The measured engine setting, and whether it was remembered from an earlier run on this device. */
+  engine: { wasmThreads: number; microBatch: number; remembered: boolean } | null
   notice: string | null
   error: string | null
 }
 
 const STEPS_PER_CHUNK = 10
-const IDLE: LocalTrainingState = { status: 'idle', step: 0, totalSteps: 0, losses: [], accuracy: null, samplesPerSecond: null, gflopsPerSecond: null, backend: null, notice: null, error: null }
+const IDLE: LocalTrainingState = { status: 'idle', step: 0, totalSteps: 0, losses: [], accuracy: null, samplesPerSecond: null, gflopsPerSecond: null, backend: null, engine: null, notice: null, error: null }
 
 export function useLocalTraining(choice: BackendChoice | null, dutyCycle: number, paused: boolean, pauseWhenHidden: boolean) {
   const [state, setState] = useState<LocalTrainingState>(IDLE)
@@ -62,7 +65,9 @@ export function useLocalTraining(choice: BackendChoice | null, dutyCycle: number
         try {
           const set = await loadDemoSet('train')
           const spec: TrainSpec = { model: request.model, batchSize: request.batchSize, optimizer: 'adamw', seed: 1 }
-          const ready = await worker.init(spec, choice.backend, choice.wasmThreads)
+          const tuned = await autoTune(spec, choice, { spawn: ComputeClient.spawn, store: browserCalibrationStore(), onNotice: (text) => setState((s) => ({ ...s, notice: text })) })
+          setState((s) => ({ ...s, engine: { wasmThreads: tuned.engine.wasmThreads, microBatch: tuned.engine.microBatch, remembered: tuned.remembered }, notice: 'compiling the training graph…' }))
+          const ready = await worker.init(spec, tuned.engine)
           await worker.throttle(dutyCycle, effectivelyPaused)
           setState((s) => ({ ...s, status: 'running', backend: ready.backend, notice: null }))
           const perEpoch = Math.floor(set.count / request.batchSize)
@@ -74,7 +79,7 @@ export function useLocalTraining(choice: BackendChoice | null, dutyCycle: number
               if (s === 0 && first + i > 1) order = seededPermutation(set.count, first + i)
               return makeBatch(set, order.subarray(s * request.batchSize, (s + 1) * request.batchSize), FASHION_MNIST_NORMALISATION)
             })
-            const summary = await worker.train(batches, request.lr, first)
+            const summary = await worker.train(batches, request.lr, first, { handOver: true })
             setState((s) => ({ ...s, samplesPerSecond: summary.samplesPerSecond, gflopsPerSecond: summary.gflopsPerSecond, backend: summary.backend }))
           }
           setState((s) => ({ ...s, status: stopRequested.current ? 'stopped' : 'done' }))

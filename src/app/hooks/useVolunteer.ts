@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ComputeClient } from '../../compute/compute-client.ts'
 import { WorkerInnerEngine } from '../../compute/inner-engine.ts'
+import { autoTune, browserCalibrationStore } from '../../compute/auto-tune.ts'
 import type { BackendChoice } from '../../compute/backend-choice.ts'
 import { VolunteerClient, type VolunteerStatus } from '../../roles/volunteer-client.ts'
 import type { JobSpec } from '../../training/job.ts'
@@ -78,7 +79,10 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
           const key = `${job.model}/${job.batchSize}`
           if (!compiled.has(key)) {
             compiled.clear()
-            compiled.set(key, compute.init({ model: job.model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, choice.backend, choice.wasmThreads).then((ready) => ready.flopsPerStep))
+            const spec = { model: job.model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed } as const
+            // Threads and micro-batch measured once per device and job shape, then remembered.
+            const tuned = autoTune(spec, choice, { spawn: ComputeClient.spawn, store: browserCalibrationStore(), onNotice: (text) => console.info(`[volunteer] calibration: ${text}`) })
+            compiled.set(key, tuned.then(({ engine }) => compute.init(spec, engine)).then((ready) => ready.flopsPerStep))
           }
           return { engine: new WorkerInnerEngine(compute), flopsPerStep: await compiled.get(key)! }
         },

@@ -10,6 +10,7 @@ import { reduceMean, reduceSum } from './reduce.ts'
 import { expand } from './expand.ts'
 import { conv2d } from './conv2d.ts'
 import { avgPool2d, maxPool2d } from './pool.ts'
+import { concat, slice } from './concat.ts'
 import type { OpDef, Value } from '../graph.ts'
 
 const TOLERANCE = 1e-6
@@ -37,6 +38,9 @@ const cases: Array<[string, number[][], (v: Value[]) => Value]> = [
   ['conv2d unpadded rectangular kernel', [[1, 3, 6, 5], [2, 3, 3, 2]], ([x, w]) => conv2d(x!, w!, 0)],
   ['maxPool2d', [[2, 2, 4, 4]], ([x]) => maxPool2d(x!, 2)],
   ['avgPool2d', [[1, 2, 6, 6]], ([x]) => avgPool2d(x!, 3)],
+  ['concat along the first axis', [[2, 3], [1, 3], [4, 3]], (xs) => concat(xs)],
+  ['slice of middle rows', [[5, 2]], ([x]) => slice(x!, 1, 3)],
+  ['slice of the first and of the last rows', [[6]], ([x]) => add(slice(x!, 0, 2), slice(x!, 4, 6))],
 ]
 
 describe('op gradients match central finite differences (float64)', () => {

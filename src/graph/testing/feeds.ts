@@ -15,7 +15,7 @@ export function randomFeeds(graph: Graph, seed: number, fixed: Record<string, Fl
     if (name === 'y') {
       const classes = value.shape[value.shape.length - 1]!
       for (let row = 0; row < data.length / classes; row++) data[row * classes + Math.floor(random() * classes)] = 1
-    } else if (name.startsWith('adam_v/')) for (let i = 0; i < data.length; i++) data[i] = random() * 0.01
+    } else if (name.startsWith('adam_v')) for (let i = 0; i < data.length; i++) data[i] = random() * 0.01
     else if (name === 'step') data[0] = 1
     else if (name === 'lr') data[0] = 0.01
     else for (let i = 0; i < data.length; i++) data[i] = (random() * 2 - 1) * 0.5

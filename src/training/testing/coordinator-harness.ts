@@ -4,12 +4,13 @@
 // the swarm, and hostile volunteers are the attacks in adversaries.ts. Shared by the coordinator's tests and
 // the settlement tests that need rounds.
 import { Coordinator, type WorkReply } from '../coordinator.ts'
-import { MemoryVectorStore } from './memory-stores.ts'
+import { MemoryLogStore, MemoryVectorStore } from './memory-stores.ts'
 import { MemoryCheckpointStore } from '../memory-checkpoints.ts'
 import { decodeDelta, encodeDelta } from '../quantize.ts'
 import { Referee, type UnitData } from '../referee.ts'
 import { runUnit, type InnerBatch, type InnerEngine, type UnitOutput, type UnitRun } from '../unit-runner.ts'
 import type { JobSpec } from '../job.ts'
+import type { LogStore } from '../stores.ts'
 import type { UnitAssignment, UnitResult } from '../unit.ts'
 import type { ParamLayout } from '../vector.ts'
 import { ATTACKS, type Attack, type AttackName } from './adversaries.ts'
@@ -99,17 +100,26 @@ export class Harness {
   clock = 0
   readonly vectors = new MemoryVectorStore()
   readonly checkpoints = new MemoryCheckpointStore()
+  readonly log = new MemoryLogStore()
   readonly refereeEngine: QuadraticEngine
   readonly volunteerEngine = new QuadraticEngine()
   coordinator!: Coordinator
   readonly job: JobSpec
   private readonly attacks = new Map<string, Attack>()
   private readonly thresholds: VerificationThresholds | undefined
+  private readonly logStore: LogStore
+  private readonly sign: (peer: string, result: UnitResult) => Promise<string>
 
-  constructor(job: JobSpec, options: { refereeJitter?: number; thresholds?: VerificationThresholds } = {}) {
+  /**
+   * `log` replaces the in-memory job log (e.g. one that signs its records); `sign` signs each result as its
+   * volunteer would (peers must then be real peer ids).
+   */
+  constructor(job: JobSpec, options: { refereeJitter?: number; thresholds?: VerificationThresholds; log?: LogStore; sign?: (peer: string, result: UnitResult) => Promise<string> } = {}) {
     this.job = job
     this.refereeEngine = new QuadraticEngine(options.refereeJitter ?? 0)
     this.thresholds = options.thresholds
+    this.logStore = options.log ?? this.log
+    this.sign = options.sign ?? (async () => 'ab'.repeat(64))
   }
 
   async open(): Promise<Coordinator> {
@@ -120,6 +130,7 @@ export class Harness {
       flopsPerStep: 1000,
       vectors: this.vectors,
       checkpoints: this.checkpoints,
+      log: this.logStore,
       referee: new Referee({ engine: this.refereeEngine, layout: LAYOUT, data: async (unit) => quadraticData(unit) }),
       evaluate: async (p) => ({ accuracy: 1 / (1 + distance(p)), loss: distance(p) }),
       now: () => this.clock,
@@ -184,7 +195,7 @@ export class Harness {
         const pieces = Math.ceil(values.length / PIECE_VALUES)
         return { valuesPerPiece: PIECE_VALUES, pieces: new Map(pick(pieces).map((i) => [i, values.subarray(i * PIECE_VALUES, (i + 1) * PIECE_VALUES)])) }
       },
-    })
+    }, await this.sign(peer, result))
     return { result, accepted: reply.accepted, verdict: reply.verdict }
   }
 }

@@ -5,31 +5,18 @@ import { useConnection, useWalletClient } from 'wagmi'
 import type { Address, Hex } from 'viem'
 import { bindingTypedData, DEFAULT_BINDING_DAYS } from '../../../ledger/binding.ts'
 import { jobEscrowAbi } from '../../../ledger/generated/contracts.ts'
-import { jobKey } from '../../../ledger/job-key.ts'
+import { escrowKeyOf } from '../../../ledger/job-key.ts'
 import { explainChainError } from '../../../ledger/explain-error.ts'
 import { sendBinding } from '../../../roles/rewards-client.ts'
 import { chainOf, readerFor } from '../../../ledger/chain.ts'
 import type { HeardJob } from '../../../roles/job-feed.ts'
 import { formatAmount } from '../../../training/rewards.ts'
-import { errorMessage } from '../../../errors.ts'
 import { useStack } from '../../stack-context.ts'
 import { useJobRewards } from '../../hooks/useJobRewards.ts'
+import { saveBinding, storedBinding } from '../../wallet/stored-binding.ts'
+import { EarningsFacts, EscrowStatus } from './EarningsFacts.tsx'
 
 type Action = { kind: 'idle' } | { kind: 'busy'; what: string } | { kind: 'done'; what: string } | { kind: 'failed'; error: string }
-
-const bindingKey = (slot: number, jobId: string) => `tesserae.binding.${slot}.${jobId}`
-
-function storedBinding(slot: number, jobId: string): { wallet: string; expiry: number } | null {
-  try {
-    const text = localStorage.getItem(bindingKey(slot, jobId))
-    const stored = text ? (JSON.parse(text) as { wallet: string; expiry: number }) : null
-    // An expired binding no longer routes credit: show the tab as unbound so the user signs a new one.
-    return stored && stored.expiry * 1000 > Date.now() ? stored : null
-  } catch (error) {
-    console.warn(`ignoring a stored binding that does not parse: ${errorMessage(error)}`)
-    return null
-  }
-}
 
 export function JobRewards({ heard }: { heard: HeardJob }) {
   const { config, swarm } = useStack()
@@ -43,7 +30,8 @@ export function JobRewards({ heard }: { heard: HeardJob }) {
   const [binding, setBinding] = useState(() => (peer ? storedBinding(peer.slot, job.id) : null))
   const escrow = config.chain.contracts?.escrow
   const fmt = (units: bigint) => `${formatAmount(units, r.token.decimals)} ${r.token.symbol}`
-  const claimable = r.claim && r.claim.amount > r.claimed ? r.claim.amount - r.claimed : 0n
+  const claimable = r.earnings?.claimable ?? 0n
+  const key = escrowKeyOf(job)
   const boundHere = binding && wallet && binding.wallet.toLowerCase() === wallet.toLowerCase()
   const busy = action.kind === 'busy'
 
@@ -55,7 +43,7 @@ export function JobRewards({ heard }: { heard: HeardJob }) {
       const signature = await walletClient.data.signTypedData({ account: wallet, ...bindingTypedData(payload, { chainId: config.chain.chainId, escrow }) })
       setAction({ kind: 'busy', what: 'Sending the binding to the job\'s coordinator…' })
       const bound = await sendBinding(peer.swarm.node, heard.announcement, { ...payload, signature })
-      localStorage.setItem(bindingKey(peer.slot, job.id), JSON.stringify(bound))
+      saveBinding(peer.slot, job.id, bound)
       setBinding(bound)
       setAction({ kind: 'done', what: `Bound: credit this tab earns in "${job.name}" is paid to ${bound.wallet} from the next epoch.` })
     } catch (error) {
@@ -64,14 +52,17 @@ export function JobRewards({ heard }: { heard: HeardJob }) {
   }
 
   const claim = async () => {
-    if (!wallet || !walletClient.data || !escrow || !r.claim) return
+    const epochs = r.earnings?.claimableEpochs ?? []
+    if (!wallet || !walletClient.data || !escrow || !key || epochs.length === 0) return
     try {
       setAction({ kind: 'busy', what: 'Waiting for your wallet to confirm the claim…' })
-      const hash: Hex = await walletClient.data.writeContract({ account: wallet, chain: chainOf(config.chain), address: escrow, abi: jobEscrowAbi, functionName: 'claim', args: [jobKey(job.id), wallet, r.claim.amount, r.claim.proof] })
+      // Every final, unclaimed epoch in one transaction: each pays its own leaf, once.
+      const args = [key, wallet, epochs.map((c) => BigInt(c.epoch)), epochs.map((c) => c.amount), epochs.map((c) => c.cumulative), epochs.map((c) => c.proof)] as const
+      const hash: Hex = await walletClient.data.writeContract({ account: wallet, chain: chainOf(config.chain), address: escrow, abi: jobEscrowAbi, functionName: 'claimMany', args })
       setAction({ kind: 'busy', what: `Claim sent (transaction ${hash.slice(0, 10)}…); waiting for it to be mined…` })
       const receipt = await readerFor(config.chain).waitForTransactionReceipt({ hash })
       if (receipt.status !== 'success') throw new Error(`the claim transaction ${hash} reverted`)
-      setAction({ kind: 'done', what: `Claimed ${fmt(claimable)} in block ${receipt.blockNumber} (transaction ${hash.slice(0, 10)}…).` })
+      setAction({ kind: 'done', what: `Claimed ${fmt(claimable)} from ${epochs.length} epoch${epochs.length === 1 ? '' : 's'} in block ${receipt.blockNumber} (transaction ${hash.slice(0, 10)}…).` })
       r.refresh()
     } catch (error) {
       setAction({ kind: 'failed', error: explainChainError(error) })
@@ -82,32 +73,22 @@ export function JobRewards({ heard }: { heard: HeardJob }) {
     <article className="dataset" data-testid={`job-rewards-${job.id}`} aria-label={`Rewards for ${job.name}`}>
       <h3>{job.name}</h3>
       {r.escrow === null ? (
-        <p className="hint">This job has no reward pool on {config.chain.name}: its credit is recorded, but there is nothing to claim.</p>
+        <p className="hint" data-testid="escrow-status" data-escrowed="no">This job has no reward pool on {config.chain.name}: its credit is recorded, but there is nothing to claim.</p>
       ) : r.escrow === undefined ? (
         <p className="hint">Reading the job's escrow…</p>
       ) : (
         <dl className="facts">
           <dt>Pool</dt>
-          <dd>{fmt(r.escrow.deposited)} escrowed, {fmt(r.escrow.claimed)} claimed{r.escrow.paused ? ' (claims paused by the owner)' : ''}{r.escrow.closed ? ' (closed)' : ''}</dd>
-          <dt>Epoch</dt>
-          <dd>{r.escrow.epoch === 0n ? 'none posted yet' : `${r.escrow.epoch} (root ${r.escrow.root.slice(0, 10)}…)`}</dd>
+          <EscrowStatus r={r} chainName={config.chain.name} />
           <dt>This tab</dt>
           <dd data-testid="binding-status">{boundHere ? `bound to ${binding.wallet}` : binding ? `bound to ${binding.wallet} (another wallet)` : 'not bound: credit earned here waits in the ledger until you bind'}</dd>
-          {r.peerEarned && (
+          {r.peerEarned && r.peerEarned.waiting > 0n && (
             <>
-              <dt>Earned here</dt>
-              <dd>{fmt(r.peerEarned.earned)}{r.peerEarned.waiting > 0n ? `, of which ${fmt(r.peerEarned.waiting)} waits for a binding` : ''}</dd>
+              <dt>Waiting</dt>
+              <dd>{fmt(r.peerEarned.waiting)} earned by this tab waits for a binding</dd>
             </>
           )}
-          {wallet && (
-            <>
-              <dt>This wallet</dt>
-              <dd data-testid="claim-summary">
-                {r.claim ? `${fmt(r.claim.amount)} earned in all, ${fmt(r.claimed)} claimed, ` : 'nothing in the latest tree yet, '}
-                <strong data-testid="claimable">{fmt(claimable)}</strong> claimable
-              </dd>
-            </>
-          )}
+          {wallet && <EarningsFacts r={r} />}
         </dl>
       )}
       {r.escrow && wallet && (

@@ -1,7 +1,10 @@
 // Connecting a wallet: every EIP-6963 wallet the browser announces (and the burner on the local chain), the
 // connected address and its balance, and a switch button when the wallet is on another network.
-import { useBalance, useConnect, useConnection, useConnectors, useDisconnect, useSwitchChain } from 'wagmi'
-import { formatEther } from 'viem'
+import { useState } from 'react'
+import { useBalance, useConnect, useConnection, useConnectors, useDisconnect, useReadContract, useSwitchChain, useWalletClient } from 'wagmi'
+import { formatEther, formatUnits, type Address } from 'viem'
+import { testTokenAbi } from '../../../ledger/generated/contracts.ts'
+import { chainOf, readerFor } from '../../../ledger/chain.ts'
 import { useStack } from '../../stack-context.ts'
 import { explainChainError } from '../../../ledger/explain-error.ts'
 
@@ -15,6 +18,7 @@ export function WalletPanel() {
   const balance = useBalance({ address: connection.address, chainId: config.chain.chainId, query: { refetchInterval: 3000 } })
   const wrongChain = connection.status === 'connected' && connection.chainId !== config.chain.chainId
   const problem = connect.error ?? switchChain.error
+  const testToken = config.chain.local ? config.chain.contracts?.testToken : undefined
 
   return (
     <section className="card" aria-labelledby="wallet-heading" data-testid="wallet-panel">
@@ -54,6 +58,7 @@ export function WalletPanel() {
           </dd>
           <dt>Balance</dt>
           <dd data-testid="wallet-balance">{balance.data ? `${formatEther(balance.data.value)} ETH` : '…'}</dd>
+          {testToken && connection.address && <TestTokenLine token={testToken} account={connection.address} />}
         </dl>
       )}
       {connection.status === 'connected' && (
@@ -61,5 +66,35 @@ export function WalletPanel() {
       )}
       {problem && <p className="field-error" role="alert">{explainChainError(problem)}</p>}
     </section>
+  )
+}
+
+/** The local chain's test ERC-20 (anyone may mint it): balance and a mint button, to try an ERC-20 pool. */
+function TestTokenLine({ token, account }: { token: Address; account: Address }) {
+  const { config } = useStack()
+  const walletClient = useWalletClient({ chainId: config.chain.chainId })
+  const balance = useReadContract({ address: token, abi: testTokenAbi, functionName: 'balanceOf', args: [account], chainId: config.chain.chainId, query: { refetchInterval: 3000 } })
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null })
+  const mint = async () => {
+    if (!walletClient.data) return
+    setState({ busy: true, error: null })
+    try {
+      const hash = await walletClient.data.writeContract({ chain: chainOf(config.chain), address: token, abi: testTokenAbi, functionName: 'mint', args: [account, 1000n * 10n ** 6n] })
+      await readerFor(config.chain).waitForTransactionReceipt({ hash })
+      await balance.refetch()
+      setState({ busy: false, error: null })
+    } catch (error) {
+      setState({ busy: false, error: explainChainError(error) })
+    }
+  }
+  return (
+    <>
+      <dt>Test token</dt>
+      <dd>
+        <span data-testid="test-token-balance">{balance.data === undefined ? '…' : `${formatUnits(balance.data, 6)} TUSD`}</span>{' '}
+        <button type="button" className="secondary" onClick={() => void mint()} disabled={state.busy || !walletClient.data} data-testid="mint-test-token">Mint 1,000 TUSD</button>
+        {state.error && <span className="field-error" role="alert"> {state.error}</span>}
+      </dd>
+    </>
   )
 }

@@ -1,6 +1,10 @@
 // Creating a job: model (with what it costs), datasets, DiLoCo hyper-parameters and the reward pool, each
 // field checked as the user types by the same pure rules the tests exercise.
-import { useMemo, useState, type FormEvent, type ReactNode } from 'react'
+import { useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react'
+import { erc20Abi, type Address } from 'viem'
+import { readerFor } from '../../../ledger/chain.ts'
+import { errorMessage } from '../../../errors.ts'
+import { useStack } from '../../stack-context.ts'
 import { MODEL_ZOO, type ZooModelName } from '../../../graph/zoo.ts'
 import { modelFacts, roundCost, validateJobDraft, type DatasetChoice, type JobDraft, type JobField, type JobSettings } from '../../../training/job-form.ts'
 import { demoJobSpec } from '../../../roles/demo-job.ts'
@@ -11,7 +15,7 @@ export const INITIAL_DRAFT: JobDraft = {
   name: defaults.name, model: defaults.model, datasets: [], batchSize: String(defaults.batchSize), innerSteps: String(defaults.innerSteps),
   innerLr: String(defaults.innerLr), outerLr: String(defaults.outerLr), outerMomentum: String(defaults.outerMomentum), unitsPerRound: String(defaults.unitsPerRound),
   roundSeconds: String(defaults.roundMs / 1000), auditRate: String(defaults.auditRate), rounds: String(defaults.rounds),
-  rewardAmount: '1', rewardSymbol: 'ETH', rewardDecimals: 18, dataSharePercent: '20',
+  rewardAmount: '1', rewardSymbol: 'ETH', rewardDecimals: 18, rewardToken: '', dataSharePercent: '20',
 }
 
 const si = (x: number, unit: string) => {
@@ -39,13 +43,41 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
   const result = useMemo(() => validateJobDraft(draft, datasets), [draft, datasets])
   const errors = touched && !result.ok ? result.errors : {}
   const set = (field: JobField) => (value: string) => setDraft((d) => ({ ...d, [field]: value }))
+  const { config } = useStack()
+  const testToken = config.chain.local ? config.chain.contracts?.testToken : undefined
+  // An ERC-20 pool's symbol and decimals come from the token itself, not from the researcher's typing.
+  const [tokenRead, setToken] = useState<{ address: Address | null; name: string | null; error: string | null }>({ address: null, name: null, error: null })
+  const tokenAddress = /^0x[0-9a-fA-F]{40}$/.test(draft.rewardToken.trim()) ? (draft.rewardToken.trim() as Address) : null
+  // What was read belongs to the address typed now, or it is stale (still loading).
+  const token = tokenRead.address === tokenAddress ? tokenRead : { name: null, error: null }
+  useEffect(() => {
+    if (!tokenAddress) return
+    let live = true
+    const client = readerFor(config.chain)
+    Promise.all([
+      client.readContract({ address: tokenAddress, abi: erc20Abi, functionName: 'symbol' }),
+      client.readContract({ address: tokenAddress, abi: erc20Abi, functionName: 'decimals' }),
+      client.readContract({ address: tokenAddress, abi: erc20Abi, functionName: 'name' }),
+    ]).then(
+      ([symbol, decimals, name]) => {
+        if (!live) return
+        setToken({ address: tokenAddress, name: `${name} (${symbol}, ${decimals} decimals)`, error: null })
+        setDraft((d) => ({ ...d, rewardSymbol: symbol.slice(0, 12), rewardDecimals: decimals }))
+      },
+      (error: unknown) => live && setToken({ address: tokenAddress, name: null, error: `no ERC-20 token answers at this address on ${config.chain.name}: ${errorMessage(error).split('\n')[0]}` }),
+    )
+    return () => {
+      live = false
+    }
+  }, [tokenAddress, config.chain])
   const model = draft.model in MODEL_ZOO ? modelFacts(draft.model as ZooModelName) : null
   const cost = model ? roundCost(model, Number(draft.batchSize) || 0, Number(draft.innerSteps) || 0, Number(draft.unitsPerRound) || 0, Number(draft.auditRate) || 0) : null
 
   const submit = (event: FormEvent) => {
     event.preventDefault()
     setTouched(true)
-    if (result.ok) onStart(result.settings, result.datasets)
+    if (token.error || (tokenAddress && !token.name)) document.getElementById('job-rewardToken')?.focus()
+    else if (result.ok) onStart(result.settings, result.datasets)
     else document.getElementById(`job-${Object.keys(result.errors)[0]}`)?.focus()
   }
   const number = (id: JobField, label: string, props: { hint?: string } = {}) => (
@@ -93,10 +125,16 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
       </div>
       <fieldset className="field-grid">
         <legend>Reward pool</legend>
-        {number('rewardAmount', 'Amount')}
-        <Field id="rewardSymbol" label="Token" error={errors.rewardSymbol}>
-          {(a11y) => <input {...a11y} name="rewardSymbol" type="text" value={draft.rewardSymbol} onChange={(e) => set('rewardSymbol')(e.target.value)} />}
+        <Field id="rewardToken" label="Paid in" error={errors.rewardToken ?? token.error ?? undefined} hint={draft.rewardToken ? `${token.name ?? 'reading the token…'}: the pool is approved and escrowed from your wallet in two transactions` : 'ETH, or an ERC-20 token: paste its contract address'}>
+          {(a11y) => (
+            <span className="toolbar">
+              <input {...a11y} name="rewardToken" type="text" placeholder="ETH (or an ERC-20 address)" autoComplete="off" value={draft.rewardToken} onChange={(e) => set('rewardToken')(e.target.value)} />
+              {testToken && draft.rewardToken.toLowerCase() !== testToken.toLowerCase() && <button type="button" onClick={() => set('rewardToken')(testToken)}>Use the test token</button>}
+              {draft.rewardToken && <button type="button" onClick={() => setDraft((d) => ({ ...d, rewardToken: '', rewardSymbol: 'ETH', rewardDecimals: 18 }))}>Use ETH</button>}
+            </span>
+          )}
         </Field>
+        {number('rewardAmount', `Amount (${draft.rewardSymbol})`)}
         {number('dataSharePercent', 'Share for data contributors (%)', { hint: 'the rest goes to volunteers by verified FLOPs' })}
       </fieldset>
       {cost && Number.isFinite(cost.flopsPerRound) && (

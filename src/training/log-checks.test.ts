@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { checkRounds } from './log-checks.ts'
+import type { RoundRecord } from './job-log.ts'
+import { Harness, runRounds } from './testing/coordinator-harness.ts'
+import { testJob } from './testing/job-fixture.ts'
+
+async function honestLog(auditRate: number): Promise<RoundRecord[]> {
+  const h = new Harness(testJob({ auditRate }))
+  await h.open()
+  await runRounds(h, [['a', 'honest'], ['b', 'honest'], ['c', 'honest']], 3)
+  return h.log.rounds(h.coordinator.view.logHead)
+}
+
+const accepted = (rounds: RoundRecord[]) => rounds.flatMap((r) => r.units.flatMap((u) => u.holders.filter((h) => h.status === 'accepted').map((h) => ({ round: r, unit: u, holder: h }))))
+
+describe('checks on the job log\'s round records', () => {
+  it('find nothing wrong in an honest log, at any audit rate', async () => {
+    for (const rate of [0, 0.3, 1]) expect(await checkRounds(await honestLog(rate))).toEqual([])
+  })
+
+  it('catch a skipped probation audit, a skipped drawn audit and a skipped audit at rate 1', async () => {
+    const log = await honestLog(0.3)
+    // Each peer's first accepted unit was audited on probation: drop that audit.
+    const first = accepted(log).find((x) => x.holder.audit?.reason === 'probation')!
+    delete first.holder.audit
+    expect(await checkRounds(log)).toContainEqual(expect.objectContaining({ code: 'AUDIT_SKIPPED', unit: first.unit.id, peer: first.holder.peer, message: expect.stringMatching(/first unit/) }))
+
+    // A result the draw picked (3 peers × 3 rounds at rate 0.3 draws some; the harness's secret is fixed).
+    const again = await honestLog(0.3)
+    const drawn = accepted(again).find((x) => x.holder.audit?.reason === 'draw')!
+    delete drawn.holder.audit
+    expect(await checkRounds(again)).toEqual([expect.objectContaining({ code: 'AUDIT_SKIPPED', unit: drawn.unit.id, message: expect.stringMatching(/draw 0\.[0-9]+ is under the audit rate 0\.3/) })])
+
+    const every = await honestLog(1)
+    const some = accepted(every).at(-1)!
+    delete some.holder.audit
+    expect(await checkRounds(every)).toEqual([expect.objectContaining({ code: 'AUDIT_SKIPPED', unit: some.unit.id, message: expect.stringMatching(/every unit/) })])
+  })
+
+  it('catch a secret that is not the committed one, and a commitment that is not the signed result\'s hash', async () => {
+    const log = await honestLog(0.3)
+    log[1]!.roundSecret = 'ab'.repeat(32)
+    const x = accepted(log).find((a) => a.round === log[2])!
+    x.holder.commitment = '00'.repeat(32)
+    expect(await checkRounds(log)).toEqual([
+      expect.objectContaining({ code: 'BAD_SECRET', round: log[1]!.round }),
+      expect.objectContaining({ code: 'BAD_COMMITMENT', round: log[2]!.round, unit: x.unit.id }),
+    ])
+  })
+})
