@@ -36,9 +36,9 @@ export const AREAS = {
   },
   ledger: {
     kind: 'typescript',
-    description: 'wallet bindings (EIP-712), epoch trees and books, escrow calls',
+    description: 'wallet bindings (EIP-712), epoch trees and books, escrow calls, earnings from the chain, recomputing roots in an audit',
     mutate: ['src/ledger/**/*.ts', '!src/ledger/generated/**', ...NOT_TESTS],
-    tests: ['src/ledger/**/*.test.ts', 'src/roles/settlement-host.test.ts', 'contracts/*.test.ts'],
+    tests: ['src/ledger/**/*.test.ts', 'src/roles/{settlement-host,job-audit}.test.ts', 'contracts/*.test.ts'],
   },
   p2p: {
     kind: 'typescript',
@@ -54,8 +54,8 @@ export const AREAS = {
   },
   roles: {
     kind: 'typescript',
-    description: 'the coordinator host (signatures, evidence, bindings on the wire) and the settlement host',
-    mutate: ['src/roles/{coordinator-host,settlement-host}.ts'],
+    description: 'the coordinator host (signatures, evidence, bindings on the wire), the settlement host and the job audit (log and result signatures, every root recomputed)',
+    mutate: ['src/roles/{coordinator-host,settlement-host,job-audit}.ts'],
     tests: ['src/roles/**/*.test.ts'],
   },
   contracts: {

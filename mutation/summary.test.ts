@@ -4,8 +4,8 @@ import { count, mergeArea, renderReport, type MutantOutcome, type MutantStatus }
 const m = (file: string, line: number, status: MutantStatus): MutantOutcome => ({ file, line, column: 1, mutator: 'EqualityOperator', original: 'a < b', replacement: 'a <= b', status })
 
 describe('mutation report', () => {
-  it('scores killed and timed-out mutants over those that compile, leaving errors and ignored out', () => {
-    expect(count([m('a', 1, 'Killed'), m('a', 2, 'Timeout'), m('a', 3, 'Survived'), m('a', 4, 'NoCoverage'), m('a', 5, 'CompileError'), m('a', 6, 'Ignored')])).toEqual({ killed: 1, timeout: 1, survived: 1, noCoverage: 1, errors: 1, ignored: 1, score: 50 })
+  it('scores killed and timed-out mutants over those that compile, leaving errors, ignored and untested out', () => {
+    expect(count([m('a', 1, 'Killed'), m('a', 2, 'Timeout'), m('a', 3, 'Survived'), m('a', 4, 'NoCoverage'), m('a', 5, 'CompileError'), m('a', 6, 'Ignored'), m('a', 7, 'Pending')])).toEqual({ killed: 1, timeout: 1, survived: 1, noCoverage: 1, errors: 1, ignored: 1, pending: 1, score: 50 })
     expect(count([m('a', 1, 'CompileError')]).score).toBeNull()
     expect(count([m('a', 1, 'Killed'), m('a', 2, 'Killed'), m('a', 3, 'Survived')]).score).toBe(66.7)
   })
@@ -25,7 +25,7 @@ describe('mutation report', () => {
 
   it('lists every survivor by file and line, marking those no test reaches', () => {
     const report = renderReport({ areas: { p2p: mergeArea(undefined, [m('x.ts', 7, 'Survived'), m('x.ts', 9, 'NoCoverage'), { ...m('x.ts', 3, 'Survived'), replacement: '' }], true, '2026-12-01T00:00:00Z') } }, ['training', 'p2p'])
-    expect(report).toContain('| p2p | 0.0 % | 0 | 0 | 2 | 1 |')
+    expect(report).toContain('| p2p | 0.0 % | 0 | 0 | 2 | 1 | 0 | 0 |')
     expect(report).toContain('- x.ts:3 EqualityOperator: `a < b` → (removed)')
     expect(report).toContain('- x.ts:7 EqualityOperator: `a < b` → `a <= b`')
     expect(report).toContain('- x.ts:9 EqualityOperator (no test reaches it)')

@@ -24,6 +24,8 @@ export interface Counts {
   /** Mutants that do not compile or crash the run: not counted in the score (Stryker does the same). */
   errors: number
   ignored: number
+  /** Not tested yet: a time-boxed run stopped before them (the next run takes them); not in the score. */
+  pending: number
   /** (killed + timeout) / (killed + timeout + survived + noCoverage), in per cent; null with no valid mutant. */
   score: number | null
 }
@@ -40,7 +42,7 @@ export interface ScoreFile {
   areas: Record<string, AreaReport>
 }
 
-const EMPTY: Counts = { killed: 0, timeout: 0, survived: 0, noCoverage: 0, errors: 0, ignored: 0, score: null }
+const EMPTY: Counts = { killed: 0, timeout: 0, survived: 0, noCoverage: 0, errors: 0, ignored: 0, pending: 0, score: null }
 
 export function count(outcomes: readonly MutantOutcome[]): Counts {
   const c = { ...EMPTY }
@@ -50,6 +52,7 @@ export function count(outcomes: readonly MutantOutcome[]): Counts {
     else if (o.status === 'Survived') c.survived++
     else if (o.status === 'NoCoverage') c.noCoverage++
     else if (o.status === 'Ignored') c.ignored++
+    else if (o.status === 'Pending') c.pending++
     else c.errors++
   }
   return withScore(c)
@@ -63,7 +66,7 @@ function withScore(c: Counts): Counts {
 
 function sum(counts: readonly Counts[]): Counts {
   const total = { ...EMPTY }
-  for (const c of counts) for (const key of ['killed', 'timeout', 'survived', 'noCoverage', 'errors', 'ignored'] as const) total[key] += c[key]
+  for (const c of counts) for (const key of ['killed', 'timeout', 'survived', 'noCoverage', 'errors', 'ignored', 'pending'] as const) total[key] += c[key]
   return withScore(total)
 }
 
@@ -102,12 +105,12 @@ export function renderReport(scores: ScoreFile, order: readonly string[]): strin
     'Written by `npm run test:mutation` (see README, "Mutation testing"); do not edit by hand. Score = mutants',
     'killed (or timed out) / mutants that compile; survivors are listed per file with their line.',
     '',
-    '| area | score | killed | timeout | survived | no coverage | not compiling | last run |',
-    '|---|---|---|---|---|---|---|---|',
+    '| area | score | killed | timeout | survived | no coverage | not compiling | not tested yet | last run |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...areas.map((a) => {
       const r = scores.areas[a]!
       const t = r.totals
-      return `| ${a} | ${pct(t)} | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} | ${t.errors} | ${r.ranAt.slice(0, 10)} |`
+      return `| ${a} | ${pct(t)} | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} | ${t.errors} | ${t.pending ?? 0} | ${r.ranAt.slice(0, 10)} |`
     }),
   ]
   for (const a of areas) {
