@@ -47,4 +47,12 @@ describe('checks on the job log\'s round records', () => {
       expect.objectContaining({ code: 'BAD_COMMITMENT', round: log[2]!.round, unit: x.unit.id }),
     ])
   })
+
+  it('check nothing in records from before audits existed: no commitment, nothing owed', async () => {
+    const log = await honestLog(1)
+    log[0]!.auditCommitment = ''
+    log[0]!.roundSecret = 'ab'.repeat(32)
+    for (const x of accepted(log).filter((a) => a.round === log[0])) delete x.holder.audit
+    expect(await checkRounds(log)).toEqual([])
+  })
 })
