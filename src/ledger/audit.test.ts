@@ -14,7 +14,7 @@ const B = getAddress('0x00000000000000000000000000000000000000bb')
 const C = getAddress('0x00000000000000000000000000000000000000cc')
 
 function tree(leaves: Array<[Address, bigint, bigint]>) {
-  const t = StandardMerkleTree.of(leaves.map(([w, a, c]) => [w.toLowerCase(), a.toString(), c.toString()]), LEAF_ENCODING)
+  const t = StandardMerkleTree.of(leaves.map(([w, a, c]): [string, string, string] => [w.toLowerCase(), a.toString(), c.toString()]), LEAF_ENCODING)
   const amount = leaves.reduce((s, [, a]) => s + a, 0n)
   const cumulative = leaves.reduce((s, [, , c]) => s + c, 0n)
   const doc: EpochDocument = { job: 'j', chainId: 31337, escrow: A, epoch: 2, root: t.root as Hex, amount, cumulative, logCid: 'log', tree: t.dump(), peers: [] }
