@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import { cpSync, existsSync, globSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { SolidityArea } from './areas.ts'
-import { solidityMutants, type SolidityMutant } from './solidity-mutants.ts'
+import { solidityMutants, type SolidityMutant, type SolidityOperator } from './solidity-mutants.ts'
 import type { MutantOutcome, MutantStatus } from './summary.ts'
 import { STRYKER_TEMP } from './stryker.ts'
 
@@ -29,6 +29,8 @@ interface Cache {
 
 /** Everything besides a contract and the tests whose change can change a verdict: the test helpers and the build. */
 const TEST_SUPPORT = ['contracts/*.ts', '!contracts/*.test.ts', 'contracts/test/*.sol', 'src/ledger/{deploy,escrow,epoch-tree,job-key}.ts', 'server/{chain,ports,settlement}.ts']
+
+const OPERATOR_ORDER: SolidityOperator[] = ['modifier', 'condition', 'relational', 'logical', 'arithmetic', 'statement', 'constant', 'boolean']
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
@@ -147,7 +149,9 @@ export async function runSolidity(root: string, area: SolidityArea, cachePath: s
       jobs.push({ file, mutant, source: mutated, key: sha256(`${file}\n${mutated}`) })
     }
   }
-  const todo = jobs.filter((j) => !current(cache.results[j.key]))
+  // Guards first (removed modifiers and checks, flipped comparisons), then the bookkeeping: a time-boxed run
+  // spends its time on access control and limits before constants and events.
+  const todo = jobs.filter((j) => !current(cache.results[j.key])).sort((a, b) => OPERATOR_ORDER.indexOf(a.mutant.operator) - OPERATOR_ORDER.indexOf(b.mutant.operator))
   console.log(`contracts: ${jobs.length} mutants in ${sources.length} files, ${jobs.length - todo.length} unchanged since the last run, ${todo.length} to test against ${tests.join(', ')}`)
 
   const results = new Map<string, MutantStatus>(jobs.flatMap((j) => (current(cache.results[j.key]) ? [[j.key, cache.results[j.key]!.status] as const] : [])))
