@@ -1,5 +1,5 @@
-// JobEscrow against a hostile ERC-20 that re-enters it mid-deposit (contracts/test/ReentrantToken.sol, compiled
-// here so it never ships with the app): a top-up whose token tops the same job up again from inside its transfer
+// JobEscrow against a hostile ERC-20 that re-enters it mid-deposit (compiled here from the source below, so it
+// never ships with the app and mutation testing counts it as part of this test): a top-up whose token tops the same job up again from inside its transfer
 // would be counted twice (the outer deposit is measured by the balance, which includes the inner one), so both
 // deposit paths refuse to be re-entered.
 import { createRequire } from 'node:module'
@@ -12,10 +12,49 @@ import { CHALLENGE, EscrowActors, freshId } from './escrow-testing.ts'
 
 const require = createRequire(import.meta.url)
 
+const REENTRANT_TOKEN = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+
+interface IEscrowTopUp {
+    function topUp(bytes32 key, uint256 amount) external payable;
+}
+
+/// @notice A hostile ERC-20 for the escrow's reentrancy tests, compiled by the test itself (never shipped): once
+/// armed, its next transferFrom first tops up \`key\` from its own balance, re-entering the escrow mid-deposit.
+contract ReentrantToken is ERC20 {
+    IEscrowTopUp private _escrow;
+    bytes32 private _key;
+    uint256 private _amount;
+
+    constructor() ERC20("Reentrant", "RE") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function arm(IEscrowTopUp escrow, bytes32 key, uint256 amount) external {
+        _escrow = escrow;
+        _key = key;
+        _amount = amount;
+        _approve(address(this), address(escrow), amount);
+    }
+
+    function transferFrom(address from, address to, uint256 value) public override returns (bool) {
+        if (_amount != 0 && from != address(this)) {
+            uint256 amount = _amount;
+            _amount = 0;
+            _escrow.topUp(_key, amount);
+        }
+        return super.transferFrom(from, to, value);
+    }
+}
+`
+
 function compileReentrantToken(): { abi: Abi; bytecode: Hex } {
   const solc = require('solc') as { compile(input: string, options: { import: (path: string) => { contents: string } }): string }
-  const content = readFileSync(new URL('./test/ReentrantToken.sol', import.meta.url), 'utf8')
-  const input = { language: 'Solidity', sources: { 'ReentrantToken.sol': { content } }, settings: { evmVersion: 'cancun', outputSelection: { '*': { ReentrantToken: ['abi', 'evm.bytecode.object'] } } } }
+  const input = { language: 'Solidity', sources: { 'ReentrantToken.sol': { content: REENTRANT_TOKEN } }, settings: { evmVersion: 'cancun', outputSelection: { '*': { ReentrantToken: ['abi', 'evm.bytecode.object'] } } } }
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: (path) => ({ contents: readFileSync(require.resolve(path), 'utf8') }) })) as {
     errors?: Array<{ severity: string; formattedMessage: string }>
     contracts: Record<string, Record<string, { abi: Abi; evm: { bytecode: { object: string } } }>>
