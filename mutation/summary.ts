@@ -115,8 +115,8 @@ export function renderReport(scores: ScoreFile, order: readonly string[]): strin
   ]
   for (const a of areas) {
     const r = scores.areas[a]!
-    lines.push('', `## ${a}`, '', '| file | score | killed | survived | no coverage |', '|---|---|---|---|---|')
-    for (const [file, c] of Object.entries(r.files)) lines.push(`| ${file} | ${pct(c)} | ${c.killed + c.timeout} | ${c.survived} | ${c.noCoverage} |`)
+    lines.push('', `## ${a}`, '', '| file | score | killed | survived | no coverage | not tested yet |', '|---|---|---|---|---|---|')
+    for (const [file, c] of Object.entries(r.files)) lines.push(`| ${file} | ${pct(c)} | ${c.killed + c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.pending ?? 0} |`)
     if (r.survivors.length > 0) {
       lines.push('', 'Surviving mutants:', '')
       for (const s of r.survivors) lines.push(`- ${s.file}:${s.line} ${s.mutator}${s.status === 'NoCoverage' ? ' (no test reaches it)' : ''}: ${code(s.original)} → ${code(s.replacement)}`)
