@@ -4,20 +4,24 @@
 import { describe, expect, it } from 'vitest'
 import { DecodeError } from '../errors.ts'
 import { testJob } from './testing/job-fixture.ts'
-import { decodeRecord, decodeSignedLogRecord, encodeLogRecord, LOG_FORMAT, MAX_LOG_RECORD_BYTES, replayLedger, type HolderRecord, type RoundRecord, type SignedLogRecord } from './job-log.ts'
+import type { DatasetState } from './datasets.ts'
+import { decodeRecord, decodeSignedLogRecord, encodeLogRecord, LOG_FORMAT, MAX_LOG_RECORD_BYTES, replayLedger, roundRecord, type HolderRecord, type RoundRecord, type SignedLogRecord } from './job-log.ts'
 import { verdict } from './verdicts.ts'
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))
-const envelope = (patch: Record<string, unknown> = {}) => ({ format: LOG_FORMAT, coordinator: '12D3KooW', signature: 'ab'.repeat(32), record: '{}', ...patch })
+// The wire format's name spelled out, not taken from the code under test.
+const envelope = (patch: Record<string, unknown> = {}) => ({ format: 'tesserae-log-1', coordinator: '12D3KooW', signature: 'ab'.repeat(32), record: '{}', ...patch })
 const signed = (record: unknown): SignedLogRecord => ({ format: LOG_FORMAT, coordinator: 'c', signature: 'ab', record: JSON.stringify(record) })
 
 describe('job log envelopes', () => {
   it('decodes an envelope and refuses another format, a signature that is not lowercase hex, and fields past their length', () => {
     expect(decodeSignedLogRecord(bytes(envelope()))).toEqual(envelope())
-    expect(() => decodeSignedLogRecord(bytes(envelope({ format: 'tesserae-log-2' })))).toThrow(/unknown format "tesserae-log-2"/)
+    expect(() => decodeSignedLogRecord(bytes(envelope({ format: 'tesserae-log-2' })))).toThrow('job log record: unknown format "tesserae-log-2"')
+    expect(() => decodeSignedLogRecord(bytes(envelope({ format: 'f'.repeat(50) })))).toThrow(`unknown format "${'f'.repeat(40)}"`)
     expect(() => decodeSignedLogRecord(bytes(envelope({ signature: 'AB' })))).toThrow(/lowercase hex/)
     expect(() => decodeSignedLogRecord(bytes(envelope({ signature: '' })))).toThrow(/lowercase hex/)
     expect(() => decodeSignedLogRecord(bytes(envelope({ signature: 'ab-' })))).toThrow(/lowercase hex/)
+    expect(() => decodeSignedLogRecord(bytes(envelope({ signature: 'xab' })))).toThrow(/lowercase hex/)
     expect(decodeSignedLogRecord(bytes(envelope({ signature: 'a'.repeat(256) }))).signature).toHaveLength(256)
     expect(() => decodeSignedLogRecord(bytes(envelope({ signature: 'a'.repeat(257) })))).toThrow(/"signature" is longer than 256/)
     expect(decodeSignedLogRecord(bytes(envelope({ coordinator: 'c'.repeat(128) }))).coordinator).toHaveLength(128)
@@ -94,9 +98,12 @@ describe('replaying the ledger from the log', () => {
   })
 
   it('charges a holder only for rejections it paid for', () => {
-    const rounds = [round([[holder('u', 1, { status: 'rejected', verdict: verdict('UNVERIFIED') })], [holder('s', 2, { status: 'rejected', verdict: verdict('DELTA_MISMATCH') })], [holder('w', 3, { status: 'rejected', verdict: verdict('WRONG_SAMPLES') }), holder('w', 4, { status: 'rejected', verdict: verdict('WRONG_SAMPLES') })]])]
-    const { banned } = replayLedger(rounds, [], 10)
-    // Two malformed results in a row exclude w; an unverified result and a suspicion cost nothing.
+    const twice = (peer: string, code: Parameters<typeof verdict>[0], seq: number) => [holder(peer, seq, { status: 'rejected', verdict: verdict(code) }), holder(peer, seq + 1, { status: 'rejected', verdict: verdict(code) })]
+    // A decided holder whose verdict was not recorded is no event either.
+    const rounds = [round([twice('u', 'UNVERIFIED', 1), twice('s', 'DELTA_MISMATCH', 3), twice('w', 'WRONG_SAMPLES', 5), [holder('v', 7, { verdict: undefined })]])]
+    const { banned, ledger } = replayLedger(rounds, [], 10)
+    expect(ledger.pending('v').units).toBe(0)
+    // Two malformed results in a row exclude w; unverified results and suspicions cost nothing.
     expect(banned).toEqual(new Map([['w', 'WRONG_SAMPLES']]))
   })
 
@@ -108,5 +115,23 @@ describe('replaying the ledger from the log', () => {
     expect(replayLedger(rounds, bindings, 10).banned).toEqual(new Map([['x', 'AUDIT_FAILED']]))
     // Bound before the ban, y goes with the wallet.
     expect(replayLedger(rounds, [{ ...bindings[0]!, seq: 0 }, bindings[1]!], 10).banned).toEqual(new Map([['x', 'AUDIT_FAILED'], ['y', 'AUDIT_FAILED']]))
+  })
+})
+
+describe('round records', () => {
+  it('list only the datasets in use, each with its signed manifest or null, and every holder without its statistics', () => {
+    const spec = testJob()
+    const dataset = (id: string, status: DatasetState['status'], signed?: unknown): DatasetState => ({
+      id, name: id, licence: 'MIT', owner: `owner-${id}`, height: 28, width: 28, classes: spec.classes, chunks: [], merkleRoot: 'r', samples: 9, status, reason: '', offeredAtMs: 0, decidedAtMs: 0, samplesUsed: 4, fits: true, ...(signed === undefined ? {} : { signed }),
+    })
+    const record = roundRecord({
+      spec, nextParamsCid: 'next', flopsPerUnit: 5, prev: 'before', shardAt: (i) => ({ cid: `s${i}`, samples: 10, owner: 'alice' }),
+      round: { round: 2, version: 2, paramsCid: 'p', startedAtMs: 1, deadlineMs: 9, secretCommitment: 'c', units: [{ id: '2.0', index: 0, shards: [3], seed: 7, outcome: 'accepted', holders: [{ peer: 'a', assignedAtMs: 1, status: 'accepted', stats: { norm: 1, distance: 1, sketch: [] } }] }] },
+      report: { closedAtMs: 8, roundSecret: 's' } as RoundRecord['report'],
+      datasets: [dataset('in', 'accepted', { manifest: 'm' }), dataset('bare', 'accepted'), dataset('offered', 'pending'), dataset('refused', 'rejected', { manifest: 'x' })],
+    })
+    expect(record.datasets).toEqual([{ id: 'in', owner: 'owner-in', samplesUsed: 4, signed: { manifest: 'm' } }, { id: 'bare', owner: 'owner-bare', samplesUsed: 4, signed: null }])
+    expect(record.units).toEqual([{ id: '2.0', seed: 7, shards: [{ index: 3, ref: { cid: 's3', samples: 10, owner: 'alice' } }], outcome: 'accepted', holders: [{ peer: 'a', assignedAtMs: 1, status: 'accepted' }] }])
+    expect(record).toMatchObject({ kind: 'round', job: spec.id, round: 2, version: 2, paramsCid: 'p', nextParamsCid: 'next', startedAtMs: 1, closedAtMs: 8, flopsPerUnit: 5, auditCommitment: 'c', roundSecret: 's', prev: 'before' })
   })
 })
