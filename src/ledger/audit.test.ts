@@ -5,9 +5,12 @@
 import { describe, expect, it } from 'vitest'
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
 import { getAddress, type Address, type Hex } from 'viem'
-import { compareEpoch, postedLeaves, type ChainEpoch, type LeafValue, type RecomputedEpoch } from './audit.ts'
+import { compareEpoch, postedLeaves, recomputeEpoch, type ChainEpoch, type LeafValue, type RecomputedEpoch } from './audit.ts'
 import { LEAF_ENCODING, type EpochDocument } from './epoch-tree.ts'
 import { emptyEpochBook } from './epochs.ts'
+import type { EpochRecord, HolderRecord, RoundRecord } from '../training/job-log.ts'
+import { testJob } from '../training/testing/job-fixture.ts'
+import { verdict } from '../training/verdicts.ts'
 
 const A = getAddress('0x00000000000000000000000000000000000000aa')
 const B = getAddress('0x00000000000000000000000000000000000000bb')
@@ -71,5 +74,38 @@ describe('comparing an epoch with the chain', () => {
       { code: 'ROOT_MISMATCH', epoch: 2, message: `epoch 2: the chain's root ${chain.root} is not the root of the leaves the job log gives (${honest.recomputed.root})` },
     ])
     expect(compareEpoch({ ...honest.recomputed, root: null, leaves: new Map(), amount: 8n, cumulative: 13n }, chain, null)[0]!.message).toContain('(no leaves)')
+  })
+})
+
+describe('recomputing an epoch from the log', () => {
+  const spec = testJob({ batchSize: 4, innerSteps: 10 })
+  const passed = { reason: 'probation' as const, outcome: 'passed' as const, worstSegmentError: 0, segments: 3 }
+  const holder = (peer: string, seq: number, patch: Partial<HolderRecord> = {}): HolderRecord => ({ peer, assignedAtMs: 0, status: 'accepted', submittedAtMs: 1, verdict: verdict('ACCEPTED'), audit: passed, decidedAtMs: 2, decidedSeq: seq, ...patch })
+  const rounds = (holders: HolderRecord[]): RoundRecord[] => [{
+    kind: 'round', job: spec.id, spec, round: 0, version: 0, paramsCid: 'p', nextParamsCid: 'q', startedAtMs: 0, closedAtMs: 9, flopsPerUnit: 100, auditCommitment: '', roundSecret: '',
+    units: holders.map((h, i) => ({ id: `0.${i}`, seed: i, shards: [{ index: 0, ref: { cid: 'own', samples: 40, owner: 'alice' } }], outcome: 'accepted', holders: [h] })), datasets: [], report: {} as RoundRecord['report'], prev: null,
+  }]
+  const record = (epoch: number, roundsClosed: number, bindings: EpochRecord['bindings']): EpochRecord => ({
+    kind: 'epoch', job: spec.id, epoch, chainId: 31337, escrow: A, escrowKey: '0x', roundHead: 'r', roundsClosed, ledgerSeq: 50, deposited: '1000', jobRounds: 4, dataShareBps: 0, nowSeconds: 100, bindings, book: null, prev: null,
+  })
+  const binding = (peer: string, expiry: number) => ({ peer, wallet: A, expiry, signature: '0x', boundAtMs: 0, seq: 0 })
+
+  it('routes credit only through bindings still in force at the epoch, and makes no tree when no wallet has a leaf', () => {
+    const log = rounds([holder('a', 1)])
+    const bound = recomputeEpoch(emptyEpochBook(), record(1, 1, [binding('a', 101)]), log)
+    expect(bound.leaves).toEqual(new Map([[A, { amount: 250n, cumulative: 250n }]]))
+    expect(bound).toMatchObject({ amount: 250n, cumulative: 250n, root: expect.stringMatching(/^0x[0-9a-f]{64}$/) })
+    const expired = recomputeEpoch(emptyEpochBook(), record(1, 1, [binding('a', 100)]), log)
+    expect(expired).toMatchObject({ root: null, amount: 0n, cumulative: 0n, leaves: new Map() })
+    expect(expired.book.waiting.get('a')).toBe(250n)
+    expect(expired.book.epoch).toBe(1)
+  })
+
+  it('returns to the pool what waits for a peer whose audit failed, and only for a failed audit', () => {
+    const first = recomputeEpoch(emptyEpochBook(), record(1, 1, []), rounds([holder('a', 1), holder('b', 2)]))
+    expect(first.book.waiting).toEqual(new Map([['a', 125n], ['b', 125n]]))
+    const cheat = (code: 'AUDIT_FAILED' | 'WRONG_SAMPLES') => rounds([holder('a', 1), holder('b', 2), holder('a', 3, { status: 'rejected', verdict: verdict(code), audit: undefined }), holder('a', 4, { status: 'rejected', verdict: verdict(code), audit: undefined })])
+    expect(recomputeEpoch(first.book, record(2, 2, []), cheat('AUDIT_FAILED')).book.waiting.get('a')).toBeUndefined()
+    expect(recomputeEpoch(first.book, record(2, 2, []), cheat('WRONG_SAMPLES')).book.waiting.get('a')).toBe(125n)
   })
 })

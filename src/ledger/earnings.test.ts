@@ -14,7 +14,8 @@ describe('earnings from the chain', () => {
   })
 
   it('counts each leaf once: claimed, claimable or pending, and lists claimable leaves oldest first', () => {
-    const epochs = [standing(4, 8n, 30n, { finalAt: 3000 }), standing(2, 7n, 15n, { finalAt: 500 }), standing(1, 8n, 8n, { claimed: true, finalAt: 100 }), standing(3, 7n, 22n, { finalAt: 600 }), standing(5, 1n, 31n, { finalAt: 2000 })]
+    // Out of epoch order: the running total is the latest epoch's, and claims go oldest first.
+    const epochs = [standing(5, 1n, 31n, { finalAt: 2000 }), standing(3, 7n, 22n, { finalAt: 600 }), standing(1, 8n, 8n, { claimed: true, finalAt: 100 }), standing(2, 7n, 15n, { finalAt: 500 }), standing(4, 8n, 30n, { finalAt: 3000 })]
     const e = summariseEarnings(epochs, 1000)
     expect(e).toMatchObject({ claimed: 8n, claimable: 14n, pending: 9n, nextFinalAt: 2000, cumulative: 31n })
     expect(e.claimableEpochs.map((c) => c.epoch)).toEqual([2, 3])
