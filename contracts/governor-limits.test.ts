@@ -1,12 +1,13 @@
-// JobGovernor at each limit, on a chain of its own: quorum met by exactly its share of the snapshot (rounded up),
-// a majority of all credit that decides early only when above half, a tie that loses, voting that closes at its
-// second, tallies capped at the snapshot's total, subjects up to 128 bytes, credit that must be non-zero, and
-// the events a client reads.
+// JobGovernor at each limit, on a chain of its own: quorum met by exactly its share of the snapshot (rounded up,
+// also where the snapshot is too large for basis-point rounding to hide it), a majority of all credit that
+// decides early only when above half, a tie that loses, voting that closes at its second, tallies capped at what
+// both sides left of the snapshot, subjects up to 128 bytes, credit that must be non-zero, veto proposals until
+// the last second of a root's challenge period and none for a vetoed root, and the events a client reads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BaseError, decodeErrorResult, parseEther, type Address, type Hex } from 'viem'
 import { jobGovernorAbi, jobGovernorBytecode } from '../src/ledger/generated/contracts.ts'
 import { mined, revertOf, startTestChain, type TestChain } from './testing.ts'
-import { EscrowActors, proofOf, type Leaf, type Tree } from './escrow-testing.ts'
+import { CHALLENGE, EscrowActors, proofOf, type Leaf, type Tree } from './escrow-testing.ts'
 
 const VOTING_SECONDS = 60
 let t: TestChain
@@ -17,7 +18,7 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(async () => t?.chain.stop())
 
-const KIND = { exclude: 1, hyper: 2 } as const
+const KIND = { exclude: 1, hyper: 2, veto: 4 } as const
 const rpc = () => t.clients[0]!.publicClient
 const nextBlockAt = (seconds: bigint) => rpc().request({ method: 'evm_setNextBlockTimestamp' as never, params: [Number(seconds)] as never })
 
@@ -177,5 +178,37 @@ describe('JobGovernor: limits', () => {
     ])
     expect(await read('hasVoted', [pid, t.addresses[2]!])).toBe(true)
     expect(await read('hasVoted', [pid, t.addresses[3]!])).toBe(false)
+  })
+
+  it('caps a vote at what both sides left of the snapshot', async () => {
+    // The root reserves 100; its leaves claim 30 + 30 + 60.
+    const { key, tree } = await jobWith([[30n, 30n], [30n, 30n], [60n, 60n]], 100n)
+    const pid = await propose(key, tree)
+    await send(2, 'vote', [pid, true, ...leafArgs(tree, 2)])
+    await send(3, 'vote', [pid, false, ...leafArgs(tree, 3)])
+    await send(4, 'vote', [pid, true, ...leafArgs(tree, 4)])
+    expect(await proposal(pid)).toMatchObject({ forVotes: 70n, againstVotes: 30n })
+  })
+
+  it('needs the quorum share of a large snapshot rounded up, not a unit less', async () => {
+    // 20 % of 10,001 is 2,000.2: 2,000 credit is not enough.
+    const { key, tree } = await credits([2000n, 5000n, 3001n])
+    const pid = await propose(key, tree)
+    await send(2, 'vote', [pid, true, ...leafArgs(tree, 2)])
+    expect(await read('quorumReached', [pid])).toBe(false)
+  })
+
+  it('takes a veto proposal until the last second of the root\'s challenge period, and none for a root already vetoed', async () => {
+    const { key, tree } = await credits([10n, 10n, 10n])
+    const veto = (epoch: bigint) => send(2, 'propose', [key, KIND.veto, 'bafy-report', epoch, ...leafArgs(tree, 2)])
+    await e.post(key, 2n, [[t.addresses[1]!, 5n, 5n]])
+    const { postedAt } = await e.epoch(key, 2n)
+    await nextBlockAt(postedAt + CHALLENGE - 1n)
+    await veto(2n)
+    await nextBlockAt(postedAt + CHALLENGE)
+    expect(await revertOf(veto(2n))).toBe('BadEpoch')
+    await e.post(key, 3n, [[t.addresses[1]!, 5n, 10n]])
+    await e.send(0, 'vetoRoot', [key, 3n, 'owner'])
+    expect(await revertOf(veto(3n))).toBe('BadEpoch')
   })
 })
