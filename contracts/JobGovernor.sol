@@ -72,6 +72,14 @@ contract JobGovernor {
     error EmptySubject();
     error BadQuorum(uint16 quorumBps);
     error BadEpoch(uint256 epoch);
+    error StaleSnapshot(uint64 epoch);
+
+    /// How long a final root may still be a new proposal's snapshot after a later root went final. A proposer
+    /// reads the latest final epoch and builds its proof a moment before the transaction lands; if the next
+    /// root goes final in between (on a quiet chain the last block's clock can lag by minutes), the proposal
+    /// still counts the epoch it proved. Any longer, and a proposer could pick an old snapshot in which later
+    /// contributors hold nothing.
+    uint64 public constant SNAPSHOT_GRACE = 1 hours;
 
     constructor(JobEscrow escrow_, uint64 votingPeriod_, uint16 quorumBps_) {
         if (quorumBps_ == 0 || quorumBps_ > 10_000) revert BadQuorum(quorumBps_);
@@ -81,19 +89,26 @@ contract JobGovernor {
     }
 
     /// @notice Opens a vote; only an account holding credit in the job's latest final root may propose. The
-    /// caller proves its leaf (its amount in that epoch and its cumulative credit, which is what counts).
-    function propose(bytes32 jobKey, Kind kind, string calldata subject, uint256 value, uint256 amount, uint256 credit, bytes32[] calldata proof) external returns (uint256 proposalId) {
+    /// caller names that epoch (the snapshot; see SNAPSHOT_GRACE) and proves its leaf there (its amount in
+    /// that epoch and its cumulative credit, which is what counts).
+    function propose(bytes32 jobKey, Kind kind, string calldata subject, uint256 value, uint64 snapshotEpoch, uint256 amount, uint256 credit, bytes32[] calldata proof) external returns (uint256 proposalId) {
         if (bytes(subject).length == 0 || bytes(subject).length > 128) revert EmptySubject();
-        uint64 epoch = escrow.latestFinal(jobKey);
-        if (epoch == 0) revert NoCreditYet(jobKey);
+        JobEscrow.Epoch memory e = _snapshot(jobKey, snapshotEpoch);
         if (kind == Kind.VetoRoot && !_vetoable(jobKey, value)) revert BadEpoch(value);
-        JobEscrow.Epoch memory e = escrow.epochOf(jobKey, epoch);
-        if (e.cumulative == 0) revert NoCreditYet(jobKey);
         _checkCredit(e.root, e.cumulative, amount, credit, proof);
         proposalId = _proposals.length;
-        uint64 ends = uint64(block.timestamp) + votingPeriod;
-        _proposals.push(Proposal(jobKey, kind, subject, value, msg.sender, epoch, e.root, e.cumulative, ends, 0, 0, false, false));
-        emit ProposalCreated(proposalId, jobKey, msg.sender, kind, subject, value, ends);
+        // Field by field: the full constructor call does not fit the stack.
+        Proposal storage p = _proposals.push();
+        p.jobKey = jobKey;
+        p.kind = kind;
+        p.subject = subject;
+        p.value = value;
+        p.proposer = msg.sender;
+        p.snapshotEpoch = snapshotEpoch;
+        p.snapshotRoot = e.root;
+        p.snapshotTotal = e.cumulative;
+        p.votingEnds = uint64(block.timestamp) + votingPeriod;
+        emit ProposalCreated(proposalId, jobKey, msg.sender, kind, subject, value, p.votingEnds);
     }
 
     /// @notice Votes with the caller's whole credit in the proposal's snapshot root. No vote counts for more
@@ -155,6 +170,26 @@ contract JobGovernor {
     function _checkCredit(bytes32 root, uint256 total, uint256 amount, uint256 credit, bytes32[] calldata proof) private view {
         if (credit == 0 || !MerkleProof.verifyCalldata(proof, root, escrow.leaf(msg.sender, amount, credit))) revert InvalidProof();
         if (credit > total) revert CreditAboveTotal(credit, total);
+    }
+
+    /// @dev The epoch a new proposal may count: final, with credit, and the latest final root (see SNAPSHOT_GRACE).
+    function _snapshot(bytes32 jobKey, uint64 epoch) private view returns (JobEscrow.Epoch memory e) {
+        uint64 latest = escrow.latestFinal(jobKey);
+        if (latest == 0) revert NoCreditYet(jobKey);
+        if (!_snapshotUsable(jobKey, epoch, latest)) revert StaleSnapshot(epoch);
+        e = escrow.epochOf(jobKey, epoch);
+        if (e.cumulative == 0) revert NoCreditYet(jobKey);
+    }
+
+    /// @dev Whether `epoch` is final and is the latest final root, or was until less than SNAPSHOT_GRACE ago.
+    function _snapshotUsable(bytes32 jobKey, uint64 epoch, uint64 latest) private view returns (bool) {
+        if (epoch > latest || !escrow.isFinal(jobKey, epoch)) return false;
+        uint256 challenge = escrow.job(jobKey).challengePeriod;
+        // Roots are posted in order, so the first final one after `epoch` is the one that superseded it.
+        for (uint64 next = epoch + 1; next <= latest; next++) {
+            if (escrow.isFinal(jobKey, next)) return block.timestamp < uint256(escrow.epochOf(jobKey, next).postedAt) + challenge + SNAPSHOT_GRACE;
+        }
+        return true;
     }
 
     /// @dev Whether `epoch` names a posted root still in its challenge period and not vetoed.

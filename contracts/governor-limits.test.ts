@@ -19,6 +19,8 @@ beforeAll(async () => {
 afterAll(async () => t?.chain.stop())
 
 const KIND = { exclude: 1, hyper: 2, veto: 4 } as const
+/** Every job here proposes on its first epoch's root, the latest final one. */
+const SNAPSHOT = 1n
 const rpc = () => t.clients[0]!.publicClient
 const nextBlockAt = (seconds: bigint) => rpc().request({ method: 'evm_setNextBlockTimestamp' as never, params: [Number(seconds)] as never })
 
@@ -41,7 +43,7 @@ const send = async (who: number, functionName: 'propose' | 'vote' | 'execute', a
 }
 const read = <T>(functionName: string, args: readonly unknown[]) => rpc().readContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName, args } as never) as Promise<T>
 async function propose(key: Hex, tree: Tree, who = 2, subject = 'bafy-x'): Promise<bigint> {
-  await send(who, 'propose', [key, KIND.exclude, subject, 0n, ...leafArgs(tree, who)])
+  await send(who, 'propose', [key, KIND.exclude, subject, 0n, SNAPSHOT, ...leafArgs(tree, who)])
   return (await read<bigint>('proposalCount', [])) - 1n
 }
 const proposal = (pid: bigint) => read<{ votingEnds: bigint; forVotes: bigint; againstVotes: bigint; passed: boolean; executed: boolean }>('proposal', [pid])
@@ -166,7 +168,7 @@ describe('JobGovernor: limits', () => {
     const { key, tree } = await credits([60n, 30n, 10n])
     const at = (await rpc().getBlock()).timestamp + 3n
     await nextBlockAt(at)
-    await send(3, 'propose', [key, KIND.hyper, 'innerLr', 7n, ...leafArgs(tree, 3)])
+    await send(3, 'propose', [key, KIND.hyper, 'innerLr', 7n, SNAPSHOT, ...leafArgs(tree, 3)])
     const pid = (await read<bigint>('proposalCount', [])) - 1n
     await send(2, 'vote', [pid, true, ...leafArgs(tree, 2)])
     await send(5, 'execute', [pid])
@@ -200,7 +202,7 @@ describe('JobGovernor: limits', () => {
 
   it('takes a veto proposal until the last second of the root\'s challenge period, and none for a root already vetoed', async () => {
     const { key, tree } = await credits([10n, 10n, 10n])
-    const veto = (epoch: bigint) => send(2, 'propose', [key, KIND.veto, 'bafy-report', epoch, ...leafArgs(tree, 2)])
+    const veto = (epoch: bigint) => send(2, 'propose', [key, KIND.veto, 'bafy-report', epoch, SNAPSHOT, ...leafArgs(tree, 2)])
     await e.post(key, 2n, [[t.addresses[1]!, 5n, 5n]])
     const { postedAt } = await e.epoch(key, 2n)
     await nextBlockAt(postedAt + CHALLENGE - 1n)

@@ -46,7 +46,7 @@ const decisions = (key: Hex) => readDecisions(t.clients[0]!.publicClient, t.depl
 describe('JobGovernor', () => {
   it('executes a proposal that reaches quorum with more credit for than against, and records it for the coordinator', async () => {
     const { key, tree } = await jobWithCredit([10n, 60n, 30n])
-    await send(3, 'propose', [key, KIND.hyper, 'innerLr', 5n * 10n ** 14n, ...leafArgs(tree, 3)])
+    await send(3, 'propose', [key, KIND.hyper, 'innerLr', 5n * 10n ** 14n, 1n, ...leafArgs(tree, 3)])
     const pid = await lastProposal()
     expect(await read('proposal', [pid])).toMatchObject({ snapshotEpoch: 1n, snapshotTotal: 100n, snapshotRoot: tree.root })
     await send(3, 'vote', [pid, true, ...leafArgs(tree, 3)])
@@ -64,10 +64,10 @@ describe('JobGovernor', () => {
   it('waits for the vote to end unless a majority of all credit is for, and records nothing when quorum is missed or the vote lost', async () => {
     const { key, tree } = await jobWithCredit([10n, 60n, 30n])
     // 10 of 100 credit voting is under the 20 % quorum, even though all of it is for.
-    await send(2, 'propose', [key, KIND.exclude, 'bafy-dataset', 0n, ...leafArgs(tree, 2)])
+    await send(2, 'propose', [key, KIND.exclude, 'bafy-dataset', 0n, 1n, ...leafArgs(tree, 2)])
     const lowTurnout = await lastProposal()
     await send(2, 'vote', [lowTurnout, true, ...leafArgs(tree, 2)])
-    await send(4, 'propose', [key, KIND.include, 'bafy-dataset', 0n, ...leafArgs(tree, 4)])
+    await send(4, 'propose', [key, KIND.include, 'bafy-dataset', 0n, 1n, ...leafArgs(tree, 4)])
     const lost = await lastProposal()
     await send(4, 'vote', [lost, true, ...leafArgs(tree, 4)])
     await send(3, 'vote', [lost, false, ...leafArgs(tree, 3)])
@@ -83,8 +83,8 @@ describe('JobGovernor', () => {
 
   it('counts the credit of the latest final root at proposal time: later or pending roots change nothing', async () => {
     const { key, tree } = await jobWithCredit([10n, 60n, 30n])
-    expect(await revertOf(send(5, 'propose', [key, KIND.exclude, 'bafy-x', 0n, ...leafArgs(tree, 2)]))).toBe('InvalidProof')
-    await send(2, 'propose', [key, KIND.exclude, 'bafy-x', 0n, ...leafArgs(tree, 2)])
+    expect(await revertOf(send(5, 'propose', [key, KIND.exclude, 'bafy-x', 0n, 1n, ...leafArgs(tree, 2)]))).toBe('InvalidProof')
+    await send(2, 'propose', [key, KIND.exclude, 'bafy-x', 0n, 1n, ...leafArgs(tree, 2)])
     const pid = await lastProposal()
     // A later root gives account 2 far more credit; the proposal still counts the snapshot's.
     const later = await e.post(key, 2n, [[t.addresses[2]!, 1000n, 1010n]])
@@ -96,14 +96,27 @@ describe('JobGovernor', () => {
     expect((await decisions(key))[0]).toMatchObject({ kind: 'exclude-dataset', subject: 'bafy-x' })
     // Once the later root is final, new proposals count it.
     await e.finalise(key, 2n)
-    await send(2, 'propose', [key, KIND.include, 'bafy-x', 0n, ...leafArgs(later, 2)])
+    await send(2, 'propose', [key, KIND.include, 'bafy-x', 0n, 2n, ...leafArgs(later, 2)])
     expect(await read('proposal', [await lastProposal()])).toMatchObject({ snapshotEpoch: 2n, snapshotTotal: 1100n })
+    // The root it superseded still counts for SNAPSHOT_GRACE (a page read it just before epoch 2 went final),
+    // then no longer; an epoch that is not final (or not posted) never does.
+    await send(2, 'propose', [key, KIND.include, 'bafy-y', 0n, 1n, ...leafArgs(tree, 2)])
+    expect(await read('proposal', [await lastProposal()])).toMatchObject({ snapshotEpoch: 1n, snapshotTotal: 100n })
+    expect(await revertOf(send(2, 'propose', [key, KIND.include, 'bafy-y', 0n, 0n, ...leafArgs(tree, 2)]))).toBe('StaleSnapshot')
+    const third = await e.post(key, 3n, [[t.addresses[2]!, 1n, 1011n]])
+    expect(await revertOf(send(2, 'propose', [key, KIND.include, 'bafy-y', 0n, 3n, ...leafArgs(third, 2)]))).toBe('StaleSnapshot')
+    expect(await revertOf(send(2, 'propose', [key, KIND.include, 'bafy-y', 0n, 4n, ...leafArgs(third, 2)]))).toBe('StaleSnapshot')
+    await t.increaseTime(3600 - 30)
+    await send(2, 'propose', [key, KIND.include, 'bafy-y', 0n, 1n, ...leafArgs(tree, 2)])
+    await t.increaseTime(30)
+    expect(await revertOf(send(2, 'propose', [key, KIND.include, 'bafy-y', 0n, 1n, ...leafArgs(tree, 2)]))).toBe('StaleSnapshot')
+    await send(2, 'propose', [key, KIND.include, 'bafy-y', 0n, 2n, ...leafArgs(later, 2)])
     // Nobody holds credit in a job with no final root yet, and a job the escrow never saw has none either.
     const { key: fresh } = await e.createJob({ amount: parseEther('1') })
     const pending = await e.post(fresh, 1n, [[t.addresses[2]!, 5n, 5n]])
-    expect(await revertOf(send(2, 'propose', [fresh, KIND.exclude, 'x', 0n, ...leafArgs(pending, 2)]))).toBe('NoCreditYet')
-    expect(await revertOf(send(2, 'propose', ['0x' + '22'.repeat(32), KIND.exclude, 'x', 0n, 1n, 1n, []]))).toBe('UnknownJob')
-    expect(await revertOf(send(2, 'propose', [key, KIND.exclude, '', 0n, ...leafArgs(tree, 2)]))).toBe('EmptySubject')
+    expect(await revertOf(send(2, 'propose', [fresh, KIND.exclude, 'x', 0n, 1n, ...leafArgs(pending, 2)]))).toBe('NoCreditYet')
+    expect(await revertOf(send(2, 'propose', ['0x' + '22'.repeat(32), KIND.exclude, 'x', 0n, 1n, 1n, 1n, []]))).toBe('UnknownJob')
+    expect(await revertOf(send(2, 'propose', [key, KIND.exclude, '', 0n, 1n, ...leafArgs(tree, 2)]))).toBe('EmptySubject')
     expect(await revertOf(send(2, 'vote', [999_999n, true, ...leafArgs(tree, 2)]))).toBe('UnknownProposal')
   })
 
@@ -114,8 +127,8 @@ describe('JobGovernor', () => {
     const huge = 2n ** 255n
     const doctored = await e.post(key, 1n, [[t.addresses[2]!, 10n, 10n], [t.addresses[5]!, 0n, huge]], { amount: 10n })
     await e.finalise(key, 1n)
-    expect(await revertOf(send(5, 'propose', [key, KIND.end, 'end', 0n, ...leafArgs(doctored, 5)]))).toBe('CreditAboveTotal')
-    await send(2, 'propose', [key, KIND.end, 'end', 0n, ...leafArgs(doctored, 2)])
+    expect(await revertOf(send(5, 'propose', [key, KIND.end, 'end', 0n, 1n, ...leafArgs(doctored, 5)]))).toBe('CreditAboveTotal')
+    await send(2, 'propose', [key, KIND.end, 'end', 0n, 1n, ...leafArgs(doctored, 2)])
     const pid = await lastProposal()
     expect(await revertOf(send(5, 'vote', [pid, false, ...leafArgs(doctored, 5)]))).toBe('CreditAboveTotal')
     await send(2, 'vote', [pid, true, ...leafArgs(doctored, 2)])
@@ -128,11 +141,11 @@ describe('JobGovernor', () => {
     const { key, tree } = await jobWithCredit([10n, 60n, 30n])
     // The coordinator posts a greedy root; credit holders see it in the audit and vote it down before it is final.
     await e.post(key, 2n, [[t.addresses[1]!, 500n, 500n]])
-    await send(3, 'propose', [key, KIND.veto, 'bafy-audit-report', 2n, ...leafArgs(tree, 3)])
+    await send(3, 'propose', [key, KIND.veto, 'bafy-audit-report', 2n, 1n, ...leafArgs(tree, 3)])
     const pid = await lastProposal()
-    expect(await revertOf(send(3, 'propose', [key, KIND.veto, 'x', 1n, ...leafArgs(tree, 3)]))).toBe('BadEpoch')
-    expect(await revertOf(send(3, 'propose', [key, KIND.veto, 'x', 3n, ...leafArgs(tree, 3)]))).toBe('BadEpoch')
-    expect(await revertOf(send(3, 'propose', [key, KIND.veto, 'x', 2n ** 64n + 2n, ...leafArgs(tree, 3)]))).toBe('BadEpoch')
+    expect(await revertOf(send(3, 'propose', [key, KIND.veto, 'x', 1n, 1n, ...leafArgs(tree, 3)]))).toBe('BadEpoch')
+    expect(await revertOf(send(3, 'propose', [key, KIND.veto, 'x', 3n, 1n, ...leafArgs(tree, 3)]))).toBe('BadEpoch')
+    expect(await revertOf(send(3, 'propose', [key, KIND.veto, 'x', 2n ** 64n + 2n, 1n, ...leafArgs(tree, 3)]))).toBe('BadEpoch')
     await send(3, 'vote', [pid, true, ...leafArgs(tree, 3)])
     await send(5, 'execute', [pid])
     expect(await e.epoch(key, 2n)).toMatchObject({ vetoed: true })
@@ -141,7 +154,7 @@ describe('JobGovernor', () => {
 
     // A veto that only passes after its root went final is recorded, but the root stands.
     const three = await e.post(key, 3n, [[t.addresses[2]!, 5n, 15n]])
-    await send(2, 'propose', [key, KIND.veto, 'too-late', 3n, ...leafArgs(tree, 2)])
+    await send(2, 'propose', [key, KIND.veto, 'too-late', 3n, 1n, ...leafArgs(tree, 2)])
     const late = await lastProposal()
     await send(2, 'vote', [late, true, ...leafArgs(tree, 2)])
     await send(4, 'vote', [late, true, ...leafArgs(tree, 4)])

@@ -26,7 +26,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** Runs the audit CLI as a user would (it must not block this process, whose coordinators serve the log). */
 function auditCli(jobId: string): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['server/audit.ts', jobId, '--config', new URL('/config.json', APP).toString(), '--listen-seconds', '30'], { cwd: ROOT, timeout: 120_000 }, (error, out, err) => {
+    execFile(process.execPath, ['server/audit.ts', jobId, '--config', new URL('/config.json', APP).toString(), '--listen-seconds', '60'], { cwd: ROOT, timeout: 120_000 }, (error, out, err) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 2) : 0, out, err })
     })
   })
@@ -41,6 +41,7 @@ test('the audit passes an honest job and names the leaf a dishonest coordinator 
   const [train, testSet] = await Promise.all([loadFashionMnist('train', data), loadFashionMnist('test', data)])
   const peers: Array<{ stop(): Promise<void> }> = []
   const browser = await launchChromium()
+  const t0 = Date.now(); const mark = (what: string) => console.log(`TIMING ${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   try {
     const start = async (name: string, dishonest: boolean, wallet: number) => {
       const c = await startHeadlessCoordinator({
@@ -60,18 +61,22 @@ test('the audit passes an honest job and names the leaf a dishonest coordinator 
     }
     const honest = await start('Audit: honest job', false, 2)
     const dishonest = await start('Audit: self-paying job', true, 3)
+    mark('started')
     // Two roots each: the dishonest coordinator's second one pays itself.
     for (const c of [honest, dishonest]) {
       await expect.poll(async () => (await readEscrowJob(chain, config.chain.contracts!.escrow, jobKey(LOCAL_OWNER, c.job.id)))?.epoch ?? 0n, { timeout: 180_000, intervals: [2000] }).toBeGreaterThanOrEqual(2n)
     }
 
+    mark('two roots each')
+    for (const c of [honest, dishonest]) console.log(`TIMING relay links of ${c.job.name}: ${c.node.getConnections().filter((x) => relayAddrs.some((a) => a.endsWith(x.remotePeer.toString()))).length} of ${c.node.getConnections().length}`)
     const [good, bad] = await Promise.all([auditCli(honest.job.id), auditCli(dishonest.job.id)])
-    expect(good.code, good.err).toBe(0)
+    expect(good.code, `${good.out}\n${good.err}`).toBe(0)
     expect(good.out).toMatch(/^Sound: all [0-9]+ epoch roots recompute from the signed job log/m)
     expect(bad.code, bad.err).toBe(1)
     expect(bad.out).toContain(`FIRST [LEAF_MISMATCH] epoch 2: the posted tree pays ${dishonest.chainAccount}`)
     expect(bad.out).toMatch(/but the job log gives no leaf/)
 
+    mark('cli')
     const page = await (await browser.newContext()).newPage()
     await page.goto(new URL(`/audit?job=${encodeURIComponent(dishonest.job.id)}`, APP).toString())
     await expect(page.getByTestId('audit-job')).toHaveValue(dishonest.job.id, { timeout: 60_000 })
@@ -81,11 +86,13 @@ test('the audit passes an honest job and names the leaf a dishonest coordinator 
     await expect(first).toHaveAttribute('data-code', 'LEAF_MISMATCH')
     await expect(first).toHaveAttribute('data-wallet', dishonest.chainAccount!)
     await expect(first).toHaveAttribute('data-epoch', '2')
+    mark('page bad')
     await expectAccessible(page, 'the Audit page with a discrepancy')
     await page.getByTestId('audit-job').selectOption(honest.job.id)
     await page.getByTestId('run-audit').click()
     await expect(page.getByTestId('audit-verdict')).toHaveAttribute('data-ok', 'true', { timeout: 120_000 })
     await expect(page.getByTestId('audit-verdict')).toContainText('Sound')
+    mark('page good')
   } finally {
     await browser.close()
     for (const p of peers.reverse()) await p.stop().catch(() => undefined)

@@ -7,20 +7,17 @@ import { expect, test } from '@playwright/test'
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import { launchChromium } from './chromium.ts'
 import { startJob } from './research.ts'
-import { encodeIdx } from '../src/data/idx.ts'
+import { fashionTestSet, saveSignedDataset, writeIdxSlice } from './contribute.ts'
 import { encodePng } from '../src/data/testing/png.ts'
 import { FASHION_MNIST_CLASSES } from '../src/data/fashion-mnist-files.ts'
 
 const APP = process.env.TESSERAE_URL!
-const FASHION = new URL('../../shared/datasets/fashion-mnist/', import.meta.url)
 
 /** A folder of PNGs (three classes, four images each, one class folder named by index) and an IDX slice. */
 async function fixtures(dir: string) {
-  const images = gunzipSync(await readFile(new URL('t10k-images-idx3-ubyte.gz', FASHION)))
-  const labels = gunzipSync(await readFile(new URL('t10k-labels-idx1-ubyte.gz', FASHION)))
+  const { images, labels } = await fashionTestSet()
   const image = (i: number) => images.subarray(16 + i * 784, 16 + (i + 1) * 784)
   const folder = join(dir, 'fashion-pngs')
   const classes: Array<[number, string]> = [[1, 'Trouser'], [8, 'Bag'], [0, '0']]
@@ -35,11 +32,7 @@ async function fixtures(dir: string) {
   await writeFile(join(broken, 'Coat', 'good.png'), await encodePng(28, 28, image(0)))
   await writeFile(join(broken, 'Coat', 'cut.png'), (await encodePng(28, 28, image(1))).subarray(0, 60))
   const n = 1100
-  const idxImages = join(dir, 'slice-images-idx3-ubyte')
-  const idxLabels = join(dir, 'slice-labels-idx1-ubyte')
-  await writeFile(idxImages, encodeIdx([n, 28, 28], images.subarray(16 + 2000 * 784, 16 + (2000 + n) * 784)))
-  await writeFile(idxLabels, encodeIdx([n], labels.subarray(8 + 2000, 8 + 2000 + n)))
-  return { folder, broken, idx: [idxImages, idxLabels], total: 12 + n }
+  return { folder, broken, idx: await writeIdxSlice(dir, 2000, n), total: 12 + n }
 }
 
 test('a contributor uploads, labels, signs and shares a dataset that a volunteer in another browser trains on', async () => {
@@ -86,15 +79,10 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     await expect(count(FASHION_MNIST_CLASSES[0])).toHaveAttribute('data-count', String(tshirts - 1))
 
     // Save: chunked, content-addressed, signed with the tab's peer key, stored in IndexedDB.
-    const save = contribute.getByTestId('save-panel')
-    await expect(save.getByTestId('quota')).toContainText('the browser allows')
-    await save.getByLabel('Dataset name').fill('Fashion slice with fixes')
-    await save.getByLabel('Licence').selectOption('CC-BY-4.0')
-    await save.getByRole('button', { name: 'Save and sign' }).click()
+    await expect(contribute.getByTestId('save-panel').getByTestId('quota')).toContainText('the browser allows')
+    const datasetId = await saveSignedDataset(contribute, 'Fashion slice with fixes', 'CC-BY-4.0')
     const row = contribute.getByTestId('dataset-row')
-    await expect(row).toHaveCount(1, { timeout: 60_000 })
     await expect(row).toContainText('1,112 in 2 chunks')
-    const datasetId = (await row.getAttribute('data-dataset-id'))!
 
     // Survives a reload (IndexedDB), then offered to the job.
     await contribute.reload()

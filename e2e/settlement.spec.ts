@@ -3,11 +3,12 @@
 // wallet binds to its tab's peer key with one EIP-712 signature, the tab earns credit in a small training run,
 // the coordinator posts epoch roots, they become final after the challenge period, the Volunteer and Ledger
 // pages show the same earnings to the base unit, and the volunteer claims every final epoch in one transaction.
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test } from '@playwright/test'
 import { createPublicClient, getAddress, http, type Address } from 'viem'
 import { launchChromium } from './chromium.ts'
 import { startJob } from './research.ts'
-import { E2E_WALLET_NAME, injectWallet } from './wallet.ts'
+import { injectWallet } from './wallet.ts'
+import { bindTab, connectWallet, earningsOn } from './ledger.ts'
 import { expectAccessible } from './pages.ts'
 import { ANVIL_KEYS } from '../server/settlement.ts'
 import { decodeStackConfig } from '../src/stack/stack-config.ts'
@@ -17,12 +18,6 @@ import { jobKey } from '../src/ledger/job-key.ts'
 
 const APP = process.env.TESSERAE_URL!
 const RPC = process.env.TESSERAE_RPC_URL!
-
-/** The three earnings figures a page shows, in base units. */
-async function earningsOn(page: Page) {
-  const units = async (id: string) => BigInt((await page.getByTestId(id).first().getAttribute('data-units')) ?? '-1')
-  return { claimable: await units('claimable'), pending: await units('pending'), claimed: await units('claimed') }
-}
 
 test('an ERC-20 pool funded from the Research page pays a bound volunteer, and both pages agree on what it earned', async () => {
   test.setTimeout(480_000)
@@ -36,9 +31,7 @@ test('an ERC-20 pool funded from the Research page pays a bound volunteer, and b
     const researcherContext = await browser.newContext()
     const researcher = await injectWallet(researcherContext, ANVIL_KEYS[1]!, RPC)
     const research = await researcherContext.newPage()
-    await research.goto(new URL('/ledger', APP).toString())
-    await research.getByRole('button', { name: `Connect ${E2E_WALLET_NAME}` }).click()
-    await expect(research.getByTestId('wallet-address')).toHaveText(/^0x/)
+    await connectWallet(research, APP, researcher)
     await research.getByTestId('mint-test-token').click()
     await expect(research.getByTestId('test-token-balance')).not.toHaveText(/^0 TUSD|…/, { timeout: 30_000 })
     await research.getByRole('link', { name: 'Research' }).click()
@@ -56,14 +49,10 @@ test('an ERC-20 pool funded from the Research page pays a bound volunteer, and b
     const volunteerContext = await browser.newContext()
     const wallet: Address = await injectWallet(volunteerContext, ANVIL_KEYS[2]!, RPC)
     const volunteer = await volunteerContext.newPage()
-    await volunteer.goto(new URL('/ledger', APP).toString())
-    await volunteer.getByRole('button', { name: `Connect ${E2E_WALLET_NAME}` }).click()
-    await expect(volunteer.getByTestId('wallet-address')).toHaveText(wallet)
+    await connectWallet(volunteer, APP, wallet)
     const row = volunteer.getByTestId(`job-rewards-${jobId}`)
-    await expect(row.getByTestId('binding-status')).toContainText('not bound', { timeout: 90_000 })
+    await bindTab(volunteer, jobId, wallet)
     await expect(row.getByTestId('escrow-status')).toContainText('100 TUSD escrowed')
-    await row.getByTestId('bind-wallet').click()
-    await expect(row.getByTestId('binding-status')).toHaveText(`bound to ${wallet}`, { timeout: 90_000 })
 
     // Earn: donate from the same tab (same peer key) until a root pays this wallet, then stop so the figures settle.
     await volunteer.getByRole('link', { name: 'Volunteer' }).click()

@@ -31,13 +31,17 @@ const STATE_INTERVAL_SECONDS = 2
  * Starts anvil. With `stateFile` the chain is loaded from that file if it exists and written back to it every
  * couple of seconds and on exit, so roots, claims and bindings outlive a restart; without it the chain is fresh.
  */
-export async function startChain(options: { host: string; port: number; stateFile?: string }): Promise<RunningChain> {
+export async function startChain(options: { host: string; port: number; stateFile?: string; blockSeconds?: number }): Promise<RunningChain> {
   const rpcUrl = `http://${options.host}:${options.port}`
   // Without this check we could mistake another chain already on the port for our own.
   await assertPortFree(options.host, options.port, 'the local chain (anvil)')
   const args = ['--host', options.host, '--port', String(options.port), '--chain-id', String(LOCAL_CHAIN_ID)]
   // Historical states and blocks come along, so event scans from the deploy block still work after a restart.
   if (options.stateFile) args.push('--state', options.stateFile, '--state-interval', String(STATE_INTERVAL_SECONDS), '--preserve-historical-states')
+  // A real chain makes blocks when nobody transacts. Anvil by default does not, and then every read sees the
+  // last block's clock: a challenge period or a vote never ends for a page, while the next transaction (mined
+  // at the real time) sees it ended. Mixed mining keeps instant blocks for transactions and adds a clock tick.
+  if (options.blockSeconds) args.push('--block-time', String(options.blockSeconds), '--mixed-mining')
   const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const collect = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-4000) }

@@ -47,7 +47,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       if (options.freshChain) await rm(options.chainDir, { recursive: true, force: true })
       await mkdir(options.chainDir, { recursive: true, mode: 0o700 })
     }
-    const chain = await startChain({ host: options.host, port: options.chainPort, stateFile: options.chainDir && join(options.chainDir, 'anvil-state.json') })
+    const chain = await startChain({ host: options.host, port: options.chainPort, stateFile: options.chainDir && join(options.chainDir, 'anvil-state.json'), blockSeconds: LOCAL_BLOCK_SECONDS })
     stops.push(chain.stop)
     const settlement = await keptDeployment(chain.rpcUrl, options.chainDir) ?? await deployLocalSettlement(chain.rpcUrl, chain.chainId)
     if (options.chainDir) await writeFile(join(options.chainDir, DEPLOYMENT_FILE), JSON.stringify({ ...settlement, build: BUILD }, null, 2), { mode: 0o600 })
@@ -77,6 +77,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 }
 
 const DEPLOYMENT_FILE = 'deployment.json'
+/** The local chain's clock tick when nobody transacts (an L2's block time). */
+const LOCAL_BLOCK_SECONDS = 2
 /** This build's contracts: a kept chain deployed by another build gets this build's contracts deployed next to them. */
 const BUILD = createHash('sha256').update(jobEscrowBytecode).update(jobGovernorBytecode).digest('hex').slice(0, 16)
 

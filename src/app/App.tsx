@@ -1,4 +1,4 @@
-// The app shell: navigation between the four audiences' pages and a status bar for relay, peers and chain.
+// The app shell: navigation between the audiences' pages and a status bar for relay, peers and chain.
 import { useEffect, useState } from 'react'
 import { BrowserRouter, NavLink, Route, Routes } from 'react-router'
 import { WagmiProvider } from 'wagmi'
@@ -16,6 +16,7 @@ import { VolunteerPage } from './pages/VolunteerPage.tsx'
 import { ContributePage } from './pages/ContributePage.tsx'
 import { ResearchPage } from './pages/ResearchPage.tsx'
 import { LedgerPage } from './pages/LedgerPage.tsx'
+import { GovernancePage } from './pages/GovernancePage.tsx'
 import { NotFoundPage } from './pages/NotFoundPage.tsx'
 import { AuditPage } from './pages/AuditPage.tsx'
 
@@ -24,6 +25,7 @@ const NAV = [
   { to: '/contribute', label: 'Contribute' },
   { to: '/research', label: 'Research' },
   { to: '/ledger', label: 'Ledger' },
+  { to: '/governance', label: 'Governance' },
   { to: '/audit', label: 'Audit' },
 ]
 
@@ -58,6 +60,7 @@ export function App({ config }: { config: StackConfig }) {
             <Route path="/contribute" element={<ContributePage />} />
             <Route path="/research" element={<ResearchPage />} />
             <Route path="/ledger" element={<LedgerPage />} />
+            <Route path="/governance" element={<GovernancePage />} />
             <Route path="/audit" element={<AuditPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>

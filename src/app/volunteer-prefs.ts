@@ -6,6 +6,8 @@ export interface VolunteerPrefs {
   /** Fraction of the time the compute worker may be busy, 0.1–1. */
   usage: number
   pauseWhenHidden: boolean
+  /** The job this tab last worked for: its earnings stay on the page after the tab stops donating. */
+  lastJob?: string
 }
 
 export const DEFAULT_PREFS: VolunteerPrefs = { donating: false, usage: 1, pauseWhenHidden: false }
@@ -16,7 +18,8 @@ export function parsePrefs(text: string | null): VolunteerPrefs {
   try {
     const v = JSON.parse(text) as Partial<Record<keyof VolunteerPrefs, unknown>>
     const usage = typeof v.usage === 'number' && v.usage >= 0.1 && v.usage <= 1 ? v.usage : DEFAULT_PREFS.usage
-    return { donating: v.donating === true, usage, pauseWhenHidden: v.pauseWhenHidden === true }
+    const lastJob = typeof v.lastJob === 'string' && v.lastJob.length > 0 && v.lastJob.length <= 128 ? { lastJob: v.lastJob } : {}
+    return { donating: v.donating === true, usage, pauseWhenHidden: v.pauseWhenHidden === true, ...lastJob }
   } catch {
     return DEFAULT_PREFS
   }

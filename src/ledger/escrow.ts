@@ -65,15 +65,20 @@ export interface Decision {
 export const DECISION_KINDS = ['include-dataset', 'exclude-dataset', 'set-hyper-parameter', 'end-job', 'veto-root'] as const
 export type DecisionKind = (typeof DECISION_KINDS)[number]
 
+/** JobGovernor.Kind by its index; a kind added to the contract after this app was built is refused by name. */
+export function decisionKind(index: number, what: string): DecisionKind {
+  const kind = DECISION_KINDS[index]
+  if (kind === undefined) throw new LedgerError('BAD_DECISION', `${what} has kind ${index}, which this app does not know; update the app`)
+  return kind
+}
+
 /** Executed governance decisions for the job from index `from` on, in execution order. */
 export async function readDecisions(client: Reader, governor: Address, key: Hex, from: number): Promise<Decision[]> {
   const count = Number(await client.readContract({ address: governor, abi: jobGovernorAbi, functionName: 'decisionCount', args: [key] }))
   const out: Decision[] = []
   for (let index = from; index < count; index++) {
     const d = await client.readContract({ address: governor, abi: jobGovernorAbi, functionName: 'decision', args: [key, BigInt(index)] })
-    const kind = DECISION_KINDS[d.kind]
-    if (kind === undefined) throw new LedgerError('BAD_DECISION', `decision ${index} has kind ${d.kind}, which this app does not know; update the app`)
-    out.push({ index, proposalId: d.proposalId, kind, subject: d.subject, value: d.value })
+    out.push({ index, proposalId: d.proposalId, kind: decisionKind(d.kind, `decision ${index}`), subject: d.subject, value: d.value })
   }
   return out
 }

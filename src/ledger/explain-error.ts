@@ -48,6 +48,7 @@ export const REVERTS: Record<string, (args: readonly unknown[]) => string> = {
   AlreadyExecuted: () => 'this proposal was already executed',
   EmptySubject: () => 'a proposal needs a subject of 1–128 characters',
   BadQuorum: () => 'the quorum must be between 0.01 % and 100 %',
+  StaleSnapshot: ([epoch]) => `epoch ${String(epoch)} is not the job's latest final root (or stopped being it over an hour ago); refresh and propose again`,
   BadEpoch: ([epoch]) => `epoch ${String(epoch)} cannot be vetoed: it is not posted, already final or already vetoed`,
   // Tokens
   ERC20InsufficientAllowance: () => 'the token allowance is too small: approve the escrow for the full amount first',

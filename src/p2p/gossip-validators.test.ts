@@ -22,7 +22,7 @@ describe('gossip validators', async () => {
     [TOPIC_PRESENCE, presence],
     [TOPIC_JOBS, encodeAnnouncement({ job: testJob({ coordinator: alice.toString() }), head, addrs: [] })],
     [TOPIC_HEADS, encodeHead(head)],
-    [TOPIC_METRICS, encodeMetrics({ jobId: 'job-test', coordinator: alice.toString(), sentAtMs: 1, round: 0, version: 0, deadlineMs: 1, units: { total: 1, assigned: 0, verifying: 0, accepted: 0 }, initialAccuracy: null, reports: [], peers: [], datasets: [] })],
+    [TOPIC_METRICS, encodeMetrics({ jobId: 'job-test', coordinator: alice.toString(), sentAtMs: 1, round: 0, version: 0, deadlineMs: 1, units: { total: 1, assigned: 0, verifying: 0, accepted: 0 }, initialAccuracy: null, reports: [], peers: [], datasets: [], roundDatasets: [] })],
   ]
 
   it('accepts each topic\'s message from its own sender and rejects the same bytes from anyone else', () => {

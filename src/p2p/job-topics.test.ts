@@ -9,7 +9,7 @@ describe('job gossip', () => {
     const job = testJob()
     expect(decodeAnnouncement(encodeAnnouncement({ job, head, addrs: [] }), 'coordinator').job).toEqual(job)
     expect(decodeHead(encodeHead(head), 'coordinator')).toEqual(head)
-    const metrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 1, version: 1, deadlineMs: 5, units: { total: 4, assigned: 1, verifying: 1, accepted: 0 }, initialAccuracy: 0.1, reports: [], peers: [],
+    const metrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 1, version: 1, deadlineMs: 5, units: { total: 4, assigned: 1, verifying: 1, accepted: 0 }, roundDatasets: ['bafy-contributed'], initialAccuracy: 0.1, reports: [], peers: [],
       datasets: [{ id: 'bafk', name: 'coats', owner: 'carol', licence: 'CC0-1.0', samples: 40, status: 'accepted' as const, reason: 'accepted by the job owner', samplesUsed: 512 }] }
     expect(decodeMetrics(encodeMetrics(metrics), 'coordinator')).toEqual(metrics)
     const hostile = { ...metrics, datasets: [{ ...metrics.datasets[0], status: 'paid' }] }
@@ -38,7 +38,7 @@ describe('job gossip', () => {
       samples: 1, flops: 1, bytesIn: 1, meanLossBefore: 1, meanLossAfter: 1, testAccuracy: 0.5, testLoss: 1, aggregationMs: 1, refereeMs: 1, roundSecret: 'ab'.repeat(32),
     }
     const peer = (i: number) => ({ peer: `12D3KooW${String(i).padStart(44, '0')}`, accepted: 1, rejected: 0, reputation: 1, banned: false, flops: 1e12, pendingFlops: 0, forfeitedFlops: 0, auditsPassed: 1, auditsFailed: 0, backend: 'webgpu', samplesPerSecond: 123.4, lastSeenMs: i })
-    const big: JobMetrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 40, version: 40, deadlineMs: 5, units: { total: 4, assigned: 1, verifying: 0, accepted: 0 }, initialAccuracy: 0.1,
+    const big: JobMetrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 40, version: 40, deadlineMs: 5, units: { total: 4, assigned: 1, verifying: 0, accepted: 0 }, roundDatasets: [], initialAccuracy: 0.1,
       reports: Array.from({ length: 40 }, (_, i) => ({ ...report, round: i })), peers: Array.from({ length: 200 }, (_, i) => peer(i)), datasets: [] }
     expect(() => encodeMetrics(big)).toThrow(/limit/)
     const bytes = encodeMetricsFitting(big)
@@ -63,9 +63,17 @@ describe('job gossip limits', () => {
   }
   const peer = { peer: 'p', accepted: 1, rejected: 1, reputation: 0.2, banned: true, bannedFor: 'AUDIT_FAILED' as const, flops: 0, pendingFlops: 0, forfeitedFlops: 5, auditsPassed: 0, auditsFailed: 1, backend: 'wasm', samplesPerSecond: 10, lastSeenMs: 3 }
   const dataset = { id: 'bafk', name: 'coats', owner: 'carol', licence: 'CC0-1.0', samples: 40, status: 'pending' as const, reason: 'r', samplesUsed: 0 }
-  const metrics: JobMetrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 3, version: 3, deadlineMs: 5, units: { total: 4, assigned: 1, verifying: 1, accepted: 0 }, initialAccuracy: null, reports: [report], peers: [peer], datasets: [dataset] }
+  const metrics: JobMetrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 3, version: 3, deadlineMs: 5, units: { total: 4, assigned: 1, verifying: 1, accepted: 0 }, initialAccuracy: null, reports: [report], peers: [peer], datasets: [dataset], roundDatasets: ['bafk'] }
   const metricsWith = (patch: object) => decodeMetrics(enc({ ...metrics, ...patch }), 'coordinator')
   const reportWith = (patch: object) => decodeMetrics(enc({ ...metrics, reports: [{ ...report, ...patch }] }), 'coordinator').reports[0]!
+
+  it('reads the datasets a round used up to the per-job limit, each id up to 128 characters, and none when absent', () => {
+    expect(metricsWith({ roundDatasets: Array.from({ length: 64 }, (_, i) => `d${i}`) }).roundDatasets).toHaveLength(64)
+    expect(() => metricsWith({ roundDatasets: Array.from({ length: 65 }, (_, i) => `d${i}`) })).toThrow(/"roundDatasets" has more than 64 entries/)
+    expect(metricsWith({ roundDatasets: ['x'.repeat(128)] }).roundDatasets).toEqual(['x'.repeat(128)])
+    expect(() => metricsWith({ roundDatasets: ['x'.repeat(129)] })).toThrow(/longer than 128/)
+    expect(metricsWith({ roundDatasets: undefined }).roundDatasets).toEqual([])
+  })
 
   it('takes metrics only from the coordinator they name', () => {
     expect(decodeMetrics(encodeMetrics(metrics), 'coordinator')).toEqual(metrics)

@@ -68,6 +68,8 @@ export interface JobMetrics {
   peers: PeerMetrics[]
   /** Contributed datasets and what became of them: contributors read their status and credit here. */
   datasets: DatasetMetrics[]
+  /** Ids of the contributed datasets whose chunks the current round's units train on (planned when it opened). */
+  roundDatasets: string[]
 }
 
 export interface DatasetMetrics {
@@ -251,6 +253,8 @@ export function decodeMetrics(bytes: Uint8Array, from: string): JobMetrics {
         lastSeenMs: readNumber(x, 'lastSeenMs', what, 0),
       }
     }),
+    // Coordinators from before rounds reported their datasets send none.
+    roundDatasets: obj.roundDatasets === undefined ? [] : readStringArray(obj, 'roundDatasets', what, MAX_DATASETS_PER_JOB, 128),
     datasets: obj.datasets.map((d: unknown) => {
       const x = asObject(d, `${what} dataset`)
       const status = readString(x, 'status', what, 16) as DatasetStatus

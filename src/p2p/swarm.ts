@@ -2,7 +2,7 @@
 // WebRTC connection with every peer heard. Publishes immutable snapshots for the UI to render.
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Message } from '@libp2p/gossipsub'
-import type { PrivateKey } from '@libp2p/interface'
+import { KEEP_ALIVE, type PrivateKey } from '@libp2p/interface'
 import { createBrowserNode } from './browser-node.ts'
 import type { NodePeer } from './node-peer.ts'
 import { decodePresence, encodePresence, type Backend, type Presence } from './presence.ts'
@@ -112,6 +112,9 @@ export class Swarm {
 
   private async connectRelays(): Promise<void> {
     const results = await Promise.allSettled(this.relayAddrs.map((addr) => this.node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })))
+    // A peer that loses its relay is unreachable for anyone new and hears no gossip through it, while its direct
+    // links keep it looking healthy: libp2p's reconnect queue redials keep-alive peers when they drop.
+    await Promise.allSettled(results.flatMap((r) => (r.status === 'fulfilled' ? [this.node.peerStore.merge(r.value.remotePeer, { tags: { [KEEP_ALIVE]: {} } })] : [])))
     const failure = results.find((r) => r.status === 'rejected')
     if (results.some((r) => r.status === 'fulfilled')) {
       this.relayState = 'connected'

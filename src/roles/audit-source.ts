@@ -18,8 +18,14 @@ export function swarmAuditSource(options: { node: Libp2p; exchange: BlockExchang
   const coordinator = options.announcement ? peerIdFromString(options.announcement.job.coordinator) : null
   const providers = [...(coordinator ? [coordinator] : []), ...(options.providers ?? [])]
   let connected: Promise<void> | null = null
-  // One connection attempt for the whole audit; an unreachable coordinator leaves the other providers.
-  const connect = () => (connected ??= coordinator ? awaitCoordinator(options.node, coordinator, options.announcement!.addrs, FETCH_TIMEOUT_MS).catch(() => undefined) : Promise.resolve())
+  // One connection shared by every fetch while it holds; a failed attempt is tried again by the next fetch,
+  // and meanwhile the other providers are asked.
+  const connect = () =>
+    (connected ??= coordinator
+      ? awaitCoordinator(options.node, coordinator, options.announcement!.addrs, FETCH_TIMEOUT_MS).catch(() => {
+          connected = null
+        })
+      : Promise.resolve())
   return {
     reader: options.reader,
     chainId: options.chainId,

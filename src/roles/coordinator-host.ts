@@ -16,6 +16,7 @@ import { WORK_PROTOCOL } from '../p2p/work-messages.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import type { WorkRequest, WorkResponse } from '../p2p/work-messages.ts'
 import type { Coordinator } from '../training/coordinator.ts'
+import { shardAt } from '../training/coordinator-records.ts'
 import { resultSigningBytes } from '../training/unit.ts'
 import { verdict, type RejectionCode, type Verdict } from '../training/verdicts.ts'
 import { VolunteerGone } from '../training/verification.ts'
@@ -125,6 +126,7 @@ export class CoordinatorHost {
       units: { total: state.current.units.length, assigned: holders.filter((h) => h.status === 'assigned').length, verifying: holders.filter((h) => h.status === 'verifying').length, accepted: state.current.units.filter((u) => u.outcome === 'accepted').length },
       initialAccuracy: state.initialAccuracy,
       reports: state.history.slice(-40).map((r) => ({ ...r, rejections: r.rejections.slice(0, 8), bans: r.bans.slice(0, 8) })),
+      roundDatasets: [...new Set(state.current.units.flatMap((u) => u.shards.flatMap((index) => shardAt(c.job, state, index).dataset ?? [])))],
       datasets: c.datasets.map((d) => ({ id: d.id, name: d.name, owner: d.owner, licence: d.licence, samples: d.samples, status: d.status, reason: d.reason.slice(0, 300), samplesUsed: d.samplesUsed })),
       peers: Object.entries(state.peers)
         .slice(0, 200)

@@ -49,7 +49,7 @@ export class EarningsReader {
   }
 
   /** The epoch's tree, which must be the one the chain committed to: a coordinator cannot show one tree and post another. */
-  private async document(treeCid: string, expected: { jobId: string; epoch: number; root: Hex }): Promise<EpochDocument> {
+  async document(treeCid: string, expected: { jobId: string; epoch: number; root: Hex }): Promise<EpochDocument> {
     const cached = this.documents.get(treeCid)
     if (cached) return cached
     const doc = await this.fetchDocument(treeCid)

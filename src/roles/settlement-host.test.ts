@@ -2,17 +2,19 @@
 // credits ledger with their trees and job-log records, claims paid from those trees after the challenge period,
 // waiting credit paid once a peer binds, a vetoed epoch's credit posted again, and governance followed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Address } from 'viem'
+import type { Address, Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { ANVIL_KEYS } from '../../server/settlement.ts'
 import { startTestChain, mined, revertOf, TEST_ESCROW, type TestChain } from '../../contracts/testing.ts'
 import { bindingTypedData, type SignedBinding } from '../ledger/binding.ts'
-import { decodeEpochDocument, findClaim } from '../ledger/epoch-tree.ts'
+import { decodeEpochDocument, findClaim, type Claim } from '../ledger/epoch-tree.ts'
 import { NATIVE_TOKEN, readEpoch, readEscrowJob } from '../ledger/escrow.ts'
 import { jobEscrowAbi, jobGovernorAbi } from '../ledger/generated/contracts.ts'
 import { jobKey } from '../ledger/job-key.ts'
 import { Harness, runRounds } from '../training/testing/coordinator-harness.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
+import { shardAt } from '../training/coordinator-records.ts'
+import type { JobSpec } from '../training/job.ts'
 import { SettlementHost, type EpochOutcome } from './settlement-host.ts'
 
 const CHALLENGE = BigInt(TEST_ESCROW.minChallengeSeconds)
@@ -32,9 +34,9 @@ async function sign(walletIndex: number, job: string, peer: string, expiry: numb
 const REWARD = 10n ** 9n
 
 /** A job, its harness coordinator and a settlement host posting as account 1; trees kept in memory. */
-async function setup(rounds = 4) {
+async function setup(rounds = 4, overrides: Partial<JobSpec> = {}) {
   const owner = t.clients[0]!
-  const job = testJob({ id: `settle-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`, rounds, reward: { amount: REWARD.toString(), symbol: 'ETH', decimals: 18, dataShareBps: 2000, owner: t.addresses[0]! } })
+  const job = testJob({ id: `settle-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`, rounds, reward: { amount: REWARD.toString(), symbol: 'ETH', decimals: 18, dataShareBps: 2000, owner: t.addresses[0]! }, ...overrides })
   const h = new Harness(job)
   const coordinator = await h.open()
   const trees = new Map<string, Uint8Array>()
@@ -57,6 +59,18 @@ async function setup(rounds = 4) {
   }
   const doc = (cid: string) => decodeEpochDocument(trees.get(cid)!)
   return { job, h, coordinator, host, key, fund, doc, owner }
+}
+
+/** `who` (holding all of the snapshot's credit) proposes, votes the proposal through and executes it at once. */
+async function pass(who: number, key: Hex, snapshot: bigint, credit: Claim, kind: number, subject: string, value: bigint) {
+  const c = t.clients[who]!
+  const send = async (functionName: 'propose' | 'vote' | 'execute', args: readonly unknown[]) => mined(c, await c.wallet.writeContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName, args } as never))
+  await send('propose', [key, kind, subject, value, snapshot, credit.amount, credit.cumulative, credit.proof])
+  const pid = (await c.publicClient.readContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'proposalCount' })) - 1n
+  await send('vote', [pid, true, credit.amount, credit.cumulative, credit.proof])
+  // All the credit voted for it: it executes without waiting for the vote to end.
+  await send('execute', [pid])
+  return pid
 }
 
 const posted = (outcome: EpochOutcome) => {
@@ -169,15 +183,8 @@ describe('SettlementHost', () => {
     await t.increaseTime(Number(CHALLENGE))
 
     // Alice (the only holder) proposes a lower inner learning rate, then ending the job, and votes both through.
-    const aliceClient = t.clients[2]!
     const credit = findClaim(doc(first.treeCid), aliceWallet)!
-    const govern = async (kind: number, subject: string, value: bigint) => {
-      await mined(aliceClient, await aliceClient.wallet.writeContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'propose', args: [key, kind, subject, value, credit.amount, credit.cumulative, credit.proof] }))
-      const pid = (await owner.publicClient.readContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'proposalCount' })) - 1n
-      await mined(aliceClient, await aliceClient.wallet.writeContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'vote', args: [pid, true, credit.amount, credit.cumulative, credit.proof] }))
-      // All the credit voted for it: it executes without waiting for the vote to end.
-      await mined(owner, await owner.wallet.writeContract({ address: t.deployment.governor, abi: jobGovernorAbi, functionName: 'execute', args: [pid] }))
-    }
+    const govern = (kind: number, subject: string, value: bigint) => pass(2, key, BigInt(first.epoch), credit, kind, subject, value)
     await govern(2, 'innerLr', 5n * 10n ** 14n)
     expect((await host.followGovernance()).map((d) => d.subject)).toEqual(['innerLr'])
     // From the next round: units handed out now keep the old rate.
@@ -189,5 +196,30 @@ describe('SettlementHost', () => {
     expect((await host.followGovernance()).map((d) => d.kind)).toEqual(['end-job'])
     await runRounds(h, [['a', 'honest']], 1)
     expect(coordinator.view.finished).toBe(true)
+  })
+  it('follows an executed exclusion: from the next round no unit trains on the dataset', async () => {
+    const { job, h, coordinator, host, key, fund, doc } = await setup(0, { auditRate: 0 })
+    const [, , aliceWallet] = t.addresses as [Address, Address, Address]
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 3600))
+    const slice = { id: 'bafy-slice', name: 'slice', licence: 'CC0-1.0', owner: 'carol', height: 28, width: 28, classes: job.classes, chunks: [{ cid: 'chunk-a', samples: 64 }, { cid: 'chunk-b', samples: 64 }], merkleRoot: 'root', samples: 128 }
+    await coordinator.offerDataset(slice)
+    await coordinator.decideDataset(slice.id, true, '')
+    const planned = () => coordinator.view.current.units.some((u) => u.shards.some((i) => shardAt(coordinator.job, coordinator.view, i).dataset === slice.id))
+    // Least used first: the slice's chunks come up once the job's own shards have each been used.
+    let rounds = 0
+    while (!planned() && rounds++ < 5) await runRounds(h, [['a', 'honest']], 1)
+    expect(planned()).toBe(true)
+    const first = posted(await host.closeEpoch())
+    await t.increaseTime(Number(CHALLENGE))
+    const pid = await pass(2, key, BigInt(first.epoch), findClaim(doc(first.treeCid), aliceWallet)!, 1, slice.id, 0n)
+    expect((await host.followGovernance()).map((d) => d.kind)).toEqual(['exclude-dataset'])
+    expect(coordinator.datasets.find((d) => d.id === slice.id)).toMatchObject({ status: 'rejected', reason: `excluded by governance proposal ${pid}` })
+    // The round open now was planned before the decision; every later one, over more than a pass through the
+    // whole pool (8 own shards and 2 chunks, 4 units a round), plans none of the slice's chunks.
+    for (let round = 0; round < 4; round++) {
+      await runRounds(h, [['a', 'honest']], 1)
+      expect(planned()).toBe(false)
+    }
   })
 })

@@ -36,7 +36,8 @@ export function VolunteerPanel() {
 
   const s = v.status
   const selfId = peer?.swarm.node.peerId.toString() ?? ''
-  const heard = jobs.find((j) => j.announcement.job.id === (s?.job?.id ?? invited)) ?? null
+  // A tab that stopped (or came back to this page) still shows the job it last worked for, and its earnings.
+  const heard = jobs.find((j) => j.announcement.job.id === (s?.job?.id ?? invited ?? v.prefs.lastJob)) ?? null
   const invitedJob = invited ? jobs.find((j) => j.announcement.job.id === invited) ?? null : null
   const mine = heard?.metrics?.peers.find((p) => p.peer === selfId) ?? null
   // Earnings are what the chain says for the wallet this tab is bound to (the same figures as the Ledger page),

@@ -39,6 +39,7 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
   const [prefs, setPrefs] = useState<VolunteerPrefs | null>(null)
   const [resumed, setResumed] = useState(false)
   const client = useRef<{ volunteer: VolunteerClient; compute: ComputeClient } | null>(null)
+  const lastJob = useRef<string | undefined>(undefined)
   const [running, setRunning] = useState(false)
 
   const updatePrefs = useCallback(
@@ -73,7 +74,14 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
         exchange: peer.exchange,
         privateKey: peer.privateKey,
         ...(jobId ? { jobId } : {}),
-        onStatus: setStatus,
+        onStatus: (next) => {
+          setStatus(next)
+          const working = next?.job?.id
+          if (working && working !== lastJob.current) {
+            lastJob.current = working
+            updatePrefs({ lastJob: working })
+          }
+        },
         log: (line) => console.info(`[volunteer] ${line}`),
         engineFor: async (job: JobSpec) => {
           const key = `${job.model}/${job.batchSize}`
@@ -91,8 +99,9 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
       volunteer.start()
       setRunning(true)
     },
-    [peer, choice, jobId],
+    [peer, choice, jobId, updatePrefs],
   )
+
 
   // Settings are per identity slot, so two tabs keep their own; a tab that was donating resumes.
   useEffect(() => {

@@ -62,6 +62,10 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
           <dl className="facts">
             <dt>Round</dt>
             <dd>{m.round} (model version {m.version}); of {m.units.total} units {m.units.accepted} accepted, {m.units.verifying} being checked, {m.units.assigned} in progress</dd>
+            <dt>This round's data</dt>
+            <dd data-testid="round-datasets" data-round={m.round} data-ids={m.roundDatasets.join(' ')}>
+              {m.roundDatasets.length === 0 ? 'no contributed dataset this round' : `contributed datasets: ${m.roundDatasets.map((id) => m.datasets.find((d) => d.id === id)?.name ?? `${id.slice(0, 12)}…`).join(', ')}`}
+            </dd>
             <dt>Test accuracy</dt>
             <dd data-testid="dashboard-accuracy">{m.initialAccuracy?.toFixed(4) ?? '—'} at start → {last?.testAccuracy?.toFixed(4) ?? '—'} now{last?.testLoss != null && Number.isFinite(last.testLoss) ? ` (test loss ${last.testLoss.toFixed(3)})` : ''}</dd>
             <dt>Swarm throughput</dt>

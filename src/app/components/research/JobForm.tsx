@@ -1,10 +1,11 @@
 // Creating a job: model (with what it costs), datasets, DiLoCo hyper-parameters and the reward pool, each
 // field checked as the user types by the same pure rules the tests exercise.
-import { useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react'
+import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import { erc20Abi, type Address } from 'viem'
 import { readerFor } from '../../../ledger/chain.ts'
 import { errorMessage } from '../../../errors.ts'
 import { useStack } from '../../stack-context.ts'
+import { Field } from '../Field.tsx'
 import { MODEL_ZOO, type ZooModelName } from '../../../graph/zoo.ts'
 import { modelFacts, roundCost, validateJobDraft, type DatasetChoice, type JobDraft, type JobField, type JobSettings } from '../../../training/job-form.ts'
 import { demoJobSpec } from '../../../roles/demo-job.ts'
@@ -21,19 +22,6 @@ export const INITIAL_DRAFT: JobDraft = {
 const si = (x: number, unit: string) => {
   const [scale, prefix] = x >= 1e12 ? [1e12, 'T'] : x >= 1e9 ? [1e9, 'G'] : x >= 1e6 ? [1e6, 'M'] : x >= 1e3 ? [1e3, 'k'] : [1, '']
   return `${(x / scale).toFixed(x / scale >= 100 ? 0 : 2)} ${prefix}${unit}`
-}
-
-function Field(props: { id: JobField; label: string; error?: string; hint?: string; children: (a11y: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ReactNode }) {
-  const id = `job-${props.id}`
-  const described = [props.error ? `${id}-error` : '', props.hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined
-  return (
-    <div className={`field${props.error ? ' invalid' : ''}`}>
-      <label htmlFor={id}>{props.label}</label>
-      {props.children({ id, 'aria-invalid': Boolean(props.error), 'aria-describedby': described })}
-      {props.hint && <small id={`${id}-hint`} className="hint">{props.hint}</small>}
-      {props.error && <small id={`${id}-error`} className="field-error" role="status">{props.error}</small>}
-    </div>
-  )
 }
 
 export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoice[]; disabled: boolean; onStart: (settings: JobSettings, datasets: DatasetChoice[]) => void }) {
@@ -81,17 +69,17 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
     else document.getElementById(`job-${Object.keys(result.errors)[0]}`)?.focus()
   }
   const number = (id: JobField, label: string, props: { hint?: string } = {}) => (
-    <Field id={id} label={label} error={errors[id]} hint={props.hint}>
+    <Field id={`job-${id}`} label={label} error={errors[id]} hint={props.hint}>
       {(a11y) => <input {...a11y} name={id} type="text" inputMode="decimal" autoComplete="off" value={String(draft[id])} onChange={(e) => set(id)(e.target.value)} />}
     </Field>
   )
 
   return (
     <form onSubmit={submit} className="job-form" noValidate aria-label="Create a training job">
-      <Field id="name" label="Job name" error={errors.name}>
+      <Field id="job-name" label="Job name" error={errors.name}>
         {(a11y) => <input {...a11y} name="name" type="text" value={draft.name} onChange={(e) => set('name')(e.target.value)} />}
       </Field>
-      <Field id="model" label="Model" error={errors.model} hint={model ? `${model.parameters.toLocaleString('en')} parameters (${si(model.parameterBytes, 'B')}) · ${si(model.trainFlopsPerSample, 'FLOP')} per training sample · ${si(model.inferenceFlopsPerSample, 'FLOP')} per prediction` : undefined}>
+      <Field id="job-model" label="Model" error={errors.model} hint={model ? `${model.parameters.toLocaleString('en')} parameters (${si(model.parameterBytes, 'B')}) · ${si(model.trainFlopsPerSample, 'FLOP')} per training sample · ${si(model.inferenceFlopsPerSample, 'FLOP')} per prediction` : undefined}>
         {(a11y) => (
           <select {...a11y} name="model" value={draft.model} onChange={(e) => set('model')(e.target.value)} data-testid="job-model">
             {(Object.keys(MODEL_ZOO) as ZooModelName[]).map((name) => {
@@ -125,7 +113,7 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
       </div>
       <fieldset className="field-grid">
         <legend>Reward pool</legend>
-        <Field id="rewardToken" label="Paid in" error={errors.rewardToken ?? token.error ?? undefined} hint={draft.rewardToken ? `${token.name ?? 'reading the token…'}: the pool is approved and escrowed from your wallet in two transactions` : 'ETH, or an ERC-20 token: paste its contract address'}>
+        <Field id="job-rewardToken" label="Paid in" error={errors.rewardToken ?? token.error ?? undefined} hint={draft.rewardToken ? `${token.name ?? 'reading the token…'}: the pool is approved and escrowed from your wallet in two transactions` : 'ETH, or an ERC-20 token: paste its contract address'}>
           {(a11y) => (
             <span className="toolbar">
               <input {...a11y} name="rewardToken" type="text" placeholder="ETH (or an ERC-20 address)" autoComplete="off" value={draft.rewardToken} onChange={(e) => set('rewardToken')(e.target.value)} />
