@@ -12,7 +12,7 @@ describe('local chain', () => {
     const chain = await startChain({ host: '127.0.0.1', port: await freePort('127.0.0.1') })
     expect(await rpc(chain.rpcUrl, 'eth_chainId')).toBe('0x7a69')
     await chain.stop()
-    await expect(fetch(chain.rpcUrl, { method: 'POST' })).rejects.toThrow()
+    await expect(fetch(chain.rpcUrl, { method: 'POST' })).rejects.toThrow('fetch failed')
   })
 
   it('fails with anvil output when the port is taken', async () => {

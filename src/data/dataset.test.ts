@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { buildDataset, samplesFromChunks } from './build-dataset.ts'
-import { chunkSamples, samplesPerChunk } from './chunks.ts'
+import { chunkSamples, MAX_SAMPLES_PER_CHUNK, samplesPerChunk } from './chunks.ts'
 import { cidOf } from './cid.ts'
 import { checkManifest, datasetId, decodeManifest, decodeSignedManifest, manifestSigningBytes } from './manifest.ts'
 import { merkleProof, merkleRoot, verifyMerkleProof } from './merkle.ts'
@@ -104,5 +104,74 @@ describe('manifests', () => {
     await expect(checkManifest({ ...manifest, classCounts: [10, 1, 0] })).rejects.toThrow('its class counts add up to 11, not 10')
     await expect(checkManifest({ ...manifest, merkleRoot: `0x${'0'.repeat(64)}` })).rejects.toThrow('its Merkle root does not match its chunks')
     expect(() => decodeSignedManifest({ manifest: json, signature: 'XYZ' })).toThrow(/lowercase hex/)
+  })
+})
+
+describe('manifest limits', async () => {
+  const { manifest } = await buildDataset(sampleSet(10, 2), { name: 'x', licence: 'MIT', description: '' }, 'p', 1)
+  const json = JSON.parse(JSON.stringify(manifest)) as Record<string, unknown>
+  const decode = (patch: object) => decodeManifest({ ...json, ...patch })
+
+  it('bounds classes between 2 and 256, each name at most 64 characters', () => {
+    expect(() => decode({ classes: ['only'], classCounts: [10] })).toThrow('dataset manifest: needs at least 2 classes')
+    const many = Array.from({ length: 256 }, (_, i) => `c${i}`)
+    expect(decode({ classes: many, classCounts: many.map(() => 0) }).classes).toHaveLength(256)
+    expect(() => decode({ classes: [...many, 'x'], classCounts: [...many.map(() => 0), 0] })).toThrow('"classes" has more than 256 entries')
+    expect(decode({ classes: ['a'.repeat(64), 'b', 'c'] }).classes[0]).toHaveLength(64)
+    expect(() => decode({ classes: ['a'.repeat(65), 'b', 'c'] })).toThrow('"classes[0]" is longer than 64')
+  })
+
+  it('bounds chunks between 1 and 512, each holding 1 to the chunk limit of samples', async () => {
+    const chunk = (json.chunks as Array<{ cid: string; samples: number }>)[0]!
+    const distinct = await Promise.all(Array.from({ length: 513 }, async (_, i) => ({ cid: (await cidOf(Uint8Array.of(i & 0xff, i >> 8))).toString(), samples: 1 })))
+    expect(decode({ chunks: distinct.slice(0, 512) }).chunks).toHaveLength(512)
+    expect(() => decode({ chunks: distinct })).toThrow('"chunks" must list 1 to 512 chunks')
+    expect(() => decode({ chunks: 'all' })).toThrow('"chunks" must list 1 to 512 chunks')
+    expect(() => decode({ chunks: [{ ...chunk, samples: 0 }] })).toThrow('dataset manifest chunks[0]: "samples" must be between 1 and')
+    expect(decode({ chunks: [{ ...chunk, samples: MAX_SAMPLES_PER_CHUNK }] }).chunks[0]!.samples).toBe(MAX_SAMPLES_PER_CHUNK)
+    expect(() => decode({ chunks: [{ ...chunk, samples: MAX_SAMPLES_PER_CHUNK + 1 }] })).toThrow(`"samples" must be between 1 and ${MAX_SAMPLES_PER_CHUNK}`)
+    expect(() => decode({ chunks: [{ ...chunk, cid: 'b'.repeat(129) }] })).toThrow('"cid" is longer than 128')
+    expect(() => decode({ chunks: ['cid'] })).toThrow('dataset manifest chunks[0]: expected an object')
+  })
+
+  it('takes a Merkle root of exactly 0x and 64 lowercase hex digits', () => {
+    const root = json.merkleRoot as string
+    for (const bad of [root.toUpperCase().replace('0X', '0x'), root.slice(2), `${root}0`, root.slice(0, -1), `0x${'g'.repeat(64)}`]) expect(() => decode({ merkleRoot: bad }), bad).toThrow(/merkleRoot/)
+    expect(decode({ merkleRoot: root }).merkleRoot).toBe(root)
+  })
+
+  it('bounds every field: text lengths, image sides 1 to 1024, counts non-negative whole numbers', () => {
+    expect(decode({ name: 'n'.repeat(120) }).name).toHaveLength(120)
+    expect(() => decode({ name: 'n'.repeat(121) })).toThrow('"name" is longer than 120')
+    expect(() => decode({ licence: 'l'.repeat(65) })).toThrow('"licence" is longer than 64')
+    expect(decode({ description: 'd'.repeat(2000) }).description).toHaveLength(2000)
+    expect(() => decode({ description: 'd'.repeat(2001) })).toThrow('"description" is longer than 2000')
+    for (const side of ['height', 'width']) {
+      expect(decode({ [side]: 1024 })[side as 'height']).toBe(1024)
+      expect(() => decode({ [side]: 1025 })).toThrow(`"${side}" must be between 1 and 1024`)
+      expect(() => decode({ [side]: 0 })).toThrow(`"${side}" must be between 1 and 1024`)
+    }
+    expect(() => decode({ samples: 0 })).toThrow('"samples" must be between 1 and')
+    expect(() => decode({ classCounts: [5, -1, 6] })).toThrow('"classCounts[1]" must be a non-negative integer')
+    expect(() => decode({ classCounts: [5, 0.5, 6] })).toThrow('"classCounts[1]" must be a non-negative integer')
+    expect(() => decode({ classCounts: [5, '1', 6] })).toThrow('"classCounts[1]" must be a non-negative integer')
+    expect(() => decode({ classCounts: [3, 3, 3, 1] })).toThrow('"classCounts" must list 3 counts, one per class')
+    expect(() => decode({ owner: 'o'.repeat(129) })).toThrow('"owner" is longer than 128')
+    expect(() => decode({ createdAtMs: -1 })).toThrow('"createdAtMs" must be between 0')
+    expect(() => decodeManifest('manifest')).toThrow('dataset manifest: expected an object')
+  })
+
+  it('checks its own numbers: a name, no chunk twice', async () => {
+    await expect(checkManifest({ ...manifest, name: '   ' })).rejects.toThrow('has no name')
+    const [only] = manifest.chunks
+    const doubled = { ...manifest, chunks: [only!, { ...only!, samples: 0 }] }
+    await expect(checkManifest(doubled)).rejects.toThrow('lists the same chunk twice')
+  })
+
+  it('takes a signature only as lowercase hex of whole bytes, at most 256 digits', () => {
+    expect(decodeSignedManifest({ manifest: json, signature: 'ab'.repeat(128) }).signature).toHaveLength(256)
+    expect(() => decodeSignedManifest({ manifest: json, signature: 'ab'.repeat(128) + 'ab' })).toThrow('"signature" is longer than 256')
+    for (const bad of ['abc', '', 'AB', 'zz']) expect(() => decodeSignedManifest({ manifest: json, signature: bad }), bad).toThrow('"signature" must be lowercase hex')
+    expect(() => decodeSignedManifest({ manifest: { ...json, format: 'x' }, signature: 'ab' })).toThrow('unknown format "x"')
   })
 })

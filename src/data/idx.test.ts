@@ -48,3 +48,41 @@ describe('IDX parser', () => {
     await expect(readIdxPair({ bytes: raw, name: 'cut.gz' }, labels)).rejects.toThrow(/cut.gz is truncated/)
   })
 })
+
+describe('IDX limits', () => {
+  it('reads ranks 1 to 4 and refuses 0 and 5', () => {
+    for (let rank = 1; rank <= 4; rank++) expect(parseIdx(idx(Array(rank).fill(1), [7]), 'r.idx').dims).toHaveLength(rank)
+    expect(() => parseIdx(Uint8Array.of(0, 0, 8, 0), 'r0.idx')).toThrow('r0.idx declares 0 dimensions; expected 1 to 4')
+    expect(() => parseIdx(Uint8Array.of(0, 0, 8, 5, ...new Array(20).fill(0)), 'r5.idx')).toThrow('r5.idx declares 5 dimensions; expected 1 to 4')
+  })
+
+  it('reads a 4-byte prefix as a header start and refuses 3 bytes; names each foreign element type', () => {
+    expect(() => parseIdx(Uint8Array.of(0, 0, 8), 'three.idx')).toThrow('three.idx is 3 bytes long, too short for an IDX header')
+    expect(() => parseIdx(Uint8Array.of(0, 0, 8, 1), 'four.idx')).toThrow('four.idx is truncated inside its header (4 of 8 bytes)')
+    expect(() => parseIdx(Uint8Array.of(0, 0, 8, 1, 0, 0, 0), 'seven.idx')).toThrow('(7 of 8 bytes)')
+    for (const [type, name] of [[0x09, 'byte'], [0x0b, 'short'], [0x0c, 'int'], [0x0d, 'float'], [0x0e, 'double'], [0x42, '0x42']] as const) {
+      expect(() => parseIdx(idx([1], [0], type), 't.idx')).toThrow(`t.idx has element type ${name}; only unsigned bytes (0x08) are supported`)
+    }
+    expect(() => parseIdx(Uint8Array.of(0, 1, 8, 1, 0, 0, 0, 1, 5), 'b.idx')).toThrow('b.idx is not an IDX file (the first two bytes are 0x00 0x01, expected 00 00)')
+    expect(() => parseIdx(Uint8Array.of(0x1f, 0, 8, 1), 'g.idx')).not.toThrow(/gzip/)
+    expect(() => parseIdx(Uint8Array.of(0x1f, 0x8b, 8, 1), 'g.idx')).toThrow('g.idx is not an IDX file (the first two bytes are 0x1f 0x8b, expected 00 00); it looks gzip-compressed')
+  })
+
+  it('reads big-endian dimensions and takes exactly their product of values', () => {
+    const bytes = Uint8Array.of(0, 0, 8, 2, 0, 0, 1, 0, 0, 0, 0, 1, ...new Array(256).fill(9))
+    expect(parseIdx(bytes, 'be.idx').dims).toEqual([256, 1])
+    expect(() => parseIdx(Uint8Array.of(0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 0), 'z.idx')).toThrow('z.idx has an empty dimension (2 × 0)')
+    expect(parseIdx(encodeIdx([2, 2], [1, 2, 3, 4]).subarray(0), 'ok.idx').data).toEqual(Uint8Array.of(1, 2, 3, 4))
+  })
+
+  it('pairs only 3-dimensional images with 1-dimensional labels, labels 0 to classes − 1', async () => {
+    const images = { bytes: idx([2, 1, 1], [1, 2]), name: 'img.idx' }
+    const labels = { bytes: idx([2], [0, 9]), name: 'lab.idx' }
+    expect((await readIdxPair(images, labels)).labels).toEqual(Uint8Array.of(0, 9))
+    await expect(readIdxPair(images, { bytes: idx([2], [0, 10]), name: 'lab.idx' })).rejects.toThrow('lab.idx row 1 has label 10, outside the 10 classes 0–9')
+    expect((await readIdxPair(images, { bytes: idx([2], [0, 2]), name: 'lab.idx' }, 3)).classes).toBe(3)
+    await expect(readIdxPair(images, { bytes: idx([2], [0, 3]), name: 'lab.idx' }, 3)).rejects.toThrow('outside the 3 classes 0–2')
+    await expect(readIdxPair({ bytes: idx([2, 1], [1, 2]), name: 'flat.idx' }, labels)).rejects.toThrow('flat.idx has 2 dimensions; an image file needs 3 (count × height × width)')
+    await expect(readIdxPair(images, { bytes: idx([2, 1], [0, 1]), name: 'lab2.idx' })).rejects.toThrow('lab2.idx has 2 dimensions; a label file needs 1')
+  })
+})

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { checkImage } from './image-header.ts'
+import { checkImage, crc32 } from './image-header.ts'
+import { concatBytes } from '../bytes.ts'
 import { encodePng } from './testing/png.ts'
 
 const jpeg = (body: number[], end = true) => Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 11, 8, 0, 3, 0, 5, 1, 1, 0x11, 0, ...[0xff, 0xda, 0, 2], ...body, ...(end ? [0xff, 0xd9] : [])])
@@ -25,5 +26,80 @@ describe('image header checks', () => {
     expect(() => checkImage(jpeg([1, 2, 3], false), 'cut.jpg')).toThrow('cut.jpg is a truncated JPEG')
     expect(() => checkImage(Uint8Array.of(0xff, 0xd8, 0x00, 0x00, 0, 0), 'bad.jpg')).toThrow(/bad.jpg is a corrupt JPEG/)
     expect(() => checkImage(zero, 'zero.png')).toThrow(/declares an empty image/)
+  })
+})
+
+describe('image header limits', () => {
+  /** A PNG chunk with a correct CRC. */
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length)
+    const view = new DataView(out.buffer)
+    view.setUint32(0, data.length)
+    out.set(new TextEncoder().encode(type), 4)
+    out.set(data, 8)
+    view.setUint32(8 + data.length, crc32(out, 4, 8 + data.length))
+    return out
+  }
+  const ihdr = (width: number, height: number) => {
+    const d = new Uint8Array(13)
+    new DataView(d.buffer).setUint32(0, width)
+    new DataView(d.buffer).setUint32(4, height)
+    d.set([8, 0, 0, 0, 0], 8)
+    return chunk('IHDR', d)
+  }
+  const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)
+  const png = (...chunks: Uint8Array[]) => concatBytes([SIGNATURE, ...chunks])
+  const idat = chunk('IDAT', Uint8Array.of(1, 2, 3))
+  const iend = chunk('IEND', new Uint8Array(0))
+
+  it('computes the standard CRC-32 (check value of "123456789")', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926)
+    expect(crc32(new TextEncoder().encode('xx123456789yy'), 2, 11)).toBe(0xcbf43926)
+    expect(crc32(new Uint8Array(0))).toBe(0)
+  })
+
+  it('takes sides up to 8192 pixels and refuses one more on either side', () => {
+    expect(checkImage(png(ihdr(8192, 8192), idat, iend), 'big.png')).toEqual({ format: 'png', width: 8192, height: 8192 })
+    expect(() => checkImage(png(ihdr(8193, 1), idat, iend), 'w.png')).toThrow('w.png is 8193×1, over the 8192-pixel limit per side')
+    expect(() => checkImage(png(ihdr(1, 8193), idat, iend), 'h.png')).toThrow('h.png is 1×8193, over the 8192-pixel limit per side')
+    expect(() => checkImage(png(ihdr(3, 0), idat, iend), 'z.png')).toThrow('z.png declares an empty image (3×0)')
+  })
+
+  it('takes a file of exactly 20 MiB and refuses one byte more', () => {
+    const filler = (n: number) => chunk('tEXt', new Uint8Array(n))
+    const base = png(ihdr(1, 1), idat, iend).length + 12
+    const limit = 20 * 2 ** 20
+    expect(checkImage(png(ihdr(1, 1), filler(limit - base), idat, iend), 'max.png')).toMatchObject({ width: 1 })
+    expect(() => checkImage(png(ihdr(1, 1), filler(limit - base + 1), idat, iend), 'over.png')).toThrow('over.png is 20.0 MiB, over the 20 MiB limit for one image')
+  })
+
+  it('needs IHDR first with 13 bytes, image data, and an IEND', () => {
+    expect(() => checkImage(png(idat, ihdr(1, 1), iend), 'order.png')).toThrow('order.png is a corrupt PNG: it does not start with an IHDR chunk')
+    expect(() => checkImage(png(chunk('IHDR', new Uint8Array(14)), idat, iend), 'long.png')).toThrow('it does not start with an IHDR chunk')
+    expect(() => checkImage(png(ihdr(1, 1), iend), 'nodata.png')).toThrow('nodata.png is a PNG without image data (no IDAT chunk)')
+    expect(() => checkImage(png(ihdr(1, 1), idat), 'noend.png')).toThrow('noend.png is a truncated PNG: it ends after 48 bytes without an IEND chunk')
+    // Chunks after IEND are never read.
+    expect(checkImage(png(ihdr(2, 1), idat, iend, Uint8Array.of(1, 2, 3)), 'tail.png')).toMatchObject({ width: 2 })
+  })
+
+  it('refuses a chunk that runs past the end of the file, whatever its length claims', () => {
+    const cut = png(ihdr(1, 1), idat, iend).subarray(0, 8 + 25 + 14)
+    expect(() => checkImage(cut, 'cut.png')).toThrow('cut.png is a truncated PNG: its IDAT chunk needs 3 bytes but the file ends first')
+    const huge = png(ihdr(1, 1), idat, iend)
+    new DataView(huge.buffer).setUint32(33, 0xfffffff0)
+    expect(() => checkImage(huge, 'huge.png')).toThrow(/huge.png is a truncated PNG: its IDAT chunk needs 4294967280 bytes/)
+  })
+
+  it('reads the frame size from any SOF marker but not from DHT, JPG or DAC, and skips fill bytes', () => {
+    const jpegWith = (marker: number) => Uint8Array.from([0xff, 0xd8, 0xff, 0xff, 0xff, marker, 0, 11, 8, 0, 7, 0, 9, 1, 1, 0x11, 0, 0xff, 0xda, 0, 2, 1, 0xff, 0xd9])
+    for (const marker of [0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc9, 0xcf]) expect(checkImage(jpegWith(marker), 'f.jpg')).toEqual({ format: 'jpeg', width: 9, height: 7 })
+    for (const marker of [0xc4, 0xc8, 0xcc, 0xbf, 0xd0]) expect(() => checkImage(jpegWith(marker), 'n.jpg')).toThrow('n.jpg is a corrupt JPEG: image data starts before the frame header')
+  })
+
+  it('names a JPEG cut short before its image data, and one whose segment overruns the file', () => {
+    expect(() => checkImage(Uint8Array.of(0xff, 0xd8, 0xff, 0xe0, 0, 40, 1, 2), 'over.jpg')).toThrow('over.jpg is a truncated JPEG: it ends after 8 bytes, before its image data')
+    expect(() => checkImage(Uint8Array.of(0xff, 0xd8, 0xff), 'tiny.jpg')).toThrow('tiny.jpg is a truncated JPEG: it ends after 3 bytes')
+    expect(() => checkImage(Uint8Array.of(0xff, 0xd8, 0xff, 0xe0, 0, 2, 0x12, 0x34, 0, 0), 'm.jpg')).toThrow('m.jpg is a corrupt JPEG: no segment marker at byte 6')
+    expect(() => checkImage(Uint8Array.of(0xff, 0xd9), 'x.jpg')).toThrow('x.jpg is neither a PNG nor a JPEG image')
   })
 })

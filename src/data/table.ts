@@ -72,28 +72,21 @@ function readPixel(text: string, file: string, where: string): number {
 class Builder {
   readonly shape: SampleShape
   readonly size: number
-  private pixels: Uint8Array
-  private labels: Uint8Array
+  private readonly pixels: Uint8Array
+  private readonly labels: Uint8Array
   readonly sources: SampleSource[] = []
   count = 0
 
-  constructor(shape: SampleShape, expected: number) {
+  /** `rows`: the file's rows or lines, which bound its samples (blank ones and a header hold none). */
+  constructor(shape: SampleShape, rows: number) {
     this.shape = shape
     this.size = pixelsPerSample(shape)
-    this.pixels = new Uint8Array(Math.max(1, expected) * this.size)
-    this.labels = new Uint8Array(Math.max(1, expected))
+    this.pixels = new Uint8Array(rows * this.size)
+    this.labels = new Uint8Array(rows)
   }
 
   add(pixel: (p: number) => number, label: number, source: SampleSource): void {
     if (this.count >= IMPORT_LIMITS.samples) throw new DataFormatError(source.file, `has more than ${IMPORT_LIMITS.samples} samples, the limit for one dataset`)
-    if (this.count === this.labels.length) {
-      const grown = new Uint8Array(this.pixels.length * 2)
-      grown.set(this.pixels)
-      this.pixels = grown
-      const l = new Uint8Array(this.labels.length * 2)
-      l.set(this.labels)
-      this.labels = l
-    }
     const at = this.count * this.size
     for (let p = 0; p < this.size; p++) this.pixels[at + p] = pixel(p)
     this.labels[this.count] = label
@@ -118,7 +111,7 @@ export function importDelimited(file: TableFile, shape: SampleShape): SampleSet 
   if (rows.length === 0) throw new DataFormatError(file.name, 'is empty')
   const size = pixelsPerSample(shape)
   const first = rows[0]!.cells
-  const hasHeader = first.some((c) => c.trim() !== '' && !Number.isFinite(Number(c.trim())) && !labelResolver(shape.classes)(c))
+  const hasHeader = first.some((c) => c.trim() !== '' && !Number.isFinite(Number(c.trim())) && labelResolver(shape.classes)(c) === null)
   let labelColumn = 0
   if (hasHeader) {
     const found = first.findIndex((c) => LABEL_COLUMNS.includes(c.trim().toLowerCase()))

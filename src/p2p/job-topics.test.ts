@@ -52,3 +52,132 @@ describe('job gossip', () => {
     expect(decodeMetrics(encodeMetricsFitting(small), 'coordinator').peers).toHaveLength(3)
   })
 })
+
+describe('job gossip limits', () => {
+  const enc = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))
+  const report = {
+    round: 2, version: 3, startedAtMs: 0, closedAtMs: 1, accepted: 1, rejected: 1, dropped: 0,
+    audits: { run: 2, passed: 1, failed: 1, incomplete: 0, byReason: { every: 0, probation: 1, draw: 1, suspicious: 0 }, bySuspicion: { NO_PROGRESS: 1 } },
+    rejections: [{ peer: 'x', unitId: '2.1', code: 'AUDIT_FAILED' as const, params: { segment: 1 } }], bans: [{ peer: 'x', unitId: '2.1', code: 'AUDIT_FAILED' as const }],
+    samples: 1, flops: 1, bytesIn: 1, meanLossBefore: 1, meanLossAfter: 0.5, testAccuracy: 0.5, testLoss: 1, aggregationMs: 1, refereeMs: 1, roundSecret: 'cd'.repeat(32),
+  }
+  const peer = { peer: 'p', accepted: 1, rejected: 1, reputation: 0.2, banned: true, bannedFor: 'AUDIT_FAILED' as const, flops: 0, pendingFlops: 0, forfeitedFlops: 5, auditsPassed: 0, auditsFailed: 1, backend: 'wasm', samplesPerSecond: 10, lastSeenMs: 3 }
+  const dataset = { id: 'bafk', name: 'coats', owner: 'carol', licence: 'CC0-1.0', samples: 40, status: 'pending' as const, reason: 'r', samplesUsed: 0 }
+  const metrics: JobMetrics = { jobId: 'job-test', coordinator: 'coordinator', sentAtMs: 1, round: 3, version: 3, deadlineMs: 5, units: { total: 4, assigned: 1, verifying: 1, accepted: 0 }, initialAccuracy: null, reports: [report], peers: [peer], datasets: [dataset], roundDatasets: ['bafk'] }
+  const metricsWith = (patch: object) => decodeMetrics(enc({ ...metrics, ...patch }), 'coordinator')
+  const reportWith = (patch: object) => decodeMetrics(enc({ ...metrics, reports: [{ ...report, ...patch }] }), 'coordinator').reports[0]!
+
+  it('reads the datasets a round used up to the per-job limit, each id up to 128 characters, and none when absent', () => {
+    expect(metricsWith({ roundDatasets: Array.from({ length: 64 }, (_, i) => `d${i}`) }).roundDatasets).toHaveLength(64)
+    expect(() => metricsWith({ roundDatasets: Array.from({ length: 65 }, (_, i) => `d${i}`) })).toThrow(/"roundDatasets" has more than 64 entries/)
+    expect(metricsWith({ roundDatasets: ['x'.repeat(128)] }).roundDatasets).toEqual(['x'.repeat(128)])
+    expect(() => metricsWith({ roundDatasets: ['x'.repeat(129)] })).toThrow(/longer than 128/)
+    expect(metricsWith({ roundDatasets: undefined }).roundDatasets).toEqual([])
+  })
+
+  it('takes metrics only from the coordinator they name', () => {
+    expect(decodeMetrics(encodeMetrics(metrics), 'coordinator')).toEqual(metrics)
+    expect(() => decodeMetrics(encodeMetrics(metrics), 'mallory')).toThrow('job metrics: claims coordinator coordinator but was signed by mallory')
+  })
+
+  it('takes an announcement only when its job, head and sender agree', () => {
+    const job = testJob()
+    expect(() => decodeAnnouncement(encodeAnnouncement({ job, head: { ...head, coordinator: 'mallory' }, addrs: [] }), 'coordinator')).toThrow('claims coordinator mallory but was signed by coordinator')
+    expect(() => decodeAnnouncement(encodeAnnouncement({ job: { ...job, coordinator: 'mallory' }, head: { ...head, coordinator: 'mallory' }, addrs: [] }), 'coordinator')).toThrow('signed by coordinator')
+    expect(() => decodeAnnouncement(encodeAnnouncement({ job, head: { ...head, jobId: 'other' }, addrs: [] }), 'coordinator')).toThrow('head is for job other, not job-test')
+    const addrs = Array.from({ length: 16 }, (_, i) => `/ip4/127.0.0.1/tcp/${i}`.padEnd(512, '0'))
+    expect(decodeAnnouncement(encodeAnnouncement({ job, head, addrs }), 'coordinator').addrs).toEqual(addrs)
+    expect(() => decodeAnnouncement(encodeAnnouncement({ job, head, addrs: [...addrs, '/x'] }), 'coordinator')).toThrow('"addrs" has more than 16 entries')
+    expect(() => decodeAnnouncement(encodeAnnouncement({ job, head, addrs: ['/'.padEnd(513, 'x')] }), 'coordinator')).toThrow('"addrs[0]" is longer than 512')
+    expect(() => decodeAnnouncement(enc({ job, head: 'h', addrs: [] }), 'coordinator')).toThrow('job announcement head: expected an object')
+  })
+
+  it('takes an audit commitment of exactly 64 lowercase hex digits', () => {
+    for (const auditCommitment of ['AB'.repeat(32), 'ab'.repeat(31) + 'a', 'ab'.repeat(32) + 'a', 'g'.repeat(64), '']) {
+      expect(() => decodeHead(enc({ ...head, auditCommitment }), 'coordinator')).toThrow(/auditCommitment/)
+    }
+    expect(decodeHead(enc({ ...head, auditCommitment: '0123456789abcdef'.repeat(4) }), 'coordinator').auditCommitment).toBe('0123456789abcdef'.repeat(4))
+  })
+
+  it('bounds a head at 4 KiB and its fields by type', () => {
+    expect(() => encodeHead({ ...head, paramsCid: 'b'.repeat(4096) })).toThrow(/over the 4096-byte limit/)
+    expect(() => decodeHead(new TextEncoder().encode(JSON.stringify(head).padEnd(4097, ' ')), 'coordinator')).toThrow('the limit is 4096')
+    expect(decodeHead(new TextEncoder().encode(JSON.stringify(head).padEnd(4096, ' ')), 'coordinator')).toEqual(head)
+    expect(() => decodeHead(enc({ ...head, finished: 'no' }), 'coordinator')).toThrow('"finished" must be true or false')
+    expect(() => decodeHead(enc({ ...head, round: -1 }), 'coordinator')).toThrow('"round" must be between 0')
+    expect(() => decodeHead(enc({ ...head, version: 1.5 }), 'coordinator')).toThrow('"version" must be an integer')
+    expect(() => decodeHead(enc({ ...head, paramsCid: 'b'.repeat(129) }), 'coordinator')).toThrow('"paramsCid" is longer than 128')
+    expect(() => decodeHead(enc({ ...head, sentAtMs: 'now' }), 'coordinator')).toThrow('"sentAtMs" must be a finite number')
+    expect(() => encodeAnnouncement({ job: testJob(), head, addrs: ['/'.repeat(140_000)] })).toThrow(/over the 131072-byte limit/)
+  })
+
+  it('decodes round reports: every audit reason, known suspicions only, nulls for rounds with nothing accepted', () => {
+    expect(reportWith({})).toEqual(report)
+    expect(reportWith({ audits: { ...report.audits, bySuspicion: { NO_PROGRESS: 2, MADE_UP: 9 } } }).audits.bySuspicion).toEqual({ NO_PROGRESS: 2 })
+    expect(reportWith({ audits: { ...report.audits, bySuspicion: undefined } }).audits.bySuspicion).toEqual({})
+    expect(() => reportWith({ audits: { ...report.audits, byReason: { every: 0, probation: 1, draw: 1 } } })).toThrow('"suspicious" must be a finite number')
+    expect(() => reportWith({ audits: { ...report.audits, failed: -1 } })).toThrow('"failed" must be between 0')
+    const empty = reportWith({ meanLossBefore: null, meanLossAfter: null, testAccuracy: null, testLoss: null, roundSecret: '' })
+    expect(empty).toMatchObject({ meanLossBefore: NaN, meanLossAfter: NaN, testAccuracy: null, testLoss: null, roundSecret: '' })
+    expect(() => reportWith({ roundSecret: 'secret' })).toThrow('"roundSecret" must be 64 lowercase hex digits')
+    expect(() => reportWith({ rejections: [{ ...report.rejections[0], code: 'ACCEPTED' }] })).toThrow('unknown code "ACCEPTED"')
+    expect(() => reportWith({ bans: [{ ...report.bans[0], code: 'NO_PROGRESS' }] })).toThrow('unknown code "NO_PROGRESS"')
+    expect(() => reportWith({ rejections: Array(65).fill(report.rejections[0]) })).toThrow('"rejections" must be an array of at most 64')
+    expect(reportWith({ rejections: Array(64).fill(report.rejections[0]) }).rejections).toHaveLength(64)
+    expect(() => reportWith({ bans: Array(65).fill(report.bans[0]) })).toThrow('"bans" must be an array of at most 64')
+    expect(() => reportWith({ bans: {} })).toThrow('"bans" must be an array')
+    expect(() => reportWith({ samples: -1 })).toThrow('"samples" must be between 0')
+    expect(() => reportWith({ rejections: [{ ...report.rejections[0], peer: 'p'.repeat(129) }] })).toThrow('"peer" is longer than 128')
+    expect(() => reportWith({ bans: [{ ...report.bans[0], unitId: 'u'.repeat(65) }] })).toThrow('"unitId" is longer than 64')
+  })
+
+  it('bounds the lists of a metrics message: 100 reports, 200 peers, 64 datasets', () => {
+    expect(metricsWith({ reports: Array(100).fill({ ...report, rejections: [], bans: [] }) }).reports).toHaveLength(100)
+    expect(() => metricsWith({ reports: Array(101).fill({ ...report, rejections: [], bans: [] }) })).toThrow('"reports" must be an array of at most 100')
+    expect(() => metricsWith({ reports: 'none' })).toThrow('"reports" must be an array')
+    expect(metricsWith({ peers: Array(200).fill(peer) }).peers).toHaveLength(200)
+    expect(() => metricsWith({ peers: Array(201).fill(peer) })).toThrow('"peers" must be an array of at most 200')
+    expect(() => metricsWith({ peers: null })).toThrow('"peers" must be an array')
+    expect(metricsWith({ datasets: Array(64).fill(dataset) }).datasets).toHaveLength(64)
+    expect(() => metricsWith({ datasets: null })).toThrow('"datasets" must be an array of at most 64')
+  })
+
+  it('bounds each peer: reputation in [0, 1], a known ban code, a plausible speed', () => {
+    const peerWith = (patch: object) => metricsWith({ peers: [{ ...peer, ...patch }] }).peers[0]!
+    expect(peerWith({ reputation: 0 }).reputation).toBe(0)
+    expect(peerWith({ reputation: 1 }).reputation).toBe(1)
+    expect(() => peerWith({ reputation: 1.01 })).toThrow('"reputation" must be between 0 and 1')
+    expect(() => peerWith({ reputation: -0.01 })).toThrow('"reputation" must be between 0 and 1')
+    expect(peerWith({ bannedFor: undefined })).not.toHaveProperty('bannedFor')
+    expect(() => peerWith({ bannedFor: 'BORED' })).toThrow('unknown code "BORED"')
+    expect(peerWith({ samplesPerSecond: 1e9 }).samplesPerSecond).toBe(1e9)
+    expect(() => peerWith({ samplesPerSecond: 1e9 + 1 })).toThrow('"samplesPerSecond" must be between 0 and 1000000000')
+    expect(() => peerWith({ pendingFlops: -1 })).toThrow('"pendingFlops" must be between 0')
+    expect(() => peerWith({ forfeitedFlops: -1 })).toThrow('"forfeitedFlops" must be between 0')
+    expect(() => peerWith({ backend: 'b'.repeat(17) })).toThrow('"backend" is longer than 16')
+    expect(() => peerWith({ banned: 1 })).toThrow('"banned" must be true or false')
+  })
+
+  it('bounds each dataset entry and its status', () => {
+    const datasetWith = (patch: object) => metricsWith({ datasets: [{ ...dataset, ...patch }] }).datasets[0]!
+    for (const status of ['pending', 'accepted', 'rejected']) expect(datasetWith({ status }).status).toBe(status)
+    expect(() => datasetWith({ name: 'n'.repeat(121) })).toThrow('"name" is longer than 120')
+    expect(() => datasetWith({ licence: 'l'.repeat(65) })).toThrow('"licence" is longer than 64')
+    expect(() => datasetWith({ reason: 'r'.repeat(301) })).toThrow('"reason" is longer than 300')
+    expect(() => datasetWith({ samplesUsed: -1 })).toThrow('"samplesUsed" must be between 0')
+    expect(() => datasetWith({ samples: 0.5 })).toThrow('"samples" must be an integer')
+  })
+
+  it('fitting keeps five reports and drops peers instead, least recently seen first', () => {
+    const peers = Array.from({ length: 400 }, (_, i) => ({ ...peer, peer: `peer-${String(i).padStart(120, '0')}`, lastSeenMs: (i * 7919) % 400 }))
+    const fitted = decodeMetrics(encodeMetricsFitting({ ...metrics, reports: Array.from({ length: 5 }, (_, i) => ({ ...report, round: i })), peers }), 'coordinator')
+    expect(fitted.reports.map((r) => r.round)).toEqual([0, 1, 2, 3, 4])
+    expect(fitted.peers.length).toBeLessThan(400)
+    expect(fitted.peers.map((p) => p.lastSeenMs)).toEqual(Array.from({ length: fitted.peers.length }, (_, i) => 399 - i))
+    // Six reports are one too many to keep while peers must go: the oldest go first, in quarters.
+    const six = decodeMetrics(encodeMetricsFitting({ ...metrics, reports: Array.from({ length: 6 }, (_, i) => ({ ...report, round: i })), peers }), 'coordinator')
+    expect(six.reports.map((r) => r.round)).toEqual([2, 3, 4, 5])
+    // Nothing to drop: a message that cannot fit is refused rather than sent truncated.
+    expect(() => encodeMetricsFitting({ ...metrics, reports: [], peers: [], jobId: 'j'.repeat(70_000) })).toThrow(/limit/)
+  })
+})

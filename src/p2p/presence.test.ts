@@ -24,4 +24,22 @@ describe('presence codec', () => {
     expect(() => decodePresence(encodePresence({ ...alice, addrs: Array(9).fill('/a') }), alice.peerId)).toThrow(/more than 8/)
     expect(() => decodePresence(encodePresence({ ...alice, addrs: ['http://evil'] }), alice.peerId)).toThrow(/not a multiaddr/)
   })
+
+  it('takes an announcement of exactly the size limit, every listed backend, and lists and strings at their limits', () => {
+    const padded = new TextEncoder().encode(JSON.stringify(alice).padEnd(MAX_PRESENCE_BYTES, ' '))
+    expect(decodePresence(padded, alice.peerId)).toEqual(alice)
+    expect(() => decodePresence(new TextEncoder().encode(JSON.stringify(alice).padEnd(MAX_PRESENCE_BYTES + 1, ' ')), alice.peerId)).toThrow(`${MAX_PRESENCE_BYTES + 1} bytes exceeds the ${MAX_PRESENCE_BYTES}-byte limit`)
+    for (const backend of ['webgpu', 'wasm', 'unknown'] as const) expect(decodePresence(encodePresence({ ...alice, backend }), alice.peerId).backend).toBe(backend)
+    const eight = Array.from({ length: 8 }, (_, i) => `/ip4/10.0.0.${i}/tcp/1`.padEnd(400, '0'))
+    expect(decodePresence(encodePresence({ ...alice, addrs: eight.map((a) => a.slice(0, 300)) }), alice.peerId).addrs).toHaveLength(8)
+    expect(decodePresence(encodePresence({ ...alice, addrs: ['/'.padEnd(512, 'a')] }), alice.peerId).addrs[0]).toHaveLength(512)
+    expect(() => decodePresence(encodePresence({ ...alice, addrs: ['/'.padEnd(513, 'a')] }), alice.peerId)).toThrow('"addrs[0]" is longer than 512')
+    const long = 'p'.repeat(128)
+    expect(decodePresence(encodePresence({ ...alice, peerId: long }), long).peerId).toBe(long)
+    expect(() => decodePresence(encodePresence({ ...alice, peerId: long + 'p' }), long + 'p')).toThrow('"peerId" is longer than 128')
+    expect(() => decodePresence(encodePresence({ ...alice, sentAtMs: -1 }), alice.peerId)).toThrow('"sentAtMs" must be between 0')
+    expect(() => decodePresence(new TextEncoder().encode('[]'), alice.peerId)).toThrow('presence announcement: expected an object')
+    expect(() => decodePresence(encodePresence({ ...alice, addrs: ['/ok', 'ws://x'] }), alice.peerId)).toThrow('address "ws://x" is not a multiaddr')
+  })
 })
+

@@ -74,5 +74,7 @@ describe('relay gossip hub', () => {
     await new Promise((r) => setTimeout(r, 1500))
     await speaker.services.pubsub.publish(TOPIC_PRESENCE, encodePresence({ peerId: speaker.peerId.toString(), addrs: [], backend: 'wasm', sentAtMs: 3 }))
     await until(() => heard.length >= 1)
+    const message = heard[0]!
+    expect(message.type === 'signed' && decodePresence(message.data, message.from.toString())).toMatchObject({ peerId: speaker.peerId.toString(), sentAtMs: 3 })
   }, 30_000)
 })

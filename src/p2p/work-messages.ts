@@ -48,7 +48,8 @@ export function decodeWorkRequest(bytes: Uint8Array): WorkRequest {
       return { type, jobId: readString(obj, 'jobId', what, 128), backend: readString(obj, 'backend', what, 16) }
     case 'submit': {
       const signature = readString(obj, 'signature', what, 256)
-      if (!/^[0-9a-f]+$/.test(signature)) throw new DecodeError(what, '"signature" must be lowercase hex')
+      // Whole bytes only: fromHex would drop a trailing digit, so one signature would have many spellings.
+      if (!/^([0-9a-f]{2})+$/.test(signature)) throw new DecodeError(what, '"signature" must be lowercase hex')
       return { type, result: decodeResult(obj.result), signature }
     }
     case 'offer':

@@ -13,7 +13,13 @@ import { putChunked } from '../p2p/chunked.ts'
 import { toHex } from '../hex.ts'
 import { Coordinator } from '../training/coordinator.ts'
 import { MemoryCheckpointStore } from '../training/memory-checkpoints.ts'
-import { quadraticReferee } from '../training/testing/coordinator-harness.ts'
+import { DIM as QUADRATIC_DIM, LAYOUT, QuadraticEngine, quadraticData, quadraticReferee } from '../training/testing/coordinator-harness.ts'
+import { encodeDelta } from '../training/quantize.ts'
+import { runUnit } from '../training/unit-runner.ts'
+import { float32Bytes } from '../p2p/chunked.ts'
+import { buildDataset } from '../data/build-dataset.ts'
+import { cidOf } from '../data/cid.ts'
+import { signManifest } from '../p2p/manifest-signature.ts'
 import { MemoryLogStore, MemoryVectorStore } from '../training/testing/memory-stores.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
 import { resultSigningBytes, type UnitAssignment, type UnitResult } from '../training/unit.ts'
@@ -96,3 +102,129 @@ describe('coordinator host over libp2p', () => {
     expect(coordinator.view.peers[id]!.banned).toBe(true)
   })
 })
+
+// An honest volunteer's unit over libp2p end to end, and every way the host refuses a submission before the
+// coordinator sees it: the signature is checked against the connection's own peer key over exactly the
+// fields submitted, and the evidence is fetched from that volunteer only while it is connected.
+describe('coordinator host: signatures and evidence', () => {
+  const nodes: NodePeer[] = []
+  const exchanges: BlockExchange[] = []
+  let server: NodePeer
+  let host: CoordinatorHost
+  let coordinator: Coordinator
+
+  async function volunteer(): Promise<{ node: NodePeer; exchange: BlockExchange; key: PrivateKey; id: string }> {
+    const key = await generateKeyPair('Ed25519')
+    const node = await createNodePeer({ privateKey: key })
+    const exchange = await BlockExchange.start(node, new MemoryBlockstore())
+    nodes.push(node)
+    exchanges.push(exchange)
+    await node.dial(multiaddr(server.getMultiaddrs()[0]!.toString()))
+    return { node, exchange, key, id: node.peerId.toString() }
+  }
+
+  /** Asks for a unit and does it honestly; `commit` decides where its checkpoints go (its exchange, or nowhere). */
+  async function work(v: Awaited<ReturnType<typeof volunteer>>, serveCheckpoints = true): Promise<UnitResult> {
+    const reply = await callWork(v.node, server.peerId, { type: 'request', jobId: coordinator.job.id, backend: 'wasm' })
+    if (reply.type !== 'unit') throw new Error(`expected a unit, got ${JSON.stringify(reply)}`)
+    const unit = reply.unit
+    const data = quadraticData(unit)
+    const output = await runUnit({
+      unit, start: new Float32Array(QUADRATIC_DIM), layout: LAYOUT, totalSamples: data.count, makeBatch: data.makeBatch, engine: new QuadraticEngine(), flopsPerStep: 1,
+      // Not serving: the CID of a block nobody stores, so a fetch waits for the volunteer until it leaves.
+      commit: async (values) => (serveCheckpoints ? putChunked(v.exchange, 'checkpoint', float32Bytes(values)) : (await cidOf(float32Bytes(values))).toString()),
+    })
+    return { ...output.result, deltaCid: await putChunked(v.exchange, 'delta', encodeDelta(output.delta)) }
+  }
+
+  const sign = async (key: PrivateKey, result: UnitResult) => toHex(await key.sign(resultSigningBytes(result)))
+  const holder = (unitId: string, peer: string) => coordinator.view.current.units.find((u) => u.id === unitId)?.holders.find((h) => h.peer === peer)
+
+  beforeAll(async () => {
+    server = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
+    nodes.push(server)
+    const exchange = await BlockExchange.start(server, new MemoryBlockstore())
+    exchanges.push(exchange)
+    const job = testJob({ coordinator: server.peerId.toString(), unitsPerRound: 6, auditRate: 0, innerSteps: 48, innerLr: 0.05 })
+    coordinator = await Coordinator.open({ job, dim: QUADRATIC_DIM, initialParams: () => new Float32Array(QUADRATIC_DIM), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() })
+    host = await CoordinatorHost.start({ node: server, exchange, coordinator, dim: QUADRATIC_DIM, announceEveryMs: 60_000, tickEveryMs: 60_000 })
+  }, 30_000)
+
+  afterAll(async () => {
+    await host.stop()
+    for (const e of exchanges) await e.stop()
+    for (const n of nodes) await n.stop()
+  })
+
+  it('takes an honest unit signed by the sender\'s own key, and verifies it from the sender\'s checkpoints', async () => {
+    const v = await volunteer()
+    const result = await work(v)
+    const ack = await callWork(v.node, server.peerId, { type: 'submit', result, signature: await sign(v.key, result) })
+    expect(ack).toEqual({ type: 'ack', accepted: true, verdict: { code: 'RECEIVED', params: {} } })
+    await coordinator.settled()
+    // A new peer's first unit is always audited: every checkpoint came from the volunteer over Bitswap.
+    expect(holder(result.unitId, v.id)).toMatchObject({ status: 'accepted', audit: { reason: 'probation', outcome: 'passed', segments: 3 } })
+    expect(host.metrics().peers.find((p) => p.peer === v.id)).toMatchObject({ accepted: 1, rejected: 0, auditsPassed: 1, flops: 48, pendingFlops: 0, banned: false, backend: 'js' })
+  }, 30_000)
+
+  it('refuses a valid signature by another key, and the sender\'s signature over different fields', async () => {
+    const v = await volunteer()
+    const result = await work(v)
+    const other = await generateKeyPair('Ed25519')
+    expect(await callWork(v.node, server.peerId, { type: 'submit', result, signature: await sign(other, result) })).toMatchObject({ type: 'ack', accepted: false, verdict: { code: 'BAD_SIGNATURE' } })
+    expect(holder(result.unitId, v.id)).toMatchObject({ status: 'rejected', verdict: { code: 'BAD_SIGNATURE' } })
+    const w = await volunteer()
+    const honest = await work(w)
+    const signature = await sign(w.key, honest)
+    for (const changed of [{ lossAfter: honest.lossAfter / 2 }, { samples: honest.samples + 1 }, { checkpoints: [...honest.checkpoints].reverse() }, { deltaCid: result.deltaCid }]) {
+      expect(await callWork(w.node, server.peerId, { type: 'submit', result: { ...honest, ...changed }, signature }), JSON.stringify(changed)).toMatchObject({ accepted: false, verdict: { code: 'BAD_SIGNATURE' } })
+    }
+    expect(coordinator.view.peers[w.id]).toMatchObject({ rejected: 1, reputation: 0.5 })
+  }, 30_000)
+
+  it('refuses a delta that cannot be fetched as unavailable, opening the unit again', async () => {
+    const v = await volunteer()
+    const result = { ...(await work(v)), deltaCid: 'not-a-cid' }
+    const ack = await callWork(v.node, server.peerId, { type: 'submit', result, signature: await sign(v.key, result) })
+    expect(ack).toMatchObject({ accepted: false, verdict: { code: 'DELTA_UNAVAILABLE', params: { detail: expect.stringContaining('not-a-cid') } } })
+    expect(holder(result.unitId, v.id)?.status).toBe('rejected')
+    expect(coordinator.view.peers[v.id]!.reputation).toBe(1)
+  }, 30_000)
+
+  it('holds nothing against a volunteer that disconnects while its evidence is being fetched', async () => {
+    const v = await volunteer()
+    const result = await work(v, false)
+    const ack = await callWork(v.node, server.peerId, { type: 'submit', result, signature: await sign(v.key, result) })
+    expect(ack).toMatchObject({ accepted: true })
+    await v.node.stop()
+    await coordinator.settled()
+    expect(holder(result.unitId, v.id)).toMatchObject({ status: 'rejected', verdict: { code: 'UNVERIFIED' }, audit: { outcome: 'error' } })
+    expect(coordinator.view.peers[v.id]).toMatchObject({ rejected: 0, reputation: 1, banned: false })
+  }, 30_000)
+
+  it('answers requests for another job, bindings without settlement, and offers for another job or by a non-owner with an error', async () => {
+    const v = await volunteer()
+    await expect(callWork(v.node, server.peerId, { type: 'request', jobId: 'other', backend: 'wasm' })).rejects.toThrow(`the coordinator refused the request: this coordinator runs job "${coordinator.job.id}", not "other"`)
+    await expect(callWork(v.node, server.peerId, { type: 'bind', binding: { job: coordinator.job.id, peer: v.id, wallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', expiry: 2e9, signature: '0x12' } })).rejects.toThrow('this job pays no on-chain rewards, so there is nothing to bind a wallet to')
+    const shape = { height: 28, width: 28, classes: coordinator.job.classes }
+    const { manifest } = await buildDataset({ shape, count: 1, pixels: new Uint8Array(784), labels: Uint8Array.of(0), sources: [{ file: 'f', row: 1 }] }, { name: 'one', licence: 'MIT', description: '' }, v.id, 1)
+    const signed = await signManifest(v.key, manifest)
+    await expect(callWork(v.node, server.peerId, { type: 'offer', jobId: 'other', dataset: signed })).rejects.toThrow(`this coordinator runs job "${coordinator.job.id}", not "other"`)
+    const stranger = await volunteer()
+    await expect(callWork(stranger.node, server.peerId, { type: 'offer', jobId: coordinator.job.id, dataset: signed })).rejects.toThrow('a dataset can only be offered by its owner')
+    expect(coordinator.datasets).toHaveLength(0)
+    await expect(host.decideDataset('missing', true)).rejects.toMatchObject({ code: 'UNKNOWN_DATASET' })
+  }, 30_000)
+
+  it('announces its head and metrics as the coordinator it is', () => {
+    const head = host.head()
+    const round = coordinator.view.current
+    expect(head).toMatchObject({ jobId: coordinator.job.id, coordinator: server.peerId.toString(), round: round.round, version: round.version, paramsCid: round.paramsCid, finished: false, auditCommitment: round.secretCommitment })
+    const metrics = host.metrics()
+    expect(metrics).toMatchObject({ jobId: coordinator.job.id, coordinator: server.peerId.toString(), round: round.round, deadlineMs: round.deadlineMs, units: { total: 6 } })
+    const holders = round.units.flatMap((u) => u.holders)
+    expect(metrics.units).toEqual({ total: 6, assigned: holders.filter((h) => h.status === 'assigned').length, verifying: 0, accepted: round.units.filter((u) => u.outcome === 'accepted').length })
+    expect(metrics.units.accepted).toBeGreaterThan(0)
+  })
+})
+

@@ -160,7 +160,9 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
 
   const checkBindings = async (rec: EpochRecord, where: Finding[]) => {
     for (const b of rec.bindings) {
-      const id = `${b.peer}/${b.signature}`
+      // Every field that is checked is in the key: keyed by signature alone, a later epoch could carry the same
+      // signature with another wallet (or expiry) and route a volunteer's credit unchecked.
+      const id = JSON.stringify([b.peer, b.wallet, b.expiry, b.boundAtMs, b.signature])
       if (bindingsSeen.has(id)) continue
       bindingsSeen.add(id)
       checked.bindings++

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cosine, DeltaSketcher, screenOutliers, type DeltaStats } from './robust-aggregate.ts'
+import { cosine, DEFAULT_SCREENING, DeltaSketcher, median, screenOutliers, type DeltaStats } from './robust-aggregate.ts'
 import { dequantize, quantizeInt8 } from './quantize.ts'
 import { seededRandom } from '../random.ts'
 
@@ -59,5 +59,93 @@ describe('outlier screening', () => {
   it('does not judge with fewer than three deltas', () => {
     const [a] = honestDeltas(1)
     expect(screenOutliers(statsOf([a!, Float32Array.from(a!, (x) => -x)])).size).toBe(0)
+  })
+})
+
+describe('screening and sketch limits', () => {
+  const stat = (norm: number, sketch: number[] = [1]) => ({ norm, distance: 0, sketch: Float32Array.from({ length: 256 }, (_, k) => sketch[k % sketch.length]! * norm) })
+
+  it('flags norms past exactly 3× the median either way, and a non-finite one', () => {
+    const trusted = [stat(1), stat(1), stat(1)]
+    const screen = (norm: number) => screenOutliers(new Map([['x', stat(norm)]]), undefined, trusted).get('x')?.code
+    expect(screen(3)).toBeUndefined()
+    expect(screen(3.0001)).toBe('NORM_OUTLIER')
+    expect(screen(1 / 3)).toBeUndefined()
+    expect(screen(1 / 3 - 1e-4)).toBe('NORM_OUTLIER')
+    expect(screenOutliers(new Map([['x', { norm: NaN, distance: 0, sketch: new Float32Array(256) }]]), undefined, trusted).get('x')).toMatchObject({ code: 'NORM_OUTLIER' })
+  })
+
+  it('flags a direction below the minimum cosine, only when directions are comparable', () => {
+    const trusted = [stat(1, [1, 0]), stat(1, [1, 0]), stat(1, [1, 0])]
+    const against = new Map([['x', stat(1, [-1, 0])]])
+    expect(screenOutliers(against, undefined, trusted).get('x')).toMatchObject({ code: 'DIRECTION_OUTLIER', params: { cosine: -1 } })
+    expect(screenOutliers(against, undefined, trusted, false).size).toBe(0)
+    // At −0.15 exactly (the default minimum) it passes; just below it does not.
+    const at = (c: number) => new Map([['x', { norm: 1, distance: 0, sketch: Float32Array.from({ length: 256 }, (_, k) => (k % 2 === 0 ? c : Math.sqrt(1 - c * c))) }]])
+    const axis = [1, 2, 3].map(() => ({ norm: 1, distance: 0, sketch: Float32Array.from({ length: 256 }, (_, k) => (k % 2 === 0 ? 1 : 0)) }))
+    expect(screenOutliers(at(-0.14), undefined, axis).size).toBe(0)
+    expect(screenOutliers(at(-0.16), undefined, axis).get('x')?.code).toBe('DIRECTION_OUTLIER')
+    expect(screenOutliers(at(-0.16), { ...DEFAULT_SCREENING, minCosine: -0.2 }, axis).size).toBe(0)
+  })
+
+  it('judges a round of exactly the minimum count by itself, and trusts a single trusted delta', () => {
+    const three = new Map([['a', stat(1)], ['b', stat(1)], ['c', stat(10)]])
+    expect(screenOutliers(three).get('c')?.code).toBe('NORM_OUTLIER')
+    expect(screenOutliers(three, { ...DEFAULT_SCREENING, minCount: 4 }).size).toBe(0)
+    expect(screenOutliers(new Map([['x', stat(10)]]), undefined, [stat(1)]).get('x')?.code).toBe('NORM_OUTLIER')
+    expect(screenOutliers(new Map(), undefined, []).size).toBe(0)
+  })
+
+  it('takes medians of odd and even counts, and none of nothing', () => {
+    expect(median([3, 1, 2])).toBe(2)
+    expect(median([4, 1, 3, 2])).toBe(2.5)
+    expect(median([-5, 10])).toBe(2.5)
+    expect(median([])).toBeNaN()
+    const values = [5, 1, 4]
+    median(values)
+    expect(values).toEqual([5, 1, 4])
+  })
+
+  it('measures cosines exactly, zero for a zero vector', () => {
+    expect(cosine([1, 0], [0, 1])).toBe(0)
+    expect(cosine([1, 2], [2, 4])).toBeCloseTo(1, 12)
+    expect(cosine([1, 2], [-1, -2])).toBeCloseTo(-1, 12)
+    expect(cosine([3, 4], [4, 3])).toBeCloseTo(24 / 25, 12)
+    expect(cosine([0, 0], [1, 1])).toBe(0)
+    expect(cosine([1, 1], [0, 0])).toBe(0)
+  })
+
+  it('computes norm and distance to a centre exactly, for odd lengths and several blocks', () => {
+    for (const length of [1, 7, 300, 513]) {
+      const v = Float32Array.from({ length }, (_, i) => Math.sin(i + 1) * 0.01)
+      const centre = Float32Array.from({ length }, (_, i) => Math.cos(i) * 0.005)
+      const q = quantizeInt8(v, 64)
+      const x = dequantize(q)
+      const s = new DeltaSketcher(length).stats(q, centre)
+      expect(s.norm).toBeCloseTo(Math.hypot(...x), 6)
+      expect(s.distance).toBeCloseTo(Math.hypot(...Array.from(x, (xi, i) => xi - centre[i]!)), 6)
+      const free = new DeltaSketcher(length).stats(q, null)
+      expect(free.distance).toBeCloseTo(free.norm, 12)
+      // The sketch is a signed count sketch: its squared norm estimates the squared norm.
+      expect(Math.hypot(...free.sketch)).toBeLessThanOrEqual(free.norm * Math.sqrt(length) + 1e-6)
+    }
+  })
+
+  it('sketches with signs from the seed: the same seed gives the same sketch, another seed another', () => {
+    const q = quantizeInt8(Float32Array.from({ length: 600 }, (_, i) => Math.sin(i)))
+    const a = new DeltaSketcher(600, 1).stats(q, null).sketch
+    expect(new DeltaSketcher(600, 1).stats(q, null).sketch).toEqual(a)
+    expect(new DeltaSketcher(600, 2).stats(q, null).sketch).not.toEqual(a)
+    // Value i lands in bucket i mod 256 with a sign of ±1: bucket 0 of a 1-value delta is ±its value.
+    const one = new DeltaSketcher(1, 9).stats(quantizeInt8(Float32Array.of(0.5)), null).sketch
+    expect(Math.abs(one[0]!)).toBeCloseTo(0.5, 6)
+    expect(one.subarray(1).every((x) => x === 0)).toBe(true)
+  })
+
+  it('reuses the centre\'s norm only for the same centre', () => {
+    const sketcher = new DeltaSketcher(4)
+    const q = quantizeInt8(Float32Array.of(1, 1, 1, 1))
+    expect(sketcher.stats(q, Float32Array.of(1, 1, 1, 1)).distance).toBeCloseTo(0, 5)
+    expect(sketcher.stats(q, Float32Array.of(0, 0, 0, 0)).distance).toBeCloseTo(2, 5)
   })
 })

@@ -105,5 +105,5 @@ export async function settledJob(t: TestChain, options: SettledJobOptions) {
     },
     fetchTree: async (cid) => trees.get(cid) ?? Promise.reject(new Error(`no provider has ${cid}`)),
   }
-  return { key: jobKey(t.addresses[0]!, job.id), source, log, peers, wallets: wallets.map((w) => w.address), job }
+  return { key: jobKey(t.addresses[0]!, job.id), source, log, peers, wallets: wallets.map((w) => w.address), job, coordinatorKey }
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { AGGREGATORS, AGGREGATOR_NAMES, type AggregatorName } from './index.ts'
-import { CentredClipAggregator, clipRadius } from './centred-clip.ts'
+import { addScaled, CentredClipAggregator, clipRadius } from './centred-clip.ts'
 import { DeltaSketcher, type DeltaStats } from '../robust-aggregate.ts'
-import { dequantize, quantizeInt8 } from '../quantize.ts'
+import { dequantize, quantizeInt8, type QuantizedDelta } from '../quantize.ts'
 import { seededRandom } from '../../random.ts'
 import { decodeJob } from '../job.ts'
 import { testJob } from '../testing/job-fixture.ts'
@@ -92,5 +92,61 @@ describe('centred clipping', () => {
     const out = agg.result()
     const q = deltas.map((d) => dequantize(quantizeInt8(d)))
     expect(out[10]).toBeCloseTo((q[0]![10]! + q[1]![10]! + q[2]![10]!) / 3, 6)
+  })
+})
+
+describe('aggregation rules on fixed values', () => {
+  /** One-value deltas with block size 1, so each value is exactly its scale × 1. */
+  const scalar = (x: number): QuantizedDelta => ({ length: 1, blockSize: 1, scales: Float32Array.of(Math.abs(x)), values: Int8Array.of(Math.sign(x)) })
+  const stats = (x: number, centre = 0): DeltaStats => ({ norm: Math.abs(x), distance: Math.abs(x - centre), sketch: new Float32Array(256) })
+  const apply = (name: AggregatorName, xs: number[], centre: Float32Array | null = null) => {
+    const s = xs.map((x) => stats(x, centre?.[0] ?? 0))
+    const a = AGGREGATORS[name].begin({ dim: 1, centre, stats: s })
+    xs.forEach((x, i) => a.add(scalar(x), s[i]!))
+    return a.result()[0]!
+  }
+
+  it('trimmed mean drops a fifth at each end, rounded down, keeping at least the middle', () => {
+    expect(apply('trimmed-mean', [1, 2, 3, 4, 100])).toBeCloseTo(3, 6)
+    expect(apply('trimmed-mean', [1, 2, 3, 100])).toBeCloseTo(26.5, 5)
+    expect(apply('trimmed-mean', [-100, 1, 2, 3, 4, 5, 6, 7, 8, 100])).toBeCloseTo(4.5, 5)
+    expect(apply('trimmed-mean', [7])).toBeCloseTo(7, 6)
+  })
+
+  it('median keeps the middle value, or the two middle ones of an even count', () => {
+    expect(apply('median', [5, 1, 100])).toBeCloseTo(5, 6)
+    expect(apply('median', [1, 2, 3, 100])).toBeCloseTo(2.5, 6)
+    expect(apply('median', [-3, 9])).toBeCloseTo(3, 6)
+  })
+
+  it('mean averages everything', () => {
+    expect(apply('mean', [1, 2, 3, 100])).toBeCloseTo(26.5, 5)
+  })
+
+  it('centred clipping shortens only deltas farther than the median distance from the centre', () => {
+    // Distances 1, 2, 9 from 0: τ = 2, the 9 is pulled to 2; the mean of 1, 2, 2 is 5/3.
+    expect(apply('centred-clip', [1, 2, 9], new Float32Array(1))).toBeCloseTo(5 / 3, 5)
+    // Around a centre of 10: 11, 12, 19 are 1, 2, 9 away: 10 + 5/3.
+    expect(apply('centred-clip', [11, 12, 19], Float32Array.of(10))).toBeCloseTo(10 + 5 / 3, 4)
+    // A delta at exactly the radius is not shortened; a zero distance is never divided by.
+    expect(apply('centred-clip', [2, 2, 2], new Float32Array(1))).toBeCloseTo(2, 6)
+    expect(apply('centred-clip', [0, 0, 4], new Float32Array(1))).toBeCloseTo(0, 6)
+  })
+
+  it('adds scaled blocks exactly, tails included', () => {
+    const acc = new Float32Array(7)
+    addScaled(acc, { length: 7, blockSize: 5, scales: Float32Array.of(0.5, 2), values: Int8Array.of(1, 2, 3, 4, 5, -1, -2) }, 2)
+    expect([...acc]).toEqual([1, 2, 3, 4, 5, -4, -8])
+    addScaled(acc, { length: 7, blockSize: 5, scales: Float32Array.of(0, 1), values: Int8Array.of(9, 9, 9, 9, 9, 1, 1) }, 1)
+    expect([...acc]).toEqual([1, 2, 3, 4, 5, -3, -7])
+  })
+
+  it('describes each rule and says which stream', () => {
+    expect(AGGREGATORS['centred-clip'].streaming).toBe(true)
+    expect(AGGREGATORS.mean.streaming).toBe(true)
+    expect(AGGREGATORS['trimmed-mean'].streaming).toBe(false)
+    expect(AGGREGATORS.median.streaming).toBe(false)
+    for (const name of AGGREGATOR_NAMES) expect(AGGREGATORS[name].description.length).toBeGreaterThan(10)
+    expect(new CentredClipAggregator(null, 1, 3).size).toBe(0)
   })
 })

@@ -1,0 +1,65 @@
+// The small pieces every round relies on: the outer Nesterov step (a fixed vector), flat parameter vectors,
+// and the serial queue that keeps the coordinator's state changes from interleaving.
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_OUTER, outerStep } from './outer-optimizer.ts'
+import { flatten, l2, unflatten, type ParamLayout } from './vector.ts'
+import { Serial } from './serial.ts'
+
+describe('outer step', () => {
+  it('applies m ← μm + g, θ ← θ − lr(g + μm), in place (worked by hand)', () => {
+    const params = Float32Array.of(1, -2)
+    const momentum = Float32Array.of(0.5, 0)
+    outerStep(params, momentum, Float32Array.of(0.2, -1), { lr: 0.5, momentum: 0.9 })
+    // m = 0.9·0.5 + 0.2 = 0.65; θ = 1 − 0.5(0.2 + 0.9·0.65) = 0.6075. m = −1; θ = −2 − 0.5(−1 − 0.9) = −1.05.
+    expect(momentum[0]).toBeCloseTo(0.65, 6)
+    expect(params[0]).toBeCloseTo(0.6075, 6)
+    expect(momentum[1]).toBeCloseTo(-1, 6)
+    expect(params[1]).toBeCloseTo(-1.05, 6)
+    expect(DEFAULT_OUTER).toEqual({ lr: 0.7, momentum: 0.9 })
+  })
+})
+
+describe('flat parameter vectors', () => {
+  const layout: ParamLayout = { names: ['w', 'b'], offsets: [0, 3], sizes: [3, 2], total: 5 }
+
+  it('flattens in the layout\'s order and back, as views', () => {
+    const flat = flatten(layout, new Map([['b', Float32Array.of(4, 5)], ['w', Float32Array.of(1, 2, 3)]]))
+    expect([...flat]).toEqual([1, 2, 3, 4, 5])
+    const back = unflatten(layout, flat)
+    expect([...back.get('w')!]).toEqual([1, 2, 3])
+    expect([...back.get('b')!]).toEqual([4, 5])
+    flat[3] = 9
+    expect(back.get('b')![0]).toBe(9)
+  })
+
+  it('refuses a missing tensor, a tensor of the wrong size, or a vector of the wrong length', () => {
+    expect(() => flatten(layout, new Map([['w', Float32Array.of(1, 2, 3)]]))).toThrow(expect.objectContaining({ code: 'MISSING_PARAM', message: 'no value for parameter "b"' }))
+    expect(() => flatten(layout, new Map([['w', Float32Array.of(1, 2)], ['b', Float32Array.of(4, 5)]]))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH', message: '"w" has 2 values, the model needs 3' }))
+    expect(() => unflatten(layout, new Float32Array(6))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH', message: 'a parameter vector of 6 values does not fit a model of 5' }))
+  })
+
+  it('measures the Euclidean norm', () => {
+    expect(l2([3, 4])).toBe(5)
+    expect(l2([])).toBe(0)
+  })
+})
+
+describe('serial queue', () => {
+  it('runs tasks one at a time in order, and keeps going after one fails', async () => {
+    const serial = new Serial()
+    const log: string[] = []
+    const task = (name: string, ms: number, fail = false) => () =>
+      new Promise<string>((resolve, reject) => {
+        log.push(`start ${name}`)
+        setTimeout(() => {
+          log.push(`end ${name}`)
+          if (fail) reject(new Error(name))
+          else resolve(name)
+        }, ms)
+      })
+    const results = await Promise.allSettled([serial.run(task('a', 20)), serial.run(task('b', 1, true)), serial.run(task('c', 1))])
+    expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c'])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(results[2]).toEqual({ status: 'fulfilled', value: 'c' })
+  })
+})

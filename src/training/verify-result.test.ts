@@ -1,0 +1,168 @@
+// verifyResult end to end on the real referee and the harness's deterministic engine: which results get the
+// cheap checks and which the referee, what each check catches at its threshold, and who is to blame when
+// evidence cannot be fetched or the referee itself fails.
+import { describe, expect, it } from 'vitest'
+import { DIM, LAYOUT, QuadraticEngine, quadraticData } from './testing/coordinator-harness.ts'
+import { dequantize, quantizeInt8, type QuantizedDelta } from './quantize.ts'
+import { Referee } from './referee.ts'
+import { runUnit, type UnitOutput } from './unit-runner.ts'
+import type { UnitAssignment, UnitResult } from './unit.ts'
+import { DEFAULT_THRESHOLDS, lossChecks, verifyResult, VolunteerGone, type Evidence, type VerificationInput } from './verification.ts'
+import { verdict } from './verdicts.ts'
+
+const unit: UnitAssignment = { unitId: '0.0', jobId: 'j', round: 0, version: 0, paramsCid: 'p', shards: [{ cid: 'shard-0', samples: 64, owner: 'o' }], seed: 5, innerSteps: 48, batchSize: 8, lr: 0.05 }
+const start = new Float32Array(DIM)
+const referee = () => new Referee({ engine: new QuadraticEngine(), layout: LAYOUT, data: async (u) => quadraticData(u) })
+
+/** An honest run: its checkpoints kept by CID, served back as the host would. */
+async function honest(u = unit): Promise<{ output: UnitOutput; result: UnitResult; store: Map<string, Float32Array> }> {
+  const store = new Map<string, Float32Array>()
+  const data = quadraticData(u)
+  const output = await runUnit({ unit: u, start, layout: LAYOUT, totalSamples: data.count, makeBatch: data.makeBatch, engine: new QuadraticEngine(), flopsPerStep: 1, commit: async (p, step) => (store.set(`cp-${step}`, Float32Array.from(p)), `cp-${step}`) })
+  return { output, result: { ...output.result, deltaCid: 'delta' }, store }
+}
+
+const serve = (store: Map<string, Float32Array>, fail?: (cid: string) => Error | null): Evidence => ({
+  checkpoint: async (cid) => {
+    const error = fail?.(cid)
+    if (error) throw error
+    return store.get(cid)!
+  },
+  checkpointPieces: async (cid, pick) => {
+    const error = fail?.(cid)
+    if (error) throw error
+    const values = store.get(cid)!
+    return { valuesPerPiece: 64, pieces: new Map(pick(DIM / 64).map((i) => [i, values.subarray(i * 64, (i + 1) * 64)])) }
+  },
+})
+
+function input(run: Awaited<ReturnType<typeof honest>>, patch: Partial<VerificationInput> = {}): VerificationInput {
+  return { unit, result: run.result, delta: run.output.delta, start, auditReason: null, suspicion: null, evidence: serve(run.store), spotPick: () => [0, 3, 7], ...patch }
+}
+
+const scaled = (q: QuantizedDelta, factor: number) => ({ ...q, scales: q.scales.map((s) => s * factor) })
+
+describe('loss checks', () => {
+  it('pass honest work', async () => {
+    const run = await honest()
+    expect(await lossChecks(referee(), { unit, result: run.result, delta: run.output.delta, start })).toBeNull()
+  })
+
+  it('flag a first loss that is not the assigned start\'s, past the tolerance only', async () => {
+    const run = await honest()
+    const r = referee()
+    const at = (lossBefore: number) => lossChecks(r, { unit, result: { ...run.result, lossBefore }, delta: run.output.delta, start })
+    const actual = run.result.lossBefore
+    // The tolerance is relative with a floor of 1: 1e-3 of max(1, loss).
+    const slack = DEFAULT_THRESHOLDS.lossTolerance * Math.max(1, actual)
+    expect(await at(actual + slack * 0.99)).toBeNull()
+    expect(await at(actual + slack * 1.5)).toMatchObject({ code: 'LOSS_BEFORE_MISMATCH', params: { actual: expect.any(Number), reported: expect.any(Number) } })
+    expect(await at(actual - slack * 1.5)).toMatchObject({ code: 'LOSS_BEFORE_MISMATCH' })
+  })
+
+  it('flag a delta that does not lower the last batch\'s loss by a tenth: zero, reversed, or too small', async () => {
+    const run = await honest()
+    const r = referee()
+    const check = (delta: QuantizedDelta) => lossChecks(r, { unit, result: run.result, delta, start })
+    expect(await check(quantizeInt8(new Float32Array(DIM)))).toMatchObject({ code: 'NO_PROGRESS', params: { before: expect.any(Number), after: expect.any(Number) } })
+    expect(await check(scaled(run.output.delta, -1))).toMatchObject({ code: 'NO_PROGRESS' })
+    expect(await check(scaled(run.output.delta, 0.01))).toMatchObject({ code: 'NO_PROGRESS' })
+    const nan = { ...run.output.delta, scales: Float32Array.from(run.output.delta.scales, (s, i) => (i === 0 ? NaN : s)) }
+    expect(await check(nan)).toMatchObject({ code: 'NO_PROGRESS' })
+  })
+
+  it('flag a reported final loss far below what the delta reaches, within 25 % + 0.05 only', async () => {
+    const run = await honest()
+    const r = referee()
+    const step = dequantize(run.output.delta)
+    const actual = (await r.probe(unit, Float32Array.from(start, (p, i) => p - step[i]!), [48]))[0]!
+    const at = (lossAfter: number) => lossChecks(r, { unit, result: { ...run.result, lossAfter }, delta: run.output.delta, start })
+    const floor = (actual - DEFAULT_THRESHOLDS.lossAfterSlack) / DEFAULT_THRESHOLDS.maxLossAfterRatio
+    expect(await at(floor + 1e-4)).toBeNull()
+    expect(await at(floor - 1e-4)).toMatchObject({ code: 'LOSS_AFTER_MISMATCH', params: { reported: expect.any(Number), actual: expect.any(Number) } })
+  })
+
+  it('probe a one-step unit at its only batch', async () => {
+    const one = { ...unit, innerSteps: 1, lr: 0.3 }
+    const run = await honest(one)
+    expect(await lossChecks(referee(), { unit: one, result: run.result, delta: run.output.delta, start })).toBeNull()
+  })
+})
+
+describe('verifying a result', () => {
+  it('accepts honest unaudited work with no audit record, and audits it when the draw says so', async () => {
+    const run = await honest()
+    expect(await verifyResult(referee(), input(run))).toEqual({ verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false })
+    const audited = await verifyResult(referee(), input(run, { auditReason: 'draw' }))
+    expect(audited).toMatchObject({ verdict: { code: 'ACCEPTED' }, audit: { reason: 'draw', outcome: 'passed', segments: 3 }, peerAtFault: false })
+    expect(audited.audit!.worstSegmentError).toBeLessThan(1e-3)
+    expect(audited.audit).not.toHaveProperty('suspicion')
+  })
+
+  it('sends a result the spot check doubts to the referee, which fails it and blames the peer', async () => {
+    const run = await honest()
+    const biased = quantizeInt8(Float32Array.from(dequantize(run.output.delta), (x) => x + 0.01))
+    const out = await verifyResult(referee(), input(run, { delta: biased }))
+    expect(out).toMatchObject({ verdict: { code: 'AUDIT_FAILED', params: { delta: expect.any(Number) } }, audit: { reason: 'suspicious', suspicion: { code: 'DELTA_MISMATCH' }, outcome: 'failed' }, peerAtFault: true })
+  })
+
+  it('sends a result the loss checks doubt to the referee, keeping the suspicion on record', async () => {
+    const run = await honest()
+    const out = await verifyResult(referee(), input(run, { result: { ...run.result, lossAfter: run.result.lossAfter - 1 } }))
+    // The work itself is honest, so the replay passes: the suspicion alone never rejects.
+    expect(out).toMatchObject({ verdict: { code: 'ACCEPTED' }, audit: { reason: 'suspicious', suspicion: { code: 'LOSS_AFTER_MISMATCH' }, outcome: 'passed' }, peerAtFault: false })
+  })
+
+  it('goes straight to the referee with a suspicion from arrival, without cheap checks', async () => {
+    const run = await honest()
+    let pieces = 0
+    const evidence = { ...serve(run.store), checkpointPieces: async () => ((pieces++, { valuesPerPiece: 64, pieces: new Map() })) }
+    const out = await verifyResult(referee(), input(run, { suspicion: verdict('NORM_OUTLIER'), evidence }))
+    expect(out.audit).toMatchObject({ reason: 'suspicious', suspicion: { code: 'NORM_OUTLIER' }, outcome: 'passed' })
+    expect(pieces).toBe(0)
+  })
+
+  it('fails fabricated checkpoints segment by segment, and a delta that is not its own end point', async () => {
+    const run = await honest()
+    const store = new Map(run.store)
+    store.set('cp-16', Float32Array.from(store.get('cp-16')!, (x) => x * 1.5))
+    const out = await verifyResult(referee(), input(run, { auditReason: 'probation', evidence: serve(store) }))
+    expect(out).toMatchObject({ verdict: { code: 'AUDIT_FAILED', params: { segment: 0 } }, audit: { reason: 'probation', outcome: 'failed', segments: 3 }, peerAtFault: true })
+    expect(out.audit!.worstSegmentError).toBeGreaterThan(DEFAULT_THRESHOLDS.maxSegmentError)
+    const wrongDelta = await verifyResult(referee(), input(run, { auditReason: 'every', delta: scaled(run.output.delta, 1.2) }))
+    expect(wrongDelta).toMatchObject({ verdict: { code: 'AUDIT_FAILED', params: { delta: expect.any(Number) } }, peerAtFault: true })
+  })
+
+  it('fails reported segment losses that are not the ones the referee computes', async () => {
+    const run = await honest()
+    const losses = [...run.result.segmentLosses]
+    // Off by twice the tolerance (which has a floor of 1e-3 for losses below 1).
+    losses[2] = losses[2]! + 2e-3
+    const out = await verifyResult(referee(), input(run, { auditReason: 'draw', result: { ...run.result, segmentLosses: losses } }))
+    expect(out).toMatchObject({ verdict: { code: 'AUDIT_FAILED', params: { segment: 2, reportedLoss: expect.any(Number) } }, peerAtFault: true })
+  })
+
+  it('costs a connected volunteer that withholds its checkpoints, and nothing when it has gone', async () => {
+    const run = await honest()
+    const withheld = await verifyResult(referee(), input(run, { auditReason: 'draw', evidence: serve(run.store, () => new Error('no peer delivered block')) }))
+    expect(withheld).toMatchObject({ verdict: { code: 'CHECKPOINT_UNAVAILABLE', params: { stage: 'audit', detail: 'no peer delivered block' } }, audit: { outcome: 'unavailable' }, peerAtFault: true })
+    const gone = await verifyResult(referee(), input(run, { auditReason: 'draw', evidence: serve(run.store, () => new VolunteerGone('peer')) }))
+    expect(gone).toMatchObject({ verdict: { code: 'UNVERIFIED', params: { stage: 'audit' } }, audit: { outcome: 'error' }, peerAtFault: false })
+    const spotWithheld = await verifyResult(referee(), input(run, { evidence: serve(run.store, () => new Error('refused')) }))
+    expect(spotWithheld).toMatchObject({ verdict: { code: 'CHECKPOINT_UNAVAILABLE', params: { stage: 'spot check' } }, audit: null, peerAtFault: true })
+    const spotGone = await verifyResult(referee(), input(run, { evidence: serve(run.store, () => new VolunteerGone('peer')) }))
+    expect(spotGone).toMatchObject({ verdict: { code: 'UNVERIFIED', params: { stage: 'spot check' } }, audit: null, peerAtFault: false })
+  })
+
+  it('blames nobody when the referee itself fails, in a probe or in a replay', async () => {
+    const run = await honest()
+    const broken = new Referee({ engine: new QuadraticEngine(), layout: LAYOUT, data: async () => Promise.reject(new Error('shard missing')) })
+    expect(await verifyResult(broken, input(run))).toMatchObject({ verdict: { code: 'UNVERIFIED', params: { stage: 'probe', detail: 'shard missing' } }, audit: null, peerAtFault: false })
+    expect(await verifyResult(broken, input(run, { auditReason: 'every' }))).toMatchObject({ verdict: { code: 'UNVERIFIED', params: { stage: 'replay' } }, audit: { reason: 'every', outcome: 'error' }, peerAtFault: false })
+  })
+
+  it('refuses a replay with the wrong number of checkpoints', async () => {
+    const run = await honest()
+    await expect(referee().replay(unit, start, [run.store.get('cp-16')!], run.result.segmentLosses)).rejects.toMatchObject({ code: 'WRONG_CHECKPOINTS', message: 'a unit of 48 steps has 3 checkpoints, got 1' })
+  })
+})
