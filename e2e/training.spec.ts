@@ -20,6 +20,8 @@ async function expectNoProgress(page: Page): Promise<void> {
 }
 
 test('trains the MLP in the worker with pause, hidden-tab pause, and a falling loss', async ({ page }) => {
+  // 150 steps at half usage with two pauses: about a minute alone, more at the end of a long suite.
+  test.setTimeout(240_000)
   await page.goto('/research')
   await expect(page.getByTestId('training-status')).toHaveAttribute('data-status', 'idle')
   const panel = page.getByTestId('local-training')

@@ -21,6 +21,9 @@ export interface NodePeerOptions {
   dialAllowed?: (addr: Multiaddr) => boolean
 }
 
+/** New inbound connections a second one host may open to a peer (a tab or a Node coordinator, volunteer, auditor). */
+const INBOUND_PER_HOST_PER_SECOND = 50
+
 export async function createNodePeer(options: NodePeerOptions = {}) {
   const listen: string[] = []
   if (options.listenWs) listen.push(`/ip4/${options.listenWs.host}/tcp/${options.listenWs.port}/ws`)
@@ -37,6 +40,10 @@ export async function createNodePeer(options: NodePeerOptions = {}) {
     // The default gater refuses private and loopback addresses in browsers; our relay is configured by the
     // server that served the page, so whatever it names is where we are meant to go.
     connectionGater: { denyDialMultiaddr: (addr) => !(options.dialAllowed?.(addr) ?? true) },
+    // libp2p takes at most 5 new inbound connections a second from one host by default. A coordinator's
+    // volunteers and auditors behind one NAT (or one machine) arrive together when a peer joins the swarm,
+    // and the ones over the limit were dropped mid-handshake ("Unexpected EOF"). Relays keep their own limit.
+    connectionManager: { inboundConnectionThreshold: INBOUND_PER_HOST_PER_SECOND },
     services: commonServices({ floodPublish: true }),
   })
   installTopicValidators(node.services.pubsub)
