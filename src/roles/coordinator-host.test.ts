@@ -203,8 +203,6 @@ describe('coordinator host: signatures and evidence', () => {
   }, 30_000)
 
   it('answers requests for another job, bindings without settlement, and offers for another job or by a non-owner with an error', async () => {
-    // libp2p takes at most 5 inbound connections a second from one host; the tests above just used them.
-    await new Promise((resolve) => setTimeout(resolve, 1100))
     const v = await volunteer()
     await expect(callWork(v.node, server.peerId, { type: 'request', jobId: 'other', backend: 'wasm' })).rejects.toThrow(`the coordinator refused the request: this coordinator runs job "${coordinator.job.id}", not "other"`)
     await expect(callWork(v.node, server.peerId, { type: 'bind', binding: { job: coordinator.job.id, peer: v.id, wallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', expiry: 2e9, signature: '0x12' } })).rejects.toThrow('this job pays no on-chain rewards, so there is nothing to bind a wallet to')
