@@ -1,7 +1,6 @@
 // One job on the Governance page: the governor's rules, this wallet's credit, the job's open and past
 // proposals, and the proposal form; proposing, voting and executing each send one transaction whose status
 // is shown in words. Weights come from the epoch trees on the swarm, checked against the roots on chain.
-import { useConnection, useWalletClient } from 'wagmi'
 import { parseEventLogs, type Address } from 'viem'
 import { chainOf } from '../../../ledger/chain.ts'
 import { jobGovernorAbi } from '../../../ledger/generated/contracts.ts'
@@ -12,7 +11,7 @@ import type { HeardJob } from '../../../roles/job-feed.ts'
 import type { GovernanceStanding, ProposalStanding } from '../../../roles/governance-reader.ts'
 import type { GovernanceRules } from '../../../ledger/governor.ts'
 import { formatAmount } from '../../../training/rewards.ts'
-import { useStack } from '../../stack-context.ts'
+import { useJobWallet } from '../../hooks/useJobWallet.ts'
 import { useGovernance } from '../../hooks/useGovernance.ts'
 import { useTransaction } from '../../hooks/useTransaction.ts'
 import { TransactionStatus } from '../TransactionStatus.tsx'
@@ -29,12 +28,8 @@ function proposeBlocked(standing: GovernanceStanding, wallet: Address | undefine
 }
 
 export function JobGovernance({ heard }: { heard: HeardJob }) {
-  const { config, swarm } = useStack()
-  const peer = swarm.status === 'running' ? swarm.peer : null
+  const { config, peer, wallet, walletClient } = useJobWallet()
   const job = heard.announcement.job
-  const connection = useConnection()
-  const wallet: Address | undefined = connection.status === 'connected' ? connection.address : undefined
-  const walletClient = useWalletClient({ chainId: config.chain.chainId })
   const g = useGovernance(config.chain, peer, heard, wallet)
   const tx = useTransaction(config.chain, g.refresh)
   const decimals = job.reward?.decimals ?? 18

@@ -1,8 +1,7 @@
 // One job on the Ledger page: its escrowed pool and epoch, this tab's binding (sign once with the wallet,
 // sent to the coordinator), what the latest tree pays this wallet, and the claim with its transaction status.
 import { useState } from 'react'
-import { useConnection, useWalletClient } from 'wagmi'
-import type { Address, Hex } from 'viem'
+import type { Hex } from 'viem'
 import { bindingTypedData, DEFAULT_BINDING_DAYS } from '../../../ledger/binding.ts'
 import { jobEscrowAbi } from '../../../ledger/generated/contracts.ts'
 import { escrowKeyOf } from '../../../ledger/job-key.ts'
@@ -11,7 +10,7 @@ import { sendBinding } from '../../../roles/rewards-client.ts'
 import { chainOf, readerFor } from '../../../ledger/chain.ts'
 import type { HeardJob } from '../../../roles/job-feed.ts'
 import { formatAmount } from '../../../training/rewards.ts'
-import { useStack } from '../../stack-context.ts'
+import { useJobWallet } from '../../hooks/useJobWallet.ts'
 import { useJobRewards } from '../../hooks/useJobRewards.ts'
 import { saveBinding, storedBinding } from '../../wallet/stored-binding.ts'
 import { EarningsFacts, EscrowStatus } from './EarningsFacts.tsx'
@@ -19,12 +18,8 @@ import { EarningsFacts, EscrowStatus } from './EarningsFacts.tsx'
 type Action = { kind: 'idle' } | { kind: 'busy'; what: string } | { kind: 'done'; what: string } | { kind: 'failed'; error: string }
 
 export function JobRewards({ heard }: { heard: HeardJob }) {
-  const { config, swarm } = useStack()
-  const peer = swarm.status === 'running' ? swarm.peer : null
+  const { config, peer, wallet, walletClient } = useJobWallet()
   const job = heard.announcement.job
-  const connection = useConnection()
-  const wallet: Address | undefined = connection.status === 'connected' ? connection.address : undefined
-  const walletClient = useWalletClient({ chainId: config.chain.chainId })
   const r = useJobRewards(config.chain, peer, heard, wallet)
   const [action, setAction] = useState<Action>({ kind: 'idle' })
   const [binding, setBinding] = useState(() => (peer ? storedBinding(peer.slot, job.id) : null))
