@@ -36,6 +36,9 @@ describe('peer table', () => {
     expect(shouldDial('A', view)).toBe(true)
     expect(shouldDial('C', view)).toBe(false)
     expect(shouldDial('A', { ...view, transports: ['webrtc'] })).toBe(false)
+    // Reached directly over WebSockets (a Node coordinator): dialling WebRTC would only hand back that link.
+    expect(shouldDial('A', { ...view, transports: ['websockets'] })).toBe(false)
+    expect(shouldDial('A', { ...view, transports: ['relayed'] })).toBe(true)
     expect(shouldDial('A', { ...view, addrs: ['/ip4/1.2.3.4/tcp/1/ws/p2p/B'] })).toBe(false)
   })
 })
