@@ -125,6 +125,17 @@ test('researcher creates a job, a volunteer joins by its share link, earns, relo
     await expect(volunteer.getByTestId('donation-resumed')).toBeVisible({ timeout: 60_000 })
     await expect(volunteer.getByTestId('usage')).toHaveValue('80')
     await expect.poll(async () => Number(await volunteer.getByTestId('credit').getAttribute('data-flops')), { timeout: 60_000 }).toBeGreaterThanOrEqual(before)
+    // Other pages do not stop the donation: the status bar says it goes on, and back on the Volunteer page the
+    // same client is still counting (a restarted one would start again from no units).
+    const delivered = async () => parseInt((await volunteer.getByTestId('units-submitted').textContent()) ?? '0', 10)
+    await expect.poll(delivered, { timeout: 120_000 }).toBeGreaterThanOrEqual(1)
+    const sofar = await delivered()
+    await volunteer.getByRole('link', { name: 'Ledger' }).click()
+    await expect(volunteer.getByTestId('donating')).toHaveText('Donating')
+    await volunteer.waitForTimeout(3000)
+    await volunteer.getByTestId('donating').click()
+    await expect(volunteer.getByTestId('stop')).toBeVisible()
+    expect(await delivered()).toBeGreaterThanOrEqual(sofar)
     await volunteer.getByTestId('stop').click()
     await volunteer.reload()
     await expect(volunteer.getByTestId('donate')).toBeVisible({ timeout: 60_000 })

@@ -12,6 +12,7 @@ import { useSwarm } from './hooks/useSwarm.ts'
 import { useChainStatus } from './hooks/useChainStatus.ts'
 import { StackContext } from './stack-context.ts'
 import { StatusBar } from './components/StatusBar.tsx'
+import { DonationHost } from './components/DonationHost.tsx'
 import { VolunteerPage } from './pages/VolunteerPage.tsx'
 import { ContributePage } from './pages/ContributePage.tsx'
 import { ResearchPage } from './pages/ResearchPage.tsx'
@@ -43,6 +44,7 @@ export function App({ config }: { config: StackConfig }) {
     <QueryClientProvider client={queries}>
     <StackContext.Provider value={{ config, device, swarm, chain }}>
       <BrowserRouter>
+      <DonationHost>
         <header className="topbar">
           <span className="brand" aria-label="Tesserae">▦ Tesserae</span>
           <nav aria-label="Main">
@@ -65,6 +67,7 @@ export function App({ config }: { config: StackConfig }) {
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </main>
+      </DonationHost>
       </BrowserRouter>
     </StackContext.Provider>
     </QueryClientProvider>

@@ -1,8 +1,12 @@
-// One line that answers "am I connected?": relay, direct peers, chain, and cross-origin isolation.
+// One line that answers "am I connected?": relay, direct peers, chain, and cross-origin isolation; and, on
+// every page, whether this tab is donating.
+import { Link } from 'react-router'
 import { useStack } from '../stack-context.ts'
+import { useDonation } from '../donation-context.ts'
 
 export function StatusBar() {
   const { swarm, chain } = useStack()
+  const donation = useDonation()
   const relay = swarm.status === 'running' ? swarm.snapshot.relayState : swarm.status === 'failed' ? 'failed' : 'connecting'
   const direct = swarm.status === 'running' ? swarm.snapshot.peers.filter((p) => p.transports.includes('webrtc')).length : 0
   return (
@@ -12,6 +16,11 @@ export function StatusBar() {
       <span data-testid="chain-status" data-state={chain.status} className={`pill ${chain.status === 'ok' ? 'connected' : chain.status}`}>
         Chain: {chain.status === 'ok' ? `#${chain.chainId} at block ${chain.blockNumber.toString()}` : chain.status === 'failed' ? `unreachable (${chain.error})` : 'connecting'}
       </span>
+      {donation.running && (
+        <Link to="/" data-testid="donating" data-paused={String(donation.paused)} className="pill connected">
+          {donation.paused ? 'Donation paused' : 'Donating'}
+        </Link>
+      )}
       <span data-testid="isolation" data-isolated={String(globalThis.crossOriginIsolated === true)}>
         {globalThis.crossOriginIsolated ? 'Cross-origin isolated' : 'Not isolated: wasm runs single-threaded'}
       </span>

@@ -1,11 +1,9 @@
 // One button to donate, then what the donation is doing: job, phase, live speed, units, verified credit and
 // earnings as the chain states them, with a usage slider, pause and "pause while hidden". A share link pins the job.
-import { useEffect } from 'react'
 import { Link, useSearchParams } from 'react-router'
 import { formatAmount } from '../../training/rewards.ts'
 import { useStack } from '../stack-context.ts'
-import { useVolunteer } from '../hooks/useVolunteer.ts'
-import { usePageVisible } from '../hooks/usePageVisible.ts'
+import { useDonation } from '../donation-context.ts'
 import { useJobFeed } from '../hooks/useJobFeed.ts'
 import { useJobRewards } from '../hooks/useJobRewards.ts'
 import { storedBinding } from '../wallet/stored-binding.ts'
@@ -25,14 +23,9 @@ export function VolunteerPanel() {
   const choice = device.status === 'ready' ? device.choice : null
   const [search] = useSearchParams()
   const invited = search.get('job')
-  const v = useVolunteer(peer, choice, invited)
+  const v = useDonation()
   const jobs = useJobFeed(peer)
-  const visible = usePageVisible()
-  const { running, setPaused } = v
   const pauseWhenHidden = v.prefs.pauseWhenHidden
-  useEffect(() => {
-    if (pauseWhenHidden && running) setPaused(!visible)
-  }, [visible, pauseWhenHidden, running, setPaused])
 
   const s = v.status
   const selfId = peer?.swarm.node.peerId.toString() ?? ''
@@ -67,6 +60,7 @@ export function VolunteerPanel() {
       ) : (
         <>
           {v.resumed && <p className="hint" data-testid="donation-resumed">Donating again after the reload, as you left it.</p>}
+          <p className="hint">Donation goes on while you look at other pages; stop it here or close the tab.</p>
           <div className="toolbar">
             <button type="button" onClick={() => v.setPaused(!v.paused)} data-testid="pause" aria-pressed={v.paused}>{v.paused ? 'Resume' : 'Pause'}</button>
             <button type="button" className="secondary" onClick={v.stop} data-testid="stop">Stop donating</button>
