@@ -80,6 +80,17 @@ describe('GovernanceReader', () => {
     expect((await j.reader.read(undefined, await now())).proposals[0]).toMatchObject({ voted: false, weight: null, forVotes: 100n })
   })
 
+  it('lists each proposal once when reads overlap, as a page polling and refreshing makes them', async () => {
+    const [, , alice] = t.addresses as [Address, Address, Address]
+    const j = await job()
+    const first = await j.post(1n, [[alice, 10n, 10n]])
+    await e.finalise(j.key, 1n)
+    await govern(2, 'propose', [j.key, 3, 'the model is good enough', 0n, 1n, ...leafArgs(first, 2)])
+    const reads = await Promise.all([1, 2, 3].map(async () => j.reader.read(alice, await now())))
+    for (const read of reads) expect(read.proposals.map((p) => p.kind)).toEqual(['end-job'])
+    expect((await j.reader.read(alice, await now())).proposals).toHaveLength(1)
+  })
+
   it('refuses a tree that is not the one on chain, and says so for that epoch only', async () => {
     const [, , alice, bob] = t.addresses as [Address, Address, Address, Address]
     const j = await job()

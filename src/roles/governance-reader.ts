@@ -54,6 +54,7 @@ export class GovernanceReader {
   private rules: GovernanceRules | null = null
   private nextBlock: bigint
   private readonly ids: bigint[] = []
+  private scanning: Promise<void> | null = null
   private readonly executed = new Map<bigint, Proposal>()
   private readonly leaves = new Map<string, Claim | null>()
   private readonly votes = new Set<string>()
@@ -92,13 +93,24 @@ export class GovernanceReader {
     return { epoch, weight: epoch > 0 ? await this.weight(epoch, wallet) : { leaf: null, error: null } }
   }
 
-  /** Adds the ids of proposals created since the last scan, a bounded block range at a time. */
-  private async scanProposals(): Promise<void> {
+  /**
+   * Adds the ids of proposals created since the last scan, a bounded block range at a time. Reads overlap (a
+   * page polls every few seconds and again after each transaction, and a read can take longer than that):
+   * two scans from the same block listed every proposal twice, so a scan joins the one in flight.
+   */
+  private scanProposals(): Promise<void> {
+    this.scanning ??= this.scanFromNextBlock().finally(() => {
+      this.scanning = null
+    })
+    return this.scanning
+  }
+
+  private async scanFromNextBlock(): Promise<void> {
     const { client, contracts, key } = this.options
     const latest = await client.getBlockNumber({ cacheTime: 0 })
     while (this.nextBlock <= latest) {
       const to = this.nextBlock + LOG_RANGE_BLOCKS - 1n < latest ? this.nextBlock + LOG_RANGE_BLOCKS - 1n : latest
-      this.ids.push(...(await readProposalIds(client, contracts.governor, key, this.nextBlock, to)))
+      for (const id of await readProposalIds(client, contracts.governor, key, this.nextBlock, to)) if (!this.ids.includes(id)) this.ids.push(id)
       this.nextBlock = to + 1n
     }
   }
