@@ -67,7 +67,7 @@ async function main(): Promise<number> {
     progress(`listening for job "${jobId}" on the swarm…`)
     const announcement = await hearJob(feed, jobId, key, Number(values['listen-seconds'] ?? 45))
     if (!announcement) progress('its coordinator was not heard: records come only from peers that pinned them')
-    const report = await auditJob(swarmAuditSource({ node, exchange, reader, chainId: config.chain.chainId, escrow: contracts.escrow, announcement }), key, progress)
+    const report = await auditJob(swarmAuditSource({ node, exchange, reader, chainId: config.chain.chainId, escrow: contracts.escrow, announcement, log: progress }), key, progress)
     if (values.json) {
       console.log(JSON.stringify(report, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2))
       console.error(auditVerdict(report))

@@ -8,13 +8,14 @@ import type { Reader } from '../ledger/escrow.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { getChunked } from '../p2p/chunked.ts'
 import type { JobAnnouncement } from '../p2p/job-topics.ts'
+import { errorMessage } from '../errors.ts'
 import { awaitCoordinator } from './connect.ts'
 import type { AuditSource } from './job-audit.ts'
 import { fetchSignedLogRecord } from './log-store.ts'
 
 const FETCH_TIMEOUT_MS = 30_000
 
-export function swarmAuditSource(options: { node: Libp2p; exchange: BlockExchange; reader: Reader; chainId: number; escrow: Address; announcement: JobAnnouncement | null; providers?: PeerId[] }): AuditSource {
+export function swarmAuditSource(options: { node: Libp2p; exchange: BlockExchange; reader: Reader; chainId: number; escrow: Address; announcement: JobAnnouncement | null; providers?: PeerId[]; log?: (line: string) => void }): AuditSource {
   const coordinator = options.announcement ? peerIdFromString(options.announcement.job.coordinator) : null
   const providers = [...(coordinator ? [coordinator] : []), ...(options.providers ?? [])]
   let connected: Promise<void> | null = null
@@ -22,7 +23,8 @@ export function swarmAuditSource(options: { node: Libp2p; exchange: BlockExchang
   // and meanwhile the other providers are asked.
   const connect = () =>
     (connected ??= coordinator
-      ? awaitCoordinator(options.node, coordinator, options.announcement!.addrs, FETCH_TIMEOUT_MS).catch(() => {
+      ? awaitCoordinator(options.node, coordinator, options.announcement!.addrs, FETCH_TIMEOUT_MS, options.log).catch((error: unknown) => {
+          options.log?.(`${errorMessage(error)}; asking the other providers`)
           connected = null
         })
       : Promise.resolve())

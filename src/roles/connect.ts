@@ -20,8 +20,8 @@ export async function connectToCoordinator(node: Libp2p, peer: PeerId, addrs: st
 }
 
 /** Like connectToCoordinator, then waits up to `timeoutMs` for the swarm to connect a tab coordinator. */
-export async function awaitCoordinator(node: Libp2p, peer: PeerId, addrs: string[], timeoutMs: number): Promise<void> {
-  await connectToCoordinator(node, peer, addrs)
+export async function awaitCoordinator(node: Libp2p, peer: PeerId, addrs: string[], timeoutMs: number, log?: (line: string) => void): Promise<void> {
+  await connectToCoordinator(node, peer, addrs, log)
   const deadline = Date.now() + timeoutMs
   while (!direct(node, peer)) {
     if (Date.now() > deadline) throw new TesseraeError('COORDINATOR_UNREACHABLE', `the job's coordinator (${peer.toString().slice(0, 12)}…) could not be reached within ${timeoutMs / 1000} s; is its tab still open?`)

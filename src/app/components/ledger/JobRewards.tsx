@@ -11,17 +11,19 @@ import { chainOf, readerFor } from '../../../ledger/chain.ts'
 import type { HeardJob } from '../../../roles/job-feed.ts'
 import { formatAmount } from '../../../training/rewards.ts'
 import { useJobWallet } from '../../hooks/useJobWallet.ts'
+import type { TransactionState } from '../../hooks/useTransaction.ts'
 import { useJobRewards } from '../../hooks/useJobRewards.ts'
 import { saveBinding, storedBinding } from '../../wallet/stored-binding.ts'
 import { EarningsFacts, EscrowStatus } from './EarningsFacts.tsx'
 
-type Action = { kind: 'idle' } | { kind: 'busy'; what: string } | { kind: 'done'; what: string } | { kind: 'failed'; error: string }
 
 export function JobRewards({ heard }: { heard: HeardJob }) {
   const { config, peer, wallet, walletClient } = useJobWallet()
   const job = heard.announcement.job
   const r = useJobRewards(config.chain, peer, heard, wallet)
-  const [action, setAction] = useState<Action>({ kind: 'idle' })
+  // The binding is a signature sent to the coordinator, not a transaction, so this card keeps its own status
+  // in the same shape as useTransaction's.
+  const [action, setAction] = useState<TransactionState>({ kind: 'idle' })
   const [binding, setBinding] = useState(() => (peer ? storedBinding(peer.slot, job.id) : null))
   const escrow = config.chain.contracts?.escrow
   const fmt = (units: bigint) => `${formatAmount(units, r.token.decimals)} ${r.token.symbol}`
