@@ -8,6 +8,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { SignedManifest } from '../data/manifest.ts'
 import { verifySignedManifest } from '../p2p/manifest-signature.ts'
 import { checkDatasetChunks } from './dataset-chunks.ts'
+import { parseCid } from '../data/cid.ts'
+import { datasetCopies, replicationTarget } from '../training/availability.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { encodeAnnouncement, encodeHead, encodeMetricsFitting, TOPIC_HEADS, TOPIC_JOBS, TOPIC_METRICS, type Head, type JobMetrics } from '../p2p/job-topics.ts'
 import { fromHex } from '../hex.ts'
@@ -78,6 +80,7 @@ export class CoordinatorHost {
         void host.closeEpoch()
       }
     })
+    await host.announceOwnCopies()
     host.timers.push(setInterval(() => void host.announce(), options.announceEveryMs ?? 2000))
     host.timers.push(setInterval(() => void options.coordinator.tick().catch((e: unknown) => options.log?.(`closing the round failed: ${errorMessage(e)}`)), options.tickEveryMs ?? 1000))
     host.timers.push(setInterval(() => void host.publishMetrics(), 3000))
@@ -95,6 +98,29 @@ export class CoordinatorHost {
     this.unsubscribe()
     this.options.node.removeEventListener('peer:disconnect', this.onDisconnect)
     await this.options.node.unhandle(WORK_PROTOCOL)
+  }
+
+  /**
+   * After a (re)start: the coordinator is a provider of every accepted chunk its store holds, and so is each
+   * dataset owner still connected. Everyone else says what it holds with its next work request.
+   */
+  private async announceOwnCopies(): Promise<void> {
+    const { coordinator, exchange, node } = this.options
+    const self = node.peerId.toString()
+    for (const d of coordinator.datasets.filter((x) => x.status === 'accepted')) {
+      const held: string[] = []
+      for (const c of d.chunks) if (await exchange.has(parseCid(c.cid))) held.push(c.cid)
+      await coordinator.providersFound(self, held)
+      if (this.connected(d.owner)) await coordinator.providersFound(d.owner, d.chunks.map((c) => c.cid))
+    }
+  }
+
+  private connected(peer: string): boolean {
+    try {
+      return this.options.node.getConnections(peerIdFromString(peer)).length > 0
+    } catch {
+      return false
+    }
   }
 
   head(): Head {
@@ -125,7 +151,7 @@ export class CoordinatorHost {
       units: { total: state.current.units.length, assigned: holders.filter((h) => h.status === 'assigned').length, verifying: holders.filter((h) => h.status === 'verifying').length, accepted: state.current.units.filter((u) => u.outcome === 'accepted').length },
       initialAccuracy: state.initialAccuracy,
       reports: state.history.slice(-40).map((r) => ({ ...r, rejections: r.rejections.slice(0, 8), bans: r.bans.slice(0, 8) })),
-      datasets: c.datasets.map((d) => ({ id: d.id, name: d.name, owner: d.owner, licence: d.licence, samples: d.samples, status: d.status, reason: d.reason.slice(0, 300), samplesUsed: d.samplesUsed })),
+      datasets: c.datasets.map((d) => ({ id: d.id, name: d.name, owner: d.owner, licence: d.licence, samples: d.samples, status: d.status, reason: d.reason.slice(0, 300), samplesUsed: d.samplesUsed, copies: datasetCopies(state.providers ?? {}, d.chunks), replication: replicationTarget(c.job) })),
       peers: Object.entries(state.peers)
         .slice(0, 200)
         .map(([peer, p]) => ({
@@ -142,8 +168,14 @@ export class CoordinatorHost {
     const peer = from.toString()
     if (request.type === 'request') {
       if (request.jobId !== coordinator.job.id) return { type: 'error', message: `this coordinator runs job "${coordinator.job.id}", not "${request.jobId}"` }
-      const reply = await coordinator.requestWork(peer)
-      return reply.kind === 'unit' ? { type: 'unit', unit: reply.unit } : { type: 'wait', retryMs: reply.retryMs, verdict: reply.verdict }
+      const reply = await coordinator.requestWork(peer, request.holds)
+      return reply.kind === 'unit' ? { type: 'unit', unit: reply.unit, providers: reply.providers, replicate: reply.replicate } : { type: 'wait', retryMs: reply.retryMs, verdict: reply.verdict }
+    }
+    if (request.type === 'missing') {
+      if (request.jobId !== coordinator.job.id) return { type: 'error', message: `this coordinator runs job "${coordinator.job.id}", not "${request.jobId}"` }
+      const moved = await coordinator.chunkMissing(peer, request.unitId, request.cid)
+      if (moved) this.options.log?.(`unit ${request.unitId} moved off chunk ${request.cid.slice(0, 16)}…, which ${peer} could not fetch`)
+      return { type: 'ack', accepted: moved, verdict: verdict('RECEIVED') }
     }
     if (request.type === 'offer') return this.offer(request.jobId, request.dataset, peer)
     if (request.type === 'bind') {
@@ -223,6 +255,8 @@ export class CoordinatorHost {
     const m = signed.manifest
     const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples, signed })
     this.options.log?.(`dataset "${m.name}" (${m.samples} samples) offered by ${from}: ${entry.status}`)
+    // An owner offering again (e.g. its tab reopened) serves its chunks again.
+    if (entry.status === 'accepted') await coordinator.providersFound(from, m.chunks.map((c) => c.cid))
     void this.publishMetrics()
     if (entry.status === 'pending' && this.options.datasetPolicy === 'auto') {
       void this.decideDataset(id, true).catch((error: unknown) => this.decideDataset(id, false, `its chunks could not be checked: ${errorMessage(error)}`).catch(() => undefined))
@@ -243,6 +277,8 @@ export class CoordinatorHost {
     // Kept: the referee re-runs units on these chunks, and the coordinator serves them onward.
     if (accept) await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: true })
     await coordinator.decideDataset(id, accept, reason)
+    // Pinned above: the coordinator is the dataset's second copy before any unit uses it.
+    if (accept) await coordinator.providersFound(this.options.node.peerId.toString(), dataset.chunks.map((c) => c.cid))
     void this.publishMetrics()
   }
 
