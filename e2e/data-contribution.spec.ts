@@ -125,6 +125,25 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     // Credit: samples used by accepted units, reported by the coordinator and shown on the Contribute page.
     await expect.poll(async () => Number(await contribute.getByTestId('dataset-row').getAttribute('data-used')), { timeout: 180_000, intervals: [1000] }).toBeGreaterThan(0)
     await expect(contribute.getByTestId('dataset-credit')).toContainText('samples used by accepted work')
+    // The volunteer pinned what it fetched: with the owner's tab and the coordinator's copy, three copies.
+    await expect.poll(async () => Number(await contribute.getByTestId('dataset-copies').getAttribute('data-count')), { timeout: 60_000 }).toBeGreaterThanOrEqual(2)
+
+    // The contributor closes its browser context. Its data stays served by the coordinator's and the
+    // volunteer's copies: the next three rounds close on time and keep training on it.
+    const closedRounds = () => research.getByTestId('round-row').evaluateAll((rows) => rows.map((r) => ({ round: Number(r.getAttribute('data-round')), ms: Number(r.getAttribute('data-ms')), accepted: Number(r.getAttribute('data-accepted')) })))
+    const lastBefore = Math.max(-1, ...(await closedRounds()).map((r) => r.round))
+    const usedBefore = Number(await offer.getAttribute('data-used'))
+    const leftAt = Date.now()
+    await contribute.context().close()
+    await expect(offer.getByTestId('dataset-copies')).toHaveAttribute('data-count', /^[1-9]/, { timeout: 10_000 })
+    await expect.poll(async () => Math.max(-1, ...(await closedRounds()).map((r) => r.round)), { timeout: 3 * 40_000, intervals: [1000] }).toBeGreaterThanOrEqual(lastBefore + 3)
+    const after = (await closedRounds()).filter((r) => r.round > lastBefore && r.round <= lastBefore + 3)
+    expect(after, JSON.stringify(after)).toHaveLength(3)
+    // Each closes by its 30 s deadline (plus the 1 s tick and aggregation), and trains: nothing waits for the owner.
+    for (const r of after) expect(r.ms, JSON.stringify(after)).toBeLessThan(30_000 + 8_000)
+    expect(after.every((r) => r.accepted > 0), JSON.stringify(after)).toBe(true)
+    expect(Date.now() - leftAt).toBeLessThan(3 * 40_000)
+    await expect.poll(async () => Number(await offer.getAttribute('data-used')), { timeout: 10_000 }).toBeGreaterThan(usedBefore)
 
     // The owner's live dashboard, fed by the coordinator's gossiped metrics: curves and a CSV export.
     await expect(research.getByTestId('job-dashboard')).toHaveAttribute('data-job-id', jobId)

@@ -7,7 +7,10 @@ import { DecodeError, errorMessage, TesseraeError } from '../errors.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { SignedManifest } from '../data/manifest.ts'
 import { verifySignedManifest } from '../p2p/manifest-signature.ts'
-import { checkDatasetChunks } from './dataset-chunks.ts'
+import { checkDatasetChunks, fetchShard } from './dataset-chunks.ts'
+import { concatShards } from '../data/shard-block.ts'
+import type { LabelledImages } from '../data/labelled-images.ts'
+import { reviewOffer, type ReviewImages } from '../training/data-review.ts'
 import { parseCid } from '../data/cid.ts'
 import { datasetCopies, replicationTarget } from '../training/availability.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
@@ -37,10 +40,12 @@ export interface CoordinatorHostOptions {
   /** Addresses volunteers may dial directly (a Node coordinator's WebSocket listener). */
   addrs?: () => string[]
   /**
-   * 'owner' (default): datasets wait for the job owner's decision. 'auto': any dataset that fits the job
-   * and whose chunks all check out is accepted (the unattended demo coordinator of `npm start`).
+   * 'owner' (default): datasets wait for the job owner's decision. 'auto': a dataset that fits the job, whose
+   * chunks all check out and whose review raised no flag is accepted; a flagged one waits for the owner.
    */
-  datasetPolicy?: 'owner' | 'auto'
+  datasetPolicy?: DatasetPolicy
+  /** The current model's predicted class for each sample of `set` (the review's label check); none without it. */
+  classify?: (params: Float32Array, set: ReviewImages) => Promise<Uint8Array>
   /** On-chain settlement for this job; without it bindings are refused and credit stays in the ledger. */
   settlement?: (host: CoordinatorHost) => SettlementHost
   /** How often executed governance decisions are read from the chain. */
@@ -50,8 +55,17 @@ export interface CoordinatorHostOptions {
   log?: (line: string) => void
 }
 
+export type DatasetPolicy = 'owner' | 'auto'
+
+/** Samples of the job's own data the review compares offers with. */
+const REVIEW_REFERENCE_SAMPLES = 1000
+
 export class CoordinatorHost {
   private readonly options: CoordinatorHostOptions
+  private policy: DatasetPolicy
+  private readonly reviews = new Map<string, Promise<void>>()
+  /** The review's sample grid of each offer reviewed in this session (a few dozen images each). */
+  private readonly grids = new Map<string, ReviewImages>()
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
   private readonly vectors: ExchangeVectorStore
   private unsubscribe: () => void = () => undefined
@@ -60,6 +74,7 @@ export class CoordinatorHost {
 
   private constructor(options: CoordinatorHostOptions) {
     this.options = options
+    this.policy = options.datasetPolicy ?? 'owner'
     this.vectors = new ExchangeVectorStore(options.exchange, options.dim)
     this.settlement = options.settlement?.(this) ?? null
   }
@@ -81,6 +96,8 @@ export class CoordinatorHost {
       }
     })
     await host.announceOwnCopies()
+    // Offers still waiting after a restart are reviewed again (the review lives with the session's grids).
+    for (const d of options.coordinator.datasets) if (d.status === 'pending') void host.reviewDataset(d.id).catch(() => undefined)
     host.timers.push(setInterval(() => void host.announce(), options.announceEveryMs ?? 2000))
     host.timers.push(setInterval(() => void options.coordinator.tick().catch((e: unknown) => options.log?.(`closing the round failed: ${errorMessage(e)}`)), options.tickEveryMs ?? 1000))
     host.timers.push(setInterval(() => void host.publishMetrics(), 3000))
@@ -258,10 +275,77 @@ export class CoordinatorHost {
     // An owner offering again (e.g. its tab reopened) serves its chunks again.
     if (entry.status === 'accepted') await coordinator.providersFound(from, m.chunks.map((c) => c.cid))
     void this.publishMetrics()
-    if (entry.status === 'pending' && this.options.datasetPolicy === 'auto') {
-      void this.decideDataset(id, true).catch((error: unknown) => this.decideDataset(id, false, `its chunks could not be checked: ${errorMessage(error)}`).catch(() => undefined))
-    }
+    if (entry.status === 'pending') void this.reviewDataset(id).catch((error: unknown) => this.options.log?.(`reviewing dataset "${m.name}" failed: ${errorMessage(error)}`))
     return { type: 'dataset', id, status: entry.status, reason: entry.reason }
+  }
+
+  get datasetPolicy(): DatasetPolicy {
+    return this.policy
+  }
+
+  /** The owner's choice: review every offer ('owner'), or accept offers the review raised no flag for ('auto'). */
+  setDatasetPolicy(policy: DatasetPolicy): void {
+    this.policy = policy
+    if (policy === 'auto') for (const d of this.options.coordinator.datasets) if (d.status === 'pending' && d.review?.flags.length === 0) void this.decideDataset(d.id, true).catch(() => undefined)
+  }
+
+  /** The review's sample grid for an offer (null until its chunks were fetched and reviewed in this session). */
+  sampleGrid(id: string): ReviewImages | null {
+    return this.grids.get(id) ?? null
+  }
+
+  /**
+   * Fetches an offer's chunks from its owner (pinning them: the coordinator is their second copy if accepted),
+   * runs the automatic checks against the job's own data and the current model, and records the review; under
+   * the 'auto' policy an offer with no flag is then accepted, a flagged one waits for the owner.
+   */
+  reviewDataset(id: string): Promise<void> {
+    let task = this.reviews.get(id)
+    if (!task) {
+      task = this.runReview(id)
+      task.catch(() => this.reviews.delete(id))
+      this.reviews.set(id, task)
+    }
+    return task
+  }
+
+  private async runReview(id: string): Promise<void> {
+    const { coordinator, exchange } = this.options
+    const dataset = coordinator.datasets.find((d) => d.id === id)
+    if (!dataset) throw new TesseraeError('UNKNOWN_DATASET', `no dataset ${id.slice(0, 16)}… was offered to this job`)
+    try {
+      await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: true })
+    } catch (error) {
+      if (this.policy === 'auto') await this.decideDataset(id, false, `its chunks could not be checked: ${errorMessage(error)}`)
+      throw error
+    }
+    const set = concatShards(await Promise.all(dataset.chunks.map((c) => fetchShard(exchange, c, []))))
+    const reference = await this.referenceSample().catch((error: unknown) => {
+      this.options.log?.(`reviewing without the job's own data to compare with: ${errorMessage(error)}`)
+      return null
+    })
+    const accuracy = coordinator.view.history.at(-1)?.testAccuracy ?? coordinator.view.initialAccuracy
+    const predictions = this.options.classify && accuracy !== null ? await this.options.classify(coordinator.currentParams, set).catch(() => null) : null
+    const review = reviewOffer(set, reference, predictions && accuracy !== null ? { predictions, accuracy } : undefined)
+    const size = set.height * set.width
+    const pixels = new Uint8Array(review.grid.length * size)
+    review.grid.forEach((i, k) => pixels.set(set.pixels.subarray(i * size, (i + 1) * size), k * size))
+    this.grids.set(id, { ...set, count: review.grid.length, pixels, labels: Uint8Array.from(review.grid, (i) => set.labels[i]!) })
+    await coordinator.recordReview(id, review)
+    this.options.log?.(`dataset "${dataset.name}" reviewed: ${review.flags.length === 0 ? 'no flags' : review.flags.map((f) => f.code).join(', ')}`)
+    if (this.policy === 'auto' && review.flags.length === 0 && coordinator.datasets.find((d) => d.id === id)?.status === 'pending') await this.decideDataset(id, true)
+  }
+
+  /** The first REVIEW_REFERENCE_SAMPLES of the job's own training data (the coordinator holds it). */
+  private async referenceSample(): Promise<LabelledImages> {
+    const shards: LabelledImages[] = []
+    let samples = 0
+    for (const shard of this.options.coordinator.job.train) {
+      if (samples >= REVIEW_REFERENCE_SAMPLES) break
+      shards.push(await fetchShard(this.options.exchange, shard, [], 10_000))
+      samples += shard.samples
+    }
+    return concatShards(shards)
   }
 
   /**

@@ -9,6 +9,7 @@ import { CreditsLedger } from './credits.ts'
 import { decodeCheckpoint, MAX_HISTORY, type CoordinatorState, type HolderState, type PeerState, type RoundReport, type UnitState, type WalletBinding } from './coordinator-state.ts'
 import { decodeJob, unitSamples, type JobSpec, type ShardRef } from './job.ts'
 import type { DatasetOffer, DatasetState } from './datasets.ts'
+import type { OfferReview } from './data-review.ts'
 import type { QuantizedDelta } from './quantize.ts'
 import { DeltaSketcher, DEFAULT_SCREENING, type ScreeningOptions } from './robust-aggregate.ts'
 import { closeRound } from './round-close.ts'
@@ -334,6 +335,16 @@ export class Coordinator {
       const entry = recordDecision(this.state, id, accept, reason, this.now())
       await this.changed()
       return { ...entry }
+    })
+  }
+
+  /** The automatic checks of an offer's samples (the host fetched and reviewed them). */
+  recordReview(id: string, review: OfferReview): Promise<void> {
+    return this.serial.run(async () => {
+      const entry = this.state.datasets.find((d) => d.id === id)
+      if (!entry) return
+      entry.review = review
+      await this.changed()
     })
   }
 
