@@ -1,8 +1,9 @@
 // Data contribution end to end in real browsers: a contributor imports a folder of Fashion-MNIST PNGs (one
 // sub-folder per class) and an IDX pair, sees a corrupt file refused with its name, relabels a sample, saves
-// and signs the dataset and offers it to a job; the job owner accepts it after checking every chunk; a
-// volunteer in another browser trains on chunks fetched from the contributor's tab, and the contributor
-// sees the credit.
+// and signs the dataset and offers it to a job; the job owner reviews it (sample grid, class balance, automatic
+// checks) and accepts it; a volunteer in another browser trains on chunks fetched from the contributor's tab,
+// and the contributor sees the credit and the copies the swarm holds; then the contributor's browser closes
+// and the next three rounds still close on time, training on the copies the others hold.
 import { expect, test } from '@playwright/test'
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -112,6 +113,11 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     // The job owner sees the offer and accepts it (every chunk is fetched from the contributor and checked).
     const offer = research.locator(`[data-testid="dataset-offer"][data-dataset-id="${datasetId}"]`)
     await expect(offer).toContainText('Fashion slice with fixes', { timeout: 30_000 })
+    // The review: a grid of its samples, its class balance, and checks that found nothing odd in real images.
+    await expect(offer.getByTestId('sample-grid')).toHaveAttribute('data-count', '32', { timeout: 60_000 })
+    await expect(offer.locator('[data-testid="class-balance"] tr[data-class="Trouser"]')).toHaveAttribute('data-count', /^[1-9]/)
+    await expect(offer.getByTestId('review-clean')).toBeVisible()
+    await expect(research.getByTestId('auto-accept')).not.toBeChecked()
     await offer.getByRole('button', { name: 'Accept' }).click()
     await expect(offer).toHaveAttribute('data-status', 'accepted', { timeout: 90_000 })
     await expect(contribute.getByTestId('dataset-job')).toHaveAttribute('data-status', 'accepted', { timeout: 30_000 })
