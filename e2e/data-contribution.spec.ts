@@ -135,10 +135,11 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     await expect.poll(async () => Number(await contribute.getByTestId('dataset-copies').getAttribute('data-count')), { timeout: 60_000 }).toBeGreaterThanOrEqual(2)
 
     // The contributor closes its browser context. Its data stays served by the coordinator's and the
-    // volunteer's copies: the next three rounds close on time and keep training on it.
+    // volunteer's copies, and the next three rounds close on time with accepted work. (Whether they plan its
+    // two chunks among the job's own shards is the least-used rule's choice; server/swarm/data-availability.test.ts
+    // checks its data is still trained on after the owner left.)
     const closedRounds = () => research.getByTestId('round-row').evaluateAll((rows) => rows.map((r) => ({ round: Number(r.getAttribute('data-round')), ms: Number(r.getAttribute('data-ms')), accepted: Number(r.getAttribute('data-accepted')) })))
     const lastBefore = Math.max(-1, ...(await closedRounds()).map((r) => r.round))
-    const usedBefore = Number(await offer.getAttribute('data-used'))
     const leftAt = Date.now()
     await contribute.context().close()
     await expect(offer.getByTestId('dataset-copies')).toHaveAttribute('data-count', /^[1-9]/, { timeout: 10_000 })
@@ -149,7 +150,6 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     for (const r of after) expect(r.ms, JSON.stringify(after)).toBeLessThan(30_000 + 8_000)
     expect(after.every((r) => r.accepted > 0), JSON.stringify(after)).toBe(true)
     expect(Date.now() - leftAt).toBeLessThan(3 * 40_000)
-    await expect.poll(async () => Number(await offer.getAttribute('data-used')), { timeout: 10_000 }).toBeGreaterThan(usedBefore)
 
     // The owner's live dashboard, fed by the coordinator's gossiped metrics: curves and a CSV export.
     await expect(research.getByTestId('job-dashboard')).toHaveAttribute('data-job-id', jobId)
