@@ -1,8 +1,9 @@
 // Data contribution end to end in real browsers: a contributor imports a folder of Fashion-MNIST PNGs (one
 // sub-folder per class) and an IDX pair, sees a corrupt file refused with its name, relabels a sample, saves
-// and signs the dataset and offers it to a job; the job owner accepts it after checking every chunk; a
-// volunteer in another browser trains on chunks fetched from the contributor's tab, and the contributor
-// sees the credit.
+// and signs the dataset and offers it to a job; the job owner reviews it (sample grid, class balance, automatic
+// checks) and accepts it; a volunteer in another browser trains on chunks fetched from the contributor's tab,
+// and the contributor sees the credit and the copies the swarm holds; then the contributor's browser closes
+// and the next three rounds still close on time, training on the copies the others hold.
 import { expect, test } from '@playwright/test'
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -100,6 +101,11 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     // The job owner sees the offer and accepts it (every chunk is fetched from the contributor and checked).
     const offer = research.locator(`[data-testid="dataset-offer"][data-dataset-id="${datasetId}"]`)
     await expect(offer).toContainText('Fashion slice with fixes', { timeout: 30_000 })
+    // The review: a grid of its samples, its class balance, and checks that found nothing odd in real images.
+    await expect(offer.getByTestId('sample-grid')).toHaveAttribute('data-count', '32', { timeout: 60_000 })
+    await expect(offer.locator('[data-testid="class-balance"] tr[data-class="Trouser"]')).toHaveAttribute('data-count', /^[1-9]/)
+    await expect(offer.getByTestId('review-clean')).toBeVisible()
+    await expect(research.getByTestId('auto-accept')).not.toBeChecked()
     await offer.getByRole('button', { name: 'Accept' }).click()
     await expect(offer).toHaveAttribute('data-status', 'accepted', { timeout: 90_000 })
     await expect(contribute.getByTestId('dataset-job')).toHaveAttribute('data-status', 'accepted', { timeout: 30_000 })
@@ -113,6 +119,25 @@ test('a contributor uploads, labels, signs and shares a dataset that a volunteer
     // Credit: samples used by accepted units, reported by the coordinator and shown on the Contribute page.
     await expect.poll(async () => Number(await contribute.getByTestId('dataset-row').getAttribute('data-used')), { timeout: 180_000, intervals: [1000] }).toBeGreaterThan(0)
     await expect(contribute.getByTestId('dataset-credit')).toContainText('samples used by accepted work')
+    // The volunteer pinned what it fetched: with the owner's tab and the coordinator's copy, three copies.
+    await expect.poll(async () => Number(await contribute.getByTestId('dataset-copies').getAttribute('data-count')), { timeout: 60_000 }).toBeGreaterThanOrEqual(2)
+
+    // The contributor closes its browser context. Its data stays served by the coordinator's and the
+    // volunteer's copies, and the next three rounds close on time with accepted work. (Whether they plan its
+    // two chunks among the job's own shards is the least-used rule's choice; server/swarm/data-availability.test.ts
+    // checks its data is still trained on after the owner left.)
+    const closedRounds = () => research.getByTestId('round-row').evaluateAll((rows) => rows.map((r) => ({ round: Number(r.getAttribute('data-round')), ms: Number(r.getAttribute('data-ms')), accepted: Number(r.getAttribute('data-accepted')) })))
+    const lastBefore = Math.max(-1, ...(await closedRounds()).map((r) => r.round))
+    const leftAt = Date.now()
+    await contribute.context().close()
+    await expect(offer.getByTestId('dataset-copies')).toHaveAttribute('data-count', /^[1-9]/, { timeout: 10_000 })
+    await expect.poll(async () => Math.max(-1, ...(await closedRounds()).map((r) => r.round)), { timeout: 3 * 40_000, intervals: [1000] }).toBeGreaterThanOrEqual(lastBefore + 3)
+    const after = (await closedRounds()).filter((r) => r.round > lastBefore && r.round <= lastBefore + 3)
+    expect(after, JSON.stringify(after)).toHaveLength(3)
+    // Each closes by its 30 s deadline (plus the 1 s tick and aggregation), and trains: nothing waits for the owner.
+    for (const r of after) expect(r.ms, JSON.stringify(after)).toBeLessThan(30_000 + 8_000)
+    expect(after.every((r) => r.accepted > 0), JSON.stringify(after)).toBe(true)
+    expect(Date.now() - leftAt).toBeLessThan(3 * 40_000)
 
     // The owner's live dashboard, fed by the coordinator's gossiped metrics: curves and a CSV export.
     await expect(research.getByTestId('job-dashboard')).toHaveAttribute('data-job-id', jobId)

@@ -43,8 +43,8 @@ const demo =
         train: await loadFashionMnist('train', fileURLToPath(new URL('../public/datasets/fashion-mnist', import.meta.url))),
         test: await loadFashionMnist('test', fileURLToPath(new URL('../public/datasets/fashion-mnist', import.meta.url))),
         shardSize: 250,
-        // Nobody attends the demo coordinator: datasets that fit and check out are accepted.
-        datasetPolicy: 'auto',
+        // Offers to the demo job wait for review: nothing a stranger sends is trained on unseen. Its own data
+        // is the job's seeded shards, which need no acceptance.
         chain: stack.chain,
         overrides: { reward: { amount: parseEther(DEMO_POOL_ETH).toString(), symbol: 'ETH', decimals: 18, dataShareBps: 1000, owner: LOCAL_OWNER } },
         log: (line) => console.log(`  demo job: ${line}`),

@@ -27,7 +27,7 @@ import { DEFAULT_ADAMW } from '../../src/graph/optimizer.ts'
 import type { LabelledImages } from '../../src/data/labelled-images.ts'
 import { evaluateModel } from '../../src/compute/evaluate.ts'
 import { SessionInnerEngine } from '../../src/compute/inner-engine.ts'
-import { CoordinatorHost } from '../../src/roles/coordinator-host.ts'
+import { CoordinatorHost, type DatasetPolicy } from '../../src/roles/coordinator-host.ts'
 import { VolunteerClient, type VolunteerStatus } from '../../src/roles/volunteer-client.ts'
 import { ExchangeVectorStore } from '../../src/roles/exchange-vector-store.ts'
 import { publishShards } from '../../src/roles/publish-dataset.ts'
@@ -72,7 +72,8 @@ export interface CoordinatorPeerOptions extends PeerBase {
   overrides?: Partial<JobSpec>
   /** Test images used for the accuracy reported each round. */
   evalLimit?: number
-  datasetPolicy?: 'owner' | 'auto'
+  /** 'auto' accepts offers whose review raised no flag; default: every offer waits for the owner. */
+  datasetPolicy?: DatasetPolicy
   /** Settle the job's rewards on this chain; the coordinator's chain key is kept in dataDir. */
   chain?: ChainConfig
   /** Makes this a dishonest coordinator that doctors its roots (tests of the audit). */
@@ -137,7 +138,9 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
   const chainKey = options.chain ? await loadOrCreateChainKey(options.dataDir) : null
   const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, jobLog, log: options.log, adversary: options.settlementAdversary }) : undefined
-  const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy, settlement })
+  // The review's label check: the current model's predictions for an offer's samples.
+  const classify = async (params: Float32Array, set: LabelledImages) => (await evaluateModel(ort, model, unflatten(layout, params), set, job.normalisation, { batchSize: Math.min(250, set.count) })).predictions
+  const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy, classify, settlement })
   return {
     node,
     chainAccount: chainKey ? privateKeyToAccount(chainKey).address : null,

@@ -82,6 +82,9 @@ export interface DatasetMetrics {
   status: DatasetStatus
   reason: string
   samplesUsed: number
+  /** Live copies of the dataset in the swarm (its least-held chunk), and the job's target (absent from older coordinators). */
+  copies?: number
+  replication?: number
 }
 
 const DATASET_STATUSES: readonly DatasetStatus[] = ['pending', 'accepted', 'rejected']
@@ -269,6 +272,8 @@ export function decodeMetrics(bytes: Uint8Array, from: string): JobMetrics {
         status,
         reason: readString(x, 'reason', what, 300),
         samplesUsed: readNumber(x, 'samplesUsed', what, 0),
+        ...(x.copies === undefined ? {} : { copies: readInteger(x, 'copies', what, 0, 1000) }),
+        ...(x.replication === undefined ? {} : { replication: readInteger(x, 'replication', what, 1, 16) }),
       }
     }),
   }

@@ -2,7 +2,8 @@
 // length-prefixed and at most 64 KiB. Deltas and checkpoints never travel here; they are blocks named by CID.
 // Waits and acknowledgements carry a verdict code and its parameters, never prose: the app words them.
 import { DecodeError } from '../errors.ts'
-import { asObject, parseJsonLimited, readBoolean, readInteger, readString } from '../schema.ts'
+import { asObject, parseJsonLimited, readBoolean, readInteger, readString, readStringArray } from '../schema.ts'
+import { readShardRef, type ShardRef } from '../training/job.ts'
 import { decodeAssignment, decodeResult, type UnitAssignment, type UnitResult } from '../training/unit.ts'
 import type { DatasetStatus } from '../training/datasets.ts'
 import { decodeSignedManifest, type SignedManifest } from '../data/manifest.ts'
@@ -11,9 +12,16 @@ import { decodeVerdict, WAIT_CODES, type Verdict, type WaitCode } from '../train
 
 export const WORK_PROTOCOL = '/tesserae/work/2.0.0'
 export const MAX_WORK_MESSAGE_BYTES = 64 * 1024
+/** Chunk CIDs a volunteer may say it holds in one request (a job has at most MAX_SHARDS shards). */
+const MAX_HOLDS = 512
+const MAX_REPLICATE = 16
+const MAX_PROVIDERS = 8
 
 export type WorkRequest =
-  | { type: 'request'; jobId: string; backend: string }
+  /** `holds`: contributed chunks (CIDs) the volunteer has pinned and serves; it is listed as their provider. */
+  | { type: 'request'; jobId: string; backend: string; holds?: string[] }
+  /** The holder of `unitId` could not fetch chunk `cid` from anyone: its unit moves to other data. */
+  | { type: 'missing'; jobId: string; unitId: string; cid: string }
   | { type: 'submit'; result: UnitResult; /** hex Ed25519 signature over resultSigningBytes(result) */ signature: string }
   /** A contributor offers a signed dataset to the job. */
   | { type: 'offer'; jobId: string; dataset: SignedManifest }
@@ -21,7 +29,8 @@ export type WorkRequest =
   | { type: 'bind'; binding: SignedBinding }
 
 export type WorkResponse =
-  | { type: 'unit'; unit: UnitAssignment }
+  /** `providers`: live holders of the unit's contributed chunks; `replicate`: chunks to fetch and pin as well. */
+  | { type: 'unit'; unit: UnitAssignment; providers?: Record<string, string[]>; replicate?: ShardRef[] }
   | { type: 'wait'; retryMs: number; verdict: Verdict<WaitCode> }
   /** accepted: taken for verification (code RECEIVED); otherwise refused, with why. */
   | { type: 'ack'; accepted: boolean; verdict: Verdict }
@@ -44,8 +53,13 @@ export function decodeWorkRequest(bytes: Uint8Array): WorkRequest {
   const what = 'work request'
   const { obj, type } = parse(bytes, what)
   switch (type) {
-    case 'request':
-      return { type, jobId: readString(obj, 'jobId', what, 128), backend: readString(obj, 'backend', what, 16) }
+    case 'request': {
+      const request: WorkRequest = { type, jobId: readString(obj, 'jobId', what, 128), backend: readString(obj, 'backend', what, 16) }
+      if (obj.holds !== undefined) request.holds = readStringArray(obj, 'holds', what, MAX_HOLDS, 128)
+      return request
+    }
+    case 'missing':
+      return { type, jobId: readString(obj, 'jobId', what, 128), unitId: readString(obj, 'unitId', what, 64), cid: readString(obj, 'cid', what, 128) }
     case 'submit': {
       const signature = readString(obj, 'signature', what, 256)
       // Whole bytes only: fromHex would drop a trailing digit, so one signature would have many spellings.
@@ -61,12 +75,31 @@ export function decodeWorkRequest(bytes: Uint8Array): WorkRequest {
   }
 }
 
+function readProviders(value: unknown, what: string): Record<string, string[]> {
+  const obj = asObject(value, `${what} providers`)
+  const entries = Object.entries(obj)
+  if (entries.length > 64) throw new DecodeError(what, '"providers" names more than 64 chunks')
+  return Object.fromEntries(
+    entries.map(([cid]) => {
+      if (cid.length > 128) throw new DecodeError(what, 'a chunk CID in "providers" is longer than 128 characters')
+      return [cid, readStringArray(obj, cid, `${what} providers`, MAX_PROVIDERS, 128)]
+    }),
+  )
+}
+
 export function decodeWorkResponse(bytes: Uint8Array): WorkResponse {
   const what = 'work response'
   const { obj, type } = parse(bytes, what)
   switch (type) {
-    case 'unit':
-      return { type, unit: decodeAssignment(obj.unit) }
+    case 'unit': {
+      const reply: WorkResponse = { type, unit: decodeAssignment(obj.unit) }
+      if (obj.providers !== undefined) reply.providers = readProviders(obj.providers, what)
+      if (obj.replicate !== undefined) {
+        if (!Array.isArray(obj.replicate) || obj.replicate.length > MAX_REPLICATE) throw new DecodeError(what, `"replicate" must be an array of at most ${MAX_REPLICATE} shards`)
+        reply.replicate = obj.replicate.map((r: unknown, i: number) => readShardRef(r, `${what} replicate[${i}]`))
+      }
+      return reply
+    }
     case 'wait':
       return { type, retryMs: readInteger(obj, 'retryMs', what, 0, 3600_000), verdict: decodeVerdict(obj.verdict, `${what} verdict`, WAIT_CODES) as Verdict<WaitCode> }
     case 'ack':

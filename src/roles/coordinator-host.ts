@@ -7,7 +7,12 @@ import { DecodeError, errorMessage, TesseraeError } from '../errors.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { SignedManifest } from '../data/manifest.ts'
 import { verifySignedManifest } from '../p2p/manifest-signature.ts'
-import { checkDatasetChunks } from './dataset-chunks.ts'
+import { checkDatasetChunks, fetchShard } from './dataset-chunks.ts'
+import { concatShards } from '../data/shard-block.ts'
+import type { LabelledImages } from '../data/labelled-images.ts'
+import { reviewOffer, type ReviewImages } from '../training/data-review.ts'
+import { parseCid } from '../data/cid.ts'
+import { datasetCopies, replicationTarget } from '../training/availability.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { encodeAnnouncement, encodeHead, encodeMetricsFitting, TOPIC_HEADS, TOPIC_JOBS, TOPIC_METRICS, type Head, type JobMetrics } from '../p2p/job-topics.ts'
 import { fromHex } from '../hex.ts'
@@ -36,10 +41,12 @@ export interface CoordinatorHostOptions {
   /** Addresses volunteers may dial directly (a Node coordinator's WebSocket listener). */
   addrs?: () => string[]
   /**
-   * 'owner' (default): datasets wait for the job owner's decision. 'auto': any dataset that fits the job
-   * and whose chunks all check out is accepted (the unattended demo coordinator of `npm start`).
+   * 'owner' (default): datasets wait for the job owner's decision. 'auto': a dataset that fits the job, whose
+   * chunks all check out and whose review raised no flag is accepted; a flagged one waits for the owner.
    */
-  datasetPolicy?: 'owner' | 'auto'
+  datasetPolicy?: DatasetPolicy
+  /** The current model's predicted class for each sample of `set` (the review's label check); none without it. */
+  classify?: (params: Float32Array, set: ReviewImages) => Promise<Uint8Array>
   /** On-chain settlement for this job; without it bindings are refused and credit stays in the ledger. */
   settlement?: (host: CoordinatorHost) => SettlementHost
   /** How often executed governance decisions are read from the chain. */
@@ -49,8 +56,17 @@ export interface CoordinatorHostOptions {
   log?: (line: string) => void
 }
 
+export type DatasetPolicy = 'owner' | 'auto'
+
+/** Samples of the job's own data the review compares offers with. */
+const REVIEW_REFERENCE_SAMPLES = 1000
+
 export class CoordinatorHost {
   private readonly options: CoordinatorHostOptions
+  private policy: DatasetPolicy
+  private readonly reviews = new Map<string, Promise<void>>()
+  /** The review's sample grid of each offer reviewed in this session (a few dozen images each). */
+  private readonly grids = new Map<string, ReviewImages>()
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
   private readonly vectors: ExchangeVectorStore
   private unsubscribe: () => void = () => undefined
@@ -59,6 +75,7 @@ export class CoordinatorHost {
 
   private constructor(options: CoordinatorHostOptions) {
     this.options = options
+    this.policy = options.datasetPolicy ?? 'owner'
     this.vectors = new ExchangeVectorStore(options.exchange, options.dim)
     this.settlement = options.settlement?.(this) ?? null
   }
@@ -79,6 +96,9 @@ export class CoordinatorHost {
         void host.closeEpoch()
       }
     })
+    await host.announceOwnCopies()
+    // Offers still waiting after a restart are reviewed again (the review lives with the session's grids).
+    for (const d of options.coordinator.datasets) if (d.status === 'pending') void host.reviewDataset(d.id).catch(() => undefined)
     host.timers.push(setInterval(() => void host.announce(), options.announceEveryMs ?? 2000))
     host.timers.push(setInterval(() => void options.coordinator.tick().catch((e: unknown) => options.log?.(`closing the round failed: ${errorMessage(e)}`)), options.tickEveryMs ?? 1000))
     host.timers.push(setInterval(() => void host.publishMetrics(), 3000))
@@ -96,6 +116,29 @@ export class CoordinatorHost {
     this.unsubscribe()
     this.options.node.removeEventListener('peer:disconnect', this.onDisconnect)
     await this.options.node.unhandle(WORK_PROTOCOL)
+  }
+
+  /**
+   * After a (re)start: the coordinator is a provider of every accepted chunk its store holds, and so is each
+   * dataset owner still connected. Everyone else says what it holds with its next work request.
+   */
+  private async announceOwnCopies(): Promise<void> {
+    const { coordinator, exchange, node } = this.options
+    const self = node.peerId.toString()
+    for (const d of coordinator.datasets.filter((x) => x.status === 'accepted')) {
+      const held: string[] = []
+      for (const c of d.chunks) if (await exchange.has(parseCid(c.cid))) held.push(c.cid)
+      await coordinator.providersFound(self, held)
+      if (this.connected(d.owner)) await coordinator.providersFound(d.owner, d.chunks.map((c) => c.cid))
+    }
+  }
+
+  private connected(peer: string): boolean {
+    try {
+      return this.options.node.getConnections(peerIdFromString(peer)).length > 0
+    } catch {
+      return false
+    }
   }
 
   head(): Head {
@@ -127,7 +170,7 @@ export class CoordinatorHost {
       initialAccuracy: state.initialAccuracy,
       reports: state.history.slice(-40).map((r) => ({ ...r, rejections: r.rejections.slice(0, 8), bans: r.bans.slice(0, 8) })),
       roundDatasets: [...new Set(state.current.units.flatMap((u) => u.shards.flatMap((index) => shardAt(c.job, state, index).dataset ?? [])))],
-      datasets: c.datasets.map((d) => ({ id: d.id, name: d.name, owner: d.owner, licence: d.licence, samples: d.samples, status: d.status, reason: d.reason.slice(0, 300), samplesUsed: d.samplesUsed })),
+      datasets: c.datasets.map((d) => ({ id: d.id, name: d.name, owner: d.owner, licence: d.licence, samples: d.samples, status: d.status, reason: d.reason.slice(0, 300), samplesUsed: d.samplesUsed, copies: datasetCopies(state.providers ?? {}, d.chunks), replication: replicationTarget(c.job) })),
       peers: Object.entries(state.peers)
         .slice(0, 200)
         .map(([peer, p]) => ({
@@ -144,8 +187,14 @@ export class CoordinatorHost {
     const peer = from.toString()
     if (request.type === 'request') {
       if (request.jobId !== coordinator.job.id) return { type: 'error', message: `this coordinator runs job "${coordinator.job.id}", not "${request.jobId}"` }
-      const reply = await coordinator.requestWork(peer)
-      return reply.kind === 'unit' ? { type: 'unit', unit: reply.unit } : { type: 'wait', retryMs: reply.retryMs, verdict: reply.verdict }
+      const reply = await coordinator.requestWork(peer, request.holds)
+      return reply.kind === 'unit' ? { type: 'unit', unit: reply.unit, providers: reply.providers, replicate: reply.replicate } : { type: 'wait', retryMs: reply.retryMs, verdict: reply.verdict }
+    }
+    if (request.type === 'missing') {
+      if (request.jobId !== coordinator.job.id) return { type: 'error', message: `this coordinator runs job "${coordinator.job.id}", not "${request.jobId}"` }
+      const moved = await coordinator.chunkMissing(peer, request.unitId, request.cid)
+      if (moved) this.options.log?.(`unit ${request.unitId} moved off chunk ${request.cid.slice(0, 16)}…, which ${peer} could not fetch`)
+      return { type: 'ack', accepted: moved, verdict: verdict('RECEIVED') }
     }
     if (request.type === 'offer') return this.offer(request.jobId, request.dataset, peer)
     if (request.type === 'bind') {
@@ -225,11 +274,80 @@ export class CoordinatorHost {
     const m = signed.manifest
     const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples, signed })
     this.options.log?.(`dataset "${m.name}" (${m.samples} samples) offered by ${from}: ${entry.status}`)
+    // An owner offering again (e.g. its tab reopened) serves its chunks again.
+    if (entry.status === 'accepted') await coordinator.providersFound(from, m.chunks.map((c) => c.cid))
     void this.publishMetrics()
-    if (entry.status === 'pending' && this.options.datasetPolicy === 'auto') {
-      void this.decideDataset(id, true).catch((error: unknown) => this.decideDataset(id, false, `its chunks could not be checked: ${errorMessage(error)}`).catch(() => undefined))
-    }
+    if (entry.status === 'pending') void this.reviewDataset(id).catch((error: unknown) => this.options.log?.(`reviewing dataset "${m.name}" failed: ${errorMessage(error)}`))
     return { type: 'dataset', id, status: entry.status, reason: entry.reason }
+  }
+
+  get datasetPolicy(): DatasetPolicy {
+    return this.policy
+  }
+
+  /** The owner's choice: review every offer ('owner'), or accept offers the review raised no flag for ('auto'). */
+  setDatasetPolicy(policy: DatasetPolicy): void {
+    this.policy = policy
+    if (policy === 'auto') for (const d of this.options.coordinator.datasets) if (d.status === 'pending' && d.review?.flags.length === 0) void this.decideDataset(d.id, true).catch(() => undefined)
+  }
+
+  /** The review's sample grid for an offer (null until its chunks were fetched and reviewed in this session). */
+  sampleGrid(id: string): ReviewImages | null {
+    return this.grids.get(id) ?? null
+  }
+
+  /**
+   * Fetches an offer's chunks from its owner (pinning them: the coordinator is their second copy if accepted),
+   * runs the automatic checks against the job's own data and the current model, and records the review; under
+   * the 'auto' policy an offer with no flag is then accepted, a flagged one waits for the owner.
+   */
+  reviewDataset(id: string): Promise<void> {
+    let task = this.reviews.get(id)
+    if (!task) {
+      task = this.runReview(id)
+      task.catch(() => this.reviews.delete(id))
+      this.reviews.set(id, task)
+    }
+    return task
+  }
+
+  private async runReview(id: string): Promise<void> {
+    const { coordinator, exchange } = this.options
+    const dataset = coordinator.datasets.find((d) => d.id === id)
+    if (!dataset) throw new TesseraeError('UNKNOWN_DATASET', `no dataset ${id.slice(0, 16)}… was offered to this job`)
+    try {
+      await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: true })
+    } catch (error) {
+      if (this.policy === 'auto') await this.decideDataset(id, false, `its chunks could not be checked: ${errorMessage(error)}`)
+      throw error
+    }
+    const set = concatShards(await Promise.all(dataset.chunks.map((c) => fetchShard(exchange, c, []))))
+    const reference = await this.referenceSample().catch((error: unknown) => {
+      this.options.log?.(`reviewing without the job's own data to compare with: ${errorMessage(error)}`)
+      return null
+    })
+    const accuracy = coordinator.view.history.at(-1)?.testAccuracy ?? coordinator.view.initialAccuracy
+    const predictions = this.options.classify && accuracy !== null ? await this.options.classify(coordinator.currentParams, set).catch(() => null) : null
+    const review = reviewOffer(set, reference, predictions && accuracy !== null ? { predictions, accuracy } : undefined)
+    const size = set.height * set.width
+    const pixels = new Uint8Array(review.grid.length * size)
+    review.grid.forEach((i, k) => pixels.set(set.pixels.subarray(i * size, (i + 1) * size), k * size))
+    this.grids.set(id, { ...set, count: review.grid.length, pixels, labels: Uint8Array.from(review.grid, (i) => set.labels[i]!) })
+    await coordinator.recordReview(id, review)
+    this.options.log?.(`dataset "${dataset.name}" reviewed: ${review.flags.length === 0 ? 'no flags' : review.flags.map((f) => f.code).join(', ')}`)
+    if (this.policy === 'auto' && review.flags.length === 0 && coordinator.datasets.find((d) => d.id === id)?.status === 'pending') await this.decideDataset(id, true)
+  }
+
+  /** The first REVIEW_REFERENCE_SAMPLES of the job's own training data (the coordinator holds it). */
+  private async referenceSample(): Promise<LabelledImages> {
+    const shards: LabelledImages[] = []
+    let samples = 0
+    for (const shard of this.options.coordinator.job.train) {
+      if (samples >= REVIEW_REFERENCE_SAMPLES) break
+      shards.push(await fetchShard(this.options.exchange, shard, [], 10_000))
+      samples += shard.samples
+    }
+    return concatShards(shards)
   }
 
   /**
@@ -245,6 +363,8 @@ export class CoordinatorHost {
     // Kept: the referee re-runs units on these chunks, and the coordinator serves them onward.
     if (accept) await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: true })
     await coordinator.decideDataset(id, accept, reason)
+    // Pinned above: the coordinator is the dataset's second copy before any unit uses it.
+    if (accept) await coordinator.providersFound(this.options.node.peerId.toString(), dataset.chunks.map((c) => c.cid))
     void this.publishMetrics()
   }
 

@@ -20,6 +20,7 @@ import { MemoryLogStore, MemoryVectorStore } from '../training/testing/memory-st
 import { testJob } from '../training/testing/job-fixture.ts'
 import { CoordinatorHost } from './coordinator-host.ts'
 import { fetchShard } from './dataset-chunks.ts'
+import { seededRandom } from '../random.ts'
 
 /** Serves every block with its last byte flipped: the CID it is asked for no longer matches. */
 class TamperingBlockstore extends MemoryBlockstore {
@@ -115,7 +116,7 @@ describe('dataset sharing over libp2p', () => {
     expect(tampering.served).toBeGreaterThan(0)
   }, 60_000)
 
-  it('an unattended coordinator accepts a fitting dataset once its chunks check out', async () => {
+  it('an unattended coordinator accepts a fitting dataset once its chunks check out and its review is clean, and leaves a flagged one to the owner', async () => {
     const node = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
     peers.push(node)
     const ex = await BlockExchange.start(node, new MemoryBlockstore())
@@ -125,11 +126,21 @@ describe('dataset sharing over libp2p', () => {
     const auto = await Coordinator.open({ job, dim: 16, initialParams: () => new Float32Array(16), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() })
     const autoHost = await CoordinatorHost.start({ node, exchange: ex, coordinator: auto, dim: 16, datasetPolicy: 'auto', announceEveryMs: 60_000, tickEveryMs: 60_000 })
     try {
-      const { manifest, chunks } = await buildDataset(samples(30), { name: 'Auto', licence: 'MIT', description: '' }, contributor.peerId.toString(), 3)
+      const r = seededRandom(3)
+      const distinct: SampleSet = { ...samples(30), pixels: Uint8Array.from({ length: 30 * 784 }, () => Math.floor(r() * 256)) }
+      const { manifest, chunks } = await buildDataset(distinct, { name: 'Auto', licence: 'MIT', description: '' }, contributor.peerId.toString(), 3)
       await exchange.contributor.put(chunks[0]!.bytes)
       const reply = await callWork(contributor, node.peerId, { type: 'offer', jobId: 'auto-job', dataset: await signManifest(contributorKey, manifest) })
       expect(reply).toMatchObject({ type: 'dataset', status: 'pending' })
       await expect.poll(() => auto.datasets[0]?.status, { timeout: 20_000 }).toBe('accepted')
+      expect(auto.datasets[0]!.review!.flags).toEqual([])
+      // samples() repeats every 16th image: the review flags it, and it waits for the owner.
+      const copies = await buildDataset(samples(64), { name: 'Repeats', licence: 'MIT', description: '' }, contributor.peerId.toString(), 4)
+      for (const c of copies.chunks) await exchange.contributor.put(c.bytes)
+      await callWork(contributor, node.peerId, { type: 'offer', jobId: 'auto-job', dataset: await signManifest(contributorKey, copies.manifest) })
+      await expect.poll(() => auto.datasets[1]?.review?.flags.map((f) => f.code), { timeout: 20_000 }).toContain('NEAR_DUPLICATES')
+      expect(auto.datasets[1]!.status).toBe('pending')
+      expect(autoHost.sampleGrid(auto.datasets[1]!.id)!.count).toBe(32)
     } finally {
       await autoHost.stop()
     }

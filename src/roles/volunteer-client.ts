@@ -74,6 +74,21 @@ export interface Adversary {
   afterSubmit?(result: UnitResult, exchange: BlockExchange): Promise<void>
 }
 
+/** A contributed chunk is given up on after this long (the unit then moves to other data), well inside a round. */
+const CONTRIBUTED_CHUNK_TIMEOUT_MS = 20_000
+
+/** Where to ask for a shard: the providers the coordinator named, its owner, and the coordinator itself. */
+function providerIds(ref: ShardRef, coordinator: PeerId, known: readonly string[]): PeerId[] {
+  const ids = [...new Set([...known, ref.owner, coordinator.toString()])]
+  return ids.flatMap((id) => {
+    try {
+      return [peerIdFromString(id)]
+    } catch {
+      return []
+    }
+  })
+}
+
 /** Checkpoints of this many recent units stay in the block store for audits; older ones are deleted. */
 const KEEP_CHECKPOINT_UNITS = 3
 
@@ -88,6 +103,8 @@ export class VolunteerClient {
   private readonly feed: JobFeed
   private readonly unsubscribeFeed: () => void
   private readonly shards = new Map<string, LabelledImages>()
+  /** Contributed chunks pinned in this peer's block store: it serves them, and says so with each request. */
+  private readonly holding = new Set<string>()
   private readonly controller = new AbortController()
   private paused = false
   private readonly committed: string[][] = []
@@ -160,7 +177,7 @@ export class VolunteerClient {
     const coordinator = peerIdFromString(job.coordinator)
     this.update({ job: { id: job.id, name: job.name, model: job.model } })
     await connectToCoordinator(this.options.node, coordinator, announcement.addrs, this.options.log)
-    const reply = await callWork(this.options.node, coordinator, { type: 'request', jobId: job.id, backend: this.status.backend ?? 'unknown' })
+    const reply = await callWork(this.options.node, coordinator, { type: 'request', jobId: job.id, backend: this.status.backend ?? 'unknown', holds: [...this.holding].slice(-512) })
     if (reply.type === 'wait') {
       this.update({ phase: 'waiting for work', detail: '', lastVerdict: reply.verdict })
       await sleep(reply.retryMs, signal)
@@ -168,6 +185,8 @@ export class VolunteerClient {
     }
     if (reply.type !== 'unit') throw new Error(`unexpected reply "${reply.type}" to a work request`)
     const unit = reply.unit
+    const providers = reply.providers ?? {}
+    if (reply.replicate?.length) void this.replicate(reply.replicate, providers, coordinator)
     this.update({ phase: 'downloading', detail: `unit ${unit.unitId}: parameters v${unit.version} and ${unit.shards.length} shard(s)` })
     const model = MODEL_ZOO[job.model]()
     const layout = paramLayout(model)
@@ -179,7 +198,18 @@ export class VolunteerClient {
     let data: LabelledImages
     try {
       params = await new ExchangeVectorStore(this.options.exchange, layout.total).getParams(unit.paramsCid, { providers: [coordinator] })
-      data = concatShards(await Promise.all(unit.shards.map((s) => this.shard(s, coordinator))))
+      const shards = await Promise.allSettled(unit.shards.map((s) => this.shard(s, coordinator, providers[s.cid] ?? [])))
+      const failed = shards.findIndex((r) => r.status === 'rejected')
+      if (failed >= 0) {
+        const ref = unit.shards[failed]!
+        const reason = (shards[failed] as PromiseRejectedResult).reason
+        if (!ref.dataset) throw reason
+        // Nobody served a contributed chunk: the coordinator moves the unit to other data, and we ask again.
+        this.options.log?.(`chunk ${ref.cid.slice(0, 16)}… of unit ${unit.unitId} could not be fetched (${errorMessage(reason)}); the unit moves to other data`)
+        await callWork(this.options.node, coordinator, { type: 'missing', jobId: job.id, unitId: unit.unitId, cid: ref.cid })
+        return
+      }
+      data = concatShards(shards.map((r) => (r as PromiseFulfilledResult<LabelledImages>).value))
     } finally {
       clearInterval(progress)
       this.update({ download: null })
@@ -226,15 +256,33 @@ export class VolunteerClient {
     }
   }
 
-  /** A contributed chunk is asked of its owner first, then of anyone (the coordinator, other volunteers). */
-  private async shard(ref: ShardRef, coordinator: PeerId): Promise<LabelledImages> {
+  /**
+   * A contributed chunk is asked of the live providers the coordinator named (its owner, the coordinator, peers
+   * that pinned it), then of anyone connected; once fetched it stays pinned here and this peer serves it too.
+   */
+  private async shard(ref: ShardRef, coordinator: PeerId, known: readonly string[]): Promise<LabelledImages> {
     const cached = this.shards.get(ref.cid)
     if (cached) return cached
-    const providers = ref.owner === coordinator.toString() ? [coordinator] : [peerIdFromString(ref.owner), coordinator]
-    const shard = await fetchShard(this.options.exchange, ref, providers)
+    const shard = await fetchShard(this.options.exchange, ref, providerIds(ref, coordinator, known), ref.dataset ? CONTRIBUTED_CHUNK_TIMEOUT_MS : undefined)
     this.shards.set(ref.cid, shard)
-    if (ref.dataset) this.update({ contributedChunks: this.status.contributedChunks + 1 })
+    if (ref.dataset) {
+      this.holding.add(ref.cid)
+      this.update({ contributedChunks: this.status.contributedChunks + 1 })
+    }
     return shard
+  }
+
+  /** Copies under-replicated chunks the coordinator asked for, beside the unit; the next request announces them. */
+  private async replicate(refs: readonly ShardRef[], providers: Readonly<Record<string, string[]>>, coordinator: PeerId): Promise<void> {
+    for (const ref of refs) {
+      if (this.holding.has(ref.cid)) continue
+      try {
+        await fetchShard(this.options.exchange, ref, providerIds(ref, coordinator, providers[ref.cid] ?? []), CONTRIBUTED_CHUNK_TIMEOUT_MS)
+        this.holding.add(ref.cid)
+      } catch (error) {
+        this.options.log?.(`could not copy chunk ${ref.cid.slice(0, 16)}… for the swarm: ${errorMessage(error)}`)
+      }
+    }
   }
 
   private update(patch: Partial<VolunteerStatus>): void {

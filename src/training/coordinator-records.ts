@@ -6,6 +6,7 @@ import { MODEL_ZOO } from '../graph/zoo.ts'
 import type { CoordinatorState, WalletBinding } from './coordinator-state.ts'
 import { datasetShards, incompatibility, registerOffer, type DatasetOffer, type DatasetState } from './datasets.ts'
 import type { JobSpec, ShardRef } from './job.ts'
+import { addProvider } from './availability.ts'
 
 /** Records an offer (misfits are rejected at once); `added` says whether it is new. */
 export function recordOffer(state: CoordinatorState, job: JobSpec, offer: DatasetOffer, now: number): { entry: DatasetState; added: boolean } {
@@ -26,6 +27,8 @@ export function recordDecision(state: CoordinatorState, id: string, accept: bool
   entry.reason = accept ? 'accepted by the job owner' : reason.trim().slice(0, 300) || 'rejected by the job owner'
   entry.decidedAtMs = now
   if (accept && !state.pool.some((s) => s.dataset === id)) state.pool.push(...datasetShards(entry))
+  // The owner served every chunk for the acceptance check: it is their first provider.
+  if (accept) addProvider((state.providers ??= {}), entry.owner, entry.chunks.map((c) => c.cid))
   return entry
 }
 

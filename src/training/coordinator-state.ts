@@ -5,6 +5,7 @@ import { asObject, readInteger } from '../schema.ts'
 import type { LedgerJson } from './credits.ts'
 import type { DatasetState } from './datasets.ts'
 import type { ShardRef } from './job.ts'
+import type { ProviderBook } from './availability.ts'
 import type { UnitResult } from './unit.ts'
 import type { AuditRecord } from './verification.ts'
 import type { AuditReason } from './audit-draw.ts'
@@ -141,6 +142,8 @@ export interface CoordinatorState {
   pool: ShardRef[]
   /** Times each pool index has been planned into a unit. */
   shardUse: number[]
+  /** Live providers of each accepted dataset chunk, by CID (availability.ts); absent in older checkpoints. */
+  providers?: ProviderBook
   /** Wallet bindings by peer id, checked by the host before they are recorded. */
   bindings: Record<string, WalletBinding>
   /** Wallets whose peers were caught cheating: no peer may bind to them again in this job. */

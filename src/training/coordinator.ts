@@ -9,6 +9,7 @@ import { CreditsLedger } from './credits.ts'
 import { decodeCheckpoint, MAX_HISTORY, type CoordinatorState, type HolderState, type PeerState, type RoundReport, type UnitState, type WalletBinding } from './coordinator-state.ts'
 import { decodeJob, unitSamples, type JobSpec, type ShardRef } from './job.ts'
 import type { DatasetOffer, DatasetState } from './datasets.ts'
+import type { OfferReview } from './data-review.ts'
 import type { QuantizedDelta } from './quantize.ts'
 import { DeltaSketcher, DEFAULT_SCREENING, type ScreeningOptions } from './robust-aggregate.ts'
 import { closeRound } from './round-close.ts'
@@ -26,6 +27,7 @@ import { planRound } from './round-plan.ts'
 import { verdict, type RejectionCode, type Verdict, type WaitCode } from './verdicts.ts'
 import { recordBinding, recordDecision, recordOffer, shardAt } from './coordinator-records.ts'
 import { acceptHolder, dropHolder, malformation, rejectHolder } from './unit-outcome.ts'
+import { addProvider, chunksToReplicate, dropProvider, moveUnitOff, reassignUnreachable, type ProviderBook } from './availability.ts'
 
 export type { CheckpointStore, LogStore, VectorStore } from './stores.ts'
 export type { Evidence } from './verification.ts'
@@ -54,7 +56,11 @@ export interface CoordinatorOptions {
   thresholds?: VerificationThresholds
 }
 
-export type WorkReply = { kind: 'unit'; unit: UnitAssignment } | { kind: 'wait'; retryMs: number; verdict: Verdict<WaitCode> }
+/**
+ * A unit, with who serves its contributed chunks (so the volunteer asks a live holder, not only the owner) and
+ * under-replicated chunks it should fetch and pin too; or why to wait.
+ */
+export type WorkReply = { kind: 'unit'; unit: UnitAssignment; providers: ProviderBook; replicate: ShardRef[] } | { kind: 'wait'; retryMs: number; verdict: Verdict<WaitCode> }
 export type SubmitReply = { accepted: boolean; verdict: Verdict }
 
 const WAIT_MS = 1500
@@ -101,6 +107,10 @@ export class Coordinator {
       const momentum = state.momentumCid === null ? new Float32Array(options.dim) : await options.vectors.getParams(state.momentumCid)
       const centre = state.centreCid === null ? null : await options.vectors.getParams(state.centreCid)
       const coordinator = new Coordinator(options, state, params, momentum, centre)
+      // Checks in flight died with the old process: nobody is to blame, and the units are open again.
+      for (const unit of state.current.units) for (const h of unit.holders) if (h.status === 'verifying') dropHolder(state, h, verdict('UNVERIFIED', { detail: 'the coordinator restarted while checking it' }), now)
+      // Who served what before the restart is unknown now: providers announce themselves again.
+      state.providers = {}
       if (replan) {
         state.secret = options.secret ?? newJobSecret()
         const { round, version, paramsCid } = state.current
@@ -169,10 +179,12 @@ export class Coordinator {
     await this.serial.run(async () => undefined)
   }
 
-  requestWork(peer: string): Promise<WorkReply> {
+  /** A request for work; `holds` are the contributed chunks the peer has pinned (it serves them to the swarm). */
+  requestWork(peer: string, holds: readonly string[] = []): Promise<WorkReply> {
     return this.serial.run(async () => {
       const now = this.now()
       const record = this.seen(peer)
+      this.addProviders(peer, holds)
       const wait = (code: WaitCode, retryMs: number, params = {}): WorkReply => ({ kind: 'wait', retryMs, verdict: verdict(code, params) })
       if (this.state.finished) return wait('JOB_FINISHED', LONG_WAIT_MS)
       if (record.banned) return wait('EXCLUDED', LONG_WAIT_MS, { code: record.ban?.code ?? 'AUDIT_FAILED' })
@@ -186,7 +198,41 @@ export class Coordinator {
         await this.save()
         this.emit(null)
       }
-      return { kind: 'unit', unit: this.assignment(picked.unit) }
+      const unit = this.assignment(picked.unit)
+      const book = this.state.providers ?? {}
+      const providers = Object.fromEntries(unit.shards.flatMap((s) => (book[s.cid] ? [[s.cid, book[s.cid]!.slice(0, 8)]] : [])))
+      return { kind: 'unit', unit, providers, replicate: chunksToReplicate(this.job, this.state, peer) }
+    })
+  }
+
+  /**
+   * Peers that hold contributed chunks (the owner, the coordinator itself, volunteers that pinned them). Only
+   * chunks of accepted datasets are recorded, so a peer cannot grow the state with made-up CIDs.
+   */
+  providersFound(peer: string, cids: readonly string[]): Promise<void> {
+    return this.serial.run(async () => {
+      if (this.addProviders(peer, cids)) await this.changed()
+    })
+  }
+
+  private addProviders(peer: string, cids: readonly string[]): boolean {
+    if (cids.length === 0) return false
+    const known = new Set(this.state.pool.map((s) => s.cid))
+    return addProvider((this.state.providers ??= {}), peer, cids.filter((c) => known.has(c)))
+  }
+
+  /**
+   * The holder of `unitId` could not fetch chunk `cid` from anyone: it does not serve it, and the unit moves
+   * to other data at once (released, so the reporter asks again and gets it back with its new shards).
+   */
+  chunkMissing(peer: string, unitId: string, cid: string): Promise<boolean> {
+    return this.serial.run(async () => {
+      dropProvider((this.state.providers ??= {}), peer, [cid])
+      const unit = this.state.current.units.find((u) => u.id === unitId)
+      if (!unit?.holders.some((h) => h.peer === peer && h.status === 'assigned')) return false
+      const moved = moveUnitOff(this.job, this.state, unit, cid)
+      if (moved) await this.changed()
+      return moved
     })
   }
 
@@ -245,25 +291,27 @@ export class Coordinator {
   /** A peer's connection closed: whatever it holds is open to others at once. */
   peerLeft(peer: string): Promise<void> {
     return this.serial.run(async () => {
+      // A provider that left serves nothing; units on chunks nobody else serves move to other data now.
+      const orphaned = dropProvider((this.state.providers ??= {}), peer).length > 0
+      const moved = orphaned && reassignUnreachable(this.job, this.state, this.state.current).length > 0
       const record = this.state.peers[peer]
-      if (!record) return
-      record.left = true
-      if (releasePeer(this.state.current, peer) > 0) {
-        await this.save()
-        this.emit(null)
-      }
+      if (record) record.left = true
+      if ((record && releasePeer(this.state.current, peer) > 0) || orphaned || moved) await this.changed()
     })
   }
 
-  /** Closes the round once its deadline has passed and nothing is still being verified. */
+  /**
+   * Closes the round once its deadline has passed and nothing is still being verified (the referee's fetches
+   * all have deadlines), whatever is missing: units nobody delivered are dropped. Only a round nobody took any
+   * unit of stays open (an idle swarm would otherwise burn rounds on nothing).
+   */
   tick(): Promise<RoundReport | null> {
     return this.serial.run(async () => {
       const round = this.state.current
       if (this.state.finished || this.now() < round.deadlineMs) return null
       const holders = round.units.flatMap((u) => u.holders)
       if (holders.some((h) => h.status === 'verifying')) return null
-      if (!holders.some((h) => h.status === 'accepted')) {
-        // Nothing verified: keep the round open rather than publish an identical version.
+      if (holders.length === 0) {
         round.deadlineMs = this.now() + this.job.roundMs
         await this.save()
         return null
@@ -287,6 +335,16 @@ export class Coordinator {
       const entry = recordDecision(this.state, id, accept, reason, this.now())
       await this.changed()
       return { ...entry }
+    })
+  }
+
+  /** The automatic checks of an offer's samples (the host fetched and reviewed them). */
+  recordReview(id: string, review: OfferReview): Promise<void> {
+    return this.serial.run(async () => {
+      const entry = this.state.datasets.find((d) => d.id === id)
+      if (!entry) return
+      entry.review = review
+      await this.changed()
     })
   }
 

@@ -2,6 +2,7 @@
 // accepted their chunks join the job's training shards. Pure bookkeeping over the coordinator's state; the
 // host has already checked the owner's signature and the manifest's own consistency.
 import type { JobSpec, ShardRef } from './job.ts'
+import type { OfferReview } from './data-review.ts'
 
 export type DatasetStatus = 'pending' | 'accepted' | 'rejected'
 
@@ -30,6 +31,8 @@ export interface DatasetState extends DatasetOffer {
   samplesUsed: number
   /** False when its shape or classes cannot serve the job: no decision can accept it. */
   fits: boolean
+  /** The automatic checks of its samples, once its chunks were fetched (absent before, and in older checkpoints). */
+  review?: OfferReview
 }
 
 export const MAX_DATASETS_PER_JOB = 64

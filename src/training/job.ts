@@ -49,6 +49,8 @@ export interface JobSpec {
   createdAtMs: number
   /** What the job pays for compute and data (absent in jobs created before reward pools). */
   reward?: RewardPool
+  /** Copies of each contributed chunk the swarm keeps (owner, coordinator and volunteers); default 3. */
+  replication?: number
 }
 
 const WHAT = 'job'
@@ -104,6 +106,7 @@ export function decodeJob(value: unknown): JobSpec {
     createdAtMs: readInteger(obj, 'createdAtMs', WHAT),
   }
   if (obj.reward !== undefined) job.reward = readRewardPool(obj.reward)
+  if (obj.replication !== undefined) job.replication = readInteger(obj, 'replication', WHAT, 1, 16)
   return job
 }
 

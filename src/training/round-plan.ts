@@ -1,17 +1,12 @@
 // Planning a round: which shards each unit trains on (least used first, so new data is trained on in the
-// next round and every shard is used evenly), each unit's seed, and the hash of the round's audit secret.
+// next round and every shard is used evenly; a contributed chunk only while someone serves it), each unit's
+// seed, and the hash of the round's audit secret.
 import type { CoordinatorState, RoundState, UnitState } from './coordinator-state.ts'
 import type { JobSpec } from './job.ts'
 import { pickShards } from './datasets.ts'
+import { activeShards } from './availability.ts'
 import { roundSecret, secretCommitment } from './audit-draw.ts'
 import { unitSeed } from './unit.ts'
-
-/** Pool indices of the shards that may be planned now: the job's own, then accepted datasets' chunks. */
-function activeShards(job: JobSpec, state: CoordinatorState): number[] {
-  const accepted = new Set(state.datasets.filter((d) => d.status === 'accepted').map((d) => d.id))
-  const own = job.train.length
-  return [...job.train.keys(), ...state.pool.flatMap((s, i) => (s.dataset && accepted.has(s.dataset) ? [own + i] : []))]
-}
 
 export function planUnits(job: JobSpec, state: CoordinatorState, round: number): UnitState[] {
   const use = state.shardUse

@@ -3,6 +3,7 @@ import { useStack } from '../stack-context.ts'
 import { useCoordinator } from '../hooks/useCoordinator.ts'
 import { useDatasetChoices } from '../hooks/useDatasetChoices.ts'
 import { DatasetOffersPanel } from './DatasetOffersPanel.tsx'
+import { replicationTarget } from '../../training/availability.ts'
 import { JobForm } from './research/JobForm.tsx'
 import { ScrollRegion } from './ScrollRegion.tsx'
 import { reasonOf } from '../verdict-messages.ts'
@@ -11,7 +12,7 @@ import { useFunder } from '../wallet/useFunder.ts'
 export function CoordinatorPanel() {
   const { swarm, config } = useStack()
   const peer = swarm.status === 'running' ? swarm.peer : null
-  const { ui, start, decideDataset } = useCoordinator(peer, config.chain)
+  const { ui, start, decideDataset, policy, setPolicy, sampleGrid } = useCoordinator(peer, config.chain)
   const fund = useFunder(config.chain)
   const choices = useDatasetChoices(peer ? peer.swarm.node.peerId.toString() : null)
 
@@ -61,7 +62,7 @@ export function CoordinatorPanel() {
         <thead><tr><th scope="col">Round</th><th scope="col">Accepted</th><th scope="col">Rejected</th><th scope="col">Dropped</th><th scope="col">Audited (failed)</th><th scope="col">Loss (start → end of unit)</th><th scope="col">Test accuracy</th></tr></thead>
         <tbody>
           {history.slice(-12).map((r) => (
-            <tr key={r.round} data-testid="round-row" data-accuracy={r.testAccuracy ?? ''}>
+            <tr key={r.round} data-testid="round-row" data-round={r.round} data-accuracy={r.testAccuracy ?? ''} data-accepted={r.accepted} data-ms={r.closedAtMs - r.startedAtMs}>
               <td>{r.round}</td><td>{r.accepted}</td><td>{r.rejected}</td><td>{r.dropped}</td><td>{r.audits.run} ({r.audits.failed})</td>
               <td>{Number.isFinite(r.meanLossBefore) ? `${r.meanLossBefore.toFixed(3)} → ${r.meanLossAfter.toFixed(3)}` : '—'}</td>
               <td>{r.testAccuracy?.toFixed(4) ?? '—'}</td>
@@ -83,7 +84,7 @@ export function CoordinatorPanel() {
         </tbody>
       </table>
       </ScrollRegion>
-      <DatasetOffersPanel datasets={view.datasets ?? []} decide={decideDataset} />
+      <DatasetOffersPanel datasets={view.datasets ?? []} classes={ui.job.classes} providers={view.providers ?? {}} replication={replicationTarget(ui.job)} decide={decideDataset} policy={policy} setPolicy={setPolicy} sampleGrid={sampleGrid} />
     </section>
   )
 }

@@ -12,7 +12,8 @@ import { buildTrainStep } from '../../graph/train-step.ts'
 import { DEFAULT_ADAMW } from '../../graph/optimizer.ts'
 import { initParams } from '../../graph/model.ts'
 import { MODEL_ZOO } from '../../graph/zoo.ts'
-import { CoordinatorHost } from '../../roles/coordinator-host.ts'
+import { CoordinatorHost, type DatasetPolicy } from '../../roles/coordinator-host.ts'
+import type { ReviewImages } from '../../training/data-review.ts'
 import { demoJobSpec } from '../../roles/demo-job.ts'
 import { ExchangeVectorStore } from '../../roles/exchange-vector-store.ts'
 import { publishShards } from '../../roles/publish-dataset.ts'
@@ -76,7 +77,9 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   // A funded job (one with a coordinator key in this browser) settles on chain; others only record credit.
   const key = chain.contracts ? await loadKey(coordinatorKeyName(job.id)) : null
   const settlement = key ? settlementFor({ config: chain, exchange: peer.exchange, coordinatorKey: key, jobLog, log }) : undefined
-  const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log, settlement })
+  // The offer review's label check: the current model's predictions for an offer's samples.
+  const classify = async (params: Float32Array, set: ReviewImages) => (await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), set, job.normalisation)).predictions
+  const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log, settlement, classify })
   return { coordinator, host }
 }
 
@@ -176,5 +179,13 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
     }
   }, [])
 
-  return { ui, start, decideDataset }
+  /** Auto-accept (offers the review raised no flag for) is the owner's choice, off until they turn it on. */
+  const [policy, setPolicyState] = useState<DatasetPolicy>('owner')
+  const setPolicy = useCallback((next: DatasetPolicy) => {
+    running.current?.host.setDatasetPolicy(next)
+    setPolicyState(next)
+  }, [])
+  const sampleGrid = useCallback((id: string) => running.current?.host.sampleGrid(id) ?? null, [])
+
+  return { ui, start, decideDataset, policy, setPolicy, sampleGrid }
 }

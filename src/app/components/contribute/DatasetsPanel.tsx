@@ -8,7 +8,7 @@ function jobView(c: ContributeState, d: StoredDataset) {
     const reported = j.metrics?.datasets.find((x) => x.id === d.id)
     const recorded = d.offers.find((o) => o.jobId === j.announcement.job.id)
     if (!reported && !recorded) return []
-    return [{ job: j, status: reported?.status ?? recorded!.status, reason: reported?.reason ?? recorded!.reason, used: reported?.samplesUsed ?? 0 }]
+    return [{ job: j, status: reported?.status ?? recorded!.status, reason: reported?.reason ?? recorded!.reason, used: reported?.samplesUsed ?? 0, copies: reported?.copies, replication: reported?.replication }]
   })
 }
 
@@ -46,6 +46,11 @@ export function DatasetsPanel({ c }: { c: ContributeState }) {
                   <li key={v.job.announcement.job.id} data-testid="dataset-job" data-status={v.status}>
                     {v.job.announcement.job.name}: <strong>{v.status}</strong> — {v.reason}
                     {v.status === 'accepted' && <> ({Math.round(v.used).toLocaleString()} samples used)</>}
+                    {v.status === 'accepted' && v.copies !== undefined && (
+                      <span data-testid="dataset-copies" data-count={v.copies}>
+                        {' '}· the swarm holds {v.copies} of {v.replication ?? v.copies} copies, so it keeps serving your data when this tab is closed{v.copies < 2 ? ' (not yet: keep this tab open until a second copy exists)' : ''}
+                      </span>
+                    )}
                   </li>
                 ))}
               </ul>
