@@ -130,7 +130,7 @@ test('researcher creates a job, a volunteer joins by its share link, earns, relo
     const delivered = async () => parseInt((await volunteer.getByTestId('units-submitted').textContent()) ?? '0', 10)
     await expect.poll(delivered, { timeout: 120_000 }).toBeGreaterThanOrEqual(1)
     const sofar = await delivered()
-    await volunteer.getByRole('link', { name: 'Ledger' }).click()
+    await volunteer.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ledger' }).click()
     await expect(volunteer.getByTestId('donating')).toHaveText('Donating')
     await volunteer.waitForTimeout(3000)
     await volunteer.getByTestId('donating').click()
