@@ -1,5 +1,5 @@
 // The app shell: navigation between the four audiences' pages and a status bar for relay, peers and chain.
-import { useEffect, useState } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import { BrowserRouter, NavLink, Route, Routes } from 'react-router'
 import { WagmiProvider } from 'wagmi'
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
@@ -18,6 +18,7 @@ import { ResearchPage } from './pages/ResearchPage.tsx'
 import { LedgerPage } from './pages/LedgerPage.tsx'
 import { NotFoundPage } from './pages/NotFoundPage.tsx'
 import { AuditPage } from './pages/AuditPage.tsx'
+import { Glossary } from './glossary/Term.tsx'
 
 const NAV = [
   { to: '/', label: 'Volunteer' },
@@ -28,9 +29,6 @@ const NAV = [
 ]
 
 export function App({ config }: { config: StackConfig }) {
-  const device = useDevice()
-  const swarm = useSwarm(config, device.status === 'ready' ? device.choice.backend : 'unknown')
-  const chain = useChainStatus(config.chain)
   const [wagmi] = useState(() => createWagmiConfig(config.chain))
   const [queries] = useState(() => new QueryClient())
   useEffect(() => {
@@ -38,8 +36,21 @@ export function App({ config }: { config: StackConfig }) {
   }, [config.chain])
   return (
     <WagmiProvider config={wagmi}>
-    <QueryClientProvider client={queries}>
-    <StackContext.Provider value={{ config, device, swarm, chain }}>
+      <QueryClientProvider client={queries}>
+        <Shell config={config} />
+      </QueryClientProvider>
+    </WagmiProvider>
+  )
+}
+
+/** Everything under the providers: the stack's state (device, swarm, chain) is shared with every page. */
+function Shell({ config }: { config: StackConfig }) {
+  const device = useDevice()
+  const swarm = useSwarm(config, device.status === 'ready' ? device.choice.backend : 'unknown')
+  const chain = useChainStatus(config.chain)
+  const stack = useMemo(() => ({ config, device, swarm, chain }), [config, device, swarm, chain])
+  return (
+    <StackContext.Provider value={stack}>
       <BrowserRouter>
         <header className="topbar">
           <span className="brand" aria-label="Tesserae">▦ Tesserae</span>
@@ -62,9 +73,10 @@ export function App({ config }: { config: StackConfig }) {
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </main>
+        <footer className="page-footer">
+          <Glossary />
+        </footer>
       </BrowserRouter>
     </StackContext.Provider>
-    </QueryClientProvider>
-    </WagmiProvider>
   )
 }

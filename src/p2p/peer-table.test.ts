@@ -36,6 +36,8 @@ describe('peer table', () => {
     expect(shouldDial('A', view)).toBe(true)
     expect(shouldDial('C', view)).toBe(false)
     expect(shouldDial('A', { ...view, transports: ['webrtc'] })).toBe(false)
+    expect(shouldDial('A', { ...view, transports: ['websockets'] })).toBe(false)
+    expect(shouldDial('A', { ...view, transports: ['relayed'] })).toBe(true)
     expect(shouldDial('A', { ...view, addrs: ['/ip4/1.2.3.4/tcp/1/ws/p2p/B'] })).toBe(false)
   })
 })

@@ -39,10 +39,14 @@ export function buildPeerTable(
   return [...peers.values()].sort((a, b) => a.peerId.localeCompare(b.peerId))
 }
 
+/** Transports that already carry training traffic: with one of these open, a WebRTC dial adds nothing. */
+const DIRECT: readonly TransportKind[] = ['webrtc', 'webrtc-direct', 'websockets', 'tcp']
+
 /**
  * Only one side of a pair dials (the lexically smaller id) so two tabs that hear each other at once do not
- * race two WebRTC handshakes; the other side waits for the incoming connection.
+ * race two WebRTC handshakes; the other side waits for the incoming connection. A peer already reached
+ * directly (a Node coordinator over WebSockets) is not dialled again over WebRTC.
  */
 export function shouldDial(selfId: string, peer: PeerView): boolean {
-  return selfId < peer.peerId && !peer.transports.includes('webrtc') && peer.addrs.some((a) => a.split('/').includes('webrtc'))
+  return selfId < peer.peerId && !peer.transports.some((t) => DIRECT.includes(t)) && peer.addrs.some((a) => a.split('/').includes('webrtc'))
 }

@@ -10,6 +10,7 @@ import { buildPeerTable, shouldDial, type PeerView } from './peer-table.ts'
 import { transportKind } from './transport-kind.ts'
 import { TOPIC_PRESENCE } from './topics.ts'
 import { errorMessage } from '../errors.ts'
+import { backoffMs, type Backoff } from '../wait.ts'
 
 export type RelayState = 'connecting' | 'connected' | 'failed'
 
@@ -35,8 +36,8 @@ export interface SwarmOptions {
 }
 
 const DIAL_TIMEOUT_MS = 20_000
-const DIAL_BACKOFF_MS = 10_000
-
+/** A peer whose WebRTC dial failed is retried after 5 s, then 10, 20… up to 5 minutes (a gone tab's presence lingers). */
+const DIAL_BACKOFF: Backoff = { firstMs: 5_000, maxMs: 5 * 60_000 }
 
 export class Swarm {
   readonly node: NodePeer
@@ -44,8 +45,8 @@ export class Swarm {
   private readonly relayIds: Set<string>
   private readonly heard = new Map<string, { presence: Presence; receivedAtMs: number }>()
   private readonly dialing = new Set<string>()
-  /** When a direct dial to a peer last failed: a gone tab's presence lingers, and retrying it on every refresh only adds load. */
-  private readonly failedAt = new Map<string, number>()
+  /** When each peer may next be dialled after failed dials, and how many failed in a row. */
+  private readonly failed = new Map<string, { count: number; retryAtMs: number }>()
   private readonly listeners = new Set<(s: SwarmSnapshot) => void>()
   private readonly now: () => number
   private backend: Backend = 'unknown'
@@ -152,8 +153,10 @@ export class Swarm {
 
   private refresh(): void {
     this.snapshot = this.computeSnapshot()
+    const present = new Set(this.snapshot.peers.map((p) => p.peerId))
+    for (const id of this.failed.keys()) if (!present.has(id)) this.failed.delete(id)
     for (const peer of this.snapshot.peers) {
-      const backoff = this.now() - (this.failedAt.get(peer.peerId) ?? -Infinity) < DIAL_BACKOFF_MS
+      const backoff = this.now() < (this.failed.get(peer.peerId)?.retryAtMs ?? -Infinity)
       if (shouldDial(this.snapshot.selfId, peer) && !this.dialing.has(peer.peerId) && !backoff) void this.dialDirect(peer)
     }
     for (const listener of this.listeners) listener(this.snapshot)
@@ -164,11 +167,17 @@ export class Swarm {
     if (addr === undefined) return
     this.dialing.add(peer.peerId)
     try {
-      await this.node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
-      this.failedAt.delete(peer.peerId)
+      const connection = await this.node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      // libp2p hands back an open connection to the peer instead of dialling; counting that as success would
+      // dial again on the refresh this triggers, and again, without end.
+      const kind = transportKind(connection.remoteAddr.toString())
+      if (kind !== 'webrtc') throw new Error(`the dial returned the existing ${kind} connection`)
+      this.failed.delete(peer.peerId)
     } catch (error) {
-      this.failedAt.set(peer.peerId, this.now())
-      console.warn(`WebRTC dial to ${peer.peerId} failed, will retry in ${DIAL_BACKOFF_MS / 1000} s: ${errorMessage(error)}`)
+      const count = (this.failed.get(peer.peerId)?.count ?? 0) + 1
+      const waitMs = backoffMs(count, DIAL_BACKOFF)
+      this.failed.set(peer.peerId, { count, retryAtMs: this.now() + waitMs })
+      console.warn(`WebRTC dial to ${peer.peerId} failed (${count} in a row), will retry in ${waitMs / 1000} s: ${errorMessage(error)}`)
     } finally {
       this.dialing.delete(peer.peerId)
       this.refresh()

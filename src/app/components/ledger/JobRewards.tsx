@@ -14,7 +14,7 @@ import { formatAmount } from '../../../training/rewards.ts'
 import { useStack } from '../../stack-context.ts'
 import { useJobRewards } from '../../hooks/useJobRewards.ts'
 import { saveBinding, storedBinding } from '../../wallet/stored-binding.ts'
-import { EarningsFacts, EscrowStatus } from './EarningsFacts.tsx'
+import { EarningsFacts, EscrowStatus, NextEpoch } from './EarningsFacts.tsx'
 
 type Action = { kind: 'idle' } | { kind: 'busy'; what: string } | { kind: 'done'; what: string } | { kind: 'failed'; error: string }
 
@@ -80,6 +80,7 @@ export function JobRewards({ heard }: { heard: HeardJob }) {
         <dl className="facts">
           <dt>Pool</dt>
           <EscrowStatus r={r} chainName={config.chain.name} />
+          <NextEpoch heard={heard} />
           <dt>This tab</dt>
           <dd data-testid="binding-status">{boundHere ? `bound to ${binding.wallet}` : binding ? `bound to ${binding.wallet} (another wallet)` : 'not bound: credit earned here waits in the ledger until you bind'}</dd>
           {r.peerEarned && r.peerEarned.waiting > 0n && (
