@@ -27,13 +27,16 @@ function world() {
 }
 
 describe('engine tuning', () => {
-  it('runs the first unit on the default, measures once before the second, and remembers the result', async () => {
+  it('runs the first units on the default, measures once after the first verdict, and remembers the result', async () => {
     const w = world()
-    const prepare = engineTuning(w.compute, choice, { spawn: w.spawn, store: w.store, log: () => undefined })
+    let verdictIn = false
+    const prepare = engineTuning(w.compute, choice, { spawn: w.spawn, store: w.store, log: () => undefined, mayMeasure: () => verdictIn })
+    expect(await prepare(job)).toBe(1000)
     expect(await prepare(job)).toBe(1000)
     expect(w.calibrations()).toBe(0)
     expect(w.compiled).toEqual([{ backend: 'wasm', wasmThreads: choice.wasmThreads, microBatch: 16 }])
-    // Two requests for the second unit at once (a wait reply, then a unit) share one measurement.
+    verdictIn = true
+    // Two requests for the next unit at once (a wait reply, then a unit) share one measurement.
     await Promise.all([prepare(job), prepare(job)])
     const perThreadCount = w.calibrations()
     expect(perThreadCount).toBeGreaterThan(0)

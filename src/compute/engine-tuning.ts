@@ -1,7 +1,8 @@
 // Which engine setting the volunteer's compute worker runs a job with. The first unit never waits for
-// calibration: it runs on the remembered setting, or on the device check's safe default; a device with no
-// remembered setting measures one (auto-tune.ts) while its second unit is asked for and downloaded, when
-// verified credit is already on the page, and remembers it: once per device and job shape.
+// calibration: it runs on the remembered setting, or on the device check's safe default. A device with no
+// remembered setting measures one (auto-tune.ts) once its first verdict is in (so the measurement competes
+// neither with the first unit nor with its check), while the next unit is asked for and downloaded, and
+// remembers it: once per device and job shape.
 import { autoTune, rememberedTuning, untunedEngine, type CalibrationStore, type Calibrator } from './auto-tune.ts'
 import type { BackendChoice } from './backend-choice.ts'
 import type { TunedEngine } from './calibration.ts'
@@ -19,6 +20,8 @@ export interface EngineTuningOptions {
   spawn: () => Calibrator
   store: CalibrationStore | null
   log: (line: string) => void
+  /** Whether measuring may start now (the app: once the first verdict is in); until then units run on the default. */
+  mayMeasure?: () => boolean
 }
 
 interface Compiled {
@@ -48,6 +51,7 @@ export function engineTuning(compute: Compilable, choice: BackendChoice, options
       return compile(key, spec, remembered?.engine ?? untunedEngine(choice, spec), remembered !== null).flopsPerStep
     }
     const compiled: Compiled = current
+    if (compiled.tuning === null && options.mayMeasure?.() === false) return compiled.flopsPerStep
     // The first unit ran on the default; now is the moment to measure, once.
     compiled.tuning ??= compiled.flopsPerStep.then(async () => {
       try {

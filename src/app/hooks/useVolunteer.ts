@@ -69,7 +69,12 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
       compute.onEvent((event) => event.type === 'progress' && setLive({ step: event.step, samplesPerSecond: event.samplesPerSecond, loss: event.loss }))
       void compute.throttle(usage, false)
       // Threads and micro-batch: measured once per device and job shape, after the first unit (engine-tuning.ts).
-      const tuning = engineTuning(compute, choice, { spawn: ComputeClient.spawn, store: browserCalibrationStore(), log: (line) => console.info(`[volunteer] calibration: ${line}`) })
+      const tuning = engineTuning(compute, choice, {
+        spawn: ComputeClient.spawn,
+        store: browserCalibrationStore(),
+        log: (line) => console.info(`[volunteer] calibration: ${line}`),
+        mayMeasure: () => (volunteer.status.verdict?.accepted ?? 0) + (volunteer.status.verdict?.rejected ?? 0) > 0,
+      })
       const volunteer = new VolunteerClient({
         node: peer.swarm.node,
         exchange: peer.exchange,
