@@ -1,5 +1,6 @@
 // Joins the swarm once per tab with the tab's persistent identity, starts its block exchange and its one feed
-// of jobs heard on gossip, and re-renders on every swarm snapshot. The volunteer and coordinator hooks borrow the node and the exchange from here.
+// of jobs heard on gossip, and re-renders on every swarm snapshot. The volunteer and coordinator hooks borrow
+// the node, the exchange and the feed from here.
 import { useEffect, useState } from 'react'
 import type { PrivateKey } from '@libp2p/interface'
 import { Swarm, type SwarmSnapshot } from '../../p2p/swarm.ts'
