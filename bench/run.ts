@@ -18,9 +18,10 @@ import { benchData } from './data.ts'
 import { benchAudit } from './audit.ts'
 import { benchLogAudit } from './log-audit.ts'
 import { benchCoordinatorCapacity, capacityTable } from './coordinator-capacity.ts'
+import { benchFirstMinute } from './first-minute.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,audit,log-audit,data,capacity').split(',')
+const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,audit,log-audit,data,capacity,first-minute').split(',')
 const browserSuites = requested.filter((s): s is 'wasm' | 'webgpu' => s === 'wasm' || s === 'webgpu')
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const log = (line: string) => console.log(`  ${line}`)
@@ -32,6 +33,8 @@ const audit = requested.includes('audit') ? [await benchAudit({ volunteers: 8, r
 const logAudit = requested.includes('log-audit') ? await benchLogAudit([{ volunteers: 4, epochs: 8 }, { volunteers: 16, epochs: 16 }]) : null
 const data = requested.includes('data') ? await benchData(new URL('../../shared/datasets/fashion-mnist/', import.meta.url)) : null
 const capacity = requested.includes('capacity') ? await benchCoordinatorCapacity({ volunteers: 8, deltasEach: 25, aggregators: 8 }) : null
+// The built app (`npm run build`) against the whole local stack: a first visitor's minute, then a long donation.
+const firstMinute = requested.includes('first-minute') ? await benchFirstMinute({ soakSeconds: Number(process.env.BENCH_SOAK_SECONDS ?? 180), readsPerSecond: 100, log }) : null
 
 if (browserSuites.length > 0) execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
 const server = browserSuites.length === 0 ? null : await startStaticServer({
@@ -112,6 +115,14 @@ if (data) {
   lines.push(`| Merkle root over the chunks | ${data.merkleMs.toFixed(1)} ms |`)
 }
 if (capacity) lines.push('', ...capacityTable(capacity))
+if (firstMinute) {
+  const f = firstMinute
+  lines.push('', '| first minute (fresh stack, loopback, built app) | value |', '|---|---|')
+  lines.push(`| job shown as found / first unit training / first unit delivered | ${(f.jobFoundMs / 1000).toFixed(1)} s / ${(f.firstTrainingMs / 1000).toFixed(1)} s / ${(f.firstDeliveredMs / 1000).toFixed(1)} s after opening the page |`)
+  lines.push(`| first verified credit on the page | ${(f.firstVerifiedCreditMs / 1000).toFixed(1)} s after opening the page |`)
+  lines.push(`| renderer memory over ${f.soakSeconds} s of donating, ${f.readsPerSecond} page reads/s (${f.readsDone} reads) | ${f.rendererMiB[0]} → ${f.rendererMiB.at(-1)} MiB, max ${Math.max(...f.rendererMiB)} MiB, trend over the second half ${f.rendererGrowthMiBPerMinute.toFixed(1)} MiB/min |`)
+  lines.push(`| main thread busy while donating and being read | ${(100 * f.mainThreadBusy).toFixed(0)} % (${f.unitsDelivered} units delivered) |`)
+}
 console.log(`\n${lines.join('\n')}`)
 await mkdir(fileURLToPath(new URL('results/', import.meta.url)), { recursive: true })
 // Browser and Node suites keep separate files so running one kind does not erase the other's numbers.
@@ -120,3 +131,4 @@ if (swarm || aggregation) await writeFile(fileURLToPath(new URL('results/swarm-l
 if (audit || logAudit) await writeFile(fileURLToPath(new URL('results/audit-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), audit, logAudit }, null, 2))
 if (data) await writeFile(fileURLToPath(new URL('results/data-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), data }, null, 2))
 if (capacity) await writeFile(fileURLToPath(new URL('results/capacity-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), capacity }, null, 2))
+if (firstMinute) await writeFile(fileURLToPath(new URL('results/first-minute-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), firstMinute }, null, 2))

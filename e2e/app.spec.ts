@@ -29,7 +29,7 @@ test('reaches the relay and the local chain named by /config.json', async ({ pag
   await page.goto('/')
   await expect(page.getByTestId('relay-status')).toHaveAttribute('data-state', 'connected')
   await expect(page.getByTestId('chain-status')).toHaveAttribute('data-state', 'ok')
-  await expect(page.getByTestId('chain-status')).toContainText('#31337')
+  await expect(page.getByTestId('chain-status')).toContainText('chain id 31337')
   await expect(page.getByTestId('self-peer-id')).toHaveText(/^12D3KooW/)
 })
 

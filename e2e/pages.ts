@@ -6,6 +6,8 @@ import AxeBuilder from '@axe-core/playwright'
 
 export const DESKTOP = { width: 1280, height: 900 }
 export const PHONE = { width: 390, height: 844 }
+/** The narrowest phones still sold (iPhone SE 1st gen, small Androids). */
+export const NARROW = { width: 320, height: 640 }
 export const SCREENSHOT_DIR = 'test-results/screenshots'
 
 /** Distinct colours in a PNG, counted by the browser's own decoder. */
@@ -32,6 +34,10 @@ export async function screenshot(page: Page, name: string, size: { width: number
   await expect(page.locator('h1')).toBeVisible()
   // Nothing may stick out sideways: the page scrolls vertically only, at every width.
   await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0)
+  // The pages stay on one row of navigation, each link whole and inside the viewport.
+  const links = await page.locator('nav[aria-label="Main"] a').evaluateAll((as) => as.map((a) => a.getBoundingClientRect()).map((r) => ({ top: Math.round(r.top), left: r.left, right: r.right })))
+  expect(new Set(links.map((l) => l.top)).size, `navigation on one row at ${size.width} px`).toBe(1)
+  expect(links.every((l) => l.left >= 0 && l.right <= size.width), `navigation links visible at ${size.width} px`).toBe(true)
   const png = await page.screenshot({ fullPage: true })
   await mkdir(SCREENSHOT_DIR, { recursive: true })
   const file = `${SCREENSHOT_DIR}/${name}-${size.width}.png`

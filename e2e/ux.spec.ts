@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node'
 import jsQR from 'jsqr'
 import { launchChromium } from './chromium.ts'
 import { startJob } from './research.ts'
-import { DESKTOP, PHONE, expectAccessible, screenshot } from './pages.ts'
+import { DESKTOP, NARROW, PHONE, expectAccessible, screenshot } from './pages.ts'
 import { readIdxPair } from '../src/data/labelled-images.ts'
 
 const APP = process.env.TESSERAE_URL!
@@ -90,10 +90,12 @@ test('researcher creates a job, a volunteer joins by its share link, earns, relo
 
     await screenshot(research, 'research-training', DESKTOP)
     await screenshot(research, 'research-training', PHONE)
+    await screenshot(research, 'research-training', NARROW)
     await expectAccessible(research, 'the Research page during training')
     await research.setViewportSize(DESKTOP)
     await screenshot(volunteer, 'volunteer', DESKTOP)
     await screenshot(volunteer, 'volunteer', PHONE)
+    await screenshot(volunteer, 'volunteer', NARROW)
     await expectAccessible(volunteer, 'the Volunteer page while donating')
 
     await expect.poll(async () => Number(await dashboard.getAttribute('data-round')), { timeout: 180_000 }).toBeGreaterThanOrEqual(4)
@@ -154,9 +156,17 @@ test('every page is accessible, fits a phone, and works from the keyboard', asyn
       await expect(page.locator('[aria-busy="true"]')).toHaveCount(0, { timeout: 60_000 })
       await screenshot(page, name, DESKTOP)
       await screenshot(page, name, PHONE)
-      await expectAccessible(page, `${path} at phone width`)
+      await screenshot(page, name, NARROW)
+      await expectAccessible(page, `${path} at the narrowest phone width`)
       await page.setViewportSize(DESKTOP)
     }
+    // Protocol words explain themselves: the "?" beside one opens its explanation, and the footer lists them all.
+    await page.goto(new URL('/research', APP).toString())
+    const term = page.locator('[data-term="outerNesterov"]').first()
+    await term.getByRole('button', { name: 'What is outer Nesterov momentum?' }).click()
+    await expect(term.getByRole('note')).toContainText('momentum')
+    await page.getByTestId('glossary').locator('summary').click()
+    await expect(page.getByTestId('glossary')).toContainText('Merkle root')
     // Keyboard only: from the top of the Volunteer page, Tab reaches "Donate compute" and Enter starts it.
     await page.goto(APP)
     await expect(page.getByTestId('donate')).toBeEnabled({ timeout: 60_000 })

@@ -1,13 +1,8 @@
 // `npm start`: bring the local stack up on loopback, print where to go, and shut everything down on Ctrl+C.
 import { fileURLToPath } from 'node:url'
 import { startStack } from './stack.ts'
-import { loadFashionMnist } from './fashion-mnist.ts'
-import { startHeadlessCoordinator } from './swarm/headless.ts'
-import { fundLocalJob, LOCAL_ESCROW, LOCAL_OWNER } from './settlement.ts'
-import { parseEther } from 'viem'
+import { startDemoJob } from './demo-job.ts'
 import { decodeIceServers } from '../src/stack/stack-config.ts'
-
-const DEMO_POOL_ETH = '10'
 
 const port = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback)
@@ -30,30 +25,15 @@ const stack = await startStack({
   freshChain: process.argv.includes('--fresh-chain') || process.env.TESSERAE_FRESH_CHAIN === '1',
 })
 
-// The demo job: a headless coordinator training the CNN on the Fashion-MNIST subset the app ships. Its key,
-// blocks and checkpoint live in .tesserae/, so restarting `npm start` resumes the same job.
+// The demo job: its key, blocks and checkpoint live in .tesserae/, so restarting `npm start` resumes the same job.
 const demo =
   process.env.TESSERAE_DEMO_JOB === 'off'
     ? null
-    : await startHeadlessCoordinator({
-        relayAddrs: stack.relayAddrs,
+    : await startDemoJob(stack, {
         dataDir: process.env.TESSERAE_DATA_DIR ?? fileURLToPath(new URL('../.tesserae/demo-coordinator', import.meta.url)),
         host: process.env.TESSERAE_HOST ?? '127.0.0.1',
-        webrtc: true,
-        train: await loadFashionMnist('train', fileURLToPath(new URL('../public/datasets/fashion-mnist', import.meta.url))),
-        test: await loadFashionMnist('test', fileURLToPath(new URL('../public/datasets/fashion-mnist', import.meta.url))),
-        shardSize: 250,
-        // Offers to the demo job wait for review: nothing a stranger sends is trained on unseen. Its own data
-        // is the job's seeded shards, which need no acceptance.
-        chain: stack.chain,
-        overrides: { reward: { amount: parseEther(DEMO_POOL_ETH).toString(), symbol: 'ETH', decimals: 18, dataShareBps: 1000, owner: LOCAL_OWNER } },
         log: (line) => console.log(`  demo job: ${line}`),
       })
-
-// The demo job's pool, escrowed on the local chain from anvil's first account; its coordinator gets gas money.
-if (demo?.chainAccount) {
-  await fundLocalJob({ rpcUrl: stack.rpcUrl, chainId: stack.chain.chainId, escrow: stack.settlement.escrow, jobId: demo.job.id, coordinator: demo.chainAccount, amountEth: DEMO_POOL_ETH, days: 30, challengeSeconds: LOCAL_ESCROW.minChallengeSeconds })
-}
 
 console.log(`Tesserae is running. Open ${stack.url}`)
 console.log(`  relay: ${stack.relayAddrs.join(' ')}`)

@@ -1,4 +1,42 @@
-// Leaf utility for retries: the capped exponential backoff every retry uses.
+// Leaf utility for the roles' waiting: an abortable sleep, a wake-up a waiting loop can be nudged with (so a
+// loop reacts to an event at once instead of polling for it), and the capped exponential backoff every retry uses.
+
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects: the caller checks the signal). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve()
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** Something a loop waits on: `wake()` releases every current `wait`, which otherwise ends after its timeout. */
+export class Wake {
+  private waiters = new Set<() => void>()
+
+  wake(): void {
+    const waiters = this.waiters
+    this.waiters = new Set()
+    for (const release of waiters) release()
+  }
+
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const controller = new AbortController()
+    const release = () => controller.abort()
+    this.waiters.add(release)
+    const onAbort = () => controller.abort()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    return sleep(timeoutMs, controller.signal).finally(() => {
+      this.waiters.delete(release)
+      signal?.removeEventListener('abort', onAbort)
+    })
+  }
+}
 
 export interface Backoff {
   firstMs: number

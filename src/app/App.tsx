@@ -1,5 +1,5 @@
 // The app shell: navigation between the audiences' pages and a status bar for relay, peers and chain.
-import { useEffect, useState } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import { BrowserRouter, NavLink, Route, Routes } from 'react-router'
 import { WagmiProvider } from 'wagmi'
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
@@ -20,6 +20,7 @@ import { LedgerPage } from './pages/LedgerPage.tsx'
 import { GovernancePage } from './pages/GovernancePage.tsx'
 import { NotFoundPage } from './pages/NotFoundPage.tsx'
 import { AuditPage } from './pages/AuditPage.tsx'
+import { Glossary } from './glossary/Term.tsx'
 
 const NAV = [
   { to: '/', label: 'Volunteer' },
@@ -31,9 +32,6 @@ const NAV = [
 ]
 
 export function App({ config }: { config: StackConfig }) {
-  const device = useDevice()
-  const swarm = useSwarm(config, device.status === 'ready' ? device.choice.backend : 'unknown')
-  const chain = useChainStatus(config.chain)
   const [wagmi] = useState(() => createWagmiConfig(config.chain))
   const [queries] = useState(() => new QueryClient())
   useEffect(() => {
@@ -41,8 +39,21 @@ export function App({ config }: { config: StackConfig }) {
   }, [config.chain])
   return (
     <WagmiProvider config={wagmi}>
-    <QueryClientProvider client={queries}>
-    <StackContext.Provider value={{ config, device, swarm, chain }}>
+      <QueryClientProvider client={queries}>
+        <Shell config={config} />
+      </QueryClientProvider>
+    </WagmiProvider>
+  )
+}
+
+/** Everything under the providers: the stack's state (device, swarm, chain) is shared with every page. */
+function Shell({ config }: { config: StackConfig }) {
+  const device = useDevice()
+  const swarm = useSwarm(config, device.status === 'ready' ? device.choice.backend : 'unknown')
+  const chain = useChainStatus(config.chain)
+  const stack = useMemo(() => ({ config, device, swarm, chain }), [config, device, swarm, chain])
+  return (
+    <StackContext.Provider value={stack}>
       <BrowserRouter>
       <DonationHost>
         <header className="topbar">
@@ -67,10 +78,11 @@ export function App({ config }: { config: StackConfig }) {
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </main>
+        <footer className="page-footer">
+          <Glossary />
+        </footer>
       </DonationHost>
       </BrowserRouter>
     </StackContext.Provider>
-    </QueryClientProvider>
-    </WagmiProvider>
   )
 }

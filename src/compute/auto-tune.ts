@@ -3,7 +3,7 @@
 // loads), each timing the job's full-batch step at every micro-batch candidate.
 import { errorMessage, TesseraeError } from '../errors.ts'
 import type { BackendChoice } from './backend-choice.ts'
-import { calibrationKey, decodeCalibration, encodeCalibration, fastest, microBatchCandidates, threadCandidates, type CalibrationRecord, type CalibrationSample } from './calibration.ts'
+import { calibrationKey, decodeCalibration, encodeCalibration, fastest, microBatchCandidates, threadCandidates, type CalibrationRecord, type CalibrationSample, type TunedEngine } from './calibration.ts'
 import type { CalibrationResult, TrainSpec } from './worker-protocol.ts'
 
 /** Where calibrations are remembered: localStorage in the app (per browser profile, so per device). */
@@ -33,17 +33,29 @@ export interface AutoTuned extends CalibrationRecord {
 
 const STORAGE_PREFIX = 'tesserae.calibration:'
 
+/** This device's fresh remembered calibration for the job shape, or null (never measured, stale or unreadable). */
+export function rememberedTuning(spec: TrainSpec, choice: BackendChoice, options: Pick<AutoTuneOptions, 'store' | 'now' | 'onNotice'>): AutoTuned | null {
+  const key = calibrationKey(choice.device, choice.backend, spec)
+  const stored = options.store?.get(STORAGE_PREFIX + key) ?? null
+  if (stored === null) return null
+  try {
+    return { ...decodeCalibration(stored, key, (options.now ?? Date.now)()), remembered: true }
+  } catch (error) {
+    options.onNotice?.(`measuring again: ${errorMessage(error)}`)
+    return null
+  }
+}
+
+/** What runs before any calibration: the device check's thread count and whole batches, safe on every device. */
+export function untunedEngine(choice: BackendChoice, spec: TrainSpec): TunedEngine {
+  return { backend: choice.backend, wasmThreads: choice.wasmThreads, microBatch: spec.batchSize }
+}
+
 export async function autoTune(spec: TrainSpec, choice: BackendChoice, options: AutoTuneOptions): Promise<AutoTuned> {
   const now = options.now ?? (() => Date.now())
   const key = calibrationKey(choice.device, choice.backend, spec)
-  const stored = options.store?.get(STORAGE_PREFIX + key) ?? null
-  if (stored !== null) {
-    try {
-      return { ...decodeCalibration(stored, key, now()), remembered: true }
-    } catch (error) {
-      options.onNotice?.(`measuring again: ${errorMessage(error)}`)
-    }
-  }
+  const remembered = rememberedTuning(spec, choice, options)
+  if (remembered !== null) return remembered
   // Wasm threads only matter to the wasm engine; on WebGPU only the micro-batch is measured.
   const threads = choice.backend === 'webgpu' ? [choice.wasmThreads] : threadCandidates(choice.maxWasmThreads)
   const microBatches = microBatchCandidates(spec.batchSize)

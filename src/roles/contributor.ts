@@ -8,8 +8,10 @@ import { callWork } from '../p2p/work-protocol.ts'
 import type { DatasetStatus } from '../training/datasets.ts'
 import { awaitCoordinator } from './connect.ts'
 import { TesseraeError } from '../errors.ts'
+import { backoffMs, sleep } from '../wait.ts'
 
 const ATTEMPTS = 3
+const RETRY = { firstMs: 1000, maxMs: 4000 }
 
 /**
  * Offers are idempotent on the coordinator (the same dataset id is recorded once), so a stream that dies in
@@ -26,7 +28,7 @@ export async function offerDataset(node: Libp2p, announcement: JobAnnouncement, 
       return { id: reply.id, status: reply.status, reason: reply.reason }
     } catch (error) {
       if (error instanceof TesseraeError || attempt >= ATTEMPTS) throw error
-      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt))
+      await sleep(backoffMs(attempt, RETRY))
     }
   }
 }

@@ -30,6 +30,10 @@ import type { SettlementHost } from './settlement-host.ts'
 type PubsubNode = Libp2p<{ pubsub: GossipSub }>
 
 const DELTA_TIMEOUT_MS = 60_000
+/** Metrics go out this often regardless, for late joiners and as a heartbeat… */
+const METRICS_EVERY_MS = 3000
+/** …and this soon after any change (changes within it share one message). */
+const METRICS_GATHER_MS = 250
 /** An audited volunteer has this long to serve its checkpoints (it stays online for its next unit anyway). */
 const CHECKPOINT_TIMEOUT_MS = 20_000
 
@@ -71,6 +75,12 @@ export class CoordinatorHost {
   private readonly vectors: ExchangeVectorStore
   private unsubscribe: () => void = () => undefined
   private readonly onDisconnect = (event: CustomEvent<PeerId>) => void this.options.coordinator.peerLeft(event.detail.toString())
+  private readonly onSubscriptionChange = () => {
+    this.announceSoon = true
+    this.publishMetricsSoon()
+  }
+  private metricsSoon: ReturnType<typeof setTimeout> | undefined
+  private announceSoon = false
   readonly settlement: SettlementHost | null
 
   private constructor(options: CoordinatorHostOptions) {
@@ -89,6 +99,8 @@ export class CoordinatorHost {
     await serveWork(options.node, (request, from) => host.handle(request, from))
     options.node.addEventListener('peer:disconnect', host.onDisconnect)
     host.unsubscribe = options.coordinator.subscribe((report) => {
+      // A verdict or an assignment is news to the volunteer it concerns: its credit shows within a moment.
+      host.publishMetricsSoon()
       if (report) {
         void host.publish(TOPIC_HEADS, encodeHead(host.head()))
         void host.publishMetrics()
@@ -101,7 +113,9 @@ export class CoordinatorHost {
     for (const d of options.coordinator.datasets) if (d.status === 'pending') void host.reviewDataset(d.id).catch(() => undefined)
     host.timers.push(setInterval(() => void host.announce(), options.announceEveryMs ?? 2000))
     host.timers.push(setInterval(() => void options.coordinator.tick().catch((e: unknown) => options.log?.(`closing the round failed: ${errorMessage(e)}`)), options.tickEveryMs ?? 1000))
-    host.timers.push(setInterval(() => void host.publishMetrics(), 3000))
+    host.timers.push(setInterval(() => void host.publishMetrics(), METRICS_EVERY_MS))
+    // A newcomer subscribing is the moment it most needs the job and its figures: no waiting a full period.
+    options.node.services.pubsub.addEventListener('subscription-change', host.onSubscriptionChange)
     if (host.settlement) {
       const follow = () => void host.followGovernance()
       host.timers.push(setInterval(follow, options.governanceEveryMs ?? 10_000))
@@ -113,6 +127,8 @@ export class CoordinatorHost {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t)
+    clearTimeout(this.metricsSoon)
+    this.options.node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.unsubscribe()
     this.options.node.removeEventListener('peer:disconnect', this.onDisconnect)
     await this.options.node.unhandle(WORK_PROTOCOL)
@@ -406,6 +422,17 @@ export class CoordinatorHost {
   private async announce(): Promise<void> {
     const c = this.options.coordinator
     await this.publish(TOPIC_JOBS, encodeAnnouncement({ job: c.job, head: this.head(), addrs: (this.options.addrs?.() ?? []).slice(0, 16) }))
+  }
+
+  /** Publishes the metrics (and the announcement, for a newcomer) after a short pause that gathers a burst of changes into one message. */
+  private publishMetricsSoon(): void {
+    if (this.metricsSoon !== undefined) return
+    this.metricsSoon = setTimeout(() => {
+      this.metricsSoon = undefined
+      if (this.announceSoon) void this.announce()
+      this.announceSoon = false
+      void this.publishMetrics()
+    }, METRICS_GATHER_MS)
   }
 
   private async publishMetrics(): Promise<void> {

@@ -1,7 +1,8 @@
 // A volunteer on the network: hears job announcements, asks the coordinator for units, fetches parameters
 // and data shards over Bitswap, runs the unit on the injected engine (committing its parameters at each
 // checkpoint step as blocks the coordinator's referee can fetch), publishes the int8 delta as blocks and
-// submits a signed result. Runs until stopped; pausing finishes the current unit first.
+// submits a signed result. Runs until stopped; pausing finishes the current unit first. The loop waits on
+// events (a job heard, resume pressed), never polls for them.
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -14,8 +15,9 @@ import { toHex } from '../hex.ts'
 import { callWork } from '../p2p/work-protocol.ts'
 import { concatShards } from '../data/shard-block.ts'
 import { fetchShard } from './dataset-chunks.ts'
-import { connectToCoordinator } from './connect.ts'
+import { awaitCoordinator } from './connect.ts'
 import { JobFeed } from './job-feed.ts'
+import { sleep, Wake } from '../wait.ts'
 import type { ShardRef } from '../training/job.ts'
 import { makeBatch } from '../data/batches.ts'
 import type { LabelledImages } from '../data/labelled-images.ts'
@@ -60,6 +62,8 @@ export interface VolunteerOptions {
   engineFor: (job: JobSpec) => Promise<{ engine: InnerEngine; flopsPerStep: number }>
   /** Only this job, if given; otherwise the most recently announced unfinished one. */
   jobId?: string
+  /** The tab's feed of jobs heard on gossip, so a job already known is worked on at once; a new one otherwise. */
+  feed?: JobFeed
   /** Red-team hooks for tests and benchmarks (a hostile volunteer); never set by the app. */
   adversary?: Adversary
   onStatus?: (status: VolunteerStatus) => void
@@ -89,32 +93,52 @@ function providerIds(ref: ShardRef, coordinator: PeerId, known: readonly string[
   })
 }
 
+/** Decoded shards kept in memory for the next units (least recently used go first): a long donation stays bounded. */
+const CACHED_SHARDS = 16
+
 /** Checkpoints of this many recent units stay in the block store for audits; older ones are deleted. */
 const KEEP_CHECKPOINT_UNITS = 3
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
-  })
+/** A promise's outcome as a value, so work started early can fail without an unhandled rejection before it is awaited. */
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
+const settle = <T>(promise: Promise<T>): Promise<Settled<T>> => promise.then((value) => ({ ok: true, value }), (error: unknown) => ({ ok: false, error }))
+const unwrap = <T>(settled: Settled<T>): T => {
+  if (!settled.ok) throw settled.error
+  return settled.value
+}
+
+/** How long a unit request waits for a direct connection to the coordinator before it counts as an error. */
+const COORDINATOR_WAIT_MS = 30_000
+
+/** A safety net only: the loop wakes on job announcements and on resume, not on this timer. */
+const IDLE_RECHECK_MS = 30_000
 
 export class VolunteerClient {
   private readonly options: VolunteerOptions
   private readonly feed: JobFeed
+  private readonly ownFeed: boolean
   private readonly unsubscribeFeed: () => void
+  /** Nudged when something the idle loop waits for happens: a job heard, resume pressed. */
+  private readonly wake = new Wake()
   private readonly shards = new Map<string, LabelledImages>()
   /** Contributed chunks pinned in this peer's block store: it serves them, and says so with each request. */
   private readonly holding = new Set<string>()
+  /** CIDs of contributed chunks trained on (counted once even if evicted from `shards` and fetched again). */
+  private readonly contributed = new Set<string>()
   private readonly controller = new AbortController()
   private paused = false
+  /** While paused: the phase the work is really in, shown again on resume. */
+  private held: Pick<VolunteerStatus, 'phase' | 'detail'> | null = null
   private readonly committed: string[][] = []
   private running: Promise<void> | null = null
   status: VolunteerStatus = { phase: 'looking for a job', detail: '', job: null, unitsSubmitted: 0, unitsRefused: 0, contributedChunks: 0, verdict: null, lastVerdict: null, lastSamplesPerSecond: 0, lastLoss: null, backend: null, bytesUp: 0, bytesDown: 0, download: null }
 
   constructor(options: VolunteerOptions) {
     this.options = options
-    this.feed = new JobFeed(options.node, options.log)
+    this.ownFeed = options.feed === undefined
+    this.feed = options.feed ?? new JobFeed(options.node, options.log)
     this.unsubscribeFeed = this.feed.subscribe((jobs) => {
+      this.wake.wake()
       const metrics = jobs.find((j) => j.announcement.job.id === this.status.job?.id)?.metrics
       const mine = metrics?.peers.find((p) => p.peer === this.options.node.peerId.toString())
       if (mine) this.update({ verdict: mine })
@@ -126,14 +150,24 @@ export class VolunteerClient {
   }
 
   setPaused(paused: boolean): void {
-    this.paused = paused
-    if (paused) this.update({ phase: 'paused', detail: 'paused by you' })
+    if (paused === this.paused) return
+    if (paused) {
+      this.held = { phase: this.status.phase, detail: this.status.detail }
+      this.update({ phase: 'paused', detail: 'paused by you' })
+      this.paused = true
+      return
+    }
+    this.paused = false
+    // Back to what the unit in flight is doing now (it may have moved on while paused).
+    if (this.held) this.update(this.held)
+    this.held = null
+    this.wake.wake()
   }
 
   async stop(): Promise<void> {
     this.controller.abort()
     this.unsubscribeFeed()
-    this.feed.stop()
+    if (this.ownFeed) this.feed.stop()
     // A unit in flight cannot be cancelled inside the engine; do not hold the caller hostage to it.
     await Promise.race([this.running, new Promise((r) => setTimeout(r, 3000))])
     this.update({ phase: 'stopped', detail: '' })
@@ -152,20 +186,24 @@ export class VolunteerClient {
     const signal = this.controller.signal
     while (!signal.aborted) {
       if (this.paused) {
-        await sleep(500, signal)
+        await this.wake.wait(IDLE_RECHECK_MS, signal)
         continue
       }
       const announcement = this.pickJob()
       if (!announcement) {
         this.update({ phase: 'looking for a job', detail: 'no job announced yet' })
-        await sleep(1000, signal)
+        await this.wake.wait(IDLE_RECHECK_MS, signal)
         continue
       }
       try {
         await this.workOnce(announcement, signal)
       } catch (error) {
         if (signal.aborted) break
-        this.update({ phase: 'error', detail: errorMessage(error) })
+        // Paused mid-unit: the pause stays what the volunteer sees; the failure is only a footnote to it.
+        if (this.paused) {
+          this.update({ phase: 'paused', detail: `paused by you; the unit in progress was dropped (${errorMessage(error)})` })
+          this.held = { phase: 'waiting for work', detail: 'asking the coordinator for a unit' }
+        } else this.update({ phase: 'error', detail: errorMessage(error) })
         this.options.log?.(`unit failed: ${errorMessage(error)}`)
         await sleep(2000, signal)
       }
@@ -175,8 +213,11 @@ export class VolunteerClient {
   private async workOnce(announcement: JobAnnouncement, signal: AbortSignal): Promise<void> {
     const { job } = announcement
     const coordinator = peerIdFromString(job.coordinator)
-    this.update({ job: { id: job.id, name: job.name, model: job.model } })
-    await connectToCoordinator(this.options.node, coordinator, announcement.addrs, this.options.log)
+    this.update({ job: { id: job.id, name: job.name, model: job.model }, phase: 'waiting for work', detail: 'asking the coordinator for a unit' })
+    // The training graph compiles while the unit is asked for and downloaded (cached after the first unit).
+    const engineReady = settle(this.options.engineFor(job))
+    // A tab coordinator is reached once the swarm's WebRTC link is up: wait for that event, not for errors.
+    await awaitCoordinator(this.options.node, coordinator, announcement.addrs, COORDINATOR_WAIT_MS, this.options.log)
     const reply = await callWork(this.options.node, coordinator, { type: 'request', jobId: job.id, backend: this.status.backend ?? 'unknown', holds: [...this.holding].slice(-512) })
     if (reply.type === 'wait') {
       this.update({ phase: 'waiting for work', detail: '', lastVerdict: reply.verdict })
@@ -197,8 +238,10 @@ export class VolunteerClient {
     let params: Float32Array
     let data: LabelledImages
     try {
-      params = await new ExchangeVectorStore(this.options.exchange, layout.total).getParams(unit.paramsCid, { providers: [coordinator] })
-      const shards = await Promise.allSettled(unit.shards.map((s) => this.shard(s, coordinator, providers[s.cid] ?? [])))
+      const [fetched, shards] = await Promise.all([
+        new ExchangeVectorStore(this.options.exchange, layout.total).getParams(unit.paramsCid, { providers: [coordinator] }),
+        Promise.allSettled(unit.shards.map((s) => this.shard(s, coordinator, providers[s.cid] ?? []))),
+      ])
       const failed = shards.findIndex((r) => r.status === 'rejected')
       if (failed >= 0) {
         const ref = unit.shards[failed]!
@@ -209,6 +252,7 @@ export class VolunteerClient {
         await callWork(this.options.node, coordinator, { type: 'missing', jobId: job.id, unitId: unit.unitId, cid: ref.cid })
         return
       }
+      params = fetched
       data = concatShards(shards.map((r) => (r as PromiseFulfilledResult<LabelledImages>).value))
     } finally {
       clearInterval(progress)
@@ -216,7 +260,7 @@ export class VolunteerClient {
     }
     // Compiling the training graph happens once per model and batch size; later units find it ready.
     this.update({ bytesDown: this.status.bytesDown + this.options.exchange.stats.bytesFetched - before, phase: 'compiling', detail: `preparing the ${job.model} training graph on this device` })
-    const { engine, flopsPerStep } = await this.options.engineFor(job)
+    const { engine, flopsPerStep } = unwrap(await engineReady)
     this.update({ phase: 'training', detail: `unit ${unit.unitId}: ${unit.innerSteps} steps of ${unit.batchSize}` })
     const checkpoints: string[] = []
     const run: UnitRun = {
@@ -262,12 +306,21 @@ export class VolunteerClient {
    */
   private async shard(ref: ShardRef, coordinator: PeerId, known: readonly string[]): Promise<LabelledImages> {
     const cached = this.shards.get(ref.cid)
-    if (cached) return cached
+    if (cached) {
+      this.shards.delete(ref.cid)
+      this.shards.set(ref.cid, cached)
+      return cached
+    }
     const shard = await fetchShard(this.options.exchange, ref, providerIds(ref, coordinator, known), ref.dataset ? CONTRIBUTED_CHUNK_TIMEOUT_MS : undefined)
     this.shards.set(ref.cid, shard)
-    if (ref.dataset) {
-      this.holding.add(ref.cid)
-      this.update({ contributedChunks: this.status.contributedChunks + 1 })
+    for (const old of this.shards.keys()) {
+      if (this.shards.size <= CACHED_SHARDS) break
+      this.shards.delete(old)
+    }
+    if (ref.dataset) this.holding.add(ref.cid)
+    if (ref.dataset && !this.contributed.has(ref.cid)) {
+      this.contributed.add(ref.cid)
+      this.update({ contributedChunks: this.contributed.size })
     }
     return shard
   }
@@ -286,6 +339,11 @@ export class VolunteerClient {
   }
 
   private update(patch: Partial<VolunteerStatus>): void {
+    // While paused the phase stays "paused": a unit finishing its download in the background is not news.
+    if (this.paused && patch.phase !== undefined && patch.phase !== 'stopped' && patch.phase !== 'paused') {
+      this.held = { phase: patch.phase, detail: patch.detail ?? '' }
+      patch = { ...patch, phase: 'paused', detail: this.status.detail }
+    }
     this.status = { ...this.status, ...patch }
     this.options.onStatus?.(this.status)
   }

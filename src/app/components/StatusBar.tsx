@@ -5,7 +5,7 @@ import { useStack } from '../stack-context.ts'
 import { useDonation } from '../donation-context.ts'
 
 export function StatusBar() {
-  const { swarm, chain } = useStack()
+  const { swarm, chain, config } = useStack()
   const donation = useDonation()
   const relay = swarm.status === 'running' ? swarm.snapshot.relayState : swarm.status === 'failed' ? 'failed' : 'connecting'
   const direct = swarm.status === 'running' ? swarm.snapshot.peers.filter((p) => p.transports.includes('webrtc')).length : 0
@@ -14,7 +14,7 @@ export function StatusBar() {
       <span data-testid="relay-status" data-state={relay} className={`pill ${relay}`}>Relay: {relay}</span>
       <span data-testid="direct-peers">Direct peers: {direct}</span>
       <span data-testid="chain-status" data-state={chain.status} className={`pill ${chain.status === 'ok' ? 'connected' : chain.status}`}>
-        Chain: {chain.status === 'ok' ? `#${chain.chainId} at block ${chain.blockNumber.toString()}` : chain.status === 'failed' ? `unreachable (${chain.error})` : 'connecting'}
+        Chain: {chain.status === 'ok' ? `${config.chain.name} (chain id ${chain.chainId}), latest block ${chain.blockNumber.toString()}` : chain.status === 'failed' ? `unreachable (${chain.error})` : 'connecting'}
       </span>
       {donation.running && (
         <Link to="/" data-testid="donating" data-paused={String(donation.paused)} className="pill connected">

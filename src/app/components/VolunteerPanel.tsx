@@ -7,8 +7,9 @@ import { useDonation } from '../donation-context.ts'
 import { useJobFeed } from '../hooks/useJobFeed.ts'
 import { useJobRewards } from '../hooks/useJobRewards.ts'
 import { storedBinding } from '../wallet/stored-binding.ts'
-import { EarningsFacts, EscrowStatus } from './ledger/EarningsFacts.tsx'
+import { EarningsFacts, EscrowStatus, NextEpoch } from './ledger/EarningsFacts.tsx'
 import { verdictMessage } from '../verdict-messages.ts'
+import { Term } from '../glossary/Term.tsx'
 
 const gflop = (flops: number) => (flops / 1e9).toFixed(2)
 
@@ -99,11 +100,11 @@ export function VolunteerPanel() {
           <dd>{s?.backend ?? choice?.backend ?? '—'}</dd>
           <dt>Speed</dt>
           <dd data-testid="live-speed">{v.live && s?.phase === 'training' ? `${v.live.samplesPerSecond.toFixed(0)} samples/s now, loss ${v.live.loss.toFixed(3)}` : s && s.lastSamplesPerSecond > 0 ? `${s.lastSamplesPerSecond.toFixed(0)} samples/s in the last unit` : '—'}</dd>
-          <dt>Units delivered</dt>
+          <dt><Term k="unit">Units</Term> delivered</dt>
           <dd data-testid="units-submitted">{s?.unitsSubmitted ?? 0}{s && s.unitsRefused > 0 ? ` (${s.unitsRefused} refused)` : ''}</dd>
-          <dt>Verified</dt>
+          <dt><Term k="verified">Verified</Term></dt>
           <dd data-testid="units-verified" data-accepted={s?.verdict?.accepted ?? 0} data-rejected={s?.verdict?.rejected ?? 0}>
-            {s?.verdict ? `${s.verdict.accepted} accepted, ${s.verdict.rejected} rejected · reputation ${s.verdict.reputation.toFixed(2)}` : 'no verdicts yet'}
+            {s?.verdict ? <>{s.verdict.accepted} accepted, {s.verdict.rejected} rejected · <Term k="reputation" /> {s.verdict.reputation.toFixed(2)}</> : 'no verdicts yet'}
           </dd>
           <dt>Contributed data</dt>
           <dd data-testid="contributed-chunks" data-count={s?.contributedChunks ?? 0}>{s?.contributedChunks ? `${s.contributedChunks} chunks from contributors' tabs trained on` : 'none yet'}</dd>
@@ -120,6 +121,7 @@ export function VolunteerPanel() {
           <>
             <dt>Pool</dt>
             <EscrowStatus r={rewards} chainName={config.chain.name} />
+            <NextEpoch heard={heard} />
             {bound ? (
               <>
                 <dt>Paid to</dt>

@@ -1,6 +1,6 @@
 // What a new job can train on: the built-in Fashion-MNIST subset and the datasets this tab's identity saved
 // (a job may only include data its coordinator owns; other people's data arrives as offers).
-import { useEffect, useState } from 'react'
+import { useQuery } from '@tanstack/react-query'
 import { listDatasets, type StoredDataset } from '../../data/dataset-store.ts'
 import type { DatasetChoice } from '../../training/job-form.ts'
 import { FASHION_MNIST_CLASSES } from '../../data/fashion-mnist-files.ts'
@@ -18,22 +18,18 @@ export interface DatasetChoices {
 }
 
 export function useDatasetChoices(owner: string | null): DatasetChoices {
-  const [state, setState] = useState<DatasetChoices>({ list: [BUILT_IN], saved: new Map(), error: null })
-  useEffect(() => {
-    if (!owner) return
-    let live = true
-    listDatasets().then(
-      (stored) => {
-        if (!live) return
-        const own = stored.filter((d) => d.signed.manifest.owner === owner)
-        const list = [BUILT_IN, ...own.map((d): DatasetChoice => ({ id: d.id, name: d.signed.manifest.name, samples: d.signed.manifest.samples, shape: [1, d.signed.manifest.height, d.signed.manifest.width], classes: d.signed.manifest.classes, builtIn: false }))]
-        setState({ list, saved: new Map(own.map((d) => [d.id, d])), error: null })
-      },
-      (error: unknown) => live && setState({ list: [BUILT_IN], saved: new Map(), error: `Your saved datasets could not be read (${errorMessage(error)}); only the built-in set is offered.` }),
-    )
-    return () => {
-      live = false
-    }
-  }, [owner])
-  return state
+  const query = useQuery({
+    queryKey: ['dataset-choices', owner],
+    enabled: owner !== null,
+    retry: false,
+    queryFn: async (): Promise<DatasetChoices> => {
+      const own = (await listDatasets()).filter((d) => d.signed.manifest.owner === owner)
+      const list = [BUILT_IN, ...own.map((d): DatasetChoice => ({ id: d.id, name: d.signed.manifest.name, samples: d.signed.manifest.samples, shape: [1, d.signed.manifest.height, d.signed.manifest.width], classes: d.signed.manifest.classes, builtIn: false }))]
+      return { list, saved: new Map(own.map((d) => [d.id, d])), error: null }
+    },
+  })
+  if (query.error) return { list: [BUILT_IN], saved: new Map(), error: `Your saved datasets could not be read (${errorMessage(query.error)}); only the built-in set is offered.` }
+  return query.data ?? INITIAL
 }
+
+const INITIAL: DatasetChoices = { list: [BUILT_IN], saved: new Map(), error: null }

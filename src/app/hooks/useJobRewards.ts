@@ -1,7 +1,8 @@
 // One job's rewards as a wallet sees them, from the chain and the epoch trees only (src/ledger/earnings.ts):
 // the escrow, what is claimable now, what is pending in roots still under challenge, what was claimed, and what
 // this tab's peer earned unbound. The Volunteer and Ledger pages both show this, so they agree to the wei.
-import { useCallback, useEffect, useMemo, useState } from 'react'
+import { useCallback, useMemo } from 'react'
+import { useQuery } from '@tanstack/react-query'
 import { erc20Abi, type Address } from 'viem'
 import type { HeardJob } from '../../roles/job-feed.ts'
 import { fetchEpochDocument } from '../../roles/rewards-client.ts'
@@ -29,17 +30,17 @@ export interface JobRewards {
 
 const POLL_MS = 3000
 
+interface RewardsReading {
+  escrow: EscrowJob | null
+  token: { symbol: string; decimals: number } | null
+  earnings: Earnings | null
+  peerEarned: JobRewards['peerEarned']
+  checkedAt: number
+}
+
 export function useJobRewards(config: ChainConfig, peer: TabPeer | null, heard: HeardJob | null, wallet: Address | undefined): JobRewards {
   const job = heard?.announcement.job ?? null
   const jobId = job?.id
-  const [escrow, setEscrow] = useState<EscrowJob | null | undefined>(undefined)
-  const [token, setToken] = useState({ symbol: job?.reward?.symbol ?? 'ETH', decimals: job?.reward?.decimals ?? 18 })
-  const [earnings, setEarnings] = useState<Earnings | null>(null)
-  const [peerEarned, setPeerEarned] = useState<JobRewards['peerEarned']>(null)
-  const [error, setError] = useState<string | null>(null)
-  const [checkedAt, setCheckedAt] = useState(0)
-  const [tick, setTick] = useState(0)
-  const refresh = useCallback(() => setTick((n) => n + 1), [])
   const escrowAddress = config.contracts?.escrow
   const key = job ? escrowKeyOf(job) : null
   const coordinator = job?.coordinator
@@ -48,39 +49,38 @@ export function useJobRewards(config: ChainConfig, peer: TabPeer | null, heard: 
     [config, escrowAddress, peer, coordinator],
   )
   const self = peer?.swarm.node.peerId.toString()
-
-  useEffect(() => {
-    if (!reader || !jobId || key === null) return
-    const client = readerFor(config)
-    let live = true
-    const poll = async () => {
-      try {
-        const standing = await reader.read(key, jobId, wallet)
-        if (!live) return
-        setEscrow(standing.escrow)
-        const found = standing.escrow
-        if (found && found.token !== NATIVE_TOKEN) {
-          const [symbol, decimals] = await Promise.all([client.readContract({ address: found.token, abi: erc20Abi, functionName: 'symbol' }), client.readContract({ address: found.token, abi: erc20Abi, functionName: 'decimals' })])
-          if (live) setToken({ symbol, decimals })
-        }
-        const now = Math.floor(Date.now() / 1000)
-        setCheckedAt(now)
-        setEarnings(found && wallet ? summariseEarnings(standing.epochs, now) : null)
-        const entry = standing.latest?.peers.find((p) => p.peer === self)
-        setPeerEarned(entry ? { earned: entry.earned, waiting: entry.waiting } : null)
-        setError(null)
-      } catch (e) {
-        if (live) setError(`Could not read the job's rewards: ${errorMessage(e).split('\n')[0]}`)
+  // TanStack Query polls, drops answers for inputs that changed meanwhile, and keeps the last good reading on an error.
+  const query = useQuery({
+    queryKey: ['job-rewards', config.rpcUrl, escrowAddress, key, jobId, wallet, self],
+    enabled: reader !== null && jobId !== undefined && key !== null,
+    refetchInterval: POLL_MS,
+    retry: false,
+    queryFn: async (): Promise<RewardsReading> => {
+      const standing = await reader!.read(key!, jobId!, wallet)
+      const found = standing.escrow
+      let token: RewardsReading['token'] = null
+      if (found && found.token !== NATIVE_TOKEN) {
+        const client = readerFor(config)
+        const [symbol, decimals] = await Promise.all([client.readContract({ address: found.token, abi: erc20Abi, functionName: 'symbol' }), client.readContract({ address: found.token, abi: erc20Abi, functionName: 'decimals' })])
+        token = { symbol, decimals }
       }
-    }
-    void poll()
-    const timer = setInterval(() => void poll(), POLL_MS)
-    return () => {
-      live = false
-      clearInterval(timer)
-    }
-  }, [config, reader, key, jobId, wallet, self, tick])
-
-  // A job that names no escrow owner was never escrowed: nothing to read.
-  return { escrow: job && key === null ? null : escrow, token, earnings, peerEarned, error, checkedAt, refresh }
+      const now = Math.floor(Date.now() / 1000)
+      const entry = standing.latest?.peers.find((p) => p.peer === self)
+      return { escrow: found, token, earnings: found && wallet ? summariseEarnings(standing.epochs, now) : null, peerEarned: entry ? { earned: entry.earned, waiting: entry.waiting } : null, checkedAt: now }
+    },
+  })
+  const { refetch } = query
+  const refresh = useCallback(() => void refetch(), [refetch])
+  const reading = query.data
+  const error = query.error ? `Could not read the job's rewards: ${errorMessage(query.error).split('\n')[0]}` : null
+  return {
+    // A job that names no escrow owner was never escrowed: nothing to read.
+    escrow: job && key === null ? null : reading?.escrow,
+    token: reading?.token ?? { symbol: job?.reward?.symbol ?? 'ETH', decimals: job?.reward?.decimals ?? 18 },
+    earnings: reading?.earnings ?? null,
+    peerEarned: reading?.peerEarned ?? null,
+    error,
+    checkedAt: reading?.checkedAt ?? 0,
+    refresh,
+  }
 }

@@ -1,5 +1,6 @@
-// Joins the swarm once per tab with the tab's persistent identity, starts its block exchange, and re-renders
-// on every swarm snapshot. The volunteer and coordinator hooks borrow the node and the exchange from here.
+// Joins the swarm once per tab with the tab's persistent identity, starts its block exchange and its one feed
+// of jobs heard on gossip, and re-renders on every swarm snapshot. The volunteer and coordinator hooks borrow
+// the node, the exchange and the feed from here.
 import { useEffect, useState } from 'react'
 import type { PrivateKey } from '@libp2p/interface'
 import { Swarm, type SwarmSnapshot } from '../../p2p/swarm.ts'
@@ -11,6 +12,7 @@ import { errorMessage } from '../../errors.ts'
 import { claimPeerSlot, IdbKeyStore, openBlockstore } from '../tab-storage.ts'
 import { LayeredBlockstore } from '../../p2p/layered-blockstore.ts'
 import { datasetChunks } from '../../data/dataset-store.ts'
+import { JobFeed } from '../../roles/job-feed.ts'
 
 export interface TabPeer {
   swarm: Swarm
@@ -20,6 +22,8 @@ export interface TabPeer {
   slot: number
   /** The exchange's blockstore: the tab's blocks, then its datasets' chunks (counts chunks served). */
   blocks: LayeredBlockstore
+  /** Jobs heard since the tab joined: every page and the volunteer read this one feed, so none starts blind. */
+  jobs: JobFeed
 }
 
 export type SwarmState = { status: 'starting' } | { status: 'running'; snapshot: SwarmSnapshot; peer: TabPeer } | { status: 'failed'; error: string }
@@ -30,7 +34,7 @@ async function startTabPeer(config: StackConfig): Promise<TabPeer> {
   const swarm = await Swarm.start({ relayAddrs: config.relayAddrs, iceServers: config.iceServers, privateKey })
   const blocks = new LayeredBlockstore(await openBlockstore(), datasetChunks)
   const exchange = await BlockExchange.start(swarm.node, blocks)
-  return { swarm, exchange, privateKey, slot, blocks }
+  return { swarm, exchange, privateKey, slot, blocks, jobs: new JobFeed(swarm.node) }
 }
 
 export function useSwarm(config: StackConfig, backend: Backend): SwarmState {
@@ -52,6 +56,7 @@ export function useSwarm(config: StackConfig, backend: Backend): SwarmState {
     )
     return () => {
       live = false
+      started?.jobs.stop()
       void started?.exchange.stop().then(() => started?.swarm.stop())
     }
   }, [config])

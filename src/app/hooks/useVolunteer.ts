@@ -4,7 +4,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ComputeClient } from '../../compute/compute-client.ts'
 import { WorkerInnerEngine } from '../../compute/inner-engine.ts'
-import { autoTune, browserCalibrationStore } from '../../compute/auto-tune.ts'
+import { engineTuning } from '../../compute/engine-tuning.ts'
+import { browserCalibrationStore } from '../../compute/auto-tune.ts'
 import type { BackendChoice } from '../../compute/backend-choice.ts'
 import { VolunteerClient, type VolunteerStatus } from '../../roles/volunteer-client.ts'
 import type { JobSpec } from '../../training/job.ts'
@@ -68,11 +69,18 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
       const compute = ComputeClient.spawn()
       compute.onEvent((event) => event.type === 'progress' && setLive({ step: event.step, samplesPerSecond: event.samplesPerSecond, loss: event.loss }))
       void compute.throttle(usage, false)
-      const compiled = new Map<string, Promise<number>>()
+      // Threads and micro-batch: measured once per device and job shape, after the first unit (engine-tuning.ts).
+      const tuning = engineTuning(compute, choice, {
+        spawn: ComputeClient.spawn,
+        store: browserCalibrationStore(),
+        log: (line) => console.info(`[volunteer] calibration: ${line}`),
+        mayMeasure: () => (volunteer.status.verdict?.accepted ?? 0) + (volunteer.status.verdict?.rejected ?? 0) > 0,
+      })
       const volunteer = new VolunteerClient({
         node: peer.swarm.node,
         exchange: peer.exchange,
         privateKey: peer.privateKey,
+        feed: peer.jobs,
         ...(jobId ? { jobId } : {}),
         onStatus: (next) => {
           setStatus(next)
@@ -83,17 +91,7 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
           }
         },
         log: (line) => console.info(`[volunteer] ${line}`),
-        engineFor: async (job: JobSpec) => {
-          const key = `${job.model}/${job.batchSize}`
-          if (!compiled.has(key)) {
-            compiled.clear()
-            const spec = { model: job.model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed } as const
-            // Threads and micro-batch measured once per device and job shape, then remembered.
-            const tuned = autoTune(spec, choice, { spawn: ComputeClient.spawn, store: browserCalibrationStore(), onNotice: (text) => console.info(`[volunteer] calibration: ${text}`) })
-            compiled.set(key, tuned.then(({ engine }) => compute.init(spec, engine)).then((ready) => ready.flopsPerStep))
-          }
-          return { engine: new WorkerInnerEngine(compute), flopsPerStep: await compiled.get(key)! }
-        },
+        engineFor: async (job: JobSpec) => ({ engine: new WorkerInnerEngine(compute), flopsPerStep: await tuning(job) }),
       })
       client.current = { volunteer, compute }
       volunteer.start()

@@ -5,6 +5,7 @@ import { EmptyState } from '../components/EmptyState.tsx'
 import { WalletPanel } from '../components/ledger/WalletPanel.tsx'
 import { JobRewards } from '../components/ledger/JobRewards.tsx'
 import { useJobFeed } from '../hooks/useJobFeed.ts'
+import { Term } from '../glossary/Term.tsx'
 
 export function LedgerPage() {
   const { config, swarm } = useStack()
@@ -23,7 +24,7 @@ export function LedgerPage() {
           <section className="card wide" aria-labelledby="rewards-heading">
             <h2 id="rewards-heading">Rewards by job</h2>
             <p className="hint">
-              Escrow <code>{contracts.escrow}</code> on {config.chain.name}. Each epoch the job's coordinator posts a Merkle root of what every bound wallet has earned; the tree itself comes from the swarm and is checked against that root before you claim.
+              <Term k="escrow">Escrow</Term> <code>{contracts.escrow}</code> on {config.chain.name}. Each <Term k="epoch" /> the job's coordinator posts a <Term k="merkleRoot" /> of what every bound wallet has earned; the tree itself comes from the swarm and is checked against that root before you claim. A root becomes claimable after its <Term k="challengePeriod" />.
             </p>
             {jobs.length === 0 ? <p>No job heard on the swarm yet.</p> : jobs.map((heard) => <JobRewards key={heard.announcement.job.id} heard={heard} />)}
           </section>

@@ -2,6 +2,7 @@
 // samples that accepted work consumed (reported by the job's coordinator on gossip).
 import type { StoredDataset } from '../../../data/dataset-store.ts'
 import type { ContributeState } from '../../hooks/useContribute.ts'
+import { Term } from '../../glossary/Term.tsx'
 
 function jobView(c: ContributeState, d: StoredDataset) {
   return c.jobs.flatMap((j) => {
@@ -35,7 +36,7 @@ export function DatasetsPanel({ c }: { c: ContributeState }) {
               <dd>{m.licence}</dd>
               <dt>Dataset id</dt>
               <dd className="mono" title={d.id}>{d.id.slice(0, 24)}…</dd>
-              <dt>Merkle root</dt>
+              <dt><Term k="merkleRoot" /></dt>
               <dd className="mono" title={m.merkleRoot}>{m.merkleRoot.slice(0, 18)}…</dd>
               <dt>Credit earned</dt>
               <dd data-testid="dataset-credit">{Math.round(earned).toLocaleString()} samples used by accepted work</dd>

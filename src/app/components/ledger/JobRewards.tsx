@@ -14,7 +14,7 @@ import { useJobWallet } from '../../hooks/useJobWallet.ts'
 import type { TransactionState } from '../../hooks/useTransaction.ts'
 import { useJobRewards } from '../../hooks/useJobRewards.ts'
 import { saveBinding, storedBinding } from '../../wallet/stored-binding.ts'
-import { EarningsFacts, EscrowStatus } from './EarningsFacts.tsx'
+import { EarningsFacts, EscrowStatus, NextEpoch } from './EarningsFacts.tsx'
 
 
 export function JobRewards({ heard }: { heard: HeardJob }) {
@@ -77,6 +77,7 @@ export function JobRewards({ heard }: { heard: HeardJob }) {
         <dl className="facts">
           <dt>Pool</dt>
           <EscrowStatus r={r} chainName={config.chain.name} />
+          <NextEpoch heard={heard} />
           <dt>This tab</dt>
           <dd data-testid="binding-status">{boundHere ? `bound to ${binding.wallet}` : binding ? `bound to ${binding.wallet} (another wallet)` : 'not bound: credit earned here waits in the ledger until you bind'}</dd>
           {r.peerEarned && r.peerEarned.waiting > 0n && (

@@ -2,7 +2,8 @@
 // connected address and its balance, and a switch button when the wallet is on another network.
 import { useState } from 'react'
 import { useBalance, useConnect, useConnection, useConnectors, useDisconnect, useReadContract, useSwitchChain, useWalletClient } from 'wagmi'
-import { formatEther, formatUnits, type Address } from 'viem'
+import { formatEther, type Address } from 'viem'
+import { formatAmount } from '../../../training/rewards.ts'
 import { testTokenAbi } from '../../../ledger/generated/contracts.ts'
 import { chainOf, readerFor } from '../../../ledger/chain.ts'
 import { useStack } from '../../stack-context.ts'
@@ -57,7 +58,7 @@ export function WalletPanel() {
             )}
           </dd>
           <dt>Balance</dt>
-          <dd data-testid="wallet-balance">{balance.data ? `${formatEther(balance.data.value)} ETH` : '…'}</dd>
+          <dd data-testid="wallet-balance">{balance.data ? <span title={`${formatEther(balance.data.value)} ETH`}>{formatAmount(balance.data.value, 18, 4)} ETH</span> : '…'}</dd>
           {testToken && connection.address && <TestTokenLine token={testToken} account={connection.address} />}
         </dl>
       )}
@@ -91,7 +92,7 @@ function TestTokenLine({ token, account }: { token: Address; account: Address })
     <>
       <dt>Test token</dt>
       <dd>
-        <span data-testid="test-token-balance">{balance.data === undefined ? '…' : `${formatUnits(balance.data, 6)} TUSD`}</span>{' '}
+        <span data-testid="test-token-balance">{balance.data === undefined ? '…' : `${formatAmount(balance.data, 6, 2)} TUSD`}</span>{' '}
         <button type="button" className="secondary" onClick={() => void mint()} disabled={state.busy || !walletClient.data} data-testid="mint-test-token">Mint 1,000 TUSD</button>
         {state.error && <span className="field-error" role="alert"> {state.error}</span>}
       </dd>

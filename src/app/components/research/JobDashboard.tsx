@@ -13,6 +13,7 @@ import { formatAmount } from '../../../training/rewards.ts'
 import { ScrollRegion } from '../ScrollRegion.tsx'
 import { AUDIT_REASON_WORDS, reasonOf } from '../../verdict-messages.ts'
 import { AUDIT_REASONS } from '../../../training/audit-draw.ts'
+import { Term } from '../../glossary/Term.tsx'
 
 const gflop = (flops: number) => (flops / 1e9).toFixed(1)
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(2)
@@ -51,12 +52,16 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
       <h2>Live dashboard</h2>
       {jobs.length > 1 && <JobSelect label="Job" jobs={jobs} value={job.id} onChange={setChosen} />}
       <p>
-        <strong>{job.name}</strong> · {job.model} · H = {job.innerSteps} × batch {job.batchSize} · {job.unitsPerRound} units per round · audit rate {job.auditRate} · {job.aggregator}
+        <strong>{job.name}</strong> · {job.model} · <Term k="diloco" /> with <Term k="h" /> = {job.innerSteps} × batch {job.batchSize} · {job.unitsPerRound} <Term k="unit">units</Term> per <Term k="round" /> · <Term k="auditRate" /> {job.auditRate} · <Term k="aggregator" /> {job.aggregator} · <Term k="outerNesterov" /> {job.outerMomentum}
         {heard.announcement.head.finished ? ' · finished' : ''}
         {job.reward && <> · reward pool {formatAmount(BigInt(job.reward.amount), job.reward.decimals)} {job.reward.symbol} ({job.reward.dataShareBps / 100}% to data)</>}
       </p>
       {!m ? (
-        <p className="hint">Waiting for the coordinator's first metrics…</p>
+        <p className="hint" data-testid="dashboard-waiting">
+          {heard.announcement.head.round > 0
+            ? `Round ${heard.announcement.head.round} is under way (model version ${heard.announcement.head.version}); the coordinator's figures for it arrive within seconds.`
+            : 'The job has just started; the coordinator\'s first figures arrive within seconds.'}
+        </p>
       ) : (
         <>
           <dl className="facts">
@@ -71,10 +76,10 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
             <dt>Swarm throughput</dt>
             <dd data-testid="dashboard-throughput">{throughput === null ? '—' : `${throughput.toFixed(0)} samples/s over the last round`}{m.peers.length > 0 && ` · ${m.peers.filter((p) => !p.banned && p.samplesPerSecond > 0 && m.sentAtMs - p.lastSeenMs < 5 * 60_000).length} active volunteers`}</dd>
             <dt>Work</dt>
-            <dd>{totals.samples.toLocaleString()} samples, {gflop(totals.flops)} GFLOP verified, {mib(totals.bytes)} MiB of deltas received (last {reports.length} rounds)</dd>
+            <dd>{totals.samples.toLocaleString()} samples, {gflop(totals.flops)} <Term k="flop" /> <Term k="verified">verified</Term>, {mib(totals.bytes)} MiB of deltas received (last {reports.length} rounds)</dd>
             <dt>Verification</dt>
             <dd data-testid="dashboard-verification" data-audits={totals.audits} data-failed={totals.failed} data-rejected={totals.rejected}>
-              {totals.audits} units re-executed by the referee ({AUDIT_REASONS.filter((r) => byReason[r]! > 0).map((r) => `${byReason[r]} ${AUDIT_REASON_WORDS[r]}`).join(', ') || 'none yet'}): {totals.passed} passed, {totals.failed} failed · {totals.rejected} results rejected · referee busy {(totals.refereeMs / 1000).toFixed(1)} s
+              {totals.audits} units re-executed by the <Term k="referee" /> ({AUDIT_REASONS.filter((r) => byReason[r]! > 0).map((r) => `${byReason[r]} ${AUDIT_REASON_WORDS[r]}`).join(', ') || 'none yet'}): {totals.passed} passed, {totals.failed} failed · {totals.rejected} results rejected · referee busy {(totals.refereeMs / 1000).toFixed(1)} s
             </dd>
             <dt>Excluded</dt>
             <dd data-testid="dashboard-bans">{bans.size === 0 ? 'nobody' : [...bans].map(([code, count]) => `${count} ${count === 1 ? 'peer' : 'peers'} ${reasonOf(code)}`).join('; ')}</dd>

@@ -9,11 +9,13 @@ import { Field } from '../Field.tsx'
 import { MODEL_ZOO, type ZooModelName } from '../../../graph/zoo.ts'
 import { modelFacts, roundCost, validateJobDraft, type DatasetChoice, type JobDraft, type JobField, type JobSettings } from '../../../training/job-form.ts'
 import { demoJobSpec } from '../../../roles/demo-job.ts'
+import { Term } from '../../glossary/Term.tsx'
 
 const defaults = demoJobSpec({ coordinator: '', train: [], test: [], now: 0 })
 
 export const INITIAL_DRAFT: JobDraft = {
-  name: defaults.name, model: defaults.model, datasets: [], batchSize: String(defaults.batchSize), innerSteps: String(defaults.innerSteps),
+  // Not the demo job's own name: two jobs called the same would be told apart by id only.
+  name: `My ${defaults.name} job`, model: defaults.model, datasets: [], batchSize: String(defaults.batchSize), innerSteps: String(defaults.innerSteps),
   innerLr: String(defaults.innerLr), outerLr: String(defaults.outerLr), outerMomentum: String(defaults.outerMomentum), unitsPerRound: String(defaults.unitsPerRound),
   roundSeconds: String(defaults.roundMs / 1000), auditRate: String(defaults.auditRate), rounds: String(defaults.rounds),
   rewardAmount: '1', rewardSymbol: 'ETH', rewardDecimals: 18, rewardToken: '', dataSharePercent: '20',
@@ -59,7 +61,10 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
     }
   }, [tokenAddress, config.chain])
   const model = draft.model in MODEL_ZOO ? modelFacts(draft.model as ZooModelName) : null
-  const cost = model ? roundCost(model, Number(draft.batchSize) || 0, Number(draft.innerSteps) || 0, Number(draft.unitsPerRound) || 0, Number(draft.auditRate) || 0) : null
+  // The cost is only worth stating for settings that could run: "0 samples" from a typo helps nobody.
+  const costFields: JobField[] = ['batchSize', 'innerSteps', 'unitsPerRound', 'auditRate']
+  const costValid = result.ok || costFields.every((f) => result.errors[f] === undefined)
+  const cost = model && costValid ? roundCost(model, Number(draft.batchSize) || 0, Number(draft.innerSteps) || 0, Number(draft.unitsPerRound) || 0, Number(draft.auditRate) || 0) : null
 
   const submit = (event: FormEvent) => {
     event.preventDefault()
@@ -100,6 +105,9 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
         ))}
         {errors.datasets && <small id="job-datasets-error" className="field-error" role="status">{errors.datasets}</small>}
       </fieldset>
+      <p className="hint" data-testid="job-form-terms">
+        Training runs as <Term k="diloco" />: each <Term k="unit" /> is <Term k="h" /> local steps; the coordinator applies each <Term k="round" />'s deltas with <Term k="outerNesterov" /> through its <Term k="aggregator" />, and its <Term k="referee" /> checks units at the <Term k="auditRate" />; slow units may be given out again (<Term k="redundancy" />).
+      </p>
       <div className="field-grid">
         {number('innerSteps', 'Inner steps per unit (H)', { hint: 'local AdamW steps before a volunteer reports' })}
         {number('batchSize', 'Batch size')}
@@ -125,6 +133,7 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
         {number('rewardAmount', `Amount (${draft.rewardSymbol})`)}
         {number('dataSharePercent', 'Share for data contributors (%)', { hint: 'the rest goes to volunteers by verified FLOPs' })}
       </fieldset>
+      {!costValid && <p className="hint" data-testid="job-cost">What a unit and a round cost shows once batch size, H, units per round and audit rate are valid.</p>}
       {cost && Number.isFinite(cost.flopsPerRound) && (
         <p className="hint" data-testid="job-cost">
           Each unit trains on {cost.samplesPerUnit.toLocaleString('en')} samples ({si(cost.flopsPerUnit, 'FLOP')}); a round asks the swarm for about {si(cost.flopsPerRound, 'FLOP')}, and the coordinator re-runs about {si(cost.refereeFlopsPerRound, 'FLOP')} of it to check it.

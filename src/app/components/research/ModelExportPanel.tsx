@@ -26,9 +26,14 @@ export function ModelExportPanel({ peer, announcement }: { peer: TabPeer | null;
       {state.status === 'failed' && <p className="error" role="alert">{state.error}</p>}
       {state.status === 'ready' && state.jobId === job.id && (
         <>
+          {state.version !== head.version && (
+            <p className="hint" data-testid="export-stale">
+              The model has moved on to version {head.version} since you exported version {state.version}; the file below is still version {state.version}. Export again for the newest.
+            </p>
+          )}
           <p>
-            <a href={state.url} download={state.fileName} data-testid="onnx-download" className="button-like">
-              Download {state.fileName} ({(state.bytes / 1024).toFixed(0)} KiB)
+            <a href={state.url} download={state.fileName} data-testid="onnx-download" data-version={state.version} className="button-like">
+              Download version {state.version} ({state.fileName}, {(state.bytes / 1024).toFixed(0)} KiB)
             </a>
           </p>
           <p data-testid="export-predictions" data-version={state.version} data-predictions={Array.from(state.predictions).join(',')}>

@@ -1,9 +1,19 @@
 // Test accuracy, training loss (mean over units) and held-out test loss per round, drawn with uPlot (canvas, fast enough to redraw on every
-// metrics message). The numbers are also in the rounds table next to it, for screen readers.
+// metrics message). The numbers are also in the rounds table next to it, for screen readers. Rounds are whole
+// numbers on the axis, and the legend shows the latest round's values unless the pointer is on another round.
 import { useEffect, useRef } from 'react'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import type { RoundReport } from '../../../training/coordinator-state.ts'
+
+/** Tick spacings for the round axis: whole rounds only. */
+const ROUND_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
+
+/** The legend reads the latest round when the pointer is not over the chart (uPlot shows "--" otherwise). */
+function showLatest(chart: uPlot): void {
+  const points = chart.data[0]?.length ?? 0
+  if (points > 0) chart.setLegend({ idx: points - 1 })
+}
 
 type Series = [number[], Array<number | null>, Array<number | null>, Array<number | null>]
 
@@ -30,11 +40,12 @@ export function RoundChart({ reports }: { reports: readonly RoundReport[] }) {
           { label: 'Training loss (end of unit)', scale: 'loss', stroke: '#60a5fa', width: 2 },
           { label: 'Test loss', scale: 'loss', stroke: '#f59e0b', width: 2, dash: [6, 4] },
         ],
-        axes: [{ label: 'round', stroke: '#94a3b8' }, { scale: 'acc', label: 'accuracy', stroke: '#94a3b8' }, { scale: 'loss', side: 1, label: 'loss', stroke: '#94a3b8', grid: { show: false } }],
+        axes: [{ label: 'round', stroke: '#94a3b8', incrs: ROUND_STEPS, values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) }, { scale: 'acc', label: 'accuracy', stroke: '#94a3b8' }, { scale: 'loss', side: 1, label: 'loss', stroke: '#94a3b8', grid: { show: false } }],
       },
       [[], [], [], []],
       el,
     )
+    chart.over.addEventListener('mouseleave', () => showLatest(chart))
     plot.current = chart
     const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(280, el.clientWidth), height: 220 }))
     resize.observe(el)
@@ -46,7 +57,10 @@ export function RoundChart({ reports }: { reports: readonly RoundReport[] }) {
   }, [])
 
   useEffect(() => {
-    plot.current?.setData(series(reports) as uPlot.AlignedData)
+    const chart = plot.current
+    if (!chart) return
+    chart.setData(series(reports) as uPlot.AlignedData)
+    showLatest(chart)
   }, [reports])
 
   return <div ref={host} className="chart" role="img" aria-label={`Test accuracy, training and test loss over ${reports.length} rounds`} data-testid="round-chart" data-points={reports.length} />

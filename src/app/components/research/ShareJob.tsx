@@ -1,21 +1,16 @@
 // Bring another device into a job: a link that opens the Volunteer page pinned to this job, and the same
 // link as a QR code for a phone's camera.
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
+import { useQuery } from '@tanstack/react-query'
 import QRCode from 'qrcode'
 
 export const jobShareLink = (origin: string, jobId: string) => `${origin}/?job=${encodeURIComponent(jobId)}`
 
 export function ShareJob({ jobId, jobName }: { jobId: string; jobName: string }) {
   const link = jobShareLink(location.origin, jobId)
-  const [qr, setQr] = useState<string | null>(null)
+  // Drawn once per link; a failure only leaves the link without its picture.
+  const qr = useQuery({ queryKey: ['share-qr', link], queryFn: () => QRCode.toDataURL(link, { errorCorrectionLevel: 'M', margin: 2, width: 200 }), staleTime: Infinity, retry: false }).data ?? null
   const [copied, setCopied] = useState<string | null>(null)
-  useEffect(() => {
-    let live = true
-    QRCode.toDataURL(link, { errorCorrectionLevel: 'M', margin: 2, width: 200 }).then((url) => live && setQr(url), () => live && setQr(null))
-    return () => {
-      live = false
-    }
-  }, [link])
   const copy = () =>
     navigator.clipboard.writeText(link).then(
       () => setCopied('Link copied.'),

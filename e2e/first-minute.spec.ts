@@ -1,0 +1,51 @@
+// A volunteer's first minute on the stack `npm start` runs (relay, chain, app and the demo job's Node
+// coordinator): a fresh Chromium profile opens the page and presses "Donate compute". The job shows as found
+// at once, verified credit appears within a minute, and pausing keeps the status on "paused" whatever the unit
+// in flight does. The time is recorded in `npm run bench` (bench/first-minute.ts) too.
+import { expect, test } from '@playwright/test'
+import { launchChromium } from './chromium.ts'
+import { startDemoJob } from '../server/demo-job.ts'
+import { decodeStackConfig } from '../src/stack/stack-config.ts'
+
+const APP = process.env.TESSERAE_URL!
+/**
+ * The goal is 10 s (README, "The first minute"); today's first unit is a full 64-step unit re-run in full by the
+ * referee (23–36 s on the 2-core development machine), so this guards against the first minute stalling again
+ * (before: no unit within 180 s) until the short first unit exists.
+ */
+const FIRST_CREDIT_MS = 60_000
+
+test('a first volunteer sees its job at once and verified credit within a minute, and a pause stays a pause', async () => {
+  test.setTimeout(180_000)
+  const config = decodeStackConfig(await (await fetch(new URL('/config.json', APP))).text())
+  const demo = await startDemoJob(config, { dataDir: null, host: '127.0.0.1' })
+  const browser = await launchChromium()
+  try {
+    const page = await (await browser.newContext()).newPage()
+    const opened = Date.now()
+    await page.goto(APP)
+    await page.getByTestId('donate').click({ timeout: 30_000 })
+    const job = page.getByTestId('volunteer-job')
+    await expect(job).toContainText(demo.job.name, { timeout: 10_000 })
+    await expect(page.getByTestId('volunteer-phase')).not.toHaveAttribute('data-phase', 'looking for a job')
+    const credit = page.getByTestId('credit')
+    await expect.poll(async () => Number(await credit.getAttribute('data-flops')), { timeout: 60_000, intervals: [100] }).toBeGreaterThan(0)
+    const firstCreditMs = Date.now() - opened
+    console.log(`first verified credit ${firstCreditMs} ms after opening the page`)
+    expect(firstCreditMs).toBeLessThan(FIRST_CREDIT_MS)
+
+    // Paused mid-work: the status says paused (not whatever the unit in flight ran into) until resumed.
+    const phase = page.getByTestId('volunteer-phase')
+    await page.getByTestId('pause').click()
+    await expect(phase).toHaveAttribute('data-phase', 'paused')
+    for (let i = 0; i < 10; i++) {
+      await page.waitForTimeout(500)
+      await expect(phase).toHaveAttribute('data-phase', 'paused')
+    }
+    await page.getByTestId('pause').click()
+    await expect(phase).not.toHaveAttribute('data-phase', 'paused', { timeout: 10_000 })
+  } finally {
+    await browser.close()
+    await demo.stop()
+  }
+})
