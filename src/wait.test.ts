@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backoffMs, sleep, Wake } from './wait.ts'
+import { backoffMs, Paced, sleep, Wake } from './wait.ts'
 
 describe('waiting', () => {
   it('a wake releases a long wait at once, and an abort does too', async () => {
@@ -25,5 +25,28 @@ describe('waiting', () => {
   it('backs off by doubling up to the cap', () => {
     const policy = { firstMs: 1000, maxMs: 5000 }
     expect([1, 2, 3, 4, 10].map((n) => backoffMs(n, policy))).toEqual([1000, 2000, 4000, 5000, 5000])
+  })
+
+  it('a paced task runs at once, then at most once per gap however often it is asked for', async () => {
+    const runs: number[] = []
+    const started = Date.now()
+    const paced = new Paced(100, () => runs.push(Date.now() - started))
+    const asking = setInterval(() => paced.request(), 5)
+    await sleep(450)
+    clearInterval(asking)
+    paced.stop()
+    expect(runs[0]).toBeLessThan(50)
+    expect(runs.length).toBeGreaterThanOrEqual(3)
+    expect(runs.length).toBeLessThanOrEqual(5)
+    for (let i = 1; i < runs.length; i++) expect(runs[i]! - runs[i - 1]!).toBeGreaterThanOrEqual(95)
+  })
+
+  it('a paced request with a delay gathers the requests made meanwhile into one run', async () => {
+    let runs = 0
+    const paced = new Paced(0, () => runs++)
+    for (let i = 0; i < 10; i++) paced.request(30)
+    expect(runs).toBe(0)
+    await sleep(60)
+    expect(runs).toBe(1)
   })
 })

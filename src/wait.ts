@@ -47,3 +47,40 @@ export interface Backoff {
 export function backoffMs(failures: number, { firstMs, maxMs }: Backoff): number {
   return Math.min(maxMs, firstMs * 2 ** Math.max(0, failures - 1))
 }
+
+/**
+ * Runs `task` on request, never twice within `minGapMs`: requests in between join the one run at the end of the
+ * gap. A publisher that must stay inside its receivers' rate limit however often something changes uses it.
+ */
+export class Paced {
+  private readonly minGapMs: number
+  private readonly task: () => void
+  private lastMs = -Infinity
+  private timer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(minGapMs: number, task: () => void) {
+    this.minGapMs = minGapMs
+    this.task = task
+  }
+
+  /** Runs the task after `delayMs` (to gather a burst of changes into one run), and no sooner than the gap allows. */
+  request(delayMs = 0): void {
+    if (this.timer !== undefined) return
+    const waitMs = Math.max(delayMs, this.lastMs + this.minGapMs - Date.now())
+    if (waitMs <= 0) return this.run()
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.run()
+    }, waitMs)
+  }
+
+  stop(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private run(): void {
+    this.lastMs = Date.now()
+    this.task()
+  }
+}

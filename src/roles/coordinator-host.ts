@@ -26,14 +26,22 @@ import { resultSigningBytes } from '../training/unit.ts'
 import { verdict, type RejectionCode, type Verdict } from '../training/verdicts.ts'
 import { VolunteerGone } from '../training/verification.ts'
 import type { SettlementHost } from './settlement-host.ts'
+import { Paced } from '../wait.ts'
 
 type PubsubNode = Libp2p<{ pubsub: GossipSub }>
 
 const DELTA_TIMEOUT_MS = 60_000
 /** Metrics go out this often regardless, for late joiners and as a heartbeat… */
 const METRICS_EVERY_MS = 3000
-/** …and this soon after any change (changes within it share one message). */
+/** …and this soon after any change (changes within it share one message)… */
 const METRICS_GATHER_MS = 250
+/**
+ * …but never more often than this, nor an announcement more often than once a second, however busy the job or
+ * the swarm's subscriptions: peers drop (and score down) an author over its rate (gossip-validators.ts: metrics
+ * 5/s, announcements 2/s).
+ */
+const METRICS_MIN_GAP_MS = 250
+const ANNOUNCE_MIN_GAP_MS = 1000
 /** An audited volunteer has this long to serve its checkpoints (it stays online for its next unit anyway). */
 const CHECKPOINT_TIMEOUT_MS = 20_000
 
@@ -75,12 +83,13 @@ export class CoordinatorHost {
   private readonly vectors: ExchangeVectorStore
   private unsubscribe: () => void = () => undefined
   private readonly onDisconnect = (event: CustomEvent<PeerId>) => void this.options.coordinator.peerLeft(event.detail.toString())
+  private readonly metricsOut = new Paced(METRICS_MIN_GAP_MS, () => void this.sendMetrics())
+  private readonly announcementOut = new Paced(ANNOUNCE_MIN_GAP_MS, () => void this.sendAnnouncement())
+  /** A newcomer subscribing is the moment it most needs the job and its figures: no waiting a full period. */
   private readonly onSubscriptionChange = () => {
-    this.announceSoon = true
-    this.publishMetricsSoon()
+    this.announce()
+    this.metricsOut.request(METRICS_GATHER_MS)
   }
-  private metricsSoon: ReturnType<typeof setTimeout> | undefined
-  private announceSoon = false
   readonly settlement: SettlementHost | null
 
   private constructor(options: CoordinatorHostOptions) {
@@ -100,10 +109,10 @@ export class CoordinatorHost {
     options.node.addEventListener('peer:disconnect', host.onDisconnect)
     host.unsubscribe = options.coordinator.subscribe((report) => {
       // A verdict or an assignment is news to the volunteer it concerns: its credit shows within a moment.
-      host.publishMetricsSoon()
+      host.metricsOut.request(METRICS_GATHER_MS)
       if (report) {
         void host.publish(TOPIC_HEADS, encodeHead(host.head()))
-        void host.publishMetrics()
+        host.publishMetrics()
         options.log?.(`round ${report.round} closed: version ${report.version}, ${report.accepted} units accepted, ${report.rejected} rejected, test accuracy ${report.testAccuracy?.toFixed(4) ?? 'n/a'}`)
         void host.closeEpoch()
       }
@@ -111,23 +120,23 @@ export class CoordinatorHost {
     await host.announceOwnCopies()
     // Offers still waiting after a restart are reviewed again (the review lives with the session's grids).
     for (const d of options.coordinator.datasets) if (d.status === 'pending') void host.reviewDataset(d.id).catch(() => undefined)
-    host.timers.push(setInterval(() => void host.announce(), options.announceEveryMs ?? 2000))
+    host.timers.push(setInterval(() => host.announce(), options.announceEveryMs ?? 2000))
     host.timers.push(setInterval(() => void options.coordinator.tick().catch((e: unknown) => options.log?.(`closing the round failed: ${errorMessage(e)}`)), options.tickEveryMs ?? 1000))
-    host.timers.push(setInterval(() => void host.publishMetrics(), METRICS_EVERY_MS))
-    // A newcomer subscribing is the moment it most needs the job and its figures: no waiting a full period.
+    host.timers.push(setInterval(() => host.publishMetrics(), METRICS_EVERY_MS))
     options.node.services.pubsub.addEventListener('subscription-change', host.onSubscriptionChange)
     if (host.settlement) {
       const follow = () => void host.followGovernance()
       host.timers.push(setInterval(follow, options.governanceEveryMs ?? 10_000))
       follow()
     }
-    void host.announce()
+    host.announce()
     return host
   }
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t)
-    clearTimeout(this.metricsSoon)
+    this.metricsOut.stop()
+    this.announcementOut.stop()
     this.options.node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.unsubscribe()
     this.options.node.removeEventListener('peer:disconnect', this.onDisconnect)
@@ -292,7 +301,7 @@ export class CoordinatorHost {
     this.options.log?.(`dataset "${m.name}" (${m.samples} samples) offered by ${from}: ${entry.status}`)
     // An owner offering again (e.g. its tab reopened) serves its chunks again.
     if (entry.status === 'accepted') await coordinator.providersFound(from, m.chunks.map((c) => c.cid))
-    void this.publishMetrics()
+    this.publishMetrics()
     if (entry.status === 'pending') void this.reviewDataset(id).catch((error: unknown) => this.options.log?.(`reviewing dataset "${m.name}" failed: ${errorMessage(error)}`))
     return { type: 'dataset', id, status: entry.status, reason: entry.reason }
   }
@@ -381,7 +390,7 @@ export class CoordinatorHost {
     await coordinator.decideDataset(id, accept, reason)
     // Pinned above: the coordinator is the dataset's second copy before any unit uses it.
     if (accept) await coordinator.providersFound(this.options.node.peerId.toString(), dataset.chunks.map((c) => c.cid))
-    void this.publishMetrics()
+    this.publishMetrics()
   }
 
   /**
@@ -403,7 +412,7 @@ export class CoordinatorHost {
       settlement.closeEpoch().then(
         (outcome) => {
           if (!outcome.posted) this.options.log?.(`no epoch posted: ${outcome.reason}`)
-          void this.publishMetrics()
+          this.publishMetrics()
         },
         (error: unknown) => this.options.log?.(`posting the epoch failed (retried after the next round): ${errorMessage(error)}`),
       ),
@@ -419,23 +428,22 @@ export class CoordinatorHost {
     )
   }
 
-  private async announce(): Promise<void> {
+  /** Announces the job now, or as soon as its rate allows. */
+  private announce(): void {
+    this.announcementOut.request()
+  }
+
+  private async sendAnnouncement(): Promise<void> {
     const c = this.options.coordinator
     await this.publish(TOPIC_JOBS, encodeAnnouncement({ job: c.job, head: this.head(), addrs: (this.options.addrs?.() ?? []).slice(0, 16) }))
   }
 
-  /** Publishes the metrics (and the announcement, for a newcomer) after a short pause that gathers a burst of changes into one message. */
-  private publishMetricsSoon(): void {
-    if (this.metricsSoon !== undefined) return
-    this.metricsSoon = setTimeout(() => {
-      this.metricsSoon = undefined
-      if (this.announceSoon) void this.announce()
-      this.announceSoon = false
-      void this.publishMetrics()
-    }, METRICS_GATHER_MS)
+  /** Publishes the metrics now, or as soon as their rate allows. */
+  private publishMetrics(): void {
+    this.metricsOut.request()
   }
 
-  private async publishMetrics(): Promise<void> {
+  private async sendMetrics(): Promise<void> {
     await this.publish(TOPIC_METRICS, encodeMetricsFitting(this.metrics()))
   }
 
