@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { checkImage, crc32 } from './image-header.ts'
 import { concatBytes } from '../bytes.ts'
-import { encodePng } from './testing/png.ts'
+import { encodePng, pngChunk as chunk } from './testing/png.ts'
 
 const jpeg = (body: number[], end = true) => Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 11, 8, 0, 3, 0, 5, 1, 1, 0x11, 0, ...[0xff, 0xda, 0, 2], ...body, ...(end ? [0xff, 0xd9] : [])])
 
@@ -30,16 +30,6 @@ describe('image header checks', () => {
 })
 
 describe('image header limits', () => {
-  /** A PNG chunk with a correct CRC. */
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = new Uint8Array(12 + data.length)
-    const view = new DataView(out.buffer)
-    view.setUint32(0, data.length)
-    out.set(new TextEncoder().encode(type), 4)
-    out.set(data, 8)
-    view.setUint32(8 + data.length, crc32(out, 4, 8 + data.length))
-    return out
-  }
   const ihdr = (width: number, height: number) => {
     const d = new Uint8Array(13)
     new DataView(d.buffer).setUint32(0, width)

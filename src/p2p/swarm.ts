@@ -36,8 +36,11 @@ export interface SwarmOptions {
 }
 
 const DIAL_TIMEOUT_MS = 20_000
-/** A peer whose WebRTC dial failed is retried after 5 s, then 10, 20… up to 5 minutes (a gone tab's presence lingers). */
-const DIAL_BACKOFF: Backoff = { firstMs: 5_000, maxMs: 5 * 60_000 }
+/**
+ * A peer whose WebRTC dial failed is retried after 2 s, then 4, 8… up to 30 s: a gone tab's presence lingers
+ * only until it expires (and its entry with it), while a live one that failed once must not wait minutes.
+ */
+const DIAL_BACKOFF: Backoff = { firstMs: 2_000, maxMs: 30_000 }
 /** Presence goes out at most this often, however many neighbours subscribe at once: peers rate-limit it. */
 const MIN_ANNOUNCE_GAP_MS = 1000
 
@@ -154,7 +157,7 @@ export class Swarm {
       return
     }
     this.lastAnnounceMs = this.now()
-    const addrs = this.selfAddrs().filter((a) => a.split('/').includes('webrtc')).slice(0, 8)
+    const addrs = this.webrtcAddrs().slice(0, 8)
     const presence: Presence = { peerId: this.node.peerId.toString(), addrs, backend: this.backend, sentAtMs: this.now() }
     try {
       await this.node.services.pubsub.publish(TOPIC_PRESENCE, encodePresence(presence))
@@ -166,6 +169,11 @@ export class Swarm {
 
   private selfAddrs(): string[] {
     return this.node.getMultiaddrs().map((ma) => ma.toString())
+  }
+
+  /** Where others can open a direct WebRTC connection to this peer (through a relay's circuit). */
+  webrtcAddrs(): string[] {
+    return this.selfAddrs().filter((a) => a.split('/').includes('webrtc'))
   }
 
   private refresh(): void {

@@ -79,7 +79,9 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   const settlement = key ? settlementFor({ config: chain, exchange: peer.exchange, coordinatorKey: key, jobLog, log }) : undefined
   // The offer review's label check: the current model's predictions for an offer's samples.
   const classify = async (params: Float32Array, set: ReviewImages) => (await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), set, job.normalisation)).predictions
-  const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log, settlement, classify })
+  // The tab's WebRTC addresses go out with each announcement, so a peer that needs this coordinator now (a
+  // binding, an auditor) dials it at once instead of waiting for the swarm's own dial and its backoff.
+  const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log, settlement, classify, addrs: () => peer.swarm.webrtcAddrs() })
   return { coordinator, host }
 }
 

@@ -3,7 +3,8 @@
 // challenge period is the escrow's minimum: as short as the contract allows, long enough for a veto vote.
 // Undefined while no wallet is connected on the right chain.
 import { useMemo } from 'react'
-import { useConnection, useWalletClient } from 'wagmi'
+import { useConfig, useConnection } from 'wagmi'
+import { getWalletClient } from 'wagmi/actions'
 import { erc20Abi, getAddress, parseEther, type Address } from 'viem'
 import { jobEscrowAbi } from '../../ledger/generated/contracts.ts'
 import { NATIVE_TOKEN } from '../../ledger/escrow.ts'
@@ -18,12 +19,14 @@ export const COORDINATOR_GAS_ETH = '0.05'
 export const ESCROW_DAYS = 30
 
 export function useFunder(chain: ChainConfig): Funder | undefined {
+  const config = useConfig()
   const connection = useConnection()
-  const walletClient = useWalletClient({ chainId: chain.chainId })
-  const client = walletClient.data
-  const ready = connection.status === 'connected' && connection.chainId === chain.chainId && client !== undefined
+  // Ready as soon as a wallet is connected on the right chain. The wallet client is asked for when funding
+  // starts: the hook's cached client was briefly undefined after a page change, and a job started in that moment
+  // went out announced but never escrowed.
+  const ready = connection.status === 'connected' && connection.chainId === chain.chainId
   return useMemo(() => {
-    if (!ready || !client || !chain.contracts) return undefined
+    if (!ready || !chain.contracts) return undefined
     const escrow = chain.contracts.escrow
     const reader = readerFor(chain)
     const viemChain = chainOf(chain)
@@ -34,6 +37,7 @@ export function useFunder(chain: ChainConfig): Funder | undefined {
       const reward = job.reward
       if (!reward) throw new Error('the job has no reward pool to fund')
       try {
+        const client = await getWalletClient(config, { chainId: chain.chainId })
         const amount = BigInt(reward.amount)
         const token: Address = reward.token ? getAddress(reward.token) : NATIVE_TOKEN
         const deadline = BigInt(Math.floor(Date.now() / 1000) + ESCROW_DAYS * 86_400)
@@ -51,5 +55,5 @@ export function useFunder(chain: ChainConfig): Funder | undefined {
         throw new Error(`funding the reward pool failed: ${explainChainError(error)}`, { cause: error })
       }
     }
-  }, [ready, client, chain])
+  }, [ready, config, chain])
 }

@@ -8,7 +8,8 @@ async function pipe(bytes: Uint8Array, stream: CompressionStream | Decompression
   return new Uint8Array(await new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(stream)).arrayBuffer())
 }
 
-function chunk(type: string, data: Uint8Array): Uint8Array {
+/** A PNG chunk (length, type, data) with a correct CRC. */
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length)
   const view = new DataView(out.buffer)
   view.setUint32(0, data.length)
@@ -27,7 +28,7 @@ export async function encodePng(width: number, height: number, pixels: Uint8Arra
   ihdr.set([8, channels === 1 ? 0 : 6, 0, 0, 0], 8)
   const raw = new Uint8Array(height * (1 + width * channels))
   for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * width * channels, (y + 1) * width * channels), y * (1 + width * channels) + 1)
-  const parts = [Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), chunk('IHDR', ihdr), chunk('IDAT', await pipe(raw, new CompressionStream('deflate'))), chunk('IEND', new Uint8Array(0))]
+  const parts = [Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), pngChunk('IHDR', ihdr), pngChunk('IDAT', await pipe(raw, new CompressionStream('deflate'))), pngChunk('IEND', new Uint8Array(0))]
   return concatBytes(parts)
 }
 
