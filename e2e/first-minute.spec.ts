@@ -1,6 +1,7 @@
 // A volunteer's first minute on the stack `npm start` runs (relay, chain, app and the demo job's Node
 // coordinator): a fresh Chromium profile opens the page and presses "Donate compute". The job shows as found
-// at once, verified credit appears within a minute, and pausing keeps the status on "paused" whatever the unit
+// at once, its first unit is a short probe whose verified credit appears within seconds, and pausing keeps the
+// status on "paused" whatever the unit
 // in flight does. The time is recorded in `npm run bench` (bench/first-minute.ts) too.
 import { expect, test } from '@playwright/test'
 import { launchChromium } from './chromium.ts'
@@ -9,13 +10,15 @@ import { decodeStackConfig } from '../src/stack/stack-config.ts'
 
 const APP = process.env.TESSERAE_URL!
 /**
- * The goal is 10 s (README, "The first minute"); today's first unit is a full 64-step unit re-run in full by the
- * referee (23–36 s on the 2-core development machine), so this guards against the first minute stalling again
- * (before: no unit within 180 s) until the short first unit exists.
+ * The goal is 10 s (README, "The first minute"). A new volunteer's first unit is a 4-step probe the referee
+ * re-runs at once; on the 2-core development machine, where Chromium shares the cores with the relay, the chain
+ * and the coordinator, credit shows after 11–17 s (bench and this test). The bound leaves room for a loaded CI
+ * machine and still fails if the first unit goes back to a full 64-step unit and its full replay (23–36 s) or
+ * the first minute stalls again (before: no unit within 180 s).
  */
-const FIRST_CREDIT_MS = 60_000
+const FIRST_CREDIT_MS = 30_000
 
-test('a first volunteer sees its job at once and verified credit within a minute, and a pause stays a pause', async () => {
+test('a first volunteer sees its job at once and verified credit within seconds, and a pause stays a pause', async () => {
   test.setTimeout(180_000)
   const config = decodeStackConfig(await (await fetch(new URL('/config.json', APP))).text())
   const demo = await startDemoJob(config, { dataDir: null, host: '127.0.0.1' })
@@ -25,6 +28,8 @@ test('a first volunteer sees its job at once and verified credit within a minute
     const opened = Date.now()
     await page.goto(APP)
     await page.getByTestId('donate').click({ timeout: 30_000 })
+    // The first unit is the probe (training/probe.ts): its status names it while it trains.
+    const probe = page.getByTestId('volunteer-phase').filter({ hasText: 'a short first unit checked at once' }).waitFor({ timeout: FIRST_CREDIT_MS })
     const job = page.getByTestId('volunteer-job')
     await expect(job).toContainText(demo.job.name, { timeout: 10_000 })
     await expect(page.getByTestId('volunteer-phase')).not.toHaveAttribute('data-phase', 'looking for a job')
@@ -32,6 +37,7 @@ test('a first volunteer sees its job at once and verified credit within a minute
     await expect.poll(async () => Number(await credit.getAttribute('data-flops')), { timeout: 60_000, intervals: [100] }).toBeGreaterThan(0)
     const firstCreditMs = Date.now() - opened
     console.log(`first verified credit ${firstCreditMs} ms after opening the page`)
+    await probe
     expect(firstCreditMs).toBeLessThan(FIRST_CREDIT_MS)
 
     // Paused mid-work: the status says paused (not whatever the unit in flight ran into) until resumed.

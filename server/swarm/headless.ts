@@ -18,6 +18,7 @@ import type { ChainConfig } from '../../src/stack/stack-config.ts'
 import { settlementFor } from '../../src/roles/settlement-wiring.ts'
 import type { SettlementAdversary } from '../../src/roles/settlement-host.ts'
 import { Coordinator } from '../../src/training/coordinator.ts'
+import { PROBE_STEPS } from '../../src/training/probe.ts'
 import { decodeJob, type JobSpec } from '../../src/training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
 import { MODEL_ZOO } from '../../src/graph/zoo.ts'
@@ -130,6 +131,8 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     checkpoints: options.dataDir === null ? new MemoryCheckpointStore() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
     referee: new Referee({ engine: refereeEngine, layout, data: refereeData(exchange, () => normalisation) }),
     log: jobLog,
+    // A new volunteer's first unit is short and checked at once: verified credit within seconds.
+    probeSteps: PROBE_STEPS,
     evaluate: async (params) => {
       const { accuracy, loss } = await evaluateModel(ort, model, unflatten(layout, params), options.test, job.normalisation, { limit: options.evalLimit ?? 1000, batchSize: 250 })
       return { accuracy, loss }

@@ -51,6 +51,8 @@ export interface ScenarioResult {
   peers: PeerOutcome[]
   /** Units credited in the ledger, and units accepted across all rounds. */
   unitsCredited: number
+  /** New volunteers' probes accepted (credited, not aggregated). */
+  probesAccepted: number
   unitsAccepted: number
   roundMs: number
   wallSeconds: number
@@ -90,7 +92,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const unitsCredited = peers.reduce((n, p) => n + c.credits.volunteer(p.id).units + c.credits.pending(p.id).units + c.credits.forfeited(p.id).units, 0)
   const result: ScenarioResult = {
     finished: view.finished, initialAccuracy: view.initialAccuracy ?? NaN, accuracy: view.history.at(-1)?.testAccuracy ?? NaN, history: [...view.history], peers,
-    unitsCredited, unitsAccepted: view.history.reduce((n, r) => n + r.accepted, 0), roundMs: c.job.roundMs, wallSeconds, refereeMs: view.history.reduce((n, r) => n + r.refereeMs, 0),
+    unitsCredited, unitsAccepted: view.history.reduce((n, r) => n + r.accepted, 0), probesAccepted: view.history.reduce((n, r) => n + (r.probes ?? 0), 0), roundMs: c.job.roundMs, wallSeconds, refereeMs: view.history.reduce((n, r) => n + r.refereeMs, 0),
   }
   for (const [i, v] of volunteers.entries()) if (!left.has(i)) await v.stop()
   await coordinator.stop()

@@ -22,6 +22,7 @@ export type AuditCode =
   | 'BAD_RESULT_SIGNATURE'
   | 'BAD_COMMITMENT'
   | 'AUDIT_SKIPPED'
+  | 'BAD_STEPS'
   | 'BAD_MANIFEST'
   | 'BAD_BINDING'
   | 'TREE_UNAVAILABLE'

@@ -261,7 +261,9 @@ export class VolunteerClient {
     // Compiling the training graph happens once per model and batch size; later units find it ready.
     this.update({ bytesDown: this.status.bytesDown + this.options.exchange.stats.bytesFetched - before, phase: 'compiling', detail: `preparing the ${job.model} training graph on this device` })
     const { engine, flopsPerStep } = unwrap(await engineReady)
-    this.update({ phase: 'training', detail: `unit ${unit.unitId}: ${unit.innerSteps} steps of ${unit.batchSize}` })
+    // A new peer's first unit is a short probe the coordinator checks at once (training/probe.ts).
+    const probe = unit.innerSteps < job.innerSteps ? ', a short first unit checked at once' : ''
+    this.update({ phase: 'training', detail: `unit ${unit.unitId}: ${unit.innerSteps} steps of ${unit.batchSize}${probe}` })
     const checkpoints: string[] = []
     const run: UnitRun = {
       unit, start: params, layout, totalSamples: data.count, makeBatch: (indices) => makeBatch(data, indices, job.normalisation), engine, flopsPerStep,

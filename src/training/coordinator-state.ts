@@ -47,6 +47,10 @@ export interface UnitState {
   seed: number
   holders: HolderState[]
   outcome: UnitOutcome
+  /** A new peer's short first unit (probe.ts): verified in full, credited for its steps, never aggregated. */
+  probe?: true
+  /** Steps it runs, when not the job's inner steps (probes). */
+  steps?: number
 }
 
 export interface PeerState {
@@ -75,6 +79,8 @@ export interface RoundState {
   /** sha-256 of this round's audit secret, announced while the round runs. */
   secretCommitment: string
   units: UnitState[]
+  /** New peers' probes this round (probe.ts); absent in older checkpoints. */
+  probes?: UnitState[]
 }
 
 export interface AuditSummary {
@@ -100,6 +106,8 @@ export interface RoundReport {
   rejected: number
   /** Units nobody delivered an acceptable result for. */
   dropped: number
+  /** New peers' probes accepted this round (probe.ts): credited, not aggregated; absent in older reports. */
+  probes?: number
   audits: AuditSummary
   /** Every result rejected this round, with why. */
   rejections: Array<{ peer: string; unitId: string; code: RejectionCode; params: VerdictParams }>

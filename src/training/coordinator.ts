@@ -27,6 +27,7 @@ import { planRound } from './round-plan.ts'
 import { verdict, type RejectionCode, type Verdict, type WaitCode } from './verdicts.ts'
 import { recordBinding, recordDecision, recordOffer, shardAt } from './coordinator-records.ts'
 import { acceptHolder, dropHolder, malformation, rejectHolder } from './unit-outcome.ts'
+import { allUnits, probeFor, unitSteps } from './probe.ts'
 import { addProvider, chunksToReplicate, dropProvider, moveUnitOff, reassignUnreachable, type ProviderBook } from './availability.ts'
 
 export type { CheckpointStore, LogStore, VectorStore } from './stores.ts'
@@ -54,6 +55,8 @@ export interface CoordinatorOptions {
   secret?: string
   screening?: ScreeningOptions
   thresholds?: VerificationThresholds
+  /** Steps of a new peer's first, probing unit (probe.ts); none when 0 or absent. The hosts use PROBE_STEPS. */
+  probeSteps?: number
 }
 
 /**
@@ -108,7 +111,7 @@ export class Coordinator {
       const centre = state.centreCid === null ? null : await options.vectors.getParams(state.centreCid)
       const coordinator = new Coordinator(options, state, params, momentum, centre)
       // Checks in flight died with the old process: nobody is to blame, and the units are open again.
-      for (const unit of state.current.units) for (const h of unit.holders) if (h.status === 'verifying') dropHolder(state, h, verdict('UNVERIFIED', { detail: 'the coordinator restarted while checking it' }), now)
+      for (const unit of allUnits(state.current)) for (const h of unit.holders) if (h.status === 'verifying') dropHolder(state, h, verdict('UNVERIFIED', { detail: 'the coordinator restarted while checking it' }), now)
       // Who served what before the restart is unknown now: providers announce themselves again.
       state.providers = {}
       if (replan) {
@@ -191,6 +194,13 @@ export class Coordinator {
       const round = this.state.current
       if (now >= round.deadlineMs) return wait('ROUND_CLOSING', WAIT_MS, { round: round.round })
       expireHolds(round, now, this.job.roundMs)
+      // A new peer's first unit is a short probe, checked at once: verified credit within seconds.
+      const probesBefore = round.probes?.length ?? 0
+      const probe = probeFor(this.job, round, peer, record, now, this.options.probeSteps ?? 0)
+      if (probe) {
+        if ((round.probes?.length ?? 0) > probesBefore) await this.changed()
+        return { kind: 'unit', unit: this.assignment(probe), providers: {}, replicate: [] }
+      }
       const picked = assign(this.job, round, this.state.peers, peer, now, typicalUnitMs(round))
       if ('wait' in picked) return { kind: 'wait', retryMs: WAIT_MS, verdict: picked.wait }
       if (!picked.unit.holders.some((h) => h.peer === peer && h.status === 'assigned')) {
@@ -248,7 +258,7 @@ export class Coordinator {
       if (result.jobId !== this.job.id) return refuse('UNKNOWN_JOB', { job: result.jobId.slice(0, 64) })
       const round = this.state.current
       if (result.round !== round.round || result.version !== round.version || this.now() >= round.deadlineMs) return refuse('ROUND_CLOSED', { round: round.round })
-      const unit = round.units.find((u) => u.id === result.unitId)
+      const unit = allUnits(round).find((u) => u.id === result.unitId)
       const holder = unit?.holders.find((h) => h.peer === peer && (h.status === 'assigned' || h.status === 'released'))
       if (!unit || !holder) return refuse('NOT_ASSIGNED', { unit: result.unitId.slice(0, 64) })
       if (unit.outcome !== 'open') {
@@ -256,7 +266,7 @@ export class Coordinator {
         await this.save()
         return refuse('ALREADY_DECIDED', { unit: unit.id })
       }
-      const malformed = malformation(this.job, this.options.dim, result, delta)
+      const malformed = malformation(this.job, this.options.dim, result, delta, unitSteps(this.job, unit))
       if (malformed) {
         this.reject(unit, holder, malformed)
         await this.save()
@@ -264,7 +274,7 @@ export class Coordinator {
         return { accepted: false, verdict: malformed }
       }
       const stats = this.sketcher.stats(delta, this.centre)
-      const { commitment, checks } = await intake({ state: this.state, job: this.job, peer: record, result, delta, stats, evidence, screening: this.options.screening ?? DEFAULT_SCREENING, thresholds: this.options.thresholds ?? DEFAULT_THRESHOLDS })
+      const { commitment, checks } = await intake({ state: this.state, job: this.job, peer: record, result, delta, stats, evidence, screening: this.options.screening ?? DEFAULT_SCREENING, thresholds: this.options.thresholds ?? DEFAULT_THRESHOLDS, probe: unit.probe === true })
       Object.assign(holder, { status: 'verifying', submittedAtMs: this.now(), result, signature, commitment, stats: { norm: stats.norm, distance: stats.distance, sketch: [...stats.sketch] } } satisfies Partial<HolderState>)
       // Self-reported, shown on the dashboard only: nothing is credited or decided from them.
       record.backend = result.backend
@@ -279,7 +289,7 @@ export class Coordinator {
   /** The host refused a submission before it reached submit() (bad signature, undeliverable delta). */
   refuse(peer: string, unitId: string, rejection: Verdict<RejectionCode>): Promise<void> {
     return this.serial.run(async () => {
-      const unit = this.state.current.units.find((u) => u.id === unitId)
+      const unit = allUnits(this.state.current).find((u) => u.id === unitId)
       const holder = unit?.holders.find((h) => h.peer === peer && (h.status === 'assigned' || h.status === 'released'))
       if (!unit || !holder || unit.outcome !== 'open') return
       this.reject(unit, holder, rejection)
@@ -309,9 +319,9 @@ export class Coordinator {
     return this.serial.run(async () => {
       const round = this.state.current
       if (this.state.finished || this.now() < round.deadlineMs) return null
-      const holders = round.units.flatMap((u) => u.holders)
-      if (holders.some((h) => h.status === 'verifying')) return null
-      if (holders.length === 0) {
+      // A probe being checked holds the close too: its verdict must be in this round's log record.
+      if (allUnits(round).some((u) => u.holders.some((h) => h.status === 'verifying'))) return null
+      if (round.units.every((u) => u.holders.length === 0)) {
         round.deadlineMs = this.now() + this.job.roundMs
         await this.save()
         return null
@@ -419,7 +429,7 @@ export class Coordinator {
       await this.save()
       this.emit(null)
       const round = this.state.current
-      const busy = round.units.some((u) => u.holders.some((h) => h.status === 'verifying'))
+      const busy = allUnits(round).some((u) => u.holders.some((h) => h.status === 'verifying'))
       if (!busy && (round.units.every((u) => u.outcome !== 'open') || this.now() >= round.deadlineMs)) await this.close()
     })
   }
@@ -434,6 +444,7 @@ export class Coordinator {
     const bans = Object.entries(this.state.peers).flatMap(([peer, p]) => (p.ban?.round === round.round ? [{ peer, unitId: p.ban.unitId, code: p.ban.code }] : []))
     const report: RoundReport = {
       ...outcome.report,
+      probes: (round.probes ?? []).filter((p) => p.outcome === 'accepted').length,
       flops: outcome.report.accepted * this.options.flopsPerStep * this.job.innerSteps,
       samples: outcome.report.accepted * unitSamples(this.job),
       testAccuracy: evaluation?.accuracy ?? null,
@@ -474,7 +485,7 @@ export class Coordinator {
       paramsCid: round.paramsCid,
       shards: unit.shards.map((s) => this.shardAt(s)),
       seed: unit.seed,
-      innerSteps: this.job.innerSteps,
+      innerSteps: unitSteps(this.job, unit),
       batchSize: this.job.batchSize,
       lr: this.job.innerLr,
     }

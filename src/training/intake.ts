@@ -22,6 +22,8 @@ export async function intake(input: {
   evidence: Evidence
   screening: ScreeningOptions
   thresholds: VerificationThresholds
+  /** A probe (probe.ts) is re-executed whatever the draw says. */
+  probe?: boolean
 }): Promise<{ commitment: string; checks: Checks }> {
   const { state, stats } = input
   const round = state.current.round
@@ -36,7 +38,7 @@ export async function intake(input: {
     checks: {
       delta: input.delta,
       evidence: input.evidence,
-      auditReason: auditReasonFor(input.job.auditRate, input.peer.auditsPassed, await auditDraw(secret, commitment)),
+      auditReason: input.probe ? 'probation' : auditReasonFor(input.job.auditRate, input.peer.auditsPassed, await auditDraw(secret, commitment)),
       suspicion: screened.get('x') ?? null,
       spotPick: await spotPicker(secret, commitment, input.thresholds.spotPieces),
     },

@@ -13,6 +13,7 @@ import type { DatasetState } from './datasets.ts'
 import type { JobSpec, ShardRef } from './job.ts'
 import { newPeer, type PunishState } from './reputation.ts'
 import { chargeRejected, creditAccepted } from './unit-outcome.ts'
+import { allUnits, unitFlops, unitSteps } from './probe.ts'
 import { REJECTION_CODES, type RejectionCode, type Verdict } from './verdicts.ts'
 
 export const LOG_FORMAT = 'tesserae-log-1'
@@ -38,7 +39,8 @@ export interface RoundRecord {
   /** sha-256 of the round's audit secret, announced while it ran; and the secret, revealed at its close. */
   auditCommitment: string
   roundSecret: string
-  units: Array<{ id: string; seed: number; shards: Array<{ index: number; ref: ShardRef }>; outcome: string; holders: HolderRecord[] }>
+  /** The round's units, then its probes (`probe`, with their `steps`: probe.ts). */
+  units: Array<{ id: string; seed: number; shards: Array<{ index: number; ref: ShardRef }>; outcome: string; holders: HolderRecord[]; probe?: true; steps?: number }>
   /** Contributed datasets in use this round, each with its owner's signed manifest as offered. */
   datasets: Array<{ id: string; owner: string; samplesUsed: number; signed: unknown }>
   report: RoundReport
@@ -96,12 +98,13 @@ export function roundRecord(input: { spec: JobSpec; round: RoundState; report: R
     flopsPerUnit: input.flopsPerUnit,
     auditCommitment: round.secretCommitment,
     roundSecret: input.report.roundSecret,
-    units: round.units.map((u) => ({
+    units: allUnits(round).map((u) => ({
       id: u.id,
       seed: u.seed,
       shards: u.shards.map((index) => ({ index, ref: input.shardAt(index) })),
       outcome: u.outcome,
       holders: u.holders.map(({ stats: _stats, ...holder }) => holder),
+      ...(u.probe ? { probe: true as const, steps: u.steps } : {}),
     })),
     datasets: input.datasets.filter((d) => d.status === 'accepted').map((d) => ({ id: d.id, owner: d.owner, samplesUsed: d.samplesUsed, signed: d.signed ?? null })),
     report: input.report,
@@ -173,7 +176,8 @@ export function replayLedger(rounds: readonly RoundRecord[], bindings: ReadonlyA
           apply: () => {
             state.current.round = round.round
             state.peers[holder.peer] ??= newPeer(holder.assignedAtMs)
-            if (holder.status === 'accepted') creditAccepted(ledger, state.peers, holder, unit.id, unit.shards, round.flopsPerUnit, round.spec.batchSize * round.spec.innerSteps)
+            const steps = unitSteps(round.spec, unit)
+            if (holder.status === 'accepted') creditAccepted(ledger, state.peers, holder, unit.id, unit.shards, unitFlops(round.flopsPerUnit, round.spec.innerSteps, steps), round.spec.batchSize * steps, unit.probe === true)
             else if (isCharge(holder.verdict!)) chargeRejected(state, ledger, holder.peer, holder.verdict, unit.id, holder.decidedAtMs ?? 0)
           },
         })

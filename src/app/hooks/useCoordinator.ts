@@ -18,6 +18,7 @@ import { demoJobSpec } from '../../roles/demo-job.ts'
 import { ExchangeVectorStore } from '../../roles/exchange-vector-store.ts'
 import { publishShards } from '../../roles/publish-dataset.ts'
 import { Coordinator } from '../../training/coordinator.ts'
+import { PROBE_STEPS } from '../../training/probe.ts'
 import type { CoordinatorState } from '../../training/coordinator-state.ts'
 import { decodeJob, type JobSpec } from '../../training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../training/vector.ts'
@@ -67,6 +68,8 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
     checkpoints: new IdbCheckpointStore(job.id),
     referee: new Referee({ engine: new WorkerInnerEngine(refereeCompute), layout, data: refereeData(peer.exchange, () => job.normalisation) }),
     log: jobLog,
+    // A new volunteer's first unit is short and checked at once: verified credit within seconds.
+    probeSteps: PROBE_STEPS,
     evaluate: async (params) => {
       const { accuracy, loss } = await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), test, job.normalisation)
       return { accuracy, loss }

@@ -82,8 +82,15 @@ export const ATTACKS = {
     }),
   /** Trains once, then sends that same work again for every later unit. */
   replay: () => {
-    let first: UnitOutput | null = null
-    return attack(async (unit, honest, run) => (first === null ? { output: (first = await run(honest)), cheated: false } : { output: relabel(first, unit), cheated: true }))
+    // One per unit length: a probe's work replayed as a full unit would only be refused as malformed.
+    const first = new Map<number, UnitOutput>()
+    return attack(async (unit, honest, run) => {
+      const earlier = first.get(unit.innerSteps)
+      if (earlier) return { output: relabel(earlier, unit), cheated: true }
+      const output = await run(honest)
+      first.set(unit.innerSteps, output)
+      return { output, cheated: false }
+    })
   },
   /** Trains every unit from the parameters it was given two units earlier, saving the download. */
   stale: () => {

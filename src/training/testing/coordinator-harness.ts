@@ -107,6 +107,8 @@ export class Harness {
   readonly job: JobSpec
   private readonly attacks = new Map<string, Attack>()
   private readonly thresholds: VerificationThresholds | undefined
+  /** New peers' probes (probe.ts): off unless a test asks, so other tests see only full units. */
+  private readonly probeSteps: number
   private readonly logStore: LogStore
   private readonly sign: (peer: string, result: UnitResult) => Promise<string>
 
@@ -114,8 +116,9 @@ export class Harness {
    * `log` replaces the in-memory job log (e.g. one that signs its records); `sign` signs each result as its
    * volunteer would (peers must then be real peer ids).
    */
-  constructor(job: JobSpec, options: { refereeJitter?: number; thresholds?: VerificationThresholds; log?: LogStore; sign?: (peer: string, result: UnitResult) => Promise<string> } = {}) {
+  constructor(job: JobSpec, options: { refereeJitter?: number; thresholds?: VerificationThresholds; log?: LogStore; sign?: (peer: string, result: UnitResult) => Promise<string>; probeSteps?: number } = {}) {
     this.job = job
+    this.probeSteps = options.probeSteps ?? 0
     this.refereeEngine = new QuadraticEngine(options.refereeJitter ?? 0)
     this.thresholds = options.thresholds
     this.logStore = options.log ?? this.log
@@ -136,6 +139,7 @@ export class Harness {
       now: () => this.clock,
       secret: '07'.repeat(32),
       thresholds: this.thresholds,
+      probeSteps: this.probeSteps,
     })
     return this.coordinator
   }

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest'
+import { Harness, runRounds } from './testing/coordinator-harness.ts'
+import { testJob } from './testing/job-fixture.ts'
+import { MAX_PROBES_PER_ROUND, PROBE_STEPS } from './probe.ts'
+import { replayLedger, type RoundRecord } from './job-log.ts'
+import { checkRounds } from './log-checks.ts'
+
+// 48 steps: a full unit is twelve times a probe, and has three checkpoint segments.
+const job = (overrides = {}) => testJob({ innerLr: 0.05, innerSteps: 48, ...overrides })
+const FLOPS_PER_STEP = 1000 // the harness's
+
+async function opened(overrides = {}, probeSteps = PROBE_STEPS): Promise<Harness> {
+  const h = new Harness(job(overrides), { probeSteps })
+  await h.open()
+  return h
+}
+
+const holderOf = (h: Harness, unitId: string, peer: string) => [...h.coordinator.view.current.units, ...(h.coordinator.view.current.probes ?? [])].find((u) => u.id === unitId)!.holders.find((x) => x.peer === peer)!
+
+describe('a new volunteer\'s probe', () => {
+  it('is a short unit, replayed in full at once and credited as verified for its steps', async () => {
+    const h = await opened()
+    const first = await h.work('a')
+    if (first.reply.kind !== 'unit') throw new Error('no unit')
+    expect(first.reply.unit).toMatchObject({ innerSteps: PROBE_STEPS, unitId: '0.p0', batchSize: 8 })
+    expect(first.accepted).toBe(true)
+    await h.coordinator.settled()
+    expect(holderOf(h, '0.p0', 'a')).toMatchObject({ status: 'accepted', audit: { reason: 'probation', outcome: 'passed', segments: 1 } })
+    expect(h.coordinator.credits.volunteer('a')).toMatchObject({ units: 1, flops: FLOPS_PER_STEP * PROBE_STEPS, samples: 8 * PROBE_STEPS })
+    expect(h.coordinator.credits.pending('a').units).toBe(0)
+    // Its data never reached the model: the shard's owner is not credited for it.
+    expect(h.coordinator.credits.dataOwner('alice').samples).toBe(0)
+    // It does not end probation: the first full unit is replayed in full as well.
+    const second = await h.work('a')
+    if (second.reply.kind !== 'unit') throw new Error('no unit')
+    expect(second.reply.unit).toMatchObject({ innerSteps: 48, unitId: '0.0' })
+    await h.coordinator.settled()
+    expect(holderOf(h, '0.0', 'a')).toMatchObject({ status: 'accepted', audit: { reason: 'probation', outcome: 'passed' } })
+    expect(h.coordinator.view.peers.a).toMatchObject({ accepted: 2, auditsPassed: 1 })
+    expect(h.coordinator.credits.volunteer('a')).toMatchObject({ units: 2, flops: FLOPS_PER_STEP * (PROBE_STEPS + 48) })
+  })
+
+  it('is asked again while held, never twice to one peer, not for jobs as short, and at most so many per round', async () => {
+    const h = await opened()
+    const a1 = await h.coordinator.requestWork('a')
+    const a2 = await h.coordinator.requestWork('a')
+    expect(a1.kind === 'unit' && a2.kind === 'unit' && a2.unit.unitId === a1.unit.unitId && a1.unit.innerSteps === PROBE_STEPS).toBe(true)
+    // A peer that already had a result decided gets ordinary units.
+    const b = await opened()
+    await b.work('x')
+    await b.coordinator.settled()
+    const next = await b.coordinator.requestWork('x')
+    expect(next.kind === 'unit' && next.unit.innerSteps).toBe(48)
+    // A job whose units are no longer than a probe has none, and neither has a coordinator without probes.
+    for (const none of [await opened({ innerSteps: PROBE_STEPS }), await opened({}, 0)]) {
+      const s = await none.coordinator.requestWork('a')
+      expect(s.kind === 'unit' && s.unit.unitId).toBe('0.0')
+      expect(none.coordinator.view.current.probes).toBeUndefined()
+    }
+
+    // A crowd of fresh identities gets the round's limit of probes, then ordinary units (or a wait).
+    const crowd = await opened({ unitsPerRound: 2 })
+    const replies = []
+    for (let i = 0; i < MAX_PROBES_PER_ROUND + 3; i++) replies.push(await crowd.coordinator.requestWork(`p${i}`))
+    const probes = replies.filter((r) => r.kind === 'unit' && r.unit.innerSteps === PROBE_STEPS)
+    expect(probes).toHaveLength(MAX_PROBES_PER_ROUND)
+    expect(crowd.coordinator.view.current.probes).toHaveLength(MAX_PROBES_PER_ROUND)
+    expect(replies.slice(MAX_PROBES_PER_ROUND).map((r) => (r.kind === 'unit' ? r.unit.unitId : r.verdict.code))).toEqual(['0.0', '0.1', 'NO_OPEN_UNITS'])
+  })
+
+  it('catches a volunteer that fakes its probe, which then gets no second one', async () => {
+    const h = await opened()
+    const out = await h.work('z', 'zero')
+    expect(out.reply.kind === 'unit' && out.reply.unit.innerSteps).toBe(PROBE_STEPS)
+    await h.coordinator.settled()
+    expect(holderOf(h, '0.p0', 'z')).toMatchObject({ status: 'rejected', verdict: { code: 'AUDIT_FAILED' } })
+    expect(h.coordinator.credits.volunteer('z').flops + h.coordinator.credits.pending('z').flops).toBe(0)
+    const again = await h.coordinator.requestWork('z')
+    expect(again.kind === 'unit' ? again.unit.innerSteps : again.verdict.code).not.toBe(PROBE_STEPS)
+  })
+
+  it('is not aggregated: a round with probes moves the model exactly as the same round without them', async () => {
+    const run = async (probeFirst: boolean) => {
+      const h = await opened()
+      if (probeFirst) for (const p of ['a', 'b']) await h.work(p)
+      else for (const p of ['a', 'b']) (h.coordinator.view.peers as Record<string, { accepted: number }>)[p] = { ...h.coordinator.view.peers[p]!, accepted: 1 }
+      await h.coordinator.settled()
+      await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
+      const last = h.coordinator.view.history.at(-1)!
+      return { paramsCid: h.coordinator.view.current.paramsCid, accepted: last.accepted, flops: last.flops }
+    }
+    const withProbes = await run(true)
+    expect(withProbes).toEqual(await run(false))
+    expect(withProbes.accepted).toBe(4)
+  })
+
+  it('holds the round\'s close while it is checked, so its verdict is in that round\'s log record', async () => {
+    const h = await opened()
+    const reply = await h.coordinator.requestWork('a')
+    if (reply.kind !== 'unit') throw new Error('no unit')
+    await h.work('b')
+    // b works on (its probe, then its share of full units); a's probe arrives just before the deadline.
+    for (let i = 0; i < 4; i++) await h.work('b')
+    h.clock = h.coordinator.view.current.deadlineMs - 1
+    const output = await h.compute('a', reply.unit)
+    await h.submit('a', output)
+    h.clock += 2
+    expect(await h.coordinator.tick()).toBeNull()
+    await h.coordinator.settled()
+    await h.coordinator.tick()
+    expect(h.coordinator.view.current.round).toBe(1)
+    const [record] = h.log.rounds(h.coordinator.view.logHead)
+    expect(record!.report.probes).toBe(2) // a's and b's
+    expect(record!.units.find((u) => u.id === '0.p0')).toMatchObject({ probe: true, steps: PROBE_STEPS, holders: [expect.objectContaining({ peer: 'a', status: 'accepted' })] })
+  })
+})
+
+describe('probes in the job log', () => {
+  async function logWithProbes(): Promise<{ h: Harness; rounds: RoundRecord[] }> {
+    const h = await opened({ auditRate: 0.3 })
+    await runRounds(h, [['a', 'honest'], ['b', 'honest'], ['c', 'honest']], 3)
+    return { h, rounds: h.log.rounds(h.coordinator.view.logHead) }
+  }
+  const probesIn = (rounds: RoundRecord[]) => rounds.flatMap((r) => r.units.filter((u) => u.probe).map((u) => ({ round: r, unit: u, holder: u.holders[0]! })))
+
+  it('replays to the coordinator\'s own credit, and checks out', async () => {
+    const { h, rounds } = await logWithProbes()
+    expect(probesIn(rounds)).toHaveLength(3)
+    const view = h.coordinator.view
+    expect(replayLedger(rounds, [], view.closedSeq!).ledger.toJSON()).toEqual(view.closedLedger)
+    expect(await checkRounds(rounds)).toEqual([])
+  })
+
+  it('shows a probe credited without its replay, credited for more steps than were signed, and a full unit passed off as short', async () => {
+    const { rounds } = await logWithProbes()
+    const unreplayed = structuredClone(rounds)
+    delete probesIn(unreplayed)[0]!.holder.audit
+    expect(await checkRounds(unreplayed)).toEqual([expect.objectContaining({ code: 'AUDIT_SKIPPED', message: expect.stringMatching(/a probe is always re-executed/) })])
+
+    const longer = structuredClone(rounds)
+    probesIn(longer)[1]!.unit.steps = 48
+    expect(await checkRounds(longer)).toEqual([expect.objectContaining({ code: 'BAD_STEPS', unit: probesIn(longer)[1]!.unit.id })])
+    // The doctored steps would also pay more: the replayed ledger differs from the honest one.
+    expect(replayLedger(longer, [], Infinity).ledger.toJSON()).not.toEqual(replayLedger(rounds, [], Infinity).ledger.toJSON())
+
+    const relabelled = structuredClone(rounds)
+    const full = relabelled[2]!.units.find((u) => !u.probe && u.holders.some((x) => x.status === 'accepted'))!
+    full.steps = 96
+    expect(await checkRounds(relabelled)).toEqual([expect.objectContaining({ code: 'BAD_STEPS', unit: full.id })])
+  })
+})
