@@ -26,8 +26,10 @@ export async function startDemoJob(stack: Pick<StackConfig, 'relayAddrs' | 'chai
     train: await loadFashionMnist('train', SUBSET_DIR),
     test: await loadFashionMnist('test', SUBSET_DIR),
     shardSize: 250,
-    // Offers to the demo job wait for review: nothing a stranger sends is trained on unseen. Its own data
-    // is the job's seeded shards, which need no acceptance.
+    // Nobody is at the demo job's review screen, so an offer is accepted when the automatic review raises no
+    // flag (near-copies, copies of the job's data, unlike its data, labels the model disagrees with, one class);
+    // a flagged offer waits, and is never trained on. Its own data is the job's seeded shards.
+    datasetPolicy: 'auto',
     chain: stack.chain,
     overrides: { reward: { amount: parseEther(DEMO_POOL_ETH).toString(), symbol: 'ETH', decimals: 18, dataShareBps: 1000, owner: LOCAL_OWNER } },
     log: options.log,

@@ -13,6 +13,7 @@ import type { LabelledImages } from '../data/labelled-images.ts'
 import { reviewOffer, type ReviewImages } from '../training/data-review.ts'
 import { parseCid } from '../data/cid.ts'
 import { datasetCopies, replicationTarget } from '../training/availability.ts'
+import { allUnits } from '../training/probe.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { encodeAnnouncement, encodeHead, encodeMetricsFitting, TOPIC_HEADS, TOPIC_JOBS, TOPIC_METRICS, type Head, type JobMetrics } from '../p2p/job-topics.ts'
 import { fromHex } from '../hex.ts'
@@ -183,7 +184,8 @@ export class CoordinatorHost {
   metrics(): JobMetrics {
     const c = this.options.coordinator
     const state = c.view
-    const holders = state.current.units.flatMap((u) => u.holders)
+    // Probes' holders count as assigned and being checked too (a probe's check holds the round's close).
+    const holders = allUnits(state.current).flatMap((u) => u.holders)
     return {
       jobId: c.job.id,
       coordinator: this.options.node.peerId.toString(),

@@ -4,6 +4,7 @@
 // result was refused is open again at once, to anyone (the peers who took their share should not wait for a
 // deadline because someone else walked away); near the end of a round a unit held for much longer than units
 // usually take goes to a second peer as well, and the first result that verifies wins.
+import { allUnits } from './probe.ts'
 import type { HolderState, PeerState, RoundState, UnitState } from './coordinator-state.ts'
 import type { JobSpec } from './job.ts'
 import { median } from './robust-aggregate.ts'
@@ -84,7 +85,7 @@ function stragglerFor(round: RoundState, peer: string, now: number, typicalMs: n
 /** A peer's connection closed: its units are open again now, not at the deadline. */
 export function releasePeer(round: RoundState, peer: string): number {
   let released = 0
-  for (const unit of round.units) {
+  for (const unit of allUnits(round)) {
     for (const h of unit.holders) {
       if (h.peer === peer && h.status === 'assigned') {
         h.status = 'released'

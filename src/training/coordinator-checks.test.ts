@@ -224,6 +224,10 @@ describe('coordinator: rounds, work and the job\'s end', () => {
     const before = await unitOf(h, 'a')
     await h.coordinator.scheduleJobChange({ ...h.job, innerLr: 0.01 })
     expect(h.coordinator.job.innerLr).toBe(0.05)
+    // A restart mid-round keeps it waiting for the boundary: the round's units keep their settings.
+    await h.open()
+    expect(h.coordinator.job.innerLr).toBe(0.05)
+    expect((await unitOf(h, 'a')).lr).toBe(0.05)
     await h.submit('a', await h.compute('a', before))
     await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
     expect(h.coordinator.job.innerLr).toBe(0.01)

@@ -169,6 +169,8 @@ export interface CoordinatorState {
   closedForfeits?: string[]
   /** The job as governance changed it (absent while no decision has changed it). */
   governedJob?: unknown
+  /** A governance change waiting for the round in progress to close (absent when none). */
+  scheduledJob?: unknown
 }
 
 /** A wallet bound to a peer: kept with its signature so anyone can re-check the coordinator's word. */

@@ -27,7 +27,7 @@ import { planRound } from './round-plan.ts'
 import { verdict, type RejectionCode, type Verdict, type WaitCode } from './verdicts.ts'
 import { recordBinding, recordDecision, recordOffer, shardAt } from './coordinator-records.ts'
 import { acceptHolder, dropHolder, malformation, rejectHolder } from './unit-outcome.ts'
-import { allUnits, probeFor, unitSteps } from './probe.ts'
+import { allUnits, expireProbes, probeFor, unitSteps } from './probe.ts'
 import { addProvider, chunksToReplicate, dropProvider, moveUnitOff, reassignUnreachable, type ProviderBook } from './availability.ts'
 
 export type { CheckpointStore, LogStore, VectorStore } from './stores.ts'
@@ -89,6 +89,8 @@ export class Coordinator {
   private constructor(options: CoordinatorOptions, state: CoordinatorState, params: Float32Array, momentum: Float32Array, centre: Float32Array | null) {
     this.options = options
     this.currentJob = state.governedJob === undefined ? options.job : decodeJob(state.governedJob)
+    // A change scheduled before a restart still waits for the round boundary: the round's units keep their settings.
+    this.nextJob = state.scheduledJob === undefined ? null : decodeJob(state.scheduledJob)
     this.now = options.now ?? Date.now
     this.sketcher = new DeltaSketcher(options.dim, options.job.seed)
     this.state = state
@@ -194,6 +196,7 @@ export class Coordinator {
       const round = this.state.current
       if (now >= round.deadlineMs) return wait('ROUND_CLOSING', WAIT_MS, { round: round.round })
       expireHolds(round, now, this.job.roundMs)
+      expireProbes(round, now)
       // A new peer's first unit is a short probe, checked at once: verified credit within seconds.
       const probesBefore = round.probes?.length ?? 0
       const probe = probeFor(this.job, round, peer, record, now, this.options.probeSteps ?? 0)
@@ -321,7 +324,8 @@ export class Coordinator {
       if (this.state.finished || this.now() < round.deadlineMs) return null
       // A probe being checked holds the close too: its verdict must be in this round's log record.
       if (allUnits(round).some((u) => u.holders.some((h) => h.status === 'verifying'))) return null
-      if (round.units.every((u) => u.holders.length === 0)) {
+      // Only a round nobody took anything of (not even a probe, whose credit waits for the round's record) waits on.
+      if (allUnits(round).every((u) => u.holders.length === 0)) {
         round.deadlineMs = this.now() + this.job.roundMs
         await this.save()
         return null
@@ -386,7 +390,7 @@ export class Coordinator {
     return this.serial.run(async () => {
       if (job.id !== this.currentJob.id || job.model !== this.currentJob.model || job.batchSize !== this.currentJob.batchSize) throw new TesseraeError('BAD_JOB_CHANGE', 'a running job keeps its id, model and batch size')
       this.nextJob = job
-      this.state.governedJob = job
+      this.state.scheduledJob = job
       await this.save()
     })
   }
@@ -465,6 +469,8 @@ export class Coordinator {
     this.state.centreCid = this.centre === null ? null : await this.options.vectors.putParams(this.centre)
     if (this.nextJob) {
       this.currentJob = this.nextJob
+      this.state.governedJob = this.nextJob
+      delete this.state.scheduledJob
       this.nextJob = null
     }
     const next = round.round + 1

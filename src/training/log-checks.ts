@@ -35,15 +35,18 @@ export async function checkRounds(rounds: readonly RoundRecord[]): Promise<Round
       continue
     }
     for (const unit of round.units) {
-      // Credit follows the unit's steps; they must be what the volunteer signed it ran, and a probe is short.
+      // Credit follows the unit's steps: they must be what the volunteer signed it ran. A probe is shorter than
+      // a full unit and trains on the job's own shards only (its data is not credited, so a full unit relabelled
+      // as a probe would rob contributors).
       const steps = unitSteps(round.spec, unit)
-      const stepsOk = Number.isInteger(steps) && steps >= 1 && steps <= round.spec.innerSteps && (unit.probe === true || steps === round.spec.innerSteps)
+      const stepsOk = Number.isInteger(steps) && steps >= 1 && (unit.probe === true ? steps < round.spec.innerSteps && unit.shards.every((s) => s.index < round.spec.train.length) : steps === round.spec.innerSteps)
       for (const h of unit.holders) {
-        if (!h.result) continue
-        if (h.status === 'accepted' && (!stepsOk || h.result.samples !== round.spec.batchSize * steps)) {
-          findings.push({ code: 'BAD_STEPS', round: round.round, unit: unit.id, peer: h.peer, message: `round ${round.round}, unit ${unit.id}: credited for ${steps} steps of ${round.spec.batchSize}, but ${h.peer.slice(0, 16)}… signed a result of ${h.result.samples} samples (a full unit is ${round.spec.innerSteps} steps)` })
+        if (h.status === 'accepted' && (!stepsOk || h.result?.samples !== round.spec.batchSize * steps)) {
+          const signed = h.result ? `${h.peer.slice(0, 16)}… signed a result of ${h.result.samples} samples` : `no signed result of ${h.peer.slice(0, 16)}… is recorded`
+          findings.push({ code: 'BAD_STEPS', round: round.round, unit: unit.id, peer: h.peer, message: `round ${round.round}, ${unit.probe ? 'probe' : 'unit'} ${unit.id}: credited for ${steps} steps of ${round.spec.batchSize}, but ${signed} (a full unit is ${round.spec.innerSteps} steps; a probe is shorter, on the job's own shards)` })
           continue
         }
+        if (!h.result) continue
         const commitment = await resultCommitment(h.result)
         if (h.commitment !== undefined && h.commitment !== commitment) {
           findings.push({ code: 'BAD_COMMITMENT', round: round.round, unit: unit.id, peer: h.peer, message: `round ${round.round}, unit ${unit.id}: the recorded commitment of ${h.peer.slice(0, 16)}…'s result is not the hash of what it signed` })

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { Harness, runRounds } from './testing/coordinator-harness.ts'
 import { testJob } from './testing/job-fixture.ts'
-import { MAX_PROBES_PER_ROUND, PROBE_STEPS } from './probe.ts'
+import { MAX_PROBES_PER_ROUND, PROBE_HOLD_MS, PROBE_STEPS, probeFor } from './probe.ts'
+import { newPeer } from './reputation.ts'
 import { replayLedger, type RoundRecord } from './job-log.ts'
 import { checkRounds } from './log-checks.ts'
 
@@ -28,8 +29,9 @@ describe('a new volunteer\'s probe', () => {
     expect(holderOf(h, '0.p0', 'a')).toMatchObject({ status: 'accepted', audit: { reason: 'probation', outcome: 'passed', segments: 1 } })
     expect(h.coordinator.credits.volunteer('a')).toMatchObject({ units: 1, flops: FLOPS_PER_STEP * PROBE_STEPS, samples: 8 * PROBE_STEPS })
     expect(h.coordinator.credits.pending('a').units).toBe(0)
-    // Its data never reached the model: the shard's owner is not credited for it.
+    // Its data never reached the model: the shard's owner is not credited for it; nor is its delta a yardstick.
     expect(h.coordinator.credits.dataOwner('alice').samples).toBe(0)
+    expect(h.coordinator.view.reference).toHaveLength(0)
     // It does not end probation: the first full unit is replayed in full as well.
     const second = await h.work('a')
     if (second.reply.kind !== 'unit') throw new Error('no unit')
@@ -77,6 +79,46 @@ describe('a new volunteer\'s probe', () => {
     expect(h.coordinator.credits.volunteer('z').flops + h.coordinator.credits.pending('z').flops).toBe(0)
     const again = await h.coordinator.requestWork('z')
     expect(again.kind === 'unit' ? again.unit.innerSteps : again.verdict.code).not.toBe(PROBE_STEPS)
+    // The round's report counts it as a rejection, and only accepted probes as probes.
+    await h.work('a')
+    await h.coordinator.settled()
+    await runRounds(h, [['a', 'honest']], 1)
+    expect(h.coordinator.view.history[0]).toMatchObject({ probes: 1, rejections: expect.arrayContaining([expect.objectContaining({ peer: 'z', unitId: '0.p0', code: 'AUDIT_FAILED' })]) })
+  })
+
+  it('goes to no peer with a result already refused, nor to one holding a full unit', async () => {
+    const h = await opened()
+    const round = structuredClone(h.coordinator.view.current)
+    expect(probeFor(h.job, round, 'q', { ...newPeer(0), rejected: 1 }, 0)).toBeNull()
+    round.units[0]!.holders.push({ peer: 'q', assignedAtMs: 0, status: 'assigned' })
+    expect(probeFor(h.job, round, 'q', newPeer(0), 0)).toBeNull()
+    expect(probeFor(h.job, round, 'r', newPeer(0), 0)).toMatchObject({ probe: true, steps: PROBE_STEPS, shards: [0] })
+    expect(probeFor(h.job, round, 's', newPeer(0), 0)).toMatchObject({ shards: [1] })
+  })
+
+  it('is released when not delivered in time or when its peer leaves, freeing its place in the round\'s limit', async () => {
+    const h = await opened({ roundMs: 2 * PROBE_HOLD_MS })
+    for (let i = 0; i < MAX_PROBES_PER_ROUND; i++) await h.coordinator.requestWork(`p${i}`)
+    const full = await h.coordinator.requestWork('late')
+    expect(full.kind === 'unit' && full.unit.innerSteps).toBe(48)
+    await h.coordinator.peerLeft('p0')
+    const freed = await h.coordinator.requestWork('newcomer')
+    expect(freed.kind === 'unit' && freed.unit.innerSteps).toBe(PROBE_STEPS)
+    h.clock += PROBE_HOLD_MS + 1
+    const later = await h.coordinator.requestWork('another')
+    expect(later.kind === 'unit' && later.unit.innerSteps).toBe(PROBE_STEPS)
+    // A released probe's peer gets ordinary units from then on.
+    const p1 = await h.coordinator.requestWork('p1')
+    expect(p1.kind === 'unit' && p1.unit.innerSteps).toBe(48)
+  })
+
+  it('closes a round at its deadline when only probes were taken, so their credit is in the log', async () => {
+    const h = await opened()
+    await h.work('a')
+    await h.coordinator.settled()
+    h.clock = h.coordinator.view.current.deadlineMs + 1
+    expect(await h.coordinator.tick()).toMatchObject({ round: 0, accepted: 0, probes: 1 })
+    expect(h.log.rounds(h.coordinator.view.logHead)[0]!.units.filter((u) => u.holders.length > 0)).toEqual([expect.objectContaining({ id: '0.p0', probe: true, outcome: 'accepted' })])
   })
 
   it('is not aggregated: a round with probes moves the model exactly as the same round without them', async () => {
@@ -116,6 +158,15 @@ describe('a new volunteer\'s probe', () => {
 })
 
 describe('probes in the job log', () => {
+  it('leave probation to the first full unit: a log that skipped its replay shows', async () => {
+    const h = await opened({ auditRate: 0 })
+    await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
+    const rounds = h.log.rounds(h.coordinator.view.logHead)
+    const first = rounds[0]!.units.find((u) => !u.probe && u.holders.some((x) => x.peer === 'a' && x.status === 'accepted'))!
+    delete first.holders.find((x) => x.peer === 'a')!.audit
+    expect(await checkRounds(rounds)).toContainEqual(expect.objectContaining({ code: 'AUDIT_SKIPPED', unit: first.id, message: expect.stringMatching(/first unit/) }))
+  })
+
   async function logWithProbes(): Promise<{ h: Harness; rounds: RoundRecord[] }> {
     const h = await opened({ auditRate: 0.3 })
     await runRounds(h, [['a', 'honest'], ['b', 'honest'], ['c', 'honest']], 3)
@@ -142,6 +193,18 @@ describe('probes in the job log', () => {
     expect(await checkRounds(longer)).toEqual([expect.objectContaining({ code: 'BAD_STEPS', unit: probesIn(longer)[1]!.unit.id })])
     // The doctored steps would also pay more: the replayed ledger differs from the honest one.
     expect(replayLedger(longer, [], Infinity).ledger.toJSON()).not.toEqual(replayLedger(rounds, [], Infinity).ledger.toJSON())
+
+    // A full unit passed off as a probe (its data's owners then go uncredited) shows too.
+    const demoted = structuredClone(rounds)
+    const real = demoted[1]!.units.find((u) => !u.probe && u.holders.some((x) => x.status === 'accepted'))!
+    real.probe = true
+    expect(await checkRounds(demoted)).toEqual([expect.objectContaining({ code: 'BAD_STEPS', unit: real.id })])
+    // So does an accepted probe whose signed result was dropped from the record to hide its steps.
+    const hidden = structuredClone(rounds)
+    const p = probesIn(hidden)[2]!
+    p.unit.steps = 1_000_000
+    delete p.holder.result
+    expect(await checkRounds(hidden)).toEqual([expect.objectContaining({ code: 'BAD_STEPS', unit: p.unit.id, message: expect.stringMatching(/no signed result/) })])
 
     const relabelled = structuredClone(rounds)
     const full = relabelled[2]!.units.find((u) => !u.probe && u.holders.some((x) => x.status === 'accepted'))!

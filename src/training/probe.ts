@@ -16,6 +16,11 @@ export const PROBE_STEPS = 4
 export const MAX_PROBES_PER_ROUND = 32
 /** Probe seeds are drawn past any unit index a round plans. */
 const PROBE_SEED_OFFSET = 1 << 20
+/**
+ * A probe not delivered within this long is released: it no longer counts towards the round's limit (throwaway
+ * identities that never deliver cannot use up every newcomer's probe), and its peer gets ordinary units.
+ */
+export const PROBE_HOLD_MS = 60_000
 
 /** Steps a unit runs: the job's inner steps, or fewer for a probe. */
 export const unitSteps = (job: Pick<JobSpec, 'innerSteps'>, unit: Pick<UnitState, 'steps'>): number => unit.steps ?? job.innerSteps
@@ -39,7 +44,8 @@ export function probeFor(job: JobSpec, round: RoundState, peerId: string, peer: 
   if (steps < 1 || peer.accepted > 0 || peer.rejected > 0 || job.innerSteps <= steps || job.train.length === 0) return null
   // Already working on a full unit (handed out before a restart, say): finish that first.
   if (round.units.some((u) => u.holders.some((h) => h.peer === peerId && h.status === 'assigned'))) return null
-  if (probes.length >= MAX_PROBES_PER_ROUND) return null
+  const live = probes.filter((p) => p.holders.some((h) => h.status !== 'released' && h.status !== 'rejected')).length
+  if (live >= MAX_PROBES_PER_ROUND) return null
   const n = probes.length
   const probe: UnitState = {
     id: `${round.round}.p${n}`,
@@ -54,6 +60,11 @@ export function probeFor(job: JobSpec, round: RoundState, peerId: string, peer: 
   }
   ;(round.probes ??= []).push(probe)
   return probe
+}
+
+/** Releases probes held longer than PROBE_HOLD_MS without a result (a late result is still taken). */
+export function expireProbes(round: RoundState, now: number): void {
+  for (const probe of round.probes ?? []) for (const h of probe.holders) if (h.status === 'assigned' && now - h.assignedAtMs > PROBE_HOLD_MS) h.status = 'released'
 }
 
 /** The round's units and its probes: everything a result may be for. */

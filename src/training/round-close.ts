@@ -1,6 +1,7 @@
 // Closing a round: units nobody delivered a verified result for are dropped, the accepted deltas are combined
 // by the job's aggregation rule (streamed one at a time from the block store), and the outer Nesterov step
 // makes the next version. Verification already happened as results arrived: nothing is rejected here.
+import { allUnits } from './probe.ts'
 import type { JobSpec } from './job.ts'
 import type { AuditSummary, HolderState, RoundReport, RoundState } from './coordinator-state.ts'
 import type { VectorStore } from './stores.ts'
@@ -37,6 +38,11 @@ export async function closeRound(input: CloseInput): Promise<CloseOutput> {
     else unit.outcome = 'dropped'
     for (const h of unit.holders) if (h.status === 'assigned') h.status = 'released'
   }
+  // Probes are credited, never aggregated; one not accepted by now is dropped like a unit.
+  for (const probe of round.probes ?? []) {
+    if (probe.outcome === 'open') probe.outcome = 'dropped'
+    for (const h of probe.holders) if (h.status === 'assigned') h.status = 'released'
+  }
   const rule = AGGREGATORS[input.job.aggregator]
   const aggregation = rule.begin({ dim: input.dim, centre: input.centre, stats: accepted.map((h) => statsOf(h)) })
   for (const h of accepted) aggregation.add(await input.vectors.getDelta(h.result!.deltaCid), statsOf(h))
@@ -44,7 +50,8 @@ export async function closeRound(input: CloseInput): Promise<CloseOutput> {
   const params = Float32Array.from(input.params)
   const momentum = Float32Array.from(input.momentum)
   if (accepted.length > 0) outerStep(params, momentum, gradient, { lr: input.job.outerLr, momentum: input.job.outerMomentum })
-  const holders = round.units.flatMap((u) => u.holders.map((h) => ({ unitId: u.id, h })))
+  // Rejections, audits and bytes count probes' holders too: a failed probe is a rejection like any other.
+  const holders = allUnits(round).flatMap((u) => u.holders.map((h) => ({ unitId: u.id, h })))
   const rejected = holders.filter(({ h }) => h.status === 'rejected')
   const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length)
   return {
