@@ -20,8 +20,15 @@ export interface FirstMinuteResult {
   soakSeconds: number
   readsPerSecond: number
   readsDone: number
-  /** Renderer resident memory (MiB) every sample, and the fitted growth in MiB per minute over the second half. */
+  /**
+   * The tab's renderer process (the renderer with the largest proportional set: the page, its compute worker and
+   * their wasm heaps) every sample, in MiB of PSS (shared pages split among the processes that map them), and
+   * the fitted growth in MiB per minute over the second half; its resident set (RSS, shared pages counted in
+   * full) beside it; and every renderer process's PSS together (Chromium also keeps a spare renderer and others).
+   */
   rendererMiB: number[]
+  rendererRssMiB: number[]
+  allRenderersMiB: number[]
   rendererGrowthMiBPerMinute: number
   /** Share of wall time the page's main thread spent in tasks during the soak. */
   mainThreadBusy: number
@@ -37,17 +44,24 @@ const readVolunteer = (page: Page) =>
     flops: Number(document.querySelector('[data-testid="credit"]')?.getAttribute('data-flops') ?? 0),
   }))
 
-/** Resident set of this browser's renderer processes (pages and their workers), in MiB, from /proc. */
-async function rendererMiB(browser: Browser): Promise<number> {
+/**
+ * Memory of this browser's renderer processes from /proc/<pid>/smaps_rollup, in MiB: the largest one's PSS and
+ * RSS (the tab doing the work), and all renderers' PSS together. Summing RSS instead would count the Chromium
+ * code every process maps once per process.
+ */
+async function rendererMemory(browser: Browser): Promise<{ pss: number; rss: number; allPss: number }> {
   const cdp = await browser.newBrowserCDPSession()
   try {
     const { processInfo } = await cdp.send('SystemInfo.getProcessInfo')
-    let total = 0
-    for (const p of processInfo.filter((p) => p.type === 'renderer')) {
-      const status = await readFile(`/proc/${p.id}/status`, 'utf8').catch(() => '')
-      total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024
-    }
-    return total
+    const kib = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) / 1024
+    const renderers = await Promise.all(
+      processInfo.filter((p) => p.type === 'renderer').map(async (p) => {
+        const rollup = await readFile(`/proc/${p.id}/smaps_rollup`, 'utf8').catch(() => '')
+        return { pss: kib(rollup, 'Pss'), rss: kib(rollup, 'Rss') }
+      }),
+    )
+    const tab = renderers.reduce((a, b) => (b.pss > a.pss ? b : a), { pss: 0, rss: 0 })
+    return { ...tab, allPss: renderers.reduce((n, r) => n + r.pss, 0) }
   } finally {
     await cdp.detach()
   }
@@ -102,6 +116,8 @@ export async function benchFirstMinute(options: { soakSeconds: number; readsPerS
       const taskSeconds = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')!.value
       const sampleEveryMs = 5000
       const memory: number[] = []
+      const rss: number[] = []
+      const allPss: number[] = []
       const busyStart = await taskSeconds()
       const soakStart = Date.now()
       let reads = 0
@@ -111,7 +127,10 @@ export async function benchFirstMinute(options: { soakSeconds: number; readsPerS
         await readVolunteer(page)
         reads++
         if (Date.now() >= nextSample) {
-          memory.push(await rendererMiB(browser))
+          const m = await rendererMemory(browser)
+          memory.push(m.pss)
+          rss.push(m.rss)
+          allPss.push(m.allPss)
           nextSample += sampleEveryMs
         }
         await new Promise((r) => setTimeout(r, Math.max(0, 1000 / options.readsPerSecond - (Date.now() - started))))
@@ -120,7 +139,7 @@ export async function benchFirstMinute(options: { soakSeconds: number; readsPerS
       const busy = (await taskSeconds()) - busyStart
       const last = await readVolunteer(page)
       const secondHalf = memory.slice(Math.floor(memory.length / 2))
-      options.log(`soak: ${reads} reads in ${(soakMs / 1000).toFixed(0)} s, renderer ${memory[0]?.toFixed(0)} → ${memory.at(-1)?.toFixed(0)} MiB (max ${Math.max(...memory).toFixed(0)}), main thread busy ${((busy * 1000) / soakMs * 100).toFixed(1)} %`)
+      options.log(`soak: ${reads} reads in ${(soakMs / 1000).toFixed(0)} s, the tab's renderer ${memory[0]?.toFixed(0)} → ${memory.at(-1)?.toFixed(0)} MiB PSS (max ${Math.max(...memory).toFixed(0)}; RSS max ${Math.max(...rss).toFixed(0)}; all renderers' PSS max ${Math.max(...allPss).toFixed(0)}), main thread busy ${((busy * 1000) / soakMs * 100).toFixed(1)} %`)
       return {
         jobShownMs: marks.jobShown ?? -1,
         jobFoundMs: marks.jobFound ?? -1,
@@ -131,6 +150,8 @@ export async function benchFirstMinute(options: { soakSeconds: number; readsPerS
         readsPerSecond: options.readsPerSecond,
         readsDone: reads,
         rendererMiB: memory.map((m) => Math.round(m)),
+        rendererRssMiB: rss.map((m) => Math.round(m)),
+        allRenderersMiB: allPss.map((m) => Math.round(m)),
         rendererGrowthMiBPerMinute: slopePerMinute(secondHalf, sampleEveryMs),
         mainThreadBusy: (busy * 1000) / soakMs,
         unitsDelivered: last.delivered,

@@ -120,7 +120,8 @@ if (firstMinute) {
   lines.push('', '| first minute (fresh stack, loopback, built app) | value |', '|---|---|')
   lines.push(`| job shown as found / first unit training / first unit delivered | ${(f.jobFoundMs / 1000).toFixed(1)} s / ${(f.firstTrainingMs / 1000).toFixed(1)} s / ${(f.firstDeliveredMs / 1000).toFixed(1)} s after opening the page |`)
   lines.push(`| first verified credit on the page | ${(f.firstVerifiedCreditMs / 1000).toFixed(1)} s after opening the page |`)
-  lines.push(`| renderer memory over ${f.soakSeconds} s of donating, ${f.readsPerSecond} page reads/s (${f.readsDone} reads) | ${f.rendererMiB[0]} → ${f.rendererMiB.at(-1)} MiB, max ${Math.max(...f.rendererMiB)} MiB, trend over the second half ${f.rendererGrowthMiBPerMinute.toFixed(1)} MiB/min |`)
+  lines.push(`| the tab's renderer (PSS) over ${f.soakSeconds} s of donating, ${f.readsPerSecond} page reads/s (${f.readsDone} reads) | ${f.rendererMiB[0]} → ${f.rendererMiB.at(-1)} MiB, max ${Math.max(...f.rendererMiB)} MiB, trend over the second half ${f.rendererGrowthMiBPerMinute.toFixed(1)} MiB/min |`)
+  lines.push(`| the same process's RSS / all renderer processes' PSS together | max ${Math.max(...f.rendererRssMiB)} MiB / max ${Math.max(...f.allRenderersMiB)} MiB |`)
   lines.push(`| main thread busy while donating and being read | ${(100 * f.mainThreadBusy).toFixed(0)} % (${f.unitsDelivered} units delivered) |`)
 }
 console.log(`\n${lines.join('\n')}`)
