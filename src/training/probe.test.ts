@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { Harness, runRounds } from './testing/coordinator-harness.ts'
 import { testJob } from './testing/job-fixture.ts'
-import { MAX_PROBES_PER_ROUND, PROBE_HOLD_MS, PROBE_STEPS, probeFor } from './probe.ts'
+import { expireProbes, MAX_PROBES_PER_ROUND, PROBE_HOLD_MS, PROBE_STEPS, probeFor, unitFlops } from './probe.ts'
+import type { HolderStatus, RoundState } from './coordinator-state.ts'
+import { resultCommitment } from './audit-draw.ts'
 import { newPeer } from './reputation.ts'
 import { replayLedger, type RoundRecord } from './job-log.ts'
 import { checkRounds } from './log-checks.ts'
@@ -86,11 +88,50 @@ describe('a new volunteer\'s probe', () => {
     expect(h.coordinator.view.history[0]).toMatchObject({ probes: 1, rejections: expect.arrayContaining([expect.objectContaining({ peer: 'z', unitId: '0.p0', code: 'AUDIT_FAILED' })]) })
   })
 
+  it('counts only live probes towards the limit, and releases only undelivered ones, after exactly PROBE_HOLD_MS', async () => {
+    const h = await opened()
+    const withProbes = (status: HolderStatus, assignedAtMs = 0): RoundState => {
+      const round = structuredClone(h.coordinator.view.current)
+      round.probes = Array.from({ length: MAX_PROBES_PER_ROUND }, (_, i) => ({ id: `0.p${i}`, index: i, shards: [0], seed: i, holders: [{ peer: `x${i}`, assignedAtMs, status }], outcome: 'open' as const, probe: true as const, steps: PROBE_STEPS }))
+      return round
+    }
+    for (const status of ['released', 'rejected'] as const) expect(probeFor(h.job, withProbes(status), 'new', newPeer(0), 0)).toMatchObject({ id: `0.p${MAX_PROBES_PER_ROUND}` })
+    for (const status of ['assigned', 'verifying', 'accepted'] as const) expect(probeFor(h.job, withProbes(status), 'new', newPeer(0), 0)).toBeNull()
+    const held = withProbes('assigned', 1000)
+    expireProbes(held, 1000 + PROBE_HOLD_MS)
+    expect(held.probes!.every((p) => p.holders[0]!.status === 'assigned')).toBe(true)
+    expireProbes(held, 1000 + PROBE_HOLD_MS + 1)
+    expect(held.probes!.every((p) => p.holders[0]!.status === 'released')).toBe(true)
+    for (const status of ['verifying', 'accepted', 'rejected'] as const) {
+      const decided = withProbes(status)
+      expireProbes(decided, 10 * PROBE_HOLD_MS)
+      expect(decided.probes!.every((p) => p.holders[0]!.status === status)).toBe(true)
+    }
+  })
+
+  it('credits a full unit exactly what a full unit is worth, and a probe its share', () => {
+    // (F / n) · n is not F in floating point for every F and n: a full unit must not lose or gain a FLOP.
+    expect(unitFlops(123456789, 100, 100)).toBe(123456789)
+    expect(unitFlops(987654321987, 7, 7)).toBe(987654321987)
+    expect(unitFlops(64_000, 64, 4)).toBe(4000)
+  })
+
+  it('takes probes of a single step, and none on a job without its own shards', async () => {
+    const one = await opened({}, 1)
+    const r = await one.coordinator.requestWork('a')
+    expect(r.kind === 'unit' && r.unit.innerSteps).toBe(1)
+    const round = structuredClone(one.coordinator.view.current)
+    expect(probeFor({ ...one.job, train: [] }, round, 'b', newPeer(0), 0)).toBeNull()
+  })
+
   it('goes to no peer with a result already refused, nor to one holding a full unit', async () => {
     const h = await opened()
     const round = structuredClone(h.coordinator.view.current)
     expect(probeFor(h.job, round, 'q', { ...newPeer(0), rejected: 1 }, 0)).toBeNull()
-    round.units[0]!.holders.push({ peer: 'q', assignedAtMs: 0, status: 'assigned' })
+    // A full unit whose hold was released does not count: only one still being worked on.
+    round.units[0]!.holders.push({ peer: 'q', assignedAtMs: 0, status: 'released' })
+    expect(probeFor(h.job, structuredClone(round), 'q', newPeer(0), 0)).toMatchObject({ probe: true })
+    round.units[1]!.holders.push({ peer: 'q', assignedAtMs: 0, status: 'assigned' })
     expect(probeFor(h.job, round, 'q', newPeer(0), 0)).toBeNull()
     expect(probeFor(h.job, round, 'r', newPeer(0), 0)).toMatchObject({ probe: true, steps: PROBE_STEPS, shards: [0] })
     expect(probeFor(h.job, round, 's', newPeer(0), 0)).toMatchObject({ shards: [1] })
@@ -173,6 +214,42 @@ describe('probes in the job log', () => {
     return { h, rounds: h.log.rounds(h.coordinator.view.logHead) }
   }
   const probesIn = (rounds: RoundRecord[]) => rounds.flatMap((r) => r.units.filter((u) => u.probe).map((u) => ({ round: r, unit: u, holder: u.holders[0]! })))
+
+  /** A record rewritten by its coordinator: the result changed, and its commitment recomputed to match. */
+  async function rewrite(holder: RoundRecord['units'][number]['holders'][number], samples: number) {
+    holder.result = { ...holder.result!, samples }
+    holder.commitment = await resultCommitment(holder.result)
+  }
+  const findingsOf = async (rounds: RoundRecord[]) => (await checkRounds(rounds)).map((f) => `${f.code} ${f.unit}`)
+
+  it('take a probe of one step, and hold every accepted result to the steps it was signed for', async () => {
+    const h = new Harness(job({ auditRate: 0.3 }), { probeSteps: 1 })
+    await h.open()
+    await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
+    const rounds = h.log.rounds(h.coordinator.view.logHead)
+    expect(probesIn(rounds).map((p) => p.unit.steps)).toEqual([1, 1])
+    expect(await checkRounds(rounds)).toEqual([])
+
+    const { rounds: log } = await logWithProbes()
+    const full = () => log[1]!.units.filter((u) => !u.probe && u.holders.some((x) => x.status === 'accepted'))
+    const [fractional, foreign, mixed] = probesIn(log)
+    // A probe of 2.5 steps whose result the coordinator rewrote to say 20 samples.
+    fractional!.unit.steps = 2.5
+    await rewrite(fractional!.holder, 20)
+    // Probes on a contributed chunk's index (the first index past the job's own shards), alone or beside an own one.
+    foreign!.unit.shards = [{ ...foreign!.unit.shards[0]!, index: log[0]!.spec.train.length }]
+    mixed!.unit.shards = [mixed!.unit.shards[0]!, { ...mixed!.unit.shards[0]!, index: log[0]!.spec.train.length }]
+    // A full unit credited for twice its steps, its result rewritten to match; another whose samples were changed.
+    const [doubled, resized] = full()
+    doubled!.steps = 96
+    await rewrite(doubled!.holders.find((x) => x.status === 'accepted')!, 96 * 8)
+    await rewrite(resized!.holders.find((x) => x.status === 'accepted')!, 47 * 8)
+    // A refused result's samples are nobody's credit: nothing to check.
+    const refused = log[2]!.units.find((u) => !u.probe && u.holders.some((x) => x.status === 'accepted'))!.holders.find((x) => x.status === 'accepted')!
+    refused.status = 'rejected'
+    await rewrite(refused, 3)
+    expect((await findingsOf(log)).sort()).toEqual([fractional, foreign, mixed].map((p) => `BAD_STEPS ${p!.unit.id}`).concat([`BAD_STEPS ${doubled!.id}`, `BAD_STEPS ${resized!.id}`]).sort())
+  })
 
   it('replays to the coordinator\'s own credit, and checks out', async () => {
     const { h, rounds } = await logWithProbes()
