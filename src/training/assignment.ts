@@ -4,7 +4,7 @@
 // result was refused is open again at once, to anyone (the peers who took their share should not wait for a
 // deadline because someone else walked away); near the end of a round a unit held for much longer than units
 // usually take goes to a second peer as well, and the first result that verifies wins.
-import { allUnits } from './probe.ts'
+import { allUnits, PROBE_HOLD_MS } from './probe.ts'
 import type { HolderState, PeerState, RoundState, UnitState } from './coordinator-state.ts'
 import type { JobSpec } from './job.ts'
 import { median } from './robust-aggregate.ts'
@@ -34,9 +34,15 @@ export function isOpen(unit: UnitState, peer: string): boolean {
   return unit.outcome === 'open' && !unit.holders.some(live) && !unit.holders.some((h) => h.peer === peer && h.status === 'rejected')
 }
 
-/** Releases holds older than the round's length: their results are still taken while the unit is open. */
+/**
+ * Releases holds older than the round's length (a probe's after PROBE_HOLD_MS): their results are still taken
+ * while the unit is open.
+ */
 export function expireHolds(round: RoundState, now: number, roundMs: number): void {
-  for (const unit of round.units) for (const h of unit.holders) if (h.status === 'assigned' && now - h.assignedAtMs > roundMs) h.status = 'released'
+  for (const unit of allUnits(round)) {
+    const limit = unit.probe ? PROBE_HOLD_MS : roundMs
+    for (const h of unit.holders) if (h.status === 'assigned' && now - h.assignedAtMs > limit) h.status = 'released'
+  }
 }
 
 /** How long this round's units have taken from assignment to result (ms), or null before any result. */

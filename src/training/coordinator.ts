@@ -27,7 +27,7 @@ import { planRound } from './round-plan.ts'
 import { verdict, type RejectionCode, type Verdict, type WaitCode } from './verdicts.ts'
 import { recordBinding, recordDecision, recordOffer, shardAt } from './coordinator-records.ts'
 import { acceptHolder, dropHolder, malformation, rejectHolder } from './unit-outcome.ts'
-import { allUnits, expireProbes, probeFor, unitSteps } from './probe.ts'
+import { allUnits, probeFor, unitSteps } from './probe.ts'
 import { addProvider, chunksToReplicate, dropProvider, moveUnitOff, reassignUnreachable, type ProviderBook } from './availability.ts'
 
 export type { CheckpointStore, LogStore, VectorStore } from './stores.ts'
@@ -196,7 +196,6 @@ export class Coordinator {
       const round = this.state.current
       if (now >= round.deadlineMs) return wait('ROUND_CLOSING', WAIT_MS, { round: round.round })
       expireHolds(round, now, this.job.roundMs)
-      expireProbes(round, now)
       // A new peer's first unit is a short probe, checked at once: verified credit within seconds.
       const probesBefore = round.probes?.length ?? 0
       const probe = probeFor(this.job, round, peer, record, now, this.options.probeSteps ?? 0)
@@ -448,7 +447,6 @@ export class Coordinator {
     const bans = Object.entries(this.state.peers).flatMap(([peer, p]) => (p.ban?.round === round.round ? [{ peer, unitId: p.ban.unitId, code: p.ban.code }] : []))
     const report: RoundReport = {
       ...outcome.report,
-      probes: (round.probes ?? []).filter((p) => p.outcome === 'accepted').length,
       flops: outcome.report.accepted * this.options.flopsPerStep * this.job.innerSteps,
       samples: outcome.report.accepted * unitSamples(this.job),
       testAccuracy: evaluation?.accuracy ?? null,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { Harness, runRounds } from './testing/coordinator-harness.ts'
 import { testJob } from './testing/job-fixture.ts'
-import { expireProbes, MAX_PROBES_PER_ROUND, PROBE_HOLD_MS, PROBE_STEPS, probeFor, unitFlops } from './probe.ts'
+import { expireHolds } from './assignment.ts'
+import { MAX_PROBES_PER_ROUND, PROBE_HOLD_MS, PROBE_STEPS, probeFor, unitFlops } from './probe.ts'
 import type { HolderStatus, RoundState } from './coordinator-state.ts'
 import { resultCommitment } from './audit-draw.ts'
 import { newPeer } from './reputation.ts'
@@ -98,13 +99,13 @@ describe('a new volunteer\'s probe', () => {
     for (const status of ['released', 'rejected'] as const) expect(probeFor(h.job, withProbes(status), 'new', newPeer(0), 0)).toMatchObject({ id: `0.p${MAX_PROBES_PER_ROUND}` })
     for (const status of ['assigned', 'verifying', 'accepted'] as const) expect(probeFor(h.job, withProbes(status), 'new', newPeer(0), 0)).toBeNull()
     const held = withProbes('assigned', 1000)
-    expireProbes(held, 1000 + PROBE_HOLD_MS)
+    expireHolds(held, 1000 + PROBE_HOLD_MS, h.job.roundMs)
     expect(held.probes!.every((p) => p.holders[0]!.status === 'assigned')).toBe(true)
-    expireProbes(held, 1000 + PROBE_HOLD_MS + 1)
+    expireHolds(held, 1000 + PROBE_HOLD_MS + 1, h.job.roundMs)
     expect(held.probes!.every((p) => p.holders[0]!.status === 'released')).toBe(true)
     for (const status of ['verifying', 'accepted', 'rejected'] as const) {
       const decided = withProbes(status)
-      expireProbes(decided, 10 * PROBE_HOLD_MS)
+      expireHolds(decided, 10 * PROBE_HOLD_MS, h.job.roundMs)
       expect(decided.probes!.every((p) => p.holders[0]!.status === status)).toBe(true)
     }
   })

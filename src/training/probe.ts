@@ -62,10 +62,6 @@ export function probeFor(job: JobSpec, round: RoundState, peerId: string, peer: 
   return probe
 }
 
-/** Releases probes held longer than PROBE_HOLD_MS without a result (a late result is still taken). */
-export function expireProbes(round: RoundState, now: number): void {
-  for (const probe of round.probes ?? []) for (const h of probe.holders) if (h.status === 'assigned' && now - h.assignedAtMs > PROBE_HOLD_MS) h.status = 'released'
-}
 
 /** The round's units and its probes: everything a result may be for. */
 export const allUnits = (round: RoundState): UnitState[] => [...round.units, ...(round.probes ?? [])]

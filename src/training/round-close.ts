@@ -25,23 +25,21 @@ export interface CloseOutput {
   params: Float32Array
   momentum: Float32Array
   centre: Float32Array
-  report: Pick<RoundReport, 'round' | 'version' | 'startedAtMs' | 'closedAtMs' | 'accepted' | 'rejected' | 'dropped' | 'audits' | 'rejections' | 'bytesIn' | 'meanLossBefore' | 'meanLossAfter' | 'aggregationMs'>
+  report: Pick<RoundReport, 'round' | 'version' | 'startedAtMs' | 'closedAtMs' | 'accepted' | 'probes' | 'rejected' | 'dropped' | 'audits' | 'rejections' | 'bytesIn' | 'meanLossBefore' | 'meanLossAfter' | 'aggregationMs'>
 }
 
 export async function closeRound(input: CloseInput): Promise<CloseOutput> {
   const { round } = input
   const started = input.now()
   const accepted: HolderState[] = []
-  for (const unit of round.units) {
+  let probes = 0
+  for (const unit of allUnits(round)) {
     const winner = unit.holders.find((h) => h.status === 'accepted')
-    if (winner) accepted.push(winner)
-    else unit.outcome = 'dropped'
+    if (!winner) unit.outcome = 'dropped'
+    // Probes are credited, never aggregated.
+    else if (unit.probe) probes++
+    else accepted.push(winner)
     for (const h of unit.holders) if (h.status === 'assigned') h.status = 'released'
-  }
-  // Probes are credited, never aggregated; one not accepted by now is dropped like a unit.
-  for (const probe of round.probes ?? []) {
-    if (probe.outcome === 'open') probe.outcome = 'dropped'
-    for (const h of probe.holders) if (h.status === 'assigned') h.status = 'released'
   }
   const rule = AGGREGATORS[input.job.aggregator]
   const aggregation = rule.begin({ dim: input.dim, centre: input.centre, stats: accepted.map((h) => statsOf(h)) })
@@ -64,6 +62,7 @@ export async function closeRound(input: CloseInput): Promise<CloseOutput> {
       startedAtMs: round.startedAtMs,
       closedAtMs: input.now(),
       accepted: accepted.length,
+      probes,
       rejected: rejected.length,
       dropped: round.units.filter((u) => u.outcome === 'dropped').length,
       audits: summariseAudits(holders.map(({ h }) => h)),
