@@ -10,13 +10,15 @@ import { decodeStackConfig } from '../src/stack/stack-config.ts'
 
 const APP = process.env.TESSERAE_URL!
 /**
- * The goal is 10 s (README, "The first minute"). A new volunteer's first unit is a 4-step probe the referee
- * re-runs at once; on the 2-core development machine, where Chromium shares the cores with the relay, the chain
- * and the coordinator, credit shows after 11–17 s (bench and this test). The bound leaves room for a loaded CI
- * machine and still fails if the first unit goes back to a full 64-step unit and its full replay (23–36 s) or
- * the first minute stalls again (before: no unit within 180 s).
+ * The goal is 10 s (README, "The first minute"), and `npm run bench` measures 8.5–8.8 s on the 2-core
+ * development machine: Donate works before the swarm is up, the compute worker warms its engine up while the job
+ * is looked for, the first unit is a 4-step probe whose checkpoint the referee fetches beside its delta and
+ * re-runs at once. Here Chromium shares two cores with the relay, the chain, the coordinator and the test
+ * runner, so the bound leaves room; it still fails if the engine start goes back behind the job's announcement
+ * plus a cold first run (13–17 s), the first unit back to a full 64-step unit (23–36 s), or a dial to the
+ * coordinator that stalls the first unit (20 s and more).
  */
-const FIRST_CREDIT_MS = 30_000
+const FIRST_CREDIT_MS = 20_000
 
 test('a first volunteer sees its job at once and verified credit within seconds, and a pause stays a pause', async () => {
   test.setTimeout(180_000)

@@ -32,3 +32,16 @@ export function loadPrefs(slot: number): VolunteerPrefs {
 export function savePrefs(slot: number, prefs: VolunteerPrefs): void {
   localStorage.setItem(`${KEY}.${slot}`, JSON.stringify(prefs))
 }
+
+/** Whether a tab whose peer just became ready donates, and why. */
+export type DonationStart = 'no' | 'pressed' | 'resumed'
+
+/**
+ * A tab's choices once its peer (and so its identity slot, where they are kept) is ready: what the slot
+ * remembered, overridden by whatever was chosen before (Donate, Stop, the slider); whether they must be stored;
+ * and whether to donate now: because Donate was pressed on this visit, or to resume after a reload.
+ */
+export function settleChoices(stored: VolunteerPrefs, chosen: Partial<VolunteerPrefs>, pressed: boolean): { prefs: VolunteerPrefs; store: boolean; start: DonationStart } {
+  const prefs = { ...stored, ...chosen }
+  return { prefs, store: Object.keys(chosen).length > 0, start: !prefs.donating ? 'no' : pressed ? 'pressed' : 'resumed' }
+}

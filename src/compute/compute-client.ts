@@ -44,6 +44,15 @@ export class ComputeClient {
     return (await this.request({ type: 'probe' }, 'probe-result', timeoutMs)).report
   }
 
+  /**
+   * Starts the engine before any job is known (ORT's wasm module, its threads, a throwaway step), with the
+   * threads the job's first unit will most likely use: a later init on other threads starts a fresh worker.
+   */
+  async warm(engine: Pick<EngineSetting, 'backend' | 'wasmThreads'>, timeoutMs = 120_000): Promise<void> {
+    await this.useThreads(engine.wasmThreads)
+    await this.request({ type: 'warm', backend: engine.backend, wasmThreads: engine.wasmThreads }, 'ok', timeoutMs)
+  }
+
   /** Compiles the job's train step; `engine.microBatch` null runs whole batches. */
   async init(spec: TrainSpec, engine: Omit<EngineSetting, 'microBatch'> & { microBatch?: number | null }, params: Record<string, Float32Array> | null = null, timeoutMs = 120_000) {
     await this.useThreads(engine.wasmThreads)

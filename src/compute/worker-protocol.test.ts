@@ -6,6 +6,7 @@ const spec = { model: 'cnn', batchSize: 32, optimizer: 'adamw', seed: 1 }
 describe('worker protocol', () => {
   it('decodes every request type', () => {
     expect(decodeToWorker({ type: 'probe', id: 7 })).toEqual({ type: 'probe', id: 7 })
+    expect(decodeToWorker({ type: 'warm', id: 6, backend: 'webgpu', wasmThreads: 2 })).toEqual({ type: 'warm', id: 6, backend: 'webgpu', wasmThreads: 2 })
     expect(decodeToWorker({ type: 'init', id: 1, spec, backend: 'wasm', wasmThreads: 2, microBatch: null, params: null })).toMatchObject({ spec, backend: 'wasm', microBatch: null })
     expect(decodeToWorker({ type: 'init', id: 1, spec, backend: 'wasm', wasmThreads: 2, microBatch: 8, params: null })).toMatchObject({ microBatch: 8 })
     expect(decodeToWorker({ type: 'calibrate', id: 5, spec, backend: 'webgpu', wasmThreads: 1, microBatches: [32, 16] })).toMatchObject({ microBatches: [32, 16] })
@@ -18,6 +19,8 @@ describe('worker protocol', () => {
     expect(() => decodeToWorker({ type: 'fly', id: 1 })).toThrow(/unknown message type "fly"/)
     expect(() => decodeToWorker({ type: 'probe', id: -1 })).toThrow(/"id" must be between/)
     expect(() => decodeToWorker('probe')).toThrow(/expected an object/)
+    expect(() => decodeToWorker({ type: 'warm', id: 1, backend: 'cuda', wasmThreads: 1 })).toThrow(/"backend" must be one of webgpu, wasm/)
+    expect(() => decodeToWorker({ type: 'warm', id: 1, backend: 'wasm', wasmThreads: 0 })).toThrow(/"wasmThreads" must be between 1 and 64/)
     expect(() => decodeToWorker({ type: 'init', id: 1, spec: { ...spec, model: 'resnet' }, backend: 'wasm', wasmThreads: 1, microBatch: null, params: null })).toThrow(/"model" must be one of mlp, cnn, transformer/)
     expect(() => decodeToWorker({ type: 'init', id: 1, spec, backend: 'wasm', wasmThreads: 1, microBatch: 12, params: null })).toThrow(/"microBatch" \(12\) must divide the batch size 32/)
     expect(() => decodeToWorker({ type: 'init', id: 1, spec, backend: 'wasm', wasmThreads: 1, microBatch: 64, params: null })).toThrow(/"microBatch" must be between 1 and 32/)

@@ -53,6 +53,11 @@ export const MAX_CALIBRATION_CANDIDATES = 8
 
 export type ToWorker =
   | { type: 'probe'; id: number }
+  /**
+   * Before any job is known: loads the backend's ORT build with these threads and runs one throwaway step of a
+   * small model, so the engine's start-up is paid while the volunteer is still looking for a job.
+   */
+  | { type: 'warm'; id: number; backend: ExecutionBackend; wasmThreads: number }
   | ({ type: 'init'; id: number; spec: TrainSpec; params: Record<string, Float32Array> | null } & EngineSetting)
   /** Times a few steps of each micro-batch candidate on synthetic data; the loaded model is untouched. */
   | { type: 'calibrate'; id: number; spec: TrainSpec; backend: ExecutionBackend; wasmThreads: number; microBatches: number[] }
@@ -80,7 +85,8 @@ export interface RunSummary {
 
 export type FromWorker =
   | { type: 'probe-result'; id: number; report: DeviceReport }
-  | { type: 'ready'; id: number; backend: ExecutionBackend; wasmThreads: number; microBatch: number; compileMs: number; flopsPerStep: number; parameters: number }
+  /** `firstStepMs`: the throwaway step init takes before the first unit (null if it failed: the first real run reports why). */
+  | { type: 'ready'; id: number; backend: ExecutionBackend; wasmThreads: number; microBatch: number; compileMs: number; firstStepMs: number | null; flopsPerStep: number; parameters: number }
   | { type: 'calibrated'; id: number; backend: ExecutionBackend; wasmThreads: number; results: CalibrationResult[] }
   | { type: 'progress'; id: number; step: number; loss: number; correct: number; samplesPerSecond: number }
   | { type: 'fallback'; id: number; from: ExecutionBackend; to: ExecutionBackend; reason: string }
@@ -140,6 +146,8 @@ export function decodeToWorker(data: unknown): ToWorker {
     case 'read-params':
     case 'dispose':
       return { type, id }
+    case 'warm':
+      return { type, id, backend: readBackend(obj), wasmThreads: readThreads(obj) }
     case 'init': {
       const spec = readSpec(obj.spec)
       const microBatch = obj.microBatch === null ? null : readMicroBatch(obj.microBatch, spec.batchSize, 'microBatch')

@@ -8,7 +8,8 @@ import { randomFeeds } from '../graph/testing/feeds.ts'
 import { buildTrainStep } from '../graph/train-step.ts'
 import { mlp } from '../graph/zoo.ts'
 import { DEFAULT_ADAMW } from '../graph/optimizer.ts'
-import type { OrtModule } from './train-session.ts'
+import { TrainSession, type OrtModule } from './train-session.ts'
+import { initParams } from '../graph/model.ts'
 import type { OrtLoader } from './worker-runtime.ts'
 
 ort.env.wasm.numThreads = 1
@@ -107,6 +108,38 @@ describe('worker runtime engine settings', () => {
     expect(reply.results[0]!.samplesPerSecond).toBeGreaterThan(0)
     expect(reply.results[1]!.samplesPerSecond).toBeGreaterThan(0)
     expect(reply.results[2]).toMatchObject({ samplesPerSecond: null, error: expect.stringMatching(/does not divide the batch of 4/) })
+  })
+
+  it('warms up before any job without leaving a trace: the first unit trains exactly as on a fresh session', async () => {
+    const events: FromWorker[] = []
+    const runtime = new WorkerRuntime(plainOrt, (e) => events.push(e))
+    await runtime.handle({ type: 'warm', id: 1, backend: 'wasm', wasmThreads: 1 })
+    expect(events).toEqual([{ type: 'ok', id: 1 }])
+    // Warming loads no job: training still needs an init.
+    await expect(runtime.handle({ type: 'train', id: 2, batches: batches(1), lr: 0.1, firstStep: 1 })).rejects.toThrow(/send "init" first/)
+    await runtime.handle({ type: 'init', id: 3, spec, backend: 'wasm', wasmThreads: 1, microBatch: null, params: null })
+    await runtime.handle({ type: 'train', id: 4, batches: batches(3), lr: 0.01, firstStep: 1 })
+    await runtime.handle({ type: 'read-params', id: 5 })
+    const trained = events.find((e) => e.type === 'trained') as Extract<FromWorker, { type: 'trained' }>
+    const params = (events.find((e) => e.type === 'params') as Extract<FromWorker, { type: 'params' }>).params
+    // The throwaway step did run (a failing one would be null), and sized the first engine run from its time.
+    expect((events.find((e) => e.type === 'ready') as Extract<FromWorker, { type: 'ready' }>).firstStepMs).toBeGreaterThan(0)
+
+    // The same steps on a session nobody warmed up: init's throwaway step must not move a parameter or an
+    // optimiser moment.
+    const session = await TrainSession.create(ort as unknown as OrtModule, buildTrainStep(mlp(), spec.batchSize, DEFAULT_ADAMW), { backend: 'wasm' })
+    session.load(initParams(mlp(), spec.seed))
+    const fresh = await session.runSteps(batches(3), 0.01, 1)
+    const freshParams = (await session.read()).params
+    await session.release()
+    expect(trained.summary.losses).toEqual(fresh.map((r) => r.loss))
+    for (const [name, values] of freshParams) expect(params[name], name).toEqual(values)
+  })
+
+  it('fixes its thread count when it warms up, as when it first compiles', async () => {
+    const runtime = new WorkerRuntime(plainOrt, () => {})
+    await runtime.handle({ type: 'warm', id: 1, backend: 'wasm', wasmThreads: 2 })
+    await expect(runtime.handle({ type: 'init', id: 2, spec, backend: 'wasm', wasmThreads: 1, microBatch: null, params: null })).rejects.toThrow(/runs 2 wasm threads; start a new worker for 1/)
   })
 
   it('keeps the thread count its ORT loaded with and says so', async () => {

@@ -60,6 +60,8 @@ export class WorkerRuntime {
 
   async handle(message: Exclude<ToWorker, { type: 'probe' }>): Promise<void> {
     switch (message.type) {
+      case 'warm':
+        return this.warm(message)
       case 'init':
         return this.init(message)
       case 'calibrate':
@@ -126,7 +128,10 @@ export class WorkerRuntime {
     const checkpoint = message.params === null ? initParams(model, message.spec.seed) : new Map(Object.entries(message.params))
     const session = await this.openSession(message.id, step, message.backend, message.wasmThreads)
     session.load(checkpoint)
-    this.compiled = { spec: message.spec, model, step, session, checkpoint, checkpointState: new Map(), dirty: false, msPerStep: null }
+    const msPerStep = await warmUp(session, model, message.spec.batchSize, this.now)
+    // Loaded again: the parameters and fresh optimiser state the first unit starts from, whatever the step did.
+    session.load(checkpoint)
+    this.compiled = { spec: message.spec, model, step, session, checkpoint, checkpointState: new Map(), dirty: false, msPerStep }
     this.emit({
       type: 'ready',
       id: message.id,
@@ -134,9 +139,30 @@ export class WorkerRuntime {
       wasmThreads: message.wasmThreads,
       microBatch: step.microBatch,
       compileMs: this.now() - started,
+      firstStepMs: msPerStep,
       flopsPerStep: step.flopsPerStep,
       parameters: parameterCount(model),
     })
+  }
+
+  /**
+   * Starting an engine costs more than any job's compile: in Chromium the ORT wasm module (14 MB) compiles and
+   * its thread pool starts in about 3 s on a 2-core machine, and a fresh worker's first run of the kernels every
+   * model shares is several times slower than the next. None of that depends on the job, so a volunteer's worker
+   * pays it here, with one step of the smallest zoo model, while the job is still being looked for. (Without
+   * the step, a CNN's first 4-step unit took 2.3-2.5 s from training to delivered instead of 1.5-1.9 s.)
+   */
+  private async warm(message: Extract<ToWorker, { type: 'warm' }>): Promise<void> {
+    const model = MODEL_ZOO.mlp()
+    const step = buildTrainStep(model, WARM_BATCH, DEFAULT_ADAMW, { microBatch: WARM_BATCH })
+    const session = await this.openSession(message.id, step, message.backend, message.wasmThreads)
+    try {
+      session.load(initParams(model, 0))
+      await warmUp(session, model, WARM_BATCH, this.now)
+    } finally {
+      await session.release()
+    }
+    this.emit({ type: 'ok', id: message.id })
   }
 
   /** Opens a session on the wanted backend; if WebGPU cannot host the graph, says why and uses wasm. */
@@ -262,3 +288,22 @@ export class WorkerRuntime {
 }
 
 const optimizerOf = (spec: TrainSpec) => (spec.optimizer === 'adamw' ? DEFAULT_ADAMW : DEFAULT_SGD)
+
+/** Rows of the throwaway step a worker warms up with before it knows its job. */
+const WARM_BATCH = 8
+
+/**
+ * One throwaway step at learning rate 0 on synthetic rows of a loaded session, timed: a session's first run is
+ * its slowest, so a unit should not be the one to pay for it. The caller loads real parameters (and fresh
+ * optimiser state) afterwards. A failing run is left for the first real one to report (and to fall back from
+ * WebGPU on).
+ */
+async function warmUp(session: TrainSession, model: Model, batchSize: number, now: () => number): Promise<number | null> {
+  const started = now()
+  try {
+    await session.runSteps([syntheticBatch(model, batchSize)], 0, 1)
+  } catch {
+    return null
+  }
+  return now() - started
+}

@@ -11,7 +11,16 @@ async function connectToCoordinator(node: Libp2p, peer: PeerId, addrs: string[],
   if (direct(node, peer)) return
   for (const addr of addrs) {
     try {
-      await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(10_000) })
+      const ma = multiaddr(addr)
+      // A tab may not open a WebSocket to a Node coordinator (only to its relays). Dialling anyway is not just
+      // wasted: libp2p merges every dial to one peer into the first, so the swarm's WebRTC dial to the same
+      // coordinator joined this doomed one, failed with it ("the connection gater denied all addresses") and
+      // backed off, and a first volunteer waited 10-20 s for its first unit instead of about one.
+      if (!(await node.isDialable(ma))) {
+        log?.(`not dialling the coordinator at ${addr}: this peer may not open it (a tab reaches a Node coordinator over WebRTC)`)
+        continue
+      }
+      await node.dial(ma, { signal: AbortSignal.timeout(10_000) })
       return
     } catch (error) {
       log?.(`could not dial the coordinator at ${addr}: ${errorMessage(error)}`)

@@ -34,8 +34,8 @@ type PubsubNode = Libp2p<{ pubsub: GossipSub }>
 const DELTA_TIMEOUT_MS = 60_000
 /** Metrics go out this often regardless, for late joiners and as a heartbeat… */
 const METRICS_EVERY_MS = 3000
-/** …and this soon after any change (changes within it share one message)… */
-const METRICS_GATHER_MS = 250
+/** …and this soon after any change (changes within it share one message; a first verdict waits no longer)… */
+const METRICS_GATHER_MS = 100
 /**
  * …but never more often than this, nor an announcement more often than once a second, however busy the job or
  * the swarm's subscriptions: peers drop (and score down) an author over its rate (gossip-validators.ts: metrics

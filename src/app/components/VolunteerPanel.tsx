@@ -22,11 +22,13 @@ export function VolunteerPanel() {
   const { swarm, device, config } = useStack()
   const peer = swarm.status === 'running' ? swarm.peer : null
   const choice = device.status === 'ready' ? device.choice : null
+  const unable = device.status === 'failed' ? `This device cannot donate: ${device.error}` : swarm.status === 'failed' ? `Cannot donate: ${swarm.error}` : null
   const [search] = useSearchParams()
   const invited = search.get('job')
   const v = useDonation()
   const jobs = useJobFeed(peer)
   const pauseWhenHidden = v.prefs.pauseWhenHidden
+
 
   const s = v.status
   const selfId = peer?.swarm.node.peerId.toString() ?? ''
@@ -53,14 +55,16 @@ export function VolunteerPanel() {
       {!v.running ? (
         <>
           <p>Join the {invited ? 'invited' : 'current'} training job: your tab runs work units and is credited for every one the coordinator verifies.</p>
-          <button type="button" onClick={v.start} disabled={!peer || !choice} data-testid="donate">
+          {/* Pressing before the device check and the swarm are ready is fine: the donation starts when they are. */}
+          <button type="button" onClick={v.start} disabled={unable !== null} data-testid="donate">
             Donate compute
           </button>
-          {(!peer || !choice) && <p className="hint">Waiting for the device check and the swarm to be ready…</p>}
+          {unable !== null ? <p className="hint" role="alert">{unable}</p> : (!peer || !choice) && <p className="hint">The device check and the swarm are starting; donating begins as soon as they are ready.</p>}
         </>
       ) : (
         <>
           {v.resumed && <p className="hint" data-testid="donation-resumed">Donating again after the reload, as you left it.</p>}
+          {unable !== null && <p className="hint" role="alert">{unable}</p>}
           <p className="hint">Donation goes on while you look at other pages; stop it here or close the tab.</p>
           <div className="toolbar">
             <button type="button" onClick={() => v.setPaused(!v.paused)} data-testid="pause" aria-pressed={v.paused}>{v.paused ? 'Resume' : 'Pause'}</button>
@@ -83,7 +87,7 @@ export function VolunteerPanel() {
           <dd data-testid="volunteer-job">{s?.job ? `${s.job.name} (${s.job.model})` : 'looking for a job…'}</dd>
           <dt>Now</dt>
           <dd data-testid="volunteer-phase" data-phase={s?.phase ?? ''}>
-            {s ? `${s.phase}${s.detail ? `: ${s.detail}` : ''}${s.lastVerdict ? ` — ${verdictMessage(s.lastVerdict)}` : ''}` : 'starting…'}
+            {s ? `${s.phase}${s.detail ? `: ${s.detail}` : ''}${s.lastVerdict ? ` — ${verdictMessage(s.lastVerdict)}` : ''}` : !peer ? 'starting: joining the swarm…' : !choice ? 'starting: checking this device…' : 'starting…'}
             {s && PHASE_HELP[s.phase] && <span className="hint"> {PHASE_HELP[s.phase]}</span>}
             {s?.phase === 'downloading' && s.download && (
               <>

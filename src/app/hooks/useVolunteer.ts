@@ -1,6 +1,8 @@
 // "Donate compute": runs a VolunteerClient on this tab's peer, with units executed in the compute worker on
 // the backend the device check chose. The usage slider throttles the worker between steps; pausing holds the
 // worker at once and stops asking for units. Whether the tab was donating survives a reload.
+// Donate works before the swarm is up: the compute worker starts and warms its engine up as soon as the device
+// check is done (about 3 s that used to follow the job's announcement), and the volunteer joins when the peer is.
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ComputeClient } from '../../compute/compute-client.ts'
 import { WorkerInnerEngine } from '../../compute/inner-engine.ts'
@@ -9,8 +11,10 @@ import { browserCalibrationStore } from '../../compute/auto-tune.ts'
 import type { BackendChoice } from '../../compute/backend-choice.ts'
 import { VolunteerClient, type VolunteerStatus } from '../../roles/volunteer-client.ts'
 import type { JobSpec } from '../../training/job.ts'
-import { DEFAULT_PREFS, loadPrefs, savePrefs, type VolunteerPrefs } from '../volunteer-prefs.ts'
+import { DEFAULT_PREFS, loadPrefs, savePrefs, settleChoices, type VolunteerPrefs } from '../volunteer-prefs.ts'
 import type { TabPeer } from './useSwarm.ts'
+import { errorMessage } from '../../errors.ts'
+
 
 export interface LiveStep {
   step: number
@@ -39,12 +43,22 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
   const [paused, setPausedState] = useState(false)
   const [prefs, setPrefs] = useState<VolunteerPrefs | null>(null)
   const [resumed, setResumed] = useState(false)
-  const client = useRef<{ volunteer: VolunteerClient; compute: ComputeClient } | null>(null)
+  const client = useRef<VolunteerClient | null>(null)
+  const compute = useRef<ComputeClient | null>(null)
+  /** Donate was pressed before the device check or the swarm was ready: the volunteer starts when they are. */
+  const wanted = useRef(false)
+  /**
+   * Choices made before the peer was ready (Donate, Stop, the usage slider): they are kept for the peer's identity
+   * slot, which is only known then, and win over what that slot remembered.
+   */
+  const early = useRef<Partial<VolunteerPrefs>>({})
+  const pausedNow = useRef(false)
   const lastJob = useRef<string | undefined>(undefined)
   const [running, setRunning] = useState(false)
 
   const updatePrefs = useCallback(
     (patch: Partial<VolunteerPrefs>) => {
+      if (!peer) early.current = { ...early.current, ...patch }
       setPrefs((current) => {
         const next = { ...(current ?? loadPrefs(peer?.slot ?? 0)), ...patch }
         if (peer) savePrefs(peer.slot, next)
@@ -55,22 +69,37 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
   )
 
   const stop = useCallback(() => {
-    const current = client.current
+    wanted.current = false
+    const volunteer = client.current
+    const worker = compute.current
     client.current = null
+    compute.current = null
     setRunning(false)
     setLive(null)
-    if (current) void current.volunteer.stop().finally(() => current.compute.terminate())
+    if (volunteer) void volunteer.stop().finally(() => worker?.terminate())
+    else worker?.terminate()
+  }, [])
+
+  /** The compute worker, started and warming up on the threads the first unit will most likely run with. */
+  const startCompute = useCallback((device: BackendChoice, usage: number): ComputeClient => {
+    if (compute.current) return compute.current
+    const worker = ComputeClient.spawn()
+    worker.onEvent((event) => event.type === 'progress' && setLive({ step: event.step, samplesPerSecond: event.samplesPerSecond, loss: event.loss }))
+    void worker.throttle(usage, pausedNow.current).catch(() => undefined)
+    // A warm-up that fails (or a worker replaced for other threads) costs nothing: the job's init starts the engine.
+    void worker.warm({ backend: device.backend, wasmThreads: device.wasmThreads }).catch((error: unknown) => console.info(`[volunteer] engine warm-up: ${errorMessage(error)}`))
+    compute.current = worker
+    return worker
   }, [])
 
   const launch = useCallback(
     (usage: number) => {
       if (!peer || !choice || client.current) return
-      setPausedState(false)
-      const compute = ComputeClient.spawn()
-      compute.onEvent((event) => event.type === 'progress' && setLive({ step: event.step, samplesPerSecond: event.samplesPerSecond, loss: event.loss }))
-      void compute.throttle(usage, false)
+      const worker = startCompute(choice, usage)
+      // A worker started before the saved settings were known runs at what they say from now on.
+      void worker.throttle(usage, pausedNow.current).catch(() => undefined)
       // Threads and micro-batch: measured once per device and job shape, after the first unit (engine-tuning.ts).
-      const tuning = engineTuning(compute, choice, {
+      const tuning = engineTuning(worker, choice, {
         spawn: ComputeClient.spawn,
         store: browserCalibrationStore(),
         log: (line) => console.info(`[volunteer] calibration: ${line}`),
@@ -91,34 +120,51 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
           }
         },
         log: (line) => console.info(`[volunteer] ${line}`),
-        engineFor: async (job: JobSpec) => ({ engine: new WorkerInnerEngine(compute), flopsPerStep: await tuning(job) }),
+        engineFor: async (job: JobSpec) => ({ engine: new WorkerInnerEngine(worker), flopsPerStep: await tuning(job) }),
       })
-      client.current = { volunteer, compute }
+      if (pausedNow.current) volunteer.setPaused(true)
+      client.current = volunteer
       volunteer.start()
       setRunning(true)
     },
-    [peer, choice, jobId, updatePrefs],
+    [peer, choice, jobId, updatePrefs, startCompute],
   )
 
+  // Donate pressed during the device check: the worker starts the moment the check is done.
+  useEffect(() => {
+    if (choice && wanted.current) startCompute(choice, prefs?.usage ?? 1)
+  }, [choice, prefs, startCompute])
 
-  // Settings are per identity slot, so two tabs keep their own; a tab that was donating resumes.
+  // Settings are per identity slot, so two tabs keep their own; a tab that was donating resumes, and one whose
+  // Donate was pressed while the swarm was starting begins (one stopped meanwhile does not).
   useEffect(() => {
     if (!peer || !choice) return
-    const saved = loadPrefs(peer.slot)
+    const settled = settleChoices(loadPrefs(peer.slot), early.current, wanted.current)
+    early.current = {}
+    if (settled.store) savePrefs(peer.slot, settled.prefs)
     queueMicrotask(() => {
-      setPrefs(saved)
-      if (saved.donating && !client.current) {
-        setResumed(true)
-        launch(saved.usage)
-      }
+      setPrefs(settled.prefs)
+      if (client.current || settled.start === 'no') return
+      if (settled.start === 'resumed') setResumed(true)
+      launch(settled.prefs.usage)
     })
   }, [peer, choice, launch])
 
+
   const start = useCallback(() => {
     const usage = prefs?.usage ?? 1
+    pausedNow.current = false
+    setPausedState(false)
+    if (!peer || !choice) {
+      wanted.current = true
+      updatePrefs({ donating: true })
+      if (choice) startCompute(choice, usage)
+      setRunning(true)
+      return
+    }
     updatePrefs({ donating: true })
     launch(usage)
-  }, [prefs, updatePrefs, launch])
+  }, [prefs, peer, choice, updatePrefs, launch, startCompute])
 
   const stopDonating = useCallback(() => {
     updatePrefs({ donating: false })
@@ -128,10 +174,10 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
 
   const setPaused = useCallback(
     (value: boolean) => {
+      pausedNow.current = value
       setPausedState(value)
-      const current = client.current
-      current?.volunteer.setPaused(value)
-      void current?.compute.throttle(prefs?.usage ?? 1, value).catch(() => undefined)
+      client.current?.setPaused(value)
+      void compute.current?.throttle(prefs?.usage ?? 1, value).catch(() => undefined)
     },
     [prefs],
   )
@@ -139,9 +185,9 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
   const setUsage = useCallback(
     (usage: number) => {
       updatePrefs({ usage })
-      void client.current?.compute.throttle(usage, paused).catch(() => undefined)
+      void compute.current?.throttle(usage, pausedNow.current).catch(() => undefined)
     },
-    [updatePrefs, paused],
+    [updatePrefs],
   )
 
   const setPauseWhenHidden = useCallback((value: boolean) => updatePrefs({ pauseWhenHidden: value }), [updatePrefs])
