@@ -7,7 +7,7 @@ import { initParams, type Model } from '../graph/model.ts'
 import { TesseraeError } from '../errors.ts'
 import { TrainSession, type Batch, type ExecutionBackend, type OrtModule } from './train-session.ts'
 import type { ComputeClient } from './compute-client.ts'
-import { syntheticBatch } from './synthetic-batch.ts'
+import { throwawayStep } from './synthetic-batch.ts'
 
 const STEPS_PER_RUN = 32
 
@@ -26,7 +26,7 @@ export class SessionInnerEngine {
     // A session's first run is its slowest (a CNN's: 0.3 s against 0.1 s after): a referee pays it now rather
     // than on the first volunteer's probe. Every unit loads its parameters and fresh optimiser state first.
     session.load(initParams(model, 0))
-    await session.runSteps([syntheticBatch(model, batchSize)], 0, 1)
+    await throwawayStep(session, model, batchSize)
     return new SessionInnerEngine(session, step.flopsPerStep)
   }
 

@@ -2,7 +2,16 @@
 // where the data does not matter, in calibration and benchmarks alike.
 import { shapeAt, type Model } from '../graph/model.ts'
 import { numel } from '../graph/shape.ts'
-import type { Batch } from './train-session.ts'
+import type { Batch, TrainSession } from './train-session.ts'
+
+/**
+ * One step at learning rate 0 on synthetic rows of a loaded session, thrown away: a session's first run is its
+ * slowest, so a unit should not be the one to pay for it. The caller loads real parameters and fresh optimiser
+ * state afterwards.
+ */
+export async function throwawayStep(session: TrainSession, model: Model, batchSize: number): Promise<void> {
+  await session.runSteps([syntheticBatch(model, batchSize)], 0, 1)
+}
 
 export function syntheticBatch(model: Model, batchSize: number, seed = 0): Batch {
   const x = Float32Array.from({ length: batchSize * numel(model.inputShape) }, (_, i) => Math.sin((i + seed * 7919) * 12.9898) * 0.5)

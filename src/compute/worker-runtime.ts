@@ -4,7 +4,7 @@
 // build per backend) and the event sink are injected.
 import { buildTrainStep, type TrainStep } from '../graph/train-step.ts'
 import { initParams, parameterCount, type Model } from '../graph/model.ts'
-import { syntheticBatch } from './synthetic-batch.ts'
+import { syntheticBatch, throwawayStep } from './synthetic-batch.ts'
 import { DEFAULT_ADAMW, DEFAULT_SGD } from '../graph/optimizer.ts'
 import { MODEL_ZOO } from '../graph/zoo.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
@@ -293,15 +293,13 @@ const optimizerOf = (spec: TrainSpec) => (spec.optimizer === 'adamw' ? DEFAULT_A
 const WARM_BATCH = 8
 
 /**
- * One throwaway step at learning rate 0 on synthetic rows of a loaded session, timed: a session's first run is
- * its slowest, so a unit should not be the one to pay for it. The caller loads real parameters (and fresh
- * optimiser state) afterwards. A failing run is left for the first real one to report (and to fall back from
+ * The throwaway step, timed. A failing run is left for the first real one to report (and to fall back from
  * WebGPU on).
  */
 async function warmUp(session: TrainSession, model: Model, batchSize: number, now: () => number): Promise<number | null> {
   const started = now()
   try {
-    await session.runSteps([syntheticBatch(model, batchSize)], 0, 1)
+    await throwawayStep(session, model, batchSize)
   } catch {
     return null
   }
