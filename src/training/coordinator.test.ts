@@ -140,6 +140,23 @@ describe('coordinator', () => {
     for (const p of ['a', 'b', 'c']) expect(h.coordinator.view.peers[p]!.rejected).toBe(0)
   })
 
+  it('a colluding pair copies work only onto a unit of the same length, so an audit is what catches it', async () => {
+    // On a live job one member's full unit and the other's probe can share a round; a copy across lengths
+    // would be refused as WRONG_SAMPLES before any audit and the swarm e2e would not see the audit work.
+    const h = new Harness(job())
+    await h.open()
+    const reply = await h.coordinator.requestWork('a')
+    if (reply.kind !== 'unit') throw new Error(`no unit: ${reply.kind}`)
+    const full = reply.unit
+    const [x1, x2] = colludingPair()
+    await h.compute('x1', full, x1)
+    const probe = await h.compute('x2', { ...full, unitId: `${full.round}.p0`, innerSteps: 2 }, x2)
+    expect(probe.result.samples).toBe(2 * full.batchSize)
+    const copy = await h.compute('x2', { ...full, unitId: `${full.round}.1` }, x2)
+    expect(copy.result).toMatchObject({ samples: full.innerSteps * full.batchSize, unitId: `${full.round}.1` })
+    expect(x2.cheats).toHaveLength(2)
+  })
+
   it('forfeits the unpaid credit of every peer bound to a cheater\'s wallet and refuses that wallet later', async () => {
     const h = new Harness(job({ auditRate: 0 }))
     await h.open()

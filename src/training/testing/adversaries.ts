@@ -154,14 +154,17 @@ export type AttackName = keyof typeof ATTACKS
 
 /**
  * Two peers of one person: the first to get a unit in a round works (with a bias), the other sends that same
- * work for its own unit. Returns one attack per member; they share what they send.
+ * work for its own unit. Returns one attack per member; they share what they send. The copy is only sent for
+ * a unit of the same length: a probe's work copied onto a full unit (or back) would claim the wrong sample
+ * count and be refused before any audit, which a careful pair does not risk.
  */
 export function colludingPair(): [Attack, Attack] {
   let shared: UnitOutput | null = null
   const member = () =>
     attack(async (unit, honest, run) => {
-      if (shared === null || shared.result.round !== unit.round) shared = mapOutput(await run(honest), (q) => biased(q, 0.3))
-      else return { output: relabel(shared, unit), cheated: true }
+      const copy = shared
+      if (copy !== null && copy.result.round === unit.round && copy.result.samples === unit.innerSteps * unit.batchSize) return { output: relabel(copy, unit), cheated: true }
+      shared = mapOutput(await run(honest), (q) => biased(q, 0.3))
       return { output: shared, cheated: true }
     })
   return [member(), member()]
