@@ -5,7 +5,8 @@ import { TesseraeError } from '../errors.ts'
 import type { DeviceReport } from './device-report.ts'
 import type { ExecutionBackend } from './train-session.ts'
 import type { Evaluation } from './evaluate.ts'
-import { decodeFromWorker, type CalibrationResult, type EngineSetting, type EvalImages, type ZooModel, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
+import { decodeFromWorker, type CalibrationResult, type EngineSetting, type ZooModel, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
+import type { LabelledImages } from '../data/labelled-images.ts'
 
 type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never
@@ -85,7 +86,7 @@ export class ComputeClient {
   }
 
   /** Accuracy, mean loss and the arg-max prediction of every sample (whole batches of up to 250). */
-  async evaluate(model: ZooModel, params: Record<string, Float32Array>, images: EvalImages, norm: { mean: number; std: number }, timeoutMs = 300_000): Promise<Evaluation> {
+  async evaluate(model: ZooModel, params: Record<string, Float32Array>, images: LabelledImages, norm: { mean: number; std: number }, timeoutMs = 300_000): Promise<Evaluation> {
     // Evaluation loads ORT too, which fixes the worker's thread count: keep the one it has, or one thread.
     const wasmThreads = this.wasmThreads ?? 1
     await this.useThreads(wasmThreads)

@@ -5,6 +5,7 @@ import { asObject, readBoolean, readInteger, readNumber, readString } from '../s
 import type { DeviceReport } from './device-report.ts'
 import type { ExecutionBackend } from './train-session.ts'
 import { MODEL_ZOO, type ZooModelName } from '../graph/zoo.ts'
+import type { LabelledImages } from '../data/labelled-images.ts'
 
 export type ZooModel = ZooModelName
 const ZOO_MODELS = Object.keys(MODEL_ZOO) as ZooModel[]
@@ -17,15 +18,6 @@ export interface TrainSpec {
   optimizer: OptimizerName
   /** Parameter initialisation seed, used when no parameters are supplied. */
   seed: number
-}
-
-export interface EvalImages {
-  count: number
-  height: number
-  width: number
-  classes: number
-  pixels: Uint8Array
-  labels: Uint8Array
 }
 
 export interface BatchMessage {
@@ -69,7 +61,7 @@ export type ToWorker =
    */
   | { type: 'load-params'; id: number; params: Record<string, Float32Array>; keepState: boolean }
   /** Test accuracy of `params` on labelled images (a coordinator scoring each new version). */
-  | { type: 'evaluate'; id: number; model: ZooModel; params: Record<string, Float32Array>; images: EvalImages; mean: number; std: number; wasmThreads: number }
+  | { type: 'evaluate'; id: number; model: ZooModel; params: Record<string, Float32Array>; images: LabelledImages; mean: number; std: number; wasmThreads: number }
   | { type: 'throttle'; id: number; dutyCycle: number; paused: boolean }
   | { type: 'dispose'; id: number }
 

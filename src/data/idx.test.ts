@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { readFile } from 'node:fs/promises'
+
 import { gzipSync } from 'node:zlib'
 import { encodeIdx, parseIdx } from './idx.ts'
 import { readIdxPair } from './labelled-images.ts'
 
-const FASHION = new URL('../../../shared/datasets/fashion-mnist/', import.meta.url)
+import { readFashionFile } from './testing/fashion-files.ts'
 
 function idx(dims: number[], data: number[], type = 0x08): Uint8Array {
   const bytes = encodeIdx(dims, data)
@@ -39,8 +39,8 @@ describe('IDX parser', () => {
   })
 
   it('reads the real Fashion-MNIST test set and rejects a truncated copy of it', async () => {
-    const images = { bytes: new Uint8Array(await readFile(new URL('t10k-images-idx3-ubyte.gz', FASHION))), name: 't10k-images-idx3-ubyte.gz' }
-    const labels = { bytes: new Uint8Array(await readFile(new URL('t10k-labels-idx1-ubyte.gz', FASHION))), name: 't10k-labels-idx1-ubyte.gz' }
+    const images = { bytes: await readFashionFile('t10k-images-idx3-ubyte.gz'), name: 't10k-images-idx3-ubyte.gz' }
+    const labels = { bytes: await readFashionFile('t10k-labels-idx1-ubyte.gz'), name: 't10k-labels-idx1-ubyte.gz' }
     const set = await readIdxPair(images, labels)
     expect(set).toMatchObject({ count: 10_000, height: 28, width: 28 })
     expect(new Set(set.labels).size).toBe(10)

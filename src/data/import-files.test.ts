@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { readFile } from 'node:fs/promises'
+
 import { gzipSync, gunzipSync } from 'node:zlib'
 import { encodeIdx } from './idx.ts'
 import { estimateStoredBytes, fileKind, importFiles, type ImportFile } from './import-files.ts'
 import { FASHION_MNIST_SHAPE, type SampleShape } from './samples.ts'
 import { decodeTestPng, encodePng } from './testing/png.ts'
 
-const FASHION = new URL('../../../shared/datasets/fashion-mnist/', import.meta.url)
+import { readFashionFile } from './testing/fashion-files.ts'
 const shape: SampleShape = { height: 2, width: 2, classes: ['cat', 'dog'] }
 const decode = (bytes: Uint8Array) => decodeTestPng(bytes)
 const file = (path: string, bytes: Uint8Array): ImportFile => ({ path, size: bytes.length, read: async () => bytes })
@@ -86,8 +86,8 @@ describe('IDX import', () => {
   })
 
   it('reads a slice of the real Fashion-MNIST test set next to a PNG folder, all or nothing', async () => {
-    const rawImages = gunzipSync(await readFile(new URL('t10k-images-idx3-ubyte.gz', FASHION)))
-    const rawLabels = gunzipSync(await readFile(new URL('t10k-labels-idx1-ubyte.gz', FASHION)))
+    const rawImages = gunzipSync(await readFashionFile('t10k-images-idx3-ubyte.gz'))
+    const rawLabels = gunzipSync(await readFashionFile('t10k-labels-idx1-ubyte.gz'))
     const n = 300
     const sliceImages = encodeIdx([n, 28, 28], rawImages.subarray(16, 16 + n * 784))
     const sliceLabels = encodeIdx([n], rawLabels.subarray(8, 8 + n))
