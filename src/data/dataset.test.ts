@@ -104,6 +104,12 @@ describe('manifests', () => {
     await expect(checkManifest({ ...manifest, classCounts: [10, 1, 0] })).rejects.toThrow('its class counts add up to 11, not 10')
     await expect(checkManifest({ ...manifest, merkleRoot: `0x${'0'.repeat(64)}` })).rejects.toThrow('its Merkle root does not match its chunks')
     expect(() => decodeSignedManifest({ manifest: json, signature: 'XYZ' })).toThrow(/lowercase hex/)
+    // Hex on one end is not enough: the whole signature must be lowercase hex, of whole bytes.
+    for (const signature of ['zz00', '00zz', '0a1', '']) expect(() => decodeSignedManifest({ manifest: json, signature }), signature).toThrow('signed dataset manifest: "signature" must be lowercase hex')
+    expect(decodeSignedManifest({ manifest: json, signature: '00ff' }).signature).toBe('00ff')
+    // Two classes is the least a classifier can have: taken; one is refused.
+    expect(decodeManifest({ ...json, classes: ['a', 'b'], classCounts: [5, 5] }).classes).toEqual(['a', 'b'])
+    expect(() => decodeManifest({ ...json, classes: ['a'], classCounts: [10] })).toThrow('dataset manifest: needs at least 2 classes')
   })
 })
 

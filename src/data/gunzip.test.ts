@@ -9,7 +9,8 @@ describe('gunzip', () => {
 
   it('inflates up to exactly the limit and refuses one byte more', async () => {
     expect(await gunzip(packed, 'f.gz', 100_000)).toEqual(data)
-    await expect(gunzip(packed, 'f.gz', 99_999)).rejects.toThrow('f.gz decompresses to more than the 99999-byte limit')
+    // The whole message: the cap's own error is not dressed up as bad gzip data.
+    await expect(gunzip(packed, 'f.gz', 99_999)).rejects.toThrow(/^f\.gz decompresses to more than the 99999-byte limit$/)
   })
 
   it('names the file when the data is not gzip or is cut short', async () => {

@@ -66,6 +66,8 @@ describe('IDX limits', () => {
     expect(() => parseIdx(Uint8Array.of(0, 1, 8, 1, 0, 0, 0, 1, 5), 'b.idx')).toThrow('b.idx is not an IDX file (the first two bytes are 0x00 0x01, expected 00 00)')
     expect(() => parseIdx(Uint8Array.of(0x1f, 0, 8, 1), 'g.idx')).not.toThrow(/gzip/)
     expect(() => parseIdx(Uint8Array.of(0x1f, 0x8b, 8, 1), 'g.idx')).toThrow('g.idx is not an IDX file (the first two bytes are 0x1f 0x8b, expected 00 00); it looks gzip-compressed')
+    // Only both gzip bytes earn the hint.
+    for (const start of [[0x05, 0x8b], [0x1f, 0x05]]) expect(() => parseIdx(Uint8Array.of(...start, 8, 1), 'n.idx')).toThrow(/expected 00 00\)$/)
   })
 
   it('reads big-endian dimensions and takes exactly their product of values', () => {

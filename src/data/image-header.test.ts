@@ -93,3 +93,38 @@ describe('image header limits', () => {
     expect(() => checkImage(Uint8Array.of(0xff, 0xd9), 'x.jpg')).toThrow('x.jpg is neither a PNG nor a JPEG image')
   })
 })
+
+describe('image signatures and JPEG segments at their edges', () => {
+  // SOI, an APP0 of length 4, a SOF0 of 3×5, then the caller's segments.
+  const head = [0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 11, 8, 0, 3, 0, 5, 1, 1, 0x11, 0]
+
+  it('recognises a PNG only by its whole signature and a JPEG only by both start bytes', () => {
+    const pngStart = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    expect(() => checkImage(pngStart, 'half.png')).toThrow('half.png is neither a PNG nor a JPEG image (unrecognised signature)')
+    expect(() => checkImage(Uint8Array.of(0x00, 0xd8, 0xff, 0xd9), 'half.jpg')).toThrow('half.jpg is neither a PNG nor a JPEG image (unrecognised signature)')
+    expect(() => checkImage(Uint8Array.of(0xff, 0x00, 0xff, 0xd9), 'soi.jpg')).toThrow('soi.jpg is neither a PNG nor a JPEG image (unrecognised signature)')
+  })
+
+  it('takes a scan segment that ends exactly at the end of the file', () => {
+    // SOS of length 4 whose last two bytes are the end-of-image marker: the segment ends at the last byte.
+    expect(checkImage(Uint8Array.from([...head, 0xff, 0xda, 0, 4, 0xff, 0xd9]), 'exact.jpg')).toEqual({ format: 'jpeg', width: 5, height: 3 })
+  })
+
+  it('refuses a segment whose length runs past the end, before reading it', () => {
+    const runs = Uint8Array.from([...head.slice(0, 8), 0xff, 0xc0, 0, 200, 8, 0, 3])
+    expect(() => checkImage(runs, 'runs.jpg')).toThrow(`runs.jpg is a truncated JPEG: it ends after ${runs.length} bytes, before its image data`)
+  })
+
+  it('needs both bytes of the end-of-image marker', () => {
+    for (const end of [[0xff, 0x00], [0x00, 0xd9], [0xd9, 0xff]]) {
+      expect(() => checkImage(Uint8Array.from([...head, 0xff, 0xda, 0, 2, 1, 2, ...end]), 'end.jpg')).toThrow('end.jpg is a truncated JPEG: it does not end with an end-of-image marker')
+    }
+  })
+
+  it('reports a PNG cut inside its last chunk by that chunk, and a first chunk of 13 bytes that is not IHDR', async () => {
+    const png = await encodePng(2, 2, new Uint8Array(4))
+    expect(() => checkImage(png.subarray(0, png.length - 4), 'cut.png')).toThrow('cut.png is a truncated PNG: its IEND chunk needs 0 bytes but the file ends first')
+    const text = concatBytes([png.subarray(0, 8), chunk('tEXt', new Uint8Array(13)), png.subarray(8)])
+    expect(() => checkImage(text, 'text.png')).toThrow('text.png is a corrupt PNG: it does not start with an IHDR chunk')
+  })
+})

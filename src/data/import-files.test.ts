@@ -7,6 +7,7 @@ import { FASHION_MNIST_SHAPE, type SampleShape } from './samples.ts'
 import { decodeTestPng, encodePng } from './testing/png.ts'
 
 import { readFashionFile } from './testing/fashion-files.ts'
+import { IMPORT_LIMITS, mib } from './limits.ts'
 const shape: SampleShape = { height: 2, width: 2, classes: ['cat', 'dog'] }
 const decode = (bytes: Uint8Array) => decodeTestPng(bytes)
 const file = (path: string, bytes: Uint8Array): ImportFile => ({ path, size: bytes.length, read: async () => bytes })
@@ -98,5 +99,45 @@ describe('IDX import', () => {
     expect(samples.labels[0]).toBe(6)
     expect([...samples.labels.subarray(2)]).toEqual([...rawLabels.subarray(8, 8 + n)])
     await expect(importFiles([...pngs, file('slice-images-idx3-ubyte', sliceImages), file('slice-labels-idx1-ubyte', sliceLabels.subarray(0, 100))], FASHION_MNIST_SHAPE, { decode })).rejects.toThrow(/slice-labels-idx1-ubyte is truncated/)
+  })
+})
+
+describe('import limits at their boundary', () => {
+  const tiny: SampleShape = { height: 1, width: 1, classes: ['cat', 'dog'] }
+
+  it('takes an image or IDX file of exactly the limit and refuses one byte more, before reading it', async () => {
+    const good = await png(1)
+    const sized = (path: string, size: number, bytes: Uint8Array): ImportFile => ({ path, size, read: async () => bytes })
+    const atImage = IMPORT_LIMITS.imageFileBytes
+    await expect(importFiles([sized('cat/1.png', atImage, good)], shape, { decode })).resolves.toMatchObject({ samples: { count: 1 } })
+    await expect(importFiles([sized('cat/1.png', atImage + 1, good)], shape, { decode })).rejects.toThrow('cat/1.png is 20 MiB, over the 20 MiB limit for one image')
+    const images = encodeIdx([1, 2, 2], [1, 2, 3, 4])
+    const labels = encodeIdx([1], [1])
+    const atIdx = IMPORT_LIMITS.idxFileBytes
+    await expect(importFiles([sized('a-images.idx', atIdx, images), sized('a-labels.idx', atIdx, labels)], shape, { decode })).resolves.toMatchObject({ samples: { count: 1 } })
+    await expect(importFiles([sized('a-images.idx', atIdx + 1, images), file('a-labels.idx', labels)], shape, { decode })).rejects.toThrow('a-images.idx is 256 MiB, over the 256 MiB limit for one IDX file')
+  })
+
+  it('takes a dataset of exactly the sample limit and refuses one sample more', async () => {
+    const idxOf = (n: number) => [file('a-images.idx', encodeIdx([n, 1, 1], new Array<number>(n).fill(7))), file('a-labels.idx', encodeIdx([n], new Array<number>(n).fill(1)))]
+    const limit = IMPORT_LIMITS.samples
+    await expect(importFiles(idxOf(limit), tiny, { decode })).resolves.toMatchObject({ samples: { count: limit } })
+    await expect(importFiles(idxOf(limit + 1), tiny, { decode })).rejects.toThrow(expect.objectContaining({ code: 'IMPORT_TOO_LARGE', message: `the files hold ${limit + 1} samples, over the ${limit} limit for one dataset` }))
+  })
+
+  it('refuses a table file over its limit before decoding it', async () => {
+    const big = new Uint8Array(IMPORT_LIMITS.tableFileBytes + 1)
+    await expect(importFiles([file('big.csv', big)], tiny, { decode })).rejects.toThrow('big.csv is 256 MiB, over the 256 MiB limit for one table file')
+  })
+
+  it('says what it was given when given nothing', async () => {
+    await expect(importFiles([], tiny, { decode })).rejects.toThrow(expect.objectContaining({ code: 'IMPORT_EMPTY', message: 'no files were given' }))
+  })
+
+  it('writes sizes under 1 MiB with two decimals and larger ones whole', () => {
+    expect(mib(2 ** 20 - 2 ** 10)).toBe('1.00 MiB')
+    expect(mib(2 ** 19)).toBe('0.50 MiB')
+    expect(mib(2 ** 20)).toBe('1 MiB')
+    expect(mib(20.4 * 2 ** 20)).toBe('20 MiB')
   })
 })

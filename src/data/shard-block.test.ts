@@ -30,6 +30,8 @@ describe('data shard blocks', () => {
     expect(biggest).toHaveLength(MAX_SHARD_BYTES)
     expect(decodeShard(biggest).count).toBe(16)
     expect(() => decodeShard(new Uint8Array(15), 's')).toThrow('s is 15 bytes, shorter than its 16-byte header')
+    // A header alone is read, and refused for what it declares.
+    expect(() => decodeShard(encodeShard(set(1), 0, 1).subarray(0, SHARD_HEADER_BYTES), 's')).toThrow(/^s is 16 bytes; 1 images of .* need \d+$/)
     expect(() => decodeShard(withHeader(encodeShard(set(1), 0, 1), 0, 0x31485355, 32), 's')).toThrow('s wrong magic number (not a Tesserae data shard)')
   })
 
