@@ -141,3 +141,97 @@ describe('import limits at their boundary', () => {
     expect(mib(20.4 * 2 ** 20)).toBe('20 MiB')
   })
 })
+
+describe('what each file is', () => {
+  it('goes by the whole extension, at the end of the name', () => {
+    const kinds = Object.fromEntries(['x.jpg', 'x.png.txt', 'x.jpgx', 'x.csv.bak', 'x.jsonl.old', 'x.tsv~', 'a.idx3', 'train-images-idx3-ubyte.txt', 'a.idx.gz.part', 'a-ubyte.gz'].map((p) => [p, fileKind(p)]))
+    expect(kinds).toEqual({ 'x.jpg': 'image', 'x.png.txt': 'ignored', 'x.jpgx': 'ignored', 'x.csv.bak': 'ignored', 'x.jsonl.old': 'ignored', 'x.tsv~': 'ignored', 'a.idx3': 'idx', 'train-images-idx3-ubyte.txt': 'ignored', 'a.idx.gz.part': 'ignored', 'a-ubyte.gz': 'idx' })
+  })
+
+  it('skips hidden files, macOS resource forks and the __MACOSX folder, wherever they are', () => {
+    expect(['.hidden.png', 'cat/._1.png', '.a', '__MACOSX/cat/1.png', '__MACOSX', 'cat/Thumbs.db', 'DESKTOP.INI'].map(fileKind)).toEqual(Array(7).fill('ignored'))
+    expect(fileKind('cat/a.b.png')).toBe('image')
+  })
+
+  it('counts a table at its size unless the name ends in .gz', () => {
+    expect(estimateStoredBytes([{ path: 'x.gz.csv', size: 10 }, { path: 'y.csv.gz', size: 10 }], 4)).toBe(10 + 40)
+  })
+})
+
+describe('image folders and declared folders', () => {
+  it('names three classes when an image is not in a class folder', async () => {
+    await expect(importFiles([file('1.png', await png(1))], FASHION_MNIST_SHAPE, { decode })).rejects.toThrow('1.png is not inside a class folder; put each image in a folder named after its class (T-shirt/top, Trouser, Pullover, …)')
+  })
+
+  it('says which folder names no class, in the words of a folder', async () => {
+    await expect(importFiles([file('pets/cow/1.png', await png(1))], shape, { decode })).rejects.toThrow(/^folder "cow" does not name a class: the name "cow"/)
+  })
+
+  it('refuses an empty declared class folder only, trailing slash or not, and takes folders that hold images', async () => {
+    const files = [file('pets/cat/1.png', await png(1)), file('pets/dog/2.png', await png(2))]
+    await expect(importFiles(files, shape, { decode, folders: ['pets', 'pets/cat', 'pets/dog', 'pets/misc'] })).resolves.toMatchObject({ samples: { count: 2 } })
+    await expect(importFiles(files.slice(0, 1), shape, { decode, folders: ['pets/cat', 'pets/dog/'] })).rejects.toThrow('class folder "dog" is empty')
+  })
+
+  it('stops reading and decoding at once when cancelled, and reports the file it is at', async () => {
+    const controller = new AbortController()
+    let decoded = 0
+    const seen: Array<[number, number, string]> = []
+    const files = await Promise.all([1, 2, 3].map(async (i) => file(`cat/${i}.png`, await png(i))))
+    const run = importFiles(files, shape, { decode: (bytes) => (decoded++, decode(bytes)), signal: controller.signal, onProgress: (done, total, current) => (seen.push([done, total, current]), done === 1 && controller.abort()) })
+    await expect(run).rejects.toThrow(expect.objectContaining({ code: 'IMPORT_CANCELLED' }))
+    expect(decoded).toBe(1)
+    expect(seen).toEqual([[1, 3, 'cat/1.png']])
+  })
+})
+
+describe('IDX pairing and checks', () => {
+  const shape2: SampleShape = { height: 2, width: 2, classes: ['cat', 'dog'] }
+  const images = (n: number, v: number) => encodeIdx([n, 2, 2], new Array<number>(4 * n).fill(v))
+  const labels = (...l: number[]) => encodeIdx([l.length], l)
+
+  it('pairs image and label files by name, singular or plural, idx3 with idx1, whatever the order', async () => {
+    const { samples } = await importFiles([
+      file('b-label.idx', labels(1, 1)), file('a-images-idx3-ubyte', images(1, 10)), file('b-image.idx', images(2, 20)), file('a-labels-idx1-ubyte', labels(0)),
+    ], shape2, { decode })
+    expect([...samples.labels]).toEqual([0, 1, 1])
+    expect([...samples.pixels].filter((_, i) => i % 4 === 0)).toEqual([10, 20, 20])
+  })
+
+  it('reports progress and the file for each IDX file, and stops reading when cancelled', async () => {
+    const seen: string[] = []
+    await importFiles([file('a-images.idx', images(1, 1)), file('a-labels.idx', labels(0))], shape2, { decode, onProgress: (_, __, current) => seen.push(current) })
+    expect(seen).toEqual(['a-images.idx', 'a-labels.idx'])
+    const controller = new AbortController()
+    let reads = 0
+    const counted = (path: string, bytes: Uint8Array): ImportFile => ({ path, size: bytes.length, read: async () => (reads++, bytes) })
+    const run = importFiles([counted('a-images.idx', images(1, 1)), counted('a-labels.idx', labels(0))], shape2, { decode, signal: controller.signal, onProgress: () => controller.abort() })
+    await expect(run).rejects.toThrow(expect.objectContaining({ code: 'IMPORT_CANCELLED' }))
+    expect(reads).toBe(1)
+  })
+
+  it('refuses files it cannot pair, odd ranks, a wrong width alone and a label equal to the class count', async () => {
+    await expect(importFiles([file('a-images.idx', images(1, 1)), file('b-images.idx', images(1, 1)), file('c-labels.idx', labels(0))], shape2, { decode })).rejects.toThrow('a-images.idx has no matching IDX label file')
+    await expect(importFiles([file('a-images.idx', images(1, 1)), file('a-labels.idx', labels(0)), file('b-images.idx', images(1, 1)), file('b-labels.idx', labels(0)), file('c-labels.idx', labels(0))], shape2, { decode })).rejects.toThrow('c-labels.idx is an IDX label file without a matching image file')
+    await expect(importFiles([file('a.idx', encodeIdx([2, 2], [1, 2, 3, 4]))], shape2, { decode })).rejects.toThrow('a.idx has 2 dimensions; IDX image files have 3 (count × height × width) and label files 1')
+    await expect(importFiles([file('a-images.idx', encodeIdx([1, 2, 3], new Array<number>(6).fill(0))), file('a-labels.idx', labels(0))], shape2, { decode })).rejects.toThrow('a-images.idx holds 2×3 images, but this dataset needs 2×2')
+    await expect(importFiles([file('a-images.idx', images(1, 1)), file('a-labels.idx', labels(2))], shape2, { decode })).rejects.toThrow('a-labels.idx row 1 has label 2, outside the 2 classes 0–1')
+  })
+})
+
+describe('tables through the one import', () => {
+  const tiny: SampleShape = { height: 1, width: 1, classes: ['cat', 'dog'] }
+  const text = (path: string, body: string) => file(path, new TextEncoder().encode(body))
+
+  it('reads CSV and JSONL files beside images, in path order, with progress for each', async () => {
+    const seen: string[] = []
+    const { samples } = await importFiles([text('b.jsonl', '{"label":"cat","pixels":[9]}\n'), text('a.csv', 'label,p\ndog,7\n')], tiny, { decode, onProgress: (_, __, current) => seen.push(current) })
+    expect([...samples.labels]).toEqual([1, 0])
+    expect([...samples.pixels]).toEqual([7, 9])
+    expect(seen).toEqual(['a.csv', 'b.jsonl'])
+  })
+
+  it('names the code when nothing importable was given', async () => {
+    await expect(importFiles([file('README.md', new Uint8Array(1))], tiny, { decode })).rejects.toThrow(expect.objectContaining({ code: 'IMPORT_EMPTY' }))
+  })
+})
