@@ -84,6 +84,8 @@ describe('job gossip limits', () => {
     const job = testJob()
     expect(() => decodeAnnouncement(encodeAnnouncement({ job, head: { ...head, coordinator: 'mallory' }, addrs: [] }), 'coordinator')).toThrow('claims coordinator mallory but was signed by coordinator')
     expect(() => decodeAnnouncement(encodeAnnouncement({ job: { ...job, coordinator: 'mallory' }, head: { ...head, coordinator: 'mallory' }, addrs: [] }), 'coordinator')).toThrow('signed by coordinator')
+    // The sender's own head does not vouch for a job that names someone else as its coordinator.
+    expect(() => decodeAnnouncement(encodeAnnouncement({ job: { ...job, coordinator: 'victim' }, head, addrs: [] }), 'coordinator')).toThrow('job announcement: claims coordinator victim but was signed by coordinator')
     expect(() => decodeAnnouncement(encodeAnnouncement({ job, head: { ...head, jobId: 'other' }, addrs: [] }), 'coordinator')).toThrow('head is for job other, not job-test')
     const addrs = Array.from({ length: 16 }, (_, i) => `/ip4/127.0.0.1/tcp/${i}`.padEnd(512, '0'))
     expect(decodeAnnouncement(encodeAnnouncement({ job, head, addrs }), 'coordinator').addrs).toEqual(addrs)
@@ -166,6 +168,12 @@ describe('job gossip limits', () => {
     expect(() => datasetWith({ reason: 'r'.repeat(301) })).toThrow('"reason" is longer than 300')
     expect(() => datasetWith({ samplesUsed: -1 })).toThrow('"samplesUsed" must be between 0')
     expect(() => datasetWith({ samples: 0.5 })).toThrow('"samples" must be an integer')
+    // Copies held by the swarm and the job's replication target: optional, and bounded when present.
+    expect(datasetWith({ copies: 1000, replication: 16 })).toMatchObject({ copies: 1000, replication: 16 })
+    expect(datasetWith({})).not.toHaveProperty('copies')
+    expect(() => datasetWith({ copies: 1001 })).toThrow('"copies" must be between 0 and 1000')
+    expect(() => datasetWith({ replication: 0 })).toThrow('"replication" must be between 1 and 16')
+    expect(() => datasetWith({ replication: 17 })).toThrow('"replication" must be between 1 and 16')
   })
 
   it('fitting keeps five reports and drops peers instead, least recently seen first', () => {
@@ -177,6 +185,12 @@ describe('job gossip limits', () => {
     // Six reports are one too many to keep while peers must go: the oldest go first, in quarters.
     const six = decodeMetrics(encodeMetricsFitting({ ...metrics, reports: Array.from({ length: 6 }, (_, i) => ({ ...report, round: i })), peers }), 'coordinator')
     expect(six.reports.map((r) => r.round)).toEqual([2, 3, 4, 5])
+    // A message of exactly the limit goes out whole.
+    const one = { ...metrics, reports: [], peers: [peer] }
+    const exact = { ...one, jobId: 'j'.repeat(MAX_METRICS_BYTES - new TextEncoder().encode(JSON.stringify({ ...one, jobId: '' })).length) }
+    const sent = encodeMetricsFitting(exact)
+    expect(sent.length).toBe(MAX_METRICS_BYTES)
+    expect((JSON.parse(new TextDecoder().decode(sent)) as JobMetrics).peers).toHaveLength(1)
     // Nothing to drop: a message that cannot fit is refused rather than sent truncated.
     expect(() => encodeMetricsFitting({ ...metrics, reports: [], peers: [], jobId: 'j'.repeat(70_000) })).toThrow(/limit/)
   })

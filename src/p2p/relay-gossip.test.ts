@@ -41,6 +41,8 @@ describe('relay gossip hub', () => {
       await peer.dial(multiaddr(relayAddrs(relay)[0]!))
     }
     await until(() => relay.services.pubsub.getSubscribers(TOPIC_PRESENCE).length === 2)
+    // The relay forwards only to peers in its mesh; on a loaded machine the graft can come after the subscription.
+    await until(() => relay.services.pubsub.getMeshPeers(TOPIC_PRESENCE).includes(honest.peerId.toString()))
 
     const hostileId = hostile.peerId.toString()
     const publish = (data: Uint8Array) => hostile.services.pubsub.publish(TOPIC_PRESENCE, data)

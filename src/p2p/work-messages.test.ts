@@ -146,5 +146,11 @@ describe('work messages: availability', () => {
     expect(() => decodeWorkResponse(json({ type: 'unit', unit, providers: { c1: Array.from({ length: 9 }, (_, i) => `p${i}`) } }))).toThrow(/more than 8/)
     expect(() => decodeWorkResponse(json({ type: 'unit', unit, providers: { ['x'.repeat(129)]: ['a'] } }))).toThrow(/longer than 128/)
     expect(() => decodeWorkResponse(json({ type: 'unit', unit, replicate: Array.from({ length: 17 }, () => unit.shards[0]) }))).toThrow(/at most 16/)
+    // Each limit exactly at is taken, one past refused.
+    expect(decodeWorkResponse(json({ type: 'unit', unit, replicate: Array.from({ length: 16 }, () => unit.shards[0]) }))).toMatchObject({ replicate: { length: 16 } })
+    const providers = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}`, ['p']]))
+    expect(Object.keys((decodeWorkResponse(json({ type: 'unit', unit, providers: providers(64) })) as { providers: object }).providers)).toHaveLength(64)
+    expect(() => decodeWorkResponse(json({ type: 'unit', unit, providers: providers(65) }))).toThrow('work response: "providers" names more than 64 chunks')
+    expect(decodeWorkResponse(json({ type: 'unit', unit, providers: { ['x'.repeat(128)]: ['a'] } }))).toMatchObject({ providers: { ['x'.repeat(128)]: ['a'] } })
   })
 })
