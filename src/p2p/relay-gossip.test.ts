@@ -42,7 +42,9 @@ describe('relay gossip hub', () => {
     }
     await until(() => relay.services.pubsub.getSubscribers(TOPIC_PRESENCE).length === 2)
     // The relay forwards only to peers in its mesh; on a loaded machine the graft can come after the subscription.
-    await until(() => relay.services.pubsub.getMeshPeers(TOPIC_PRESENCE).includes(honest.peerId.toString()))
+    // (getMeshPeers is on the implementation, not on the GossipSub interface the node is typed with.)
+    const mesh = relay.services.pubsub as unknown as { getMeshPeers(topic: string): string[] }
+    await until(() => mesh.getMeshPeers(TOPIC_PRESENCE).includes(honest.peerId.toString()))
 
     const hostileId = hostile.peerId.toString()
     const publish = (data: Uint8Array) => hostile.services.pubsub.publish(TOPIC_PRESENCE, data)
