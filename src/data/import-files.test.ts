@@ -9,6 +9,8 @@ import { decodeTestPng, encodePng } from './testing/png.ts'
 import { readFashionFile } from './testing/fashion-files.ts'
 import { IMPORT_LIMITS, mib } from './limits.ts'
 const shape: SampleShape = { height: 2, width: 2, classes: ['cat', 'dog'] }
+/** One-pixel samples: for tests where the count of samples, not their size, matters. */
+const tiny: SampleShape = { height: 1, width: 1, classes: ['cat', 'dog'] }
 const decode = (bytes: Uint8Array) => decodeTestPng(bytes)
 const file = (path: string, bytes: Uint8Array): ImportFile => ({ path, size: bytes.length, read: async () => bytes })
 const png = (value: number, side = 4) => encodePng(side, side, new Uint8Array(side * side).fill(value))
@@ -103,7 +105,6 @@ describe('IDX import', () => {
 })
 
 describe('import limits at their boundary', () => {
-  const tiny: SampleShape = { height: 1, width: 1, classes: ['cat', 'dog'] }
 
   it('takes an image or IDX file of exactly the limit and refuses one byte more, before reading it', async () => {
     const good = await png(1)
@@ -186,41 +187,39 @@ describe('image folders and declared folders', () => {
 })
 
 describe('IDX pairing and checks', () => {
-  const shape2: SampleShape = { height: 2, width: 2, classes: ['cat', 'dog'] }
   const images = (n: number, v: number) => encodeIdx([n, 2, 2], new Array<number>(4 * n).fill(v))
   const labels = (...l: number[]) => encodeIdx([l.length], l)
 
   it('pairs image and label files by name, singular or plural, idx3 with idx1, whatever the order', async () => {
     const { samples } = await importFiles([
       file('b-label.idx', labels(1, 1)), file('a-images-idx3-ubyte', images(1, 10)), file('b-image.idx', images(2, 20)), file('a-labels-idx1-ubyte', labels(0)),
-    ], shape2, { decode })
+    ], shape, { decode })
     expect([...samples.labels]).toEqual([0, 1, 1])
     expect([...samples.pixels].filter((_, i) => i % 4 === 0)).toEqual([10, 20, 20])
   })
 
   it('reports progress and the file for each IDX file, and stops reading when cancelled', async () => {
     const seen: string[] = []
-    await importFiles([file('a-images.idx', images(1, 1)), file('a-labels.idx', labels(0))], shape2, { decode, onProgress: (_, __, current) => seen.push(current) })
+    await importFiles([file('a-images.idx', images(1, 1)), file('a-labels.idx', labels(0))], shape, { decode, onProgress: (_, __, current) => seen.push(current) })
     expect(seen).toEqual(['a-images.idx', 'a-labels.idx'])
     const controller = new AbortController()
     let reads = 0
     const counted = (path: string, bytes: Uint8Array): ImportFile => ({ path, size: bytes.length, read: async () => (reads++, bytes) })
-    const run = importFiles([counted('a-images.idx', images(1, 1)), counted('a-labels.idx', labels(0))], shape2, { decode, signal: controller.signal, onProgress: () => controller.abort() })
+    const run = importFiles([counted('a-images.idx', images(1, 1)), counted('a-labels.idx', labels(0))], shape, { decode, signal: controller.signal, onProgress: () => controller.abort() })
     await expect(run).rejects.toThrow(expect.objectContaining({ code: 'IMPORT_CANCELLED' }))
     expect(reads).toBe(1)
   })
 
   it('refuses files it cannot pair, odd ranks, a wrong width alone and a label equal to the class count', async () => {
-    await expect(importFiles([file('a-images.idx', images(1, 1)), file('b-images.idx', images(1, 1)), file('c-labels.idx', labels(0))], shape2, { decode })).rejects.toThrow('a-images.idx has no matching IDX label file')
-    await expect(importFiles([file('a-images.idx', images(1, 1)), file('a-labels.idx', labels(0)), file('b-images.idx', images(1, 1)), file('b-labels.idx', labels(0)), file('c-labels.idx', labels(0))], shape2, { decode })).rejects.toThrow('c-labels.idx is an IDX label file without a matching image file')
-    await expect(importFiles([file('a.idx', encodeIdx([2, 2], [1, 2, 3, 4]))], shape2, { decode })).rejects.toThrow('a.idx has 2 dimensions; IDX image files have 3 (count × height × width) and label files 1')
-    await expect(importFiles([file('a-images.idx', encodeIdx([1, 2, 3], new Array<number>(6).fill(0))), file('a-labels.idx', labels(0))], shape2, { decode })).rejects.toThrow('a-images.idx holds 2×3 images, but this dataset needs 2×2')
-    await expect(importFiles([file('a-images.idx', images(1, 1)), file('a-labels.idx', labels(2))], shape2, { decode })).rejects.toThrow('a-labels.idx row 1 has label 2, outside the 2 classes 0–1')
+    await expect(importFiles([file('a-images.idx', images(1, 1)), file('b-images.idx', images(1, 1)), file('c-labels.idx', labels(0))], shape, { decode })).rejects.toThrow('a-images.idx has no matching IDX label file')
+    await expect(importFiles([file('a-images.idx', images(1, 1)), file('a-labels.idx', labels(0)), file('b-images.idx', images(1, 1)), file('b-labels.idx', labels(0)), file('c-labels.idx', labels(0))], shape, { decode })).rejects.toThrow('c-labels.idx is an IDX label file without a matching image file')
+    await expect(importFiles([file('a.idx', encodeIdx([2, 2], [1, 2, 3, 4]))], shape, { decode })).rejects.toThrow('a.idx has 2 dimensions; IDX image files have 3 (count × height × width) and label files 1')
+    await expect(importFiles([file('a-images.idx', encodeIdx([1, 2, 3], new Array<number>(6).fill(0))), file('a-labels.idx', labels(0))], shape, { decode })).rejects.toThrow('a-images.idx holds 2×3 images, but this dataset needs 2×2')
+    await expect(importFiles([file('a-images.idx', images(1, 1)), file('a-labels.idx', labels(2))], shape, { decode })).rejects.toThrow('a-labels.idx row 1 has label 2, outside the 2 classes 0–1')
   })
 })
 
 describe('tables through the one import', () => {
-  const tiny: SampleShape = { height: 1, width: 1, classes: ['cat', 'dog'] }
   const text = (path: string, body: string) => file(path, new TextEncoder().encode(body))
 
   it('reads CSV and JSONL files beside images, in path order, with progress for each', async () => {

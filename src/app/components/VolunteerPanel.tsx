@@ -29,7 +29,6 @@ export function VolunteerPanel() {
   const jobs = useJobFeed(peer)
   const pauseWhenHidden = v.prefs.pauseWhenHidden
 
-
   const s = v.status
   const selfId = peer?.swarm.node.peerId.toString() ?? ''
   // A tab that stopped (or came back to this page) still shows the job it last worked for, and its earnings.

@@ -15,7 +15,6 @@ import { DEFAULT_PREFS, loadPrefs, savePrefs, settleChoices, type VolunteerPrefs
 import type { TabPeer } from './useSwarm.ts'
 import { errorMessage } from '../../errors.ts'
 
-
 export interface LiveStep {
   step: number
   samplesPerSecond: number
@@ -149,7 +148,6 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
       launch(settled.prefs.usage)
     })
   }, [peer, choice, launch])
-
 
   const start = useCallback(() => {
     const usage = prefs?.usage ?? 1
