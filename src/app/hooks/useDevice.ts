@@ -15,10 +15,15 @@ export function useDevice(): DeviceState {
   useEffect(() => {
     const client = ComputeClient.spawn()
     let live = true
-    client.probe().then(
-      (report) => live && setState({ status: 'ready', report, choice: chooseBackend(report) }),
-      (error: unknown) => live && setState({ status: 'failed', error: errorMessage(error) }),
-    )
+    client
+      .probe()
+      .then(
+        (report) => live && setState({ status: 'ready', report, choice: chooseBackend(report) }),
+        (error: unknown) => live && setState({ status: 'failed', error: errorMessage(error) }),
+      )
+      // The probe's worker is done once it has answered (training starts a worker of its own); kept, it held
+      // an isolate and a WebGPU device in the tab for the whole visit.
+      .finally(() => client.terminate())
     return () => {
       live = false
       client.terminate()

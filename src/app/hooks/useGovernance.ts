@@ -1,7 +1,8 @@
 // One job's governance as the connected wallet sees it (src/roles/governance-reader.ts), polled: proposals
 // with live tallies, the wallet's weight in each snapshot and its votes, its credit to propose with now, and
 // the roots still open to a veto. Trees come from the swarm, checked against the chain.
-import { useCallback, useEffect, useMemo, useState } from 'react'
+import { useCallback, useMemo } from 'react'
+import { useQuery } from '@tanstack/react-query'
 import type { Address } from 'viem'
 import type { HeardJob } from '../../roles/job-feed.ts'
 import { fetchEpochDocument } from '../../roles/rewards-client.ts'
@@ -28,41 +29,28 @@ export function useGovernance(config: ChainConfig, peer: TabPeer | null, heard: 
   const job = heard.announcement.job
   const key = escrowKeyOf(job)
   const contracts = config.contracts
-  const [standing, setStanding] = useState<GovernanceStanding | null | undefined>(undefined)
-  const [error, setError] = useState<string | null>(null)
-  const [checkedAt, setCheckedAt] = useState(0)
-  const [tick, setTick] = useState(0)
-  const refresh = useCallback(() => setTick((n) => n + 1), [])
   const reader = useMemo(
     () => (contracts && peer && key
       ? new GovernanceReader({ client: readerFor(config), contracts, fromBlock: BigInt(config.deployBlock ?? 0), key, jobId: job.id, fetchDocument: (cid) => fetchEpochDocument(peer.exchange, cid, job.coordinator) })
       : null),
     [config, contracts, peer, key, job.id, job.coordinator],
   )
-
-  useEffect(() => {
-    if (!reader) return
-    let live = true
-    const poll = async () => {
-      try {
-        const now = Math.floor(Date.now() / 1000)
-        const read = await reader.read(wallet, now)
-        if (!live) return
-        setStanding(read.escrow ? read : null)
-        setCheckedAt(now)
-        setError(null)
-      } catch (e) {
-        if (live) setError(`Could not read the job's governance: ${errorMessage(e).split('\n')[0]}`)
-      }
-    }
-    void poll()
-    const timer = setInterval(() => void poll(), POLL_MS)
-    return () => {
-      live = false
-      clearInterval(timer)
-    }
-  }, [reader, wallet, tick])
-
+  const self = peer?.swarm.node.peerId.toString()
+  // TanStack Query polls, drops answers for inputs that changed meanwhile, and keeps the last good reading on an error.
+  const query = useQuery({
+    queryKey: ['governance', config.rpcUrl, contracts?.governor, key, job.id, wallet, self],
+    enabled: reader !== null,
+    refetchInterval: POLL_MS,
+    retry: false,
+    queryFn: async () => {
+      const now = Math.floor(Date.now() / 1000)
+      const read = await reader!.read(wallet, now)
+      return { standing: read.escrow ? read : null, checkedAt: now }
+    },
+  })
+  const { refetch } = query
+  const refresh = useCallback(() => void refetch(), [refetch])
+  const error = query.error ? `Could not read the job's governance: ${errorMessage(query.error).split('\n')[0]}` : null
   // A job that names no escrow owner was never escrowed: nobody can hold credit in it.
-  return { standing: key === null ? null : standing, error, checkedAt, reader, refresh }
+  return { standing: key === null ? null : query.data?.standing, error, checkedAt: query.data?.checkedAt ?? 0, reader, refresh }
 }
