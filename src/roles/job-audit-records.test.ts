@@ -10,6 +10,10 @@ import type { EpochRecord, LogRecord, RoundRecord, SignedLogRecord } from '../tr
 import { auditJob, type AuditSource } from './job-audit.ts'
 import { signLogRecord } from './log-store.ts'
 import { settledJob } from './testing/settled-job.ts'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { buildDataset } from '../data/build-dataset.ts'
+import { datasetId } from '../data/manifest.ts'
+import { signManifest } from '../p2p/manifest-signature.ts'
 
 let t: TestChain
 let job: Awaited<ReturnType<typeof settledJob>>
@@ -38,8 +42,19 @@ async function resigned<T extends LogRecord>(cid: string, change: (r: T) => LogR
 const codes = async (source: AuditSource) => (await auditJob(source, job.key)).findings.map((f) => [f.code, f.epoch ?? null, f.round ?? null])
 
 describe('auditing the job log\'s records', () => {
-  it('passes the untouched job', async () => {
+  it('passes the untouched job, having checked every round, unit and result of it', async () => {
     expect(await codes(job.source)).toEqual([])
+    const { checked } = await auditJob(job.source, job.key)
+    const rounds = roundCids.map((c) => record<RoundRecord>(c))
+    expect(checked).toMatchObject({ rounds: rounds.length, units: rounds.reduce((n, r) => n + r.units.length, 0), datasets: 0 })
+    expect(checked.units).toBeGreaterThan(0)
+  })
+
+  it('says when an epoch\'s tree cannot be fetched, and still compares its root', async () => {
+    const noTree: AuditSource = { ...job.source, fetchTree: async () => Promise.reject(new Error('nobody serves it')) }
+    const report = await auditJob(noTree, job.key)
+    expect(report.findings.map((f) => [f.code, f.epoch])).toEqual([['TREE_UNAVAILABLE', 1], ['TREE_UNAVAILABLE', 2]])
+    expect(report.findings[0]!.message).toMatch(/^epoch 1: its tree .{24}… could not be fetched \(nobody serves it\); the root is still compared$/)
   })
 
   it('refuses a record changed after signing, one signed by another key, and a signature that is not hex', async () => {
@@ -118,5 +133,40 @@ describe('auditing the job log\'s records', () => {
     expect(stolen.findings.find((f) => f.code === 'BAD_BINDING')!.message).toContain(`to ${t.addresses[1]!} is not that wallet's signature`)
     const honest = await auditJob(job.source, job.key)
     expect(honest.checked).toMatchObject({ bindings: 2, rounds: record<EpochRecord>(epochCids[1]!).roundsClosed })
+  })
+
+  it('checks every contributed dataset in use against its owner\'s signed manifest, once however many rounds use it', async () => {
+    const ownerKey = await generateKeyPair('Ed25519')
+    const owner = peerIdFromPrivateKey(ownerKey).toString()
+    const shape = { height: 28, width: 28, classes: job.job.classes }
+    const { manifest } = await buildDataset({ shape, count: 1, pixels: new Uint8Array(784), labels: Uint8Array.of(0), sources: [{ file: 'f', row: 1 }] }, { name: 'one', licence: 'MIT', description: '' }, owner, 1)
+    const signed = await signManifest(ownerKey, manifest)
+    const id = await datasetId(manifest)
+    type InUse = RoundRecord['datasets'][number]
+    /** The job with `entry` in use in each round of `cids`, those records signed again by the coordinator. */
+    const inUse = async (cids: string[], entry: InUse): Promise<AuditSource> => {
+      const envelopes = new Map(await Promise.all(cids.map(async (c) => [c, await signLogRecord(job.coordinatorKey, { ...record<RoundRecord>(c), datasets: [entry] })] as const)))
+      return { ...job.source, fetchLog: async (c) => envelopes.get(c) ?? job.source.fetchLog(c) }
+    }
+    const honest: InUse = { id, owner, samplesUsed: 1, signed }
+    // The same dataset in two rounds: both pass, and it is checked once.
+    const report = await auditJob(await inUse(roundCids.slice(0, 2), honest), job.key)
+    expect(report.findings).toEqual([])
+    expect(report.checked.datasets).toBe(1)
+    const last = roundCids.at(-1)!
+    const round = record<RoundRecord>(last).round
+    const stranger = await generateKeyPair('Ed25519')
+    const bad: Array<[string, InUse]> = [
+      ['signed by another key', { ...honest, signed: await signManifest(stranger, manifest) }],
+      ['another dataset\'s id', { ...honest, id: 'd'.repeat(64) }],
+      ['another owner', { ...honest, owner: peerIdFromPrivateKey(stranger).toString() }],
+      ['not a manifest', { ...honest, signed: { nonsense: true } }],
+    ]
+    for (const [what, entry] of bad) {
+      const audit = await auditJob(await inUse([last], entry), job.key)
+      expect(audit.findings.map((f) => [f.code, f.round]), what).toEqual([['BAD_MANIFEST', round]])
+      expect(audit.findings[0]!.message, what).toMatch(new RegExp(`^round ${round}: dataset ${entry.id.slice(0, 16)}… in use has no valid signed manifest from its owner \\(.+\\)$`))
+      expect(audit.checked.datasets, what).toBe(1)
+    }
   })
 })

@@ -34,13 +34,15 @@ async function sign(walletIndex: number, job: string, peer: string, expiry: numb
 const REWARD = 10n ** 9n
 
 /** A job, its harness coordinator and a settlement host posting as account 1; trees kept in memory. */
-async function setup(rounds = 4, overrides: Partial<JobSpec> = {}) {
+async function setup(rounds = 4, overrides: Partial<JobSpec> = {}, nowMs: () => number = () => Date.now()) {
   const owner = t.clients[0]!
   const job = testJob({ id: `settle-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`, rounds, reward: { amount: REWARD.toString(), symbol: 'ETH', decimals: 18, dataShareBps: 2000, owner: t.addresses[0]! }, ...overrides })
   const h = new Harness(job)
   const coordinator = await h.open()
   const trees = new Map<string, Uint8Array>()
+  const logged: string[] = []
   const host = new SettlementHost({
+    log: (line) => logged.push(line),
     coordinator,
     chain: { chainId: t.chain.chainId, escrow: t.deployment.escrow, governor: t.deployment.governor, reader: t.clients[1]!.publicClient, writer: t.clients[1]!.wallet },
     publishTree: async (bytes) => {
@@ -50,7 +52,7 @@ async function setup(rounds = 4, overrides: Partial<JobSpec> = {}) {
     },
     jobLog: h.log,
     decideDataset: (id, accept, reason) => coordinator.decideDataset(id, accept, reason).then(() => undefined),
-    nowMs: () => Date.now(),
+    nowMs,
   })
   const key = jobKey(t.addresses[0]!, job.id)
   const fund = async () => {
@@ -58,7 +60,7 @@ async function setup(rounds = 4, overrides: Partial<JobSpec> = {}) {
     await mined(owner, await owner.wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'createJob', args: [job.id, t.addresses[1]!, NATIVE_TOKEN, REWARD, deadline, CHALLENGE], value: REWARD }))
   }
   const doc = (cid: string) => decodeEpochDocument(trees.get(cid)!)
-  return { job, h, coordinator, host, key, fund, doc, owner }
+  return { job, h, coordinator, host, key, fund, doc, owner, logged }
 }
 
 /** `who` (holding all of the snapshot's credit) proposes, votes the proposal through and executes it at once. */
@@ -221,5 +223,79 @@ describe('SettlementHost', () => {
       await runRounds(h, [['a', 'honest']], 1)
       expect(planned()).toBe(false)
     }
+  })
+
+  it('pays no wallet whose binding has expired: its peer\'s credit waits until it binds again', async () => {
+    let now = Date.now()
+    const { job, h, host, fund, doc } = await setup(4, {}, () => now)
+    const [, , aliceWallet] = t.addresses as [Address, Address, Address]
+    await fund()
+    const expiry = Math.floor(now / 1000) + 3600
+    await host.bind('a', await sign(2, job.id, 'a', expiry))
+    await runRounds(h, [['a', 'honest']], 1)
+    // The first second the binding no longer holds: nothing is posted for it.
+    now = expiry * 1000
+    expect(await host.closeEpoch()).toEqual({ posted: false, reason: 'no bound wallet earned anything new' })
+    now = (expiry - 1) * 1000
+    const first = posted(await host.closeEpoch())
+    expect(findClaim(doc(first.treeCid), aliceWallet)!.amount).toBeGreaterThan(0n)
+  })
+
+  it('holds an epoch while the escrow is paused, and posts it the second the pause ends', async () => {
+    let now = Date.now()
+    const { job, h, host, key, fund, owner } = await setup(4, {}, () => now)
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(now / 1000) + 86_400))
+    await mined(owner, await owner.wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'setPaused', args: [key, true] }))
+    const pausedUntil = Number((await readEscrowJob(owner.publicClient, t.deployment.escrow, key))!.pausedUntil)
+    await runRounds(h, [['a', 'honest']], 1)
+    now = (pausedUntil - 1) * 1000
+    expect(await host.closeEpoch()).toEqual({ posted: false, reason: 'the job\'s escrow is paused by its owner' })
+    // The chain's clock past the pause too, so the escrow takes the root.
+    await t.increaseTime(pausedUntil - Number((await owner.publicClient.getBlock()).timestamp) + 1)
+    now = pausedUntil * 1000
+    expect(posted(await host.closeEpoch()).epoch).toBe(1)
+  })
+
+  it('keeps only the posted epochs a veto could still undo, and the last final one they fall back to', async () => {
+    const { job, h, coordinator, host, fund } = await setup(8)
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 86_400))
+    const kept = () => ((coordinator.view.settlement as { posted: Array<{ epoch: number }> }).posted).map((p) => p.epoch)
+    const nextEpoch = async () => {
+      await runRounds(h, [['a', 'honest']], 1)
+      return posted(await host.closeEpoch()).epoch
+    }
+    expect(await nextEpoch()).toBe(1)
+    await t.increaseTime(Number(CHALLENGE))
+    expect(await nextEpoch()).toBe(2)
+    expect(kept()).toEqual([1, 2])
+    await t.increaseTime(Number(CHALLENGE))
+    expect(await nextEpoch()).toBe(3)
+    expect(kept()).toEqual([2, 3])
+  })
+
+  it('follows inclusion votes: a refused dataset joins, a vote for what already holds changes nothing, and one on an unknown dataset is skipped', async () => {
+    const { job, h, coordinator, host, key, fund, doc, logged } = await setup()
+    const [, , aliceWallet] = t.addresses as [Address, Address, Address]
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 3600))
+    const slice = { id: 'bafy-refused', name: 'refused', licence: 'CC0-1.0', owner: 'carol', height: 28, width: 28, classes: job.classes, chunks: [{ cid: 'chunk-r', samples: 64 }], merkleRoot: 'root', samples: 64 }
+    await coordinator.offerDataset(slice)
+    await coordinator.decideDataset(slice.id, false, 'the owner said no')
+    await runRounds(h, [['a', 'honest']], 1)
+    const first = posted(await host.closeEpoch())
+    await t.increaseTime(Number(CHALLENGE))
+    const include = (subject: string) => pass(2, key, BigInt(first.epoch), findClaim(doc(first.treeCid), aliceWallet)!, 0, subject, 0n)
+    await include('bafy-nobody-offered')
+    const joined = await include(slice.id)
+    const again = await include(slice.id)
+    expect((await host.followGovernance()).map((d) => [d.kind, d.proposalId])).toEqual([['include-dataset', joined - 1n], ['include-dataset', joined], ['include-dataset', again]])
+    expect(coordinator.datasets.find((d) => d.id === slice.id)).toMatchObject({ status: 'accepted' })
+    const said = logged.filter((line) => line.includes('governance'))
+    expect(said).toEqual([
+      expect.stringMatching(new RegExp(`^governance decision \\d+ \\(proposal ${joined - 1n}\\) not applied: no dataset bafy-nobody-offe… was offered to this job$`)),
+      `governance proposal ${joined}: dataset "refused" included`,
+    ])
   })
 })
