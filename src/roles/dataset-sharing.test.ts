@@ -102,10 +102,13 @@ describe('dataset sharing over libp2p', () => {
     const reply = await callWork(contributor, coordinatorPeer.peerId, { type: 'offer', jobId, dataset: signed })
     expect(reply).toMatchObject({ type: 'dataset', status: 'pending' })
     const id = reply.type === 'dataset' ? reply.id : ''
-    expect(host.metrics().datasets.find((d) => d.id === id)).toMatchObject({ name: 'Stripes', status: 'pending', samples: 1500 })
+    expect(host.metrics().datasets.find((d) => d.id === id)).toMatchObject({ name: 'Stripes', status: 'pending', samples: 1500, copies: 0 })
 
     await host.decideDataset(id, true)
     expect(coordinator.datasets.find((d) => d.id === id)?.status).toBe('accepted')
+    // Two copies once accepted: the owner's and the coordinator's, which fetched and kept every chunk.
+    expect(host.metrics().datasets.find((d) => d.id === id)!.copies).toBe(2)
+    expect(await callWork(contributor, coordinatorPeer.peerId, { type: 'offer', jobId, dataset: signed })).toMatchObject({ type: 'dataset', id, status: 'accepted' })
     // Kept: the referee re-runs units on these chunks, and the coordinator serves them alongside the contributor.
     for (const c of chunks) expect(await exchange.coordinator.has(parseCid(c.cid))).toBe(true)
 
@@ -146,6 +149,33 @@ describe('dataset sharing over libp2p', () => {
     }
   }, 30_000)
 
+  it('an owner who turns on automatic acceptance gets every clean offer waiting for it accepted, and no flagged one', async () => {
+    const r = seededRandom(5)
+    const clean: SampleSet = { ...samples(20), pixels: Uint8Array.from({ length: 20 * 784 }, () => Math.floor(r() * 256)) }
+    const owner = contributor.peerId.toString()
+    const offers = [await buildDataset(clean, { name: 'Clean', licence: 'MIT', description: '' }, owner, 5), await buildDataset(samples(48), { name: 'Flagged', licence: 'MIT', description: '' }, owner, 6)]
+    const ids: string[] = []
+    for (const { manifest, chunks } of offers) {
+      for (const c of chunks) await exchange.contributor.put(c.bytes)
+      const reply = await callWork(contributor, coordinatorPeer.peerId, { type: 'offer', jobId: coordinator.job.id, dataset: await signManifest(contributorKey, manifest) })
+      if (reply.type !== 'dataset') throw new Error(JSON.stringify(reply))
+      ids.push(reply.id)
+    }
+    const entry = (id: string) => coordinator.datasets.find((d) => d.id === id)!
+    await expect.poll(() => ids.map((id) => entry(id).review?.flags.length ?? null), { timeout: 20_000 }).toEqual([0, 1])
+    // Reviewed, but under the owner's policy both wait.
+    expect(ids.map((id) => entry(id).status)).toEqual(['pending', 'pending'])
+    expect(host.datasetPolicy).toBe('owner')
+    host.setDatasetPolicy('auto')
+    try {
+      expect(host.datasetPolicy).toBe('auto')
+      await expect.poll(() => entry(ids[0]!).status, { timeout: 20_000 }).toBe('accepted')
+      expect(entry(ids[1]!).status).toBe('pending')
+    } finally {
+      host.setDatasetPolicy('owner')
+    }
+  }, 30_000)
+
   it('never accepts a tampered chunk when only the tampering peer has it', async () => {
     const { chunks } = await buildDataset(samples(10), { name: 'Only forged', licence: 'MIT', description: '' }, 'x', 2)
     await tampering.put(parseCid(chunks[0]!.cid), chunks[0]!.bytes)
@@ -153,5 +183,29 @@ describe('dataset sharing over libp2p', () => {
     await expect(fetchShard(exchange.volunteer, chunks[0]!, [forger.peerId], 3000)).rejects.toThrow(/no peer delivered block/)
     expect(tampering.served).toBeGreaterThan(before)
     expect(await exchange.volunteer.has(parseCid(chunks[0]!.cid))).toBe(false)
+  }, 30_000)
+
+  it('takes the coordinator\'s own dataset through the same checks as anyone\'s, and refuses one it does not own or that does not fit', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const node = await createNodePeer({ privateKey: key })
+    peers.push(node)
+    const ex = await BlockExchange.start(node, new MemoryBlockstore())
+    exchanges.push(ex)
+    const job = testJob({ id: 'own-data-job', coordinator: node.peerId.toString(), classes: [...FASHION_MNIST_SHAPE.classes] })
+    const own = await Coordinator.open({ job, dim: 16, initialParams: () => new Float32Array(16), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() })
+    const ownHost = await CoordinatorHost.start({ node, exchange: ex, coordinator: own, dim: 16, announceEveryMs: 60_000, tickEveryMs: 60_000 })
+    try {
+      const { manifest, chunks } = await buildDataset(samples(40), { name: 'Mine', licence: 'CC0-1.0', description: '' }, node.peerId.toString(), 7)
+      for (const c of chunks) await ex.put(c.bytes)
+      await ownHost.includeOwnDataset(await signManifest(key, manifest))
+      expect(own.datasets.map((d) => [d.name, d.status])).toEqual([['Mine', 'accepted']])
+      const theirs = await buildDataset(samples(40), { name: 'Theirs', licence: 'CC0-1.0', description: '' }, contributor.peerId.toString(), 8)
+      await expect(ownHost.includeOwnDataset(await signManifest(contributorKey, theirs.manifest))).rejects.toMatchObject({ code: 'DATASET_REFUSED', message: 'a dataset can only be offered by its owner' })
+      const misfit = await signManifest(key, { ...manifest, name: 'Misfit', classes: manifest.classes.map((c) => c.toUpperCase()) })
+      await expect(ownHost.includeOwnDataset(misfit)).rejects.toMatchObject({ code: 'DATASET_REFUSED', message: expect.stringContaining('are not this job\'s classes') })
+      expect(own.datasets.map((d) => d.status)).toEqual(['accepted', 'rejected'])
+    } finally {
+      await ownHost.stop()
+    }
   }, 30_000)
 })
