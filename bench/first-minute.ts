@@ -86,6 +86,7 @@ function slopePerMinute(values: number[], everyMs: number): number {
 }
 
 const median = (values: number[]) => {
+  if (values.length === 0) return -1
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
@@ -104,7 +105,8 @@ export async function benchFirstMinute(options: { runs: number; soakSeconds: num
   }
   const last = await oneFirstMinute(options)
   runs.push(last)
-  const mid = (key: keyof FirstMinuteMarks) => median(runs.map((r) => r[key]))
+  // A mark a run never reached is -1 (the run still got credit, e.g. a phase too short to be read): left out.
+  const mid = (key: keyof FirstMinuteMarks) => median(runs.map((r) => r[key]).filter((ms) => ms >= 0))
   return {
     ...last,
     runs: runs.map((r) => ({ jobShownMs: r.jobShownMs, jobFoundMs: r.jobFoundMs, firstTrainingMs: r.firstTrainingMs, firstDeliveredMs: r.firstDeliveredMs, firstVerifiedCreditMs: r.firstVerifiedCreditMs })),

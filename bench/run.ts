@@ -135,7 +135,8 @@ if (audit || logAudit) await writeFile(fileURLToPath(new URL('results/audit-late
 if (data) await writeFile(fileURLToPath(new URL('results/data-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), data }, null, 2))
 if (capacity) await writeFile(fileURLToPath(new URL('results/capacity-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), capacity }, null, 2))
 if (firstMinute) await writeFile(fileURLToPath(new URL('results/first-minute-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), firstMinute }, null, 2))
-// Everything is stopped and written. In about one first-minute run in three something native still keeps
-// Node's loop alive with no handle, request or resource to show for it (process.getActiveResourcesInfo() is
-// empty); most likely node-datachannel's callback for a WebRTC connection the coordinator had with the tab.
-process.exit(0)
+// Everything is stopped and written, so Node normally exits now. In about one first-minute run in three
+// something native still kept its loop alive with no handle, request or resource to show for it
+// (process.getActiveResourcesInfo() is empty), most likely node-datachannel's callback for a WebRTC
+// connection the coordinator had with the tab: give a clean exit 5 s, then leave.
+setTimeout(() => process.exit(0), 5000).unref()

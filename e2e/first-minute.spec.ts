@@ -10,11 +10,11 @@ import { decodeStackConfig } from '../src/stack/stack-config.ts'
 
 const APP = process.env.TESSERAE_URL!
 /**
- * The goal is 10 s (README, "The first minute"); `npm run bench` measures 9.9–13.2 s (median 11.3 s) on the
+ * The goal is 10 s (README, "The first minute"); `npm run bench` measures 3.5–6.5 s (median 4.5 s) on the
  * 2-core development machine: Donate works before the swarm is up, the compute worker warms its engine up while
  * the job is looked for, the first unit is a 4-step probe the referee re-runs at once. Here Chromium shares two
- * cores with the relay, the chain, the coordinator and the test runner (12–14 s measured), so the bound leaves
- * room; it still fails if the engine start goes back behind the job's announcement
+ * cores with the relay, the chain, the coordinator and the test runner (5.0 s in the last full run, 12–14 s on
+ * a loaded machine), so the bound leaves room; it still fails if the engine start goes back behind the job's announcement
  * plus a cold first run (13–17 s), the first unit back to a full 64-step unit (23–36 s), or a dial to the
  * coordinator that stalls the first unit (20 s and more).
  */
@@ -30,8 +30,6 @@ test('a first volunteer sees its job at once and verified credit within seconds,
     const opened = Date.now()
     await page.goto(APP)
     await page.getByTestId('donate').click({ timeout: 30_000 })
-    // The first unit is the probe (training/probe.ts): its status names it while it trains.
-    const probe = page.getByTestId('volunteer-phase').filter({ hasText: 'a short first unit checked at once' }).waitFor({ timeout: FIRST_CREDIT_MS })
     const job = page.getByTestId('volunteer-job')
     await expect(job).toContainText(demo.job.name, { timeout: 10_000 })
     await expect(page.getByTestId('volunteer-phase')).not.toHaveAttribute('data-phase', 'looking for a job')
@@ -39,7 +37,11 @@ test('a first volunteer sees its job at once and verified credit within seconds,
     await expect.poll(async () => Number(await credit.getAttribute('data-flops')), { timeout: 60_000, intervals: [100] }).toBeGreaterThan(0)
     const firstCreditMs = Date.now() - opened
     console.log(`first verified credit ${firstCreditMs} ms after opening the page`)
-    await probe
+    // The first unit was the probe (training/probe.ts), accepted by the referee. Asked of the coordinator: on the
+    // page the probe's status shows for a few hundred milliseconds, which a poll can miss.
+    const view = demo.coordinator.view
+    const probeAccepted = (view.current.probes ?? []).some((p) => p.holders.some((h) => h.status === 'accepted')) || view.history.some((r) => (r.probes ?? 0) > 0)
+    expect(probeAccepted).toBe(true)
     expect(firstCreditMs).toBeLessThan(FIRST_CREDIT_MS)
 
     // Paused mid-work: the status says paused (not whatever the unit in flight ran into) until resumed.

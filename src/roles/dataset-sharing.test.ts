@@ -147,7 +147,7 @@ describe('dataset sharing over libp2p', () => {
     } finally {
       await autoHost.stop()
     }
-  }, 30_000)
+  }, 60_000)
 
   it('an owner who turns on automatic acceptance gets every clean offer waiting for it accepted, and no flagged one', async () => {
     const r = seededRandom(5)
@@ -174,7 +174,7 @@ describe('dataset sharing over libp2p', () => {
     } finally {
       host.setDatasetPolicy('owner')
     }
-  }, 30_000)
+  }, 60_000)
 
   it('never accepts a tampered chunk when only the tampering peer has it', async () => {
     const { chunks } = await buildDataset(samples(10), { name: 'Only forged', licence: 'MIT', description: '' }, 'x', 2)

@@ -46,15 +46,18 @@ describe('auditing the job log\'s records', () => {
     expect(await codes(job.source)).toEqual([])
     const { checked } = await auditJob(job.source, job.key)
     const rounds = roundCids.map((c) => record<RoundRecord>(c))
-    expect(checked).toMatchObject({ rounds: rounds.length, units: rounds.reduce((n, r) => n + r.units.length, 0), datasets: 0 })
+    const results = rounds.flatMap((r) => r.units.flatMap((u) => u.holders.filter((h) => h.result)))
+    expect(checked).toMatchObject({ rounds: rounds.length, units: rounds.reduce((n, r) => n + r.units.length, 0), resultSignatures: results.length, datasets: 0 })
     expect(checked.units).toBeGreaterThan(0)
+    expect(results.length).toBeGreaterThan(0)
   })
 
-  it('says when an epoch\'s tree cannot be fetched, and still compares its root', async () => {
+  it('says when an epoch\'s tree cannot be fetched, and still recomputes its root', async () => {
     const noTree: AuditSource = { ...job.source, fetchTree: async () => Promise.reject(new Error('nobody serves it')) }
     const report = await auditJob(noTree, job.key)
     expect(report.findings.map((f) => [f.code, f.epoch])).toEqual([['TREE_UNAVAILABLE', 1], ['TREE_UNAVAILABLE', 2]])
     expect(report.findings[0]!.message).toMatch(/^epoch 1: its tree .{24}… could not be fetched \(nobody serves it\); the root is still compared$/)
+    expect(report.epochs.map((e) => e.recomputedRoot)).toEqual(report.epochs.map((e) => e.root))
   })
 
   it('refuses a record changed after signing, one signed by another key, and a signature that is not hex', async () => {

@@ -36,7 +36,8 @@ export function useGovernance(config: ChainConfig, peer: TabPeer | null, heard: 
     [config, contracts, peer, key, job.id, job.coordinator],
   )
   const self = peer?.swarm.node.peerId.toString()
-  // TanStack Query polls, drops answers for inputs that changed meanwhile, and keeps the last good reading on an error.
+  // TanStack Query polls, drops answers for a job or wallet that changed meanwhile (the key), and keeps the last
+  // good reading on an error.
   const query = useQuery({
     queryKey: ['governance', config.rpcUrl, contracts?.governor, key, job.id, wallet, self],
     enabled: reader !== null,
