@@ -10,6 +10,7 @@ import { launchChromium } from '../e2e/chromium.ts'
 import { startStack } from '../server/stack.ts'
 import { freePort } from '../server/ports.ts'
 import { startDemoJob } from '../server/demo-job.ts'
+import { median } from '../src/training/robust-aggregate.ts'
 
 /** One fresh stack's first minute, in ms after opening the page. */
 export interface FirstMinuteMarks {
@@ -85,13 +86,6 @@ function slopePerMinute(values: number[], everyMs: number): number {
   return num / den
 }
 
-const median = (values: number[]) => {
-  if (values.length === 0) return -1
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
 /**
  * `runs` first minutes, each on a fresh stack and a fresh browser (one run says little on a shared 2-core
  * machine), the last one followed by the soak.
@@ -105,8 +99,12 @@ export async function benchFirstMinute(options: { runs: number; soakSeconds: num
   }
   const last = await oneFirstMinute(options)
   runs.push(last)
-  // A mark a run never reached is -1 (the run still got credit, e.g. a phase too short to be read): left out.
-  const mid = (key: keyof FirstMinuteMarks) => median(runs.map((r) => r[key]).filter((ms) => ms >= 0))
+  // A mark a run never reached is -1 (the run still got credit, e.g. a phase too short to be read): left out,
+  // and -1 again if no run reached it.
+  const mid = (key: keyof FirstMinuteMarks) => {
+    const reached = runs.map((r) => r[key]).filter((ms) => ms >= 0)
+    return reached.length > 0 ? median(reached) : -1
+  }
   return {
     ...last,
     runs: runs.map((r) => ({ jobShownMs: r.jobShownMs, jobFoundMs: r.jobFoundMs, firstTrainingMs: r.firstTrainingMs, firstDeliveredMs: r.firstDeliveredMs, firstVerifiedCreditMs: r.firstVerifiedCreditMs })),

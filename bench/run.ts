@@ -119,9 +119,9 @@ if (firstMinute) {
   const f = firstMinute
   lines.push('', '| first minute (fresh stack, loopback, built app) | value |', '|---|---|')
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
-  const spread = (key: 'firstVerifiedCreditMs') => `${seconds(Math.min(...f.runs.map((r) => r[key])))}–${seconds(Math.max(...f.runs.map((r) => r[key])))}`
+  const credits = f.runs.map((r) => r.firstVerifiedCreditMs)
   lines.push(`| job shown as found / first unit training / first unit delivered (medians of ${f.runs.length} fresh stacks) | ${seconds(f.jobFoundMs)} / ${seconds(f.firstTrainingMs)} / ${seconds(f.firstDeliveredMs)} after opening the page |`)
-  lines.push(`| first verified credit on the page | median ${seconds(f.firstVerifiedCreditMs)}, ${spread('firstVerifiedCreditMs')} over ${f.runs.length} runs (each: ${f.runs.map((r) => seconds(r.firstVerifiedCreditMs)).join(', ')}) |`)
+  lines.push(`| first verified credit on the page | median ${seconds(f.firstVerifiedCreditMs)}, ${seconds(Math.min(...credits))}–${seconds(Math.max(...credits))} over ${f.runs.length} runs (each: ${credits.map(seconds).join(', ')}) |`)
   lines.push(`| the tab's renderer (PSS) over ${f.soakSeconds} s of donating, ${f.readsPerSecond} page reads/s (${f.readsDone} reads) | ${f.rendererMiB[0]} → ${f.rendererMiB.at(-1)} MiB, max ${Math.max(...f.rendererMiB)} MiB, trend over the second half ${f.rendererGrowthMiBPerMinute.toFixed(1)} MiB/min |`)
   lines.push(`| the same process's RSS / all renderer processes' PSS together | max ${Math.max(...f.rendererRssMiB)} MiB / max ${Math.max(...f.allRenderersMiB)} MiB |`)
   lines.push(`| main thread busy while donating and being read | ${(100 * f.mainThreadBusy).toFixed(0)} % (${f.unitsDelivered} units delivered) |`)
