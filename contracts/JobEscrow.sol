@@ -270,6 +270,7 @@ contract JobEscrow is EIP712, ReentrancyGuard, IERC20Errors {
         Job storage j = _jobs[key];
         if (j.closed) revert JobClosed(key);
         uint64 now_ = uint64(block.timestamp);
+        // mutation-ignore-next-line: equivalent when forced true (pausedAt and pausedUntil are zero together, so the block adds 0 and writes zeros)
         if (j.pausedAt != 0) {
             // A pause in force (or one that ran out): its length so far is added to the deadline once.
             uint64 end = j.pausedUntil < now_ ? j.pausedUntil : now_;
@@ -334,6 +335,7 @@ contract JobEscrow is EIP712, ReentrancyGuard, IERC20Errors {
 
     /// @dev The deadline with any pause so far added (a pause that ran out is counted in full).
     function deadlineOf(Job storage j) private view returns (uint64) {
+        // mutation-ignore-next-line: equivalent when forced false (with no pause, end and pausedAt are both 0)
         if (j.pausedAt == 0) return j.deadline;
         uint64 end = j.pausedUntil < block.timestamp ? j.pausedUntil : uint64(block.timestamp);
         return j.deadline + (end - j.pausedAt);

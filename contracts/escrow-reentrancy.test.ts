@@ -58,7 +58,15 @@ contract ReentrantToken is ERC20 {
         _claimArmed = false;
     }
 
+    /// Some real tokens refuse a transfer of 0; the escrow must never need one.
+    bool private _rejectZero;
+
+    function setRejectZero(bool reject) external {
+        _rejectZero = reject;
+    }
+
     function transfer(address to, uint256 value) public override returns (bool) {
+        require(value != 0 || !_rejectZero, "zero transfer");
         if (_claimArmed) {
             _claimArmed = false;
             _escrow.claim(_claimKey, _claimEpoch, _claimAccount, _claimAmount, _claimCumulative, _claimProof);
@@ -143,10 +151,10 @@ describe('JobEscrow: a token that re-enters it', () => {
 
 describe('JobEscrow: a token that re-enters it while paying out', () => {
   /** A token job owned by account 0 (coordinator 1) paying accounts 2 and 3 in one final epoch. */
-  async function paidJob(deadlineIn: bigint) {
+  async function paidJob(deadlineIn: bigint, deposit = 300n) {
     // Whatever the deposit tests left armed (a reverted call leaves the token armed) is disarmed first.
     await call('arm', [e.escrow, jobKey(t.addresses[0]!, 'none'), 0n])
-    const { key } = await e.createJob({ amount: 300n, token, deadlineIn, id: freshId('re-pay') })
+    const { key } = await e.createJob({ amount: deposit, token, deadlineIn, id: freshId('re-pay') })
     const alice = e.address(2)
     const bob = e.address(3)
     const tree = await e.post(key, 1n, [[alice, 100n, 100n], [bob, 50n, 50n]])
@@ -180,5 +188,19 @@ describe('JobEscrow: a token that re-enters it while paying out', () => {
     await e.send(0, 'reclaim', [key])
     expect(await balanceOf(t.addresses[0]!)).toBe(ownerBefore + 300n)
     expect(await balanceOf(bob)).toBe(bobBefore)
+  })
+
+  it('closes a job whose every credit was claimed without a transfer of nothing, which some tokens refuse', async () => {
+    const { key, tree, alice, bob } = await paidJob(200n, 150n)
+    await e.claim(key, 1n, tree, alice)
+    await e.claim(key, 1n, tree, bob)
+    await t.increaseTime(Number(200n + BigInt(TEST_ESCROW.claimWindowSeconds)) + 10)
+    await call('setRejectZero', [true])
+    try {
+      await e.send(0, 'reclaim', [key])
+    } finally {
+      await call('setRejectZero', [false])
+    }
+    expect((await e.job(key)).closed).toBe(true)
   })
 })
