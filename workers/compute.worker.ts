@@ -5,8 +5,8 @@ import { probeWasm } from '../src/compute/probe-wasm.ts'
 import { WorkerRuntime, type OrtLoader } from '../src/compute/worker-runtime.ts'
 import { errorMessage, TesseraeError } from '../src/errors.ts'
 
-function reply(message: FromWorker): void {
-  self.postMessage(message)
+function reply(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  self.postMessage(message, { transfer })
 }
 
 // Each backend gets its own build, loaded on first use: the plain wasm build trains about 3× faster than the

@@ -107,6 +107,8 @@ describe('TrainSession', () => {
         expect(Math.abs(actual.loss - expected.loss) / expected.loss).toBeLessThan(TOLERANCE)
         carried = expected.carried
       }
+      // The patched ORT (patches/onnxruntime-web+*.patch) wrote every run's carried outputs into the session's arrays.
+      expect(session.writesOwnArrays).toBe(true)
       const { params: trained } = await session.read()
       const expectedParams = unpackFlat(step.layout, step.carried.filter((c) => c.slot === null).map((c) => Float32Array.from(carried[c.input]!)))
       for (const [name, values] of trained) expect(relativeL2(values, expectedParams.get(name)!), name).toBeLessThan(TOLERANCE)
@@ -180,5 +182,63 @@ describe('TrainSession', () => {
     const feeds = randomFeeds(step.graph, 1)
     await expect(session.run({ x: feeds.x!, y: feeds.y! }, 0.1, 1)).resolves.toHaveProperty('loss')
     await session.release()
+  })
+
+  it('writes runs into its own two sets of arrays: never into arrays it was given or has handed out', async () => {
+    const model = mlp([1, 4, 4], [8], 3)
+    const step = buildTrainStep(model, 4, DEFAULT_ADAMW)
+    const batches = [1, 2, 3, 4].map((seed) => randomFeeds(step.graph, seed)).map((f) => ({ x: f.x!, y: f.y! }))
+    const session = await TrainSession.create(ort, step, { backend: 'wasm' })
+    const params = initParams(model, 4)
+    const given = new Map([...params].map(([name, values]) => [name, Float32Array.from(values)]))
+    session.load(given)
+    await session.run(batches[0]!, 0.05, 1)
+    const afterOne = await session.read(true)
+    const frozen = structuredClone(afterOne)
+    // Later runs alternate between the two sets; neither the arrays load() got nor what read() returned move.
+    await session.runSteps(batches.slice(1, 2), 0.05, 2)
+    await session.runSteps(batches.slice(2), 0.05, 3)
+    expect(afterOne).toEqual(frozen)
+    expect(given).toEqual(params)
+    // A state handed back to load() (the referee keeps its own moments) is read, not written, too.
+    session.load(afterOne.params, afterOne.state)
+    await session.runSteps(batches, 0.05, 2)
+    expect(afterOne).toEqual(frozen)
+    await session.release()
+  })
+
+  it('trains the same when ORT does not copy pre-allocated outputs back (an unpatched build), by running again the usual way', async () => {
+    // ORT-web as published: a pre-allocated output comes back as the very tensor passed in, never written.
+    const unpatched = {
+      ...ort,
+      InferenceSession: {
+        create: async (...args: Parameters<typeof ort.InferenceSession.create>) => {
+          const real = await ort.InferenceSession.create(...args)
+          return new Proxy(real, {
+            get(target, key) {
+              if (key !== 'run') return Reflect.get(target, key, target) as unknown
+              return async (feeds: ort.InferenceSession.FeedsType, fetches?: Record<string, ort.Tensor | null>) => {
+                const out = await target.run(feeds)
+                if (fetches === undefined) return out
+                return Object.fromEntries(Object.entries(fetches).map(([name, given]) => [name, given ?? out[name]!]))
+              }
+            },
+          })
+        },
+      },
+    } as unknown as typeof ort
+    const model = cnn([4, 8], 16)
+    const step = buildTrainStep(model, 4, DEFAULT_ADAMW)
+    const batches = [1, 2, 3].map((seed) => randomFeeds(step.graph, seed)).map((f) => ({ x: f.x!, y: f.y! }))
+    const plain = await TrainSession.create(unpatched, step, { backend: 'wasm' })
+    const patched = await TrainSession.create(ort, step, { backend: 'wasm' })
+    for (const s of [plain, patched]) s.load(initParams(model, 2))
+    // One after the other: runs of two sessions on one wasm instance must not interleave.
+    const results: StepResult[][] = []
+    for (const s of [plain, patched]) results.push([...(await s.runSteps(batches.slice(0, 2), 0.01, 1)), ...(await s.runSteps(batches.slice(2), 0.01, 3))])
+    expect([plain.writesOwnArrays, patched.writesOwnArrays]).toEqual([false, true])
+    expect(results[0]).toEqual(results[1])
+    expect((await plain.read(true)).params).toEqual((await patched.read(true)).params)
+    await Promise.all([plain.release(), patched.release()])
   })
 })

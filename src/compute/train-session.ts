@@ -60,6 +60,17 @@ export class TrainSession {
   private readonly step: TrainStep
   /** Reused staging buffers for stacked batches: allocating megabytes per run is what looping avoids. */
   private stack = { x: new Float32Array(0), y: new Float32Array(0) }
+  /**
+   * On wasm, the carried outputs (parameters and optimiser state) land in two sets of arrays this session owns,
+   * used in turn: a run reads one set (or the arrays `load()` was given) and writes the other. Without them ORT
+   * allocates every output afresh, three model-sized arrays per run, and in a browser that garbage waits for
+   * V8's external-memory limit (about 64 MiB per worker) before it is collected. ORT-web only copies a
+   * pre-allocated output back on its WebGPU path; `patches/onnxruntime-web+*.patch` adds the copy on the plain
+   * wasm path, and `runStack` checks that it happened (null: not checked yet or not available).
+   */
+  private outputSets: Array<Map<string, Float32Array>> = []
+  private nextOutputSet = 0
+  private preallocated: boolean | null = null
   /** Per-micro-batch shapes of x and y. */
   private readonly xShape: number[]
   private readonly yShape: number[]
@@ -88,6 +99,11 @@ export class TrainSession {
       await update.release()
       throw error
     }
+  }
+
+  /** Whether runs write the carried outputs into this session's own arrays (null before the first wasm run). */
+  get writesOwnArrays(): boolean | null {
+    return this.preallocated
   }
 
   get microBatch(): number {
@@ -147,11 +163,40 @@ export class TrainSession {
     }
     if (this.update.inputNames.includes('step')) feeds.step = new this.ort.Tensor('float32', new Float32Array([firstStep]), [])
     for (const [name, tensor] of this.carried) feeds[name] = tensor
-    const outputs = await this.update.run(feeds)
+    const outputs = (this.preallocated !== false ? await this.runIntoOwnArrays(feeds) : null) ?? (await this.update.run(feeds))
     this.carried = new Map(this.step.carried.map((c) => [c.input, outputs[c.output]!]))
     const losses = outputs[LOSSES]!.data as Float32Array
     const corrects = outputs[CORRECTS]!.data as Float32Array
     return Array.from(losses, (loss, i) => ({ loss, correct: corrects[i]! }))
+  }
+
+  /**
+   * One run whose carried outputs are written into the set of this session's arrays the inputs do not use.
+   * Null when this ORT build does not copy pre-allocated outputs back (checked on the first run by a NaN
+   * payload no computation makes): the caller then runs again the usual way, from the same unchanged inputs.
+   */
+  private async runIntoOwnArrays(feeds: Feeds): Promise<Ort.InferenceSession.OnnxValueMapType | null> {
+    if (this.outputSets.length === 0) {
+      const set = () => new Map(this.step.carried.map((c) => [c.output, new Float32Array(this.step.layout.bucketSizes[c.bucket]!)]))
+      this.outputSets = [set(), set()]
+    }
+    const arrays = this.outputSets[this.nextOutputSet]!
+    const checking = this.preallocated === null
+    const fetches: Record<string, Ort.Tensor | null> = { [LOSSES]: null, [CORRECTS]: null }
+    for (const [name, values] of arrays) {
+      if (checking) new Uint32Array(values.buffer, 0, 1)[0] = UNWRITTEN
+      fetches[name] = new this.ort.Tensor('float32', values, [values.length])
+    }
+    const outputs = await this.update.run(feeds, fetches)
+    if (checking) {
+      this.preallocated = [...arrays.keys()].every((name) => outputs[name]!.data === arrays.get(name) && new Uint32Array(arrays.get(name)!.buffer, 0, 1)[0] !== UNWRITTEN)
+      if (!this.preallocated) {
+        this.outputSets = []
+        return null
+      }
+    }
+    this.nextOutputSet = 1 - this.nextOutputSet
+    return outputs
   }
 
   private async runOne(batch: Batch, lr: number, stepNumber: number): Promise<StepResult> {
@@ -187,15 +232,19 @@ export class TrainSession {
     return { loss: (lossSum + scalar(outputs.loss!)) / microBatches, correct: correct + scalar(outputs.correct!) }
   }
 
-  /** Copies parameters (and optionally state) back to the CPU: the only large download, once per unit. */
+  /**
+   * Copies parameters (and optionally state) back to the CPU: the only large download, once per unit. Always
+   * copies: on wasm the carried arrays are written again two runs later.
+   */
   async read(includeState = false): Promise<{ params: Map<string, Float32Array>; state: Map<string, Float32Array> }> {
     const buckets: Float32Array[] = []
     const state = new Map<string, Float32Array>()
     for (const c of this.step.carried) {
       if (c.slot !== null && !includeState) continue
-      const data = Float32Array.from((await this.carried.get(c.input)!.getData()) as Float32Array)
+      const data = (await this.carried.get(c.input)!.getData()) as Float32Array
+      // unpackFlat copies each parameter out of its bucket; state is kept whole, so it is copied here.
       if (c.slot === null) buckets[c.bucket] = data
-      else state.set(c.input, data)
+      else state.set(c.input, Float32Array.from(data))
     }
     return { params: unpackFlat(this.step.layout, buckets), state }
   }
@@ -215,6 +264,9 @@ export class TrainSession {
     this.carried.clear()
   }
 }
+
+/** A NaN payload no float computation produces: an output array still holding it was not written by the run. */
+const UNWRITTEN = 0x7fa5_5a5a
 
 function scalar(tensor: Ort.Tensor): number {
   return (tensor.data as Float32Array)[0]!

@@ -147,4 +147,26 @@ describe('worker runtime engine settings', () => {
     await runtime.handle({ type: 'init', id: 1, spec, backend: 'wasm', wasmThreads: 1, microBatch: null, params: null })
     await expect(runtime.handle({ type: 'init', id: 2, spec, backend: 'wasm', wasmThreads: 2, microBatch: null, params: null })).rejects.toThrow(/runs 1 wasm thread; start a new worker for 2/)
   })
+
+  it('hands back what it has finished with: a run\'s batches with "trained", and on wasm the parameters it reads', async () => {
+    const sent: Array<{ message: FromWorker; transfer: ArrayBuffer[] }> = []
+    const runtime = new WorkerRuntime(plainOrt, (message, transfer = []) => sent.push({ message, transfer }))
+    await runtime.handle({ type: 'init', id: 1, spec, backend: 'wasm', wasmThreads: 1, microBatch: null, params: null })
+    const run = batches(3)
+    await runtime.handle({ type: 'train', id: 2, batches: run, lr: 0.01, firstStep: 1 })
+    const trained = sent.find((s) => s.message.type === 'trained')!
+    expect(new Set(trained.transfer)).toEqual(new Set(run.flatMap((b) => [b.x.buffer, b.y.buffer])))
+    expect(sent.filter((s) => s.message.type === 'progress').every((s) => s.transfer.length === 0)).toBe(true)
+    await runtime.handle({ type: 'read-params', id: 3 })
+    const read = sent.find((s) => s.message.type === 'params')!
+    const params = Object.values((read.message as Extract<FromWorker, { type: 'params' }>).params)
+    expect(read.transfer).toHaveLength(params.length)
+    expect(new Set(read.transfer)).toEqual(new Set(params.map((p) => p.buffer)))
+    // What moved to the page was a copy: training on from the same session is unaffected by it being detached.
+    for (const buffer of read.transfer) structuredClone(buffer, { transfer: [buffer] })
+    await runtime.handle({ type: 'train', id: 4, batches: batches(2), lr: 0.01, firstStep: 4 })
+    await runtime.handle({ type: 'read-params', id: 5 })
+    const again = (sent.filter((s) => s.message.type === 'params').at(-1)!.message as Extract<FromWorker, { type: 'params' }>).params
+    expect(Object.values(again).every((p) => p.length > 0 && p.every(Number.isFinite))).toBe(true)
+  })
 })

@@ -14,7 +14,13 @@ import { evaluateModel } from './evaluate.ts'
 import { timeSteps, type StepTimerOptions } from './step-timer.ts'
 import type { CalibrationResult, FromWorker, ToWorker, TrainSpec } from './worker-protocol.ts'
 
-type Emit = (message: FromWorker) => void
+/**
+ * Sends a message to the page; `transfer` moves those buffers with it. Buffers the page sent in and this worker
+ * has finished with go back the same way, unreferenced: a model-sized array left here as garbage waits for
+ * this worker's V8 to reach its external-memory limit (about 64 MiB above the last collection), which the
+ * page, collecting often anyway, never adds to. So this worker keeps almost no garbage at all.
+ */
+type Emit = (message: FromWorker, transfer?: ArrayBuffer[]) => void
 /**
  * The ORT build for a backend. The WebGPU build (asyncify) runs wasm kernels about 3× slower than the plain
  * wasm build in Chromium, so wasm sessions always come from the plain build.
@@ -70,6 +76,12 @@ export class WorkerRuntime {
         return this.train(message)
       case 'read-params': {
         const compiled = this.require()
+        if (compiled.session.backend === 'wasm') {
+          // No GPU to lose, so no checkpoint to keep: the one fresh copy moves to the page.
+          const { params } = await compiled.session.read()
+          this.emit({ type: 'params', id: message.id, params: Object.fromEntries(params) }, buffersOf(params.values()))
+          return
+        }
         this.emit({ type: 'params', id: message.id, params: Object.fromEntries(await this.syncCheckpoint(compiled)) })
         return
       }
@@ -214,7 +226,8 @@ export class WorkerRuntime {
 
   private async train(message: Extract<ToWorker, { type: 'train' }>): Promise<void> {
     const compiled = this.require()
-    await this.syncCheckpoint(compiled)
+    // What a lost GPU rolls back to; a wasm run has nothing to lose (its errors are the run's own).
+    if (compiled.session.backend === 'webgpu') await this.syncCheckpoint(compiled)
     try {
       await this.runBatches(compiled, message)
     } catch (error) {
@@ -268,7 +281,7 @@ export class WorkerRuntime {
         gflopsPerSecond: (compiled.step.flopsPerStep * message.batches.length) / Math.max(busyMs, 1e-3) / 1e6,
         backend: compiled.session.backend,
       },
-    })
+    }, buffersOf(message.batches.flatMap((b) => [b.x, b.y])))
   }
 
   private async syncCheckpoint(compiled: Compiled): Promise<Map<string, Float32Array>> {
@@ -288,6 +301,13 @@ export class WorkerRuntime {
 }
 
 const optimizerOf = (spec: TrainSpec) => (spec.optimizer === 'adamw' ? DEFAULT_ADAMW : DEFAULT_SGD)
+
+/** The distinct buffers under these arrays, to transfer (a transfer list names each buffer once). */
+function buffersOf(arrays: Iterable<Float32Array>): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>()
+  for (const a of arrays) if (a.buffer instanceof ArrayBuffer && a.buffer.byteLength > 0) buffers.add(a.buffer)
+  return [...buffers]
+}
 
 /** Rows of the throwaway step a worker warms up with before it knows its job. */
 const WARM_BATCH = 8
