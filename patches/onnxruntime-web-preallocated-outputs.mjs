@@ -7,6 +7,7 @@
 // variables; an ORT upgrade that moves them fails here, loudly, rather than silently.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 
 const MARK = "Can't access pre-allocated output data."
@@ -39,5 +40,5 @@ for (const [file, v] of Object.entries(FILES)) {
     `new Uint8Array(__tessV.buffer,__tessV.byteOffset,__tessV.byteLength).set(${w}.HEAPU8.subarray(__tessD,__tessD+__tessV.byteLength))}` +
     `finally{${w}.stackRestore(__tessS)}}`
   writeFileSync(path, source.replace(anchor, anchor + copy))
-  console.log(`onnxruntime-web ${version}: ${file} copies pre-allocated wasm outputs back`)
+  process.stdout.write(`onnxruntime-web ${version}: ${file} copies pre-allocated wasm outputs back\n`)
 }
