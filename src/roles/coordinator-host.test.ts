@@ -13,10 +13,7 @@ import { putChunked } from '../p2p/chunked.ts'
 import { toHex } from '../hex.ts'
 import { Coordinator } from '../training/coordinator.ts'
 import { MemoryCheckpointStore } from '../training/memory-checkpoints.ts'
-import { DIM as QUADRATIC_DIM, LAYOUT, QuadraticEngine, quadraticData, quadraticReferee } from '../training/testing/coordinator-harness.ts'
-import { encodeDelta } from '../training/quantize.ts'
-import { runUnit } from '../training/unit-runner.ts'
-import { float32Bytes } from '../p2p/chunked.ts'
+import { quadraticReferee } from '../training/testing/coordinator-harness.ts'
 import { buildDataset } from '../data/build-dataset.ts'
 import { cidOf } from '../data/cid.ts'
 import { signManifest } from '../p2p/manifest-signature.ts'
@@ -24,6 +21,7 @@ import { MemoryLogStore, MemoryVectorStore } from '../training/testing/memory-st
 import { testJob } from '../training/testing/job-fixture.ts'
 import { resultSigningBytes, type UnitAssignment, type UnitResult } from '../training/unit.ts'
 import { CoordinatorHost } from './coordinator-host.ts'
+import { startHostHarness, type HostHarness, type Volunteer } from './testing/coordinator-host-harness.ts'
 
 const DIM = 16
 
@@ -107,54 +105,21 @@ describe('coordinator host over libp2p', () => {
 // coordinator sees it: the signature is checked against the connection's own peer key over exactly the
 // fields submitted, and the evidence is fetched from that volunteer only while it is connected.
 describe('coordinator host: signatures and evidence', () => {
-  const nodes: NodePeer[] = []
-  const exchanges: BlockExchange[] = []
+  let h: HostHarness
   let server: NodePeer
   let host: CoordinatorHost
   let coordinator: Coordinator
-
-  async function volunteer(): Promise<{ node: NodePeer; exchange: BlockExchange; key: PrivateKey; id: string }> {
-    const key = await generateKeyPair('Ed25519')
-    const node = await createNodePeer({ privateKey: key })
-    const exchange = await BlockExchange.start(node, new MemoryBlockstore())
-    nodes.push(node)
-    exchanges.push(exchange)
-    await node.dial(multiaddr(server.getMultiaddrs()[0]!.toString()))
-    return { node, exchange, key, id: node.peerId.toString() }
-  }
-
-  /** Asks for a unit and does it honestly; `commit` decides where its checkpoints go (its exchange, or nowhere). */
-  async function work(v: Awaited<ReturnType<typeof volunteer>>, serveCheckpoints = true): Promise<UnitResult> {
-    const reply = await callWork(v.node, server.peerId, { type: 'request', jobId: coordinator.job.id, backend: 'wasm' })
-    if (reply.type !== 'unit') throw new Error(`expected a unit, got ${JSON.stringify(reply)}`)
-    const unit = reply.unit
-    const data = quadraticData(unit)
-    const output = await runUnit({
-      unit, start: new Float32Array(QUADRATIC_DIM), layout: LAYOUT, totalSamples: data.count, makeBatch: data.makeBatch, engine: new QuadraticEngine(), flopsPerStep: 1,
-      // Not serving: the CID of a block nobody stores, so a fetch waits for the volunteer until it leaves.
-      commit: async (values) => (serveCheckpoints ? putChunked(v.exchange, 'checkpoint', float32Bytes(values)) : (await cidOf(float32Bytes(values))).toString()),
-    })
-    return { ...output.result, deltaCid: await putChunked(v.exchange, 'delta', encodeDelta(output.delta)) }
-  }
-
-  const sign = async (key: PrivateKey, result: UnitResult) => toHex(await key.sign(resultSigningBytes(result)))
+  const volunteer = () => h.volunteer()
+  const work = (v: Volunteer, serveCheckpoints = true) => h.work(v, serveCheckpoints)
+  const sign = (key: PrivateKey, result: UnitResult) => h.sign(key, result)
   const holder = (unitId: string, peer: string) => coordinator.view.current.units.find((u) => u.id === unitId)?.holders.find((h) => h.peer === peer)
 
   beforeAll(async () => {
-    server = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
-    nodes.push(server)
-    const exchange = await BlockExchange.start(server, new MemoryBlockstore())
-    exchanges.push(exchange)
-    const job = testJob({ coordinator: server.peerId.toString(), unitsPerRound: 6, auditRate: 0, innerSteps: 48, innerLr: 0.05 })
-    coordinator = await Coordinator.open({ job, dim: QUADRATIC_DIM, initialParams: () => new Float32Array(QUADRATIC_DIM), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() })
-    host = await CoordinatorHost.start({ node: server, exchange, coordinator, dim: QUADRATIC_DIM, announceEveryMs: 60_000, tickEveryMs: 60_000 })
+    h = await startHostHarness({ unitsPerRound: 6, auditRate: 0, innerSteps: 48, innerLr: 0.05 })
+    ;({ server, host, coordinator } = h)
   }, 30_000)
 
-  afterAll(async () => {
-    await host.stop()
-    for (const e of exchanges) await e.stop()
-    for (const n of nodes) await n.stop()
-  })
+  afterAll(async () => h?.stop())
 
   it('takes an honest unit signed by the sender\'s own key, and verifies it from the sender\'s checkpoints', async () => {
     const v = await volunteer()
