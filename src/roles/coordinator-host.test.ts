@@ -2,45 +2,25 @@
 // unit to the next peer at once, and submissions the host refuses before they reach the coordinator (a
 // forged signature, a delta that does not decode) open the unit to others and cost the sender.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MemoryBlockstore } from 'blockstore-core/memory'
-import { multiaddr } from '@multiformats/multiaddr'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { createNodePeer, type NodePeer } from '../p2p/node-peer.ts'
-import { BlockExchange } from '../p2p/block-exchange.ts'
+import type { NodePeer } from '../p2p/node-peer.ts'
 import { callWork } from '../p2p/work-protocol.ts'
 import { putChunked } from '../p2p/chunked.ts'
 import { toHex } from '../hex.ts'
-import { Coordinator } from '../training/coordinator.ts'
-import { MemoryCheckpointStore } from '../training/memory-checkpoints.ts'
-import { quadraticReferee } from '../training/testing/coordinator-harness.ts'
+import type { Coordinator } from '../training/coordinator.ts'
 import { buildDataset } from '../data/build-dataset.ts'
 import { cidOf } from '../data/cid.ts'
 import { signManifest } from '../p2p/manifest-signature.ts'
-import { MemoryLogStore, MemoryVectorStore } from '../training/testing/memory-stores.ts'
-import { testJob } from '../training/testing/job-fixture.ts'
 import { resultSigningBytes, type UnitAssignment, type UnitResult } from '../training/unit.ts'
-import { CoordinatorHost } from './coordinator-host.ts'
+import type { CoordinatorHost } from './coordinator-host.ts'
 import { startHostHarness, type HostHarness, type Volunteer } from './testing/coordinator-host-harness.ts'
 
-const DIM = 16
-
 describe('coordinator host over libp2p', () => {
-  const peers: NodePeer[] = []
-  const exchanges: BlockExchange[] = []
+  let h: HostHarness
   let server: NodePeer
-  let host: CoordinatorHost
   let coordinator: Coordinator
-
-  async function volunteer(): Promise<{ node: NodePeer; exchange: BlockExchange; key: PrivateKey }> {
-    const key = await generateKeyPair('Ed25519')
-    const node = await createNodePeer({ privateKey: key })
-    const exchange = await BlockExchange.start(node, new MemoryBlockstore())
-    peers.push(node)
-    exchanges.push(exchange)
-    await node.dial(multiaddr(server.getMultiaddrs()[0]!.toString()))
-    return { node, exchange, key }
-  }
+  const volunteer = () => h.volunteer()
 
   async function unitFor(node: NodePeer): Promise<UnitAssignment> {
     const reply = await callWork(node, server.peerId, { type: 'request', jobId: coordinator.job.id, backend: 'wasm' })
@@ -51,20 +31,11 @@ describe('coordinator host over libp2p', () => {
   const holderOf = (unitId: string, peer: string) => coordinator.view.current.units.find((u) => u.id === unitId)?.holders.find((h) => h.peer === peer)
 
   beforeAll(async () => {
-    server = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
-    peers.push(server)
-    const exchange = await BlockExchange.start(server, new MemoryBlockstore())
-    exchanges.push(exchange)
-    const job = testJob({ coordinator: server.peerId.toString(), unitsPerRound: 3, auditRate: 0 })
-    coordinator = await Coordinator.open({ job, dim: DIM, initialParams: () => new Float32Array(DIM), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() })
-    host = await CoordinatorHost.start({ node: server, exchange, coordinator, dim: DIM, announceEveryMs: 60_000, tickEveryMs: 60_000 })
+    h = await startHostHarness({ unitsPerRound: 3, auditRate: 0 })
+    ;({ server, coordinator } = h)
   }, 30_000)
 
-  afterAll(async () => {
-    await host.stop()
-    for (const e of exchanges) await e.stop()
-    for (const p of peers) await p.stop()
-  })
+  afterAll(async () => h?.stop())
 
   it('releases a volunteer\'s unit the moment its connection closes, and gives it to the next peer', async () => {
     const leaver = await volunteer()
