@@ -14,7 +14,8 @@ describe('coordinator host: gossip, log and stop', () => {
   const heard = { jobs: [] as JobAnnouncement[], heads: [] as Head[], metrics: [] as JobMetrics[] }
 
   beforeAll(async () => {
-    h = await startHostHarness({ unitsPerRound: 1, auditRate: 0, innerSteps: 48, innerLr: 0.05 }, { addrs: () => ['/ip4/127.0.0.1/tcp/1/ws'], log: (line) => log.push(line) })
+    // A long round: on a loaded machine a 10 s round could end before the unit is in.
+    h = await startHostHarness({ unitsPerRound: 1, auditRate: 0, innerSteps: 48, innerLr: 0.05, roundMs: 600_000 }, { addrs: () => ['/ip4/127.0.0.1/tcp/1/ws'], log: (line) => log.push(line) })
     listener = await h.volunteer()
     const from = h.server.peerId.toString()
     listener.node.services.pubsub.addEventListener('message', (event: CustomEvent<Message>) => {
@@ -56,6 +57,8 @@ describe('coordinator host: gossip, log and stop', () => {
   it('once stopped, answers no work request, records no departure and publishes nothing more', async () => {
     const v = await h.volunteer()
     await h.stopHost()
+    // Whatever was sent just before the stop has arrived by now.
+    await new Promise((r) => setTimeout(r, 1000))
     const published = heard.jobs.length + heard.metrics.length + heard.heads.length
     await expect(callWork(v.node, h.server.peerId, { type: 'request', jobId: h.coordinator.job.id, backend: 'wasm' })).rejects.toThrow()
     await v.node.stop()
