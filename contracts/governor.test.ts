@@ -9,6 +9,8 @@ import { mined, revertOf, startTestChain, type TestChain } from './testing.ts'
 import { EscrowActors, proofOf, type Leaf, type Tree } from './escrow-testing.ts'
 
 const VOTING_SECONDS = 60
+/** The test escrow's challenge period (contracts/testing.ts). */
+const CHALLENGE_SECONDS = 100n
 let t: TestChain
 let e: EscrowActors
 beforeAll(async () => {
@@ -48,7 +50,7 @@ describe('JobGovernor', () => {
     const { key, tree } = await jobWithCredit([10n, 60n, 30n])
     await send(3, 'propose', [key, KIND.hyper, 'innerLr', 5n * 10n ** 14n, 1n, ...leafArgs(tree, 3)])
     const pid = await lastProposal()
-    expect(await read('proposal', [pid])).toMatchObject({ snapshotEpoch: 1n, snapshotTotal: 100n, snapshotRoot: tree.root })
+    expect(await read('proposal', [pid])).toMatchObject({ proposer: t.addresses[3]!, snapshotEpoch: 1n, snapshotTotal: 100n, snapshotRoot: tree.root })
     await send(3, 'vote', [pid, true, ...leafArgs(tree, 3)])
     await send(4, 'vote', [pid, false, ...leafArgs(tree, 4)])
     expect(await revertOf(send(4, 'vote', [pid, true, ...leafArgs(tree, 4)]))).toBe('AlreadyVoted')
@@ -163,5 +165,29 @@ describe('JobGovernor', () => {
     expect(await read('proposal', [late])).toMatchObject({ passed: true })
     expect(await e.epoch(key, 3n)).toMatchObject({ vetoed: false })
     await e.claim(key, 3n, three, t.addresses[2]!)
+  })
+
+  it('judges an old snapshot by the first final root after it, skipping a vetoed one in between', async () => {
+    const { key, tree } = await jobWithCredit([10n, 60n, 30n])
+    await e.post(key, 2n, [[t.addresses[2]!, 5n, 15n]])
+    const vetoedAt = (await e.epoch(key, 2n)).postedAt
+    await e.send(0, 'vetoRoot', [key, 2n, 'bafy-reason'])
+    // Epoch 3 comes 600 s after the vetoed epoch 2, so the two give different ends to epoch 1's grace.
+    await t.increaseTime(600)
+    await e.post(key, 3n, [[t.addresses[2]!, 5n, 15n]])
+    await e.finalise(key, 3n)
+    const supersededAt = (await e.epoch(key, 3n)).postedAt
+    const grace = 3600n
+    const ends = supersededAt + CHALLENGE_SECONDS + grace
+    // Past where epoch 2 (not final: vetoed) or epoch 1 itself would end the grace, inside epoch 3's.
+    const now = ends - 300n
+    expect(now).toBeGreaterThan(vetoedAt + CHALLENGE_SECONDS + grace)
+    await t.increaseTime(Number(now - (await e.now())))
+    await send(3, 'propose', [key, KIND.include, 'bafy-z', 0n, 1n, ...leafArgs(tree, 3)])
+    expect(await read('proposal', [await lastProposal()])).toMatchObject({ snapshotEpoch: 1n, proposer: t.addresses[3]! })
+    expect(await revertOf(send(3, 'propose', [key, KIND.include, 'bafy-z', 0n, 2n, ...leafArgs(tree, 3)]))).toBe('StaleSnapshot')
+    // Once epoch 3's grace is over, epoch 1 no longer counts.
+    await t.increaseTime(301)
+    expect(await revertOf(send(3, 'propose', [key, KIND.include, 'bafy-z', 0n, 1n, ...leafArgs(tree, 3)]))).toBe('StaleSnapshot')
   })
 })
