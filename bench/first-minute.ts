@@ -10,7 +10,7 @@ import { launchChromium } from '../e2e/chromium.ts'
 import { startStack } from '../server/stack.ts'
 import { freePort } from '../server/ports.ts'
 import { startDemoJob } from '../server/demo-job.ts'
-import { median } from '../src/training/robust-aggregate.ts'
+import { median } from '../src/median.ts'
 
 /** One fresh stack's first minute, in ms after opening the page. */
 export interface FirstMinuteMarks {

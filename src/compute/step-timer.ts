@@ -2,6 +2,7 @@
 // one engine run of several steps as training runs them, and each is judged by its median round, so bursts of
 // load elsewhere on the machine (other tabs, other processes) cannot pick the winner.
 import { errorMessage } from '../errors.ts'
+import { median } from '../median.ts'
 import type { Batch, TrainSession } from './train-session.ts'
 
 export interface StepTimerOptions {
@@ -15,12 +16,6 @@ export interface StepTimerOptions {
 }
 
 export type StepTiming = { msPerStep: number } | { error: string }
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 export async function timeSteps(sessions: ReadonlyArray<TrainSession | null>, batch: Batch, options: StepTimerOptions): Promise<StepTiming[]> {
   const { now, warmupSteps = 2, rounds = 5, roundMs = 250, maxStepsPerRound = 32 } = options

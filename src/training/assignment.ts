@@ -7,7 +7,7 @@
 import { allUnits, PROBE_HOLD_MS } from './probe.ts'
 import type { HolderState, PeerState, RoundState, UnitState } from './coordinator-state.ts'
 import type { JobSpec } from './job.ts'
-import { median } from './robust-aggregate.ts'
+import { median } from '../median.ts'
 import { verdict, type Verdict, type WaitCode } from './verdicts.ts'
 
 /** A peer counts towards the fair share while it was heard from this recently and has not disconnected. */

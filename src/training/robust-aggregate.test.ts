@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { cosine, DEFAULT_SCREENING, DeltaSketcher, median, screenOutliers, type DeltaStats } from './robust-aggregate.ts'
+import { cosine, DEFAULT_SCREENING, DeltaSketcher, screenOutliers, type DeltaStats } from './robust-aggregate.ts'
+import { median } from '../median.ts'
 import { dequantize, quantizeInt8 } from './quantize.ts'
 import { seededRandom } from '../random.ts'
 

@@ -4,6 +4,7 @@
 // referee re-executed, or the round's other deltas): one whose norm is far above the median, or that points
 // away from the median sketch, is suspicious and goes to the referee. The rules that combine deltas are in
 // aggregators/.
+import { median } from '../median.ts'
 import { seededRandom } from '../random.ts'
 import type { QuantizedDelta } from './quantize.ts'
 import { measured, verdict, type Verdict } from './verdicts.ts'
@@ -80,13 +81,6 @@ export class DeltaSketcher {
     }
     return { norm: Math.sqrt(norm2), distance: Math.sqrt(dist2), sketch: Float32Array.from(sketch) }
   }
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {

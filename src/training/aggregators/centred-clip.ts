@@ -2,7 +2,7 @@
 // with τ the median distance to it, so at most half the deltas are shortened and none can pull further than
 // τ. Streams: one accumulator whatever the number of deltas.
 import type { QuantizedDelta } from '../quantize.ts'
-import { median } from '../robust-aggregate.ts'
+import { median } from '../../median.ts'
 import type { AggregatorRule } from './index.ts'
 
 /** Σ_i w_i (x_i − v) accumulated as Σ (w_i s_b) q − (Σ w_i) v: one multiply-add per value and delta. */
