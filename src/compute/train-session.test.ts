@@ -107,7 +107,7 @@ describe('TrainSession', () => {
         expect(Math.abs(actual.loss - expected.loss) / expected.loss).toBeLessThan(TOLERANCE)
         carried = expected.carried
       }
-      // The patched ORT (patches/onnxruntime-web+*.patch) wrote every run's carried outputs into the session's arrays.
+      // The patched ORT (patches/onnxruntime-web-preallocated-outputs.mjs) wrote every run's carried outputs into the session's arrays.
       expect(session.writesOwnArrays).toBe(true)
       const { params: trained } = await session.read()
       const expectedParams = unpackFlat(step.layout, step.carried.filter((c) => c.slot === null).map((c) => Float32Array.from(carried[c.input]!)))
@@ -207,8 +207,9 @@ describe('TrainSession', () => {
     await session.release()
   })
 
-  it('trains the same when ORT does not copy pre-allocated outputs back (an unpatched build), by running again the usual way', async () => {
-    // ORT-web as published: a pre-allocated output comes back as the very tensor passed in, never written.
+  // ORT-web as published ('ignores': a pre-allocated output comes back as the very tensor passed in, never
+  // written), and a build that refuses pre-allocated outputs outright.
+  for (const behaviour of ['ignores', 'refuses'] as const) it(`trains the same when ORT ${behaviour} pre-allocated outputs, by running again the usual way`, async () => {
     const unpatched = {
       ...ort,
       InferenceSession: {
@@ -218,6 +219,7 @@ describe('TrainSession', () => {
             get(target, key) {
               if (key !== 'run') return Reflect.get(target, key, target) as unknown
               return async (feeds: ort.InferenceSession.FeedsType, fetches?: Record<string, ort.Tensor | null>) => {
+                if (fetches !== undefined && behaviour === 'refuses') throw new Error('pre-allocated outputs are not supported')
                 const out = await target.run(feeds)
                 if (fetches === undefined) return out
                 return Object.fromEntries(Object.entries(fetches).map(([name, given]) => [name, given ?? out[name]!]))

@@ -65,8 +65,8 @@ export class TrainSession {
    * used in turn: a run reads one set (or the arrays `load()` was given) and writes the other. Without them ORT
    * allocates every output afresh, three model-sized arrays per run, and in a browser that garbage waits for
    * V8's external-memory limit (about 64 MiB per worker) before it is collected. ORT-web only copies a
-   * pre-allocated output back on its WebGPU path; `patches/onnxruntime-web+*.patch` adds the copy on the plain
-   * wasm path, and `runStack` checks that it happened (null: not checked yet or not available).
+   * pre-allocated output back on its WebGPU path; `patches/onnxruntime-web-preallocated-outputs.mjs` adds the
+   * copy on the plain wasm path, and `runStack` checks that it happened (null: not checked yet).
    */
   private outputSets: Array<Map<string, Float32Array>> = []
   private nextOutputSet = 0
@@ -184,12 +184,22 @@ export class TrainSession {
     const checking = this.preallocated === null
     const fetches: Record<string, Ort.Tensor | null> = { [LOSSES]: null, [CORRECTS]: null }
     for (const [name, values] of arrays) {
-      if (checking) new Uint32Array(values.buffer, 0, 1)[0] = UNWRITTEN
+      if (checking && values.length > 0) new Uint32Array(values.buffer, 0, 1)[0] = UNWRITTEN
       fetches[name] = new this.ort.Tensor('float32', values, [values.length])
     }
-    const outputs = await this.update.run(feeds, fetches)
+    let outputs: Ort.InferenceSession.OnnxValueMapType
+    try {
+      outputs = await this.update.run(feeds, fetches)
+    } catch (error) {
+      // A build that refuses pre-allocated outputs altogether: the usual way reports any real failure.
+      if (!checking) throw error
+      this.preallocated = false
+      this.outputSets = []
+      return null
+    }
     if (checking) {
-      this.preallocated = [...arrays.keys()].every((name) => outputs[name]!.data === arrays.get(name) && new Uint32Array(arrays.get(name)!.buffer, 0, 1)[0] !== UNWRITTEN)
+      const written = (values: Float32Array) => values.length === 0 || new Uint32Array(values.buffer, 0, 1)[0] !== UNWRITTEN
+      this.preallocated = [...arrays].every(([name, values]) => outputs[name]!.data === values && written(values))
       if (!this.preallocated) {
         this.outputSets = []
         return null
