@@ -7,6 +7,7 @@ import type { ExecutionBackend } from './train-session.ts'
 import type { Evaluation } from './evaluate.ts'
 import { decodeFromWorker, type CalibrationResult, type EngineSetting, type ZooModel, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
 import type { LabelledImages } from '../data/labelled-images.ts'
+import { distinctBuffers, spansItsBuffer } from './transfer.ts'
 
 type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never
@@ -72,7 +73,7 @@ export class ComputeClient {
    * steps. Arrays that are views into a larger buffer are always copied.
    */
   async train(batches: BatchMessage[], lr: number, firstStep: number, options: { handOver?: boolean; timeoutMs?: number } = {}): Promise<RunSummary> {
-    const transfer = options.handOver === true ? ownedBuffers(batches.flatMap((b) => [b.x, b.y])) : []
+    const transfer = options.handOver === true ? distinctBuffers(batches.flatMap((b) => [b.x, b.y]).filter(spansItsBuffer)) : []
     return (await this.request({ type: 'train', batches, lr, firstStep }, 'trained', options.timeoutMs ?? 600_000, transfer)).summary
   }
 
@@ -163,11 +164,4 @@ export class ComputeClient {
     }
     this.pending.clear()
   }
-}
-
-/** The distinct buffers that belong wholly to one of the arrays: safe to hand over. */
-function ownedBuffers(arrays: readonly Float32Array[]): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>()
-  for (const a of arrays) if (a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) buffers.add(a.buffer)
-  return [...buffers]
 }

@@ -13,6 +13,7 @@ import { Throttle } from './throttle.ts'
 import { evaluateModel } from './evaluate.ts'
 import { timeSteps, type StepTimerOptions } from './step-timer.ts'
 import type { CalibrationResult, FromWorker, ToWorker, TrainSpec } from './worker-protocol.ts'
+import { distinctBuffers } from './transfer.ts'
 
 /**
  * Sends a message to the page; `transfer` moves those buffers with it. Buffers the page sent in and this worker
@@ -79,7 +80,7 @@ export class WorkerRuntime {
         if (compiled.session.backend === 'wasm') {
           // No GPU to lose, so no checkpoint to keep: the one fresh copy moves to the page.
           const { params } = await compiled.session.read()
-          this.emit({ type: 'params', id: message.id, params: Object.fromEntries(params) }, buffersOf(params.values()))
+          this.emit({ type: 'params', id: message.id, params: Object.fromEntries(params) }, distinctBuffers(params.values()))
           return
         }
         this.emit({ type: 'params', id: message.id, params: Object.fromEntries(await this.syncCheckpoint(compiled)) })
@@ -281,7 +282,7 @@ export class WorkerRuntime {
         gflopsPerSecond: (compiled.step.flopsPerStep * message.batches.length) / Math.max(busyMs, 1e-3) / 1e6,
         backend: compiled.session.backend,
       },
-    }, buffersOf(message.batches.flatMap((b) => [b.x, b.y])))
+    }, distinctBuffers(message.batches.flatMap((b) => [b.x, b.y])))
   }
 
   private async syncCheckpoint(compiled: Compiled): Promise<Map<string, Float32Array>> {
@@ -301,13 +302,6 @@ export class WorkerRuntime {
 }
 
 const optimizerOf = (spec: TrainSpec) => (spec.optimizer === 'adamw' ? DEFAULT_ADAMW : DEFAULT_SGD)
-
-/** The distinct buffers under these arrays, to transfer (a transfer list names each buffer once). */
-function buffersOf(arrays: Iterable<Float32Array>): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>()
-  for (const a of arrays) if (a.buffer instanceof ArrayBuffer && a.buffer.byteLength > 0) buffers.add(a.buffer)
-  return [...buffers]
-}
 
 /** Rows of the throwaway step a worker warms up with before it knows its job. */
 const WARM_BATCH = 8

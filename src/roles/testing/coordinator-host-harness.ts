@@ -56,6 +56,10 @@ export async function startHostHarness(job: Partial<JobSpec>, options: Partial<C
   })
   const host = await CoordinatorHost.start({ node: server, exchange, coordinator, dim: DIM, announceEveryMs: 60_000, tickEveryMs: 60_000, ...options })
   let stopped = false
+  const stopHost = async () => {
+    if (!stopped) await host.stop()
+    stopped = true
+  }
   return {
     server, host, coordinator,
     async volunteer() {
@@ -80,13 +84,9 @@ export async function startHostHarness(job: Partial<JobSpec>, options: Partial<C
       return { ...output.result, deltaCid: await putChunked(v.exchange, 'delta', encodeDelta(output.delta)) }
     },
     sign: async (key, result) => toHex(await key.sign(resultSigningBytes(result))),
-    async stopHost() {
-      if (!stopped) await host.stop()
-      stopped = true
-    },
+    stopHost,
     async stop() {
-      if (!stopped) await host.stop()
-      stopped = true
+      await stopHost()
       for (const e of exchanges) await e.stop()
       for (const n of nodes) await n.stop()
     },
