@@ -72,9 +72,12 @@ export class ComputeClient {
    * (the arrays are empty afterwards): copying megabytes per call costs the worker more than a small model's
    * steps. Arrays that are views into a larger buffer are always copied.
    */
-  async train(batches: BatchMessage[], lr: number, firstStep: number, options: { handOver?: boolean; timeoutMs?: number } = {}): Promise<RunSummary> {
+  async train(batches: BatchMessage[], lr: number, firstStep: number, options: { handOver?: boolean; timeoutMs?: number; spent?: (batches: BatchMessage[]) => void } = {}): Promise<RunSummary> {
     const transfer = options.handOver === true ? distinctBuffers(batches.flatMap((b) => [b.x, b.y]).filter(spansItsBuffer)) : []
-    return (await this.request({ type: 'train', batches, lr, firstStep }, 'trained', options.timeoutMs ?? 600_000, transfer)).summary
+    const reply = await this.request({ type: 'train', batches, lr, firstStep }, 'trained', options.timeoutMs ?? 600_000, transfer)
+    // The worker sends the batches back once it is done with them; `spent` may keep them for reuse.
+    options.spent?.(reply.spent)
+    return reply.summary
   }
 
   async readParams(timeoutMs = 60_000): Promise<Record<string, Float32Array>> {

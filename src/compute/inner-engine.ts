@@ -8,6 +8,7 @@ import { TesseraeError } from '../errors.ts'
 import { TrainSession, type Batch, type ExecutionBackend, type OrtModule } from './train-session.ts'
 import type { ComputeClient } from './compute-client.ts'
 import { throwawayStep } from './synthetic-batch.ts'
+import { BatchPool } from '../data/batch-pool.ts'
 
 const STEPS_PER_RUN = 32
 
@@ -59,9 +60,15 @@ export class SessionInnerEngine {
 
 export class WorkerInnerEngine {
   private readonly client: ComputeClient
+  /** The batches the worker handed back, refilled by the next ones made for this engine. */
+  private readonly pool = new BatchPool()
 
   constructor(client: ComputeClient) {
     this.client = client
+  }
+
+  spare(xLength: number, yLength: number): Batch | undefined {
+    return this.pool.take(xLength, yLength)
   }
 
   async load(params: Map<string, Float32Array>, options: { keepState?: boolean } = {}): Promise<void> {
@@ -70,7 +77,7 @@ export class WorkerInnerEngine {
 
   async train(batches: Batch[], lr: number, firstStep: number): Promise<{ losses: number[]; backend: string }> {
     // A unit's batches are made for this call alone, so they can move to the worker without a copy.
-    const summary = await this.client.train(batches, lr, firstStep, { handOver: true })
+    const summary = await this.client.train(batches, lr, firstStep, { handOver: true, spent: (spent) => this.pool.give(spent) })
     return { losses: summary.losses, backend: summary.backend }
   }
 

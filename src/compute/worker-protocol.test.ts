@@ -35,5 +35,11 @@ describe('worker protocol', () => {
     expect(decodeFromWorker({ type: 'error', id: 1, code: 'X', message: 'broke' })).toEqual({ type: 'error', id: 1, code: 'X', message: 'broke' })
     expect(() => decodeFromWorker({ type: 'probe-result', id: 1 })).toThrow(/report: expected an object/)
     expect(() => decodeFromWorker({ type: 'bogus', id: 1 })).toThrow(/unknown message type/)
+    const summary = { losses: [1], corrects: [0], samples: 2, elapsedMs: 1, samplesPerSecond: 2, gflopsPerSecond: 0, backend: 'wasm' }
+    const spent = [{ x: new Float32Array(4), y: new Float32Array(2) }]
+    expect(decodeFromWorker({ type: 'trained', id: 2, summary, spent })).toEqual({ type: 'trained', id: 2, summary, spent })
+    for (const bad of [undefined, {}, [{ x: [1], y: new Float32Array(1) }], [{ x: new Float32Array(1) }], [null]]) {
+      expect(() => decodeFromWorker({ type: 'trained', id: 2, summary, spent: bad })).toThrow('"spent" must be an array of batches of Float32Arrays')
+    }
   })
 })

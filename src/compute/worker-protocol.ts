@@ -82,7 +82,8 @@ export type FromWorker =
   | { type: 'calibrated'; id: number; backend: ExecutionBackend; wasmThreads: number; results: CalibrationResult[] }
   | { type: 'progress'; id: number; step: number; loss: number; correct: number; samplesPerSecond: number }
   | { type: 'fallback'; id: number; from: ExecutionBackend; to: ExecutionBackend; reason: string }
-  | { type: 'trained'; id: number; summary: RunSummary }
+  /** `spent`: the run's batches handed back (their buffers transferred), for the page to refill. */
+  | { type: 'trained'; id: number; summary: RunSummary; spent: BatchMessage[] }
   | { type: 'params'; id: number; params: Record<string, Float32Array> }
   | { type: 'ok'; id: number }
   | { type: 'evaluated'; id: number; accuracy: number; loss: number; predictions: Uint8Array }
@@ -203,6 +204,11 @@ export function decodeFromWorker(data: unknown): FromWorker {
   if (type === 'error') {
     readString(obj, 'code', WHAT_OUT, 64)
     readString(obj, 'message', WHAT_OUT, 4096)
+  }
+  if (type === 'trained') {
+    const spent = obj.spent
+    const fine = Array.isArray(spent) && spent.every((b) => typeof b === 'object' && b !== null && (b as BatchMessage).x instanceof Float32Array && (b as BatchMessage).y instanceof Float32Array)
+    if (!fine) throw new DecodeError(WHAT_OUT, '"spent" must be an array of batches of Float32Arrays')
   }
   return obj as unknown as FromWorker
 }

@@ -282,6 +282,7 @@ export class WorkerRuntime {
         gflopsPerSecond: (compiled.step.flopsPerStep * message.batches.length) / Math.max(busyMs, 1e-3) / 1e6,
         backend: compiled.session.backend,
       },
+      spent: message.batches,
     }, distinctBuffers(message.batches.flatMap((b) => [b.x, b.y])))
   }
 

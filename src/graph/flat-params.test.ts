@@ -21,6 +21,11 @@ describe('flat parameter layout', () => {
       const back = unpackFlat(layout, packFlat(layout, params))
       expect([...back.keys()]).toEqual([...params.keys()])
       for (const [name, values] of params) expect(back.get(name)).toEqual(values)
+      // One new buffer, the tensors back to back in layout order (what flatten takes without a copy).
+      const views = [...back.values()]
+      expect(views.every((v) => v.buffer === views[0]!.buffer)).toBe(true)
+      expect(views.map((v) => v.byteOffset / 4)).toEqual(views.map((_, i) => views.slice(0, i).reduce((n, v) => n + v.length, 0)))
+      expect(views[0]!.buffer.byteLength).toBe(views.reduce((n, v) => n + v.byteLength, 0))
     }
   })
 

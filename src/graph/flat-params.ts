@@ -54,9 +54,22 @@ export function packFlat(layout: FlatLayout, values: ReadonlyMap<string, Float32
   return buckets
 }
 
-/** The named tensors of a set of bucket buffers (copies, so the buckets can be released). */
+/**
+ * The named tensors of a set of bucket buffers, copied (so the buckets can be released) into one new buffer
+ * in layout order, each tensor a view of it: one buffer to transfer between threads, and `flatten` in
+ * training/vector.ts takes it whole instead of copying the tensors again.
+ */
 export function unpackFlat(layout: FlatLayout, buckets: readonly Float32Array[]): Map<string, Float32Array> {
-  return new Map(layout.entries.map((e) => [e.name, buckets[e.bucket]!.slice(e.offset, e.offset + e.size)]))
+  const all = new Float32Array(layout.entries.reduce((n, e) => n + e.size, 0))
+  let at = 0
+  return new Map(
+    layout.entries.map((e) => {
+      const view = all.subarray(at, at + e.size)
+      view.set(buckets[e.bucket]!.subarray(e.offset, e.offset + e.size))
+      at += e.size
+      return [e.name, view]
+    }),
+  )
 }
 
 /** Each parameter's tensor as a view of its bucket input: one Slice (and a free Reshape) per tensor. */

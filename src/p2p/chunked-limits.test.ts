@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { createNodePeer, type NodePeer } from './node-peer.ts'
 import { BlockExchange } from './block-exchange.ts'
-import { bytesToFloat32, CHUNK_BYTES, deleteChunked, float32Bytes, getChunked, getChunkedPieces, putChunked } from './chunked.ts'
+import { bytesToFloat32, CHUNK_BYTES, deleteChunked, float32Bytes, float32View, getChunked, getChunkedPieces, putChunked } from './chunked.ts'
 import { parseCid } from '../data/cid.ts'
 
 describe('chunked payload limits', () => {
@@ -128,6 +128,22 @@ describe('chunked payload limits', () => {
     pooled.set(bytes, 4)
     expect(bytesToFloat32(pooled.subarray(4, 16), 3, 'x')).toEqual(values)
     expect(float32Bytes(new Float32Array(pooled.buffer, 4, 3))).toEqual(bytes)
+    // Handed over, a buffer of its own is read in place; a view into a larger one is still copied.
+    const own = float32Bytes(values)
+    expect(bytesToFloat32(own, 3, 'x', true).buffer).toBe(own.buffer)
+    expect(bytesToFloat32(own, 3, 'x').buffer).not.toBe(own.buffer)
+    const read = bytesToFloat32(pooled.subarray(4, 16), 3, 'x', true)
+    expect(read.buffer).not.toBe(pooled.buffer)
+    expect(read).toEqual(values)
+    expect(() => bytesToFloat32(float32Bytes(Float32Array.of(NaN, 0)), 2, 'x', true)).toThrow('value 0 is NaN')
+  })
+
+  it('views float32 values as bytes without a copy (for salted payloads)', () => {
+    const values = Float32Array.of(0, 1, 2, 3)
+    const view = float32View(values.subarray(1, 3))
+    expect(view.buffer).toBe(values.buffer)
+    expect([view.byteOffset, view.byteLength]).toEqual([4, 8])
+    expect(view).toEqual(float32Bytes(Float32Array.of(1, 2)))
   })
 })
 

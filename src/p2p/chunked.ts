@@ -82,6 +82,7 @@ async function readChunk(exchange: BlockExchange, root: Root, i: number, options
   return part
 }
 
+/** The whole payload, assembled into a new buffer the caller owns. */
 export async function getChunked(exchange: BlockExchange, rootCid: string, kind: PayloadKind, options: FetchOptions): Promise<Uint8Array> {
   const root = await readRoot(exchange, rootCid, kind, options)
   const out = new Uint8Array(root.total)
@@ -118,10 +119,25 @@ export function float32Bytes(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength))
 }
 
-export function bytesToFloat32(bytes: Uint8Array, expectedLength: number, what: string): Float32Array {
+/**
+ * The bytes of `values` without a copy, for a salted payload: `putChunked` copies each piece into a block
+ * behind its nonce (an unsalted payload would store views of the caller's array). The caller must leave
+ * `values` unchanged until `putChunked` resolves.
+ */
+export function float32View(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength)
+}
+
+/**
+ * `bytes` as float32 values, each checked finite. `handOver`: the caller gives up `bytes` (a buffer of its
+ * own, as `getChunked` returns), so the values are read in place instead of copied.
+ */
+export function bytesToFloat32(bytes: Uint8Array, expectedLength: number, what: string, handOver = false): Float32Array {
   if (bytes.length !== expectedLength * 4) throw new DecodeError(what, `has ${bytes.length / 4} values, the model has ${expectedLength}`)
-  // A copy into a fresh buffer: `bytes` may be a Node Buffer, whose slice() is a view into a shared pool.
-  const values = new Float32Array(new Uint8Array(bytes).buffer)
+  // Otherwise a copy into a fresh buffer: `bytes` may be a Node Buffer, whose slice() is a view into a shared
+  // pool, or a block the store still holds.
+  const whole = handOver && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+  const values = new Float32Array(whole ? bytes.buffer : new Uint8Array(bytes).buffer)
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) throw new DecodeError(what, `value ${i} is ${values[i]}`)
   return values
 }

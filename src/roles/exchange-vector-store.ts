@@ -22,12 +22,12 @@ export class ExchangeVectorStore implements VectorStore {
 
   /** `from`: peers to ask first (the coordinator, the submitting volunteer). */
   async getParams(cid: string, from: { providers?: PeerId[]; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Float32Array> {
-    return bytesToFloat32(await getChunked(this.exchange, cid, 'params', { ...from, maxBytes: this.dim * 4 }), this.dim, `parameters ${cid.slice(0, 16)}…`)
+    return bytesToFloat32(await getChunked(this.exchange, cid, 'params', { ...from, maxBytes: this.dim * 4 }), this.dim, `parameters ${cid.slice(0, 16)}…`, true)
   }
 
   /** A volunteer's committed parameters at a checkpoint step (salted like its delta). */
   async getCheckpoint(cid: string, from: { providers?: PeerId[]; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Float32Array> {
-    return bytesToFloat32(await getChunked(this.exchange, cid, 'checkpoint', { ...from, maxBytes: this.dim * 4 }), this.dim, `checkpoint ${cid.slice(0, 16)}…`)
+    return bytesToFloat32(await getChunked(this.exchange, cid, 'checkpoint', { ...from, maxBytes: this.dim * 4 }), this.dim, `checkpoint ${cid.slice(0, 16)}…`, true)
   }
 
   /** Some pieces of a checkpoint (a spot check): float32 values per piece, and the pieces by index. */

@@ -8,7 +8,7 @@ import type { GossipSub } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { errorMessage } from '../errors.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
-import { deleteChunked, float32Bytes, putChunked } from '../p2p/chunked.ts'
+import { deleteChunked, float32View, putChunked } from '../p2p/chunked.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import type { JobAnnouncement, PeerMetrics } from '../p2p/job-topics.ts'
 import { toHex } from '../hex.ts'
@@ -266,9 +266,10 @@ export class VolunteerClient {
     this.update({ phase: 'training', detail: `unit ${unit.unitId}: ${unit.innerSteps} steps of ${unit.batchSize}${probe}` })
     const checkpoints: string[] = []
     const run: UnitRun = {
-      unit, start: params, layout, totalSamples: data.count, makeBatch: (indices) => makeBatch(data, indices, job.normalisation), engine, flopsPerStep,
+      unit, start: params, layout, totalSamples: data.count, engine, flopsPerStep,
+      makeBatch: (indices) => makeBatch(data, indices, job.normalisation, engine.spare?.(indices.length * data.height * data.width, indices.length * data.classes)),
       commit: async (values) => {
-        const cid = await putChunked(this.options.exchange, 'checkpoint', float32Bytes(values))
+        const cid = await putChunked(this.options.exchange, 'checkpoint', float32View(values))
         checkpoints.push(cid)
         return cid
       },

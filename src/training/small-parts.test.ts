@@ -32,6 +32,27 @@ describe('flat parameter vectors', () => {
     expect(back.get('b')![0]).toBe(9)
   })
 
+  it('takes an engine\'s one buffer whole when the tensors fill it in layout order, else copies', () => {
+    const buffer = Float32Array.of(1, 2, 3, 4, 5)
+    const whole = flatten(layout, unflatten(layout, buffer))
+    expect(whole.buffer).toBe(buffer.buffer)
+    expect([...whole]).toEqual([1, 2, 3, 4, 5])
+    // Views of one buffer but not in layout order, with a gap, or in a larger buffer: a fresh copy each time.
+    const swapped = flatten(layout, new Map([['b', buffer.subarray(0, 2)], ['w', buffer.subarray(2, 5)]]))
+    expect(swapped.buffer).not.toBe(buffer.buffer)
+    expect([...swapped]).toEqual([3, 4, 5, 1, 2])
+    const larger = Float32Array.of(1, 2, 3, 4, 5, 6)
+    for (const params of [
+      new Map([['w', larger.subarray(0, 3)], ['b', larger.subarray(3, 5)]]),
+      new Map([['w', larger.subarray(0, 3)], ['b', larger.subarray(4, 6)]]),
+      new Map([['w', larger.subarray(1, 4)], ['b', larger.subarray(4, 6)]]),
+    ]) {
+      const flat = flatten(layout, params)
+      expect(flat.buffer).not.toBe(larger.buffer)
+      expect([...flat]).toEqual([...params.get('w')!, ...params.get('b')!])
+    }
+  })
+
   it('refuses a missing tensor, a tensor of the wrong size, or a vector of the wrong length', () => {
     expect(() => flatten(layout, new Map([['w', Float32Array.of(1, 2, 3)]]))).toThrow(expect.objectContaining({ code: 'MISSING_PARAM', message: 'no value for parameter "b"' }))
     expect(() => flatten(layout, new Map([['w', Float32Array.of(1, 2)], ['b', Float32Array.of(4, 5)]]))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH', message: '"w" has 2 values, the model needs 3' }))

@@ -17,11 +17,15 @@ export interface InnerEngine {
   /**
    * Loads parameters. The optimiser state restarts at zero (every unit starts from the same point for every
    * replay) unless `keepState`: the referee moving to a volunteer's checkpoint keeps its own AdamW moments.
+   * The arrays are views of the caller's vector: an engine copies them and keeps none.
    */
   load(params: Map<string, Float32Array>, options?: { keepState?: boolean }): Promise<void>
   /** Runs one step per batch; `firstStep` is the 1-based number of the first (AdamW bias correction). */
   train(batches: InnerBatch[], lr: number, firstStep: number): Promise<{ losses: number[]; backend: string }>
+  /** The parameters reached, handed over to the caller (the engine keeps no reference to them). */
   read(): Promise<Map<string, Float32Array>>
+  /** Arrays of a batch this engine is done with, of exactly these sizes, for the next batch to overwrite. */
+  spare?(xLength: number, yLength: number): InnerBatch | undefined
 }
 
 /** Makes one batch from sample indices into the concatenation of the unit's shards. */
@@ -59,8 +63,7 @@ export async function runUnit(run: UnitRun): Promise<UnitOutput> {
   const now = run.now ?? (() => performance.now())
   if (start.length !== layout.total) throw new TesseraeError('SHAPE_MISMATCH', `the assigned parameters have ${start.length} values, the model has ${layout.total}`)
   const began = now()
-  const batches = unitBatches(unit, run.totalSamples, run.makeBatch)
-  await engine.load(unflatten(layout, Float32Array.from(start)))
+  await engine.load(unflatten(layout, start))
   const bounds = segmentBounds(unit.innerSteps)
   const losses: number[] = []
   const segmentLosses: number[] = []
@@ -68,7 +71,9 @@ export async function runUnit(run: UnitRun): Promise<UnitOutput> {
   let backend = ''
   let end = start
   for (let j = 0; j + 1 < bounds.length; j++) {
-    const out = await engine.train(batches.slice(bounds[j], bounds[j + 1]), unit.lr, bounds[j]! + 1)
+    // A segment's batches are made when it runs: a unit's whole set (6 MB for the demo CNN) need not be held.
+    const batches = unitBatches(unit, run.totalSamples, run.makeBatch, bounds[j]! + 1, bounds[j + 1]!)
+    const out = await engine.train(batches, unit.lr, bounds[j]! + 1)
     backend = out.backend
     segmentLosses.push(out.losses[0]!)
     losses.push(...out.losses)

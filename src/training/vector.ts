@@ -26,7 +26,13 @@ export function paramLayout(model: Model): ParamLayout {
   return { names, offsets, sizes, total }
 }
 
+/**
+ * The parameters as one vector. When they already are consecutive views of one buffer in layout order (as an
+ * engine's `read` hands them over), that buffer is the vector, without a copy: the caller owns what it passes.
+ */
 export function flatten(layout: ParamLayout, params: ReadonlyMap<string, Float32Array>): Float32Array {
+  const whole = wholeBuffer(layout, params)
+  if (whole !== null) return whole
   const flat = new Float32Array(layout.total)
   layout.names.forEach((name, i) => {
     const values = params.get(name)
@@ -35,6 +41,17 @@ export function flatten(layout: ParamLayout, params: ReadonlyMap<string, Float32
     flat.set(values, layout.offsets[i])
   })
   return flat
+}
+
+/** The buffer `params` already fill exactly, tensor after tensor in layout order; else null. */
+function wholeBuffer(layout: ParamLayout, params: ReadonlyMap<string, Float32Array>): Float32Array | null {
+  const first = params.get(layout.names[0] ?? '')
+  if (first === undefined || first.byteOffset !== 0 || first.buffer.byteLength !== layout.total * 4) return null
+  for (const [i, name] of layout.names.entries()) {
+    const values = params.get(name)
+    if (values === undefined || values.buffer !== first.buffer || values.byteOffset !== layout.offsets[i]! * 4 || values.length !== layout.sizes[i]) return null
+  }
+  return new Float32Array(first.buffer, 0, layout.total)
 }
 
 /** Views into `flat` (no copy): callers that keep them must not mutate `flat` afterwards. */
