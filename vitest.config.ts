@@ -1,6 +1,6 @@
 import { configDefaults, defineConfig } from 'vitest/config'
 
-const all = ['src/**/*.test.ts', 'server/**/*.test.ts', 'contracts/**/*.test.ts', 'mutation/**/*.test.ts']
+const all = ['src/**/*.test.ts', 'server/**/*.test.ts', 'contracts/**/*.test.ts', 'mutation/**/*.test.ts', 'bench/**/*.test.ts']
 // Tests that race real timers against rate limits and gossip heartbeats (a flooding peer must be hung up on
 // within a deadline, a message must cross the relay's mesh): on a loaded machine their timing is not the one
 // they check. Three workers made them fail in two of four full runs, so they run after everything else, alone.

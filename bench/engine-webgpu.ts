@@ -1,6 +1,6 @@
 // The WebGPU suite: the same train steps in the compute worker on Chromium's WebGPU adapter (SwiftShader here:
 // correct but not fast, so these figures check the path, not the speed) against TensorFlow.js's WebGPU backend.
-// Real-GPU figures come from the harness in gpu/.
+// Real-GPU figures come from the harness in gpu/ (`npm run bench:gpu`, or packed for a GPU machine).
 import type { Page } from '@playwright/test'
 import type { ZooModelName } from '../src/graph/zoo.ts'
 import { best, enginePlans, figure } from './engine.ts'
