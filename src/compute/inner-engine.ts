@@ -60,14 +60,18 @@ export class SessionInnerEngine {
 
 export class WorkerInnerEngine {
   private readonly client: ComputeClient
-  /** The batches the worker handed back, refilled by the next ones made for this engine. */
-  private readonly pool = new BatchPool()
+  /**
+   * The batches the worker handed back, refilled by the next ones made for this engine; kept only once a
+   * caller asks for spare batches (a referee that never does would hold them for nothing).
+   */
+  private pool: BatchPool | null = null
 
   constructor(client: ComputeClient) {
     this.client = client
   }
 
   spare(xLength: number, yLength: number): Batch | undefined {
+    this.pool ??= new BatchPool()
     return this.pool.take(xLength, yLength)
   }
 
@@ -77,7 +81,7 @@ export class WorkerInnerEngine {
 
   async train(batches: Batch[], lr: number, firstStep: number): Promise<{ losses: number[]; backend: string }> {
     // A unit's batches are made for this call alone, so they can move to the worker without a copy.
-    const summary = await this.client.train(batches, lr, firstStep, { handOver: true, spent: (spent) => this.pool.give(spent) })
+    const summary = await this.client.train(batches, lr, firstStep, { handOver: true, spent: (spent) => this.pool?.give(spent) })
     return { losses: summary.losses, backend: summary.backend }
   }
 

@@ -20,12 +20,21 @@ describe('batch pool', () => {
     expect(pool.size).toBe(0)
   })
 
-  it('keeps at most its cap, and skips detached or shared-buffer batches', () => {
+  it('keeps at most its cap, and skips detached, shared-buffer, view and already-kept batches', () => {
     const pool = new BatchPool(2)
     const detached = batch(8, 2)
     structuredClone(detached.x.buffer, { transfer: [detached.x.buffer] })
     const shared = new Float32Array(10)
-    pool.give([detached, { x: shared.subarray(0, 8), y: shared.subarray(8) }, batch(8, 2), batch(8, 2), batch(8, 2)])
+    const larger = new Float32Array(20)
+    const twice = batch(8, 2)
+    pool.give([detached, { x: shared.subarray(0, 8), y: shared.subarray(8) }, { x: larger.subarray(0, 8), y: new Float32Array(2) }, { x: new Float32Array(8), y: larger.subarray(10, 12) }, twice, twice])
+    expect(pool.size).toBe(1)
+    expect(pool.take(8, 2)).toBe(twice)
+    expect(pool.take(8, 2)).toBeUndefined()
+    // Taken out, it may be given again.
+    pool.give([twice])
+    expect(pool.take(8, 2)).toBe(twice)
+    pool.give([batch(8, 2), batch(8, 2), batch(8, 2)])
     expect(pool.size).toBe(2)
     expect(pool.take(8, 2)?.x.length).toBe(8)
     expect(pool.take(8, 2)?.x.length).toBe(8)

@@ -12,6 +12,8 @@ export const DEFAULT_POOLED_BATCHES = 64
 
 export class BatchPool {
   private readonly free = new Map<string, PooledBatch[]>()
+  /** Buffers in the pool: the same batch given twice must not be handed to two steps. */
+  private readonly held = new WeakSet<ArrayBufferLike>()
   private readonly max: number
   private count = 0
 
@@ -23,15 +25,22 @@ export class BatchPool {
     return this.count
   }
 
-  /** Keeps batches for reuse, up to the cap; ones whose buffers moved elsewhere (detached, empty) are skipped. */
+  /**
+   * Keeps batches for reuse, up to the cap. Skipped: arrays whose buffers moved elsewhere (detached, empty),
+   * views into a larger buffer or one shared by x and y (refilling one would overwrite another), and a batch
+   * already kept.
+   */
   give(batches: Iterable<PooledBatch>): void {
     for (const batch of batches) {
       if (this.count >= this.max) return
-      if (batch.x.length === 0 || batch.y.length === 0 || batch.x.buffer === batch.y.buffer) continue
+      if (!ownsItsBuffer(batch.x) || !ownsItsBuffer(batch.y) || batch.x.buffer === batch.y.buffer) continue
+      if (this.held.has(batch.x.buffer) || this.held.has(batch.y.buffer)) continue
       const key = keyOf(batch.x.length, batch.y.length)
       const list = this.free.get(key) ?? []
       list.push(batch)
       this.free.set(key, list)
+      this.held.add(batch.x.buffer)
+      this.held.add(batch.y.buffer)
       this.count++
     }
   }
@@ -39,9 +48,13 @@ export class BatchPool {
   /** A kept batch of exactly these sizes (its old contents still in it), or undefined. */
   take(xLength: number, yLength: number): PooledBatch | undefined {
     const batch = this.free.get(keyOf(xLength, yLength))?.pop()
-    if (batch !== undefined) this.count--
+    if (batch === undefined) return undefined
+    this.held.delete(batch.x.buffer)
+    this.held.delete(batch.y.buffer)
+    this.count--
     return batch
   }
 }
 
 const keyOf = (xLength: number, yLength: number) => `${xLength}/${yLength}`
+const ownsItsBuffer = (a: Float32Array) => a.length > 0 && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength

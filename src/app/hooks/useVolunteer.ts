@@ -104,6 +104,7 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
         log: (line) => console.info(`[volunteer] calibration: ${line}`),
         mayMeasure: () => (volunteer.status.verdict?.accepted ?? 0) + (volunteer.status.verdict?.rejected ?? 0) > 0,
       })
+      const engine = new WorkerInnerEngine(worker)
       const volunteer = new VolunteerClient({
         node: peer.swarm.node,
         exchange: peer.exchange,
@@ -119,7 +120,8 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
           }
         },
         log: (line) => console.info(`[volunteer] ${line}`),
-        engineFor: async (job: JobSpec) => ({ engine: new WorkerInnerEngine(worker), flopsPerStep: await tuning(job) }),
+        // One engine for the session: the batches it gets back from the worker refill the next unit's.
+        engineFor: async (job: JobSpec) => ({ engine, flopsPerStep: await tuning(job) }),
       })
       if (pausedNow.current) volunteer.setPaused(true)
       client.current = volunteer
