@@ -154,4 +154,30 @@ describe('coordinator host: reviewing and deciding offers', () => {
     expect(await callWork(contributor, server.peerId, { type: 'offer', jobId: coordinator.job.id, dataset: signed })).toMatchObject({ status: 'accepted' })
     expect(copies()).toBe(2)
   }, 60_000)
+
+  it('after a restart, names itself and each connected owner as providers of accepted chunks, and reviews waiting offers again', async () => {
+    const accepted = coordinator.datasets.filter((d) => d.status === 'accepted')
+    const waiting = coordinator.datasets.find((d) => d.name === 'Repeats')!
+    expect(accepted.length).toBeGreaterThan(0)
+    expect(waiting.status).toBe('pending')
+    const copies = () => host.metrics().datasets.filter((d) => d.status === 'accepted').map((d) => d.copies)
+    // Both providers forgotten (as a coordinator restored from a checkpoint taken before they announced would).
+    await coordinator.peerLeft(server.peerId.toString())
+    await coordinator.peerLeft(owner)
+    expect(copies().every((n) => n === 0)).toBe(true)
+    await host.stop()
+    host = await CoordinatorHost.start({ node: server, exchange: exchanges[0]!, coordinator, dim: 16, announceEveryMs: 60_000, tickEveryMs: 60_000, log: (line) => log.push(line) })
+    expect(copies()).toEqual(accepted.map(() => 2))
+    // The grid of a waiting offer lives with the session: the new host reviews it again.
+    expect(waiting.status).toBe('pending')
+    await expect.poll(() => host.sampleGrid(waiting.id)?.count, { timeout: 20_000 }).toBe(32)
+    // An owner no longer connected is not counted on the next restart; the coordinator's own copy is.
+    await coordinator.peerLeft(server.peerId.toString())
+    await coordinator.peerLeft(owner)
+    await contributor.hangUp(server.peerId)
+    await expect.poll(() => server.getConnections(contributor.peerId).length, { timeout: 5000 }).toBe(0)
+    await host.stop()
+    host = await CoordinatorHost.start({ node: server, exchange: exchanges[0]!, coordinator, dim: 16, announceEveryMs: 60_000, tickEveryMs: 60_000, log: (line) => log.push(line) })
+    expect(copies()).toEqual(accepted.map(() => 1))
+  }, 60_000)
 })
