@@ -3,7 +3,7 @@
 // by a peer that holds no unit on it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callWork } from '../p2p/work-protocol.ts'
-import { decodeAnnouncement, TOPIC_JOBS } from '../p2p/job-topics.ts'
+import { decodeAnnouncement, TOPIC_JOBS, TOPIC_METRICS } from '../p2p/job-topics.ts'
 import { startHostHarness, type HostHarness } from './testing/coordinator-host-harness.ts'
 
 describe('coordinator host: figures', () => {
@@ -118,4 +118,29 @@ describe('coordinator host: its own tab, and settlement in turn', () => {
     expect(log).toContain('no epoch posted: below the minimum')
     expect(calls.slice(before, before + 4)).toEqual(['epoch:start', 'epoch:end', 'epoch:start', 'epoch:end'])
   })
+})
+
+describe('coordinator host: its clocks', () => {
+  let h: HostHarness
+  const own: string[] = []
+
+  beforeAll(async () => {
+    h = await startHostHarness({ unitsPerRound: 1, auditRate: 0, innerSteps: 48, roundMs: 1500 }, { announceEveryMs: 200, tickEveryMs: 100 })
+    h.server.services.pubsub.addEventListener('message', (event) => own.push(event.detail.topic))
+  }, 30_000)
+
+  afterAll(async () => h?.stop())
+
+  it('closes a round at its deadline though its unit never came back, announces the job and sends its figures on its own clock', async () => {
+    const v = await h.volunteer()
+    expect((await callWork(v.node, h.server.peerId, { type: 'request', jobId: h.coordinator.job.id, backend: 'wasm' })).type).toBe('unit')
+    // Nothing is submitted and nobody else asks: only the host's timers can move anything now.
+    await expect.poll(() => h.coordinator.view.current.round, { timeout: 10_000 }).toBeGreaterThanOrEqual(1)
+    const from = own.length
+    await new Promise((r) => setTimeout(r, 3500))
+    const since = own.slice(from)
+    // Announcements at most once a second whatever the period asked; figures at least every 3 s.
+    expect(since.filter((t) => t === TOPIC_JOBS).length).toBeGreaterThanOrEqual(2)
+    expect(since.filter((t) => t === TOPIC_METRICS).length).toBeGreaterThanOrEqual(1)
+  }, 30_000)
 })
