@@ -2,12 +2,13 @@
 // credits ledger with their trees and job-log records, claims paid from those trees after the challenge period,
 // waiting credit paid once a peer binds, a vetoed epoch's credit posted again, and governance followed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Address, Hex } from 'viem'
+import { formatUnits, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { ANVIL_KEYS } from '../../server/settlement.ts'
 import { startTestChain, mined, revertOf, TEST_ESCROW, type TestChain } from '../../contracts/testing.ts'
 import { bindingTypedData, type SignedBinding } from '../ledger/binding.ts'
 import { decodeEpochDocument, findClaim, type Claim } from '../ledger/epoch-tree.ts'
+import { emptyEpochBook, epochBookToJson } from '../ledger/epochs.ts'
 import { NATIVE_TOKEN, readEpoch, readEscrowJob } from '../ledger/escrow.ts'
 import { jobEscrowAbi, jobGovernorAbi } from '../ledger/generated/contracts.ts'
 import { jobKey } from '../ledger/job-key.ts'
@@ -82,17 +83,19 @@ const posted = (outcome: EpochOutcome) => {
 
 describe('SettlementHost', () => {
   it('binds, posts epochs that pay only what each wallet gained, and claims pay from the published trees', async () => {
-    const { job, h, coordinator, host, key, fund, doc, owner } = await setup()
+    const { job, h, coordinator, host, key, fund, doc, owner, logged } = await setup()
     const [, , aliceWallet, bobWallet] = t.addresses as [Address, Address, Address, Address]
     const expiry = Math.floor(Date.now() / 1000) + 3600
     expect(await host.closeEpoch()).toEqual({ posted: false, reason: expect.stringMatching(/no escrow/) })
     await fund()
     await expect(host.bind('a', await sign(2, job.id, 'b', expiry))).rejects.toThrow(/names another peer/)
     expect(await host.bind('a', await sign(2, job.id, 'a', expiry))).toEqual({ wallet: aliceWallet, expiry })
+    expect(logged).toContain(`peer a… bound its credit to ${aliceWallet}`)
 
     await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
     const first = posted(await host.closeEpoch())
     const d1 = doc(first.treeCid)
+    expect(logged).toContain(`epoch 1: root ${d1.root.slice(0, 10)}… reserves ${formatUnits(d1.amount, 18)} ETH for 1 wallets (log ${first.logCid.slice(0, 16)}…, tree ${first.treeCid.slice(0, 16)}…)`)
     const onChain = await readEpoch(owner.publicClient, t.deployment.escrow, key, 1)
     expect(onChain).toMatchObject({ root: d1.root, amount: d1.amount, cumulative: d1.cumulative, treeCid: first.treeCid, logCid: first.logCid })
     // One of 4 rounds released a quarter of the pool; 80 % of it goes to compute, split by verified FLOPs.
@@ -133,7 +136,7 @@ describe('SettlementHost', () => {
   })
 
   it('posts every credit again on a chain that was reset (a fresh development chain)', async () => {
-    const { job, h, host, fund, doc } = await setup()
+    const { job, h, host, fund, doc, logged } = await setup()
     const [, , aliceWallet] = t.addresses as [Address, Address, Address]
     const rpc = t.clients[0]!.publicClient
     const snapshot = await rpc.request({ method: 'evm_snapshot' as never, params: [] as never })
@@ -146,11 +149,12 @@ describe('SettlementHost', () => {
     await fund()
     const again = posted(await host.closeEpoch())
     expect(again.epoch).toBe(1)
+    expect(logged).toContain('the escrow has 0 epochs but this coordinator posted 1: the chain was reset, so every credit is posted again')
     expect(findClaim(doc(again.treeCid), aliceWallet)!.amount).toBe(findClaim(doc(before.treeCid), aliceWallet)!.amount)
   })
 
   it('puts a vetoed epoch\'s credit into the next root', async () => {
-    const { job, h, host, key, fund, doc, owner } = await setup()
+    const { job, h, host, key, fund, doc, owner, logged } = await setup()
     const [, , aliceWallet] = t.addresses as [Address, Address, Address]
     await fund()
     await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 3600))
@@ -159,12 +163,14 @@ describe('SettlementHost', () => {
     await t.increaseTime(Number(CHALLENGE))
     await runRounds(h, [['a', 'honest']], 1)
     const second = posted(await host.closeEpoch())
+    expect(logged.filter((line) => line.includes('vetoed'))).toEqual([])
     const gained = findClaim(doc(second.treeCid), aliceWallet)!.amount
     // The owner vetoes epoch 2: the next root pays alice that credit again, on top of round 3's.
     await mined(owner, await owner.wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'vetoRoot', args: [key, 2n, 'bafy-reason'] }))
     await runRounds(h, [['a', 'honest']], 1)
     const third = posted(await host.closeEpoch())
     expect(third.epoch).toBe(3)
+    expect(logged).toContain('epoch 2 was vetoed: its credit goes back into the next epoch\'s split')
     const leaf = findClaim(doc(third.treeCid), aliceWallet)!
     expect(leaf.amount).toBeGreaterThan(gained)
     expect(leaf.cumulative).toBe(findClaim(doc(first.treeCid), aliceWallet)!.amount + leaf.amount)
@@ -173,7 +179,7 @@ describe('SettlementHost', () => {
   })
 
   it('posts nothing while the owner pauses the escrow, and follows governance decisions', async () => {
-    const { job, h, coordinator, host, key, fund, doc, owner } = await setup()
+    const { job, h, coordinator, host, key, fund, doc, owner, logged } = await setup()
     const [, , aliceWallet] = t.addresses as [Address, Address, Address]
     await fund()
     await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 3600))
@@ -187,15 +193,17 @@ describe('SettlementHost', () => {
     // Alice (the only holder) proposes a lower inner learning rate, then ending the job, and votes both through.
     const credit = findClaim(doc(first.treeCid), aliceWallet)!
     const govern = (kind: number, subject: string, value: bigint) => pass(2, key, BigInt(first.epoch), credit, kind, subject, value)
-    await govern(2, 'innerLr', 5n * 10n ** 14n)
+    const lower = await govern(2, 'innerLr', 5n * 10n ** 14n)
     expect((await host.followGovernance()).map((d) => d.subject)).toEqual(['innerLr'])
+    expect(logged).toContain(`governance proposal ${lower}: innerLr becomes 0.0005 from the next round`)
     // From the next round: units handed out now keep the old rate.
     expect(coordinator.job.innerLr).toBe(1e-3)
     await runRounds(h, [['a', 'honest']], 1)
     expect(coordinator.job.innerLr).toBe(5e-4)
     expect(await host.followGovernance()).toEqual([])
-    await govern(3, 'end the job', 0n)
+    const end = await govern(3, 'end the job', 0n)
     expect((await host.followGovernance()).map((d) => d.kind)).toEqual(['end-job'])
+    expect(logged).toContain(`governance proposal ${end}: the job ends when this round closes`)
     await runRounds(h, [['a', 'honest']], 1)
     expect(coordinator.view.finished).toBe(true)
   })
@@ -258,6 +266,23 @@ describe('SettlementHost', () => {
     expect(posted(await host.closeEpoch()).epoch).toBe(1)
   })
 
+  it('refuses a corrupt saved settlement state, naming it, instead of posting from it', async () => {
+    const { job, coordinator, host, fund } = await setup()
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 3600))
+    const book = epochBookToJson(emptyEpochBook())
+    for (const corrupt of [
+      'not an object',
+      { book, decisionsApplied: 'one', posted: [] },
+      { book, decisionsApplied: 0, posted: ['not an object'] },
+      { book, decisionsApplied: 0, posted: [{ epoch: 'one', book, record: 'bafy' }] },
+      { book, decisionsApplied: 0, posted: [{ epoch: 1, book, record: 7 }] },
+    ]) {
+      await coordinator.saveSettlement(corrupt)
+      await expect(host.closeEpoch()).rejects.toThrow(/^settlement state/)
+    }
+  })
+
   it('keeps only the posted epochs a veto could still undo, and the last final one they fall back to', async () => {
     const { job, h, coordinator, host, fund } = await setup(8)
     await fund()
@@ -274,6 +299,20 @@ describe('SettlementHost', () => {
     await t.increaseTime(Number(CHALLENGE))
     expect(await nextEpoch()).toBe(3)
     expect(kept()).toEqual([2, 3])
+    // Within one challenge period none of them is final yet: all are kept.
+    expect(await nextEpoch()).toBe(4)
+    expect(kept()).toEqual([2, 3, 4])
+  })
+
+  it('keeps every posted epoch while none is final', async () => {
+    const { job, h, coordinator, host, fund } = await setup(8)
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 86_400))
+    for (const epoch of [1, 2]) {
+      await runRounds(h, [['a', 'honest']], 1)
+      expect(posted(await host.closeEpoch()).epoch).toBe(epoch)
+    }
+    expect(((coordinator.view.settlement as { posted: Array<{ epoch: number }> }).posted).map((p) => p.epoch)).toEqual([1, 2])
   })
 
   it('follows inclusion votes: a refused dataset joins, a vote for what already holds changes nothing, and one on an unknown dataset is skipped', async () => {
@@ -292,7 +331,7 @@ describe('SettlementHost', () => {
     const joined = await include(slice.id)
     const again = await include(slice.id)
     expect((await host.followGovernance()).map((d) => [d.kind, d.proposalId])).toEqual([['include-dataset', unknown], ['include-dataset', joined], ['include-dataset', again]])
-    expect(coordinator.datasets.find((d) => d.id === slice.id)).toMatchObject({ status: 'accepted' })
+    expect(coordinator.datasets.find((d) => d.id === slice.id)).toMatchObject({ status: 'accepted', reason: 'accepted by the job owner' })
     const said = logged.filter((line) => line.includes('governance'))
     expect(said).toEqual([
       expect.stringMatching(new RegExp(`^governance decision \\d+ \\(proposal ${unknown}\\) not applied: no dataset bafy-nobody-offe… was offered to this job$`)),
