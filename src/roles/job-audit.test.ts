@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
 import { getAddress, type Address, type Hex } from 'viem'
-import { startTestChain, type TestChain } from '../../contracts/testing.ts'
+import { mined, startTestChain, type TestChain } from '../../contracts/testing.ts'
+import { jobEscrowAbi } from '../ledger/generated/contracts.ts'
 import { LEAF_ENCODING, type EpochDocument } from '../ledger/epoch-tree.ts'
 import { auditJob } from './job-audit.ts'
 import { paysItself } from './testing/settlement-adversaries.ts'
@@ -62,7 +63,32 @@ describe('auditing a job', () => {
     const { key, source, peers } = await settledJob(t, { epochs: 1, forgeSignatureOf: 1 })
     const report = await auditJob(source, key)
     expect(report.findings[0]).toMatchObject({ code: 'BAD_RESULT_SIGNATURE', epoch: 1 })
-    expect(report.findings[0]!.message).toContain(peers[1]!.slice(0, 16))
+    expect(report.findings[0]!.message).toMatch(new RegExp(`^round \\d+, unit [^:]+: the result recorded for ${peers[1]!.slice(0, 16)}… does not carry its signature$`))
+  })
+
+  it('refuses a job the escrow does not know, naming the key, escrow and chain', async () => {
+    const { source } = await settledJob(t, { epochs: 1 })
+    const key = `0x${'5a'.repeat(32)}` as Hex
+    await expect(auditJob(source, key)).rejects.toMatchObject({ code: 'NOT_FUNDED', message: `no job with key ${key} is escrowed at ${source.escrow} on chain ${source.chainId}` })
+  })
+
+  it('skips a vetoed epoch (it pays nothing), and leaves every epoch after a missing link unchecked', async () => {
+    const job = await settledJob(t, { epochs: 3 })
+    const owner = t.clients[0]!
+    await mined(owner, await owner.wallet.writeContract({ address: t.deployment.escrow, abi: jobEscrowAbi, functionName: 'vetoRoot', args: [job.key, 3n, 'bafy-reason'] }))
+    const lines: string[] = []
+    const vetoed = await auditJob(job.source, job.key, (line) => lines.push(line))
+    expect(vetoed.epochs.map((e) => e.status)).toEqual(['ok', 'ok', 'vetoed'])
+    expect(vetoed.epochs[2]!.findings).toEqual([])
+    expect(vetoed.ok).toBe(true)
+    expect(lines.filter((l) => l.includes('fetching'))).toEqual([1, 2].map((n) => expect.stringMatching(new RegExp(`^epoch ${n}: fetching its job-log record .{24}…$`))))
+    // Epoch 1's record gone: nothing after it can be placed in the chain, so nothing after it is judged.
+    const [first] = [...job.log.envelopes.entries()].filter(([, s]) => JSON.parse(s.record).kind === 'epoch' && JSON.parse(s.record).epoch === 1)
+    job.log.envelopes.delete(first![0])
+    const gap = await auditJob(job.source, job.key)
+    expect(gap.epochs.map((e) => e.status)).toEqual(['failed', 'unchecked', 'vetoed'])
+    expect(gap.findings.map((f) => [f.code, f.epoch])).toEqual([['LOG_UNAVAILABLE', 1]])
+    expect(gap.findings[0]!.message).toMatch(/^epoch 1: job-log record .{24}… could not be fetched \(no provider has .+\); pin the log, or ask the coordinator to publish it$/)
   })
 
   it('says which record it could not fetch, and which tree is not the chain\'s', async () => {
@@ -78,5 +104,6 @@ describe('auditing a job', () => {
     const tampered = { ...other.source, fetchTree: async (cid: string) => inflate(other.wallets[0]!, 5n)(await other.source.fetchTree(cid)) }
     const report2 = await auditJob(tampered, other.key)
     expect(report2.findings.map((f) => f.code)).toEqual(['TREE_MISMATCH'])
+    expect(report2.findings[0]!.message).toMatch(/^epoch 1: the published tree .{24}… has root 0x[0-9a-f]{64}, not the chain's 0x[0-9a-f]{64}$/)
   })
 })
