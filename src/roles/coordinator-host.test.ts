@@ -69,6 +69,9 @@ describe('coordinator host over libp2p', () => {
     expect(refused).toMatchObject({ type: 'ack', accepted: false, verdict: { code: 'MALFORMED_DELTA' } })
     expect(coordinator.view.peers[id]!.reputation).toBeLessThan(0.35)
     expect(coordinator.view.peers[id]!.banned).toBe(true)
+    // The figures name why: what a volunteer's own page shows it.
+    expect(coordinator.view.peers[id]!.ban?.code).toBe('MALFORMED_DELTA')
+    expect(h.host.metrics().peers.find((p) => p.peer === id)).toMatchObject({ banned: true, bannedFor: 'MALFORMED_DELTA', rejected: 2 })
   })
 })
 
