@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint'
 import reactHooks from 'eslint-plugin-react-hooks'
 
 export default tseslint.config(
-  { ignores: ['dist/', '.stryker-tmp/', 'dist-bench/', 'node_modules/', 'test-results/', 'playwright-report/', 'src/ledger/generated/'] },
+  { ignores: ['dist/', '.stryker-tmp/', 'dist-bench/', 'dist-gpu/', 'node_modules/', 'test-results/', 'playwright-report/', 'src/ledger/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
