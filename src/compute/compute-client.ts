@@ -7,7 +7,8 @@ import type { ExecutionBackend } from './train-session.ts'
 import type { Evaluation } from './evaluate.ts'
 import { decodeFromWorker, type CalibrationResult, type EngineSetting, type ZooModel, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
 import type { LabelledImages } from '../data/labelled-images.ts'
-import { distinctBuffers, spansItsBuffer } from './transfer.ts'
+import { distinctBuffers } from './transfer.ts'
+import { spansItsBuffer } from '../bytes.ts'
 
 type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never

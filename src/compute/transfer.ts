@@ -8,5 +8,3 @@ export function distinctBuffers(arrays: Iterable<Float32Array>): ArrayBuffer[] {
   return [...buffers]
 }
 
-/** Whether the array spans its whole buffer: only then can the sender hand the buffer over and lose nothing else. */
-export const spansItsBuffer = (a: Float32Array): boolean => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength

@@ -2,6 +2,8 @@
 // worker and gets them back when the steps are done; refilling those instead of allocating new ones takes the
 // largest stream of short-lived buffers (6 MB per demo unit, 150 MB a minute) off the page's heap, whose
 // collector otherwise lets dead ArrayBuffers pile up to its external-memory limit before it frees them.
+import { spansItsBuffer } from '../bytes.ts'
+
 export interface PooledBatch {
   x: Float32Array
   y: Float32Array
@@ -33,7 +35,7 @@ export class BatchPool {
   give(batches: Iterable<PooledBatch>): void {
     for (const batch of batches) {
       if (this.count >= this.max) return
-      if (!ownsItsBuffer(batch.x) || !ownsItsBuffer(batch.y) || batch.x.buffer === batch.y.buffer) continue
+      if (!spansItsBuffer(batch.x) || !spansItsBuffer(batch.y) || batch.x.buffer === batch.y.buffer) continue
       if (this.held.has(batch.x.buffer) || this.held.has(batch.y.buffer)) continue
       const key = keyOf(batch.x.length, batch.y.length)
       const list = this.free.get(key) ?? []
@@ -57,4 +59,3 @@ export class BatchPool {
 }
 
 const keyOf = (xLength: number, yLength: number) => `${xLength}/${yLength}`
-const ownsItsBuffer = (a: Float32Array) => a.length > 0 && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength

@@ -12,7 +12,7 @@ import { asObject, parseJsonLimited, readInteger, readString, readStringArray } 
 import { parseCid } from '../data/cid.ts'
 import type { BlockExchange } from './block-exchange.ts'
 import type { CID } from 'multiformats/cid'
-import { concatBytes } from '../bytes.ts'
+import { concatBytes, spansItsBuffer } from '../bytes.ts'
 import { fromHex, toHex } from '../hex.ts'
 
 export const CHUNK_BYTES = 512 * 1024
@@ -136,7 +136,7 @@ export function bytesToFloat32(bytes: Uint8Array, expectedLength: number, what: 
   if (bytes.length !== expectedLength * 4) throw new DecodeError(what, `has ${bytes.length / 4} values, the model has ${expectedLength}`)
   // Otherwise a copy into a fresh buffer: `bytes` may be a Node Buffer, whose slice() is a view into a shared
   // pool, or a block the store still holds.
-  const whole = handOver && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+  const whole = handOver && spansItsBuffer(bytes)
   const values = new Float32Array(whole ? bytes.buffer : new Uint8Array(bytes).buffer)
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) throw new DecodeError(what, `value ${i} is ${values[i]}`)
   return values
