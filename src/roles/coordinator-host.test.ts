@@ -141,6 +141,20 @@ describe('coordinator host: signatures and evidence', () => {
     expect(coordinator.view.peers[v.id]).toMatchObject({ rejected: 0, reputation: 1, banned: false })
   }, 30_000)
 
+  it('goes on fetching a volunteer\'s evidence when another peer disconnects', async () => {
+    const v = await volunteer()
+    const bystander = await volunteer()
+    const result = await work(v, false)
+    expect(await callWork(v.node, server.peerId, { type: 'submit', result, signature: await sign(v.key, result) })).toMatchObject({ accepted: true })
+    // The checkpoints are being fetched (nobody serves them yet) when someone else leaves.
+    await new Promise((r) => setTimeout(r, 300))
+    await bystander.node.stop()
+    await new Promise((r) => setTimeout(r, 300))
+    await h.serveHeldCheckpoints(v)
+    await coordinator.settled()
+    expect(holder(result.unitId, v.id)).toMatchObject({ status: 'accepted', audit: { outcome: 'passed' } })
+  }, 30_000)
+
   it('answers requests for another job, bindings without settlement, and offers for another job or by a non-owner with an error', async () => {
     const v = await volunteer()
     await expect(callWork(v.node, server.peerId, { type: 'request', jobId: 'other', backend: 'wasm' })).rejects.toThrow(`the coordinator refused the request: this coordinator runs job "${coordinator.job.id}", not "other"`)

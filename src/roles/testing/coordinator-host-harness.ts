@@ -34,8 +34,10 @@ export interface HostHarness {
   host: CoordinatorHost
   coordinator: Coordinator
   volunteer(): Promise<Volunteer>
-  /** Asks for a unit and does it honestly; unless `serveCheckpoints`, its checkpoints are stored nowhere. */
+  /** Asks for a unit and does it honestly; unless `serveCheckpoints`, its checkpoints are stored nowhere yet. */
   work(v: Volunteer, serveCheckpoints?: boolean): Promise<UnitResult>
+  /** Stores (and so serves) the checkpoints `work(v, false)` held back. */
+  serveHeldCheckpoints(v: Volunteer): Promise<void>
   sign(key: PrivateKey, result: UnitResult): Promise<string>
   /** Stops the host alone (its node and the volunteers stay up). */
   stopHost(): Promise<void>
@@ -56,6 +58,7 @@ export async function startHostHarness(job: Partial<JobSpec>, options: Partial<C
   })
   const host = await CoordinatorHost.start({ node: server, exchange, coordinator, dim: DIM, announceEveryMs: 60_000, tickEveryMs: 60_000, ...options })
   let stopped = false
+  const heldBack = new Map<string, Uint8Array[]>()
   const stopHost = async () => {
     if (!stopped) await host.stop()
     stopped = true
@@ -79,9 +82,21 @@ export async function startHostHarness(job: Partial<JobSpec>, options: Partial<C
       const output = await runUnit({
         unit, start: new Float32Array(DIM), layout: LAYOUT, totalSamples: data.count, makeBatch: data.makeBatch, engine: new QuadraticEngine(), flopsPerStep: 1,
         // Not serving: the CID of a block nobody stores, so a fetch waits for the volunteer until it leaves.
-        commit: async (values) => (serveCheckpoints ? putChunked(v.exchange, 'checkpoint', float32Bytes(values)) : (await cidOf(float32Bytes(values))).toString()),
+        commit: async (values) => {
+          if (serveCheckpoints) return putChunked(v.exchange, 'checkpoint', float32Bytes(values))
+          // The blocks a real put would store, kept aside: their CIDs are what the volunteer commits to.
+          const blocks: Uint8Array[] = []
+          const aside = { put: async (block: Uint8Array) => (blocks.push(block.slice()), cidOf(block)) } as unknown as BlockExchange
+          const cid = await putChunked(aside, 'checkpoint', float32Bytes(values))
+          heldBack.set(v.id, [...(heldBack.get(v.id) ?? []), ...blocks])
+          return cid
+        },
       })
       return { ...output.result, deltaCid: await putChunked(v.exchange, 'delta', encodeDelta(output.delta)) }
+    },
+    async serveHeldCheckpoints(v) {
+      for (const block of heldBack.get(v.id) ?? []) await v.exchange.put(block)
+      heldBack.delete(v.id)
     },
     sign: async (key, result) => toHex(await key.sign(resultSigningBytes(result))),
     stopHost,
