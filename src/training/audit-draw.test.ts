@@ -2,7 +2,7 @@
 // with Node's own crypto from the documented construction, not with the code under test.
 import { createHash, createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { auditDraw, auditReasonFor, newJobSecret, resultCommitment, roundSecret, secretCommitment, spotPicker } from './audit-draw.ts'
+import { AUDIT_REASONS, auditDraw, auditReasonFor, newJobSecret, resultCommitment, roundSecret, secretCommitment, spotPicker } from './audit-draw.ts'
 import { resultSigningBytes, type UnitResult } from './unit.ts'
 import { seededPermutation } from '../random.ts'
 
@@ -44,6 +44,10 @@ describe('audit draws, recomputed independently', () => {
     expect(new Set(pick(3))).toEqual(new Set([0, 1, 2]))
     expect(pick(1)).toEqual([0])
     expect((await spotPicker(secret, commitment, 0))(50)).toEqual([])
+  })
+
+  it('names the four reasons a result is re-executed, in the order round reports count them', () => {
+    expect(AUDIT_REASONS).toEqual(['every', 'probation', 'draw', 'suspicious'])
   })
 
   it('makes fresh 256-bit job secrets', () => {

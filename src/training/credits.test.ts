@@ -140,6 +140,7 @@ describe('credits ledger', () => {
     expect(() => CreditsLedger.fromJSON({ ...good, volunteers: { a: { ...good.volunteers.a, verified: { flops: 1, units: -1, samples: 0 } } } })).toThrow('"units" must be between 0')
     expect(() => CreditsLedger.fromJSON({ ...good, dataOwners: { o: { flops: 0, units: 1, samples: -1 } } })).toThrow('"samples" must be between 0')
     expect(() => CreditsLedger.fromJSON({ ...good, dataOwners: { o: null } })).toThrow('credits ledger dataOwners.o: expected an object')
+    expect(() => CreditsLedger.fromJSON({ ...good, dataOwners: 'o' })).toThrow('credits ledger dataOwners: expected an object')
     expect(() => CreditsLedger.fromJSON({ volunteers: {}, dataOwners: { o: { flops: 0, units: 1, samples: 1 } }, keys: [] })).toThrow('credits ledger: has totals but no credited keys')
     expect(CreditsLedger.fromJSON({ volunteers: {}, dataOwners: {}, keys: [] }).entries).toBe(0)
   })

@@ -100,6 +100,14 @@ describe('int8 block quantisation', () => {
     expect(dequantize(q)).toEqual(dequantize(decodeDelta(bytes)))
   })
 
+  it('dequantises into a caller\'s larger buffer without touching anything past the delta\'s length', () => {
+    // Scratch buffers are reused across deltas; a write past `length` would corrupt what follows.
+    const q = { length: 5, blockSize: 2, scales: Float32Array.of(0.5, 0.25, 2), values: Int8Array.of(1, -2, 4, 8, -1) }
+    const out = new Float32Array(8).fill(7)
+    expect(dequantize(q, out)).toBe(out)
+    expect([...out]).toEqual([0.5, -1, 1, 2, -2, 7, 7, 7])
+  })
+
   it('encodes the documented layout: magic "TQD1", length, block size, scales, values (a fixed vector)', () => {
     const q = { length: 3, blockSize: 2, scales: Float32Array.of(0.5, 0.25), values: Int8Array.of(1, -2, 127) }
     expect([...encodeDelta(q)]).toEqual([0x54, 0x51, 0x44, 0x31, 3, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0x3f, 0, 0, 0x80, 0x3e, 1, 0xfe, 127])

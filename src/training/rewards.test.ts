@@ -23,6 +23,35 @@ describe('amounts', () => {
     }))
   })
 
+  it('names the amount and the text it could not read, cut to 30 characters', () => {
+    expect(() => parseAmount('x'.repeat(40), 18)).toThrow(new RangeError(`"${'x'.repeat(30)}" is not an amount; write it like 12 or 0.5`))
+    expect(parseAmount('1000', 0)).toBe(1000n)
+    expect(parseAmount('0.000001', 6)).toBe(1n)
+  })
+
+  it('takes only whole base units of any size as a pool amount, and quotes a bad one cut to 20 characters', () => {
+    for (const amount of ['0', '7', '1000', '123456789012345678901234567890']) expect(readRewardPool({ ...pool(0n), amount }).amount).toBe(amount)
+    for (const amount of ['01', '-1', '1 ', '', '1e3']) expect(() => readRewardPool({ ...pool(0n), amount }), amount).toThrow(`reward pool: "amount" must be a whole number of base units, got "${amount}"`)
+    expect(() => readRewardPool({ ...pool(0n), amount: '9'.repeat(30) + 'x' })).toThrow(`reward pool: "amount" must be a whole number of base units, got "${'9'.repeat(20)}"`)
+  })
+
+  it('takes a symbol of 1–12 letters, digits, ".", "$" or "-", with nothing before or after', () => {
+    for (const symbol of ['E', 'USDC.e', 'A$-9', 'ABCDEFGHIJKL']) expect(readRewardPool({ ...pool(0n), symbol }).symbol).toBe(symbol)
+    for (const symbol of ['', '<ETH', 'ETH>', 'E TH']) expect(() => readRewardPool({ ...pool(0n), symbol }), symbol).toThrow('reward pool: "symbol" must be 1–12 letters or digits')
+  })
+
+  it('keeps an owner and a token only as exact 0x-prefixed 20-byte addresses, and leaves them out when absent', () => {
+    const address = '0x' + 'aB3'.repeat(13) + 'f'
+    expect(readRewardPool({ ...pool(5n), owner: address, token: address.toLowerCase() })).toEqual({ ...pool(5n), owner: address, token: address.toLowerCase() })
+    expect(readRewardPool(pool(5n))).not.toHaveProperty('owner')
+    expect(readRewardPool({ ...pool(5n), owner: address })).not.toHaveProperty('token')
+    for (const key of ['owner', 'token']) {
+      for (const bad of ['1' + address.slice(1), address.slice(0, 41) + 'g', address.slice(0, 41), '0x' + 'g'.repeat(40), 'x' + address.slice(0, 41)]) {
+        expect(() => readRewardPool({ ...pool(5n), [key]: bad }), `${key} ${bad}`).toThrow(`reward pool: "${key}" must be a 0x-prefixed 20-byte address`)
+      }
+    }
+  })
+
   it('decodes a pool strictly', () => {
     expect(readRewardPool(pool(10n))).toEqual(pool(10n))
     expect(() => readRewardPool({ ...pool(10n), amount: '1.5' })).toThrow(/whole number/)

@@ -76,6 +76,36 @@ describe('screening and sketch limits', () => {
     expect(screenOutliers(new Map([['x', { norm: NaN, distance: 0, sketch: new Float32Array(256) }]]), undefined, trusted).get('x')).toMatchObject({ code: 'NORM_OUTLIER' })
   })
 
+  it('scales the norm limits with the median norm: 3× and ⅓ of a median of 2', () => {
+    const trusted = [stat(2), stat(2), stat(2)]
+    const screen = (norm: number) => screenOutliers(new Map([['x', stat(norm)]]), undefined, trusted).get('x')
+    expect(screen(6)).toBeUndefined()
+    expect(screen(6.001)).toEqual({ code: 'NORM_OUTLIER', params: { norm: 6.001, median: 2 } })
+    expect(screen(2 / 3)).toBeUndefined()
+    expect(screen(0.666)).toEqual({ code: 'NORM_OUTLIER', params: { norm: 0.666, median: 2 } })
+  })
+
+  it('passes a cosine of exactly the minimum (−0.15)', () => {
+    // (−3, 19, 5, 2, 1) has length 20, so its cosine with the axis is exactly −3/20.
+    const sketch = new Float32Array(256)
+    sketch.set([-3, 19, 5, 2, 1])
+    const axis = [1, 2, 3].map(() => ({ norm: 1, distance: 0, sketch: Float32Array.from({ length: 256 }, (_, k) => (k === 0 ? 1 : 0)) }))
+    expect(cosine(sketch, axis[0]!.sketch)).toBe(-0.15)
+    expect(screenOutliers(new Map([['x', { norm: 1, distance: 0, sketch }]]), undefined, axis).size).toBe(0)
+  })
+
+  it('compares directions after scaling each reference sketch to unit length, so a long delta does not count for more', () => {
+    const sketchOf = (...xs: number[]) => Float32Array.from({ length: 256 }, (_, k) => xs[k] ?? 0)
+    // Unit directions (0.6, 0.8), (1, 0), (0.6, 0.8): the median direction is (0.6, 0.8). Unscaled, the first
+    // (norm 2) would move it to (1, 0.8), against which (0.6, −0.8) no longer looks opposed.
+    const trusted = [{ norm: 2, distance: 0, sketch: sketchOf(1.2, 1.6) }, { norm: 1, distance: 0, sketch: sketchOf(1, 0) }, { norm: 1, distance: 0, sketch: sketchOf(0.6, 0.8) }]
+    const out = screenOutliers(new Map([['x', { norm: 1, distance: 0, sketch: sketchOf(0.6, -0.8) }]]), undefined, trusted)
+    expect(out.get('x')).toEqual({ code: 'DIRECTION_OUTLIER', params: { cosine: -0.28 } })
+    // A zero reference (a free rider that slipped into the yardstick) is scaled by 1, not divided by zero.
+    const withZero = [...trusted, { norm: 0, distance: 0, sketch: new Float32Array(256) }, { norm: 1, distance: 0, sketch: sketchOf(0.6, 0.8) }]
+    expect(screenOutliers(new Map([['x', { norm: 1, distance: 0, sketch: sketchOf(-0.6, -0.8) }]]), undefined, withZero).get('x')?.code).toBe('DIRECTION_OUTLIER')
+  })
+
   it('flags a direction below the minimum cosine, only when directions are comparable', () => {
     const trusted = [stat(1, [1, 0]), stat(1, [1, 0]), stat(1, [1, 0])]
     const against = new Map([['x', stat(1, [-1, 0])]])
@@ -141,6 +171,19 @@ describe('screening and sketch limits', () => {
     const one = new DeltaSketcher(1, 9).stats(quantizeInt8(Float32Array.of(0.5)), null).sketch
     expect(Math.abs(one[0]!)).toBeCloseTo(0.5, 6)
     expect(one.subarray(1).every((x) => x === 0)).toBe(true)
+  })
+
+  it('adds each value into bucket i mod 256 with the sign the seed draws for it, with or without a centre', () => {
+    // Computed independently: value i's sign is −1 when the i-th draw of seededRandom(seed) is below 0.5.
+    const length = 301
+    const v = Float32Array.from({ length }, (_, i) => Math.sin(3 * i + 1))
+    const q = quantizeInt8(v, 64)
+    const random = seededRandom(9)
+    const expected = new Float64Array(256)
+    for (let i = 0; i < length; i++) expected[i % 256]! += q.scales[Math.floor(i / 64)]! * ((random() < 0.5 ? -1 : 1) * q.values[i]!)
+    const sketcher = new DeltaSketcher(length, 9)
+    expect(sketcher.stats(q, null).sketch).toEqual(Float32Array.from(expected))
+    expect(sketcher.stats(q, Float32Array.from({ length }, () => 0.25)).sketch).toEqual(Float32Array.from(expected))
   })
 
   it('reuses the centre\'s norm only for the same centre', () => {

@@ -2,7 +2,7 @@
 // unit once (verified only when audited), vouches for earlier work, pays the data's owners per shard and
 // supersedes other holders; rejection costs what reputation.ts says; malformations are caught by code.
 import { describe, expect, it } from 'vitest'
-import { acceptHolder, malformation, rejectHolder } from './unit-outcome.ts'
+import { acceptHolder, creditAccepted, dropHolder, malformation, rejectHolder } from './unit-outcome.ts'
 import { CreditsLedger } from './credits.ts'
 import { MAX_REFERENCE, type CoordinatorState, type HolderState, type UnitState } from './coordinator-state.ts'
 import { newPeer, punish, REPUTATION, reward } from './reputation.ts'
@@ -84,6 +84,72 @@ describe('accepting a unit', () => {
     expect(s.reference).toHaveLength(MAX_REFERENCE)
     expect(s.reference[0]!.norm).toBe(3)
     expect(s.reference.at(-1)!.norm).toBe(MAX_REFERENCE + 2)
+  })
+})
+
+describe('a verdict\'s place in the ledger\'s sequence', () => {
+  it('stamps every decision with the next sequence number and its time, whichever way it went', () => {
+    const s = state()
+    s.seq = 41
+    const ledger = new CreditsLedger()
+    const [accepted, rejected, dropped] = [holder('a', 'verifying'), holder('b', 'verifying'), holder('c', 'verifying')]
+    acceptHolder(s, ledger, unit([accepted]), accepted, { ...context, now: 500 })
+    rejectHolder(s, ledger, unit([rejected]), rejected, verdict('WRONG_SHAPE'), 600)
+    dropHolder(s, dropped, verdict('UNVERIFIED', { stage: 'replay' }), 700)
+    expect([accepted, rejected, dropped].map((h) => [h.decidedSeq, h.decidedAtMs])).toEqual([[42, 500], [43, 600], [44, 700]])
+    expect(s.seq).toBe(44)
+  })
+
+  it('drops a holder nobody is to blame for: rejected with the verdict, no cost and no credit', () => {
+    const s = state()
+    const h = holder('a', 'verifying')
+    dropHolder(s, h, verdict('UNVERIFIED', { stage: 'probe' }), 9)
+    expect(h).toMatchObject({ status: 'rejected', verdict: { code: 'UNVERIFIED', params: { stage: 'probe' } }, decidedSeq: 1, decidedAtMs: 9 })
+    expect(s.peers.a).toEqual(newPeer(0))
+  })
+})
+
+describe('accepting a probe and crediting data', () => {
+  const probeUnit = (holders: HolderState[]): UnitState => ({ ...unit(holders), probe: true, steps: 4 })
+
+  it('credits a probe for its steps only, never its data, never as a passed audit, never as a yardstick', () => {
+    const s = state()
+    const ledger = new CreditsLedger()
+    const winner = holder('a', 'verifying', { audit: passed })
+    acceptHolder(s, ledger, probeUnit([winner]), winner, context)
+    // 4 of 48 steps: a twelfth of the unit's FLOPs, 8 × 4 samples, verified at once since it was replayed.
+    expect(ledger.volunteer('a')).toEqual({ flops: 4000, units: 1, samples: 32 })
+    expect(ledger.dataOwner('alice')).toEqual({ flops: 0, units: 0, samples: 0 })
+    expect(ledger.dataOwner('carol')).toEqual({ flops: 0, units: 0, samples: 0 })
+    expect(s.datasets[0]!.samplesUsed).toBe(0)
+    expect(s.peers.a!.auditsPassed).toBe(0)
+    expect(s.reference).toEqual([])
+  })
+
+  it('counts a contributed dataset\'s samples against that dataset only, and skips a dataset it no longer knows', () => {
+    const s = state()
+    s.datasets.unshift({ ...s.datasets[0]!, id: 'other', owner: 'dave' })
+    const ledger = new CreditsLedger()
+    const winner = holder('a', 'verifying')
+    acceptHolder(s, ledger, unit([winner], [1]), winner, context)
+    expect(s.datasets.map((d) => [d.id, d.samplesUsed])).toEqual([['other', 0], ['ds', 384]])
+    const gone = holder('b', 'verifying')
+    const unknown = { ...context, shardAt: () => ({ cid: 'c', samples: 64, owner: 'erin', dataset: 'withdrawn' }) }
+    expect(() => acceptHolder(s, ledger, { ...unit([gone], [3]), id: '4.2' }, gone, unknown)).not.toThrow()
+    expect(ledger.dataOwner('erin').samples).toBe(384)
+    expect(s.datasets.map((d) => d.samplesUsed)).toEqual([0, 384])
+  })
+
+  it('as replayed from the log: a new peer starts at its submission time, a probe returns no data used', () => {
+    const ledger = new CreditsLedger()
+    const peers = {}
+    const shards = [{ index: 1, ref: { cid: 'c', samples: 64, owner: 'carol', dataset: 'ds' } }]
+    expect(creditAccepted(ledger, peers, { peer: 'n', submittedAtMs: 1234 }, 'u1', shards, 100, 8)).toEqual([{ dataset: 'ds', samples: 8 }])
+    expect(peers).toEqual({ n: { ...newPeer(1234), accepted: 1 } })
+    expect(creditAccepted(ledger, peers, { peer: 'n', submittedAtMs: 1300, audit: passed }, 'u2', shards, 100, 8, true)).toEqual([])
+    expect(ledger.dataOwner('carol').samples).toBe(8)
+    expect(peers).toEqual({ n: { ...newPeer(1234), accepted: 2 } })
+    expect(ledger.volunteer('n')).toEqual({ flops: 200, units: 2, samples: 16 })
   })
 })
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { DIM, LAYOUT, QuadraticEngine, quadraticData } from './testing/coordinator-harness.ts'
 import { dequantize, quantizeInt8, type QuantizedDelta } from './quantize.ts'
-import { Referee } from './referee.ts'
+import { Referee, type SegmentReplay } from './referee.ts'
 import { runUnit, type UnitOutput } from './unit-runner.ts'
 import type { UnitAssignment, UnitResult } from './unit.ts'
 import { DEFAULT_THRESHOLDS, lossChecks, verifyResult, VolunteerGone, type Evidence, type VerificationInput } from './verification.ts'
@@ -164,5 +164,139 @@ describe('verifying a result', () => {
   it('refuses a replay with the wrong number of checkpoints', async () => {
     const run = await honest()
     await expect(referee().replay(unit, start, [run.store.get('cp-16')!], run.result.segmentLosses)).rejects.toMatchObject({ code: 'WRONG_CHECKPOINTS', message: 'a unit of 48 steps has 3 checkpoints, got 1' })
+  })
+})
+
+/**
+ * A referee whose losses and replays are scripted, so each threshold can be hit exactly: `lossAt` gets the
+ * parameters probed (the assigned start, or start − delta) and the 1-based step whose batch is used.
+ */
+class ScriptedReferee extends Referee {
+  readonly probes: number[][] = []
+  replays = 0
+  private readonly lossAt: (atStart: boolean, step: number) => number
+  private readonly segments: () => SegmentReplay[]
+
+  constructor(lossAt: (atStart: boolean, step: number) => number, segments: () => SegmentReplay[] = () => []) {
+    super({ engine: new QuadraticEngine(), layout: LAYOUT, data: async (u) => quadraticData(u) })
+    this.lossAt = lossAt
+    this.segments = segments
+  }
+
+  override async probe(_unit: UnitAssignment, params: Float32Array, steps: readonly number[]): Promise<number[]> {
+    this.probes.push([...steps])
+    return steps.map((step) => this.lossAt(params.every((x) => x === 0), step))
+  }
+
+  override async replay(): Promise<SegmentReplay[]> {
+    this.replays++
+    return this.segments()
+  }
+}
+
+describe('loss checks at their thresholds (scripted referee)', () => {
+  const zero = new Float32Array(8)
+  const delta = quantizeInt8(new Float32Array(8).fill(0.01))
+  const result = (lossBefore: number, lossAfter: number) => ({ lossBefore, lossAfter, checkpoints: ['end'] }) as unknown as UnitResult
+  /** Start losses 1 on the first batch and 2 on the last; `after` on the last once the delta is applied. */
+  const scripted = (after: number) => new ScriptedReferee((atStart, step) => (atStart ? (step === 1 ? 1 : 2) : after))
+  const check = (referee: Referee, lossBefore = 1, lossAfter = 1.7) => lossChecks(referee, { unit, result: result(lossBefore, lossAfter), delta, start: zero })
+
+  it('probes the start on the first and the last batch, then start − delta on the last batch', async () => {
+    const referee = scripted(1.7)
+    expect(await check(referee)).toBeNull()
+    expect(referee.probes).toEqual([[1, 48], [48]])
+    // A one-step unit's first batch is its last: probed once, not twice.
+    const one = scripted(0.8)
+    expect(await lossChecks(one, { unit: { ...unit, innerSteps: 1 }, result: result(1, 0.8), delta, start: zero })).toBeNull()
+    expect(one.probes).toEqual([[1], [1]])
+  })
+
+  it('measures progress on the last batch, not the first (which here has the lower loss)', async () => {
+    // 2 → 1.7 is a 15 % gain on the last batch; against the first batch's 1 it would look like a loss.
+    expect(await check(scripted(1.7))).toBeNull()
+  })
+
+  it('needs a gain of a tenth on the last batch: exactly a tenth passes, a hair less is no progress', async () => {
+    const boundary = 2 * (1 - DEFAULT_THRESHOLDS.minLastBatchGain)
+    expect(boundary).toBe(1.8)
+    expect(await check(scripted(1.8), 1, 1.8)).toBeNull()
+    expect(await check(scripted(1.8 + 1e-9), 1, 1.8)).toEqual(verdict('NO_PROGRESS', { before: 2, after: 1.8 }))
+    // A delta that blows the loss up to NaN is no progress, recorded as the JSON-safe 1e9.
+    expect(await check(scripted(NaN))).toEqual(verdict('NO_PROGRESS', { before: 2, after: 1e9 }))
+  })
+
+  it('allows the reached loss 25 % + 0.05 above the reported one: exactly at it passes, just past it does not', async () => {
+    const reported = 1.2
+    const boundary = reported * DEFAULT_THRESHOLDS.maxLossAfterRatio + DEFAULT_THRESHOLDS.lossAfterSlack
+    expect(boundary).toBeCloseTo(1.55, 12)
+    expect(await check(scripted(boundary), 1, reported)).toBeNull()
+    expect(await check(scripted(boundary + 1e-9), 1, reported)).toEqual(verdict('LOSS_AFTER_MISMATCH', { reported: 1.2, actual: 1.55 }))
+  })
+
+  it('names the reported and the actual first loss when they disagree', async () => {
+    expect(await check(scripted(1.7), 1.01)).toEqual(verdict('LOSS_BEFORE_MISMATCH', { reported: 1.01, actual: 1 }))
+    // Within the tolerance (1e-3 of max(1, …)) the first loss still agrees.
+    expect(await check(scripted(1.7), 1.001)).toBeNull()
+  })
+})
+
+describe('verifying a result (scripted referee)', () => {
+  const zero = new Float32Array(8)
+  const delta = quantizeInt8(Float32Array.from({ length: 8 }, (_, i) => 0.01 * (i + 1)))
+  const end = Float32Array.from(zero, (p, i) => p - dequantize(delta)[i]!)
+  const result = { lossBefore: 1, lossAfter: 1.7, checkpoints: ['cp-a', 'cp-b', 'end'], segmentLosses: [1, 1, 1] } as unknown as UnitResult
+  const evidence = (fail?: () => Error): Evidence => ({
+    checkpoint: async () => {
+      if (fail) throw fail()
+      return end
+    },
+    checkpointPieces: async (_cid, pick) => {
+      if (fail) throw fail()
+      return { valuesPerPiece: 8, pieces: new Map(pick(1).map((i) => [i, end])) }
+    },
+  })
+  const segments = (...errors: number[]) => () => errors.map((relativeError, segment) => ({ segment, relativeError, loss: 1, reportedLoss: 1 }))
+  const fine = (replay = segments(0.01, 0.02, 0.004)) => new ScriptedReferee((atStart, step) => (atStart ? (step === 1 ? 1 : 2) : 1.7), replay)
+  const base = (patch: Partial<VerificationInput> = {}): VerificationInput => ({ unit, result, delta, start: zero, auditReason: null, suspicion: null, evidence: evidence(), spotPick: () => [0], ...patch })
+  const long = 'e'.repeat(300)
+
+  it('accepts work the cheap checks pass without replaying it', async () => {
+    const referee = fine()
+    expect(await verifyResult(referee, base())).toEqual({ verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false })
+    expect(referee.replays).toBe(0)
+    expect(referee.probes).toHaveLength(2)
+  })
+
+  it('keeps the audit\'s own reason when an arrival suspicion comes with it, and records both', async () => {
+    const referee = fine()
+    const out = await verifyResult(referee, base({ auditReason: 'probation', suspicion: verdict('NORM_OUTLIER', { norm: 9, median: 1 }) }))
+    expect(out).toEqual({ verdict: verdict('ACCEPTED'), audit: { reason: 'probation', suspicion: verdict('NORM_OUTLIER', { norm: 9, median: 1 }), outcome: 'passed', worstSegmentError: 0.02, segments: 3 }, peerAtFault: false })
+    // A suspicion from arrival replaces the cheap checks: nothing was probed.
+    expect(referee.probes).toEqual([])
+  })
+
+  it('records the worst segment of a failed replay, and -1 with no segments when nothing could be replayed', async () => {
+    const failed = await verifyResult(fine(segments(0.01, 0.5, 0.2)), base({ auditReason: 'draw' }))
+    expect(failed).toEqual({ verdict: verdict('AUDIT_FAILED', { segment: 1, error: 0.5, tolerance: DEFAULT_THRESHOLDS.maxSegmentError }), audit: { reason: 'draw', outcome: 'failed', worstSegmentError: 0.5, segments: 3 }, peerAtFault: true })
+    const withheld = await verifyResult(fine(), base({ auditReason: 'draw', evidence: evidence(() => new Error('refused')) }))
+    expect(withheld.audit).toEqual({ reason: 'draw', outcome: 'unavailable', worstSegmentError: -1, segments: 0 })
+  })
+
+  it('caps every failure\'s detail at 200 characters, the most a verdict parameter may carry on the wire', async () => {
+    const throwing = new ScriptedReferee(() => {
+      throw new Error(long)
+    }, () => {
+      throw new Error(long)
+    })
+    const detail = long.slice(0, 200)
+    expect((await verifyResult(fine(), base({ evidence: evidence(() => new Error(long)) }))).verdict).toEqual(verdict('CHECKPOINT_UNAVAILABLE', { stage: 'spot check', detail }))
+    expect((await verifyResult(throwing, base())).verdict).toEqual(verdict('UNVERIFIED', { stage: 'probe', detail }))
+    expect((await verifyResult(fine(), base({ auditReason: 'every', evidence: evidence(() => new Error(long)) }))).verdict).toEqual(verdict('CHECKPOINT_UNAVAILABLE', { stage: 'audit', detail }))
+    expect((await verifyResult(throwing, base({ auditReason: 'every' }))).verdict).toEqual(verdict('UNVERIFIED', { stage: 'replay', detail }))
+    // A departed volunteer's error is cut the same way, however long its message grew.
+    const gone = new VolunteerGone('peer')
+    gone.message = long
+    expect((await verifyResult(fine(), base({ auditReason: 'every', evidence: evidence(() => gone) })))).toEqual({ verdict: verdict('UNVERIFIED', { stage: 'audit', detail }), audit: { reason: 'every', outcome: 'error', worstSegmentError: -1, segments: 0 }, peerAtFault: false })
   })
 })

@@ -139,6 +139,10 @@ describe('aggregation rules on fixed values', () => {
     expect([...acc]).toEqual([1, 2, 3, 4, 5, -4, -8])
     addScaled(acc, { length: 7, blockSize: 5, scales: Float32Array.of(0, 1), values: Int8Array.of(9, 9, 9, 9, 9, 1, 1) }, 1)
     expect([...acc]).toEqual([1, 2, 3, 4, 5, -3, -7])
+    // Blocks of 3 end exactly where a group of four would: block 0's scale must not reach value 3.
+    const three = new Float32Array(6)
+    addScaled(three, { length: 6, blockSize: 3, scales: Float32Array.of(1, 10), values: Int8Array.of(1, 1, 1, 1, 1, 1) }, 1)
+    expect([...three]).toEqual([1, 1, 1, 10, 10, 10])
   })
 
   it('describes each rule and says which stream', () => {
