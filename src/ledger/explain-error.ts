@@ -75,7 +75,8 @@ export function explainChainError(error: unknown): string {
     const name = revert.data?.errorName
     const explain = name ? REVERTS[name] : undefined
     if (explain) return `The contract refused: ${explain(revert.data?.args ?? [])} (${name}).`
-    return `The contract refused: ${revert.reason ?? name ?? revert.shortMessage}.`
+    // viem's short message already ends its sentence; a revert reason or error name does not.
+    return `The contract refused: ${(revert.reason ?? name ?? revert.shortMessage).replace(/\.$/, '')}.`
   }
   return error.shortMessage || error.message.split('\n')[0]!
 }
