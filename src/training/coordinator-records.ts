@@ -10,9 +10,11 @@ import { addProvider } from './availability.ts'
 
 /** Records an offer (misfits are rejected at once); `added` says whether it is new. */
 export function recordOffer(state: CoordinatorState, job: JobSpec, offer: DatasetOffer, now: number): { entry: DatasetState; added: boolean } {
-  const added = !state.datasets.some((d) => d.id === offer.id)
+  const before = state.datasets.length
   const entry = registerOffer(state.datasets, offer, incompatibility(job, MODEL_ZOO[job.model]().inputShape, offer), now)
-  return { entry, added }
+  // Only a stored offer is new: one refused for the job's dataset limit is not kept, so saving for it would
+  // let anyone make the coordinator write its checkpoint again and again.
+  return { entry, added: state.datasets.length > before }
 }
 
 /**

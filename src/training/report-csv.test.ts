@@ -16,5 +16,8 @@ describe('round reports as CSV', () => {
     expect(lines[1]).toBe('0,1,10,20,4,1,0,2,1,1,512,1000000000,2048,2.3,1.9,0.7,,3.5,40')
     expect(lines[2]).toBe('1,2,10,20,4,1,0,2,1,1,512,1000000000,2048,,,,,3.5,40')
     expect(reportsToCsv([])).toBe(`${lines[0]}\n`)
+    // Infinite values are as unusable in a spreadsheet as NaN; zero is a value.
+    const edge = reportsToCsv([report(2, { meanLossBefore: Infinity, meanLossAfter: -Infinity, testLoss: 0, bans: [] })]).trimEnd().split('\n')
+    expect(edge[1]).toBe('2,3,10,20,4,1,0,2,1,0,512,1000000000,2048,,,0.7,0,3.5,40')
   })
 })

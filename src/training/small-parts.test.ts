@@ -2,7 +2,8 @@
 // and the serial queue that keeps the coordinator's state changes from interleaving.
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_OUTER, outerStep } from './outer-optimizer.ts'
-import { flatten, l2, unflatten, type ParamLayout } from './vector.ts'
+import { flatten, l2, paramLayout, unflatten, type ParamLayout } from './vector.ts'
+import { MODEL_ZOO } from '../graph/zoo.ts'
 import { Serial } from './serial.ts'
 
 describe('outer step', () => {
@@ -57,6 +58,36 @@ describe('flat parameter vectors', () => {
     expect(() => flatten(layout, new Map([['w', Float32Array.of(1, 2, 3)]]))).toThrow(expect.objectContaining({ code: 'MISSING_PARAM', message: 'no value for parameter "b"' }))
     expect(() => flatten(layout, new Map([['w', Float32Array.of(1, 2)], ['b', Float32Array.of(4, 5)]]))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH', message: '"w" has 2 values, the model needs 3' }))
     expect(() => unflatten(layout, new Float32Array(6))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH', message: 'a parameter vector of 6 values does not fit a model of 5' }))
+  })
+
+  it('lays a model\'s tensors out one after another in declaration order', () => {
+    // The zoo's MLP: 784→256→128→10, each layer's weight then its bias.
+    expect(paramLayout(MODEL_ZOO.mlp())).toEqual({
+      names: ['1.linear.weight', '1.linear.bias', '3.linear.weight', '3.linear.bias', '5.linear.weight', '5.linear.bias'],
+      sizes: [784 * 256, 256, 256 * 128, 128, 128 * 10, 10],
+      offsets: [0, 200_704, 200_960, 233_728, 233_856, 235_136],
+      total: 235_146,
+    })
+  })
+
+  it('copies tensors that share one buffer but do not start at its beginning or leave its end unused', () => {
+    const buffer = Float32Array.of(0, 1, 2, 3, 4, 5)
+    const offset = flatten(layout, new Map([['w', buffer.subarray(1, 4)], ['b', buffer.subarray(4, 6)]]))
+    expect(offset.buffer).not.toBe(buffer.buffer)
+    expect([...offset]).toEqual([1, 2, 3, 4, 5])
+    // The right total size in one buffer, but the tensors overlap instead of following each other.
+    const five = Float32Array.of(1, 2, 3, 4, 5)
+    const overlapping = flatten(layout, new Map([['w', five.subarray(0, 3)], ['b', five.subarray(2, 4)]]))
+    expect(overlapping.buffer).not.toBe(five.buffer)
+    expect([...overlapping]).toEqual([1, 2, 3, 3, 4])
+    // The second tensor sits where the layout puts it, but in another buffer: the first buffer is not the vector.
+    const first = Float32Array.of(1, 2, 3, 9, 9)
+    const other = Float32Array.of(0, 0, 0, 4, 5)
+    expect([...flatten(layout, new Map([['w', first.subarray(0, 3)], ['b', other.subarray(3, 5)]]))]).toEqual([1, 2, 3, 4, 5])
+    // Each tensor its own buffer.
+    const separate = new Map([['w', Float32Array.of(1, 2, 3)], ['b', Float32Array.of(4, 5)]])
+    expect([...flatten(layout, separate)]).toEqual([1, 2, 3, 4, 5])
+    expect(flatten({ names: [], offsets: [], sizes: [], total: 0 }, new Map())).toHaveLength(0)
   })
 
   it('measures the Euclidean norm', () => {

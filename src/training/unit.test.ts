@@ -69,7 +69,15 @@ describe('unit assignments and results', () => {
 
 describe('what a volunteer signs', () => {
   it('is every committed field in a fixed order after a version line (a fixed vector)', () => {
-    expect(new TextDecoder().decode(resultSigningBytes(result))).toBe('tesserae-result-v2\n3.1\njob-test\n3\n2\nbafkdelta\n1044\n2.5\n1.25\n384\n1000000000\n' + 'ab'.repeat(32) + '\nc1,c2,c3\n2.5,2,1.5\nwasm')
+    expect(new TextDecoder().decode(resultSigningBytes(result))).toBe('tesserae-result-v3\n["3.1","job-test",3,2,"bafkdelta",1044,2.5,1.25,384,1000000000,"' + 'ab'.repeat(32) + '",["c1","c2","c3"],[2.5,2,1.5],"wasm"]')
+  })
+
+  it('has one reading: a list or a field cannot be reshaped under the same signature', () => {
+    const bytes = (r: UnitResult) => new TextDecoder().decode(resultSigningBytes(r))
+    expect(bytes({ ...result, checkpoints: ['c1,c2', 'c3'] })).not.toBe(bytes(result))
+    expect(bytes({ ...result, checkpoints: ['c1', 'c2', 'c3', ''] })).not.toBe(bytes({ ...result, checkpoints: ['c1', 'c2', 'c3,'] }))
+    // A separator inside one field does not shift the next one.
+    expect(bytes({ ...result, unitId: '3.1\njob-test', jobId: '' })).not.toBe(bytes({ ...result, unitId: '3.1', jobId: '\njob-test' }))
   })
 
   it('changes with any committed field, and not with the elapsed time the volunteer reports', () => {

@@ -116,11 +116,13 @@ function readNumberArray(obj: JsonObject, key: string, what: string, maxItems: n
 
 /**
  * The bytes a volunteer signs: the result's fields in a fixed order, so signatures do not depend on JSON key
- * order. Their hash is the result's commitment: the audit draw is made from it after it arrives.
+ * order. Their hash is the result's commitment: the audit draw is made from it after it arrives. The fields
+ * are a JSON array, so every string and list has one reading: joined with separators (v2), a checkpoint list
+ * ['a,b'] signed the same bytes as ['a', 'b'], and a relay could reshape a signed result.
  */
 export function resultSigningBytes(r: UnitResult): Uint8Array {
-  const fields = [r.unitId, r.jobId, r.round, r.version, r.deltaCid, r.deltaBytes, r.lossBefore, r.lossAfter, r.samples, r.flops, r.trajectoryHash, r.checkpoints.join(','), r.segmentLosses.join(','), r.backend]
-  return new TextEncoder().encode(`tesserae-result-v2\n${fields.map(String).join('\n')}`)
+  const fields = [r.unitId, r.jobId, r.round, r.version, r.deltaCid, r.deltaBytes, r.lossBefore, r.lossAfter, r.samples, r.flops, r.trajectoryHash, r.checkpoints, r.segmentLosses, r.backend]
+  return new TextEncoder().encode(`tesserae-result-v3\n${JSON.stringify(fields)}`)
 }
 
 /**
