@@ -4,7 +4,7 @@
 // wallet's signature over the standard payload would check out any more. Also every limit of the check,
 // exactly at and one past.
 import { describe, expect, it } from 'vitest'
-import { concat, encodeAbiParameters, hashTypedData, keccak256, toHex, type Address, type Hex } from 'viem'
+import { concat, encodeAbiParameters, hashTypedData, keccak256, numberToHex, serializeSignature, toHex, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { bindingActive, bindingTypedData, decodeSignedBinding, verifyBinding, type PeerBinding, type SignedBinding } from './binding.ts'
 
@@ -79,6 +79,16 @@ describe('the binding\'s limits', () => {
     await expect(verifyBinding({ ...good, signature: good.signature.slice(0, -2) as Hex }, expected)).rejects.toMatchObject({ code: 'BAD_BINDING', message: 'the binding\'s signature is malformed: a signature is 65 bytes, not 64' })
   })
 
+  it('takes s up to exactly half the group order and refuses one above, by name', async () => {
+    const half = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
+    const r = numberToHex(0x1234n, { size: 32 })
+    const at = serializeSignature({ r, s: numberToHex(half, { size: 32 }), yParity: 0 })
+    const above = serializeSignature({ r, s: numberToHex(half + 1n, { size: 32 }), yParity: 0 })
+    // At the bound the check lets it through, and it fails only as someone else's signature.
+    await expect(verifyBinding({ ...binding, signature: at }, expected)).rejects.toMatchObject({ code: 'BAD_BINDING', message: expect.not.stringContaining('high s') })
+    await expect(verifyBinding({ ...binding, signature: above }, expected)).rejects.toMatchObject({ code: 'BAD_BINDING', message: 'the signature has a high s value (EIP-2): wallets never produce one, so it was altered' })
+  })
+
   it('names what the binding is for when it is for another job or peer', async () => {
     const good = await signedByHand()
     await expect(verifyBinding(good, { ...expected, job: 'job-9' })).rejects.toMatchObject({ code: 'BAD_BINDING', message: 'the binding is for job "job-1", not "job-9"' })
@@ -97,5 +107,10 @@ describe('the binding\'s limits', () => {
     expect(() => decodeSignedBinding({ ...raw, wallet: `${wallet.address}0` })).toThrow(/wallet/)
     expect(() => decodeSignedBinding({ ...raw, signature: '0x12g4' })).toThrow('"signature" must be 0x-prefixed hex')
     expect(() => decodeSignedBinding({ ...raw, signature: 'ab12' })).toThrow('"signature" must be 0x-prefixed hex')
+    expect(() => decodeSignedBinding({ ...raw, signature: 'zz0x12' })).toThrow('wallet binding: "signature" must be 0x-prefixed hex')
+    expect(() => decodeSignedBinding({ ...raw, wallet: 'nope' })).toThrow('wallet binding: "nope" is not an address')
+    // A mixed-case address with a wrong checksum is still an address: wallets paste them lowercase or mixed.
+    const miscased = `0x${wallet.address.slice(2).split('').map((c) => (/[a-f]/.test(c) ? c.toUpperCase() : /[A-F]/.test(c) ? c.toLowerCase() : c)).join('')}`
+    expect(decodeSignedBinding({ ...raw, wallet: miscased }).wallet).toBe(wallet.address)
   })
 })

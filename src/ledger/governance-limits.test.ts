@@ -60,6 +60,13 @@ describe('parseFixed18 at its limits', () => {
     expect(parseFixed18('115792089237316195423570985008687907853269984665640564039457.584007913129639936')).toEqual({ error: 'too large' })
   })
 
+  it('takes more than 18 decimals when the extra ones are zeros, and refuses a non-zero one', () => {
+    expect(parseFixed18('1.0000000000000000000')).toEqual({ value: 10n ** 18n })
+    expect(parseFixed18('2.50000000000000000000000')).toEqual({ value: 25n * 10n ** 17n })
+    expect(parseFixed18('0.0000000000000000010')).toEqual({ value: 1n })
+    expect(parseFixed18('0.0000000000000000011')).toEqual({ error: 'more precise than 18 decimal places' })
+  })
+
   it('reads exponents of up to three digits, with a sign or none, in either case', () => {
     expect(parseFixed18('1e+3')).toEqual({ value: 1000n * 10n ** 18n })
     expect(parseFixed18('2E-18')).toEqual({ value: 2n })

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { readFile } from 'node:fs/promises'
 import { readIdxPair, type LabelledImages } from '../data/labelled-images.ts'
 import { reviewOffer } from './data-review.ts'
 import { seededRandom } from '../random.ts'
+import { readFashionFile } from '../data/testing/fashion-files.ts'
 
-const DIR = new URL('../../public/datasets/fashion-mnist/', import.meta.url)
-const load = async (split: 'train' | 't10k') => readIdxPair({ bytes: new Uint8Array(await readFile(new URL(`${split}-images-idx3-ubyte.gz`, DIR))), name: split }, { bytes: new Uint8Array(await readFile(new URL(`${split}-labels-idx1-ubyte.gz`, DIR))), name: split })
+// From where every Node script finds the set (FASHION_MNIST_DIR or ../shared), so the mutation runner's sandbox finds it too.
+const load = async (split: 'train' | 't10k') => readIdxPair({ bytes: await readFashionFile(`${split}-images-idx3-ubyte.gz`), name: split }, { bytes: await readFashionFile(`${split}-labels-idx1-ubyte.gz`), name: split })
 
 function slice(set: LabelledImages, start: number, count: number): LabelledImages {
   return { ...set, count, pixels: set.pixels.slice(start * 784, (start + count) * 784), labels: set.labels.slice(start, start + count) }
