@@ -5,7 +5,12 @@ import { seededRandom } from '../random.ts'
 import { readFashionFile } from '../data/testing/fashion-files.ts'
 
 // From where every Node script finds the set (FASHION_MNIST_DIR or ../shared), so the mutation runner's sandbox finds it too.
-const load = async (split: 'train' | 't10k') => readIdxPair({ bytes: await readFashionFile(`${split}-images-idx3-ubyte.gz`), name: split }, { bytes: await readFashionFile(`${split}-labels-idx1-ubyte.gz`), name: split })
+// Decoding the 60,000 training images takes seconds, and far longer under the mutation runner's coverage
+// instrumentation on a busy machine: each split is read once for the file, with room to spare.
+const LOAD_TIMEOUT_MS = 120_000
+const loading = new Map<string, Promise<LabelledImages>>()
+const load = (split: 'train' | 't10k') => loading.get(split) ?? loading.set(split, readSplit(split)).get(split)!
+const readSplit = async (split: 'train' | 't10k') => readIdxPair({ bytes: await readFashionFile(`${split}-images-idx3-ubyte.gz`), name: split }, { bytes: await readFashionFile(`${split}-labels-idx1-ubyte.gz`), name: split })
 
 function slice(set: LabelledImages, start: number, count: number): LabelledImages {
   return { ...set, count, pixels: set.pixels.slice(start * 784, (start + count) * 784), labels: set.labels.slice(start, start + count) }
@@ -40,7 +45,7 @@ describe('offer review', () => {
     expect(review.classCounts.every((c) => c > 20)).toBe(true)
     expect(new Set(Array.from(review.grid, (i) => offer.labels[i])).size).toBe(10)
     expect(review.outOfDistribution).toBeLessThan(0.05 * 400)
-  })
+  }, LOAD_TIMEOUT_MS)
 
   it('flags colour stripe photos labelled "Coat": out of distribution, one class, and labels the model disagrees with', async () => {
     const train = await load('train')
@@ -50,7 +55,7 @@ describe('offer review', () => {
     expect(review.outOfDistribution).toBeGreaterThan(30)
     // Without a model yet, the data's own checks still catch it.
     expect(reviewOffer(offer, slice(train, 0, 1000)).flags.map((f) => f.code)).toContain('OUT_OF_DISTRIBUTION')
-  })
+  }, LOAD_TIMEOUT_MS)
 
   it('flags near-copies within the offer and copies of the job\'s own data', async () => {
     const [train, test] = await Promise.all([load('train'), load('t10k')])
@@ -62,5 +67,5 @@ describe('offer review', () => {
     expect(reviewOffer(tripled, slice(train, 0, 1000)).flags.map((f) => f.code)).toContain('NEAR_DUPLICATES')
     const copied = slice(train, 0, 200)
     expect(reviewOffer(copied, slice(train, 0, 1000)).flags.map((f) => f.code)).toContain('COPIES_JOB_DATA')
-  })
+  }, LOAD_TIMEOUT_MS)
 })
