@@ -1,9 +1,12 @@
-// JobEscrow's smallest amounts, on a real anvil: the last unit of a pool goes back to its owner (a reclaim
+// The app's reads of the escrow and the escrow's smallest amounts, on a real anvil. An auditor who knows only a
+// job's id finds every job under it, one per owner, and nothing else; a job never created reads as absent, but
+// a failed read is an error, never "no such job". The last unit of a pool goes back to its owner (a reclaim
 // that skipped a remainder of 1 would keep it in the contract for good), and a token job funded with ether
 // attached is refused naming both the value it expected (none) and the value it got.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BaseError, ContractFunctionRevertedError, type Address } from 'viem'
-import { NATIVE_TOKEN } from '../src/ledger/escrow.ts'
+import { BaseError, ContractFunctionRevertedError, getAddress, type Address, type Hex } from 'viem'
+import { findJobKeys, NATIVE_TOKEN, readEscrowJob } from '../src/ledger/escrow.ts'
+import { jobKey } from '../src/ledger/job-key.ts'
 import { testTokenAbi } from '../src/ledger/generated/contracts.ts'
 import { startTestChain, TEST_ESCROW, type TestChain } from './testing.ts'
 import { EscrowActors, freshId } from './escrow-testing.ts'
@@ -56,5 +59,29 @@ describe('JobEscrow: the smallest amounts', () => {
     expect(await revertWithArgs(e.send(OWNER, 'createJob', args, 5n))).toEqual({ name: 'WrongValue', args: [0n, 5n] })
     // And an ether job sent the wrong value names what it expected.
     expect(await revertWithArgs(e.send(OWNER, 'createJob', [freshId(), e.address(1), NATIVE_TOKEN, 10n, deadline, BigInt(TEST_ESCROW.minChallengeSeconds)], 9n))).toEqual({ name: 'WrongValue', args: [10n, 9n] })
+  })
+})
+
+describe('reading the escrow', () => {
+  it('finds every job created under an id, by owner, and no job of another id', async () => {
+    const id = freshId('shared')
+    await e.createJob({ amount: 5n, id, owner: 0 })
+    await e.createJob({ amount: 5n, id: `${id}-other`, owner: 0 })
+    await e.createJob({ amount: 5n, id, owner: 2 })
+    const found = await findJobKeys(t.clients[0]!.publicClient, e.escrow, id, 0n)
+    expect(found).toEqual([
+      { owner: getAddress(e.address(0)), key: jobKey(e.address(0), id) },
+      { owner: getAddress(e.address(2)), key: jobKey(e.address(2), id) },
+    ])
+    expect(await findJobKeys(t.clients[0]!.publicClient, e.escrow, freshId('nobody'), 0n)).toEqual([])
+  })
+
+  it('reads a job never created as absent, and a read that fails as an error', async () => {
+    const client = t.clients[0]!.publicClient
+    expect(await readEscrowJob(client, e.escrow, `0x${'ab'.repeat(32)}` as Hex)).toBeNull()
+    const { key } = await e.createJob({ amount: 5n })
+    expect(await readEscrowJob(client, e.escrow, key)).toMatchObject({ owner: getAddress(e.address(0)), deposited: 5n })
+    // An address without the contract answers nothing: that is a broken read, not "no such job".
+    await expect(readEscrowJob(client, e.address(4), key)).rejects.toThrow()
   })
 })
