@@ -60,7 +60,10 @@ async function main(): Promise<void> {
     const area = AREAS[name]
     console.log(`\n== ${name}${files ? `: ${files.join(', ')}` : ''} ==`)
     const options = { ...(files ? { files } : {}), force, concurrency, ...(minutes === undefined ? {} : { minutes }) }
-    const outcomes: MutantOutcome[] = area.kind === 'typescript' ? await runStryker(root, name, area, options) : await runSolidity(root, area, incrementalFile(root, name), options)
+    const all: MutantOutcome[] = area.kind === 'typescript' ? await runStryker(root, name, area, options) : await runSolidity(root, area, incrementalFile(root, name), options)
+    // A narrowed run reports only its files: Stryker also hands back results it reused from the incremental
+    // file for other files of the area, which may be from a run that never finished.
+    const outcomes = files ? all.filter((o) => files.includes(o.file)) : all
     const scores = readScores(SCORES)
     scores.areas[name] = mergeArea(scores.areas[name], outcomes, files === undefined)
     writeScores(SCORES, REPORT, scores, AREA_NAMES)
