@@ -47,9 +47,12 @@ describe('coordinator host: gossip, log and stop', () => {
     expect(h.coordinator.view.current.round).toBe(1)
     await expect.poll(() => heard.heads.find((head) => head.round === 1), { timeout: 10_000 }).toMatchObject({ version: 1, jobId: h.coordinator.job.id, finished: false })
     expect(log).toContain('round 0 closed: version 1, 1 units accepted, 0 rejected, test accuracy n/a')
-    // Figures carrying the credit follow the verdict.
-    await expect.poll(() => heard.metrics.find((m) => m.peers.some((p) => p.peer === v.id && p.flops > 0)), { timeout: 10_000 }).toBeDefined()
-    const first = heard.metrics.find((m) => m.peers.some((p) => p.peer === v.id && p.flops > 0))!
+    // Figures carrying the credit follow the verdict, and the closed round's report follows the close (on a
+    // loaded machine a first send may go out between the two: the verdict is news at once, the close takes longer).
+    const credited = (m: (typeof heard.metrics)[number]) => m.peers.some((p) => p.peer === v.id && p.flops > 0)
+    await expect.poll(() => heard.metrics.find(credited), { timeout: 10_000 }).toBeDefined()
+    await expect.poll(() => heard.metrics.find((m) => credited(m) && m.reports.at(-1)?.round === 0), { timeout: 10_000 }).toBeDefined()
+    const first = heard.metrics.find((m) => credited(m) && m.reports.at(-1)?.round === 0)!
     expect(first.peers.find((p) => p.peer === v.id)).toMatchObject({ accepted: expect.any(Number), rejected: 0, banned: false, backend: 'js' })
     expect(first.reports.at(-1)).toMatchObject({ round: 0, version: 1, accepted: 1 })
   }, 30_000)
