@@ -9,7 +9,7 @@ import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { startTestChain, TEST_ESCROW, type TestChain } from './testing.ts'
 import { ANVIL_KEYS } from '../server/settlement.ts'
-import { verifySettlement } from '../src/ledger/deploy.ts'
+import { deploySettlement, verifySettlement } from '../src/ledger/deploy.ts'
 import { jobEscrowAbi, jobGovernorAbi, jobGovernorBytecode } from '../src/ledger/generated/contracts.ts'
 import { decodeStackConfig } from '../src/stack/stack-config.ts'
 
@@ -54,6 +54,31 @@ describe('deploying the settlement contracts', () => {
     const hash = await wallet.deployContract({ abi: jobGovernorAbi, bytecode: jobGovernorBytecode, args: [chain.deployment.escrow, BigInt(GOVERNANCE.votingPeriodSeconds), GOVERNANCE.quorumBps] })
     const second = (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!
     await expect(verifySettlement(publicClient, { ...chain.deployment, governor: second, transactions: { ...chain.deployment.transactions, governor: hash } }, SETTINGS)).rejects.toThrow(/names governor/)
+  })
+
+  it('refuses a record whose creation transaction is another contract\'s, or whose address holds no code', async () => {
+    const { publicClient } = chain.clients[0]!
+    const { escrow, governor } = chain.deployment.transactions
+    // The escrow's address is right, but the transaction named for it created the governor: replaying this
+    // build's escrow from the same sender would still match the address's code, so the input itself is checked.
+    await expect(verifySettlement(publicClient, { ...chain.deployment, transactions: { ...chain.deployment.transactions, escrow: governor } }, SETTINGS)).rejects.toMatchObject({
+      code: 'DEPLOY_MISMATCH',
+      message: `JobEscrow: transaction ${governor} did not deploy this build's bytecode`,
+    })
+    // A plain account at the escrow's address: named as empty, not as different code.
+    const account = chain.addresses[5]!
+    await expect(verifySettlement(publicClient, { ...chain.deployment, escrow: account, transactions: { ...chain.deployment.transactions, escrow } }, SETTINGS)).rejects.toMatchObject({
+      code: 'DEPLOY_MISMATCH',
+      message: `JobEscrow: no code at ${account}`,
+    })
+  })
+
+  it('deploys a test token only when asked for one, and what it deploys verifies', async () => {
+    const { publicClient, wallet } = chain.clients[0]!
+    const deployment = await deploySettlement(wallet, publicClient, SETTINGS)
+    expect(deployment.testToken).toBeUndefined()
+    expect(deployment.transactions.testToken).toBeUndefined()
+    await expect(verifySettlement(publicClient, deployment, SETTINGS)).resolves.toBeUndefined()
   })
 
   it('deploys from a private key file, verifies, and writes the chain part of config.json keeping the relays', async () => {
