@@ -75,7 +75,9 @@ describe('chunked payload limits', () => {
     expect(await get(await root({ kind: 'delta', bytes: 2, chunks: [salted], nonce }), 'delta')).toEqual(Uint8Array.of(5, 6))
     await expect(get(await root({ kind: 'delta', bytes: 2, chunks: [salted] }), 'delta')).rejects.toThrow('"nonce" must be a string')
     for (const bad of ['AB'.repeat(16), 'ab'.repeat(15) + 'a', 'zz'.repeat(16)]) await expect(get(await root({ kind: 'delta', bytes: 2, chunks: [salted], nonce: bad }), 'delta')).rejects.toThrow('"nonce" must be 32 hex digits')
-    await expect(get(await root({ kind: 'delta', bytes: 2, chunks: [salted], nonce: 'ab'.repeat(17) }), 'delta')).rejects.toThrow('"nonce" is longer than 32')
+    // One digit more or less, before or after 32 good ones, is refused by the pattern; far longer, by length.
+    for (const bad of ['a' + nonce, nonce + 'a', 'ab'.repeat(17)]) await expect(get(await root({ kind: 'delta', bytes: 2, chunks: [salted], nonce: bad }), 'delta')).rejects.toThrow('"nonce" must be 32 hex digits')
+    await expect(get(await root({ kind: 'delta', bytes: 2, chunks: [salted], nonce: 'ab'.repeat(33) }), 'delta')).rejects.toThrow('"nonce" is longer than 64')
     // Parameters and epoch trees are not salted: a nonce in their root is ignored, the bytes are taken whole.
     const plain = await block(Uint8Array.of(5, 6))
     expect(await get(await root({ kind: 'params', bytes: 2, chunks: [plain], nonce }))).toEqual(Uint8Array.of(5, 6))

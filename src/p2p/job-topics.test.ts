@@ -95,14 +95,19 @@ describe('job gossip limits', () => {
   })
 
   it('takes an audit commitment of exactly 64 lowercase hex digits', () => {
-    for (const auditCommitment of ['AB'.repeat(32), 'ab'.repeat(31) + 'a', 'ab'.repeat(32) + 'a', 'g'.repeat(64), '']) {
-      expect(() => decodeHead(enc({ ...head, auditCommitment }), 'coordinator')).toThrow(/auditCommitment/)
+    for (const auditCommitment of ['AB'.repeat(32), 'ab'.repeat(31) + 'a', 'ab'.repeat(32) + 'a', 'a' + 'ab'.repeat(32), 'g'.repeat(64), '']) {
+      expect(() => decodeHead(enc({ ...head, auditCommitment }), 'coordinator')).toThrow('"auditCommitment" must be 64 lowercase hex digits')
     }
+    expect(() => decodeHead(enc({ ...head, auditCommitment: 'ab'.repeat(65) }), 'coordinator')).toThrow('"auditCommitment" is longer than 128')
     expect(decodeHead(enc({ ...head, auditCommitment: '0123456789abcdef'.repeat(4) }), 'coordinator').auditCommitment).toBe('0123456789abcdef'.repeat(4))
   })
 
   it('bounds a head at 4 KiB and its fields by type', () => {
     expect(() => encodeHead({ ...head, paramsCid: 'b'.repeat(4096) })).toThrow(/over the 4096-byte limit/)
+    // Exactly at the limit it is sent; one byte more is refused by its size.
+    const fill = 4096 - enc({ ...head, paramsCid: '' }).length
+    expect(encodeHead({ ...head, paramsCid: 'b'.repeat(fill) })).toHaveLength(4096)
+    expect(() => encodeHead({ ...head, paramsCid: 'b'.repeat(fill + 1) })).toThrow('is 4097 bytes, over the 4096-byte limit')
     expect(() => decodeHead(new TextEncoder().encode(JSON.stringify(head).padEnd(4097, ' ')), 'coordinator')).toThrow('the limit is 4096')
     expect(decodeHead(new TextEncoder().encode(JSON.stringify(head).padEnd(4096, ' ')), 'coordinator')).toEqual(head)
     expect(() => decodeHead(enc({ ...head, finished: 'no' }), 'coordinator')).toThrow('"finished" must be true or false')

@@ -112,7 +112,8 @@ function readHead(obj: JsonObject, what: string): Head {
 }
 
 function readHexDigest(obj: JsonObject, key: string, what: string): string {
-  const value = readString(obj, key, what, 64)
+  // The pattern fixes the length; readString's bound only keeps a hostile message from costing a long scan.
+  const value = readString(obj, key, what, 128)
   if (!/^[0-9a-f]{64}$/.test(value)) throw new DecodeError(what, `"${key}" must be 64 lowercase hex digits`)
   return value
 }
