@@ -48,7 +48,7 @@ describe('coordinator host: reviewing and deciding offers', () => {
     const signed = await signManifest(key, { ...manifest, ...options.declare })
     const reply = await callWork(contributor, server.peerId, { type: 'offer', jobId: coordinator.job.id, dataset: signed })
     if (reply.type !== 'dataset') throw new Error(JSON.stringify(reply))
-    return { id: reply.id, reply, signed }
+    return { id: reply.id, reply, signed, chunks }
   }
   const entry = (id: string) => coordinator.datasets.find((d) => d.id === id)!
 
@@ -137,6 +137,23 @@ describe('coordinator host: reviewing and deciding offers', () => {
       await expect.poll(() => entry(waiting.id).status, { timeout: 20_000 }).toBe('accepted')
       expect(entry(clean.id)).toMatchObject({ status: 'rejected', reason: 'not this kind of coat' })
       expect(entry(unserved.id).status).toBe('rejected')
+    } finally {
+      host.setDatasetPolicy('owner')
+    }
+  }, 60_000)
+
+  it('never accepts on its own an offer the owner rejected while its review was still running', async () => {
+    host.setDatasetPolicy('auto')
+    try {
+      // The review waits for chunks nobody serves yet; the owner rejects meanwhile; then the chunks arrive and
+      // the review finishes with no flag, which under 'auto' would accept an offer still pending.
+      const late = await offer(distinct(10, 7), 'Rejected mid-review', { serve: false })
+      expect(host.metrics().datasets.find((d) => d.id === late.id)).toMatchObject({ status: 'pending', copies: 0 })
+      await host.decideDataset(late.id, false, 'not this one')
+      for (const c of late.chunks) await exchanges[1]!.put(c.bytes)
+      await expect.poll(() => entry(late.id).review?.flags.length, { timeout: 30_000 }).toBe(0)
+      await expect.poll(() => log.includes('dataset "Rejected mid-review" reviewed: no flags'), { timeout: 5000 }).toBe(true)
+      expect(entry(late.id)).toMatchObject({ status: 'rejected', reason: 'not this one' })
     } finally {
       host.setDatasetPolicy('owner')
     }
