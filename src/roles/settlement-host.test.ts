@@ -15,6 +15,8 @@ import { jobKey } from '../ledger/job-key.ts'
 import { Harness, runRounds } from '../training/testing/coordinator-harness.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
 import { shardAt } from '../training/coordinator-records.ts'
+import { CreditsLedger } from '../training/credits.ts'
+import { ATTACKS } from '../training/testing/adversaries.ts'
 import type { JobSpec } from '../training/job.ts'
 import { SettlementHost, type EpochOutcome } from './settlement-host.ts'
 
@@ -135,6 +137,42 @@ describe('SettlementHost', () => {
     expect(await host.closeEpoch()).toEqual({ posted: false, reason: expect.stringMatching(/anything new/) })
   })
 
+  it('posts the credit of closed rounds only: a unit accepted in the round still open waits for its close', async () => {
+    const { job, h, coordinator, host, fund, doc } = await setup()
+    const aliceWallet = t.addresses[2]!
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 3600))
+    await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
+    // One more unit of alice's is accepted in round 1, which stays open.
+    expect(await h.work('a')).toMatchObject({ accepted: true })
+    await coordinator.settled()
+    const closed = CreditsLedger.fromJSON(coordinator.view.closedLedger)
+    expect(coordinator.credits.volunteer('a').flops).toBeGreaterThan(closed.volunteer('a').flops)
+    const epoch = posted(await host.closeEpoch())
+    const [a, b] = [BigInt(closed.volunteer('a').flops), BigInt(closed.volunteer('b').flops)]
+    const computePart = (REWARD / 4n) * 8000n / 10_000n
+    expect(findClaim(doc(epoch.treeCid), aliceWallet)!.amount).toBe((computePart * a) / (a + b))
+    expect(h.log.records.get(epoch.logCid)).toMatchObject({ kind: 'epoch', roundsClosed: 1, ledgerSeq: coordinator.view.closedSeq })
+  })
+
+  it('returns to the pool what waited for a peer caught cheating in a closed round', async () => {
+    const { job, h, host, fund, doc } = await setup(4, { auditRate: 1 })
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 3600))
+    await runRounds(h, [['a', 'honest'], ['b', 'honest'], ['c', 'honest']], 1)
+    const waitingFor = (cid: string, peer: string) => doc(cid).peers.find((p) => p.peer === peer)?.waiting ?? 0n
+    const first = posted(await host.closeEpoch())
+    expect(waitingFor(first.treeCid, 'c')).toBeGreaterThan(0n)
+    // c, unbound, is caught; once a round has closed since, what waited for it goes back to the pool.
+    await runRounds(h, [['a', 'honest'], ['b', 'honest'], ['c', ATTACKS.bias()]], 1)
+    expect(h.coordinator.view.peers.c!.ban?.code).toBe('AUDIT_FAILED')
+    await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
+    expect(h.coordinator.view.closedForfeits).toEqual(['c'])
+    const later = posted(await host.closeEpoch())
+    expect(waitingFor(later.treeCid, 'c')).toBe(0n)
+    expect(doc(later.treeCid).peers.find((p) => p.peer === 'c')?.earned ?? 0n).toBe(0n)
+  })
+
   it('posts every credit again on a chain that was reset (a fresh development chain)', async () => {
     const { job, h, host, fund, doc, logged } = await setup()
     const [, , aliceWallet] = t.addresses as [Address, Address, Address]
@@ -201,6 +239,13 @@ describe('SettlementHost', () => {
     await runRounds(h, [['a', 'honest']], 1)
     expect(coordinator.job.innerLr).toBe(5e-4)
     expect(await host.followGovernance()).toEqual([])
+    // Round 2's epoch is posted; a vote vetoes it while it is still in its challenge period.
+    const second = posted(await host.closeEpoch())
+    const veto = await govern(4, 'bafy-veto-reason', BigInt(second.epoch))
+    expect((await host.followGovernance()).map((d) => d.kind)).toEqual(['veto-root'])
+    expect(logged).toContain(`governance proposal ${veto}: epoch ${second.epoch} vetoed`)
+    expect((await readEpoch(owner.publicClient, t.deployment.escrow, key, second.epoch)).vetoed).toBe(true)
+    expect(logged.filter((line) => line.includes('not applied'))).toEqual([])
     const end = await govern(3, 'end the job', 0n)
     expect((await host.followGovernance()).map((d) => d.kind)).toEqual(['end-job'])
     expect(logged).toContain(`governance proposal ${end}: the job ends when this round closes`)
