@@ -13,13 +13,14 @@ import { AREA_NAMES, AREAS, type Area, type AreaName } from './areas.ts'
 import { incrementalFile, runStryker } from './stryker.ts'
 import { runSolidity } from './solidity.ts'
 import { mergeArea, readScores, writeScores, type MutantOutcome } from './summary.ts'
-import { fashionMnistDir } from '../server/fashion-mnist.ts'
+import { fashionMnistDir, sharedDatasetsDir } from '../server/fashion-mnist.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const SCORES = join(root, 'mutation', 'scores.json')
 const REPORT = join(root, 'mutation', 'REPORT.md')
 // Stryker's sandbox (.stryker-tmp/sandbox-…) is not beside ../shared, where tests find the real datasets.
 process.env.FASHION_MNIST_DIR ??= fashionMnistDir()
+process.env.TESSERAE_DATASETS_DIR ??= sharedDatasetsDir()
 
 /** Whether `file` is one of the area's mutated files. */
 function inArea(area: Area, file: string): boolean {

@@ -11,13 +11,20 @@ export interface TableFile {
 
 const LABEL_COLUMNS = ['label', 'class', 'y', 'target']
 
-function decodeText(file: TableFile): string {
+/** The file's text, refused past the size limit or when it is not UTF-8. */
+export function decodeText(file: TableFile): string {
   if (file.bytes.length > IMPORT_LIMITS.tableFileBytes) throw new DataFormatError(file.name, `is ${mib(file.bytes.length)}, over the ${mib(IMPORT_LIMITS.tableFileBytes)} limit for one table file`)
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(file.bytes)
   } catch {
     throw new DataFormatError(file.name, 'is not UTF-8 text')
   }
+}
+
+/** Tab for a .tsv file or text whose start has tabs and no commas; comma otherwise. */
+export function delimiterOf(fileName: string, text: string): string {
+  const start = text.slice(0, 4096)
+  return /\.tsv$/i.test(fileName) || (!start.includes(',') && start.includes('\t')) ? '\t' : ','
 }
 
 /** Splits delimited text into rows (RFC 4180 quoting), with each row's 1-based line number. */
@@ -106,8 +113,7 @@ class Builder {
  */
 export function importDelimited(file: TableFile, shape: SampleShape): SampleSet {
   const text = decodeText(file)
-  const delimiter = /\.tsv$/i.test(file.name) || (!text.slice(0, 4096).includes(',') && text.slice(0, 4096).includes('\t')) ? '\t' : ','
-  const rows = parseDelimited(text, delimiter, file.name)
+  const rows = parseDelimited(text, delimiterOf(file.name, text), file.name)
   if (rows.length === 0) throw new DataFormatError(file.name, 'is empty')
   const size = pixelsPerSample(shape)
   const first = rows[0]!.cells
