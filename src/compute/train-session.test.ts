@@ -7,6 +7,7 @@ import { buildGradientGraph, buildLossHead, buildShard, ACTIVATION, ACTIVATION_O
 import { exportOnnx } from '../graph/onnx/export.ts'
 import { evaluateNamed } from '../graph/reference.ts'
 import { cnn, mlp, tinyTransformer } from '../graph/zoo.ts'
+import { buildModel } from '../graph/model-spec.ts'
 import { DEFAULT_ADAMW, DEFAULT_SGD, type OptimizerSpec } from '../graph/optimizer.ts'
 import { initParams, type Model } from '../graph/model.ts'
 import { randomFeeds } from '../graph/testing/feeds.ts'
@@ -36,7 +37,15 @@ function paramFeeds(model: Model, seed: number): Record<string, Float32Array> {
   return Object.fromEntries([...initParams(model, seed)].map(([name, values]) => [`param/${name}`, values]))
 }
 
-const models: Array<[string, () => Model]> = [['mlp', () => mlp([1, 8, 8], [16], 4)], ['cnn', () => cnn([4, 8], 16)], ['transformer', () => tinyTransformer()]]
+const models: Array<[string, () => Model]> = [
+  ['mlp', () => mlp([1, 8, 8], [16], 4)],
+  ['cnn', () => cnn([4, 8], 16)],
+  ['transformer', () => tinyTransformer()],
+  // Built from specs (model-spec.ts): RGB images of the owner's size, encoded table rows, a deeper character model.
+  ['RGB 8×12 CNN from a spec', () => buildModel({ kind: 'cnn', channels: [3, 4], dense: 8 }, { kind: 'image', height: 8, width: 12, channels: 3 }, 5)],
+  ['tabular MLP from a spec', () => buildModel({ kind: 'mlp', hidden: [8, 6] }, { kind: 'vector', width: 13 }, 3)],
+  ['2-layer character transformer from a spec', () => buildModel({ kind: 'transformer', layers: 2, width: 16, heads: 4 }, { kind: 'tokens', vocab: 12, context: 6 }, 12)],
+]
 const optimizers: Array<[string, OptimizerSpec]> = [['SGD-momentum', { ...DEFAULT_SGD, weightDecay: 1e-3 }], ['AdamW', DEFAULT_ADAMW]]
 
 describe('train steps on ORT equal the float64 reference', () => {
