@@ -48,8 +48,8 @@ export const AREAS = {
   },
   data: {
     kind: 'typescript',
-    description: 'validators of contributed and fetched data: IDX, tables (pixel rows and named columns), image headers, manifests, samples, shard blocks, gzip, Merkle roots, chunks',
-    mutate: ['src/data/{idx,table,tabular-read,tabular-schema,tabular-samples,image-header,manifest,samples,shard-block,gunzip,merkle,chunks,labelled-images,import-files,limits,cid}.ts'],
+    description: 'validators of contributed and fetched data: IDX, tables (pixel rows and named columns), text, image headers, manifests, samples, shard blocks, gzip, Merkle roots, chunks',
+    mutate: ['src/data/{idx,table,tabular-read,tabular-schema,tabular-samples,text,image-header,manifest,samples,shard-block,gunzip,merkle,chunks,labelled-images,import-files,limits,cid}.ts'],
     tests: ['src/data/**/*.test.ts'],
   },
   roles: {
