@@ -145,21 +145,11 @@ export function importDelimited(file: TableFile, shape: SampleShape): SampleSet 
  * numbers) or as rows ([[...], ...]); "image" is accepted for "pixels". Blank lines are skipped.
  */
 export function importJsonl(file: TableFile, shape: SampleShape): SampleSet {
-  const lines = decodeText(file).split(/\r?\n/)
+  const objects = jsonlObjects(decodeText(file), file.name, 'with "label" and "pixels"')
   const size = pixelsPerSample(shape)
   const resolve = labelResolver(shape.classes)
-  const builder = new Builder(shape, lines.length)
-  lines.forEach((text, i) => {
-    const line = i + 1
-    if (text.trim() === '') return
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (error) {
-      throw new DataFormatError(file.name, `line ${line} is not valid JSON (${error instanceof Error ? error.message : String(error)})`)
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DataFormatError(file.name, `line ${line} must be a JSON object with "label" and "pixels"`)
-    const obj = value as Record<string, unknown>
+  const builder = new Builder(shape, objects.length)
+  for (const { line, obj } of objects) {
     const rawLabel = obj.label
     if (typeof rawLabel !== 'string' && typeof rawLabel !== 'number') throw new DataFormatError(file.name, `line ${line} has no "label" (a class name or index)`)
     const label = resolve(String(rawLabel))
@@ -175,6 +165,27 @@ export function importJsonl(file: TableFile, shape: SampleShape): SampleSet {
       if (typeof v !== 'number') throw new DataFormatError(file.name, `line ${line} pixel ${p}: ${JSON.stringify(v)?.slice(0, 20)} is not a number`)
       return readPixel(String(v), file.name, `line ${line} pixel ${p}`)
     }, label, { file: file.name, row: line })
-  })
+  }
   return builder.finish(file.name)
+}
+
+/**
+ * Each non-blank line of JSONL text parsed as an object, with its 1-based line number; `expected` finishes the
+ * sentence "line N must be a JSON object …" for a line that is valid JSON but no object.
+ */
+export function jsonlObjects(text: string, fileName: string, expected: string): Array<{ line: number; obj: Record<string, unknown> }> {
+  const objects: Array<{ line: number; obj: Record<string, unknown> }> = []
+  text.split(/\r?\n/).forEach((source, i) => {
+    const line = i + 1
+    if (source.trim() === '') return
+    let value: unknown
+    try {
+      value = JSON.parse(source)
+    } catch (error) {
+      throw new DataFormatError(fileName, `line ${line} is not valid JSON (${error instanceof Error ? error.message : String(error)})`)
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DataFormatError(fileName, `line ${line} must be a JSON object ${expected}`)
+    objects.push({ line, obj: value as Record<string, unknown> })
+  })
+  return objects
 }

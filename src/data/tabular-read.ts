@@ -3,7 +3,7 @@
 // row and the column; a failed file yields nothing.
 import { DataFormatError } from './errors.ts'
 import { IMPORT_LIMITS } from './limits.ts'
-import { decodeText, delimiterOf, parseDelimited, type TableFile } from './table.ts'
+import { decodeText, delimiterOf, jsonlObjects, parseDelimited, type TableFile } from './table.ts'
 
 /** Columns one table may have. */
 export const MAX_TABLE_COLUMNS = 512
@@ -83,30 +83,18 @@ function jsonCell(value: unknown, file: string, line: number, key: string): stri
 }
 
 function readJsonl(file: TableFile): NamedTable {
-  const lines = decodeText(file).split(/\r?\n/)
-  const objects: Array<{ line: number; obj: Record<string, unknown> }> = []
+  const objects = jsonlObjects(decodeText(file), file.name, 'whose keys name the columns')
   const index = new Map<string, number>()
   const columns: string[] = []
-  lines.forEach((text, i) => {
-    const line = i + 1
-    if (text.trim() === '') return
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (error) {
-      throw new DataFormatError(file.name, `line ${line} is not valid JSON (${error instanceof Error ? error.message : String(error)})`)
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DataFormatError(file.name, `line ${line} must be a JSON object whose keys name the columns`)
-    const obj = value as Record<string, unknown>
+  for (const { line, obj } of objects) {
     for (const key of Object.keys(obj)) {
       if (index.has(key)) continue
       index.set(key, columns.length)
       columns.push(key)
       checkColumns(file.name, columns, `line ${line}`)
     }
-    objects.push({ line, obj })
-    checkRowCount(file.name, objects.length)
-  })
+  }
+  checkRowCount(file.name, objects.length)
   if (objects.length === 0) throw new DataFormatError(file.name, 'holds no rows')
   // A key a line leaves out is a missing value in that row.
   const rows = objects.map(({ line, obj }) => ({ line, cells: columns.map((key) => (key in obj ? jsonCell(obj[key], file.name, line, key) : null)) }))

@@ -19,7 +19,7 @@ describe('reading text', () => {
     expect(() => readTextFile(file('e.jsonl', '\n'))).toThrow('e.jsonl holds no text')
     expect(() => readTextFile(file('b.jsonl', '{"text": "ok"}\n{"text": '))).toThrow(/^b\.jsonl line 2 is not valid JSON/)
     expect(() => readTextFile(file('b.jsonl', '{"text": "ok"}\n{"body": "x"}'))).toThrow('b.jsonl line 2 must be an object with a "text" string')
-    expect(() => readTextFile(file('b.jsonl', '["text"]'))).toThrow('b.jsonl line 1 must be an object with a "text" string')
+    expect(() => readTextFile(file('b.jsonl', '["text"]'))).toThrow('b.jsonl line 1 must be a JSON object with a "text" string')
     expect(() => readTextFile({ name: 'bin.txt', bytes: Uint8Array.of(0xc3, 0x28) })).toThrow('bin.txt is not UTF-8 text')
   })
 })

@@ -5,7 +5,7 @@
 import { DecodeError } from '../errors.ts'
 import { asObject, readInteger, readStringArray } from '../schema.ts'
 import { DataFormatError } from './errors.ts'
-import { decodeText, type TableFile } from './table.ts'
+import { decodeText, jsonlObjects, type TableFile } from './table.ts'
 
 /** Tokens a vocabulary may hold (one-hot inputs make each one an input column). */
 export const MAX_VOCAB = 1024
@@ -37,18 +37,9 @@ export function readTextFile(file: TableFile): string[] {
     if (text.trim() === '') throw new DataFormatError(file.name, 'holds no text')
     return [text]
   }
-  const documents: string[] = []
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch (error) {
-      throw new DataFormatError(file.name, `line ${i + 1} is not valid JSON (${error instanceof Error ? error.message : String(error)})`)
-    }
-    const doc = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>).text : undefined
-    if (typeof doc !== 'string') throw new DataFormatError(file.name, `line ${i + 1} must be an object with a "text" string`)
-    documents.push(doc.replace(/\r\n?/g, '\n'))
+  const documents = jsonlObjects(text, file.name, 'with a "text" string').map(({ line, obj }) => {
+    if (typeof obj.text !== 'string') throw new DataFormatError(file.name, `line ${line} must be an object with a "text" string`)
+    return obj.text.replace(/\r\n?/g, '\n')
   })
   if (documents.length === 0) throw new DataFormatError(file.name, 'holds no text')
   return documents
