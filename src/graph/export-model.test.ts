@@ -6,6 +6,12 @@ import * as ortWeb from 'onnxruntime-web'
 import { mlp, cnn } from './zoo.ts'
 import { initParams } from './model.ts'
 import { exportTrainedModel, EXPORT_INPUT } from './export-model.ts'
+import { buildModel } from './model-spec.ts'
+import { Graph } from './graph.ts'
+import { add } from './ops/binary.ts'
+import { reshape } from './ops/reshape.ts'
+import { exportOnnx } from './onnx/export.ts'
+import { numel } from './shape.ts'
 import { evaluateModel } from '../compute/evaluate.ts'
 import { FASHION_MNIST_NORMALISATION } from '../data/batches.ts'
 import type { LabelledImages } from '../data/labelled-images.ts'
@@ -49,6 +55,40 @@ describe('exportTrainedModel', () => {
       await session.release()
     })
   }
+
+  it('takes any number of rows without a fixed batch, giving what a file fixed to that many gives', async () => {
+    const models = [mlp(), cnn(), buildModel({ kind: 'transformer', layers: 2, width: 16, heads: 4 }, { kind: 'tokens', vocab: 12, context: 6 }, 12)]
+    for (const model of models) {
+      const params = initParams(model, 3)
+      const names = Array.from({ length: model.classes }, (_, i) => `c${i}`)
+      const anyRows = { jobId: 'job-1', jobName: 'Test job', version: 3, classes: names, normalisation: FASHION_MNIST_NORMALISATION }
+      const any = await ortNode.InferenceSession.create(exportTrainedModel(model, params, anyRows))
+      const rand = seededRandom(5)
+      for (const rows of [1, 5]) {
+        const input = Float32Array.from({ length: rows * numel(model.inputShape) }, () => rand())
+        const feed = () => ({ [EXPORT_INPUT]: new ortNode.Tensor('float32', input, [rows, ...model.inputShape]) })
+        const fixed = await ortNode.InferenceSession.create(exportTrainedModel(model, params, { ...anyRows, batchSize: rows }))
+        const [a, f] = [await any.run(feed()), await fixed.run(feed())]
+        expect(a.logits!.dims).toEqual(f.logits!.dims)
+        const [la, lf] = [a.logits!.data as Float32Array, f.logits!.data as Float32Array]
+        la.forEach((v, i) => expect(v).toBeCloseTo(lf[i]!, 5))
+        await fixed.release()
+      }
+      await any.release()
+    }
+  })
+
+  it('refuses a symbolic batch for a graph whose constants depend on it', () => {
+    const withConstant = new Graph()
+    withConstant.output('y', add(withConstant.input('x', [7, 3]), withConstant.constant(new Float64Array(21), [7, 3])))
+    expect(() => exportOnnx(withConstant, { symbolicBatch: { size: 7, name: 'batch' } })).toThrow('a constant of shape [7, 3] depends on the batch of 7: this graph cannot run at other batch sizes')
+    const mixed = new Graph()
+    mixed.output('y', reshape(mixed.input('x', [7, 3]), [3, 7]))
+    expect(() => exportOnnx(mixed, { symbolicBatch: { size: 7, name: 'batch' } })).toThrow('Reshape takes the constant [3, 7], which depends on the batch of 7')
+    const inner = new Graph()
+    inner.output('y', inner.input('x', [2, 7]))
+    expect(() => exportOnnx(inner, { symbolicBatch: { size: 7, name: 'batch' } })).toThrow('input "x" has shape [2, 7]: only its first dimension may be the batch')
+  })
 
   it('refuses parameters of the wrong size and a class list that does not fit', () => {
     const model = mlp()

@@ -15,17 +15,22 @@ export interface ExportInfo {
   version: number
   classes: readonly string[]
   normalisation: { mean: number; std: number }
-  /** Rows per run; ONNX shapes here are static, so a caller pads the last batch. */
+  /** Rows per run, fixed in the file; absent, the file takes any number of rows (a symbolic "batch"). */
   batchSize?: number
 }
 
 export const EXPORT_INPUT = 'pixels'
 export const EXPORT_OUTPUTS = { logits: 'logits', probabilities: 'probabilities' } as const
+/**
+ * The row count a symbolic-batch export is built with, then named "batch" in the file: a prime above any size
+ * a model's other dimensions can reach, so no other dimension is mistaken for it.
+ */
+const ANY_BATCH = { size: 1_000_003, name: 'batch' }
 
 export function buildExportGraph(model: Model, info: Pick<ExportInfo, 'normalisation' | 'batchSize'>): Graph {
   const g = new Graph()
   const params = declareParams(g, model, PARAM_PREFIX)
-  const pixels = g.input(EXPORT_INPUT, [info.batchSize ?? 1, ...model.inputShape])
+  const pixels = g.input(EXPORT_INPUT, [info.batchSize ?? ANY_BATCH.size, ...model.inputShape])
   const x = div(sub(pixels, info.normalisation.mean), info.normalisation.std)
   const logits = forwardRange(model, x, params)
   const last = logits.shape.length - 1
@@ -50,13 +55,14 @@ export function exportTrainedModel(model: Model, params: ReadonlyMap<string, Flo
   return exportOnnx(buildExportGraph(model, info), {
     name: `${model.name}_inference`,
     initializers,
+    ...(info.batchSize === undefined ? { symbolicBatch: ANY_BATCH } : {}),
     metadata: {
       'tesserae.job': info.jobId,
       'tesserae.job_name': info.jobName,
       'tesserae.version': String(info.version),
       'tesserae.model': model.name,
       'tesserae.classes': JSON.stringify(info.classes),
-      'tesserae.input': `${EXPORT_INPUT}: float32 [${[info.batchSize ?? 1, ...model.inputShape].join(', ')}], pixel values in [0, 1]`,
+      'tesserae.input': `${EXPORT_INPUT}: float32 [${[info.batchSize ?? ANY_BATCH.name, ...model.inputShape].join(', ')}], pixel values in [0, 1]`,
     },
   })
 }

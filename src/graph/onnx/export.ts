@@ -4,6 +4,7 @@
 import type { Graph, OnnxAttribute, OnnxEmitter } from '../graph.ts'
 import type { Shape } from '../shape.ts'
 import { ProtoWriter } from './protobuf-writer.ts'
+import { TesseraeError } from '../../errors.ts'
 
 export const ONNX_OPSET = 18
 const IR_VERSION = 8
@@ -31,6 +32,17 @@ export interface ExportOptions {
   initializers?: Record<string, ArrayLike<number>>
   /** ModelProto metadata_props: free-form key/value pairs that tools such as Netron show. */
   metadata?: Record<string, string>
+  symbolicBatch?: SymbolicBatch
+}
+
+/**
+ * The graph was built with `size` rows standing for any number: its inputs and outputs get the symbolic first
+ * dimension `name`, and each Reshape or Expand to a shape led by `size` copies that dimension from its input
+ * instead. Any other constant that mentions `size` is refused: the graph would only run at that size.
+ */
+export interface SymbolicBatch {
+  size: number
+  name: string
 }
 
 export interface EmitOptions {
@@ -40,6 +52,7 @@ export interface EmitOptions {
   prefix?: string
   /** Graph inputs read from values defined elsewhere (by the enclosing graph), instead of declared as inputs. */
   bind?: ReadonlyMap<string, string>
+  symbolicBatch?: SymbolicBatch
 }
 
 export function exportOnnx(graph: Graph, options: ExportOptions = {}): Uint8Array {
@@ -52,9 +65,22 @@ export function emitGraph(graph: Graph, options: EmitOptions = {}): GraphParts {
   const nodes: NodeRecord[] = []
   const initializers: Initializer[] = []
   const int64Cache = new Map<string, string>()
+  const int64Values = new Map<string, readonly number[]>()
+  const batch = options.symbolicBatch
   let counter = 0
+  /** A batch-led shape constant of a Reshape (0: copy the input's dimension) or an Expand (1: keep it). */
+  const batchFree = (opType: string, inputs: string[]): string[] =>
+    inputs.map((name, i) => {
+      const values = int64Values.get(name)
+      if (!batch || !values?.includes(batch.size)) return name
+      const keep = opType === 'Reshape' ? 0 : opType === 'Expand' ? 1 : null
+      if (keep === null || i !== 1 || values[0] !== batch.size || values.slice(1).includes(batch.size)) {
+        throw new TesseraeError('BATCH_NOT_SYMBOLIC', `${opType} takes the constant [${values.join(', ')}], which depends on the batch of ${batch.size}: this graph cannot run at other batch sizes`)
+      }
+      return emitter.int64s([keep, ...values.slice(1)])
+    })
   const emitter: OnnxEmitter = {
-    node: (opType, inputs, outputs, attributes = {}) => void nodes.push({ opType, inputs, outputs, attributes }),
+    node: (opType, inputs, outputs, attributes = {}) => void nodes.push({ opType, inputs: batchFree(opType, inputs), outputs, attributes }),
     fresh: (hint) => `${prefix}${hint}_${counter++}`,
     int64s(values) {
       const key = values.join(',')
@@ -62,6 +88,7 @@ export function emitGraph(graph: Graph, options: EmitOptions = {}): GraphParts {
       if (name === undefined) {
         name = `${prefix}i64_${int64Cache.size}`
         int64Cache.set(key, name)
+        int64Values.set(name, [...values])
         const raw = new Uint8Array(values.length * 8)
         const view = new DataView(raw.buffer)
         values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true))
@@ -86,14 +113,21 @@ export function emitGraph(graph: Graph, options: EmitOptions = {}): GraphParts {
     return `${prefix}${outputNameOf.get(id) ?? `v${id}`}`
   }
 
+  /** A graph input's or output's shape, its batch dimension named. */
+  const outer = (what: string, shape: Shape): ReadonlyArray<number | string> => {
+    if (!batch || !shape.includes(batch.size)) return shape
+    if (shape[0] !== batch.size || shape.slice(1).includes(batch.size)) throw new TesseraeError('BATCH_NOT_SYMBOLIC', `${what} has shape [${shape.join(', ')}]: only its first dimension may be the batch`)
+    return [batch.name, ...shape.slice(1)]
+  }
   const inputs: ValueInfo[] = []
   for (const id of graph.liveNodeIds()) {
     const node = graph.nodes[id]!
     if (node.kind === 'input' || node.kind === 'param') {
       const baked = options.initializers?.[node.name]
       if (baked !== undefined) initializers.push({ name: nameOf(id), dataType: ONNX_FLOAT, dims: node.shape, raw: float32Bytes(baked) })
-      else if (!options.bind?.has(node.name)) inputs.push({ name: nameOf(id), dataType: ONNX_FLOAT, shape: node.shape })
+      else if (!options.bind?.has(node.name)) inputs.push({ name: nameOf(id), dataType: ONNX_FLOAT, shape: outer(`input "${node.name}"`, node.shape) })
     } else if (node.kind === 'const') {
+      if (batch && node.shape.includes(batch.size)) throw new TesseraeError('BATCH_NOT_SYMBOLIC', `a constant of shape [${node.shape.join(', ')}] depends on the batch of ${batch.size}: this graph cannot run at other batch sizes`)
       initializers.push({ name: nameOf(id), dataType: ONNX_FLOAT, dims: node.shape, raw: float32Bytes(node.data) })
     } else {
       node.op.emit(emitter, node.inputs.map((v) => nameOf(v.id)), nameOf(id), node.attrs, node.inputs.map((v) => v.shape), node.shape)
@@ -103,9 +137,13 @@ export function emitGraph(graph: Graph, options: EmitOptions = {}): GraphParts {
   for (const [name, value] of graph.outputs) {
     const target = `${prefix}${name}`
     if (nameOf(value.id) !== target) nodes.push({ opType: 'Identity', inputs: [nameOf(value.id)], outputs: [target], attributes: {} })
-    outputs.push({ name: target, dataType: ONNX_FLOAT, shape: value.shape })
+    outputs.push({ name: target, dataType: ONNX_FLOAT, shape: outer(`output "${name}"`, value.shape) })
   }
-  return { name: options.name ?? 'tesserae_graph', nodes, initializers, inputs, outputs }
+  // A shape constant replaced by its batch-free twin is no longer read by any node.
+  const readBy = (list: NodeRecord[]): string[] => list.flatMap((n) => [...n.inputs, ...Object.values(n.attributes).flatMap((a) => ('graph' in a ? readBy(a.graph.nodes) : []))])
+  const read = new Set(readBy(nodes))
+  const used = batch ? initializers.filter((init) => init.dataType !== ONNX_INT64 || read.has(init.name)) : initializers
+  return { name: options.name ?? 'tesserae_graph', nodes, initializers: used, inputs, outputs }
 }
 
 export function writeModel(graph: GraphParts, metadata: Record<string, string> = {}): Uint8Array {
