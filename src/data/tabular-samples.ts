@@ -109,7 +109,8 @@ export function featureStats(sets: readonly TabularSamples[]): FeatureStats {
         const v = set.values[r * width + f]!
         if (!Number.isNaN(v)) squares += (v - mean) ** 2
       }
-      const std = n === 0 ? 0 : Math.sqrt(squares / n)
+      // No values (0 / 0) or no spread: 1, so the feature encodes to 0.
+      const std = Math.sqrt(squares / n)
       return { mean, std: std > 0 ? std : 1 }
     }),
   }

@@ -62,9 +62,9 @@ export function summariseColumns(table: NamedTable): ColumnSummary[] {
   })
 }
 
-/** Class and category names in a stable order: numbers by value, other text by code point (no locale). */
+/** Distinct class or category names in a stable order: numbers by value, other text by code unit (no locale). */
 function ordered(values: readonly string[], numeric: boolean): string[] {
-  return [...values].sort((a, b) => (numeric ? parseNumber(a)! - parseNumber(b)! : a < b ? -1 : a > b ? 1 : 0))
+  return [...values].sort((a, b) => (numeric ? parseNumber(a)! - parseNumber(b)! : a < b ? -1 : 1))
 }
 
 function categoriesOf(column: ColumnSummary, file: string, role: string): string[] {
@@ -92,13 +92,13 @@ export function inferTabularSchema(table: NamedTable, choices: SchemaChoices): T
   for (const name of choices.ignore ?? []) if (!byName.has(name)) throw new DataFormatError(table.file, `has no column named "${name}" to leave out`)
   if (label.distinct.length === 0) throw new DataFormatError(table.file, `column "${label.name}" has no values to learn from`)
   const wholeFew = label.numeric && label.distinct.length <= MAX_IMPLIED_CLASSES && label.distinct.every((v) => Number.isInteger(parseNumber(v)))
-  const kind = choices.target ?? (!label.numeric || wholeFew ? 'classification' : 'regression')
-  if (kind === 'regression' && !label.numeric) throw new DataFormatError(table.file, `column "${label.name}" holds text such as "${label.distinct.find((v) => parseNumber(v) === null)!.slice(0, 40)}", so it cannot be predicted as a number`)
+  const classify = choices.target === undefined ? !label.numeric || wholeFew : choices.target === 'classification'
+  if (!classify && !label.numeric) throw new DataFormatError(table.file, `column "${label.name}" holds text such as "${label.distinct.find((v) => parseNumber(v) === null)!.slice(0, 40)}", so it cannot be predicted as a number`)
   let target: TabularTarget = { kind: 'regression' }
-  if (kind === 'classification') {
+  if (classify) {
     const classes = categoriesOf(label, table.file, 'classes')
     if (classes.length < 2) throw new DataFormatError(table.file, `column "${label.name}" has only one value ("${classes[0]}"); a classifier needs at least two classes`)
-    target = { kind, classes }
+    target = { kind: 'classification', classes }
   }
   const ignored = new Set(choices.ignore ?? [])
   const features: TabularFeature[] = []

@@ -3,7 +3,8 @@
 // and the strict decoder a job's schema goes through. The real Wine and Breast-Cancer files are read too.
 import { describe, expect, it } from 'vitest'
 import { readNamedTable, MAX_TABLE_COLUMNS } from './tabular-read.ts'
-import { decodeTabularSchema, encodedWidth, inferTabularSchema, MAX_CATEGORIES, parseNumber, type TabularSchema } from './tabular-schema.ts'
+import { decodeTabularSchema, encodedWidth, inferTabularSchema, MAX_CATEGORIES, parseNumber, summariseColumns, type TabularSchema } from './tabular-schema.ts'
+import { IMPORT_LIMITS } from './limits.ts'
 import { encodeTabular, featureStats, importTabular, tabularSamples } from './tabular-samples.ts'
 import { readSharedFile } from './testing/shared-files.ts'
 
@@ -25,6 +26,9 @@ describe('reading tables with named columns', () => {
     expect(csv).toEqual({ file: 'a.csv', columns: ['x', 'y', 'label'], rows: [{ line: 2, cells: ['1', '2', 'a'] }, { line: 3, cells: ['3', '', 'b'] }] })
     expect(table('a.tsv', 'x\ty\tlabel\n1\t2\ta\n3\t\tb').rows).toEqual(csv.rows)
     expect(table('a.txt', 'x\ty\tlabel\n1\t2\ta\n3\t\tb').rows).toEqual(csv.rows)
+    // Names are trimmed; only a name ending in .jsonl is JSONL.
+    expect(table('b.csv', ' x , y,label\n1,2,a').columns).toEqual(['x', 'y', 'label'])
+    expect(table('rows.jsonl.csv', 'x,label\n1,a').columns).toEqual(['x', 'label'])
     const jsonl = table('a.jsonl', '{"x": 1, "y": 2, "label": "a"}\n\n{"label": "b", "x": 3, "extra": true}\n{"y": null, "x": 5, "label": "c"}')
     expect(jsonl.columns).toEqual(['x', 'y', 'label', 'extra'])
     expect(jsonl.rows).toEqual([
@@ -36,6 +40,9 @@ describe('reading tables with named columns', () => {
 
   it('refuses a table it cannot name the columns of, naming the file and the line', () => {
     expect(() => table('n.csv', '5.1,3.5,0\n4.9,3.0,1')).toThrow('n.csv line 1 holds numbers, not column names; add a first row naming each column')
+    // Some numbers among names are names (years, say); an empty one is still a missing name.
+    expect(table('y.csv', 'region,2020,2021\nx,1,2').columns).toEqual(['region', '2020', '2021'])
+    expect(() => table('g.csv', '1,,2\n1,2,3')).toThrow('g.csv the header (line 1): column 2 has no name')
     expect(() => table('e.csv', 'x,,label\n1,2,a')).toThrow('e.csv the header (line 1): column 2 has no name')
     expect(() => table('d.csv', 'x,y,x\n1,2,3')).toThrow('d.csv the header (line 1): columns 1 and 3 are both named "x"')
     expect(() => table('w.csv', 'x,y,label\n1,2,a\n1,2\n')).toThrow('w.csv line 3 has 2 values, but the header names 3 columns')
@@ -45,6 +52,7 @@ describe('reading tables with named columns', () => {
     expect(() => table('b.jsonl', '{"x": 1}\n{"x": ')).toThrow(/^b\.jsonl line 2 is not valid JSON/)
     expect(() => table('b.jsonl', '{"x": {"deep": 1}}')).toThrow('b.jsonl line 1 column "x": a value must be a number, a string, true, false or null, not an object')
     expect(() => table('b.jsonl', '{"x": [1]}')).toThrow('not a list')
+    expect(() => table('b.jsonl', '{"x": 1}\n{"x": 1e999}')).toThrow('b.jsonl line 2 column "x": Infinity is not a finite number')
     expect(() => table('b.jsonl', '\n\n')).toThrow('b.jsonl holds no rows')
     expect(() => readNamedTable({ name: 'bin.csv', bytes: Uint8Array.of(0x78, 0x0a, 0xff, 0xfe) })).toThrow('bin.csv is not UTF-8 text')
   })
@@ -58,6 +66,14 @@ describe('reading tables with named columns', () => {
     const wideJson = (n: number) => JSON.stringify(Object.fromEntries(names(n, 'k').map((k) => [k, 1])))
     expect(table('w.jsonl', wideJson(MAX_TABLE_COLUMNS)).columns).toHaveLength(MAX_TABLE_COLUMNS)
     expect(() => table('w.jsonl', wideJson(MAX_TABLE_COLUMNS + 1))).toThrow(`w.jsonl line 1 has ${MAX_TABLE_COLUMNS + 1} columns`)
+  })
+
+  it('takes exactly the row limit for one dataset and refuses one more, in CSV and JSONL', () => {
+    const limit = IMPORT_LIMITS.samples
+    expect(table('big.csv', `x\n${'1\n'.repeat(limit)}`).rows).toHaveLength(limit)
+    expect(() => table('big.csv', `x\n${'1\n'.repeat(limit + 1)}`)).toThrow(`big.csv has more than ${limit} rows, the limit for one dataset`)
+    expect(table('big.jsonl', '{"x":1}\n'.repeat(limit)).rows).toHaveLength(limit)
+    expect(() => table('big.jsonl', '{"x":1}\n'.repeat(limit + 1))).toThrow(`big.jsonl has more than ${limit} rows`)
   })
 
   it('reads plain decimal numbers only', () => {
@@ -79,6 +95,8 @@ describe('a schema from the owner\'s file', () => {
     expect(inferTabularSchema(table('g.csv', 'x,grade\n1,10\n2,9\n3,10\n4,100'), { label: 'grade' }).target).toEqual({ kind: 'classification', classes: ['9', '10', '100'] })
     expect(inferTabularSchema(table('r.csv', 'x,price\n1,10.5\n2,9\n'), { label: 'price' }).target).toEqual({ kind: 'regression' })
     expect(inferTabularSchema(table('r.csv', 'x,price\n1,10\n2,9\n'), { label: 'price', target: 'regression' }).target).toEqual({ kind: 'regression' })
+    // Classes in order whatever order the file shows them in.
+    expect(inferTabularSchema(table('o.csv', 'x,y\n1,c\n2,b\n3,a\n4,b'), { label: 'y' }).target).toEqual({ kind: 'classification', classes: ['a', 'b', 'c'] })
     // The owner can leave columns out.
     expect(inferTabularSchema(table('iris.csv', IRIS), { label: 'species', ignore: ['colour', 'sepal_width'] }).features).toEqual([{ name: 'sepal_length', kind: 'numeric' }])
   })
@@ -104,6 +122,10 @@ describe('a schema from the owner\'s file', () => {
     expect(() => inferTabularSchema(t, { label: 'variety' })).toThrow('iris.csv has no column named "variety" to predict (its columns: "sepal_length", "sepal_width", "colour", "species")')
     expect(() => inferTabularSchema(t, { label: 'species', ignore: ['petal'] })).toThrow('iris.csv has no column named "petal" to leave out')
     expect(() => inferTabularSchema(t, { label: 'species', target: 'regression' })).toThrow('iris.csv column "species" holds text such as "setosa", so it cannot be predicted as a number')
+    expect(() => inferTabularSchema(table('m.csv', `x,y\n1,2\n2,${'many'.repeat(20)}`), { label: 'y', target: 'regression' })).toThrow(`m.csv column "y" holds text such as "${'many'.repeat(10)}", so it cannot`)
+    const labels = (n: number) => `x,y\n${Array.from({ length: n }, (_, i) => `1,k${i}`).join('\n')}`
+    expect(inferTabularSchema(table('k.csv', labels(MAX_CATEGORIES)), { label: 'y' }).target).toMatchObject({ kind: 'classification' })
+    expect(() => inferTabularSchema(table('k.csv', labels(MAX_CATEGORIES + 1)), { label: 'y' })).toThrow(`k.csv column "y" has more than ${MAX_CATEGORIES} different values, too many for classes`)
     expect(() => inferTabularSchema(t, { label: 'species', ignore: ['sepal_length', 'sepal_width', 'colour'] })).toThrow('iris.csv has no column to learn "species" from')
     expect(() => inferTabularSchema(table('o.csv', 'x,y\n1,a\n2,a'), { label: 'y' })).toThrow('o.csv column "y" has only one value ("a"); a classifier needs at least two classes')
     expect(() => inferTabularSchema(table('o.csv', 'x,y\n1,\n2,NA'), { label: 'y' })).toThrow('o.csv column "y" has no values to learn from')
@@ -113,6 +135,16 @@ describe('a schema from the owner\'s file', () => {
 
 describe('contributed rows against the job\'s schema', () => {
   const schema = inferTabularSchema(table('iris.csv', IRIS), { label: 'species' })
+
+  it('summarises each column: numbers or not, distinct values (counted up to one past the limit), missing cells', () => {
+    const summary = summariseColumns(table('s.csv', `n,c\n1, blue \n,blue\nNA,red\n2,  `))
+    expect(summary).toEqual([
+      { name: 'n', numeric: true, distinct: ['1', '2'], missing: 2 },
+      { name: 'c', numeric: false, distinct: ['blue', 'red'], missing: 1 },
+    ])
+    const many = summariseColumns(table('m.csv', `id\n${Array.from({ length: 300 }, (_, i) => `v${i}`).join('\n')}`))
+    expect(many[0]!.distinct).toHaveLength(MAX_CATEGORIES + 1)
+  })
 
   it('reads every row, missing numbers as NaN and missing categories as -1, and ignores extra columns', () => {
     const set = tabularSamples(table('more.csv', 'id,species,colour,sepal_width,sepal_length\n7,virginica,red,3.0,6.5\n8,setosa,,n/a,5.0\n9,setosa,NULL,None,?'), schema)
@@ -126,11 +158,19 @@ describe('contributed rows against the job\'s schema', () => {
     const bad = (rows: string) => () => importTabular(file('bad.csv', `sepal_length,sepal_width,colour,species\n5,3,blue,setosa\n${rows}`), schema)
     expect(bad('five,3,blue,setosa')).toThrow('bad.csv line 3 column "sepal_length": "five" is not a number')
     expect(bad('5,3,teal,setosa')).toThrow('bad.csv line 3 column "colour": "teal" is not one of this job\'s categories ("blue", "red")')
+    expect(bad(`5,3,${'t'.repeat(50)},setosa`)).toThrow(`bad.csv line 3 column "colour": "${'t'.repeat(40)}" is not one of`)
+    expect(bad(`${'9'.repeat(30)}x${'9'.repeat(30)},3,blue,setosa`)).toThrow(`column "sepal_length": "${'9'.repeat(30)}x${'9'.repeat(9)}" is not a number`)
+    expect(bad(`5,3,blue,${'r'.repeat(50)}`)).toThrow(`column "species": "${'r'.repeat(40)}" is not one of`)
+    // Past eight categories the message says how many there are rather than listing them all.
+    const wide: TabularSchema = { kind: 'tabular', features: [{ name: 'c', kind: 'categorical', categories: Array.from({ length: 9 }, (_, i) => `k${i}`) }], label: 'y', target: { kind: 'classification', classes: Array.from({ length: 8 }, (_, i) => `y${i}`) } }
+    expect(() => importTabular(file('w.csv', 'c,y\nzz,y0'), wide)).toThrow('"zz" is not one of this job\'s categories ("k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", … (9 in all))')
+    expect(() => importTabular(file('w.csv', 'c,y\nk0,y9'), wide)).toThrow('"y9" is not one of this job\'s classes ("y0", "y1", "y2", "y3", "y4", "y5", "y6", "y7")')
     expect(bad('5,3,blue,rosea')).toThrow('bad.csv line 3 column "species": "rosea" is not one of this job\'s classes ("setosa", "versicolor", "virginica")')
     expect(bad('5,3,blue,')).toThrow('bad.csv line 3 column "species": the label is missing')
     expect(() => importTabular(file('few.csv', 'sepal_length,colour,species\n5,blue,setosa'), schema)).toThrow('few.csv has no column "sepal_width", which this job needs (it reads "sepal_length", "sepal_width", "colour", "species")')
     const regression: TabularSchema = { kind: 'tabular', features: [{ name: 'x', kind: 'numeric' }], label: 'y', target: { kind: 'regression' } }
     expect(() => importTabular(file('r.csv', 'x,y\n1,2\n2,lots'), regression)).toThrow('r.csv line 3 column "y": "lots" is not a number to predict')
+    expect(() => importTabular(file('r.csv', `x,y\n2,${'l'.repeat(60)}`), regression)).toThrow(`"${'l'.repeat(40)}" is not a number to predict`)
     expect([...importTabular(file('r.csv', 'x,y\n1,2.5\n2,-1'), regression).labels]).toEqual([2.5, -1])
   })
 
@@ -142,6 +182,9 @@ describe('contributed rows against the job\'s schema', () => {
     expect(stats.features[0]!.mean).toBe(3)
     expect(stats.features[0]!.std).toBeCloseTo(Math.sqrt(8 / 3), 12)
     expect(stats.features[1]).toEqual({ mean: 10, std: 1 })
+    // A missing value counts in neither the mean nor the spread: 10 and 14 give 12 and 2.
+    const gap = tabularSamples(table('g.csv', 'sepal_length,sepal_width,colour,species\n1,10,blue,setosa\n1,,blue,setosa\n1,14,blue,setosa'), schema)
+    expect(featureStats([gap]).features[1]).toEqual({ mean: 12, std: 2 })
     expect(stats.features[2]).toBeNull()
     expect(encodedWidth(schema)).toBe(4)
     const s = Math.sqrt(8 / 3)
@@ -209,9 +252,11 @@ describe('a schema as a job carries it', () => {
     expect(bad({ features: [{ name: 'c', kind: 'categorical', categories: Array.from({ length: MAX_CATEGORIES + 1 }, (_, i) => `v${i}`) }] })).toThrow(/categories/)
     expect(bad({ label: 'x' })).toThrow('label "x" is empty or also a feature')
     expect(bad({ label: '' })).toThrow('label "" is empty or also a feature')
-    expect(bad({ target: { kind: 'ranking' } })).toThrow('"kind" must be "classification" or "regression"')
-    expect(bad({ target: { kind: 'classification', classes: ['only'] } })).toThrow('"classes" must list at least 2')
-    expect(bad({ target: { kind: 'classification', classes: ['a', 'a'] } })).toThrow('"classes" repeats a name')
+    expect(bad({ target: { kind: 'ranking' } })).toThrow('tabular schema target: "kind" must be "classification" or "regression"')
+    expect(bad({ target: { kind: 'classification', classes: ['only'] } })).toThrow('tabular schema target: "classes" must list at least 2')
+    expect(bad({ target: { kind: 'classification', classes: ['a', 'a'] } })).toThrow('tabular schema target: "classes" repeats a name')
+    expect(bad({ target: { kind: 'classification', classes: 'a,b' } })).toThrow('tabular schema target: ')
+    expect(bad({ target: 'regression' })).toThrow('tabular schema target: ')
     expect(bad({ features: [{ name: 'n'.repeat(65), kind: 'numeric' }] })).toThrow(/longer than 64/)
   })
 })

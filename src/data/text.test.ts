@@ -11,7 +11,9 @@ const chars = (vocab: string[], context = 4): TextSchema => ({ kind: 'text', tok
 describe('reading text', () => {
   it('reads plain text with its line endings made "\\n", and the "text" of each JSONL line', () => {
     expect(readTextFile(file('a.txt', 'one\r\ntwo\rthree\n'))).toEqual(['one\ntwo\nthree\n'])
-    expect(readTextFile(file('a.jsonl', '{"text": "first\\r\\ndoc"}\n\n{"text": "second", "id": 2}\n'))).toEqual(['first\ndoc', 'second'])
+    expect(readTextFile(file('a.jsonl', '{"text": "first\\r\\ndoc"}\n\n{"text": "second\\rline", "id": 2}\n'))).toEqual(['first\ndoc', 'second\nline'])
+    // Only a name ending in .jsonl is JSONL.
+    expect(readTextFile(file('notes.jsonl.txt', '{"text": "x"}'))).toEqual(['{"text": "x"}'])
   })
 
   it('refuses a file with no text or a malformed line, naming the file and the line', () => {
@@ -27,6 +29,9 @@ describe('reading text', () => {
 describe('vocabulary and tokens', () => {
   it('keeps the most frequent characters (ties by code point) in code-point order after the unknown token', () => {
     expect(characterVocab(['abracadabra'], 4)).toEqual([UNKNOWN, 'a', 'b', 'r'])
+    // The most frequent, not the first seen: x once, z three times, y four.
+    expect(characterVocab(['xzzzyyyy'], 3)).toEqual([UNKNOWN, 'y', 'z'])
+    expect(characterVocab(['xzzzyyyy'], 2)).toEqual([UNKNOWN, 'y'])
     expect(characterVocab(['abracadabra'], 5)).toEqual([UNKNOWN, 'a', 'b', 'c', 'r'])
     expect(characterVocab(['ba', 'ab'])).toEqual([UNKNOWN, 'a', 'b'])
     // One code point is one character, even outside the BMP; the unknown sign itself is never a token.
@@ -42,6 +47,8 @@ describe('vocabulary and tokens', () => {
     const samples = tokenize(['ab', 'ba!'], schema, 'd.txt')
     expect([...samples.tokens]).toEqual([1, 2, 3, 3, 2, 1, 0])
     expect(samples.characters).toBe(7)
+    expect(samples.sources).toEqual([{ file: 'd.txt', row: 0 }])
+    expect(tokenize(['a😀b'], chars([UNKNOWN, 'a', '😀', 'b'], 2), 'e.txt')).toMatchObject({ tokens: Uint16Array.of(1, 2, 3), characters: 3 })
     expect(detokenize(samples.tokens, schema)).toBe(`ab\n\nba${UNKNOWN}`)
     const bytes: TextSchema = { kind: 'text', tokens: 'bytes', vocab: [], context: 2 }
     const emoji = tokenize(['é😀'], bytes, 'e.txt')
@@ -69,6 +76,10 @@ describe('training windows', () => {
     const { x, y } = windowBatch(tokens, [0, 2], 2, 3)
     expect([...x]).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0])
     expect([...y]).toEqual([0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0])
+    // Overlapping windows each get exactly their own positions.
+    const overlapping = windowBatch(tokens, [0, 1], 2, 3)
+    expect([...overlapping.x]).toEqual([1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1])
+    expect([...overlapping.y]).toEqual([0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0])
     expect(() => windowBatch(tokens, [3], 2, 3)).toThrow('a window at 3 runs past the 5 tokens')
     expect(() => windowBatch(tokens, [-1], 2, 3)).toThrow('a window at -1 runs past')
   })
@@ -81,6 +92,19 @@ describe('training windows', () => {
 
   it('samples the most likely token at temperature 0, and by the softmax otherwise', () => {
     expect(sampleToken([0.1, 3, 2], 0, () => 0.99)).toBe(1)
+    // Ties go to the first; a negative temperature is the same as 0.
+    expect(sampleToken([1, 3, 3], 0, () => 0.99)).toBe(1)
+    expect(sampleToken([0.1, 3, 2], -1, () => 0)).toBe(1)
+    // Large logits do not overflow: 1000 and 1001 are 27 % and 73 %.
+    expect(sampleToken([1000, 1001], 1, () => 0.2)).toBe(0)
+    expect(sampleToken([1000, 1001], 1, () => 0.3)).toBe(1)
+    // A token whose probability underflows to 0 is never drawn, even by a draw of exactly 0.
+    expect(sampleToken([-1000, 0], 1, () => 0)).toBe(1)
+    // A temperature of 0.5 sharpens: e^(2·ln 2) = 4 to 1.
+    const sharp = seededRandom(9)
+    let second = 0
+    for (let i = 0; i < 10_000; i++) second += sampleToken([0, Math.log(2)], 0.5, sharp)
+    expect(second / 10_000).toBeCloseTo(0.8, 1)
     const random = seededRandom(5)
     const counts = [0, 0, 0]
     for (let i = 0; i < 20_000; i++) counts[sampleToken([0, Math.log(2), Math.log(7)], 1, random)]!++
@@ -122,7 +146,7 @@ describe('a text schema as a job carries it', () => {
     expect(decodeTextSchema(JSON.parse(JSON.stringify(schema)))).toEqual(schema)
     expect(decodeTextSchema({ kind: 'text', tokens: 'bytes', context: 2, vocab: ['ignored'] })).toEqual({ kind: 'text', tokens: 'bytes', vocab: [], context: 2 })
     const bad = (patch: Record<string, unknown>) => () => decodeTextSchema({ ...schema, ...patch })
-    expect(bad({ kind: 'image' })).toThrow('"kind" must be "text"')
+    expect(bad({ kind: 'image' })).toThrow('text schema: "kind" must be "text"')
     expect(bad({ tokens: 'words' })).toThrow('"tokens" must be "bytes" or "characters"')
     expect(bad({ context: 1 })).toThrow('"context"')
     expect(bad({ context: 1025 })).toThrow('"context"')

@@ -71,22 +71,9 @@ export function tokenize(documents: readonly string[], schema: TextSchema, file:
     tokens = Uint16Array.from(joined, (ch) => index.get(ch) ?? 0)
   }
   if (tokens.length < schema.context + 1) throw new DataFormatError(file, `holds ${tokens.length} tokens; one training window needs ${schema.context + 1}`)
-  return { tokens, characters: countCharacters(joined), sources: [{ file, row: 0 }] }
-}
-
-/** Code points, not UTF-16 units: an emoji is one character. */
-function countCharacters(text: string): number {
-  let n = 0
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i)
-    // A high surrogate followed by a low one is a single code point.
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) i++
-    }
-    n++
-  }
-  return n
+  // Characters are code points (an emoji is one): one token each, or each UTF-8 byte that starts one.
+  const characters = schema.tokens === 'bytes' ? tokens.reduce((n, b) => n + ((b & 0xc0) === 0x80 ? 0 : 1), 0) : tokens.length
+  return { tokens, characters, sources: [{ file, row: 0 }] }
 }
 
 export function importText(file: TableFile, schema: TextSchema): TextSamples {
