@@ -26,6 +26,19 @@ describe('reading tables with named columns', () => {
     expect(csv).toEqual({ file: 'a.csv', columns: ['x', 'y', 'label'], rows: [{ line: 2, cells: ['1', '2', 'a'] }, { line: 3, cells: ['3', '', 'b'] }] })
     expect(table('a.tsv', 'x\ty\tlabel\n1\t2\ta\n3\t\tb').rows).toEqual(csv.rows)
     expect(table('a.txt', 'x\ty\tlabel\n1\t2\ta\n3\t\tb').rows).toEqual(csv.rows)
+    // A byte-order mark (spreadsheet exports write one) is not part of the first name.
+    expect(readNamedTable({ name: 'bom.csv', bytes: Uint8Array.of(0xef, 0xbb, 0xbf, ...new TextEncoder().encode('x,y\n1,2')) }).columns).toEqual(['x', 'y'])
+    // Only a name ending in .tsv is tab-separated by its name.
+    expect(table('data.tsv.csv', 'x,y\n1,2').columns).toEqual(['x', 'y'])
+    // One column; a row of empty cells is a row; old Mac line endings; an inch mark inside a value.
+    expect(table('one.csv', 'x\n1\n2').rows).toEqual([{ line: 2, cells: ['1'] }, { line: 3, cells: ['2'] }])
+    expect(table('empty.csv', 'x,y\n,\n1,2').rows).toEqual([{ line: 2, cells: ['', ''] }, { line: 3, cells: ['1', '2'] }])
+    expect(table('mac.csv', 'x,y\r1,2\r3,4').rows).toEqual([{ line: 2, cells: ['1', '2'] }, { line: 3, cells: ['3', '4'] }])
+    expect(table('inch.csv', 'size,y\n5"6,a').rows).toEqual([{ line: 2, cells: ['5"6', 'a'] }])
+    // JSONL: a line of spaces is blank; a line that is JSON but no object is refused.
+    expect(table('s.jsonl', '{"x": 1}\n   \n{"x": 2}').rows).toHaveLength(2)
+    expect(() => table('n.jsonl', '{"x": 1}\n5')).toThrow('n.jsonl line 2 must be a JSON object whose keys name the columns')
+    expect(() => table('n.jsonl', '"x"')).toThrow('n.jsonl line 1 must be a JSON object')
     // Names are trimmed; only a name ending in .jsonl is JSONL.
     expect(table('b.csv', ' x , y,label\n1,2,a').columns).toEqual(['x', 'y', 'label'])
     expect(table('rows.jsonl.csv', 'x,label\n1,a').columns).toEqual(['x', 'label'])
