@@ -103,14 +103,15 @@ export function renderReport(scores: ScoreFile, order: readonly string[]): strin
     '# Mutation testing report',
     '',
     'Written by `npm run test:mutation` (see README, "Mutation testing"); do not edit by hand. Score = mutants',
-    'killed (or timed out) / mutants that compile; survivors are listed per file with their line.',
+    'killed (or timed out) / mutants that compile; survivors are listed per file with their line. Static mutants',
+    '(module-level constants, which the Vitest runner cannot switch on) are not scored; the table counts them.',
     '',
-    '| area | score | killed | timeout | survived | no coverage | not compiling | not tested yet | last run |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| area | score | killed | timeout | survived | no coverage | not compiling | static (not scored) | not tested yet | last run |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...areas.map((a) => {
       const r = scores.areas[a]!
       const t = r.totals
-      return `| ${a} | ${pct(t)} | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} | ${t.errors} | ${t.pending ?? 0} | ${r.ranAt.slice(0, 10)} |`
+      return `| ${a} | ${pct(t)} | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} | ${t.errors} | ${t.ignored} | ${t.pending ?? 0} | ${r.ranAt.slice(0, 10)} |`
     }),
   ]
   for (const a of areas) {
