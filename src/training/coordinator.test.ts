@@ -157,6 +157,17 @@ describe('coordinator', () => {
     expect(x2.cheats).toHaveLength(2)
   })
 
+  it('records at each close exactly the peers banned for a failed audit by then, whose waiting credit settlement forfeits', async () => {
+    const h = new Harness(job({ auditRate: 1 }))
+    await h.open()
+    await runRounds(h, HONEST, 1)
+    expect(h.coordinator.view.closedForfeits).toEqual([])
+    await runRounds(h, [...HONEST, ['x', ATTACKS.bias()]], 1)
+    expect(h.coordinator.view.peers.x!.ban?.code).toBe('AUDIT_FAILED')
+    await runRounds(h, HONEST, 1)
+    expect(h.coordinator.view.closedForfeits).toEqual(['x'])
+  })
+
   it('forfeits the unpaid credit of every peer bound to a cheater\'s wallet and refuses that wallet later', async () => {
     const h = new Harness(job({ auditRate: 0 }))
     await h.open()
