@@ -49,13 +49,15 @@ function resizePlane(plane: Float32Array, height: number, width: number, targetH
 }
 
 const toByte = (v: number) => Math.max(0, Math.min(255, Math.round(v)))
+/** Rec. 601 luminance of the RGBA pixel at byte offset `i`, before alpha. */
+const luminance = (data: RgbaImage['data'], i: number) => 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!
 
 export function toGrayscale(image: RgbaImage, targetHeight: number, targetWidth: number, invert = false): Uint8Array {
   const { width, height, data } = image
   const gray = new Float32Array(width * height)
   for (let i = 0; i < width * height; i++) {
     const a = data[i * 4 + 3]! / 255
-    const y = (0.299 * data[i * 4]! + 0.587 * data[i * 4 + 1]! + 0.114 * data[i * 4 + 2]!) * a
+    const y = luminance(data, i * 4) * a
     gray[i] = invert ? 255 * a - y : y
   }
   return Uint8Array.from(resizePlane(gray, height, width, targetHeight, targetWidth), toByte)
@@ -102,7 +104,7 @@ export function fitImage(image: RgbaImage, target: ImageTarget): Uint8Array {
       for (let x = 0; x < w; x++) {
         const i = ((y0 + y) * width + x0 + x) * 4
         const alpha = data[i + 3]! / 255
-        plane[y * w + x] = alpha * (target.channels === 1 ? 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]! : data[i + c]!)
+        plane[y * w + x] = alpha * (target.channels === 1 ? luminance(data, i) : data[i + c]!)
       }
     }
     const resized = resizePlane(plane, h, w, outH, outW)

@@ -37,7 +37,8 @@ export function tabularSamples(table: NamedTable, schema: TabularSchema): Tabula
   const featureColumns = schema.features.map((f) => column(f.name))
   const labelColumn = column(schema.label)
   const categoryIndex = schema.features.map((f) => (f.kind === 'categorical' ? new Map(f.categories.map((c, i) => [c, i])) : null))
-  const classIndex = schema.target.kind === 'classification' ? new Map(schema.target.classes.map((c, i) => [c, i])) : null
+  const classes = schema.target.kind === 'classification' ? schema.target.classes : null
+  const classIndex = classes ? new Map(classes.map((c, i) => [c, i])) : null
   const width = schema.features.length
   const values = new Float32Array(table.rows.length * width)
   const labels = new Float32Array(table.rows.length)
@@ -61,9 +62,9 @@ export function tabularSamples(table: NamedTable, schema: TabularSchema): Tabula
     })
     const text = present(cells[labelColumn]!)
     if (text === null) throw new DataFormatError(table.file, `line ${line} column "${schema.label}": the label is missing`)
-    if (classIndex) {
+    if (classes && classIndex) {
       const index = classIndex.get(text)
-      if (index === undefined) throw new DataFormatError(table.file, `line ${line} column "${schema.label}": "${text.slice(0, 40)}" is not one of this job's classes (${describeCategories((schema.target as { classes: string[] }).classes)})`)
+      if (index === undefined) throw new DataFormatError(table.file, `line ${line} column "${schema.label}": "${text.slice(0, 40)}" is not one of this job's classes (${describeCategories(classes)})`)
       labels[r] = index
     } else {
       const value = parseNumber(text)
