@@ -45,6 +45,7 @@ const models: Array<[string, () => Model]> = [
   ['RGB 8×12 CNN from a spec', () => buildModel({ kind: 'cnn', channels: [3, 4], dense: 8 }, { kind: 'image', height: 8, width: 12, channels: 3 }, 5)],
   ['tabular MLP from a spec', () => buildModel({ kind: 'mlp', hidden: [8, 6] }, { kind: 'vector', width: 13 }, 3)],
   ['2-layer character transformer from a spec', () => buildModel({ kind: 'transformer', layers: 2, width: 16, heads: 4 }, { kind: 'tokens', vocab: 12, context: 6 }, 12)],
+  ['tabular regression MLP from a spec (squared error)', () => buildModel({ kind: 'mlp', hidden: [8] }, { kind: 'vector', width: 11 }, 1, 'values')],
 ]
 const optimizers: Array<[string, OptimizerSpec]> = [['SGD-momentum', { ...DEFAULT_SGD, weightDecay: 1e-3 }], ['AdamW', DEFAULT_ADAMW]]
 

@@ -50,7 +50,10 @@ describe('building a model from a spec', () => {
     const vec: InputSpec = { kind: 'vector', width: 4 }
     ok({ kind: 'mlp', hidden: new Array(L.hiddenLayers).fill(2) }, vec, 2)
     no({ kind: 'mlp', hidden: new Array(L.hiddenLayers + 1).fill(2) }, vec, 2, `an MLP has at most ${L.hiddenLayers} hidden layers, not ${L.hiddenLayers + 1}`)
-    ok({ kind: 'mlp', hidden: [L.width] }, { kind: 'vector', width: 1 }, 1)
+    ok({ kind: 'mlp', hidden: [L.width] }, { kind: 'vector', width: 1 }, 2)
+    // One output is a regression model's; a classifier needs two classes.
+    expect(() => buildModel({ kind: 'mlp', hidden: [2] }, vec, 1, 'values')).not.toThrow()
+    no({ kind: 'mlp', hidden: [2] }, vec, 1, 'a classifier needs at least 2 classes, not 1')
     no({ kind: 'mlp', hidden: [L.width + 1] }, vec, 2, `a hidden layer is 1 to ${L.width} wide, not ${L.width + 1}`)
     no({ kind: 'mlp', hidden: [0] }, vec, 2, 'a hidden layer is 1 to 4096 wide, not 0')
     ok({ kind: 'mlp', hidden: [] }, { kind: 'vector', width: L.vectorWidth }, L.outputs)

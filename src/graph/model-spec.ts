@@ -63,8 +63,21 @@ function checkInput(input: InputSpec): void {
   }
 }
 
-/** The model `spec` describes for `input`, with `outputs` classes (or values) per sample or per token. */
-export function buildModel(spec: ModelSpec, input: InputSpec, outputs: number): Model {
+/**
+ * The model `spec` describes for `input`, with `outputs` class scores (or, with `objective` "values", values
+ * to predict) per sample or per token.
+ */
+export function buildModel(spec: ModelSpec, input: InputSpec, outputs: number, objective: 'classes' | 'values' = 'classes'): Model {
+  const model = buildLayers(spec, input, outputs)
+  if (objective === 'values') {
+    check(input.kind !== 'tokens', 'a language model predicts tokens, not values')
+    return { ...model, objective }
+  }
+  check(outputs >= 2, `a classifier needs at least 2 classes, not ${outputs}`)
+  return model
+}
+
+function buildLayers(spec: ModelSpec, input: InputSpec, outputs: number): Model {
   checkInput(input)
   check(inRange(outputs, 1, SPEC_LIMITS.outputs), `a model has 1 to ${SPEC_LIMITS.outputs} outputs, not ${outputs}`)
   if (spec.kind === 'transformer') {

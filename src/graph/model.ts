@@ -13,6 +13,11 @@ export interface Model {
   /** Size of the last axis of the output (classes or vocabulary). */
   classes: number
   layers: Layer[]
+  /**
+   * What the outputs are trained to be: class scores (softmax cross-entropy against one-hot labels; the
+   * default) or values (squared error against standardised targets).
+   */
+  objective?: 'classes' | 'values'
 }
 
 export interface NamedParam extends ParamSpec {

@@ -4,7 +4,7 @@
 // volunteer holds no state between the two calls (activation checkpointing at shard boundaries).
 import { Graph } from './graph.ts'
 import { gradients } from './autodiff.ts'
-import { correctCount, softmaxCrossEntropy } from './loss.ts'
+import { lossAndCorrect } from './loss.ts'
 import { declareParams, forwardRange, paramsOf, shapeAt, type Model } from './model.ts'
 import { mul } from './ops/binary.ts'
 import { reduceSum } from './ops/reduce.ts'
@@ -58,9 +58,9 @@ export function buildLossHead(model: Model, batchSize: number): Graph {
   const shape = [batchSize, ...shapeAt(model, model.layers.length)]
   const logits = g.input(ACTIVATION, shape)
   const y = g.input('y', shape)
-  const loss = softmaxCrossEntropy(logits, y)
+  const { loss, correct } = lossAndCorrect(model, logits, y)
   g.output('loss', loss)
-  g.output('correct', correctCount(logits, y))
+  g.output('correct', correct)
   g.output(GRAD_IN, gradients(loss, [logits])[0]!)
   return g
 }
@@ -71,7 +71,7 @@ export function buildGradientGraph(model: Model, batchSize: number): Graph {
   const params = declareParams(g, model, PARAM_PREFIX)
   const x = g.input('x', [batchSize, ...model.inputShape])
   const y = g.input('y', [batchSize, ...shapeAt(model, model.layers.length)])
-  const loss = softmaxCrossEntropy(forwardRange(model, x, params), y)
+  const { loss } = lossAndCorrect(model, forwardRange(model, x, params), y)
   g.output('loss', loss)
   const names = paramsOf(model).map((p) => p.name)
   gradients(loss, names.map((n) => params.get(n)!)).forEach((grad, i) => g.output(gradName(names[i]!), grad))

@@ -5,7 +5,7 @@
 // gradients to running sums, and the update graph finishes the batch: the same update as one big batch.
 import { Graph, type Value } from './graph.ts'
 import { gradients } from './autodiff.ts'
-import { correctCount, softmaxCrossEntropy } from './loss.ts'
+import { lossAndCorrect } from './loss.ts'
 import { stateSlots, updateRule, type OptimizerSpec } from './optimizer.ts'
 import { declareParams, forwardRange, paramsOf, shapeAt, type Model } from './model.ts'
 import { bucketName, bucketViews, declareBuckets, flatLayout, joinBuckets, type FlatLayout } from './flat-params.ts'
@@ -82,10 +82,9 @@ function backprop(g: Graph, model: Model, layout: FlatLayout, rows: number): { p
   const views = bucketViews(layout, buckets)
   const x = g.input('x', [rows, ...model.inputShape])
   const y = g.input('y', [rows, ...shapeAt(model, model.layers.length)])
-  const logits = forwardRange(model, x, views)
-  const loss = softmaxCrossEntropy(logits, y)
+  const { loss, correct } = lossAndCorrect(model, forwardRange(model, x, views), y)
   g.output('loss', loss)
-  g.output('correct', correctCount(logits, y))
+  g.output('correct', correct)
   const names = layout.entries.map((e) => e.name)
   const grads = gradients(loss, names.map((n) => views.get(n)!))
   return { params: buckets, grads: joinBuckets(layout, new Map(names.map((n, i) => [n, grads[i]!]))) }
