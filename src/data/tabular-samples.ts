@@ -122,20 +122,26 @@ export function encodeTabular(samples: TabularSamples, stats: FeatureStats): Flo
   const { schema, count, values } = samples
   if (stats.features.length !== schema.features.length) throw new RangeError(`the statistics describe ${stats.features.length} features, the samples ${schema.features.length}`)
   const width = schema.features.length
-  const out = new Float32Array(count * encodedWidth(schema))
-  let at = 0
-  for (let r = 0; r < count; r++) {
-    schema.features.forEach((feature, f) => {
-      const v = values[r * width + f]!
-      if (feature.kind === 'numeric') {
-        const s = stats.features[f]
-        if (!s) throw new RangeError(`feature "${feature.name}" is numeric but its statistics are not`)
-        out[at++] = Number.isNaN(v) ? 0 : (v - s.mean) / s.std
-        return
-      }
-      if (v >= 0) out[at + v] = 1
-      at += feature.categories.length
-    })
-  }
+  const encoded = encodedWidth(schema)
+  const out = new Float32Array(count * encoded)
+  for (let r = 0; r < count; r++) encodeRow(schema, stats, values.subarray(r * width, (r + 1) * width), out.subarray(r * encoded, (r + 1) * encoded))
   return out
+}
+
+/** One row's values as read → its encoded features, written into `out` (zeroed, encodedWidth long). */
+export function encodeRow(schema: TabularSchema, stats: FeatureStats, row: ArrayLike<number>, out: Float32Array): void {
+  let at = 0
+  schema.features.forEach((feature, f) => {
+    const v = row[f]!
+    if (feature.kind === 'numeric') {
+      const s = stats.features[f]
+      if (!s) throw new RangeError(`feature "${feature.name}" is numeric but its statistics are not`)
+      // The stated missing-value rule: a missing number is the mean of the accepted data, 0 once standardised.
+      out[at++] = Number.isNaN(v) ? 0 : (v - s.mean) / s.std
+      return
+    }
+    // A missing category (−1) sets none of its inputs.
+    if (v >= 0) out[at + v] = 1
+    at += feature.categories.length
+  })
 }
