@@ -27,6 +27,7 @@ const TEXT: TaskSpec = { kind: 'text', schema: { kind: 'text', tokens: 'characte
 function rows(task: TaskSpec, count: number): TaskBlock {
   const wave = (i: number) => Math.sin(i * 12.9898) * 43758.5453 - Math.floor(Math.sin(i * 12.9898) * 43758.5453)
   if (task.kind === 'text') return makeBlock(task, Uint16Array.from({ length: count * 5 }, (_, i) => Math.floor(wave(i) * 5)), null)
+  if (task.kind !== 'tabular') throw new Error('rows are table rows or text')
   const x = Float32Array.from({ length: count * 3 }, (_, i) => (i % 3 === 2 ? Math.floor(wave(i) * 3) - 1 : wave(i) * 4 - 2))
   const y = Float32Array.from({ length: count }, (_, i) => (task.schema.target.kind === 'classification' ? Math.floor(wave(i + 99) * 3) : wave(i + 99) * 6))
   return makeBlock(task, x, y)
