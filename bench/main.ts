@@ -18,6 +18,7 @@ import { errorMessage } from '../src/errors.ts'
 import { tfjsStepTimes } from './tfjs-models.ts'
 import type { StepTimes } from './node-session.ts'
 import type { Model } from '../src/graph/model.ts'
+import { ZOO_RECIPES } from '../src/graph/model-recipe.ts'
 
 export interface BenchPage {
   device(): Promise<{ report: DeviceReport; choice: BackendChoice }>
@@ -78,7 +79,7 @@ window.bench = {
     const client = ComputeClient.spawn()
     const m = MODEL_ZOO[model]()
     workers.set(id, { client, model: m, batchSize, step: 1 })
-    const ready = await client.init({ model, batchSize, optimizer: 'adamw', seed: 1 }, engine)
+    const ready = await client.init({ model: ZOO_RECIPES[model as keyof typeof ZOO_RECIPES], batchSize, optimizer: 'adamw', seed: 1 }, engine)
     const summary = await client.train(Array.from({ length: warmup }, (_, i) => syntheticBatch(m, batchSize, i)), 1e-3, 1, { handOver: true })
     workers.get(id)!.step += warmup
     return { flopsPerStep: ready.flopsPerStep, backend: summary.backend }
@@ -101,7 +102,7 @@ window.bench = {
   async autoTune(model, batchSize, backend) {
     const { report } = await window.bench!.device()
     // A null store: the benchmark measures every run afresh instead of recalling an earlier run's choice.
-    return autoTune({ model, batchSize, optimizer: 'adamw', seed: 1 }, chooseBackend(report, backend === 'wasm' ? 'wasm' : 'auto'), { spawn: ComputeClient.spawn, store: null })
+    return autoTune({ model: ZOO_RECIPES[model as keyof typeof ZOO_RECIPES], batchSize, optimizer: 'adamw', seed: 1 }, chooseBackend(report, backend === 'wasm' ? 'wasm' : 'auto'), { spawn: ComputeClient.spawn, store: null })
   },
 
   async tfjs(model, batchSize, warmup, steps) {

@@ -8,9 +8,10 @@ import { WorkerRuntime, type OrtLoader } from './worker-runtime.ts'
 import type { DeviceReport } from './device-report.ts'
 import type { FromWorker, TrainSpec } from './worker-protocol.ts'
 import type { OrtModule } from './train-session.ts'
+import { ZOO_RECIPES } from '../graph/model-recipe.ts'
 
 ort.env.wasm.numThreads = 1
-const spec: TrainSpec = { model: 'mlp', batchSize: 16, optimizer: 'adamw', seed: 1 }
+const spec: TrainSpec = { model: ZOO_RECIPES.mlp, batchSize: 16, optimizer: 'adamw', seed: 1 }
 const report: DeviceReport = { webgpu: { available: false, reason: 'none' }, wasm: { crossOriginIsolated: true, sharedArrayBuffer: true, simd: true, hardwareConcurrency: 2 } }
 
 /** Short timing rounds: these tests check the choice and the memory, not the measurement's precision. */

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { calibrationKey, CALIBRATION_MAX_AGE_MS, decodeCalibration, deviceFingerprint, encodeCalibration, fastest, microBatchCandidates, threadCandidates, type CalibrationRecord } from './calibration.ts'
 import type { DeviceReport } from './device-report.ts'
+import type { TrainSpec } from './worker-protocol.ts'
+import { ZOO_RECIPES } from '../graph/model-recipe.ts'
 
-const spec = { model: 'mlp', batchSize: 64, optimizer: 'adamw', seed: 1 } as const
+const spec: TrainSpec = { model: ZOO_RECIPES.mlp, batchSize: 64, optimizer: 'adamw', seed: 1 }
 const report: DeviceReport = { webgpu: { available: false, reason: 'none' }, wasm: { crossOriginIsolated: true, sharedArrayBuffer: true, simd: true, hardwareConcurrency: 8 } }
 
 describe('calibration candidates', () => {
@@ -39,6 +41,7 @@ describe('remembered calibrations', () => {
     expect(calibrationKey('d', 'wasm', spec)).toBe(calibrationKey('d', 'wasm', { ...spec, seed: 99 }))
     expect(calibrationKey('d', 'wasm', spec)).not.toBe(calibrationKey('d', 'wasm', { ...spec, batchSize: 32 }))
     expect(calibrationKey('d', 'wasm', spec)).not.toBe(calibrationKey('d', 'webgpu', spec))
+    expect(calibrationKey('d', 'wasm', spec)).not.toBe(calibrationKey('d', 'wasm', { ...spec, model: ZOO_RECIPES.cnn }))
     expect(calibrationKey('d', 'wasm', spec)).not.toBe(calibrationKey('e', 'wasm', spec))
     expect(deviceFingerprint(report)).not.toBe(deviceFingerprint({ ...report, wasm: { ...report.wasm, hardwareConcurrency: 4 } }))
   })

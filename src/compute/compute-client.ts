@@ -5,8 +5,10 @@ import { TesseraeError } from '../errors.ts'
 import type { DeviceReport } from './device-report.ts'
 import type { ExecutionBackend } from './train-session.ts'
 import type { Evaluation } from './evaluate.ts'
-import { decodeFromWorker, type CalibrationResult, type EngineSetting, type ZooModel, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
-import type { LabelledImages } from '../data/labelled-images.ts'
+import { decodeFromWorker, type CalibrationResult, type EngineSetting, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
+import type { ModelRecipe } from '../graph/model-recipe.ts'
+import type { TaskSpec } from '../data/task.ts'
+import type { TaskBlock } from '../data/task-block.ts'
 import { distinctBuffers } from './transfer.ts'
 import { spansItsBuffer } from '../bytes.ts'
 
@@ -90,12 +92,12 @@ export class ComputeClient {
     await this.request({ type: 'load-params', params, keepState }, 'ok', timeoutMs)
   }
 
-  /** Accuracy, mean loss and the arg-max prediction of every sample (whole batches of up to 250). */
-  async evaluate(model: ZooModel, params: Record<string, Float32Array>, images: LabelledImages, norm: { mean: number; std: number }, timeoutMs = 300_000): Promise<Evaluation> {
+  /** Held-out metrics and the arg-max prediction of every sample (whole batches of up to 250). */
+  async evaluate(model: ModelRecipe, params: Record<string, Float32Array>, data: { task: TaskSpec; block: TaskBlock }, timeoutMs = 300_000): Promise<Evaluation> {
     // Evaluation loads ORT too, which fixes the worker's thread count: keep the one it has, or one thread.
     const wasmThreads = this.wasmThreads ?? 1
     await this.useThreads(wasmThreads)
-    const { accuracy, loss, predictions } = await this.request({ type: 'evaluate', model, params, images, mean: norm.mean, std: norm.std, wasmThreads }, 'evaluated', timeoutMs)
+    const { accuracy, loss, predictions } = await this.request({ type: 'evaluate', model, params, task: data.task, block: data.block, wasmThreads }, 'evaluated', timeoutMs)
     return { accuracy, loss, predictions }
   }
 

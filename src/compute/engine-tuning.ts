@@ -9,6 +9,7 @@ import type { TunedEngine } from './calibration.ts'
 import type { TrainSpec } from './worker-protocol.ts'
 import type { JobSpec } from '../training/job.ts'
 import { errorMessage } from '../errors.ts'
+import { ZOO_RECIPES } from '../graph/model-recipe.ts'
 
 /** What tuning needs of the volunteer's compute worker (ComputeClient in the app). */
 export interface Compilable {
@@ -45,7 +46,7 @@ export function engineTuning(compute: Compilable, choice: BackendChoice, options
   }
   return (job) => {
     const key = `${job.model}/${job.batchSize}`
-    const spec: TrainSpec = { model: job.model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }
+    const spec: TrainSpec = { model: ZOO_RECIPES[job.model], batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }
     if (current?.key !== key) {
       const remembered = rememberedTuning(spec, choice, { store, onNotice: log })
       return compile(key, spec, remembered?.engine ?? untunedEngine(choice, spec), remembered !== null).flopsPerStep

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { decodeFromWorker, decodeToWorker } from './worker-protocol.ts'
+import { ZOO_RECIPES } from '../graph/model-recipe.ts'
+import type { TaskSpec } from '../data/task.ts'
 
-const spec = { model: 'cnn', batchSize: 32, optimizer: 'adamw', seed: 1 }
+const spec = { model: ZOO_RECIPES.cnn, batchSize: 32, optimizer: 'adamw', seed: 1 }
+const TABLE: TaskSpec = {
+  kind: 'tabular',
+  schema: { kind: 'tabular', features: [{ name: 'a', kind: 'numeric' }, { name: 'c', kind: 'categorical', categories: ['x', 'y'] }], label: 'k', target: { kind: 'classification', classes: ['p', 'q'] } },
+  stats: { features: [{ mean: 0, std: 1 }, null] },
+  target: null,
+}
+const TABLE_MODEL = { spec: { kind: 'mlp', hidden: [4] }, input: { kind: 'vector', width: 3 }, outputs: 2, objective: 'classes' }
+const evaluate = (overrides: Record<string, unknown>) => ({ type: 'evaluate', id: 4, model: TABLE_MODEL, params: {}, task: TABLE, block: { x: Float32Array.of(0.5, 1, 2, -1), y: Float32Array.of(0, 1) }, wasmThreads: 1, ...overrides })
 
 describe('worker protocol', () => {
   it('decodes every request type', () => {
@@ -13,6 +23,19 @@ describe('worker protocol', () => {
     const x = new Float32Array(4)
     expect(decodeToWorker({ type: 'train', id: 2, batches: [{ x, y: x }], lr: 0.01, firstStep: 1 })).toMatchObject({ batches: [{ x, y: x }] })
     expect(decodeToWorker({ type: 'throttle', id: 3, dutyCycle: 0.5, paused: false })).toMatchObject({ dutyCycle: 0.5 })
+    expect(decodeToWorker(evaluate({}))).toMatchObject({ model: TABLE_MODEL, task: TABLE, block: { count: 2, perSample: 2 } })
+  })
+
+  it('evaluates only a model that reads and predicts what the task\'s samples are, on samples the task can hold', () => {
+    expect(() => decodeToWorker(evaluate({ model: { ...TABLE_MODEL, outputs: 3 } }))).toThrow('the model does not read or predict what the task\'s samples are')
+    expect(() => decodeToWorker(evaluate({ model: { ...TABLE_MODEL, input: { kind: 'vector', width: 4 } } }))).toThrow('the model does not read or predict what the task\'s samples are')
+    expect(() => decodeToWorker(evaluate({ model: { ...TABLE_MODEL, outputs: 1, objective: 'values' } }))).toThrow('the model does not read or predict what the task\'s samples are')
+    expect(() => decodeToWorker(evaluate({ block: { x: [0.5, 1], y: Float32Array.of(0) } }))).toThrow('"block.x" must be a typed array of the task\'s inputs')
+    expect(() => decodeToWorker(evaluate({ block: { x: Float32Array.of(0.5, 1), y: [0] } }))).toThrow('"block.y" must be null or a typed array of labels')
+    expect(() => decodeToWorker(evaluate({ block: { x: Float32Array.of(0.5, 2), y: Float32Array.of(0) } }))).toThrow('"block": sample 0 feature "c" holds 2')
+    expect(() => decodeToWorker(evaluate({ block: { x: Uint8Array.of(0, 1), y: Float32Array.of(0) } }))).toThrow('"block": a tabular block\'s inputs are a Float32Array')
+    expect(() => decodeToWorker(evaluate({ params: null }))).toThrow('"params" must be an object of Float32Arrays')
+    expect(() => decodeToWorker(evaluate({ task: { ...TABLE, kind: 'audio' } }))).toThrow('task: "kind" must be "image", "tabular" or "text"')
   })
 
   it('rejects malformed requests with the offending field named', () => {
@@ -21,7 +44,8 @@ describe('worker protocol', () => {
     expect(() => decodeToWorker('probe')).toThrow(/expected an object/)
     expect(() => decodeToWorker({ type: 'warm', id: 1, backend: 'cuda', wasmThreads: 1 })).toThrow(/"backend" must be one of webgpu, wasm/)
     expect(() => decodeToWorker({ type: 'warm', id: 1, backend: 'wasm', wasmThreads: 0 })).toThrow(/"wasmThreads" must be between 1 and 64/)
-    expect(() => decodeToWorker({ type: 'init', id: 1, spec: { ...spec, model: 'resnet' }, backend: 'wasm', wasmThreads: 1, microBatch: null, params: null })).toThrow(/"model" must be one of mlp, cnn, transformer/)
+    expect(() => decodeToWorker({ type: 'init', id: 1, spec: { ...spec, model: 'resnet' }, backend: 'wasm', wasmThreads: 1, microBatch: null, params: null })).toThrow('model recipe: expected an object')
+    expect(() => decodeToWorker({ type: 'init', id: 1, spec: { ...spec, model: { ...ZOO_RECIPES.cnn, outputs: 1 } }, backend: 'wasm', wasmThreads: 1, microBatch: null, params: null })).toThrow('model recipe: a classifier needs at least 2 classes, not 1')
     expect(() => decodeToWorker({ type: 'init', id: 1, spec, backend: 'wasm', wasmThreads: 1, microBatch: 12, params: null })).toThrow(/"microBatch" \(12\) must divide the batch size 32/)
     expect(() => decodeToWorker({ type: 'init', id: 1, spec, backend: 'wasm', wasmThreads: 1, microBatch: 64, params: null })).toThrow(/"microBatch" must be between 1 and 32/)
     expect(() => decodeToWorker({ type: 'calibrate', id: 1, spec, backend: 'wasm', wasmThreads: 1, microBatches: [] })).toThrow(/1 to 8 candidates/)

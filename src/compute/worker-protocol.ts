@@ -4,16 +4,15 @@ import { DecodeError } from '../errors.ts'
 import { asObject, readBoolean, readInteger, readNumber, readString } from '../schema.ts'
 import type { DeviceReport } from './device-report.ts'
 import type { ExecutionBackend } from './train-session.ts'
-import { MODEL_ZOO, type ZooModelName } from '../graph/zoo.ts'
-import type { LabelledImages } from '../data/labelled-images.ts'
-
-export type ZooModel = ZooModelName
-const ZOO_MODELS = Object.keys(MODEL_ZOO) as ZooModel[]
+import { decodeModelRecipe, type ModelRecipe } from '../graph/model-recipe.ts'
+import { decodeTask, taskInput, taskOutputs, type TaskSpec } from '../data/task.ts'
+import { makeBlock, type TaskBlock } from '../data/task-block.ts'
 export const OPTIMIZERS = ['adamw', 'sgd'] as const
 export type OptimizerName = (typeof OPTIMIZERS)[number]
 
 export interface TrainSpec {
-  model: ZooModel
+  /** The model to build (a zoo model's recipe, or the job's own). */
+  model: ModelRecipe
   batchSize: number
   optimizer: OptimizerName
   /** Parameter initialisation seed, used when no parameters are supplied. */
@@ -60,8 +59,8 @@ export type ToWorker =
    * moving to a volunteer's checkpoint keeps it (`keepState`).
    */
   | { type: 'load-params'; id: number; params: Record<string, Float32Array>; keepState: boolean }
-  /** Test accuracy of `params` on labelled images (a coordinator scoring each new version). */
-  | { type: 'evaluate'; id: number; model: ZooModel; params: Record<string, Float32Array>; images: LabelledImages; mean: number; std: number; wasmThreads: number }
+  /** Held-out metrics of `params` on a task's samples (a coordinator scoring each new version). */
+  | { type: 'evaluate'; id: number; model: ModelRecipe; params: Record<string, Float32Array>; task: TaskSpec; block: TaskBlock; wasmThreads: number }
   | { type: 'throttle'; id: number; dutyCycle: number; paused: boolean }
   | { type: 'dispose'; id: number }
 
@@ -113,10 +112,23 @@ function readParamRecord(value: unknown): Record<string, Float32Array> | null {
 function readSpec(value: unknown): TrainSpec {
   const spec = asObject(value, `${WHAT_IN} spec`)
   return {
-    model: readEnum(spec, 'model', ZOO_MODELS, WHAT_IN),
+    model: decodeModelRecipe(spec.model),
     batchSize: readInteger(spec, 'batchSize', WHAT_IN, 1, 4096),
     optimizer: readEnum(spec, 'optimizer', OPTIMIZERS, WHAT_IN),
     seed: readInteger(spec, 'seed', WHAT_IN),
+  }
+}
+
+/** A task's samples as typed arrays; the block's values are checked against the task as a peer's would be. */
+function readBlock(value: unknown, task: TaskSpec): TaskBlock {
+  const block = asObject(value, `${WHAT_IN} block`)
+  const y = block.y === null ? null : block.y
+  if (!(block.x instanceof Uint8Array || block.x instanceof Uint16Array || block.x instanceof Float32Array)) throw new DecodeError(WHAT_IN, '"block.x" must be a typed array of the task\'s inputs')
+  if (!(y === null || y instanceof Uint8Array || y instanceof Float32Array)) throw new DecodeError(WHAT_IN, '"block.y" must be null or a typed array of labels')
+  try {
+    return makeBlock(task, block.x, y)
+  } catch (error) {
+    throw new DecodeError(WHAT_IN, `"block": ${error instanceof Error ? error.message : String(error)}`)
   }
 }
 
@@ -170,16 +182,11 @@ export function decodeToWorker(data: unknown): ToWorker {
     case 'evaluate': {
       const params = readParamRecord(obj.params)
       if (params === null) throw new DecodeError(WHAT_IN, '"params" must be an object of Float32Arrays')
-      const images = asObject(obj.images, `${WHAT_IN} images`)
-      const count = readInteger(images, 'count', WHAT_IN, 1, 1 << 20)
-      const height = readInteger(images, 'height', WHAT_IN, 1, 4096)
-      const width = readInteger(images, 'width', WHAT_IN, 1, 4096)
-      const classes = readInteger(images, 'classes', WHAT_IN, 2, 65535)
-      const pixels = images.pixels
-      const labels = images.labels
-      if (!(pixels instanceof Uint8Array) || pixels.length !== count * height * width) throw new DecodeError(WHAT_IN, '"images.pixels" must be a Uint8Array of count × height × width bytes')
-      if (!(labels instanceof Uint8Array) || labels.length !== count) throw new DecodeError(WHAT_IN, '"images.labels" must be a Uint8Array of count bytes')
-      return { type, id, model: readEnum(obj, 'model', ZOO_MODELS, WHAT_IN), params, images: { count, height, width, classes, pixels, labels }, mean: readNumber(obj, 'mean', WHAT_IN), std: readNumber(obj, 'std', WHAT_IN, 1e-9), wasmThreads: readThreads(obj) }
+      const model = decodeModelRecipe(obj.model)
+      const task = decodeTask(obj.task)
+      const expected = { input: taskInput(task), ...taskOutputs(task) }
+      if (JSON.stringify([model.input, model.outputs, model.objective]) !== JSON.stringify([expected.input, expected.outputs, expected.objective])) throw new DecodeError(WHAT_IN, 'the model does not read or predict what the task\'s samples are')
+      return { type, id, model, params, task, block: readBlock(obj.block, task), wasmThreads: readThreads(obj) }
     }
     case 'throttle':
       return { type, id, dutyCycle: readNumber(obj, 'dutyCycle', WHAT_IN, 0.05, 1), paused: readBoolean(obj, 'paused', WHAT_IN) }

@@ -11,9 +11,10 @@ import { DEFAULT_ADAMW } from '../graph/optimizer.ts'
 import { TrainSession, type OrtModule } from './train-session.ts'
 import { initParams } from '../graph/model.ts'
 import type { OrtLoader } from './worker-runtime.ts'
+import { ZOO_RECIPES } from '../graph/model-recipe.ts'
 
 ort.env.wasm.numThreads = 1
-const spec: TrainSpec = { model: 'mlp', batchSize: 4, optimizer: 'adamw', seed: 3 }
+const spec: TrainSpec = { model: ZOO_RECIPES.mlp, batchSize: 4, optimizer: 'adamw', seed: 3 }
 
 const plainOrt: OrtLoader = async () => ort
 

@@ -7,10 +7,11 @@ import { initParams, parameterCount, type Model } from '../graph/model.ts'
 import { syntheticBatch, throwawayStep } from './synthetic-batch.ts'
 import { DEFAULT_ADAMW, DEFAULT_SGD } from '../graph/optimizer.ts'
 import { MODEL_ZOO } from '../graph/zoo.ts'
+import { recipeModel } from '../graph/model-recipe.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { TrainSession, type ExecutionBackend, type OrtModule } from './train-session.ts'
 import { Throttle } from './throttle.ts'
-import { evaluateModel } from './evaluate.ts'
+import { evaluateTask } from './evaluate.ts'
 import { timeSteps, type StepTimerOptions } from './step-timer.ts'
 import type { CalibrationResult, FromWorker, ToWorker, TrainSpec } from './worker-protocol.ts'
 import { distinctBuffers } from './transfer.ts'
@@ -98,9 +99,9 @@ export class WorkerRuntime {
         return
       }
       case 'evaluate': {
-        const model = MODEL_ZOO[message.model]()
+        const model = recipeModel(message.model)
         const ort = await this.ort('wasm', message.wasmThreads)
-        const result = await evaluateModel(ort, model, new Map(Object.entries(message.params)), message.images, { mean: message.mean, std: message.std }, { batchSize: 250 })
+        const result = await evaluateTask(ort, model, new Map(Object.entries(message.params)), message.task, message.block, { batchSize: 250 })
         this.emit({ type: 'evaluated', id: message.id, ...result })
         return
       }
@@ -136,7 +137,7 @@ export class WorkerRuntime {
     await this.compiled?.session.release()
     this.compiled = null
     const started = this.now()
-    const model = MODEL_ZOO[message.spec.model]()
+    const model = recipeModel(message.spec.model)
     const step = buildTrainStep(model, message.spec.batchSize, optimizerOf(message.spec), { microBatch: message.microBatch ?? message.spec.batchSize })
     const checkpoint = message.params === null ? initParams(model, message.spec.seed) : new Map(Object.entries(message.params))
     const session = await this.openSession(message.id, step, message.backend, message.wasmThreads)
@@ -194,7 +195,7 @@ export class WorkerRuntime {
    * so a burst of load elsewhere on the machine hits them alike; each keeps its best round.
    */
   private async calibrate(message: Extract<ToWorker, { type: 'calibrate' }>): Promise<void> {
-    const model = MODEL_ZOO[message.spec.model]()
+    const model = recipeModel(message.spec.model)
     const params = initParams(model, message.spec.seed)
     const ort = await this.ort(message.backend, message.wasmThreads)
     const candidates: Array<{ microBatch: number; session: TrainSession | null; error: string | null }> = []

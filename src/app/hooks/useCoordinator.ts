@@ -33,6 +33,8 @@ import { privateKeyToAccount } from 'viem/accounts'
 import type { ChainConfig } from '../../stack/stack-config.ts'
 import { settlementFor } from '../../roles/settlement-wiring.ts'
 import { coordinatorKeyName, loadKey, loadOrCreateKey } from '../wallet/key-store.ts'
+import { ZOO_RECIPES } from '../../graph/model-recipe.ts'
+import { imagesAsTask } from '../../compute/evaluate.ts'
 
 export type CoordinatorUi =
   | { status: 'idle' }
@@ -57,7 +59,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   const test = concatShards(await Promise.all(job.test.map((s) => fetchShard(peer.exchange, s, []))))
   onStep('compiling the evaluation graph and scoring the starting model', 4)
   // The referee re-runs volunteers' units in its own worker, on wasm: checking must not wait for the GPU.
-  await refereeCompute.init({ model: job.model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, { backend: 'wasm', wasmThreads: 1 })
+  await refereeCompute.init({ model: ZOO_RECIPES[job.model], batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, { backend: 'wasm', wasmThreads: 1 })
   const jobLog = new ExchangeLogStore(peer.exchange, peer.privateKey)
   const coordinator = await Coordinator.open({
     job,
@@ -71,7 +73,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
     // A new volunteer's first unit is short and checked at once: verified credit within seconds.
     probeSteps: PROBE_STEPS,
     evaluate: async (params) => {
-      const { accuracy, loss } = await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), test, job.normalisation)
+      const { accuracy, loss } = await compute.evaluate(ZOO_RECIPES[job.model], Object.fromEntries(unflatten(layout, params)), imagesAsTask(test, job.normalisation))
       return { accuracy, loss }
     },
   })
@@ -81,7 +83,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   const key = chain.contracts ? await loadKey(coordinatorKeyName(job.id)) : null
   const settlement = key ? settlementFor({ config: chain, exchange: peer.exchange, coordinatorKey: key, jobLog, log }) : undefined
   // The offer review's label check: the current model's predictions for an offer's samples.
-  const classify = async (params: Float32Array, set: ReviewImages) => (await compute.evaluate(job.model, Object.fromEntries(unflatten(layout, params)), set, job.normalisation)).predictions
+  const classify = async (params: Float32Array, set: ReviewImages) => (await compute.evaluate(ZOO_RECIPES[job.model], Object.fromEntries(unflatten(layout, params)), imagesAsTask(set, job.normalisation))).predictions
   // The tab's WebRTC addresses go out with each announcement, so a peer that needs this coordinator now (a
   // binding, an auditor) dials it at once instead of waiting for the swarm's own dial and its backoff.
   const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log, settlement, classify, addrs: () => peer.swarm.webrtcAddrs() })

@@ -12,6 +12,7 @@ import { errorMessage } from '../../errors.ts'
 import { loadDemoSet } from '../demo-data.ts'
 import { segmentError } from '../../training/referee.ts'
 import { SEGMENT_STEPS } from '../../training/unit.ts'
+import { ZOO_RECIPES } from '../../graph/model-recipe.ts'
 
 function concatFloat32(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0))
@@ -23,7 +24,7 @@ function concatFloat32(parts: Float32Array[]): Float32Array {
   return out
 }
 
-export const CHECK_SPEC: TrainSpec = { model: 'cnn', batchSize: 32, optimizer: 'adamw', seed: 7 }
+export const CHECK_SPEC: TrainSpec = { model: ZOO_RECIPES.cnn, batchSize: 32, optimizer: 'adamw', seed: 7 }
 /** One audit segment: the check measures what the referee's tolerance applies to. */
 export const CHECK_STEPS = SEGMENT_STEPS
 const CHECK_LR = 0.002

@@ -11,6 +11,7 @@ import { seededPermutation } from '../../random.ts'
 import { errorMessage } from '../../errors.ts'
 import { loadDemoSet } from '../demo-data.ts'
 import { usePageVisible } from './usePageVisible.ts'
+import { ZOO_RECIPES } from '../../graph/model-recipe.ts'
 
 export interface LocalTrainingRequest {
   model: 'mlp' | 'cnn'
@@ -64,7 +65,7 @@ export function useLocalTraining(choice: BackendChoice | null, dutyCycle: number
       void (async () => {
         try {
           const set = await loadDemoSet('train')
-          const spec: TrainSpec = { model: request.model, batchSize: request.batchSize, optimizer: 'adamw', seed: 1 }
+          const spec: TrainSpec = { model: ZOO_RECIPES[request.model], batchSize: request.batchSize, optimizer: 'adamw', seed: 1 }
           const tuned = await autoTune(spec, choice, { spawn: ComputeClient.spawn, store: browserCalibrationStore(), onNotice: (text) => setState((s) => ({ ...s, notice: text })) })
           setState((s) => ({ ...s, engine: { wasmThreads: tuned.engine.wasmThreads, microBatch: tuned.engine.microBatch, remembered: tuned.remembered }, notice: 'compiling the training graph…' }))
           const ready = await worker.init(spec, tuned.engine)

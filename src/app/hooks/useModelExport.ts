@@ -13,6 +13,8 @@ import type { JobAnnouncement } from '../../p2p/job-topics.ts'
 import type { LabelledImages } from '../../data/labelled-images.ts'
 import { errorMessage } from '../../errors.ts'
 import type { TabPeer } from './useSwarm.ts'
+import { ZOO_RECIPES } from '../../graph/model-recipe.ts'
+import { imagesAsTask } from '../../compute/evaluate.ts'
 
 export const PREVIEW_IMAGES = 100
 
@@ -50,7 +52,7 @@ export function useModelExport(peer: TabPeer | null) {
         setState({ status: 'working', step: 'downloading held-out test images', done: 1, of: 3 })
         const images = firstImages(await fetchShard(peer.exchange, job.test[0]!, [coordinator]), PREVIEW_IMAGES)
         setState({ status: 'working', step: `predicting ${images.count} test images in the compute worker`, done: 2, of: 3 })
-        const evaluation = await compute.evaluate(job.model, Object.fromEntries(params), images, job.normalisation)
+        const evaluation = await compute.evaluate(ZOO_RECIPES[job.model], Object.fromEntries(params), imagesAsTask(images, job.normalisation))
         if (url.current) URL.revokeObjectURL(url.current)
         url.current = URL.createObjectURL(new Blob([onnx as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }))
         setState({ status: 'ready', jobId: job.id, version: head.version, url: url.current, fileName: `${job.id}-v${head.version}.onnx`, bytes: onnx.length, images, predictions: evaluation.predictions, accuracy: evaluation.accuracy })
