@@ -15,11 +15,12 @@ import { CoordinatorHost, type DatasetPolicy } from '../../roles/coordinator-hos
 import type { ReviewImages } from '../../training/data-review.ts'
 import { demoJobSpec } from '../../roles/demo-job.ts'
 import { ExchangeVectorStore } from '../../roles/exchange-vector-store.ts'
-import { publishShards } from '../../roles/publish-dataset.ts'
+import { publishBlocks, publishShards } from '../../roles/publish-dataset.ts'
+import type { TaskJob } from '../../training/task-draft.ts'
 import { Coordinator } from '../../training/coordinator.ts'
 import { PROBE_STEPS } from '../../training/probe.ts'
 import type { CoordinatorState } from '../../training/coordinator-state.ts'
-import { decodeJob, jobModel, jobRecipe, jobTask, type JobSpec } from '../../training/job.ts'
+import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec } from '../../training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../training/vector.ts'
 import { errorMessage } from '../../errors.ts'
 import { loadDemoSet } from '../demo-data.ts'
@@ -147,14 +148,24 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
   )
 
   const start = useCallback(
-    async (settings: JobSettings, own: readonly StoredDataset[] = [], fund?: Funder) => {
+    async (settings: JobSettings, own: readonly StoredDataset[] = [], fund?: Funder, task: TaskJob | null = null) => {
       if (!peer || running.current) return
       try {
-        setUi({ status: 'starting', step: 'downloading the built-in Fashion-MNIST data', done: 0, of: START_STEPS })
-        const [train, test] = await Promise.all([loadDemoSet('train'), loadDemoSet('t10k')])
-        setUi({ status: 'starting', step: 'publishing the data as content-addressed shards', done: 1, of: START_STEPS })
         const owner = peer.swarm.node.peerId.toString()
-        let job = demoJobSpec({ coordinator: owner, train: await publishShards(peer.exchange, train, SHARD_SIZE, owner), test: await publishShards(peer.exchange, test, SHARD_SIZE, owner), now: Date.now(), overrides: settings })
+        let job: JobSpec
+        if (task) {
+          // The owner's own data: its training and held-out samples become the job's shards (TSB2 blocks).
+          setUi({ status: 'starting', step: 'publishing your data as content-addressed shards', done: 1, of: START_STEPS })
+          const train = await publishBlocks(peer.exchange, task.task, task.train, SHARD_SIZE, owner)
+          const test = await publishBlocks(peer.exchange, task.task, task.test, SHARD_SIZE, owner)
+          job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides: { ...settings, ...taskJobFields(task.task, task.recipe) } })
+          job.id = `${job.task!.kind}-${Date.now().toString(36)}`
+        } else {
+          setUi({ status: 'starting', step: 'downloading the built-in Fashion-MNIST data', done: 0, of: START_STEPS })
+          const [train, test] = await Promise.all([loadDemoSet('train'), loadDemoSet('t10k')])
+          setUi({ status: 'starting', step: 'publishing the data as content-addressed shards', done: 1, of: START_STEPS })
+          job = demoJobSpec({ coordinator: owner, train: await publishShards(peer.exchange, train, SHARD_SIZE, owner), test: await publishShards(peer.exchange, test, SHARD_SIZE, owner), now: Date.now(), overrides: settings })
+        }
         if (job.reward && BigInt(job.reward.amount) > 0n && chain.contracts) {
           setUi({ status: 'starting', step: 'funding the reward pool from your wallet', done: 2, of: START_STEPS })
           // Without a wallet the pool is only announced (and shown as not escrowed): credit is still recorded.

@@ -1,0 +1,130 @@
+// The owner's own task in real Chromium: a researcher makes a job from a CSV with named columns (choosing the
+// column to predict) and another from a folder of colour pictures in folders named as their own classes; a
+// volunteer tab joins each by its share link; the dashboards show the owner's task and its held-out accuracy
+// rising far above chance.
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect, test, type Browser, type Page } from '@playwright/test'
+import { launchChromium } from './chromium.ts'
+import { startJob } from './research.ts'
+import { DESKTOP, screenshot } from './pages.ts'
+import { readIdxPair } from '../src/data/labelled-images.ts'
+import { sharedDatasetsDir } from '../server/fashion-mnist.ts'
+
+const APP = process.env.TESSERAE_URL!
+
+/** A 24-bit BMP (bottom-up rows padded to 4 bytes): every browser decodes it, no encoder needed. */
+function bmp(width: number, height: number, rgb: (x: number, y: number) => [number, number, number]): Uint8Array {
+  const row = Math.ceil((width * 3) / 4) * 4
+  const bytes = new Uint8Array(54 + row * height)
+  const view = new DataView(bytes.buffer)
+  bytes.set([0x42, 0x4d])
+  view.setUint32(2, bytes.length, true)
+  view.setUint32(10, 54, true)
+  view.setUint32(14, 40, true)
+  view.setInt32(18, width, true)
+  view.setInt32(22, height, true)
+  view.setUint16(26, 1, true)
+  view.setUint16(28, 24, true)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [r, g, b] = rgb(x, height - 1 - y)
+      bytes.set([b, g, r], 54 + y * row + x * 3)
+    }
+  }
+  return bytes
+}
+
+/** Fashion-MNIST test pictures of three classes as tinted colour BMPs in folders named as the owner's classes. */
+async function colourFolder(dir: string): Promise<{ root: string; total: number }> {
+  const base = new URL('../public/datasets/fashion-mnist/', import.meta.url)
+  const file = async (name: string) => ({ bytes: new Uint8Array(await readFile(new URL(name, base))), name })
+  const set = await readIdxPair(await file('t10k-images-idx3-ubyte.gz'), await file('t10k-labels-idx1-ubyte.gz'))
+  const classes: Record<number, string> = { 1: 'legs', 7: 'feet', 8: 'carry' }
+  const root = join(dir, 'my-pictures')
+  for (const name of Object.values(classes)) await mkdir(join(root, name), { recursive: true })
+  const count: Record<string, number> = {}
+  for (let i = 0; i < set.count; i++) {
+    const name = classes[set.labels[i]!]
+    if (!name || (count[name] ?? 0) >= 100) continue
+    count[name] = (count[name] ?? 0) + 1
+    const tint = [(i * 37) % 100, (i * 59) % 100, (i * 83) % 100].map((t) => 0.3 + (0.7 * t) / 100)
+    const picture = bmp(28, 28, (x, y) => {
+      const v = set.pixels[i * 784 + y * 28 + x]!
+      return [v * tint[0]!, v * tint[1]!, v * tint[2]!]
+    })
+    await writeFile(join(root, name, `${i}.bmp`), picture)
+  }
+  return { root, total: Object.values(count).reduce((a, b) => a + b, 0) }
+}
+
+async function peerReady(page: Page): Promise<void> {
+  await expect(page.getByTestId('self-peer-id')).toHaveText(/^12D3KooW/, { timeout: 60_000 })
+}
+
+/** Starts the job the form holds, brings a volunteer tab through the share link, and returns the dashboard. */
+async function trainWithVolunteer(browser: Browser, research: Page) {
+  const { jobId } = await startJob(research, { innerSteps: 16, batchSize: 16, unitsPerRound: 2, auditRate: 0, roundSeconds: 20 })
+  const dashboard = research.locator(`[data-testid="job-dashboard"][data-job-id="${jobId}"]`)
+  await expect(dashboard).toBeVisible({ timeout: 60_000 })
+  const link = (await research.getByTestId('share-link').getAttribute('href'))!
+  const volunteer = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+  await volunteer.goto(link)
+  await peerReady(volunteer)
+  await volunteer.getByTestId('donate').click({ timeout: 60_000 })
+  return { dashboard, volunteer }
+}
+
+const accuracy = async (dashboard: ReturnType<Page['locator']>) => Number((await dashboard.getByTestId('dashboard-accuracy').getAttribute('data-accuracy')) || 0)
+
+test('an owner trains jobs on their own table and their own colour pictures with their own classes', async () => {
+  test.setTimeout(480_000)
+  const dir = await mkdtemp(join(tmpdir(), 'tesserae-own-'))
+  const browser = await launchChromium()
+  try {
+    // A table: Wine, predicting its "cultivar" column from the 13 measurements.
+    const research = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+    await research.goto(new URL('/research', APP).toString())
+    await peerReady(research)
+    const form = research.getByTestId('coordinator-panel')
+    await form.getByLabel('Job name').fill('Wine cultivars')
+    await form.getByTestId('source-own').check()
+    // A file that is not a table or a text is refused by name.
+    await form.getByTestId('own-file').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from([1, 2, 3]) })
+    await expect(form.getByTestId('own-error')).toContainText('photo.png is not a table')
+    await form.getByTestId('own-file').setInputFiles(join(sharedDatasetsDir(), 'tabular', 'wine.csv'))
+    await form.getByTestId('own-label').selectOption('cultivar')
+    await expect(form.getByTestId('own-summary')).toContainText('table rows of 13 features predicting "cultivar" (3 classes): 142 samples to train on, 36 held out')
+    await form.getByLabel('MLP hidden widths').fill('32')
+    await expect(form.getByTestId('own-summary')).toHaveAttribute('data-parameters', String(13 * 32 + 32 + 32 * 3 + 3))
+    const wine = await trainWithVolunteer(browser, research)
+    await expect(wine.dashboard.getByTestId('dashboard-task')).toHaveText('table rows of 13 features predicting "cultivar" (3 classes)')
+    await expect.poll(() => accuracy(wine.dashboard), { timeout: 180_000, intervals: [2000] }).toBeGreaterThanOrEqual(0.9)
+    await screenshot(research, 'research-own-table', DESKTOP)
+    await wine.volunteer.context().close()
+    await research.context().close()
+
+    // Pictures: three folders named as the owner's classes, fitted to 24×24 RGB by padding.
+    const { root: pictures, total } = await colourFolder(dir)
+    const heldOut = Math.ceil(total / 5)
+    const owner = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+    await owner.goto(new URL('/research', APP).toString())
+    await peerReady(owner)
+    const form2 = owner.getByTestId('coordinator-panel')
+    await form2.getByLabel('Job name').fill('Legs, feet or carry')
+    await form2.getByTestId('source-own').check()
+    await form2.getByTestId('own-folder').setInputFiles(pictures)
+    await form2.getByLabel('Height (pixels)').fill('24')
+    await form2.getByLabel('Width (pixels)').fill('24')
+    await form2.getByLabel('Pictures of another shape are').selectOption('pad')
+    await expect(form2.getByTestId('own-summary')).toContainText(`24×24 RGB images, 3 classes: ${total - heldOut} samples to train on, ${heldOut} held out`)
+    const shoes = await trainWithVolunteer(browser, owner)
+    await expect(shoes.dashboard.getByTestId('dashboard-task')).toHaveText('24×24 RGB images, 3 classes')
+    // Chance is a third.
+    await expect.poll(() => accuracy(shoes.dashboard), { timeout: 180_000, intervals: [2000] }).toBeGreaterThan(0.7)
+  } finally {
+    await browser.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
