@@ -7,6 +7,7 @@ import { RoundChart } from './RoundChart.tsx'
 import { JobSelect } from '../JobSelect.tsx'
 import { RoundTimeline } from './RoundTimeline.tsx'
 import { ModelExportPanel } from './ModelExportPanel.tsx'
+import { TextSamplePanel } from './TextSamplePanel.tsx'
 import { ShareJob } from './ShareJob.tsx'
 import type { TabPeer } from '../../hooks/useSwarm.ts'
 import { formatAmount } from '../../../training/rewards.ts'
@@ -117,7 +118,8 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
           </ScrollRegion>
         </>
       )}
-      <ModelExportPanel peer={peer} announcement={heard.announcement} />
+      {task.kind === 'text' && <TextSamplePanel peer={peer} announcement={heard.announcement} />}
+      {task.kind === 'image' ? <ModelExportPanel peer={peer} announcement={heard.announcement} /> : <p className="hint">Exporting the model as ONNX is available for picture jobs; for {task.kind === 'text' ? 'text' : 'table'} jobs it is not yet.</p>}
       <ShareJob jobId={job.id} jobName={job.name} />
     </section>
   )
