@@ -100,8 +100,21 @@ test('an owner trains jobs on their own table, their own colour pictures with th
     await expect(form.getByTestId('own-summary')).toHaveAttribute('data-parameters', String(13 * 32 + 32 + 32 * 3 + 3))
     const wine = await trainWithVolunteer(browser, research)
     await expect(wine.dashboard.getByTestId('dashboard-task')).toHaveText('table rows of 13 features predicting "cultivar" (3 classes)')
-    await expect.poll(() => accuracy(wine.dashboard), { timeout: 180_000, intervals: [2000] }).toBeGreaterThanOrEqual(0.9)
+    await expect.poll(() => accuracy(wine.dashboard), { timeout: 180_000, intervals: [2000] }).toBeGreaterThanOrEqual(0.95)
     await screenshot(research, 'research-own-table', DESKTOP)
+    // A third browser uses that version by its link: Wine's first row (a class_0 wine) typed in, feature by feature.
+    const useLink = (await wine.dashboard.getByTestId('use-link').getAttribute('href'))!
+    const user = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+    await user.goto(new URL(useLink, APP).toString())
+    await expect(user.getByTestId('use-page')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 })
+    const csv = (await readFile(join(sharedDatasetsDir(), 'tabular', 'wine.csv'), 'utf8')).trim().split(/\r?\n/)
+    const names = csv[0]!.split(',')
+    const first = csv[1]!.split(',')
+    for (const [i, name] of names.entries()) if (name !== 'cultivar') await user.getByLabel(name, { exact: true }).fill(first[i]!)
+    await user.getByTestId('use-predict').click()
+    await expect(user.getByTestId('use-result')).toHaveAttribute('data-top', first[names.indexOf('cultivar')]!)
+    await screenshot(user, 'use-table', DESKTOP)
+    await user.context().close()
     await wine.volunteer.context().close()
     await research.context().close()
 
@@ -146,6 +159,13 @@ test('an owner trains jobs on their own table, their own colour pictures with th
     const sample = text.dashboard.getByTestId('sample-text')
     await expect(sample).toBeVisible({ timeout: 120_000 })
     expect(((await sample.locator('strong').textContent()) ?? '').length).toBeGreaterThan(100)
+    // The use page writes from anyone's prompt.
+    const reader = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+    await reader.goto(new URL((await text.dashboard.getByTestId('use-link').getAttribute('href'))!, APP).toString())
+    await expect(reader.getByTestId('use-page')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 })
+    await reader.getByTestId('use-prompt').fill('LAWYER, n. One skilled in')
+    await reader.getByTestId('use-write').click()
+    await expect(reader.getByTestId('use-result').locator('strong')).toHaveText(/.{100,}/s, { timeout: 60_000 })
   } finally {
     await browser.close()
     await rm(dir, { recursive: true, force: true })

@@ -42,6 +42,15 @@ describe('worker protocol', () => {
     expect(() => decodeFromWorker({ type: 'generated', id: 9, tokens: [1] })).toThrow('"tokens" must be a Uint16Array')
   })
 
+  it('predicts from inputs of exactly the model\'s shape', () => {
+    const predict = (overrides: Record<string, unknown>) => ({ type: 'predict', id: 8, model: TABLE_MODEL, params: {}, x: new Float32Array(6), rows: 2, wasmThreads: 1, ...overrides })
+    expect(decodeToWorker(predict({}))).toMatchObject({ type: 'predict', rows: 2 })
+    expect(() => decodeToWorker(predict({ rows: 3 }))).toThrow('"x" must hold 3 samples of 3 values')
+    expect(() => decodeToWorker(predict({ rows: 0 }))).toThrow('"rows" must be between 1 and 4096')
+    expect(() => decodeToWorker(predict({ x: [0, 0, 0, 0, 0, 0] }))).toThrow('"x" must be a Float32Array')
+    expect(() => decodeFromWorker({ type: 'predicted', id: 8, outputs: [1] })).toThrow('"outputs" must be a Float32Array')
+  })
+
   it('evaluates only a model that reads and predicts what the task\'s samples are, on samples the task can hold', () => {
     expect(() => decodeToWorker(evaluate({ model: { ...TABLE_MODEL, outputs: 3 } }))).toThrow('the model does not read or predict what the task\'s samples are')
     expect(() => decodeToWorker(evaluate({ model: { ...TABLE_MODEL, input: { kind: 'vector', width: 4 } } }))).toThrow('the model does not read or predict what the task\'s samples are')

@@ -4,7 +4,7 @@ import { DecodeError } from '../errors.ts'
 import { asObject, readBoolean, readInteger, readNumber, readString } from '../schema.ts'
 import type { DeviceReport } from './device-report.ts'
 import type { ExecutionBackend } from './train-session.ts'
-import { decodeModelRecipe, type ModelRecipe } from '../graph/model-recipe.ts'
+import { decodeModelRecipe, recipeModel, type ModelRecipe } from '../graph/model-recipe.ts'
 import { decodeTask, taskInput, taskOutputs, type TaskSpec } from '../data/task.ts'
 import { makeBlock, type TaskBlock } from '../data/task-block.ts'
 export const OPTIMIZERS = ['adamw', 'sgd'] as const
@@ -61,6 +61,8 @@ export type ToWorker =
   | { type: 'load-params'; id: number; params: Record<string, Float32Array>; keepState: boolean }
   /** Held-out metrics of `params` on a task's samples (a coordinator scoring each new version). */
   | { type: 'evaluate'; id: number; model: ModelRecipe; params: Record<string, Float32Array>; task: TaskSpec; block: TaskBlock; wasmThreads: number }
+  /** The model's outputs for a few encoded inputs (the use page). */
+  | { type: 'predict'; id: number; model: ModelRecipe; params: Record<string, Float32Array>; x: Float32Array; rows: number; wasmThreads: number }
   /** Text a language model writes after `prompt` (a text job's sample on the dashboard). */
   | { type: 'generate'; id: number; model: ModelRecipe; params: Record<string, Float32Array>; prompt: Uint16Array; length: number; temperature: number; seed: number; wasmThreads: number }
   | { type: 'throttle'; id: number; dutyCycle: number; paused: boolean }
@@ -89,6 +91,7 @@ export type FromWorker =
   | { type: 'ok'; id: number }
   | { type: 'evaluated'; id: number; accuracy: number; loss: number; predictions: Uint8Array }
   | { type: 'generated'; id: number; tokens: Uint16Array }
+  | { type: 'predicted'; id: number; outputs: Float32Array }
   | { type: 'error'; id: number; code: string; message: string }
 
 const WHAT_IN = 'message to the compute worker'
@@ -193,6 +196,16 @@ export function decodeToWorker(data: unknown): ToWorker {
       if (JSON.stringify([model.input, model.outputs, model.objective]) !== JSON.stringify([expected.input, expected.outputs, expected.objective])) throw new DecodeError(WHAT_IN, 'the model does not read or predict what the task\'s samples are')
       return { type, id, model, params, task, block: readBlock(obj.block, task), wasmThreads: readThreads(obj) }
     }
+    case 'predict': {
+      const params = readParamRecord(obj.params)
+      if (params === null) throw new DecodeError(WHAT_IN, '"params" must be an object of Float32Arrays')
+      const model = decodeModelRecipe(obj.model)
+      const rows = readInteger(obj, 'rows', WHAT_IN, 1, MAX_PROMPT_TOKENS)
+      const x = readFloat32(obj.x, '"x"')
+      const width = recipeModel(model).inputShape.reduce((a, b) => a * b, 1)
+      if (x.length !== rows * width) throw new DecodeError(WHAT_IN, `"x" must hold ${rows} samples of ${width} values`)
+      return { type, id, model, params, x, rows, wasmThreads: readThreads(obj) }
+    }
     case 'generate': {
       const params = readParamRecord(obj.params)
       if (params === null) throw new DecodeError(WHAT_IN, '"params" must be an object of Float32Arrays')
@@ -209,7 +222,7 @@ export function decodeToWorker(data: unknown): ToWorker {
   }
 }
 
-const OUT_TYPES = ['probe-result', 'ready', 'calibrated', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'generated', 'error'] as const
+const OUT_TYPES = ['probe-result', 'ready', 'calibrated', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'generated', 'predicted', 'error'] as const
 
 /** Replies come from our own worker bundle; checking the envelope catches version skew and bugs early. */
 export function decodeFromWorker(data: unknown): FromWorker {
@@ -226,6 +239,7 @@ export function decodeFromWorker(data: unknown): FromWorker {
     readString(obj, 'code', WHAT_OUT, 64)
     readString(obj, 'message', WHAT_OUT, 4096)
   }
+  if (type === 'predicted' && !(obj.outputs instanceof Float32Array)) throw new DecodeError(WHAT_OUT, '"outputs" must be a Float32Array')
   if (type === 'generated' && !(obj.tokens instanceof Uint16Array)) throw new DecodeError(WHAT_OUT, '"tokens" must be a Uint16Array')
   if (type === 'trained') {
     const spent = obj.spent

@@ -118,6 +118,12 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
           </ScrollRegion>
         </>
       )}
+      <p>
+        <a href={`/use?job=${encodeURIComponent(job.id)}&params=${encodeURIComponent(heard.announcement.head.paramsCid)}&version=${heard.announcement.head.version}`} data-testid="use-link">
+          Use version {heard.announcement.head.version} in any browser
+        </a>{' '}
+        <span className="hint">a page that runs this version on your own input; share its link (it names the job and the version's parameters).</span>
+      </p>
       {task.kind === 'text' && <TextSamplePanel peer={peer} announcement={heard.announcement} />}
       {task.kind === 'image' ? <ModelExportPanel peer={peer} announcement={heard.announcement} /> : <p className="hint">Exporting the model as ONNX is available for picture jobs; for {task.kind === 'text' ? 'text' : 'table'} jobs it is not yet.</p>}
       <ShareJob jobId={job.id} jobName={job.name} />
