@@ -63,6 +63,17 @@ async function peerReady(page: Page): Promise<void> {
   await expect(page.getByTestId('self-peer-id')).toHaveText(/^12D3KooW/, { timeout: 60_000 })
 }
 
+/** A new owner's Research page with "your own data" chosen for a job named `name`. */
+async function ownJobForm(browser: Browser, name: string) {
+  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+  await page.goto(new URL('/research', APP).toString())
+  await peerReady(page)
+  const form = page.getByTestId('coordinator-panel')
+  await form.getByLabel('Job name').fill(name)
+  await form.getByTestId('source-own').check()
+  return { page, form }
+}
+
 /** Starts the job the form holds, brings a volunteer tab through the share link, and returns the dashboard. */
 async function trainWithVolunteer(browser: Browser, research: Page) {
   const { jobId } = await startJob(research, { innerSteps: 16, batchSize: 16, unitsPerRound: 2, auditRate: 0, roundSeconds: 20 })
@@ -84,12 +95,7 @@ test('an owner trains jobs on their own table, their own colour pictures with th
   const browser = await launchChromium()
   try {
     // A table: Wine, predicting its "cultivar" column from the 13 measurements.
-    const research = await (await browser.newContext({ viewport: DESKTOP })).newPage()
-    await research.goto(new URL('/research', APP).toString())
-    await peerReady(research)
-    const form = research.getByTestId('coordinator-panel')
-    await form.getByLabel('Job name').fill('Wine cultivars')
-    await form.getByTestId('source-own').check()
+    const { page: research, form } = await ownJobForm(browser, 'Wine cultivars')
     // A file that is not a table or a text is refused by name.
     await form.getByTestId('own-file').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from([1, 2, 3]) })
     await expect(form.getByTestId('own-error')).toContainText('photo.png is not a table')
@@ -121,12 +127,7 @@ test('an owner trains jobs on their own table, their own colour pictures with th
     // Pictures: three folders named as the owner's classes, fitted to 24×24 RGB by padding.
     const { root: pictures, total } = await colourFolder(dir)
     const heldOut = Math.ceil(total / 5)
-    const owner = await (await browser.newContext({ viewport: DESKTOP })).newPage()
-    await owner.goto(new URL('/research', APP).toString())
-    await peerReady(owner)
-    const form2 = owner.getByTestId('coordinator-panel')
-    await form2.getByLabel('Job name').fill('Legs, feet or carry')
-    await form2.getByTestId('source-own').check()
+    const { page: owner, form: form2 } = await ownJobForm(browser, 'Legs, feet or carry')
     await form2.getByTestId('own-folder').setInputFiles(pictures)
     await form2.getByLabel('Height (pixels)').fill('24')
     await form2.getByLabel('Width (pixels)').fill('24')
@@ -141,12 +142,7 @@ test('an owner trains jobs on their own table, their own colour pictures with th
 
     // A text: The Devil's Dictionary, character by character; the dashboard reports bits per character and
     // writes a sample with the current version.
-    const writer = await (await browser.newContext({ viewport: DESKTOP })).newPage()
-    await writer.goto(new URL('/research', APP).toString())
-    await peerReady(writer)
-    const form3 = writer.getByTestId('coordinator-panel')
-    await form3.getByLabel('Job name').fill('Devil\'s Dictionary')
-    await form3.getByTestId('source-own').check()
+    const { page: writer, form: form3 } = await ownJobForm(browser, 'Devil\'s Dictionary')
     await form3.getByTestId('own-file').setInputFiles(join(sharedDatasetsDir(), 'text', 'devils-dictionary.txt'))
     await form3.getByLabel('Context (tokens)').fill('32')
     await expect(form3.getByTestId('own-summary')).toContainText('character-level text, 85 tokens, context 32')

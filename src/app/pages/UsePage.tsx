@@ -10,19 +10,7 @@ import { describeTask, type TaskSpec } from '../../data/task.ts'
 import { pictureBlock, rowBlock, type Prediction } from '../../data/task-input.ts'
 import { errorMessage } from '../../errors.ts'
 import { Field } from '../components/Field.tsx'
-
-async function decodePicture(file: File) {
-  const bitmap = await createImageBitmap(file)
-  try {
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height)
-    const context = canvas.getContext('2d', { willReadFrequently: true })
-    if (!context) throw new Error('no 2D canvas in this browser')
-    context.drawImage(bitmap, 0, 0)
-    return context.getImageData(0, 0, bitmap.width, bitmap.height)
-  } finally {
-    bitmap.close()
-  }
-}
+import { decodePicture } from '../decode-picture.ts'
 
 function PredictionView({ prediction }: { prediction: Prediction }) {
   if (prediction.kind === 'value') return <p data-testid="use-result" data-value={prediction.value}>Predicted {prediction.label}: <strong>{prediction.value.toPrecision(4)}</strong></p>

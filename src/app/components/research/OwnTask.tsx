@@ -7,21 +7,7 @@ import { errorMessage } from '../../../errors.ts'
 import { buildTaskJob, readOwnFile, type OwnData, type TaskChoices, type TaskJob } from '../../../training/task-draft.ts'
 import { decodeModelSpec, type ModelSpec } from '../../../graph/model-spec.ts'
 import { describeTask } from '../../../data/task.ts'
-import type { RgbaImage } from '../../../data/resize.ts'
-
-async function decodePicture(file: File): Promise<RgbaImage> {
-  const bitmap = await createImageBitmap(file)
-  try {
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height)
-    const context = canvas.getContext('2d', { willReadFrequently: true })
-    if (!context) throw new Error('no 2D canvas in this browser')
-    context.drawImage(bitmap, 0, 0)
-    const { data, width, height } = context.getImageData(0, 0, bitmap.width, bitmap.height)
-    return { data, width, height }
-  } finally {
-    bitmap.close()
-  }
-}
+import { decodePicture } from '../../decode-picture.ts'
 
 /** Pictures from a folder pick: each file's class is the folder it sits in. */
 async function readPictures(files: readonly File[]): Promise<OwnData> {
