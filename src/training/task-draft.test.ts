@@ -70,6 +70,10 @@ describe('a job from the owner\'s own data', () => {
     expect(() => readOwnFile({ name: 'photo.png', bytes: new Uint8Array(4) })).toThrow('photo.png is not a table (.csv, .tsv, .jsonl) or a text (.txt, .jsonl of {"text": …})')
     const tiny = readOwnFile({ name: 'tiny.csv', bytes: bytes('a,b\n1,x\n2,y\n3,x\n') })
     expect(() => buildTaskJob(tiny, { label: 'b', model: { kind: 'mlp', hidden: [2] }, microBatch: 1 })).toThrow('tiny.csv has 3 rows; a job needs at least 6')
+    // 40 text columns of 200 different 40-character values each: the categories alone are over 300 KiB.
+    const wide = Array.from({ length: 200 }, (_, r) => [...Array.from({ length: 40 }, (_, c) => `column ${c} value ${r} ${'x'.repeat(20)}`), r % 2].join(','))
+    const many = readOwnFile({ name: 'wide.csv', bytes: bytes([[...Array.from({ length: 40 }, (_, c) => `c${c}`), 'y'].join(','), ...wide].join('\n')) })
+    expect(() => buildTaskJob(many, { label: 'y', model: { kind: 'mlp', hidden: [2] }, microBatch: 1 })).toThrow(/^the task's description \(columns, categories, vocabulary and statistics\) is \d+ KiB, more than the 64 KiB a job announcement can carry/)
     const short = readOwnFile({ name: 'short.txt', bytes: bytes('just a few words here') })
     expect(() => buildTaskJob(short, { context: 16, model: { kind: 'transformer', layers: 1, width: 16, heads: 2 }, microBatch: 1 })).toThrow('short.txt holds 1 windows of 17 tokens; a job needs at least 2')
     expect(() => buildTaskJob(short, { context: 1, model: { kind: 'transformer', layers: 1, width: 16, heads: 2 }, microBatch: 1 })).toThrow('a context is 2 to 1024 tokens, not 1')

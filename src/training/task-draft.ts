@@ -51,6 +51,11 @@ export interface TaskJob {
 
 /** Every `HOLD_OUT`-th sample (windows of text: every 2 × HOLD_OUT-th) is held out to score the job. */
 export const HOLD_OUT = 5
+/**
+ * A task's description (schema, categories, vocabulary, statistics) travels in every job announcement, which
+ * holds at most 128 KiB with the shard list: the task may take half.
+ */
+export const MAX_TASK_BYTES = 64 * 1024
 /** Pictures one job may start with (each is decoded in the page). */
 export const MAX_PICTURES = 20_000
 
@@ -149,6 +154,8 @@ function taskData(data: OwnData, choices: TaskChoices): { task: TaskSpec; train:
 /** The job the owner's data and choices describe, or a TesseraeError / DataFormatError saying what to change. */
 export function buildTaskJob(data: OwnData, choices: TaskChoices): TaskJob {
   const { task, train, test } = taskData(data, choices)
+  const taskBytes = new TextEncoder().encode(JSON.stringify(task)).length
+  if (taskBytes > MAX_TASK_BYTES) fail(`the task's description (columns, categories, vocabulary and statistics) is ${Math.ceil(taskBytes / 1024)} KiB, more than the ${MAX_TASK_BYTES / 1024} KiB a job announcement can carry: leave out columns with many categories, or use a smaller vocabulary`)
   const { outputs, objective } = taskOutputs(task)
   const recipe: ModelRecipe = { spec: choices.model, input: taskInput(task), outputs, objective }
   const model = buildModel(recipe.spec, recipe.input, outputs, objective)
