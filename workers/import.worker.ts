@@ -4,23 +4,12 @@ import { importFiles } from '../src/data/import-files.ts'
 import type { ImportReply, ImportRequest } from '../src/data/import-protocol.ts'
 import type { RgbaImage } from '../src/data/resize.ts'
 import { TesseraeError } from '../src/errors.ts'
+import { decodePicture } from '../src/app/decode-picture.ts'
 
 let controller: AbortController | null = null
 const reply = (message: ImportReply, transfer: Transferable[] = []) => postMessage(message, { transfer })
 
-async function decode(bytes: Uint8Array): Promise<RgbaImage> {
-  const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]))
-  try {
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height)
-    const context = canvas.getContext('2d', { willReadFrequently: true })
-    if (!context) throw new Error('no 2D canvas in this worker')
-    context.drawImage(bitmap, 0, 0)
-    const { data, width, height } = context.getImageData(0, 0, bitmap.width, bitmap.height)
-    return { data, width, height }
-  } finally {
-    bitmap.close()
-  }
-}
+const decode = (bytes: Uint8Array): Promise<RgbaImage> => decodePicture(new Blob([bytes as Uint8Array<ArrayBuffer>]))
 
 self.onmessage = async (event: MessageEvent<ImportRequest>) => {
   const request = event.data

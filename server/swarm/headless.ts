@@ -19,19 +19,21 @@ import { settlementFor } from '../../src/roles/settlement-wiring.ts'
 import type { SettlementAdversary } from '../../src/roles/settlement-host.ts'
 import { Coordinator } from '../../src/training/coordinator.ts'
 import { PROBE_STEPS } from '../../src/training/probe.ts'
-import { decodeJob, type JobSpec } from '../../src/training/job.ts'
+import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec } from '../../src/training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
-import { MODEL_ZOO } from '../../src/graph/zoo.ts'
 import { initParams } from '../../src/graph/model.ts'
 import { buildTrainStep } from '../../src/graph/train-step.ts'
 import { DEFAULT_ADAMW } from '../../src/graph/optimizer.ts'
 import type { LabelledImages } from '../../src/data/labelled-images.ts'
-import { evaluateModel } from '../../src/compute/evaluate.ts'
+import { evaluateModel, evaluateTask, imagesAsTask } from '../../src/compute/evaluate.ts'
+import type { TaskBlock } from '../../src/data/task-block.ts'
+import type { TaskSpec } from '../../src/data/task.ts'
+import type { ModelRecipe } from '../../src/graph/model-recipe.ts'
 import { SessionInnerEngine } from '../../src/compute/inner-engine.ts'
 import { CoordinatorHost, type DatasetPolicy } from '../../src/roles/coordinator-host.ts'
 import { VolunteerClient, type VolunteerStatus } from '../../src/roles/volunteer-client.ts'
 import { ExchangeVectorStore } from '../../src/roles/exchange-vector-store.ts'
-import { publishShards } from '../../src/roles/publish-dataset.ts'
+import { publishBlocks, publishShards } from '../../src/roles/publish-dataset.ts'
 import { demoJobSpec } from '../../src/roles/demo-job.ts'
 import { FileCheckpointStore, FileKeyStore } from './file-stores.ts'
 import { ensurePrivateDir, writePrivateFile } from '../private-files.ts'
@@ -67,8 +69,11 @@ async function basePeer(options: PeerBase & { listenWs?: { host: string; port: n
 
 export interface CoordinatorPeerOptions extends PeerBase {
   host: string
-  train: LabelledImages
-  test: LabelledImages
+  /** The job's data: grayscale labelled images (the demo's Fashion-MNIST), or samples of `task`. */
+  train: LabelledImages | TaskBlock
+  test: LabelledImages | TaskBlock
+  /** The job's own task and model (their fields go into the job); absent: the zoo model on 28×28 images. */
+  task?: { task: TaskSpec; recipe: ModelRecipe }
   shardSize: number
   overrides?: Partial<JobSpec>
   /** Test images used for the accuracy reported each round. */
@@ -110,18 +115,21 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   }
   if (job === null) {
     const owner = node.peerId.toString()
-    const train = await publishShards(exchange, options.train, options.shardSize, owner)
-    const test = await publishShards(exchange, options.test, options.shardSize, owner)
-    job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides: options.overrides })
+    const publish = (data: LabelledImages | TaskBlock) => (options.task ? publishBlocks(exchange, options.task.task, data as TaskBlock, options.shardSize, owner) : publishShards(exchange, data as LabelledImages, options.shardSize, owner))
+    const train = await publish(options.train)
+    const test = await publish(options.test)
+    const overrides = options.task ? { ...taskJobFields(options.task.task, options.task.recipe), ...options.overrides } : options.overrides
+    job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides })
     if (jobPath !== null) await writePrivateFile(jobPath, JSON.stringify(job))
   }
-  const model = MODEL_ZOO[job.model]()
+  const model = jobModel(job)
+  const task = jobTask(job)
+  const testBlock = options.task ? (options.test as TaskBlock) : imagesAsTask(options.test as LabelledImages, job.normalisation).block
   const layout = paramLayout(model)
   const { flopsPerStep } = buildTrainStep(model, job.batchSize, DEFAULT_ADAMW)
   // The referee re-runs volunteers' units on its own engine, with the job's data from the block exchange.
   const refereeEngine = await SessionInnerEngine.create(ort, model, job.batchSize)
   const jobLog = new ExchangeLogStore(exchange, privateKey)
-  const normalisation = job.normalisation
   const coordinator = await Coordinator.open({
     job,
     dim: layout.total,
@@ -129,12 +137,12 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     flopsPerStep,
     vectors: new ExchangeVectorStore(exchange, layout.total),
     checkpoints: options.dataDir === null ? new MemoryCheckpointStore() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
-    referee: new Referee({ engine: refereeEngine, layout, data: refereeData(exchange, () => normalisation) }),
+    referee: new Referee({ engine: refereeEngine, layout, data: refereeData(exchange, () => task) }),
     log: jobLog,
     // A new volunteer's first unit is short and checked at once: verified credit within seconds.
     probeSteps: PROBE_STEPS,
     evaluate: async (params) => {
-      const { accuracy, loss } = await evaluateModel(ort, model, unflatten(layout, params), options.test, job.normalisation, { limit: options.evalLimit ?? 1000, batchSize: 250 })
+      const { accuracy, loss } = await evaluateTask(ort, model, unflatten(layout, params), task, testBlock, { limit: options.evalLimit ?? 1000, batchSize: 250 })
       return { accuracy, loss }
     },
   })
@@ -184,8 +192,8 @@ export async function startHeadlessVolunteer(options: VolunteerPeerOptions) {
     onStatus: options.onStatus,
     log: options.log,
     engineFor: async (job) => {
-      const key = `${job.model}/${job.batchSize}`
-      if (!engines.has(key)) engines.set(key, SessionInnerEngine.create(ort, MODEL_ZOO[job.model](), job.batchSize))
+      const key = `${JSON.stringify(jobRecipe(job))}/${job.batchSize}`
+      if (!engines.has(key)) engines.set(key, SessionInnerEngine.create(ort, jobModel(job), job.batchSize))
       const engine = await engines.get(key)!
       return { engine, flopsPerStep: engine.flopsPerStep }
     },

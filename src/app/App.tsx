@@ -21,6 +21,7 @@ import { GovernancePage } from './pages/GovernancePage.tsx'
 import { NotFoundPage } from './pages/NotFoundPage.tsx'
 import { AuditPage } from './pages/AuditPage.tsx'
 import { Glossary } from './glossary/Term.tsx'
+import { UsePage } from './pages/UsePage.tsx'
 
 const NAV = [
   { to: '/', label: 'Volunteer' },
@@ -75,6 +76,7 @@ function Shell({ config }: { config: StackConfig }) {
             <Route path="/ledger" element={<LedgerPage />} />
             <Route path="/governance" element={<GovernancePage />} />
             <Route path="/audit" element={<AuditPage />} />
+            <Route path="/use" element={<UsePage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </main>

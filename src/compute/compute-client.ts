@@ -101,6 +101,20 @@ export class ComputeClient {
     return { accuracy, loss, predictions }
   }
 
+  /** The model's outputs for `rows` encoded inputs, in the worker. */
+  async predict(model: ModelRecipe, params: Record<string, Float32Array>, x: Float32Array, rows: number, timeoutMs = 120_000): Promise<Float32Array> {
+    const wasmThreads = this.wasmThreads ?? 1
+    await this.useThreads(wasmThreads)
+    return (await this.request({ type: 'predict', model, params, x, rows, wasmThreads }, 'predicted', timeoutMs)).outputs
+  }
+
+  /** The `length` tokens a language model writes after `prompt`, in the worker. */
+  async generate(model: ModelRecipe, params: Record<string, Float32Array>, prompt: Uint16Array, options: { length: number; temperature: number; seed: number }, timeoutMs = 300_000): Promise<Uint16Array> {
+    const wasmThreads = this.wasmThreads ?? 1
+    await this.useThreads(wasmThreads)
+    return (await this.request({ type: 'generate', model, params, prompt, ...options, wasmThreads }, 'generated', timeoutMs)).tokens
+  }
+
   async throttle(dutyCycle: number, paused: boolean): Promise<void> {
     this.lastThrottle = { dutyCycle, paused }
     await this.request({ type: 'throttle', dutyCycle, paused }, 'ok', 10_000)

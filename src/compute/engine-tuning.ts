@@ -7,9 +7,8 @@ import { autoTune, rememberedTuning, untunedEngine, type CalibrationStore, type 
 import type { BackendChoice } from './backend-choice.ts'
 import type { TunedEngine } from './calibration.ts'
 import type { TrainSpec } from './worker-protocol.ts'
-import type { JobSpec } from '../training/job.ts'
 import { errorMessage } from '../errors.ts'
-import { ZOO_RECIPES } from '../graph/model-recipe.ts'
+import { jobRecipe, type JobSpec } from '../training/job.ts'
 
 /** What tuning needs of the volunteer's compute worker (ComputeClient in the app). */
 export interface Compilable {
@@ -45,8 +44,9 @@ export function engineTuning(compute: Compilable, choice: BackendChoice, options
     return current
   }
   return (job) => {
-    const key = `${job.model}/${job.batchSize}`
-    const spec: TrainSpec = { model: ZOO_RECIPES[job.model], batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }
+    const model = jobRecipe(job)
+    const key = `${JSON.stringify(model)}/${job.batchSize}`
+    const spec: TrainSpec = { model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }
     if (current?.key !== key) {
       const remembered = rememberedTuning(spec, choice, { store, onNotice: log })
       return compile(key, spec, remembered?.engine ?? untunedEngine(choice, spec), remembered !== null).flopsPerStep

@@ -3,7 +3,7 @@
 // error) and text (next-token accuracy, cross-entropy per token).
 import { describe, expect, it } from 'vitest'
 import * as ort from 'onnxruntime-web'
-import { evaluateTask } from './evaluate.ts'
+import { evaluateTask, predictOutputs } from './evaluate.ts'
 import { recipeModel, type ModelRecipe } from '../graph/model-recipe.ts'
 import { initParams, type Model } from '../graph/model.ts'
 import { buildInference, PARAM_PREFIX } from '../graph/train-step.ts'
@@ -82,6 +82,17 @@ describe('held-out metrics for every task', () => {
       expect(result.predictions.length).toBe(task.kind === 'tabular' && task.target === null ? 40 : 0)
     })
   }
+
+  it('gives a few inputs\' outputs as the reference computes them, and refuses inputs of another shape', async () => {
+    const model = modelFor(TABLE, { kind: 'mlp', hidden: [5] })
+    const params = initParams(model, 4)
+    const { x } = taskBatch(TABLE, rows(TABLE, 2), [0, 1])
+    const expected = evaluateNamed(buildInference(model, 2), { x, ...Object.fromEntries([...params].map(([k, v]) => [PARAM_PREFIX + k, v])) }).logits!
+    const outputs = await predictOutputs(ort, model, params, x, 2)
+    expect(outputs.length).toBe(6)
+    outputs.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5))
+    await expect(predictOutputs(ort, model, params, x, 3)).rejects.toThrow('8 input values are not 3 samples of 4')
+  })
 
   it('predicts each row\'s arg-max class', async () => {
     const model = modelFor(TABLE, { kind: 'mlp', hidden: [] })

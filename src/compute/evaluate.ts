@@ -38,6 +38,21 @@ export async function evaluateModel(ort: OrtModule, model: Model, params: Readon
   return evaluateTask(ort, model, params, task, block, options)
 }
 
+/** The model's outputs for `rows` encoded inputs (the use page's few samples). */
+export async function predictOutputs(ort: OrtModule, model: Model, params: ReadonlyMap<string, Float32Array>, x: Float32Array, rows: number, backend: ExecutionBackend = 'wasm'): Promise<Float32Array> {
+  const width = model.inputShape.reduce((a, b) => a * b, 1)
+  if (!(Number.isInteger(rows) && rows >= 1) || x.length !== rows * width) throw new RangeError(`${x.length} input values are not ${rows} samples of ${width}`)
+  const graph = buildInference(model, rows)
+  const session = await createOrtSession(ort, exportOnnx(graph), { backend })
+  try {
+    const feeds: Record<string, InstanceType<OrtModule['Tensor']>> = { x: new ort.Tensor('float32', x, [rows, ...model.inputShape]) }
+    for (const { name, value } of graph.inputsOfKind('param')) feeds[name] = new ort.Tensor('float32', params.get(name.slice(PARAM_PREFIX.length))!, [...value.shape])
+    return Float32Array.from((await session.run(feeds)).logits!.data as Float32Array)
+  } finally {
+    await session.release()
+  }
+}
+
 export async function evaluateTask(ort: OrtModule, model: Model, params: ReadonlyMap<string, Float32Array>, task: TaskSpec, block: TaskBlock, options: EvaluateOptions = {}): Promise<Evaluation> {
   const count = Math.min(options.limit ?? block.count, block.count)
   if (count < 1) throw new RangeError('there are no samples to evaluate on')

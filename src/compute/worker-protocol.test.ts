@@ -26,6 +26,31 @@ describe('worker protocol', () => {
     expect(decodeToWorker(evaluate({}))).toMatchObject({ model: TABLE_MODEL, task: TABLE, block: { count: 2, perSample: 2 } })
   })
 
+  it('writes text only with a language model, from a prompt of at least its context', () => {
+    const lm = { spec: { kind: 'transformer', layers: 1, width: 8, heads: 2 }, input: { kind: 'tokens', vocab: 5, context: 4 }, outputs: 5, objective: 'classes' }
+    const generate = (overrides: Record<string, unknown>) => ({ type: 'generate', id: 9, model: lm, params: {}, prompt: Uint16Array.of(1, 2, 3, 4), length: 10, temperature: 0.8, seed: 3, wasmThreads: 1, ...overrides })
+    expect(decodeToWorker(generate({}))).toMatchObject({ type: 'generate', length: 10, temperature: 0.8, seed: 3 })
+    expect(() => decodeToWorker(generate({ model: TABLE_MODEL }))).toThrow('only a language model writes text')
+    expect(() => decodeToWorker(generate({ prompt: Uint16Array.of(1, 2, 3) }))).toThrow('"prompt" must be a Uint16Array of the model\'s 4 to 4096 tokens')
+    expect(() => decodeToWorker(generate({ prompt: [1, 2, 3, 4] }))).toThrow('"prompt" must be a Uint16Array')
+    expect(() => decodeToWorker(generate({ prompt: new Uint16Array(4097) }))).toThrow('"prompt" must be a Uint16Array')
+    expect(decodeToWorker(generate({ prompt: new Uint16Array(4096), length: 4096 }))).toMatchObject({ length: 4096 })
+    expect(() => decodeToWorker(generate({ length: 0 }))).toThrow('"length" must be between 1 and 4096')
+    expect(() => decodeToWorker(generate({ length: 4097 }))).toThrow('"length" must be between 1 and 4096')
+    expect(() => decodeToWorker(generate({ temperature: -0.1 }))).toThrow('"temperature" must be between 0 and 10')
+    expect(decodeFromWorker({ type: 'generated', id: 9, tokens: Uint16Array.of(1) })).toEqual({ type: 'generated', id: 9, tokens: Uint16Array.of(1) })
+    expect(() => decodeFromWorker({ type: 'generated', id: 9, tokens: [1] })).toThrow('"tokens" must be a Uint16Array')
+  })
+
+  it('predicts from inputs of exactly the model\'s shape', () => {
+    const predict = (overrides: Record<string, unknown>) => ({ type: 'predict', id: 8, model: TABLE_MODEL, params: {}, x: new Float32Array(6), rows: 2, wasmThreads: 1, ...overrides })
+    expect(decodeToWorker(predict({}))).toMatchObject({ type: 'predict', rows: 2 })
+    expect(() => decodeToWorker(predict({ rows: 3 }))).toThrow('"x" must hold 3 samples of 3 values')
+    expect(() => decodeToWorker(predict({ rows: 0 }))).toThrow('"rows" must be between 1 and 4096')
+    expect(() => decodeToWorker(predict({ x: [0, 0, 0, 0, 0, 0] }))).toThrow('"x" must be a Float32Array')
+    expect(() => decodeFromWorker({ type: 'predicted', id: 8, outputs: [1] })).toThrow('"outputs" must be a Float32Array')
+  })
+
   it('evaluates only a model that reads and predicts what the task\'s samples are, on samples the task can hold', () => {
     expect(() => decodeToWorker(evaluate({ model: { ...TABLE_MODEL, outputs: 3 } }))).toThrow('the model does not read or predict what the task\'s samples are')
     expect(() => decodeToWorker(evaluate({ model: { ...TABLE_MODEL, input: { kind: 'vector', width: 4 } } }))).toThrow('the model does not read or predict what the task\'s samples are')

@@ -4,7 +4,7 @@ import { DecodeError } from '../errors.ts'
 import { asObject, readBoolean, readInteger, readNumber, readString } from '../schema.ts'
 import type { DeviceReport } from './device-report.ts'
 import type { ExecutionBackend } from './train-session.ts'
-import { decodeModelRecipe, type ModelRecipe } from '../graph/model-recipe.ts'
+import { decodeModelRecipe, recipeModel, type ModelRecipe } from '../graph/model-recipe.ts'
 import { decodeTask, taskInput, taskOutputs, type TaskSpec } from '../data/task.ts'
 import { makeBlock, type TaskBlock } from '../data/task-block.ts'
 export const OPTIMIZERS = ['adamw', 'sgd'] as const
@@ -61,6 +61,10 @@ export type ToWorker =
   | { type: 'load-params'; id: number; params: Record<string, Float32Array>; keepState: boolean }
   /** Held-out metrics of `params` on a task's samples (a coordinator scoring each new version). */
   | { type: 'evaluate'; id: number; model: ModelRecipe; params: Record<string, Float32Array>; task: TaskSpec; block: TaskBlock; wasmThreads: number }
+  /** The model's outputs for a few encoded inputs (the use page). */
+  | { type: 'predict'; id: number; model: ModelRecipe; params: Record<string, Float32Array>; x: Float32Array; rows: number; wasmThreads: number }
+  /** Text a language model writes after `prompt` (a text job's sample on the dashboard). */
+  | { type: 'generate'; id: number; model: ModelRecipe; params: Record<string, Float32Array>; prompt: Uint16Array; length: number; temperature: number; seed: number; wasmThreads: number }
   | { type: 'throttle'; id: number; dutyCycle: number; paused: boolean }
   | { type: 'dispose'; id: number }
 
@@ -86,11 +90,15 @@ export type FromWorker =
   | { type: 'params'; id: number; params: Record<string, Float32Array> }
   | { type: 'ok'; id: number }
   | { type: 'evaluated'; id: number; accuracy: number; loss: number; predictions: Uint8Array }
+  | { type: 'generated'; id: number; tokens: Uint16Array }
+  | { type: 'predicted'; id: number; outputs: Float32Array }
   | { type: 'error'; id: number; code: string; message: string }
 
 const WHAT_IN = 'message to the compute worker'
 const WHAT_OUT = 'message from the compute worker'
 export const MAX_BATCHES_PER_RUN = 4096
+/** Longest prompt, and most tokens one request writes. */
+export const MAX_PROMPT_TOKENS = 4096
 
 function readFloat32(value: unknown, what: string): Float32Array {
   if (!(value instanceof Float32Array)) throw new DecodeError(WHAT_IN, `${what} must be a Float32Array`)
@@ -188,6 +196,25 @@ export function decodeToWorker(data: unknown): ToWorker {
       if (JSON.stringify([model.input, model.outputs, model.objective]) !== JSON.stringify([expected.input, expected.outputs, expected.objective])) throw new DecodeError(WHAT_IN, 'the model does not read or predict what the task\'s samples are')
       return { type, id, model, params, task, block: readBlock(obj.block, task), wasmThreads: readThreads(obj) }
     }
+    case 'predict': {
+      const params = readParamRecord(obj.params)
+      if (params === null) throw new DecodeError(WHAT_IN, '"params" must be an object of Float32Arrays')
+      const model = decodeModelRecipe(obj.model)
+      const rows = readInteger(obj, 'rows', WHAT_IN, 1, MAX_PROMPT_TOKENS)
+      const x = readFloat32(obj.x, '"x"')
+      const width = recipeModel(model).inputShape.reduce((a, b) => a * b, 1)
+      if (x.length !== rows * width) throw new DecodeError(WHAT_IN, `"x" must hold ${rows} samples of ${width} values`)
+      return { type, id, model, params, x, rows, wasmThreads: readThreads(obj) }
+    }
+    case 'generate': {
+      const params = readParamRecord(obj.params)
+      if (params === null) throw new DecodeError(WHAT_IN, '"params" must be an object of Float32Arrays')
+      const model = decodeModelRecipe(obj.model)
+      if (model.input.kind !== 'tokens') throw new DecodeError(WHAT_IN, 'only a language model writes text')
+      const prompt = obj.prompt
+      if (!(prompt instanceof Uint16Array) || prompt.length < model.input.context || prompt.length > MAX_PROMPT_TOKENS) throw new DecodeError(WHAT_IN, `"prompt" must be a Uint16Array of the model's ${model.input.context} to ${MAX_PROMPT_TOKENS} tokens`)
+      return { type, id, model, params, prompt, length: readInteger(obj, 'length', WHAT_IN, 1, MAX_PROMPT_TOKENS), temperature: readNumber(obj, 'temperature', WHAT_IN, 0, 10), seed: readInteger(obj, 'seed', WHAT_IN, 0, 0xffffffff), wasmThreads: readThreads(obj) }
+    }
     case 'throttle':
       return { type, id, dutyCycle: readNumber(obj, 'dutyCycle', WHAT_IN, 0.05, 1), paused: readBoolean(obj, 'paused', WHAT_IN) }
     default:
@@ -195,7 +222,7 @@ export function decodeToWorker(data: unknown): ToWorker {
   }
 }
 
-const OUT_TYPES = ['probe-result', 'ready', 'calibrated', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'error'] as const
+const OUT_TYPES = ['probe-result', 'ready', 'calibrated', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'generated', 'predicted', 'error'] as const
 
 /** Replies come from our own worker bundle; checking the envelope catches version skew and bugs early. */
 export function decodeFromWorker(data: unknown): FromWorker {
@@ -212,6 +239,8 @@ export function decodeFromWorker(data: unknown): FromWorker {
     readString(obj, 'code', WHAT_OUT, 64)
     readString(obj, 'message', WHAT_OUT, 4096)
   }
+  if (type === 'predicted' && !(obj.outputs instanceof Float32Array)) throw new DecodeError(WHAT_OUT, '"outputs" must be a Float32Array')
+  if (type === 'generated' && !(obj.tokens instanceof Uint16Array)) throw new DecodeError(WHAT_OUT, '"tokens" must be a Uint16Array')
   if (type === 'trained') {
     const spent = obj.spent
     const fine = Array.isArray(spent) && spent.every((b) => typeof b === 'object' && b !== null && (b as BatchMessage).x instanceof Float32Array && (b as BatchMessage).y instanceof Float32Array)

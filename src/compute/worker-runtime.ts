@@ -11,7 +11,8 @@ import { recipeModel } from '../graph/model-recipe.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { TrainSession, type ExecutionBackend, type OrtModule } from './train-session.ts'
 import { Throttle } from './throttle.ts'
-import { evaluateTask } from './evaluate.ts'
+import { evaluateTask, predictOutputs } from './evaluate.ts'
+import { generateTokens } from './generate.ts'
 import { timeSteps, type StepTimerOptions } from './step-timer.ts'
 import type { CalibrationResult, FromWorker, ToWorker, TrainSpec } from './worker-protocol.ts'
 import { distinctBuffers } from './transfer.ts'
@@ -103,6 +104,18 @@ export class WorkerRuntime {
         const ort = await this.ort('wasm', message.wasmThreads)
         const result = await evaluateTask(ort, model, new Map(Object.entries(message.params)), message.task, message.block, { batchSize: 250 })
         this.emit({ type: 'evaluated', id: message.id, ...result })
+        return
+      }
+      case 'predict': {
+        const ort = await this.ort('wasm', message.wasmThreads)
+        const outputs = await predictOutputs(ort, recipeModel(message.model), new Map(Object.entries(message.params)), message.x, message.rows)
+        this.emit({ type: 'predicted', id: message.id, outputs })
+        return
+      }
+      case 'generate': {
+        const ort = await this.ort('wasm', message.wasmThreads)
+        const tokens = await generateTokens(ort, recipeModel(message.model), new Map(Object.entries(message.params)), message)
+        this.emit({ type: 'generated', id: message.id, tokens })
         return
       }
       case 'throttle':

@@ -5,6 +5,8 @@ import { cidOf } from './cid.ts'
 import { asLabelledImages, type SampleSet, type SampleShape } from './samples.ts'
 import type { LabelledImages } from './labelled-images.ts'
 import { encodeShard, SHARD_HEADER_BYTES } from './shard-block.ts'
+import { encodeBlock, samplesPerBlock, type TaskBlock } from './task-block.ts'
+import type { TaskSpec } from './task.ts'
 
 /** One block on the exchange (MAX_BLOCK_BYTES) holds a chunk. */
 export const MAX_CHUNK_BYTES = 1 << 20
@@ -27,6 +29,19 @@ export async function chunkImages(images: LabelledImages, perChunk: number): Pro
   for (let start = 0; start < images.count; start += perChunk) {
     const samples = Math.min(perChunk, images.count - start)
     const bytes = encodeShard(images, start, samples)
+    chunks.push({ cid: (await cidOf(bytes)).toString(), samples, bytes })
+  }
+  return chunks
+}
+
+/** A task's samples as chunks of at most `perChunk` (and at most what one block holds), each a TSB2 block. */
+export async function chunkBlock(task: TaskSpec, block: TaskBlock, perChunk = samplesPerBlock(task)): Promise<Chunk[]> {
+  const per = Math.min(perChunk, samplesPerBlock(task))
+  if (!(Number.isInteger(per) && per >= 1)) throw new RangeError(`a chunk holds at least one sample, not ${perChunk}`)
+  const chunks: Chunk[] = []
+  for (let start = 0; start < block.count; start += per) {
+    const samples = Math.min(per, block.count - start)
+    const bytes = encodeBlock(task, block, start, samples)
     chunks.push({ cid: (await cidOf(bytes)).toString(), samples, bytes })
   }
   return chunks

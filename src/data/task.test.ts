@@ -11,6 +11,8 @@ import { tabularSamples } from './tabular-samples.ts'
 import { characterVocab, tokenize, UNKNOWN } from './text.ts'
 import { readSharedFile } from './testing/shared-files.ts'
 import { DataFormatError } from './errors.ts'
+import { decodeTaskShard } from './task-shard.ts'
+import { encodeShard } from './shard-block.ts'
 
 const IMAGE: ImageTask = { kind: 'image', height: 4, width: 4, channels: 3, classes: ['blue_stripes', 'red_dots'], fit: 'crop', normalisation: { mean: 0.5, std: 0.25 } }
 const TABLE: TabularTask = {
@@ -249,5 +251,21 @@ describe('the shared datasets as task blocks', () => {
     const per = samplesPerBlock(task)
     for (let at = 0; at < block.count; at += per) blocks.push(decodeBlock(encodeBlock(task, block, at, Math.min(per, block.count - at)), task))
     expect(concatBlocks(task, blocks)).toEqual(block)
+  })
+})
+
+describe('shards as task samples', () => {
+  it('decode a TSB2 block, or a TSH1 shard from before tasks for a grayscale image task of its size and classes', () => {
+    const gray: ImageTask = { ...IMAGE, channels: 1, height: 4, width: 5, classes: ['a', 'b', 'c'] }
+    const old = encodeShard({ count: 2, height: 4, width: 5, pixels: Uint8Array.from({ length: 40 }, (_, i) => i), labels: Uint8Array.of(2, 0), classes: 3 }, 0, 2)
+    expect(decodeTaskShard(old, gray)).toEqual({ count: 2, perSample: 20, x: Uint8Array.from({ length: 40 }, (_, i) => i), y: Uint8Array.of(2, 0) })
+    expect(() => decodeTaskShard(old, { ...gray, width: 4 }, 's')).toThrow('s holds 4×5 images of 3 classes; this job\'s are 4×4 with 3')
+    expect(() => decodeTaskShard(old, { ...gray, classes: ['a', 'b'] }, 's')).toThrow('s holds 4×5 images of 3 classes; this job\'s are 4×5 with 2')
+    expect(() => decodeTaskShard(old, { ...gray, channels: 3 }, 's')).toThrow('s holds grayscale images; this job\'s samples are RGB images')
+    expect(() => decodeTaskShard(old, TABLE, 's')).toThrow('s holds grayscale images; this job\'s samples are table rows')
+    expect(() => decodeTaskShard(old, TEXT, 's')).toThrow('s holds grayscale images; this job\'s samples are text')
+    const rows = makeBlock(TABLE, Float32Array.of(12, 2), Float32Array.of(1))
+    expect(decodeTaskShard(encodeBlock(TABLE, rows), TABLE)).toEqual(rows)
+    expect(() => decodeTaskShard(Uint8Array.of(1, 2), TABLE, 's')).toThrow('s is 2 bytes, shorter than its 16-byte header')
   })
 })

@@ -6,6 +6,9 @@ import { parseCid } from '../data/cid.ts'
 import { DataFormatError } from '../data/errors.ts'
 import type { LabelledImages } from '../data/labelled-images.ts'
 import { decodeShard } from '../data/shard-block.ts'
+import { decodeTaskShard } from '../data/task-shard.ts'
+import type { TaskBlock } from '../data/task-block.ts'
+import type { TaskSpec } from '../data/task.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import type { DatasetOffer } from '../training/datasets.ts'
 import type { ShardRef } from '../training/job.ts'
@@ -18,6 +21,14 @@ export async function fetchShard(exchange: BlockExchange, ref: Pick<ShardRef, 'c
   const shard = decodeShard(await exchange.get(parseCid(ref.cid), { providers, timeoutMs }), name)
   if (shard.count !== ref.samples) throw new DataFormatError(name, `holds ${shard.count} samples, but ${ref.samples} were announced`)
   return shard
+}
+
+/** One shard of a job as samples of its task (a TSB2 block, or a TSH1 shard for a grayscale image task). */
+export async function fetchTaskShard(exchange: BlockExchange, ref: Pick<ShardRef, 'cid' | 'samples'>, task: TaskSpec, providers: PeerId[], timeoutMs = CHUNK_TIMEOUT_MS): Promise<TaskBlock> {
+  const name = `shard ${ref.cid.slice(0, 16)}…`
+  const block = decodeTaskShard(await exchange.get(parseCid(ref.cid), { providers, timeoutMs }), task, name)
+  if (block.count !== ref.samples) throw new DataFormatError(name, `holds ${block.count} samples, but ${ref.samples} were announced`)
+  return block
 }
 
 /** Fetches and checks every chunk of `dataset`; unless `keep`, chunks not held before are dropped again. */

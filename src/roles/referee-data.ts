@@ -4,26 +4,26 @@
 // follow each other.
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { concatShards } from '../data/shard-block.ts'
-import { makeBatch, type Normalisation } from '../data/batches.ts'
+import { concatBlocks } from '../data/task-block.ts'
+import { taskBatch } from '../data/task-batch.ts'
+import type { TaskSpec } from '../data/task.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import type { UnitData } from '../training/referee.ts'
 import type { UnitAssignment } from '../training/unit.ts'
-import { fetchShard } from './dataset-chunks.ts'
+import { fetchTaskShard } from './dataset-chunks.ts'
 
 const CACHED_UNITS = 8
 
-export function refereeData(exchange: BlockExchange, normalisation: () => Normalisation): (unit: UnitAssignment) => Promise<UnitData> {
+export function refereeData(exchange: BlockExchange, task: () => TaskSpec): (unit: UnitAssignment) => Promise<UnitData> {
   const cache = new Map<string, Promise<UnitData>>()
   return (unit) => {
     const key = unit.shards.map((s) => s.cid).join(',')
     let data = cache.get(key)
     if (!data) {
       data = (async () => {
-        const shards = await Promise.all(unit.shards.map((s) => fetchShard(exchange, s, providersOf(s.owner))))
-        const set = concatShards(shards)
-        const norm = normalisation()
-        return { count: set.count, makeBatch: (indices: Uint32Array) => makeBatch(set, indices, norm) }
+        const spec = task()
+        const set = concatBlocks(spec, await Promise.all(unit.shards.map((s) => fetchTaskShard(exchange, s, spec, providersOf(s.owner)))))
+        return { count: set.count, makeBatch: (indices: Uint32Array) => taskBatch(spec, set, indices) }
       })()
       data.catch(() => cache.delete(key))
       cache.set(key, data)

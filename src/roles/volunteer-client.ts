@@ -13,15 +13,14 @@ import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import type { JobAnnouncement, PeerMetrics } from '../p2p/job-topics.ts'
 import { toHex } from '../hex.ts'
 import { callWork } from '../p2p/work-protocol.ts'
-import { concatShards } from '../data/shard-block.ts'
-import { fetchShard } from './dataset-chunks.ts'
+import { concatBlocks, valuesPerSample, type TaskBlock } from '../data/task-block.ts'
+import { batchWidths, taskBatch } from '../data/task-batch.ts'
+import type { TaskSpec } from '../data/task.ts'
+import { fetchTaskShard } from './dataset-chunks.ts'
 import { awaitCoordinator } from './connect.ts'
 import { JobFeed } from './job-feed.ts'
 import { sleep, Wake } from '../wait.ts'
-import type { ShardRef } from '../training/job.ts'
-import { makeBatch } from '../data/batches.ts'
-import type { LabelledImages } from '../data/labelled-images.ts'
-import { MODEL_ZOO } from '../graph/zoo.ts'
+import { jobModel, jobTask, type ShardRef } from '../training/job.ts'
 import { encodeDelta, type QuantizedDelta } from '../training/quantize.ts'
 import { runUnit, type InnerEngine, type UnitOutput, type UnitRun } from '../training/unit-runner.ts'
 import { resultSigningBytes, type UnitAssignment, type UnitResult } from '../training/unit.ts'
@@ -120,7 +119,7 @@ export class VolunteerClient {
   private readonly unsubscribeFeed: () => void
   /** Nudged when something the idle loop waits for happens: a job heard, resume pressed. */
   private readonly wake = new Wake()
-  private readonly shards = new Map<string, LabelledImages>()
+  private readonly shards = new Map<string, { task: string; block: TaskBlock }>()
   /** Contributed chunks pinned in this peer's block store: it serves them, and says so with each request. */
   private readonly holding = new Set<string>()
   /** CIDs of contributed chunks trained on (counted once even if evicted from `shards` and fetched again). */
@@ -227,20 +226,21 @@ export class VolunteerClient {
     if (reply.type !== 'unit') throw new Error(`unexpected reply "${reply.type}" to a work request`)
     const unit = reply.unit
     const providers = reply.providers ?? {}
-    if (reply.replicate?.length) void this.replicate(reply.replicate, providers, coordinator)
+    if (reply.replicate?.length) void this.replicate(reply.replicate, jobTask(job), providers, coordinator)
     this.update({ phase: 'downloading', detail: `unit ${unit.unitId}: parameters v${unit.version} and ${unit.shards.length} shard(s)` })
-    const model = MODEL_ZOO[job.model]()
+    const model = jobModel(job)
+    const task = jobTask(job)
     const layout = paramLayout(model)
     const before = this.options.exchange.stats.bytesFetched
-    // Expected size: fp32 parameters plus each shard's pixels and labels (cached shards arrive instantly).
-    const of = layout.total * 4 + unit.shards.reduce((n, s) => n + s.samples * (model.inputShape.reduce((a, b) => a * b, 1) + 1), 0)
+    // Expected size: fp32 parameters plus each shard's stored samples (cached shards arrive instantly).
+    const of = layout.total * 4 + unit.shards.reduce((n, s) => n + s.samples * valuesPerSample(task), 0)
     const progress = setInterval(() => this.update({ download: { done: Math.min(this.options.exchange.stats.bytesFetched - before, of), of } }), 250)
     let params: Float32Array
-    let data: LabelledImages
+    let data: TaskBlock
     try {
       const [fetched, shards] = await Promise.all([
         new ExchangeVectorStore(this.options.exchange, layout.total).getParams(unit.paramsCid, { providers: [coordinator] }),
-        Promise.allSettled(unit.shards.map((s) => this.shard(s, coordinator, providers[s.cid] ?? []))),
+        Promise.allSettled(unit.shards.map((s) => this.shard(s, task, coordinator, providers[s.cid] ?? []))),
       ])
       const failed = shards.findIndex((r) => r.status === 'rejected')
       if (failed >= 0) {
@@ -253,7 +253,7 @@ export class VolunteerClient {
         return
       }
       params = fetched
-      data = concatShards(shards.map((r) => (r as PromiseFulfilledResult<LabelledImages>).value))
+      data = concatBlocks(task, shards.map((r) => (r as PromiseFulfilledResult<TaskBlock>).value))
     } finally {
       clearInterval(progress)
       this.update({ download: null })
@@ -265,9 +265,10 @@ export class VolunteerClient {
     const probe = unit.innerSteps < job.innerSteps ? ', a short first unit checked at once' : ''
     this.update({ phase: 'training', detail: `unit ${unit.unitId}: ${unit.innerSteps} steps of ${unit.batchSize}${probe}` })
     const checkpoints: string[] = []
+    const widths = batchWidths(task)
     const run: UnitRun = {
       unit, start: params, layout, totalSamples: data.count, engine, flopsPerStep,
-      makeBatch: (indices) => makeBatch(data, indices, job.normalisation, engine.spare?.(indices.length * data.height * data.width, indices.length * data.classes)),
+      makeBatch: (indices) => taskBatch(task, data, indices, engine.spare?.(indices.length * widths.x, indices.length * widths.y)),
       commit: async (values) => {
         const cid = await putChunked(this.options.exchange, 'checkpoint', float32View(values))
         checkpoints.push(cid)
@@ -307,15 +308,18 @@ export class VolunteerClient {
    * A contributed chunk is asked of the live providers the coordinator named (its owner, the coordinator, peers
    * that pinned it), then of anyone connected; once fetched it stays pinned here and this peer serves it too.
    */
-  private async shard(ref: ShardRef, coordinator: PeerId, known: readonly string[]): Promise<LabelledImages> {
+  private async shard(ref: ShardRef, task: TaskSpec, coordinator: PeerId, known: readonly string[]): Promise<TaskBlock> {
+    // Samples are decoded against a task: the same block read for another job's task is read again.
+    const taskKey = JSON.stringify(task)
     const cached = this.shards.get(ref.cid)
-    if (cached) {
+    if (cached?.task === taskKey) {
       this.shards.delete(ref.cid)
       this.shards.set(ref.cid, cached)
-      return cached
+      return cached.block
     }
-    const shard = await fetchShard(this.options.exchange, ref, providerIds(ref, coordinator, known), ref.dataset ? CONTRIBUTED_CHUNK_TIMEOUT_MS : undefined)
-    this.shards.set(ref.cid, shard)
+    const shard = await fetchTaskShard(this.options.exchange, ref, task, providerIds(ref, coordinator, known), ref.dataset ? CONTRIBUTED_CHUNK_TIMEOUT_MS : undefined)
+    this.shards.delete(ref.cid)
+    this.shards.set(ref.cid, { task: taskKey, block: shard })
     for (const old of this.shards.keys()) {
       if (this.shards.size <= CACHED_SHARDS) break
       this.shards.delete(old)
@@ -329,11 +333,11 @@ export class VolunteerClient {
   }
 
   /** Copies under-replicated chunks the coordinator asked for, beside the unit; the next request announces them. */
-  private async replicate(refs: readonly ShardRef[], providers: Readonly<Record<string, string[]>>, coordinator: PeerId): Promise<void> {
+  private async replicate(refs: readonly ShardRef[], task: TaskSpec, providers: Readonly<Record<string, string[]>>, coordinator: PeerId): Promise<void> {
     for (const ref of refs) {
       if (this.holding.has(ref.cid)) continue
       try {
-        await fetchShard(this.options.exchange, ref, providerIds(ref, coordinator, providers[ref.cid] ?? []), CONTRIBUTED_CHUNK_TIMEOUT_MS)
+        await fetchTaskShard(this.options.exchange, ref, task, providerIds(ref, coordinator, providers[ref.cid] ?? []), CONTRIBUTED_CHUNK_TIMEOUT_MS)
         this.holding.add(ref.cid)
       } catch (error) {
         this.options.log?.(`could not copy chunk ${ref.cid.slice(0, 16)}… for the swarm: ${errorMessage(error)}`)

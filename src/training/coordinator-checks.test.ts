@@ -10,6 +10,8 @@ import { MemoryCheckpointStore } from './memory-checkpoints.ts'
 import { quadraticReferee } from './testing/coordinator-harness.ts'
 import { verdict } from './verdicts.ts'
 import type { UnitAssignment, UnitResult } from './unit.ts'
+import { ZOO_RECIPES, type ModelRecipe } from '../graph/model-recipe.ts'
+import { jobTask } from './job.ts'
 
 const job = (overrides = {}) => testJob({ innerLr: 0.05, innerSteps: 48, auditRate: 0, ...overrides })
 // The coordinator keeps a result's signature for the job log; the host checks it (coordinator-host.test.ts).
@@ -232,7 +234,9 @@ describe('coordinator: rounds, work and the job\'s end', () => {
     await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
     expect(h.coordinator.job.innerLr).toBe(0.01)
     expect((await unitOf(h, 'a')).lr).toBe(0.01)
-    for (const change of [{ id: 'other' }, { model: 'cnn' as const }, { batchSize: 16 }]) {
+    const ownModel = { ...ZOO_RECIPES[h.job.model], spec: { kind: h.job.model, hidden: [8] } } as ModelRecipe
+    const otherTask = { ...jobTask(h.job), fit: 'crop' as const }
+    for (const change of [{ id: 'other' }, { model: 'cnn' as const }, { batchSize: 16 }, { recipe: ownModel }, { task: otherTask }, { classes: h.job.classes.map((c) => `${c}!`) }]) {
       await expect(h.coordinator.scheduleJobChange({ ...h.job, ...change })).rejects.toMatchObject({ code: 'BAD_JOB_CHANGE' })
     }
   })

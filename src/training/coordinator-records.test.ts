@@ -8,6 +8,7 @@ import type { CoordinatorState } from './coordinator-state.ts'
 import { CreditsLedger } from './credits.ts'
 import { newPeer } from './reputation.ts'
 import { testJob } from './testing/job-fixture.ts'
+import { jobTask } from './job.ts'
 
 const job = testJob()
 const offer = (patch: Partial<DatasetOffer> = {}): DatasetOffer => ({
@@ -72,9 +73,13 @@ describe('dataset offers and decisions', () => {
 describe('offers the job cannot take', () => {
   it('fits classes only when every one matches in order, one renamed class is enough to refuse', () => {
     const renamed = job.classes.map((c, i) => (i === 5 ? 'sandal' : c))
-    expect(incompatibility(job, [1, 28, 28], offer({ classes: renamed }))).toBe("its classes (zero, one, two, three, …) are not this job's classes in order (zero, one, two, three, …)")
-    expect(incompatibility(job, [1, 28, 28], offer({ classes: [...job.classes, 'ten'] }))).not.toBeNull()
-    expect(incompatibility(job, [3, 28, 28], offer())).toBeNull()
+    expect(incompatibility(job, jobTask(job), offer({ classes: renamed }))).toBe("its classes (zero, one, two, three, …) are not this job's classes in order (zero, one, two, three, …)")
+    expect(incompatibility(job, jobTask(job), offer({ classes: [...job.classes, 'ten'] }))).not.toBeNull()
+    expect(incompatibility(job, jobTask(job), offer())).toBeNull()
+    // Offers are grayscale images: a job whose samples are RGB images, table rows or text cannot take one.
+    const rgb = { ...jobTask(job), channels: 3 as const }
+    expect(incompatibility(job, rgb, offer())).toBe('it holds grayscale images; this job\'s samples are 28×28 RGB images, 10 classes')
+    expect(incompatibility(job, { kind: 'text', schema: { kind: 'text', tokens: 'bytes', vocab: [], context: 8 } }, offer())).toBe('it holds grayscale images; this job\'s samples are byte-level text, 256 tokens, context 8')
   })
 
   it('at the limit, refuses a misfit with its own reason and keeps neither', () => {

@@ -2,16 +2,15 @@
 // pool they feed, and wallet bindings. Plain functions over the coordinator's state; the coordinator runs
 // them one at a time and checkpoints after each.
 import { TesseraeError } from '../errors.ts'
-import { MODEL_ZOO } from '../graph/zoo.ts'
 import type { CoordinatorState, WalletBinding } from './coordinator-state.ts'
 import { datasetShards, incompatibility, registerOffer, type DatasetOffer, type DatasetState } from './datasets.ts'
-import type { JobSpec, ShardRef } from './job.ts'
+import { jobTask, type JobSpec, type ShardRef } from './job.ts'
 import { addProvider } from './availability.ts'
 
 /** Records an offer (misfits are rejected at once); `added` says whether it is new. */
 export function recordOffer(state: CoordinatorState, job: JobSpec, offer: DatasetOffer, now: number): { entry: DatasetState; added: boolean } {
   const before = state.datasets.length
-  const entry = registerOffer(state.datasets, offer, incompatibility(job, MODEL_ZOO[job.model]().inputShape, offer), now)
+  const entry = registerOffer(state.datasets, offer, incompatibility(job, jobTask(job), offer), now)
   // Only a stored offer is new: one refused for the job's dataset limit is not kept, so saving for it would
   // let anyone make the coordinator write its checkpoint again and again.
   return { entry, added: state.datasets.length > before }

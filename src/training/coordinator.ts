@@ -7,7 +7,7 @@
 import { TesseraeError } from '../errors.ts'
 import { CreditsLedger } from './credits.ts'
 import { decodeCheckpoint, MAX_HISTORY, type CoordinatorState, type HolderState, type PeerState, type RoundReport, type UnitState, type WalletBinding } from './coordinator-state.ts'
-import { decodeJob, unitSamples, type JobSpec, type ShardRef } from './job.ts'
+import { decodeJob, jobRecipe, jobTask, unitSamples, type JobSpec, type ShardRef } from './job.ts'
 import type { DatasetOffer, DatasetState } from './datasets.ts'
 import type { OfferReview } from './data-review.ts'
 import type { QuantizedDelta } from './quantize.ts'
@@ -387,7 +387,9 @@ export class Coordinator {
    */
   scheduleJobChange(job: JobSpec): Promise<void> {
     return this.serial.run(async () => {
-      if (job.id !== this.currentJob.id || job.model !== this.currentJob.model || job.batchSize !== this.currentJob.batchSize) throw new TesseraeError('BAD_JOB_CHANGE', 'a running job keeps its id, model and batch size')
+      // The parameters' layout and what a sample is are fixed for the job's life: a new model or task is a new job.
+      const same = (a: JobSpec, b: JobSpec) => JSON.stringify([jobRecipe(a), jobTask(a)]) === JSON.stringify([jobRecipe(b), jobTask(b)])
+      if (job.id !== this.currentJob.id || !same(job, this.currentJob) || job.batchSize !== this.currentJob.batchSize) throw new TesseraeError('BAD_JOB_CHANGE', 'a running job keeps its id, model, task and batch size')
       this.nextJob = job
       this.state.scheduledJob = job
       await this.save()

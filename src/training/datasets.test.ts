@@ -8,6 +8,7 @@ import { summariseAudits } from './round-close.ts'
 import { roundSecret, secretCommitment } from './audit-draw.ts'
 import { unitSeed } from './unit.ts'
 import { testJob } from './testing/job-fixture.ts'
+import { jobTask } from './job.ts'
 import { CreditsLedger } from './credits.ts'
 import type { CoordinatorState, HolderState } from './coordinator-state.ts'
 
@@ -22,12 +23,12 @@ const state = (): CoordinatorState => ({
 
 describe('dataset offers', () => {
   it('fits only the model\'s input size and the job\'s classes in order', () => {
-    expect(incompatibility(job, [1, 28, 28], offer())).toBeNull()
-    expect(incompatibility(job, [1, 28, 28], offer({ height: 27 }))).toBe("its images are 27×28; this job's model takes 28×28")
-    expect(incompatibility(job, [1, 28, 28], offer({ width: 32 }))).toBe("its images are 28×32; this job's model takes 28×28")
-    expect(incompatibility(job, [1, 28, 28], offer({ classes: job.classes.slice(0, 9) }))).toMatch(/^its classes \(zero, one, two, three, …\) are not this job's classes in order \(zero, one, two, three, …\)$/)
-    expect(incompatibility(job, [1, 28, 28], offer({ classes: [...job.classes].reverse() }))).toMatch(/^its classes \(nine, eight/)
-    expect(incompatibility(job, [1, 28, 28], offer({ classes: ['a', 'b', 'c', 'd'] }))).toMatch(/^its classes \(a, b, c, d\) are not/)
+    expect(incompatibility(job, jobTask(job), offer())).toBeNull()
+    expect(incompatibility(job, jobTask(job), offer({ height: 27 }))).toBe("its images are 27×28; this job's model takes 28×28")
+    expect(incompatibility(job, jobTask(job), offer({ width: 32 }))).toBe("its images are 28×32; this job's model takes 28×28")
+    expect(incompatibility(job, jobTask(job), offer({ classes: job.classes.slice(0, 9) }))).toMatch(/^its classes \(zero, one, two, three, …\) are not this job's classes in order \(zero, one, two, three, …\)$/)
+    expect(incompatibility(job, jobTask(job), offer({ classes: [...job.classes].reverse() }))).toMatch(/^its classes \(nine, eight/)
+    expect(incompatibility(job, jobTask(job), offer({ classes: ['a', 'b', 'c', 'd'] }))).toMatch(/^its classes \(a, b, c, d\) are not/)
   })
 
   it('registers an offer once, pending; a misfit rejected at once but kept; a 65th refused and not kept', () => {

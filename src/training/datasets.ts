@@ -3,6 +3,7 @@
 // host has already checked the owner's signature and the manifest's own consistency.
 import type { JobSpec, ShardRef } from './job.ts'
 import type { OfferReview } from './data-review.ts'
+import { describeTask, type TaskSpec } from '../data/task.ts'
 
 export type DatasetStatus = 'pending' | 'accepted' | 'rejected'
 
@@ -38,8 +39,10 @@ export interface DatasetState extends DatasetOffer {
 export const MAX_DATASETS_PER_JOB = 64
 
 /** Why a dataset cannot serve this job, or null when its shape and classes fit. */
-export function incompatibility(job: JobSpec, inputShape: readonly number[], offer: DatasetOffer): string | null {
-  const [height, width] = inputShape.slice(-2) as [number, number]
+export function incompatibility(job: JobSpec, task: TaskSpec, offer: DatasetOffer): string | null {
+  // Offered datasets are grayscale images (their chunks are TSH1 shards); only such a task can take one.
+  if (task.kind !== 'image' || task.channels !== 1) return `it holds grayscale images; this job's samples are ${describeTask(task)}`
+  const { height, width } = task
   if (offer.height !== height || offer.width !== width) return `its images are ${offer.height}×${offer.width}; this job's model takes ${height}×${width}`
   if (offer.classes.length !== job.classes.length || offer.classes.some((c, i) => c !== job.classes[i])) return `its classes (${offer.classes.slice(0, 4).join(', ')}${offer.classes.length > 4 ? ', …' : ''}) are not this job's classes in order (${job.classes.slice(0, 4).join(', ')}, …)`
   return null

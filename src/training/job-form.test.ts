@@ -24,6 +24,15 @@ describe('modelFacts', () => {
 })
 
 describe('validateJobDraft', () => {
+  it('on the owner\'s own data: no zoo model or dataset asked for, the family from the owner\'s model, a batch within the training samples', () => {
+    const own = validateJobDraft({ ...draft, model: 'nonsense', datasets: [] }, [], { samples: 142, family: 'mlp' })
+    expect(own.ok && own.settings.model).toBe('mlp')
+    expect(own.ok && own.datasets).toEqual([])
+    const big = validateJobDraft({ ...draft, batchSize: '143' }, [], { samples: 142, family: 'mlp' })
+    expect(!big.ok && big.errors).toEqual({ batchSize: 'larger than the 142 training samples of your data' })
+    expect(validateJobDraft({ ...draft, batchSize: '142' }, [], { samples: 142, family: 'mlp' }).ok).toBe(true)
+  })
+
   it('turns a good draft into job settings and a reward pool in base units', () => {
     const result = validateJobDraft({ ...draft, datasets: ['demo', 'mine'] }, [demo, mine])
     expect(result.ok).toBe(true)

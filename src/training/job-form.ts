@@ -90,7 +90,11 @@ function numberField(text: string, min: number, max: number, integer: boolean, u
   return n
 }
 
-export function validateJobDraft(draft: JobDraft, available: readonly DatasetChoice[]): JobFormResult {
+/**
+ * `own`: the job trains on the owner's own data (task-draft.ts) with a model of `family`: the zoo model and
+ * the datasets are not asked for, and a batch may not exceed the owner's training samples.
+ */
+export function validateJobDraft(draft: JobDraft, available: readonly DatasetChoice[], own?: { samples: number; family: ZooModelName }): JobFormResult {
   const errors: Partial<Record<JobField, string>> = {}
   const read = (field: JobField, min: number, max: number, integer: boolean, unit = ''): number => {
     const v = numberField(String(draft[field]), min, max, integer, unit)
@@ -101,7 +105,7 @@ export function validateJobDraft(draft: JobDraft, available: readonly DatasetCho
   if (name.length === 0) errors.name = 'give the job a name volunteers will recognise'
   else if (name.length > 120) errors.name = 'at most 120 characters'
 
-  const model = draft.model in MODEL_ZOO ? (draft.model as ZooModelName) : null
+  const model = own ? own.family : draft.model in MODEL_ZOO ? (draft.model as ZooModelName) : null
   if (!model) errors.model = `unknown model "${draft.model}"; choose one of ${Object.keys(MODEL_ZOO).join(', ')}`
   const batchSize = read('batchSize', 1, 1024, true)
   const innerSteps = read('innerSteps', 1, 10_000, true)
@@ -114,8 +118,10 @@ export function validateJobDraft(draft: JobDraft, available: readonly DatasetCho
   const rounds = read('rounds', 0, 1_000_000, true)
   const dataShare = read('dataSharePercent', 0, 100, false, '%')
 
-  const chosen = draft.datasets.map((id) => available.find((d) => d.id === id)).filter((d): d is DatasetChoice => d !== undefined)
-  if (chosen.length === 0) errors.datasets = 'choose at least one dataset to train on'
+  const chosen = own ? [] : draft.datasets.map((id) => available.find((d) => d.id === id)).filter((d): d is DatasetChoice => d !== undefined)
+  if (own) {
+    if (!errors.batchSize && batchSize > own.samples) errors.batchSize = `larger than the ${own.samples.toLocaleString('en')} training samples of your data`
+  } else if (chosen.length === 0) errors.datasets = 'choose at least one dataset to train on'
   else if (!chosen.some((d) => d.builtIn)) errors.datasets = 'include the built-in dataset: it also provides the held-out test set the job is scored on'
   else if (model) {
     const facts = modelFacts(model)
@@ -152,7 +158,7 @@ export function validateJobDraft(draft: JobDraft, available: readonly DatasetCho
 }
 
 /** Work one round asks of the swarm (volunteers plus the referee's re-runs), for the form's summary line. */
-export function roundCost(facts: ModelFacts, batchSize: number, innerSteps: number, unitsPerRound: number, auditRate: number) {
+export function roundCost(facts: Pick<ModelFacts, 'trainFlopsPerSample'>, batchSize: number, innerSteps: number, unitsPerRound: number, auditRate: number) {
   const samplesPerUnit = batchSize * innerSteps
   const flopsPerUnit = samplesPerUnit * facts.trainFlopsPerSample
   return { samplesPerUnit, flopsPerUnit, flopsPerRound: unitsPerRound * flopsPerUnit, refereeFlopsPerRound: unitsPerRound * auditRate * flopsPerUnit }

@@ -2,7 +2,9 @@
 // which DiLoCo hyper-parameters. Decoded strictly: a job comes from a peer and drives what volunteers run.
 import { DecodeError } from '../errors.ts'
 import { asObject, readInteger, readNumber, readString, readStringArray, type JsonObject } from '../schema.ts'
-import { MODEL_ZOO, type ZooModelName } from '../graph/zoo.ts'
+import { decodeModelRecipe, isZooName, recipeModel, ZOO_NAMES, ZOO_RECIPES, type ModelRecipe, type ZooName } from '../graph/model-recipe.ts'
+import type { Model } from '../graph/model.ts'
+import { decodeTask, taskClasses, taskInput, taskOutputs, type TaskSpec } from '../data/task.ts'
 import { readRewardPool, type RewardPool } from './rewards.ts'
 import { AGGREGATOR_NAMES, DEFAULT_AGGREGATOR, type AggregatorName } from './aggregators/index.ts'
 
@@ -19,8 +21,16 @@ export interface ShardRef {
 export interface JobSpec {
   id: string
   name: string
-  model: ZooModelName
-  /** Class names in label order; contributed datasets must use exactly these. */
+  /** The model's family: a zoo model's name, or (with `recipe`) the family of the job's own model. */
+  model: ZooName
+  /** The job's own model; absent in jobs announced before recipes, which train the zoo model `model` names. */
+  recipe?: ModelRecipe
+  /**
+   * What a sample is and how it is encoded; absent in jobs announced before tasks, whose samples are 28×28
+   * grayscale images with `classes` and `normalisation`.
+   */
+  task?: TaskSpec
+  /** Class names in label order (empty for a value or text task); contributed datasets must use exactly these. */
   classes: string[]
   /** Peer id of the coordinator: the only peer whose heads and metrics count for this job. */
   coordinator: string
@@ -55,7 +65,6 @@ export interface JobSpec {
 
 const WHAT = 'job'
 export const MAX_SHARDS = 512
-const ZOO = Object.keys(MODEL_ZOO)
 
 /** One shard reference, as jobs and work assignments both carry them. */
 export function readShardRef(value: unknown, what: string): ShardRef {
@@ -74,23 +83,41 @@ function readShards(obj: JsonObject, key: string): ShardRef[] {
 export function decodeJob(value: unknown): JobSpec {
   const obj = asObject(value, WHAT)
   const model = readString(obj, 'model', WHAT, 32)
-  if (!ZOO.includes(model)) throw new DecodeError(WHAT, `unknown model "${model}"; known models: ${ZOO.join(', ')}`)
-  const norm = asObject(obj.normalisation, `${WHAT} normalisation`)
-  const outputs = MODEL_ZOO[model as ZooModelName]().classes
-  // Jobs saved before jobs named their classes get index names; contributed data then labels by index.
-  const classes = obj.classes === undefined ? Array.from({ length: outputs }, (_, i) => String(i)) : readStringArray(obj, 'classes', WHAT, 256, 64)
-  if (classes.length !== outputs) throw new DecodeError(WHAT, `names ${classes.length} classes but the ${model} model has ${outputs} outputs`)
+  if (!isZooName(model)) throw new DecodeError(WHAT, `unknown model "${model}"; known models: ${ZOO_NAMES.join(', ')}`)
+  const recipe = obj.recipe === undefined ? undefined : decodeModelRecipe(obj.recipe)
+  const task = obj.task === undefined ? undefined : decodeTask(obj.task)
+  if (recipe && recipe.spec.kind !== model) throw new DecodeError(WHAT, `names the ${model} family but its model is a ${recipe.spec.kind}`)
+  if (task && !recipe) throw new DecodeError(WHAT, 'a job with its own task needs its own model ("recipe")')
+  let classes: string[]
+  let normalisation: JobSpec['normalisation']
+  if (task) {
+    // The task holds the classes and the encoding; the fields older peers read are derived from it.
+    const expected = { input: taskInput(task), ...taskOutputs(task) }
+    if (JSON.stringify([recipe!.input, recipe!.outputs, recipe!.objective]) !== JSON.stringify([expected.input, expected.outputs, expected.objective])) {
+      throw new DecodeError(WHAT, `its model does not read or predict what the task's samples are (the task needs ${expected.outputs} ${expected.objective} from ${JSON.stringify(expected.input)})`)
+    }
+    classes = taskClasses(task) ?? []
+    normalisation = task.kind === 'image' ? { ...task.normalisation } : { mean: 0, std: 1 }
+  } else {
+    const norm = asObject(obj.normalisation, `${WHAT} normalisation`)
+    normalisation = { mean: readNumber(norm, 'mean', WHAT, -1e6, 1e6), std: readNumber(norm, 'std', WHAT, 1e-9, 1e6) }
+    if (recipe) checkImageRecipe(recipe)
+    const outputs = (recipe ?? ZOO_RECIPES[model]).outputs
+    // Jobs saved before jobs named their classes get index names; contributed data then labels by index.
+    classes = obj.classes === undefined ? Array.from({ length: outputs }, (_, i) => String(i)) : readStringArray(obj, 'classes', WHAT, 256, 64)
+    if (classes.length !== outputs) throw new DecodeError(WHAT, `names ${classes.length} classes but the ${model} model has ${outputs} outputs`)
+  }
   const train = readShards(obj, 'train')
   if (train.length === 0) throw new DecodeError(WHAT, 'a job needs at least one training shard')
   const job: JobSpec = {
     id: readString(obj, 'id', WHAT, 128),
     name: readString(obj, 'name', WHAT, 200),
-    model: model as ZooModelName,
+    model,
     classes,
     coordinator: readString(obj, 'coordinator', WHAT, 128),
     train,
     test: readShards(obj, 'test'),
-    normalisation: { mean: readNumber(norm, 'mean', WHAT, -1e6, 1e6), std: readNumber(norm, 'std', WHAT, 1e-9, 1e6) },
+    normalisation,
     batchSize: readInteger(obj, 'batchSize', WHAT, 1, 1024),
     innerSteps: readInteger(obj, 'innerSteps', WHAT, 1, 10_000),
     innerLr: readNumber(obj, 'innerLr', WHAT, 1e-8, 1),
@@ -105,6 +132,8 @@ export function decodeJob(value: unknown): JobSpec {
     seed: readInteger(obj, 'seed', WHAT, 0, 0xffffffff),
     createdAtMs: readInteger(obj, 'createdAtMs', WHAT),
   }
+  if (recipe) job.recipe = recipe
+  if (task) job.task = task
   if (obj.reward !== undefined) job.reward = readRewardPool(obj.reward)
   if (obj.replication !== undefined) job.replication = readInteger(obj, 'replication', WHAT, 1, 16)
   return job
@@ -115,6 +144,30 @@ function readAggregator(obj: JsonObject): AggregatorName {
   const name = readString(obj, 'aggregator', WHAT, 32)
   if (!(AGGREGATOR_NAMES as readonly string[]).includes(name)) throw new DecodeError(WHAT, `unknown aggregator "${name}"; known: ${AGGREGATOR_NAMES.join(', ')}`)
   return name as AggregatorName
+}
+
+/** A job without a task trains on 28×28 grayscale images: its own model must read those. */
+function checkImageRecipe(recipe: ModelRecipe): void {
+  const input = recipe.input
+  if (input.kind !== 'image' || input.height !== 28 || input.width !== 28 || input.channels !== 1 || recipe.objective !== 'classes') {
+    throw new DecodeError(WHAT, 'a job without a task trains on 28×28 grayscale images, so its model must read those and predict classes')
+  }
+}
+
+/** The job's model recipe: its own, or the zoo model it names. */
+export const jobRecipe = (job: Pick<JobSpec, 'model' | 'recipe'>): ModelRecipe => job.recipe ?? ZOO_RECIPES[job.model]
+
+/** The job's model, built once per recipe. */
+export const jobModel = (job: Pick<JobSpec, 'model' | 'recipe'>): Model => recipeModel(jobRecipe(job))
+
+/** The job's task: its own, or (for a job announced before tasks) 28×28 grayscale images of its classes. */
+export function jobTask(job: Pick<JobSpec, 'task' | 'classes' | 'normalisation'>): TaskSpec {
+  return job.task ?? { kind: 'image', height: 28, width: 28, channels: 1, classes: job.classes, fit: 'stretch', normalisation: job.normalisation }
+}
+
+/** The fields a job with its own task and model sets (the classes and normalisation older peers read follow). */
+export function taskJobFields(task: TaskSpec, recipe: ModelRecipe): Pick<JobSpec, 'model' | 'recipe' | 'task' | 'classes' | 'normalisation'> {
+  return { model: recipe.spec.kind, recipe, task, classes: taskClasses(task) ?? [], normalisation: task.kind === 'image' ? { ...task.normalisation } : { mean: 0, std: 1 } }
 }
 
 /** Samples one work unit consumes. */

@@ -6,21 +6,21 @@ import { WorkerInnerEngine } from '../../compute/inner-engine.ts'
 import { Referee } from '../../training/referee.ts'
 import { refereeData } from '../../roles/referee-data.ts'
 import { ExchangeLogStore } from '../../roles/log-store.ts'
-import { concatShards } from '../../data/shard-block.ts'
-import { fetchShard } from '../../roles/dataset-chunks.ts'
+import { concatBlocks } from '../../data/task-block.ts'
+import { fetchTaskShard } from '../../roles/dataset-chunks.ts'
 import { buildTrainStep } from '../../graph/train-step.ts'
 import { DEFAULT_ADAMW } from '../../graph/optimizer.ts'
 import { initParams } from '../../graph/model.ts'
-import { MODEL_ZOO } from '../../graph/zoo.ts'
 import { CoordinatorHost, type DatasetPolicy } from '../../roles/coordinator-host.ts'
 import type { ReviewImages } from '../../training/data-review.ts'
 import { demoJobSpec } from '../../roles/demo-job.ts'
 import { ExchangeVectorStore } from '../../roles/exchange-vector-store.ts'
-import { publishShards } from '../../roles/publish-dataset.ts'
+import { publishBlocks, publishShards } from '../../roles/publish-dataset.ts'
+import type { TaskJob } from '../../training/task-draft.ts'
 import { Coordinator } from '../../training/coordinator.ts'
 import { PROBE_STEPS } from '../../training/probe.ts'
 import type { CoordinatorState } from '../../training/coordinator-state.ts'
-import { decodeJob, type JobSpec } from '../../training/job.ts'
+import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec } from '../../training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../training/vector.ts'
 import { errorMessage } from '../../errors.ts'
 import { loadDemoSet } from '../demo-data.ts'
@@ -33,7 +33,6 @@ import { privateKeyToAccount } from 'viem/accounts'
 import type { ChainConfig } from '../../stack/stack-config.ts'
 import { settlementFor } from '../../roles/settlement-wiring.ts'
 import { coordinatorKeyName, loadKey, loadOrCreateKey } from '../wallet/key-store.ts'
-import { ZOO_RECIPES } from '../../graph/model-recipe.ts'
 import { imagesAsTask } from '../../compute/evaluate.ts'
 
 export type CoordinatorUi =
@@ -53,13 +52,14 @@ const START_STEPS = 7
 export type Funder = (job: JobSpec, coordinatorAccount: Address) => Promise<Address>
 
 async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refereeCompute: ComputeClient, chain: ChainConfig, onStep: (s: string, done: number) => void) {
-  const model = MODEL_ZOO[job.model]()
+  const model = jobModel(job)
+  const task = jobTask(job)
   const layout = paramLayout(model)
   onStep('loading the test shards', 3)
-  const test = concatShards(await Promise.all(job.test.map((s) => fetchShard(peer.exchange, s, []))))
+  const test = concatBlocks(task, await Promise.all(job.test.map((s) => fetchTaskShard(peer.exchange, s, task, []))))
   onStep('compiling the evaluation graph and scoring the starting model', 4)
   // The referee re-runs volunteers' units in its own worker, on wasm: checking must not wait for the GPU.
-  await refereeCompute.init({ model: ZOO_RECIPES[job.model], batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, { backend: 'wasm', wasmThreads: 1 })
+  await refereeCompute.init({ model: jobRecipe(job), batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, { backend: 'wasm', wasmThreads: 1 })
   const jobLog = new ExchangeLogStore(peer.exchange, peer.privateKey)
   const coordinator = await Coordinator.open({
     job,
@@ -68,12 +68,12 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
     flopsPerStep: buildTrainStep(model, job.batchSize, DEFAULT_ADAMW).flopsPerStep,
     vectors: new ExchangeVectorStore(peer.exchange, layout.total),
     checkpoints: new IdbCheckpointStore(job.id),
-    referee: new Referee({ engine: new WorkerInnerEngine(refereeCompute), layout, data: refereeData(peer.exchange, () => job.normalisation) }),
+    referee: new Referee({ engine: new WorkerInnerEngine(refereeCompute), layout, data: refereeData(peer.exchange, () => task) }),
     log: jobLog,
     // A new volunteer's first unit is short and checked at once: verified credit within seconds.
     probeSteps: PROBE_STEPS,
     evaluate: async (params) => {
-      const { accuracy, loss } = await compute.evaluate(ZOO_RECIPES[job.model], Object.fromEntries(unflatten(layout, params)), imagesAsTask(test, job.normalisation))
+      const { accuracy, loss } = await compute.evaluate(jobRecipe(job), Object.fromEntries(unflatten(layout, params)), { task, block: test })
       return { accuracy, loss }
     },
   })
@@ -83,7 +83,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   const key = chain.contracts ? await loadKey(coordinatorKeyName(job.id)) : null
   const settlement = key ? settlementFor({ config: chain, exchange: peer.exchange, coordinatorKey: key, jobLog, log }) : undefined
   // The offer review's label check: the current model's predictions for an offer's samples.
-  const classify = async (params: Float32Array, set: ReviewImages) => (await compute.evaluate(ZOO_RECIPES[job.model], Object.fromEntries(unflatten(layout, params)), imagesAsTask(set, job.normalisation))).predictions
+  const classify = async (params: Float32Array, set: ReviewImages) => (await compute.evaluate(jobRecipe(job), Object.fromEntries(unflatten(layout, params)), imagesAsTask(set, job.normalisation))).predictions
   // The tab's WebRTC addresses go out with each announcement, so a peer that needs this coordinator now (a
   // binding, an auditor) dials it at once instead of waiting for the swarm's own dial and its backoff.
   const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log, settlement, classify, addrs: () => peer.swarm.webrtcAddrs() })
@@ -148,14 +148,24 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
   )
 
   const start = useCallback(
-    async (settings: JobSettings, own: readonly StoredDataset[] = [], fund?: Funder) => {
+    async (settings: JobSettings, own: readonly StoredDataset[] = [], fund?: Funder, task: TaskJob | null = null) => {
       if (!peer || running.current) return
       try {
-        setUi({ status: 'starting', step: 'downloading the built-in Fashion-MNIST data', done: 0, of: START_STEPS })
-        const [train, test] = await Promise.all([loadDemoSet('train'), loadDemoSet('t10k')])
-        setUi({ status: 'starting', step: 'publishing the data as content-addressed shards', done: 1, of: START_STEPS })
         const owner = peer.swarm.node.peerId.toString()
-        let job = demoJobSpec({ coordinator: owner, train: await publishShards(peer.exchange, train, SHARD_SIZE, owner), test: await publishShards(peer.exchange, test, SHARD_SIZE, owner), now: Date.now(), overrides: settings })
+        let job: JobSpec
+        if (task) {
+          // The owner's own data: its training and held-out samples become the job's shards (TSB2 blocks).
+          setUi({ status: 'starting', step: 'publishing your data as content-addressed shards', done: 1, of: START_STEPS })
+          const train = await publishBlocks(peer.exchange, task.task, task.train, SHARD_SIZE, owner)
+          const test = await publishBlocks(peer.exchange, task.task, task.test, SHARD_SIZE, owner)
+          job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides: { ...settings, ...taskJobFields(task.task, task.recipe) } })
+          job.id = `${job.task!.kind}-${Date.now().toString(36)}`
+        } else {
+          setUi({ status: 'starting', step: 'downloading the built-in Fashion-MNIST data', done: 0, of: START_STEPS })
+          const [train, test] = await Promise.all([loadDemoSet('train'), loadDemoSet('t10k')])
+          setUi({ status: 'starting', step: 'publishing the data as content-addressed shards', done: 1, of: START_STEPS })
+          job = demoJobSpec({ coordinator: owner, train: await publishShards(peer.exchange, train, SHARD_SIZE, owner), test: await publishShards(peer.exchange, test, SHARD_SIZE, owner), now: Date.now(), overrides: settings })
+        }
         if (job.reward && BigInt(job.reward.amount) > 0n && chain.contracts) {
           setUi({ status: 'starting', step: 'funding the reward pool from your wallet', done: 2, of: START_STEPS })
           // Without a wallet the pool is only announced (and shown as not escrowed): credit is still recorded.

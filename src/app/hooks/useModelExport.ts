@@ -4,7 +4,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ComputeClient } from '../../compute/compute-client.ts'
-import { MODEL_ZOO } from '../../graph/zoo.ts'
 import { exportTrainedModel } from '../../graph/export-model.ts'
 import { ExchangeVectorStore } from '../../roles/exchange-vector-store.ts'
 import { fetchShard } from '../../roles/dataset-chunks.ts'
@@ -13,8 +12,8 @@ import type { JobAnnouncement } from '../../p2p/job-topics.ts'
 import type { LabelledImages } from '../../data/labelled-images.ts'
 import { errorMessage } from '../../errors.ts'
 import type { TabPeer } from './useSwarm.ts'
-import { ZOO_RECIPES } from '../../graph/model-recipe.ts'
 import { imagesAsTask } from '../../compute/evaluate.ts'
+import { jobModel, jobRecipe } from '../../training/job.ts'
 
 export const PREVIEW_IMAGES = 100
 
@@ -42,7 +41,7 @@ export function useModelExport(peer: TabPeer | null) {
       const compute = ComputeClient.spawn()
       try {
         const coordinator = peerIdFromString(job.coordinator)
-        const model = MODEL_ZOO[job.model]()
+        const model = jobModel(job)
         const layout = paramLayout(model)
         setState({ status: 'working', step: `downloading the parameters of version ${head.version}`, done: 0, of: 3 })
         const flat = await new ExchangeVectorStore(peer.exchange, layout.total).getParams(head.paramsCid, { providers: [coordinator], timeoutMs: 120_000 })
@@ -52,7 +51,7 @@ export function useModelExport(peer: TabPeer | null) {
         setState({ status: 'working', step: 'downloading held-out test images', done: 1, of: 3 })
         const images = firstImages(await fetchShard(peer.exchange, job.test[0]!, [coordinator]), PREVIEW_IMAGES)
         setState({ status: 'working', step: `predicting ${images.count} test images in the compute worker`, done: 2, of: 3 })
-        const evaluation = await compute.evaluate(ZOO_RECIPES[job.model], Object.fromEntries(params), imagesAsTask(images, job.normalisation))
+        const evaluation = await compute.evaluate(jobRecipe(job), Object.fromEntries(params), imagesAsTask(images, job.normalisation))
         if (url.current) URL.revokeObjectURL(url.current)
         url.current = URL.createObjectURL(new Blob([onnx as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }))
         setState({ status: 'ready', jobId: job.id, version: head.version, url: url.current, fileName: `${job.id}-v${head.version}.onnx`, bytes: onnx.length, images, predictions: evaluation.predictions, accuracy: evaluation.accuracy })

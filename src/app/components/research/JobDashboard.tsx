@@ -7,6 +7,7 @@ import { RoundChart } from './RoundChart.tsx'
 import { JobSelect } from '../JobSelect.tsx'
 import { RoundTimeline } from './RoundTimeline.tsx'
 import { ModelExportPanel } from './ModelExportPanel.tsx'
+import { TextSamplePanel } from './TextSamplePanel.tsx'
 import { ShareJob } from './ShareJob.tsx'
 import type { TabPeer } from '../../hooks/useSwarm.ts'
 import { formatAmount } from '../../../training/rewards.ts'
@@ -14,6 +15,8 @@ import { ScrollRegion } from '../ScrollRegion.tsx'
 import { AUDIT_REASON_WORDS, reasonOf } from '../../verdict-messages.ts'
 import { AUDIT_REASONS } from '../../../training/audit-draw.ts'
 import { Term } from '../../glossary/Term.tsx'
+import { jobTask } from '../../../training/job.ts'
+import { describeTask } from '../../../data/task.ts'
 
 const gflop = (flops: number) => (flops / 1e9).toFixed(1)
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(2)
@@ -39,6 +42,7 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
     )
   }
   const { job } = heard.announcement
+  const task = jobTask(job)
   const m = heard.metrics
   const reports = m?.reports ?? []
   const last = reports.at(-1)
@@ -52,7 +56,7 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
       <h2>Live dashboard</h2>
       {jobs.length > 1 && <JobSelect label="Job" jobs={jobs} value={job.id} onChange={setChosen} />}
       <p>
-        <strong>{job.name}</strong> · {job.model} · <Term k="diloco" /> with <Term k="h" /> = {job.innerSteps} × batch {job.batchSize} · {job.unitsPerRound} <Term k="unit">units</Term> per <Term k="round" /> · <Term k="auditRate" /> {job.auditRate} · <Term k="aggregator" /> {job.aggregator} · <Term k="outerNesterov" /> {job.outerMomentum}
+        <strong>{job.name}</strong> · <span data-testid="dashboard-task">{describeTask(task)}</span> · {job.model} · <Term k="diloco" /> with <Term k="h" /> = {job.innerSteps} × batch {job.batchSize} · {job.unitsPerRound} <Term k="unit">units</Term> per <Term k="round" /> · <Term k="auditRate" /> {job.auditRate} · <Term k="aggregator" /> {job.aggregator} · <Term k="outerNesterov" /> {job.outerMomentum}
         {heard.announcement.head.finished ? ' · finished' : ''}
         {job.reward && <> · reward pool {formatAmount(BigInt(job.reward.amount), job.reward.decimals)} {job.reward.symbol} ({job.reward.dataShareBps / 100}% to data)</>}
       </p>
@@ -71,8 +75,12 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
             <dd data-testid="round-datasets" data-round={m.round} data-ids={m.roundDatasets.join(' ')}>
               {m.roundDatasets.length === 0 ? 'no contributed dataset this round' : `contributed datasets: ${m.roundDatasets.map((id) => m.datasets.find((d) => d.id === id)?.name ?? `${id.slice(0, 12)}…`).join(', ')}`}
             </dd>
-            <dt>Test accuracy</dt>
-            <dd data-testid="dashboard-accuracy">{m.initialAccuracy?.toFixed(4) ?? '—'} at start → {last?.testAccuracy?.toFixed(4) ?? '—'} now{last?.testLoss != null && Number.isFinite(last.testLoss) ? ` (test loss ${last.testLoss.toFixed(3)})` : ''}</dd>
+            <dt>{task.kind === 'text' ? `Held-out bits per ${task.schema.tokens === 'bytes' ? 'byte' : 'character'}` : task.kind === 'tabular' && task.target ? 'Held-out predictions within half a standard deviation' : 'Test accuracy'}</dt>
+            <dd data-testid="dashboard-accuracy" data-accuracy={last?.testAccuracy ?? ''} data-loss={last?.testLoss ?? ''}>
+              {task.kind === 'text'
+                ? `${last?.testLoss != null ? (last.testLoss / Math.LN2).toFixed(3) : '—'} now (next token right ${last?.testAccuracy != null ? (100 * last.testAccuracy).toFixed(1) : '—'} % of the time)`
+                : `${m.initialAccuracy?.toFixed(4) ?? '—'} at start → ${last?.testAccuracy?.toFixed(4) ?? '—'} now${last?.testLoss != null && Number.isFinite(last.testLoss) ? ` (test loss ${last.testLoss.toFixed(3)})` : ''}`}
+            </dd>
             <dt>Swarm throughput</dt>
             <dd data-testid="dashboard-throughput">{throughput === null ? '—' : `${throughput.toFixed(0)} samples/s over the last round`}{m.peers.length > 0 && ` · ${m.peers.filter((p) => !p.banned && p.samplesPerSecond > 0 && m.sentAtMs - p.lastSeenMs < 5 * 60_000).length} active volunteers`}</dd>
             <dt>Work</dt>
@@ -110,7 +118,14 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
           </ScrollRegion>
         </>
       )}
-      <ModelExportPanel peer={peer} announcement={heard.announcement} />
+      <p>
+        <a href={`/use?job=${encodeURIComponent(job.id)}&params=${encodeURIComponent(heard.announcement.head.paramsCid)}&version=${heard.announcement.head.version}`} data-testid="use-link">
+          Use version {heard.announcement.head.version} in any browser
+        </a>{' '}
+        <span className="hint">a page that runs this version on your own input; share its link (it names the job and the version's parameters).</span>
+      </p>
+      {task.kind === 'text' && <TextSamplePanel peer={peer} announcement={heard.announcement} />}
+      {task.kind === 'image' ? <ModelExportPanel peer={peer} announcement={heard.announcement} /> : <p className="hint">Exporting the model as ONNX is available for picture jobs; for {task.kind === 'text' ? 'text' : 'table'} jobs it is not yet.</p>}
       <ShareJob jobId={job.id} jobName={job.name} />
     </section>
   )

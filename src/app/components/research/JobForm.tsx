@@ -9,6 +9,8 @@ import { Field } from '../Field.tsx'
 import { MODEL_ZOO, type ZooModelName } from '../../../graph/zoo.ts'
 import { modelFacts, roundCost, validateJobDraft, type DatasetChoice, type JobDraft, type JobField, type JobSettings } from '../../../training/job-form.ts'
 import { demoJobSpec } from '../../../roles/demo-job.ts'
+import type { TaskJob } from '../../../training/task-draft.ts'
+import { OwnTask } from './OwnTask.tsx'
 import { Term } from '../../glossary/Term.tsx'
 
 const defaults = demoJobSpec({ coordinator: '', train: [], test: [], now: 0 })
@@ -26,11 +28,15 @@ const si = (x: number, unit: string) => {
   return `${(x / scale).toFixed(x / scale >= 100 ? 0 : 2)} ${prefix}${unit}`
 }
 
-export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoice[]; disabled: boolean; onStart: (settings: JobSettings, datasets: DatasetChoice[]) => void }) {
+export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoice[]; disabled: boolean; onStart: (settings: JobSettings, datasets: DatasetChoice[], own: TaskJob | null) => void }) {
   // The built-in set is listed from the first render and chosen by default.
   const [draft, setDraft] = useState<JobDraft>(() => ({ ...INITIAL_DRAFT, datasets: datasets.filter((d) => d.builtIn).map((d) => d.id) }))
   const [touched, setTouched] = useState(false)
-  const result = useMemo(() => validateJobDraft(draft, datasets), [draft, datasets])
+  // The built-in Fashion-MNIST task with a zoo model, or the owner's own data with a model from a spec.
+  const [source, setSource] = useState<'demo' | 'own'>('demo')
+  const [own, setOwn] = useState<TaskJob | null>(null)
+  const ownFacts = source === 'own' && own ? { samples: own.train.count, family: own.recipe.spec.kind } : undefined
+  const result = useMemo(() => validateJobDraft(draft, datasets, ownFacts), [draft, datasets, ownFacts?.samples, ownFacts?.family]) // eslint-disable-line react-hooks/exhaustive-deps
   const errors = touched && !result.ok ? result.errors : {}
   const set = (field: JobField) => (value: string) => setDraft((d) => ({ ...d, [field]: value }))
   const { config } = useStack()
@@ -64,13 +70,15 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
   // The cost is only worth stating for settings that could run: "0 samples" from a typo helps nobody.
   const costFields: JobField[] = ['batchSize', 'innerSteps', 'unitsPerRound', 'auditRate']
   const costValid = result.ok || costFields.every((f) => result.errors[f] === undefined)
-  const cost = model && costValid ? roundCost(model, Number(draft.batchSize) || 0, Number(draft.innerSteps) || 0, Number(draft.unitsPerRound) || 0, Number(draft.auditRate) || 0) : null
+  const costFacts = source === 'own' ? (own ? { trainFlopsPerSample: own.cost.flopsPerSample } : null) : model
+  const cost = costFacts && costValid ? roundCost(costFacts, Number(draft.batchSize) || 0, Number(draft.innerSteps) || 0, Number(draft.unitsPerRound) || 0, Number(draft.auditRate) || 0) : null
 
   const submit = (event: FormEvent) => {
     event.preventDefault()
     setTouched(true)
     if (token.error || (tokenAddress && !token.name)) document.getElementById('job-rewardToken')?.focus()
-    else if (result.ok) onStart(result.settings, result.datasets)
+    else if (source === 'own' && !own) document.getElementById('own-file')?.focus()
+    else if (result.ok) onStart(result.settings, result.datasets, source === 'own' ? own : null)
     else document.getElementById(`job-${Object.keys(result.errors)[0]}`)?.focus()
   }
   const number = (id: JobField, label: string, props: { hint?: string } = {}) => (
@@ -84,7 +92,13 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
       <Field id="job-name" label="Job name" error={errors.name}>
         {(a11y) => <input {...a11y} name="name" type="text" value={draft.name} onChange={(e) => set('name')(e.target.value)} />}
       </Field>
-      <Field id="job-model" label="Model" error={errors.model} hint={model ? `${model.parameters.toLocaleString('en')} parameters (${si(model.parameterBytes, 'B')}) · ${si(model.trainFlopsPerSample, 'FLOP')} per training sample · ${si(model.inferenceFlopsPerSample, 'FLOP')} per prediction` : undefined}>
+      <fieldset className="field">
+        <legend>Train on</legend>
+        <label className="check"><input type="radio" name="source" value="demo" checked={source === 'demo'} onChange={() => setSource('demo')} /> the built-in Fashion-MNIST images, with a model from the zoo</label>
+        <label className="check"><input type="radio" name="source" value="own" checked={source === 'own'} onChange={() => setSource('own')} data-testid="source-own" /> your own data: a table, a text or pictures, with a model you size</label>
+      </fieldset>
+      {source === 'own' && <OwnTask batchSize={Number(draft.batchSize) || 1} onChange={setOwn} />}
+      {source === 'demo' && <Field id="job-model" label="Model" error={errors.model} hint={model ? `${model.parameters.toLocaleString('en')} parameters (${si(model.parameterBytes, 'B')}) · ${si(model.trainFlopsPerSample, 'FLOP')} per training sample · ${si(model.inferenceFlopsPerSample, 'FLOP')} per prediction` : undefined}>
         {(a11y) => (
           <select {...a11y} name="model" value={draft.model} onChange={(e) => set('model')(e.target.value)} data-testid="job-model">
             {(Object.keys(MODEL_ZOO) as ZooModelName[]).map((name) => {
@@ -93,8 +107,8 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
             })}
           </select>
         )}
-      </Field>
-      <fieldset className="field" aria-describedby={errors.datasets ? 'job-datasets-error' : undefined}>
+      </Field>}
+      {source === 'demo' && <fieldset className="field" aria-describedby={errors.datasets ? 'job-datasets-error' : undefined}>
         <legend>Datasets</legend>
         {datasets.length === 0 && <p className="hint">Looking for datasets…</p>}
         {datasets.map((d) => (
@@ -104,7 +118,7 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
           </label>
         ))}
         {errors.datasets && <small id="job-datasets-error" className="field-error" role="status">{errors.datasets}</small>}
-      </fieldset>
+      </fieldset>}
       <p className="hint" data-testid="job-form-terms">
         Training runs as <Term k="diloco" />: each <Term k="unit" /> is <Term k="h" /> local steps; the coordinator applies each <Term k="round" />'s deltas with <Term k="outerNesterov" /> through its <Term k="aggregator" />, and its <Term k="referee" /> checks units at the <Term k="auditRate" />; slow units may be given out again (<Term k="redundancy" />).
       </p>

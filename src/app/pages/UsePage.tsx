@@ -1,0 +1,115 @@
+// Anyone's page for a trained model: opened by a link naming the job and the version's parameter CID, it
+// runs that version in this browser on this person's own input (a picture, a table row, a prompt) and shows
+// the class probabilities, the value, or the text it writes.
+import { useState, type FormEvent } from 'react'
+import { useSearchParams } from 'react-router'
+import { useStack } from '../stack-context.ts'
+import { useModelUse } from '../hooks/useModelUse.ts'
+import { jobTask } from '../../training/job.ts'
+import { describeTask, type TaskSpec } from '../../data/task.ts'
+import { pictureBlock, rowBlock, type Prediction } from '../../data/task-input.ts'
+import { errorMessage } from '../../errors.ts'
+import { Field } from '../components/Field.tsx'
+import { decodePicture } from '../decode-picture.ts'
+
+function PredictionView({ prediction }: { prediction: Prediction }) {
+  if (prediction.kind === 'value') return <p data-testid="use-result" data-value={prediction.value}>Predicted {prediction.label}: <strong>{prediction.value.toPrecision(4)}</strong></p>
+  return (
+    <ol data-testid="use-result" data-top={prediction.classes[0]!.name}>
+      {prediction.classes.slice(0, 5).map((c) => <li key={c.name}>{c.name}: {(100 * c.probability).toFixed(1)} %</li>)}
+    </ol>
+  )
+}
+
+function Inputs({ task, predict, write }: { task: TaskSpec; predict: ReturnType<typeof useModelUse>['predict']; write: ReturnType<typeof useModelUse>['write'] }) {
+  const [typed, setTyped] = useState<Record<string, string>>({})
+  const [prompt, setPrompt] = useState('')
+  const [result, setResult] = useState<Prediction | null>(null)
+  const [text, setText] = useState<string | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true)
+    setError(null)
+    try {
+      await work()
+    } catch (e) {
+      setError(errorMessage(e))
+    } finally {
+      setBusy(false)
+    }
+  }
+  if (task.kind === 'image') {
+    return (
+      <>
+        <Field id="use-picture" label="Your picture" hint={`fitted to ${task.height}×${task.width} (${task.fit})`}>
+          {(a11y) => <input {...a11y} type="file" accept="image/*" disabled={busy} data-testid="use-picture" onChange={(e) => { const file = e.target.files?.[0]; if (file) void run(async () => setResult(await predict(pictureBlock(task, await decodePicture(file))))) }} />}
+        </Field>
+        {error && <p className="error" role="alert">{error}</p>}
+        {result && <PredictionView prediction={result} />}
+      </>
+    )
+  }
+  if (task.kind === 'tabular') {
+    const submit = (e: FormEvent) => {
+      e.preventDefault()
+      void run(async () => setResult(await predict(rowBlock(task, typed))))
+    }
+    return (
+      <form onSubmit={submit} aria-label="Your row">
+        <div className="field-grid">
+          {task.schema.features.map((f, i) => (
+            <Field key={f.name} id={`use-feature-${i}`} label={f.name} hint={f.kind === 'categorical' ? f.categories.slice(0, 6).join(', ') : 'a number; empty if unknown'}>
+              {(a11y) => f.kind === 'categorical'
+                ? <select {...a11y} value={typed[f.name] ?? ''} onChange={(e) => setTyped({ ...typed, [f.name]: e.target.value })}><option value="">(unknown)</option>{f.categories.map((c) => <option key={c} value={c}>{c}</option>)}</select>
+                : <input {...a11y} type="text" inputMode="decimal" value={typed[f.name] ?? ''} onChange={(e) => setTyped({ ...typed, [f.name]: e.target.value })} />}
+            </Field>
+          ))}
+        </div>
+        <button type="submit" disabled={busy} data-testid="use-predict">Predict {task.schema.label}</button>
+        {error && <p className="error" role="alert">{error}</p>}
+        {result && <PredictionView prediction={result} />}
+      </form>
+    )
+  }
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    void run(async () => setText(await write(prompt, 200, 0.8)))
+  }
+  return (
+    <form onSubmit={submit} aria-label="Your prompt">
+      <Field id="use-prompt" label="Your prompt" hint={`the model reads the last ${task.schema.context} ${task.schema.tokens === 'bytes' ? 'bytes' : 'characters'}`}>
+        {(a11y) => <textarea {...a11y} rows={3} value={prompt} onChange={(e) => setPrompt(e.target.value)} data-testid="use-prompt" />}
+      </Field>
+      <button type="submit" disabled={busy} data-testid="use-write">Write</button>
+      {error && <p className="error" role="alert">{error}</p>}
+      {text !== null && <blockquote className="text-sample" data-testid="use-result"><span className="hint">{prompt}</span><strong>{text}</strong></blockquote>}
+    </form>
+  )
+}
+
+export function UsePage() {
+  const [search] = useSearchParams()
+  const { swarm } = useStack()
+  const jobId = search.get('job') ?? ''
+  const cid = search.get('params') ?? ''
+  const { state, predict, write } = useModelUse(swarm.status === 'running' ? swarm.peer : null, jobId, cid)
+  if (!jobId || !cid) return <section className="card"><h1>Use a model</h1><p className="error" role="alert">This link names no job or no model version: ask for the link from the job's dashboard (*Use this version*).</p></section>
+  const version = search.get('version')
+  return (
+    <>
+      <h1>Use a model</h1>
+      <section className="card" data-testid="use-page" data-status={state.status}>
+        {state.status === 'looking' && <p aria-live="polite">Looking for job "{jobId}" on the swarm…</p>}
+        {state.status !== 'looking' && state.job && (
+          <p>
+            <strong>{state.job.name}</strong> · {describeTask(jobTask(state.job))}{version ? ` · version ${version}` : ''} · parameters <code>{cid.slice(0, 16)}…</code>. It runs in this browser; nothing you enter leaves it.
+          </p>
+        )}
+        {state.status === 'loading' && <p aria-live="polite">Fetching the model from the swarm…</p>}
+        {state.status === 'failed' && <p className="error" role="alert">{state.error}</p>}
+        {state.status === 'ready' && <Inputs task={jobTask(state.job)} predict={predict} write={write} />}
+      </section>
+    </>
+  )
+}
