@@ -54,7 +54,7 @@ test('researcher creates a job, a volunteer joins by its share link, earns, relo
     await expect(form.getByText('"sixteen" is not a number')).toBeVisible()
     await expect(form.getByLabel('Job name')).toBeFocused()
     await expect(form.getByLabel('Batch size')).toHaveAttribute('aria-invalid', 'true')
-    await expect(form.getByLabel('Model')).toContainText('params')
+    await expect(form.getByLabel('Model', { exact: true })).toContainText('params')
     await form.getByLabel('Job name').fill('UX test job')
     const { jobId } = await startJob(research, { innerSteps: 8, batchSize: 16, unitsPerRound: 2, auditRate: 0, roundSeconds: 20 })
 
