@@ -1,19 +1,13 @@
 // Task data from the shared datasets for the swarm's task tests and benchmarks, made the way an owner's import
 // makes it: a table read with its named columns and the owner's label, statistics from the training rows only;
 // colour pictures of the owner's own classes fitted to the job's size by the stated rule.
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { readNamedTable, type NamedTable } from '../src/data/tabular-read.ts'
-import { inferTabularSchema } from '../src/data/tabular-schema.ts'
-import { tabularSamples } from '../src/data/tabular-samples.ts'
-import { tabularBlock, tabularTask, textBlock } from '../src/data/task-samples.ts'
-import { characterVocab, readTextFile, tokenize } from '../src/data/text.ts'
 import { makeBlock, type TaskBlock } from '../src/data/task-block.ts'
+import { ownTaskData, readOwnFile } from '../src/training/task-draft.ts'
+import { readSharedFile } from '../src/data/testing/shared-files.ts'
 import type { ImageTask, TaskSpec } from '../src/data/task.ts'
 import { fitImage, type FitRule } from '../src/data/resize.ts'
 import type { LabelledImages } from '../src/data/labelled-images.ts'
 import { seededRandom } from '../src/random.ts'
-import { sharedDatasetsDir } from './fashion-mnist.ts'
 
 export interface TaskData {
   task: TaskSpec
@@ -21,29 +15,9 @@ export interface TaskData {
   test: TaskBlock
 }
 
-async function sharedFile(path: string): Promise<Uint8Array> {
-  const full = join(sharedDatasetsDir(), path)
-  try {
-    return new Uint8Array(await readFile(full))
-  } catch (error) {
-    throw new Error(`${path} is missing at ${full}: get it as shared/datasets/README says (or set TESSERAE_DATASETS_DIR to the folder holding it)`, { cause: error })
-  }
-}
-
-/** Every `every`-th row (from the first) is held out; the others train. */
-function split(table: NamedTable, every: number): { train: NamedTable; test: NamedTable } {
-  return { train: { ...table, rows: table.rows.filter((_, i) => i % every !== 0) }, test: { ...table, rows: table.rows.filter((_, i) => i % every === 0) } }
-}
-
-/** A table of the shared datasets as a task predicting `label`; the statistics come from the training rows. */
-export async function tableTask(path: string, label: string, every = 5): Promise<TaskData> {
-  const table = readNamedTable({ name: path, bytes: await sharedFile(path) })
-  const schema = inferTabularSchema(table, { label })
-  const parts = split(table, every)
-  const train = tabularSamples(parts.train, schema)
-  const test = tabularSamples(parts.test, schema)
-  const task = tabularTask(schema, [train])
-  return { task, train: tabularBlock(task, train), test: tabularBlock(task, test) }
+/** A table of the shared datasets as a task predicting `label`, split and standardised as an owner's file is. */
+export async function tableTask(path: string, label: string): Promise<TaskData> {
+  return ownTaskData(readOwnFile({ name: path, bytes: await readSharedFile(path) }), { label })
 }
 
 /**
@@ -77,22 +51,7 @@ export function colourPictures(set: LabelledImages, picks: ReadonlyArray<{ label
   return { task, block: makeBlock(task, x.subarray(0, n * per), y.subarray(0, n)) }
 }
 
-/**
- * A text of the shared datasets as a character-level language-modelling task: the vocabulary is the text's
- * `vocab - 1` most frequent characters; every `every`-th window is held out.
- */
-export async function textTask(path: string, options: { vocab: number; context: number; every?: number }): Promise<TaskData & { characters: number }> {
-  const documents = readTextFile({ name: path, bytes: await sharedFile(path) })
-  const task: TaskSpec = { kind: 'text', schema: { kind: 'text', tokens: 'characters', vocab: characterVocab(documents, options.vocab), context: options.context } }
-  const samples = tokenize(documents, task.schema, path)
-  const all = textBlock(task, samples)
-  const every = options.every ?? 10
-  const per = all.perSample
-  const pick = (keep: (i: number) => boolean) => {
-    const windows = Array.from({ length: all.count }, (_, i) => i).filter(keep)
-    const x = new Uint16Array(windows.length * per)
-    windows.forEach((w, k) => x.set(all.x.subarray(w * per, (w + 1) * per), k * per))
-    return makeBlock(task, x, null)
-  }
-  return { task, train: pick((i) => i % every !== 0), test: pick((i) => i % every === 0), characters: samples.characters }
+/** A text of the shared datasets as a character-level task, its windows held out as an owner's text's are. */
+export async function textTask(path: string, options: { vocab: number; context: number }): Promise<TaskData> {
+  return ownTaskData(readOwnFile({ name: path, bytes: await readSharedFile(path) }), { tokens: 'characters', ...options })
 }

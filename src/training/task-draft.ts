@@ -95,7 +95,8 @@ function pick(task: TaskSpec, block: TaskBlock, indices: readonly number[]): Tas
   return makeBlock(task, x, y)
 }
 
-function taskData(data: OwnData, choices: TaskChoices): { task: TaskSpec; train: TaskBlock; test: TaskBlock } {
+/** The task and its training and held-out samples the owner's data and choices describe (no model yet). */
+export function ownTaskData(data: OwnData, choices: Omit<TaskChoices, 'model' | 'microBatch'>): { task: TaskSpec; train: TaskBlock; test: TaskBlock } {
   if (data.kind === 'table') {
     if (!choices.label) fail('choose the column to predict')
     const schema = inferTabularSchema(data.table, { label: choices.label!, target: choices.target, ignore: choices.ignore })
@@ -153,7 +154,7 @@ function taskData(data: OwnData, choices: TaskChoices): { task: TaskSpec; train:
 
 /** The job the owner's data and choices describe, or a TesseraeError / DataFormatError saying what to change. */
 export function buildTaskJob(data: OwnData, choices: TaskChoices): TaskJob {
-  const { task, train, test } = taskData(data, choices)
+  const { task, train, test } = ownTaskData(data, choices)
   const taskBytes = new TextEncoder().encode(JSON.stringify(task)).length
   if (taskBytes > MAX_TASK_BYTES) fail(`the task's description (columns, categories, vocabulary and statistics) is ${Math.ceil(taskBytes / 1024)} KiB, more than the ${MAX_TASK_BYTES / 1024} KiB a job announcement can carry: leave out columns with many categories, or use a smaller vocabulary`)
   const { outputs, objective } = taskOutputs(task)
