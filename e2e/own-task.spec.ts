@@ -6,6 +6,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test, type Browser, type Page } from '@playwright/test'
+import * as ort from 'onnxruntime-node'
 import { launchChromium } from './chromium.ts'
 import { startJob } from './research.ts'
 import { DESKTOP, screenshot } from './pages.ts'
@@ -108,8 +109,16 @@ test('an owner trains jobs on their own table, their own colour pictures with th
     await expect(wine.dashboard.getByTestId('dashboard-task')).toHaveText('table rows of 13 features predicting "cultivar" (3 classes)')
     await expect.poll(() => accuracy(wine.dashboard), { timeout: 180_000, intervals: [2000] }).toBeGreaterThanOrEqual(0.95)
     await screenshot(research, 'research-own-table', DESKTOP)
-    // A third browser uses that version by its link: Wine's first row (a class_0 wine) typed in, feature by feature.
-    const useLink = (await wine.dashboard.getByTestId('use-link').getAttribute('href'))!
+    // The owner exports that version as ONNX; a third browser opens its use link and types Wine's first row (a
+    // class_0 wine), feature by feature: its probabilities are what onnxruntime-node gives on the exported file.
+    await wine.dashboard.getByTestId('export-onnx').click()
+    const download = wine.dashboard.getByTestId('onnx-download')
+    await expect(download).toBeVisible({ timeout: 120_000 })
+    const [file] = await Promise.all([research.waitForEvent('download'), download.click()])
+    const onnx = await readFile((await file.path())!)
+    expect(Number(await wine.dashboard.getByTestId('export-predictions').getAttribute('data-accuracy'))).toBeGreaterThanOrEqual(0.9)
+    const useLink = (await wine.dashboard.getByTestId('export-use-link').getAttribute('href'))!
+    expect(useLink).toContain(`version=${await download.getAttribute('data-version')}`)
     const user = await (await browser.newContext({ viewport: DESKTOP })).newPage()
     await user.goto(new URL(useLink, APP).toString())
     await expect(user.getByTestId('use-page')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 })
@@ -119,7 +128,24 @@ test('an owner trains jobs on their own table, their own colour pictures with th
     for (const [i, name] of names.entries()) if (name !== 'cultivar') await user.getByLabel(name, { exact: true }).fill(first[i]!)
     await user.getByTestId('use-predict').click()
     await expect(user.getByTestId('use-result')).toHaveAttribute('data-top', first[names.indexOf('cultivar')]!)
+    const inBrowser = JSON.parse((await user.getByTestId('use-result').getAttribute('data-probabilities'))!) as Record<string, number>
+    const session = await ort.InferenceSession.create(onnx)
+    // The file states its input columns in its metadata: here the CSV's, without the label.
+    const columns = names.filter((n) => n !== 'cultivar')
+    expect(onnx.toString('utf8')).toContain(JSON.stringify(columns))
+    const row = Float32Array.from(columns, (name) => Number(first[names.indexOf(name)]))
+    const probabilities = (await session.run({ features: new ort.Tensor('float32', row, [1, row.length]) })).probabilities!.data as Float32Array
+    await session.release()
+    const classes = Object.keys(inBrowser).sort()
+    expect(classes).toEqual(['class_0', 'class_1', 'class_2'])
+    for (const [i, name] of classes.entries()) expect(Math.abs(probabilities[i]! - inBrowser[name]!)).toBeLessThan(1e-4)
     await screenshot(user, 'use-table', DESKTOP)
+    // The owner deploys the current version: every dashboard then offers it, recorded in the job log.
+    await research.getByTestId('deploy').click()
+    const deployed = wine.dashboard.getByTestId('dashboard-deployed')
+    await expect(deployed).toBeVisible({ timeout: 30_000 })
+    await expect(research.getByTestId('deploy-panel')).toHaveAttribute('data-deployed-version', (await deployed.getAttribute('data-version'))!)
+    expect(await wine.dashboard.getByTestId('deployed-use-link').getAttribute('href')).toMatch(/^\/use\?job=.+&params=.+&version=\d+$/)
     await user.context().close()
     await wine.volunteer.context().close()
     await research.context().close()

@@ -171,6 +171,8 @@ export interface CoordinatorState {
   governedJob?: unknown
   /** A governance change waiting for the round in progress to close (absent when none). */
   scheduledJob?: unknown
+  /** The job log's latest deployment record (absent before the owner first deployed a version). */
+  deployHead?: string
 }
 
 /** A wallet bound to a peer: kept with its signature so anyone can re-check the coordinator's word. */

@@ -7,7 +7,7 @@
 import { TesseraeError } from '../errors.ts'
 import { CreditsLedger } from './credits.ts'
 import { decodeCheckpoint, MAX_HISTORY, type CoordinatorState, type HolderState, type PeerState, type RoundReport, type UnitState, type WalletBinding } from './coordinator-state.ts'
-import { decodeJob, jobRecipe, jobTask, unitSamples, type JobSpec, type ShardRef } from './job.ts'
+import { decodeJob, jobRecipe, jobTask, unitSamples, type Deployed, type JobSpec, type ShardRef } from './job.ts'
 import type { DatasetOffer, DatasetState } from './datasets.ts'
 import type { OfferReview } from './data-review.ts'
 import type { QuantizedDelta } from './quantize.ts'
@@ -17,6 +17,7 @@ import type { UnitAssignment, UnitResult } from './unit.ts'
 import { Serial } from './serial.ts'
 import type { CheckpointStore, LogStore, VectorStore } from './stores.ts'
 import { roundRecord } from './job-log.ts'
+import { deploymentRecord } from './deployment.ts'
 import { assign, expireHolds, releasePeer, typicalUnitMs } from './assignment.ts'
 import { newJobSecret, roundSecret } from './audit-draw.ts'
 import { intake, type Checks } from './intake.ts'
@@ -393,6 +394,31 @@ export class Coordinator {
       this.nextJob = job
       this.state.scheduledJob = job
       await this.save()
+    })
+  }
+
+  /**
+   * The owner deploys the current version: a deployment record in the job log names the round record that
+   * produced it (so anyone can check it was trained here, deployment.ts), and the job announces it, so the use
+   * page offers it by default. Allowed once a round has closed, also after the job finished.
+   */
+  deploy(): Promise<Deployed> {
+    return this.serial.run(async () => {
+      const { version, paramsCid } = this.state.current
+      const round = this.state.logHead
+      if (round === null) throw new TesseraeError('NOTHING_TO_DEPLOY', 'no round has closed yet, so no version is recorded in the job log; deploy once the first round has closed')
+      const record = await this.options.log.put(deploymentRecord({ job: this.job.id, version, paramsCid, round, deployedAtMs: this.now(), prev: this.state.deployHead ?? null }))
+      const deployed: Deployed = { version, paramsCid, record }
+      this.currentJob = { ...this.currentJob, deployed }
+      this.state.governedJob = this.currentJob
+      if (this.nextJob) {
+        this.nextJob = { ...this.nextJob, deployed }
+        this.state.scheduledJob = this.nextJob
+      }
+      this.state.deployHead = record
+      await this.save()
+      this.emit(null)
+      return deployed
     })
   }
 

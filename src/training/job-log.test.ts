@@ -54,7 +54,7 @@ describe('job log records', () => {
       [{ kind: 'epoch', job: 'j', epoch: 1, ledgerSeq: -1, bindings: [] }, /"ledgerSeq"/],
       [{ kind: 'epoch', job: 'j', epoch: 1, ledgerSeq: 0, bindings: {} }, /"bindings" must be an array/],
       [{ kind: 'payout', job: 'j' }, /unknown kind "payout"/],
-      [{ kind: 'epochxxxx', job: 'j' }, /"kind" is longer than 8/],
+      [{ kind: 'deploymentx', job: 'j' }, /"kind" is longer than 10/],
       [{ kind: 'round', round: 0, units: [] }, /"job" must be a string/],
       [{ kind: 'round', job: 'j'.repeat(129), round: 0, units: [] }, /"job" is longer than 128/],
       [[], /job log record/],

@@ -73,7 +73,23 @@ export interface EpochRecord {
   prev: string | null
 }
 
-export type LogRecord = RoundRecord | EpochRecord
+/**
+ * The owner's deployment of a version: the model the use page offers by default. It names the round record
+ * whose result that version is, so anyone can check the version was trained by the job and not swapped in.
+ */
+export interface DeploymentRecord {
+  kind: 'deployment'
+  job: string
+  version: number
+  paramsCid: string
+  /** The round record that produced the version (its nextParamsCid and report version are these). */
+  round: string
+  deployedAtMs: number
+  /** The previous deployment record, or null for the first. */
+  prev: string | null
+}
+
+export type LogRecord = RoundRecord | EpochRecord | DeploymentRecord
 
 /** A record as it travels: the exact JSON text the coordinator signed, its peer id and the signature. */
 export interface SignedLogRecord {
@@ -132,7 +148,7 @@ export function decodeSignedLogRecord(bytes: Uint8Array): SignedLogRecord {
 export function decodeRecord(signed: SignedLogRecord): LogRecord {
   const what = 'job log record'
   const obj = asObject(parseJsonLimited(signed.record, MAX_LOG_RECORD_BYTES, what), what)
-  const kind = readString(obj, 'kind', what, 8)
+  const kind = readString(obj, 'kind', what, 10)
   readString(obj, 'job', what, 128)
   if (kind === 'round') {
     readInteger(obj, 'round', what)
@@ -144,6 +160,14 @@ export function decodeRecord(signed: SignedLogRecord): LogRecord {
     readInteger(obj, 'ledgerSeq', what)
     if (!Array.isArray(obj.bindings)) throw new DecodeError(what, '"bindings" must be an array')
     return obj as unknown as EpochRecord
+  }
+  if (kind === 'deployment') {
+    readInteger(obj, 'version', what)
+    readString(obj, 'paramsCid', what, 128)
+    readString(obj, 'round', what, 128)
+    readInteger(obj, 'deployedAtMs', what)
+    if (obj.prev !== null) readString(obj, 'prev', what, 128)
+    return obj as unknown as DeploymentRecord
   }
   throw new DecodeError(what, `unknown kind "${kind}"`)
 }

@@ -61,6 +61,15 @@ export interface JobSpec {
   reward?: RewardPool
   /** Copies of each contributed chunk the swarm keeps (owner, coordinator and volunteers); default 3. */
   replication?: number
+  /** The version the owner deployed (the use page's default), with its job-log record (deployment.ts). */
+  deployed?: Deployed
+}
+
+export interface Deployed {
+  version: number
+  paramsCid: string
+  /** Content id of the signed deployment record in the job log. */
+  record: string
 }
 
 const WHAT = 'job'
@@ -136,7 +145,19 @@ export function decodeJob(value: unknown): JobSpec {
   if (task) job.task = task
   if (obj.reward !== undefined) job.reward = readRewardPool(obj.reward)
   if (obj.replication !== undefined) job.replication = readInteger(obj, 'replication', WHAT, 1, 16)
+  if (obj.deployed !== undefined) {
+    const deployed = asObject(obj.deployed, `${WHAT} deployed`)
+    job.deployed = { version: readInteger(deployed, 'version', `${WHAT} deployed`, 0, 0x7fffffff), paramsCid: readCid(deployed, 'paramsCid'), record: readCid(deployed, 'record') }
+  }
   return job
+}
+
+/** A content id as stores name them (a CID in the swarm); only its form is checked here, the fetch checks the rest. */
+function readCid(obj: JsonObject, key: string): string {
+  const what = `${WHAT} deployed`
+  const cid = readString(obj, key, what, 128)
+  if (!/^[A-Za-z0-9_-]+$/.test(cid)) throw new DecodeError(what, `"${key}" is not a content id`)
+  return cid
 }
 
 function readAggregator(obj: JsonObject): AggregatorName {

@@ -8,11 +8,12 @@ import { JobForm } from './research/JobForm.tsx'
 import { ScrollRegion } from './ScrollRegion.tsx'
 import { reasonOf } from '../verdict-messages.ts'
 import { useFunder } from '../wallet/useFunder.ts'
+import { DeployPanel } from './research/DeployPanel.tsx'
 
 export function CoordinatorPanel() {
   const { swarm, config } = useStack()
   const peer = swarm.status === 'running' ? swarm.peer : null
-  const { ui, start, decideDataset, policy, setPolicy, sampleGrid } = useCoordinator(peer, config.chain)
+  const { ui, start, decideDataset, policy, setPolicy, sampleGrid, deploy } = useCoordinator(peer, config.chain)
   const fund = useFunder(config.chain)
   const choices = useDatasetChoices(peer ? peer.swarm.node.peerId.toString() : null)
 
@@ -84,6 +85,7 @@ export function CoordinatorPanel() {
         </tbody>
       </table>
       </ScrollRegion>
+      <DeployPanel view={view} jobId={job.id} deploy={deploy} />
       <DatasetOffersPanel datasets={view.datasets ?? []} classes={ui.job.classes} providers={view.providers ?? {}} replication={replicationTarget(ui.job)} decide={decideDataset} policy={policy} setPolicy={setPolicy} sampleGrid={sampleGrid} />
     </section>
   )

@@ -92,7 +92,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
 
 export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
   const [ui, setUi] = useState<CoordinatorUi>({ status: 'idle' })
-  const running = useRef<{ host: CoordinatorHost; compute: ComputeClient; referee: ComputeClient; unsubscribe: () => void } | null>(null)
+  const running = useRef<{ host: CoordinatorHost; coordinator: Coordinator; compute: ComputeClient; referee: ComputeClient; unsubscribe: () => void } | null>(null)
 
   const launch = useCallback(
     async (p: TabPeer, job: JobSpec, resumed: boolean, own: readonly StoredDataset[] = []) => {
@@ -107,7 +107,7 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
         void host.closeEpoch()
         const publish = () => setUi({ status: 'running', job, view: structuredClone(coordinator.view) as CoordinatorState, resumed })
         const unsubscribe = coordinator.subscribe(publish)
-        running.current = { host, compute, referee, unsubscribe }
+        running.current = { host, coordinator, compute, referee, unsubscribe }
         publish()
       } catch (error) {
         compute.terminate()
@@ -204,5 +204,17 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
   }, [])
   const sampleGrid = useCallback((id: string) => running.current?.host.sampleGrid(id) ?? null, [])
 
-  return { ui, start, decideDataset, policy, setPolicy, sampleGrid }
+  /** Deploys the current version (recorded in the job log, announced with the job); the error, if any, is returned. */
+  const deploy = useCallback(async (): Promise<string | null> => {
+    const coordinator = running.current?.coordinator
+    if (!coordinator) return 'the job is not running'
+    try {
+      await coordinator.deploy()
+      return null
+    } catch (error) {
+      return errorMessage(error)
+    }
+  }, [])
+
+  return { ui, start, decideDataset, policy, setPolicy, sampleGrid, deploy }
 }

@@ -1,33 +1,30 @@
 // Export the job's current model from any tab: fetch the parameters the latest head names (from the
-// coordinator or any peer holding them), bake them into a self-contained ONNX file, and score that same
-// version on 100 held-out images in the compute worker so the researcher sees what the file will predict.
+// coordinator or any peer holding them), bake them into a self-contained ONNX file for the job's task, and
+// score that same version on held-out samples in the compute worker so the researcher sees what the file will
+// predict.
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ComputeClient } from '../../compute/compute-client.ts'
+import type { Evaluation } from '../../compute/evaluate.ts'
 import { exportTrainedModel } from '../../graph/export-model.ts'
 import { ExchangeVectorStore } from '../../roles/exchange-vector-store.ts'
-import { fetchShard } from '../../roles/dataset-chunks.ts'
+import { fetchTaskShard } from '../../roles/dataset-chunks.ts'
 import { paramLayout, unflatten } from '../../training/vector.ts'
 import type { JobAnnouncement } from '../../p2p/job-topics.ts'
-import type { LabelledImages } from '../../data/labelled-images.ts'
+import type { TaskBlock } from '../../data/task-block.ts'
+import { sliceBlock } from '../../data/task-samples.ts'
 import { errorMessage } from '../../errors.ts'
 import type { TabPeer } from './useSwarm.ts'
-import { imagesAsTask } from '../../compute/evaluate.ts'
-import { jobModel, jobRecipe } from '../../training/job.ts'
+import { jobModel, jobRecipe, jobTask } from '../../training/job.ts'
 
-export const PREVIEW_IMAGES = 100
+/** Held-out samples the export is scored on (text: windows). */
+export const PREVIEW_SAMPLES = 100
 
 export type ModelExport =
   | { status: 'idle' }
   | { status: 'working'; step: string; done: number; of: number }
-  | { status: 'ready'; jobId: string; version: number; url: string; fileName: string; bytes: number; images: LabelledImages; predictions: Uint8Array; accuracy: number }
+  | { status: 'ready'; jobId: string; version: number; paramsCid: string; url: string; fileName: string; bytes: number; block: TaskBlock; evaluation: Evaluation }
   | { status: 'failed'; error: string }
-
-function firstImages(set: LabelledImages, count: number): LabelledImages {
-  const n = Math.min(count, set.count)
-  const size = set.height * set.width
-  return { ...set, count: n, pixels: set.pixels.slice(0, n * size), labels: set.labels.slice(0, n) }
-}
 
 export function useModelExport(peer: TabPeer | null) {
   const [state, setState] = useState<ModelExport>({ status: 'idle' })
@@ -41,20 +38,22 @@ export function useModelExport(peer: TabPeer | null) {
       const compute = ComputeClient.spawn()
       try {
         const coordinator = peerIdFromString(job.coordinator)
-        const model = jobModel(job)
-        const layout = paramLayout(model)
+        const recipe = jobRecipe(job)
+        const task = jobTask(job)
+        const layout = paramLayout(jobModel(job))
         setState({ status: 'working', step: `downloading the parameters of version ${head.version}`, done: 0, of: 3 })
         const flat = await new ExchangeVectorStore(peer.exchange, layout.total).getParams(head.paramsCid, { providers: [coordinator], timeoutMs: 120_000 })
         const params = unflatten(layout, flat)
-        const onnx = exportTrainedModel(model, params, { jobId: job.id, jobName: job.name, version: head.version, classes: job.classes, normalisation: job.normalisation })
-        if (job.test.length === 0) throw new Error('the job has no test shards to check the model on')
-        setState({ status: 'working', step: 'downloading held-out test images', done: 1, of: 3 })
-        const images = firstImages(await fetchShard(peer.exchange, job.test[0]!, [coordinator]), PREVIEW_IMAGES)
-        setState({ status: 'working', step: `predicting ${images.count} test images in the compute worker`, done: 2, of: 3 })
-        const evaluation = await compute.evaluate(jobRecipe(job), Object.fromEntries(params), imagesAsTask(images, job.normalisation))
+        const onnx = exportTrainedModel(recipe, params, { jobId: job.id, jobName: job.name, version: head.version, task })
+        if (job.test.length === 0) throw new Error('the job has no held-out shards to check the model on')
+        setState({ status: 'working', step: 'downloading held-out samples', done: 1, of: 3 })
+        const shard = await fetchTaskShard(peer.exchange, job.test[0]!, task, [coordinator])
+        const block = sliceBlock(shard, 0, Math.min(PREVIEW_SAMPLES, shard.count))
+        setState({ status: 'working', step: `predicting ${block.count} held-out samples in the compute worker`, done: 2, of: 3 })
+        const evaluation = await compute.evaluate(recipe, Object.fromEntries(params), { task, block }, 300_000)
         if (url.current) URL.revokeObjectURL(url.current)
         url.current = URL.createObjectURL(new Blob([onnx as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }))
-        setState({ status: 'ready', jobId: job.id, version: head.version, url: url.current, fileName: `${job.id}-v${head.version}.onnx`, bytes: onnx.length, images, predictions: evaluation.predictions, accuracy: evaluation.accuracy })
+        setState({ status: 'ready', jobId: job.id, version: head.version, paramsCid: head.paramsCid, url: url.current, fileName: `${job.id}-v${head.version}.onnx`, bytes: onnx.length, block, evaluation })
       } catch (error) {
         setState({ status: 'failed', error: `The model could not be exported: ${errorMessage(error)}. Check that the coordinator (or a volunteer holding this version) is still connected, then try again.` })
       } finally {

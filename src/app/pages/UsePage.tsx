@@ -15,7 +15,7 @@ import { decodePicture } from '../decode-picture.ts'
 function PredictionView({ prediction }: { prediction: Prediction }) {
   if (prediction.kind === 'value') return <p data-testid="use-result" data-value={prediction.value}>Predicted {prediction.label}: <strong>{prediction.value.toPrecision(4)}</strong></p>
   return (
-    <ol data-testid="use-result" data-top={prediction.classes[0]!.name}>
+    <ol data-testid="use-result" data-top={prediction.classes[0]!.name} data-probabilities={JSON.stringify(Object.fromEntries(prediction.classes.map((c) => [c.name, c.probability])))}>
       {prediction.classes.slice(0, 5).map((c) => <li key={c.name}>{c.name}: {(100 * c.probability).toFixed(1)} %</li>)}
     </ol>
   )

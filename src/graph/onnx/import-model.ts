@@ -29,7 +29,7 @@ export const ONNX_FIELDS = {
 const ONNX_FIRST_BYTE = (ONNX_FIELDS.model.irVersion << 3) | WIRE_TYPE.varint
 
 const TESSERAE_PREFIX = 'tesserae.'
-const METADATA = { job: 'tesserae.job', jobName: 'tesserae.job_name', version: 'tesserae.version', model: 'tesserae.model', recipe: EXPORT_METADATA.recipe, task: EXPORT_METADATA.task } as const
+const METADATA = EXPORT_METADATA
 
 export type ModelFileErrorCode =
   /** Over MODEL_FILE_MAX_BYTES. */

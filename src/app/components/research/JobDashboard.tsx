@@ -7,6 +7,7 @@ import { RoundChart } from './RoundChart.tsx'
 import { JobSelect } from '../JobSelect.tsx'
 import { RoundTimeline } from './RoundTimeline.tsx'
 import { ModelExportPanel } from './ModelExportPanel.tsx'
+import { modelUseLink } from '../../use-link.ts'
 import { TextSamplePanel } from './TextSamplePanel.tsx'
 import { ShareJob } from './ShareJob.tsx'
 import type { TabPeer } from '../../hooks/useSwarm.ts'
@@ -119,13 +120,22 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
         </>
       )}
       <p>
-        <a href={`/use?job=${encodeURIComponent(job.id)}&params=${encodeURIComponent(heard.announcement.head.paramsCid)}&version=${heard.announcement.head.version}`} data-testid="use-link">
+        <a href={modelUseLink(job.id, heard.announcement.head.paramsCid, heard.announcement.head.version)} data-testid="use-link">
           Use version {heard.announcement.head.version} in any browser
         </a>{' '}
         <span className="hint">a page that runs this version on your own input; share its link (it names the job and the version's parameters).</span>
       </p>
+      {job.deployed && (
+        <p data-testid="dashboard-deployed" data-version={job.deployed.version}>
+          The owner deployed version {job.deployed.version}:{' '}
+          <a href={modelUseLink(job.id, job.deployed.paramsCid, job.deployed.version)} data-testid="deployed-use-link">
+            use the deployed model
+          </a>{' '}
+          <span className="hint">(recorded in the job log, record <code title={job.deployed.record}>{job.deployed.record.slice(0, 16)}…</code>)</span>
+        </p>
+      )}
       {task.kind === 'text' && <TextSamplePanel peer={peer} announcement={heard.announcement} />}
-      {task.kind === 'image' ? <ModelExportPanel peer={peer} announcement={heard.announcement} /> : <p className="hint">Exporting the model as ONNX is available for picture jobs; for {task.kind === 'text' ? 'text' : 'table'} jobs it is not yet.</p>}
+      <ModelExportPanel peer={peer} announcement={heard.announcement} />
       <ShareJob jobId={job.id} jobName={job.name} />
     </section>
   )
