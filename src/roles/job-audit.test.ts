@@ -89,6 +89,15 @@ describe('auditing a job', () => {
     expect(gap.epochs.map((e) => e.status)).toEqual(['failed', 'unchecked', 'vetoed'])
     expect(gap.findings.map((f) => [f.code, f.epoch])).toEqual([['LOG_UNAVAILABLE', 1]])
     expect(gap.findings[0]!.message).toMatch(/^epoch 1: job-log record .{24}… could not be fetched \(no provider has .+\); pin the log, or ask the coordinator to publish it$/)
+
+    // The epoch record is there but a round record it builds on is gone: that epoch fails, the later ones
+    // (which build on the same rounds) are left unchecked rather than failed again.
+    const rounds = await settledJob(t, { epochs: 3 })
+    const [firstRound] = [...rounds.log.envelopes.entries()].filter(([, s]) => JSON.parse(s.record).kind === 'round' && JSON.parse(s.record).round === 0)
+    rounds.log.envelopes.delete(firstRound![0])
+    const lost = await auditJob(rounds.source, rounds.key)
+    expect(lost.epochs.map((e) => e.status)).toEqual(['failed', 'unchecked', 'unchecked'])
+    expect(lost.findings.map((f) => [f.code, f.epoch])).toEqual([['LOG_UNAVAILABLE', 1]])
   })
 
   it('says which record it could not fetch, and which tree is not the chain\'s', async () => {

@@ -37,7 +37,9 @@ async function sign(walletIndex: number, job: string, peer: string, expiry: numb
 const REWARD = 10n ** 9n
 
 /** A job, its harness coordinator and a settlement host posting as account 1; trees kept in memory. */
-async function setup(rounds = 4, overrides: Partial<JobSpec> = {}, nowMs: () => number = () => Date.now()) {
+type Writer = TestChain['clients'][number]['wallet']
+
+async function setup(rounds = 4, overrides: Partial<JobSpec> = {}, nowMs: () => number = () => Date.now(), writer: (wallet: Writer) => Writer = (wallet) => wallet) {
   const owner = t.clients[0]!
   const job = testJob({ id: `settle-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`, rounds, reward: { amount: REWARD.toString(), symbol: 'ETH', decimals: 18, dataShareBps: 2000, owner: t.addresses[0]! }, ...overrides })
   const h = new Harness(job)
@@ -47,7 +49,7 @@ async function setup(rounds = 4, overrides: Partial<JobSpec> = {}, nowMs: () => 
   const host = new SettlementHost({
     log: (line) => logged.push(line),
     coordinator,
-    chain: { chainId: t.chain.chainId, escrow: t.deployment.escrow, governor: t.deployment.governor, reader: t.clients[1]!.publicClient, writer: t.clients[1]!.wallet },
+    chain: { chainId: t.chain.chainId, escrow: t.deployment.escrow, governor: t.deployment.governor, reader: t.clients[1]!.publicClient, writer: writer(t.clients[1]!.wallet) },
     publishTree: async (bytes) => {
       const cid = `tree-${trees.size}`
       trees.set(cid, bytes)
@@ -135,6 +137,24 @@ describe('SettlementHost', () => {
     expect(h.log.records.get(second.logCid)).toMatchObject({ kind: 'epoch', epoch: 2, prev: first.logCid })
     // A round with no new credit posts nothing.
     expect(await host.closeEpoch()).toEqual({ posted: false, reason: expect.stringMatching(/anything new/) })
+  })
+
+  it('moves nothing when the root\'s transaction is mined but reverts, and posts that epoch on the next close', async () => {
+    let revert = true
+    // The first root names an epoch the escrow does not expect; fixed gas skips the estimate, so it is mined and reverts.
+    const { job, h, host, key, fund, owner } = await setup(4, {}, undefined, (wallet) => ({
+      ...wallet,
+      writeContract: ((request: { args: readonly unknown[] }) => wallet.writeContract({ ...request, ...(revert ? { args: [request.args[0], (request.args[1] as bigint) + 5n, ...request.args.slice(2)], gas: 1_000_000n } : {}) } as never)) as Writer['writeContract'],
+    }))
+    await fund()
+    await host.bind('a', await sign(2, job.id, 'a', Math.floor(Date.now() / 1000) + 3600))
+    await runRounds(h, [['a', 'honest']], 1)
+    await expect(host.closeEpoch()).rejects.toMatchObject({ code: 'ROOT_REVERTED' })
+    expect((await readEscrowJob(owner.publicClient, t.deployment.escrow, key))!.epoch).toBe(0n)
+    revert = false
+    const first = posted(await host.closeEpoch())
+    expect(first.epoch).toBe(1)
+    expect(first.amount).toBeGreaterThan(0n)
   })
 
   it('posts the credit of closed rounds only: a unit accepted in the round still open waits for its close', async () => {
