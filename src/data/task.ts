@@ -111,16 +111,25 @@ function readStats(value: unknown, schema: TabularSchema): FeatureStats {
   }
 }
 
+/** What an image sample is, as a job's task and a dataset's sample format both carry it. */
+export type ImageShape = Pick<ImageTask, 'height' | 'width' | 'channels' | 'classes'>
+
+/** Reads and bounds an image's sides, channels and class names from `obj` (a task or a sample format). */
+export function readImageShape(obj: JsonObject, what: string): ImageShape {
+  const side = (key: string) => readInteger(obj, key, what, IMAGE_SIDE.min, IMAGE_SIDE.max)
+  const channels = readInteger(obj, 'channels', what, 1, 3)
+  if (channels !== 1 && channels !== 3) throw new DecodeError(what, '"channels" must be 1 (grayscale) or 3 (RGB)')
+  return { height: side('height'), width: side('width'), channels, classes: readClasses(obj, what) }
+}
+
 /** Strict decoder for the task a job carries: every part a peer could make hostile is bounded. */
 export function decodeTask(value: unknown): TaskSpec {
   const obj = asObject(value, WHAT)
   if (obj.kind === 'image') {
-    const side = (key: string) => readInteger(obj, key, WHAT, IMAGE_SIDE.min, IMAGE_SIDE.max)
-    const channels = readInteger(obj, 'channels', WHAT, 1, 3)
-    if (channels !== 1 && channels !== 3) throw new DecodeError(WHAT, '"channels" must be 1 (grayscale) or 3 (RGB)')
+    const shape = readImageShape(obj, WHAT)
     const fit = readString(obj, 'fit', WHAT, 16) as FitRule
     if (!IMAGE_FITS.includes(fit)) throw new DecodeError(WHAT, `"fit" must be one of ${IMAGE_FITS.join(', ')}`)
-    return { kind: 'image', height: side('height'), width: side('width'), channels, classes: readClasses(obj, WHAT), fit, normalisation: readStandardisation(obj.normalisation, `${WHAT} normalisation`) }
+    return { kind: 'image', ...shape, fit, normalisation: readStandardisation(obj.normalisation, `${WHAT} normalisation`) }
   }
   if (obj.kind === 'tabular') {
     const schema = decodeTabularSchema(obj.schema)

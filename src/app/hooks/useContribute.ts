@@ -4,8 +4,10 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { buildDataset, samplesFromChunks, type DatasetInfo } from '../../data/build-dataset.ts'
 import { deleteDataset, listDatasets, loadChunks, recordOffer, saveDataset, type StoredDataset } from '../../data/dataset-store.ts'
 import { findDuplicates } from '../../data/duplicates.ts'
-import { datasetId } from '../../data/manifest.ts'
-import { appendSamples, FASHION_MNIST_SHAPE, relabel, removeSamples, sameShape, type SampleSet, type SampleShape } from '../../data/samples.ts'
+import { datasetId, MANIFEST_FORMAT, manifestFormat } from '../../data/manifest.ts'
+import { describeFormat, sameFormat, sampleFormat } from '../../data/sample-format.ts'
+import { jobTask } from '../../training/job.ts'
+import { appendSamples, FASHION_MNIST_SHAPE, relabel, removeSamples, type SampleSet, type SampleShape } from '../../data/samples.ts'
 import { MODEL_ZOO } from '../../graph/zoo.ts'
 import { signManifest } from '../../p2p/manifest-signature.ts'
 import { offerDataset } from '../../roles/contributor.ts'
@@ -149,8 +151,10 @@ export function useContribute(peer: TabPeer | null) {
     /** Loads a saved dataset back into review; saving it makes a new version (a new id) beside the old one. */
     editSaved: async (d: StoredDataset) => {
       if (samples) return setNotice({ kind: 'error', text: 'Save or discard the samples under review before editing a saved dataset.' })
+      const manifest = d.signed.manifest
+      if (manifest.format !== MANIFEST_FORMAT) return setNotice({ kind: 'error', text: `"${manifest.name}" holds ${describeFormat(manifest.sample)}; this page reviews grayscale image datasets only.` })
       try {
-        setSamples(samplesFromChunks(d.signed.manifest, await loadChunks(d)))
+        setSamples(samplesFromChunks(manifest, await loadChunks(d)))
         setNotice({ kind: 'info', text: `Loaded "${d.signed.manifest.name}" for review. Saving makes a new version with its own id; the current one stays until you delete it.` })
       } catch (error) {
         setNotice({ kind: 'error', text: `Could not load "${d.signed.manifest.name}": ${errorMessage(error)}` })
@@ -160,7 +164,7 @@ export function useContribute(peer: TabPeer | null) {
       await deleteDataset(id)
       await refresh()
     },
-    fitsTarget: (d: StoredDataset) => target !== null && sameShape(jobShape(target.announcement.job), { height: d.signed.manifest.height, width: d.signed.manifest.width, classes: d.signed.manifest.classes }),
+    fitsTarget: (d: StoredDataset) => target !== null && sameFormat(manifestFormat(d.signed.manifest), sampleFormat(jobTask(target.announcement.job))),
   }
 }
 
