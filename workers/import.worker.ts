@@ -1,6 +1,7 @@
 // The import worker: reads the dropped files, decodes images with the browser's own decoders
 // (createImageBitmap + OffscreenCanvas) and runs the pure importers, off the page's main thread.
 import { importFiles } from '../src/data/import-files.ts'
+import { importTaskFiles } from '../src/data/task-import.ts'
 import type { ImportReply, ImportRequest } from '../src/data/import-protocol.ts'
 import type { RgbaImage } from '../src/data/resize.ts'
 import { TesseraeError } from '../src/errors.ts'
@@ -19,19 +20,19 @@ self.onmessage = async (event: MessageEvent<ImportRequest>) => {
   let last = 0
   try {
     const files = request.files.map(({ path, file }) => ({ path, size: file.size, read: async () => new Uint8Array(await file.arrayBuffer()) }))
-    const { samples, skipped } = await importFiles(files, request.shape, {
-      decode,
-      invert: request.invert,
-      folders: request.folders,
-      signal,
-      onProgress: (done, total, file) => {
-        // At most ~20 progress messages a second.
-        if (done === total || performance.now() - last > 50) {
-          last = performance.now()
-          reply({ type: 'progress', done, total, file })
-        }
-      },
-    })
+    const onProgress = (done: number, total: number, file: string) => {
+      // At most ~20 progress messages a second.
+      if (done === total || performance.now() - last > 50) {
+        last = performance.now()
+        reply({ type: 'progress', done, total, file })
+      }
+    }
+    if (request.type === 'import-task') {
+      const { samples, skipped } = await importTaskFiles(files, request.format, request.fit, { decode, folders: request.folders, signal, onProgress })
+      reply({ type: 'task-done', samples, skipped }, [samples.block.x.buffer as ArrayBuffer, ...(samples.block.y ? [samples.block.y.buffer as ArrayBuffer] : [])])
+      return
+    }
+    const { samples, skipped } = await importFiles(files, request.shape, { decode, invert: request.invert, folders: request.folders, signal, onProgress })
     reply({ type: 'done', samples, skipped }, [samples.pixels.buffer, samples.labels.buffer])
   } catch (error) {
     const cancelled = error instanceof TesseraeError && error.code === 'IMPORT_CANCELLED'

@@ -25,7 +25,7 @@ import { initParams } from '../../src/graph/model.ts'
 import { buildTrainStep } from '../../src/graph/train-step.ts'
 import { DEFAULT_ADAMW } from '../../src/graph/optimizer.ts'
 import type { LabelledImages } from '../../src/data/labelled-images.ts'
-import { evaluateModel, evaluateTask, imagesAsTask } from '../../src/compute/evaluate.ts'
+import { evaluateTask, imagesAsTask } from '../../src/compute/evaluate.ts'
 import type { TaskBlock } from '../../src/data/task-block.ts'
 import type { TaskSpec } from '../../src/data/task.ts'
 import type { ModelRecipe } from '../../src/graph/model-recipe.ts'
@@ -150,7 +150,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   const chainKey = options.chain ? await loadOrCreateChainKey(options.dataDir) : null
   const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, jobLog, log: options.log, adversary: options.settlementAdversary }) : undefined
   // The review's label check: the current model's predictions for an offer's samples.
-  const classify = async (params: Float32Array, set: LabelledImages) => (await evaluateModel(ort, model, unflatten(layout, params), set, job.normalisation, { batchSize: Math.min(250, set.count) })).predictions
+  const classify = async (params: Float32Array, offerTask: TaskSpec, block: TaskBlock) => (await evaluateTask(ort, model, unflatten(layout, params), offerTask, block, { batchSize: Math.min(250, block.count) })).predictions
   const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy, classify, settlement })
   return {
     node,

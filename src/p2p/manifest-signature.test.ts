@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { buildDataset } from '../data/build-dataset.ts'
-import { datasetId, type DatasetManifest } from '../data/manifest.ts'
+import { datasetId, type DatasetManifestV1 } from '../data/manifest.ts'
 import { cidOf } from '../data/cid.ts'
 import { toHex } from '../hex.ts'
 import { signManifest, verifySignedManifest } from './manifest-signature.ts'
@@ -26,7 +26,7 @@ describe('manifest signatures', async () => {
     1_700_000_000_000,
   )
   /** What the owner signs, written out by hand: the prefix, then the fields in this order. */
-  const expectedBytes = (m: DatasetManifest) =>
+  const expectedBytes = (m: DatasetManifestV1) =>
     new TextEncoder().encode(
       'tesserae dataset manifest v1\n' +
         JSON.stringify({ format: m.format, name: m.name, licence: m.licence, description: m.description, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples, classCounts: m.classCounts, owner: m.owner, createdAtMs: m.createdAtMs }),
@@ -37,7 +37,7 @@ describe('manifest signatures', async () => {
     expect(signed.signature).toMatch(/^[0-9a-f]{128}$/)
     expect(nodeVerify(null, expectedBytes(manifest), nodePublic, Buffer.from(signed.signature, 'hex'))).toBe(true)
     // Key order in the object does not matter: the bytes are canonical.
-    const reordered = Object.fromEntries(Object.entries(manifest).reverse()) as unknown as DatasetManifest
+    const reordered = Object.fromEntries(Object.entries(manifest).reverse()) as unknown as DatasetManifestV1
     expect((await signManifest(key, reordered)).signature).toBe(signed.signature)
   })
 

@@ -7,10 +7,14 @@ import { DecodeError, errorMessage, TesseraeError } from '../errors.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { SignedManifest } from '../data/manifest.ts'
 import { verifySignedManifest } from '../p2p/manifest-signature.ts'
-import { checkDatasetChunks, fetchShard } from './dataset-chunks.ts'
-import { concatShards } from '../data/shard-block.ts'
-import type { LabelledImages } from '../data/labelled-images.ts'
-import { reviewOffer, type ReviewImages } from '../training/data-review.ts'
+import { checkDatasetChunks, fetchTaskShard } from './dataset-chunks.ts'
+import { manifestFormat } from '../data/manifest.ts'
+import { formatClasses } from '../data/sample-format.ts'
+import { concatBlocks, type TaskBlock } from '../data/task-block.ts'
+import { taskClasses, type TaskSpec } from '../data/task.ts'
+import { reviewSamples as reviewOfferSamples } from '../training/data-review.ts'
+import { jobTask } from '../training/job.ts'
+import { offerPreview, reviewSamples, type OfferPreview } from './review-samples.ts'
 import { parseCid } from '../data/cid.ts'
 import { datasetCopies, replicationTarget } from '../training/availability.ts'
 import { allUnits } from '../training/probe.ts'
@@ -59,7 +63,7 @@ export interface CoordinatorHostOptions {
    */
   datasetPolicy?: DatasetPolicy
   /** The current model's predicted class for each sample of `set` (the review's label check); none without it. */
-  classify?: (params: Float32Array, set: ReviewImages) => Promise<Uint8Array>
+  classify?: (params: Float32Array, task: TaskSpec, block: TaskBlock) => Promise<Uint8Array>
   /** On-chain settlement for this job; without it bindings are refused and credit stays in the ledger. */
   settlement?: (host: CoordinatorHost) => SettlementHost
   /** How often executed governance decisions are read from the chain. */
@@ -79,7 +83,7 @@ export class CoordinatorHost {
   private policy: DatasetPolicy
   private readonly reviews = new Map<string, Promise<void>>()
   /** The review's sample grid of each offer reviewed in this session (a few dozen images each). */
-  private readonly grids = new Map<string, ReviewImages>()
+  private readonly grids = new Map<string, OfferPreview>()
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
   private readonly vectors: ExchangeVectorStore
   private unsubscribe: () => void = () => undefined
@@ -299,7 +303,9 @@ export class CoordinatorHost {
       return { type: 'error', message: `the dataset was refused: ${errorMessage(error)}` }
     }
     const m = signed.manifest
-    const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, height: m.height, width: m.width, classes: m.classes, chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples, signed })
+    const format = manifestFormat(m)
+    const shape = format.kind === 'image' ? { height: format.height, width: format.width } : { height: 0, width: 0 }
+    const entry = await coordinator.offerDataset({ id, name: m.name, licence: m.licence, owner: m.owner, ...shape, classes: formatClasses(format) ?? [], chunks: m.chunks, merkleRoot: m.merkleRoot, samples: m.samples, signed, format })
     this.options.log?.(`dataset "${m.name}" (${m.samples} samples) offered by ${from}: ${entry.status}`)
     // An owner offering again (e.g. its tab reopened) serves its chunks again.
     if (entry.status === 'accepted') await coordinator.providersFound(from, m.chunks.map((c) => c.cid))
@@ -319,7 +325,7 @@ export class CoordinatorHost {
   }
 
   /** The review's sample grid for an offer (null until its chunks were fetched and reviewed in this session). */
-  sampleGrid(id: string): ReviewImages | null {
+  sampleGrid(id: string): OfferPreview | null {
     return this.grids.get(id) ?? null
   }
 
@@ -342,39 +348,38 @@ export class CoordinatorHost {
     const { coordinator, exchange } = this.options
     const dataset = coordinator.datasets.find((d) => d.id === id)
     if (!dataset) throw new TesseraeError('UNKNOWN_DATASET', `no dataset ${id.slice(0, 16)}… was offered to this job`)
+    // Decoded as the job's task: the offer's format is the task's (an offer that is not is rejected on arrival).
+    const task = jobTask(coordinator.job)
+    let block: TaskBlock
     try {
-      await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: true })
+      block = await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: true })
     } catch (error) {
       if (this.policy === 'auto') await this.decideDataset(id, false, `its chunks could not be checked: ${errorMessage(error)}`)
       throw error
     }
-    const set = concatShards(await Promise.all(dataset.chunks.map((c) => fetchShard(exchange, c, []))))
-    const reference = await this.referenceSample().catch((error: unknown) => {
+    const reference = await this.referenceSample(task).catch((error: unknown) => {
       this.options.log?.(`reviewing without the job's own data to compare with: ${errorMessage(error)}`)
       return null
     })
     const accuracy = coordinator.view.history.at(-1)?.testAccuracy ?? coordinator.view.initialAccuracy
-    const predictions = this.options.classify && accuracy !== null ? await this.options.classify(coordinator.currentParams, set).catch(() => null) : null
-    const review = reviewOffer(set, reference, predictions && accuracy !== null ? { predictions, accuracy } : undefined)
-    const size = set.height * set.width
-    const pixels = new Uint8Array(review.grid.length * size)
-    review.grid.forEach((i, k) => pixels.set(set.pixels.subarray(i * size, (i + 1) * size), k * size))
-    this.grids.set(id, { ...set, count: review.grid.length, pixels, labels: Uint8Array.from(review.grid, (i) => set.labels[i]!) })
+    const predictions = this.options.classify && accuracy !== null && taskClasses(task) ? await this.options.classify(coordinator.currentParams, task, block).catch(() => null) : null
+    const review = reviewOfferSamples(reviewSamples(task, block), reference ? reviewSamples(task, reference, REVIEW_REFERENCE_SAMPLES) : null, predictions && accuracy !== null ? { predictions, accuracy } : undefined)
+    this.grids.set(id, offerPreview(task, block, review.grid))
     await coordinator.recordReview(id, review)
     this.options.log?.(`dataset "${dataset.name}" reviewed: ${review.flags.length === 0 ? 'no flags' : review.flags.map((f) => f.code).join(', ')}`)
     if (this.policy === 'auto' && review.flags.length === 0 && coordinator.datasets.find((d) => d.id === id)?.status === 'pending') await this.decideDataset(id, true)
   }
 
   /** The first REVIEW_REFERENCE_SAMPLES of the job's own training data (the coordinator holds it). */
-  private async referenceSample(): Promise<LabelledImages> {
-    const shards: LabelledImages[] = []
+  private async referenceSample(task: TaskSpec): Promise<TaskBlock> {
+    const shards: TaskBlock[] = []
     let samples = 0
     for (const shard of this.options.coordinator.job.train) {
       if (samples >= REVIEW_REFERENCE_SAMPLES) break
-      shards.push(await fetchShard(this.options.exchange, shard, [], 10_000))
+      shards.push(await fetchTaskShard(this.options.exchange, shard, task, [], 10_000))
       samples += shard.samples
     }
-    return concatShards(shards)
+    return concatBlocks(task, shards)
   }
 
   /**

@@ -7,10 +7,11 @@ import { DataFormatError } from '../data/errors.ts'
 import type { LabelledImages } from '../data/labelled-images.ts'
 import { decodeShard } from '../data/shard-block.ts'
 import { decodeTaskShard } from '../data/task-shard.ts'
-import type { TaskBlock } from '../data/task-block.ts'
+import { concatBlocks, type TaskBlock } from '../data/task-block.ts'
+import { blockTask } from '../data/sample-format.ts'
 import type { TaskSpec } from '../data/task.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
-import type { DatasetOffer } from '../training/datasets.ts'
+import { offerFormat, type DatasetOffer } from '../training/datasets.ts'
 import type { ShardRef } from '../training/job.ts'
 
 export const CHUNK_TIMEOUT_MS = 60_000
@@ -31,14 +32,24 @@ export async function fetchTaskShard(exchange: BlockExchange, ref: Pick<ShardRef
   return block
 }
 
-/** Fetches and checks every chunk of `dataset`; unless `keep`, chunks not held before are dropped again. */
-export async function checkDatasetChunks(exchange: BlockExchange, dataset: DatasetOffer, providers: PeerId[], options: { keep: boolean }): Promise<void> {
+/**
+ * Fetches and checks every chunk of `dataset` as samples of its format (decoded value by value, counts as
+ * announced); unless `keep`, chunks not held before are dropped again. Returns the samples, in chunk order.
+ */
+export async function checkDatasetChunks(exchange: BlockExchange, dataset: DatasetOffer, providers: PeerId[], options: { keep: boolean }): Promise<TaskBlock> {
+  const task = blockTask(offerFormat(dataset))
+  const blocks: TaskBlock[] = []
   for (const [i, chunk] of dataset.chunks.entries()) {
     const cid = parseCid(chunk.cid)
     const held = await exchange.has(cid)
-    const shard = await fetchShard(exchange, chunk, providers)
-    if (shard.height !== dataset.height || shard.width !== dataset.width || shard.classes !== dataset.classes.length)
-      throw new DataFormatError(`chunk ${i} of "${dataset.name}"`, `is ${shard.height}×${shard.width} with ${shard.classes} classes; the dataset declares ${dataset.height}×${dataset.width} with ${dataset.classes.length}`)
+    try {
+      blocks.push(await fetchTaskShard(exchange, chunk, task, providers))
+    } catch (error) {
+      // Named as the dataset's chunk, with the decoder's finding (which named the bare shard).
+      if (error instanceof DataFormatError) throw new DataFormatError(`chunk ${i} of "${dataset.name}"`, error.message.slice(error.fileName.length + 1))
+      throw error
+    }
     if (!held && !options.keep) await exchange.blockstore.delete(cid)
   }
+  return concatBlocks(task, blocks)
 }

@@ -79,11 +79,12 @@ describe('coordinator host: reviewing and deciding offers', () => {
     await expect.poll(() => entry(id).review, { timeout: 20_000 }).toBeDefined()
     await expect.poll(() => log.includes('dataset "Clean" reviewed: no flags'), { timeout: 5000 }).toBe(true)
     const grid = host.sampleGrid(id)!
+    if (grid.kind !== 'images') throw new Error('an image job\'s offer is previewed as images')
     const picked = entry(id).review!.grid
     expect(grid.count).toBe(picked.length)
     picked.forEach((i, k) => {
       expect(grid.pixels.subarray(k * 784, (k + 1) * 784)).toEqual(set.pixels.subarray(i * 784, (i + 1) * 784))
-      expect(grid.labels[k]).toBe(set.labels[i])
+      expect(grid.labels[k]).toBe(coordinator.job.classes[set.labels[i]!])
     })
     const flagged = await offer(repeating(48), 'Repeats')
     await expect.poll(() => log.find((line) => line.startsWith('dataset "Repeats" reviewed:')), { timeout: 20_000 }).toMatch(/reviewed: (\w+, )*NEAR_DUPLICATES/)
@@ -95,16 +96,16 @@ describe('coordinator host: reviewing and deciding offers', () => {
     // Chunks of 14×14 images under a manifest declaring the job's 28×28: the review's chunk check fails.
     const small: SampleSet = { ...distinct(12, 2), shape: { ...FASHION_MNIST_SHAPE, height: 14, width: 14 }, pixels: new Uint8Array(12 * 196).fill(9) }
     const { id } = await offer(small, 'Misfit', { declare: { height: 28, width: 28 } })
-    await expect.poll(() => log.find((line) => line.startsWith('reviewing dataset "Misfit" failed:')), { timeout: 20_000 }).toContain('is 14×14 with 10 classes; the dataset declares 28×28')
+    await expect.poll(() => log.find((line) => line.startsWith('reviewing dataset "Misfit" failed:')), { timeout: 20_000 }).toContain('holds 14×14 images of 10 classes; this job\'s are 28×28')
     expect(entry(id).status).toBe('pending')
     expect(host.sampleGrid(id)).toBeNull()
     // Asked again, it runs again (a failed review is not remembered); two asks at once share one run.
     const again = host.reviewDataset(id)
     expect(host.reviewDataset(id)).toBe(again)
-    await expect(again).rejects.toThrow('is 14×14')
+    await expect(again).rejects.toThrow('holds 14×14')
     const third = host.reviewDataset(id)
     expect(third).not.toBe(again)
-    await expect(third).rejects.toThrow('is 14×14')
+    await expect(third).rejects.toThrow('holds 14×14')
     expect(entry(id).status).toBe('pending')
   }, 60_000)
 
@@ -187,7 +188,7 @@ describe('coordinator host: reviewing and deciding offers', () => {
     expect(copies()).toEqual(accepted.map(() => 2))
     // The grid of a waiting offer lives with the session: the new host reviews it again.
     expect(waiting.status).toBe('pending')
-    await expect.poll(() => host.sampleGrid(waiting.id)?.count, { timeout: 20_000 }).toBe(32)
+    await expect.poll(() => { const g = host.sampleGrid(waiting.id); return g?.kind === 'images' ? g.count : null }, { timeout: 20_000 }).toBe(32)
     // An owner no longer connected is not counted on the next restart; the coordinator's own copy is.
     await coordinator.peerLeft(server.peerId.toString())
     await coordinator.peerLeft(owner)

@@ -143,7 +143,7 @@ describe('dataset sharing over libp2p', () => {
       await callWork(contributor, node.peerId, { type: 'offer', jobId: 'auto-job', dataset: await signManifest(contributorKey, copies.manifest) })
       await expect.poll(() => auto.datasets[1]?.review?.flags.map((f) => f.code), { timeout: 20_000 }).toContain('NEAR_DUPLICATES')
       expect(auto.datasets[1]!.status).toBe('pending')
-      expect(autoHost.sampleGrid(auto.datasets[1]!.id)!.count).toBe(32)
+      expect(autoHost.sampleGrid(auto.datasets[1]!.id)).toMatchObject({ kind: 'images', count: 32 })
       // A manifest that declares the job's 28×28 over chunks that hold 14×14 images: unattended, the offer is
       // refused with the reason, not left waiting, and nothing of it is shown as reviewed.
       const small = await buildDataset({ shape: { ...FASHION_MNIST_SHAPE, height: 14, width: 14 }, count: 30, pixels: Uint8Array.from({ length: 30 * 196 }, () => Math.floor(r() * 256)), labels: Uint8Array.from({ length: 30 }, (_, i) => i % 10), sources: [] }, { name: 'Misfit', licence: 'MIT', description: '' }, contributor.peerId.toString(), 7)
@@ -151,7 +151,7 @@ describe('dataset sharing over libp2p', () => {
       const misfit = await callWork(contributor, node.peerId, { type: 'offer', jobId: 'auto-job', dataset: await signManifest(contributorKey, { ...small.manifest, height: 28, width: 28 }) })
       expect(misfit).toMatchObject({ type: 'dataset', status: 'pending' })
       await expect.poll(() => auto.datasets[2]?.status, { timeout: 20_000 }).toBe('rejected')
-      expect(auto.datasets[2]!.reason).toBe(`its chunks could not be checked: chunk 0 of "Misfit" is 14×14 with 10 classes; the dataset declares 28×28 with 10`)
+      expect(auto.datasets[2]!.reason).toBe(`its chunks could not be checked: chunk 0 of "Misfit" holds 14×14 images of 10 classes; this job's are 28×28 with 10`)
       expect(autoHost.sampleGrid(auto.datasets[2]!.id)).toBeNull()
     } finally {
       await autoHost.stop()

@@ -78,8 +78,8 @@ describe('offers the job cannot take', () => {
     expect(incompatibility(job, jobTask(job), offer())).toBeNull()
     // Offers are grayscale images: a job whose samples are RGB images, table rows or text cannot take one.
     const rgb = { ...jobTask(job), channels: 3 as const }
-    expect(incompatibility(job, rgb, offer())).toBe('it holds grayscale images; this job\'s samples are 28×28 RGB images, 10 classes')
-    expect(incompatibility(job, { kind: 'text', schema: { kind: 'text', tokens: 'bytes', vocab: [], context: 8 } }, offer())).toBe('it holds grayscale images; this job\'s samples are byte-level text, 256 tokens, context 8')
+    expect(incompatibility(job, rgb, offer())).toBe('it holds 28×28 grayscale images, 10 classes; this job\'s samples are 28×28 RGB images, 10 classes')
+    expect(incompatibility(job, { kind: 'text', schema: { kind: 'text', tokens: 'bytes', vocab: [], context: 8 } }, offer())).toBe('it holds 28×28 grayscale images, 10 classes; this job\'s samples are byte-level text, 256 tokens, context 8')
   })
 
   it('at the limit, refuses a misfit with its own reason and keeps neither', () => {

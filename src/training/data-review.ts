@@ -107,15 +107,39 @@ function spreadGrid(labels: Uint8Array, count: number): number[] {
 }
 
 /**
+ * Any task's samples as the review compares them: one feature vector per sample (an image's pooled cells and
+ * texture, a table row's standardised features, a text window's character histogram: review-features.ts in
+ * the data module), scaled so that about 1/16 is a negligible difference, and the class labels when the task
+ * has classes (`classes` 0 and `labels` null otherwise).
+ */
+export interface ReviewSamples {
+  count: number
+  classes: number
+  labels: Uint8Array | null
+  features: Float32Array[]
+}
+
+/** Grayscale images as review samples (the zoo's tasks, and the tests). */
+export function imageReviewSamples(set: LabelledImages, limit?: number): ReviewSamples {
+  const count = Math.min(limit ?? set.count, set.count)
+  return { count, classes: set.classes, labels: set.labels.subarray(0, count), features: features(set, limit) }
+}
+
+/**
  * Reviews `offer` against `reference` (a sample of the job's own training data; without it, nothing is
  * compared with the job's data). `model`, when given, holds the
  * current model's predictions for the offer's samples (in order) and its accuracy on the job's test data.
  */
 export function reviewOffer(offer: LabelledImages, reference: LabelledImages | null, model?: { predictions: Uint8Array; accuracy: number }): OfferReview {
+  return reviewSamples(imageReviewSamples(offer), reference ? imageReviewSamples(reference, 1000) : null, model)
+}
+
+/** reviewOffer for any task's samples. */
+export function reviewSamples(offer: ReviewSamples, reference: ReviewSamples | null, model?: { predictions: Uint8Array; accuracy: number }): OfferReview {
   const classCounts = Array.from({ length: offer.classes }, () => 0)
-  for (let i = 0; i < offer.count; i++) classCounts[offer.labels[i]!]!++
-  const mine = features(offer)
-  const theirs = reference ? features(reference, 1000) : []
+  if (offer.labels) for (let i = 0; i < offer.count; i++) classCounts[offer.labels[i]!]!++
+  const mine = offer.features
+  const theirs = reference ? reference.features.slice(0, 1000) : []
   // Near-duplicates: equal after pooling and coarse quantisation (a re-encoded or slightly shifted copy).
   const seen = new Set<string>()
   const jobKeys = new Set(theirs.map(key))
@@ -132,7 +156,7 @@ export function reviewOffer(offer: LabelledImages, reference: LabelledImages | n
   const limit = spread[Math.min(spread.length - 1, Math.floor(OOD_QUANTILE * spread.length))] ?? Infinity
   const outOfDistribution = theirs.length < 2 ? 0 : mine.filter((f) => nearest(f, theirs) > limit).length
   let labelAgreement: number | null = null
-  if (model && model.predictions.length > 0) {
+  if (model && model.predictions.length > 0 && offer.labels) {
     let agree = 0
     for (let i = 0; i < model.predictions.length; i++) if (model.predictions[i] === offer.labels[i]) agree++
     labelAgreement = agree / model.predictions.length
@@ -146,7 +170,8 @@ export function reviewOffer(offer: LabelledImages, reference: LabelledImages | n
   if (model && labelAgreement !== null && model.accuracy > chance + MODEL_MARGIN && labelAgreement < Math.max(chance + 0.1, model.accuracy - 0.3))
     flags.push({ code: 'LABELS_DISAGREE', params: { agreement: Math.round(100 * labelAgreement), accuracy: Math.round(100 * model.accuracy) } })
   if (offer.classes > 1 && classCounts.filter((c) => c > 0).length === 1 && offer.count >= 20) flags.push({ code: 'ONE_CLASS', params: { class: classCounts.findIndex((c) => c > 0) } })
-  return { samples: offer.count, classCounts, grid: spreadGrid(offer.labels, offer.count), nearDuplicates, copiesOfJobData, outOfDistribution, labelAgreement, modelAccuracy: model?.accuracy ?? null, flags }
+  const grid = offer.labels ? spreadGrid(offer.labels, offer.count) : Array.from({ length: Math.min(GRID_SIZE, offer.count) }, (_, i) => i)
+  return { samples: offer.count, classCounts, grid, nearDuplicates, copiesOfJobData, outOfDistribution, labelAgreement, modelAccuracy: model?.accuracy ?? null, flags }
 }
 
 /** The owner-facing sentence for a flag. */

@@ -9,6 +9,7 @@ import { roundSecret, secretCommitment } from './audit-draw.ts'
 import { unitSeed } from './unit.ts'
 import { testJob } from './testing/job-fixture.ts'
 import { jobTask } from './job.ts'
+import type { ImageTask } from '../data/task.ts'
 import { CreditsLedger } from './credits.ts'
 import type { CoordinatorState, HolderState } from './coordinator-state.ts'
 
@@ -22,6 +23,23 @@ const state = (): CoordinatorState => ({
 })
 
 describe('dataset offers', () => {
+  it('takes an offer whose sample format is the job\'s task\'s: a table of the same schema, colour pictures of its size and classes', () => {
+    const schema = { kind: 'tabular' as const, features: [{ name: 'a', kind: 'numeric' as const }, { name: 'b', kind: 'categorical' as const, categories: ['x', 'y'] }], label: 'c', target: { kind: 'classification' as const, classes: ['p', 'q'] } }
+    const table = { kind: 'tabular' as const, schema, stats: { features: [{ mean: 1, std: 2 }, null] }, target: null }
+    const rows = offer({ height: 0, width: 0, classes: ['p', 'q'], format: { kind: 'tabular', schema } })
+    expect(incompatibility(job, table, rows)).toBeNull()
+    // Other statistics are the job's business: the format is the same.
+    expect(incompatibility(job, { ...table, stats: { features: [{ mean: 5, std: 1 }, null] } }, rows)).toBeNull()
+    const otherCategory = offer({ format: { kind: 'tabular', schema: { ...schema, features: [schema.features[0]!, { name: 'b', kind: 'categorical', categories: ['x', 'z'] }] } } })
+    expect(incompatibility(job, table, otherCategory)).toBe('it holds table rows of 2 features predicting "c" (2 classes); this job\'s samples are table rows of 2 features predicting "c" (2 classes)')
+    expect(incompatibility(job, table, offer())).toBe('it holds 28×28 grayscale images, 10 classes; this job\'s samples are table rows of 2 features predicting "c" (2 classes)')
+    const colour: ImageTask = { kind: 'image', fit: 'crop', normalisation: { mean: 0, std: 1 }, height: 24, width: 24, channels: 3, classes: ['legs', 'feet'] }
+    const pictures = offer({ height: 24, width: 24, classes: ['legs', 'feet'], format: { kind: 'image', height: 24, width: 24, channels: 3, classes: ['legs', 'feet'] } })
+    expect(incompatibility(job, colour, pictures)).toBeNull()
+    expect(incompatibility(job, { ...colour, classes: ['feet', 'legs'] }, pictures)).toMatch(/^its classes \(legs, feet\) are not this job's classes in order/)
+    expect(incompatibility(job, { ...colour, width: 32 }, pictures)).toBe('its images are 24×24; this job\'s model takes 24×32')
+  })
+
   it('fits only the model\'s input size and the job\'s classes in order', () => {
     expect(incompatibility(job, jobTask(job), offer())).toBeNull()
     expect(incompatibility(job, jobTask(job), offer({ height: 27 }))).toBe("its images are 27×28; this job's model takes 28×28")

@@ -4,10 +4,11 @@
 import type { JobSpec, ShardRef } from './job.ts'
 import type { OfferReview } from './data-review.ts'
 import { describeTask, type TaskSpec } from '../data/task.ts'
+import { describeFormat, sameFormat, sampleFormat, type SampleFormat } from '../data/sample-format.ts'
 
 export type DatasetStatus = 'pending' | 'accepted' | 'rejected'
 
-/** What the coordinator needs of a manifest (the data module's manifest, reduced; training never imports data). */
+/** What the coordinator needs of a manifest (the data module's manifest, reduced to what bookkeeping reads). */
 export interface DatasetOffer {
   id: string
   name: string
@@ -21,6 +22,16 @@ export interface DatasetOffer {
   samples: number
   /** The owner's signed manifest as offered, kept for the job log so anyone can check the owner offered it. */
   signed?: unknown
+  /**
+   * What one sample is (its manifest's format); absent in offers of grayscale images made before formats,
+   * which `height`, `width` and `classes` describe. For a table or text those three are 0, 0 and its classes.
+   */
+  format?: SampleFormat
+}
+
+/** The format of an offer's samples, also for offers recorded before formats. */
+export function offerFormat(offer: DatasetOffer): SampleFormat {
+  return offer.format ?? { kind: 'image', height: offer.height, width: offer.width, channels: 1, classes: offer.classes }
 }
 
 export interface DatasetState extends DatasetOffer {
@@ -40,12 +51,12 @@ export const MAX_DATASETS_PER_JOB = 64
 
 /** Why a dataset cannot serve this job, or null when its shape and classes fit. */
 export function incompatibility(job: JobSpec, task: TaskSpec, offer: DatasetOffer): string | null {
-  // Offered datasets are grayscale images (their chunks are TSH1 shards); only such a task can take one.
-  if (task.kind !== 'image' || task.channels !== 1) return `it holds grayscale images; this job's samples are ${describeTask(task)}`
-  const { height, width } = task
-  if (offer.height !== height || offer.width !== width) return `its images are ${offer.height}×${offer.width}; this job's model takes ${height}×${width}`
-  if (offer.classes.length !== job.classes.length || offer.classes.some((c, i) => c !== job.classes[i])) return `its classes (${offer.classes.slice(0, 4).join(', ')}${offer.classes.length > 4 ? ', …' : ''}) are not this job's classes in order (${job.classes.slice(0, 4).join(', ')}, …)`
-  return null
+  const wanted = sampleFormat(task)
+  const offered = offerFormat(offer)
+  if (sameFormat(wanted, offered)) return null
+  if (wanted.kind !== 'image' || offered.kind !== 'image' || wanted.channels !== offered.channels) return `it holds ${describeFormat(offered)}; this job's samples are ${describeTask(task)}`
+  if (offered.height !== wanted.height || offered.width !== wanted.width) return `its images are ${offered.height}×${offered.width}; this job's model takes ${wanted.height}×${wanted.width}`
+  return `its classes (${offered.classes.slice(0, 4).join(', ')}${offered.classes.length > 4 ? ', …' : ''}) are not this job's classes in order (${job.classes.slice(0, 4).join(', ')}, …)`
 }
 
 /** A new offer's entry (pending, or rejected at once when it cannot fit), or the existing one. */

@@ -5,7 +5,8 @@
 import { useState } from 'react'
 import type { DatasetState } from '../../training/datasets.ts'
 import { datasetCopies, type ProviderBook } from '../../training/availability.ts'
-import { flagText, type OfferReview, type ReviewImages } from '../../training/data-review.ts'
+import { flagText, type OfferReview } from '../../training/data-review.ts'
+import type { OfferPreview } from '../../roles/review-samples.ts'
 import type { DatasetPolicy } from '../../roles/coordinator-host.ts'
 import { SampleThumb } from './contribute/SampleThumb.tsx'
 
@@ -18,12 +19,11 @@ interface Props {
   decide: (id: string, accept: boolean, reason: string) => Promise<string | null>
   policy: DatasetPolicy
   setPolicy: (policy: DatasetPolicy) => void
-  sampleGrid: (id: string) => ReviewImages | null
+  sampleGrid: (id: string) => OfferPreview | null
 }
 
-function ReviewDetails({ review, classes, grid }: { review: OfferReview; classes: readonly string[]; grid: ReviewImages | null }) {
+function ReviewDetails({ review, classes, grid }: { review: OfferReview; classes: readonly string[]; grid: OfferPreview | null }) {
   const most = Math.max(1, ...review.classCounts)
-  const size = grid ? grid.height * grid.width : 0
   return (
     <div className="offer-review" data-testid="offer-review" data-flags={review.flags.map((f) => f.code).join(' ')}>
       {review.flags.length === 0 ? (
@@ -50,15 +50,28 @@ function ReviewDetails({ review, classes, grid }: { review: OfferReview; classes
           ))}
         </tbody>
       </table>
-      {grid && (
+      {grid?.kind === 'images' && (
         <div className="sample-grid" data-testid="sample-grid" data-count={grid.count}>
-          {Array.from({ length: grid.count }, (_, i) => (
-            <figure key={i} title={classes[grid.labels[i]!] ?? String(grid.labels[i])}>
-              <SampleThumb pixels={grid.pixels.subarray(i * size, (i + 1) * size)} height={grid.height} width={grid.width} />
-              <figcaption>{classes[grid.labels[i]!] ?? grid.labels[i]}</figcaption>
-            </figure>
-          ))}
+          {Array.from({ length: grid.count }, (_, i) => {
+            const size = grid.channels * grid.height * grid.width
+            return (
+              <figure key={i} title={grid.labels[i]}>
+                <SampleThumb pixels={grid.pixels.subarray(i * size, (i + 1) * size)} height={grid.height} width={grid.width} channels={grid.channels} />
+                <figcaption>{grid.labels[i]}</figcaption>
+              </figure>
+            )
+          })}
         </div>
+      )}
+      {grid?.kind === 'lines' && (
+        <ol className="sample-lines" data-testid="sample-grid" data-count={grid.lines.length}>
+          {grid.lines.map((line, i) => (
+            <li key={i}>
+              <code>{line.text}</code>
+              {line.label !== null && <> → <strong>{line.label}</strong></>}
+            </li>
+          ))}
+        </ol>
       )}
     </div>
   )

@@ -12,7 +12,8 @@ import { buildTrainStep } from '../../graph/train-step.ts'
 import { DEFAULT_ADAMW } from '../../graph/optimizer.ts'
 import { initParams } from '../../graph/model.ts'
 import { CoordinatorHost, type DatasetPolicy } from '../../roles/coordinator-host.ts'
-import type { ReviewImages } from '../../training/data-review.ts'
+import type { TaskSpec } from '../../data/task.ts'
+import type { TaskBlock } from '../../data/task-block.ts'
 import { demoJobSpec } from '../../roles/demo-job.ts'
 import { ExchangeVectorStore } from '../../roles/exchange-vector-store.ts'
 import { publishBlocks, publishShards } from '../../roles/publish-dataset.ts'
@@ -33,7 +34,6 @@ import { privateKeyToAccount } from 'viem/accounts'
 import type { ChainConfig } from '../../stack/stack-config.ts'
 import { settlementFor } from '../../roles/settlement-wiring.ts'
 import { coordinatorKeyName, loadKey, loadOrCreateKey } from '../wallet/key-store.ts'
-import { imagesAsTask } from '../../compute/evaluate.ts'
 
 export type CoordinatorUi =
   | { status: 'idle' }
@@ -83,7 +83,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   const key = chain.contracts ? await loadKey(coordinatorKeyName(job.id)) : null
   const settlement = key ? settlementFor({ config: chain, exchange: peer.exchange, coordinatorKey: key, jobLog, log }) : undefined
   // The offer review's label check: the current model's predictions for an offer's samples.
-  const classify = async (params: Float32Array, set: ReviewImages) => (await compute.evaluate(jobRecipe(job), Object.fromEntries(unflatten(layout, params)), imagesAsTask(set, job.normalisation))).predictions
+  const classify = async (params: Float32Array, task: TaskSpec, block: TaskBlock) => (await compute.evaluate(jobRecipe(job), Object.fromEntries(unflatten(layout, params)), { task, block })).predictions
   // The tab's WebRTC addresses go out with each announcement, so a peer that needs this coordinator now (a
   // binding, an auditor) dials it at once instead of waiting for the swarm's own dial and its backoff.
   const host = await CoordinatorHost.start({ node: peer.swarm.node, exchange: peer.exchange, coordinator, dim: layout.total, log, settlement, classify, addrs: () => peer.swarm.webrtcAddrs() })

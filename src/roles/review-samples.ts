@@ -1,0 +1,80 @@
+// Any task's offered or reference samples as the data review compares them (training/data-review.ts): images
+// by their luminance (pooled cells and texture, whatever their channels), table rows by their standardised
+// features as the model reads them, text windows by their character counts. Labels travel when the task has
+// classes. Also the few images the owner looks at beside the review, in the grayscale or colour they have.
+import { encodeRow } from '../data/tabular-samples.ts'
+import type { TaskBlock } from '../data/task-block.ts'
+import { taskClasses, type TaskSpec } from '../data/task.ts'
+import { vocabSize } from '../data/text.ts'
+import { encodedWidth } from '../data/tabular-schema.ts'
+import { imageReviewSamples, type ReviewImages, type ReviewSamples } from '../training/data-review.ts'
+
+/** Rec. 601 luminance of channel-major RGB, as a grayscale picture (the review looks at shapes, not colour). */
+function luminance(pixels: Uint8Array, plane: number, count: number): Uint8Array {
+  const out = new Uint8Array(count * plane)
+  for (let n = 0; n < count; n++) {
+    const at = n * 3 * plane
+    for (let p = 0; p < plane; p++) out[n * plane + p] = Math.round(0.299 * pixels[at + p]! + 0.587 * pixels[at + plane + p]! + 0.114 * pixels[at + 2 * plane + p]!)
+  }
+  return out
+}
+
+/** The task's images as one grayscale set (a colour task by luminance). */
+export function reviewImages(task: TaskSpec & { kind: 'image' }, block: TaskBlock, limit = block.count): ReviewImages {
+  const count = Math.min(limit, block.count)
+  const plane = task.height * task.width
+  const x = block.x as Uint8Array
+  const pixels = task.channels === 3 ? luminance(x, plane, count) : x.slice(0, count * plane)
+  return { count, height: task.height, width: task.width, classes: task.classes.length, pixels, labels: Uint8Array.from((block.y ?? []).slice(0, count)) }
+}
+
+export function reviewSamples(task: TaskSpec, block: TaskBlock, limit = block.count): ReviewSamples {
+  const count = Math.min(limit, block.count)
+  if (task.kind === 'image') return imageReviewSamples(reviewImages(task, block, count))
+  const classes = taskClasses(task)
+  const labels = classes && block.y ? Uint8Array.from(block.y.subarray(0, count)) : null
+  const features: Float32Array[] = []
+  for (let n = 0; n < count; n++) {
+    const stored = block.x.subarray(n * block.perSample, (n + 1) * block.perSample)
+    if (task.kind === 'tabular') {
+      const row = new Float32Array(encodedWidth(task.schema))
+      encodeRow(task.schema, task.stats, stored, row)
+      features.push(row)
+    } else {
+      // Character counts of the window: copies of the same passage match exactly, and a text in another
+      // alphabet or language is far from the job's own.
+      const counts = new Float32Array(vocabSize(task.schema))
+      for (const token of stored) counts[token]!++
+      features.push(counts)
+    }
+  }
+  return { count, classes: classes?.length ?? 0, labels, features }
+}
+
+/** What the owner looks at beside an offer's review: some of its images, or some of its rows or text windows. */
+export type OfferPreview =
+  | { kind: 'images'; count: number; height: number; width: number; channels: 1 | 3; pixels: Uint8Array; labels: string[] }
+  | { kind: 'lines'; lines: Array<{ text: string; label: string | null }> }
+
+/** The samples at `indices` (the review's grid) as the owner sees them. */
+export function offerPreview(task: TaskSpec, block: TaskBlock, indices: readonly number[]): OfferPreview {
+  const classes = taskClasses(task)
+  const labelOf = (i: number) => (classes && block.y ? (classes[block.y[i]!] ?? String(block.y[i])) : task.kind === 'tabular' && block.y ? String(block.y[i]) : null)
+  if (task.kind === 'image') {
+    const size = block.perSample
+    const pixels = new Uint8Array(indices.length * size)
+    indices.forEach((i, k) => pixels.set((block.x as Uint8Array).subarray(i * size, (i + 1) * size), k * size))
+    return { kind: 'images', count: indices.length, height: task.height, width: task.width, channels: task.channels, pixels, labels: indices.map(labelOf) as string[] }
+  }
+  const lines = indices.map((i) => {
+    const stored = block.x.subarray(i * block.perSample, (i + 1) * block.perSample)
+    const text =
+      task.kind === 'tabular'
+        ? task.schema.features.map((f, k) => `${f.name}=${f.kind === 'numeric' ? (Number.isNaN(stored[k]!) ? '' : String(stored[k])) : (f.categories[stored[k]!] ?? '')}`).join(', ')
+        : task.schema.tokens === 'bytes'
+          ? new TextDecoder().decode(Uint8Array.from(stored))
+          : Array.from(stored, (t) => task.schema.vocab[t] ?? '').join('')
+    return { text, label: labelOf(i) }
+  })
+  return { kind: 'lines', lines }
+}
