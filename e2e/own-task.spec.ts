@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node'
 import { launchChromium } from './chromium.ts'
 import { startJob } from './research.ts'
 import { DESKTOP, screenshot } from './pages.ts'
+import { saveSignedDataset } from './contribute.ts'
 import { readIdxPair } from '../src/data/labelled-images.ts'
 import { sharedDatasetsDir } from '../server/fashion-mnist.ts'
 
@@ -38,17 +39,20 @@ function bmp(width: number, height: number, rgb: (x: number, y: number) => [numb
 }
 
 /** Fashion-MNIST test pictures of three classes as tinted colour BMPs in folders named as the owner's classes. */
-async function colourFolder(dir: string): Promise<{ root: string; total: number }> {
+async function colourFolder(dir: string, name = 'my-pictures', skip = 0): Promise<{ root: string; total: number }> {
   const base = new URL('../public/datasets/fashion-mnist/', import.meta.url)
   const file = async (name: string) => ({ bytes: new Uint8Array(await readFile(new URL(name, base))), name })
   const set = await readIdxPair(await file('t10k-images-idx3-ubyte.gz'), await file('t10k-labels-idx1-ubyte.gz'))
   const classes: Record<number, string> = { 1: 'legs', 7: 'feet', 8: 'carry' }
-  const root = join(dir, 'my-pictures')
+  const root = join(dir, name)
   for (const name of Object.values(classes)) await mkdir(join(root, name), { recursive: true })
   const count: Record<string, number> = {}
+  const seen: Record<string, number> = {}
   for (let i = 0; i < set.count; i++) {
     const name = classes[set.labels[i]!]
     if (!name || (count[name] ?? 0) >= 100) continue
+    seen[name] = (seen[name] ?? 0) + 1
+    if (seen[name]! <= skip) continue
     count[name] = (count[name] ?? 0) + 1
     const tint = [(i * 37) % 100, (i * 59) % 100, (i * 83) % 100].map((t) => 0.3 + (0.7 * t) / 100)
     const picture = bmp(28, 28, (x, y) => {
@@ -90,6 +94,35 @@ async function trainWithVolunteer(browser: Browser, research: Page) {
 
 const accuracy = async (dashboard: ReturnType<Page['locator']>) => Number((await dashboard.getByTestId('dashboard-accuracy').getAttribute('data-accuracy')) || 0)
 
+/**
+ * A contributor's Contribute page imports `files` for the job (after `refused`, a file whose error it must show
+ * and import nothing from), saves and signs them, and offers them; the owner sees the offer previewed and
+ * accepts it, and the job then trains on it (its samples are credited as used).
+ */
+async function contribute(browser: Browser, owner: Page, jobId: string, expected: { shape: string; samples: number }, importInto: (page: Page) => Promise<void>, refused?: { file: { name: string; mimeType: string; buffer: Buffer }; error: string }) {
+  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+  await page.goto(new URL('/contribute', APP).toString())
+  await expect(page.getByTestId('target-job').locator(`option[value="${jobId}"]`)).toHaveCount(1, { timeout: 60_000 })
+  await page.getByTestId('target-job').selectOption(jobId)
+  await expect(page.getByTestId('target-shape')).toContainText(expected.shape)
+  if (refused) {
+    await page.getByTestId('import-files').setInputFiles(refused.file)
+    await expect(page.getByTestId('import-error')).toContainText(refused.error)
+    await expect(page.getByTestId('sample-count')).toHaveCount(0)
+  }
+  await importInto(page)
+  await expect(page.getByTestId('sample-count')).toHaveAttribute('data-count', String(expected.samples), { timeout: 60_000 })
+  const datasetId = await saveSignedDataset(page, `More for ${jobId}`, 'CC-BY-4.0')
+  await page.getByTestId('offer').click()
+  await expect(page.getByTestId('dataset-job')).toHaveAttribute('data-status', 'pending', { timeout: 60_000 })
+  const offer = owner.locator(`[data-testid="dataset-offer"][data-dataset-id="${datasetId}"]`)
+  await expect(offer.getByTestId('sample-grid')).toBeVisible({ timeout: 60_000 })
+  await offer.getByRole('button', { name: 'Accept' }).click()
+  await expect(offer).toHaveAttribute('data-status', 'accepted', { timeout: 90_000 })
+  await expect.poll(async () => Number(await offer.getAttribute('data-used')), { timeout: 120_000, intervals: [2000] }).toBeGreaterThan(0)
+  return page
+}
+
 test('an owner trains jobs on their own table, their own colour pictures with their own classes, and their own text', async () => {
   test.setTimeout(480_000)
   const dir = await mkdtemp(join(tmpdir(), 'tesserae-own-'))
@@ -107,6 +140,19 @@ test('an owner trains jobs on their own table, their own colour pictures with th
     await expect(form.getByTestId('own-summary')).toHaveAttribute('data-parameters', String(13 * 32 + 32 + 32 * 3 + 3))
     const wine = await trainWithVolunteer(browser, research)
     await expect(wine.dashboard.getByTestId('dashboard-task')).toHaveText('table rows of 13 features predicting "cultivar" (3 classes)')
+    // A contributor brings more measurements: every other wine re-measured 1 % higher, its columns in another
+    // order with a notes column the job does not read.
+    const rows = (await readFile(join(sharedDatasetsDir(), 'tabular', 'wine.csv'), 'utf8')).trim().split(/\r?\n/).map((line) => line.split(','))
+    const header = rows[0]!
+    const order = [header.length - 1, ...header.slice(0, -1).map((_, i) => header.length - 2 - i)]
+    const more = [['notes', ...order.map((c) => header[c]!)], ...rows.slice(1).filter((_, i) => i % 2 === 1).map((r) => ['re-measured', ...order.map((c) => (c === header.length - 1 ? r[c]! : String(Number(r[c]) * 1.01)))])]
+    await writeFile(join(dir, 'more-wine.csv'), more.map((r) => r.join(',')).join('\n'))
+    const wineJob = (await wine.dashboard.getAttribute('data-job-id'))!
+    const badRow = [header.join(','), ['abc', ...rows[1]!.slice(1)].join(',')].join('\n')
+    const wineContributor = await contribute(browser, research, wineJob, { shape: 'table rows of 13 features predicting "cultivar" (3 classes)', samples: more.length - 1 }, (page) => page.getByTestId('import-files').setInputFiles(join(dir, 'more-wine.csv')), {
+      file: { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(badRow) },
+      error: 'bad.csv line 2 column "alcohol": "abc" is not a number',
+    })
     await expect.poll(() => accuracy(wine.dashboard), { timeout: 180_000, intervals: [2000] }).toBeGreaterThanOrEqual(0.95)
     await screenshot(research, 'research-own-table', DESKTOP)
     // The owner exports that version as ONNX; a third browser opens its use link and types Wine's first row (a
@@ -147,6 +193,7 @@ test('an owner trains jobs on their own table, their own colour pictures with th
     await expect(research.getByTestId('deploy-panel')).toHaveAttribute('data-deployed-version', (await deployed.getAttribute('data-version'))!)
     expect(await wine.dashboard.getByTestId('deployed-use-link').getAttribute('href')).toMatch(/^\/use\?job=.+&params=.+&version=\d+$/)
     await user.context().close()
+    await wineContributor.context().close()
     await wine.volunteer.context().close()
     await research.context().close()
 
@@ -161,8 +208,17 @@ test('an owner trains jobs on their own table, their own colour pictures with th
     await expect(form2.getByTestId('own-summary')).toContainText(`24×24 RGB images, 3 classes: ${total - heldOut} samples to train on, ${heldOut} held out`)
     const shoes = await trainWithVolunteer(browser, owner)
     await expect(shoes.dashboard.getByTestId('dashboard-task')).toHaveText('24×24 RGB images, 3 classes')
+    // A contributor brings other colour pictures in folders named as the owner's classes, padded as the job says.
+    const { root: morePictures, total: moreTotal } = await colourFolder(dir, 'their-pictures', 100)
+    const shoesJob = (await shoes.dashboard.getAttribute('data-job-id'))!
+    const pictureContributor = await contribute(browser, owner, shoesJob, { shape: '24×24 RGB images, 3 classes', samples: moreTotal }, (page) => page.getByTestId('import-folder').setInputFiles(morePictures), {
+      file: { name: 'rows.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,2') },
+      error: 'rows.csv is a table, but this job\'s samples are 24×24 RGB images, 3 classes',
+    })
+    await expect(pictureContributor.getByTestId('dataset-row')).toHaveAttribute('data-status', 'accepted', { timeout: 30_000 })
     // Chance is a third.
     await expect.poll(() => accuracy(shoes.dashboard), { timeout: 180_000, intervals: [2000] }).toBeGreaterThan(0.7)
+    await pictureContributor.context().close()
     await shoes.volunteer.context().close()
     await owner.context().close()
 

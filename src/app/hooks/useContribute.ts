@@ -1,11 +1,13 @@
 // The Contribute page's state: the samples being reviewed (imported in a worker), the saved datasets in
 // IndexedDB, the jobs heard on gossip, and the actions that move data between them.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { buildDataset, samplesFromChunks, type DatasetInfo } from '../../data/build-dataset.ts'
+import { buildDataset, buildTaskDataset, samplesFromChunks, taskSamplesFromChunks, type DatasetInfo } from '../../data/build-dataset.ts'
 import { deleteDataset, listDatasets, loadChunks, recordOffer, saveDataset, type StoredDataset } from '../../data/dataset-store.ts'
 import { findDuplicates } from '../../data/duplicates.ts'
 import { datasetId, MANIFEST_FORMAT, manifestFormat } from '../../data/manifest.ts'
-import { describeFormat, sameFormat, sampleFormat } from '../../data/sample-format.ts'
+import { sameFormat, sampleFormat, type SampleFormat } from '../../data/sample-format.ts'
+import { appendTaskSamples, relabelTaskSamples, removeTaskSamples, type TaskSamples } from '../../data/task-sample-set.ts'
+import type { TaskSpec } from '../../data/task.ts'
 import { jobTask } from '../../training/job.ts'
 import { appendSamples, FASHION_MNIST_SHAPE, relabel, removeSamples, type SampleSet, type SampleShape } from '../../data/samples.ts'
 import { MODEL_ZOO } from '../../graph/zoo.ts'
@@ -35,6 +37,8 @@ export function useContribute(peer: TabPeer | null) {
   const jobs = useJobFeed(peer)
   const [targetJobId, setTargetJobId] = useState<string | null>(null)
   const [samples, setSamples] = useState<SampleSet | null>(null)
+  /** Samples under review for a job with its own task (any picture size and channels, table rows, text). */
+  const [taskSamples, setTaskSamples] = useState<TaskSamples | null>(null)
   const [progress, setProgress] = useState<ImportProgress | null>(null)
   const [notice, setNotice] = useState<{ kind: 'error' | 'info'; text: string } | null>(null)
   const [datasets, setDatasets] = useState<StoredDataset[]>([])
@@ -59,6 +63,9 @@ export function useContribute(peer: TabPeer | null) {
 
   const target = jobs.find((j) => j.announcement.job.id === targetJobId) ?? jobs[0] ?? null
   const shape = samples?.shape ?? (target ? jobShape(target.announcement.job) : FASHION_MNIST_SHAPE)
+  // A job announced with its own task takes samples of its format; older jobs take grayscale sample sets.
+  const task: TaskSpec | null = target?.announcement.job.task ? jobTask(target.announcement.job) : null
+  const format: SampleFormat | null = taskSamples?.format ?? (task ? sampleFormat(task) : null)
   const duplicates = useMemo(() => (samples ? findDuplicates(samples) : null), [samples])
 
   const importPicked = useCallback(
@@ -67,14 +74,23 @@ export function useContribute(peer: TabPeer | null) {
       // Storage is checked before anything is read: an import that cannot be saved is not worth starting.
       const budget = await storageBudget()
       setBudget(budget)
-      const need = estimateStoredBytes(picked.files.map((f) => ({ path: f.path, size: f.file.size })), shape.height * shape.width)
+      const need = estimateStoredBytes(picked.files.map((f) => ({ path: f.path, size: f.file.size })), format?.kind === 'image' ? format.channels * format.height * format.width : shape.height * shape.width)
       if (budget && budget.quota - budget.usage < need) return setNotice({ kind: 'error', text: `These files need about ${formatBytes(need)} of browser storage but only ${formatBytes(budget.quota - budget.usage)} is free; nothing was imported. Free space or delete a saved dataset.` })
       if (budget && !budget.persisted) void requestPersistence().then(() => storageBudget().then(setBudget))
       setNotice(null)
       setProgress({ done: 0, total: picked.files.length, file: '' })
       try {
-        const result = await importer.current.run(picked.files, picked.folders, shape, invert, (done, total, file) => setProgress({ done, total, file }))
-        setSamples((current) => (current ? appendSamples(current, result.samples) : result.samples))
+        const onProgress = (done: number, total: number, file: string) => setProgress({ done, total, file })
+        let result: { samples: { count: number }; skipped: string[] }
+        if (task && format) {
+          const imported = await importer.current.runTask(picked.files, picked.folders, format, task.kind === 'image' ? task.fit : 'stretch', onProgress)
+          setTaskSamples((current) => (current ? appendTaskSamples(current, imported.samples) : imported.samples))
+          result = { samples: { count: imported.samples.block.count }, skipped: imported.skipped }
+        } else {
+          const imported = await importer.current.run(picked.files, picked.folders, shape, invert, onProgress)
+          setSamples((current) => (current ? appendSamples(current, imported.samples) : imported.samples))
+          result = imported
+        }
         setNotice({ kind: 'info', text: `Imported ${result.samples.count} samples${result.skipped.length ? `; left out ${result.skipped.length} files that are not data (${result.skipped.slice(0, 3).join(', ')}${result.skipped.length > 3 ? ', …' : ''})` : ''}.` })
       } catch (error) {
         setNotice({ kind: 'error', text: error instanceof TesseraeError && error.code === 'IMPORT_CANCELLED' ? 'Import cancelled; nothing was added.' : `Nothing was imported: ${errorMessage(error)}` })
@@ -82,16 +98,17 @@ export function useContribute(peer: TabPeer | null) {
         setProgress(null)
       }
     },
-    [shape],
+    [shape, task, format],
   )
 
   const save = useCallback(
     async (info: DatasetInfo) => {
-      if (!peer || !samples) return
+      if (!peer || (!samples && !taskSamples)) return
       setBusy('saving')
       setNotice(null)
       try {
-        const { manifest, chunks } = await buildDataset(samples, info, peer.swarm.node.peerId.toString(), Date.now())
+        const owner = peer.swarm.node.peerId.toString()
+        const { manifest, chunks } = taskSamples ? await buildTaskDataset(taskSamples, info, owner, Date.now()) : await buildDataset(samples!, info, owner, Date.now())
         const need = chunks.reduce((n, c) => n + c.bytes.length, 0)
         const before = await storageBudget()
         if (before && before.quota - before.usage < need * 1.1) throw new TesseraeError('STORAGE_FULL', `this dataset needs ${formatBytes(need)} but only ${formatBytes(before.quota - before.usage)} of browser storage is free; nothing was saved`)
@@ -99,6 +116,7 @@ export function useContribute(peer: TabPeer | null) {
         await saveDataset(await datasetId(manifest), signed, chunks, Date.now())
         const persisted = before?.persisted || (await requestPersistence())
         setSamples(null)
+        setTaskSamples(null)
         setNotice({ kind: 'info', text: `Saved and signed "${manifest.name}": ${manifest.samples} samples in ${chunks.length} chunks (${formatBytes(need)}).${persisted ? '' : ' The browser did not grant persistent storage, so it may evict this data under storage pressure.'}` })
         await refresh()
       } catch (error) {
@@ -107,7 +125,7 @@ export function useContribute(peer: TabPeer | null) {
         setBusy(null)
       }
     },
-    [peer, samples, refresh],
+    [peer, samples, taskSamples, refresh],
   )
 
   const offer = useCallback(
@@ -134,6 +152,9 @@ export function useContribute(peer: TabPeer | null) {
     setTargetJobId,
     shape,
     samples,
+    taskSamples,
+    /** The format a job with its own task takes (null: the job takes grayscale sample sets). */
+    format,
     duplicates,
     progress,
     notice,
@@ -143,18 +164,27 @@ export function useContribute(peer: TabPeer | null) {
     busy,
     importPicked,
     cancelImport: () => importer.current.cancel(),
-    relabel: (indices: number[], label: number) => setSamples((s) => (s ? relabel(s, indices, label) : s)),
-    remove: (indices: number[]) => setSamples((s) => (s ? removeSamples(s, indices) : s)),
-    discard: () => setSamples(null),
+    relabel: (indices: number[], label: number) => {
+      setSamples((s) => (s ? relabel(s, indices, label) : s))
+      setTaskSamples((s) => (s ? relabelTaskSamples(s, indices, label) : s))
+    },
+    remove: (indices: number[]) => {
+      setSamples((s) => (s ? removeSamples(s, indices) : s))
+      setTaskSamples((s) => (s ? removeTaskSamples(s, indices) : s))
+    },
+    discard: () => {
+      setSamples(null)
+      setTaskSamples(null)
+    },
     save,
     offer,
     /** Loads a saved dataset back into review; saving it makes a new version (a new id) beside the old one. */
     editSaved: async (d: StoredDataset) => {
-      if (samples) return setNotice({ kind: 'error', text: 'Save or discard the samples under review before editing a saved dataset.' })
+      if (samples || taskSamples) return setNotice({ kind: 'error', text: 'Save or discard the samples under review before editing a saved dataset.' })
       const manifest = d.signed.manifest
-      if (manifest.format !== MANIFEST_FORMAT) return setNotice({ kind: 'error', text: `"${manifest.name}" holds ${describeFormat(manifest.sample)}; this page reviews grayscale image datasets only.` })
       try {
-        setSamples(samplesFromChunks(manifest, await loadChunks(d)))
+        if (manifest.format === MANIFEST_FORMAT) setSamples(samplesFromChunks(manifest, await loadChunks(d)))
+        else setTaskSamples(taskSamplesFromChunks(manifest, await loadChunks(d)))
         setNotice({ kind: 'info', text: `Loaded "${d.signed.manifest.name}" for review. Saving makes a new version with its own id; the current one stays until you delete it.` })
       } catch (error) {
         setNotice({ kind: 'error', text: `Could not load "${d.signed.manifest.name}": ${errorMessage(error)}` })

@@ -2,6 +2,7 @@ import { useStack } from '../stack-context.ts'
 import { useContribute } from '../hooks/useContribute.ts'
 import { ImportPanel } from '../components/contribute/ImportPanel.tsx'
 import { ReviewPanel } from '../components/contribute/ReviewPanel.tsx'
+import { TaskReviewPanel } from '../components/contribute/TaskReviewPanel.tsx'
 import { SavePanel } from '../components/contribute/SavePanel.tsx'
 import { DatasetsPanel } from '../components/contribute/DatasetsPanel.tsx'
 
@@ -14,7 +15,7 @@ export function ContributePage() {
       <div className="grid">
         <ImportPanel c={c} />
         <SavePanel c={c} />
-        <ReviewPanel c={c} />
+        {c.taskSamples ? <TaskReviewPanel c={c} /> : <ReviewPanel c={c} />}
         <DatasetsPanel c={c} />
       </div>
     </>

@@ -2,6 +2,14 @@
 import { useState, type DragEvent } from 'react'
 import { IMPORT_LIMITS, mib } from '../../../data/limits.ts'
 import { describeShape } from '../../../data/samples.ts'
+import { describeFormat, type SampleFormat } from '../../../data/sample-format.ts'
+
+/** What files a job of each format takes, in a phrase. */
+const FORMAT_FILES: Record<SampleFormat['kind'], string> = {
+  image: 'pictures (PNG, JPEG, BMP, GIF or WebP) in folders named after the job\'s classes, fitted to its size by its rule',
+  tabular: 'CSV, TSV or JSONL files with the job\'s named columns',
+  text: 'plain text files',
+}
 import { fromDrop, fromInput } from '../../dropped-files.ts'
 import { formatBytes } from '../../storage-quota.ts'
 import { JobSelect } from '../JobSelect.tsx'
@@ -20,12 +28,12 @@ export function ImportPanel({ c }: { c: ContributeState }) {
     <section className="card" data-testid="import-panel">
       <h2>Add data</h2>
       {c.jobs.length > 0 ? (
-        <JobSelect label="For job" jobs={c.jobs} value={c.target?.announcement.job.id ?? ''} onChange={c.setTargetJobId} disabled={c.samples !== null} testId="target-job" />
+        <JobSelect label="For job" jobs={c.jobs} value={c.target?.announcement.job.id ?? ''} onChange={c.setTargetJobId} disabled={c.samples !== null || c.taskSamples !== null} testId="target-job" />
       ) : (
         <p className="hint">No job announced yet: samples are prepared in the Fashion-MNIST shape, which the demo job uses.</p>
       )}
       <p className="hint" data-testid="target-shape">
-        Samples are {describeShape(c.shape)}: {c.shape.classes.join(', ')}.
+        {c.format ? `Samples are ${describeFormat(c.format)}: ${FORMAT_FILES[c.format.kind]}.` : `Samples are ${describeShape(c.shape)}: ${c.shape.classes.join(', ')}.`}
       </p>
       <div className={`dropzone${over ? ' over' : ''}`} onDragOver={(e) => (e.preventDefault(), setOver(true))} onDragLeave={() => setOver(false)} onDrop={(e) => void onDrop(e)} aria-label="Drop files or folders here">
         <p>Drop a folder with one sub-folder per class (PNG or JPEG), an IDX image and label pair, CSV/TSV or JSONL files here, or choose them:</p>
@@ -36,7 +44,7 @@ export function ImportPanel({ c }: { c: ContributeState }) {
           </label>{' '}
           <label className="button-like">
             Choose files…
-            <input type="file" hidden disabled={importing} multiple accept=".png,.jpg,.jpeg,.csv,.tsv,.jsonl,.ndjson,.gz,.idx,.idx1-ubyte,.idx3-ubyte,application/octet-stream" onChange={(e) => void c.importPicked(fromInput(e.target.files), invert).then(() => (e.target.value = ''))} data-testid="import-files" />
+            <input type="file" hidden disabled={importing} multiple accept=".png,.jpg,.jpeg,.bmp,.gif,.webp,.csv,.tsv,.jsonl,.ndjson,.txt,.text,.md,.gz,.idx,.idx1-ubyte,.idx3-ubyte,application/octet-stream" onChange={(e) => void c.importPicked(fromInput(e.target.files), invert).then(() => (e.target.value = ''))} data-testid="import-files" />
           </label>
         </p>
         <label>
@@ -47,7 +55,7 @@ export function ImportPanel({ c }: { c: ContributeState }) {
         {c.budget ? `Browser storage: ${formatBytes(c.budget.usage)} used of ${formatBytes(c.budget.quota)}${c.budget.persisted ? ', persistent' : ', not yet persistent (requested on import)'}.` : 'This browser does not report its storage quota.'}
       </p>
       <p className="hint">
-        Limits: {mib(IMPORT_LIMITS.imageFileBytes)} per image, {mib(IMPORT_LIMITS.tableFileBytes)} per table, {mib(IMPORT_LIMITS.idxFileBytes)} per IDX file, {IMPORT_LIMITS.samples.toLocaleString()} samples per dataset. Images are resized to {c.shape.height}×{c.shape.width}.
+        Limits: {mib(IMPORT_LIMITS.imageFileBytes)} per image, {mib(IMPORT_LIMITS.tableFileBytes)} per table, {mib(IMPORT_LIMITS.idxFileBytes)} per IDX file, {IMPORT_LIMITS.samples.toLocaleString()} samples per dataset. {c.format ? '' : `Images are resized to ${c.shape.height}×${c.shape.width}.`}
       </p>
       {c.progress && (
         <div data-testid="import-progress">

@@ -8,8 +8,8 @@ export function SavePanel({ c }: { c: ContributeState }) {
   const [name, setName] = useState('')
   const [licence, setLicence] = useState<string>('CC-BY-4.0')
   const [description, setDescription] = useState('')
-  if (!c.samples) return null
-  const need = c.samples.count * (c.samples.shape.height * c.samples.shape.width + 1)
+  if (!c.samples && !c.taskSamples) return null
+  const need = c.taskSamples ? c.taskSamples.block.x.byteLength + (c.taskSamples.block.y?.byteLength ?? 0) : c.samples!.count * (c.samples!.shape.height * c.samples!.shape.width + 1)
   return (
     <section className="card" data-testid="save-panel">
       <h2>Save and sign</h2>
