@@ -19,7 +19,7 @@ import { settlementFor } from '../../src/roles/settlement-wiring.ts'
 import type { SettlementAdversary } from '../../src/roles/settlement-host.ts'
 import { Coordinator } from '../../src/training/coordinator.ts'
 import { PROBE_STEPS } from '../../src/training/probe.ts'
-import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec } from '../../src/training/job.ts'
+import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type FineTune, type JobSpec, jobLrScale } from '../../src/training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
 import { initParams } from '../../src/graph/model.ts'
 import { buildTrainStep } from '../../src/graph/train-step.ts'
@@ -74,6 +74,8 @@ export interface CoordinatorPeerOptions extends PeerBase {
   test: LabelledImages | TaskBlock
   /** The job's own task and model (their fields go into the job); absent: the zoo model on 28×28 images. */
   task?: { task: TaskSpec; recipe: ModelRecipe }
+  /** Fine-tuning (with `task`): the starting parameters from an exported model, and what trains how fast. */
+  start?: { params: ReadonlyMap<string, Float32Array>; fineTune: Omit<FineTune, 'paramsCid'> }
   shardSize: number
   overrides?: Partial<JobSpec>
   /** Test images used for the accuracy reported each round. */
@@ -120,20 +122,27 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     const test = await publish(options.test)
     const overrides = options.task ? { ...taskJobFields(options.task.task, options.task.recipe), ...options.overrides } : options.overrides
     job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides })
+    if (options.start) {
+      // The starting parameters go into the swarm like any version: volunteers and auditors fetch them by id.
+      const layout = paramLayout(jobModel(job))
+      const paramsCid = await new ExchangeVectorStore(exchange, layout.total).putParams(flatten(layout, new Map(options.start.params)))
+      job = decodeJob(JSON.parse(JSON.stringify({ ...job, fineTune: { ...options.start.fineTune, paramsCid } })))
+    }
     if (jobPath !== null) await writePrivateFile(jobPath, JSON.stringify(job))
   }
   const model = jobModel(job)
   const task = jobTask(job)
   const testBlock = options.task ? (options.test as TaskBlock) : imagesAsTask(options.test as LabelledImages, job.normalisation).block
   const layout = paramLayout(model)
-  const { flopsPerStep } = buildTrainStep(model, job.batchSize, DEFAULT_ADAMW)
+  const startParams = job.fineTune ? await new ExchangeVectorStore(exchange, layout.total).getParams(job.fineTune.paramsCid, { providers: [], timeoutMs: 60_000 }) : null
+  const { flopsPerStep } = buildTrainStep(model, job.batchSize, DEFAULT_ADAMW, { lrScale: jobLrScale(job) })
   // The referee re-runs volunteers' units on its own engine, with the job's data from the block exchange.
-  const refereeEngine = await SessionInnerEngine.create(ort, model, job.batchSize)
+  const refereeEngine = await SessionInnerEngine.create(ort, model, job.batchSize, 'wasm', jobLrScale(job))
   const jobLog = new ExchangeLogStore(exchange, privateKey)
   const coordinator = await Coordinator.open({
     job,
     dim: layout.total,
-    initialParams: () => flatten(layout, initParams(model, job.seed)),
+    initialParams: () => startParams ?? flatten(layout, initParams(model, job.seed)),
     flopsPerStep,
     vectors: new ExchangeVectorStore(exchange, layout.total),
     checkpoints: options.dataDir === null ? new MemoryCheckpointStore() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
@@ -192,8 +201,8 @@ export async function startHeadlessVolunteer(options: VolunteerPeerOptions) {
     onStatus: options.onStatus,
     log: options.log,
     engineFor: async (job) => {
-      const key = `${JSON.stringify(jobRecipe(job))}/${job.batchSize}`
-      if (!engines.has(key)) engines.set(key, SessionInnerEngine.create(ort, jobModel(job), job.batchSize))
+      const key = `${JSON.stringify(jobRecipe(job))}/${job.batchSize}/${JSON.stringify(jobLrScale(job) ?? null)}`
+      if (!engines.has(key)) engines.set(key, SessionInnerEngine.create(ort, jobModel(job), job.batchSize, 'wasm', jobLrScale(job)))
       const engine = await engines.get(key)!
       return { engine, flopsPerStep: engine.flopsPerStep }
     },

@@ -4,18 +4,22 @@
 // another size must train far above chance.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRelayNode, relayAddrs } from '../../src/p2p/relay-node.ts'
-import { startHeadlessCoordinator, startHeadlessVolunteer } from './headless.ts'
+import { startHeadlessCoordinator, startHeadlessVolunteer, type CoordinatorPeerOptions } from './headless.ts'
 import { colourPictures, tableTask, textTask, type TaskData } from '../task-data.ts'
 import { loadFashionMnist } from '../fashion-mnist.ts'
 import { taskInput, taskOutputs } from '../../src/data/task.ts'
-import type { ModelRecipe } from '../../src/graph/model-recipe.ts'
+import { recipeModel, type ModelRecipe } from '../../src/graph/model-recipe.ts'
+import { exportTrainedModel } from '../../src/graph/export-model.ts'
+import { readExportedModel } from '../../src/graph/onnx/import-model.ts'
+import { fineTuneStart } from '../../src/graph/fine-tune.ts'
+import { paramLayout, unflatten } from '../../src/training/vector.ts'
 import type { JobSpec } from '../../src/training/job.ts'
 
 type Relay = Awaited<ReturnType<typeof createRelayNode>>
 
 const recipeFor = (data: TaskData, spec: ModelRecipe['spec']): ModelRecipe => ({ spec, input: taskInput(data.task), ...taskOutputs(data.task) })
 
-async function trainInSwarm(relay: Relay, data: TaskData, recipe: ModelRecipe, overrides: Partial<JobSpec>, timeoutMs: number) {
+async function trainInSwarm(relay: Relay, data: TaskData, recipe: ModelRecipe, overrides: Partial<JobSpec>, timeoutMs: number, start?: CoordinatorPeerOptions['start']) {
   const log: string[] = []
   const coordinator = await startHeadlessCoordinator({
     relayAddrs: relayAddrs(relay),
@@ -24,6 +28,7 @@ async function trainInSwarm(relay: Relay, data: TaskData, recipe: ModelRecipe, o
     train: data.train,
     test: data.test,
     task: { task: data.task, recipe },
+    ...(start ? { start } : {}),
     shardSize: 256,
     overrides: { unitsPerRound: 3, auditRate: 0.25, roundMs: 30_000, ...overrides },
     log: (line) => log.push(`coordinator: ${line}`),
@@ -38,7 +43,8 @@ async function trainInSwarm(relay: Relay, data: TaskData, recipe: ModelRecipe, o
     const rejected = Object.values(view.peers).reduce((n, p) => n + p.rejected, 0)
     expect(rejected, JSON.stringify(view.history.flatMap((r) => r.rejections))).toBe(0)
     console.info(`${coordinator.job.name}: accuracy ${view.initialAccuracy} → ${view.history.map((r) => r.testAccuracy!.toFixed(3)).join(", ")}, loss ${view.history.map((r) => r.testLoss!.toFixed(3)).join(", ")}`)
-    return { job: coordinator.job, initial: view.initialAccuracy!, accuracies: view.history.map((r) => r.testAccuracy!), losses: view.history.map((r) => r.testLoss!) }
+    const params = unflatten(paramLayout(recipeModel(recipe)), coordinator.coordinator.currentParams)
+    return { job: coordinator.job, initial: view.initialAccuracy!, accuracies: view.history.map((r) => r.testAccuracy!), losses: view.history.map((r) => r.testLoss!), params }
   } finally {
     for (const v of volunteers) await v.stop()
     await coordinator.stop()
@@ -65,6 +71,31 @@ describe('the swarm trains the owner\'s own tasks', () => {
       expect(result.accuracies.at(-1)!, JSON.stringify(result)).toBeGreaterThanOrEqual(0.95)
     }, 180_000)
   }
+
+  it('a job starts from an exported Wine model: continuing keeps its accuracy; a new head on the frozen body learns a new question and leaves the body as it was', async () => {
+    const data = await tableTask('tabular/wine.csv', 'cultivar')
+    const recipe = recipeFor(data, { kind: 'mlp', hidden: [32] })
+    const first = await trainInSwarm(relay, data, recipe, { name: 'wine, first', batchSize: 16, innerSteps: 16, innerLr: 3e-3, rounds: 4 }, 150_000)
+    const file = readExportedModel(exportTrainedModel(recipe, first.params, { jobId: first.job.id, jobName: first.job.name, version: 4, task: data.task }), 'wine.onnx')
+    const from = { job: file.job.id, name: file.job.name, version: file.job.version }
+    // Continuing: the new job's starting model is the file's, so it starts where the first job ended.
+    const continued = fineTuneStart(file, recipe, 'continue', 5)
+    const again = await trainInSwarm(relay, data, continued.recipe, { name: 'wine, continued', batchSize: 16, innerSteps: 16, innerLr: 3e-3, rounds: 1 }, 150_000, { params: continued.params, fineTune: { from, bodyLayers: continued.bodyLayers, bodyScale: continued.bodyScale } })
+    expect(again.job.fineTune).toMatchObject({ from, bodyLayers: recipeModel(recipe).layers.length, bodyScale: 1 })
+    expect(again.initial).toBe(first.accuracies.at(-1))
+    // A new question on the same measurements: is it a class_0 wine? A fresh head on the frozen body.
+    const binary = (block: TaskData['train']) => ({ ...block, y: Float32Array.from(block.y!, (label) => (label === 0 ? 0 : 1)) })
+    const schema = data.task.kind === 'tabular' ? data.task.schema : null
+    const task = { ...data.task, schema: { ...schema!, target: { kind: 'classification' as const, classes: ['class_0', 'other'] } } } as TaskData['task']
+    const question: TaskData = { task, train: binary(data.train), test: binary(data.test) }
+    const head = fineTuneStart(file, { input: taskInput(task), ...taskOutputs(task) }, 'new-head-frozen', 5)
+    const second = await trainInSwarm(relay, question, head.recipe, { name: 'wine, class_0 or not', batchSize: 16, innerSteps: 16, innerLr: 3e-3, rounds: 3 }, 150_000, { params: head.params, fineTune: { from, bodyLayers: head.bodyLayers, bodyScale: head.bodyScale } })
+    expect(second.accuracies.at(-1)!, JSON.stringify(second)).toBeGreaterThanOrEqual(0.9)
+    for (const [name, values] of file.params) {
+      if (Number.parseInt(name, 10) < head.bodyLayers) expect(second.params.get(name), name).toEqual(values)
+      else expect(second.params.get(name)).not.toEqual(head.params.get(name))
+    }
+  }, 300_000)
 
   it('colour pictures of the owner\'s own classes at 24×24 train far above chance', async () => {
     const [train, test] = await Promise.all([loadFashionMnist('train'), loadFashionMnist('test')])

@@ -8,7 +8,7 @@ import type { BackendChoice } from './backend-choice.ts'
 import type { TunedEngine } from './calibration.ts'
 import type { TrainSpec } from './worker-protocol.ts'
 import { errorMessage } from '../errors.ts'
-import { jobRecipe, type JobSpec } from '../training/job.ts'
+import { jobRecipe, type JobSpec, jobLrScale } from '../training/job.ts'
 
 /** What tuning needs of the volunteer's compute worker (ComputeClient in the app). */
 export interface Compilable {
@@ -45,8 +45,9 @@ export function engineTuning(compute: Compilable, choice: BackendChoice, options
   }
   return (job) => {
     const model = jobRecipe(job)
-    const key = `${JSON.stringify(model)}/${job.batchSize}`
-    const spec: TrainSpec = { model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }
+    const lrScale = jobLrScale(job)
+    const key = `${JSON.stringify(model)}/${job.batchSize}/${JSON.stringify(lrScale ?? null)}`
+    const spec: TrainSpec = { model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed, ...(lrScale ? { lrScale } : {}) }
     if (current?.key !== key) {
       const remembered = rememberedTuning(spec, choice, { store, onNotice: log })
       return compile(key, spec, remembered?.engine ?? untunedEngine(choice, spec), remembered !== null).flopsPerStep

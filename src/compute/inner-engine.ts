@@ -1,7 +1,7 @@
 // Two engines for DiLoCo's inner loop with the same shape: one drives a TrainSession directly (Node: headless
 // volunteers, benchmarks, tests), the other drives the compute worker (browser tabs). Both start every unit
 // from the given parameters with zeroed AdamW state, so replicas of a unit replay identically.
-import { buildTrainStep } from '../graph/train-step.ts'
+import { buildTrainStep, type LrScale } from '../graph/train-step.ts'
 import { DEFAULT_ADAMW } from '../graph/optimizer.ts'
 import { initParams, type Model } from '../graph/model.ts'
 import { TesseraeError } from '../errors.ts'
@@ -21,8 +21,8 @@ export class SessionInnerEngine {
     this.flopsPerStep = flopsPerStep
   }
 
-  static async create(ort: OrtModule, model: Model, batchSize: number, backend: ExecutionBackend = 'wasm'): Promise<SessionInnerEngine> {
-    const step = buildTrainStep(model, batchSize, DEFAULT_ADAMW)
+  static async create(ort: OrtModule, model: Model, batchSize: number, backend: ExecutionBackend = 'wasm', lrScale?: LrScale): Promise<SessionInnerEngine> {
+    const step = buildTrainStep(model, batchSize, DEFAULT_ADAMW, { lrScale })
     const session = await TrainSession.create(ort, step, { backend })
     // A session's first run is its slowest (a CNN's: 0.3 s against 0.1 s after): a referee pays it now rather
     // than on the first volunteer's probe. Every unit loads its parameters and fresh optimiser state first.

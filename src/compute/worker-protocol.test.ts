@@ -26,6 +26,15 @@ describe('worker protocol', () => {
     expect(decodeToWorker(evaluate({}))).toMatchObject({ model: TABLE_MODEL, task: TABLE, block: { count: 2, perSample: 2 } })
   })
 
+  it('carries a fine-tuning job\'s learning-rate scale, bounded', () => {
+    const init = (lrScale: unknown) => decodeToWorker({ type: 'init', id: 1, spec: { ...spec, lrScale }, backend: 'wasm', wasmThreads: 1, microBatch: null, params: null })
+    expect(init({ bodyLayers: 3, bodyScale: 0.1 })).toMatchObject({ spec: { lrScale: { bodyLayers: 3, bodyScale: 0.1 } } })
+    expect(init(undefined)).not.toHaveProperty('spec.lrScale')
+    expect(() => init({ bodyLayers: 3, bodyScale: 2 })).toThrow('"bodyScale"')
+    expect(() => init({ bodyLayers: -1, bodyScale: 0 })).toThrow('"bodyLayers"')
+    expect(() => init('all')).toThrow()
+  })
+
   it('writes text only with a language model, from a prompt of at least its context', () => {
     const lm = { spec: { kind: 'transformer', layers: 1, width: 8, heads: 2 }, input: { kind: 'tokens', vocab: 5, context: 4 }, outputs: 5, objective: 'classes' }
     const generate = (overrides: Record<string, unknown>) => ({ type: 'generate', id: 9, model: lm, params: {}, prompt: Uint16Array.of(1, 2, 3, 4), length: 10, temperature: 0.8, seed: 3, wasmThreads: 1, ...overrides })

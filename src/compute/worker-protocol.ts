@@ -7,6 +7,7 @@ import type { ExecutionBackend } from './train-session.ts'
 import { decodeModelRecipe, recipeModel, type ModelRecipe } from '../graph/model-recipe.ts'
 import { decodeTask, taskInput, taskOutputs, type TaskSpec } from '../data/task.ts'
 import { makeBlock, type TaskBlock } from '../data/task-block.ts'
+import type { LrScale } from '../graph/train-step.ts'
 export const OPTIMIZERS = ['adamw', 'sgd'] as const
 export type OptimizerName = (typeof OPTIMIZERS)[number]
 
@@ -17,6 +18,8 @@ export interface TrainSpec {
   optimizer: OptimizerName
   /** Parameter initialisation seed, used when no parameters are supplied. */
   seed: number
+  /** Fine-tuning: the kept body's learning-rate scale (train-step.ts); absent, every layer at the full rate. */
+  lrScale?: LrScale
 }
 
 export interface BatchMessage {
@@ -124,7 +127,13 @@ function readSpec(value: unknown): TrainSpec {
     batchSize: readInteger(spec, 'batchSize', WHAT_IN, 1, 4096),
     optimizer: readEnum(spec, 'optimizer', OPTIMIZERS, WHAT_IN),
     seed: readInteger(spec, 'seed', WHAT_IN),
+    ...(spec.lrScale === undefined ? {} : { lrScale: readLrScale(spec.lrScale) }),
   }
+}
+
+function readLrScale(value: unknown): LrScale {
+  const obj = asObject(value, `${WHAT_IN} spec.lrScale`)
+  return { bodyLayers: readInteger(obj, 'bodyLayers', WHAT_IN, 0, 1 << 16), bodyScale: readNumber(obj, 'bodyScale', WHAT_IN, 0, 1) }
 }
 
 /** A task's samples as typed arrays; the block's values are checked against the task as a peer's would be. */

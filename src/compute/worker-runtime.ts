@@ -151,7 +151,7 @@ export class WorkerRuntime {
     this.compiled = null
     const started = this.now()
     const model = recipeModel(message.spec.model)
-    const step = buildTrainStep(model, message.spec.batchSize, optimizerOf(message.spec), { microBatch: message.microBatch ?? message.spec.batchSize })
+    const step = buildTrainStep(model, message.spec.batchSize, optimizerOf(message.spec), { microBatch: message.microBatch ?? message.spec.batchSize, lrScale: message.spec.lrScale })
     const checkpoint = message.params === null ? initParams(model, message.spec.seed) : new Map(Object.entries(message.params))
     const session = await this.openSession(message.id, step, message.backend, message.wasmThreads)
     session.load(checkpoint)
@@ -215,7 +215,7 @@ export class WorkerRuntime {
     try {
       for (const microBatch of message.microBatches) {
         try {
-          const step = buildTrainStep(model, message.spec.batchSize, optimizerOf(message.spec), { microBatch })
+          const step = buildTrainStep(model, message.spec.batchSize, optimizerOf(message.spec), { microBatch, lrScale: message.spec.lrScale })
           const session = await TrainSession.create(ort, step, { backend: message.backend, disableCpuFallback: message.backend === 'webgpu' })
           session.load(params)
           candidates.push({ microBatch, session, error: null })

@@ -26,17 +26,22 @@ export interface UpdateSettings {
   gradScale?: number
 }
 
-/** Applies the optimiser to one parameter buffer: returns [new param, ...new state] in stateSlots order. */
-export type UpdateRule = (param: Value, grad: Value, state: readonly Value[]) => Value[]
+/**
+ * Applies the optimiser to one parameter buffer: returns [new param, ...new state] in stateSlots order. `scale`,
+ * when given, multiplies each element's learning rate (weight decay included): 0 freezes it, 0.1 trains it ten
+ * times slower (fine-tuning a kept body under a new head).
+ */
+export type UpdateRule = (param: Value, grad: Value, state: readonly Value[], scale?: Value) => Value[]
 
 /** Builds the graph's shared scalars once and returns the per-buffer update (decoupled weight decay). */
 export function updateRule(spec: OptimizerSpec, { lr, step, gradScale = 1 }: UpdateSettings): UpdateRule {
   if (spec.kind === 'sgd') {
-    return (param, grad, [velocity]) => {
+    return (param, grad, [velocity], scale) => {
       const scaled = gradScale === 1 ? grad : mul(grad, gradScale)
       const g = spec.weightDecay > 0 ? add(scaled, mul(param, spec.weightDecay)) : scaled
       const next = add(mul(velocity!, spec.momentum), g)
-      return [sub(param, mul(next, lr)), next]
+      const step = mul(next, lr)
+      return [sub(param, scale ? mul(step, scale) : step), next]
     }
   }
   // With c_t = 1 - β^t: p − lr·(m̂/(√v̂ + ε) + λp) = p·(1 − lr·λ) − (lr·√c₂/c₁)·m / (√v + ε·√c₂).
@@ -46,10 +51,13 @@ export function updateRule(spec: OptimizerSpec, { lr, step, gradScale = 1 }: Upd
   const stepSize = div(mul(lr, sqrtC2), c1)
   const epsilon = mul(sqrtC2, spec.eps)
   const decay = spec.weightDecay > 0 ? rsub(1, mul(lr, spec.weightDecay)) : null
-  return (param, grad, [m, v]) => {
+  return (param, grad, [m, v], scale) => {
     const nextM = add(mul(m!, spec.beta1), mul(grad, (1 - spec.beta1) * gradScale))
     const nextV = add(mul(v!, spec.beta2), mul(mul(grad, grad), (1 - spec.beta2) * gradScale * gradScale))
     const ratio = div(nextM, add(sqrt(nextV), epsilon))
-    return [sub(decay === null ? param : mul(param, decay), mul(ratio, stepSize)), nextM, nextV]
+    if (!scale) return [sub(decay === null ? param : mul(param, decay), mul(ratio, stepSize)), nextM, nextV]
+    // p·(1 − s·lr·λ) − s·(step size)·ratio: the same update with every element's learning rate times s.
+    const scaledDecay = spec.weightDecay > 0 ? rsub(1, mul(mul(lr, spec.weightDecay), scale)) : null
+    return [sub(scaledDecay === null ? param : mul(param, scaledDecay), mul(mul(ratio, stepSize), scale)), nextM, nextV]
   }
 }

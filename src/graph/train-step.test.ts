@@ -94,3 +94,53 @@ describe('parameter buckets', () => {
     expect(bucketSized.length).toBeLessThanOrEqual(14)
   })
 })
+
+describe('fine-tuning learning-rate scale', () => {
+  for (const [optName, optimizer] of optimizers) {
+    it(`${optName}: a frozen body does not move (weight decay included), a body at 1/10 moves a tenth, the head as without a scale`, () => {
+      const model = mlp([1, 6, 6], [12, 8], 4)
+      const plain = buildTrainStep(model, 8, optimizer, { maxBucketFloats: 100 })
+      const scaledBy = (bodyScale: number) => {
+        const step = buildTrainStep(model, 8, optimizer, { lrScale: { bodyLayers: 3, bodyScale }, maxBucketFloats: 100 })
+        const before = packFlat(step.layout, initParams(model, 2))
+        const { carried } = train(step, model, 30)
+        return new Map(step.layout.entries.map((e) => {
+          const after = carried[step.carried.find((c) => c.slot === null && c.bucket === e.bucket)!.input]!
+          return [e.name, Array.from({ length: e.size }, (_, i) => after[e.offset + i]! - before[e.bucket]![e.offset + i]!)]
+        }))
+      }
+      const full = (() => {
+        const before = packFlat(plain.layout, initParams(model, 2))
+        const { carried } = train(plain, model, 30)
+        return new Map(plain.layout.entries.map((e) => {
+          const after = carried[plain.carried.find((c) => c.slot === null && c.bucket === e.bucket)!.input]!
+          return [e.name, Array.from({ length: e.size }, (_, i) => after[e.offset + i]! - before[e.bucket]![e.offset + i]!)]
+        }))
+      })()
+      const frozen = scaledBy(0)
+      const tenth = scaledBy(0.1)
+      const names = [...full.keys()]
+      const body = names.filter((n) => Number.parseInt(n, 10) < 3)
+      const head = names.filter((n) => Number.parseInt(n, 10) >= 3)
+      expect(body.length).toBeGreaterThan(0)
+      expect(head.length).toBeGreaterThan(0)
+      for (const n of body) {
+        expect(frozen.get(n)!.every((d) => d === 0)).toBe(true)
+        expect(full.get(n)!.some((d) => Math.abs(d) > 1e-6)).toBe(true)
+      }
+      // The first step of a tenth-rate body is exactly a tenth of the full step; later ones differ (the head moved).
+      for (const n of head) expect(tenth.get(n)!.some((d) => Math.abs(d) > 1e-6)).toBe(true)
+      const bodyMove = (m: Map<string, number[]>) => body.reduce((sum, n) => sum + m.get(n)!.reduce((a, d) => a + Math.abs(d), 0), 0)
+      expect(bodyMove(tenth) / bodyMove(full)).toBeGreaterThan(0.05)
+      expect(bodyMove(tenth) / bodyMove(full)).toBeLessThan(0.2)
+    })
+  }
+
+  it('a scale of 1, or a body of no layers, builds the step without a scale', () => {
+    const model = mlp([1, 6, 6], [12], 4)
+    const plain = buildTrainStep(model, 4, DEFAULT_ADAMW)
+    expect(buildTrainStep(model, 4, DEFAULT_ADAMW, { lrScale: { bodyLayers: 2, bodyScale: 1 } }).graph.nodes.length).toBe(plain.graph.nodes.length)
+    expect(buildTrainStep(model, 4, DEFAULT_ADAMW, { lrScale: { bodyLayers: 0, bodyScale: 0 } }).graph.nodes.length).toBe(plain.graph.nodes.length)
+    expect(buildTrainStep(model, 4, DEFAULT_ADAMW, { lrScale: { bodyLayers: 2, bodyScale: 0 } }).graph.nodes.length).toBeGreaterThan(plain.graph.nodes.length)
+  })
+})

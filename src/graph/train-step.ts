@@ -37,9 +37,20 @@ export interface TrainStep {
   flopsPerStep: number
 }
 
+/**
+ * Fine-tuning: the first `bodyLayers` layers (a kept body) train at `bodyScale` times the learning rate, 0
+ * freezing them; the layers after (a new head) at the full rate.
+ */
+export interface LrScale {
+  bodyLayers: number
+  bodyScale: number
+}
+
 export interface TrainStepOptions {
   /** Rows per engine run; must divide the batch. Defaults to the whole batch. */
   microBatch?: number
+  /** Per-layer learning-rate scale (fine-tuning); absent, every parameter trains at the full rate. */
+  lrScale?: LrScale
   /** Largest parameter bucket in floats (flat-params.ts); smaller for adapters with small binding limits. */
   maxBucketFloats?: number
 }
@@ -57,7 +68,7 @@ export function buildTrainStep(model: Model, batchSize: number, optimizer: Optim
   }
   const layout = flatLayout(paramsOf(model), options.maxBucketFloats)
   const microBatches = batchSize / microBatch
-  const update = updateGraph(model, layout, microBatch, optimizer, microBatches)
+  const update = updateGraph(model, layout, microBatch, optimizer, microBatches, options.lrScale)
   const slots = stateSlots(optimizer)
   const carried: CarriedBuffer[] = layout.bucketSizes.flatMap((_, b) => [
     { input: bucketName(PARAMS, b), output: nextName(bucketName(PARAMS, b)), bucket: b, slot: null },
@@ -72,7 +83,7 @@ export function buildTrainStep(model: Model, batchSize: number, optimizer: Optim
     layout,
     carried,
     gradSums,
-    flopsPerStep: countFlops(microBatches === 1 ? update : updateGraph(model, layout, batchSize, optimizer, 1)),
+    flopsPerStep: countFlops(microBatches === 1 ? update : updateGraph(model, layout, batchSize, optimizer, 1, options.lrScale)),
   }
 }
 
@@ -90,16 +101,36 @@ function backprop(g: Graph, model: Model, layout: FlatLayout, rows: number): { p
   return { params: buckets, grads: joinBuckets(layout, new Map(names.map((n, i) => [n, grads[i]!]))) }
 }
 
-function updateGraph(model: Model, layout: FlatLayout, rows: number, optimizer: OptimizerSpec, microBatches: number): Graph {
+/**
+ * Each bucket's per-element learning-rate scale for `lrScale` (the layer is the first part of a parameter's
+ * name), or null for a bucket that trains entirely at the full rate.
+ */
+export function bucketScales(layout: FlatLayout, lrScale: LrScale | undefined): Array<Float64Array | null> {
+  return layout.bucketSizes.map((size, b) => {
+    if (!lrScale || lrScale.bodyScale === 1) return null
+    const scale = new Float64Array(size).fill(1)
+    let scaled = false
+    for (const e of layout.entries) {
+      if (e.bucket !== b || Number.parseInt(e.name, 10) >= lrScale.bodyLayers) continue
+      scale.fill(lrScale.bodyScale, e.offset, e.offset + e.size)
+      scaled = true
+    }
+    return scaled ? scale : null
+  })
+}
+
+function updateGraph(model: Model, layout: FlatLayout, rows: number, optimizer: OptimizerSpec, microBatches: number, lrScale: LrScale | undefined): Graph {
   const g = new Graph()
   const { params, grads } = backprop(g, model, layout, rows)
   const sums = microBatches === 1 ? null : declareBuckets(g, layout, GRAD_SUM, 'input')
   // The loss is a mean over each micro-batch's rows, so the batch gradient is the mean over micro-batches.
   const rule = updateRule(optimizer, { lr: g.input('lr', []), step: g.input('step', []), gradScale: 1 / microBatches })
+  const scales = bucketScales(layout, lrScale)
   params.forEach((param, b) => {
     const state = stateSlots(optimizer).map((slot) => g.input(bucketName(slot, b), [layout.bucketSizes[b]!]))
     const grad = sums === null ? grads[b]! : add(sums[b]!, grads[b]!)
-    const [nextParam, ...nextState] = rule(param, grad, state)
+    const scale = scales[b]
+    const [nextParam, ...nextState] = rule(param, grad, state, scale ? g.constant(scale, [scale.length]) : undefined)
     g.output(nextName(bucketName(PARAMS, b)), nextParam!)
     stateSlots(optimizer).forEach((slot, s) => g.output(nextName(bucketName(slot, b)), nextState[s]!))
   })

@@ -4,6 +4,7 @@ import { DecodeError } from '../errors.ts'
 import { asObject, readInteger, readNumber, readString, readStringArray, type JsonObject } from '../schema.ts'
 import { decodeModelRecipe, isZooName, recipeModel, ZOO_NAMES, ZOO_RECIPES, type ModelRecipe, type ZooName } from '../graph/model-recipe.ts'
 import type { Model } from '../graph/model.ts'
+import type { LrScale } from '../graph/train-step.ts'
 import { decodeTask, taskClasses, taskInput, taskOutputs, type TaskSpec } from '../data/task.ts'
 import { readRewardPool, type RewardPool } from './rewards.ts'
 import { AGGREGATOR_NAMES, DEFAULT_AGGREGATOR, type AggregatorName } from './aggregators/index.ts'
@@ -63,6 +64,25 @@ export interface JobSpec {
   replication?: number
   /** The version the owner deployed (the use page's default), with its job-log record (deployment.ts). */
   deployed?: Deployed
+  /** A job started from an exported model (graph/fine-tune.ts): where its parameters start and what trains how fast. */
+  fineTune?: FineTune
+}
+
+export interface FineTune {
+  /** The exported model it starts from, as the file names it. */
+  from: { job: string; name: string; version: number }
+  /** Content id of the starting parameters (flat, the job's layout), published by the owner. */
+  paramsCid: string
+  /** Layers kept from the file (all of them when continuing); the layers after start fresh. */
+  bodyLayers: number
+  /** The kept layers' learning rate as a share of the job's: 0 frozen, 1 trained as the rest. */
+  bodyScale: number
+}
+
+/** The train step's learning-rate scale for a fine-tuning job (none when every layer trains at the full rate). */
+export function jobLrScale(job: Pick<JobSpec, 'fineTune'>): LrScale | undefined {
+  const f = job.fineTune
+  return f && f.bodyScale !== 1 ? { bodyLayers: f.bodyLayers, bodyScale: f.bodyScale } : undefined
 }
 
 export interface Deployed {
@@ -145,6 +165,7 @@ export function decodeJob(value: unknown): JobSpec {
   if (task) job.task = task
   if (obj.reward !== undefined) job.reward = readRewardPool(obj.reward)
   if (obj.replication !== undefined) job.replication = readInteger(obj, 'replication', WHAT, 1, 16)
+  if (obj.fineTune !== undefined) job.fineTune = readFineTune(obj.fineTune, recipeModel(jobRecipe(job)).layers.length)
   if (obj.deployed !== undefined) {
     const deployed = asObject(obj.deployed, `${WHAT} deployed`)
     job.deployed = { version: readInteger(deployed, 'version', `${WHAT} deployed`, 0, 0x7fffffff), paramsCid: readCid(deployed, 'paramsCid'), record: readCid(deployed, 'record') }
@@ -152,9 +173,20 @@ export function decodeJob(value: unknown): JobSpec {
   return job
 }
 
+function readFineTune(value: unknown, layers: number): FineTune {
+  const what = `${WHAT} fineTune`
+  const obj = asObject(value, what)
+  const from = asObject(obj.from, `${what} from`)
+  return {
+    from: { job: readString(from, 'job', what, 128), name: readString(from, 'name', what, 200), version: readInteger(from, 'version', what, 0, 0x7fffffff) },
+    paramsCid: readCid(obj, 'paramsCid', what),
+    bodyLayers: readInteger(obj, 'bodyLayers', what, 0, layers),
+    bodyScale: readNumber(obj, 'bodyScale', what, 0, 1),
+  }
+}
+
 /** A content id as stores name them (a CID in the swarm); only its form is checked here, the fetch checks the rest. */
-function readCid(obj: JsonObject, key: string): string {
-  const what = `${WHAT} deployed`
+function readCid(obj: JsonObject, key: string, what = `${WHAT} deployed`): string {
   const cid = readString(obj, key, what, 128)
   if (!/^[A-Za-z0-9_-]+$/.test(cid)) throw new DecodeError(what, `"${key}" is not a content id`)
   return cid

@@ -2,6 +2,9 @@
 // choices become the job's task, its model recipe, and the training and held-out samples, with what the
 // model costs. Pure, so the form and the tests run the same rules; every problem is a sentence naming the
 // file, the column or the choice to change.
+import { fineTuneStart, type FineTuneMode } from '../graph/fine-tune.ts'
+import type { ExportedModel } from '../graph/onnx/import-model.ts'
+import type { FineTune } from './job.ts'
 import { TesseraeError } from '../errors.ts'
 import { buildModel, checkFitsPhone, modelCost, type ModelCost, type ModelSpec } from '../graph/model-spec.ts'
 import type { ModelRecipe } from '../graph/model-recipe.ts'
@@ -39,6 +42,8 @@ export interface TaskChoices {
   model: ModelSpec
   /** Rows per engine run on a volunteer's device: the memory check's batch. */
   microBatch: number
+  /** Start from an exported model (its spec replaces `model`): continue it, or a new head on its body. */
+  start?: { file: ExportedModel; mode: FineTuneMode }
 }
 
 export interface TaskJob {
@@ -47,6 +52,8 @@ export interface TaskJob {
   train: TaskBlock
   test: TaskBlock
   cost: ModelCost
+  /** The starting parameters and fine-tuning settings, for a job started from an exported model. */
+  start?: { params: Map<string, Float32Array>; fineTune: Omit<FineTune, 'paramsCid'> }
 }
 
 /** Every `HOLD_OUT`-th sample (windows of text: every 2 × HOLD_OUT-th) is held out to score the job. */
@@ -158,9 +165,13 @@ export function buildTaskJob(data: OwnData, choices: TaskChoices): TaskJob {
   const taskBytes = new TextEncoder().encode(JSON.stringify(task)).length
   if (taskBytes > MAX_TASK_BYTES) fail(`the task's description (columns, categories, vocabulary and statistics) is ${Math.ceil(taskBytes / 1024)} KiB, more than the ${MAX_TASK_BYTES / 1024} KiB a job announcement can carry: leave out columns with many categories, or use a smaller vocabulary`)
   const { outputs, objective } = taskOutputs(task)
-  const recipe: ModelRecipe = { spec: choices.model, input: taskInput(task), outputs, objective }
+  // A new head starts from a fixed seed: its starting values are recorded with the rest under one content id.
+  const started = choices.start ? fineTuneStart(choices.start.file, { input: taskInput(task), outputs, objective }, choices.start.mode, 1) : null
+  const recipe: ModelRecipe = started?.recipe ?? { spec: choices.model, input: taskInput(task), outputs, objective }
   const model = buildModel(recipe.spec, recipe.input, outputs, objective)
   const cost = modelCost(model, choices.microBatch)
   checkFitsPhone(cost)
-  return { task, recipe, train, test, cost }
+  if (!started || !choices.start) return { task, recipe, train, test, cost }
+  const { id, name, version } = choices.start.file.job
+  return { task, recipe, train, test, cost, start: { params: started.params, fineTune: { from: { job: id, name, version }, bodyLayers: started.bodyLayers, bodyScale: started.bodyScale } } }
 }

@@ -1,5 +1,6 @@
 // Coordinating a job from this tab: publish the demo data as shards, open (or resume, after a reload) the
 // coordinator with its checkpoint in IndexedDB, score every version in a compute worker, and serve volunteers.
+import { peerIdFromString } from '@libp2p/peer-id'
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ComputeClient } from '../../compute/compute-client.ts'
 import { WorkerInnerEngine } from '../../compute/inner-engine.ts'
@@ -21,7 +22,7 @@ import type { TaskJob } from '../../training/task-draft.ts'
 import { Coordinator } from '../../training/coordinator.ts'
 import { PROBE_STEPS } from '../../training/probe.ts'
 import type { CoordinatorState } from '../../training/coordinator-state.ts'
-import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec } from '../../training/job.ts'
+import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec, jobLrScale } from '../../training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../training/vector.ts'
 import { errorMessage } from '../../errors.ts'
 import { loadDemoSet } from '../demo-data.ts'
@@ -59,13 +60,16 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   const test = concatBlocks(task, await Promise.all(job.test.map((s) => fetchTaskShard(peer.exchange, s, task, []))))
   onStep('compiling the evaluation graph and scoring the starting model', 4)
   // The referee re-runs volunteers' units in its own worker, on wasm: checking must not wait for the GPU.
-  await refereeCompute.init({ model: jobRecipe(job), batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed }, { backend: 'wasm', wasmThreads: 1 })
+  const lrScale = jobLrScale(job)
+  await refereeCompute.init({ model: jobRecipe(job), batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed, ...(lrScale ? { lrScale } : {}) }, { backend: 'wasm', wasmThreads: 1 })
   const jobLog = new ExchangeLogStore(peer.exchange, peer.privateKey)
+  // A fine-tuning job starts from the parameters its owner published (this tab holds them, or a peer does).
+  const startParams = job.fineTune ? await new ExchangeVectorStore(peer.exchange, layout.total).getParams(job.fineTune.paramsCid, { providers: [peerIdFromString(job.coordinator)], timeoutMs: 60_000 }) : null
   const coordinator = await Coordinator.open({
     job,
     dim: layout.total,
-    initialParams: () => flatten(layout, initParams(model, job.seed)),
-    flopsPerStep: buildTrainStep(model, job.batchSize, DEFAULT_ADAMW).flopsPerStep,
+    initialParams: () => startParams ?? flatten(layout, initParams(model, job.seed)),
+    flopsPerStep: buildTrainStep(model, job.batchSize, DEFAULT_ADAMW, { lrScale }).flopsPerStep,
     vectors: new ExchangeVectorStore(peer.exchange, layout.total),
     checkpoints: new IdbCheckpointStore(job.id),
     referee: new Referee({ engine: new WorkerInnerEngine(refereeCompute), layout, data: refereeData(peer.exchange, () => task) }),
@@ -160,6 +164,13 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
           const test = await publishBlocks(peer.exchange, task.task, task.test, SHARD_SIZE, owner)
           job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides: { ...settings, ...taskJobFields(task.task, task.recipe) } })
           job.id = `${job.task!.kind}-${Date.now().toString(36)}`
+          if (task.start) {
+            // An exported model's parameters start the job: they go into the swarm like any version.
+            setUi({ status: 'starting', step: 'publishing the starting model\'s parameters', done: 1, of: START_STEPS })
+            const layout = paramLayout(jobModel(job))
+            const paramsCid = await new ExchangeVectorStore(peer.exchange, layout.total).putParams(flatten(layout, task.start.params))
+            job = decodeJob(JSON.parse(JSON.stringify({ ...job, fineTune: { ...task.start.fineTune, paramsCid } })))
+          }
         } else {
           setUi({ status: 'starting', step: 'downloading the built-in Fashion-MNIST data', done: 0, of: START_STEPS })
           const [train, test] = await Promise.all([loadDemoSet('train'), loadDemoSet('t10k')])

@@ -59,6 +59,12 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
       <p>
         <strong>{job.name}</strong> · <span data-testid="dashboard-task">{describeTask(task)}</span> · {job.model} · <Term k="diloco" /> with <Term k="h" /> = {job.innerSteps} × batch {job.batchSize} · {job.unitsPerRound} <Term k="unit">units</Term> per <Term k="round" /> · <Term k="auditRate" /> {job.auditRate} · <Term k="aggregator" /> {job.aggregator} · <Term k="outerNesterov" /> {job.outerMomentum}
         {heard.announcement.head.finished ? ' · finished' : ''}
+        {job.fineTune && (
+          <span data-testid="dashboard-fine-tune" data-body-scale={job.fineTune.bodyScale}>
+            {' '}· started from "{job.fineTune.from.name}" version {job.fineTune.from.version}
+            {job.fineTune.bodyScale === 1 ? '' : `, a new head on its body ${job.fineTune.bodyScale === 0 ? '(frozen)' : `(at ${job.fineTune.bodyScale} of the learning rate)`}`}
+          </span>
+        )}
         {job.reward && <> · reward pool {formatAmount(BigInt(job.reward.amount), job.reward.decimals)} {job.reward.symbol} ({job.reward.dataShareBps / 100}% to data)</>}
       </p>
       {!m ? (

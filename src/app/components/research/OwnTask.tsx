@@ -8,6 +8,8 @@ import { buildTaskJob, readOwnFile, type OwnData, type TaskChoices, type TaskJob
 import { decodeModelSpec, type ModelSpec } from '../../../graph/model-spec.ts'
 import { describeTask } from '../../../data/task.ts'
 import { decodePicture } from '../../decode-picture.ts'
+import { readExportedModel, type ExportedModel } from '../../../graph/onnx/import-model.ts'
+import type { FineTuneMode } from '../../../graph/fine-tune.ts'
 
 /** Pictures from a folder pick: each file's class is the folder it sits in. */
 async function readPictures(files: readonly File[]): Promise<OwnData> {
@@ -44,17 +46,20 @@ export function OwnTask({ batchSize, onChange }: { batchSize: number; onChange: 
   const [choices, setChoices] = useState<Omit<TaskChoices, 'model' | 'microBatch'>>({})
   const [model, setModel] = useState<ModelSpec | null>(null)
   const [loadError, setLoadError] = useState<string | null>(null)
+  // A job may start from a model Tesserae exported: continued as it is, or a new head on its body.
+  const [start, setStart] = useState<{ file: ExportedModel; mode: FineTuneMode } | null>(null)
+  const [startError, setStartError] = useState<string | null>(null)
   // Remounts the model's text fields when a new file or a loaded spec replaces what they show.
   const [version, setVersion] = useState(0)
   const spec = model ?? (data ? DEFAULT_MODELS[data.kind] : null)
   const built = useMemo(() => {
     if (!data || !spec) return null
     try {
-      return { job: buildTaskJob(data, { ...choices, model: spec, microBatch: microBatchOf(batchSize) }), error: null }
+      return { job: buildTaskJob(data, { ...choices, model: spec, microBatch: microBatchOf(batchSize), ...(start ? { start } : {}) }), error: null }
     } catch (error) {
       return { job: null, error: errorMessage(error) }
     }
-  }, [data, choices, spec, batchSize])
+  }, [data, choices, spec, batchSize, start])
   useEffect(() => onChange(built?.job ?? null), [built, onChange])
 
   const pickFile = async (files: FileList | null) => {
@@ -94,6 +99,17 @@ export function OwnTask({ batchSize, onChange }: { batchSize: number; onChange: 
       setLoadError(null)
     } catch (error) {
       setLoadError(`${file.name}: ${errorMessage(error)}`)
+    }
+  }
+  const pickStart = async (files: FileList | null) => {
+    const file = files?.[0]
+    if (!file) return
+    try {
+      setStart({ file: readExportedModel(new Uint8Array(await file.arrayBuffer()), file.name), mode: 'continue' })
+      setStartError(null)
+    } catch (error) {
+      setStart(null)
+      setStartError(errorMessage(error))
     }
   }
   const saveSpec = () => {
@@ -181,7 +197,30 @@ export function OwnTask({ batchSize, onChange }: { batchSize: number; onChange: 
           </Field>
         </div>
       )}
-      {spec && (
+      <div className="field-grid">
+        <Field id="own-start" label="Start from a trained model (optional)" hint="an ONNX file exported from a Tesserae job's dashboard">
+          {(a11y) => <input {...a11y} type="file" accept=".onnx" onChange={(e) => void pickStart(e.target.files)} data-testid="own-start" />}
+        </Field>
+        {start && (
+          <Field id="own-start-mode" label="How">
+            {(a11y) => (
+              <select {...a11y} value={start.mode} onChange={(e) => setStart({ ...start, mode: e.target.value as FineTuneMode })} data-testid="own-start-mode">
+                <option value="continue">continue training it (same outputs)</option>
+                <option value="new-head-frozen">a new head on its body, the body frozen</option>
+                <option value="new-head-slow">a new head on its body, the body at a tenth of the learning rate</option>
+              </select>
+            )}
+          </Field>
+        )}
+      </div>
+      {startError && <p className="field-error" role="alert" data-testid="own-start-error">{startError}</p>}
+      {start && (
+        <p className="hint" data-testid="own-start-summary">
+          Starts from "{start.file.job.name}" version {start.file.job.version} ({start.file.recipe.spec.kind}, {start.file.recipe.outputs} {start.file.recipe.objective}): the model below is the file's.{' '}
+          <button type="button" className="secondary" onClick={() => setStart(null)}>Start from scratch instead</button>
+        </p>
+      )}
+      {spec && !start && (
         <div className="field-grid" data-testid="own-model" key={version}>
           {spec.kind === 'mlp' && (
             <Field id="own-hidden" label="MLP hidden widths" hint="e.g. 64, 32; empty for a linear model">
