@@ -1,5 +1,6 @@
 // Reads back a model file Tesserae exported (export-model.ts), so a researcher can start a new job from it: the
 // recipe, task, provenance and parameters, each checked, or an error naming the file and why it cannot seed one.
+import { concatBytes } from '../../bytes.ts'
 import { errorMessage, TesseraeError } from '../../errors.ts'
 import { DataFormatError } from '../../data/errors.ts'
 import { decodeTask, taskInput, taskOutputs, type TaskSpec } from '../../data/task.ts'
@@ -226,7 +227,7 @@ function readParams(stored: ReadonlyMap<string, Tensor>, recipe: ModelRecipe, zo
     if (tensor.dataType !== ONNX_FLOAT) fail(`stores parameter "${p.name}" as ONNX data type ${tensor.dataType}, not float32 (${ONNX_FLOAT})`)
     if (tensor.raw && tensor.floatData.length > 0) fail(`stores parameter "${p.name}" twice over, in both raw_data and float_data`)
     if (!sameShape(tensor.dims, p.shape)) mismatch(`has parameter "${p.name}" of shape [${tensor.dims.join(', ')}] (${numel(tensor.dims)} values); its ${model.name} model needs [${p.shape.join(', ')}] (${numel(p.shape)} values)`)
-    const data = tensor.raw ?? concat(tensor.floatData)
+    const data = tensor.raw ?? concatBytes(tensor.floatData)
     const count = numel(p.shape)
     if (data.length !== count * Float32Array.BYTES_PER_ELEMENT) fail(`has parameter "${p.name}" of shape [${p.shape.join(', ')}] (${count} float32 values) with ${data.length} bytes of data`)
     // A copy on its own buffer: aligned, and the caller's file can be dropped. Little-endian, as the writer.
@@ -239,15 +240,5 @@ function readParams(stored: ReadonlyMap<string, Tensor>, recipe: ModelRecipe, zo
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i])
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
-}
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`

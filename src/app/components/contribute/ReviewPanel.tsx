@@ -4,6 +4,8 @@ import { useMemo, useState } from 'react'
 import { classCounts, pixelsPerSample } from '../../../data/samples.ts'
 import type { ContributeState } from '../../hooks/useContribute.ts'
 import { SampleThumb } from './SampleThumb.tsx'
+import { Pager } from './Pager.tsx'
+import { useSampleSelection } from '../../hooks/useSampleSelection.ts'
 
 const PAGE = 96
 
@@ -18,8 +20,7 @@ function ClassOptions({ classes }: { classes: readonly string[] }) {
 export function ReviewPanel({ c }: { c: ContributeState }) {
   const [filter, setFilter] = useState<'all' | 'duplicates' | number>('all')
   const [page, setPage] = useState(0)
-  const [selected, setSelected] = useState<Set<number>>(new Set())
-  const [newLabel, setNewLabel] = useState(0)
+  const { selected, toggle, apply, newLabel, setNewLabel } = useSampleSelection(c)
   const s = c.samples
   const counts = useMemo(() => (s ? classCounts(s) : []), [s])
   const visible = useMemo(() => {
@@ -33,18 +34,6 @@ export function ReviewPanel({ c }: { c: ContributeState }) {
   const max = Math.max(1, ...counts)
   const pages = Math.max(1, Math.ceil(visible.length / PAGE))
   const shown = visible.slice(page * PAGE, (page + 1) * PAGE)
-  const toggle = (i: number) => setSelected((old) => {
-    const next = new Set(old)
-    if (next.has(i)) next.delete(i)
-    else next.add(i)
-    return next
-  })
-  const apply = (action: 'relabel' | 'delete') => {
-    const indices = [...selected]
-    if (action === 'relabel') c.relabel(indices, newLabel)
-    else c.remove(indices)
-    setSelected(new Set())
-  }
   return (
     <section className="card wide" data-testid="review-panel">
       <h2>
@@ -117,17 +106,7 @@ export function ReviewPanel({ c }: { c: ContributeState }) {
           </li>
         ))}
       </ul>
-      {pages > 1 && (
-        <p>
-          <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
-            Previous
-          </button>{' '}
-          page {page + 1} of {pages}{' '}
-          <button type="button" disabled={page + 1 >= pages} onClick={() => setPage(page + 1)}>
-            Next
-          </button>
-        </p>
-      )}
+      <Pager page={page} pages={pages} setPage={setPage} />
     </section>
   )
 }

@@ -6,13 +6,14 @@ import { formatClasses } from '../../../data/sample-format.ts'
 import { taskClassCounts } from '../../../data/task-sample-set.ts'
 import type { ContributeState } from '../../hooks/useContribute.ts'
 import { SampleThumb } from './SampleThumb.tsx'
+import { Pager } from './Pager.tsx'
+import { useSampleSelection } from '../../hooks/useSampleSelection.ts'
 
 const PAGE = 60
 
 export function TaskReviewPanel({ c }: { c: ContributeState }) {
   const [page, setPage] = useState(0)
-  const [selected, setSelected] = useState<Set<number>>(new Set())
-  const [newLabel, setNewLabel] = useState(0)
+  const { selected, toggle, apply, newLabel, setNewLabel } = useSampleSelection(c)
   const s = c.taskSamples
   const classes = s ? formatClasses(s.format) : null
   const counts = useMemo(() => (s && classes ? taskClassCounts(s) : []), [s, classes])
@@ -20,18 +21,6 @@ export function TaskReviewPanel({ c }: { c: ContributeState }) {
   const { format, block } = s
   const pages = Math.max(1, Math.ceil(block.count / PAGE))
   const shown = Array.from({ length: Math.max(0, Math.min(PAGE, block.count - page * PAGE)) }, (_, k) => page * PAGE + k)
-  const toggle = (i: number) => setSelected((old) => {
-    const next = new Set(old)
-    if (next.has(i)) next.delete(i)
-    else next.add(i)
-    return next
-  })
-  const apply = (action: 'relabel' | 'delete') => {
-    const indices = [...selected]
-    if (action === 'relabel') c.relabel(indices, newLabel)
-    else c.remove(indices)
-    setSelected(new Set())
-  }
   const labelOf = (i: number) => (classes && block.y ? classes[block.y[i]!] : format.kind === 'tabular' && block.y ? String(block.y[i]) : null)
   const values = (i: number) => block.x.subarray(i * block.perSample, (i + 1) * block.perSample)
   const describe = (i: number): string => {
@@ -100,17 +89,7 @@ export function TaskReviewPanel({ c }: { c: ContributeState }) {
           </li>
         ))}
       </ul>
-      {pages > 1 && (
-        <p>
-          <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
-            Previous
-          </button>{' '}
-          page {page + 1} of {pages}{' '}
-          <button type="button" disabled={page + 1 >= pages} onClick={() => setPage(page + 1)}>
-            Next
-          </button>
-        </p>
-      )}
+      <Pager page={page} pages={pages} setPage={setPage} />
     </section>
   )
 }
