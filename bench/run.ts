@@ -1,6 +1,7 @@
 // `npm run bench`: builds the benchmark page, serves it cross-origin isolated on loopback, runs the engine suite
-// (Node raw sessions and the browser worker side by side, with TensorFlow.js in the page) in plain Chromium and
-// the WebGPU suite with --enable-unsafe-webgpu, then prints markdown tables and saves bench/results/*.json.
+// (Node raw sessions and the browser worker side by side, with TensorFlow.js in the page) and the task-family
+// suite (one job per task family against TensorFlow.js) in plain Chromium and the WebGPU suite with
+// --enable-unsafe-webgpu, then prints markdown tables and saves bench/results/*.json.
 // Ratios are measured side by side in one run, never across runs.
 import { execFileSync } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -11,6 +12,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from '../e2e/chromium.ts'
 import type { Page } from '@playwright/test'
 import { benchEngine, engineTable, type EngineResult } from './engine.ts'
 import { benchWebGpu, webGpuTable } from './engine-webgpu.ts'
+import { benchTasks, tasksTable, type TasksResult } from './tasks.ts'
 import { NodeSessions } from './node-sessions.ts'
 import { benchSwarm } from './swarm.ts'
 import { benchAggregation } from './aggregation.ts'
@@ -21,8 +23,8 @@ import { benchCoordinatorCapacity, capacityTable } from './coordinator-capacity.
 import { benchFirstMinute } from './first-minute.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const requested = (process.argv[2] ?? 'wasm,webgpu,swarm,aggregation,audit,log-audit,data,capacity,first-minute').split(',')
-const browserSuites = requested.filter((s): s is 'wasm' | 'webgpu' => s === 'wasm' || s === 'webgpu')
+const requested = (process.argv[2] ?? 'wasm,tasks,webgpu,swarm,aggregation,audit,log-audit,data,capacity,first-minute').split(',')
+const browserSuites = requested.filter((s): s is 'wasm' | 'tasks' | 'webgpu' => s === 'wasm' || s === 'tasks' || s === 'webgpu')
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const log = (line: string) => console.log(`  ${line}`)
 
@@ -59,12 +61,17 @@ async function inPage<T>(args: string[], query: string, run: (page: Page) => Pro
 }
 
 let engine: EngineResult | null = null
+let tasks: TasksResult | null = null
 let webgpu: Awaited<ReturnType<typeof benchWebGpu>> | null = null
 const nodeSessions = new NodeSessions()
 try {
   if (browserSuites.includes('wasm')) {
     console.log('engine: Node raw session, browser worker and TensorFlow.js, side by side')
     engine = await inPage([], 'tfjs=wasm', (page) => benchEngine(page, nodeSessions, { rounds: ROUNDS, batchSize: 64, threads: [1, 2], log }))
+  }
+  if (browserSuites.includes('tasks')) {
+    console.log('tasks: one job per task family, the compute worker and TensorFlow.js on one wasm thread, side by side')
+    tasks = await inPage([], 'tfjs=wasm', (page) => benchTasks(page, { rounds: ROUNDS, batchSize: 64, log }))
   }
   if (browserSuites.includes('webgpu')) {
     console.log('webgpu: the compute worker on Chromium\'s WebGPU adapter')
@@ -77,6 +84,7 @@ try {
 
 const lines: string[] = []
 if (engine) lines.push(...engineTable(engine))
+if (tasks) lines.push('', ...tasksTable(tasks))
 if (webgpu) lines.push('', ...webGpuTable(webgpu))
 if (swarm) {
   lines.push('', '| swarm (Node, loopback libp2p) | value |', '|---|---|')
@@ -130,6 +138,7 @@ console.log(`\n${lines.join('\n')}`)
 await mkdir(fileURLToPath(new URL('results/', import.meta.url)), { recursive: true })
 // Browser and Node suites keep separate files so running one kind does not erase the other's numbers.
 if (engine || webgpu) await writeFile(fileURLToPath(new URL('results/latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), engine, webgpu }, null, 2))
+if (tasks) await writeFile(fileURLToPath(new URL('results/tasks-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), tasks }, null, 2))
 if (swarm || aggregation) await writeFile(fileURLToPath(new URL('results/swarm-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), swarm, aggregation }, null, 2))
 if (audit || logAudit) await writeFile(fileURLToPath(new URL('results/audit-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), audit, logAudit }, null, 2))
 if (data) await writeFile(fileURLToPath(new URL('results/data-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), data }, null, 2))
