@@ -27,6 +27,7 @@ export type AuditCode =
   | 'BAD_BINDING'
   | 'TREE_UNAVAILABLE'
   | 'TREE_MISMATCH'
+  | 'BAD_DEPLOYMENT'
   | 'ROOT_MISMATCH'
   | 'LEAF_MISMATCH'
 

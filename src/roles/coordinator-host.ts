@@ -14,7 +14,7 @@ import { concatBlocks, type TaskBlock } from '../data/task-block.ts'
 import { taskClasses, type TaskSpec } from '../data/task.ts'
 import { reviewSamples as reviewOfferSamples } from '../training/data-review.ts'
 import { jobTask } from '../training/job.ts'
-import { offerPreview, reviewSamples, type OfferPreview } from './review-samples.ts'
+import { firstUntrainable, offerPreview, reviewSamples, spreadSamples, type OfferPreview } from './review-samples.ts'
 import { parseCid } from '../data/cid.ts'
 import { datasetCopies, replicationTarget } from '../training/availability.ts'
 import { allUnits } from '../training/probe.ts'
@@ -357,6 +357,14 @@ export class CoordinatorHost {
       if (this.policy === 'auto') await this.decideDataset(id, false, `its chunks could not be checked: ${errorMessage(error)}`)
       throw error
     }
+    // A sample no model could train on is refused whoever decides (accepting it would cost honest volunteers).
+    const untrainable = firstUntrainable(task, block)
+    if (untrainable) {
+      await this.decideDataset(id, false, untrainable)
+      throw new TesseraeError('DATASET_UNTRAINABLE', `dataset "${dataset.name}": ${untrainable}`)
+    }
+    // Every chunk was checked above; the review's comparisons look at an even spread of a large offer.
+    block = spreadSamples(block)
     const reference = await this.referenceSample(task).catch((error: unknown) => {
       this.options.log?.(`reviewing without the job's own data to compare with: ${errorMessage(error)}`)
       return null
@@ -393,7 +401,11 @@ export class CoordinatorHost {
     const dataset = coordinator.datasets.find((d) => d.id === id)
     if (!dataset) throw new TesseraeError('UNKNOWN_DATASET', `no dataset ${id.slice(0, 16)}… was offered to this job`)
     // Kept: the referee re-runs units on these chunks, and the coordinator serves them onward.
-    if (accept) await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: true })
+    if (accept) {
+      const block = await checkDatasetChunks(exchange, dataset, [peerIdFromString(dataset.owner)], { keep: true })
+      const untrainable = firstUntrainable(jobTask(coordinator.job), block)
+      if (untrainable) throw new TesseraeError('DATASET_UNTRAINABLE', `dataset "${dataset.name}" cannot be accepted: ${untrainable}`)
+    }
     await coordinator.decideDataset(id, accept, reason)
     // Pinned above: the coordinator is the dataset's second copy before any unit uses it.
     if (accept) await coordinator.providersFound(this.options.node.peerId.toString(), dataset.chunks.map((c) => c.cid))

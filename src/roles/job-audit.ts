@@ -18,6 +18,8 @@ import { LedgerError } from '../ledger/errors.ts'
 import { verifySignedManifest } from '../p2p/manifest-signature.ts'
 import { decodeRecord, type EpochRecord, type LogRecord, type RoundRecord, type SignedLogRecord } from '../training/job-log.ts'
 import { checkRounds } from '../training/log-checks.ts'
+import { checkDeployment } from '../training/deployment.ts'
+import type { Deployed } from '../training/job.ts'
 import { resultSigningBytes } from '../training/unit.ts'
 
 /** Where an audit reads from: the chain, and the swarm (or any store) for content by id. */
@@ -49,7 +51,7 @@ export interface AuditReport {
   /** Every discrepancy in the order found; the first is the verdict's headline. */
   findings: Finding[]
   ok: boolean
-  checked: { rounds: number; units: number; resultSignatures: number; bindings: number; datasets: number }
+  checked: { rounds: number; units: number; resultSignatures: number; bindings: number; datasets: number; deployment?: boolean }
 }
 
 /** Seconds a coordinator's clock may run ahead of the block that took its root. */
@@ -71,13 +73,37 @@ async function verifiedBy(signed: SignedLogRecord, cid: string): Promise<LogReco
   return decodeRecord(signed)
 }
 
+/**
+ * The deployed model a job announces (`deployed`), checked against the job log: its deployment record is the
+ * coordinator's, says the same version and parameters, and names a round record of the chain the audit walked
+ * (`chain`, by content id) whose result those parameters are. A round record the coordinator signed but never
+ * chained (to deploy parameters no round produced) is not in `chain`.
+ */
+export async function auditDeployment(fetchLog: AuditSource['fetchLog'], coordinator: string, deployed: Deployed, chain: ReadonlyMap<string, RoundRecord>): Promise<Finding[]> {
+  const bad = (message: string): Finding[] => [{ code: 'BAD_DEPLOYMENT', message: `the deployed version ${deployed.version}: ${message}` }]
+  let record: LogRecord
+  try {
+    const signed = await fetchLog(deployed.record)
+    if (signed.coordinator !== coordinator) return bad(`its record ${deployed.record.slice(0, 24)}… is signed by ${signed.coordinator.slice(0, 16)}…, not the job's coordinator`)
+    record = await verifiedBy(signed, deployed.record)
+  } catch (error) {
+    return bad(`its record ${deployed.record.slice(0, 24)}… could not be fetched or verified (${errorMessage(error)})`)
+  }
+  if (record.kind !== 'deployment') return bad(`${deployed.record.slice(0, 24)}… is a ${record.kind} record, not a deployment`)
+  if (record.version !== deployed.version || record.paramsCid !== deployed.paramsCid) return bad(`the job announces parameters ${deployed.paramsCid.slice(0, 16)}… but its record says version ${record.version}, parameters ${record.paramsCid.slice(0, 16)}…`)
+  const round = chain.get(record.round)
+  if (!round) return bad(`its record names round record ${record.round.slice(0, 24)}…, which is not in the job's chain of rounds`)
+  const problem = checkDeployment(record, round)
+  return problem ? bad(problem.message) : []
+}
+
 export async function auditJob(source: AuditSource, key: Hex, progress: (line: string) => void = () => {}): Promise<AuditReport> {
   const escrow = await readEscrowJob(source.reader, source.escrow, key)
   if (!escrow) throw new LedgerError('NOT_FUNDED', `no job with key ${key} is escrowed at ${source.escrow} on chain ${source.chainId}`)
   const findings: Finding[] = []
   const epochs: EpochAudit[] = []
   const rounds = new Map<string, RoundRecord>()
-  const checked = { rounds: 0, units: 0, resultSignatures: 0, bindings: 0, datasets: 0 }
+  const checked: AuditReport['checked'] = { rounds: 0, units: 0, resultSignatures: 0, bindings: 0, datasets: 0 }
   const bindingsSeen = new Set<string>()
   const datasetsSeen = new Set<string>()
   let coordinator: string | null = null
@@ -233,6 +259,12 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
   // Draws, commitments and probation need every round at once (a peer's earlier audits count).
   const roundFindings = await checkRounds([...rounds.values()].sort((a, b) => a.round - b.round))
   for (const f of roundFindings) note({ code: f.code, round: f.round, message: f.message })
+  // The deployed model the latest round announces: its record must name a round of the chain walked above.
+  const latest = [...rounds.values()].reduce<RoundRecord | null>((a, r) => (a === null || r.round > a.round ? r : a), null)
+  if (latest?.spec.deployed && coordinator) {
+    for (const f of await auditDeployment(source.fetchLog, coordinator, latest.spec.deployed, rounds)) note(f)
+    checked.deployment = true
+  }
   // Epochs after a missing link stay unchecked, but that link is itself a finding: ok means everything checked out.
   return { key, job, coordinator, escrow, epochs, findings, ok: findings.length === 0, checked }
 }

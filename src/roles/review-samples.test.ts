@@ -5,7 +5,7 @@ import { makeBlock } from '../data/task-block.ts'
 import type { ImageTask, TabularTask, TextTask } from '../data/task.ts'
 import { UNKNOWN } from '../data/text.ts'
 import { reviewSamples as reviewOffer } from '../training/data-review.ts'
-import { offerPreview, reviewImages, reviewSamples } from './review-samples.ts'
+import { firstUntrainable, MAX_REVIEWED_SAMPLES, offerPreview, reviewImages, reviewSamples, spreadSamples } from './review-samples.ts'
 
 const RGB: ImageTask = { kind: 'image', height: 2, width: 2, channels: 3, classes: ['dark', 'light'], fit: 'crop', normalisation: { mean: 0.5, std: 0.25 } }
 const TABLE: TabularTask = {
@@ -51,5 +51,31 @@ describe('review samples', () => {
     const rows = offerPreview(TABLE, makeBlock(TABLE, Float32Array.from([12, 1, NaN, -1]), Float32Array.of(1, 0)), [0, 1])
     expect(rows).toEqual({ kind: 'lines', lines: [{ text: 'size=12, colour=blue', label: 'b' }, { text: 'size=, colour=', label: 'a' }] })
     expect(offerPreview(TEXT, makeBlock(TEXT, Uint16Array.of(1, 2, 3, 0), null), [0])).toEqual({ kind: 'lines', lines: [{ text: `ab ${UNKNOWN}`, label: null }] })
+  })
+
+  it('finds a table value or a value to predict the job could not train on', () => {
+    const rows = (values: number[], labels: number[]) => makeBlock(TABLE, Float32Array.from(values), Float32Array.from(labels))
+    expect(firstUntrainable(TABLE, rows([12, 0, NaN, -1, 30, 1], [0, 1, 0]))).toBeNull()
+    // 10 + 2 × 10⁴ is exactly the limit; one more is out.
+    expect(firstUntrainable(TABLE, rows([10 + 2e4, 0], [0]))).toBeNull()
+    expect(firstUntrainable(TABLE, rows([12, 0, 10 + 2e4 + 1, 0], [0, 1]))).toMatch(/^sample 2 has a value 1\.0e\+4 standard deviations out in its inputs/)
+    expect(firstUntrainable(TABLE, rows([3e38, 0], [0]))).toMatch(/^sample 1 has a value 1\.5e\+38 standard deviations out in its inputs/)
+    const narrow: typeof TABLE = { ...TABLE, stats: { features: [{ mean: 0, std: 0.5 }, null] } }
+    expect(firstUntrainable(narrow, makeBlock(narrow, Float32Array.of(3e38, 0), Float32Array.of(0)))).toMatch(/^sample 1 has a value too large for float32 in its inputs/)
+    const price: typeof TABLE = { ...TABLE, schema: { ...TABLE.schema, target: { kind: 'regression' } }, target: { mean: 20, std: 5 } }
+    expect(firstUntrainable(price, makeBlock(price, Float32Array.of(12, 0, 12, 0), Float32Array.of(25, 20 + 5e4)))).toBeNull()
+    expect(firstUntrainable(price, makeBlock(price, Float32Array.of(12, 0, 12, 0), Float32Array.of(25, 3e38)))).toMatch(/^sample 2 has a value to predict \(3\.\d+e\+38\) far outside the job's "kind"/)
+    expect(firstUntrainable(TEXT, makeBlock(TEXT, Uint16Array.of(1, 2, 3, 0), null))).toBeNull()
+  })
+
+  it('reviews an even spread of a large offer, labels and all', () => {
+    const count = MAX_REVIEWED_SAMPLES * 3
+    const big = makeBlock(TABLE, Float32Array.from({ length: count * 2 }, (_, i) => (i % 2 === 0 ? i / 2 : 0)), Float32Array.from({ length: count }, (_, i) => i % 2))
+    const spread = spreadSamples(big)
+    expect(spread.count).toBe(MAX_REVIEWED_SAMPLES)
+    expect([spread.x[0], spread.x[2], spread.x[2 * (MAX_REVIEWED_SAMPLES - 1)]]).toEqual([0, 3, count - 3])
+    expect(Array.from(spread.y!.subarray(0, 3))).toEqual([0, 1, 0])
+    const small = makeBlock(TABLE, Float32Array.of(1, 0), Float32Array.of(1))
+    expect(spreadSamples(small)).toBe(small)
   })
 })

@@ -28,6 +28,41 @@ export function reviewImages(task: TaskSpec & { kind: 'image' }, block: TaskBloc
   return { count, height: task.height, width: task.width, classes: task.classes.length, pixels, labels: Uint8Array.from((block.y ?? []).slice(0, count)) }
 }
 
+/** The review looks at this many samples of an offer at most, spread evenly over it (its cost grows with each). */
+export const MAX_REVIEWED_SAMPLES = 4096
+/** A standardised input or label this many standard deviations out cannot be trained on (float32 overflows). */
+export const MAX_STANDARD_DEVIATIONS = 1e4
+
+/** At most `limit` samples of `block`, evenly spread over all of it (all of them when it is small enough). */
+export function spreadSamples(block: TaskBlock, limit = MAX_REVIEWED_SAMPLES): TaskBlock {
+  if (block.count <= limit) return block
+  const picks = Array.from({ length: limit }, (_, k) => Math.floor((k * block.count) / limit))
+  const x = new (block.x.constructor as new (n: number) => TaskBlock['x'])(limit * block.perSample)
+  picks.forEach((i, k) => x.set(block.x.subarray(i * block.perSample, (i + 1) * block.perSample), k * block.perSample))
+  const y = block.y ? new (block.y.constructor as new (n: number) => NonNullable<TaskBlock['y']>)(limit) : null
+  if (y) picks.forEach((i, k) => (y[k] = block.y![i]!))
+  return { count: limit, perSample: block.perSample, x, y }
+}
+
+/**
+ * The first sample a model of the job could not train on, in words, or null: a table value or a value to predict
+ * that the job's statistics standardise to something non-finite or absurdly far out (one row of 3e38 would make
+ * every unit drawing it diverge and cost honest volunteers their reputation).
+ */
+export function firstUntrainable(task: TaskSpec, block: TaskBlock): string | null {
+  if (task.kind !== 'tabular') return null
+  const row = new Float32Array(encodedWidth(task.schema))
+  const far = (v: number) => !Number.isFinite(v) || Math.abs(v) > MAX_STANDARD_DEVIATIONS
+  for (let n = 0; n < block.count; n++) {
+    row.fill(0)
+    encodeRow(task.schema, task.stats, block.x.subarray(n * block.perSample, (n + 1) * block.perSample), row)
+    const at = row.findIndex(far)
+    if (at >= 0) return `sample ${n + 1} has a value ${Number.isFinite(row[at]!) ? `${Math.abs(row[at]!).toExponential(1)} standard deviations out` : 'too large for float32'} in its inputs; the job cannot train on it`
+    if (task.target && block.y && far((block.y[n]! - task.target.mean) / task.target.std)) return `sample ${n + 1} has a value to predict (${block.y[n]}) far outside the job's "${task.schema.label}" (mean ${task.target.mean.toPrecision(3)}, standard deviation ${task.target.std.toPrecision(3)}); the job cannot train on it`
+  }
+  return null
+}
+
 export function reviewSamples(task: TaskSpec, block: TaskBlock, limit = block.count): ReviewSamples {
   const count = Math.min(limit, block.count)
   if (task.kind === 'image') return imageReviewSamples(reviewImages(task, block, count))

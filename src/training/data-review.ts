@@ -170,7 +170,9 @@ export function reviewSamples(offer: ReviewSamples, reference: ReviewSamples | n
   if (model && labelAgreement !== null && model.accuracy > chance + MODEL_MARGIN && labelAgreement < Math.max(chance + 0.1, model.accuracy - 0.3))
     flags.push({ code: 'LABELS_DISAGREE', params: { agreement: Math.round(100 * labelAgreement), accuracy: Math.round(100 * model.accuracy) } })
   if (offer.classes > 1 && classCounts.filter((c) => c > 0).length === 1 && offer.count >= 20) flags.push({ code: 'ONE_CLASS', params: { class: classCounts.findIndex((c) => c > 0) } })
-  const grid = offer.labels ? spreadGrid(offer.labels, offer.count) : Array.from({ length: Math.min(GRID_SIZE, offer.count) }, (_, i) => i)
+  // Without classes to spread over, the grid is spread over the whole offer (a bad row anywhere may show).
+  const shown = Math.min(GRID_SIZE, offer.count)
+  const grid = offer.labels ? spreadGrid(offer.labels, offer.count) : Array.from({ length: shown }, (_, i) => Math.floor((i * offer.count) / shown))
   return { samples: offer.count, classCounts, grid, nearDuplicates, copiesOfJobData, outOfDistribution, labelAgreement, modelAccuracy: model?.accuracy ?? null, flags }
 }
 
