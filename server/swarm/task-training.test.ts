@@ -44,7 +44,7 @@ async function trainInSwarm(relay: Relay, data: TaskData, recipe: ModelRecipe, o
     expect(rejected, JSON.stringify(view.history.flatMap((r) => r.rejections))).toBe(0)
     console.info(`${coordinator.job.name}: accuracy ${view.initialAccuracy} → ${view.history.map((r) => r.testAccuracy!.toFixed(3)).join(", ")}, loss ${view.history.map((r) => r.testLoss!.toFixed(3)).join(", ")}`)
     const params = unflatten(paramLayout(recipeModel(recipe)), coordinator.coordinator.currentParams)
-    return { job: coordinator.job, initial: view.initialAccuracy!, accuracies: view.history.map((r) => r.testAccuracy!), losses: view.history.map((r) => r.testLoss!), params }
+    return { job: coordinator.job, initial: view.initialAccuracy!, accuracies: view.history.map((r) => r.testAccuracy!), losses: view.history.map((r) => r.testLoss!), params, log }
   } finally {
     for (const v of volunteers) await v.stop()
     await coordinator.stop()
@@ -69,6 +69,9 @@ describe('the swarm trains the owner\'s own tasks', () => {
       const result = await trainInSwarm(relay, data, recipe, { name: `${label} from ${path}`, batchSize: 16, innerSteps: 16, innerLr: 3e-3, rounds: 6 }, 150_000)
       expect(result.job.task).toEqual(data.task)
       expect(result.accuracies.at(-1)!, JSON.stringify(result)).toBeGreaterThanOrEqual(0.95)
+      // After its first unit a volunteer downloads each new version as an int8 diff against the one it holds.
+      expect(result.log.filter((line) => line.includes('rebuilt from the version held')).length).toBeGreaterThan(0)
+      expect(result.log.filter((line) => line.includes('fetching the full parameters'))).toEqual([])
     }, 180_000)
   }
 

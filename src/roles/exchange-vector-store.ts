@@ -5,7 +5,7 @@ import type { PeerId } from '@libp2p/interface'
 import { bytesToFloat32, float32Bytes, getChunked, getChunkedPieces, putChunked } from '../p2p/chunked.ts'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import type { VectorStore } from '../training/coordinator.ts'
-import { decodeDelta, encodedDeltaBytes, type QuantizedDelta } from '../training/quantize.ts'
+import { decodeDelta, encodeDelta, encodedDeltaBytes, type QuantizedDelta } from '../training/quantize.ts'
 
 export class ExchangeVectorStore implements VectorStore {
   private readonly exchange: BlockExchange
@@ -18,6 +18,11 @@ export class ExchangeVectorStore implements VectorStore {
 
   putParams(values: Float32Array): Promise<string> {
     return putChunked(this.exchange, 'params', float32Bytes(values))
+  }
+
+  /** A version's int8 diff against the one before, chunked like a volunteer's delta (getDelta reads it). */
+  putDiff(diff: QuantizedDelta): Promise<string> {
+    return putChunked(this.exchange, 'delta', encodeDelta(diff))
   }
 
   /** `from`: peers to ask first (the coordinator, the submitting volunteer). */

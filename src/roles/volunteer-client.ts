@@ -3,6 +3,8 @@
 // checkpoint step as blocks the coordinator's referee can fetch), publishes the int8 delta as blocks and
 // submits a signed result. Runs until stopped; pausing finishes the current unit first. The loop waits on
 // events (a job heard, resume pressed), never polls for them.
+import { encodedDeltaBytes } from '../training/quantize.ts'
+import { applyVersionDiff } from '../training/version-diff.ts'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -120,6 +122,8 @@ export class VolunteerClient {
   /** Nudged when something the idle loop waits for happens: a job heard, resume pressed. */
   private readonly wake = new Wake()
   private readonly shards = new Map<string, { task: string; block: TaskBlock }>()
+  /** The last version this volunteer trained from: the next one arrives as an int8 diff against it. */
+  private lastParams: { cid: string; values: Float32Array } | null = null
   /** Contributed chunks pinned in this peer's block store: it serves them, and says so with each request. */
   private readonly holding = new Set<string>()
   /** CIDs of contributed chunks trained on (counted once even if evicted from `shards` and fetched again). */
@@ -239,7 +243,7 @@ export class VolunteerClient {
     let data: TaskBlock
     try {
       const [fetched, shards] = await Promise.all([
-        new ExchangeVectorStore(this.options.exchange, layout.total).getParams(unit.paramsCid, { providers: [coordinator] }),
+        this.params(unit, new ExchangeVectorStore(this.options.exchange, layout.total), coordinator),
         Promise.allSettled(unit.shards.map((s) => this.shard(s, task, coordinator, providers[s.cid] ?? []))),
       ])
       const failed = shards.findIndex((r) => r.status === 'rejected')
@@ -308,6 +312,32 @@ export class VolunteerClient {
    * A contributed chunk is asked of the live providers the coordinator named (its owner, the coordinator, peers
    * that pinned it), then of anyone connected; once fetched it stays pinned here and this peer serves it too.
    */
+  /**
+   * The unit's starting parameters: rebuilt from the version this volunteer holds and the coordinator's int8 diff
+   * (a quarter of the bytes) when the unit names one from that version and the rebuild hashes to the unit's
+   * content id; the full vector otherwise.
+   */
+  private async params(unit: UnitAssignment, store: ExchangeVectorStore, coordinator: PeerId): Promise<Float32Array> {
+    const held = this.lastParams
+    let values: Float32Array | null = held?.cid === unit.paramsCid ? held.values.slice() : null
+    if (!values && held && unit.paramsDiff?.from === held.cid) {
+      try {
+        const diff = await store.getDelta(unit.paramsDiff.cid, { providers: [coordinator] })
+        const rebuilt = applyVersionDiff(held.values, diff)
+        // Storing it names it: the same bytes give the same content id, and this peer can then serve the version.
+        if ((await store.putParams(rebuilt)) === unit.paramsCid) {
+          values = rebuilt
+          this.options.log?.(`parameters of version ${unit.version} rebuilt from the version held and a ${(encodedDeltaBytes(diff.length, diff.blockSize) / 1024).toFixed(0)} KiB diff (${(rebuilt.length * 4 / 1024).toFixed(0)} KiB in full)`)
+        } else this.options.log?.(`the diff to version ${unit.version} did not rebuild ${unit.paramsCid.slice(0, 16)}…; fetching the full parameters`)
+      } catch (error) {
+        this.options.log?.(`the diff to version ${unit.version} could not be used (${errorMessage(error)}); fetching the full parameters`)
+      }
+    }
+    values ??= await store.getParams(unit.paramsCid, { providers: [coordinator] })
+    this.lastParams = { cid: unit.paramsCid, values: values.slice() }
+    return values
+  }
+
   private async shard(ref: ShardRef, task: TaskSpec, coordinator: PeerId, known: readonly string[]): Promise<TaskBlock> {
     // Samples are decoded against a task: the same block read for another job's task is read again.
     const taskKey = JSON.stringify(task)

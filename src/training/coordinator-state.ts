@@ -81,6 +81,15 @@ export interface RoundState {
   units: UnitState[]
   /** New peers' probes this round (probe.ts); absent in older checkpoints. */
   probes?: UnitState[]
+  /** The int8 diff from the previous version to this one (version-diff.ts); absent for the first version. */
+  paramsDiff?: ParamsDiff
+}
+
+export interface ParamsDiff {
+  /** Content id of the version the diff applies to. */
+  from: string
+  /** Content id of the encoded int8 diff. */
+  cid: string
 }
 
 export interface AuditSummary {

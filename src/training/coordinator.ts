@@ -18,6 +18,7 @@ import { Serial } from './serial.ts'
 import type { CheckpointStore, LogStore, VectorStore } from './stores.ts'
 import { roundRecord } from './job-log.ts'
 import { deploymentRecord } from './deployment.ts'
+import { quantizeVersion } from './version-diff.ts'
 import { assign, expireHolds, releasePeer, typicalUnitMs } from './assignment.ts'
 import { newJobSecret, roundSecret } from './audit-draw.ts'
 import { intake, type Checks } from './intake.ts'
@@ -468,7 +469,10 @@ export class Coordinator {
   private async close(): Promise<RoundReport> {
     const round = this.state.current
     const outcome = await closeRound({ job: this.job, round, params: this.params, momentum: this.momentum, centre: this.centre, dim: this.options.dim, vectors: this.options.vectors, now: this.now })
-    this.params = outcome.params
+    // The new version is the outer step's result on the int8 grid of its change: what volunteers rebuild from
+    // the diff they download (version-diff.ts), bit for bit.
+    const next = quantizeVersion(this.params, outcome.params)
+    this.params = next.params
     this.momentum = outcome.momentum
     this.centre = outcome.centre
     const evaluation = this.options.evaluate ? await this.options.evaluate(this.params) : null
@@ -486,6 +490,7 @@ export class Coordinator {
     this.refereeMsAtRoundStart = this.options.referee.busyMs
     this.state.history = [...this.state.history, report].slice(-MAX_HISTORY)
     const paramsCid = await this.options.vectors.putParams(this.params)
+    const paramsDiff = { from: round.paramsCid, cid: await this.options.vectors.putDiff(next.diff) }
     const flopsPerUnit = this.options.flopsPerStep * this.job.innerSteps
     this.state.logHead = await this.options.log.put(roundRecord({ spec: this.job, round, report, nextParamsCid: paramsCid, flopsPerUnit, shardAt: (i) => this.shardAt(i), datasets: this.state.datasets, prev: this.state.logHead }))
     this.state.closedLedger = this.ledger.toJSON()
@@ -499,9 +504,9 @@ export class Coordinator {
       delete this.state.scheduledJob
       this.nextJob = null
     }
-    const next = round.round + 1
-    this.state.current = await planRound(this.job, this.state, { round: next, version: outcome.report.version, paramsCid, startedAtMs: this.now() })
-    if ((this.job.rounds > 0 && next >= this.job.rounds) || this.state.ending) this.state.finished = true
+    const nextRound = round.round + 1
+    this.state.current = await planRound(this.job, this.state, { round: nextRound, version: outcome.report.version, paramsCid, paramsDiff, startedAtMs: this.now() })
+    if ((this.job.rounds > 0 && nextRound >= this.job.rounds) || this.state.ending) this.state.finished = true
     await this.save()
     this.emit(report)
     return report
@@ -515,6 +520,7 @@ export class Coordinator {
       round: round.round,
       version: round.version,
       paramsCid: round.paramsCid,
+      ...(round.paramsDiff ? { paramsDiff: round.paramsDiff } : {}),
       shards: unit.shards.map((s) => this.shardAt(s)),
       seed: unit.seed,
       innerSteps: unitSteps(this.job, unit),

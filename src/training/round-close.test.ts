@@ -16,6 +16,7 @@ const vectors: VectorStore = {
   putParams: async () => 'unused',
   getParams: async () => new Float32Array(2),
   getDelta: async (cid) => deltas.get(cid)!,
+  putDiff: async () => 'unused',
 }
 
 const result = (deltaCid: string, lossBefore: number, lossAfter: number, deltaBytes: number) => ({ deltaCid, lossBefore, lossAfter, deltaBytes }) as UnitResult

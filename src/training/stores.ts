@@ -8,6 +8,8 @@ export interface VectorStore {
   putParams(values: Float32Array): Promise<string>
   getParams(cid: string): Promise<Float32Array>
   getDelta(cid: string): Promise<QuantizedDelta>
+  /** Stores a version's int8 diff against the one before (version-diff.ts). */
+  putDiff(diff: QuantizedDelta): Promise<string>
 }
 
 export interface CheckpointStore {

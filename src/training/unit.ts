@@ -15,6 +15,8 @@ export interface UnitAssignment {
   version: number
   /** Root CID of the parameter vector to start from. */
   paramsCid: string
+  /** The int8 diff from the version before (a volunteer holding it downloads this instead of the vector). */
+  paramsDiff?: { from: string; cid: string }
   shards: ShardRef[]
   seed: number
   innerSteps: number
@@ -76,12 +78,18 @@ export function decodeAssignment(value: unknown): UnitAssignment {
     round: readInteger(obj, 'round', WHAT_A),
     version: readInteger(obj, 'version', WHAT_A),
     paramsCid: readString(obj, 'paramsCid', WHAT_A, 128),
+    ...(obj.paramsDiff === undefined ? {} : { paramsDiff: readParamsDiff(obj.paramsDiff) }),
     shards: shards.map((s: unknown, i: number) => readShardRef(s, `${WHAT_A} shards[${i}]`)),
     seed: readInteger(obj, 'seed', WHAT_A, 0, 0xffffffff),
     innerSteps: readInteger(obj, 'innerSteps', WHAT_A, 1, 10_000),
     batchSize: readInteger(obj, 'batchSize', WHAT_A, 1, 1024),
     lr: readNumber(obj, 'lr', WHAT_A, 1e-8, 1),
   }
+}
+
+function readParamsDiff(value: unknown): { from: string; cid: string } {
+  const obj = asObject(value, `${WHAT_A} paramsDiff`)
+  return { from: readString(obj, 'from', WHAT_A, 128), cid: readString(obj, 'cid', WHAT_A, 128) }
 }
 
 export function decodeResult(value: unknown): UnitResult {

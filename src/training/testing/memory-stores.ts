@@ -28,6 +28,10 @@ export class MemoryVectorStore implements VectorStore {
     return this.putBytes(encodeDelta(delta))
   }
 
+  async putDiff(diff: QuantizedDelta): Promise<string> {
+    return this.putDelta(diff)
+  }
+
   async getDelta(cid: string): Promise<QuantizedDelta> {
     const bytes = this.blocks.get(cid)
     if (!bytes) throw new Error(`no block ${cid}`)
