@@ -48,8 +48,8 @@ export const AREAS = {
   },
   data: {
     kind: 'typescript',
-    description: 'validators of contributed and fetched data: IDX, tables (pixel rows and named columns), text, image headers, manifests, samples, shard blocks, gzip, Merkle roots, chunks',
-    mutate: ['src/data/{idx,table,tabular-read,tabular-schema,tabular-samples,text,image-header,manifest,samples,shard-block,gunzip,merkle,chunks,labelled-images,import-files,limits,cid}.ts'],
+    description: 'validators of contributed and fetched data: IDX, tables (pixel rows and named columns), text, image headers, manifests, samples, shard blocks, gzip, Merkle roots, chunks, and the task layer (task specs, sample formats, TSB2 blocks, task shards, task imports and edits, datasets built from them)',
+    mutate: ['src/data/{idx,table,tabular-read,tabular-schema,tabular-samples,text,image-header,manifest,samples,shard-block,gunzip,merkle,chunks,labelled-images,import-files,limits,cid,task,task-block,task-shard,sample-format,task-import,task-sample-set,task-samples,build-dataset}.ts'],
     tests: ['src/data/**/*.test.ts'],
   },
   roles: {

@@ -238,6 +238,9 @@ describe('format-2 manifests: samples of any format in TSB2 chunks', () => {
     if (manifest.sample.kind !== 'tabular') throw new Error('a tabular format')
     const renamed = { ...manifest, sample: { ...manifest.sample, schema: { ...manifest.sample.schema, label: 'grape' } } }
     expect(await datasetId(renamed)).not.toBe(await datasetId(manifest))
+    // Every field is signed: other class counts are another dataset.
+    expect(await datasetId({ ...manifest, classCounts: [58, 72, 48] })).not.toBe(await datasetId(manifest))
+    expect(new TextDecoder().decode(canonicalManifest(manifest))).toContain('"classCounts":[59,71,48],"owner":"peer-w","createdAtMs":9}')
     expect(manifestFormat(manifest)).toBe(manifest.sample)
     const again = taskSamplesFromChunks(back, chunks.map((c) => c.bytes))
     expect([again.block.x, again.block.y]).toEqual([samples.block.x, samples.block.y])
