@@ -233,4 +233,19 @@ describe('what every import refuses', () => {
     const before = await failure(importTaskFiles([file('a.csv', bytes('x,y\n1,2\n'))], table, 'crop', { decode: decodeTestPng, signal: tables.signal }))
     expect(before.code).toBe('IMPORT_CANCELLED')
   })
+
+  it('refuses a picture its decoder says is empty or larger than a picture may be, naming it', async () => {
+    const shaped = (width: number, height: number): RgbaImage => ({ width, height, data: new Uint8Array(Math.max(0, width * height * 4)) })
+    const side = 8192
+    for (const [width, height] of [[0, 4], [4, 0], [side + 1, 1], [1, side + 1], [2.5, 4]] as const) {
+      const { files, decode } = pictures({ 'green/odd.bmp': shaped(width, height) })
+      const error = await failure(importTaskFiles(files, RGB, 'stretch', { decode }))
+      expect(error.message).toBe(`green/odd.bmp is ${width}×${height}; a picture is 1 to ${side} pixels a side`)
+    }
+    for (const [width, height] of [[1, 1], [side, 1], [1, side]] as const) {
+      const { files, decode } = pictures({ 'green/ok.bmp': shaped(width, height) })
+      expect((await importTaskFiles(files, RGB, 'stretch', { decode })).samples.block.count).toBe(1)
+    }
+  })
 })
+

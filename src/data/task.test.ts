@@ -260,6 +260,9 @@ describe('shards as task samples', () => {
     const old = encodeShard({ count: 2, height: 4, width: 5, pixels: Uint8Array.from({ length: 40 }, (_, i) => i), labels: Uint8Array.of(2, 0), classes: 3 }, 0, 2)
     expect(decodeTaskShard(old, gray)).toEqual({ count: 2, perSample: 20, x: Uint8Array.from({ length: 40 }, (_, i) => i), y: Uint8Array.of(2, 0) })
     expect(() => decodeTaskShard(old, { ...gray, width: 4 }, 's')).toThrow('s holds 4×5 images of 3 classes; this job\'s are 4×4 with 3')
+    // As many pixels in another shape is another picture.
+    expect(() => decodeTaskShard(old, { ...gray, height: 5, width: 4 }, 's')).toThrow('s holds 4×5 images of 3 classes; this job\'s are 5×4 with 3')
+    expect(() => decodeTaskShard(old, { ...gray, height: 2, width: 10 }, 's')).toThrow('s holds 4×5 images of 3 classes; this job\'s are 2×10 with 3')
     expect(() => decodeTaskShard(old, { ...gray, classes: ['a', 'b'] }, 's')).toThrow('s holds 4×5 images of 3 classes; this job\'s are 4×5 with 2')
     expect(() => decodeTaskShard(old, { ...gray, channels: 3 }, 's')).toThrow('s holds grayscale images; this job\'s samples are RGB images')
     expect(() => decodeTaskShard(old, TABLE, 's')).toThrow('s holds grayscale images; this job\'s samples are table rows')
