@@ -1,6 +1,7 @@
 // Headless swarm peers in Node: the demo job's coordinator that `npm start` runs, and volunteers for
 // benchmarks, tests and anyone who wants to donate a server. Same engine, protocol and code paths as a tab;
 // storage on disk (or in memory for throwaway peers).
+import { fetchStartParams, withStartParams, type FineTuneStartParams } from '../../src/roles/fine-tune-start.ts'
 import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
 import * as ort from 'onnxruntime-web'
@@ -19,7 +20,7 @@ import { settlementFor } from '../../src/roles/settlement-wiring.ts'
 import type { SettlementAdversary } from '../../src/roles/settlement-host.ts'
 import { Coordinator } from '../../src/training/coordinator.ts'
 import { PROBE_STEPS } from '../../src/training/probe.ts'
-import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type FineTune, type JobSpec, jobLrScale } from '../../src/training/job.ts'
+import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec, jobLrScale } from '../../src/training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
 import { initParams } from '../../src/graph/model.ts'
 import { buildTrainStep } from '../../src/graph/train-step.ts'
@@ -75,7 +76,7 @@ export interface CoordinatorPeerOptions extends PeerBase {
   /** The job's own task and model (their fields go into the job); absent: the zoo model on 28×28 images. */
   task?: { task: TaskSpec; recipe: ModelRecipe }
   /** Fine-tuning (with `task`): the starting parameters from an exported model, and what trains how fast. */
-  start?: { params: ReadonlyMap<string, Float32Array>; fineTune: Omit<FineTune, 'paramsCid'> }
+  start?: FineTuneStartParams
   shardSize: number
   overrides?: Partial<JobSpec>
   /** Test images used for the accuracy reported each round. */
@@ -122,19 +123,14 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     const test = await publish(options.test)
     const overrides = options.task ? { ...taskJobFields(options.task.task, options.task.recipe), ...options.overrides } : options.overrides
     job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides })
-    if (options.start) {
-      // The starting parameters go into the swarm like any version: volunteers and auditors fetch them by id.
-      const layout = paramLayout(jobModel(job))
-      const paramsCid = await new ExchangeVectorStore(exchange, layout.total).putParams(flatten(layout, new Map(options.start.params)))
-      job = decodeJob(JSON.parse(JSON.stringify({ ...job, fineTune: { ...options.start.fineTune, paramsCid } })))
-    }
+    if (options.start) job = await withStartParams(exchange, job, options.start)
     if (jobPath !== null) await writePrivateFile(jobPath, JSON.stringify(job))
   }
   const model = jobModel(job)
   const task = jobTask(job)
   const testBlock = options.task ? (options.test as TaskBlock) : imagesAsTask(options.test as LabelledImages, job.normalisation).block
   const layout = paramLayout(model)
-  const startParams = job.fineTune ? await new ExchangeVectorStore(exchange, layout.total).getParams(job.fineTune.paramsCid, { providers: [], timeoutMs: 60_000 }) : null
+  const startParams = await fetchStartParams(exchange, job, [])
   const { flopsPerStep } = buildTrainStep(model, job.batchSize, DEFAULT_ADAMW, { lrScale: jobLrScale(job) })
   // The referee re-runs volunteers' units on its own engine, with the job's data from the block exchange.
   const refereeEngine = await SessionInnerEngine.create(ort, model, job.batchSize, 'wasm', jobLrScale(job))

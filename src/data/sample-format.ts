@@ -76,3 +76,12 @@ export function formatClasses(f: SampleFormat): string[] | null {
 export function describeFormat(f: SampleFormat): string {
   return describeTask(blockTask(f))
 }
+
+/**
+ * One table row or text window in words, as the owner and the contributor look at it: `name=value` per feature
+ * (a category by name, `missing` where a value is missing), or the window's characters.
+ */
+export function sampleText(f: TabularFormat | TextFormat, values: ArrayLike<number>, missing = ''): string {
+  if (f.kind === 'tabular') return f.schema.features.map((feature, k) => `${feature.name}=${feature.kind === 'numeric' ? (Number.isNaN(values[k]!) ? missing : String(values[k])) : (feature.categories[values[k]!] ?? missing)}`).join(', ')
+  return f.schema.tokens === 'bytes' ? new TextDecoder().decode(Uint8Array.from(values)) : Array.from(values, (t) => f.schema.vocab[t] ?? '').join('')
+}

@@ -2,6 +2,7 @@
 // by their luminance (pooled cells and texture, whatever their channels), table rows by their standardised
 // features as the model reads them, text windows by their character counts. Labels travel when the task has
 // classes. Also the few images the owner looks at beside the review, in the grayscale or colour they have.
+import { sampleText, type TabularFormat, type TextFormat } from '../data/sample-format.ts'
 import { encodeRow } from '../data/tabular-samples.ts'
 import type { TaskBlock } from '../data/task-block.ts'
 import { taskClasses, type TaskSpec } from '../data/task.ts'
@@ -101,15 +102,7 @@ export function offerPreview(task: TaskSpec, block: TaskBlock, indices: readonly
     indices.forEach((i, k) => pixels.set((block.x as Uint8Array).subarray(i * size, (i + 1) * size), k * size))
     return { kind: 'images', count: indices.length, height: task.height, width: task.width, channels: task.channels, pixels, labels: indices.map(labelOf) as string[] }
   }
-  const lines = indices.map((i) => {
-    const stored = block.x.subarray(i * block.perSample, (i + 1) * block.perSample)
-    const text =
-      task.kind === 'tabular'
-        ? task.schema.features.map((f, k) => `${f.name}=${f.kind === 'numeric' ? (Number.isNaN(stored[k]!) ? '' : String(stored[k])) : (f.categories[stored[k]!] ?? '')}`).join(', ')
-        : task.schema.tokens === 'bytes'
-          ? new TextDecoder().decode(Uint8Array.from(stored))
-          : Array.from(stored, (t) => task.schema.vocab[t] ?? '').join('')
-    return { text, label: labelOf(i) }
-  })
+  const format = { kind: task.kind, schema: task.schema } as TabularFormat | TextFormat
+  const lines = indices.map((i) => ({ text: sampleText(format, block.x.subarray(i * block.perSample, (i + 1) * block.perSample)), label: labelOf(i) }))
   return { kind: 'lines', lines }
 }

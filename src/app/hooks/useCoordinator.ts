@@ -1,5 +1,6 @@
 // Coordinating a job from this tab: publish the demo data as shards, open (or resume, after a reload) the
 // coordinator with its checkpoint in IndexedDB, score every version in a compute worker, and serve volunteers.
+import { fetchStartParams, withStartParams } from '../../roles/fine-tune-start.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ComputeClient } from '../../compute/compute-client.ts'
@@ -64,7 +65,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   await refereeCompute.init({ model: jobRecipe(job), batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed, ...(lrScale ? { lrScale } : {}) }, { backend: 'wasm', wasmThreads: 1 })
   const jobLog = new ExchangeLogStore(peer.exchange, peer.privateKey)
   // A fine-tuning job starts from the parameters its owner published (this tab holds them, or a peer does).
-  const startParams = job.fineTune ? await new ExchangeVectorStore(peer.exchange, layout.total).getParams(job.fineTune.paramsCid, { providers: [peerIdFromString(job.coordinator)], timeoutMs: 60_000 }) : null
+  const startParams = await fetchStartParams(peer.exchange, job, [peerIdFromString(job.coordinator)])
   const coordinator = await Coordinator.open({
     job,
     dim: layout.total,
@@ -167,9 +168,7 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
           if (task.start) {
             // An exported model's parameters start the job: they go into the swarm like any version.
             setUi({ status: 'starting', step: 'publishing the starting model\'s parameters', done: 1, of: START_STEPS })
-            const layout = paramLayout(jobModel(job))
-            const paramsCid = await new ExchangeVectorStore(peer.exchange, layout.total).putParams(flatten(layout, task.start.params))
-            job = decodeJob(JSON.parse(JSON.stringify({ ...job, fineTune: { ...task.start.fineTune, paramsCid } })))
+            job = await withStartParams(peer.exchange, job, task.start)
           }
         } else {
           setUi({ status: 'starting', step: 'downloading the built-in Fashion-MNIST data', done: 0, of: START_STEPS })

@@ -2,7 +2,7 @@
 // will see them (pictures fitted to the job's size in their colours, table rows by the job's columns, text
 // windows), each with its file and row; select to relabel (tasks with classes) or delete.
 import { useMemo, useState } from 'react'
-import { formatClasses } from '../../../data/sample-format.ts'
+import { formatClasses, sampleText } from '../../../data/sample-format.ts'
 import { taskClassCounts } from '../../../data/task-sample-set.ts'
 import type { ContributeState } from '../../hooks/useContribute.ts'
 import { SampleThumb } from './SampleThumb.tsx'
@@ -23,11 +23,6 @@ export function TaskReviewPanel({ c }: { c: ContributeState }) {
   const shown = Array.from({ length: Math.max(0, Math.min(PAGE, block.count - page * PAGE)) }, (_, k) => page * PAGE + k)
   const labelOf = (i: number) => (classes && block.y ? classes[block.y[i]!] : format.kind === 'tabular' && block.y ? String(block.y[i]) : null)
   const values = (i: number) => block.x.subarray(i * block.perSample, (i + 1) * block.perSample)
-  const describe = (i: number): string => {
-    if (format.kind === 'tabular') return format.schema.features.map((f, k) => `${f.name}=${f.kind === 'numeric' ? (Number.isNaN(values(i)[k]!) ? '—' : String(values(i)[k])) : (f.categories[values(i)[k]!] ?? '—')}`).join(', ')
-    if (format.kind === 'text') return format.schema.tokens === 'bytes' ? new TextDecoder().decode(Uint8Array.from(values(i))) : Array.from(values(i), (t) => format.schema.vocab[t] ?? '').join('')
-    return ''
-  }
   return (
     <section className="card wide" data-testid="review-panel">
       <h2>
@@ -83,7 +78,7 @@ export function TaskReviewPanel({ c }: { c: ContributeState }) {
               data-index={i}
               data-label={labelOf(i) ?? ''}
             >
-              {format.kind === 'image' ? <SampleThumb pixels={values(i) as Uint8Array} height={format.height} width={format.width} channels={format.channels} /> : <code>{describe(i)}</code>}
+              {format.kind === 'image' ? <SampleThumb pixels={values(i) as Uint8Array} height={format.height} width={format.width} channels={format.channels} /> : <code>{sampleText(format, values(i), '—')}</code>}
               {labelOf(i) !== null && <span className="label">{labelOf(i)}</span>}
             </button>
           </li>
