@@ -9,8 +9,10 @@ import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { startTestChain, TEST_ESCROW, type TestChain } from './testing.ts'
 import { ANVIL_KEYS } from '../server/settlement.ts'
-import { deploySettlement, verifySettlement } from '../src/ledger/deploy.ts'
-import { jobEscrowAbi, jobGovernorAbi, jobGovernorBytecode } from '../src/ledger/generated/contracts.ts'
+import { DEFAULT_ESCROW, DEFAULT_GOVERNANCE, deploySettlement, verifySettlement } from '../src/ledger/deploy.ts'
+import type { Writer } from '../src/ledger/escrow.ts'
+import { encodeDeployData, type Hex } from 'viem'
+import { jobEscrowAbi, jobGovernorAbi, jobGovernorBytecode, testTokenAbi } from '../src/ledger/generated/contracts.ts'
 import { decodeStackConfig } from '../src/stack/stack-config.ts'
 
 const run = promisify(execFile)
@@ -79,6 +81,41 @@ describe('deploying the settlement contracts', () => {
     expect(deployment.testToken).toBeUndefined()
     expect(deployment.transactions.testToken).toBeUndefined()
     await expect(verifySettlement(publicClient, deployment, SETTINGS)).resolves.toBeUndefined()
+  })
+
+  it('deploys with the public-chain defaults when given no settings: a veto vote always fits a challenge period', async () => {
+    // A root can only be vetoed while it is challenged: the shortest challenge period must outlast a vote.
+    expect(DEFAULT_ESCROW.minChallengeSeconds).toBeGreaterThan(DEFAULT_GOVERNANCE.votingPeriodSeconds)
+    const { publicClient, wallet } = chain.clients[0]!
+    const deployment = await deploySettlement(wallet, publicClient)
+    await expect(verifySettlement(publicClient, deployment)).resolves.toBeUndefined()
+    const escrow = (functionName: 'minChallengePeriod' | 'claimWindow' | 'coordinatorDelay' | 'maxPause') => publicClient.readContract({ address: deployment.escrow, abi: jobEscrowAbi, functionName })
+    const day = 86_400n
+    expect([await escrow('minChallengePeriod'), await escrow('claimWindow'), await escrow('coordinatorDelay'), await escrow('maxPause')]).toEqual([3n * day + 3600n, 30n * day, 3n * day, 14n * day])
+    expect(await publicClient.readContract({ address: deployment.governor, abi: jobGovernorAbi, functionName: 'votingPeriod' })).toBe(3n * day)
+  })
+
+  it('deploys a working test token when asked for one', async () => {
+    const { publicClient, wallet } = chain.clients[0]!
+    const deployment = await deploySettlement(wallet, publicClient, { ...SETTINGS, testToken: true })
+    expect(deployment.testToken).toMatch(/^0x[0-9a-fA-F]{40}$/)
+    expect((await publicClient.getTransactionReceipt({ hash: deployment.transactions.testToken! })).contractAddress?.toLowerCase()).toBe(deployment.testToken!.toLowerCase())
+    expect(typeof await publicClient.readContract({ address: deployment.testToken!, abi: testTokenAbi, functionName: 'totalSupply' })).toBe('bigint')
+  })
+
+  it('fails when a transaction is mined but reverts, instead of returning contracts that are not there or not linked', async () => {
+    const { publicClient, wallet } = chain.clients[0]!
+    // Nine tenths of the gas it needs, given explicitly so the wallet sends without estimating: the transaction
+    // is mined and reverts (out of gas).
+    const starved = (which: 'deployContract' | 'writeContract'): Writer => ({
+      ...wallet,
+      [which]: async (args: Parameters<Writer['deployContract']>[0] & Parameters<Writer['writeContract']>[0]) => {
+        const need = which === 'deployContract' ? await publicClient.estimateGas({ account: wallet.account, data: encodeDeployData(args) }) : await publicClient.estimateContractGas({ ...args, account: wallet.account })
+        return (wallet[which] as (a: object) => Promise<Hex>)({ ...args, gas: (need * 9n) / 10n })
+      },
+    }) as Writer
+    await expect(deploySettlement(starved('deployContract'), publicClient, SETTINGS)).rejects.toMatchObject({ code: 'DEPLOY_FAILED', message: expect.stringMatching(/^deployment transaction 0x[0-9a-f]{64} failed$/) })
+    await expect(deploySettlement(starved('writeContract'), publicClient, SETTINGS)).rejects.toMatchObject({ code: 'DEPLOY_FAILED', message: expect.stringMatching(/^linking the governor to the escrow failed \(transaction 0x[0-9a-f]{64}\)$/) })
   })
 
   it('deploys from a private key file, verifies, and writes the chain part of config.json keeping the relays', async () => {

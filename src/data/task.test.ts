@@ -142,6 +142,49 @@ describe('task blocks', () => {
     expect(samplesPerBlock(TABLE, 100)).toBe(100)
   })
 
+  it('take a block of exactly the limit and refuse one byte more; a bare header is a block of no samples', () => {
+    // 2,056 windows of 255 tokens (2 bytes each) after the 16-byte header are 2^20 bytes exactly.
+    const wide: TextTask = { kind: 'text', schema: { ...TEXT.schema, context: 254 } }
+    const exact = makeBlock(wide, new Uint16Array(2056 * 255).fill(2), null)
+    const bytes = encodeBlock(wide, exact)
+    expect(bytes.length).toBe(MAX_BLOCK_BYTES)
+    expect(decodeBlock(bytes, wide).count).toBe(2056)
+    const over = new Uint8Array(MAX_BLOCK_BYTES + 1)
+    over.set(bytes)
+    expect(() => decodeBlock(over, wide, 'w')).toThrow(`w is ${MAX_BLOCK_BYTES + 1} bytes, over the ${MAX_BLOCK_BYTES}-byte block limit`)
+    const header = encodeBlock(TEXT, makeBlock(TEXT, Uint16Array.of(1, 2, 3, 0), null)).subarray(0, 16).slice()
+    new DataView(header.buffer).setUint32(4, 0, true)
+    expect(() => decodeBlock(header, TEXT, 'h')).toThrow('h holds no samples')
+  })
+
+  it('hold the most whole samples that fit one block, for every kind and size', () => {
+    const bytesFor = (task: TaskSpec, count: number) => {
+      const per = valuesPerSample(task)
+      const x = task.kind === 'image' ? new Uint8Array(count * per) : task.kind === 'tabular' ? new Float32Array(count * per) : new Uint16Array(count * per)
+      return encodeBlock(task, makeBlock(task, x, task.kind === 'image' ? new Uint8Array(count) : task.kind === 'tabular' ? new Float32Array(count) : null)).length
+    }
+    const tasks: TaskSpec[] = [
+      ...[1, 7, 28, 61, 200].flatMap((side) => [1, 3].map((channels) => ({ ...IMAGE, height: side, width: side + 3, channels }))),
+      ...[1, 2, 5, 13, 40, 255].map((n) => ({ ...TABLE, schema: { ...TABLE.schema, features: Array.from({ length: n }, (_, k) => ({ name: `f${k}`, kind: 'numeric' as const })) }, stats: { features: Array.from({ length: n }, () => ({ mean: 0, std: 1 })) } })),
+      ...[2, 31, 64, 127, 500, 1024].map((context) => ({ kind: 'text' as const, schema: { ...TEXT.schema, context } })),
+    ]
+    for (const task of tasks) {
+      const n = samplesPerBlock(task, Infinity)
+      const perSample = bytesFor(task, 2) - bytesFor(task, 1)
+      const header = bytesFor(task, 1) - perSample
+      expect(header, describeTask(task)).toBe(16)
+      expect(header + n * perSample, describeTask(task)).toBeLessThanOrEqual(MAX_BLOCK_BYTES)
+      expect(header + (n + 1) * perSample, describeTask(task)).toBeGreaterThan(MAX_BLOCK_BYTES)
+    }
+  })
+
+  it('encode from a start to the end of the block unless told how many', () => {
+    const rows = makeBlock(TEXT, Uint16Array.of(1, 2, 3, 0, 0, 1, 1, 1, 2, 2, 2, 3), null)
+    const tail = decodeBlock(encodeBlock(TEXT, rows, 1), TEXT)
+    expect(tail.count).toBe(2)
+    expect(Array.from(tail.x)).toEqual([0, 1, 1, 1, 2, 2, 2, 3])
+  })
+
   it('are made only from the typed arrays and labels their task stores', () => {
     expect(() => makeBlock(TABLE, Float32Array.of(1, 0, 2), Float32Array.of(0))).toThrow('3 values are not whole samples of 2')
     expect(() => makeBlock(TABLE, Uint8Array.of(1, 0), Float32Array.of(0))).toThrow('a tabular block\'s inputs are a Float32Array')
