@@ -3,16 +3,7 @@
 // send a packet anywhere else. Elsewhere (a developer's laptop) it runs the same tests directly.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-
-const NAMESPACE_SETUP = [
-  'ip link set lo up',
-  'ip link add veth0 type veth peer name veth1',
-  'ip addr add 10.77.0.1/24 dev veth0',
-  'ip addr add 10.77.0.2/24 dev veth1',
-  'ip link set veth0 up',
-  'ip link set veth1 up',
-  'ip route add default dev veth0',
-].join(' && ')
+import { NAMESPACE_SETUP } from './namespace.ts'
 
 const args = process.argv.slice(2)
 const self = fileURLToPath(import.meta.url)

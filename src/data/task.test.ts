@@ -164,7 +164,7 @@ describe('task blocks', () => {
       return encodeBlock(task, makeBlock(task, x, task.kind === 'image' ? new Uint8Array(count) : task.kind === 'tabular' ? new Float32Array(count) : null)).length
     }
     const tasks: TaskSpec[] = [
-      ...[1, 7, 28, 61, 200].flatMap((side) => [1, 3].map((channels) => ({ ...IMAGE, height: side, width: side + 3, channels }))),
+      ...[1, 7, 28, 61, 200].flatMap((side) => ([1, 3] as const).map((channels) => ({ ...IMAGE, height: side, width: side + 3, channels }))),
       ...[1, 2, 5, 13, 40, 255].map((n) => ({ ...TABLE, schema: { ...TABLE.schema, features: Array.from({ length: n }, (_, k) => ({ name: `f${k}`, kind: 'numeric' as const })) }, stats: { features: Array.from({ length: n }, () => ({ mean: 0, std: 1 })) } })),
       ...[2, 31, 64, 127, 500, 1024].map((context) => ({ kind: 'text' as const, schema: { ...TEXT.schema, context } })),
     ]

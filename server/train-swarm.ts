@@ -1,0 +1,181 @@
+// `npm run train:swarm -- --file text/devils-dictionary.txt …`: trains an owner's own task for as long as it
+// takes, in a real swarm on this machine: a relay and the job's coordinator (with its referee auditing units) in
+// this process, and each volunteer in a process of its own (one wasm thread each), all over loopback WebSockets
+// with the same code a tab runs. Prints the held-out loss (bits per character for text) after every round and,
+// for text, what the model writes; writes the run to --out. The coordinator keeps its job and checkpoint in
+// --dir, so a stopped run resumes where it left off. Tests cannot train for an hour; this is how the README's
+// long-run figures are made. With --tab a Chromium tab of the built app (`npm run build`) joins as a volunteer
+// too, through the job's share link, over WebRTC (in a network namespace of loopback only, as the e2e suite).
+import { parseArgs } from 'node:util'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as ort from 'onnxruntime-web'
+import { createRelayNode, relayAddrs } from '../src/p2p/relay-node.ts'
+import { startHeadlessCoordinator, startHeadlessVolunteer } from './swarm/headless.ts'
+import { tableTask, textTask, type TaskData } from './task-data.ts'
+import { taskInput, taskOutputs } from '../src/data/task.ts'
+import { recipeModel, type ModelRecipe } from '../src/graph/model-recipe.ts'
+import { parameterCount } from '../src/graph/model.ts'
+import { paramLayout, unflatten } from '../src/training/vector.ts'
+import { generateTokens } from '../src/compute/generate.ts'
+import { sampleText } from '../src/data/sample-format.ts'
+import type { RoundReport } from '../src/training/coordinator-state.ts'
+import { startStack } from './stack.ts'
+import { freePort } from './ports.ts'
+import { NAMESPACE_SETUP } from '../e2e/namespace.ts'
+import { launchChromium } from '../e2e/chromium.ts'
+
+const { values } = parseArgs({
+  options: {
+    volunteer: { type: 'boolean', default: false },
+    tab: { type: 'boolean', default: false },
+    relay: { type: 'string', multiple: true },
+    job: { type: 'string' },
+    file: { type: 'string', default: 'text/devils-dictionary.txt' },
+    label: { type: 'string' },
+    vocab: { type: 'string', default: '96' },
+    context: { type: 'string', default: '64' },
+    layers: { type: 'string', default: '4' },
+    width: { type: 'string', default: '128' },
+    heads: { type: 'string', default: '4' },
+    widths: { type: 'string', default: '128,64' },
+    volunteers: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '30' },
+    batch: { type: 'string', default: '32' },
+    'inner-steps': { type: 'string', default: '100' },
+    lr: { type: 'string', default: '2e-3' },
+    'outer-lr': { type: 'string', default: '0.7' },
+    'audit-rate': { type: 'string', default: '0.25' },
+    dir: { type: 'string' },
+    out: { type: 'string' },
+  },
+})
+
+const int = (name: keyof typeof values): number => {
+  const v = Number(values[name])
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} takes a positive whole number, not "${String(values[name])}"`)
+  return v
+}
+const positive = (name: keyof typeof values): number => {
+  const v = Number(values[name])
+  if (!(v > 0)) throw new Error(`--${name} takes a positive number, not "${String(values[name])}"`)
+  return v
+}
+
+if (values.volunteer) await volunteer()
+else if (values.tab && process.env.TESSERAE_NETNS === undefined && process.platform === 'linux' && process.getuid?.() === 0) {
+  // Chromium's WebRTC needs a default route: run the whole swarm in a namespace that has one and nothing else.
+  const self = fileURLToPath(import.meta.url)
+  const run = spawnSync('unshare', ['-n', '--', 'sh', '-c', `${NAMESPACE_SETUP} && exec "$0" "$@"`, process.execPath, self, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, TESSERAE_NETNS: '1' } })
+  process.exit(run.status ?? 1)
+} else await coordinate()
+
+/** A volunteer process: joins the job through the relay and trains until its parent ends it. */
+async function volunteer(): Promise<void> {
+  if (!values.relay?.length || !values.job) throw new Error('a volunteer needs --relay and --job')
+  const peer = await startHeadlessVolunteer({ relayAddrs: values.relay, dataDir: null, jobId: values.job, log: () => {} })
+  const stop = () => void peer.stop().finally(() => process.exit(0))
+  process.on('SIGTERM', stop)
+  process.on('disconnect', stop)
+}
+
+async function coordinate(): Promise<void> {
+  const text = values.file!.endsWith('.txt') || values.file!.endsWith('.jsonl')
+  if (!text && !values.label) throw new Error('a table needs --label (the column to predict)')
+  const data: TaskData = text ? await textTask(values.file!, { vocab: int('vocab'), context: int('context') }) : await tableTask(values.file!, values.label!)
+  const spec: ModelRecipe['spec'] = data.task.kind === 'text'
+    ? { kind: 'transformer', layers: int('layers'), width: int('width'), heads: int('heads') }
+    : { kind: 'mlp', hidden: values.widths!.split(',').map(Number) }
+  const recipe: ModelRecipe = { spec, input: taskInput(data.task), ...taskOutputs(data.task) }
+  const model = recipeModel(recipe)
+  const unit = data.task.kind === 'text' ? 'bits/char' : 'accuracy'
+  console.info(`${values.file}: ${data.train.count} training and ${data.test.count} held-out samples; ${JSON.stringify(spec)}, ${parameterCount(model).toLocaleString('en')} parameters`)
+
+  // With a tab: the stack `npm start` runs (relay, the app's static server, a chain) serves the built app.
+  const stack = values.tab ? await startStack({ host: '127.0.0.1', httpPort: 0, relayPort: 0, chainPort: await freePort('127.0.0.1'), distDir: fileURLToPath(new URL('../dist', import.meta.url)) }) : null
+  const relay = stack ? null : await createRelayNode({ host: '127.0.0.1', port: 0 })
+  const relayList = stack ? stack.relayAddrs : relayAddrs(relay!)
+  const nodeVolunteers = int('volunteers')
+  const coordinator = await startHeadlessCoordinator({
+    relayAddrs: relayList,
+    dataDir: values.dir ?? null,
+    host: '127.0.0.1',
+    webrtc: values.tab,
+    train: data.train,
+    test: data.test,
+    task: { task: data.task, recipe },
+    shardSize: 512,
+    evalLimit: data.test.count,
+    overrides: {
+      id: `train-swarm-${Date.now().toString(36)}`,
+      name: `${values.file} (train:swarm)`,
+      batchSize: int('batch'),
+      innerSteps: int('inner-steps'),
+      innerLr: positive('lr'),
+      outerLr: positive('outer-lr'),
+      unitsPerRound: nodeVolunteers + (values.tab ? 1 : 0),
+      auditRate: Number(values['audit-rate']),
+      rounds: int('rounds'),
+      roundMs: 30 * 60_000,
+    },
+    log: () => {},
+  })
+  const children: ChildProcess[] = []
+  const script = fileURLToPath(import.meta.url)
+  for (let i = 0; i < nodeVolunteers; i++) {
+    const args = [script, '--volunteer', '--job', coordinator.job.id, ...relayList.flatMap((a) => ['--relay', a])]
+    children.push(spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+  }
+  const browser = stack ? await launchChromium() : null
+  let tabPeer: string | null = null
+  if (stack && browser) {
+    const page = await browser.newPage()
+    await page.goto(`${stack.url}/?job=${encodeURIComponent(coordinator.job.id)}`)
+    await page.getByTestId('self-peer-id').filter({ hasText: /^12D3KooW/ }).waitFor({ timeout: 120_000 })
+    tabPeer = await page.getByTestId('self-peer-id').textContent()
+    await page.getByTestId('donate').click({ timeout: 120_000 })
+    console.info(`a Chromium tab (${tabPeer}) donates to the job`)
+  }
+  const started = Date.now()
+  const view = () => coordinator.coordinator.view
+  const score = (r: RoundReport) => (data.task.kind === 'text' ? r.testLoss! / Math.LN2 : r.testAccuracy!)
+  let printed = view().history.length
+  let samples = view().history.reduce((n, r) => n + r.samples, 0)
+  try {
+    while (!view().finished) {
+      await new Promise((r) => setTimeout(r, 1000))
+      for (const r of view().history.slice(printed)) {
+        samples += r.samples
+        const tokens = data.task.kind === 'text' ? ` (${((samples * data.task.schema.context) / 1e6).toFixed(2)}M tokens)` : ''
+        const why = r.rejections.map((x) => `${x.code}${Object.keys(x.params).length ? ` ${JSON.stringify(x.params)}` : ''}`)
+        console.info(`round ${r.round}: held-out ${unit} ${score(r).toFixed(3)}, train loss ${r.meanLossAfter.toFixed(3)}, ${r.accepted} units accepted, ${r.rejected} rejected${why.length ? ` (${why.join('; ')})` : ''}, ${samples} samples${tokens}, ${((Date.now() - started) / 60_000).toFixed(1)} min`)
+      }
+      printed = view().history.length
+    }
+    const history = view().history
+    let written: string | undefined
+    if (data.task.kind === 'text') {
+      const params = unflatten(paramLayout(model), coordinator.coordinator.currentParams)
+      const prompt = data.test.x.subarray(0, data.task.schema.context)
+      const tokens = await generateTokens(ort, model, params, { prompt, length: 400, temperature: 0.8, seed: 1 })
+      const format = { kind: 'text' as const, schema: data.task.schema }
+      written = `${sampleText(format, prompt)} ⟶ ${sampleText(format, tokens)}`
+      console.info(`the model writes: ${written}`)
+    }
+    const tab = tabPeer === null ? null : { peer: tabPeer, accepted: view().peers[tabPeer]?.accepted ?? 0, rejected: view().peers[tabPeer]?.rejected ?? 0 }
+    if (tab) console.info(`the Chromium tab's units: ${tab.accepted} accepted, ${tab.rejected} rejected`)
+    const result = { file: values.file, spec, tab, parameters: parameterCount(model), job: coordinator.job, rounds: history.map((r) => ({ round: r.round, [unit]: score(r), trainLoss: r.meanLossAfter, samples: r.samples, accepted: r.accepted, rejected: r.rejected, closedAtMs: r.closedAtMs })), minutes: (Date.now() - started) / 60_000, written }
+    if (values.out) {
+      await mkdir(dirname(values.out), { recursive: true })
+      await writeFile(values.out, JSON.stringify(result, null, 2) + '\n')
+    }
+  } finally {
+    for (const c of children) c.kill('SIGTERM')
+    await browser?.close()
+    await coordinator.stop()
+    await relay?.stop()
+    await stack?.stop()
+  }
+}
