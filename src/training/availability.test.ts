@@ -100,6 +100,41 @@ describe('data availability in the coordinator', () => {
   })
 })
 
+describe('who may move a unit off missing data', () => {
+  it('only the peer holding that unit, before it has delivered', async () => {
+    const h = await withDataset()
+    await runRounds(h, [['a', 'honest']], 1)
+    // Peers take units in turn until one that is not the round's first holds a contributed chunk.
+    let found: { peer: string; unitId: string; cid: string } | null = null
+    for (const peer of ['p0', 'p1', 'p2', 'p3']) {
+      const reply = await h.coordinator.requestWork(peer)
+      if (reply.kind !== 'unit') continue
+      const chunk = reply.unit.shards.find((s) => s.dataset)
+      if (chunk && h.coordinator.view.current.units.findIndex((u) => u.id === reply.unit.unitId) > 0) found ??= { peer, unitId: reply.unit.unitId, cid: chunk.cid }
+    }
+    if (!found) throw new Error('no unit after the first holds a contributed chunk: the fixture no longer plans the dataset')
+    const other = ['p0', 'p1', 'p2', 'p3'].find((p) => p !== found!.peer)!
+    expect(await h.coordinator.chunkMissing(other, found.unitId, found.cid)).toBe(false)
+    expect(await h.coordinator.chunkMissing(found.peer, found.unitId, found.cid)).toBe(true)
+    // The move is saved at once: a coordinator restarted now plans the unit without the chunk.
+    const moved = h.coordinator.view.current.units.find((u) => u.id === found!.unitId)!
+    await h.open()
+    expect(h.coordinator.view.current.units.find((u) => u.id === found!.unitId)!.shards).toEqual(moved.shards)
+    expect(cidsOf(h, moved.shards)).not.toContain(found.cid)
+    // Its hold was released with the move: until it takes the unit again it cannot move it a second time.
+    expect(await h.coordinator.chunkMissing(found.peer, found.unitId, cidsOf(h, moved.shards)[0]!)).toBe(false)
+    // Once it has delivered (and its result won the unit), reporting missing data moves nothing.
+    const again = await h.coordinator.requestWork(found.peer)
+    if (again.kind !== 'unit') throw new Error('expected the moved unit back')
+    await h.submit(found.peer, await h.compute(found.peer, again.unit))
+    await h.coordinator.settled()
+    const shards = h.coordinator.view.current.units.find((u) => u.id === found!.unitId)?.shards
+    const chunk = again.unit.shards.find((s) => s.dataset)?.cid ?? again.unit.shards[0]!.cid
+    expect(await h.coordinator.chunkMissing(found.peer, found.unitId, chunk)).toBe(false)
+    expect(h.coordinator.view.current.units.find((u) => u.id === found!.unitId)?.shards).toEqual(shards)
+  })
+})
+
 describe('round deadlines', () => {
   it('closes a round at its deadline when units were handed out but nothing was delivered', async () => {
     const h = new Harness(job())

@@ -241,6 +241,33 @@ describe('coordinator', () => {
     expect(credited).toBe(4)
   })
 
+  it('when a straggler and its copy both deliver before either is checked, accepts and credits the unit once', async () => {
+    const h = new Harness(job({ auditRate: 0, unitsPerRound: 2 }))
+    await h.open()
+    await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
+    const slow = await h.coordinator.requestWork('a')
+    if (slow.kind !== 'unit') throw new Error('expected a unit')
+    h.clock += 100
+    await h.work('b', 'honest')
+    await h.coordinator.settled()
+    h.clock += 5_000
+    const copy = await h.coordinator.requestWork('b')
+    if (copy.kind !== 'unit' || copy.unit.unitId !== slow.unit.unitId) throw new Error('expected a copy of the straggler\'s unit')
+    const [first, second] = [await h.compute('a', slow.unit), await h.compute('b', copy.unit)]
+    // Both are taken for checking; the second's verdict arrives after the first won the unit.
+    expect((await h.submit('a', first)).accepted).toBe(true)
+    expect((await h.submit('b', second)).accepted).toBe(true)
+    await h.coordinator.settled()
+    const round = h.coordinator.view.history.at(-1)!
+    expect(round.accepted).toBe(2)
+    const units = ['a', 'b'].map((p) => h.coordinator.credits.volunteer(p).units + h.coordinator.credits.pending(p).units)
+    expect(units[0]! + units[1]!).toBe(4)
+    expect(h.coordinator.view.peers.a!.accepted + h.coordinator.view.peers.b!.accepted).toBe(4)
+    // The round's flops are what its accepted units did: steps × FLOPs per step each.
+    expect(round.flops).toBe(2 * 1000 * 48)
+    expect(round.samples).toBe(2 * 48 * 8)
+  })
+
   it('resumes from its checkpoint mid-round without losing or double-counting a unit', async () => {
     const h = new Harness(job({ auditRate: 0 }))
     await h.open()
