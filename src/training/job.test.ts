@@ -66,6 +66,16 @@ describe('job decoding', () => {
     expect(paramsOf(jobModel(own)).map((p) => p.shape)).toEqual([[784, 32], [32], [32, 10], [10]])
     expect(() => decode({ recipe: RGB_MODEL })).toThrow('job: names the mlp family but its model is a cnn')
     expect(() => decode({ model: 'cnn', recipe: RGB_MODEL })).toThrow('job: a job without a task trains on 28×28 grayscale images, so its model must read those and predict classes')
+    // Each way a model can fail to read 28×28 grayscale images or predict classes, alone.
+    const image = { kind: 'image' as const, height: 28, width: 28, channels: 1 as const }
+    for (const input of [{ ...image, height: 27 }, { ...image, width: 29 }, { ...image, channels: 3 as const }]) {
+      expect(() => decode({ recipe: { ...ZOO_RECIPES.mlp, input } }), JSON.stringify(input)).toThrow('job: a job without a task trains on 28×28 grayscale images')
+    }
+    expect(() => decode({ recipe: { ...ZOO_RECIPES.mlp, objective: 'values' } })).toThrow('job: a job without a task trains on 28×28 grayscale images')
+    expect(decode({ model: 'cnn', recipe: { ...RGB_MODEL, input: image, outputs: 10 } }).recipe!.input).toEqual(image)
+    // A job with neither carries neither field (not even as undefined, which a peer's re-encoding would differ on).
+    expect(Object.keys(decode({}))).not.toEqual(expect.arrayContaining(['recipe']))
+    expect(Object.keys(decode({}))).not.toEqual(expect.arrayContaining(['task']))
     expect(() => decode({ recipe: { ...ZOO_RECIPES.mlp, outputs: 3 } })).toThrow('job: names 10 classes but the mlp model has 3 outputs')
   })
 
