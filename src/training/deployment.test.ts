@@ -64,6 +64,13 @@ describe('deploying a version', () => {
     expect(checkDeployment({ ...record, job: 'other' }, round)).toMatchObject({ code: 'OTHER_JOB' })
     expect(checkDeployment(record, { ...round, job: 'other', spec: { ...round.spec, id: 'other' } })).toMatchObject({ code: 'OTHER_JOB' })
     expect(checkDeployment(record, { ...round, spec: { ...round.spec, id: 'other' } })).toMatchObject({ code: 'OTHER_JOB' })
+    // A round record whose own job field and spec disagree is refused on either.
+    expect(checkDeployment(record, { ...round, job: 'other' })).toMatchObject({ code: 'OTHER_JOB' })
+    // The messages name what differs, cut to a readable length.
+    const long = 'j'.repeat(100)
+    expect(checkDeployment({ ...record, job: long }, round)!.message).toBe(`the deployment of job "${'j'.repeat(40)}" names a round record of job "${round.job}"`)
+    const cid = 'p'.repeat(60)
+    expect(checkDeployment({ ...record, paramsCid: cid }, round)!.message).toBe(`version ${record.version} (parameters ${'p'.repeat(16)}…) is not what round ${round.round} produced (version ${round.report.version}, parameters ${round.nextParamsCid.slice(0, 16)}…)`)
   })
 
   it('a deployment record decodes from the log; a job\'s deployment is decoded strictly', () => {
