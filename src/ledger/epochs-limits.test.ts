@@ -83,6 +83,16 @@ describe('advanceEpoch at its edges', () => {
     expect(next.paidFlops).toEqual(new Map([['a', 3], ['b', 1]]))
   })
 
+  it('pays nothing for a work total that went down (a ledger restored from an older checkpoint): credit is never negative', () => {
+    let { book } = advanceEpoch(emptyEpochBook(), input({ roundsClosed: 1, volunteerFlops: new Map([['a', 30]]) }))
+    expect(book.waiting.get('a')).toBe(100n)
+    // a's total now reads 20, below the 30 already paid; b did 30 new. All of the release is b's.
+    ;({ book } = advanceEpoch(book, input({ roundsClosed: 2, volunteerFlops: new Map([['a', 20], ['b', 30]]) })))
+    expect(book.waiting.get('a')).toBe(100n)
+    expect(book.waiting.get('b')).toBe(100n)
+    expect(book.allocated).toBe(200n)
+  })
+
   it('adds each epoch to a wallet\'s running total, one wallet however its address is cased', () => {
     const lower = W1.toLowerCase() as Address
     const first = advanceEpoch(emptyEpochBook(), input({ volunteerFlops: new Map([['a', 1], ['b', 3]]), bindings: new Map([['a', lower], ['b', W1]]) })).book
