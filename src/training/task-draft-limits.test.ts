@@ -64,8 +64,9 @@ describe('the fewest samples a job takes', () => {
     expect(() => ownTaskData(text(['abcdefghijklmnopqrstuvwxyz012345']), { context: 16 })).toThrow('notes.txt holds 1 windows of 17 tokens; a job needs at least 2 (one to train on, one to score on): use a shorter context or more text')
   })
 
-  it('pictures: 2 are too few, and the refusal says how many a job needs', () => {
-    expect(() => ownTaskData(pictures(2), small)).toThrow('2 pictures are too few; a job needs at least 6')
+  it('pictures: as for table rows, 6 are the fewest a job takes, and the refusal says so', () => {
+    expect(() => ownTaskData(pictures(2), small)).toThrow('2 pictures are too few; a job needs at least 6 to train on some and score on others')
+    expect(() => ownTaskData(pictures(5), small)).toThrow('5 pictures are too few; a job needs at least 6')
     expect(ownTaskData(pictures(6), small).train.count).toBe(4)
   })
 })
@@ -165,6 +166,12 @@ describe('pictures at their limits', () => {
     const flat = ownTaskData({ kind: 'images', pictures: data.kind === 'images' ? data.pictures.map((p) => ({ ...p, image: uniform(255) })) : [] }, small).task
     // Pictures that do not spread keep a spread of 1: standardising them only shifts them.
     expect(flat.kind === 'image' && flat.normalisation).toEqual({ mean: 1, std: 1 })
+    // Of any shade: one pass (mean of squares less the squared mean) would leave a rounding residue of about
+    // 3e-8 for 102 here, and standardising by it would blow every input up.
+    for (const shade of [1, 102, 137, 254]) {
+      const one = ownTaskData({ kind: 'images', pictures: data.kind === 'images' ? data.pictures.map((p) => ({ ...p, image: uniform(shade) })) : [] }, small).task
+      expect(one.kind === 'image' && one.normalisation.std, String(shade)).toBe(1)
+    }
   })
 })
 

@@ -145,17 +145,18 @@ export function ownTaskData(data: OwnData, choices: Omit<TaskChoices, 'model' | 
     y[i] = classes.indexOf(p.className)
   })
   // Pixel statistics of what the model sees: inputs are standardised by them.
+  // The spread around the mean (two passes); pictures of one shade have none and keep 1, decided on the bytes:
+  // a rounding residue of about 1e-8 would otherwise blow every input up.
   let sum = 0
-  let squares = 0
-  for (const v of x) {
-    sum += v / 255
-    squares += (v / 255) ** 2
-  }
+  for (const v of x) sum += v / 255
   const mean = sum / x.length
-  task.normalisation = { mean, std: Math.sqrt(Math.max(squares / x.length - mean * mean, 0)) || 1 }
+  let squares = 0
+  for (const v of x) squares += (v / 255 - mean) ** 2
+  const flat = x.every((v) => v === x[0])
+  task.normalisation = { mean, std: flat ? 1 : Math.sqrt(squares / x.length) }
   const all = makeBlock(task, x, y)
   const parts = split(all.count, HOLD_OUT)
-  if (parts.train.length < 2) fail(`${all.count} pictures are too few; a job needs at least ${HOLD_OUT + 1}`)
+  if (all.count < HOLD_OUT + 1) fail(`${all.count} pictures are too few; a job needs at least ${HOLD_OUT + 1} to train on some and score on others`)
   return { task, train: pick(task, all, parts.train), test: pick(task, all, parts.test) }
 }
 
