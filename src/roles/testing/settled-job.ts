@@ -14,6 +14,7 @@ import { jobKey } from '../../ledger/job-key.ts'
 import { toHex } from '../../hex.ts'
 import type { LogRecord, SignedLogRecord } from '../../training/job-log.ts'
 import type { LogStore } from '../../training/stores.ts'
+import type { Deployed } from '../../training/job.ts'
 import { Harness, runRounds } from '../../training/testing/coordinator-harness.ts'
 import { testJob } from '../../training/testing/job-fixture.ts'
 import { resultSigningBytes } from '../../training/unit.ts'
@@ -44,6 +45,8 @@ export interface SettledJobOptions {
   adversary?: SettlementAdversary
   /** The volunteer (by index) whose results the log carries with a forged signature. */
   forgeSignatureOf?: number
+  /** The epochs (1-based) after whose close the owner deploys the current version: later rounds announce it. */
+  deployAfter?: readonly number[]
 }
 
 /** Owner: test account 0; coordinator's chain account: 1; volunteers bind fresh wallets. */
@@ -85,6 +88,7 @@ export async function settledJob(t: TestChain, options: SettledJobOptions) {
     const binding = { job: job.id, peer, wallet: account.address, expiry: Math.floor(Date.now() / 1000) + 3600 }
     await host.bind(peer, { ...binding, signature: await account.signTypedData(bindingTypedData(binding, { chainId: t.chain.chainId, escrow: t.deployment.escrow })) })
   }
+  const deployments: Deployed[] = []
   // A round in which no bound wallet gained (its units still under audit, say) posts nothing: run another.
   for (let e = 0; e < options.epochs; e++) {
     for (let tries = 0; ; tries++) {
@@ -93,6 +97,7 @@ export async function settledJob(t: TestChain, options: SettledJobOptions) {
       if (outcome.posted) break
       if (tries === 4) throw new Error(`epoch ${e + 1} was not posted after 5 rounds: ${outcome.reason}`)
     }
+    if (options.deployAfter?.includes(e + 1)) deployments.push(await coordinator.deploy())
   }
   const source: AuditSource = {
     reader: t.clients[0]!.publicClient,
@@ -105,5 +110,5 @@ export async function settledJob(t: TestChain, options: SettledJobOptions) {
     },
     fetchTree: async (cid) => trees.get(cid) ?? Promise.reject(new Error(`no provider has ${cid}`)),
   }
-  return { key: jobKey(t.addresses[0]!, job.id), source, log, peers, wallets: wallets.map((w) => w.address), job, coordinatorKey }
+  return { key: jobKey(t.addresses[0]!, job.id), source, log, peers, wallets: wallets.map((w) => w.address), job, coordinatorKey, deployments }
 }
