@@ -219,29 +219,8 @@ describe('coordinator', () => {
     expect(h.coordinator.view.peers.x!.reputation).toBeLessThan(1)
   })
 
-  it('copies a straggler\'s unit to a second peer; the first valid result wins and is credited once', async () => {
-    const h = new Harness(job({ auditRate: 0, unitsPerRound: 2 }))
-    await h.open()
-    // Round 0 passes everyone's probation.
-    await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
-    const slow = await h.coordinator.requestWork('a')
-    if (slow.kind !== 'unit') throw new Error('expected a unit')
-    h.clock += 100
-    await h.work('b', 'honest')
-    await h.coordinator.settled()
-    h.clock += 5_000
-    const copy = await h.coordinator.requestWork('b')
-    expect(copy.kind === 'unit' && copy.unit.unitId).toBe(slow.unit.unitId)
-    await h.submit('b', await h.compute('b', copy.kind === 'unit' ? copy.unit : slow.unit))
-    await h.coordinator.settled()
-    expect(h.coordinator.view.history).toHaveLength(2)
-    const late = await h.submit('a', await h.compute('a', slow.unit))
-    expect(late).toMatchObject({ accepted: false, verdict: { code: 'ROUND_CLOSED' } })
-    const credited = ['a', 'b'].reduce((n, p) => n + h.coordinator.credits.volunteer(p).units + h.coordinator.credits.pending(p).units, 0)
-    expect(credited).toBe(4)
-  })
-
-  it('when a straggler and its copy both deliver before either is checked, accepts and credits the unit once', async () => {
+  /** Round 0 passes a's and b's probation; in round 1, a holds a unit so long that b is given a copy of it. */
+  async function stragglerAndCopy() {
     const h = new Harness(job({ auditRate: 0, unitsPerRound: 2 }))
     await h.open()
     await runRounds(h, [['a', 'honest'], ['b', 'honest']], 1)
@@ -253,6 +232,22 @@ describe('coordinator', () => {
     h.clock += 5_000
     const copy = await h.coordinator.requestWork('b')
     if (copy.kind !== 'unit' || copy.unit.unitId !== slow.unit.unitId) throw new Error('expected a copy of the straggler\'s unit')
+    return { h, slow, copy }
+  }
+
+  it('copies a straggler\'s unit to a second peer; the first valid result wins and is credited once', async () => {
+    const { h, slow, copy } = await stragglerAndCopy()
+    await h.submit('b', await h.compute('b', copy.unit))
+    await h.coordinator.settled()
+    expect(h.coordinator.view.history).toHaveLength(2)
+    const late = await h.submit('a', await h.compute('a', slow.unit))
+    expect(late).toMatchObject({ accepted: false, verdict: { code: 'ROUND_CLOSED' } })
+    const credited = ['a', 'b'].reduce((n, p) => n + h.coordinator.credits.volunteer(p).units + h.coordinator.credits.pending(p).units, 0)
+    expect(credited).toBe(4)
+  })
+
+  it('when a straggler and its copy both deliver before either is checked, accepts and credits the unit once', async () => {
+    const { h, slow, copy } = await stragglerAndCopy()
     const [first, second] = [await h.compute('a', slow.unit), await h.compute('b', copy.unit)]
     // Both are taken for checking; the second's verdict arrives after the first won the unit.
     expect((await h.submit('a', first)).accepted).toBe(true)
