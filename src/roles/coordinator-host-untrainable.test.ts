@@ -23,6 +23,7 @@ import { quadraticReferee } from '../training/testing/coordinator-harness.ts'
 import { MemoryLogStore, MemoryVectorStore } from '../training/testing/memory-stores.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
 import { CoordinatorHost } from './coordinator-host.ts'
+import { startOfferPeers, type OfferPeers } from './testing/offer-peers.ts'
 import { firstUntrainable } from './review-samples.ts'
 import { seededRandom } from '../random.ts'
 
@@ -48,6 +49,7 @@ function rows(count: number, seed: number, far?: number) {
 
 describe('coordinator host: offers no model could train on', () => {
   const log: string[] = []
+  let peers: OfferPeers
   let server: NodePeer
   let contributor: NodePeer
   let key: Awaited<ReturnType<typeof generateKeyPair>>
@@ -74,12 +76,8 @@ describe('coordinator host: offers no model could train on', () => {
   const reviewed = (name: string) => log.find((line) => line.startsWith(`dataset "${name}" reviewed:`) || line.startsWith(`reviewing dataset "${name}" failed:`))
 
   beforeAll(async () => {
-    key = await generateKeyPair('Ed25519')
-    server = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
-    contributor = await createNodePeer({ privateKey: key })
-    owner = contributor.peerId.toString()
-    exchanges = [await BlockExchange.start(server, new MemoryBlockstore()), await BlockExchange.start(contributor, new MemoryBlockstore())]
-    await contributor.dial(multiaddr(server.getMultiaddrs()[0]!.toString()))
+    peers = await startOfferPeers()
+    ;({ key, server, contributor, owner, exchanges } = peers)
     // The job's own data: exactly REVIEW_REFERENCE_SAMPLES rows the coordinator holds, then a shard that cannot be
     // fetched at all; a review that read past the first (or stopped before it) would go without a reference.
     const [own] = await chunkBlock(WINE, rows(1000, 1))
@@ -92,9 +90,7 @@ describe('coordinator host: offers no model could train on', () => {
 
   afterAll(async () => {
     await host?.stop()
-    for (const e of exchanges ?? []) await e.stop()
-    await contributor?.stop()
-    await server?.stop()
+    await peers?.stop()
   })
 
   it('under the \'auto\' policy, refuses an offer with one untrainable row and accepts a clean one, compared with the job\'s first 1000 rows', async () => {

@@ -2,11 +2,9 @@
 // how a failed review is retried, what each dataset policy decides on its own, and what a rejection or an
 // owner's second offer changes in the figures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MemoryBlockstore } from 'blockstore-core/memory'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { multiaddr } from '@multiformats/multiaddr'
-import { createNodePeer, type NodePeer } from '../p2p/node-peer.ts'
-import { BlockExchange } from '../p2p/block-exchange.ts'
+import type { generateKeyPair } from '@libp2p/crypto/keys'
+import type { NodePeer } from '../p2p/node-peer.ts'
+import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { callWork } from '../p2p/work-protocol.ts'
 import { signManifest } from '../p2p/manifest-signature.ts'
 import { buildDataset } from '../data/build-dataset.ts'
@@ -17,6 +15,7 @@ import { quadraticReferee } from '../training/testing/coordinator-harness.ts'
 import { MemoryLogStore, MemoryVectorStore } from '../training/testing/memory-stores.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
 import { CoordinatorHost } from './coordinator-host.ts'
+import { startOfferPeers, type OfferPeers } from './testing/offer-peers.ts'
 import { seededRandom } from '../random.ts'
 
 /** Every 16th image repeats: the review flags near-duplicates. */
@@ -32,6 +31,7 @@ const distinct = (count: number, seed: number): SampleSet => {
 
 describe('coordinator host: reviewing and deciding offers', () => {
   const log: string[] = []
+  let peers: OfferPeers
   let server: NodePeer
   let contributor: NodePeer
   let key: Awaited<ReturnType<typeof generateKeyPair>>
@@ -53,12 +53,8 @@ describe('coordinator host: reviewing and deciding offers', () => {
   const entry = (id: string) => coordinator.datasets.find((d) => d.id === id)!
 
   beforeAll(async () => {
-    key = await generateKeyPair('Ed25519')
-    server = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
-    contributor = await createNodePeer({ privateKey: key })
-    owner = contributor.peerId.toString()
-    exchanges = [await BlockExchange.start(server, new MemoryBlockstore()), await BlockExchange.start(contributor, new MemoryBlockstore())]
-    await contributor.dial(multiaddr(server.getMultiaddrs()[0]!.toString()))
+    peers = await startOfferPeers()
+    ;({ key, server, contributor, owner, exchanges } = peers)
     const job = testJob({ coordinator: server.peerId.toString(), auditRate: 0, classes: [...FASHION_MNIST_SHAPE.classes] })
     coordinator = await Coordinator.open({ job, dim: 16, initialParams: () => new Float32Array(16), flopsPerStep: 1, vectors: new MemoryVectorStore(), checkpoints: new MemoryCheckpointStore(), log: new MemoryLogStore(), referee: quadraticReferee() })
     host = await CoordinatorHost.start({ node: server, exchange: exchanges[0]!, coordinator, dim: 16, announceEveryMs: 60_000, tickEveryMs: 60_000, log: (line) => log.push(line) })
@@ -66,9 +62,7 @@ describe('coordinator host: reviewing and deciding offers', () => {
 
   afterAll(async () => {
     await host?.stop()
-    for (const e of exchanges ?? []) await e.stop()
-    await contributor?.stop()
-    await server?.stop()
+    await peers?.stop()
   })
 
   it('logs each offer and its review, and keeps a grid of exactly the images the review picked', async () => {
