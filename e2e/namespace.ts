@@ -1,5 +1,5 @@
-// The network namespace e2e tests (and `npm run train:swarm -- --tab`) run Chromium in: only loopback and a veth
-// pair, so WebRTC can gather ICE candidates (Chromium needs a default route) but cannot send a packet anywhere else.
+// The network namespace the e2e suite runs Chromium in: only loopback and a veth pair, so WebRTC can gather ICE
+// candidates (Chromium needs a default route) but cannot send a packet anywhere else.
 export const NAMESPACE_SETUP = [
   'ip link set lo up',
   'ip link add veth0 type veth peer name veth1',

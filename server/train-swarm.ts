@@ -4,10 +4,9 @@
 // with the same code a tab runs. Prints the held-out loss (bits per character for text) after every round and,
 // for text, what the model writes; writes the run to --out. The coordinator keeps its job and checkpoint in
 // --dir, so a stopped run resumes where it left off. Tests cannot train for an hour; this is how the README's
-// long-run figures are made. With --tab a Chromium tab of the built app (`npm run build`) joins as a volunteer
-// too, through the job's share link, over WebRTC (in a network namespace of loopback only, as the e2e suite).
+// long-run figures are made.
 import { parseArgs } from 'node:util'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,15 +21,10 @@ import { paramLayout, unflatten } from '../src/training/vector.ts'
 import { generateTokens } from '../src/compute/generate.ts'
 import { sampleText } from '../src/data/sample-format.ts'
 import type { RoundReport } from '../src/training/coordinator-state.ts'
-import { startStack } from './stack.ts'
-import { freePort } from './ports.ts'
-import { NAMESPACE_SETUP } from '../e2e/namespace.ts'
-import { launchChromium } from '../e2e/chromium.ts'
 
 const { values } = parseArgs({
   options: {
     volunteer: { type: 'boolean', default: false },
-    tab: { type: 'boolean', default: false },
     relay: { type: 'string', multiple: true },
     job: { type: 'string' },
     file: { type: 'string', default: 'text/devils-dictionary.txt' },
@@ -65,12 +59,7 @@ const positive = (name: keyof typeof values): number => {
 }
 
 if (values.volunteer) await volunteer()
-else if (values.tab && process.env.TESSERAE_NETNS === undefined && process.platform === 'linux' && process.getuid?.() === 0) {
-  // Chromium's WebRTC needs a default route: run the whole swarm in a namespace that has one and nothing else.
-  const self = fileURLToPath(import.meta.url)
-  const run = spawnSync('unshare', ['-n', '--', 'sh', '-c', `${NAMESPACE_SETUP} && exec "$0" "$@"`, process.execPath, self, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, TESSERAE_NETNS: '1' } })
-  process.exit(run.status ?? 1)
-} else await coordinate()
+else await coordinate()
 
 /** A volunteer process: joins the job through the relay and trains until its parent ends it. */
 async function volunteer(): Promise<void> {
@@ -93,16 +82,13 @@ async function coordinate(): Promise<void> {
   const unit = data.task.kind === 'text' ? 'bits/char' : 'accuracy'
   console.info(`${values.file}: ${data.train.count} training and ${data.test.count} held-out samples; ${JSON.stringify(spec)}, ${parameterCount(model).toLocaleString('en')} parameters`)
 
-  // With a tab: the stack `npm start` runs (relay, the app's static server, a chain) serves the built app.
-  const stack = values.tab ? await startStack({ host: '127.0.0.1', httpPort: 0, relayPort: 0, chainPort: await freePort('127.0.0.1'), distDir: fileURLToPath(new URL('../dist', import.meta.url)) }) : null
-  const relay = stack ? null : await createRelayNode({ host: '127.0.0.1', port: 0 })
-  const relayList = stack ? stack.relayAddrs : relayAddrs(relay!)
+  const relay = await createRelayNode({ host: '127.0.0.1', port: 0 })
+  const relayList = relayAddrs(relay)
   const nodeVolunteers = int('volunteers')
   const coordinator = await startHeadlessCoordinator({
     relayAddrs: relayList,
     dataDir: values.dir ?? null,
     host: '127.0.0.1',
-    webrtc: values.tab,
     train: data.train,
     test: data.test,
     task: { task: data.task, recipe },
@@ -115,7 +101,7 @@ async function coordinate(): Promise<void> {
       innerSteps: int('inner-steps'),
       innerLr: positive('lr'),
       outerLr: positive('outer-lr'),
-      unitsPerRound: nodeVolunteers + (values.tab ? 1 : 0),
+      unitsPerRound: nodeVolunteers,
       auditRate: Number(values['audit-rate']),
       rounds: int('rounds'),
       roundMs: 30 * 60_000,
@@ -127,16 +113,6 @@ async function coordinate(): Promise<void> {
   for (let i = 0; i < nodeVolunteers; i++) {
     const args = [script, '--volunteer', '--job', coordinator.job.id, ...relayList.flatMap((a) => ['--relay', a])]
     children.push(spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
-  }
-  const browser = stack ? await launchChromium() : null
-  let tabPeer: string | null = null
-  if (stack && browser) {
-    const page = await browser.newPage()
-    await page.goto(`${stack.url}/?job=${encodeURIComponent(coordinator.job.id)}`)
-    await page.getByTestId('self-peer-id').filter({ hasText: /^12D3KooW/ }).waitFor({ timeout: 120_000 })
-    tabPeer = await page.getByTestId('self-peer-id').textContent()
-    await page.getByTestId('donate').click({ timeout: 120_000 })
-    console.info(`a Chromium tab (${tabPeer}) donates to the job`)
   }
   const started = Date.now()
   const view = () => coordinator.coordinator.view
@@ -164,18 +140,14 @@ async function coordinate(): Promise<void> {
       written = `${sampleText(format, prompt)} ⟶ ${sampleText(format, tokens)}`
       console.info(`the model writes: ${written}`)
     }
-    const tab = tabPeer === null ? null : { peer: tabPeer, accepted: view().peers[tabPeer]?.accepted ?? 0, rejected: view().peers[tabPeer]?.rejected ?? 0 }
-    if (tab) console.info(`the Chromium tab's units: ${tab.accepted} accepted, ${tab.rejected} rejected`)
-    const result = { file: values.file, spec, tab, parameters: parameterCount(model), job: coordinator.job, rounds: history.map((r) => ({ round: r.round, [unit]: score(r), trainLoss: r.meanLossAfter, samples: r.samples, accepted: r.accepted, rejected: r.rejected, closedAtMs: r.closedAtMs })), minutes: (Date.now() - started) / 60_000, written }
+    const result = { file: values.file, spec, parameters: parameterCount(model), job: coordinator.job, rounds: history.map((r) => ({ round: r.round, [unit]: score(r), trainLoss: r.meanLossAfter, samples: r.samples, accepted: r.accepted, rejected: r.rejected, closedAtMs: r.closedAtMs })), minutes: (Date.now() - started) / 60_000, written }
     if (values.out) {
       await mkdir(dirname(values.out), { recursive: true })
       await writeFile(values.out, JSON.stringify(result, null, 2) + '\n')
     }
   } finally {
     for (const c of children) c.kill('SIGTERM')
-    await browser?.close()
     await coordinator.stop()
-    await relay?.stop()
-    await stack?.stop()
+    await relay.stop()
   }
 }
