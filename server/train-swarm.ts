@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url'
 import * as ort from 'onnxruntime-web'
 import { createRelayNode, relayAddrs } from '../src/p2p/relay-node.ts'
 import { startHeadlessCoordinator, startHeadlessVolunteer } from './swarm/headless.ts'
-import { tableTask, textTask, type TaskData } from './task-data.ts'
+import { ownTaskData, readOwnFile } from '../src/training/task-draft.ts'
+import { readSharedFile } from '../src/data/testing/shared-files.ts'
 import { taskInput, taskOutputs } from '../src/data/task.ts'
 import { recipeModel, type ModelRecipe } from '../src/graph/model-recipe.ts'
 import { parameterCount } from '../src/graph/model.ts'
@@ -71,9 +72,10 @@ async function volunteer(): Promise<void> {
 }
 
 async function coordinate(): Promise<void> {
-  const text = values.file!.endsWith('.txt') || values.file!.endsWith('.jsonl')
-  if (!text && !values.label) throw new Error('a table needs --label (the column to predict)')
-  const data: TaskData = text ? await textTask(values.file!, { vocab: int('vocab'), context: int('context') }) : await tableTask(values.file!, values.label!)
+  // Read as an owner's file is: the app's own rules decide whether it is a text or a table.
+  const own = readOwnFile({ name: values.file!, bytes: await readSharedFile(values.file!) })
+  if (own.kind === 'table' && !values.label) throw new Error(`${values.file} is a table: name the column to predict with --label`)
+  const data = ownTaskData(own, own.kind === 'text' ? { tokens: 'characters', vocab: int('vocab'), context: int('context') } : { label: values.label })
   const spec: ModelRecipe['spec'] = data.task.kind === 'text'
     ? { kind: 'transformer', layers: int('layers'), width: int('width'), heads: int('heads') }
     : { kind: 'mlp', hidden: values.widths!.split(',').map(Number) }
