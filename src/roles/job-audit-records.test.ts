@@ -114,6 +114,26 @@ describe('auditing the job log\'s records', () => {
     expect(broken.epochs.map((e) => e.status)).toEqual(['ok', 'failed'])
   })
 
+  it('names a round record whose number does not count up from the round it follows', async () => {
+    const [earlier, last] = roundCids.slice(-2) as [string, string]
+    const before = record<RoundRecord>(earlier).round
+    const lastRound = record<RoundRecord>(last).round
+    expect(lastRound).toBe(before + 1)
+    const order = async (source: AuditSource) => {
+      const report = await auditJob(source, job.key)
+      expect(report.ok).toBe(false)
+      return report.findings.filter((f) => f.code === 'ROUND_ORDER')
+    }
+    // The last round repeats the number of the one it follows.
+    expect(await order(await resigned<RoundRecord>(last, (r) => ({ ...r, round: before })))).toEqual([
+      { code: 'ROUND_ORDER', epoch: 2, round: before, message: `epoch 2: round record ${last.slice(0, 24)}… is round ${before} but follows round ${before}; round numbers only count up` },
+    ])
+    // The round it follows claims a later number than its successor's.
+    expect(await order(await resigned<RoundRecord>(earlier, (r) => ({ ...r, round: lastRound + 5 })))).toEqual([
+      { code: 'ROUND_ORDER', epoch: 2, round: lastRound, message: `epoch 2: round record ${last.slice(0, 24)}… is round ${lastRound} but follows round ${lastRound + 5}; round numbers only count up` },
+    ])
+  })
+
   it('names a round whose spec names another coordinator, and a result without a signature', async () => {
     const last = roundCids.at(-1)!
     const other = await resigned<RoundRecord>(last, (r) => ({ ...r, spec: { ...r.spec, coordinator: 'someone-else' } }))

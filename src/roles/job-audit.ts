@@ -151,6 +151,10 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
       cid = r.prev
     }
     for (const [cid, r] of fresh) {
+      // Rounds only count up: a repeated or lower number would make two records claim one round (which one a
+      // deployment or a payout refers to would then be the coordinator's choice).
+      const before = r.prev === null ? undefined : rounds.get(r.prev)
+      if (before && r.round <= before.round) note({ code: 'ROUND_ORDER', epoch, round: r.round, message: `epoch ${epoch}: round record ${cid.slice(0, 24)}… is round ${r.round} but follows round ${before.round}; round numbers only count up` }, where)
       rounds.set(cid, r)
       await checkRound(r, where, epoch)
     }
