@@ -27,7 +27,7 @@ export interface StepTimes {
   engineMs?: number
 }
 
-/** Steps per engine run, as the headless volunteers' SessionInnerEngine stacks them. */
+/** Steps per engine run, as SessionInnerEngine stacks them (the most a compute worker's run takes). */
 const STEPS_PER_RUN = 32
 
 ort.env.wasm.numThreads = Number(process.argv[2] ?? 1)

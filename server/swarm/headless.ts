@@ -4,7 +4,6 @@
 import { fetchStartParams, withStartParams, type FineTuneStartParams } from '../../src/roles/fine-tune-start.ts'
 import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
-import * as ort from 'onnxruntime-web'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { FsBlockstore } from 'blockstore-fs'
 import type { Blockstore } from 'interface-blockstore'
@@ -23,14 +22,14 @@ import { PROBE_STEPS } from '../../src/training/probe.ts'
 import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec, jobLrScale } from '../../src/training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
 import { initParams } from '../../src/graph/model.ts'
-import { buildTrainStep } from '../../src/graph/train-step.ts'
-import { DEFAULT_ADAMW } from '../../src/graph/optimizer.ts'
 import type { LabelledImages } from '../../src/data/labelled-images.ts'
-import { evaluateTask, imagesAsTask } from '../../src/compute/evaluate.ts'
+import { imagesAsTask } from '../../src/compute/evaluate.ts'
 import type { TaskBlock } from '../../src/data/task-block.ts'
 import type { TaskSpec } from '../../src/data/task.ts'
 import type { ModelRecipe } from '../../src/graph/model-recipe.ts'
-import { SessionInnerEngine } from '../../src/compute/inner-engine.ts'
+import { WorkerInnerEngine } from '../../src/compute/inner-engine.ts'
+import type { TrainSpec } from '../../src/compute/worker-protocol.ts'
+import { nodeComputeClient } from '../compute/node-compute.ts'
 import { CoordinatorHost, type DatasetPolicy } from '../../src/roles/coordinator-host.ts'
 import { VolunteerClient, type VolunteerStatus } from '../../src/roles/volunteer-client.ts'
 import { ExchangeVectorStore } from '../../src/roles/exchange-vector-store.ts'
@@ -45,8 +44,20 @@ import { ExchangeLogStore } from '../../src/roles/log-store.ts'
 import type { Attack } from '../../src/training/testing/adversaries.ts'
 import { deleteChunked } from '../../src/p2p/chunked.ts'
 
-// One thread per headless peer: several run side by side on a small machine.
-ort.env.wasm.numThreads = 1
+// One wasm thread per compute thread: several headless peers run side by side on a small machine.
+const HEADLESS_ENGINE = { backend: 'wasm', wasmThreads: 1 } as const
+
+/** The train step a job's units run, as the compute thread compiles it. */
+function trainSpec(job: JobSpec): TrainSpec {
+  const lrScale = jobLrScale(job)
+  return { model: jobRecipe(job), batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed, ...(lrScale ? { lrScale } : {}) }
+}
+
+/** The first `limit` samples of a block (the held-out samples a coordinator scores each version on). */
+function firstSamples(block: TaskBlock, limit: number): TaskBlock {
+  const count = Math.min(limit, block.count)
+  return { count, perSample: block.perSample, x: block.x.subarray(0, count * block.perSample), y: block.y?.subarray(0, count) ?? null }
+}
 
 export interface PeerBase {
   relayAddrs: string[]
@@ -131,9 +142,13 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   const testBlock = options.task ? (options.test as TaskBlock) : imagesAsTask(options.test as LabelledImages, job.normalisation).block
   const layout = paramLayout(model)
   const startParams = await fetchStartParams(exchange, job, [])
-  const { flopsPerStep } = buildTrainStep(model, job.batchSize, DEFAULT_ADAMW, { lrScale: jobLrScale(job) })
-  // The referee re-runs volunteers' units on its own engine, with the job's data from the block exchange.
-  const refereeEngine = await SessionInnerEngine.create(ort, model, job.batchSize, 'wasm', jobLrScale(job))
+  // As in a tab, the referee re-runs volunteers' units on a compute thread of its own (so checking never waits
+  // for scoring) with the job's data from the block exchange; this thread only coordinates.
+  const refereeCompute = nodeComputeClient()
+  const evalCompute = nodeComputeClient()
+  const [{ flopsPerStep }] = await Promise.all([refereeCompute.init(trainSpec(job), HEADLESS_ENGINE), evalCompute.warm(HEADLESS_ENGINE)])
+  const recipe = jobRecipe(job)
+  const evalBlock = firstSamples(testBlock, options.evalLimit ?? 1000)
   const jobLog = new ExchangeLogStore(exchange, privateKey)
   const coordinator = await Coordinator.open({
     job,
@@ -142,12 +157,12 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     flopsPerStep,
     vectors: new ExchangeVectorStore(exchange, layout.total),
     checkpoints: options.dataDir === null ? new MemoryCheckpointStore() : new FileCheckpointStore(join(options.dataDir, 'checkpoint.json')),
-    referee: new Referee({ engine: refereeEngine, layout, data: refereeData(exchange, () => task) }),
+    referee: new Referee({ engine: new WorkerInnerEngine(refereeCompute), layout, data: refereeData(exchange, () => task) }),
     log: jobLog,
     // A new volunteer's first unit is short and checked at once: verified credit within seconds.
     probeSteps: PROBE_STEPS,
     evaluate: async (params) => {
-      const { accuracy, loss } = await evaluateTask(ort, model, unflatten(layout, params), task, testBlock, { limit: options.evalLimit ?? 1000, batchSize: 250 })
+      const { accuracy, loss } = await evalCompute.evaluate(recipe, Object.fromEntries(unflatten(layout, params)), { task, block: evalBlock })
       return { accuracy, loss }
     },
   })
@@ -155,7 +170,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   const chainKey = options.chain ? await loadOrCreateChainKey(options.dataDir) : null
   const settlement = options.chain && chainKey ? settlementFor({ config: options.chain, exchange, coordinatorKey: chainKey, jobLog, log: options.log, adversary: options.settlementAdversary }) : undefined
   // The review's label check: the current model's predictions for an offer's samples.
-  const classify = async (params: Float32Array, offerTask: TaskSpec, block: TaskBlock) => (await evaluateTask(ort, model, unflatten(layout, params), offerTask, block, { batchSize: Math.min(250, block.count) })).predictions
+  const classify = async (params: Float32Array, offerTask: TaskSpec, block: TaskBlock) => (await evalCompute.evaluate(recipe, Object.fromEntries(unflatten(layout, params)), { task: offerTask, block })).predictions
   const host = await CoordinatorHost.start({ node, exchange, coordinator, dim: layout.total, addrs: wsAddrs, log: options.log, datasetPolicy: options.datasetPolicy, classify, settlement })
   return {
     node,
@@ -167,7 +182,8 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
     async stop() {
       await host.stop()
       await coordinator.settled()
-      await refereeEngine.release()
+      refereeCompute.terminate()
+      evalCompute.terminate()
       await exchange.stop()
       await swarm.stop()
     },
@@ -183,7 +199,13 @@ export interface VolunteerPeerOptions extends PeerBase {
 
 export async function startHeadlessVolunteer(options: VolunteerPeerOptions) {
   const { node, swarm, exchange, privateKey } = await basePeer(options)
-  const engines = new Map<string, Promise<SessionInnerEngine>>()
+  // Trains on a compute thread, as a tab trains in its worker; the thread keeps one job's step compiled.
+  const compute = nodeComputeClient()
+  // ORT loads while the peer joins the swarm (as a tab's worker warms while its device is checked), not when
+  // the first unit is already waiting; an engine that cannot start says so at that unit's init.
+  void compute.warm(HEADLESS_ENGINE).catch(() => undefined)
+  const engine = new WorkerInnerEngine(compute)
+  let compiled: Promise<{ key: string; flopsPerStep: number }> | null = null
   const client = new VolunteerClient({
     node,
     exchange,
@@ -197,10 +219,11 @@ export async function startHeadlessVolunteer(options: VolunteerPeerOptions) {
     onStatus: options.onStatus,
     log: options.log,
     engineFor: async (job) => {
-      const key = `${JSON.stringify(jobRecipe(job))}/${job.batchSize}/${JSON.stringify(jobLrScale(job) ?? null)}`
-      if (!engines.has(key)) engines.set(key, SessionInnerEngine.create(ort, jobModel(job), job.batchSize, 'wasm', jobLrScale(job)))
-      const engine = await engines.get(key)!
-      return { engine, flopsPerStep: engine.flopsPerStep }
+      const spec = trainSpec(job)
+      const key = JSON.stringify(spec)
+      const held = await compiled?.catch(() => null)
+      if (held?.key !== key) compiled = compute.init(spec, HEADLESS_ENGINE).then(({ flopsPerStep }) => ({ key, flopsPerStep }))
+      return { engine, flopsPerStep: (await compiled!).flopsPerStep }
     },
   })
   client.start()
@@ -210,7 +233,7 @@ export async function startHeadlessVolunteer(options: VolunteerPeerOptions) {
     exchange,
     async stop() {
       await client.stop()
-      for (const e of engines.values()) await (await e).release()
+      compute.terminate()
       await exchange.stop()
       await swarm.stop()
     },

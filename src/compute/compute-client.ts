@@ -25,6 +25,8 @@ export class ComputeClient {
   /** Wasm threads the current worker's ORT was loaded with; null until it trains or calibrates. */
   private wasmThreads: number | null = null
   private lastThrottle: { dutyCycle: number; paused: boolean } | null = null
+  /** Set by terminate(): later requests fail at once rather than wait out their deadline on a dead worker. */
+  private stopped = false
 
   constructor(createWorker: () => Worker) {
     this.createWorker = createWorker
@@ -121,6 +123,11 @@ export class ComputeClient {
   }
 
   terminate(): void {
+    this.stopped = true
+    this.stopWorker()
+  }
+
+  private stopWorker(): void {
     this.failAll(new TesseraeError('WORKER_STOPPED', 'The compute worker was stopped.'))
     this.worker.terminate()
   }
@@ -134,8 +141,8 @@ export class ComputeClient {
 
   /** Replaces the worker when its ORT already runs another thread count, keeping listeners and the throttle. */
   private async useThreads(wasmThreads: number): Promise<void> {
-    if (this.wasmThreads !== null && this.wasmThreads !== wasmThreads) {
-      this.terminate()
+    if (!this.stopped && this.wasmThreads !== null && this.wasmThreads !== wasmThreads) {
+      this.stopWorker()
       this.worker = this.start()
       if (this.lastThrottle !== null) await this.request({ type: 'throttle', ...this.lastThrottle }, 'ok', 10_000)
     }
@@ -145,6 +152,7 @@ export class ComputeClient {
   private request<T extends FromWorker['type']>(message: Distribute<ToWorker>, expect: T, timeoutMs: number, transfer: Transferable[] = []): Promise<Extract<FromWorker, { type: T }>> {
     const id = this.nextId++
     return new Promise<FromWorker>((resolve, reject) => {
+      if (this.stopped) throw new TesseraeError('WORKER_STOPPED', 'The compute worker was stopped.')
       const timer = setTimeout(() => {
         this.pending.delete(id)
         reject(new TesseraeError('WORKER_TIMEOUT', `The compute worker did not finish "${message.type}" within ${timeoutMs / 1000} s.`))

@@ -1,0 +1,42 @@
+// A ComputeClient for headless peers, backed by a Node worker thread running compute-thread.ts: the same
+// request protocol, runtime and engine as a tab's compute worker, so a Node volunteer, referee or coordinator
+// never blocks its libp2p thread on ORT.
+import { Worker as NodeWorker } from 'node:worker_threads'
+import { ComputeClient } from '../../src/compute/compute-client.ts'
+
+const THREAD = new URL('./compute-thread.ts', import.meta.url)
+
+/** A Node worker thread behind the small part of the DOM Worker interface ComputeClient uses. */
+function threadAsWorker(): Worker {
+  const thread = new NodeWorker(THREAD)
+  // An idle thread does not keep its process alive (a peer that was never stopped still lets a script end);
+  // one with requests in flight does, since their replies are what the process waits for.
+  let inFlight = 0
+  thread.unref()
+  const target = new EventTarget()
+  thread.on('message', (data: unknown) => {
+    const type = (data as { type?: unknown } | null)?.type
+    if (type !== 'progress' && type !== 'fallback' && --inFlight === 0) thread.unref()
+    target.dispatchEvent(new MessageEvent('message', { data }))
+  })
+  let terminated = false
+  const crashed = (message: string) => target.dispatchEvent(Object.assign(new Event('error'), { message }))
+  thread.on('error', (error: Error) => crashed(error.message))
+  // A thread that ends on its own (out of memory, a native abort) fails what it held instead of leaving it waiting.
+  thread.on('exit', (code) => terminated || crashed(`its thread exited with code ${code}`))
+  return Object.assign(target, {
+    postMessage: (message: unknown, transfer: Transferable[] = []) => {
+      if (inFlight++ === 0) thread.ref()
+      thread.postMessage(message, transfer as never)
+    },
+    terminate: () => {
+      terminated = true
+      void thread.terminate()
+    },
+  }) as unknown as Worker
+}
+
+/** A compute client on a worker thread of its own. */
+export function nodeComputeClient(): ComputeClient {
+  return new ComputeClient(threadAsWorker)
+}
