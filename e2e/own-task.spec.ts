@@ -123,11 +123,22 @@ async function contribute(browser: Browser, owner: Page, jobId: string, expected
   return page
 }
 
-test('an owner trains jobs on their own table, their own colour pictures with their own classes, and their own text', async () => {
-  test.setTimeout(480_000)
+/** Runs `scenario` with its own Chromium and scratch folder, both gone afterwards whatever happens. */
+async function withBrowser(scenario: (browser: Browser, dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tesserae-own-'))
   const browser = await launchChromium()
   try {
+    await scenario(browser, dir)
+  } finally {
+    await browser.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+// Three owners, each test on its own: a slow part names itself, and none inherits another's time limit.
+test('an owner trains a job on their own table, exports it, a third browser uses it, and a new job fine-tunes it', async () => {
+  test.setTimeout(360_000)
+  await withBrowser(async (browser, dir) => {
     // A table: Wine, predicting its "cultivar" column from the 13 measurements.
     const { page: research, form } = await ownJobForm(browser, 'Wine cultivars')
     // A file that is not a table or a text is refused by name.
@@ -210,7 +221,12 @@ test('an owner trains jobs on their own table, their own colour pictures with th
     await wineContributor.context().close()
     await wine.volunteer.context().close()
     await research.context().close()
+  })
+})
 
+test('an owner trains a job on their own colour pictures with their own classes, and a contributor adds more', async () => {
+  test.setTimeout(240_000)
+  await withBrowser(async (browser, dir) => {
     // Pictures: three folders named as the owner's classes, fitted to 24×24 RGB by padding.
     const { root: pictures, total } = await colourFolder(dir)
     const heldOut = Math.ceil(total / 5)
@@ -235,7 +251,12 @@ test('an owner trains jobs on their own table, their own colour pictures with th
     await pictureContributor.context().close()
     await shoes.volunteer.context().close()
     await owner.context().close()
+  })
+})
 
+test('an owner trains a job on their own text: bits per character, a sample on the dashboard, the use page writes', async () => {
+  test.setTimeout(240_000)
+  await withBrowser(async (browser) => {
     // A text: The Devil's Dictionary, character by character; the dashboard reports bits per character and
     // writes a sample with the current version.
     const { page: writer, form: form3 } = await ownJobForm(browser, 'Devil\'s Dictionary')
@@ -258,8 +279,5 @@ test('an owner trains jobs on their own table, their own colour pictures with th
     await reader.getByTestId('use-prompt').fill('LAWYER, n. One skilled in')
     await reader.getByTestId('use-write').click()
     await expect(reader.getByTestId('use-result').locator('strong')).toHaveText(/.{100,}/s, { timeout: 60_000 })
-  } finally {
-    await browser.close()
-    await rm(dir, { recursive: true, force: true })
-  }
+  })
 })
