@@ -137,7 +137,7 @@ async function withBrowser(scenario: (browser: Browser, dir: string) => Promise<
 
 // Three owners, each test on its own: a slow part names itself, and none inherits another's time limit.
 test('an owner trains a job on their own table, exports it, a third browser uses it, and a new job fine-tunes it', async () => {
-  test.setTimeout(360_000)
+  test.setTimeout(420_000)
   await withBrowser(async (browser, dir) => {
     // A table: Wine, predicting its "cultivar" column from the 13 measurements.
     const { page: research, form } = await ownJobForm(browser, 'Wine cultivars')

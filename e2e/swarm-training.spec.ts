@@ -81,7 +81,9 @@ test('three volunteer tabs train while a colluding pair and a free rider are cau
     const row = (id: string) => research.locator(`[data-testid="job-peer-row"][data-peer-id="${id}"]`)
     for (const id of hostileIds) {
       await expect(row(id)).toHaveAttribute('data-accepted', '0')
-      await expect(row(id)).toHaveAttribute('data-banned', 'true')
+      // On a loaded machine a hostile peer's first result can still be on its way (in one full run a peer had
+      // delivered nothing yet here): it is caught the moment it delivers, and rounds go on meanwhile.
+      await expect(row(id)).toHaveAttribute('data-banned', 'true', { timeout: 150_000 })
     }
     let honestAccepted = 0
     for (const id of honestIds) {
