@@ -6,9 +6,10 @@ import { readFile } from 'node:fs/promises'
 import { parentPort } from 'node:worker_threads'
 import * as ort from 'onnxruntime-web'
 import { isSharedOrt, ORT_WASM } from './ort-wasm.ts'
-import { decodeToWorker, type FromWorker } from '../../src/compute/worker-protocol.ts'
+import type { FromWorker } from '../../src/compute/worker-protocol.ts'
 import { WorkerRuntime } from '../../src/compute/worker-runtime.ts'
-import { errorMessage, TesseraeError } from '../../src/errors.ts'
+import { TesseraeError } from '../../src/errors.ts'
+import { requestLoop } from '../../src/compute/worker-dispatch.ts'
 
 const port = parentPort
 if (port === null) throw new Error('compute-thread.ts runs as a worker thread (server/compute/thread-entry.ts loads it)')
@@ -36,27 +37,9 @@ Object.assign(ort.env.wasm, {
 })
 // Node has one ORT build, whose wasm kernels serve every backend a headless peer uses.
 const runtime = new WorkerRuntime(async () => ort, reply)
-let queue: Promise<void> = Promise.resolve()
 
-port.on('message', (data: unknown) => {
-  if (isSharedOrt(data)) return received(data.module)
-  const id = typeof (data as { id?: unknown } | null)?.id === 'number' ? (data as { id: number }).id : 0
-  const fail = (error: unknown) => reply({ type: 'error', id, code: error instanceof TesseraeError ? error.code : 'WORKER_FAILED', message: errorMessage(error) })
-  let request: ReturnType<typeof decodeToWorker>
-  try {
-    request = decodeToWorker(data)
-  } catch (error) {
-    fail(error)
-    return
-  }
-  if (request.type === 'throttle') {
-    runtime.handle(request).catch(fail)
-    return
-  }
-  queue = queue
-    .then(async () => {
-      if (request.type === 'probe') throw new TesseraeError('UNSUPPORTED', 'a headless peer has no browser device to probe: it trains on wasm')
-      await runtime.handle(request)
-    })
-    .catch(fail)
+const handle = requestLoop(runtime, reply, async () => {
+  throw new TesseraeError('UNSUPPORTED', 'a headless peer has no browser device to probe: it trains on wasm')
 })
+
+port.on('message', (data: unknown) => (isSharedOrt(data) ? received(data.module) : handle(data)))

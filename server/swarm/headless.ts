@@ -146,7 +146,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   // for scoring) with the job's data from the block exchange; this thread only coordinates.
   const refereeCompute = nodeComputeClient()
   const evalCompute = nodeComputeClient()
-  const [{ flopsPerStep }] = await Promise.all([refereeCompute.init(trainSpec(job), HEADLESS_ENGINE), evalCompute.warm(HEADLESS_ENGINE)])
+  const { flopsPerStep } = await refereeCompute.init(trainSpec(job), HEADLESS_ENGINE)
   const recipe = jobRecipe(job)
   const evalBlock = firstSamples(testBlock, options.evalLimit ?? 1000)
   const jobLog = new ExchangeLogStore(exchange, privateKey)
@@ -200,10 +200,9 @@ export interface VolunteerPeerOptions extends PeerBase {
 export async function startHeadlessVolunteer(options: VolunteerPeerOptions) {
   const { node, swarm, exchange, privateKey } = await basePeer(options)
   // Trains on a compute thread, as a tab trains in its worker; the thread keeps one job's step compiled.
+  // No warm-up run: ORT instantiates the process's compiled module in milliseconds, and a throwaway model's
+  // step would only take CPU from the peers beside it.
   const compute = nodeComputeClient()
-  // ORT loads while the peer joins the swarm (as a tab's worker warms while its device is checked), not when
-  // the first unit is already waiting; an engine that cannot start says so at that unit's init.
-  void compute.warm(HEADLESS_ENGINE).catch(() => undefined)
   const engine = new WorkerInnerEngine(compute)
   let compiled: Promise<{ key: string; flopsPerStep: number }> | null = null
   const client = new VolunteerClient({
