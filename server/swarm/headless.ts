@@ -19,7 +19,7 @@ import { settlementFor } from '../../src/roles/settlement-wiring.ts'
 import type { SettlementAdversary } from '../../src/roles/settlement-host.ts'
 import { Coordinator } from '../../src/training/coordinator.ts'
 import { PROBE_STEPS } from '../../src/training/probe.ts'
-import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec, jobLrScale } from '../../src/training/job.ts'
+import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec } from '../../src/training/job.ts'
 import { flatten, paramLayout, unflatten } from '../../src/training/vector.ts'
 import { initParams } from '../../src/graph/model.ts'
 import type { LabelledImages } from '../../src/data/labelled-images.ts'
@@ -28,7 +28,7 @@ import type { TaskBlock } from '../../src/data/task-block.ts'
 import type { TaskSpec } from '../../src/data/task.ts'
 import type { ModelRecipe } from '../../src/graph/model-recipe.ts'
 import { WorkerInnerEngine } from '../../src/compute/inner-engine.ts'
-import type { TrainSpec } from '../../src/compute/worker-protocol.ts'
+import { jobTrainSpec } from '../../src/compute/job-train-spec.ts'
 import { nodeComputeClient } from '../compute/node-compute.ts'
 import { CoordinatorHost, type DatasetPolicy } from '../../src/roles/coordinator-host.ts'
 import { VolunteerClient, type VolunteerStatus } from '../../src/roles/volunteer-client.ts'
@@ -46,12 +46,6 @@ import { deleteChunked } from '../../src/p2p/chunked.ts'
 
 // One wasm thread per compute thread: several headless peers run side by side on a small machine.
 const HEADLESS_ENGINE = { backend: 'wasm', wasmThreads: 1 } as const
-
-/** The train step a job's units run, as the compute thread compiles it. */
-function trainSpec(job: JobSpec): TrainSpec {
-  const lrScale = jobLrScale(job)
-  return { model: jobRecipe(job), batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed, ...(lrScale ? { lrScale } : {}) }
-}
 
 /** The first `limit` samples of a block (the held-out samples a coordinator scores each version on). */
 function firstSamples(block: TaskBlock, limit: number): TaskBlock {
@@ -146,7 +140,7 @@ export async function startHeadlessCoordinator(options: CoordinatorPeerOptions) 
   // for scoring) with the job's data from the block exchange; this thread only coordinates.
   const refereeCompute = nodeComputeClient()
   const evalCompute = nodeComputeClient()
-  const { flopsPerStep } = await refereeCompute.init(trainSpec(job), HEADLESS_ENGINE)
+  const { flopsPerStep } = await refereeCompute.init(jobTrainSpec(job), HEADLESS_ENGINE)
   const recipe = jobRecipe(job)
   const evalBlock = firstSamples(testBlock, options.evalLimit ?? 1000)
   const jobLog = new ExchangeLogStore(exchange, privateKey)
@@ -218,7 +212,7 @@ export async function startHeadlessVolunteer(options: VolunteerPeerOptions) {
     onStatus: options.onStatus,
     log: options.log,
     engineFor: async (job) => {
-      const spec = trainSpec(job)
+      const spec = jobTrainSpec(job)
       const key = JSON.stringify(spec)
       const held = await compiled?.catch(() => null)
       if (held?.key !== key) compiled = compute.init(spec, HEADLESS_ENGINE).then(({ flopsPerStep }) => ({ key, flopsPerStep }))

@@ -8,7 +8,8 @@ import type { BackendChoice } from './backend-choice.ts'
 import type { TunedEngine } from './calibration.ts'
 import type { TrainSpec } from './worker-protocol.ts'
 import { errorMessage } from '../errors.ts'
-import { jobRecipe, type JobSpec, jobLrScale } from '../training/job.ts'
+import type { JobSpec } from '../training/job.ts'
+import { jobTrainSpec } from './job-train-spec.ts'
 
 /** What tuning needs of the volunteer's compute worker (ComputeClient in the app). */
 export interface Compilable {
@@ -44,10 +45,8 @@ export function engineTuning(compute: Compilable, choice: BackendChoice, options
     return current
   }
   return (job) => {
-    const model = jobRecipe(job)
-    const lrScale = jobLrScale(job)
-    const key = `${JSON.stringify(model)}/${job.batchSize}/${JSON.stringify(lrScale ?? null)}`
-    const spec: TrainSpec = { model, batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed, ...(lrScale ? { lrScale } : {}) }
+    const spec = jobTrainSpec(job)
+    const key = `${JSON.stringify(spec.model)}/${spec.batchSize}/${JSON.stringify(spec.lrScale ?? null)}`
     if (current?.key !== key) {
       const remembered = rememberedTuning(spec, choice, { store, onNotice: log })
       return compile(key, spec, remembered?.engine ?? untunedEngine(choice, spec), remembered !== null).flopsPerStep

@@ -23,7 +23,8 @@ import type { TaskJob } from '../../training/task-draft.ts'
 import { Coordinator } from '../../training/coordinator.ts'
 import { PROBE_STEPS } from '../../training/probe.ts'
 import type { CoordinatorState } from '../../training/coordinator-state.ts'
-import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec, jobLrScale } from '../../training/job.ts'
+import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec } from '../../training/job.ts'
+import { jobTrainSpec } from '../../compute/job-train-spec.ts'
 import { flatten, paramLayout, unflatten } from '../../training/vector.ts'
 import { errorMessage } from '../../errors.ts'
 import { loadDemoSet } from '../demo-data.ts'
@@ -61,8 +62,8 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
   const test = concatBlocks(task, await Promise.all(job.test.map((s) => fetchTaskShard(peer.exchange, s, task, []))))
   onStep('compiling the evaluation graph and scoring the starting model', 4)
   // The referee re-runs volunteers' units in its own worker, on wasm: checking must not wait for the GPU.
-  const lrScale = jobLrScale(job)
-  await refereeCompute.init({ model: jobRecipe(job), batchSize: job.batchSize, optimizer: 'adamw', seed: job.seed, ...(lrScale ? { lrScale } : {}) }, { backend: 'wasm', wasmThreads: 1 })
+  const spec = jobTrainSpec(job)
+  await refereeCompute.init(spec, { backend: 'wasm', wasmThreads: 1 })
   const jobLog = new ExchangeLogStore(peer.exchange, peer.privateKey)
   // A fine-tuning job starts from the parameters its owner published (this tab holds them, or a peer does).
   const startParams = await fetchStartParams(peer.exchange, job, [peerIdFromString(job.coordinator)])
@@ -70,7 +71,7 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
     job,
     dim: layout.total,
     initialParams: () => startParams ?? flatten(layout, initParams(model, job.seed)),
-    flopsPerStep: buildTrainStep(model, job.batchSize, DEFAULT_ADAMW, { lrScale }).flopsPerStep,
+    flopsPerStep: buildTrainStep(model, job.batchSize, DEFAULT_ADAMW, { lrScale: spec.lrScale }).flopsPerStep,
     vectors: new ExchangeVectorStore(peer.exchange, layout.total),
     checkpoints: new IdbCheckpointStore(job.id),
     referee: new Referee({ engine: new WorkerInnerEngine(refereeCompute), layout, data: refereeData(peer.exchange, () => task) }),
