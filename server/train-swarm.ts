@@ -4,7 +4,9 @@
 // with the same code a tab runs. Prints the held-out loss (bits per character for text) after every round and,
 // for text, what the model writes; writes the run to --out. The coordinator keeps its job and checkpoint in
 // --dir, so a stopped run resumes where it left off. Tests cannot train for an hour; this is how the README's
-// long-run figures are made.
+// long-run figures are made. With --relay (and --webrtc) the coordinator joins a stack's relay instead of
+// starting its own, so a browser tab can volunteer too: `npm run train:tab` runs this inside the e2e harness with
+// a Chromium tab donating to the job (`e2e/long/tab-swarm.long.ts`).
 import { parseArgs } from 'node:util'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -37,10 +39,13 @@ const { values } = parseArgs({
     heads: { type: 'string', default: '4' },
     widths: { type: 'string', default: '128,64' },
     volunteers: { type: 'string', default: '2' },
+    units: { type: 'string' },
+    webrtc: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '30' },
     batch: { type: 'string', default: '32' },
     'inner-steps': { type: 'string', default: '100' },
     lr: { type: 'string', default: '2e-3' },
+    'lr-final': { type: 'string' },
     'outer-lr': { type: 'string', default: '0.7' },
     'audit-rate': { type: 'string', default: '0.25' },
     dir: { type: 'string' },
@@ -84,13 +89,15 @@ async function coordinate(): Promise<void> {
   const unit = data.task.kind === 'text' ? 'bits/char' : 'accuracy'
   console.info(`${values.file}: ${data.train.count} training and ${data.test.count} held-out samples; ${JSON.stringify(spec)}, ${parameterCount(model).toLocaleString('en')} parameters`)
 
-  const relay = await createRelayNode({ host: '127.0.0.1', port: 0 })
-  const relayList = relayAddrs(relay)
+  // A stack's relay when given one (a tab can reach it), else one of our own on loopback.
+  const relay = values.relay?.length ? null : await createRelayNode({ host: '127.0.0.1', port: 0 })
+  const relayList = relay ? relayAddrs(relay) : values.relay!
   const nodeVolunteers = int('volunteers')
   const coordinator = await startHeadlessCoordinator({
     relayAddrs: relayList,
     dataDir: values.dir ?? null,
     host: '127.0.0.1',
+    webrtc: values.webrtc,
     train: data.train,
     test: data.test,
     task: { task: data.task, recipe },
@@ -103,18 +110,26 @@ async function coordinate(): Promise<void> {
       innerSteps: int('inner-steps'),
       innerLr: positive('lr'),
       outerLr: positive('outer-lr'),
-      unitsPerRound: nodeVolunteers,
+      unitsPerRound: values.units === undefined ? nodeVolunteers : int('units'),
       auditRate: Number(values['audit-rate']),
       rounds: int('rounds'),
       roundMs: 30 * 60_000,
     },
     log: () => {},
   })
+  console.info(`job ${coordinator.job.id}`)
   const children: ChildProcess[] = []
   const script = fileURLToPath(import.meta.url)
   for (let i = 0; i < nodeVolunteers; i++) {
     const args = [script, '--volunteer', '--job', coordinator.job.id, ...relayList.flatMap((a) => ['--relay', a])]
     children.push(spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+  }
+  // --lr-final: the owner lowers the inner learning rate along a cosine from --lr over the job's rounds, as a
+  // job change at a round boundary (the round already handed out keeps the rate its units were planned with).
+  const decayLr = async (closed: number) => {
+    const [from, to] = [positive('lr'), positive('lr-final')]
+    const innerLr = to + 0.5 * (from - to) * (1 + Math.cos((Math.PI * Math.min(closed + 1, int('rounds'))) / int('rounds')))
+    await coordinator.coordinator.scheduleJobChange({ ...coordinator.coordinator.job, innerLr })
   }
   const started = Date.now()
   const view = () => coordinator.coordinator.view
@@ -128,8 +143,9 @@ async function coordinate(): Promise<void> {
         samples += r.samples
         const tokens = data.task.kind === 'text' ? ` (${((samples * data.task.schema.context) / 1e6).toFixed(2)}M tokens)` : ''
         const why = r.rejections.map((x) => `${x.code}${Object.keys(x.params).length ? ` ${JSON.stringify(x.params)}` : ''}`)
-        console.info(`round ${r.round}: held-out ${unit} ${score(r).toFixed(3)}, train loss ${r.meanLossAfter.toFixed(3)}, ${r.accepted} units accepted, ${r.rejected} rejected${why.length ? ` (${why.join('; ')})` : ''}, ${samples} samples${tokens}, ${((Date.now() - started) / 60_000).toFixed(1)} min`)
+        console.info(`round ${r.round}: held-out ${unit} ${score(r).toFixed(3)}, lr now ${coordinator.coordinator.job.innerLr.toPrecision(3)}, train loss ${r.meanLossAfter.toFixed(3)}, ${r.accepted} units accepted, ${r.rejected} rejected${why.length ? ` (${why.join('; ')})` : ''}, ${samples} samples${tokens}, ${((Date.now() - started) / 60_000).toFixed(1)} min`)
       }
+      if (view().history.length > printed && values['lr-final'] !== undefined) await decayLr(view().history.length)
       printed = view().history.length
     }
     const history = view().history
@@ -142,7 +158,9 @@ async function coordinate(): Promise<void> {
       written = `${sampleText(format, prompt)} ⟶ ${sampleText(format, tokens)}`
       console.info(`the model writes: ${written}`)
     }
-    const result = { file: values.file, spec, parameters: parameterCount(model), job: coordinator.job, rounds: history.map((r) => ({ round: r.round, [unit]: score(r), trainLoss: r.meanLossAfter, samples: r.samples, accepted: r.accepted, rejected: r.rejected, closedAtMs: r.closedAtMs })), minutes: (Date.now() - started) / 60_000, written }
+    const peers = Object.fromEntries(Object.entries(view().peers).map(([id, p]) => [id, { accepted: p.accepted, rejected: p.rejected, banned: p.banned, backend: p.backend, samplesPerSecond: p.samplesPerSecond }]))
+    for (const [id, p] of Object.entries(peers)) console.info(`peer ${id}: ${p.accepted} units accepted, ${p.rejected} rejected${p.banned ? ', banned' : ''} (${p.backend ?? 'no backend reported'})`)
+    const result = { file: values.file, spec, parameters: parameterCount(model), job: coordinator.job, peers, rounds: history.map((r) => ({ round: r.round, [unit]: score(r), trainLoss: r.meanLossAfter, samples: r.samples, accepted: r.accepted, rejected: r.rejected, closedAtMs: r.closedAtMs })), minutes: (Date.now() - started) / 60_000, written }
     if (values.out) {
       await mkdir(dirname(values.out), { recursive: true })
       await writeFile(values.out, JSON.stringify(result, null, 2) + '\n')
@@ -150,6 +168,6 @@ async function coordinate(): Promise<void> {
   } finally {
     for (const c of children) c.kill('SIGTERM')
     await coordinator.stop()
-    await relay.stop()
+    await relay?.stop()
   }
 }

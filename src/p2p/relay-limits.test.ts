@@ -53,4 +53,25 @@ describe('relay limits', () => {
     expect(reserved()).toBe(1)
     expect(relay.services.relay.reservations.size).toBe(1)
   })
+
+  it('frees a reservation when its peer hangs up, so the quota counts only peers still reachable', async () => {
+    const relay = await createRelayNode({ host: '127.0.0.1', port: 0, limits: { maxReservationsPerIp: 1 } })
+    stops.push(() => relay.stop())
+    const addr = multiaddr(relayAddrs(relay)[0]!)
+    const reservedBy = async (tab: NodePeer) => {
+      const deadline = Date.now() + 10_000
+      while (!tab.getMultiaddrs().some((a) => a.toString().includes('/p2p-circuit')) && Date.now() < deadline) await sleep(100)
+      return relay.services.relay.reservations.has(tab.peerId)
+    }
+    // Tabs opened and closed one after another from one address: each gets the one slot in turn.
+    for (let i = 0; i < 3; i++) {
+      const [tab] = await peers(1, true)
+      await tab!.dial(addr)
+      expect(await reservedBy(tab!), `tab ${i}`).toBe(true)
+      await tab!.stop()
+      const deadline = Date.now() + 5000
+      while (relay.services.relay.reservations.size > 0 && Date.now() < deadline) await sleep(50)
+      expect(relay.services.relay.reservations.size).toBe(0)
+    }
+  })
 })

@@ -49,7 +49,8 @@ export function ipOf(addr: Multiaddr): string | null {
 interface GatedNode {
   getConnections: Libp2p['getConnections']
   hangUp: Libp2p['hangUp']
-  services: { pubsub: GossipSub; relay: { reservations: { values(): Iterable<RelayReservation> } } }
+  addEventListener(type: 'peer:disconnect', listener: (event: CustomEvent<PeerId>) => void): void
+  services: { pubsub: GossipSub; relay: { reservations: { values(): Iterable<RelayReservation>; get(peer: PeerId): RelayReservation | undefined; delete(peer: PeerId): unknown } } }
 }
 
 /**
@@ -104,6 +105,15 @@ export function relayGater(limits: RelayLimits, log: (line: string) => void, now
     attach(guarded: GatedNode): void {
       node = guarded
       guarded.services.pubsub.addEventListener('gossipsub:heartbeat', shedGraylisted)
+      // libp2p's relay keeps a reservation for its whole TTL (2 h) after its peer hangs up, though nobody can
+      // reach a peer through us once it is gone. Kept, the reservations of closed tabs filled their IP
+      // address's quota (a school behind one address, or a stranger reserving and leaving in a loop) and the
+      // relay refused live tabs with NO_RESERVATION: a reservation ends with its peer's last connection.
+      guarded.addEventListener('peer:disconnect', ({ detail: peer }) => {
+        const reservations = guarded.services.relay.reservations
+        reservations.get(peer)?.signal.clear()
+        reservations.delete(peer)
+      })
     },
     isBanned: banned,
   }
