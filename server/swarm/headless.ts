@@ -66,7 +66,7 @@ async function basePeer(options: PeerBase & { listenWs?: { host: string; port: n
   if (options.dataDir !== null) await ensurePrivateDir(options.dataDir)
   const privateKey = options.dataDir === null ? await generateKeyPair('Ed25519') : await loadOrCreatePeerKey(new FileKeyStore(join(options.dataDir, 'peer-key')))
   const node = await createNodePeer({ privateKey, listenWs: options.listenWs, webrtc: options.webrtc ? { iceServers: [] } : undefined })
-  const swarm = await Swarm.start({ node, relayAddrs: options.relayAddrs, iceServers: [] })
+  const swarm = await Swarm.start({ node, relayAddrs: options.relayAddrs, iceServers: [], dialsWebRTC: options.webrtc === true })
   const blockstore: Blockstore = options.dataDir === null ? new MemoryBlockstore() : new FsBlockstore(join(options.dataDir, 'blocks'))
   if (blockstore instanceof FsBlockstore) await blockstore.open()
   const exchange = await BlockExchange.start(node, blockstore)

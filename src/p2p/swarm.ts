@@ -33,6 +33,11 @@ export interface SwarmOptions {
   node?: NodePeer
   announceEveryMs?: number
   now?: () => number
+  /**
+   * Whether this node can open WebRTC connections (default true). A headless peer without the WebRTC
+   * transport cannot, and dialling every tab it hears of would only fail, retry and log forever.
+   */
+  dialsWebRTC?: boolean
 }
 
 const DIAL_TIMEOUT_MS = 20_000
@@ -54,6 +59,7 @@ export class Swarm {
   private readonly failed = new Map<string, { count: number; retryAtMs: number }>()
   private readonly listeners = new Set<(s: SwarmSnapshot) => void>()
   private readonly now: () => number
+  private readonly dialsWebRTC: boolean
   private backend: Backend = 'unknown'
   private relayState: RelayState = 'connecting'
   private relayError: string | null = null
@@ -69,6 +75,7 @@ export class Swarm {
     this.relayAddrs = options.relayAddrs
     this.relayIds = new Set(options.relayAddrs.map((a) => multiaddr(a).getComponents().findLast((c) => c.name === 'p2p')?.value ?? ''))
     this.now = options.now ?? Date.now
+    this.dialsWebRTC = options.dialsWebRTC ?? true
     this.snapshot = this.computeSnapshot()
   }
 
@@ -182,7 +189,7 @@ export class Swarm {
     for (const id of this.failed.keys()) if (!present.has(id)) this.failed.delete(id)
     for (const peer of this.snapshot.peers) {
       const backoff = this.now() < (this.failed.get(peer.peerId)?.retryAtMs ?? -Infinity)
-      if (shouldDial(this.snapshot.selfId, peer) && !this.dialing.has(peer.peerId) && !backoff) void this.dialDirect(peer)
+      if (this.dialsWebRTC && shouldDial(this.snapshot.selfId, peer) && !this.dialing.has(peer.peerId) && !backoff) void this.dialDirect(peer)
     }
     for (const listener of this.listeners) listener(this.snapshot)
   }
