@@ -115,7 +115,10 @@ async function coordinate(): Promise<void> {
       rounds: int('rounds'),
       roundMs: 30 * 60_000,
     },
-    log: () => {},
+    // Only why a volunteer's evidence could not be fetched: the rest is in the per-round lines.
+    log: (line) => {
+      if (line.startsWith('checkpoint ')) console.info(line)
+    },
   })
   console.info(`job ${coordinator.job.id}`)
   const children: ChildProcess[] = []

@@ -18,7 +18,9 @@ test('a train:swarm run with a Chromium tab among its volunteers', async () => {
   const out = args[args.indexOf('--out') + 1]
   if (!args.includes('--out') || !out) throw new Error('TESSERAE_TRAIN_ARGS must name --out (the run\'s JSON, where the tab\'s units are counted)')
   const relays = process.env.TESSERAE_RELAY_ADDRS!.split(' ').flatMap((a) => ['--relay', a])
-  const run = spawn(process.execPath, ['server/train-swarm.ts', ...args, '--webrtc', ...relays], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  // Bitswap's and the stream muxer's errors, on both ends, beside any audit whose blocks did not come.
+  const debug = 'helia:bitswap*:error,libp2p:yamux*:error,libp2p:webrtc*:error'
+  const run = spawn(process.execPath, ['server/train-swarm.ts', ...args, '--webrtc', ...relays], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DEBUG: debug } })
   const exited = new Promise<number>((resolve) => run.on('exit', (code) => resolve(code ?? 1)))
   const jobId = new Promise<string>((found, reject) => {
     createInterface({ input: run.stdout! }).on('line', (line) => {
@@ -31,6 +33,12 @@ test('a train:swarm run with a Chromium tab among its volunteers', async () => {
   const browser = await launchChromium()
   try {
     const page = await (await browser.newContext()).newPage()
+    // The tab's own account of its units (delivered, refused and why) and of anything that went wrong, beside
+    // the coordinator's: an audit the tab failed can then be read from both ends.
+    await page.addInitScript((value) => localStorage.setItem('debug', value), debug)
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning' || /^\[volunteer\] (unit|could not)|bitswap|yamux|webrtc/.test(message.text())) console.log(`[tab ${new Date().toISOString().slice(11, 19)}] ${message.text().slice(0, 400)}`)
+    })
     await page.goto(new URL(`/?job=${encodeURIComponent(await jobId)}`, APP).toString())
     const tab = (await page.getByTestId('self-peer-id').filter({ hasText: /^12D3KooW/ }).textContent({ timeout: 120_000 }))!
     await expect(page.getByTestId('invited-job')).not.toContainText('not heard', { timeout: 120_000 })

@@ -92,21 +92,26 @@ export class BlockExchange {
     return this.blockstore.has(cid)
   }
 
-  /** From the local store, else from the swarm (preferring `providers`), verified and then stored. */
-  async get(cid: CID, options: { providers?: PeerId[]; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  /**
+   * From the local store, else from the swarm (preferring `providers`), verified and then stored. `timeoutMs:
+   * null`: no deadline of its own (the caller's `signal` decides, as a transfer's watchdog does).
+   */
+  async get(cid: CID, options: { providers?: PeerId[]; timeoutMs?: number | null; signal?: AbortSignal } = {}): Promise<Uint8Array> {
     const id = cid.toString()
     if (await this.blockstore.has(cid)) {
       const bytes = await readAll(this.blockstore.get(cid))
       if (!(await cidOf(bytes)).equals(cid)) throw new TesseraeError('BLOCK_CORRUPT', `the local copy of ${id} does not match its CID; delete the site's data and reload`)
       return bytes
     }
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
+    const timeoutMs = options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : options.timeoutMs
+    const timeout = timeoutMs === null ? null : AbortSignal.timeout(timeoutMs)
+    const signals = [options.signal, timeout].filter((s) => s != null)
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0]
     let bytes: Uint8Array
     try {
       bytes = await this.broker.retrieve(cid, { signal, providers: options.providers })
     } catch (error) {
-      if (timeout.aborted) throw new TesseraeError('BLOCK_TIMEOUT', `no peer delivered block ${cid.toString()} within ${(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s`, { cause: error })
+      if (timeout?.aborted) throw new TesseraeError('BLOCK_TIMEOUT', `no peer delivered block ${cid.toString()} within ${timeoutMs! / 1000} s`, { cause: error })
       throw error
     }
     if (bytes.length > MAX_BLOCK_BYTES) throw new TesseraeError('BLOCK_TOO_LARGE', `block ${cid.toString()} is ${bytes.length} bytes, over the limit`)

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createNodePeer, type NodePeer } from './node-peer.ts'
+import { parseCid } from '../data/cid.ts'
 import { BlockExchange } from './block-exchange.ts'
 import { bytesToFloat32, CHUNK_BYTES, deleteChunked, float32Bytes, getChunked, getChunkedPieces, putChunked } from './chunked.ts'
 
@@ -52,6 +53,29 @@ describe('chunked payloads over Bitswap', () => {
     const chunk = await ea.put(new Uint8Array(10))
     const forged = await ea.put(new TextEncoder().encode(JSON.stringify({ kind: 'delta', bytes: 10, chunks: [chunk.toString()], nonce: 'ab'.repeat(16) })))
     await expect(getChunked(eb, forged.toString(), 'delta', { maxBytes: 100, providers: [a.peerId], timeoutMs: 10_000 })).rejects.toThrow(/nonce/)
+  })
+
+  it('fetches a payload whose peer sends it steadily for longer than the stall time (an audit from a busy tab)', async () => {
+    // The provider comes to hold its 64 checkpoint pieces one at a time, 40 ms apart (2.6 s) while the fetch
+    // allows 1 s without progress, as a busy tab serves an audit piece by piece. With a deadline per block, all
+    // started at once, the pieces served last timed out and an honest volunteer was judged to be withholding.
+    const payload = Uint8Array.from({ length: 64 * 16 * 1024 }, (_, i) => (i * 13 + (i >> 14)) & 255)
+    const root = await putChunked(ea, 'checkpoint', payload)
+    const rootObject = JSON.parse(new TextDecoder().decode(await ea.get(parseCid(root)))) as { chunks: string[] }
+    const pieces = await Promise.all(rootObject.chunks.map(async (c) => ({ cid: parseCid(c), bytes: await ea.get(parseCid(c)) })))
+    for (const { cid } of pieces) await ea.blockstore.delete(cid)
+    const serving = (async () => {
+      for (const { bytes } of pieces) {
+        await new Promise((r) => setTimeout(r, 40))
+        await ea.put(bytes)
+      }
+    })()
+    const started = Date.now()
+    const got = await getChunked(eb, root, 'checkpoint', { maxBytes: payload.length, providers: [a.peerId], timeoutMs: 1000 })
+    const took = Date.now() - started
+    await serving
+    expect(took).toBeGreaterThan(2000)
+    expect(got.length === payload.length && got.every((v, i) => v === payload[i])).toBe(true)
   })
 
   it('fetches a redone unit\'s work at once after a first copy of the same work never arrived', async () => {

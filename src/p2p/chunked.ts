@@ -14,6 +14,7 @@ import type { BlockExchange } from './block-exchange.ts'
 import type { CID } from 'multiformats/cid'
 import { concatBytes, spansItsBuffer } from '../bytes.ts'
 import { fromHex, toHex } from '../hex.ts'
+import { TransferWatchdog } from './transfer-watchdog.ts'
 
 export const CHUNK_BYTES = 512 * 1024
 const MAX_ROOT_BYTES = 64 * 1024
@@ -47,7 +48,25 @@ export async function putChunked(exchange: BlockExchange, kind: PayloadKind, byt
   return (await exchange.put(root)).toString()
 }
 
+/**
+ * `timeoutMs`: how long the payload's peers may send nothing at all (default 60 s); the whole payload must also
+ * come faster than the watchdog's floor rate.
+ */
 type FetchOptions = { maxBytes: number; providers?: PeerId[]; timeoutMs?: number; signal?: AbortSignal }
+type BlockOptions = { providers?: PeerId[]; timeoutMs: null; signal: AbortSignal }
+const DEFAULT_STALL_MS = 60_000
+
+/** Runs a payload's fetch under a watchdog that ends it when its blocks stop coming (transfer-watchdog.ts). */
+async function watched<T>(what: string, options: FetchOptions, fetch: (blocks: BlockOptions, watchdog: TransferWatchdog) => Promise<T>): Promise<T> {
+  const watchdog = new TransferWatchdog(what, options.timeoutMs ?? DEFAULT_STALL_MS, options.signal)
+  try {
+    return await fetch({ providers: options.providers, timeoutMs: null, signal: watchdog.signal }, watchdog)
+  } catch (error) {
+    throw watchdog.explain(error)
+  } finally {
+    watchdog.close()
+  }
+}
 
 interface Root {
   what: string
@@ -57,9 +76,10 @@ interface Root {
   salt: Uint8Array
 }
 
-async function readRoot(exchange: BlockExchange, rootCid: string, kind: PayloadKind, options: FetchOptions): Promise<Root> {
+async function readRoot(exchange: BlockExchange, rootCid: string, kind: PayloadKind, options: FetchOptions, blocks: BlockOptions, watchdog: TransferWatchdog): Promise<Root> {
   const what = `${kind} root ${rootCid.slice(0, 16)}…`
-  const rootBytes = await exchange.get(parseCid(rootCid), options)
+  const rootBytes = await exchange.get(parseCid(rootCid), blocks)
+  watchdog.progress(rootBytes.length)
   if (rootBytes.length > MAX_ROOT_BYTES) throw new DecodeError(what, `is ${rootBytes.length} bytes, over ${MAX_ROOT_BYTES}`)
   const root = asObject(parseJsonLimited(new TextDecoder().decode(rootBytes), MAX_ROOT_BYTES, what), what)
   if (readString(root, 'kind', what, 16) !== kind) throw new DecodeError(what, `is a "${String(root.kind)}" payload, expected "${kind}"`)
@@ -74,8 +94,9 @@ async function readRoot(exchange: BlockExchange, rootCid: string, kind: PayloadK
 }
 
 /** Chunk i of the payload without its salt, checked for its length. */
-async function readChunk(exchange: BlockExchange, root: Root, i: number, options: FetchOptions): Promise<Uint8Array> {
-  const block = await exchange.get(root.chunks[i]!, options)
+async function readChunk(exchange: BlockExchange, root: Root, i: number, blocks: BlockOptions, watchdog: TransferWatchdog): Promise<Uint8Array> {
+  const block = await exchange.get(root.chunks[i]!, blocks)
+  watchdog.progress(block.length)
   if (!block.subarray(0, root.salt.length).every((b, k) => b === root.salt[k])) throw new DecodeError(root.what, `chunk ${i} does not start with the payload's nonce`)
   const part = block.subarray(root.salt.length)
   const expected = i < root.chunks.length - 1 ? root.chunkBytes : root.total - root.chunkBytes * (root.chunks.length - 1)
@@ -85,10 +106,16 @@ async function readChunk(exchange: BlockExchange, root: Root, i: number, options
 
 /** The whole payload, assembled into a new buffer the caller owns. */
 export async function getChunked(exchange: BlockExchange, rootCid: string, kind: PayloadKind, options: FetchOptions): Promise<Uint8Array> {
-  const root = await readRoot(exchange, rootCid, kind, options)
+  return watched(`${kind} ${rootCid.slice(0, 16)}…`, options, async (blocks, watchdog) => {
+    const root = await readRoot(exchange, rootCid, kind, options, blocks, watchdog)
+    watchdog.expect(root.total)
+    // Chunks are fetched in parallel; each is verified against its CID by the exchange.
+    return assemble(root, await Promise.all(root.chunks.map((_, i) => readChunk(exchange, root, i, blocks, watchdog))))
+  })
+}
+
+function assemble(root: Root, parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(root.total)
-  // Chunks are fetched in parallel; each is verified against its CID by the exchange.
-  const parts = await Promise.all(root.chunks.map((_, i) => readChunk(exchange, root, i, options)))
   // readChunk checked each part's length against the root's total, so the parts fill `out` exactly.
   let at = 0
   for (const part of parts) {
@@ -100,10 +127,13 @@ export async function getChunked(exchange: BlockExchange, rootCid: string, kind:
 
 /** Only some chunks of a payload: `pick` is told how many there are and names the ones wanted. */
 export async function getChunkedPieces(exchange: BlockExchange, rootCid: string, kind: PayloadKind, pick: (chunks: number) => number[], options: FetchOptions): Promise<{ chunkBytes: number; pieces: Map<number, Uint8Array> }> {
-  const root = await readRoot(exchange, rootCid, kind, options)
-  const wanted = [...new Set(pick(root.chunks.length))].filter((i) => Number.isInteger(i) && i >= 0 && i < root.chunks.length)
-  const parts = await Promise.all(wanted.map((i) => readChunk(exchange, root, i, options)))
-  return { chunkBytes: root.chunkBytes, pieces: new Map(wanted.map((i, k) => [i, parts[k]!])) }
+  return watched(`${kind} ${rootCid.slice(0, 16)}… (some pieces)`, options, async (blocks, watchdog) => {
+    const root = await readRoot(exchange, rootCid, kind, options, blocks, watchdog)
+    const wanted = [...new Set(pick(root.chunks.length))].filter((i) => Number.isInteger(i) && i >= 0 && i < root.chunks.length)
+    watchdog.expect(wanted.length * root.chunkBytes)
+    const parts = await Promise.all(wanted.map((i) => readChunk(exchange, root, i, blocks, watchdog)))
+    return { chunkBytes: root.chunkBytes, pieces: new Map(wanted.map((i, k) => [i, parts[k]!])) }
+  })
 }
 
 /** Removes a payload we stored (its root and chunks) from the local store; peers can no longer fetch it here. */

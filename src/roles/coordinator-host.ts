@@ -250,9 +250,14 @@ export class CoordinatorHost {
       return this.refuse(peer, result.unitId, verdict(error instanceof DecodeError ? 'MALFORMED_DELTA' : 'DELTA_UNAVAILABLE', { detail: errorMessage(error).slice(0, 200) }))
     }
     const fetchFrom = { providers: [from], timeoutMs: CHECKPOINT_TIMEOUT_MS }
+    // A failed fetch is logged with how the volunteer was connected: the verdict costs it its reputation.
+    const explained = <T>(cid: string, fetch: Promise<T>): Promise<T> => fetch.catch((error: unknown) => {
+      if (!(error instanceof VolunteerGone)) this.options.log?.(`checkpoint ${cid.slice(0, 16)}… of unit ${result.unitId} not fetched from ${peer}: ${errorMessage(error)}; connections: ${describeConnections(this.options.node, from)}`)
+      throw error
+    })
     const reply = await coordinator.submit(peer, result, delta, {
-      checkpoint: (cid) => this.whileConnected(from, (signal) => this.vectors.getCheckpoint(cid, { ...fetchFrom, signal })),
-      checkpointPieces: (cid, pick) => this.whileConnected(from, (signal) => this.vectors.getCheckpointPieces(cid, pick, { ...fetchFrom, signal })),
+      checkpoint: (cid) => explained(cid, this.whileConnected(from, (signal) => this.vectors.getCheckpoint(cid, { ...fetchFrom, signal }))),
+      checkpointPieces: (cid, pick) => explained(cid, this.whileConnected(from, (signal) => this.vectors.getCheckpointPieces(cid, pick, { ...fetchFrom, signal }))),
     }, signature)
     return { type: 'ack', accepted: reply.accepted, verdict: reply.verdict }
   }
@@ -478,4 +483,11 @@ export class CoordinatorHost {
       this.options.log?.(`gossip on ${topic} not sent: ${errorMessage(error)}`)
     }
   }
+}
+
+/** A peer's open connections as a log reads them: address, direction, age, whether limited, and open streams. */
+function describeConnections(node: PubsubNode, peer: PeerId): string {
+  const connections = node.getConnections(peer)
+  if (connections.length === 0) return 'none'
+  return connections.map((c) => `${c.remoteAddr.toString().replace(/\/p2p\/.*$/, '')} ${c.direction} ${c.status} ${((Date.now() - c.timeline.open) / 1000).toFixed(0)} s${c.limits ? ' limited' : ''} streams [${c.streams.map((s) => s.protocol ?? '?').join(', ')}]`).join('; ')
 }

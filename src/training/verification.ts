@@ -149,9 +149,11 @@ export async function verifyResult(referee: Referee, input: VerificationInput, t
   if (reason === null && suspicion !== null) reason = 'suspicious'
   if (reason === null) return { verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false }
   const record = (outcome: AuditRecord['outcome'], worst = -1, segments = 0): AuditRecord => ({ reason: reason!, ...(suspicion ? { suspicion } : {}), outcome, worstSegmentError: worst, segments })
-  let checkpoints: Float32Array[]
+  const checkpoints: Float32Array[] = []
   try {
-    checkpoints = await Promise.all(input.result.checkpoints.map((cid) => input.evidence.checkpoint(cid)))
+    // One after another: each fetch's floor rate (p2p/transfer-watchdog.ts) then applies to the volunteer's
+    // whole upload, not to a quarter of it shared with the other checkpoints.
+    for (const cid of input.result.checkpoints) checkpoints.push(await input.evidence.checkpoint(cid))
   } catch (error) {
     return unavailable('audit', error, record('unavailable'))
   }
