@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest'
 import * as ort from 'onnxruntime-web'
 import { buildTrainStep } from '../graph/train-step.ts'
 import { buildGradientGraph, buildLossHead, buildShard, ACTIVATION, ACTIVATION_OUT, GRAD_IN, GRAD_OUT, gradName } from '../graph/shard.ts'
-import { exportOnnx } from '../graph/onnx/export.ts'
 import { evaluateNamed } from '../graph/reference.ts'
 import { cnn, mlp, tinyTransformer } from '../graph/zoo.ts'
 import { buildModel } from '../graph/model-spec.ts'
@@ -14,24 +13,12 @@ import { randomFeeds } from '../graph/testing/feeds.ts'
 import { referenceStep, type CarriedValues } from '../graph/testing/reference-step.ts'
 import { packFlat, unpackFlat } from '../graph/flat-params.ts'
 import { relativeL2 } from './compare-runs.ts'
-import { createOrtSession, TrainSession, type StepResult } from './train-session.ts'
+import { runOrt } from './testing/run-ort.ts'
+import { TrainSession, type StepResult } from './train-session.ts'
 import type { Graph } from '../graph/graph.ts'
 
 ort.env.wasm.numThreads = 1
 const TOLERANCE = 1e-4
-
-async function runOrt(graph: Graph, feeds: Record<string, Float32Array>): Promise<Record<string, Float32Array>> {
-  const session = await createOrtSession(ort, exportOnnx(graph), { backend: 'wasm' })
-  // Inputs an output does not depend on (e.g. "step" for SGD) are pruned from the exported model.
-  const tensors = Object.fromEntries(
-    [...graph.inputsOfKind('input'), ...graph.inputsOfKind('param')]
-      .filter(({ name }) => session.inputNames.includes(name))
-      .map(({ name, value }) => [name, new ort.Tensor('float32', feeds[name]!, [...value.shape])]),
-  )
-  const out = await session.run(tensors)
-  await session.release()
-  return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array]))
-}
 
 function paramFeeds(model: Model, seed: number): Record<string, Float32Array> {
   return Object.fromEntries([...initParams(model, seed)].map(([name, values]) => [`param/${name}`, values]))
