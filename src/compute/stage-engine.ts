@@ -1,0 +1,50 @@
+// One pipeline stage on ORT: its shard's forward and backward graphs (graph/shard.ts) as two sessions made
+// once, run on the stage's parameters. The backward run recomputes the forward from the input activation, so
+// the engine keeps nothing between calls and any peer of the stage can run any micro-batch's backward.
+import type * as Ort from 'onnxruntime-web'
+import { exportOnnx } from '../graph/onnx/export.ts'
+import { ACTIVATION, ACTIVATION_OUT, GRAD_IN, GRAD_OUT, gradName, type Shard } from '../graph/shard.ts'
+import { PARAM_PREFIX } from '../graph/train-step.ts'
+import type { Graph } from '../graph/graph.ts'
+import { TesseraeError } from '../errors.ts'
+import { createOrtSession, type ExecutionBackend, type OrtModule } from './train-session.ts'
+
+export interface StageEngine {
+  readonly shard: Shard
+  forward(params: ReadonlyMap<string, Float32Array>, activation: Float32Array): Promise<Float32Array>
+  /** The input activation's gradient (null for the first stage, whose input is data) and the parameters'. */
+  backward(params: ReadonlyMap<string, Float32Array>, activation: Float32Array, gradOut: Float32Array): Promise<{ gradIn: Float32Array | null; grads: Map<string, Float32Array> }>
+  release(): Promise<void>
+}
+
+export async function createStageEngine(ort: OrtModule, shard: Shard, backend: ExecutionBackend): Promise<StageEngine> {
+  const forward = await createOrtSession(ort, exportOnnx(shard.forward), { backend })
+  const backward = await createOrtSession(ort, exportOnnx(shard.backward), { backend })
+  const run = async (session: Ort.InferenceSession, graph: Graph, feeds: Record<string, Float32Array>) => {
+    const tensors: Record<string, Ort.Tensor> = {}
+    for (const { name, value } of [...graph.inputsOfKind('input'), ...graph.inputsOfKind('param')]) {
+      if (!session.inputNames.includes(name)) continue
+      const data = feeds[name]
+      const size = value.shape.reduce((a, b) => a * b, 1)
+      if (!data || data.length !== size) throw new TesseraeError('BAD_TENSOR', `stage [${shard.from}, ${shard.to}) input "${name}" needs ${size} values, got ${data?.length ?? 'none'}`)
+      tensors[name] = new ort.Tensor('float32', data, [...value.shape])
+    }
+    const out = await session.run(tensors)
+    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array]))
+  }
+  const paramFeeds = (params: ReadonlyMap<string, Float32Array>) => Object.fromEntries(shard.params.map((name) => [`${PARAM_PREFIX}${name}`, params.get(name)!]))
+  return {
+    shard,
+    async forward(params, activation) {
+      return (await run(forward, shard.forward, { ...paramFeeds(params), [ACTIVATION]: activation }))[ACTIVATION_OUT]!
+    },
+    async backward(params, activation, gradOut) {
+      const out = await run(backward, shard.backward, { ...paramFeeds(params), [ACTIVATION]: activation, [GRAD_OUT]: gradOut })
+      return { gradIn: out[GRAD_IN] ?? null, grads: new Map(shard.params.map((name) => [name, out[gradName(name)]!])) }
+    },
+    async release() {
+      await forward.release()
+      await backward.release()
+    },
+  }
+}

@@ -1,0 +1,75 @@
+// The stage protocol's messages (/tesserae/stage/1.0.0): a pipeline driver asks a peer holding one stage of a
+// job's model to run a micro-batch forward (activation in → activation out) or backward (activation in and the
+// gradient of its output → the gradient of its input; the stage's parameter gradients stay with the peer). A
+// message is a length-prefixed JSON header, then, as the header says, one or two boundary tensors
+// (training/boundary-codec.ts), each length-prefixed and decoded by the receiver against the shape it expects.
+import { DecodeError } from '../errors.ts'
+import { asObject, parseJsonLimited, readInteger, readString } from '../schema.ts'
+import type { BoundaryFormat } from '../training/boundary-codec.ts'
+
+export const STAGE_PROTOCOL = '/tesserae/stage/1.0.0'
+export const MAX_STAGE_HEADER_BYTES = 4 * 1024
+/** One boundary tensor: 32 MiB is a micro-batch of 64 × 256 tokens × 512 features in fp32. */
+export const MAX_STAGE_TENSOR_BYTES = 32 * 2 ** 20
+
+/** `format`: how the reply's tensor is to be encoded (the request's own say so in their headers). */
+export interface StageRequest {
+  type: 'forward' | 'backward'
+  jobId: string
+  stage: number
+  version: number
+  microBatch: string
+  format: BoundaryFormat
+}
+
+export type StageResponse =
+  /** forward: the activation out follows; backward: the input gradient follows (none for the first stage). */
+  | { type: 'done'; flops: number; tensors: number }
+  /** Not served here (wrong job, stage or version, or too busy): the driver routes to another peer. */
+  | { type: 'refused'; code: 'NOT_SERVED' | 'BUSY' | 'BAD_REQUEST'; detail: string }
+
+export function encodeStageHeader(message: StageRequest | StageResponse): Uint8Array {
+  const bytes = new TextEncoder().encode(JSON.stringify(message))
+  if (bytes.length > MAX_STAGE_HEADER_BYTES) throw new DecodeError('stage message', `is ${bytes.length} bytes, over ${MAX_STAGE_HEADER_BYTES}`)
+  return bytes
+}
+
+function parse(bytes: Uint8Array, what: string) {
+  const obj = asObject(parseJsonLimited(new TextDecoder('utf-8', { fatal: false }).decode(bytes), MAX_STAGE_HEADER_BYTES, what), what)
+  return { obj, type: readString(obj, 'type', what, 16) }
+}
+
+export function decodeStageRequest(bytes: Uint8Array): StageRequest {
+  const what = 'stage request'
+  const { obj, type } = parse(bytes, what)
+  if (type !== 'forward' && type !== 'backward') throw new DecodeError(what, `has unknown type "${type}"`)
+  return {
+    type,
+    jobId: readString(obj, 'jobId', what, 128),
+    stage: readInteger(obj, 'stage', what, 0, 1023),
+    version: readInteger(obj, 'version', what, 0, 2 ** 31),
+    microBatch: readString(obj, 'microBatch', what, 64),
+    format: readFormat(obj, what),
+  }
+}
+
+function readFormat(obj: Record<string, unknown>, what: string): BoundaryFormat {
+  const format = readString(obj, 'format', what, 8)
+  if (format !== 'fp32' && format !== 'fp16' && format !== 'int8') throw new DecodeError(what, `has unknown tensor format "${format}"`)
+  return format
+}
+
+export function decodeStageResponse(bytes: Uint8Array): StageResponse {
+  const what = 'stage response'
+  const { obj, type } = parse(bytes, what)
+  if (type === 'done') return { type, flops: readInteger(obj, 'flops', what, 0, Number.MAX_SAFE_INTEGER), tensors: readInteger(obj, 'tensors', what, 0, 1) }
+  if (type === 'refused') {
+    const code = readString(obj, 'code', what, 16)
+    if (code !== 'NOT_SERVED' && code !== 'BUSY' && code !== 'BAD_REQUEST') throw new DecodeError(what, `has unknown refusal "${code}"`)
+    return { type, code, detail: readString(obj, 'detail', what, 900) }
+  }
+  throw new DecodeError(what, `has unknown type "${type}"`)
+}
+
+/** Tensors a request carries: forward the activation; backward the activation and its output's gradient. */
+export const requestTensors = (request: StageRequest): number => (request.type === 'forward' ? 1 : 2)

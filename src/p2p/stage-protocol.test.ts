@@ -1,0 +1,64 @@
+// The stage protocol between two Node peers: a reply with its tensor, typed errors for a refusal and a
+// deadline, and a hostile or malformed request answered with a refusal on its own stream, the connection kept.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { multiaddr } from '@multiformats/multiaddr'
+import { lpStream } from '@libp2p/utils'
+import { createNodePeer, type NodePeer } from './node-peer.ts'
+import { callStage, serveStage, type StageHandler } from './stage-protocol.ts'
+import { decodeStageRequest, decodeStageResponse, encodeStageHeader, STAGE_PROTOCOL, type StageRequest } from './stage-messages.ts'
+
+const request: StageRequest = { type: 'forward', jobId: 'j', stage: 1, version: 3, microBatch: '0.1', format: 'fp16' }
+
+describe('stage protocol', () => {
+  let server: NodePeer
+  let client: NodePeer
+  let handler: StageHandler
+  beforeAll(async () => {
+    server = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
+    client = await createNodePeer()
+    await serveStage(server, (r, t, from) => handler(r, t, from), 1500)
+    await client.dial(multiaddr(server.getMultiaddrs()[0]!.toString()))
+  })
+  afterAll(async () => {
+    await client.stop()
+    await server.stop()
+  })
+
+  it('carries a request\'s tensors to the handler and its reply\'s tensor back', async () => {
+    handler = async (r, tensors, from) => {
+      expect(r).toEqual(request)
+      expect(from.equals(client.peerId)).toBe(true)
+      return { response: { type: 'done', flops: 1234, tensors: 1 }, tensors: [Uint8Array.from([...tensors[0]!].reverse())] }
+    }
+    expect(await callStage(client, server.peerId, request, [Uint8Array.from([1, 2, 3])])).toEqual({ flops: 1234, tensor: Uint8Array.from([3, 2, 1]) })
+  })
+
+  it('turns a refusal and a missed deadline into typed errors the driver reroutes on', async () => {
+    handler = async () => ({ response: { type: 'refused', code: 'BUSY', detail: '4 running' }, tensors: [] })
+    await expect(callStage(client, server.peerId, request, [new Uint8Array(4)])).rejects.toMatchObject({ code: 'STAGE_REFUSED', cause: 'BUSY', message: expect.stringMatching(/refused the forward of 0\.1: BUSY 4 running/) })
+    handler = () => new Promise(() => {})
+    await expect(callStage(client, server.peerId, request, [new Uint8Array(4)], 500)).rejects.toMatchObject({ code: 'STAGE_TIMEOUT' })
+    await expect(callStage(client, server.peerId, { ...request, type: 'backward' }, [new Uint8Array(4)])).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+  })
+
+  it('answers a malformed request with a refusal and keeps the connection', async () => {
+    handler = async () => ({ response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] })
+    for (const header of ['{"type":"forward"}', 'not json', JSON.stringify({ ...request, format: 'fp8' }), JSON.stringify({ ...request, stage: -1 })]) {
+      const stream = await client.dialProtocol(server.peerId, STAGE_PROTOCOL)
+      const lp = lpStream(stream)
+      await lp.write(new TextEncoder().encode(header))
+      const reply = decodeStageResponse((await lp.read()).subarray())
+      expect(reply, header).toMatchObject({ type: 'refused', code: 'BAD_REQUEST' })
+    }
+    expect(client.getConnections(server.peerId).length).toBeGreaterThan(0)
+  })
+
+  it('decodes messages strictly', () => {
+    expect(decodeStageRequest(encodeStageHeader(request))).toEqual(request)
+    expect(() => decodeStageRequest(new TextEncoder().encode(JSON.stringify({ ...request, type: 'train' })))).toThrow(/unknown type "train"/)
+    expect(() => decodeStageRequest(new TextEncoder().encode(JSON.stringify({ ...request, microBatch: 'x'.repeat(65) })))).toThrow(/microBatch/)
+    expect(() => decodeStageResponse(new TextEncoder().encode(JSON.stringify({ type: 'done', flops: 1, tensors: 2 })))).toThrow(/tensors/)
+    expect(() => decodeStageResponse(new TextEncoder().encode(JSON.stringify({ type: 'refused', code: 'NOPE', detail: '' })))).toThrow(/unknown refusal "NOPE"/)
+    expect(() => encodeStageHeader({ ...request, jobId: 'x'.repeat(5000) })).toThrow(/over 4096/)
+  })
+})
