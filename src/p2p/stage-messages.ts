@@ -4,7 +4,7 @@
 // message is a length-prefixed JSON header, then, as the header says, one or two boundary tensors
 // (training/boundary-codec.ts), each length-prefixed and decoded by the receiver against the shape it expects.
 import { DecodeError } from '../errors.ts'
-import { asObject, parseJsonLimited, readInteger, readString } from '../schema.ts'
+import { asObject, parseJsonLimited, readInteger, readNumber, readString } from '../schema.ts'
 import type { BoundaryFormat } from '../training/boundary-codec.ts'
 
 export const STAGE_PROTOCOL = '/tesserae/stage/1.0.0'
@@ -12,15 +12,14 @@ export const MAX_STAGE_HEADER_BYTES = 4 * 1024
 /** One boundary tensor: 32 MiB is a micro-batch of 64 × 256 tokens × 512 features in fp32. */
 export const MAX_STAGE_TENSOR_BYTES = 32 * 2 ** 20
 
-/** `format`: how the reply's tensor is to be encoded (the request's own say so in their headers). */
-export interface StageRequest {
-  type: 'forward' | 'backward'
-  jobId: string
-  stage: number
-  version: number
-  microBatch: string
-  format: BoundaryFormat
-}
+/**
+ * forward / backward: one micro-batch; `format` is how the reply's tensor is to be encoded (the request's own
+ * say so in their headers). update: the end of a step; the peer applies its optimiser to the gradients it
+ * added since its last update (their mean over its micro-batches), at learning rate `lr`.
+ */
+export type StageRequest =
+  | { type: 'forward' | 'backward'; jobId: string; stage: number; version: number; microBatch: string; format: BoundaryFormat }
+  | { type: 'update'; jobId: string; stage: number; version: number; lr: number }
 
 export type StageResponse =
   /** forward: the activation out follows; backward: the input gradient follows (none for the first stage). */
@@ -42,15 +41,10 @@ function parse(bytes: Uint8Array, what: string) {
 export function decodeStageRequest(bytes: Uint8Array): StageRequest {
   const what = 'stage request'
   const { obj, type } = parse(bytes, what)
+  const common = { jobId: readString(obj, 'jobId', what, 128), stage: readInteger(obj, 'stage', what, 0, 1023), version: readInteger(obj, 'version', what, 0, 2 ** 31) }
+  if (type === 'update') return { type, ...common, lr: readNumber(obj, 'lr', what, 0, 1) }
   if (type !== 'forward' && type !== 'backward') throw new DecodeError(what, `has unknown type "${type}"`)
-  return {
-    type,
-    jobId: readString(obj, 'jobId', what, 128),
-    stage: readInteger(obj, 'stage', what, 0, 1023),
-    version: readInteger(obj, 'version', what, 0, 2 ** 31),
-    microBatch: readString(obj, 'microBatch', what, 64),
-    format: readFormat(obj, what),
-  }
+  return { type, ...common, microBatch: readString(obj, 'microBatch', what, 64), format: readFormat(obj, what) }
 }
 
 function readFormat(obj: Record<string, unknown>, what: string): BoundaryFormat {
@@ -72,4 +66,4 @@ export function decodeStageResponse(bytes: Uint8Array): StageResponse {
 }
 
 /** Tensors a request carries: forward the activation; backward the activation and its output's gradient. */
-export const requestTensors = (request: StageRequest): number => (request.type === 'forward' ? 1 : 2)
+export const requestTensors = (request: StageRequest): number => (request.type === 'update' ? 0 : request.type === 'forward' ? 1 : 2)

@@ -67,8 +67,11 @@ export class PipelineDriver {
     return { rows: (microBatch * numel(shape)) / shape.at(-1)!, width: shape.at(-1)! }
   }
 
-  /** One step: `rows` samples (x row after row, one-hot y) in micro-batches of `microBatch`. */
-  async step(x: Float32Array, y: Float32Array, rows: number, microBatch: number): Promise<PipelineStepReport> {
+  /**
+   * One step: `rows` samples (x row after row, one-hot y) in micro-batches of `microBatch`, then every stage peer
+   * that ran a backward applies its optimiser at learning rate `lr` (0: no update; the gradients stay gathered).
+   */
+  async step(x: Float32Array, y: Float32Array, rows: number, microBatch: number, lr = 0): Promise<PipelineStepReport> {
     if (!(rows > 0 && rows % microBatch === 0)) throw new TesseraeError('BAD_BATCH', `a batch of ${rows} rows does not split into micro-batches of ${microBatch}`)
     const step = this.steps++
     const count = rows / microBatch
@@ -84,6 +87,19 @@ export class PipelineDriver {
       }
     }
     await Promise.all(Array.from({ length: Math.min(this.options.inFlight, count) }, worker))
+    // Every peer that added gradients this step applies them (its replica's optimiser step).
+    const updates = report.routes.flatMap((r) => r.backward.map((peer, stage) => ({ peer, stage })))
+    const unique = lr > 0 ? [...new Map(updates.map((u) => [`${u.stage}/${u.peer}`, u])).values()] : []
+    await Promise.all(unique.map(async ({ peer, stage }) => {
+      const target = this.options.peersOf(stage).find((p) => p.toString() === peer)
+      if (!target) return
+      try {
+        await callStage(this.options.node, target, { type: 'update', jobId: this.options.jobId, stage, version: this.options.version, lr }, [], this.options.deadlineMs ?? STAGE_DEADLINE_MS)
+      } catch (error) {
+        // A replica that missed its update left or stalled: its group's next synchronisation drops or outvotes it.
+        this.options.log?.(`stage ${stage} peer ${peer.slice(-8)} did not apply step ${step}: ${errorMessage(error).slice(0, 200)}`)
+      }
+    }))
     report.loss /= count
     for (let b = 0; b < report.boundaryBytes.length; b++) report.boundaryBytes[b] = report.boundaryBytes[b]! / count
     return report
@@ -125,7 +141,7 @@ export class PipelineDriver {
   }
 
   /** One call to some live peer of `stage`, sent on to another peer of it when one fails. */
-  private async call(stage: number, type: StageRequest['type'], microBatch: string, tensors: Uint8Array[], failed: Set<string>, report: PipelineStepReport, accept: (reply: StageReply) => unknown): Promise<{ peer: string; reply: StageReply }> {
+  private async call(stage: number, type: 'forward' | 'backward', microBatch: string, tensors: Uint8Array[], failed: Set<string>, report: PipelineStepReport, accept: (reply: StageReply) => unknown): Promise<{ peer: string; reply: StageReply }> {
     const { node, jobId, version, format } = this.options
     const request: StageRequest = { type, jobId, stage, version, microBatch, format }
     for (let attempt = 0; ; attempt++) {
