@@ -105,6 +105,29 @@ export class PipelineDriver {
     return report
   }
 
+  /**
+   * Inference across stages (the use page, when a model does not fit the visitor's tab): `rows` samples
+   * forward through live stage peers, routed and re-sent like training calls, and the model's outputs back.
+   * Stage peers add nothing for a forward, so this costs them no state.
+   */
+  async infer(x: Float32Array, rows: number): Promise<{ outputs: Float32Array; route: string[]; resent: number }> {
+    const report: PipelineStepReport = { loss: 0, routes: [], resent: 0, boundaryBytes: this.options.shapes.slice(1, -1).map(() => 0), flops: 0 }
+    const failed = new Set<string>()
+    const id = `infer.${this.steps++}`
+    let input = encodeBoundary({ ...this.boundary(0, rows), values: x }, this.options.format)
+    const route: string[] = []
+    for (let s = 0; s < this.stages; s++) {
+      const { peer, reply } = await this.call(s, 'forward', id, [input], failed, report, (r) => {
+        if (!r.tensor) throw new TesseraeError('STAGE_OUTPUT_MISSING', `stage ${s}'s activation for ${id} did not come`)
+        decodeBoundary(r.tensor, this.boundary(s + 1, rows).rows, this.boundary(s + 1, rows).width, `stage ${s}'s activation`)
+      })
+      route.push(peer)
+      input = reply.tensor!
+    }
+    const out = this.boundary(this.stages, rows)
+    return { outputs: decodeBoundary(input, out.rows, out.width, 'the model\'s output').values, route, resent: report.resent }
+  }
+
   private async microBatch(id: string, x: Float32Array, y: Float32Array, rows: number, failed: Set<string>, report: PipelineStepReport): Promise<MicroBatchRoute> {
     const { format } = this.options
     const route: MicroBatchRoute = { microBatch: id, forward: [], backward: [] }

@@ -117,6 +117,25 @@ describe('pipeline training over the swarm', () => {
     for (const p of mine) await p.host.stop()
   })
 
+  it('answers an inference across stages like the unsplit model, around a peer the stage map still lists', async () => {
+    const group = [0, 1, 2, 2]
+    const mine = await Promise.all(group.map((s) => stagePeer(s)))
+    const { x } = batch(33)
+    const micro = x.subarray(0, (x.length / ROWS) * MICRO)
+    // The stage map still lists a stage-2 peer that has gone: the call to it fails and goes to the other.
+    await mine[2]!.node.stop()
+    let result
+    for (let attempt = 0; attempt < 4 && (result === undefined || result.resent === 0); attempt++) result = await driver(() => mine, seededRandom(attempt)).infer(micro, MICRO)
+    expect(result!.resent).toBeGreaterThanOrEqual(1)
+    expect(result!.route[2]).toBe(mine[3]!.node.peerId.toString())
+    const whole = buildShard(model, 0, model.layers.length, MICRO).forward
+    const expected = evaluateNamed(whole, { activation: micro, ...Object.fromEntries([...params].map(([n, v]) => [`${PARAM_PREFIX}${n}`, v])) })['activation:out']!
+    expect(relativeL2(result!.outputs, expected)).toBeLessThan(1e-5)
+    for (const p of mine) {
+      if (p !== mine[2]) await p.host.stop()
+    }
+  })
+
   it('sends a leaving stage peer\'s call to another peer of its stage, losing no micro-batch', async () => {
     let calls = 0
     const leaving = await stagePeer(1, (engine, node) => ({
