@@ -28,7 +28,9 @@ describe('volunteers leaving mid-round (swarm over libp2p)', () => {
     expect(result.finished, `${JSON.stringify(result.history.map((h) => [h.round, h.closedAtMs - h.startedAtMs, h.accepted, h.rejections]))}\n${log.slice(-40).join('\n')}`).toBe(true)
     expect(result.history).toHaveLength(ROUNDS)
     for (const report of result.history) {
-      expect(report.closedAtMs - report.startedAtMs, `round ${report.round}`).toBeLessThan(result.roundMs / 2)
+      // Round 0 also starts ten engines and audits every first unit; in the full suite on 2 cores it has taken
+      // 43 s. A round that waited for a leaver would end at its deadline, which either bound still catches.
+      expect(report.closedAtMs - report.startedAtMs, `round ${report.round}`).toBeLessThan(result.roundMs * (report.round === 0 ? 0.75 : 0.5))
       expect(report.dropped).toBe(0)
     }
     // The leavers were working: they had units accepted before they went.

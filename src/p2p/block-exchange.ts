@@ -13,6 +13,8 @@ import { cidOf } from '../data/cid.ts'
 import { concatBytes } from '../bytes.ts'
 
 export const MAX_BLOCK_BYTES = 1 << 20
+/** The largest Bitswap message either way: blocks a peer sends together arrive together. */
+export const MAX_MESSAGE_BYTES = 2 * MAX_BLOCK_BYTES + 65_536
 const DEFAULT_TIMEOUT_MS = 60_000
 
 interface Broker {
@@ -65,8 +67,8 @@ export class BlockExchange {
       addMixin: (mixin: { start: (h: unknown) => Promise<void> }) => mixin.start(host),
     }
     await withBitswap(host as unknown as Parameters<typeof withBitswap>[0], {
-      maxIncomingMessageSize: 2 * MAX_BLOCK_BYTES + 65_536,
-      maxOutgoingMessageSize: 2 * MAX_BLOCK_BYTES + 65_536,
+      maxIncomingMessageSize: MAX_MESSAGE_BYTES,
+      maxOutgoingMessageSize: MAX_MESSAGE_BYTES,
       sendBlocksTimeout: 30_000,
       messageReceiveTimeout: 30_000,
     } as Parameters<typeof withBitswap>[1])

@@ -10,7 +10,7 @@ import type { PeerId } from '@libp2p/interface'
 import { DecodeError } from '../errors.ts'
 import { asObject, parseJsonLimited, readInteger, readString, readStringArray } from '../schema.ts'
 import { parseCid } from '../data/cid.ts'
-import type { BlockExchange } from './block-exchange.ts'
+import { MAX_MESSAGE_BYTES, type BlockExchange } from './block-exchange.ts'
 import type { CID } from 'multiformats/cid'
 import { concatBytes, spansItsBuffer } from '../bytes.ts'
 import { fromHex, toHex } from '../hex.ts'
@@ -108,7 +108,7 @@ async function readChunk(exchange: BlockExchange, root: Root, i: number, blocks:
 export async function getChunked(exchange: BlockExchange, rootCid: string, kind: PayloadKind, options: FetchOptions): Promise<Uint8Array> {
   return watched(`${kind} ${rootCid.slice(0, 16)}…`, options, async (blocks, watchdog) => {
     const root = await readRoot(exchange, rootCid, kind, options, blocks, watchdog)
-    watchdog.expect(root.total)
+    watchdog.expect(root.total, MAX_MESSAGE_BYTES)
     // Chunks are fetched in parallel; each is verified against its CID by the exchange.
     return assemble(root, await Promise.all(root.chunks.map((_, i) => readChunk(exchange, root, i, blocks, watchdog))))
   })
@@ -130,7 +130,7 @@ export async function getChunkedPieces(exchange: BlockExchange, rootCid: string,
   return watched(`${kind} ${rootCid.slice(0, 16)}… (some pieces)`, options, async (blocks, watchdog) => {
     const root = await readRoot(exchange, rootCid, kind, options, blocks, watchdog)
     const wanted = [...new Set(pick(root.chunks.length))].filter((i) => Number.isInteger(i) && i >= 0 && i < root.chunks.length)
-    watchdog.expect(wanted.length * root.chunkBytes)
+    watchdog.expect(wanted.length * root.chunkBytes, MAX_MESSAGE_BYTES)
     const parts = await Promise.all(wanted.map((i) => readChunk(exchange, root, i, blocks, watchdog)))
     return { chunkBytes: root.chunkBytes, pieces: new Map(wanted.map((i, k) => [i, parts[k]!])) }
   })

@@ -21,28 +21,45 @@ export class TransferWatchdog {
   private received = 0
   private expected = 0
   private reason: string | null = null
+  private closed = false
+  /** How long a peer may send nothing: `stallMs`, or longer once a payload's size shows a message takes longer. */
+  private quietMs: number
 
   constructor(what: string, stallMs: number, outer?: AbortSignal) {
     this.what = what
     this.stallMs = stallMs
     this.signal = outer ? AbortSignal.any([outer, this.controller.signal]) : this.controller.signal
+    this.quietMs = stallMs
     this.stall = setTimeout(() => this.fail(`no peer delivered any of it within ${stallMs / 1000} s`), stallMs)
   }
 
-  /** The transfer's size is known (a payload's root was read): the floor rate now bounds it as a whole. */
-  expect(bytes: number): void {
+  /**
+   * The transfer's size is known (a payload's root was read): the floor rate now bounds it as a whole, counted
+   * from now at the latest, so time spent waiting for the root does not eat the payload's grace. Blocks come in
+   * messages of up to `messageBytes` (Bitswap packs what is wanted into one), and a message counts only once
+   * whole, so the stall time grows to what one message takes at the floor rate.
+   */
+  expect(bytes: number, messageBytes = 0): void {
+    if (this.closed || this.reason !== null) return
     this.expected = bytes
+    this.quietMs = Math.max(this.stallMs, (1000 * Math.min(bytes, messageBytes)) / MIN_BYTES_PER_SECOND)
     if (this.overall) clearTimeout(this.overall)
-    const limitMs = this.stallMs + (1000 * bytes) / MIN_BYTES_PER_SECOND
-    this.overall = setTimeout(() => this.fail(`its peers delivered it slower than ${MIN_BYTES_PER_SECOND / 1024} KiB/s`), Math.max(0, this.startedAt + limitMs - Date.now()))
+    const floorMs = (1000 * bytes) / MIN_BYTES_PER_SECOND
+    const deadline = Math.max(this.startedAt + this.stallMs + floorMs, Date.now() + this.quietMs)
+    this.overall = setTimeout(() => this.fail(`its peers delivered it slower than ${MIN_BYTES_PER_SECOND / 1024} KiB/s`), deadline - Date.now())
+    this.rearm()
   }
 
   /** A block arrived: the stall clock starts again. */
   progress(bytes: number): void {
     this.received += bytes
-    if (this.reason !== null) return
+    this.rearm()
+  }
+
+  private rearm(): void {
+    if (this.closed || this.reason !== null) return
     clearTimeout(this.stall)
-    this.stall = setTimeout(() => this.fail(`no peer delivered more of it for ${this.stallMs / 1000} s`), this.stallMs)
+    this.stall = setTimeout(() => this.fail(`no peer delivered more of it for ${this.quietMs / 1000} s`), this.quietMs)
   }
 
   /** The error a fetch that failed because of this watchdog should end with (else the fetch's own error). */
@@ -54,6 +71,7 @@ export class TransferWatchdog {
 
   /** The transfer is over: fetches still open (the rest of a payload one bad block already failed) are dropped. */
   close(): void {
+    this.closed = true
     this.clearTimers()
     if (!this.controller.signal.aborted) this.controller.abort(new TesseraeError('BLOCK_TIMEOUT', `${this.what}: the transfer ended`))
   }
