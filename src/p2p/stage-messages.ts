@@ -13,13 +13,14 @@ export const MAX_STAGE_HEADER_BYTES = 4 * 1024
 export const MAX_STAGE_TENSOR_BYTES = 32 * 2 ** 20
 
 /**
- * forward / backward: one micro-batch; `format` is how the reply's tensor is to be encoded (the request's own
- * say so in their headers). update: the end of a step; the peer applies its optimiser to the gradients it
- * added since its last update (their mean over its micro-batches), at learning rate `lr`.
+ * forward / backward: one micro-batch of driver step `step` (ids are unique per driver: they carry its nonce);
+ * `format` is how the reply's tensor is to be encoded (the request's own say so in their headers). update: the
+ * end of step `step`; the peer applies its optimiser, at learning rate `lr`, to the mean of the gradients it
+ * added in that step, and drops any left from steps that never ended.
  */
 export type StageRequest =
-  | { type: 'forward' | 'backward'; jobId: string; stage: number; version: number; microBatch: string; format: BoundaryFormat }
-  | { type: 'update'; jobId: string; stage: number; version: number; lr: number }
+  | { type: 'forward' | 'backward'; jobId: string; stage: number; version: number; step: string; microBatch: string; format: BoundaryFormat }
+  | { type: 'update'; jobId: string; stage: number; version: number; step: string; lr: number }
 
 export type StageResponse =
   /** forward: the activation out follows; backward: the input gradient follows (none for the first stage). */
@@ -41,7 +42,7 @@ function parse(bytes: Uint8Array, what: string) {
 export function decodeStageRequest(bytes: Uint8Array): StageRequest {
   const what = 'stage request'
   const { obj, type } = parse(bytes, what)
-  const common = { jobId: readString(obj, 'jobId', what, 128), stage: readInteger(obj, 'stage', what, 0, 1023), version: readInteger(obj, 'version', what, 0, 2 ** 31) }
+  const common = { jobId: readString(obj, 'jobId', what, 128), stage: readInteger(obj, 'stage', what, 0, 1023), version: readInteger(obj, 'version', what, 0, 2 ** 31), step: readString(obj, 'step', what, 64) }
   if (type === 'update') return { type, ...common, lr: readNumber(obj, 'lr', what, 0, 1) }
   if (type !== 'forward' && type !== 'backward') throw new DecodeError(what, `has unknown type "${type}"`)
   return { type, ...common, microBatch: readString(obj, 'microBatch', what, 64), format: readFormat(obj, what) }

@@ -7,7 +7,7 @@ import { createNodePeer, type NodePeer } from './node-peer.ts'
 import { callStage, serveStage, type StageHandler } from './stage-protocol.ts'
 import { decodeStageRequest, decodeStageResponse, encodeStageHeader, STAGE_PROTOCOL, type StageRequest } from './stage-messages.ts'
 
-const request: StageRequest = { type: 'forward', jobId: 'j', stage: 1, version: 3, microBatch: '0.1', format: 'fp16' }
+const request = { type: 'forward', jobId: 'j', stage: 1, version: 3, step: 'ab.0', microBatch: 'ab.0.1', format: 'fp16' } satisfies StageRequest
 
 describe('stage protocol', () => {
   let server: NodePeer
@@ -25,9 +25,10 @@ describe('stage protocol', () => {
   })
 
   it('carries a request\'s tensors to the handler and its reply\'s tensor back', async () => {
-    handler = async (r, tensors, from) => {
+    handler = async (r, read, from) => {
       expect(r).toEqual(request)
       expect(from.equals(client.peerId)).toBe(true)
+      const tensors = await read(16)
       return { response: { type: 'done', flops: 1234, tensors: 1 }, tensors: [Uint8Array.from([...tensors[0]!].reverse())] }
     }
     expect(await callStage(client, server.peerId, request, [Uint8Array.from([1, 2, 3])])).toEqual({ flops: 1234, tensor: Uint8Array.from([3, 2, 1]) })
@@ -35,10 +36,16 @@ describe('stage protocol', () => {
 
   it('turns a refusal and a missed deadline into typed errors the driver reroutes on', async () => {
     handler = async () => ({ response: { type: 'refused', code: 'BUSY', detail: '4 running' }, tensors: [] })
-    await expect(callStage(client, server.peerId, request, [new Uint8Array(4)])).rejects.toMatchObject({ code: 'STAGE_REFUSED', cause: 'BUSY', message: expect.stringMatching(/refused the forward of 0\.1: BUSY 4 running/) })
+    await expect(callStage(client, server.peerId, request, [new Uint8Array(4)])).rejects.toMatchObject({ code: 'STAGE_REFUSED', cause: 'BUSY', message: expect.stringMatching(/refused the forward of ab\.0\.1: BUSY 4 running/) })
     handler = () => new Promise(() => {})
     await expect(callStage(client, server.peerId, request, [new Uint8Array(4)], 500)).rejects.toMatchObject({ code: 'STAGE_TIMEOUT' })
-    await expect(callStage(client, server.peerId, { ...request, type: 'backward' }, [new Uint8Array(4)])).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+    await expect(callStage(client, server.peerId, { ...request, type: 'backward' as const }, [new Uint8Array(4)])).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+    // A tensor larger than the handler's stage takes is refused before the handler sees it.
+    handler = async (_, read) => {
+      await read(8)
+      return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
+    }
+    await expect(callStage(client, server.peerId, request, [new Uint8Array(9)])).rejects.toMatchObject({ code: 'STAGE_REFUSED', cause: 'BAD_REQUEST', message: expect.stringMatching(/tensor 0 is 9 bytes, over the 8 this stage takes/) })
   })
 
   it('answers a malformed request with a refusal and keeps the connection', async () => {
@@ -57,6 +64,10 @@ describe('stage protocol', () => {
     expect(decodeStageRequest(encodeStageHeader(request))).toEqual(request)
     expect(() => decodeStageRequest(new TextEncoder().encode(JSON.stringify({ ...request, type: 'train' })))).toThrow(/unknown type "train"/)
     expect(() => decodeStageRequest(new TextEncoder().encode(JSON.stringify({ ...request, microBatch: 'x'.repeat(65) })))).toThrow(/microBatch/)
+    expect(() => decodeStageRequest(new TextEncoder().encode(JSON.stringify({ ...request, step: undefined })))).toThrow(/step/)
+    const update = { type: 'update' as const, jobId: 'j', stage: 0, version: 1, step: 'ab.3', lr: 0.001 }
+    expect(decodeStageRequest(encodeStageHeader(update))).toEqual(update)
+    expect(() => decodeStageRequest(new TextEncoder().encode(JSON.stringify({ ...update, lr: 2 })))).toThrow(/lr/)
     expect(() => decodeStageResponse(new TextEncoder().encode(JSON.stringify({ type: 'done', flops: 1, tensors: 2 })))).toThrow(/tensors/)
     expect(() => decodeStageResponse(new TextEncoder().encode(JSON.stringify({ type: 'refused', code: 'NOPE', detail: '' })))).toThrow(/unknown refusal "NOPE"/)
     expect(() => encodeStageHeader({ ...request, jobId: 'x'.repeat(5000) })).toThrow(/over 4096/)

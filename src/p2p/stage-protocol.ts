@@ -7,7 +7,11 @@ import { lpStream } from '@libp2p/utils'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { decodeStageRequest, decodeStageResponse, encodeStageHeader, MAX_STAGE_TENSOR_BYTES, requestTensors, STAGE_PROTOCOL, type StageRequest, type StageResponse } from './stage-messages.ts'
 
-export type StageHandler = (request: StageRequest, tensors: Uint8Array[], from: PeerId) => Promise<{ response: StageResponse; tensors: Uint8Array[] }>
+/**
+ * `read(maxBytes)`: the request's tensors, each at most `maxBytes` (what the handler's stage expects), read
+ * only when the handler calls it, after its own checks, so a request it refuses costs no tensor bytes.
+ */
+export type StageHandler = (request: StageRequest, read: (maxBytes: number) => Promise<Uint8Array[]>, from: PeerId) => Promise<{ response: StageResponse; tensors: Uint8Array[] }>
 
 export const STAGE_DEADLINE_MS = 60_000
 
@@ -20,9 +24,16 @@ export async function serveStage(node: Libp2p, handler: StageHandler, deadlineMs
       let reply: { response: StageResponse; tensors: Uint8Array[] }
       try {
         const request = decodeStageRequest((await lp.read({ signal })).subarray())
-        const tensors: Uint8Array[] = []
-        for (let i = 0; i < requestTensors(request); i++) tensors.push((await lp.read({ signal })).subarray())
-        reply = await handler(request, tensors, connection.remotePeer)
+        const read = async (maxBytes: number) => {
+          const tensors: Uint8Array[] = []
+          for (let i = 0; i < requestTensors(request); i++) {
+            const frame = (await lp.read({ signal })).subarray()
+            if (frame.length > maxBytes) throw new TesseraeError('BAD_REQUEST', `tensor ${i} is ${frame.length} bytes, over the ${maxBytes} this stage takes`)
+            tensors.push(frame)
+          }
+          return tensors
+        }
+        reply = await handler(request, read, connection.remotePeer)
       } catch (error) {
         reply = { response: { type: 'refused', code: 'BAD_REQUEST', detail: errorMessage(error).slice(0, 900) }, tensors: [] }
       }

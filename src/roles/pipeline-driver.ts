@@ -11,6 +11,8 @@ import { callStage, STAGE_DEADLINE_MS, type StageReply } from '../p2p/stage-prot
 import type { StageRequest } from '../p2p/stage-messages.ts'
 import { numel, type Shape } from '../graph/shape.ts'
 
+const MAX_ATTEMPTS = 40
+
 export interface PipelineDriverOptions {
   node: Libp2p
   jobId: string
@@ -51,10 +53,13 @@ export class PipelineDriver {
   private readonly inFlight = new Map<string, number>()
   private readonly random: () => number
   private steps = 0
+  /** Makes this driver's step and micro-batch ids its own: stage peers keep steps apart by them. */
+  private readonly nonce: string
 
   constructor(options: PipelineDriverOptions) {
     this.options = options
     this.random = options.random ?? Math.random
+    this.nonce = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('')
   }
 
   get stages(): number {
@@ -73,17 +78,24 @@ export class PipelineDriver {
    */
   async step(x: Float32Array, y: Float32Array, rows: number, microBatch: number, lr = 0): Promise<PipelineStepReport> {
     if (!(rows > 0 && rows % microBatch === 0)) throw new TesseraeError('BAD_BATCH', `a batch of ${rows} rows does not split into micro-batches of ${microBatch}`)
-    const step = this.steps++
+    const step = `${this.nonce}.${this.steps++}`
     const count = rows / microBatch
     const failed = new Set<string>()
+    // A micro-batch that fails ends the step: the others in flight finish, no new one starts, and no peer is
+    // told to update (each drops the step's sum when this driver's next step ends).
+    let stop = false
     const report: PipelineStepReport = { loss: 0, routes: [], resent: 0, boundaryBytes: this.options.shapes.slice(1, -1).map(() => 0), flops: 0 }
     let next = 0
     const worker = async () => {
-      while (next < count) {
+      while (!stop && next < count) {
         const m = next++
         const slice = (data: Float32Array) => data.subarray((data.length / rows) * m * microBatch, (data.length / rows) * (m + 1) * microBatch)
-        const route = await this.microBatch(`${step}.${m}`, slice(x), slice(y), microBatch, failed, report)
-        report.routes[m] = route
+        try {
+          report.routes[m] = await this.microBatch(step, `${step}.${m}`, slice(x), slice(y), microBatch, failed, report)
+        } catch (error) {
+          stop = true
+          throw error
+        }
       }
     }
     await Promise.all(Array.from({ length: Math.min(this.options.inFlight, count) }, worker))
@@ -94,7 +106,7 @@ export class PipelineDriver {
       const target = this.options.peersOf(stage).find((p) => p.toString() === peer)
       if (!target) return
       try {
-        await callStage(this.options.node, target, { type: 'update', jobId: this.options.jobId, stage, version: this.options.version, lr }, [], this.options.deadlineMs ?? STAGE_DEADLINE_MS)
+        await callStage(this.options.node, target, { type: 'update', jobId: this.options.jobId, stage, version: this.options.version, step, lr }, [], this.options.deadlineMs ?? STAGE_DEADLINE_MS)
       } catch (error) {
         // A replica that missed its update left or stalled: its group's next synchronisation drops or outvotes it.
         this.options.log?.(`stage ${stage} peer ${peer.slice(-8)} did not apply step ${step}: ${errorMessage(error).slice(0, 200)}`)
@@ -113,11 +125,12 @@ export class PipelineDriver {
   async infer(x: Float32Array, rows: number): Promise<{ outputs: Float32Array; route: string[]; resent: number }> {
     const report: PipelineStepReport = { loss: 0, routes: [], resent: 0, boundaryBytes: this.options.shapes.slice(1, -1).map(() => 0), flops: 0 }
     const failed = new Set<string>()
-    const id = `infer.${this.steps++}`
+    const step = `${this.nonce}.${this.steps++}`
+    const id = `${step}.infer`
     let input = encodeBoundary({ ...this.boundary(0, rows), values: x }, this.options.format)
     const route: string[] = []
     for (let s = 0; s < this.stages; s++) {
-      const { peer, reply } = await this.call(s, 'forward', id, [input], failed, report, (r) => {
+      const { peer, reply } = await this.call(s, 'forward', step, id, [input], failed, report, (r) => {
         if (!r.tensor) throw new TesseraeError('STAGE_OUTPUT_MISSING', `stage ${s}'s activation for ${id} did not come`)
         decodeBoundary(r.tensor, this.boundary(s + 1, rows).rows, this.boundary(s + 1, rows).width, `stage ${s}'s activation`)
       })
@@ -128,7 +141,7 @@ export class PipelineDriver {
     return { outputs: decodeBoundary(input, out.rows, out.width, 'the model\'s output').values, route, resent: report.resent }
   }
 
-  private async microBatch(id: string, x: Float32Array, y: Float32Array, rows: number, failed: Set<string>, report: PipelineStepReport): Promise<MicroBatchRoute> {
+  private async microBatch(step: string, id: string, x: Float32Array, y: Float32Array, rows: number, failed: Set<string>, report: PipelineStepReport): Promise<MicroBatchRoute> {
     const { format } = this.options
     const route: MicroBatchRoute = { microBatch: id, forward: [], backward: [] }
     const encode = (b: number, values: Float32Array) => encodeBoundary({ ...this.boundary(b, rows), values }, format)
@@ -142,7 +155,7 @@ export class PipelineDriver {
     // inputs[s]: what went into stage s, as sent (so a backward re-sends the very bytes its forward read).
     const inputs: Uint8Array[] = [encode(0, x)]
     for (let s = 0; s < this.stages; s++) {
-      const { peer, reply } = await this.call(s, 'forward', id, [inputs[s]!], failed, report, (r) => check(s + 1, r.tensor, `stage ${s}'s activation`))
+      const { peer, reply } = await this.call(s, 'forward', step, id, [inputs[s]!], failed, report, (r) => check(s + 1, r.tensor, `stage ${s}'s activation`))
       route.forward.push(peer)
       inputs.push(reply.tensor!)
       if (s + 1 < this.stages) report.boundaryBytes[s]! += reply.tensor!.length
@@ -153,7 +166,7 @@ export class PipelineDriver {
     report.loss += loss
     let gradOut = encode(last, grad)
     for (let s = last - 1; s >= 0; s--) {
-      const { peer, reply } = await this.call(s, 'backward', id, [inputs[s]!, gradOut], failed, report, (r) => (s > 0 ? check(s, r.tensor, `stage ${s}'s input gradient`) : null))
+      const { peer, reply } = await this.call(s, 'backward', step, id, [inputs[s]!, gradOut], failed, report, (r) => (s > 0 ? check(s, r.tensor, `stage ${s}'s input gradient`) : null))
       route.backward.unshift(peer)
       if (s > 0) {
         report.boundaryBytes[s - 1]! += reply.tensor!.length
@@ -164,12 +177,15 @@ export class PipelineDriver {
   }
 
   /** One call to some live peer of `stage`, sent on to another peer of it when one fails. */
-  private async call(stage: number, type: 'forward' | 'backward', microBatch: string, tensors: Uint8Array[], failed: Set<string>, report: PipelineStepReport, accept: (reply: StageReply) => unknown): Promise<{ peer: string; reply: StageReply }> {
+  private async call(stage: number, type: 'forward' | 'backward', step: string, microBatch: string, tensors: Uint8Array[], failed: Set<string>, report: PipelineStepReport, accept: (reply: StageReply) => unknown): Promise<{ peer: string; reply: StageReply }> {
     const { node, jobId, version, format } = this.options
-    const request: StageRequest = { type, jobId, stage, version, microBatch, format }
+    const request: StageRequest = { type, jobId, stage, version, step, microBatch, format }
+    let last = ''
     for (let attempt = 0; ; attempt++) {
       const peer = this.pick(stage, failed)
-      if (!peer) throw new TesseraeError('STAGE_UNAVAILABLE', `no live peer serves stage ${stage} of job "${jobId}" (version ${version}) for ${microBatch}`)
+      if (!peer) throw new TesseraeError('STAGE_UNAVAILABLE', `no live peer serves stage ${stage} of job "${jobId}" (version ${version}) for ${microBatch}${last && `; the last failed with: ${last}`}`)
+      // Peers that only ever answer BUSY are not waited on for ever (about half a minute of back-offs).
+      if (attempt >= MAX_ATTEMPTS) throw new TesseraeError('STAGE_UNAVAILABLE', `stage ${stage} of job "${jobId}" stayed busy or failing through ${attempt} tries of ${microBatch}; the last: ${last}`)
       const key = peer.toString()
       this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1)
       try {
@@ -180,6 +196,7 @@ export class PipelineDriver {
       } catch (error) {
         const busy = error instanceof TesseraeError && error.code === 'STAGE_REFUSED' && error.cause === 'BUSY'
         if (!busy) failed.add(key)
+        last = errorMessage(error).slice(0, 300)
         report.resent++
         this.options.log?.(`stage ${stage} ${type} of ${microBatch} on ${key.slice(-8)} failed (${errorMessage(error).slice(0, 200)}); sending it to another peer`)
         if (busy) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)))

@@ -1,17 +1,19 @@
-// A peer serving pipeline stages (issue 19): for each job stage it holds (its shard's engine and parameters at
-// one version) it answers the stage protocol, running a micro-batch forward or backward, and adds the
-// parameter gradients of every backward it ran, once per micro-batch, until the stage's group synchronises.
+// A peer serving pipeline stages (issue 19): for each job stage it holds (its shard's engine and a replica of
+// its parameters at one version) it answers the stage protocol, running a micro-batch forward or backward, and
+// adds the parameter gradients of each backward, once per micro-batch, to that step's sum; an update applies
+// the step's mean with AdamW. Stage peers keep nothing between a forward and its backward (the backward carries
+// its input again), so any peer of a stage can take any call.
 import type { Libp2p } from '@libp2p/interface'
 import { ACTIVATION, GRAD_OUT } from '../graph/shard.ts'
 import { numel } from '../graph/shape.ts'
 import type { Graph } from '../graph/graph.ts'
+import { DEFAULT_ADAMW } from '../graph/optimizer.ts'
 import type { StageEngine } from '../compute/stage-engine.ts'
-import { decodeBoundary, encodeBoundary } from '../training/boundary-codec.ts'
+import { boundaryBytes, decodeBoundary, encodeBoundary } from '../training/boundary-codec.ts'
+import { adamwUpdate, newAdamWState, type AdamWSpec, type AdamWState } from '../training/adamw.ts'
 import { serveStage } from '../p2p/stage-protocol.ts'
 import { STAGE_PROTOCOL, type StageRequest, type StageResponse } from '../p2p/stage-messages.ts'
-import { errorMessage } from '../errors.ts'
-import { adamwUpdate, newAdamWState, type AdamWSpec, type AdamWState } from '../training/adamw.ts'
-import { DEFAULT_ADAMW } from '../graph/optimizer.ts'
+import { errorMessage, TesseraeError } from '../errors.ts'
 
 export interface ServedStage {
   jobId: string
@@ -24,8 +26,6 @@ export interface ServedStage {
 }
 
 export interface StageWork {
-  /** Sums of each micro-batch's parameter gradients, since the last update. */
-  grads: Map<string, Float32Array>
   /** Micro-batches whose backward ran here since the work was last taken (each counted once). */
   microBatches: string[]
   /** FLOPs of every forward and backward run here. */
@@ -34,22 +34,28 @@ export interface StageWork {
   updates: number
 }
 
+/** A step's gradients here so far: their sum, and the micro-batches added (each once). */
+interface StepSum {
+  grads: Map<string, Float32Array>
+  microBatches: Set<string>
+}
+
 interface Entry {
   stage: ServedStage
   params: Map<string, Float32Array>
   optimizer: AdamWSpec
   state: Map<string, AdamWState>
-  steps: number
-  /** Micro-batches added to `work.grads` since the last update. */
-  pending: number
+  updates: number
+  /** Steps whose update has not come yet (one that failed part-way never gets one, and is dropped later). */
+  steps: Map<string, StepSum>
   work: StageWork
   queue: Promise<unknown>
 }
 
 const ADAMW = DEFAULT_ADAMW as Extract<typeof DEFAULT_ADAMW, { kind: 'adamw' }>
-const freshWork = (): StageWork => ({ grads: new Map(), microBatches: [], flops: 0, updates: 0 })
-
-/** Backward and forward runs one stage peer takes on at once; more are refused BUSY (the driver reroutes). */
+/** Steps of unfinished drivers a stage keeps sums for at once; the oldest goes first. */
+const MAX_OPEN_STEPS = 8
+/** Forward and backward runs one stage peer takes on at once; more are refused BUSY (the driver reroutes). */
 const MAX_CONCURRENT = 4
 
 /** [rows, width] of a graph input as its boundary tensor: a row per last-axis vector. */
@@ -69,19 +75,19 @@ export class StageHost {
 
   static async start(node: Libp2p): Promise<StageHost> {
     const host = new StageHost(node)
-    await serveStage(node, (request, tensors) => host.handle(request, tensors))
+    await serveStage(node, (request, read) => host.handle(request, read))
     return host
   }
 
-  /** Serves `stage` (replacing any version of it served before, and the gradients gathered for it). */
+  /** Serves `stage` (replacing any version of it served before, and what was gathered for it). */
   serve(stage: ServedStage): void {
     const params = new Map(stage.engine.shard.params.map((name) => {
       const values = stage.params.get(name)
-      if (!values) throw new Error(`stage ${stage.stage} is served without parameter "${name}"`)
+      if (!values) throw new TesseraeError('BAD_STAGE_PLAN', `stage ${stage.stage} is served without parameter "${name}"`)
       return [name, Float32Array.from(values)]
     }))
     const state = new Map([...params].map(([name, values]) => [name, newAdamWState(values.length)]))
-    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? ADAMW, state, steps: 0, pending: 0, work: freshWork(), queue: Promise.resolve() })
+    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? ADAMW, state, updates: 0, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve() })
   }
 
   /** The replica's parameters as trained here (what the stage's group averages). */
@@ -89,12 +95,17 @@ export class StageHost {
     return this.served.get(`${jobId}/${stage}`)?.params ?? null
   }
 
-  /** The work gathered for a stage since it was served or last taken, and a fresh start. */
+  /** The gradient sums of a step not yet updated (null if none), e.g. to compare with a reference. */
+  stepGradients(jobId: string, stage: number, step: string): ReadonlyMap<string, Float32Array> | null {
+    return this.served.get(`${jobId}/${stage}`)?.steps.get(step)?.grads ?? null
+  }
+
+  /** The work done for a stage since it was served or last taken, and a fresh count. */
   takeWork(jobId: string, stage: number): StageWork | null {
     const entry = this.served.get(`${jobId}/${stage}`)
     if (!entry) return null
     const work = entry.work
-    entry.work = { ...freshWork(), grads: work.grads }
+    entry.work = { microBatches: [], flops: 0, updates: 0 }
     return work
   }
 
@@ -104,17 +115,22 @@ export class StageHost {
     this.served.clear()
   }
 
-  private async handle(request: StageRequest, tensors: Uint8Array[]): Promise<{ response: StageResponse; tensors: Uint8Array[] }> {
+  private async handle(request: StageRequest, read: (maxBytes: number) => Promise<Uint8Array[]>): Promise<{ response: StageResponse; tensors: Uint8Array[] }> {
     const refuse = (code: 'NOT_SERVED' | 'BUSY' | 'BAD_REQUEST', detail: string) => ({ response: { type: 'refused' as const, code, detail }, tensors: [] })
     const entry = this.served.get(`${request.jobId}/${request.stage}`)
     if (!entry) return refuse('NOT_SERVED', `stage ${request.stage} of job "${request.jobId}" is not served here`)
     if (entry.stage.version !== request.version) return refuse('NOT_SERVED', `stage ${request.stage} is served here at version ${entry.stage.version}, not ${request.version}`)
-    if (this.running >= MAX_CONCURRENT) return refuse('BUSY', `${this.running} micro-batches are running here`)
+    // An update is cheap and ends a step: it is never refused for being busy (a skipped one would merge steps).
+    if (request.type !== 'update' && this.running >= MAX_CONCURRENT) return refuse('BUSY', `${this.running} micro-batches are running here`)
     this.running++
-    // One run at a time per engine: an ORT session (one wasm instance, or one GPU queue) runs one call at once.
-    const turn = entry.queue.then(() => this.run(entry, request, tensors))
-    entry.queue = turn.catch(() => undefined)
     try {
+      const { shard } = entry.stage.engine
+      const [rows, width] = boundaryShape(shard.forward, ACTIVATION)
+      // Nothing bigger than this stage's own boundary in fp32 is read.
+      const tensors = await read(Math.max(boundaryBytes('fp32', rows, width), boundaryBytes('fp32', ...boundaryShape(shard.backward, GRAD_OUT))))
+      // One run at a time per engine: an ORT session (one wasm instance, or one GPU queue) runs one call at once.
+      const turn = entry.queue.then(() => this.run(entry, request, tensors))
+      entry.queue = turn.catch(() => undefined)
       return await turn
     } catch (error) {
       return refuse('BAD_REQUEST', errorMessage(error).slice(0, 900))
@@ -127,13 +143,15 @@ export class StageHost {
     const { stage, params } = entry
     const { shard } = stage.engine
     if (request.type === 'update') {
-      // The mean gradient over this replica's micro-batches since its last update; none: nothing to apply.
-      if (entry.pending > 0) {
-        entry.steps++
-        for (const [name, values] of params) adamwUpdate(values, entry.work.grads.get(name)!, entry.state.get(name)!, entry.optimizer, request.lr, entry.steps, 1 / entry.pending)
-        entry.work.grads = new Map()
+      const sum = entry.steps.get(request.step)
+      // This step ends, and with it any earlier step of the same driver that failed part-way (step ids are
+      // "<driver nonce>.<n>"); other drivers' open steps stay.
+      const driver = request.step.slice(0, request.step.lastIndexOf('.') + 1)
+      for (const id of [...entry.steps.keys()]) if (id === request.step || (driver !== '' && id.startsWith(driver))) entry.steps.delete(id)
+      if (sum && sum.microBatches.size > 0) {
+        entry.updates++
+        for (const [name, values] of params) adamwUpdate(values, sum.grads.get(name)!, entry.state.get(name)!, entry.optimizer, request.lr, entry.updates, 1 / sum.microBatches.size)
         entry.work.updates++
-        entry.pending = 0
       }
       return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
     }
@@ -148,17 +166,25 @@ export class StageHost {
     const [gradRows, gradWidth] = boundaryShape(shard.backward, GRAD_OUT)
     const gradOut = decodeBoundary(tensors[1]!, gradRows, gradWidth, `the output gradient of stage ${request.stage}`).values
     const { gradIn, grads } = await stage.engine.backward(params, activation, gradOut)
-    // A backward the driver sent twice (its first answer was lost) counts once.
     // (The stage may have been served anew meanwhile: this gradient belongs to the version it replaced.)
-    if (this.served.get(`${request.jobId}/${request.stage}`) === entry && !entry.work.microBatches.includes(request.microBatch)) {
-      for (const [name, g] of grads) {
-        const sum = entry.work.grads.get(name)
-        if (!sum) entry.work.grads.set(name, Float32Array.from(g))
-        else for (let i = 0; i < g.length; i++) sum[i] = sum[i]! + g[i]!
+    if (this.served.get(`${request.jobId}/${request.stage}`) === entry) {
+      let sum = entry.steps.get(request.step)
+      if (!sum) {
+        if (entry.steps.size >= MAX_OPEN_STEPS) entry.steps.delete(entry.steps.keys().next().value!)
+        sum = { grads: new Map(), microBatches: new Set() }
+        entry.steps.set(request.step, sum)
       }
-      entry.work.microBatches.push(request.microBatch)
-      entry.work.flops += shard.backwardFlops
-      entry.pending++
+      // A backward the driver sent twice (its first answer was lost) counts once.
+      if (!sum.microBatches.has(request.microBatch)) {
+        for (const [name, g] of grads) {
+          const acc = sum.grads.get(name)
+          if (!acc) sum.grads.set(name, Float32Array.from(g))
+          else for (let i = 0; i < g.length; i++) acc[i] = acc[i]! + g[i]!
+        }
+        sum.microBatches.add(request.microBatch)
+        entry.work.microBatches.push(request.microBatch)
+        entry.work.flops += shard.backwardFlops
+      }
     }
     return { response: { type: 'done', flops: shard.backwardFlops, tensors: gradIn ? 1 : 0 }, tensors: gradIn ? [encodeBoundary({ rows, width, values: gradIn }, request.format)] : [] }
   }

@@ -4,7 +4,7 @@
 // a scale per row (max |v| / 127). There is no error feedback here as there is for deltas: a residual left over
 // from one micro-batch belongs to its own samples, and adding it to the next micro-batch's gradient would send
 // it back through the wrong samples' Jacobian.
-import { DecodeError } from '../errors.ts'
+import { DecodeError, TesseraeError } from '../errors.ts'
 
 export type BoundaryFormat = 'fp32' | 'fp16' | 'int8'
 const FORMATS: readonly BoundaryFormat[] = ['fp32', 'fp16', 'int8']
@@ -80,7 +80,8 @@ export function encodeBoundary(tensor: BoundaryTensor, format: BoundaryFormat): 
   for (let r = 0; r < rows; r++) {
     let max = 0
     for (let i = r * width; i < (r + 1) * width; i++) max = Math.max(max, Math.abs(values[i]!))
-    if (!Number.isFinite(max)) throw new RangeError(`row ${r} holds a value that is not finite`)
+    // A model that diverged: said as such, not as a transport failure.
+    if (!Number.isFinite(max)) throw new TesseraeError('NOT_FINITE', `row ${r} of a stage boundary holds a value that is not finite (the model has diverged)`)
     const scale = max / (format === 'int8' ? 127 : HALF_RANGE)
     view.setFloat32(HEADER_BYTES + 4 * r, scale, true)
     const inv = scale === 0 ? 0 : 1 / scale
