@@ -6,8 +6,8 @@ import { exportOnnx } from '../graph/onnx/export.ts'
 import { ACTIVATION, ACTIVATION_OUT, GRAD_IN, GRAD_OUT, gradName, type Shard } from '../graph/shard.ts'
 import { PARAM_PREFIX } from '../graph/train-step.ts'
 import type { Graph } from '../graph/graph.ts'
-import { TesseraeError } from '../errors.ts'
 import { createOrtSession, type ExecutionBackend, type OrtModule } from './train-session.ts'
+import { runGraph } from './run-graph.ts'
 
 export interface StageEngine {
   readonly shard: Shard
@@ -20,18 +20,8 @@ export interface StageEngine {
 export async function createStageEngine(ort: OrtModule, shard: Shard, backend: ExecutionBackend): Promise<StageEngine> {
   const forward = await createOrtSession(ort, exportOnnx(shard.forward), { backend })
   const backward = await createOrtSession(ort, exportOnnx(shard.backward), { backend })
-  const run = async (session: Ort.InferenceSession, graph: Graph, feeds: Record<string, Float32Array>) => {
-    const tensors: Record<string, Ort.Tensor> = {}
-    for (const { name, value } of [...graph.inputsOfKind('input'), ...graph.inputsOfKind('param')]) {
-      if (!session.inputNames.includes(name)) continue
-      const data = feeds[name]
-      const size = value.shape.reduce((a, b) => a * b, 1)
-      if (!data || data.length !== size) throw new TesseraeError('BAD_TENSOR', `stage [${shard.from}, ${shard.to}) input "${name}" needs ${size} values, got ${data?.length ?? 'none'}`)
-      tensors[name] = new ort.Tensor('float32', data, [...value.shape])
-    }
-    const out = await session.run(tensors)
-    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array]))
-  }
+  const what = `stage [${shard.from}, ${shard.to})`
+  const run = (session: Ort.InferenceSession, graph: Graph, feeds: Record<string, Float32Array>) => runGraph(ort, session, graph, feeds, what)
   const paramFeeds = (params: ReadonlyMap<string, Float32Array>) => Object.fromEntries(shard.params.map((name) => [`${PARAM_PREFIX}${name}`, params.get(name)!]))
   return {
     shard,

@@ -13,6 +13,7 @@ import { paramsOf, type Model } from './model.ts'
 import { numel } from './shape.ts'
 import { buildTrainStep } from './train-step.ts'
 import { DEFAULT_ADAMW } from './optimizer.ts'
+import { opFloats } from './flops.ts'
 
 export type InputSpec =
   | { kind: 'image'; height: number; width: number; channels: 1 | 3 }
@@ -139,23 +140,17 @@ export interface ModelCost {
 }
 
 /** The train step's FLOPs, and the floats of every value its forward pass (what the loss depends on) computes. */
-function opFloats(model: Model, batch: number): { floats: number; flops: number } {
+function stepCost(model: Model, batch: number): { floats: number; flops: number } {
   const step = buildTrainStep(model, batch, DEFAULT_ADAMW)
-  const { graph } = step
-  let floats = 0
-  for (const id of graph.liveNodeIds([graph.outputs.get('loss')!])) {
-    const node = graph.nodes[id]!
-    if (node.kind === 'op') floats += numel(node.shape)
-  }
-  return { floats, flops: step.flopsPerStep }
+  return { floats: opFloats(step.graph, [step.graph.outputs.get('loss')!]), flops: step.flopsPerStep }
 }
 
 export function modelCost(model: Model, batch: number): ModelCost {
   check(inRange(batch, 1, 4096), `a batch is 1 to 4096 samples, not ${batch}`)
   const parameters = paramsOf(model).reduce((n, p) => n + numel(p.shape), 0)
   // FLOPs and activations grow linearly with the batch: two small graphs give the per-sample slope exactly.
-  const one = opFloats(model, 1)
-  const two = opFloats(model, 2)
+  const one = stepCost(model, 1)
+  const two = stepCost(model, 2)
   const perSampleFloats = two.floats - one.floats
   const fixedFloats = one.floats - perSampleFloats
   return {

@@ -10,6 +10,8 @@ import { mul } from './ops/binary.ts'
 import { reduceSum } from './ops/reduce.ts'
 import { PARAM_PREFIX } from './train-step.ts'
 import { countFlops } from './flops.ts'
+import { TesseraeError } from '../errors.ts'
+import { numel } from './shape.ts'
 
 export const ACTIVATION = 'activation'
 export const ACTIVATION_OUT = 'activation:out'
@@ -25,6 +27,17 @@ export interface Shard {
   params: string[]
   forwardFlops: number
   backwardFlops: number
+}
+
+/**
+ * A stage graph's input `name` (ACTIVATION, GRAD_OUT) as the boundary tensor that carries it: a row per
+ * last-axis vector (one token's features, or one sample's).
+ */
+export function boundaryShape(graph: Graph, name: string): { rows: number; width: number } {
+  const input = graph.inputsOfKind('input').find((i) => i.name === name)
+  if (!input) throw new TesseraeError('BAD_STAGE_PLAN', `a stage graph takes no input "${name}"`)
+  const width = input.value.shape.at(-1)!
+  return { rows: numel(input.value.shape) / width, width }
 }
 
 export function buildShard(model: Model, from: number, to: number, batchSize: number): Shard {

@@ -5,7 +5,7 @@
 // takes the fewest stages that fit the budget, and among those the cut whose slowest stage is fastest: a
 // pipeline runs at the pace of its slowest stage.
 import { TesseraeError } from '../errors.ts'
-import { countFlops } from './flops.ts'
+import { countFlops, opFloats } from './flops.ts'
 import { paramsOf, shapeAt, type Model } from './model.ts'
 import { numel } from './shape.ts'
 import { buildShard } from './shard.ts'
@@ -63,12 +63,7 @@ export function layerCosts(model: Model): LayerCost[] {
   return model.layers.map((layer, i) => {
     const measure = (batch: number) => {
       const shard = buildShard(model, i, i + 1, batch)
-      let floats = 0
-      for (const id of shard.forward.liveNodeIds()) {
-        const node = shard.forward.nodes[id]!
-        if (node.kind === 'op') floats += numel(node.shape)
-      }
-      return { forward: countFlops(shard.forward), backward: countFlops(shard.backward), floats }
+      return { forward: countFlops(shard.forward), backward: countFlops(shard.backward), floats: opFloats(shard.forward) }
     }
     const one = measure(1)
     const two = measure(2)
@@ -165,7 +160,9 @@ export function planStages(model: Model, options: PlanOptions): StagePlan {
       if (s.bytes > budgetBytes) throw new TesseraeError('STAGE_TOO_BIG', `stage ${i + 1} (layers ${from}–${to! - 1}) needs about ${mib(s.bytes)} to train ${microBatch} samples at a time, over the ${mib(budgetBytes)} budget; cut it further or use smaller micro-batches`)
     }
   } else {
-    const found = partition(costs.length, (from, to) => stage(from, to).bytes <= budgetBytes, (from, to) => stage(from, to).flopsPerMicroBatch)
+    // The search asks about every range at every stage count: each is costed once.
+    const ranged = Array.from({ length: costs.length }, (_, from) => Array.from({ length: costs.length + 1 }, (_, to) => (to > from ? stage(from, to) : null)))
+    const found = partition(costs.length, (from, to) => ranged[from]![to]!.bytes <= budgetBytes, (from, to) => ranged[from]![to]!.flopsPerMicroBatch)
     if (found === null) {
       const worst = costs.map((_, i) => stage(i, i + 1)).reduce((a, b) => (b.bytes > a.bytes ? b : a))
       throw new TesseraeError('STAGE_TOO_BIG', `layer ${worst.from} (${costs[worst.from]!.kind}) alone needs about ${mib(worst.bytes)} to train ${microBatch} samples at a time, over the ${mib(budgetBytes)} budget; use smaller micro-batches or a narrower model`)

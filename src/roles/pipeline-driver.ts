@@ -128,45 +128,43 @@ export class PipelineDriver {
     const step = `${this.nonce}.${this.steps++}`
     const id = `${step}.infer`
     let input = encodeBoundary({ ...this.boundary(0, rows), values: x }, this.options.format)
+    let outputs: Float32Array | null = null
     const route: string[] = []
     for (let s = 0; s < this.stages; s++) {
-      const { peer, reply } = await this.call(s, 'forward', step, id, [input], failed, report, (r) => {
-        if (!r.tensor) throw new TesseraeError('STAGE_OUTPUT_MISSING', `stage ${s}'s activation for ${id} did not come`)
-        decodeBoundary(r.tensor, this.boundary(s + 1, rows).rows, this.boundary(s + 1, rows).width, `stage ${s}'s activation`)
-      })
+      const { peer, reply } = await this.call(s, 'forward', step, id, [input], failed, report, (r) => (outputs = this.checked(s + 1, rows, r.tensor, `stage ${s}'s activation`, id)))
       route.push(peer)
       input = reply.tensor!
     }
-    const out = this.boundary(this.stages, rows)
-    return { outputs: decodeBoundary(input, out.rows, out.width, 'the model\'s output').values, route, resent: report.resent }
+    return { outputs: outputs!, route, resent: report.resent }
+  }
+
+  /** A stage's reply, checked here before the next stage gets it (so a malformed one is its sender's fault). */
+  private checked(b: number, rows: number, bytes: Uint8Array | null, what: string, id: string): Float32Array {
+    if (!bytes) throw new TesseraeError('STAGE_OUTPUT_MISSING', `${what} for ${id} did not come`)
+    const { rows: r, width } = this.boundary(b, rows)
+    return decodeBoundary(bytes, r, width, what).values
   }
 
   private async microBatch(step: string, id: string, x: Float32Array, y: Float32Array, rows: number, failed: Set<string>, report: PipelineStepReport): Promise<MicroBatchRoute> {
     const { format } = this.options
     const route: MicroBatchRoute = { microBatch: id, forward: [], backward: [] }
     const encode = (b: number, values: Float32Array) => encodeBoundary({ ...this.boundary(b, rows), values }, format)
-    // A stage's reply is checked here before the next stage gets it, so a malformed one is its sender's fault.
-    const check = (b: number, bytes: Uint8Array | null, what: string): Uint8Array => {
-      if (!bytes) throw new TesseraeError('STAGE_OUTPUT_MISSING', `${what} for ${id} did not come`)
-      const { rows: r, width } = this.boundary(b, rows)
-      decodeBoundary(bytes, r, width, what)
-      return bytes
-    }
     // inputs[s]: what went into stage s, as sent (so a backward re-sends the very bytes its forward read).
     const inputs: Uint8Array[] = [encode(0, x)]
+    let output: Float32Array | null = null
     for (let s = 0; s < this.stages; s++) {
-      const { peer, reply } = await this.call(s, 'forward', step, id, [inputs[s]!], failed, report, (r) => check(s + 1, r.tensor, `stage ${s}'s activation`))
+      const { peer, reply } = await this.call(s, 'forward', step, id, [inputs[s]!], failed, report, (r) => (output = this.checked(s + 1, rows, r.tensor, `stage ${s}'s activation`, id)))
       route.forward.push(peer)
       inputs.push(reply.tensor!)
       if (s + 1 < this.stages) report.boundaryBytes[s]! += reply.tensor!.length
     }
     const last = this.stages
-    const output = decodeBoundary(inputs[last]!, this.boundary(last, rows).rows, this.boundary(last, rows).width, `stage ${last - 1}'s output`).values
-    const { loss, grad } = await this.options.head(output, y)
+    // The last stage's reply, as checked: the model's output for the loss head.
+    const { loss, grad } = await this.options.head(output!, y)
     report.loss += loss
     let gradOut = encode(last, grad)
     for (let s = last - 1; s >= 0; s--) {
-      const { peer, reply } = await this.call(s, 'backward', step, id, [inputs[s]!, gradOut], failed, report, (r) => (s > 0 ? check(s, r.tensor, `stage ${s}'s input gradient`) : null))
+      const { peer, reply } = await this.call(s, 'backward', step, id, [inputs[s]!, gradOut], failed, report, (r) => (s > 0 ? this.checked(s, rows, r.tensor, `stage ${s}'s input gradient`, id) : null))
       route.backward.unshift(peer)
       if (s > 0) {
         report.boundaryBytes[s - 1]! += reply.tensor!.length

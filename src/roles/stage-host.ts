@@ -4,9 +4,7 @@
 // the step's mean with AdamW. Stage peers keep nothing between a forward and its backward (the backward carries
 // its input again), so any peer of a stage can take any call.
 import type { Libp2p } from '@libp2p/interface'
-import { ACTIVATION, GRAD_OUT } from '../graph/shard.ts'
-import { numel } from '../graph/shape.ts'
-import type { Graph } from '../graph/graph.ts'
+import { ACTIVATION, boundaryShape, GRAD_OUT } from '../graph/shard.ts'
 import { DEFAULT_ADAMW } from '../graph/optimizer.ts'
 import type { StageEngine } from '../compute/stage-engine.ts'
 import { boundaryBytes, decodeBoundary, encodeBoundary } from '../training/boundary-codec.ts'
@@ -57,12 +55,6 @@ const ADAMW = DEFAULT_ADAMW as Extract<typeof DEFAULT_ADAMW, { kind: 'adamw' }>
 const MAX_OPEN_STEPS = 8
 /** Forward and backward runs one stage peer takes on at once; more are refused BUSY (the driver reroutes). */
 const MAX_CONCURRENT = 4
-
-/** [rows, width] of a graph input as its boundary tensor: a row per last-axis vector. */
-function boundaryShape(graph: Graph, name: string): [number, number] {
-  const shape = graph.inputsOfKind('input').find((i) => i.name === name)!.value.shape
-  return [numel(shape) / shape.at(-1)!, shape.at(-1)!]
-}
 
 export class StageHost {
   private readonly node: Libp2p
@@ -125,9 +117,10 @@ export class StageHost {
     this.running++
     try {
       const { shard } = entry.stage.engine
-      const [rows, width] = boundaryShape(shard.forward, ACTIVATION)
+      const input = boundaryShape(shard.forward, ACTIVATION)
+      const output = boundaryShape(shard.backward, GRAD_OUT)
       // Nothing bigger than this stage's own boundary in fp32 is read.
-      const tensors = await read(Math.max(boundaryBytes('fp32', rows, width), boundaryBytes('fp32', ...boundaryShape(shard.backward, GRAD_OUT))))
+      const tensors = await read(Math.max(boundaryBytes('fp32', input.rows, input.width), boundaryBytes('fp32', output.rows, output.width)))
       // One run at a time per engine: an ORT session (one wasm instance, or one GPU queue) runs one call at once.
       const turn = entry.queue.then(() => this.run(entry, request, tensors))
       entry.queue = turn.catch(() => undefined)
@@ -155,16 +148,15 @@ export class StageHost {
       }
       return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
     }
-    const [rows, width] = boundaryShape(shard.forward, ACTIVATION)
-    const activation = decodeBoundary(tensors[0]!, rows, width, `the activation into stage ${request.stage}`).values
+    const input = boundaryShape(shard.forward, ACTIVATION)
+    const output = boundaryShape(shard.backward, GRAD_OUT)
+    const activation = decodeBoundary(tensors[0]!, input.rows, input.width, `the activation into stage ${request.stage}`).values
     if (request.type === 'forward') {
       const out = await stage.engine.forward(params, activation)
       entry.work.flops += shard.forwardFlops
-      const outWidth = boundaryShape(shard.backward, GRAD_OUT)[1]
-      return { response: { type: 'done', flops: shard.forwardFlops, tensors: 1 }, tensors: [encodeBoundary({ rows: out.length / outWidth, width: outWidth, values: out }, request.format)] }
+      return { response: { type: 'done', flops: shard.forwardFlops, tensors: 1 }, tensors: [encodeBoundary({ ...output, values: out }, request.format)] }
     }
-    const [gradRows, gradWidth] = boundaryShape(shard.backward, GRAD_OUT)
-    const gradOut = decodeBoundary(tensors[1]!, gradRows, gradWidth, `the output gradient of stage ${request.stage}`).values
+    const gradOut = decodeBoundary(tensors[1]!, output.rows, output.width, `the output gradient of stage ${request.stage}`).values
     const { gradIn, grads } = await stage.engine.backward(params, activation, gradOut)
     // (The stage may have been served anew meanwhile: this gradient belongs to the version it replaced.)
     if (this.served.get(`${request.jobId}/${request.stage}`) === entry) {
@@ -186,6 +178,6 @@ export class StageHost {
         entry.work.flops += shard.backwardFlops
       }
     }
-    return { response: { type: 'done', flops: shard.backwardFlops, tensors: gradIn ? 1 : 0 }, tensors: gradIn ? [encodeBoundary({ rows, width, values: gradIn }, request.format)] : [] }
+    return { response: { type: 'done', flops: shard.backwardFlops, tensors: gradIn ? 1 : 0 }, tensors: gradIn ? [encodeBoundary({ ...input, values: gradIn }, request.format)] : [] }
   }
 }

@@ -5,7 +5,7 @@
 // stage's graphs run is the caller's `run` (an engine here, a peer of that stage over the swarm), so this one
 // schedule is what the unsplit model's gradient is checked against.
 import type { Graph } from '../graph/graph.ts'
-import { ACTIVATION, ACTIVATION_OUT, GRAD_IN, GRAD_OUT, gradName, type Shard } from '../graph/shard.ts'
+import { ACTIVATION, ACTIVATION_OUT, boundaryShape, GRAD_IN, GRAD_OUT, gradName, type Shard } from '../graph/shard.ts'
 import { PARAM_PREFIX } from '../graph/train-step.ts'
 import { TesseraeError } from '../errors.ts'
 import { decodeBoundary, encodeBoundary, type BoundaryFormat } from './boundary-codec.ts'
@@ -52,7 +52,7 @@ export async function pipelineGradients(stages: readonly Shard[], head: Graph, p
   const count = batch.rows / microBatch
   // What the next stage receives: the value as encoded for the wire and decoded there, a row per last-axis
   // vector of the boundary (one token's features, or one sample's).
-  const widths = [...stages.slice(1).map((s) => activationWidth(s.forward)), activationWidth(head)]
+  const widths = [...stages.slice(1).map((s) => s.forward), head].map((graph) => boundaryShape(graph, ACTIVATION).width)
   const cross = (values: Float32Array, boundary: number, what: string): Float32Array => {
     if (format === 'fp32') return values
     const width = widths[boundary]!
@@ -82,13 +82,6 @@ export async function pipelineGradients(stages: readonly Shard[], head: Graph, p
     }
   }
   return { loss, grads }
-}
-
-/** The last axis of the activation a stage graph (or the loss head) takes in. */
-function activationWidth(graph: Graph): number {
-  const input = graph.inputsOfKind('input').find((i) => i.name === ACTIVATION)
-  if (!input) throw new TesseraeError('BAD_STAGE_PLAN', 'a stage graph takes no activation')
-  return input.value.shape.at(-1)!
 }
 
 function need(outputs: Feeds, name: string, stage: number): Float32Array {

@@ -4,16 +4,13 @@ import * as ort from 'onnxruntime-web'
 import { exportOnnx } from '../../graph/onnx/export.ts'
 import type { Graph } from '../../graph/graph.ts'
 import { createOrtSession } from '../train-session.ts'
+import { runGraph } from '../run-graph.ts'
 
 export async function runOrt(graph: Graph, feeds: Record<string, Float32Array>): Promise<Record<string, Float32Array>> {
   const session = await createOrtSession(ort, exportOnnx(graph), { backend: 'wasm' })
-  // Inputs an output does not depend on (e.g. "step" for SGD) are pruned from the exported model.
-  const tensors = Object.fromEntries(
-    [...graph.inputsOfKind('input'), ...graph.inputsOfKind('param')]
-      .filter(({ name }) => session.inputNames.includes(name))
-      .map(({ name, value }) => [name, new ort.Tensor('float32', feeds[name]!, [...value.shape])]),
-  )
-  const out = await session.run(tensors)
-  await session.release()
-  return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array]))
+  try {
+    return await runGraph(ort, session, graph, feeds, 'the graph')
+  } finally {
+    await session.release()
+  }
 }
