@@ -263,6 +263,9 @@ test('an owner trains a job on their own text: bits per character, a sample on t
     await form3.getByTestId('own-file').setInputFiles(join(sharedDatasetsDir(), 'text', 'devils-dictionary.txt'))
     await form3.getByLabel('Context (tokens)').fill('32')
     await expect(form3.getByTestId('own-summary')).toContainText('character-level text, 85 tokens, context 32')
+    // Dropout against overfitting a small text: the tab's worker draws the masks a referee's replay draws.
+    await form3.getByLabel('Dropout').fill('0.1')
+    await expect(form3.getByTestId('own-summary')).toContainText('trains with dropout 0.1')
     const text = await trainWithVolunteer(browser, writer)
     const bits = async () => Number((await text.dashboard.getByTestId('dashboard-accuracy').getAttribute('data-loss')) || Infinity) / Math.LN2
     // Below 6.4 bits (a uniform guess over 85 characters) once a round has closed.

@@ -38,6 +38,7 @@ const { values } = parseArgs({
     width: { type: 'string', default: '128' },
     heads: { type: 'string', default: '4' },
     widths: { type: 'string', default: '128,64' },
+    dropout: { type: 'string', default: '0' },
     volunteers: { type: 'string', default: '2' },
     units: { type: 'string' },
     webrtc: { type: 'boolean', default: false },
@@ -81,9 +82,12 @@ async function coordinate(): Promise<void> {
   const own = readOwnFile({ name: values.file!, bytes: await readSharedFile(values.file!) })
   if (own.kind === 'table' && !values.label) throw new Error(`${values.file} is a table: name the column to predict with --label`)
   const data = ownTaskData(own, own.kind === 'text' ? { tokens: 'characters', vocab: int('vocab'), context: int('context') } : { label: values.label })
+  const rate = Number(values.dropout)
+  if (!(rate >= 0 && rate < 1)) throw new Error(`--dropout takes a rate from 0 to below 1, not "${values.dropout}"`)
+  const dropout = rate > 0 ? { dropout: rate } : {}
   const spec: ModelRecipe['spec'] = data.task.kind === 'text'
-    ? { kind: 'transformer', layers: int('layers'), width: int('width'), heads: int('heads') }
-    : { kind: 'mlp', hidden: values.widths!.split(',').map(Number) }
+    ? { kind: 'transformer', layers: int('layers'), width: int('width'), heads: int('heads'), ...dropout }
+    : { kind: 'mlp', hidden: values.widths!.split(',').map(Number), ...dropout }
   const recipe: ModelRecipe = { spec, input: taskInput(data.task), ...taskOutputs(data.task) }
   const model = recipeModel(recipe)
   const unit = data.task.kind === 'text' ? 'bits/char' : 'accuracy'

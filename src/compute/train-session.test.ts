@@ -33,6 +33,9 @@ const models: Array<[string, () => Model]> = [
   ['tabular MLP from a spec', () => buildModel({ kind: 'mlp', hidden: [8, 6] }, { kind: 'vector', width: 13 }, 3)],
   ['2-layer character transformer from a spec', () => buildModel({ kind: 'transformer', layers: 2, width: 16, heads: 4 }, { kind: 'tokens', vocab: 12, context: 6 }, 12)],
   ['tabular regression MLP from a spec (squared error)', () => buildModel({ kind: 'mlp', hidden: [8] }, { kind: 'vector', width: 11 }, 1, 'values')],
+  // Dropout masks are inputs (graph/dropout.ts): the graph multiplies them in where the reference does.
+  ['character transformer with dropout', () => buildModel({ kind: 'transformer', layers: 2, width: 16, heads: 4, dropout: 0.5 }, { kind: 'tokens', vocab: 12, context: 6 }, 12)],
+  ['MLP with dropout', () => buildModel({ kind: 'mlp', hidden: [8, 6], dropout: 0.5 }, { kind: 'vector', width: 13 }, 3)],
 ]
 const optimizers: Array<[string, OptimizerSpec]> = [['SGD-momentum', { ...DEFAULT_SGD, weightDecay: 1e-3 }], ['AdamW', DEFAULT_ADAMW]]
 
@@ -129,6 +132,42 @@ describe('TrainSession', () => {
       await Promise.all([stacked.release(), single.release()])
     })
   }
+
+  it('draws the dropout masks the reference draws for each batch and step, micro-batches and split stacks included', async () => {
+    const model = buildModel({ kind: 'transformer', layers: 2, width: 16, heads: 4, dropout: 0.3 }, { kind: 'tokens', vocab: 12, context: 6 }, 12)
+    const step = buildTrainStep(model, 4, DEFAULT_ADAMW, { microBatch: 2 })
+    const wholeBatch = buildTrainStep(model, 4, DEFAULT_ADAMW).graph
+    const batches = [1, 2, 3, 4].map((seed) => randomFeeds(wholeBatch, seed)).map((f) => ({ x: Float32Array.from(f.x!, (v) => (v > 0.3 ? 1 : 0)), y: f.y! }))
+    // A stack budget of one step's row inputs and a half: four steps go as runs of one step each.
+    const rowBytes = 4 * 2 * [...step.graph.inputsOfKind('input')].filter((i) => i.name === 'x' || i.name === 'y' || i.name.startsWith('drop/')).reduce((n, i) => n + i.value.shape.reduce((a, b) => a * b, 1), 0)
+    const sessions = {
+      whole: await TrainSession.create(ort, step, { backend: 'wasm' }),
+      split: await TrainSession.create(ort, step, { backend: 'wasm', stackBytes: 1.5 * rowBytes }),
+    }
+    const params = initParams(model, 5)
+    for (const s of Object.values(sessions)) s.load(params)
+    const packed = packFlat(step.layout, params)
+    let carried: CarriedValues = Object.fromEntries(step.carried.map((c) => [c.input, c.slot === null ? packed[c.bucket]! : new Float32Array(packed[c.bucket]!.length)]))
+    const expected: number[] = []
+    for (const [i, batch] of batches.entries()) {
+      const out = referenceStep(step, carried, batch, 0.01, i + 1)
+      expected.push(out.loss)
+      carried = out.carried
+    }
+    const whole = await sessions.whole.runSteps(batches, 0.01, 1)
+    const split = await sessions.split.runSteps(batches, 0.01, 1)
+    whole.forEach((r, i) => expect(Math.abs(r.loss - expected[i]!) / expected[i]!, `step ${i + 1}`).toBeLessThan(TOLERANCE))
+    expect(split).toEqual(whole)
+    expect((await sessions.split.read()).params).toEqual((await sessions.whole.read()).params)
+    // The masks matter: the same steps without dropout train to other parameters.
+    const plainStep = buildTrainStep({ ...model, dropout: undefined }, 4, DEFAULT_ADAMW, { microBatch: 2 })
+    expect(plainStep.dropout).toBeNull()
+    const plain = await TrainSession.create(ort, plainStep, { backend: 'wasm' })
+    plain.load(params)
+    const plainLosses = (await plain.runSteps(batches, 0.01, 1)).map((r) => r.loss)
+    expect(Math.abs(plainLosses[0]! - whole[0]!.loss)).toBeGreaterThan(1e-3)
+    await Promise.all([...Object.values(sessions), plain].map((s) => s.release()))
+  })
 
   it('gives the same steps with micro-batches as with whole batches (gradient accumulation on ORT)', async () => {
     const model = cnn([4, 8], 16)

@@ -8,7 +8,8 @@ import type * as Ort from 'onnxruntime-web'
 import { PARAMS, type TrainStep } from '../graph/train-step.ts'
 import { bucketName, packFlat, unpackFlat } from '../graph/flat-params.ts'
 import { exportOnnx } from '../graph/onnx/export.ts'
-import { CORRECTS, exportTrainLoop, LOSSES, STACKED_X, STACKED_Y } from '../graph/train-loop.ts'
+import { CORRECTS, exportTrainLoop, LOSSES, rowInputs, stackedName } from '../graph/train-loop.ts'
+import { dropoutMasks } from '../graph/dropout.ts'
 import { TesseraeError } from '../errors.ts'
 import { formatShape, numel } from '../graph/shape.ts'
 
@@ -58,8 +59,13 @@ export class TrainSession {
   private readonly accumulate: Ort.InferenceSession | null
   private readonly looped: boolean
   private readonly step: TrainStep
-  /** Reused staging buffers for stacked batches: allocating megabytes per run is what looping avoids. */
-  private stack = { x: new Float32Array(0), y: new Float32Array(0) }
+  /**
+   * Reused staging buffers for stacked batches, one per row input (x, y, dropout masks): allocating megabytes
+   * per run is what looping avoids.
+   */
+  private stack = new Map<string, Float32Array>()
+  /** Reused arrays for one step's dropout masks. */
+  private masks: Float32Array[] = []
   /**
    * On wasm, the carried outputs (parameters and optimiser state) land in two sets of arrays this session owns,
    * used in turn: a run reads one set (or the arrays `load()` was given) and writes the other. Without them ORT
@@ -75,6 +81,8 @@ export class TrainSession {
   private readonly xShape: number[]
   private readonly yShape: number[]
   private carried = new Map<string, Ort.Tensor>()
+  /** The most bytes of row inputs one stacked run stages. */
+  private stackBytes = STACK_BYTES
 
   private constructor(ort: OrtModule, update: Ort.InferenceSession, accumulate: Ort.InferenceSession | null, looped: boolean, step: TrainStep, backend: ExecutionBackend) {
     this.ort = ort
@@ -88,8 +96,12 @@ export class TrainSession {
     this.yShape = [...inputs.get('y')!]
   }
 
-  static async create(ort: OrtModule, step: TrainStep, options: SessionOptions): Promise<TrainSession> {
-    if (options.backend === 'wasm') return new TrainSession(ort, await createOrtSession(ort, exportTrainLoop(step), options), null, true, step, 'wasm')
+  static async create(ort: OrtModule, step: TrainStep, options: SessionOptions & { stackBytes?: number }): Promise<TrainSession> {
+    if (options.backend === 'wasm') {
+      const session = new TrainSession(ort, await createOrtSession(ort, exportTrainLoop(step), options), null, true, step, 'wasm')
+      session.stackBytes = options.stackBytes ?? STACK_BYTES
+      return session
+    }
     const update = await createOrtSession(ort, exportOnnx(step.graph, { name: 'train_step' }), { ...options, gpuOutputs: step.carried.map((c) => c.output) })
     if (step.accumulate === null) return new TrainSession(ort, update, null, false, step, options.backend)
     try {
@@ -140,26 +152,54 @@ export class TrainSession {
       if (batch.y.length !== yLen) throw new TesseraeError('SHAPE_MISMATCH', `batch y has ${batch.y.length} values, the step expects ${yLen}`)
     }
     if (this.carried.size === 0) throw new TesseraeError('NOT_LOADED', 'load() parameters before running steps')
-    if (this.looped) return this.runStack(batches, lr, firstStep)
+    if (this.looped) {
+      // A stack's staging (and ORT's copy of it) is bounded: dropout masks can outweigh the batch many times.
+      const perRun = Math.max(1, Math.floor(this.stackBytes / (4 * this.rowFloats())))
+      const results: StepResult[] = []
+      for (let done = 0; done < batches.length; done += perRun) results.push(...(await this.runStack(batches.slice(done, done + perRun), lr, firstStep + done)))
+      return results
+    }
     const results: StepResult[] = []
     for (const [i, batch] of batches.entries()) results.push(await this.runOne(batch, lr, firstStep + i))
     return results
   }
 
+  /** Floats of one whole-batch step's row inputs: x, y and the dropout masks. */
+  private rowFloats(): number {
+    const shapes = this.rowShapes()
+    return [...shapes.values()].reduce((n, shape) => n + numel(shape), 0) * (this.step.batchSize / this.step.microBatch)
+  }
+
+  /** Per-micro-batch shapes of the row inputs, in rowInputs order. */
+  private rowShapes(): Map<string, number[]> {
+    const inputs = new Map(this.step.graph.inputsOfKind('input').map(({ name, value }) => [name, [...value.shape]]))
+    return new Map(rowInputs(this.step).map((name) => [name, inputs.get(name)!]))
+  }
+
+  /** A step's row inputs for its whole batch, keyed by input name: x, y and the masks drawn for them. */
+  private rowValues(batch: Batch, stepNumber: number): Map<string, Float32Array> {
+    const values = new Map([['x', batch.x], ['y', batch.y]])
+    const dropout = this.step.dropout
+    if (dropout !== null) {
+      this.masks = dropoutMasks(dropout, this.step.batchSize, batch.x, stepNumber, this.masks)
+      dropout.masks.forEach((m, i) => values.set(m.name, this.masks[i]!))
+    }
+    return values
+  }
+
   private async runStack(batches: readonly Batch[], lr: number, firstStep: number): Promise<StepResult[]> {
     const steps = batches.length
-    const xLen = batches[0]!.x.length
-    const yLen = batches[0]!.y.length
-    if (this.stack.x.length < steps * xLen) this.stack = { x: new Float32Array(steps * xLen), y: new Float32Array(steps * yLen) }
-    batches.forEach((b, i) => {
-      this.stack.x.set(b.x, i * xLen)
-      this.stack.y.set(b.y, i * yLen)
-    })
     const rows = this.step.batchSize
-    const feeds: Feeds = {
-      [STACKED_X]: new this.ort.Tensor('float32', this.stack.x.subarray(0, steps * xLen), [steps, rows, ...this.xShape.slice(1)]),
-      [STACKED_Y]: new this.ort.Tensor('float32', this.stack.y.subarray(0, steps * yLen), [steps, rows, ...this.yShape.slice(1)]),
-      lr: new this.ort.Tensor('float32', new Float32Array([lr]), []),
+    const shapes = this.rowShapes()
+    const microBatches = rows / this.step.microBatch
+    const lengths = new Map([...shapes].map(([name, shape]) => [name, numel(shape) * microBatches]))
+    for (const [name, length] of lengths) if ((this.stack.get(name)?.length ?? 0) < steps * length) this.stack.set(name, new Float32Array(steps * length))
+    batches.forEach((b, i) => {
+      for (const [name, values] of this.rowValues(b, firstStep + i)) this.stack.get(name)!.set(values, i * lengths.get(name)!)
+    })
+    const feeds: Feeds = { lr: new this.ort.Tensor('float32', new Float32Array([lr]), []) }
+    for (const [name, shape] of shapes) {
+      feeds[stackedName(name)] = new this.ort.Tensor('float32', this.stack.get(name)!.subarray(0, steps * lengths.get(name)!), [steps, rows, ...shape.slice(1)])
     }
     if (this.update.inputNames.includes('step')) feeds.step = new this.ort.Tensor('float32', new Float32Array([firstStep]), [])
     for (const [name, tensor] of this.carried) feeds[name] = tensor
@@ -211,12 +251,15 @@ export class TrainSession {
 
   private async runOne(batch: Batch, lr: number, stepNumber: number): Promise<StepResult> {
     const microBatches = this.step.batchSize / this.step.microBatch
-    const xLen = numel(this.xShape)
-    const yLen = numel(this.yShape)
-    const rows = (i: number): Feeds => ({
-      x: new this.ort.Tensor('float32', batch.x.subarray(i * xLen, (i + 1) * xLen), this.xShape),
-      y: new this.ort.Tensor('float32', batch.y.subarray(i * yLen, (i + 1) * yLen), this.yShape),
-    })
+    const shapes = this.rowShapes()
+    const values = this.rowValues(batch, stepNumber)
+    const rows = (i: number): Feeds =>
+      Object.fromEntries(
+        [...shapes].map(([name, shape]) => {
+          const length = numel(shape)
+          return [name, new this.ort.Tensor('float32', values.get(name)!.subarray(i * length, (i + 1) * length), shape)]
+        }),
+      )
     let lossSum = 0
     let correct = 0
     let sums: Feeds = {}
@@ -274,6 +317,9 @@ export class TrainSession {
     this.carried.clear()
   }
 }
+
+/** The most bytes of row inputs one stacked run stages (with dropout masks, a few steps of a large model). */
+const STACK_BYTES = 32 * 2 ** 20
 
 /** A NaN payload no float computation produces: an output array still holding it was not written by the run. */
 const UNWRITTEN = 0x7fa5_5a5a

@@ -22,11 +22,16 @@ export type InputSpec =
   /** A window of `context` tokens from a vocabulary of `vocab`; the model predicts each next token. */
   | { kind: 'tokens'; vocab: number; context: number }
 
-export type ModelSpec =
+/**
+ * `dropout` (absent: none) is the training dropout rate: after each hidden ReLU of an MLP, after a CNN's dense
+ * ReLU, and on a transformer's embedding and each residual branch (GPT-2's sites). It changes no parameter.
+ */
+export type ModelSpec = (
   | { kind: 'mlp'; hidden: number[] }
   /** One block per entry: a 3×3 convolution to that many channels, ReLU, 2×2 max-pool; then one dense layer. */
   | { kind: 'cnn'; channels: number[]; dense: number }
   | { kind: 'transformer'; layers: number; width: number; heads: number }
+) & { dropout?: number }
 
 /** Bounds a spec must keep (the decoder's and the builder's). */
 export const SPEC_LIMITS = {
@@ -37,6 +42,8 @@ export const SPEC_LIMITS = {
   transformerLayers: 24,
   transformerWidth: 1024,
   heads: 16,
+  /** The largest dropout rate: past it, a layer's output is mostly noise. */
+  dropout: 0.8,
   imageSide: 256,
   vectorWidth: 65_536,
   vocab: 1024,
@@ -79,6 +86,13 @@ export function buildModel(spec: ModelSpec, input: InputSpec, outputs: number, o
 }
 
 function buildLayers(spec: ModelSpec, input: InputSpec, outputs: number): Model {
+  const rate = spec.dropout ?? 0
+  check(typeof rate === 'number' && rate >= 0 && rate <= SPEC_LIMITS.dropout, `a dropout rate is 0 to ${SPEC_LIMITS.dropout}, not ${String(rate)}`)
+  const model = buildPlain(spec, input, outputs, rate > 0)
+  return rate > 0 ? { ...model, dropout: rate } : model
+}
+
+function buildPlain(spec: ModelSpec, input: InputSpec, outputs: number, dropout: boolean): Model {
   checkInput(input)
   check(inRange(outputs, 1, SPEC_LIMITS.outputs), `a model has 1 to ${SPEC_LIMITS.outputs} outputs, not ${outputs}`)
   if (spec.kind === 'transformer') {
@@ -92,7 +106,12 @@ function buildLayers(spec: ModelSpec, input: InputSpec, outputs: number): Model 
       name: 'transformer',
       inputShape: [tokens.context, tokens.vocab],
       classes: tokens.vocab,
-      layers: [embedding(tokens.vocab, spec.width, tokens.context), ...Array.from({ length: spec.layers }, () => transformerBlock(spec.width, spec.heads, tokens.context)), layerNorm(spec.width), linear(spec.width, tokens.vocab)],
+      layers: [
+        embedding(tokens.vocab, spec.width, tokens.context, { dropout }),
+        ...Array.from({ length: spec.layers }, () => transformerBlock(spec.width, spec.heads, tokens.context, { dropout })),
+        layerNorm(spec.width),
+        linear(spec.width, tokens.vocab),
+      ],
     }
   }
   check(input.kind !== 'tokens', `a${spec.kind === 'mlp' ? 'n MLP' : ' CNN'} reads an image or a feature vector; a language model is a transformer`)
@@ -105,7 +124,7 @@ function buildLayers(spec: ModelSpec, input: InputSpec, outputs: number): Model 
       name: 'mlp',
       inputShape,
       classes: outputs,
-      layers: [flatten(), ...spec.hidden.flatMap((h, i) => [linear(widths[i]!, h), relu()]), linear(widths.at(-1)!, outputs)],
+      layers: [flatten(), ...spec.hidden.flatMap((h, i) => [linear(widths[i]!, h), relu({ dropout })]), linear(widths.at(-1)!, outputs)],
     }
   }
   check(input.kind === 'image', 'a CNN reads images; a feature vector has no pixels to convolve (use an MLP)')
@@ -122,7 +141,7 @@ function buildLayers(spec: ModelSpec, input: InputSpec, outputs: number): Model 
     name: 'cnn',
     inputShape: [image.channels, image.height, image.width],
     classes: outputs,
-    layers: [...spec.channels.flatMap((c, i) => [conv2d(ins[i]!, c, 3), relu(), maxPool(2)]), flatten(), linear(flat, spec.dense), relu(), linear(spec.dense, outputs)],
+    layers: [...spec.channels.flatMap((c, i) => [conv2d(ins[i]!, c, 3), relu(), maxPool(2)]), flatten(), linear(flat, spec.dense), relu({ dropout }), linear(spec.dense, outputs)],
   }
 }
 
@@ -181,10 +200,17 @@ export function decodeModelSpec(value: unknown): ModelSpec {
       return item
     })
   }
-  if (obj.kind === 'mlp') return { kind: 'mlp', hidden: list('hidden', SPEC_LIMITS.width, 0, SPEC_LIMITS.hiddenLayers) }
-  if (obj.kind === 'cnn') return { kind: 'cnn', channels: list('channels', SPEC_LIMITS.channels, 1, SPEC_LIMITS.cnnBlocks), dense: readInteger(obj, 'dense', what, 1, SPEC_LIMITS.width) }
+  // A spec without dropout decodes to one without the key, so a job's recipe (and its hash) is what it was.
+  let dropout: { dropout?: number } = {}
+  if (obj.dropout !== undefined) {
+    const rate = obj.dropout
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= SPEC_LIMITS.dropout)) throw new DecodeError(what, `"dropout" must be a rate from 0 to ${SPEC_LIMITS.dropout}`)
+    if (rate > 0) dropout = { dropout: rate }
+  }
+  if (obj.kind === 'mlp') return { kind: 'mlp', hidden: list('hidden', SPEC_LIMITS.width, 0, SPEC_LIMITS.hiddenLayers), ...dropout }
+  if (obj.kind === 'cnn') return { kind: 'cnn', channels: list('channels', SPEC_LIMITS.channels, 1, SPEC_LIMITS.cnnBlocks), dense: readInteger(obj, 'dense', what, 1, SPEC_LIMITS.width), ...dropout }
   if (obj.kind === 'transformer') {
-    const spec = { kind: 'transformer' as const, layers: readInteger(obj, 'layers', what, 1, SPEC_LIMITS.transformerLayers), width: readInteger(obj, 'width', what, 8, SPEC_LIMITS.transformerWidth), heads: readInteger(obj, 'heads', what, 1, SPEC_LIMITS.heads) }
+    const spec = { kind: 'transformer' as const, layers: readInteger(obj, 'layers', what, 1, SPEC_LIMITS.transformerLayers), width: readInteger(obj, 'width', what, 8, SPEC_LIMITS.transformerWidth), heads: readInteger(obj, 'heads', what, 1, SPEC_LIMITS.heads), ...dropout }
     if (spec.width % spec.heads !== 0) throw new DecodeError(what, `"width" ${spec.width} is not a multiple of "heads" ${spec.heads}`)
     return spec
   }

@@ -18,6 +18,32 @@ export interface Model {
    * default) or values (squared error against standardised targets).
    */
   objective?: 'classes' | 'values'
+  /**
+   * Dropout rate while training, in [0, 1): the layers' dropout sites (Layer.maskShapes) get masks of that
+   * rate in the train step. Absent or 0: no sites, and the train step is the one a model without dropout has.
+   */
+  dropout?: number
+}
+
+/** One dropout site of a layer range: its graph input's name and per-sample shape. */
+export interface MaskInput {
+  name: string
+  shape: Shape
+}
+
+export const MASK_PREFIX = 'drop/'
+
+/** The dropout masks a layer range's training forward pass takes, in layer and site order. */
+export function maskInputs(model: Model, from = 0, to = model.layers.length): MaskInput[] {
+  if (!(model.dropout !== undefined && model.dropout > 0)) return []
+  const masks: MaskInput[] = []
+  let shape = shapeAt(model, from)
+  for (let i = from; i < to; i++) {
+    const layer = model.layers[i]!
+    layer.maskShapes?.(shape).forEach((site, s) => masks.push({ name: `${MASK_PREFIX}${i}.${s}`, shape: site }))
+    shape = layer.outShape(shape)
+  }
+  return masks
 }
 
 export interface NamedParam extends ParamSpec {
@@ -37,15 +63,20 @@ export function shapeAt(model: Model, index: number): Shape {
   return shape
 }
 
-export function forwardRange(model: Model, x: Value, params: ReadonlyMap<string, Value>, from = 0, to = model.layers.length): Value {
+/** The forward pass of layers [from, to); with `masks` (keyed as maskInputs names them), a training one. */
+export function forwardRange(model: Model, x: Value, params: ReadonlyMap<string, Value>, from = 0, to = model.layers.length, masks?: ReadonlyMap<string, Value>): Value {
   let h = x
   for (let i = from; i < to; i++) {
     const layer = model.layers[i]!
-    h = layer.forward(h, (name) => {
-      const value = params.get(`${i}.${layer.kind}.${name}`)
-      if (value === undefined) throw new Error(`layer ${i} (${layer.kind}) has no parameter "${name}"`)
-      return value
-    })
+    h = layer.forward(
+      h,
+      (name) => {
+        const value = params.get(`${i}.${layer.kind}.${name}`)
+        if (value === undefined) throw new Error(`layer ${i} (${layer.kind}) has no parameter "${name}"`)
+        return value
+      },
+      masks === undefined ? undefined : (site) => masks.get(`${MASK_PREFIX}${i}.${site}`),
+    )
   }
   return h
 }

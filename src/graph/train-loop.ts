@@ -27,17 +27,25 @@ const node = (opType: string, inputs: string[], outputs: string[], attributes: N
 const floats = (name: string, shape: ValueInfo['shape']): ValueInfo => ({ name, dataType: ONNX_FLOAT, shape })
 const loopHead = (prefix: string): ValueInfo[] => [{ name: `${prefix}i`, dataType: ONNX_INT64, shape: [] }, { name: `${prefix}cond`, dataType: ONNX_BOOL, shape: [] }]
 
+/**
+ * The per-step inputs that come a batch's rows at a time (x, y and any dropout masks), each fed stacked over the
+ * steps of one run under its stacked name.
+ */
+export function rowInputs(step: TrainStep): string[] {
+  return ['x', 'y', ...(step.dropout?.masks.map((m) => m.name) ?? [])]
+}
+
+export const stackedName = (input: string): string => (input === 'x' ? STACKED_X : input === 'y' ? STACKED_Y : `${input}/steps`)
+
 export function exportTrainLoop(step: TrainStep): Uint8Array {
   const microBatches = step.batchSize / step.microBatch
   const shapes = new Map(step.graph.inputsOfKind('input').map(({ name, value }) => [name, value.shape]))
-  const xMicro = shapes.get('x')!
-  const yMicro = shapes.get('y')!
+  const rows = rowInputs(step)
   const bucket = (b: number) => step.layout.bucketSizes[b]!
   const readsStep = step.graph.liveNodeIds().some((id) => { const n = step.graph.nodes[id]!; return n.kind === 'input' && n.name === 'step' })
 
   const nodes: NodeRecord[] = [
-    node('Gather', [STACKED_X, `${STEP}i`], [`${STEP}x_step`], { axis: { int: 0 } }),
-    node('Gather', [STACKED_Y, `${STEP}i`], [`${STEP}y_step`], { axis: { int: 0 } }),
+    ...rows.map((r) => node('Gather', [stackedName(r), `${STEP}i`], [`${STEP}${r}_step`], { axis: { int: 0 } })),
     ...(readsStep ? [node('Cast', [`${STEP}i`], [`${STEP}i_float`], { to: { int: ONNX_FLOAT } }), node('Add', ['step', `${STEP}i_float`], [`${STEP}step`])] : []),
   ]
   const initializers: Initializer[] = []
@@ -45,12 +53,15 @@ export function exportTrainLoop(step: TrainStep): Uint8Array {
   let loss = `${STEP}loss`
   let correct = `${STEP}correct`
   if (microBatches === 1) {
-    bind.set('x', `${STEP}x_step`).set('y', `${STEP}y_step`)
+    for (const r of rows) bind.set(r, `${STEP}${r}_step`)
   } else {
     // The step's rows as [micro-batches, rows, ...]; all but the last micro-batch are summed by an inner loop,
     // the last goes through the update graph with those sums, exactly as the per-step graphs run it.
-    initializers.push(int64(`${STEP}x_split`, [microBatches, ...xMicro]), int64(`${STEP}y_split`, [microBatches, ...yMicro]), int64(`${STEP}earlier`, [microBatches - 1], []), int64(`${STEP}axis0`, [0]), bool(`${STEP}keep_going`))
-    nodes.push(node('Reshape', [`${STEP}x_step`, `${STEP}x_split`], [`${STEP}x_micro`]), node('Reshape', [`${STEP}y_step`, `${STEP}y_split`], [`${STEP}y_micro`]))
+    initializers.push(int64(`${STEP}earlier`, [microBatches - 1], []), int64(`${STEP}axis0`, [0]), bool(`${STEP}keep_going`))
+    for (const r of rows) {
+      initializers.push(int64(`${STEP}${r}_split`, [microBatches, ...shapes.get(r)!]))
+      nodes.push(node('Reshape', [`${STEP}${r}_step`, `${STEP}${r}_split`], [`${STEP}${r}_micro`]))
+    }
     step.gradSums.forEach((s, b) => {
       initializers.push(int64(`${STEP}zeros_shape.${b}`, [bucket(b)]))
       nodes.push(node('Expand', [`${STEP}zero`, `${STEP}zeros_shape.${b}`], [`${STEP}zeros.${b}`]))
@@ -58,11 +69,10 @@ export function exportTrainLoop(step: TrainStep): Uint8Array {
     })
     initializers.push({ name: `${STEP}zero`, dataType: ONNX_FLOAT, dims: [], raw: new Uint8Array(4) })
     nodes.push(
-      node('Loop', [`${STEP}earlier`, `${STEP}keep_going`, ...step.gradSums.map((_, b) => `${STEP}zeros.${b}`)], [...step.gradSums.map((s) => `${STEP}${s.input}`), `${STEP}micro_losses`, `${STEP}micro_corrects`], { body: { graph: microBatchBody(step, bucket) } }),
-      node('Gather', [`${STEP}x_micro`, `${STEP}earlier`], [`${STEP}x_last`], { axis: { int: 0 } }),
-      node('Gather', [`${STEP}y_micro`, `${STEP}earlier`], [`${STEP}y_last`], { axis: { int: 0 } }),
+      node('Loop', [`${STEP}earlier`, `${STEP}keep_going`, ...step.gradSums.map((_, b) => `${STEP}zeros.${b}`)], [...step.gradSums.map((s) => `${STEP}${s.input}`), `${STEP}micro_losses`, `${STEP}micro_corrects`], { body: { graph: microBatchBody(step, rows, bucket) } }),
+      ...rows.map((r) => node('Gather', [`${STEP}${r}_micro`, `${STEP}earlier`], [`${STEP}${r}_last`], { axis: { int: 0 } })),
     )
-    bind.set('x', `${STEP}x_last`).set('y', `${STEP}y_last`)
+    for (const r of rows) bind.set(r, `${STEP}${r}_last`)
     initializers.push({ name: `${STEP}micro_count`, dataType: ONNX_FLOAT, dims: [], raw: new Uint8Array(new Float32Array([microBatches]).buffer) })
     loss = `${STEP}mean_loss`
     correct = `${STEP}total_correct`
@@ -98,8 +108,7 @@ export function exportTrainLoop(step: TrainStep): Uint8Array {
     initializers: [int64('axis_0', [0], []), bool('keep_going')],
     inputs: [
       ...step.carried.map((c) => floats(c.input, [bucket(c.bucket)])),
-      floats(STACKED_X, [STEPS_DIM, microBatches * xMicro[0]!, ...xMicro.slice(1)]),
-      floats(STACKED_Y, [STEPS_DIM, microBatches * yMicro[0]!, ...yMicro.slice(1)]),
+      ...rows.map((r) => { const micro = shapes.get(r)!; return floats(stackedName(r), [STEPS_DIM, microBatches * micro[0]!, ...micro.slice(1)]) }),
       floats('lr', []),
       ...(readsStep ? [floats('step', [])] : []),
     ],
@@ -108,14 +117,13 @@ export function exportTrainLoop(step: TrainStep): Uint8Array {
 }
 
 /** The inner loop: one micro-batch's gradients added to the running sums (the accumulate graph). */
-function microBatchBody(step: TrainStep, bucket: (b: number) => number): GraphParts {
+function microBatchBody(step: TrainStep, rows: readonly string[], bucket: (b: number) => number): GraphParts {
   const params = new Map(step.carried.filter((c) => c.slot === null).map((c) => [c.input, `${STEP}${c.input}`]))
-  const inner = emitGraph(step.accumulate!, { prefix: MICRO, bind: new Map([...params, ['x', `${MICRO}x`], ['y', `${MICRO}y`]]) })
+  const inner = emitGraph(step.accumulate!, { prefix: MICRO, bind: new Map([...params, ...rows.map((r) => [r, `${MICRO}${r}`] as const)]) })
   return {
     name: 'accumulate_gradients',
     nodes: [
-      node('Gather', [`${STEP}x_micro`, `${MICRO}i`], [`${MICRO}x`], { axis: { int: 0 } }),
-      node('Gather', [`${STEP}y_micro`, `${MICRO}i`], [`${MICRO}y`], { axis: { int: 0 } }),
+      ...rows.map((r) => node('Gather', [`${STEP}${r}_micro`, `${MICRO}i`], [`${MICRO}${r}`], { axis: { int: 0 } })),
       ...inner.nodes,
       node('Identity', [`${MICRO}cond`], [`${MICRO}cond:next`]),
     ],

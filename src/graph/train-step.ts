@@ -7,7 +7,7 @@ import { Graph, type Value } from './graph.ts'
 import { gradients } from './autodiff.ts'
 import { lossAndCorrect } from './loss.ts'
 import { stateSlots, updateRule, type OptimizerSpec } from './optimizer.ts'
-import { declareParams, forwardRange, paramsOf, shapeAt, type Model } from './model.ts'
+import { declareParams, forwardRange, maskInputs, paramsOf, shapeAt, type MaskInput, type Model } from './model.ts'
 import { bucketName, bucketViews, declareBuckets, flatLayout, joinBuckets, type FlatLayout } from './flat-params.ts'
 import { add } from './ops/binary.ts'
 import { countFlops } from './flops.ts'
@@ -35,6 +35,12 @@ export interface TrainStep {
   gradSums: Array<{ input: string; output: string }>
   /** FLOPs of one step over the whole batch, whatever the micro-batch: the unit work is credited in. */
   flopsPerStep: number
+  /**
+   * The model's dropout: its rate and the mask inputs (per-sample shapes) both graphs take beside x and y, a
+   * micro-batch's rows at a time; the session draws them from the batch and the step (graph/dropout.ts).
+   * Null without dropout.
+   */
+  dropout: { rate: number; masks: MaskInput[] } | null
 }
 
 /**
@@ -84,6 +90,7 @@ export function buildTrainStep(model: Model, batchSize: number, optimizer: Optim
     carried,
     gradSums,
     flopsPerStep: countFlops(microBatches === 1 ? update : updateGraph(model, layout, batchSize, optimizer, 1, options.lrScale)),
+    dropout: maskInputs(model).length === 0 ? null : { rate: model.dropout!, masks: maskInputs(model) },
   }
 }
 
@@ -93,7 +100,8 @@ function backprop(g: Graph, model: Model, layout: FlatLayout, rows: number): { p
   const views = bucketViews(layout, buckets)
   const x = g.input('x', [rows, ...model.inputShape])
   const y = g.input('y', [rows, ...shapeAt(model, model.layers.length)])
-  const { loss, correct } = lossAndCorrect(model, forwardRange(model, x, views), y)
+  const masks = new Map(maskInputs(model).map((m) => [m.name, g.input(m.name, [rows, ...m.shape])]))
+  const { loss, correct } = lossAndCorrect(model, forwardRange(model, x, views, 0, model.layers.length, masks), y)
   g.output('loss', loss)
   g.output('correct', correct)
   const names = layout.entries.map((e) => e.name)

@@ -8,9 +8,14 @@ import { reshape } from '../ops/reshape.ts'
 import { transpose, transposeLast2 } from '../ops/transpose.ts'
 import { reduceMaxDetached, reduceSum } from '../ops/reduce.ts'
 import { heUniform, type Layer } from './layer.ts'
-import { geluOf, layerNorm, linear } from './basic.ts'
+import { dropped, geluOf, layerNorm, linear } from './basic.ts'
 
-export function embedding(vocab: number, dim: number, seqLen: number): Layer {
+/** Options of the layers below: `dropout` gives them dropout sites (GPT-2's: the embedding, each residual branch). */
+export interface DropoutOption {
+  dropout?: boolean
+}
+
+export function embedding(vocab: number, dim: number, seqLen: number, options: DropoutOption = {}): Layer {
   return {
     kind: 'embedding',
     params: [
@@ -18,7 +23,8 @@ export function embedding(vocab: number, dim: number, seqLen: number): Layer {
       { name: 'positions', shape: [seqLen, dim], init: { kind: 'normal', std: 0.02 } },
     ],
     outShape: (s) => [s[0]!, dim],
-    forward: (x, p) => add(matmul(x, p('tokens')), p('positions')),
+    ...(options.dropout ? { maskShapes: (s: readonly number[]) => [[s[0]!, dim]] } : {}),
+    forward: (x, p, mask) => dropped(add(matmul(x, p('tokens')), p('positions')), options.dropout ? mask?.(0) : undefined),
   }
 }
 
@@ -30,7 +36,7 @@ export function softmaxLast(x: Value): Value {
 }
 
 /** x + Attention(LayerNorm(x)) + MLP(LayerNorm(...)), with a causal mask so position t sees only ≤ t. */
-export function transformerBlock(dim: number, heads: number, seqLen: number): Layer {
+export function transformerBlock(dim: number, heads: number, seqLen: number, options: DropoutOption = {}): Layer {
   if (dim % heads !== 0) throw new Error(`transformer dim ${dim} is not divisible by ${heads} heads`)
   const headDim = dim / heads
   const sublayers = {
@@ -51,7 +57,10 @@ export function transformerBlock(dim: number, heads: number, seqLen: number): La
     kind: 'transformer-block',
     params,
     outShape: (s) => s,
-    forward(x, p) {
+    // Two sites: the attention branch and the MLP branch, each dropped before it joins the residual stream.
+    ...(options.dropout ? { maskShapes: (s: readonly number[]) => [s, s] } : {}),
+    forward(x, p, dropMask) {
+      const site = (i: number) => (options.dropout ? dropMask?.(i) : undefined)
       const run = (prefix: keyof typeof sublayers) => (y: Value) => sublayers[prefix].forward(y, (n) => p(`${prefix}.${n}`))
       const batch = x.shape[0]!
       const splitHeads = (y: Value) => transpose(reshape(y, [batch, seqLen, heads, headDim]), [0, 2, 1, 3])
@@ -62,9 +71,9 @@ export function transformerBlock(dim: number, heads: number, seqLen: number): La
       const scores = add(mul(matmul(q, transposeLast2(k)), 1 / Math.sqrt(headDim)), x.graph.constant(mask, [seqLen, seqLen]))
       const attended = matmul(softmaxLast(scores), v)
       const merged = reshape(transpose(attended, [0, 2, 1, 3]), [batch, seqLen, dim])
-      const x1 = add(x, run('proj')(merged))
+      const x1 = add(x, dropped(run('proj')(merged), site(0)))
       const hidden = run('fc1')(run('ln2')(x1))
-      return add(x1, run('fc2')(geluOf(hidden)))
+      return add(x1, dropped(run('fc2')(geluOf(hidden)), site(1)))
     },
   }
 }

@@ -24,8 +24,21 @@ export function linear(inFeatures: number, outFeatures: number, options: { bias?
   }
 }
 
-export function relu(): Layer {
-  return { kind: 'relu', params: [], outShape: (s) => s, forward: (x) => reluOp(x) }
+/** Multiplies in a dropout mask where the layer is training with one (graph/dropout.ts), else passes x on. */
+export const dropped = (x: Value, mask: Value | undefined): Value => (mask === undefined ? x : mul(x, mask))
+
+/**
+ * ReLU, optionally with a dropout site on its output. The site lives in the ReLU rather than in a layer of its
+ * own so that a model's parameter names (which count layers) are the same with dropout and without.
+ */
+export function relu(options: { dropout?: boolean } = {}): Layer {
+  return {
+    kind: 'relu',
+    params: [],
+    outShape: (s) => s,
+    ...(options.dropout ? { maskShapes: (s: readonly number[]) => [s] } : {}),
+    forward: (x, _p, mask) => dropped(reluOp(x), options.dropout ? mask?.(0) : undefined),
+  }
 }
 
 /** GELU, tanh approximation, built from primitives so autodiff covers it. */

@@ -16,7 +16,14 @@ export interface Layer {
   params: ParamSpec[]
   /** Per-sample output shape for a per-sample input shape (the batch axis is implicit). */
   outShape(inShape: Shape): Shape
-  forward(x: Value, param: (name: string) => Value): Value
+  /**
+   * Dropout sites: the per-sample shapes of the 0-or-1/(1−p) masks this layer multiplies in while training,
+   * one per site, for a per-sample input shape. Absent: the layer has none. The masks are graph inputs
+   * (graph/dropout.ts), so the same batch and step draw the same masks on every engine.
+   */
+  maskShapes?(inShape: Shape): Shape[]
+  /** `mask(site)` is the site's mask while training, undefined otherwise (inference, export, a shard). */
+  forward(x: Value, param: (name: string) => Value, mask?: (site: number) => Value | undefined): Value
 }
 
 /** He/Kaiming-uniform bound for a layer with `fanIn` inputs followed by ReLU. */

@@ -17,6 +17,8 @@ export function randomFeeds(graph: Graph, seed: number, fixed: Record<string, Fl
       for (let row = 0; row < data.length / classes; row++) data[row * classes + Math.floor(random() * classes)] = 1
     } else if (name.startsWith('adam_v')) for (let i = 0; i < data.length; i++) data[i] = random() * 0.01
     else if (name === 'step') data[0] = 1
+    // Dropout masks as the session draws them: 0 or 1 / (1 − 0.5).
+    else if (name.startsWith('drop/')) for (let i = 0; i < data.length; i++) data[i] = random() < 0.5 ? 0 : 2
     else if (name === 'lr') data[0] = 0.01
     else for (let i = 0; i < data.length; i++) data[i] = (random() * 2 - 1) * 0.5
     feeds[name] = data

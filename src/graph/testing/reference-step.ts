@@ -3,15 +3,24 @@
 import type { TrainStep } from '../train-step.ts'
 import { evaluateNamed } from '../reference.ts'
 import { numel } from '../shape.ts'
+import { dropoutMasks } from '../dropout.ts'
 
 export type CarriedValues = Record<string, ArrayLike<number>>
 
 export function referenceStep(step: TrainStep, carried: CarriedValues, batch: { x: ArrayLike<number>; y: ArrayLike<number> }, lr: number, stepNumber: number): { carried: Record<string, Float64Array>; loss: number; correct: number } {
   const microBatches = step.batchSize / step.microBatch
   const inputs = new Map(step.graph.inputsOfKind('input').map(({ name, value }) => [name, numel(value.shape)]))
-  const xLen = inputs.get('x')!
-  const yLen = inputs.get('y')!
-  const rows = (i: number) => ({ x: Array.from(batch.x).slice(i * xLen, (i + 1) * xLen), y: Array.from(batch.y).slice(i * yLen, (i + 1) * yLen) })
+  // The masks the session draws for this batch and step, from the same function: the reference checks what
+  // the graph computes with them, and the session test that the session feeds them.
+  const masks = step.dropout === null ? [] : dropoutMasks(step.dropout, step.batchSize, Float32Array.from(batch.x), stepNumber)
+  const whole = new Map<string, ArrayLike<number>>([['x', batch.x], ['y', batch.y], ...(step.dropout?.masks.map((m, i) => [m.name, masks[i]!] as const) ?? [])])
+  const rows = (i: number) =>
+    Object.fromEntries(
+      [...whole].map(([name, values]) => {
+        const length = inputs.get(name)!
+        return [name, Array.from(values).slice(i * length, (i + 1) * length)]
+      }),
+    )
   let sums: Record<string, ArrayLike<number>> = Object.fromEntries(step.gradSums.map((s, b) => [s.input, new Float64Array(step.layout.bucketSizes[b]!)]))
   let loss = 0
   let correct = 0

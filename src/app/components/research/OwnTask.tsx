@@ -242,6 +242,25 @@ export function OwnTask({ batchSize, onChange }: { batchSize: number; onChange: 
               {number('heads', 'Heads', spec.heads, (heads) => setSpec({ heads }))}
             </>
           )}
+          <Field id="own-dropout" label="Dropout" hint="share of activations dropped while training, 0 to 0.8: against overfitting a small dataset">
+            {(a11y) => (
+              <input
+                {...a11y}
+                type="number"
+                min={0}
+                max={0.8}
+                step={0.05}
+                value={spec.dropout ?? 0}
+                onChange={(e) => {
+                  // A rate of 0 leaves the key out, as a decoded spec does: the recipe is the one without dropout.
+                  const rate = Number(e.target.value)
+                  const rest = { ...spec }
+                  delete rest.dropout
+                  setModel(rate === 0 ? rest : { ...rest, dropout: rate })
+                }}
+              />
+            )}
+          </Field>
           {data?.kind === 'images' && (
             <Field id="own-family" label="Model family">
               {(a11y) => (
@@ -262,7 +281,7 @@ export function OwnTask({ batchSize, onChange }: { batchSize: number; onChange: 
       {built?.error && <p className="field-error" role="status" data-testid="own-problem">{built.error}</p>}
       {built?.job && (
         <p className="hint" data-testid="own-summary" data-parameters={built.job.cost.parameters}>
-          {describeTask(built.job.task)}: {built.job.train.count.toLocaleString('en')} samples to train on, {built.job.test.count.toLocaleString('en')} held out to score the job. The model has {built.job.cost.parameters.toLocaleString('en')} parameters, costs {si(built.job.cost.flopsPerSample)}FLOP per training sample and about {(built.job.cost.bytesPerTab / 2 ** 20).toFixed(0)} MiB per tab at {built.job.cost.batch} rows at a time.
+          {describeTask(built.job.task)}: {built.job.train.count.toLocaleString('en')} samples to train on, {built.job.test.count.toLocaleString('en')} held out to score the job. The model has {built.job.cost.parameters.toLocaleString('en')} parameters, costs {si(built.job.cost.flopsPerSample)}FLOP per training sample and about {(built.job.cost.bytesPerTab / 2 ** 20).toFixed(0)} MiB per tab at {built.job.cost.batch} rows at a time{spec?.dropout ? `, and trains with dropout ${spec.dropout}` : ''}.
         </p>
       )}
     </fieldset>
