@@ -17,7 +17,7 @@ test('the compute worker finds a WebGPU adapter and chooses it', async () => {
   }
 })
 
-test('the same training steps on WebGPU and wasm agree within 1e-3, far inside an audit\'s tolerance, and lower the loss', async () => {
+test('the same training steps on WebGPU and wasm agree within 1e-3, far inside an audit\'s tolerance, and lower the loss; stages match the whole model', async () => {
   const browser = await launchChromium(WEBGPU_ARGS)
   try {
     const page = await browser.newPage()
@@ -42,6 +42,14 @@ test('the same training steps on WebGPU and wasm agree within 1e-3, far inside a
     for (const run of await runs.all()) {
       expect(Number(await run.getAttribute('data-last-loss'))).toBeLessThan(Number(await run.getAttribute('data-first-loss')))
     }
+    // Model shards: a transformer split into 2, 3 and 4 stages on WebGPU (every node on the GPU) assembles the
+    // unsplit model's float64 gradients within 1e-3.
+    const stages = page.getByTestId('stage-check')
+    await expect(stages).toHaveAttribute('data-backend', 'webgpu')
+    const stageError = Number(await stages.getAttribute('data-max-rel'))
+    console.log(`WebGPU: worst stage-assembled gradient error ${stageError.toExponential(2)} (2, 3 and 4 stages)`)
+    expect(stageError).toBeLessThan(1e-3)
+    await expect(stages).toHaveAttribute('data-agree', 'true')
   } finally {
     await browser.close()
   }

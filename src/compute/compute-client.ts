@@ -10,6 +10,7 @@ import type { ModelRecipe } from '../graph/model-recipe.ts'
 import type { TaskSpec } from '../data/task.ts'
 import type { TaskBlock } from '../data/task-block.ts'
 import { distinctBuffers } from './transfer.ts'
+import type { StageCheckResult } from './stage-check.ts'
 import { spansItsBuffer } from '../bytes.ts'
 
 type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }
@@ -115,6 +116,12 @@ export class ComputeClient {
     const wasmThreads = this.wasmThreads ?? 1
     await this.useThreads(wasmThreads)
     return (await this.request({ type: 'generate', model, params, prompt, ...options, wasmThreads }, 'generated', timeoutMs)).tokens
+  }
+
+  /** A model split into 2, 3 and 4 stages against the unsplit model, on this worker's `backend`. */
+  async checkStages(backend: ExecutionBackend, wasmThreads = this.wasmThreads ?? 1, timeoutMs = 300_000): Promise<StageCheckResult[]> {
+    await this.useThreads(wasmThreads)
+    return (await this.request({ type: 'check-stages', backend, wasmThreads }, 'stages-checked', timeoutMs)).results
   }
 
   async throttle(dutyCycle: number, paused: boolean): Promise<void> {

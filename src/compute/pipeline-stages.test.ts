@@ -4,70 +4,46 @@
 // 1e-4 relative (the issue's bar).
 import { describe, expect, it } from 'vitest'
 import * as ort from 'onnxruntime-web'
-import { buildModel } from '../graph/model-spec.ts'
-import { initParams, paramsOf } from '../graph/model.ts'
-import { buildGradientGraph, buildLossHead, buildShard, gradName } from '../graph/shard.ts'
-import { planStages } from '../graph/stage-plan.ts'
+import { paramsOf } from '../graph/model.ts'
+import { buildLossHead, buildShard, gradName } from '../graph/shard.ts'
 import { evaluateNamed } from '../graph/reference.ts'
-import { PARAM_PREFIX } from '../graph/train-step.ts'
 import type { Graph } from '../graph/graph.ts'
-import { seededRandom } from '../random.ts'
 import { pipelineGradients, type Feeds } from '../training/pipeline-step.ts'
 import { relativeL2 } from './compare-runs.ts'
 import { runOrt } from './testing/run-ort.ts'
+import { checkStages, checkStagesWith, STAGE_CHECK_MICRO, STAGE_COUNTS, STAGE_TOLERANCE, stageCheckModel, stageCheckReference } from './stage-check.ts'
 
 ort.env.wasm.numThreads = 1
 
-const VOCAB = 12
-const CONTEXT = 6
-const model = buildModel({ kind: 'transformer', layers: 4, width: 16, heads: 4 }, { kind: 'tokens', vocab: VOCAB, context: CONTEXT }, VOCAB)
-const ROWS = 4
-const MICRO = 2
-
-/** One-hot token windows and next-token targets, as the text task feeds them. */
-function batch(seed: number) {
-  const random = seededRandom(seed)
-  const tokens = Array.from({ length: ROWS * (CONTEXT + 1) }, () => Math.floor(random() * VOCAB))
-  const x = new Float32Array(ROWS * CONTEXT * VOCAB)
-  const y = new Float32Array(ROWS * CONTEXT * VOCAB)
-  for (let r = 0; r < ROWS; r++) {
-    for (let t = 0; t < CONTEXT; t++) {
-      x[(r * CONTEXT + t) * VOCAB + tokens[r * (CONTEXT + 1) + t]!] = 1
-      y[(r * CONTEXT + t) * VOCAB + tokens[r * (CONTEXT + 1) + t + 1]!] = 1
-    }
-  }
-  return { x, y, rows: ROWS }
-}
+const model = stageCheckModel()
+const MICRO = STAGE_CHECK_MICRO
 
 const reference = async (graph: Graph, feeds: Feeds): Promise<Feeds> =>
   Object.fromEntries(Object.entries(evaluateNamed(graph, feeds)).map(([k, v]) => [k, Float32Array.from(v)]))
 
 describe('a transformer split into stages', () => {
-  const params = initParams(model, 3)
-  const data = batch(11)
   // The unsplit model's gradient over the whole batch, in float64.
-  const whole = buildGradientGraph(model, ROWS)
-  const expected = evaluateNamed(whole, { x: data.x, y: data.y, ...Object.fromEntries([...params].map(([n, v]) => [`${PARAM_PREFIX}${n}`, v])) })
+  const { params, data, expected } = stageCheckReference()
 
-  for (const stageCount of [2, 3, 4]) {
-    it(`gives the unsplit model's gradients in ${stageCount} stages, on the reference and on ORT-wasm`, async () => {
-      // Cuts spread over the 7 layers (embedding, 4 blocks, norm, head), checked by the stage planner.
-      const layers = model.layers.length
-      const cuts = Array.from({ length: stageCount - 1 }, (_, i) => Math.round(((i + 1) * layers) / stageCount))
-      const plan = planStages(model, { microBatch: MICRO, inFlight: 1, budgetBytes: 1e9, cuts })
-      expect(plan.stages).toHaveLength(stageCount)
-      const shards = plan.stages.map((s) => buildShard(model, s.from, s.to, MICRO))
-      const head = buildLossHead(model, MICRO)
-      for (const [engine, run] of [['reference', reference], ['ORT-wasm', runOrt]] as const) {
-        const got = await pipelineGradients(shards, head, params, data, MICRO, run)
-        const tolerance = engine === 'reference' ? 1e-6 : 1e-4
-        expect(Math.abs(got.loss - expected.loss![0]!) / expected.loss![0]!, `${engine} loss`).toBeLessThan(tolerance)
-        for (const { name } of paramsOf(model)) {
-          expect(relativeL2(got.grads.get(name)!, expected[gradName(name)]!), `${engine} ${name}`).toBeLessThan(tolerance)
-        }
+  // The device check's code (compute/stage-check.ts): cuts spread over the 7 layers (embedding, 4 blocks,
+  // norm, head), checked by the stage planner.
+  for (const [engine, run, tolerance] of [['the float64 reference', reference, 1e-6], ['ORT-wasm', runOrt, STAGE_TOLERANCE.wasm]] as const) {
+    it(`gives the unsplit model's gradients in ${STAGE_COUNTS.join(', ')} stages on ${engine}`, async () => {
+      const results = await checkStagesWith(run)
+      expect(results.map((r) => r.stages)).toEqual([...STAGE_COUNTS])
+      expect(results.map((r) => r.ranges.length)).toEqual([...STAGE_COUNTS])
+      for (const r of results) {
+        expect(r.lossRelative, `${r.stages} stages: loss`).toBeLessThan(tolerance)
+        expect(r.maxRelative, `${r.stages} stages: ${r.worstParam}`).toBeLessThan(tolerance)
       }
     })
   }
+
+  it('checkStages runs the same check in sessions of its own on a device backend', async () => {
+    const results = await checkStages(ort, 'wasm')
+    expect(results).toHaveLength(STAGE_COUNTS.length)
+    for (const r of results) expect(r.maxRelative, `${r.stages} stages`).toBeLessThan(STAGE_TOLERANCE.wasm)
+  })
 
   it('keeps the gradients close with compressed boundaries (fp16, int8), measured against fp32 on ORT-wasm', async () => {
     const shards = [buildShard(model, 0, 2, MICRO), buildShard(model, 2, 4, MICRO), buildShard(model, 4, model.layers.length, MICRO)]

@@ -24,6 +24,15 @@ describe('worker protocol', () => {
     expect(decodeToWorker({ type: 'train', id: 2, batches: [{ x, y: x }], lr: 0.01, firstStep: 1 })).toMatchObject({ batches: [{ x, y: x }] })
     expect(decodeToWorker({ type: 'throttle', id: 3, dutyCycle: 0.5, paused: false })).toMatchObject({ dutyCycle: 0.5 })
     expect(decodeToWorker(evaluate({}))).toMatchObject({ model: TABLE_MODEL, task: TABLE, block: { count: 2, perSample: 2 } })
+    expect(decodeToWorker({ type: 'check-stages', id: 8, backend: 'webgpu', wasmThreads: 1 })).toEqual({ type: 'check-stages', id: 8, backend: 'webgpu', wasmThreads: 1 })
+    expect(() => decodeToWorker({ type: 'check-stages', id: 8, backend: 'cuda', wasmThreads: 1 })).toThrow('"backend"')
+  })
+
+  it('checks the stage check\'s results on the way back', () => {
+    const result = { stages: 2, ranges: [[0, 4], [4, 7]], maxRelative: 1e-6, worstParam: '0.embedding.tokens', lossRelative: 0 }
+    expect(decodeFromWorker({ type: 'stages-checked', id: 1, backend: 'wasm', results: [result] })).toMatchObject({ results: [result] })
+    expect(() => decodeFromWorker({ type: 'stages-checked', id: 1, backend: 'wasm', results: [{ ...result, maxRelative: 'tiny' }] })).toThrow('"results"')
+    expect(() => decodeFromWorker({ type: 'stages-checked', id: 1, backend: 'wasm' })).toThrow('"results"')
   })
 
   it('carries a fine-tuning job\'s learning-rate scale, bounded', () => {

@@ -8,6 +8,7 @@ import { decodeModelRecipe, recipeModel, type ModelRecipe } from '../graph/model
 import { decodeTask, taskInput, taskOutputs, type TaskSpec } from '../data/task.ts'
 import { makeBlock, type TaskBlock } from '../data/task-block.ts'
 import type { LrScale } from '../graph/train-step.ts'
+import type { StageCheckResult } from './stage-check.ts'
 export const OPTIMIZERS = ['adamw', 'sgd'] as const
 export type OptimizerName = (typeof OPTIMIZERS)[number]
 
@@ -70,6 +71,8 @@ export type ToWorker =
   | { type: 'generate'; id: number; model: ModelRecipe; params: Record<string, Float32Array>; prompt: Uint16Array; length: number; temperature: number; seed: number; wasmThreads: number }
   | { type: 'throttle'; id: number; dutyCycle: number; paused: boolean }
   | { type: 'dispose'; id: number }
+  /** A model split into stages against the unsplit model on `backend` (compute/stage-check.ts). */
+  | { type: 'check-stages'; id: number; backend: ExecutionBackend; wasmThreads: number }
 
 export interface RunSummary {
   losses: number[]
@@ -95,6 +98,7 @@ export type FromWorker =
   | { type: 'evaluated'; id: number; accuracy: number; loss: number; predictions: Uint8Array }
   | { type: 'generated'; id: number; tokens: Uint16Array }
   | { type: 'predicted'; id: number; outputs: Float32Array }
+  | { type: 'stages-checked'; id: number; backend: ExecutionBackend; results: StageCheckResult[] }
   | { type: 'error'; id: number; code: string; message: string }
 
 const WHAT_IN = 'message to the compute worker'
@@ -226,12 +230,14 @@ export function decodeToWorker(data: unknown): ToWorker {
     }
     case 'throttle':
       return { type, id, dutyCycle: readNumber(obj, 'dutyCycle', WHAT_IN, 0.05, 1), paused: readBoolean(obj, 'paused', WHAT_IN) }
+    case 'check-stages':
+      return { type, id, backend: readBackend(obj), wasmThreads: readThreads(obj) }
     default:
       throw new DecodeError(WHAT_IN, `unknown message type "${type}"`)
   }
 }
 
-const OUT_TYPES = ['probe-result', 'ready', 'calibrated', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'generated', 'predicted', 'error'] as const
+const OUT_TYPES = ['probe-result', 'ready', 'calibrated', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'generated', 'predicted', 'stages-checked', 'error'] as const
 
 /** Replies come from our own worker bundle; checking the envelope catches version skew and bugs early. */
 export function decodeFromWorker(data: unknown): FromWorker {
@@ -250,6 +256,10 @@ export function decodeFromWorker(data: unknown): FromWorker {
   }
   if (type === 'predicted' && !(obj.outputs instanceof Float32Array)) throw new DecodeError(WHAT_OUT, '"outputs" must be a Float32Array')
   if (type === 'generated' && !(obj.tokens instanceof Uint16Array)) throw new DecodeError(WHAT_OUT, '"tokens" must be a Uint16Array')
+  if (type === 'stages-checked') {
+    const fine = Array.isArray(obj.results) && obj.results.every((r) => typeof r === 'object' && r !== null && typeof (r as StageCheckResult).stages === 'number' && typeof (r as StageCheckResult).maxRelative === 'number' && typeof (r as StageCheckResult).lossRelative === 'number')
+    if (!fine) throw new DecodeError(WHAT_OUT, '"results" must be an array of stage check results')
+  }
   if (type === 'trained') {
     const spent = obj.spent
     const fine = Array.isArray(spent) && spent.every((b) => typeof b === 'object' && b !== null && (b as BatchMessage).x instanceof Float32Array && (b as BatchMessage).y instanceof Float32Array)

@@ -100,6 +100,15 @@ describe('worker runtime engine settings', () => {
     micro.trained.summary.losses.forEach((loss, i) => expect(loss).toBeCloseTo(whole.trained.summary.losses[i]!, 5))
   })
 
+  it('checks a model split into stages against the unsplit model on the asked backend', async () => {
+    const events: FromWorker[] = []
+    await new WorkerRuntime(plainOrt, (e) => events.push(e)).handle({ type: 'check-stages', id: 9, backend: 'wasm', wasmThreads: 1 })
+    const reply = events.find((e) => e.type === 'stages-checked') as Extract<FromWorker, { type: 'stages-checked' }>
+    expect(reply).toMatchObject({ id: 9, backend: 'wasm' })
+    expect(reply.results.map((r) => r.stages)).toEqual([2, 3, 4])
+    for (const r of reply.results) expect(r.maxRelative).toBeLessThan(1e-4)
+  })
+
   it('times each micro-batch candidate and reports the ones that cannot run', async () => {
     const events: FromWorker[] = []
     const runtime = new WorkerRuntime(plainOrt, (e) => events.push(e), { calibration: { warmupSteps: 1, rounds: 1, roundMs: 10 } })

@@ -13,6 +13,7 @@ import { TrainSession, type ExecutionBackend, type OrtModule } from './train-ses
 import { Throttle } from './throttle.ts'
 import { evaluateTask, predictOutputs } from './evaluate.ts'
 import { generateTokens } from './generate.ts'
+import { checkStages } from './stage-check.ts'
 import { timeSteps, type StepTimerOptions } from './step-timer.ts'
 import type { CalibrationResult, FromWorker, ToWorker, TrainSpec } from './worker-protocol.ts'
 import { distinctBuffers } from './transfer.ts'
@@ -116,6 +117,11 @@ export class WorkerRuntime {
         const ort = await this.ort('wasm', message.wasmThreads)
         const tokens = await generateTokens(ort, recipeModel(message.model), new Map(Object.entries(message.params)), message)
         this.emit({ type: 'generated', id: message.id, tokens })
+        return
+      }
+      case 'check-stages': {
+        const ort = await this.ort(message.backend, message.wasmThreads)
+        this.emit({ type: 'stages-checked', id: message.id, backend: message.backend, results: await checkStages(ort, message.backend) })
         return
       }
       case 'throttle':

@@ -3,6 +3,7 @@ import { useStack } from '../stack-context.ts'
 import { AGREEMENT_TOLERANCE, CHECK_STEPS, useDeviceCheck } from '../hooks/useDeviceCheck.ts'
 import { ScrollRegion } from './ScrollRegion.tsx'
 import { DEFAULT_THRESHOLDS } from '../../training/verification.ts'
+import { STAGE_TOLERANCE } from '../../compute/stage-check.ts'
 
 export function DeviceCheckPanel() {
   const { device } = useStack()
@@ -11,7 +12,7 @@ export function DeviceCheckPanel() {
   return (
     <section className="card" data-testid="device-check" aria-busy={state.status === 'running'}>
       <h2>Check this device</h2>
-      <p>Trains {CHECK_STEPS} steps of the demo CNN on real Fashion-MNIST images with each available engine, measures throughput and checks that the GPU's results match the CPU's.</p>
+      <p>Trains {CHECK_STEPS} steps of the demo CNN on real Fashion-MNIST images with each available engine, measures throughput and checks that the GPU's results match the CPU's, and that a model split into stages trains as the whole model does.</p>
       <button type="button" onClick={start} disabled={device.status !== 'ready' || state.status === 'running'}>
         {state.status === 'running' ? 'Checking…' : state.status === 'done' ? 'Check again' : 'Run the check'}
       </button>
@@ -43,6 +44,13 @@ export function DeviceCheckPanel() {
               : agree
                 ? `WebGPU and WebAssembly agree: largest parameter difference ${state.comparison.maxParamRelativeL2.toExponential(1)} (limit ${AGREEMENT_TOLERANCE}); they end ${(100 * state.comparison.segmentError).toFixed(2)} % of a segment's movement apart, where an audit allows ${100 * DEFAULT_THRESHOLDS.maxSegmentError} %.`
                 : `WebGPU disagrees with WebAssembly on ${state.comparison.worstParam} by ${state.comparison.maxParamRelativeL2.toExponential(1)}: this GPU's work would fail verification. Use WebAssembly on this device.`}
+          </p>
+          <p data-testid="stage-check" data-backend={state.stages.backend} data-agree={String(state.stages.agree)} data-max-rel={state.stages.maxRelative}>
+            A transformer split into {state.stages.results.map((r) => r.stages).join(', ')} stages (a model shared across tabs) on{' '}
+            {state.stages.backend === 'webgpu' ? 'WebGPU' : 'WebAssembly'}:{' '}
+            {state.stages.agree
+              ? `its gradients match the unsplit model's within ${state.stages.maxRelative.toExponential(1)} (limit ${STAGE_TOLERANCE[state.stages.backend]}).`
+              : `its gradients differ from the unsplit model's by ${state.stages.maxRelative.toExponential(1)} (limit ${STAGE_TOLERANCE[state.stages.backend]}): this device should not hold a stage.`}
           </p>
         </>
       )}

@@ -13,6 +13,7 @@ import { loadDemoSet } from '../demo-data.ts'
 import { segmentError } from '../../training/referee.ts'
 import { SEGMENT_STEPS } from '../../training/unit.ts'
 import { ZOO_RECIPES } from '../../graph/model-recipe.ts'
+import { STAGE_COUNTS, STAGE_TOLERANCE, type StageCheckResult } from '../../compute/stage-check.ts'
 
 function concatFloat32(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0))
@@ -24,7 +25,11 @@ function concatFloat32(parts: Float32Array[]): Float32Array {
   return out
 }
 
-export const CHECK_SPEC: TrainSpec = { model: ZOO_RECIPES.cnn, batchSize: 32, optimizer: 'adamw', seed: 7 }
+/**
+ * The zoo's CNN with dropout on its dense layer: WebGPU runs a step per engine run and wasm a stack of steps,
+ * so the check also shows both feed the same dropout masks (graph/dropout.ts) for the same batches.
+ */
+export const CHECK_SPEC: TrainSpec = { model: { ...ZOO_RECIPES.cnn, spec: { ...ZOO_RECIPES.cnn.spec, dropout: 0.25 } }, batchSize: 32, optimizer: 'adamw', seed: 7 }
 /** One audit segment: the check measures what the referee's tolerance applies to. */
 export const CHECK_STEPS = SEGMENT_STEPS
 const CHECK_LR = 0.002
@@ -41,8 +46,28 @@ export type DeviceCheckState =
   | { status: 'idle' }
   | { status: 'running'; phase: string }
   /** `segmentError`: how far apart the engines ended, relative to how far they moved (what audits compare). */
-  | { status: 'done'; runs: BackendRun[]; comparison: (RunComparison & { segmentError: number }) | null }
+  | { status: 'done'; runs: BackendRun[]; comparison: (RunComparison & { segmentError: number }) | null; stages: StageCheck }
   | { status: 'failed'; error: string }
+
+/** A model split into stages on the device's own engine, against the unsplit model (compute/stage-check.ts). */
+export interface StageCheck {
+  backend: ExecutionBackend
+  results: StageCheckResult[]
+  /** The worst parameter gradient error over every stage count, and whether it is within the engine's bar. */
+  maxRelative: number
+  agree: boolean
+}
+
+async function checkStagesOn(backend: ExecutionBackend, threads: number): Promise<StageCheck> {
+  const client = ComputeClient.spawn()
+  try {
+    const results = await client.checkStages(backend, threads)
+    const maxRelative = Math.max(...results.map((r) => r.maxRelative))
+    return { backend, results, maxRelative, agree: maxRelative < STAGE_TOLERANCE[backend] }
+  } finally {
+    client.terminate()
+  }
+}
 
 async function runOn(backend: ExecutionBackend, threads: number, batches: Array<{ x: Float32Array; y: Float32Array }>, onPhase: (p: string) => void) {
   const client = ComputeClient.spawn()
@@ -82,7 +107,9 @@ export function useDeviceCheck(choice: BackendChoice | null): { state: DeviceChe
           second === undefined
             ? null
             : { ...compareRuns({ params: first!.params, losses: first!.run.summary.losses }, { params: second.params, losses: second.run.summary.losses }), segmentError: segmentError(flat(second.start), flat(first!.params), flat(second.params)) }
-        setState({ status: 'done', runs: results.map((r) => r.run), comparison })
+        setState({ status: 'running', phase: `${backends[0]}: a model split into ${STAGE_COUNTS.join(', ')} stages…` })
+        const stages = await checkStagesOn(backends[0]!, choice.wasmThreads)
+        setState({ status: 'done', runs: results.map((r) => r.run), comparison, stages })
       } catch (error) {
         setState({ status: 'failed', error: errorMessage(error) })
       }
