@@ -120,6 +120,41 @@ describe('chunked payloads over Bitswap', () => {
     expect(bytesToFloat32(await getChunked(eb, cid, 'checkpoint', options), dim, 'checkpoint')).toEqual(values)
   })
 
+  it('still delivers a payload when the provider\'s stream breaks in the middle of sending it', async () => {
+    // A busy tab's WebRTC stream can break (or time out) while Bitswap sends a message of blocks. Unpatched,
+    // Bitswap logged the failure, had already marked those wants "sent", and dropped them 5 s later, so the
+    // blocks never came and an honest tab's audit failed as CHECKPOINT_UNAVAILABLE with 0 bytes delivered
+    // (patches/@helia+bitswap+4.0.19.patch: a failed message puts its wants back and is sent again).
+    const provider = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
+    const requester = await createNodePeer()
+    const ep = await BlockExchange.start(provider, new MemoryBlockstore())
+    const er = await BlockExchange.start(requester, new MemoryBlockstore())
+    let broken = 0
+    const dial = provider.dialProtocol.bind(provider)
+    provider.dialProtocol = (async (...args: Parameters<typeof dial>) => {
+      const stream = await dial(...args)
+      if (broken === 0) {
+        broken++
+        stream.send = () => {
+          throw new Error('injected: the stream broke in the middle of a message')
+        }
+      }
+      return stream
+    }) as typeof dial
+    try {
+      const payload = Uint8Array.from({ length: 3 * CHUNK_BYTES + 5 }, (_, i) => (i * 13) & 255)
+      const root = await putChunked(ep, 'checkpoint', payload)
+      await requester.dial(multiaddr(provider.getMultiaddrs()[0]!.toString()))
+      expect(await getChunked(er, root, 'checkpoint', { maxBytes: 4 * CHUNK_BYTES, providers: [provider.peerId], timeoutMs: 6000 })).toEqual(payload)
+      expect(broken).toBe(1)
+    } finally {
+      await er.stop()
+      await ep.stop()
+      await requester.stop()
+      await provider.stop()
+    }
+  })
+
   it('times out with a clear error when nobody has the block', async () => {
     await expect(getChunked(eb, 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', 'params', { maxBytes: 100, timeoutMs: 1500 })).rejects.toThrow(/no peer delivered/)
   })
