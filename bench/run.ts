@@ -22,9 +22,10 @@ import { benchLogAudit } from './log-audit.ts'
 import { benchCoordinatorCapacity, capacityTable } from './coordinator-capacity.ts'
 import { benchFirstMinute } from './first-minute.ts'
 import { benchPipeline, pipelineTable } from './pipeline.ts'
+import { benchDropout, dropoutTable } from './dropout.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const requested = (process.argv[2] ?? 'wasm,tasks,webgpu,swarm,pipeline,aggregation,audit,log-audit,data,capacity,first-minute').split(',')
+const requested = (process.argv[2] ?? 'wasm,tasks,webgpu,swarm,pipeline,dropout,aggregation,audit,log-audit,data,capacity,first-minute').split(',')
 const browserSuites = requested.filter((s): s is 'wasm' | 'tasks' | 'webgpu' => s === 'wasm' || s === 'tasks' || s === 'webgpu')
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const log = (line: string) => console.log(`  ${line}`)
@@ -32,6 +33,7 @@ const log = (line: string) => console.log(`  ${line}`)
 // Node suites first: they need no browser and report the swarm's communication and aggregation costs.
 const swarm = requested.includes('swarm') ? await benchSwarm({ volunteers: 8, rounds: 4, model: 'mlp', innerSteps: 128, batchSize: 32 }) : null
 const pipeline = requested.includes('pipeline') ? await benchPipeline({ steps: ROUNDS, batch: 16, microBatch: 4, log }) : null
+const dropout = requested.includes('dropout') ? await benchDropout({ rounds: ROUNDS, steps: 8, batch: 16, log }) : null
 const aggregation = requested.includes('aggregation') ? benchAggregation(1000, 1 << 20) : null
 const audit = requested.includes('audit') ? [await benchAudit({ volunteers: 8, rounds: 4, innerSteps: 64, batchSize: 32 }), await benchAudit({ volunteers: 64, rounds: 4, innerSteps: 64, batchSize: 32 })] : null
 const logAudit = requested.includes('log-audit') ? await benchLogAudit([{ volunteers: 4, epochs: 8 }, { volunteers: 16, epochs: 16 }]) : null
@@ -97,6 +99,7 @@ if (swarm) {
   lines.push(`| download per volunteer per round (parameters + shards) | ${(swarm.downloadBytesPerVolunteerPerRound / 2 ** 20).toFixed(2)} MiB |`)
 }
 if (pipeline) lines.push('', ...pipelineTable(pipeline))
+if (dropout) lines.push('', ...dropoutTable(dropout))
 if (aggregation) {
   lines.push('', '| aggregation of int8 deltas | value |', '|---|---|')
   lines.push(`| deltas × parameters | ${aggregation.deltas} × ${aggregation.parameters} |`)
@@ -144,6 +147,7 @@ if (engine || webgpu) await writeFile(fileURLToPath(new URL('results/latest.json
 if (tasks) await writeFile(fileURLToPath(new URL('results/tasks-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), tasks }, null, 2))
 if (swarm || aggregation) await writeFile(fileURLToPath(new URL('results/swarm-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), swarm, aggregation }, null, 2))
 if (pipeline) await writeFile(fileURLToPath(new URL('results/pipeline-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), pipeline }, null, 2))
+if (dropout) await writeFile(fileURLToPath(new URL('results/dropout-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), dropout }, null, 2))
 if (audit || logAudit) await writeFile(fileURLToPath(new URL('results/audit-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), audit, logAudit }, null, 2))
 if (data) await writeFile(fileURLToPath(new URL('results/data-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), data }, null, 2))
 if (capacity) await writeFile(fileURLToPath(new URL('results/capacity-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), capacity }, null, 2))

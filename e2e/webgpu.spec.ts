@@ -46,6 +46,7 @@ test('the same training steps on WebGPU and wasm agree within 1e-3, far inside a
     // unsplit model's float64 gradients within 1e-3.
     const stages = page.getByTestId('stage-check')
     await expect(stages).toHaveAttribute('data-backend', 'webgpu')
+    expect(await stages.getAttribute('data-error'), 'the stage check ran').toBeNull()
     const stageError = Number(await stages.getAttribute('data-max-rel'))
     console.log(`WebGPU: worst stage-assembled gradient error ${stageError.toExponential(2)} (2, 3 and 4 stages)`)
     expect(stageError).toBeLessThan(1e-3)

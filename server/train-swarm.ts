@@ -7,6 +7,7 @@
 // long-run figures are made. With --relay (and --webrtc) the coordinator joins a stack's relay instead of
 // starting its own, so a browser tab can volunteer too: `npm run train:tab` runs this inside the e2e harness with
 // a Chromium tab donating to the job (`e2e/long/tab-swarm.long.ts`).
+import { SPEC_LIMITS } from '../src/graph/model-spec.ts'
 import { parseArgs } from 'node:util'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -83,7 +84,7 @@ async function coordinate(): Promise<void> {
   if (own.kind === 'table' && !values.label) throw new Error(`${values.file} is a table: name the column to predict with --label`)
   const data = ownTaskData(own, own.kind === 'text' ? { tokens: 'characters', vocab: int('vocab'), context: int('context') } : { label: values.label })
   const rate = Number(values.dropout)
-  if (!(rate >= 0 && rate < 1)) throw new Error(`--dropout takes a rate from 0 to below 1, not "${values.dropout}"`)
+  if (!(rate >= 0 && rate <= SPEC_LIMITS.dropout)) throw new Error(`--dropout takes a rate from 0 to ${SPEC_LIMITS.dropout}, not "${values.dropout}"`)
   const dropout = rate > 0 ? { dropout: rate } : {}
   const spec: ModelRecipe['spec'] = data.task.kind === 'text'
     ? { kind: 'transformer', layers: int('layers'), width: int('width'), heads: int('heads'), ...dropout }

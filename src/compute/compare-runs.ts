@@ -28,13 +28,17 @@ export function compareRuns(
   for (const [name, reference] of Object.entries(b.params)) {
     const other = a.params[name]
     if (other === undefined || other.length !== reference.length) throw new Error(`parameter "${name}" is missing or has a different size in the other run`)
+    // A NaN (an engine that computed garbage) is the worst difference there is, never agreement.
     const rel = relativeL2(other, reference)
-    if (rel >= maxParamRelativeL2) {
-      maxParamRelativeL2 = rel
+    if (!(rel < maxParamRelativeL2)) {
+      maxParamRelativeL2 = Number.isNaN(rel) ? Infinity : rel
       worstParam = name
     }
   }
   if (a.losses.length !== b.losses.length) throw new Error(`the runs took ${a.losses.length} and ${b.losses.length} steps`)
-  const maxLossRelative = Math.max(0, ...a.losses.map((l, i) => Math.abs(l - b.losses[i]!) / Math.max(Math.abs(b.losses[i]!), 1e-30)))
+  const maxLossRelative = Math.max(0, ...a.losses.map((l, i) => {
+    const rel = Math.abs(l - b.losses[i]!) / Math.max(Math.abs(b.losses[i]!), 1e-30)
+    return Number.isNaN(rel) ? Infinity : rel
+  }))
   return { maxParamRelativeL2, worstParam, maxLossRelative }
 }

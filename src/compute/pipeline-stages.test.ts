@@ -39,6 +39,15 @@ describe('a transformer split into stages', () => {
     })
   }
 
+  it('fails an engine that computes NaN, however little else differs', async () => {
+    const broken = async (graph: Graph, feeds: Feeds, stage: number) => {
+      const out = await reference(graph, feeds)
+      if (stage === 1) for (const values of Object.values(out)) values.fill(Number.NaN)
+      return out
+    }
+    for (const r of await checkStagesWith(broken)) expect(r.maxRelative, `${r.stages} stages`).toBe(Infinity)
+  })
+
   it('checkStages runs the same check in sessions of its own on a device backend', async () => {
     const results = await checkStages(ort, 'wasm')
     expect(results).toHaveLength(STAGE_COUNTS.length)

@@ -80,11 +80,13 @@ export async function checkStagesWith(run: RunGraph): Promise<StageCheckResult[]
     let maxRelative = 0
     let worstParam = ''
     for (const { name } of paramsOf(m)) {
+      // A NaN (a GPU that computes garbage) is the worst error there is, never a pass.
       const rel = relativeL2(got.grads.get(name)!, expected[gradName(name)]!)
-      if (rel >= maxRelative) [maxRelative, worstParam] = [rel, name]
+      if (!(rel < maxRelative)) [maxRelative, worstParam] = [Number.isNaN(rel) ? Infinity : rel, name]
     }
     const loss = expected.loss![0]!
-    results.push({ stages: count, ranges: plan.stages.map((s) => [s.from, s.to]), maxRelative, worstParam, lossRelative: Math.abs(got.loss - loss) / loss })
+    const lossRelative = Math.abs(got.loss - loss) / loss
+    results.push({ stages: count, ranges: plan.stages.map((s) => [s.from, s.to]), maxRelative, worstParam, lossRelative: Number.isNaN(lossRelative) ? Infinity : lossRelative })
   }
   return results
 }

@@ -257,7 +257,12 @@ export function decodeFromWorker(data: unknown): FromWorker {
   if (type === 'predicted' && !(obj.outputs instanceof Float32Array)) throw new DecodeError(WHAT_OUT, '"outputs" must be a Float32Array')
   if (type === 'generated' && !(obj.tokens instanceof Uint16Array)) throw new DecodeError(WHAT_OUT, '"tokens" must be a Uint16Array')
   if (type === 'stages-checked') {
-    const fine = Array.isArray(obj.results) && obj.results.every((r) => typeof r === 'object' && r !== null && typeof (r as StageCheckResult).stages === 'number' && typeof (r as StageCheckResult).maxRelative === 'number' && typeof (r as StageCheckResult).lossRelative === 'number')
+    readEnum(obj, 'backend', ['webgpu', 'wasm'] as const, WHAT_OUT)
+    const isRange = (r: unknown) => Array.isArray(r) && r.length === 2 && r.every((n) => Number.isInteger(n))
+    const fine = Array.isArray(obj.results) && obj.results.every((r) => {
+      const result = r as StageCheckResult
+      return typeof r === 'object' && r !== null && typeof result.stages === 'number' && typeof result.maxRelative === 'number' && typeof result.lossRelative === 'number' && typeof result.worstParam === 'string' && Array.isArray(result.ranges) && result.ranges.every(isRange)
+    })
     if (!fine) throw new DecodeError(WHAT_OUT, '"results" must be an array of stage check results')
   }
   if (type === 'trained') {

@@ -155,6 +155,68 @@ describe('chunked payloads over Bitswap', () => {
     }
   })
 
+  /** A provider and a requester connected, with one Bitswap stream of `who`'s broken when it is dialled. */
+  async function brokenPair(who: 'provider' | 'requester', onBreak: () => void = () => {}) {
+    const provider = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
+    const requester = await createNodePeer()
+    const ep = await BlockExchange.start(provider, new MemoryBlockstore())
+    const er = await BlockExchange.start(requester, new MemoryBlockstore())
+    const node = who === 'provider' ? provider : requester
+    const counts = { dials: 0, broken: 0 }
+    const dial = node.dialProtocol.bind(node)
+    node.dialProtocol = (async (...args: Parameters<typeof dial>) => {
+      counts.dials++
+      const stream = await dial(...args)
+      if (counts.broken === 0) {
+        counts.broken++
+        stream.send = () => {
+          onBreak()
+          throw new Error('injected: the stream broke in the middle of a message')
+        }
+      }
+      return stream
+    }) as typeof dial
+    const stop = async () => {
+      await er.stop()
+      await ep.stop()
+      await requester.stop()
+      await provider.stop()
+    }
+    return { provider, requester, ep, er, counts, stop }
+  }
+
+  it('still gets a payload when the requester\'s stream breaks while it sends its wants', async () => {
+    // Unpatched, the wants were never sent again while the peer stayed connected.
+    const { provider, requester, ep, er, counts, stop } = await brokenPair('requester')
+    try {
+      const payload = Uint8Array.from({ length: CHUNK_BYTES + 5 }, (_, i) => (i * 17) & 255)
+      const root = await putChunked(ep, 'checkpoint', payload)
+      await requester.dial(multiaddr(provider.getMultiaddrs()[0]!.toString()))
+      expect(await getChunked(er, root, 'checkpoint', { maxBytes: 2 * CHUNK_BYTES, providers: [provider.peerId], timeoutMs: 6000 })).toEqual(payload)
+      expect(counts.broken).toBe(1)
+    } finally {
+      await stop()
+    }
+  })
+
+  it('sends nothing more to a peer that left after a failed send', async () => {
+    let hangUp = () => {}
+    const { provider, requester, ep, er, counts, stop } = await brokenPair('provider', () => hangUp())
+    try {
+      hangUp = () => void requester.hangUp(provider.peerId)
+      const root = await putChunked(ep, 'checkpoint', new Uint8Array(1000))
+      await requester.dial(multiaddr(provider.getMultiaddrs()[0]!.toString()))
+      await expect(getChunked(er, root, 'checkpoint', { maxBytes: 2000, providers: [provider.peerId], timeoutMs: 1500 })).rejects.toThrow(/no peer delivered/)
+      const dials = counts.dials
+      // The resend would have come 1 s after the failure, then 2 s later.
+      await new Promise((r) => setTimeout(r, 3500))
+      expect(counts.broken).toBe(1)
+      expect(counts.dials).toBe(dials)
+    } finally {
+      await stop()
+    }
+  })
+
   it('times out with a clear error when nobody has the block', async () => {
     await expect(getChunked(eb, 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', 'params', { maxBytes: 100, timeoutMs: 1500 })).rejects.toThrow(/no peer delivered/)
   })

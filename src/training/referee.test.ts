@@ -47,11 +47,11 @@ describe('the referee', () => {
     expect(out.map((s) => [s.segment, s.reportedLoss])).toEqual([[0, 1], [1, 2], [2, 3]])
   })
 
-  it('probes at learning rate 0, one batch per step asked for', async () => {
+  it('probes at learning rate 0, each batch as the step it is (dropout masks follow the step\'s number)', async () => {
     const engine = new RecordingEngine()
     const referee = new Referee({ engine, layout: LAYOUT, data: async (u) => quadraticData(u) })
     expect(await referee.probe(unit, zeros(), [1, 48])).toHaveLength(2)
-    expect(engine.trains).toEqual([{ batches: 2, lr: 0, firstStep: 1 }])
+    expect(engine.trains).toEqual([{ batches: 1, lr: 0, firstStep: 1 }, { batches: 1, lr: 0, firstStep: 48 }])
   })
 
   it('adds the time its engine spends to busyMs, and no more than the wall-clock time taken', async () => {

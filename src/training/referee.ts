@@ -50,9 +50,12 @@ export class Referee {
   probe(unit: UnitAssignment, params: Float32Array, steps: readonly number[]): Promise<number[]> {
     return this.exclusive(async () => {
       const data = await this.options.data(unit)
-      const batches = steps.map((s) => unitBatches(unit, data.count, data.makeBatch, s, s)[0]!)
       await this.options.engine.load(unflatten(this.options.layout, Float32Array.from(params)))
-      return (await this.options.engine.train(batches, 0, 1)).losses
+      const losses: number[] = []
+      // Each batch runs as the step it is (a run per step): a model with dropout draws its masks from the batch
+      // and the step's number (graph/dropout.ts), so only then is the loss the one the volunteer saw.
+      for (const s of steps) losses.push((await this.options.engine.train(unitBatches(unit, data.count, data.makeBatch, s, s), 0, s)).losses[0]!)
+      return losses
     })
   }
 

@@ -1,6 +1,6 @@
 // Runs the device check on demand and shows throughput per backend and whether WebGPU agrees with wasm.
 import { useStack } from '../stack-context.ts'
-import { AGREEMENT_TOLERANCE, CHECK_STEPS, useDeviceCheck } from '../hooks/useDeviceCheck.ts'
+import { AGREEMENT_TOLERANCE, CHECK_STEPS, useDeviceCheck, type StageCheck } from '../hooks/useDeviceCheck.ts'
 import { ScrollRegion } from './ScrollRegion.tsx'
 import { DEFAULT_THRESHOLDS } from '../../training/verification.ts'
 import { STAGE_TOLERANCE } from '../../compute/stage-check.ts'
@@ -45,15 +45,26 @@ export function DeviceCheckPanel() {
                 ? `WebGPU and WebAssembly agree: largest parameter difference ${state.comparison.maxParamRelativeL2.toExponential(1)} (limit ${AGREEMENT_TOLERANCE}); they end ${(100 * state.comparison.segmentError).toFixed(2)} % of a segment's movement apart, where an audit allows ${100 * DEFAULT_THRESHOLDS.maxSegmentError} %.`
                 : `WebGPU disagrees with WebAssembly on ${state.comparison.worstParam} by ${state.comparison.maxParamRelativeL2.toExponential(1)}: this GPU's work would fail verification. Use WebAssembly on this device.`}
           </p>
-          <p data-testid="stage-check" data-backend={state.stages.backend} data-agree={String(state.stages.agree)} data-max-rel={state.stages.maxRelative}>
-            A transformer split into {state.stages.results.map((r) => r.stages).join(', ')} stages (a model shared across tabs) on{' '}
-            {state.stages.backend === 'webgpu' ? 'WebGPU' : 'WebAssembly'}:{' '}
-            {state.stages.agree
-              ? `its gradients match the unsplit model's within ${state.stages.maxRelative.toExponential(1)} (limit ${STAGE_TOLERANCE[state.stages.backend]}).`
-              : `its gradients differ from the unsplit model's by ${state.stages.maxRelative.toExponential(1)} (limit ${STAGE_TOLERANCE[state.stages.backend]}): this device should not hold a stage.`}
-          </p>
+          <StageCheckLine stages={state.stages} />
         </>
       )}
     </section>
+  )
+}
+
+/** The split-model check's verdict, or why it could not run. */
+function StageCheckLine({ stages }: { stages: StageCheck }) {
+  const engine = stages.backend === 'webgpu' ? 'WebGPU' : 'WebAssembly'
+  if (stages.error !== null) {
+    return <p className="error" data-testid="stage-check" data-backend={stages.backend} data-agree="false" data-error={stages.error}>A model split into stages could not be checked on {engine}: {stages.error}</p>
+  }
+  const limit = STAGE_TOLERANCE[stages.backend]
+  return (
+    <p data-testid="stage-check" data-backend={stages.backend} data-agree={String(stages.agree)} data-max-rel={stages.maxRelative}>
+      A transformer split into {stages.results.map((r) => r.stages).join(', ')} stages (a model shared across tabs) on {engine}:{' '}
+      {stages.agree
+        ? `its gradients match the unsplit model's within ${stages.maxRelative.toExponential(1)} (limit ${limit}).`
+        : `its gradients differ from the unsplit model's by ${stages.maxRelative.toExponential(1)} (limit ${limit}): this device should not hold a stage.`}
+    </p>
   )
 }

@@ -50,20 +50,20 @@ export type DeviceCheckState =
   | { status: 'failed'; error: string }
 
 /** A model split into stages on the device's own engine, against the unsplit model (compute/stage-check.ts). */
-export interface StageCheck {
-  backend: ExecutionBackend
-  results: StageCheckResult[]
+export type StageCheck =
   /** The worst parameter gradient error over every stage count, and whether it is within the engine's bar. */
-  maxRelative: number
-  agree: boolean
-}
+  | { backend: ExecutionBackend; results: StageCheckResult[]; maxRelative: number; agree: boolean; error: null }
+  /** The stage check could not run; the engine comparison above it still stands. */
+  | { backend: ExecutionBackend; error: string }
 
 async function checkStagesOn(backend: ExecutionBackend, threads: number): Promise<StageCheck> {
   const client = ComputeClient.spawn()
   try {
     const results = await client.checkStages(backend, threads)
     const maxRelative = Math.max(...results.map((r) => r.maxRelative))
-    return { backend, results, maxRelative, agree: maxRelative < STAGE_TOLERANCE[backend] }
+    return { backend, results, maxRelative, agree: maxRelative < STAGE_TOLERANCE[backend], error: null }
+  } catch (error) {
+    return { backend, error: errorMessage(error) }
   } finally {
     client.terminate()
   }
@@ -107,8 +107,10 @@ export function useDeviceCheck(choice: BackendChoice | null): { state: DeviceChe
           second === undefined
             ? null
             : { ...compareRuns({ params: first!.params, losses: first!.run.summary.losses }, { params: second.params, losses: second.run.summary.losses }), segmentError: segmentError(flat(second.start), flat(first!.params), flat(second.params)) }
-        setState({ status: 'running', phase: `${backends[0]}: a model split into ${STAGE_COUNTS.join(', ')} stages…` })
-        const stages = await checkStagesOn(backends[0]!, choice.wasmThreads)
+        // On the engine the first run used: a WebGPU session that fell back to wasm checks wasm.
+        const engine = first!.run.backend
+        setState({ status: 'running', phase: `${engine}: a model split into ${STAGE_COUNTS.join(', ')} stages…` })
+        const stages = await checkStagesOn(engine, choice.wasmThreads)
         setState({ status: 'done', runs: results.map((r) => r.run), comparison, stages })
       } catch (error) {
         setState({ status: 'failed', error: errorMessage(error) })

@@ -264,7 +264,7 @@ export function OwnTask({ batchSize, onChange }: { batchSize: number; onChange: 
           {data?.kind === 'images' && (
             <Field id="own-family" label="Model family">
               {(a11y) => (
-                <select {...a11y} value={spec.kind} onChange={(e) => setModel(e.target.value === 'mlp' ? { kind: 'mlp', hidden: [64] } : DEFAULT_MODELS.images)}>
+                <select {...a11y} value={spec.kind} onChange={(e) => setModel({ ...(e.target.value === 'mlp' ? { kind: 'mlp', hidden: [64] } : DEFAULT_MODELS.images), ...(spec.dropout ? { dropout: spec.dropout } : {}) })}>
                   <option value="cnn">CNN</option>
                   <option value="mlp">MLP</option>
                 </select>
