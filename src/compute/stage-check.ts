@@ -13,6 +13,7 @@ import { PARAM_PREFIX } from '../graph/train-step.ts'
 import { exportOnnx } from '../graph/onnx/export.ts'
 import type { Graph } from '../graph/graph.ts'
 import { seededRandom } from '../random.ts'
+import { windowBatch } from '../data/text.ts'
 import { pipelineGradients, type RunGraph } from '../training/pipeline-step.ts'
 import { relativeL2 } from './compare-runs.ts'
 import { runGraph } from './run-graph.ts'
@@ -42,16 +43,9 @@ export interface StageCheckResult {
 /** One-hot token windows and next-token targets, as the text task feeds them. */
 export function stageCheckBatch(seed: number): { x: Float32Array; y: Float32Array; rows: number } {
   const random = seededRandom(seed)
-  const tokens = Array.from({ length: ROWS * (CONTEXT + 1) }, () => Math.floor(random() * VOCAB))
-  const x = new Float32Array(ROWS * CONTEXT * VOCAB)
-  const y = new Float32Array(ROWS * CONTEXT * VOCAB)
-  for (let r = 0; r < ROWS; r++) {
-    for (let t = 0; t < CONTEXT; t++) {
-      x[(r * CONTEXT + t) * VOCAB + tokens[r * (CONTEXT + 1) + t]!] = 1
-      y[(r * CONTEXT + t) * VOCAB + tokens[r * (CONTEXT + 1) + t + 1]!] = 1
-    }
-  }
-  return { x, y, rows: ROWS }
+  const tokens = Uint16Array.from({ length: ROWS * (CONTEXT + 1) }, () => Math.floor(random() * VOCAB))
+  // Row r is the window of `CONTEXT + 1` tokens at r·(CONTEXT + 1).
+  return { ...windowBatch(tokens, Array.from({ length: ROWS }, (_, r) => r * (CONTEXT + 1)), CONTEXT, VOCAB), rows: ROWS }
 }
 
 /** The checked parameters and the unsplit model's float64 gradients (and loss) on the checked batch. */

@@ -77,9 +77,8 @@ export class TrainSession {
   private outputSets: Array<Map<string, Float32Array>> = []
   private nextOutputSet = 0
   private preallocated: boolean | null = null
-  /** Per-micro-batch shapes of x and y. */
-  private readonly xShape: number[]
-  private readonly yShape: number[]
+  /** Per-micro-batch shapes of the row inputs (x, y, dropout masks), in rowInputs order. */
+  private readonly rowShapes: Map<string, number[]>
   private carried = new Map<string, Ort.Tensor>()
   /** The most bytes of row inputs one stacked run stages. */
   private stackBytes = STACK_BYTES
@@ -91,9 +90,8 @@ export class TrainSession {
     this.looped = looped
     this.step = step
     this.backend = backend
-    const inputs = new Map(step.graph.inputsOfKind('input').map(({ name, value }) => [name, value.shape]))
-    this.xShape = [...inputs.get('x')!]
-    this.yShape = [...inputs.get('y')!]
+    const inputs = new Map(step.graph.inputsOfKind('input').map(({ name, value }) => [name, [...value.shape]]))
+    this.rowShapes = new Map(rowInputs(step).map((name) => [name, inputs.get(name)!]))
   }
 
   static async create(ort: OrtModule, step: TrainStep, options: SessionOptions & { stackBytes?: number }): Promise<TrainSession> {
@@ -144,9 +142,10 @@ export class TrainSession {
   /** Consecutive optimiser steps, one per batch, numbered from `firstStep`; one engine run on wasm. */
   async runSteps(batches: readonly Batch[], lr: number, firstStep: number): Promise<StepResult[]> {
     const microBatches = this.step.batchSize / this.step.microBatch
-    const xLen = numel(this.xShape) * microBatches
-    const yLen = numel(this.yShape) * microBatches
-    const batchXShape = [this.step.batchSize, ...this.xShape.slice(1)]
+    const xShape = this.rowShapes.get('x')!
+    const xLen = numel(xShape) * microBatches
+    const yLen = numel(this.rowShapes.get('y')!) * microBatches
+    const batchXShape = [this.step.batchSize, ...xShape.slice(1)]
     for (const batch of batches) {
       if (batch.x.length !== xLen) throw new TesseraeError('SHAPE_MISMATCH', `batch x has ${batch.x.length} values, the step expects ${formatShape(batchXShape)} = ${xLen}`)
       if (batch.y.length !== yLen) throw new TesseraeError('SHAPE_MISMATCH', `batch y has ${batch.y.length} values, the step expects ${yLen}`)
@@ -166,14 +165,7 @@ export class TrainSession {
 
   /** Floats of one whole-batch step's row inputs: x, y and the dropout masks. */
   private rowFloats(): number {
-    const shapes = this.rowShapes()
-    return [...shapes.values()].reduce((n, shape) => n + numel(shape), 0) * (this.step.batchSize / this.step.microBatch)
-  }
-
-  /** Per-micro-batch shapes of the row inputs, in rowInputs order. */
-  private rowShapes(): Map<string, number[]> {
-    const inputs = new Map(this.step.graph.inputsOfKind('input').map(({ name, value }) => [name, [...value.shape]]))
-    return new Map(rowInputs(this.step).map((name) => [name, inputs.get(name)!]))
+    return [...this.rowShapes.values()].reduce((n, shape) => n + numel(shape), 0) * (this.step.batchSize / this.step.microBatch)
   }
 
   /** A step's row inputs for its whole batch, keyed by input name: x, y and the masks drawn for them. */
@@ -190,7 +182,7 @@ export class TrainSession {
   private async runStack(batches: readonly Batch[], lr: number, firstStep: number): Promise<StepResult[]> {
     const steps = batches.length
     const rows = this.step.batchSize
-    const shapes = this.rowShapes()
+    const shapes = this.rowShapes
     const microBatches = rows / this.step.microBatch
     const lengths = new Map([...shapes].map(([name, shape]) => [name, numel(shape) * microBatches]))
     for (const [name, length] of lengths) if ((this.stack.get(name)?.length ?? 0) < steps * length) this.stack.set(name, new Float32Array(steps * length))
@@ -251,7 +243,7 @@ export class TrainSession {
 
   private async runOne(batch: Batch, lr: number, stepNumber: number): Promise<StepResult> {
     const microBatches = this.step.batchSize / this.step.microBatch
-    const shapes = this.rowShapes()
+    const shapes = this.rowShapes
     const values = this.rowValues(batch, stepNumber)
     const rows = (i: number): Feeds =>
       Object.fromEntries(

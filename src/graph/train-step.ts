@@ -73,6 +73,7 @@ export function buildTrainStep(model: Model, batchSize: number, optimizer: Optim
     throw new TesseraeError('BAD_MICRO_BATCH', `a micro-batch of ${microBatch} rows does not divide the batch of ${batchSize}`)
   }
   const layout = flatLayout(paramsOf(model), options.maxBucketFloats)
+  const masks = maskInputs(model)
   const microBatches = batchSize / microBatch
   const update = updateGraph(model, layout, microBatch, optimizer, microBatches, options.lrScale)
   const slots = stateSlots(optimizer)
@@ -90,7 +91,7 @@ export function buildTrainStep(model: Model, batchSize: number, optimizer: Optim
     carried,
     gradSums,
     flopsPerStep: countFlops(microBatches === 1 ? update : updateGraph(model, layout, batchSize, optimizer, 1, options.lrScale)),
-    dropout: maskInputs(model).length === 0 ? null : { rate: model.dropout!, masks: maskInputs(model) },
+    dropout: masks.length === 0 ? null : { rate: model.dropout!, masks },
   }
 }
 
