@@ -43,6 +43,10 @@ import { refereeData } from '../../src/roles/referee-data.ts'
 import { ExchangeLogStore } from '../../src/roles/log-store.ts'
 import type { Attack } from '../../src/training/testing/adversaries.ts'
 import { deleteChunked } from '../../src/p2p/chunked.ts'
+import { JobFeed } from '../../src/roles/job-feed.ts'
+import { StageServer } from '../../src/roles/stage-server.ts'
+import { createStageEngine } from '../../src/compute/stage-engine.ts'
+import { TesseraeError } from '../../src/errors.ts'
 
 // One wasm thread per compute thread: several headless peers run side by side on a small machine.
 const HEADLESS_ENGINE = { backend: 'wasm', wasmThreads: 1 } as const
@@ -230,5 +234,67 @@ export async function startHeadlessVolunteer(options: VolunteerPeerOptions) {
       await exchange.stop()
       await swarm.stop()
     },
+  }
+}
+
+export interface StagePeerOptions extends PeerBase {
+  jobId: string
+  /** The version to serve: its number and its parameters' content id (as the use link names them). */
+  version: number
+  paramsCid: string
+  /** Which of the job's stages this peer runs. */
+  stages: number[]
+  /** How long to wait for the job's announcement and its parameters. */
+  timeoutMs?: number
+}
+
+/**
+ * A Node peer serving stages of a job's version for the use page (issue 19): it hears the job on gossip,
+ * fetches the version's parameters from its coordinator and runs its stages' forward passes on ORT-wasm.
+ */
+export async function startHeadlessStagePeer(options: StagePeerOptions) {
+  const { node, swarm, exchange } = await basePeer(options)
+  const timeoutMs = options.timeoutMs ?? 120_000
+  const feed = new JobFeed(node)
+  try {
+    const job = await new Promise<JobSpec>((resolve, reject) => {
+      const find = () => feed.current.find((j) => j.announcement.job.id === options.jobId)?.announcement.job
+      const timer = setTimeout(() => {
+        stop()
+        reject(new TesseraeError('JOB_NOT_FOUND', `job "${options.jobId}" was not heard on the swarm within ${timeoutMs / 1000} s`))
+      }, timeoutMs)
+      const check = () => {
+        const job = find()
+        if (!job) return
+        stop()
+        resolve(job)
+      }
+      const unsubscribe = feed.subscribe(check)
+      const stop = () => {
+        clearTimeout(timer)
+        unsubscribe()
+      }
+      check()
+    })
+    const ort = await import('onnxruntime-web')
+    ort.env.wasm.numThreads = 1
+    const server = await StageServer.start({ swarm, exchange, engine: (shard) => createStageEngine(ort, shard, 'wasm'), log: options.log })
+    await server.serveVersion(job, options.version, options.paramsCid, options.stages, timeoutMs)
+    return {
+      node,
+      server,
+      job,
+      async stop() {
+        await server.stop()
+        feed.stop()
+        await exchange.stop()
+        await swarm.stop()
+      },
+    }
+  } catch (error) {
+    feed.stop()
+    await exchange.stop()
+    await swarm.stop()
+    throw error
   }
 }

@@ -4,8 +4,7 @@
 import { buildInference, PARAM_PREFIX } from '../graph/train-step.ts'
 import { exportOnnx } from '../graph/onnx/export.ts'
 import type { Model } from '../graph/model.ts'
-import { sampleToken } from '../data/text.ts'
-import { seededRandom } from '../random.ts'
+import { writeTokens } from '../data/text.ts'
 import { createOrtSession, type ExecutionBackend, type OrtModule } from './train-session.ts'
 
 export interface GenerateOptions {
@@ -18,34 +17,20 @@ export interface GenerateOptions {
   backend?: ExecutionBackend
 }
 
-/** The `length` tokens the model writes after `prompt`. */
+/** The `length` tokens the model writes after `prompt`, one inference run per token on this engine. */
 export async function generateTokens(ort: OrtModule, model: Model, params: ReadonlyMap<string, Float32Array>, options: GenerateOptions): Promise<Uint16Array> {
   const [context, vocab] = model.inputShape as [number, number]
   if (model.inputShape.length !== 2 || model.classes !== vocab) throw new RangeError('only a language model (token windows in, next tokens out) writes text')
-  if (options.prompt.length < context) throw new RangeError(`a prompt needs at least the model's ${context} tokens of context, not ${options.prompt.length}`)
-  const bad = Array.from(options.prompt).find((t) => !(Number.isInteger(t) && t >= 0 && t < vocab))
-  if (bad !== undefined) throw new RangeError(`the prompt holds token ${bad}, outside the ${vocab}-token vocabulary`)
   const graph = buildInference(model, 1)
   const session = await createOrtSession(ort, exportOnnx(graph), { backend: options.backend ?? 'wasm' })
   const feeds: Record<string, InstanceType<OrtModule['Tensor']>> = {}
   for (const { name, value } of graph.inputsOfKind('param')) feeds[name] = new ort.Tensor('float32', params.get(name.slice(PARAM_PREFIX.length))!, [...value.shape])
-  const window = Array.from(options.prompt).slice(-context)
-  const out = new Uint16Array(options.length)
-  const random = seededRandom(options.seed)
-  const x = new Float32Array(context * vocab)
   try {
-    for (let i = 0; i < options.length; i++) {
-      x.fill(0)
-      window.forEach((t, p) => (x[p * vocab + t] = 1))
+    return await writeTokens(async (x) => {
       feeds.x = new ort.Tensor('float32', x, [1, context, vocab])
-      const logits = (await session.run(feeds)).logits!.data as Float32Array
-      const next = sampleToken(logits.subarray((context - 1) * vocab, context * vocab), options.temperature, random)
-      out[i] = next
-      window.shift()
-      window.push(next)
-    }
+      return (await session.run(feeds)).logits!.data as Float32Array
+    }, { context, vocab }, options)
   } finally {
     await session.release()
   }
-  return out
 }

@@ -6,6 +6,7 @@ import { DecodeError } from '../errors.ts'
 import { asObject, readInteger, readStringArray } from '../schema.ts'
 import { DataFormatError } from './errors.ts'
 import { decodeText, jsonlObjects, type TableFile } from './table.ts'
+import { seededRandom } from '../random.ts'
 
 /** Tokens a vocabulary may hold (one-hot inputs make each one an input column). */
 export const MAX_VOCAB = 1024
@@ -129,6 +130,31 @@ export function sampleToken(logits: ArrayLike<number>, temperature: number, rand
     if (r < 0) return i
   }
   return best
+}
+
+/**
+ * The `length` tokens a language model writes after `prompt` (at least `context` tokens; its last `context` are
+ * read): `logits` runs the model on one one-hot window ([context, vocab]) and returns its logits there; the next
+ * token is drawn from the last position's softmax at `temperature` from a seeded stream, so a sample repeats.
+ * The same loop serves a model in this tab's engine and one whose stages run on other peers.
+ */
+export async function writeTokens(logits: (x: Float32Array) => Promise<Float32Array>, shape: { context: number; vocab: number }, options: { prompt: ArrayLike<number>; length: number; temperature: number; seed: number }): Promise<Uint16Array> {
+  const { context, vocab } = shape
+  if (options.prompt.length < context) throw new RangeError(`a prompt needs at least the model's ${context} tokens of context, not ${options.prompt.length}`)
+  const bad = Array.from(options.prompt).find((t) => !(Number.isInteger(t) && t >= 0 && t < vocab))
+  if (bad !== undefined) throw new RangeError(`the prompt holds token ${bad}, outside the ${vocab}-token vocabulary`)
+  const window = Array.from(options.prompt).slice(-context)
+  const out = new Uint16Array(options.length)
+  const random = seededRandom(options.seed)
+  for (let i = 0; i < options.length; i++) {
+    const x = new Float32Array(context * vocab)
+    window.forEach((t, p) => (x[p * vocab + t] = 1))
+    const next = sampleToken((await logits(x)).subarray((context - 1) * vocab, context * vocab), options.temperature, random)
+    out[i] = next
+    window.shift()
+    window.push(next)
+  }
+  return out
 }
 
 /** Strict decoder for a text schema a job carries. */

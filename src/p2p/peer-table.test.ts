@@ -20,7 +20,7 @@ describe('peer table', () => {
       new Set(['R']),
       2000,
     )
-    expect(table).toEqual([{ peerId: 'B', backend: 'wasm', transports: ['relayed', 'webrtc'], lastHeardMs: 1000, addrs: [webrtcAddr('B')] }])
+    expect(table).toEqual([{ peerId: 'B', backend: 'wasm', transports: ['relayed', 'webrtc'], lastHeardMs: 1000, addrs: [webrtcAddr('B')], stages: [] }])
   })
 
   it('forgets a silent peer after the TTL unless still connected', () => {
@@ -32,7 +32,7 @@ describe('peer table', () => {
 
   it('lets exactly one side of a pair dial, and only until the direct link exists', () => {
     const [, b] = heardFrom('B', 0)
-    const view = { peerId: 'B', backend: b.presence.backend, transports: [], lastHeardMs: 0, addrs: b.presence.addrs }
+    const view = { peerId: 'B', backend: b.presence.backend, transports: [], lastHeardMs: 0, addrs: b.presence.addrs, stages: [] }
     expect(shouldDial('A', view)).toBe(true)
     expect(shouldDial('C', view)).toBe(false)
     expect(shouldDial('A', { ...view, transports: ['webrtc'] })).toBe(false)

@@ -1,6 +1,6 @@
 // The swarm as one tab sees it: peers heard on gossip (with their backend) merged with the connections we
 // actually hold to them. Pure data, so expiry and the "should I dial?" rule are unit-tested without libp2p.
-import type { Backend, Presence } from './presence.ts'
+import type { Backend, Presence, StageOffer } from './presence.ts'
 import type { TransportKind } from './transport-kind.ts'
 
 export interface PeerView {
@@ -10,6 +10,8 @@ export interface PeerView {
   transports: TransportKind[]
   lastHeardMs: number | null
   addrs: string[]
+  /** The pipeline stages it says it serves (none for most peers). */
+  stages: StageOffer[]
 }
 
 export const PRESENCE_TTL_MS = 30_000
@@ -28,11 +30,11 @@ export function buildPeerTable(
   const peers = new Map<string, PeerView>()
   for (const [peerId, { presence, receivedAtMs }] of heard) {
     if (nowMs - receivedAtMs > PRESENCE_TTL_MS || excludedPeerIds.has(peerId)) continue
-    peers.set(peerId, { peerId, backend: presence.backend, transports: [], lastHeardMs: receivedAtMs, addrs: presence.addrs })
+    peers.set(peerId, { peerId, backend: presence.backend, transports: [], lastHeardMs: receivedAtMs, addrs: presence.addrs, stages: presence.stages ?? [] })
   }
   for (const { peerId, transport } of connections) {
     if (excludedPeerIds.has(peerId)) continue
-    const view = peers.get(peerId) ?? { peerId, backend: null, transports: [], lastHeardMs: null, addrs: [] }
+    const view = peers.get(peerId) ?? { peerId, backend: null, transports: [], lastHeardMs: null, addrs: [], stages: [] }
     if (!view.transports.includes(transport)) view.transports.push(transport)
     peers.set(peerId, view)
   }

@@ -41,5 +41,15 @@ describe('presence codec', () => {
     expect(() => decodePresence(new TextEncoder().encode('[]'), alice.peerId)).toThrow('presence announcement: expected an object')
     expect(() => decodePresence(encodePresence({ ...alice, addrs: ['/ok', 'ws://x'] }), alice.peerId)).toThrow('address "ws://x" is not a multiaddr')
   })
-})
 
+  it('carries the pipeline stages a peer serves, decoded strictly', () => {
+    const stages = [{ job: 'j', params: 'bafy-Params_1', version: 3, stage: 0 }, { job: 'j', params: 'bafy-Params_1', version: 3, stage: 1023 }]
+    expect(decodePresence(encodePresence({ ...alice, stages }), alice.peerId).stages).toEqual(stages)
+    expect(decodePresence(encodePresence({ ...alice, stages: Array(4).fill(stages[0]) }), alice.peerId).stages).toHaveLength(4)
+    expect(() => decodePresence(encodePresence({ ...alice, stages: Array(5).fill(stages[0]) }), alice.peerId)).toThrow('"stages" must be a list of at most 4 stages')
+    expect(() => decodePresence(encodePresence({ ...alice, stages: [{ ...stages[0]!, stage: 1024 }] }), alice.peerId)).toThrow('stages[0]: "stage" must be between 0 and 1023')
+    expect(() => decodePresence(encodePresence({ ...alice, stages: [{ ...stages[0]!, params: 'a/b' }] }), alice.peerId)).toThrow('"params" is not a content id')
+    expect(() => decodePresence(encodePresence({ ...alice, stages: [{ ...stages[0]!, version: -1 }] }), alice.peerId)).toThrow('"version" must be between 0')
+    expect(() => decodePresence(new TextEncoder().encode(JSON.stringify({ ...alice, stages: {} })), alice.peerId)).toThrow('"stages" must be a list')
+  })
+})

@@ -14,7 +14,19 @@ export interface Presence {
   backend: Backend
   /** Sender's wall clock, ms since epoch: lets receivers drop stale announcements. */
   sentAtMs: number
+  /** Pipeline stages this peer serves (issue 19): how a tab finds who runs each part of a model too big for it. */
+  stages?: StageOffer[]
 }
+
+/** Stage `stage` of job `job`'s version `version`, whose whole parameter vector has content id `params`. */
+export interface StageOffer {
+  job: string
+  params: string
+  version: number
+  stage: number
+}
+
+export const MAX_STAGE_OFFERS = 4
 
 export const MAX_PRESENCE_BYTES = 4096
 const WHAT = 'presence announcement'
@@ -35,5 +47,18 @@ export function decodePresence(bytes: Uint8Array, fromPeerId: string): Presence 
   for (const addr of addrs) {
     if (!addr.startsWith('/')) throw new DecodeError(WHAT, `address "${addr}" is not a multiaddr`)
   }
-  return { peerId, addrs, backend: backend as Backend, sentAtMs: readInteger(obj, 'sentAtMs', WHAT) }
+  const presence: Presence = { peerId, addrs, backend: backend as Backend, sentAtMs: readInteger(obj, 'sentAtMs', WHAT) }
+  if (obj.stages !== undefined) presence.stages = readStageOffers(obj.stages)
+  return presence
+}
+
+function readStageOffers(value: unknown): StageOffer[] {
+  if (!Array.isArray(value) || value.length > MAX_STAGE_OFFERS) throw new DecodeError(WHAT, `"stages" must be a list of at most ${MAX_STAGE_OFFERS} stages`)
+  return value.map((item: unknown, i) => {
+    const what = `${WHAT} stages[${i}]`
+    const obj = asObject(item, what)
+    const params = readString(obj, 'params', what, 128)
+    if (!/^[A-Za-z0-9_-]+$/.test(params)) throw new DecodeError(what, '"params" is not a content id')
+    return { job: readString(obj, 'job', what, 128), params, version: readInteger(obj, 'version', what, 0, 0x7fffffff), stage: readInteger(obj, 'stage', what, 0, 1023) }
+  })
 }

@@ -5,7 +5,7 @@ import type { Message } from '@libp2p/gossipsub'
 import { KEEP_ALIVE, type PrivateKey } from '@libp2p/interface'
 import { createBrowserNode } from './browser-node.ts'
 import type { NodePeer } from './node-peer.ts'
-import { decodePresence, encodePresence, type Backend, type Presence } from './presence.ts'
+import { decodePresence, encodePresence, MAX_STAGE_OFFERS, type Backend, type Presence, type StageOffer } from './presence.ts'
 import { buildPeerTable, shouldDial, type PeerView } from './peer-table.ts'
 import { transportKind } from './transport-kind.ts'
 import { TOPIC_PRESENCE } from './topics.ts'
@@ -61,6 +61,7 @@ export class Swarm {
   private readonly now: () => number
   private readonly dialsWebRTC: boolean
   private backend: Backend = 'unknown'
+  private stages: StageOffer[] = []
   private relayState: RelayState = 'connecting'
   private relayError: string | null = null
   private gossipReceived = 0
@@ -98,6 +99,14 @@ export class Swarm {
 
   setBackend(backend: Backend): void {
     this.backend = backend
+    void this.announce()
+  }
+
+  /** The pipeline stages this peer serves, announced with its presence (at most MAX_STAGE_OFFERS). */
+  setStages(stages: readonly StageOffer[]): void {
+    if (stages.length > MAX_STAGE_OFFERS) throw new RangeError(`a peer announces at most ${MAX_STAGE_OFFERS} stages, not ${stages.length}`)
+    this.stages = [...stages]
+    this.lastAnnounceMs = -Infinity
     void this.announce()
   }
 
@@ -166,6 +175,7 @@ export class Swarm {
     this.lastAnnounceMs = this.now()
     const addrs = this.webrtcAddrs().slice(0, 8)
     const presence: Presence = { peerId: this.node.peerId.toString(), addrs, backend: this.backend, sentAtMs: this.now() }
+    if (this.stages.length > 0) presence.stages = this.stages
     try {
       await this.node.services.pubsub.publish(TOPIC_PRESENCE, encodePresence(presence))
     } catch (error) {

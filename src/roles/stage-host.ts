@@ -21,6 +21,11 @@ export interface ServedStage {
   /** The version's parameters (copied: the host trains its own replica from them). */
   params: ReadonlyMap<string, Float32Array>
   optimizer?: AdamWSpec
+  /**
+   * Serve forward passes only (a deployed version answering the use page): a backward or an update is refused,
+   * so nobody who may ask for a prediction can change the model it is served from.
+   */
+  inferenceOnly?: boolean
 }
 
 export interface StageWork {
@@ -112,6 +117,7 @@ export class StageHost {
     const entry = this.served.get(`${request.jobId}/${request.stage}`)
     if (!entry) return refuse('NOT_SERVED', `stage ${request.stage} of job "${request.jobId}" is not served here`)
     if (entry.stage.version !== request.version) return refuse('NOT_SERVED', `stage ${request.stage} is served here at version ${entry.stage.version}, not ${request.version}`)
+    if (entry.stage.inferenceOnly && request.type !== 'forward') return refuse('NOT_SERVED', `stage ${request.stage} of job "${request.jobId}" is served here for inference only: no ${request.type}`)
     // An update is cheap and ends a step: it is never refused for being busy (a skipped one would merge steps).
     if (request.type !== 'update' && this.running >= MAX_CONCURRENT) return refuse('BUSY', `${this.running} micro-batches are running here`)
     this.running++

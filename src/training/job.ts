@@ -66,6 +66,18 @@ export interface JobSpec {
   deployed?: Deployed
   /** A job started from an exported model (graph/fine-tune.ts): where its parameters start and what trains how fast. */
   fineTune?: FineTune
+  /** The model split into pipeline stages (issue 19), for tabs that cannot hold it whole: its stage map. */
+  stages?: JobStages
+}
+
+/** How a job's model is cut into stages: contiguous layer ranges, each held by its own group of peers. */
+export interface JobStages {
+  /** The first layer of every stage after the first, rising, inside the model. */
+  cuts: number[]
+  /** Samples one stage runs at once when training. */
+  microBatch: number
+  /** The tab memory each stage was planned to fit (stage-plan.ts), in bytes. */
+  budgetBytes: number
 }
 
 export interface FineTune {
@@ -166,11 +178,27 @@ export function decodeJob(value: unknown): JobSpec {
   if (obj.reward !== undefined) job.reward = readRewardPool(obj.reward)
   if (obj.replication !== undefined) job.replication = readInteger(obj, 'replication', WHAT, 1, 16)
   if (obj.fineTune !== undefined) job.fineTune = readFineTune(obj.fineTune, recipeModel(jobRecipe(job)).layers.length)
+  if (obj.stages !== undefined) job.stages = readStages(obj.stages, recipeModel(jobRecipe(job)).layers.length, job.batchSize)
   if (obj.deployed !== undefined) {
     const deployed = asObject(obj.deployed, `${WHAT} deployed`)
     job.deployed = { version: readInteger(deployed, 'version', `${WHAT} deployed`, 0, 0x7fffffff), paramsCid: readCid(deployed, 'paramsCid'), record: readCid(deployed, 'record') }
   }
   return job
+}
+
+function readStages(value: unknown, layers: number, batchSize: number): JobStages {
+  const what = `${WHAT} stages`
+  const obj = asObject(value, what)
+  const cuts = obj.cuts
+  if (!Array.isArray(cuts) || cuts.length === 0 || cuts.length > Math.min(layers - 1, 1023)) throw new DecodeError(what, `"cuts" must list from 1 to ${Math.max(layers - 1, 0)} layers (a model of ${layers} layers splits into at most ${layers} stages)`)
+  let last = 0
+  for (const [i, cut] of cuts.entries()) {
+    if (!(Number.isInteger(cut) && cut > last && cut < layers)) throw new DecodeError(what, `cut ${i} (${JSON.stringify(cut)}) must be a whole layer number above ${last} and below ${layers}`)
+    last = cut
+  }
+  const microBatch = readInteger(obj, 'microBatch', what, 1, batchSize)
+  if (batchSize % microBatch !== 0) throw new DecodeError(what, `a micro-batch of ${microBatch} does not divide the batch of ${batchSize}`)
+  return { cuts: [...cuts] as number[], microBatch, budgetBytes: readInteger(obj, 'budgetBytes', what, 1, 2 ** 45) }
 }
 
 function readFineTune(value: unknown, layers: number): FineTune {

@@ -11,6 +11,8 @@ import { pictureBlock, rowBlock, type Prediction } from '../../data/task-input.t
 import { errorMessage } from '../../errors.ts'
 import { Field } from '../components/Field.tsx'
 import { decodePicture } from '../decode-picture.ts'
+import { loadTabMemoryMiB, parseTabMemoryMiB, saveTabMemoryMiB, TAB_MEMORY_MIB } from '../tab-memory.ts'
+import type { StagedModel } from '../../roles/staged-model.ts'
 
 function PredictionView({ prediction }: { prediction: Prediction }) {
   if (prediction.kind === 'value') return <p data-testid="use-result" data-value={prediction.value}>Predicted {prediction.label}: <strong>{prediction.value.toPrecision(4)}</strong></p>
@@ -24,6 +26,7 @@ function PredictionView({ prediction }: { prediction: Prediction }) {
 function Inputs({ task, predict, write }: { task: TaskSpec; predict: ReturnType<typeof useModelUse>['predict']; write: ReturnType<typeof useModelUse>['write'] }) {
   const [typed, setTyped] = useState<Record<string, string>>({})
   const [prompt, setPrompt] = useState('')
+  const [temperature, setTemperature] = useState('0.8')
   const [result, setResult] = useState<Prediction | null>(null)
   const [text, setText] = useState<string | null>(null)
   const [error, setError] = useState<string | null>(null)
@@ -74,12 +77,17 @@ function Inputs({ task, predict, write }: { task: TaskSpec; predict: ReturnType<
   }
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    void run(async () => setText(await write(prompt, 200, 0.8)))
+    const t = Number(temperature)
+    if (!(temperature.trim() !== '' && t >= 0 && t <= 2)) return setError('The temperature is a number from 0 (always the most likely character) to 2.')
+    void run(async () => setText(await write(prompt, 200, t)))
   }
   return (
     <form onSubmit={submit} aria-label="Your prompt">
       <Field id="use-prompt" label="Your prompt" hint={`the model reads the last ${task.schema.context} ${task.schema.tokens === 'bytes' ? 'bytes' : 'characters'}`}>
         {(a11y) => <textarea {...a11y} rows={3} value={prompt} onChange={(e) => setPrompt(e.target.value)} data-testid="use-prompt" />}
+      </Field>
+      <Field id="use-temperature" label="Temperature" hint="0 always takes the most likely character; higher is more surprising (up to 2)">
+        {(a11y) => <input {...a11y} type="text" inputMode="decimal" value={temperature} onChange={(e) => setTemperature(e.target.value)} data-testid="use-temperature" />}
       </Field>
       <button type="submit" disabled={busy} data-testid="use-write">Write</button>
       {error && <p className="error" role="alert">{error}</p>}
@@ -88,12 +96,42 @@ function Inputs({ task, predict, write }: { task: TaskSpec; predict: ReturnType<
   )
 }
 
+const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`
+
+/** The tab's memory limit, as the visitor sets it (kept across reloads). */
+function MemoryLimit({ value, onChange }: { value: number; onChange: (mib: number) => void }) {
+  const [text, setText] = useState(String(value))
+  const parsed = parseTabMemoryMiB(text)
+  return (
+    <Field id="use-memory" label="Memory this tab may use (MiB)" hint={parsed === null ? `a whole number from ${TAB_MEMORY_MIB.min} to ${TAB_MEMORY_MIB.max}` : 'a model that needs more runs on the job\'s stage peers'}>
+      {(a11y) => <input {...a11y} type="text" inputMode="numeric" value={text} data-testid="use-memory" aria-invalid={parsed === null} onChange={(e) => setText(e.target.value)} onBlur={() => parsed !== null && parsed !== value && onChange(parsed)} onKeyDown={(e) => e.key === 'Enter' && parsed !== null && parsed !== value && onChange(parsed)} />}
+    </Field>
+  )
+}
+
+/** Where a staged model runs: its stages, the peers this tab hears for each, and who answered last. */
+function StagedNote({ staged, needBytes, memoryBytes, route }: { staged: StagedModel; needBytes: number; memoryBytes: number; route: string[] | null }) {
+  const { swarm } = useStack()
+  // Re-read on every swarm snapshot: peers come and go.
+  void (swarm.status === 'running' && swarm.snapshot)
+  const coverage = staged.coverage()
+  return (
+    <div data-testid="use-staged" data-coverage={coverage.join(',')} data-route={route?.join(',') ?? ''}>
+      <p>This model needs about {mib(needBytes)} to run, more than the {mib(memoryBytes)} this tab may use, so it runs on the job's <strong>stage peers</strong>: {staged.stages} peers in turn, each holding a part of the model. <strong>What you enter is sent to them</strong>; its parameters never come here.</p>
+      <p className="hint">Peers serving each stage now: {coverage.map((n, s) => `stage ${s}: ${n}`).join(' · ')}{coverage.some((n) => n === 0) ? ' (waiting for a peer of every stage)' : ''}.</p>
+      {route && <p className="hint">Last answer from {route.map((p) => p.slice(-8)).join(' → ')}.</p>}
+    </div>
+  )
+}
+
 export function UsePage() {
   const [search] = useSearchParams()
   const { swarm } = useStack()
   const jobId = search.get('job') ?? ''
   const cid = search.get('params') ?? ''
-  const { state, predict, write } = useModelUse(swarm.status === 'running' ? swarm.peer : null, jobId, cid)
+  const [memoryMiB, setMemoryMiB] = useState(loadTabMemoryMiB)
+  const memoryBytes = memoryMiB * 2 ** 20
+  const { state, predict, write, route, needBytes } = useModelUse(swarm.status === 'running' ? swarm.peer : null, jobId, cid, memoryBytes)
   if (!jobId || !cid) return <section className="card"><h1>Use a model</h1><p className="error" role="alert">This link names no job or no model version: ask for the link from the job's dashboard (*Use this version*).</p></section>
   const version = search.get('version')
   return (
@@ -103,12 +141,14 @@ export function UsePage() {
         {state.status === 'looking' && <p aria-live="polite">Looking for job "{jobId}" on the swarm…</p>}
         {state.status !== 'looking' && state.job && (
           <p>
-            <strong>{state.job.name}</strong> · {describeTask(jobTask(state.job))}{version ? ` · version ${version}` : ''} · parameters <code>{cid.slice(0, 16)}…</code>. It runs in this browser; nothing you enter leaves it.
+            <strong>{state.job.name}</strong> · {describeTask(jobTask(state.job))}{version ? ` · version ${version}` : ''} · parameters <code>{cid.slice(0, 16)}…</code>.{state.status === 'staged' ? '' : ' It runs in this browser; nothing you enter leaves it.'}
           </p>
         )}
+        <MemoryLimit value={memoryMiB} onChange={(value) => { saveTabMemoryMiB(value); setMemoryMiB(value) }} />
         {state.status === 'loading' && <p aria-live="polite">Fetching the model from the swarm…</p>}
         {state.status === 'failed' && <p className="error" role="alert">{state.error}</p>}
-        {state.status === 'ready' && <Inputs task={jobTask(state.job)} predict={predict} write={write} />}
+        {state.status === 'staged' && <StagedNote staged={state.staged} needBytes={needBytes} memoryBytes={memoryBytes} route={route} />}
+        {(state.status === 'ready' || state.status === 'staged') && <Inputs task={jobTask(state.job)} predict={predict} write={write} />}
       </section>
     </>
   )

@@ -9,6 +9,8 @@ import { RoundTimeline } from './RoundTimeline.tsx'
 import { ModelExportPanel } from './ModelExportPanel.tsx'
 import { modelUseLink } from '../../use-link.ts'
 import { TextSamplePanel } from './TextSamplePanel.tsx'
+import { StageMap } from './StageMap.tsx'
+import { useStack } from '../../stack-context.ts'
 import { ShareJob } from './ShareJob.tsx'
 import type { TabPeer } from '../../hooks/useSwarm.ts'
 import { formatAmount } from '../../../training/rewards.ts'
@@ -33,6 +35,7 @@ function download(name: string, text: string, type: string) {
 
 export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer | null }) {
   const [chosen, setChosen] = useState<string | null>(null)
+  const { swarm } = useStack()
   const heard = jobs.find((j) => j.announcement.job.id === chosen) ?? jobs[0] ?? null
   if (!heard) {
     return (
@@ -141,6 +144,7 @@ export function JobDashboard({ jobs, peer }: { jobs: HeardJob[]; peer: TabPeer |
         </p>
       )}
       {task.kind === 'text' && <TextSamplePanel peer={peer} announcement={heard.announcement} />}
+      <StageMap job={job} peers={swarm.status === 'running' ? swarm.snapshot.peers : []} />
       <ModelExportPanel peer={peer} announcement={heard.announcement} />
       <ShareJob jobId={job.id} jobName={job.name} />
     </section>
