@@ -3,7 +3,8 @@
 // the engine keeps nothing between calls and any peer of the stage can run any micro-batch's backward.
 import type * as Ort from 'onnxruntime-web'
 import { exportOnnx } from '../graph/onnx/export.ts'
-import { ACTIVATION, ACTIVATION_OUT, GRAD_IN, GRAD_OUT, gradName, type Shard } from '../graph/shard.ts'
+import { ACTIVATION, ACTIVATION_OUT, buildLossHead, GRAD_IN, GRAD_OUT, gradName, type Shard } from '../graph/shard.ts'
+import type { Model } from '../graph/model.ts'
 import { PARAM_PREFIX } from '../graph/train-step.ts'
 import type { Graph } from '../graph/graph.ts'
 import { createOrtSession, type ExecutionBackend, type OrtModule } from './train-session.ts'
@@ -36,5 +37,18 @@ export async function createStageEngine(ort: OrtModule, shard: Shard, backend: E
       await forward.release()
       await backward.release()
     },
+  }
+}
+
+/** A pipeline's loss head (the driver's end of it): one micro-batch of the model's output and its one-hot targets in, the mean loss and its gradient out. */
+export async function createLossHead(ort: OrtModule, model: Model, microBatch: number, backend: ExecutionBackend): Promise<{ run: (output: Float32Array, y: Float32Array) => Promise<{ loss: number; grad: Float32Array }>; release: () => Promise<void> }> {
+  const graph = buildLossHead(model, microBatch)
+  const session = await createOrtSession(ort, exportOnnx(graph), { backend })
+  return {
+    async run(output, y) {
+      const out = await runGraph(ort, session, graph, { [ACTIVATION]: output, y }, 'the loss head')
+      return { loss: out.loss![0]!, grad: out[GRAD_IN]! }
+    },
+    release: () => session.release(),
   }
 }

@@ -18,9 +18,24 @@ export const MAX_STAGE_TENSOR_BYTES = 32 * 2 ** 20
  * end of step `step`; the peer applies its optimiser, at learning rate `lr`, to the mean of the gradients it
  * added in that step, and drops any left from steps that never ended.
  */
-export type StageRequest =
+export type StageRequest = StageCall | StageControl
+
+/** What a pipeline driver asks of a stage's peer while training or answering (StageHost). */
+export type StageCall =
   | { type: 'forward' | 'backward'; jobId: string; stage: number; version: number; step: string; microBatch: string; format: BoundaryFormat }
   | { type: 'update'; jobId: string; stage: number; version: number; step: string; lr: number }
+
+/**
+ * A staged job's rounds (issue 19), between its coordinator and its stage volunteers. join (volunteer →
+ * coordinator): "give me a stage of this job", sent again every few seconds while the volunteer stays. serve
+ * (coordinator → volunteer): train stage `stage` of version `version`, whose parameters have content id
+ * `params` (fetched from the coordinator), taking calls from the coordinator only. delta (coordinator →
+ * volunteer): the round is over; the reply's tensor is the replica's change since the version, int8 (quantize.ts).
+ */
+export type StageControl =
+  | { type: 'join'; jobId: string }
+  | { type: 'serve'; jobId: string; stage: number; version: number; params: string }
+  | { type: 'delta'; jobId: string; stage: number; version: number }
 
 export type StageResponse =
   /** forward: the activation out follows; backward: the input gradient follows (none for the first stage). */
@@ -42,7 +57,16 @@ function parse(bytes: Uint8Array, what: string) {
 export function decodeStageRequest(bytes: Uint8Array): StageRequest {
   const what = 'stage request'
   const { obj, type } = parse(bytes, what)
-  const common = { jobId: readString(obj, 'jobId', what, 128), stage: readInteger(obj, 'stage', what, 0, 1023), version: readInteger(obj, 'version', what, 0, 2 ** 31), step: readString(obj, 'step', what, 64) }
+  const jobId = readString(obj, 'jobId', what, 128)
+  if (type === 'join') return { type, jobId }
+  if (type === 'serve' || type === 'delta') {
+    const at = { jobId, stage: readInteger(obj, 'stage', what, 0, 1023), version: readInteger(obj, 'version', what, 0, 2 ** 31) }
+    if (type === 'delta') return { type, ...at }
+    const params = readString(obj, 'params', what, 128)
+    if (!/^[A-Za-z0-9_-]+$/.test(params)) throw new DecodeError(what, '"params" is not a content id')
+    return { type, ...at, params }
+  }
+  const common = { jobId, stage: readInteger(obj, 'stage', what, 0, 1023), version: readInteger(obj, 'version', what, 0, 2 ** 31), step: readString(obj, 'step', what, 64) }
   if (type === 'update') return { type, ...common, lr: readNumber(obj, 'lr', what, 0, 1) }
   if (type !== 'forward' && type !== 'backward') throw new DecodeError(what, `has unknown type "${type}"`)
   return { type, ...common, microBatch: readString(obj, 'microBatch', what, 64), format: readFormat(obj, what) }
@@ -67,4 +91,6 @@ export function decodeStageResponse(bytes: Uint8Array): StageResponse {
 }
 
 /** Tensors a request carries: forward the activation; backward the activation and its output's gradient. */
-export const requestTensors = (request: StageRequest): number => (request.type === 'update' ? 0 : request.type === 'forward' ? 1 : 2)
+export const requestTensors = (request: StageRequest): number => (request.type === 'forward' ? 1 : request.type === 'backward' ? 2 : 0)
+
+export const isStageCall = (request: StageRequest): request is StageCall => request.type === 'forward' || request.type === 'backward' || request.type === 'update'

@@ -5,7 +5,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import { createNodePeer, type NodePeer } from './node-peer.ts'
 import { callStage, serveStage, type StageHandler } from './stage-protocol.ts'
-import { decodeStageRequest, decodeStageResponse, encodeStageHeader, STAGE_PROTOCOL, type StageRequest } from './stage-messages.ts'
+import { decodeStageRequest, decodeStageResponse, encodeStageHeader, requestTensors, STAGE_PROTOCOL, type StageRequest } from './stage-messages.ts'
 
 const request = { type: 'forward', jobId: 'j', stage: 1, version: 3, step: 'ab.0', microBatch: 'ab.0.1', format: 'fp16' } satisfies StageRequest
 
@@ -71,5 +71,18 @@ describe('stage protocol', () => {
     expect(() => decodeStageResponse(new TextEncoder().encode(JSON.stringify({ type: 'done', flops: 1, tensors: 2 })))).toThrow(/tensors/)
     expect(() => decodeStageResponse(new TextEncoder().encode(JSON.stringify({ type: 'refused', code: 'NOPE', detail: '' })))).toThrow(/unknown refusal "NOPE"/)
     expect(() => encodeStageHeader({ ...request, jobId: 'x'.repeat(5000) })).toThrow(/over 4096/)
+  })
+
+  it('decodes a staged job\'s round requests strictly: join, serve (with a content id) and delta', () => {
+    const encode = (value: object) => new TextEncoder().encode(JSON.stringify(value))
+    for (const message of [{ type: 'join', jobId: 'j' }, { type: 'serve', jobId: 'j', stage: 2, version: 7, params: 'bafy_Stage-2' }, { type: 'delta', jobId: 'j', stage: 1023, version: 0 }] as const) {
+      expect(decodeStageRequest(encodeStageHeader(message))).toEqual(message)
+      expect(requestTensors(message)).toBe(0)
+    }
+    expect(() => decodeStageRequest(encode({ type: 'serve', jobId: 'j', stage: 0, version: 1, params: '../x' }))).toThrow('"params" is not a content id')
+    expect(() => decodeStageRequest(encode({ type: 'serve', jobId: 'j', stage: 0, version: 1 }))).toThrow(/params/)
+    expect(() => decodeStageRequest(encode({ type: 'delta', jobId: 'j', stage: 1024, version: 1 }))).toThrow(/stage/)
+    expect(() => decodeStageRequest(encode({ type: 'delta', jobId: 'j', stage: 0, version: -1 }))).toThrow(/version/)
+    expect(() => decodeStageRequest(encode({ type: 'join' }))).toThrow(/jobId/)
   })
 })

@@ -66,14 +66,16 @@ export async function callStage(node: Libp2p, peer: PeerId, request: StageReques
     await lp.write(encodeStageHeader(request), { signal })
     for (const tensor of tensors) await lp.write(tensor, { signal })
     const response = decodeStageResponse((await lp.read({ signal })).subarray())
-    const what = request.type === 'update' ? 'the update' : `the ${request.type} of ${request.microBatch}`
-    if (response.type === 'refused') throw new TesseraeError('STAGE_REFUSED', `stage ${request.stage} peer refused ${what}: ${response.code} ${response.detail}`, { cause: response.code })
+    if (response.type === 'refused') throw new TesseraeError('STAGE_REFUSED', `${whom(request)} refused ${what(request)}: ${response.code} ${response.detail}`, { cause: response.code })
     const tensor = response.tensors === 1 ? (await lp.read({ signal })).subarray() : null
     await stream.close({ signal }).catch(() => undefined)
     return { flops: response.flops, tensor }
   } catch (error) {
     stream?.abort(error instanceof Error ? error : new Error(String(error)))
-    if (signal.aborted) throw new TesseraeError('STAGE_TIMEOUT', `stage ${request.stage} peer did not answer ${request.type === 'update' ? 'the update' : `the ${request.type} of ${request.microBatch}`} within ${deadlineMs / 1000} s`, { cause: error })
+    if (signal.aborted) throw new TesseraeError('STAGE_TIMEOUT', `${whom(request)} did not answer ${what(request)} within ${deadlineMs / 1000} s`, { cause: error })
     throw error
   }
 }
+
+const whom = (request: StageRequest) => (request.type === 'join' ? 'the coordinator' : `stage ${request.stage} peer`)
+const what = (request: StageRequest) => (request.type === 'forward' || request.type === 'backward' ? `the ${request.type} of ${request.microBatch}` : `the ${request.type}`)

@@ -16,7 +16,8 @@ import { createStageEngine, type StageEngine } from '../compute/stage-engine.ts'
 import { relativeL2 } from '../compute/compare-runs.ts'
 import { runOrt } from '../compute/testing/run-ort.ts'
 import { StageHost } from './stage-host.ts'
-import { PipelineDriver } from './pipeline-driver.ts'
+import { PipelineDriver, type PipelineDriverOptions } from './pipeline-driver.ts'
+import { callStage } from '../p2p/stage-protocol.ts'
 
 ort.env.wasm.numThreads = 1
 
@@ -56,22 +57,23 @@ describe('pipeline training over the swarm', () => {
   let driverNode: NodePeer
   const peers: Array<{ node: NodePeer; host: StageHost; stage: number }> = []
 
-  async function stagePeer(stage: number, wrap: (engine: StageEngine, node: NodePeer) => StageEngine = (e) => e) {
+  async function stagePeer(stage: number, wrap: (engine: StageEngine, node: NodePeer) => StageEngine = (e) => e, drivers?: ReadonlySet<string>) {
     const node = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
     const host = await StageHost.start(node)
     const engine = await createStageEngine(ort, buildShard(model, CUTS[stage]!, CUTS[stage + 1]!, MICRO), 'wasm')
-    host.serve({ jobId: JOB, stage, version: 0, engine: wrap(engine, node), params })
+    host.serve({ jobId: JOB, stage, version: 0, engine: wrap(engine, node), params, drivers })
     await driverNode.dial(multiaddr(node.getMultiaddrs()[0]!.toString()))
     const peer = { node, host, stage }
     peers.push(peer)
     return peer
   }
-  const driver = (live: () => Array<{ node: NodePeer; stage: number }>, random = seededRandom(1)) => new PipelineDriver({
+  const driver = (live: () => Array<{ node: NodePeer; stage: number }>, random = seededRandom(1)) => new PipelineDriver(driverOptions(live, random))
+  const driverOptions = (live: () => Array<{ node: NodePeer; stage: number }>, random = seededRandom(1)): PipelineDriverOptions => ({
     node: driverNode,
     jobId: JOB,
     version: 0,
     shapes: [...CUTS.slice(0, -1).map((c) => shapeAt(model, c)), shapeAt(model, model.layers.length)],
-    peersOf: (stage) => live().filter((p) => p.stage === stage).map((p) => p.node.peerId as PeerId),
+    peersOf: (stage: number) => live().filter((p) => p.stage === stage).map((p) => p.node.peerId as PeerId),
     head: runHead,
     format: 'fp32',
     inFlight: 3,
@@ -195,6 +197,26 @@ describe('pipeline training over the swarm', () => {
         referenceGradient(x, y, m * MICRO, MICRO)[gradName(name)]!.forEach((v, i) => (sum[i] = sum[i]! + v))
       }
       expect(relativeL2(stays[1]!.host.stepGradients(JOB, 1, step)!.get(name)!, sum), name).toBeLessThan(1e-4)
+    }
+  })
+
+  it('takes calls only from the job\'s drivers when its stage map names them', async () => {
+    const drivers = new Set([driverNode.peerId.toString()])
+    const mine = await Promise.all([0, 1, 2].map((s) => stagePeer(s, undefined, drivers)))
+    const { x, y } = batch(5)
+    expect((await driver(() => mine).step(x, y, ROWS, MICRO, 1e-3)).resent).toBe(0)
+    // Another peer, reaching the same stage peers directly, is refused every call: it cannot move their replicas.
+    const stranger = await createNodePeer()
+    try {
+      for (const p of mine) await stranger.dial(multiaddr(p.node.getMultiaddrs()[0]!.toString()))
+      const before = Float32Array.from(mine[1]!.host.params(JOB, 1)!.values().next().value!)
+      const request = { type: 'update', jobId: JOB, stage: 1, version: 0, step: 'evil.0', lr: 1 } as const
+      await expect(callStage(stranger, mine[1]!.node.peerId as PeerId, request, [])).rejects.toThrow(`takes calls only from the job's drivers, and ${stranger.peerId.toString()} is not one`)
+      await expect(new PipelineDriver({ ...driverOptions(() => mine), node: stranger }).infer(x.subarray(0, (x.length / ROWS) * MICRO), MICRO)).rejects.toThrow(/STAGE_UNAVAILABLE|no live peer|only from the job's drivers/)
+      expect(mine[1]!.host.params(JOB, 1)!.values().next().value).toEqual(before)
+    } finally {
+      await stranger.stop()
+      for (const p of mine) await p.host.stop()
     }
   })
 })

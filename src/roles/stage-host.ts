@@ -10,7 +10,7 @@ import type { StageEngine } from '../compute/stage-engine.ts'
 import { boundaryBytes, decodeBoundary, encodeBoundary } from '../training/boundary-codec.ts'
 import { adamwUpdate, newAdamWState, type AdamWSpec, type AdamWState } from '../training/adamw.ts'
 import { serveStage } from '../p2p/stage-protocol.ts'
-import { STAGE_PROTOCOL, type StageRequest, type StageResponse } from '../p2p/stage-messages.ts'
+import { isStageCall, STAGE_PROTOCOL, type StageCall, type StageRequest, type StageResponse } from '../p2p/stage-messages.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 
 export interface ServedStage {
@@ -26,7 +26,16 @@ export interface ServedStage {
    * so nobody who may ask for a prediction can change the model it is served from.
    */
   inferenceOnly?: boolean
+  /**
+   * The peers allowed to drive this stage's training (the job's drivers, as its stage map names them): calls from
+   * anyone else are refused. Absent: any peer may (a stage served for inference, or a test's pipeline).
+   */
+  drivers?: ReadonlySet<string>
+  /** Serving the same stage again (its next version): keep the replica's optimiser state. */
+  keepOptimizer?: boolean
 }
+
+export type StageControlHandler = (request: Exclude<StageRequest, StageCall>, from: string) => Promise<{ response: StageResponse; tensors: Uint8Array[] }>
 
 export interface StageWork {
   /** Micro-batches whose backward ran here since the work was last taken (each counted once). */
@@ -70,9 +79,17 @@ export class StageHost {
     this.node = node
   }
 
-  static async start(node: Libp2p): Promise<StageHost> {
+  /**
+   * `control`: how this peer answers a staged job's round requests (serve, delta, join; stage-volunteer.ts);
+   * without it they are refused.
+   */
+  static async start(node: Libp2p, control?: StageControlHandler): Promise<StageHost> {
     const host = new StageHost(node)
-    await serveStage(node, (request, read) => host.handle(request, read))
+    await serveStage(node, (request, read, from) => {
+      if (isStageCall(request)) return host.handle(request, read, from.toString())
+      if (control) return control(request, from.toString())
+      return Promise.resolve({ response: { type: 'refused', code: 'NOT_SERVED', detail: `this peer takes no ${request.type} requests` }, tensors: [] })
+    })
     return host
   }
 
@@ -83,13 +100,22 @@ export class StageHost {
       if (!values) throw new TesseraeError('BAD_STAGE_PLAN', `stage ${stage.stage} is served without parameter "${name}"`)
       return [name, Float32Array.from(values)]
     }))
-    const state = new Map([...params].map(([name, values]) => [name, newAdamWState(values.length)]))
-    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? ADAMW, state, updates: 0, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve() })
+    // A replica going on to the stage's next version keeps its AdamW moments and step count, as DiLoCo's
+    // inner optimiser does from round to round; a fresh one starts them at zero.
+    const before = stage.keepOptimizer ? this.served.get(`${stage.jobId}/${stage.stage}`) : undefined
+    const kept = before && [...params].every(([name, values]) => before.state.get(name)?.m.length === values.length)
+    const state = kept ? before.state : new Map([...params].map(([name, values]) => [name, newAdamWState(values.length)]))
+    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? ADAMW, state, updates: kept ? before.updates : 0, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve() })
   }
 
   /** The replica's parameters as trained here (what the stage's group averages). */
   params(jobId: string, stage: number): ReadonlyMap<string, Float32Array> | null {
     return this.served.get(`${jobId}/${stage}`)?.params ?? null
+  }
+
+  /** AdamW steps the replica has taken (across versions when it kept its optimiser), or null if not served. */
+  optimizerSteps(jobId: string, stage: number): number | null {
+    return this.served.get(`${jobId}/${stage}`)?.updates ?? null
   }
 
   /** The gradient sums of a step not yet updated (null if none), e.g. to compare with a reference. */
@@ -112,11 +138,12 @@ export class StageHost {
     this.served.clear()
   }
 
-  private async handle(request: StageRequest, read: (maxBytes: number) => Promise<Uint8Array[]>): Promise<{ response: StageResponse; tensors: Uint8Array[] }> {
+  private async handle(request: StageCall, read: (maxBytes: number) => Promise<Uint8Array[]>, from: string): Promise<{ response: StageResponse; tensors: Uint8Array[] }> {
     const refuse = (code: 'NOT_SERVED' | 'BUSY' | 'BAD_REQUEST', detail: string) => ({ response: { type: 'refused' as const, code, detail }, tensors: [] })
     const entry = this.served.get(`${request.jobId}/${request.stage}`)
     if (!entry) return refuse('NOT_SERVED', `stage ${request.stage} of job "${request.jobId}" is not served here`)
     if (entry.stage.version !== request.version) return refuse('NOT_SERVED', `stage ${request.stage} is served here at version ${entry.stage.version}, not ${request.version}`)
+    if (entry.stage.drivers && !entry.stage.drivers.has(from)) return refuse('NOT_SERVED', `stage ${request.stage} of job "${request.jobId}" takes calls only from the job's drivers, and ${from} is not one`)
     if (entry.stage.inferenceOnly && request.type !== 'forward') return refuse('NOT_SERVED', `stage ${request.stage} of job "${request.jobId}" is served here for inference only: no ${request.type}`)
     // An update is cheap and ends a step: it is never refused for being busy (a skipped one would merge steps).
     if (request.type !== 'update' && this.running >= MAX_CONCURRENT) return refuse('BUSY', `${this.running} micro-batches are running here`)
@@ -138,7 +165,7 @@ export class StageHost {
     }
   }
 
-  private async run(entry: Entry, request: StageRequest, tensors: Uint8Array[]): Promise<{ response: StageResponse; tensors: Uint8Array[] }> {
+  private async run(entry: Entry, request: StageCall, tensors: Uint8Array[]): Promise<{ response: StageResponse; tensors: Uint8Array[] }> {
     const { stage, params } = entry
     const { shard } = stage.engine
     if (request.type === 'update') {

@@ -98,6 +98,10 @@ describe('int8 block quantisation', () => {
     padded.set(bytes, 7)
     const q = decodeDelta(padded.subarray(7, 7 + bytes.length), 40)
     expect(dequantize(q)).toEqual(dequantize(decodeDelta(bytes)))
+    // A Node Buffer inside a larger pool (how a libp2p stream hands frames over): its slice() shares the pool.
+    const pool = Buffer.alloc(bytes.length + 100, 0x55)
+    pool.set(bytes, 33)
+    expect(dequantize(decodeDelta(pool.subarray(33, 33 + bytes.length), 40))).toEqual(dequantize(decodeDelta(bytes)))
   })
 
   it('dequantises into a caller\'s larger buffer without touching anything past the delta\'s length', () => {

@@ -79,6 +79,8 @@ export function decodeDelta(bytes: Uint8Array, expectedLength?: number): Quantiz
     if (!Number.isFinite(scale) || scale < 0) throw new DecodeError(what, `scale ${b} is ${scale}; scales must be finite and non-negative`)
     scales[b] = scale
   }
-  const values = new Int8Array(bytes.slice(HEADER_BYTES + 4 * blocks).buffer)
+  // A copy through the view's own offset: a Node Buffer's slice() shares its pool's memory, so `.buffer` of
+  // a slice is not these bytes (a delta read off a libp2p stream arrived as garbage that way).
+  const values = new Int8Array(bytes.buffer, bytes.byteOffset + HEADER_BYTES + 4 * blocks, length).slice()
   return { length, blockSize, scales, values }
 }

@@ -113,6 +113,11 @@ describe('readExportedModel: what the exporter wrote', () => {
     expect(model.task).toEqual(FASHION)
     expect(model.job).toEqual(JOB)
     expectSameBits(model.params, params)
+    // The file as Node reads it (a Buffer at an offset in a larger pool): the same parameters.
+    const file = exportTrainedModel(ZOO_RECIPES.mlp, params, info(FASHION))
+    const pool = Buffer.alloc(file.length + 64, 0x7f)
+    pool.set(file, 17)
+    expectSameBits(readExportedModel(pool.subarray(17, 17 + file.length), FILE).params, params)
   })
 
   it('reads back a recipe built here for a table task, skipping the constants the graph also stores', () => {

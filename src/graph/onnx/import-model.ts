@@ -231,7 +231,8 @@ function readParams(stored: ReadonlyMap<string, Tensor>, recipe: ModelRecipe, zo
     const count = numel(p.shape)
     if (data.length !== count * Float32Array.BYTES_PER_ELEMENT) fail(`has parameter "${p.name}" of shape [${p.shape.join(', ')}] (${count} float32 values) with ${data.length} bytes of data`)
     // A copy on its own buffer: aligned, and the caller's file can be dropped. Little-endian, as the writer.
-    const values = new Float32Array(data.slice().buffer)
+    // (new Uint8Array(view) copies; a Node Buffer's slice() would share its pool, whose .buffer is not these bytes.)
+    const values = new Float32Array(new Uint8Array(data).buffer)
     const bad = values.findIndex((v) => !Number.isFinite(v))
     if (bad >= 0) fail(`has ${values[bad]} at index ${bad} of parameter "${p.name}"; a model to train from holds finite numbers`)
     params.set(p.name, values)

@@ -1,0 +1,241 @@
+// The coordinator of a staged job (issue 19): volunteers join, each is given a stage (stage-rounds.ts), and a
+// round is DiLoCo per stage group. The coordinator publishes each stage's parameters of the version, tells every
+// volunteer to train its stage from them, then drives the round's inner steps through the stage peers over its
+// own data (pipeline-driver.ts: any live peer of a stage takes the next micro-batch, and a peer that leaves
+// costs only its calls in flight, which go to another). At the round's end each replica hands back its change
+// since the version; each stage group's changes are merged by the job's robust aggregation rule and the outer
+// Nesterov step moves that stage. A stage none of whose replicas answered keeps its version, so a round is never
+// lost. Credit is the FLOPs of the calls each peer answered in the round, counted from the coordinator's own
+// shard graphs (never the peer's claim), for peers whose replica came back.
+import type { Libp2p } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { BlockExchange } from '../p2p/block-exchange.ts'
+import { callStage, serveStage } from '../p2p/stage-protocol.ts'
+import { isStageCall, STAGE_PROTOCOL, type StageResponse } from '../p2p/stage-messages.ts'
+import { buildShard } from '../graph/shard.ts'
+import { countFlops } from '../graph/flops.ts'
+import type { BoundaryFormat } from '../training/boundary-codec.ts'
+import { jobModel, type JobSpec } from '../training/job.ts'
+import { stageRanges, stageShapes } from '../training/job-stages.ts'
+import { assignStages, mergeStage, stageSlices } from '../training/stage-rounds.ts'
+import { decodeDelta, type QuantizedDelta } from '../training/quantize.ts'
+import { outerStep } from '../training/outer-optimizer.ts'
+import { paramLayout } from '../training/vector.ts'
+import { errorMessage, TesseraeError } from '../errors.ts'
+import { ExchangeVectorStore } from './exchange-vector-store.ts'
+import { PipelineDriver } from './pipeline-driver.ts'
+import { JOIN_EVERY_MS } from './stage-volunteer.ts'
+
+export interface PipelineBatchSource {
+  /** Inner step `step` of round `round`: `rows` samples (x row after row, one-hot y). */
+  (round: number, step: number): { x: Float32Array; y: Float32Array; rows: number }
+}
+
+export interface PipelineCoordinatorOptions {
+  node: Libp2p
+  exchange: BlockExchange
+  job: JobSpec
+  initialParams: Float32Array
+  batches: PipelineBatchSource
+  /** The loss head for one micro-batch of the model's output: its mean loss and that loss's gradient. */
+  head: (output: Float32Array, y: Float32Array) => Promise<{ loss: number; grad: Float32Array }>
+  /** Boundary tensors' format (default fp16). */
+  format?: BoundaryFormat
+  /** A volunteer silent for longer is not given a stage (default: 3 joins). */
+  joinTtlMs?: number
+  /** How long a stage peer may take to fetch its parameters and build its engine. */
+  serveTimeoutMs?: number
+  now?: () => number
+  log?: (line: string) => void
+}
+
+export interface PipelineRoundReport {
+  round: number
+  /** The version the round trained from; the next is version + 1. */
+  version: number
+  /** Inner steps completed (a step whose micro-batch failed on every peer of a stage ends the round early). */
+  steps: number
+  /** Mean training loss over the completed steps. */
+  loss: number
+  /** The peers given each stage, and those whose replica came back and was merged. */
+  assigned: Record<string, number>
+  merged: string[][]
+  /** Peers given a stage that did not serve it or did not hand back their replica. */
+  lost: string[]
+  resent: number
+  /** FLOPs credited this round, per peer. */
+  credited: Record<string, number>
+  ms: number
+}
+
+export class PipelineCoordinator {
+  private readonly options: PipelineCoordinatorOptions
+  private readonly now: () => number
+  private readonly joined = new Map<string, number>()
+  private assignment = new Map<string, number>()
+  readonly params: Float32Array
+  private readonly momentum: Float32Array
+  private readonly centres: Array<Float32Array | null>
+  private readonly slices: Array<{ start: number; end: number }>
+  private readonly flops: Array<{ forward: number; backward: number }>
+  version = 0
+  round = 0
+  readonly reports: PipelineRoundReport[] = []
+  /** Verified FLOPs per peer over every round, and per stage. */
+  readonly credit = new Map<string, { flops: number; byStage: number[] }>()
+
+  private constructor(options: PipelineCoordinatorOptions) {
+    const { job } = options
+    if (!job.stages) throw new TesseraeError('BAD_STAGE_PLAN', `job "${job.id}" is not split into stages`)
+    this.options = options
+    this.now = options.now ?? Date.now
+    const model = jobModel(job)
+    const layout = paramLayout(model)
+    if (options.initialParams.length !== layout.total) throw new TesseraeError('SHAPE_MISMATCH', `${options.initialParams.length} initial parameters do not fit a model of ${layout.total}`)
+    this.params = Float32Array.from(options.initialParams)
+    this.momentum = new Float32Array(layout.total)
+    this.slices = stageSlices(model, job.stages.cuts, layout)
+    this.centres = this.slices.map(() => null)
+    this.flops = stageRanges(model, job.stages.cuts).map(([from, to]) => {
+      const shard = buildShard(model, from, to, job.stages!.microBatch)
+      return { forward: countFlops(shard.forward), backward: countFlops(shard.backward) }
+    })
+  }
+
+  static async start(options: PipelineCoordinatorOptions): Promise<PipelineCoordinator> {
+    const coordinator = new PipelineCoordinator(options)
+    await serveStage(options.node, async (request, _read, from) => coordinator.hear(request.type === 'join' ? request.jobId : null, isStageCall(request) ? null : request.type, from.toString()))
+    return coordinator
+  }
+
+  get stages(): number {
+    return this.slices.length
+  }
+
+  /** Volunteers that asked for a stage recently, in the order they first joined. */
+  candidates(): string[] {
+    const ttl = this.options.joinTtlMs ?? 3 * JOIN_EVERY_MS
+    return [...this.joined].filter(([, at]) => this.now() - at <= ttl).map(([peer]) => peer)
+  }
+
+  async stop(): Promise<void> {
+    await this.options.node.unhandle(STAGE_PROTOCOL)
+  }
+
+  private async hear(jobId: string | null, type: string | null, from: string): Promise<{ response: StageResponse; tensors: Uint8Array[] }> {
+    if (jobId === null) return { response: { type: 'refused', code: 'NOT_SERVED', detail: `a coordinator takes only join requests${type ? `, not ${type}` : ''}` }, tensors: [] }
+    if (jobId !== this.options.job.id) return { response: { type: 'refused', code: 'NOT_SERVED', detail: `job "${jobId}" is not coordinated here` }, tensors: [] }
+    // A peer keeps its place in the order it first joined.
+    if (!this.joined.has(from)) this.joined.set(from, this.now())
+    else this.joined.set(from, this.now())
+    return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
+  }
+
+  /**
+   * One round: null (nothing changes) while some stage has no volunteer able to serve it; otherwise the
+   * round's report, with the version moved on.
+   */
+  async runRound(): Promise<PipelineRoundReport | null> {
+    const { job, node } = this.options
+    const stages = job.stages!
+    const started = this.now()
+    const assignment = assignStages(this.candidates(), this.assignment, this.stages)
+    const count = (held: Iterable<number>) => {
+      const stagesHeld = [...held]
+      return Array.from({ length: this.stages }, (_, s) => stagesHeld.filter((x) => x === s).length)
+    }
+    if (count(assignment.values()).some((n) => n === 0)) return null
+    // Each stage's parameters of the version, published apart: a peer fetches only its own stage's.
+    const cids = await Promise.all(this.slices.map(({ start, end }) => new ExchangeVectorStore(this.options.exchange, end - start).putParams(this.params.subarray(start, end))))
+    const lost = new Set<string>()
+    const served = new Map<string, number>()
+    await Promise.all([...assignment].map(async ([peer, stage]) => {
+      try {
+        await callStage(node, peerIdFromString(peer), { type: 'serve', jobId: job.id, stage, version: this.version, params: cids[stage]! }, [], this.options.serveTimeoutMs ?? 90_000)
+        served.set(peer, stage)
+      } catch (error) {
+        lost.add(peer)
+        this.options.log?.(`${peer.slice(-8)} did not take stage ${stage} of version ${this.version}: ${errorMessage(error).slice(0, 200)}`)
+      }
+    }))
+    this.assignment = new Map([...assignment].filter(([peer]) => !lost.has(peer)))
+    if (count(served.values()).some((n) => n === 0)) return null
+    const driver = new PipelineDriver({
+      node,
+      jobId: job.id,
+      version: this.version,
+      shapes: stageShapes(jobModel(job), stages.cuts),
+      peersOf: (stage) => [...served].filter(([, s]) => s === stage).map(([peer]) => peerIdFromString(peer)),
+      head: this.options.head,
+      format: this.options.format ?? 'fp16',
+      inFlight: 2,
+      log: this.options.log,
+    })
+    const work = new Map<string, number[]>()
+    let steps = 0
+    let loss = 0
+    let resent = 0
+    for (let step = 0; step < job.innerSteps; step++) {
+      const { x, y, rows } = this.options.batches(this.round, step)
+      try {
+        const report = await driver.step(x, y, rows, stages.microBatch, job.innerLr)
+        loss += report.loss
+        resent += report.resent
+        steps++
+        for (const route of report.routes) {
+          for (const [s, peer] of route.forward.entries()) add(work, peer, s, this.flops[s]!.forward, this.stages)
+          for (const [s, peer] of route.backward.entries()) add(work, peer, s, this.flops[s]!.backward, this.stages)
+        }
+      } catch (error) {
+        this.options.log?.(`round ${this.round} ends after ${steps} steps: ${errorMessage(error).slice(0, 300)}`)
+        break
+      }
+    }
+    // Each replica's change since the version; a stage's group merged by the job's rule.
+    const deltas: QuantizedDelta[][] = this.slices.map(() => [])
+    const merged: string[][] = this.slices.map(() => [])
+    await Promise.all([...served].map(async ([peer, stage]) => {
+      const { start, end } = this.slices[stage]!
+      try {
+        const reply = await callStage(node, peerIdFromString(peer), { type: 'delta', jobId: job.id, stage, version: this.version }, [], 60_000)
+        if (!reply.tensor) throw new TesseraeError('STAGE_OUTPUT_MISSING', 'the replica did not come')
+        const delta = decodeDelta(reply.tensor, end - start)
+        deltas[stage]!.push(delta)
+        merged[stage]!.push(peer)
+      } catch (error) {
+        lost.add(peer)
+        this.assignment.delete(peer)
+        this.options.log?.(`${peer.slice(-8)}'s replica of stage ${stage} did not come back: ${errorMessage(error).slice(0, 200)}`)
+      }
+    }))
+    if (steps > 0) {
+      for (const [s, { start, end }] of this.slices.entries()) {
+        if (deltas[s]!.length === 0) continue
+        const gradient = mergeStage(job.aggregator, deltas[s]!, end - start, this.centres[s]!, job.seed + s)
+        this.centres[s] = gradient
+        outerStep(this.params.subarray(start, end), this.momentum.subarray(start, end), gradient, { lr: job.outerLr, momentum: job.outerMomentum })
+      }
+    }
+    const credited: Record<string, number> = {}
+    for (const [peer, byStage] of work) {
+      if (lost.has(peer)) continue
+      const flops = byStage.reduce((a, b) => a + b, 0)
+      credited[peer] = flops
+      const total = this.credit.get(peer) ?? { flops: 0, byStage: new Array<number>(this.stages).fill(0) }
+      total.flops += flops
+      byStage.forEach((f, s) => (total.byStage[s]! += f))
+      this.credit.set(peer, total)
+    }
+    const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, lost: [...lost], resent, credited, ms: this.now() - started }
+    this.reports.push(report)
+    this.round++
+    if (steps > 0) this.version++
+    return report
+  }
+}
+
+function add(work: Map<string, number[]>, peer: string, stage: number, flops: number, stages: number): void {
+  let byStage = work.get(peer)
+  if (!byStage) work.set(peer, (byStage = new Array<number>(stages).fill(0)))
+  byStage[stage]! += flops
+}

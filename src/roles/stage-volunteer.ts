@@ -1,0 +1,149 @@
+// A volunteer holding one stage of a staged job (issue 19): it asks the job's coordinator for a stage (join,
+// repeated while it stays), and when told to serve one it fetches that stage's parameters of the version (only
+// its own stage's, by content id), trains its replica from the coordinator's pipeline calls (StageHost, calls
+// from the coordinator only), and at the round's end hands back its replica's change since the version, int8.
+// Shared by tabs and Node peers; the engine is theirs.
+import type { Libp2p } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { BlockExchange } from '../p2p/block-exchange.ts'
+import { callStage } from '../p2p/stage-protocol.ts'
+import type { StageControl, StageResponse } from '../p2p/stage-messages.ts'
+import { buildShard } from '../graph/shard.ts'
+import { paramsOf } from '../graph/model.ts'
+import { numel } from '../graph/shape.ts'
+import type { StageEngine } from '../compute/stage-engine.ts'
+import { jobModel, type JobSpec } from '../training/job.ts'
+import { stageRanges } from '../training/job-stages.ts'
+import { encodeDelta, quantizeInt8 } from '../training/quantize.ts'
+import { errorMessage, TesseraeError } from '../errors.ts'
+import { ExchangeVectorStore } from './exchange-vector-store.ts'
+import { StageHost } from './stage-host.ts'
+
+/** How often a volunteer repeats its join while it stays (the coordinator forgets one silent for 3 of these). */
+export const JOIN_EVERY_MS = 5_000
+
+export interface StageVolunteerOptions {
+  node: Libp2p
+  exchange: BlockExchange
+  /** The job as heard on gossip (null if not heard): who its coordinator is, and its stages. */
+  job: (jobId: string) => JobSpec | null
+  /** A stage's engine: ORT in this process (a Node peer) or in the compute worker (a tab). */
+  engine: (shard: ReturnType<typeof buildShard>) => Promise<StageEngine>
+  joinEveryMs?: number
+  log?: (line: string) => void
+}
+
+interface Held {
+  job: JobSpec
+  stage: number
+  version: number
+  /** The stage's parameters at the version, in the stage's own order (the replica's delta is against these). */
+  start: Float32Array
+  names: string[]
+}
+
+type Reply = { response: StageResponse; tensors: Uint8Array[] }
+const refuse = (code: 'NOT_SERVED' | 'BAD_REQUEST', detail: string): Reply => ({ response: { type: 'refused', code, detail }, tensors: [] })
+
+export class StageVolunteer {
+  host!: StageHost
+  private readonly options: StageVolunteerOptions
+  private readonly held = new Map<string, Held>()
+  private readonly engines = new Map<string, Promise<StageEngine>>()
+  private joining: ReturnType<typeof setInterval> | undefined
+  private stopped = false
+
+  private constructor(options: StageVolunteerOptions) {
+    this.options = options
+  }
+
+  static async start(options: StageVolunteerOptions): Promise<StageVolunteer> {
+    const volunteer = new StageVolunteer(options)
+    volunteer.host = await StageHost.start(options.node, (request, from) => volunteer.control(request, from))
+    return volunteer
+  }
+
+  /** The stages this peer holds now: job, stage and version. */
+  get holding(): Array<{ jobId: string; stage: number; version: number }> {
+    return [...this.held.values()].map((h) => ({ jobId: h.job.id, stage: h.stage, version: h.version }))
+  }
+
+  /** Asks the job's coordinator for a stage now and every few seconds, until stopped. */
+  join(jobId: string): void {
+    clearInterval(this.joining)
+    const ask = async () => {
+      const job = this.options.job(jobId)
+      if (!job || this.stopped) return
+      try {
+        await callStage(this.options.node, peerIdFromString(job.coordinator), { type: 'join', jobId }, [], 10_000)
+      } catch (error) {
+        this.options.log?.(`could not ask for a stage of job "${jobId}": ${errorMessage(error).slice(0, 200)}`)
+      }
+    }
+    void ask()
+    this.joining = setInterval(() => void ask(), this.options.joinEveryMs ?? JOIN_EVERY_MS)
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearInterval(this.joining)
+    await this.host.stop()
+  }
+
+  private async control(request: StageControl, from: string): Promise<Reply> {
+    if (request.type === 'join') return refuse('NOT_SERVED', 'this peer coordinates no job')
+    const job = this.options.job(request.jobId)
+    if (!job) return refuse('NOT_SERVED', `job "${request.jobId}" has not been heard here`)
+    // Only the job's coordinator says what this peer trains, and takes its replica.
+    if (from !== job.coordinator) return refuse('NOT_SERVED', `only job "${job.id}"'s coordinator may ask for a ${request.type}`)
+    if (!job.stages) return refuse('BAD_REQUEST', `job "${job.id}" is not split into stages`)
+    try {
+      return request.type === 'serve' ? await this.serve(job, request.stage, request.version, request.params) : this.delta(job, request.stage, request.version)
+    } catch (error) {
+      return refuse('BAD_REQUEST', errorMessage(error).slice(0, 900))
+    }
+  }
+
+  private async serve(job: JobSpec, stage: number, version: number, cid: string): Promise<Reply> {
+    const model = jobModel(job)
+    const ranges = stageRanges(model, job.stages!.cuts)
+    const range = ranges[stage]
+    if (!range) throw new TesseraeError('BAD_STAGE_PLAN', `job "${job.id}" has stages 0 to ${ranges.length - 1}, not ${stage}`)
+    const named = paramsOf(model, range[0], range[1])
+    const size = named.reduce((n, p) => n + numel(p.shape), 0)
+    const start = await new ExchangeVectorStore(this.options.exchange, size).getParams(cid, { providers: [peerIdFromString(job.coordinator)], timeoutMs: 60_000 })
+    const key = `${job.id}/${stage}`
+    // One engine per stage held, kept from version to version (the shard does not change).
+    let engine = this.engines.get(key)
+    if (!engine) {
+      engine = this.options.engine(buildShard(model, range[0], range[1], job.stages!.microBatch))
+      this.engines.set(key, engine)
+      engine.catch(() => this.engines.delete(key))
+    }
+    const params = new Map<string, Float32Array>()
+    let offset = 0
+    for (const p of named) {
+      params.set(p.name, start.subarray(offset, offset + numel(p.shape)))
+      offset += numel(p.shape)
+    }
+    this.host.serve({ jobId: job.id, stage, version, engine: await engine, params, drivers: new Set([job.coordinator]), keepOptimizer: true })
+    this.held.set(key, { job, stage, version, start: Float32Array.from(start), names: named.map((p) => p.name) })
+    this.options.log?.(`training stage ${stage} of job "${job.id}" from version ${version}`)
+    return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
+  }
+
+  private delta(job: JobSpec, stage: number, version: number): Reply {
+    const held = this.held.get(`${job.id}/${stage}`)
+    if (!held || held.version !== version) return refuse('NOT_SERVED', `stage ${stage} of job "${job.id}" is not trained here from version ${version}`)
+    const replica = this.host.params(job.id, stage)!
+    const delta = new Float32Array(held.start.length)
+    let offset = 0
+    for (const name of held.names) {
+      const values = replica.get(name)!
+      for (let i = 0; i < values.length; i++) delta[offset + i] = held.start[offset + i]! - values[i]!
+      offset += values.length
+    }
+    const work = this.host.takeWork(job.id, stage)!
+    return { response: { type: 'done', flops: work.flops, tensors: 1 }, tensors: [encodeDelta(quantizeInt8(delta))] }
+  }
+}
