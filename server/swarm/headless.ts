@@ -45,7 +45,12 @@ import type { Attack } from '../../src/training/testing/adversaries.ts'
 import { deleteChunked } from '../../src/p2p/chunked.ts'
 import { JobFeed } from '../../src/roles/job-feed.ts'
 import { StageServer } from '../../src/roles/stage-server.ts'
-import { createStageEngine } from '../../src/compute/stage-engine.ts'
+import { createLossHead, createStageEngine } from '../../src/compute/stage-engine.ts'
+import { PipelineCoordinator } from '../../src/roles/pipeline-coordinator.ts'
+import { StageVolunteer } from '../../src/roles/stage-volunteer.ts'
+import { buildShard } from '../../src/graph/shard.ts'
+import { taskBatch } from '../../src/data/task-batch.ts'
+import { seededRandom } from '../../src/random.ts'
 import { TesseraeError } from '../../src/errors.ts'
 
 // One wasm thread per compute thread: several headless peers run side by side on a small machine.
@@ -296,5 +301,85 @@ export async function startHeadlessStagePeer(options: StagePeerOptions) {
     await exchange.stop()
     await swarm.stop()
     throw error
+  }
+}
+
+export interface PipelineCoordinatorPeerOptions extends PeerBase {
+  host: string
+  /** The job: its own task and model, split into stages (`stages` in the job). */
+  task: { task: TaskSpec; recipe: ModelRecipe }
+  train: TaskBlock
+  overrides: Partial<JobSpec> & Pick<JobSpec, 'stages'>
+  /** Driving rounds is the caller's (runRound); announcing the job is this peer's. */
+  announceEveryMs?: number
+  beforeStep?: (round: number, step: number) => Promise<void> | void
+}
+
+/**
+ * A staged job's coordinator in Node (issue 19): it announces the job, gives joining volunteers stages, and
+ * drives each round's inner steps over its training samples, drawn at random (seeded by the job) each step.
+ */
+export async function startHeadlessPipelineCoordinator(options: PipelineCoordinatorPeerOptions) {
+  const { node, swarm, exchange } = await basePeer({ ...options, listenWs: { host: options.host, port: 0 } })
+  const owner = node.peerId.toString()
+  const train = await publishBlocks(exchange, options.task.task, options.train, Math.max(1, Math.min(options.train.count, 4096)), owner)
+  const job = decodeJob(JSON.parse(JSON.stringify(demoJobSpec({ coordinator: owner, train, test: [], now: Date.now(), overrides: { ...taskJobFields(options.task.task, options.task.recipe), ...options.overrides } }))))
+  if (!job.stages) throw new TesseraeError('BAD_STAGE_PLAN', 'a pipeline coordinator needs a job split into stages')
+  const model = jobModel(job)
+  const ort = await import('onnxruntime-web')
+  ort.env.wasm.numThreads = 1
+  const head = await createLossHead(ort, model, job.stages.microBatch, 'wasm')
+  const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
+  const random = seededRandom(job.seed)
+  const coordinator = await PipelineCoordinator.start({
+    node,
+    exchange,
+    job,
+    initialParams: flatten(paramLayout(model), initParams(model, job.seed)),
+    head: head.run,
+    batches: () => ({ ...taskBatch(job.task!, options.train, Array.from({ length: job.batchSize }, () => Math.floor(random() * options.train.count))), rows: job.batchSize }),
+    log: options.log,
+    addrs: wsAddrs,
+    announceEveryMs: options.announceEveryMs,
+    beforeStep: options.beforeStep,
+  })
+  return {
+    node,
+    job,
+    coordinator,
+    exchange,
+    async stop() {
+      await coordinator.stop()
+      await head.release()
+      await exchange.stop()
+      await swarm.stop()
+    },
+  }
+}
+
+/** A Node volunteer holding a stage of a staged job (issue 19): it joins when it hears the job. */
+export async function startHeadlessStageVolunteer(options: PeerBase & { jobId: string }) {
+  const { node, swarm, exchange } = await basePeer(options)
+  const feed = new JobFeed(node)
+  const ort = await import('onnxruntime-web')
+  ort.env.wasm.numThreads = 1
+  const volunteer = await StageVolunteer.start({
+    node,
+    exchange,
+    job: (id) => feed.current.find((j) => j.announcement.job.id === id)?.announcement.job ?? null,
+    coordinatorAddrs: (id) => feed.current.find((j) => j.announcement.job.id === id)?.announcement.addrs ?? [],
+    engine: (job, from, to, rows) => createStageEngine(ort, buildShard(jobModel(job), from, to, rows), 'wasm'),
+    log: options.log,
+  })
+  volunteer.join(options.jobId)
+  return {
+    node,
+    volunteer,
+    async stop() {
+      await volunteer.stop()
+      feed.stop()
+      await exchange.stop()
+      await swarm.stop()
+    },
   }
 }

@@ -6,7 +6,9 @@ import type { DeviceReport } from './device-report.ts'
 import type { ExecutionBackend } from './train-session.ts'
 import type { Evaluation } from './evaluate.ts'
 import { decodeFromWorker, type CalibrationResult, type EngineSetting, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
-import type { ModelRecipe } from '../graph/model-recipe.ts'
+import { recipeModel, type ModelRecipe } from '../graph/model-recipe.ts'
+import { buildShard } from '../graph/shard.ts'
+import type { StageEngine } from './stage-engine.ts'
 import type { TaskSpec } from '../data/task.ts'
 import type { TaskBlock } from '../data/task-block.ts'
 import { distinctBuffers } from './transfer.ts'
@@ -23,6 +25,7 @@ export class ComputeClient {
   private readonly pending = new Map<number, Pending>()
   private readonly listeners = new Set<(event: WorkerEvent) => void>()
   private nextId = 1
+  private nextStageHandle = 1
   /** Wasm threads the current worker's ORT was loaded with; null until it trains or calibrates. */
   private wasmThreads: number | null = null
   private lastThrottle: { dutyCycle: number; paused: boolean } | null = null
@@ -122,6 +125,28 @@ export class ComputeClient {
   async checkStages(backend: ExecutionBackend, wasmThreads = this.wasmThreads ?? 1, timeoutMs = 300_000): Promise<StageCheckResult[]> {
     await this.useThreads(wasmThreads)
     return (await this.request({ type: 'check-stages', backend, wasmThreads }, 'stages-checked', timeoutMs)).results
+  }
+
+  /**
+   * A pipeline stage's engine in this worker (layers [from, to) of `model`, `rows` samples a call): what a tab
+   * serving a stage runs. The shard is built here too, for its shapes, parameter names and FLOPs.
+   */
+  async stageEngine(model: ModelRecipe, from: number, to: number, rows: number, backend: ExecutionBackend, wasmThreads = this.wasmThreads ?? 1, timeoutMs = 300_000): Promise<StageEngine> {
+    await this.useThreads(wasmThreads)
+    const handle = this.nextStageHandle++
+    await this.request({ type: 'stage-open', handle, model, from, to, rows, backend, wasmThreads }, 'ok', timeoutMs)
+    const shard = buildShard(recipeModel(model), from, to, rows)
+    const run = async (pass: 'forward' | 'backward', params: ReadonlyMap<string, Float32Array>, activation: Float32Array, gradOut: Float32Array | null) =>
+      this.request({ type: 'stage-run', handle, pass, params: Object.fromEntries(shard.params.map((name) => [name, params.get(name)!])), activation, gradOut }, 'stage-ran', timeoutMs)
+    return {
+      shard,
+      forward: async (params, activation) => (await run('forward', params, activation, null)).output!,
+      backward: async (params, activation, gradOut) => {
+        const reply = await run('backward', params, activation, gradOut)
+        return { gradIn: reply.output, grads: new Map(Object.entries(reply.grads ?? {})) }
+      },
+      release: async () => void (await this.request({ type: 'stage-close', handle }, 'ok', timeoutMs)),
+    }
   }
 
   async throttle(dutyCycle: number, paused: boolean): Promise<void> {

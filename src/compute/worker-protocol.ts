@@ -73,6 +73,11 @@ export type ToWorker =
   | { type: 'dispose'; id: number }
   /** A model split into stages against the unsplit model on `backend` (compute/stage-check.ts). */
   | { type: 'check-stages'; id: number; backend: ExecutionBackend; wasmThreads: number }
+  /** A pipeline stage's engine (stage-engine.ts) for layers [from, to) at `rows` samples, kept under `handle`. */
+  | { type: 'stage-open'; id: number; handle: number; model: ModelRecipe; from: number; to: number; rows: number; backend: ExecutionBackend; wasmThreads: number }
+  /** One pass of an open stage: forward (activation → output) or backward (and the output's gradient). */
+  | { type: 'stage-run'; id: number; handle: number; pass: 'forward' | 'backward'; params: Record<string, Float32Array>; activation: Float32Array; gradOut: Float32Array | null }
+  | { type: 'stage-close'; id: number; handle: number }
 
 export interface RunSummary {
   losses: number[]
@@ -99,6 +104,8 @@ export type FromWorker =
   | { type: 'generated'; id: number; tokens: Uint16Array }
   | { type: 'predicted'; id: number; outputs: Float32Array }
   | { type: 'stages-checked'; id: number; backend: ExecutionBackend; results: StageCheckResult[] }
+  /** forward: `output` is the activation out; backward: the input's gradient (null for a first stage) and `grads`. */
+  | { type: 'stage-ran'; id: number; output: Float32Array | null; grads: Record<string, Float32Array> | null }
   | { type: 'error'; id: number; code: string; message: string }
 
 const WHAT_IN = 'message to the compute worker'
@@ -232,12 +239,27 @@ export function decodeToWorker(data: unknown): ToWorker {
       return { type, id, dutyCycle: readNumber(obj, 'dutyCycle', WHAT_IN, 0.05, 1), paused: readBoolean(obj, 'paused', WHAT_IN) }
     case 'check-stages':
       return { type, id, backend: readBackend(obj), wasmThreads: readThreads(obj) }
+    case 'stage-open': {
+      const model = decodeModelRecipe(obj.model)
+      const layers = recipeModel(model).layers.length
+      const from = readInteger(obj, 'from', WHAT_IN, 0, layers - 1)
+      return { type, id, handle: readInteger(obj, 'handle', WHAT_IN), model, from, to: readInteger(obj, 'to', WHAT_IN, from + 1, layers), rows: readInteger(obj, 'rows', WHAT_IN, 1, 4096), backend: readBackend(obj), wasmThreads: readThreads(obj) }
+    }
+    case 'stage-run': {
+      const params = readParamRecord(obj.params)
+      if (params === null) throw new DecodeError(WHAT_IN, '"params" must be an object of Float32Arrays')
+      const pass = readEnum(obj, 'pass', ['forward', 'backward'] as const, WHAT_IN)
+      const gradOut = pass === 'backward' ? readFloat32(obj.gradOut, '"gradOut"') : null
+      return { type, id, handle: readInteger(obj, 'handle', WHAT_IN), pass, params, activation: readFloat32(obj.activation, '"activation"'), gradOut }
+    }
+    case 'stage-close':
+      return { type, id, handle: readInteger(obj, 'handle', WHAT_IN) }
     default:
       throw new DecodeError(WHAT_IN, `unknown message type "${type}"`)
   }
 }
 
-const OUT_TYPES = ['probe-result', 'ready', 'calibrated', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'generated', 'predicted', 'stages-checked', 'error'] as const
+const OUT_TYPES = ['probe-result', 'ready', 'calibrated', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'generated', 'predicted', 'stages-checked', 'stage-ran', 'error'] as const
 
 /** Replies come from our own worker bundle; checking the envelope catches version skew and bugs early. */
 export function decodeFromWorker(data: unknown): FromWorker {
@@ -256,6 +278,10 @@ export function decodeFromWorker(data: unknown): FromWorker {
   }
   if (type === 'predicted' && !(obj.outputs instanceof Float32Array)) throw new DecodeError(WHAT_OUT, '"outputs" must be a Float32Array')
   if (type === 'generated' && !(obj.tokens instanceof Uint16Array)) throw new DecodeError(WHAT_OUT, '"tokens" must be a Uint16Array')
+  if (type === 'stage-ran') {
+    if (!(obj.output === null || obj.output instanceof Float32Array)) throw new DecodeError(WHAT_OUT, '"output" must be a Float32Array or null')
+    if (!(obj.grads === null || (typeof obj.grads === 'object' && Object.values(obj.grads as object).every((g) => g instanceof Float32Array)))) throw new DecodeError(WHAT_OUT, '"grads" must be null or an object of Float32Arrays')
+  }
   if (type === 'stages-checked') {
     readEnum(obj, 'backend', ['webgpu', 'wasm'] as const, WHAT_OUT)
     const isRange = (r: unknown) => Array.isArray(r) && r.length === 2 && r.every((n) => Number.isInteger(n))

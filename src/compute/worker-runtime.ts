@@ -14,6 +14,8 @@ import { Throttle } from './throttle.ts'
 import { evaluateTask, predictOutputs } from './evaluate.ts'
 import { generateTokens } from './generate.ts'
 import { checkStages } from './stage-check.ts'
+import { createStageEngine, type StageEngine } from './stage-engine.ts'
+import { buildShard } from '../graph/shard.ts'
 import { timeSteps, type StepTimerOptions } from './step-timer.ts'
 import type { CalibrationResult, FromWorker, ToWorker, TrainSpec } from './worker-protocol.ts'
 import { distinctBuffers } from './transfer.ts'
@@ -58,6 +60,8 @@ export class WorkerRuntime {
   private readonly loaded = new Map<ExecutionBackend, OrtModule>()
   /** Wasm threads of this worker's ORT builds: fixed when the first one loads. */
   private wasmThreads: number | null = null
+  /** Pipeline stages open in this worker, by the page's handle. */
+  private readonly stages = new Map<number, StageEngine>()
   private compiled: Compiled | null = null
 
   constructor(loadOrt: OrtLoader, emit: Emit, options: { now?: () => number; sleep?: (ms: number) => Promise<void>; calibration?: Omit<StepTimerOptions, 'now'> } = {}) {
@@ -124,6 +128,32 @@ export class WorkerRuntime {
         this.emit({ type: 'stages-checked', id: message.id, backend: message.backend, results: await checkStages(ort, message.backend) })
         return
       }
+      case 'stage-open': {
+        const ort = await this.ort(message.backend, message.wasmThreads)
+        await this.stages.get(message.handle)?.release()
+        this.stages.set(message.handle, await createStageEngine(ort, buildShard(recipeModel(message.model), message.from, message.to, message.rows), message.backend))
+        this.emit({ type: 'ok', id: message.id })
+        return
+      }
+      case 'stage-run': {
+        const engine = this.stages.get(message.handle)
+        if (!engine) throw new TesseraeError('NOT_LOADED', `no stage is open under handle ${message.handle}`)
+        const params = new Map(Object.entries(message.params))
+        if (message.pass === 'forward') {
+          const output = await engine.forward(params, message.activation)
+          // Copied, not transferred: an output may be a view the runtime still owns.
+          this.emit({ type: 'stage-ran', id: message.id, output, grads: null })
+        } else {
+          const { gradIn, grads } = await engine.backward(params, message.activation, message.gradOut!)
+          this.emit({ type: 'stage-ran', id: message.id, output: gradIn, grads: Object.fromEntries(grads) })
+        }
+        return
+      }
+      case 'stage-close':
+        await this.stages.get(message.handle)?.release()
+        this.stages.delete(message.handle)
+        this.emit({ type: 'ok', id: message.id })
+        return
       case 'throttle':
         this.throttle.set(message.dutyCycle, message.paused)
         this.emit({ type: 'ok', id: message.id })

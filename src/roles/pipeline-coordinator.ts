@@ -8,6 +8,8 @@
 // lost. Credit is the FLOPs of the calls each peer answered in the round, counted from the coordinator's own
 // shard graphs (never the peer's claim), for peers whose replica came back.
 import type { Libp2p } from '@libp2p/interface'
+import type { GossipSub } from '@libp2p/gossipsub'
+import { encodeAnnouncement, TOPIC_JOBS, type Head } from '../p2p/job-topics.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { callStage, serveStage } from '../p2p/stage-protocol.ts'
@@ -32,7 +34,7 @@ export interface PipelineBatchSource {
 }
 
 export interface PipelineCoordinatorOptions {
-  node: Libp2p
+  node: Libp2p<{ pubsub: GossipSub }>
   exchange: BlockExchange
   job: JobSpec
   initialParams: Float32Array
@@ -47,7 +49,16 @@ export interface PipelineCoordinatorOptions {
   serveTimeoutMs?: number
   now?: () => number
   log?: (line: string) => void
+  /** How often the job and its head are announced on gossip (0: never; tests driving rounds by hand). */
+  announceEveryMs?: number
+  /** Where the coordinator can be dialled directly (a Node coordinator's WebSocket addresses). */
+  addrs?: () => string[]
+  /** Awaited before each inner step (a test closing a peer mid-round). */
+  beforeStep?: (round: number, step: number) => Promise<void> | void
 }
+
+/** A staged job runs no audit draw yet: its head commits to no secret. */
+const NO_AUDIT_COMMITMENT = '0'.repeat(64)
 
 export interface PipelineRoundReport {
   round: number
@@ -80,6 +91,9 @@ export class PipelineCoordinator {
   private readonly flops: Array<{ forward: number; backward: number }>
   version = 0
   round = 0
+  /** Content id of the current version's whole parameter vector (the use page's link names it). */
+  paramsCid = ''
+  private announcer: ReturnType<typeof setInterval> | undefined
   readonly reports: PipelineRoundReport[] = []
   /** Verified FLOPs per peer over every round, and per stage. */
   readonly credit = new Map<string, { flops: number; byStage: number[] }>()
@@ -104,8 +118,30 @@ export class PipelineCoordinator {
 
   static async start(options: PipelineCoordinatorOptions): Promise<PipelineCoordinator> {
     const coordinator = new PipelineCoordinator(options)
+    coordinator.paramsCid = await new ExchangeVectorStore(options.exchange, coordinator.params.length).putParams(coordinator.params)
     await serveStage(options.node, async (request, _read, from) => coordinator.hear(request.type === 'join' ? request.jobId : null, isStageCall(request) ? null : request.type, from.toString()))
+    const every = options.announceEveryMs ?? 2000
+    if (every > 0) {
+      void coordinator.announce()
+      coordinator.announcer = setInterval(() => void coordinator.announce(), every)
+    }
     return coordinator
+  }
+
+  head(): Head {
+    const { job, node } = this.options
+    return { jobId: job.id, coordinator: node.peerId.toString(), round: this.round, version: this.version, paramsCid: this.paramsCid, finished: job.rounds > 0 && this.round >= job.rounds, auditCommitment: NO_AUDIT_COMMITMENT, sentAtMs: this.now() }
+  }
+
+  /** The job and its head on gossip, as every coordinator announces them: how volunteers and the use page find it. */
+  async announce(): Promise<void> {
+    const data = encodeAnnouncement({ job: this.options.job, head: this.head(), addrs: (this.options.addrs?.() ?? []).slice(0, 16) })
+    try {
+      await this.options.node.services.pubsub.publish(TOPIC_JOBS, data)
+    } catch (error) {
+      // Only while nobody subscribes yet; the next period tries again.
+      this.options.log?.(`job not announced: ${errorMessage(error).slice(0, 200)}`)
+    }
   }
 
   get stages(): number {
@@ -119,6 +155,7 @@ export class PipelineCoordinator {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.announcer)
     await this.options.node.unhandle(STAGE_PROTOCOL)
   }
 
@@ -176,6 +213,7 @@ export class PipelineCoordinator {
     let loss = 0
     let resent = 0
     for (let step = 0; step < job.innerSteps; step++) {
+      await this.options.beforeStep?.(this.round, step)
       const { x, y, rows } = this.options.batches(this.round, step)
       try {
         const report = await driver.step(x, y, rows, stages.microBatch, job.innerLr)
@@ -229,7 +267,11 @@ export class PipelineCoordinator {
     const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, lost: [...lost], resent, credited, ms: this.now() - started }
     this.reports.push(report)
     this.round++
-    if (steps > 0) this.version++
+    if (steps > 0) {
+      this.version++
+      this.paramsCid = await new ExchangeVectorStore(this.options.exchange, this.params.length).putParams(this.params)
+    }
+    void this.announce()
     return report
   }
 }

@@ -17,6 +17,8 @@ import { readSharedFile } from '../data/testing/shared-files.ts'
 import { taskInput, taskOutputs, type TextTask } from '../data/task.ts'
 import { createNodePeer, type NodePeer } from '../p2p/node-peer.ts'
 import { BlockExchange } from '../p2p/block-exchange.ts'
+import { buildShard } from '../graph/shard.ts'
+import { jobModel } from '../training/job.ts'
 import { createStageEngine, createLossHead } from '../compute/stage-engine.ts'
 import { TrainSession } from '../compute/train-session.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
@@ -102,7 +104,7 @@ describe('a staged job\'s rounds over the swarm', () => {
     for (let i = 0; i < 6; i++) {
       const { node, exchange } = await peer()
       await node.dial(multiaddr(coordinatorPeer.node.getMultiaddrs()[0]!.toString()))
-      const volunteer = await StageVolunteer.start({ node, exchange, job: (id) => (id === job.id ? job : null), engine: (shard) => createStageEngine(ort, shard, 'wasm'), joinEveryMs: 500 })
+      const volunteer = await StageVolunteer.start({ node, exchange, job: (id) => (id === job.id ? job : null), engine: (j, from, to, rows) => createStageEngine(ort, buildShard(jobModel(j), from, to, rows), 'wasm'), joinEveryMs: 500 })
       stops.push(() => volunteer.stop())
       volunteer.join(job.id)
       volunteers.push({ node, volunteer })

@@ -7,6 +7,8 @@ import { MemoryBlockstore } from 'blockstore-core/memory'
 import { createNodePeer, type NodePeer } from '../p2p/node-peer.ts'
 import { BlockExchange } from '../p2p/block-exchange.ts'
 import { callStage } from '../p2p/stage-protocol.ts'
+import { buildShard } from '../graph/shard.ts'
+import { jobModel } from '../training/job.ts'
 import { createStageEngine } from '../compute/stage-engine.ts'
 import { recipeModel, type ModelRecipe } from '../graph/model-recipe.ts'
 import { initParams } from '../graph/model.ts'
@@ -47,7 +49,7 @@ describe('steering a staged job', () => {
     coordinator = await PipelineCoordinator.start({ node: coordinatorNode, exchange, job, initialParams: flatten(paramLayout(model), initParams(model, 1)), batches: () => { throw new Error('no rounds here') }, head: () => Promise.reject(new Error('no head')) })
     const volunteerExchange = await BlockExchange.start(volunteerNode, new MemoryBlockstore())
     stops.push(() => volunteerExchange.stop())
-    const volunteer = await StageVolunteer.start({ node: volunteerNode, exchange: volunteerExchange, job: (id) => (id === job.id ? job : null), engine: (shard) => createStageEngine(ort, shard, 'wasm') })
+    const volunteer = await StageVolunteer.start({ node: volunteerNode, exchange: volunteerExchange, job: (id) => (id === job.id ? job : null), engine: (j, from, to, rows) => createStageEngine(ort, buildShard(jobModel(j), from, to, rows), 'wasm') })
     stops.push(() => volunteer.stop())
     for (const a of [volunteerNode, stranger]) for (const b of [coordinatorNode, volunteerNode]) if (a !== b) await a.dial(multiaddr(b.getMultiaddrs()[0]!.toString()))
   })

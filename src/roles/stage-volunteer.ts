@@ -8,7 +8,6 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { callStage } from '../p2p/stage-protocol.ts'
 import type { StageControl, StageResponse } from '../p2p/stage-messages.ts'
-import { buildShard } from '../graph/shard.ts'
 import { paramsOf } from '../graph/model.ts'
 import { numel } from '../graph/shape.ts'
 import type { StageEngine } from '../compute/stage-engine.ts'
@@ -18,6 +17,7 @@ import { encodeDelta, quantizeInt8 } from '../training/quantize.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import { StageHost } from './stage-host.ts'
+import { awaitCoordinator } from './connect.ts'
 
 /** How often a volunteer repeats its join while it stays (the coordinator forgets one silent for 3 of these). */
 export const JOIN_EVERY_MS = 5_000
@@ -27,8 +27,12 @@ export interface StageVolunteerOptions {
   exchange: BlockExchange
   /** The job as heard on gossip (null if not heard): who its coordinator is, and its stages. */
   job: (jobId: string) => JobSpec | null
-  /** A stage's engine: ORT in this process (a Node peer) or in the compute worker (a tab). */
-  engine: (shard: ReturnType<typeof buildShard>) => Promise<StageEngine>
+  /** Where the job's coordinator said it can be dialled (its announcement's addresses). */
+  coordinatorAddrs?: (jobId: string) => string[]
+  /** A stage's engine for layers [from, to) of the job's model at `rows` samples: ORT here (Node) or in the compute worker (a tab). */
+  engine: (job: JobSpec, from: number, to: number, rows: number) => Promise<StageEngine>
+  /** Hears every change of the stages held (a tab's panel shows them). */
+  onHolding?: (holding: Array<{ jobId: string; stage: number; version: number }>) => void
   joinEveryMs?: number
   log?: (line: string) => void
 }
@@ -73,9 +77,12 @@ export class StageVolunteer {
     clearInterval(this.joining)
     const ask = async () => {
       const job = this.options.job(jobId)
-      if (!job || this.stopped) return
+      // Only a staged job's coordinator takes joins; a whole-model job's volunteers take units instead.
+      if (!job?.stages || this.stopped) return
       try {
-        await callStage(this.options.node, peerIdFromString(job.coordinator), { type: 'join', jobId }, [], 10_000)
+        const coordinator = peerIdFromString(job.coordinator)
+        await awaitCoordinator(this.options.node, coordinator, this.options.coordinatorAddrs?.(jobId) ?? [], 10_000, this.options.log)
+        await callStage(this.options.node, coordinator, { type: 'join', jobId }, [], 10_000)
       } catch (error) {
         this.options.log?.(`could not ask for a stage of job "${jobId}": ${errorMessage(error).slice(0, 200)}`)
       }
@@ -116,7 +123,7 @@ export class StageVolunteer {
     // One engine per stage held, kept from version to version (the shard does not change).
     let engine = this.engines.get(key)
     if (!engine) {
-      engine = this.options.engine(buildShard(model, range[0], range[1], job.stages!.microBatch))
+      engine = this.options.engine(job, range[0], range[1], job.stages!.microBatch)
       this.engines.set(key, engine)
       engine.catch(() => this.engines.delete(key))
     }
@@ -128,6 +135,7 @@ export class StageVolunteer {
     }
     this.host.serve({ jobId: job.id, stage, version, engine: await engine, params, drivers: new Set([job.coordinator]), keepOptimizer: true })
     this.held.set(key, { job, stage, version, start: Float32Array.from(start), names: named.map((p) => p.name) })
+    this.options.onHolding?.(this.holding)
     this.options.log?.(`training stage ${stage} of job "${job.id}" from version ${version}`)
     return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
   }

@@ -181,7 +181,8 @@ export class VolunteerClient {
   }
 
   private pickJob(): JobAnnouncement | null {
-    const candidates = this.knownJobs().filter((a) => !a.head.finished && (this.options.jobId === undefined || a.job.id === this.options.jobId))
+    // A staged job's volunteers hold a stage (stage-volunteer.ts), not whole-model units.
+    const candidates = this.knownJobs().filter((a) => !a.head.finished && !a.job.stages && (this.options.jobId === undefined || a.job.id === this.options.jobId))
     return candidates.sort((a, b) => b.job.createdAtMs - a.job.createdAtMs)[0] ?? null
   }
 

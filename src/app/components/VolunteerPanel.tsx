@@ -84,6 +84,15 @@ export function VolunteerPanel() {
         <dl className="facts">
           <dt>Job</dt>
           <dd data-testid="volunteer-job">{s?.job ? `${s.job.name} (${s.job.model})` : 'looking for a job…'}</dd>
+          {v.stages.length > 0 && (
+            <>
+              <dt>Stage</dt>
+              <dd data-testid="stage-held" data-stage={v.stages[0]!.stage} data-version={v.stages[0]!.version}>
+                {v.stages.map((h) => `stage ${h.stage} of job "${h.jobId}", training from version ${h.version}`).join('; ')}
+                <span className="hint"> This tab holds only its stage's layers; the job's coordinator sends it micro-batches, and its replica is averaged with its stage group's at the end of every round.</span>
+              </dd>
+            </>
+          )}
           <dt>Now</dt>
           <dd data-testid="volunteer-phase" data-phase={s?.phase ?? ''}>
             {s ? `${s.phase}${s.detail ? `: ${s.detail}` : ''}${s.lastVerdict ? ` — ${verdictMessage(s.lastVerdict)}` : ''}` : !peer ? 'starting: joining the swarm…' : !choice ? 'starting: checking this device…' : 'starting…'}

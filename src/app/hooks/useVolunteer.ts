@@ -10,7 +10,8 @@ import { engineTuning } from '../../compute/engine-tuning.ts'
 import { browserCalibrationStore } from '../../compute/auto-tune.ts'
 import type { BackendChoice } from '../../compute/backend-choice.ts'
 import { VolunteerClient, type VolunteerStatus } from '../../roles/volunteer-client.ts'
-import type { JobSpec } from '../../training/job.ts'
+import { StageVolunteer } from '../../roles/stage-volunteer.ts'
+import { jobRecipe, type JobSpec } from '../../training/job.ts'
 import { DEFAULT_PREFS, loadPrefs, savePrefs, settleChoices, type VolunteerPrefs } from '../volunteer-prefs.ts'
 import type { TabPeer } from './useSwarm.ts'
 import { errorMessage } from '../../errors.ts'
@@ -34,6 +35,8 @@ export interface VolunteerControls {
   setPaused: (paused: boolean) => void
   setUsage: (usage: number) => void
   setPauseWhenHidden: (value: boolean) => void
+  /** The pipeline stages this tab holds for a staged job (issue 19): none for a whole-model job. */
+  stages: Array<{ jobId: string; stage: number; version: number }>
 }
 
 export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null, jobId: string | null): VolunteerControls {
@@ -43,6 +46,8 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
   const [prefs, setPrefs] = useState<VolunteerPrefs | null>(null)
   const [resumed, setResumed] = useState(false)
   const client = useRef<VolunteerClient | null>(null)
+  const stageVolunteer = useRef<StageVolunteer | null>(null)
+  const [stages, setStages] = useState<VolunteerControls['stages']>([])
   const compute = useRef<ComputeClient | null>(null)
   /** Donate was pressed before the device check or the swarm was ready: the volunteer starts when they are. */
   const wanted = useRef(false)
@@ -71,12 +76,15 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
     wanted.current = false
     const volunteer = client.current
     const worker = compute.current
+    const staged = stageVolunteer.current
     client.current = null
     compute.current = null
+    stageVolunteer.current = null
     setRunning(false)
     setLive(null)
-    if (volunteer) void volunteer.stop().finally(() => worker?.terminate())
-    else worker?.terminate()
+    setStages([])
+    const stopped = Promise.all([volunteer?.stop(), staged?.stop()])
+    void stopped.finally(() => worker?.terminate())
   }, [])
 
   /** The compute worker, started and warming up on the threads the first unit will most likely run with. */
@@ -126,6 +134,23 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
       if (pausedNow.current) volunteer.setPaused(true)
       client.current = volunteer
       volunteer.start()
+      // A staged job's volunteers hold a stage instead of taking units: this tab asks the job's coordinator
+      // for one (nothing happens for a whole-model job), and runs it in the same compute worker.
+      if (jobId) {
+        void StageVolunteer.start({
+          node: peer.swarm.node,
+          exchange: peer.exchange,
+          job: (id) => peer.jobs.current.find((j) => j.announcement.job.id === id)?.announcement.job ?? null,
+          coordinatorAddrs: (id) => peer.jobs.current.find((j) => j.announcement.job.id === id)?.announcement.addrs ?? [],
+          engine: (job, from, to, rows) => worker.stageEngine(jobRecipe(job), from, to, rows, choice.backend, choice.wasmThreads),
+          onHolding: setStages,
+          log: (line) => console.info(`[stage] ${line}`),
+        }).then((staged) => {
+          if (client.current !== volunteer) return void staged.stop()
+          stageVolunteer.current = staged
+          staged.join(jobId)
+        }, (error: unknown) => console.warn(`[stage] could not start: ${errorMessage(error)}`))
+      }
       setRunning(true)
     },
     [peer, choice, jobId, updatePrefs, startCompute],
@@ -193,5 +218,5 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
   const setPauseWhenHidden = useCallback((value: boolean) => updatePrefs({ pauseWhenHidden: value }), [updatePrefs])
 
   useEffect(() => () => stop(), [stop])
-  return { status, live, running, paused, prefs: prefs ?? DEFAULT_PREFS, resumed, start, stop: stopDonating, setPaused, setUsage, setPauseWhenHidden }
+  return { status, live, running, paused, prefs: prefs ?? DEFAULT_PREFS, resumed, start, stop: stopDonating, setPaused, setUsage, setPauseWhenHidden, stages }
 }
