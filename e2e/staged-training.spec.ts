@@ -58,6 +58,9 @@ test('two tabs and four Node peers train a model in 3 stages; a tab closed mid-r
     expect(first0, peerLog.join('\n')).not.toBeNull()
     expect(Object.keys(first0!.assigned).sort()).toEqual([...c.candidates()].sort())
     for (const s of [0, 1, 2]) expect(Object.values(first0!.assigned).filter((x) => x === s)).toHaveLength(2)
+    // Every replica was new, so every one was audited (a kept call rerun on the coordinator): all honest.
+    expect(first0!.audits.run).toBe(6)
+    expect(first0!.audits.failed).toEqual([])
     // Each tab shows the stage it holds, and ran its share of the round's calls.
     for (const [i, page] of tabs.entries()) {
       await expect(page.getByTestId('stage-held')).toHaveAttribute('data-stage', String(first0!.assigned[tabIds[i]!]))

@@ -342,6 +342,8 @@ export async function startHeadlessPipelineCoordinator(options: PipelineCoordina
     addrs: wsAddrs,
     announceEveryMs: options.announceEveryMs,
     beforeStep: options.beforeStep,
+    // Audited calls run again here, on this process's ORT.
+    engine: (from, to, rows) => createStageEngine(ort, buildShard(model, from, to, rows), 'wasm'),
   })
   return {
     node,

@@ -31,11 +31,15 @@ export type StageCall =
  * (coordinator → volunteer): train stage `stage` of version `version`, whose parameters have content id
  * `params` (fetched from the coordinator), taking calls from the coordinator only. delta (coordinator →
  * volunteer): the round is over; the reply's tensor is the replica's change since the version, int8 (quantize.ts).
+ * commit (coordinator → volunteer): the reply's tensor lists, as JSON, every step the replica ran this round with
+ * the SHA-256 of the parameters it ran it with (stage-audit.ts). audit (coordinator → volunteer, after the
+ * commitment): the reply's tensor is step `step`'s parameters, fp32, in the stage's order.
  */
 export type StageControl =
   | { type: 'join'; jobId: string }
   | { type: 'serve'; jobId: string; stage: number; version: number; params: string }
-  | { type: 'delta'; jobId: string; stage: number; version: number }
+  | { type: 'delta' | 'commit'; jobId: string; stage: number; version: number }
+  | { type: 'audit'; jobId: string; stage: number; version: number; step: string }
 
 export type StageResponse =
   /** forward: the activation out follows; backward: the input gradient follows (none for the first stage). */
@@ -59,9 +63,10 @@ export function decodeStageRequest(bytes: Uint8Array): StageRequest {
   const { obj, type } = parse(bytes, what)
   const jobId = readString(obj, 'jobId', what, 128)
   if (type === 'join') return { type, jobId }
-  if (type === 'serve' || type === 'delta') {
+  if (type === 'serve' || type === 'delta' || type === 'commit' || type === 'audit') {
     const at = { jobId, stage: readInteger(obj, 'stage', what, 0, 1023), version: readInteger(obj, 'version', what, 0, 2 ** 31) }
-    if (type === 'delta') return { type, ...at }
+    if (type === 'delta' || type === 'commit') return { type, ...at }
+    if (type === 'audit') return { type, ...at, step: readString(obj, 'step', what, 64) }
     const params = readString(obj, 'params', what, 128)
     if (!/^[A-Za-z0-9_-]+$/.test(params)) throw new DecodeError(what, '"params" is not a content id')
     return { type, ...at, params }

@@ -5,16 +5,25 @@
 // costs only its calls in flight, which go to another). At the round's end each replica hands back its change
 // since the version; each stage group's changes are merged by the job's robust aggregation rule and the outer
 // Nesterov step moves that stage. A stage none of whose replicas answered keeps its version, so a round is never
-// lost. Credit is the FLOPs of the calls each peer answered in the round, counted from the coordinator's own
-// shard graphs (never the peer's claim), for peers whose replica came back.
-import type { Libp2p } from '@libp2p/interface'
+// lost. Before a replica's change is merged it may be audited (a newcomer's first always, then at the job's
+// audit rate; stage-audit.ts): the replica commits to the parameters of every step it ran, then one of its calls,
+// kept at random as the round went, is run again here with the parameters it reveals. A replica that fails is
+// not merged, not paid and never given a stage again. Credit is the FLOPs of the calls each peer answered in the
+// round, counted from the coordinator's own shard graphs (never the peer's claim), for peers whose replica came
+// back and passed.
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { encodeAnnouncement, TOPIC_JOBS, type Head } from '../p2p/job-topics.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { callStage, serveStage } from '../p2p/stage-protocol.ts'
 import { isStageCall, STAGE_PROTOCOL, type StageResponse } from '../p2p/stage-messages.ts'
-import { buildShard } from '../graph/shard.ts'
+import { ACTIVATION, boundaryShape, buildShard, GRAD_OUT, type Shard } from '../graph/shard.ts'
+import { paramsOf } from '../graph/model.ts'
+import { numel } from '../graph/shape.ts'
+import type { StageEngine } from '../compute/stage-engine.ts'
+import { decodeBoundary, encodeBoundary } from '../training/boundary-codec.ts'
+import { decodeCommitments, hashParams, judgeStageAudit, KEPT_CALLS, Reservoir, type StageAuditVerdict } from '../training/stage-audit.ts'
 import { countFlops } from '../graph/flops.ts'
 import type { BoundaryFormat } from '../training/boundary-codec.ts'
 import { jobModel, type JobSpec } from '../training/job.ts'
@@ -25,7 +34,7 @@ import { outerStep } from '../training/outer-optimizer.ts'
 import { paramLayout } from '../training/vector.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
-import { PipelineDriver } from './pipeline-driver.ts'
+import { PipelineDriver, type AnsweredCall } from './pipeline-driver.ts'
 import { JOIN_EVERY_MS } from './stage-volunteer.ts'
 
 export interface PipelineBatchSource {
@@ -55,9 +64,19 @@ export interface PipelineCoordinatorOptions {
   addrs?: () => string[]
   /** Awaited before each inner step (a test closing a peer mid-round). */
   beforeStep?: (round: number, step: number) => Promise<void> | void
+  /**
+   * The coordinator's own engine for a stage's layers [from, to) at `rows` samples, to rerun audited calls.
+   * Without it no replica is audited (and the report says so).
+   */
+  engine?: (from: number, to: number, rows: number) => Promise<StageEngine>
+  /** Secret randomness for which calls are kept and audited (default: crypto). */
+  random?: () => number
 }
 
-/** A staged job runs no audit draw yet: its head commits to no secret. */
+/**
+ * A staged job's audits are drawn from the coordinator's own secret randomness after each replica commits,
+ * not from a per-round secret revealed later: its head commits to none.
+ */
 const NO_AUDIT_COMMITMENT = '0'.repeat(64)
 
 export interface PipelineRoundReport {
@@ -76,6 +95,8 @@ export interface PipelineRoundReport {
   resent: number
   /** FLOPs credited this round, per peer. */
   credited: Record<string, number>
+  /** Replicas audited this round, and those that failed (their change was not merged, and they are banned). */
+  audits: { run: number; failed: Array<{ peer: string; stage: number; reason: string }> }
   ms: number
 }
 
@@ -89,6 +110,7 @@ export class PipelineCoordinator {
   private readonly centres: Array<Float32Array | null>
   private readonly slices: Array<{ start: number; end: number }>
   private readonly flops: Array<{ forward: number; backward: number }>
+  private readonly shards: Shard[]
   version = 0
   round = 0
   /** Content id of the current version's whole parameter vector (the use page's link names it). */
@@ -97,12 +119,19 @@ export class PipelineCoordinator {
   readonly reports: PipelineRoundReport[] = []
   /** Verified FLOPs per peer over every round, and per stage. */
   readonly credit = new Map<string, { flops: number; byStage: number[] }>()
+  /** Peers that failed an audit: never given a stage again. */
+  readonly banned = new Map<string, string>()
+  /** Peers audited at least once (a newcomer's first replica is always audited). */
+  private readonly audited = new Set<string>()
+  private readonly engines = new Map<number, Promise<StageEngine>>()
+  private readonly random: () => number
 
   private constructor(options: PipelineCoordinatorOptions) {
     const { job } = options
     if (!job.stages) throw new TesseraeError('BAD_STAGE_PLAN', `job "${job.id}" is not split into stages`)
     this.options = options
     this.now = options.now ?? Date.now
+    this.random = options.random ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32)
     const model = jobModel(job)
     const layout = paramLayout(model)
     if (options.initialParams.length !== layout.total) throw new TesseraeError('SHAPE_MISMATCH', `${options.initialParams.length} initial parameters do not fit a model of ${layout.total}`)
@@ -110,10 +139,8 @@ export class PipelineCoordinator {
     this.momentum = new Float32Array(layout.total)
     this.slices = stageSlices(model, job.stages.cuts, layout)
     this.centres = this.slices.map(() => null)
-    this.flops = stageRanges(model, job.stages.cuts).map(([from, to]) => {
-      const shard = buildShard(model, from, to, job.stages!.microBatch)
-      return { forward: countFlops(shard.forward), backward: countFlops(shard.backward) }
-    })
+    this.shards = stageRanges(model, job.stages.cuts).map(([from, to]) => buildShard(model, from, to, job.stages!.microBatch))
+    this.flops = this.shards.map((shard) => ({ forward: countFlops(shard.forward), backward: countFlops(shard.backward) }))
   }
 
   static async start(options: PipelineCoordinatorOptions): Promise<PipelineCoordinator> {
@@ -151,7 +178,7 @@ export class PipelineCoordinator {
   /** Volunteers that asked for a stage recently, in the order they first joined. */
   candidates(): string[] {
     const ttl = this.options.joinTtlMs ?? 3 * JOIN_EVERY_MS
-    return [...this.joined].filter(([, at]) => this.now() - at <= ttl).map(([peer]) => peer)
+    return [...this.joined].filter(([peer, at]) => this.now() - at <= ttl && !this.banned.has(peer)).map(([peer]) => peer)
   }
 
   async stop(): Promise<void> {
@@ -207,7 +234,14 @@ export class PipelineCoordinator {
       format: this.options.format ?? 'fp16',
       inFlight: 2,
       log: this.options.log,
+      // A few of each replica's calls, kept at random as they are answered: which, nobody else can know.
+      onAnswer: (call) => {
+        let kept = calls.get(call.peer)
+        if (!kept) calls.set(call.peer, (kept = new Reservoir(KEPT_CALLS, this.random)))
+        kept.offer(call)
+      },
     })
+    const calls = new Map<string, Reservoir<AnsweredCall>>()
     const work = new Map<string, number[]>()
     let steps = 0
     let loss = 0
@@ -232,12 +266,30 @@ export class PipelineCoordinator {
     // Each replica's change since the version; a stage's group merged by the job's rule.
     const deltas: QuantizedDelta[][] = this.slices.map(() => [])
     const merged: string[][] = this.slices.map(() => [])
+    const audits: PipelineRoundReport['audits'] = { run: 0, failed: [] }
+    const versionHashes = await Promise.all(this.slices.map(({ start, end }) => hashParams(this.params.subarray(start, end))))
     await Promise.all([...served].map(async ([peer, stage]) => {
       const { start, end } = this.slices[stage]!
       try {
-        const reply = await callStage(node, peerIdFromString(peer), { type: 'delta', jobId: job.id, stage, version: this.version }, [], 60_000)
+        const id = peerIdFromString(peer)
+        const reply = await callStage(node, id, { type: 'delta', jobId: job.id, stage, version: this.version }, [], 60_000)
         if (!reply.tensor) throw new TesseraeError('STAGE_OUTPUT_MISSING', 'the replica did not come')
         const delta = decodeDelta(reply.tensor, end - start)
+        // Its commitment comes before anyone says which call is checked; a newcomer's first replica is always.
+        const kept = calls.get(peer)?.items ?? []
+        if (this.options.engine && kept.length > 0 && (!this.audited.has(peer) || this.random() < job.auditRate)) {
+          audits.run++
+          this.audited.add(peer)
+          const verdict = await this.audit(id, stage, kept[Math.floor(this.random() * kept.length)]!, versionHashes[stage]!)
+          if (!verdict.passed) {
+            audits.failed.push({ peer, stage, reason: verdict.reason })
+            this.banned.set(peer, verdict.reason)
+            lost.add(peer)
+            this.assignment.delete(peer)
+            this.options.log?.(`${peer.slice(-8)} failed the audit of its stage ${stage} replica: ${verdict.reason}`)
+            return
+          }
+        }
         deltas[stage]!.push(delta)
         merged[stage]!.push(peer)
       } catch (error) {
@@ -264,7 +316,7 @@ export class PipelineCoordinator {
       byStage.forEach((f, s) => (total.byStage[s]! += f))
       this.credit.set(peer, total)
     }
-    const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, lost: [...lost], resent, credited, ms: this.now() - started }
+    const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, lost: [...lost], resent, credited, audits, ms: this.now() - started }
     this.reports.push(report)
     this.round++
     if (steps > 0) {
@@ -274,7 +326,60 @@ export class PipelineCoordinator {
     void this.announce()
     return report
   }
+
+  /**
+   * One replica's audit: its commitment to every step's parameters, the revealed parameters of the kept call's
+   * step, and that call run again here through the same boundary codec.
+   */
+  private async audit(peer: PeerId, stage: number, call: AnsweredCall, versionHash: string): Promise<StageAuditVerdict> {
+    const { job, node } = this.options
+    const { start, end } = this.slices[stage]!
+    const at = { jobId: job.id, stage, version: this.version }
+    try {
+      const commitment = await callStage(node, peer, { type: 'commit', ...at }, [], 60_000)
+      if (!commitment.tensor) return { passed: false, reason: 'sent no commitment' }
+      const commitments = decodeCommitments(commitment.tensor)
+      const revealedReply = await callStage(node, peer, { type: 'audit', ...at, step: call.step }, [], 60_000)
+      if (!revealedReply.tensor || revealedReply.tensor.length !== 4 * (end - start)) return { passed: false, reason: `revealed ${revealedReply.tensor?.length ?? 0} bytes of parameters for step "${call.step}", not ${4 * (end - start)}` }
+      const revealed = new Float32Array(new Uint8Array(revealedReply.tensor).buffer)
+      const rerun = await this.rerun(stage, call, revealed)
+      const answer = call.reply && this.decodeAnswer(stage, call)
+      return await judgeStageAudit({ commitments, step: call.step, revealed, versionHash, answer, rerun })
+    } catch (error) {
+      return { passed: false, reason: `did not answer its audit: ${errorMessage(error).slice(0, 300)}` }
+    }
+  }
+
+  private decodeAnswer(stage: number, call: AnsweredCall): Float32Array {
+    const shard = this.shards[stage]!
+    const { rows, width } = boundaryShape(call.type === 'forward' ? shard.backward : shard.forward, call.type === 'forward' ? GRAD_OUT : ACTIVATION)
+    return decodeBoundary(call.reply!, rows, width, `stage ${stage}'s answer`).values
+  }
+
+  /** The kept call run here with the revealed parameters, its answer put through the codec the peer used. */
+  private async rerun(stage: number, call: AnsweredCall, revealed: Float32Array): Promise<Float32Array | null> {
+    const shard = this.shards[stage]!
+    let engine = this.engines.get(stage)
+    if (!engine) this.engines.set(stage, (engine = this.options.engine!(shard.from, shard.to, this.options.job.stages!.microBatch)))
+    const params = new Map<string, Float32Array>()
+    let offset = 0
+    for (const p of paramsOf(jobModel(this.options.job), shard.from, shard.to)) {
+      params.set(p.name, revealed.subarray(offset, offset + numel(p.shape)))
+      offset += numel(p.shape)
+    }
+    const input = boundaryShape(shard.forward, ACTIVATION)
+    const output = boundaryShape(shard.backward, GRAD_OUT)
+    const format = this.options.format ?? 'fp16'
+    const activation = decodeBoundary(call.sent[0]!, input.rows, input.width, 'the audited activation').values
+    // Like for like: the rerun's answer goes through the same encoding the peer's went through.
+    const roundTrip = (values: Float32Array, shape: { rows: number; width: number }) => decodeBoundary(encodeBoundary({ ...shape, values }, format), shape.rows, shape.width, 'the rerun').values
+    if (call.type === 'forward') return roundTrip(await (await engine).forward(params, activation), output)
+    const gradOut = decodeBoundary(call.sent[1]!, output.rows, output.width, 'the audited gradient').values
+    const { gradIn } = await (await engine).backward(params, activation, gradOut)
+    return gradIn && roundTrip(gradIn, input)
+  }
 }
+
 
 function add(work: Map<string, number[]>, peer: string, stage: number, flops: number, stages: number): void {
   let byStage = work.get(peer)

@@ -29,6 +29,20 @@ export interface PipelineDriverOptions {
   random?: () => number
   deadlineMs?: number
   log?: (line: string) => void
+  /** Hears every answered forward and backward call: what was sent and what came back (a coordinator keeps some to audit). */
+  onAnswer?: (call: AnsweredCall) => void
+}
+
+export interface AnsweredCall {
+  stage: number
+  type: 'forward' | 'backward'
+  peer: string
+  step: string
+  microBatch: string
+  /** The request's tensors as sent (activation; and for a backward, the output's gradient). */
+  sent: Uint8Array[]
+  /** The reply's tensor (null for a first stage's backward). */
+  reply: Uint8Array | null
 }
 
 export interface MicroBatchRoute {
@@ -190,6 +204,7 @@ export class PipelineDriver {
         const reply = await callStage(node, peer, request, tensors, this.options.deadlineMs ?? STAGE_DEADLINE_MS)
         accept(reply)
         report.flops += reply.flops
+        this.options.onAnswer?.({ stage, type, peer: key, step, microBatch, sent: tensors, reply: reply.tensor })
         return { peer: key, reply }
       } catch (error) {
         const busy = error instanceof TesseraeError && error.code === 'STAGE_REFUSED' && error.cause === 'BUSY'

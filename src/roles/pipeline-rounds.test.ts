@@ -92,6 +92,7 @@ describe('a staged job\'s rounds over the swarm', () => {
       job,
       initialParams: flatten(layout, initial),
       head: head.run,
+      engine: (from, to, rows) => createStageEngine(ort, buildShard(jobModel(job), from, to, rows), 'wasm'),
       log: (line) => logged.push(line),
       batches: (round, step) => {
         // Mid-round 1, a peer of stage 1 closes, as a tab does when its visitor leaves.
@@ -121,6 +122,9 @@ describe('a staged job\'s rounds over the swarm', () => {
       expect(report, `round ${r}: ${logged.join('\n')}`).not.toBeNull()
       reports.push(report!)
     }
+    // Every replica was audited in its first round (and some later, at the job's rate 0.5); none failed.
+    expect(reports[0]!.audits.run).toBe(6)
+    expect(reports.flatMap((r) => r.audits.failed)).toEqual([])
     // Two volunteers per stage; every round closed with all its steps and moved the version on.
     expect(Object.values(reports[0]!.assigned).sort()).toEqual([0, 0, 1, 1, 2, 2])
     expect(reports.map((r) => r.steps)).toEqual(new Array(ROUNDS).fill(H))

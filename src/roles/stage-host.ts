@@ -33,6 +33,11 @@ export interface ServedStage {
   drivers?: ReadonlySet<string>
   /** Serving the same stage again (its next version): keep the replica's optimiser state. */
   keepOptimizer?: boolean
+  /**
+   * Keep a copy of the parameters each driver step ran with (a staged job's replica, whose coordinator may
+   * audit any call of the round against the step's parameters, committed to first).
+   */
+  snapshots?: boolean
 }
 
 export type StageControlHandler = (request: Exclude<StageRequest, StageCall>, from: string) => Promise<{ response: StageResponse; tensors: Uint8Array[] }>
@@ -62,6 +67,8 @@ interface Entry {
   steps: Map<string, StepSum>
   work: StageWork
   queue: Promise<unknown>
+  /** The parameters each step's calls ran with, by step id, in the order steps began (with `snapshots`). */
+  snapshots: Map<string, Map<string, Float32Array>>
 }
 
 const ADAMW = DEFAULT_ADAMW as Extract<typeof DEFAULT_ADAMW, { kind: 'adamw' }>
@@ -105,12 +112,21 @@ export class StageHost {
     const before = stage.keepOptimizer ? this.served.get(`${stage.jobId}/${stage.stage}`) : undefined
     const kept = before && [...params].every(([name, values]) => before.state.get(name)?.m.length === values.length)
     const state = kept ? before.state : new Map([...params].map(([name, values]) => [name, newAdamWState(values.length)]))
-    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? ADAMW, state, updates: kept ? before.updates : 0, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve() })
+    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? ADAMW, state, updates: kept ? before.updates : 0, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve(), snapshots: new Map() })
   }
 
   /** The replica's parameters as trained here (what the stage's group averages). */
   params(jobId: string, stage: number): ReadonlyMap<string, Float32Array> | null {
     return this.served.get(`${jobId}/${stage}`)?.params ?? null
+  }
+
+  /** The parameters step `step` ran with here (null if none was kept), and the steps kept, in order. */
+  snapshot(jobId: string, stage: number, step: string): ReadonlyMap<string, Float32Array> | null {
+    return this.served.get(`${jobId}/${stage}`)?.snapshots.get(step) ?? null
+  }
+
+  snapshotSteps(jobId: string, stage: number): string[] {
+    return [...(this.served.get(`${jobId}/${stage}`)?.snapshots.keys() ?? [])]
   }
 
   /** AdamW steps the replica has taken (across versions when it kept its optimiser), or null if not served. */
@@ -181,6 +197,8 @@ export class StageHost {
       }
       return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
     }
+    // A step's calls all run with the parameters its first call found: updates come only between steps.
+    if (stage.snapshots && !entry.snapshots.has(request.step)) entry.snapshots.set(request.step, new Map([...params].map(([name, values]) => [name, Float32Array.from(values)])))
     const input = boundaryShape(shard.forward, ACTIVATION)
     const output = boundaryShape(shard.backward, GRAD_OUT)
     const activation = decodeBoundary(tensors[0]!, input.rows, input.width, `the activation into stage ${request.stage}`).values

@@ -14,6 +14,7 @@ import type { StageEngine } from '../compute/stage-engine.ts'
 import { jobModel, type JobSpec } from '../training/job.ts'
 import { stageRanges } from '../training/job-stages.ts'
 import { encodeDelta, quantizeInt8 } from '../training/quantize.ts'
+import { encodeCommitments, hashParams } from '../training/stage-audit.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import { StageHost } from './stage-host.ts'
@@ -105,7 +106,13 @@ export class StageVolunteer {
     if (from !== job.coordinator) return refuse('NOT_SERVED', `only job "${job.id}"'s coordinator may ask for a ${request.type}`)
     if (!job.stages) return refuse('BAD_REQUEST', `job "${job.id}" is not split into stages`)
     try {
-      return request.type === 'serve' ? await this.serve(job, request.stage, request.version, request.params) : this.delta(job, request.stage, request.version)
+      if (request.type === 'serve') return await this.serve(job, request.stage, request.version, request.params)
+      const held = this.held.get(`${job.id}/${request.stage}`)
+      if (!held || held.version !== request.version) return refuse('NOT_SERVED', `stage ${request.stage} of job "${job.id}" is not trained here from version ${request.version}`)
+      if (request.type === 'delta') return this.delta(held)
+      if (request.type === 'commit') return await this.commit(held)
+      if (request.type === 'audit') return this.reveal(held, request.step)
+      return refuse('BAD_REQUEST', 'unknown request')
     } catch (error) {
       return refuse('BAD_REQUEST', errorMessage(error).slice(0, 900))
     }
@@ -133,25 +140,43 @@ export class StageVolunteer {
       params.set(p.name, start.subarray(offset, offset + numel(p.shape)))
       offset += numel(p.shape)
     }
-    this.host.serve({ jobId: job.id, stage, version, engine: await engine, params, drivers: new Set([job.coordinator]), keepOptimizer: true })
+    this.host.serve({ jobId: job.id, stage, version, engine: await engine, params, drivers: new Set([job.coordinator]), keepOptimizer: true, snapshots: true })
     this.held.set(key, { job, stage, version, start: Float32Array.from(start), names: named.map((p) => p.name) })
     this.options.onHolding?.(this.holding)
     this.options.log?.(`training stage ${stage} of job "${job.id}" from version ${version}`)
     return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
   }
 
-  private delta(job: JobSpec, stage: number, version: number): Reply {
-    const held = this.held.get(`${job.id}/${stage}`)
-    if (!held || held.version !== version) return refuse('NOT_SERVED', `stage ${stage} of job "${job.id}" is not trained here from version ${version}`)
-    const replica = this.host.params(job.id, stage)!
-    const delta = new Float32Array(held.start.length)
+  /** A map of the stage's parameters as one vector in the stage's own order (what the coordinator slices). */
+  private flat(held: Held, values: ReadonlyMap<string, Float32Array>): Float32Array {
+    const out = new Float32Array(held.start.length)
     let offset = 0
     for (const name of held.names) {
-      const values = replica.get(name)!
-      for (let i = 0; i < values.length; i++) delta[offset + i] = held.start[offset + i]! - values[i]!
-      offset += values.length
+      out.set(values.get(name)!, offset)
+      offset += values.get(name)!.length
     }
-    const work = this.host.takeWork(job.id, stage)!
+    return out
+  }
+
+  private delta(held: Held): Reply {
+    const replica = this.flat(held, this.host.params(held.job.id, held.stage)!)
+    const delta = held.start.map((v, i) => v - replica[i]!)
+    const work = this.host.takeWork(held.job.id, held.stage)!
     return { response: { type: 'done', flops: work.flops, tensors: 1 }, tensors: [encodeDelta(quantizeInt8(delta))] }
+  }
+
+  /** Every step of the round with the hash of the parameters it ran with, in the order the steps began. */
+  private async commit(held: Held): Promise<Reply> {
+    const steps = this.host.snapshotSteps(held.job.id, held.stage)
+    const list = await Promise.all(steps.map(async (step) => ({ step, hash: await hashParams(this.flat(held, this.host.snapshot(held.job.id, held.stage, step)!)) })))
+    return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitments(list)] }
+  }
+
+  /** One step's parameters, as committed. */
+  private reveal(held: Held, step: string): Reply {
+    const snapshot = this.host.snapshot(held.job.id, held.stage, step)
+    if (!snapshot) return refuse('NOT_SERVED', `step "${step}" did not run here`)
+    const values = this.flat(held, snapshot)
+    return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [new Uint8Array(values.buffer)] }
   }
 }

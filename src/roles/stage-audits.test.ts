@@ -1,0 +1,110 @@
+// Audits of a staged job's replicas (issue 19): a replica that answers its calls wrongly (here a lazy one that
+// scales what it computes) is caught by the audit of one of its calls, drawn after it committed to every step's
+// parameters; its change is not merged, it is not paid, and it is never given a stage again, while every honest
+// replica passes. Real libp2p and ORT in Node.
+import { afterAll, describe, expect, it } from 'vitest'
+import * as ort from 'onnxruntime-web'
+import { multiaddr } from '@multiformats/multiaddr'
+import { MemoryBlockstore } from 'blockstore-core/memory'
+import { recipeModel, type ModelRecipe } from '../graph/model-recipe.ts'
+import { initParams } from '../graph/model.ts'
+import { buildShard } from '../graph/shard.ts'
+import { seededRandom } from '../random.ts'
+import { characterVocab, readTextFile, tokenize, windowBatch, windowStarts } from '../data/text.ts'
+import { readSharedFile } from '../data/testing/shared-files.ts'
+import { taskInput, taskOutputs, type TextTask } from '../data/task.ts'
+import { createNodePeer } from '../p2p/node-peer.ts'
+import { BlockExchange } from '../p2p/block-exchange.ts'
+import { createLossHead, createStageEngine, type StageEngine } from '../compute/stage-engine.ts'
+import { testJob } from '../training/testing/job-fixture.ts'
+import { jobModel, type JobSpec } from '../training/job.ts'
+import { flatten, paramLayout } from '../training/vector.ts'
+import { PipelineCoordinator } from './pipeline-coordinator.ts'
+import { StageVolunteer } from './stage-volunteer.ts'
+
+ort.env.wasm.numThreads = 1
+const CONTEXT = 8
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** A lazy replica: it runs its stage, then hands back 0.9× what it computed (forward and backward alike). */
+function lazy(engine: StageEngine): StageEngine {
+  const scale = (v: Float32Array) => v.map((x) => 0.9 * x)
+  return {
+    ...engine,
+    shard: engine.shard,
+    forward: async (p, a) => scale(await engine.forward(p, a)),
+    backward: async (p, a, g) => {
+      const { gradIn, grads } = await engine.backward(p, a, g)
+      return { gradIn: gradIn && scale(gradIn), grads }
+    },
+  }
+}
+
+describe('audits of stage replicas', () => {
+  const stops: Array<() => Promise<void>> = []
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined)
+  })
+
+  it('catch a replica that answers wrongly, merge only the honest, and never give it a stage again', async () => {
+    const documents = readTextFile({ name: 'devils-dictionary.txt', bytes: await readSharedFile('text/devils-dictionary.txt') })
+    const vocab = characterVocab(documents, 48)
+    const task: TextTask = { kind: 'text', schema: { kind: 'text', tokens: 'characters', vocab, context: CONTEXT } }
+    const { tokens } = tokenize(documents, task.schema, 'devils-dictionary.txt')
+    const recipe: ModelRecipe = { spec: { kind: 'transformer', layers: 2, width: 16, heads: 4 }, input: taskInput(task), ...taskOutputs(task) }
+    const model = recipeModel(recipe)
+    const starts = windowStarts(tokens.length, CONTEXT)
+    const random = seededRandom(7)
+    const peer = async () => {
+      const node = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
+      const exchange = await BlockExchange.start(node, new MemoryBlockstore())
+      stops.push(async () => {
+        await exchange.stop()
+        await node.stop()
+      })
+      return { node, exchange }
+    }
+    const coordinatorPeer = await peer()
+    const job: JobSpec = { ...testJob({ id: 'audited', coordinator: coordinatorPeer.node.peerId.toString(), model: 'transformer', batchSize: 8, innerSteps: 4, innerLr: 3e-3, auditRate: 0, aggregator: 'mean' }), recipe, task, classes: [], stages: { cuts: [2, 4], microBatch: 4, budgetBytes: 2 ** 26 } }
+    const head = await createLossHead(ort, model, 4, 'wasm')
+    stops.push(() => head.release())
+    const engineFor = (from: number, to: number, rows: number) => createStageEngine(ort, buildShard(jobModel(job), from, to, rows), 'wasm')
+    const coordinator = await PipelineCoordinator.start({
+      ...coordinatorPeer,
+      job,
+      initialParams: flatten(paramLayout(model), initParams(model, 3)),
+      head: head.run,
+      batches: () => ({ ...windowBatch(tokens, Array.from({ length: 8 }, () => starts[Math.floor(random() * starts.length)]!), CONTEXT, vocab.length), rows: 8 }),
+      engine: engineFor,
+      announceEveryMs: 0,
+    })
+    stops.push(() => coordinator.stop())
+    // Five volunteers in turn; the last (a lazy one) lands on stage 1 beside an honest peer.
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const { node, exchange } = await peer()
+      await node.dial(multiaddr(coordinatorPeer.node.getMultiaddrs()[0]!.toString()))
+      const volunteer = await StageVolunteer.start({ node, exchange, job: (id) => (id === job.id ? job : null), engine: async (_, from, to, rows) => (i === 4 ? lazy(await engineFor(from, to, rows)) : engineFor(from, to, rows)), joinEveryMs: 300 })
+      stops.push(() => volunteer.stop())
+      volunteer.join(job.id)
+      ids.push(node.peerId.toString())
+      while (coordinator.candidates().length < i + 1) await sleep(20)
+    }
+    const lazyId = ids[4]!
+    const first = (await coordinator.runRound())!
+    expect(first.assigned[lazyId]).toBe(1)
+    // Every replica is new, so every one is audited: only the lazy one fails, and why is said.
+    expect(first.audits.run).toBe(5)
+    expect(first.audits.failed.map((f) => f.peer)).toEqual([lazyId])
+    expect(first.audits.failed[0]!.reason).toMatch(/its answer is .* \(relative L2\) from the rerun, over 0\.01/)
+    expect(first.merged[1]).toEqual([ids[1]])
+    expect(first.credited[lazyId]).toBeUndefined()
+    expect(first.steps).toBe(4)
+    expect(coordinator.banned.has(lazyId)).toBe(true)
+    // It is not given a stage again, and the honest replicas (audited once) go on unaudited at rate 0.
+    const second = (await coordinator.runRound())!
+    expect(Object.keys(second.assigned)).not.toContain(lazyId)
+    expect(second.audits.run).toBe(0)
+    expect(second.merged.flat().sort()).toEqual(ids.slice(0, 4).sort())
+  }, 120_000)
+})
