@@ -363,14 +363,14 @@ export async function startHeadlessPipelineCoordinator(options: PipelineCoordina
 export async function startHeadlessStageVolunteer(options: PeerBase & { jobId: string }) {
   const { node, swarm, exchange } = await basePeer(options)
   const feed = new JobFeed(node)
-  const ort = await import('onnxruntime-web')
-  ort.env.wasm.numThreads = 1
+  // Its stage runs on a compute thread, as a tab's runs in its worker: this thread keeps serving calls.
+  const compute = nodeComputeClient()
   const volunteer = await StageVolunteer.start({
     node,
     exchange,
     job: (id) => feed.current.find((j) => j.announcement.job.id === id)?.announcement.job ?? null,
     coordinatorAddrs: (id) => feed.current.find((j) => j.announcement.job.id === id)?.announcement.addrs ?? [],
-    engine: (job, from, to, rows) => createStageEngine(ort, buildShard(jobModel(job), from, to, rows), 'wasm'),
+    engine: (job, from, to, rows) => compute.stageEngine(jobRecipe(job), from, to, rows, HEADLESS_ENGINE.backend, HEADLESS_ENGINE.wasmThreads),
     log: options.log,
   })
   volunteer.join(options.jobId)
@@ -379,6 +379,7 @@ export async function startHeadlessStageVolunteer(options: PeerBase & { jobId: s
     volunteer,
     async stop() {
       await volunteer.stop()
+      compute.terminate()
       feed.stop()
       await exchange.stop()
       await swarm.stop()

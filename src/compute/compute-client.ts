@@ -136,13 +136,21 @@ export class ComputeClient {
     const handle = this.nextStageHandle++
     await this.request({ type: 'stage-open', handle, model, from, to, rows, backend, wasmThreads }, 'ok', timeoutMs)
     const shard = buildShard(recipeModel(model), from, to, rows)
-    const run = async (pass: 'forward' | 'backward', params: ReadonlyMap<string, Float32Array>, activation: Float32Array, gradOut: Float32Array | null) =>
-      this.request({ type: 'stage-run', handle, pass, params: Object.fromEntries(shard.params.map((name) => [name, params.get(name)!])), activation, gradOut }, 'stage-ran', timeoutMs)
+    // The worker keeps the last parameters it was sent: named ones the same as last time are not sent again (a
+    // stage's micro-batches in one step all run with the same values).
+    let sentKey: string | null = null
+    const run = async (pass: 'forward' | 'backward', params: ReadonlyMap<string, Float32Array>, activation: Float32Array, gradOut: Float32Array | null, key: string | undefined) => {
+      const send = key === undefined || key !== sentKey
+      sentKey = null
+      const reply = await this.request({ type: 'stage-run', handle, pass, params: send ? Object.fromEntries(shard.params.map((name) => [name, params.get(name)!])) : null, activation, gradOut }, 'stage-ran', timeoutMs)
+      sentKey = key ?? null
+      return reply
+    }
     return {
       shard,
-      forward: async (params, activation) => (await run('forward', params, activation, null)).output!,
-      backward: async (params, activation, gradOut) => {
-        const reply = await run('backward', params, activation, gradOut)
+      forward: async (params, activation, key) => (await run('forward', params, activation, null, key)).output!,
+      backward: async (params, activation, gradOut, key) => {
+        const reply = await run('backward', params, activation, gradOut, key)
         return { gradIn: reply.output, grads: new Map(Object.entries(reply.grads ?? {})) }
       },
       release: async () => void (await this.request({ type: 'stage-close', handle }, 'ok', timeoutMs)),

@@ -12,9 +12,14 @@ import { runGraph } from './run-graph.ts'
 
 export interface StageEngine {
   readonly shard: Shard
-  forward(params: ReadonlyMap<string, Float32Array>, activation: Float32Array): Promise<Float32Array>
+  /**
+   * `paramsKey`, when given, names these parameter values: a call with the key of the last call may reuse what
+   * that call was given (a worker engine then sends no parameters across), so a caller changing the values must
+   * change the key.
+   */
+  forward(params: ReadonlyMap<string, Float32Array>, activation: Float32Array, paramsKey?: string): Promise<Float32Array>
   /** The input activation's gradient (null for the first stage, whose input is data) and the parameters'. */
-  backward(params: ReadonlyMap<string, Float32Array>, activation: Float32Array, gradOut: Float32Array): Promise<{ gradIn: Float32Array | null; grads: Map<string, Float32Array> }>
+  backward(params: ReadonlyMap<string, Float32Array>, activation: Float32Array, gradOut: Float32Array, paramsKey?: string): Promise<{ gradIn: Float32Array | null; grads: Map<string, Float32Array> }>
   release(): Promise<void>
 }
 

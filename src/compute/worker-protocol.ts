@@ -76,7 +76,8 @@ export type ToWorker =
   /** A pipeline stage's engine (stage-engine.ts) for layers [from, to) at `rows` samples, kept under `handle`. */
   | { type: 'stage-open'; id: number; handle: number; model: ModelRecipe; from: number; to: number; rows: number; backend: ExecutionBackend; wasmThreads: number }
   /** One pass of an open stage: forward (activation → output) or backward (and the output's gradient). */
-  | { type: 'stage-run'; id: number; handle: number; pass: 'forward' | 'backward'; params: Record<string, Float32Array>; activation: Float32Array; gradOut: Float32Array | null }
+  /** `params` null: the ones the handle's last run was given (the page sends them only when they change). */
+  | { type: 'stage-run'; id: number; handle: number; pass: 'forward' | 'backward'; params: Record<string, Float32Array> | null; activation: Float32Array; gradOut: Float32Array | null }
   | { type: 'stage-close'; id: number; handle: number }
 
 export interface RunSummary {
@@ -247,7 +248,6 @@ export function decodeToWorker(data: unknown): ToWorker {
     }
     case 'stage-run': {
       const params = readParamRecord(obj.params)
-      if (params === null) throw new DecodeError(WHAT_IN, '"params" must be an object of Float32Arrays')
       const pass = readEnum(obj, 'pass', ['forward', 'backward'] as const, WHAT_IN)
       const gradOut = pass === 'backward' ? readFloat32(obj.gradOut, '"gradOut"') : null
       return { type, id, handle: readInteger(obj, 'handle', WHAT_IN), pass, params, activation: readFloat32(obj.activation, '"activation"'), gradOut }

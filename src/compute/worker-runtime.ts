@@ -61,7 +61,7 @@ export class WorkerRuntime {
   /** Wasm threads of this worker's ORT builds: fixed when the first one loads. */
   private wasmThreads: number | null = null
   /** Pipeline stages open in this worker, by the page's handle. */
-  private readonly stages = new Map<number, StageEngine>()
+  private readonly stages = new Map<number, { engine: StageEngine; params: Map<string, Float32Array> | null }>()
   private compiled: Compiled | null = null
 
   constructor(loadOrt: OrtLoader, emit: Emit, options: { now?: () => number; sleep?: (ms: number) => Promise<void>; calibration?: Omit<StepTimerOptions, 'now'> } = {}) {
@@ -130,15 +130,18 @@ export class WorkerRuntime {
       }
       case 'stage-open': {
         const ort = await this.ort(message.backend, message.wasmThreads)
-        await this.stages.get(message.handle)?.release()
-        this.stages.set(message.handle, await createStageEngine(ort, buildShard(recipeModel(message.model), message.from, message.to, message.rows), message.backend))
+        await this.stages.get(message.handle)?.engine.release()
+        this.stages.set(message.handle, { engine: await createStageEngine(ort, buildShard(recipeModel(message.model), message.from, message.to, message.rows), message.backend), params: null })
         this.emit({ type: 'ok', id: message.id })
         return
       }
       case 'stage-run': {
-        const engine = this.stages.get(message.handle)
-        if (!engine) throw new TesseraeError('NOT_LOADED', `no stage is open under handle ${message.handle}`)
-        const params = new Map(Object.entries(message.params))
+        const open = this.stages.get(message.handle)
+        if (!open) throw new TesseraeError('NOT_LOADED', `no stage is open under handle ${message.handle}`)
+        const { engine } = open
+        if (message.params) open.params = new Map(Object.entries(message.params))
+        const params = open.params
+        if (!params) throw new TesseraeError('NOT_LOADED', `stage ${message.handle} was sent no parameters yet`)
         if (message.pass === 'forward') {
           const output = await engine.forward(params, message.activation)
           // Copied, not transferred: an output may be a view the runtime still owns.
@@ -150,7 +153,7 @@ export class WorkerRuntime {
         return
       }
       case 'stage-close':
-        await this.stages.get(message.handle)?.release()
+        await this.stages.get(message.handle)?.engine.release()
         this.stages.delete(message.handle)
         this.emit({ type: 'ok', id: message.id })
         return

@@ -38,6 +38,11 @@ describe('stages in the compute worker', () => {
     const expected = await local.backward(params, activation, gradOut)
     expect(backward.output).toEqual(expected.gradIn)
     expect(new Map(Object.entries(backward.grads!))).toEqual(expected.grads)
+    // Parameters not sent again: the ones the handle was last given.
+    await runtime.handle(decodeToWorker({ type: 'stage-run', id: 6, handle: 7, pass: 'forward', params: null, activation, gradOut: null }))
+    expect((replies.find((r) => r.id === 6) as Extract<FromWorker, { type: 'stage-ran' }>).output).toEqual(forward.output)
+    await runtime.handle(decodeToWorker({ type: 'stage-open', id: 8, handle: 9, model: recipe, from: 1, to: 3, rows: ROWS, backend: 'wasm', wasmThreads: 1 }))
+    await expect(runtime.handle(decodeToWorker({ type: 'stage-run', id: 10, handle: 9, pass: 'forward', params: null, activation, gradOut: null }))).rejects.toThrow('stage 9 was sent no parameters yet')
     await local.release()
     await runtime.handle(decodeToWorker({ type: 'stage-close', id: 4, handle: 7 }))
     await expect(runtime.handle(decodeToWorker({ type: 'stage-run', id: 5, handle: 7, pass: 'forward', params: record, activation, gradOut: null }))).rejects.toThrow('no stage is open under handle 7')

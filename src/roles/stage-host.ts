@@ -67,9 +67,15 @@ interface Entry {
   steps: Map<string, StepSum>
   work: StageWork
   queue: Promise<unknown>
+  /** Told apart from every other serving of a stage here (it names the parameter values with `updates`). */
+  generation: number
   /** The parameters each step's calls ran with, by step id, in the order steps began (with `snapshots`). */
   snapshots: Map<string, Map<string, Float32Array>>
 }
+
+/** The replica's parameter values, named: they change only when it is served anew or applies an update. */
+const paramsKey = (entry: { generation: number; updates: number }) => `${entry.generation}.${entry.updates}`
+let generations = 0
 
 const ADAMW = DEFAULT_ADAMW as Extract<typeof DEFAULT_ADAMW, { kind: 'adamw' }>
 /** Steps of unfinished drivers a stage keeps sums for at once; the oldest goes first. */
@@ -112,7 +118,7 @@ export class StageHost {
     const before = stage.keepOptimizer ? this.served.get(`${stage.jobId}/${stage.stage}`) : undefined
     const kept = before && [...params].every(([name, values]) => before.state.get(name)?.m.length === values.length)
     const state = kept ? before.state : new Map([...params].map(([name, values]) => [name, newAdamWState(values.length)]))
-    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? ADAMW, state, updates: kept ? before.updates : 0, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve(), snapshots: new Map() })
+    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? ADAMW, state, updates: kept ? before.updates : 0, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve(), snapshots: new Map(), generation: ++generations })
   }
 
   /** The replica's parameters as trained here (what the stage's group averages). */
@@ -203,12 +209,12 @@ export class StageHost {
     const output = boundaryShape(shard.backward, GRAD_OUT)
     const activation = decodeBoundary(tensors[0]!, input.rows, input.width, `the activation into stage ${request.stage}`).values
     if (request.type === 'forward') {
-      const out = await stage.engine.forward(params, activation)
+      const out = await stage.engine.forward(params, activation, paramsKey(entry))
       entry.work.flops += shard.forwardFlops
       return { response: { type: 'done', flops: shard.forwardFlops, tensors: 1 }, tensors: [encodeBoundary({ ...output, values: out }, request.format)] }
     }
     const gradOut = decodeBoundary(tensors[1]!, output.rows, output.width, `the output gradient of stage ${request.stage}`).values
-    const { gradIn, grads } = await stage.engine.backward(params, activation, gradOut)
+    const { gradIn, grads } = await stage.engine.backward(params, activation, gradOut, paramsKey(entry))
     // (The stage may have been served anew meanwhile: this gradient belongs to the version it replaced.)
     if (this.served.get(`${request.jobId}/${request.stage}`) === entry) {
       let sum = entry.steps.get(request.step)
