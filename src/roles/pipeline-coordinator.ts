@@ -23,7 +23,7 @@ import { paramsOf } from '../graph/model.ts'
 import { numel } from '../graph/shape.ts'
 import type { StageEngine } from '../compute/stage-engine.ts'
 import { decodeBoundary, encodeBoundary } from '../training/boundary-codec.ts'
-import { decodeCommitments, hashParams, judgeStageAudit, KEPT_CALLS, Reservoir, type StageAuditVerdict } from '../training/stage-audit.ts'
+import { decodeCommitments, hashParams, judgeStageAudit, KEPT_CALLS, Reservoir, type StageAuditVerdict, type StepCommitment } from '../training/stage-audit.ts'
 import { countFlops } from '../graph/flops.ts'
 import type { BoundaryFormat } from '../training/boundary-codec.ts'
 import { jobModel, type JobSpec } from '../training/job.ts'
@@ -72,6 +72,11 @@ export interface PipelineCoordinatorOptions {
   /** Secret randomness for which calls are kept and audited (default: crypto). */
   random?: () => number
 }
+
+/** Replicas a stage group holds at most: more add little and each can stall a round for its deadlines. */
+export const MAX_REPLICAS_PER_STAGE = 8
+/** How far past its steps' reach a replica's change may be: AdamW moves a value at most about 3·lr a step. */
+const DELTA_REACH = 10
 
 /**
  * A staged job's audits are drawn from the coordinator's own secret randomness after each replica commits,
@@ -124,6 +129,7 @@ export class PipelineCoordinator {
   /** Peers audited at least once (a newcomer's first replica is always audited). */
   private readonly audited = new Set<string>()
   private readonly engines = new Map<number, Promise<StageEngine>>()
+  private readonly reruns = new Map<number, Promise<unknown>>()
   private readonly random: () => number
 
   private constructor(options: PipelineCoordinatorOptions) {
@@ -178,7 +184,9 @@ export class PipelineCoordinator {
   /** Volunteers that asked for a stage recently, in the order they first joined. */
   candidates(): string[] {
     const ttl = this.options.joinTtlMs ?? 3 * JOIN_EVERY_MS
-    return [...this.joined].filter(([peer, at]) => this.now() - at <= ttl && !this.banned.has(peer)).map(([peer]) => peer)
+    // A silent peer is forgotten (it may join again, as a newcomer).
+    for (const [peer, at] of this.joined) if (this.now() - at > 4 * ttl) this.joined.delete(peer)
+    return [...this.joined].filter(([peer, at]) => this.now() - at <= ttl && !this.banned.has(peer)).map(([peer]) => peer).slice(0, MAX_REPLICAS_PER_STAGE * this.stages)
   }
 
   async stop(): Promise<void> {
@@ -229,7 +237,14 @@ export class PipelineCoordinator {
       jobId: job.id,
       version: this.version,
       shapes: stageShapes(jobModel(job), stages.cuts),
-      peersOf: (stage) => [...served].filter(([, s]) => s === stage).map(([peer]) => peerIdFromString(peer)),
+      // A peer that failed a call is not sent more this round (each failure can cost a deadline).
+      peersOf: (stage) => [...served].filter(([peer, s]) => s === stage && !failedThisRound.has(peer)).map(([peer]) => peerIdFromString(peer)),
+      onFail: (_, peer) => failedThisRound.add(peer),
+      onSend: (_, peer, step) => {
+        const list = sentSteps.get(peer) ?? []
+        if (list.at(-1) !== step) list.push(step)
+        sentSteps.set(peer, list)
+      },
       head: this.options.head,
       format: this.options.format ?? 'fp16',
       inFlight: 2,
@@ -242,6 +257,9 @@ export class PipelineCoordinator {
       },
     })
     const calls = new Map<string, Reservoir<AnsweredCall>>()
+    const failedThisRound = new Set<string>()
+    /** The steps each peer was sent calls of, in order: the only steps it may commit to. */
+    const sentSteps = new Map<string, string[]>()
     const work = new Map<string, number[]>()
     let steps = 0
     let loss = 0
@@ -275,13 +293,25 @@ export class PipelineCoordinator {
         const reply = await callStage(node, id, { type: 'delta', jobId: job.id, stage, version: this.version }, [], 60_000)
         if (!reply.tensor) throw new TesseraeError('STAGE_OUTPUT_MISSING', 'the replica did not come')
         const delta = decodeDelta(reply.tensor, end - start)
-        // Its commitment comes before anyone says which call is checked; a newcomer's first replica is always.
+        // A replica that answered nothing trained nothing: whatever it hands back is not merged, nor paid.
         const kept = calls.get(peer)?.items ?? []
-        if (this.options.engine && kept.length > 0 && (!this.audited.has(peer) || this.random() < job.auditRate)) {
-          audits.run++
-          this.audited.add(peer)
-          const verdict = await this.audit(id, stage, kept[Math.floor(this.random() * kept.length)]!, versionHashes[stage]!)
-          if (!verdict.passed) {
+        if (kept.length === 0) throw new TesseraeError('STAGE_NO_WORK', 'it answered no call this round')
+        // No value can have moved further than the round's steps could move it.
+        const reach = DELTA_REACH * steps * job.innerLr
+        const far = largestValue(delta)
+        if (!(far <= reach)) throw new TesseraeError('STAGE_DELTA_TOO_FAR', `its change reaches ${far.toExponential(2)}, beyond the ${reach.toExponential(2)} its ${steps} steps at learning rate ${job.innerLr} could move a value`)
+        // Its commitment comes before anyone says which call is checked; a newcomer's first replica is always.
+        // Only a call with an answer to compare is drawn (a first stage's backward returns none).
+        const checkable = kept.filter((c) => c.reply !== null)
+        if (this.options.engine && checkable.length > 0 && (!this.audited.has(peer) || this.random() < job.auditRate)) {
+          const verdict = await this.audit(id, stage, checkable[Math.floor(this.random() * checkable.length)]!, versionHashes[stage]!, sentSteps.get(peer) ?? [])
+          if (verdict === null) {
+            // Our own engine failed, not the replica: merged unaudited, and audited next time.
+          } else if (verdict.passed) {
+            audits.run++
+            this.audited.add(peer)
+          } else {
+            audits.run++
             audits.failed.push({ peer, stage, reason: verdict.reason })
             this.banned.set(peer, verdict.reason)
             lost.add(peer)
@@ -331,23 +361,41 @@ export class PipelineCoordinator {
    * One replica's audit: its commitment to every step's parameters, the revealed parameters of the kept call's
    * step, and that call run again here through the same boundary codec.
    */
-  private async audit(peer: PeerId, stage: number, call: AnsweredCall, versionHash: string): Promise<StageAuditVerdict> {
+  private async audit(peer: PeerId, stage: number, call: AnsweredCall, versionHash: string, sent: readonly string[]): Promise<StageAuditVerdict | null> {
     const { job, node } = this.options
     const { start, end } = this.slices[stage]!
     const at = { jobId: job.id, stage, version: this.version }
+    let commitments: StepCommitment[]
+    let revealed: Float32Array
     try {
       const commitment = await callStage(node, peer, { type: 'commit', ...at }, [], 60_000)
       if (!commitment.tensor) return { passed: false, reason: 'sent no commitment' }
-      const commitments = decodeCommitments(commitment.tensor)
+      commitments = decodeCommitments(commitment.tensor)
+      // Only steps this peer was sent, in the order they were sent: none made up, none reordered.
+      let last = -1
+      for (const { step } of commitments) {
+        const index = sent.indexOf(step)
+        if (index <= last) return { passed: false, reason: index === -1 ? `committed to step "${step}", which it was never sent` : `committed to step "${step}" out of order` }
+        last = index
+      }
+      // The parameters come through the block exchange: a large stage's do not fit one message.
       const revealedReply = await callStage(node, peer, { type: 'audit', ...at, step: call.step }, [], 60_000)
-      if (!revealedReply.tensor || revealedReply.tensor.length !== 4 * (end - start)) return { passed: false, reason: `revealed ${revealedReply.tensor?.length ?? 0} bytes of parameters for step "${call.step}", not ${4 * (end - start)}` }
-      const revealed = new Float32Array(new Uint8Array(revealedReply.tensor).buffer)
-      const rerun = await this.rerun(stage, call, revealed)
-      const answer = call.reply && this.decodeAnswer(stage, call)
-      return await judgeStageAudit({ commitments, step: call.step, revealed, versionHash, answer, rerun })
+      if (!revealedReply.tensor) return { passed: false, reason: `revealed nothing for step "${call.step}"` }
+      const cid = new TextDecoder().decode(revealedReply.tensor)
+      revealed = await new ExchangeVectorStore(this.options.exchange, end - start).getParams(cid, { providers: [peer], timeoutMs: 60_000 })
     } catch (error) {
       return { passed: false, reason: `did not answer its audit: ${errorMessage(error).slice(0, 300)}` }
     }
+    let rerun: Float32Array | null
+    try {
+      rerun = await this.rerun(stage, call, revealed)
+    } catch (error) {
+      this.engines.delete(stage)
+      this.options.log?.(`could not rerun a stage ${stage} call to audit it (the replica is merged unaudited): ${errorMessage(error).slice(0, 300)}`)
+      return null
+    }
+    const answer = call.reply && this.decodeAnswer(stage, call)
+    return judgeStageAudit({ commitments, step: call.step, revealed, versionHash, answer, rerun })
   }
 
   private decodeAnswer(stage: number, call: AnsweredCall): Float32Array {
@@ -356,8 +404,15 @@ export class PipelineCoordinator {
     return decodeBoundary(call.reply!, rows, width, `stage ${stage}'s answer`).values
   }
 
-  /** The kept call run here with the revealed parameters, its answer put through the codec the peer used. */
-  private async rerun(stage: number, call: AnsweredCall, revealed: Float32Array): Promise<Float32Array | null> {
+  /** The kept call run here with the revealed parameters (one rerun at a time per stage: one ORT session each). */
+  private rerun(stage: number, call: AnsweredCall, revealed: Float32Array): Promise<Float32Array | null> {
+    const turn = (this.reruns.get(stage) ?? Promise.resolve()).then(() => this.rerunNow(stage, call, revealed))
+    this.reruns.set(stage, turn.catch(() => undefined))
+    return turn
+  }
+
+  /** The answer put through the codec the peer used, so like is compared with like. */
+  private async rerunNow(stage: number, call: AnsweredCall, revealed: Float32Array): Promise<Float32Array | null> {
     const shard = this.shards[stage]!
     let engine = this.engines.get(stage)
     if (!engine) this.engines.set(stage, (engine = this.options.engine!(shard.from, shard.to, this.options.job.stages!.microBatch)))
@@ -380,6 +435,18 @@ export class PipelineCoordinator {
   }
 }
 
+
+/** The largest |value| of a quantised delta (its largest block scale × 127 bounds it; this is exact). */
+function largestValue(delta: QuantizedDelta): number {
+  let far = 0
+  for (let b = 0; b < delta.scales.length; b++) {
+    const end = Math.min((b + 1) * delta.blockSize, delta.length)
+    let top = 0
+    for (let i = b * delta.blockSize; i < end; i++) top = Math.max(top, Math.abs(delta.values[i]!))
+    far = Math.max(far, top * delta.scales[b]!)
+  }
+  return far
+}
 
 function add(work: Map<string, number[]>, peer: string, stage: number, flops: number, stages: number): void {
   let byStage = work.get(peer)

@@ -31,6 +31,9 @@ export interface PipelineDriverOptions {
   log?: (line: string) => void
   /** Hears every answered forward and backward call: what was sent and what came back (a coordinator keeps some to audit). */
   onAnswer?: (call: AnsweredCall) => void
+  /** Hears every forward or backward call before it is sent, and every one that failed other than as busy. */
+  onSend?: (stage: number, peer: string, step: string) => void
+  onFail?: (stage: number, peer: string) => void
 }
 
 export interface AnsweredCall {
@@ -199,6 +202,7 @@ export class PipelineDriver {
       // Peers that only ever answer BUSY are not waited on for ever (about half a minute of back-offs).
       if (attempt >= MAX_ATTEMPTS) throw new TesseraeError('STAGE_UNAVAILABLE', `stage ${stage} of job "${jobId}" stayed busy or failing through ${attempt} tries of ${microBatch}; the last: ${last}`)
       const key = peer.toString()
+      this.options.onSend?.(stage, key, step)
       this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1)
       try {
         const reply = await callStage(node, peer, request, tensors, this.options.deadlineMs ?? STAGE_DEADLINE_MS)
@@ -208,7 +212,10 @@ export class PipelineDriver {
         return { peer: key, reply }
       } catch (error) {
         const busy = error instanceof TesseraeError && error.code === 'STAGE_REFUSED' && error.cause === 'BUSY'
-        if (!busy) failed.add(key)
+        if (!busy) {
+          failed.add(key)
+          this.options.onFail?.(stage, key)
+        }
         last = errorMessage(error).slice(0, 300)
         report.resent++
         this.options.log?.(`stage ${stage} ${type} of ${microBatch} on ${key.slice(-8)} failed (${errorMessage(error).slice(0, 200)}); sending it to another peer`)

@@ -20,6 +20,8 @@ import { testJob } from '../training/testing/job-fixture.ts'
 import { jobModel, type JobSpec } from '../training/job.ts'
 import { flatten, paramLayout } from '../training/vector.ts'
 import { PipelineCoordinator } from './pipeline-coordinator.ts'
+import { decodeCommitments, encodeCommitments } from '../training/stage-audit.ts'
+import { encodeDelta, quantizeInt8 } from '../training/quantize.ts'
 import { StageVolunteer } from './stage-volunteer.ts'
 
 ort.env.wasm.numThreads = 1
@@ -46,7 +48,8 @@ describe('audits of stage replicas', () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined)
   })
 
-  it('catch a replica that answers wrongly, merge only the honest, and never give it a stage again', async () => {
+  /** A coordinator and volunteers joined in order; `make(i)` may make volunteer i hostile. */
+  async function swarm(count: number, hostile: (i: number, volunteer: StageVolunteer, engine: (e: StageEngine) => StageEngine) => ((e: StageEngine) => StageEngine) | void) {
     const documents = readTextFile({ name: 'devils-dictionary.txt', bytes: await readSharedFile('text/devils-dictionary.txt') })
     const vocab = characterVocab(documents, 48)
     const task: TextTask = { kind: 'text', schema: { kind: 'text', tokens: 'characters', vocab, context: CONTEXT } }
@@ -79,17 +82,60 @@ describe('audits of stage replicas', () => {
       announceEveryMs: 0,
     })
     stops.push(() => coordinator.stop())
-    // Five volunteers in turn; the last (a lazy one) lands on stage 1 beside an honest peer.
     const ids: string[] = []
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < count; i++) {
       const { node, exchange } = await peer()
       await node.dial(multiaddr(coordinatorPeer.node.getMultiaddrs()[0]!.toString()))
-      const volunteer = await StageVolunteer.start({ node, exchange, job: (id) => (id === job.id ? job : null), engine: async (_, from, to, rows) => (i === 4 ? lazy(await engineFor(from, to, rows)) : engineFor(from, to, rows)), joinEveryMs: 300 })
+      let wrap: (e: StageEngine) => StageEngine = (e) => e
+      const volunteer = await StageVolunteer.start({ node, exchange, job: (id) => (id === job.id ? job : null), engine: async (_, from, to, rows) => wrap(await engineFor(from, to, rows)), joinEveryMs: 300 })
+      wrap = hostile(i, volunteer, (e) => e) ?? wrap
       stops.push(() => volunteer.stop())
       volunteer.join(job.id)
       ids.push(node.peerId.toString())
       while (coordinator.candidates().length < i + 1) await sleep(20)
     }
+    return { coordinator, ids }
+  }
+
+  it('refuse a replica that commits to a step it was never sent, one whose change reaches too far, and one that answered nothing', async () => {
+    const { coordinator, ids } = await swarm(6, (i, volunteer) => {
+      const patched = volunteer as unknown as Record<string, (held: unknown) => Promise<{ response: unknown; tensors: Uint8Array[] }> | { response: unknown; tensors: Uint8Array[] }>
+      if (i === 3) {
+        // A forger: it puts a made-up first step carrying the version's parameters before its real ones.
+        const commit = patched.commit!.bind(volunteer)
+        patched.commit = async (held) => {
+          const real = decodeCommitments((await commit(held)).tensors[0]!)
+          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitments([{ step: 'made-up.0', hash: real[0]!.hash }, ...real])] }
+        }
+      }
+      if (i === 4) {
+        // Its change is far beyond what its steps could do.
+        patched.delta = (held) => {
+          const size = (held as { start: Float32Array }).start.length
+          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeDelta(quantizeInt8(new Float32Array(size).fill(5)))] }
+        }
+      }
+      if (i === 5) {
+        // It answers nothing (refuses every call), then hands back a change anyway.
+        const serve = patched.serve!.bind(volunteer)
+        patched.serve = async (...args: unknown[]) => {
+          const reply = await (serve as (...a: unknown[]) => Promise<{ response: unknown; tensors: Uint8Array[] }>)(...args)
+          volunteer.host.setPaused(true)
+          return reply
+        }
+      }
+    })
+    const report = (await coordinator.runRound())!
+    expect(report.steps).toBe(4)
+    expect(report.audits.failed.map((f) => [f.peer, f.reason])).toEqual([[ids[3], 'committed to step "made-up.0", which it was never sent']])
+    expect(report.lost.sort()).toEqual([ids[3], ids[4], ids[5]].sort())
+    expect(report.merged.flat().sort()).toEqual(ids.slice(0, 3).sort())
+    for (const id of [ids[3], ids[4], ids[5]]) expect(report.credited[id!]).toBeUndefined()
+  }, 120_000)
+
+  it('catch a replica that answers wrongly, merge only the honest, and never give it a stage again', async () => {
+    // Five volunteers in turn; the last (a lazy one) lands on stage 1 beside an honest peer.
+    const { coordinator, ids } = await swarm(5, (i) => (i === 4 ? lazy : undefined))
     const lazyId = ids[4]!
     const first = (await coordinator.runRound())!
     expect(first.assigned[lazyId]).toBe(1)

@@ -87,6 +87,7 @@ export class StageHost {
   private readonly node: Libp2p
   private readonly served = new Map<string, Entry>()
   private running = 0
+  private paused = false
 
   private constructor(node: Libp2p) {
     this.node = node
@@ -124,6 +125,16 @@ export class StageHost {
   /** The replica's parameters as trained here (what the stage's group averages). */
   params(jobId: string, stage: number): ReadonlyMap<string, Float32Array> | null {
     return this.served.get(`${jobId}/${stage}`)?.params ?? null
+  }
+
+  /** Stops serving a stage (its engine is the caller's to release). */
+  unserve(jobId: string, stage: number): void {
+    this.served.delete(`${jobId}/${stage}`)
+  }
+
+  /** Paused: forward and backward calls are refused (the driver sends them to the stage's other peers); updates still apply. */
+  setPaused(paused: boolean): void {
+    this.paused = paused
   }
 
   /** The parameters step `step` ran with here (null if none was kept), and the steps kept, in order. */
@@ -168,6 +179,7 @@ export class StageHost {
     if (entry.stage.drivers && !entry.stage.drivers.has(from)) return refuse('NOT_SERVED', `stage ${request.stage} of job "${request.jobId}" takes calls only from the job's drivers, and ${from} is not one`)
     if (entry.stage.inferenceOnly && request.type !== 'forward') return refuse('NOT_SERVED', `stage ${request.stage} of job "${request.jobId}" is served here for inference only: no ${request.type}`)
     // An update is cheap and ends a step: it is never refused for being busy (a skipped one would merge steps).
+    if (request.type !== 'update' && this.paused) return refuse('NOT_SERVED', 'this peer is paused')
     if (request.type !== 'update' && this.running >= MAX_CONCURRENT) return refuse('BUSY', `${this.running} micro-batches are running here`)
     this.running++
     try {

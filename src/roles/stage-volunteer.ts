@@ -57,6 +57,12 @@ export class StageVolunteer {
   private readonly engines = new Map<string, Promise<StageEngine>>()
   private joining: ReturnType<typeof setInterval> | undefined
   private stopped = false
+  private paused = false
+  /**
+   * The coordinator of each job this peer joined, as first heard: a later announcement of the same job id by
+   * another peer (anyone can sign one) does not make that peer its coordinator.
+   */
+  private readonly pinned = new Map<string, string>()
 
   private constructor(options: StageVolunteerOptions) {
     this.options = options
@@ -79,7 +85,9 @@ export class StageVolunteer {
     const ask = async () => {
       const job = this.options.job(jobId)
       // Only a staged job's coordinator takes joins; a whole-model job's volunteers take units instead.
-      if (!job?.stages || this.stopped) return
+      if (!job?.stages || this.stopped || this.paused) return
+      if (!this.pinned.has(jobId)) this.pinned.set(jobId, job.coordinator)
+      if (this.pinned.get(jobId) !== job.coordinator) return void this.options.log?.(`job "${jobId}" is now announced by ${job.coordinator}, not the coordinator it was joined with: ignored`)
       try {
         const coordinator = peerIdFromString(job.coordinator)
         await awaitCoordinator(this.options.node, coordinator, this.options.coordinatorAddrs?.(jobId) ?? [], 10_000, this.options.log)
@@ -92,6 +100,15 @@ export class StageVolunteer {
     this.joining = setInterval(() => void ask(), this.options.joinEveryMs ?? JOIN_EVERY_MS)
   }
 
+  /**
+   * Paused (the visitor's Pause, or a hidden tab): no more joins, and calls are refused as busy so the
+   * coordinator sends them to the stage's other peers; the replica misses the round's remaining steps.
+   */
+  setPaused(paused: boolean): void {
+    this.paused = paused
+    this.host.setPaused(paused)
+  }
+
   async stop(): Promise<void> {
     this.stopped = true
     clearInterval(this.joining)
@@ -102,8 +119,8 @@ export class StageVolunteer {
     if (request.type === 'join') return refuse('NOT_SERVED', 'this peer coordinates no job')
     const job = this.options.job(request.jobId)
     if (!job) return refuse('NOT_SERVED', `job "${request.jobId}" has not been heard here`)
-    // Only the job's coordinator says what this peer trains, and takes its replica.
-    if (from !== job.coordinator) return refuse('NOT_SERVED', `only job "${job.id}"'s coordinator may ask for a ${request.type}`)
+    // Only the job's coordinator (the one this peer joined) says what this peer trains, and takes its replica.
+    if (from !== job.coordinator || (this.pinned.has(job.id) && this.pinned.get(job.id) !== from)) return refuse('NOT_SERVED', `only job "${job.id}"'s coordinator may ask for a ${request.type}`)
     if (!job.stages) return refuse('BAD_REQUEST', `job "${job.id}" is not split into stages`)
     try {
       if (request.type === 'serve') return await this.serve(job, request.stage, request.version, request.params)
@@ -111,7 +128,7 @@ export class StageVolunteer {
       if (!held || held.version !== request.version) return refuse('NOT_SERVED', `stage ${request.stage} of job "${job.id}" is not trained here from version ${request.version}`)
       if (request.type === 'delta') return this.delta(held)
       if (request.type === 'commit') return await this.commit(held)
-      if (request.type === 'audit') return this.reveal(held, request.step)
+      if (request.type === 'audit') return await this.reveal(held, request.step)
       return refuse('BAD_REQUEST', 'unknown request')
     } catch (error) {
       return refuse('BAD_REQUEST', errorMessage(error).slice(0, 900))
@@ -141,6 +158,15 @@ export class StageVolunteer {
       offset += numel(p.shape)
     }
     this.host.serve({ jobId: job.id, stage, version, engine: await engine, params, drivers: new Set([job.coordinator]), keepOptimizer: true, snapshots: true })
+    // Moved to another stage of the job: the old one's replica and engine go.
+    for (const [other, held] of [...this.held]) {
+      if (held.job.id !== job.id || held.stage === stage) continue
+      this.held.delete(other)
+      this.host.unserve(job.id, held.stage)
+      const old = this.engines.get(other)
+      this.engines.delete(other)
+      void old?.then((e) => e.release()).catch(() => undefined)
+    }
     this.held.set(key, { job, stage, version, start: Float32Array.from(start), names: named.map((p) => p.name) })
     this.options.onHolding?.(this.holding)
     this.options.log?.(`training stage ${stage} of job "${job.id}" from version ${version}`)
@@ -168,15 +194,18 @@ export class StageVolunteer {
   /** Every step of the round with the hash of the parameters it ran with, in the order the steps began. */
   private async commit(held: Held): Promise<Reply> {
     const steps = this.host.snapshotSteps(held.job.id, held.stage)
-    const list = await Promise.all(steps.map(async (step) => ({ step, hash: await hashParams(this.flat(held, this.host.snapshot(held.job.id, held.stage, step)!)) })))
+    // One step at a time: a flat copy of the stage per step at once would double what the snapshots hold.
+    const list: Array<{ step: string; hash: string }> = []
+    for (const step of steps) list.push({ step, hash: await hashParams(this.flat(held, this.host.snapshot(held.job.id, held.stage, step)!)) })
     return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitments(list)] }
   }
 
-  /** One step's parameters, as committed. */
-  private reveal(held: Held, step: string): Reply {
+  /** One step's parameters, as committed: put in the block exchange (a large stage's do not fit one message); the reply names them. */
+  private async reveal(held: Held, step: string): Promise<Reply> {
     const snapshot = this.host.snapshot(held.job.id, held.stage, step)
     if (!snapshot) return refuse('NOT_SERVED', `step "${step}" did not run here`)
     const values = this.flat(held, snapshot)
-    return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [new Uint8Array(values.buffer)] }
+    const cid = await new ExchangeVectorStore(this.options.exchange, values.length).putParams(values)
+    return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [new TextEncoder().encode(cid)] }
   }
 }

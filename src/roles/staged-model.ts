@@ -18,6 +18,8 @@ export interface StagedModelOptions {
   job: JobSpec
   /** The version's parameter content id, as the use link names it. */
   paramsCid: string
+  /** The version's number as the link names it: only peers serving that number are asked. */
+  version?: number
   /** The swarm's peers as this tab hears them now (their presence lists the stages they serve). */
   peers: () => readonly PeerView[]
   log?: (line: string) => void
@@ -42,7 +44,8 @@ export class StagedModel {
   /** Offers of this version's stage `stage` heard now, each with its peer. */
   private offers(stage: number): Array<{ peer: string; offer: StageOffer }> {
     const { job, paramsCid } = this.options
-    return this.options.peers().flatMap((p) => p.stages.filter((o) => o.job === job.id && o.params === paramsCid && o.stage === stage).map((offer) => ({ peer: p.peerId, offer })))
+    const { version } = this.options
+    return this.options.peers().flatMap((p) => p.stages.filter((o) => o.job === job.id && o.params === paramsCid && o.stage === stage && (version === undefined || o.version === version)).map((offer) => ({ peer: p.peerId, offer })))
   }
 
   /** How many peers serve each stage now (0 somewhere: the model cannot answer yet). */
@@ -54,8 +57,8 @@ export class StagedModel {
   async outputs(x: Float32Array): Promise<StagedAnswer> {
     const { job, node } = this.options
     const model = jobModel(job)
-    // The version number a stage peer serves under (the content id is what the link pins; peers announce both).
-    const version = this.offers(0)[0]?.offer.version
+    // The version number stage peers serve under: the link's, or (a link without one) the first offer's.
+    const version = this.options.version ?? this.offers(0)[0]?.offer.version
     if (version === undefined) throw new TesseraeError('STAGE_UNAVAILABLE', `no peer serves stage 0 of this version of job "${job.id}" yet`)
     const driver = new PipelineDriver({
       node,

@@ -23,6 +23,8 @@ describe('job stages', () => {
     expect(bad({ microBatch: 3 })).toThrow('a micro-batch of 3 does not divide the batch of 8')
     expect(bad({ microBatch: 16 })).toThrow('"microBatch" must be between 1 and 8')
     expect(bad({ budgetBytes: 0 })).toThrow('"budgetBytes" must be between 1')
+    expect(decodeJob({ ...base, innerSteps: 256, stages }).stages).toEqual(stages)
+    expect(() => decodeJob({ ...base, innerSteps: 257, stages })).toThrow('a staged job\'s rounds take at most 256 inner steps')
   })
 
   it('costs the declared stages, and refuses a stage over the budget it was declared for', () => {

@@ -178,7 +178,7 @@ export function decodeJob(value: unknown): JobSpec {
   if (obj.reward !== undefined) job.reward = readRewardPool(obj.reward)
   if (obj.replication !== undefined) job.replication = readInteger(obj, 'replication', WHAT, 1, 16)
   if (obj.fineTune !== undefined) job.fineTune = readFineTune(obj.fineTune, recipeModel(jobRecipe(job)).layers.length)
-  if (obj.stages !== undefined) job.stages = readStages(obj.stages, recipeModel(jobRecipe(job)).layers.length, job.batchSize)
+  if (obj.stages !== undefined) job.stages = readStages(obj.stages, recipeModel(jobRecipe(job)).layers.length, job.batchSize, job.innerSteps)
   if (obj.deployed !== undefined) {
     const deployed = asObject(obj.deployed, `${WHAT} deployed`)
     job.deployed = { version: readInteger(deployed, 'version', `${WHAT} deployed`, 0, 0x7fffffff), paramsCid: readCid(deployed, 'paramsCid'), record: readCid(deployed, 'record') }
@@ -186,8 +186,12 @@ export function decodeJob(value: unknown): JobSpec {
   return job
 }
 
-function readStages(value: unknown, layers: number, batchSize: number): JobStages {
+/** Inner steps of a staged job's round at most: each of its replicas keeps a copy of its stage per step (audits). */
+export const MAX_STAGED_INNER_STEPS = 256
+
+function readStages(value: unknown, layers: number, batchSize: number, innerSteps: number): JobStages {
   const what = `${WHAT} stages`
+  if (innerSteps > MAX_STAGED_INNER_STEPS) throw new DecodeError(what, `a staged job's rounds take at most ${MAX_STAGED_INNER_STEPS} inner steps (each replica keeps its stage's parameters of every step for the audit), not ${innerSteps}`)
   const obj = asObject(value, what)
   const cuts = obj.cuts
   if (!Array.isArray(cuts) || cuts.length === 0 || cuts.length > Math.min(layers - 1, 1023)) throw new DecodeError(what, `"cuts" must list from 1 to ${Math.max(layers - 1, 0)} layers (a model of ${layers} layers splits into at most ${layers} stages)`)

@@ -32,7 +32,7 @@ export type Route = string[] | null
 
 const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`
 
-export function useModelUse(peer: TabPeer | null, jobId: string, paramsCid: string, memoryBytes: number) {
+export function useModelUse(peer: TabPeer | null, jobId: string, paramsCid: string, memoryBytes: number, version?: number) {
   const jobs = useJobFeed(peer)
   const job = jobs.find((j) => j.announcement.job.id === jobId)?.announcement.job ?? null
   const [state, setState] = useState<ModelUse>({ status: 'looking' })
@@ -52,7 +52,7 @@ export function useModelUse(peer: TabPeer | null, jobId: string, paramsCid: stri
     const settle = (next: ModelUse) => queueMicrotask(() => decision.current === mine && setState(next))
     if (needBytes > memoryBytes) {
       if (!job.stages) settle({ status: 'failed', job, error: `This model needs about ${mib(needBytes)} to run, more than the ${mib(memoryBytes)} this tab may use, and its job is not split into stages that other peers could run. Raise this tab's limit to run it here.` })
-      else settle({ status: 'staged', job, needBytes, staged: new StagedModel({ node: peer.swarm.node, job, paramsCid, peers: () => peer.swarm.current.peers }) })
+      else settle({ status: 'staged', job, needBytes, staged: new StagedModel({ node: peer.swarm.node, job, paramsCid, version, peers: () => peer.swarm.current.peers }) })
       return
     }
     settle({ status: 'loading', job })
@@ -63,7 +63,7 @@ export function useModelUse(peer: TabPeer | null, jobId: string, paramsCid: stri
         (flat) => settle({ status: 'ready', job, params: Object.fromEntries(unflatten(layout, flat)) }),
         (error: unknown) => settle({ status: 'failed', job, error: `The model's parameters could not be fetched: ${errorMessage(error)}. Someone holding this version (its coordinator, or a volunteer) must be online.` }),
       )
-  }, [peer, job, paramsCid, state.status, needBytes, memoryBytes])
+  }, [peer, job, paramsCid, state.status, needBytes, memoryBytes, version])
 
   const worker = () => (compute.current ??= ComputeClient.spawn())
 

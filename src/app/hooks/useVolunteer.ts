@@ -148,6 +148,7 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
         }).then((staged) => {
           if (client.current !== volunteer) return void staged.stop()
           stageVolunteer.current = staged
+          if (pausedNow.current) staged.setPaused(true)
           staged.join(jobId)
         }, (error: unknown) => console.warn(`[stage] could not start: ${errorMessage(error)}`))
       }
@@ -202,6 +203,7 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
       pausedNow.current = value
       setPausedState(value)
       client.current?.setPaused(value)
+      stageVolunteer.current?.setPaused(value)
       void compute.current?.throttle(prefs?.usage ?? 1, value).catch(() => undefined)
     },
     [prefs],

@@ -131,9 +131,10 @@ export function UsePage() {
   const cid = search.get('params') ?? ''
   const [memoryMiB, setMemoryMiB] = useState(loadTabMemoryMiB)
   const memoryBytes = memoryMiB * 2 ** 20
-  const { state, predict, write, route, needBytes } = useModelUse(swarm.status === 'running' ? swarm.peer : null, jobId, cid, memoryBytes)
-  if (!jobId || !cid) return <section className="card"><h1>Use a model</h1><p className="error" role="alert">This link names no job or no model version: ask for the link from the job's dashboard (*Use this version*).</p></section>
   const version = search.get('version')
+  const versionNumber = version !== null && /^\d{1,9}$/.test(version) ? Number(version) : undefined
+  const { state, predict, write, route, needBytes } = useModelUse(swarm.status === 'running' ? swarm.peer : null, jobId, cid, memoryBytes, versionNumber)
+  if (!jobId || !cid) return <section className="card"><h1>Use a model</h1><p className="error" role="alert">This link names no job or no model version: ask for the link from the job's dashboard (*Use this version*).</p></section>
   return (
     <>
       <h1>Use a model</h1>
