@@ -6,8 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, expect, test, type Browser, type Page } from '@playwright/test'
+import { chromium, expect, test, type Browser } from '@playwright/test'
 import { CHROMIUM_ARGS } from './chromium.ts'
+import { peerIdOf } from './pages.ts'
 import { startJob } from './research.ts'
 import { assertNatTools, buildNatTopology, type NatKind, type NatTopology } from './nat/topology.ts'
 import { APP_URL, startPublicServices, type PublicServices } from './nat/public-services.ts'
@@ -43,11 +44,6 @@ async function browserIn(home: string): Promise<Browser> {
   })
 }
 
-async function peerIdOf(page: Page): Promise<string> {
-  const id = page.getByTestId('self-peer-id')
-  await expect(id).toHaveText(/^12D3KooW/, { timeout: 60_000 })
-  return (await id.textContent())!
-}
 
 /** A coordinator tab in home 1 and a volunteer tab in home 2 complete a round; returns the UDP bytes by path. */
 async function roundAcrossNats(kind: NatKind): Promise<{ direct: number; turn: number }> {

@@ -53,3 +53,10 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
   const found = results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`)
   expect(found, `accessibility problems on ${what}`).toEqual([])
 }
+
+/** The tab's own peer id, once its swarm has started. */
+export async function peerIdOf(page: Page): Promise<string> {
+  const id = page.getByTestId('self-peer-id')
+  await expect(id).toHaveText(/^12D3KooW/, { timeout: 60_000 })
+  return (await id.textContent())!
+}

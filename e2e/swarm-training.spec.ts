@@ -3,8 +3,9 @@
 // same biased work and a free rider sending nothing. One volunteer tab closes mid-round, and the coordinator
 // tab reloads and resumes from IndexedDB. The dashboard shows the audits, their outcomes and the bans by
 // reason. (WebGPU against the wasm referee is measured by the device check, in webgpu.spec.ts.)
-import { expect, test, type Locator, type Page } from '@playwright/test'
+import { expect, test, type Locator } from '@playwright/test'
 import { launchChromium } from './chromium.ts'
+import { peerIdOf } from './pages.ts'
 import { startJob } from './research.ts'
 import { startHeadlessVolunteer } from '../server/swarm/headless.ts'
 import { ATTACKS, colludingPair, type Attack } from '../src/training/testing/adversaries.ts'
@@ -19,11 +20,6 @@ async function waitForRound(panel: Locator, round: number, timeout: number): Pro
   await expect.poll(() => currentRound(panel), { timeout, intervals: [500] }).toBeGreaterThanOrEqual(round)
 }
 
-async function peerIdOf(page: Page): Promise<string> {
-  const id = page.getByTestId('self-peer-id')
-  await expect(id).toHaveText(/^12D3KooW/, { timeout: 60_000 })
-  return (await id.textContent())!
-}
 
 test('three volunteer tabs train while a colluding pair and a free rider are caught, with a coordinator tab that survives a reload', async () => {
   test.setTimeout(600_000)

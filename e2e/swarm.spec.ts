@@ -1,13 +1,9 @@
 // Two separate Chromium processes meet through the relay, upgrade to a direct WebRTC connection, and hear
 // each other's gossipsub announcements.
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test } from '@playwright/test'
 import { launchChromium } from './chromium.ts'
+import { peerIdOf } from './pages.ts'
 
-async function peerIdOf(page: Page): Promise<string> {
-  const id = page.getByTestId('self-peer-id')
-  await expect(id).toHaveText(/^12D3KooW/)
-  return (await id.textContent()) ?? ''
-}
 
 test('two browsers connect directly over WebRTC and exchange gossip', async () => {
   const browsers = await Promise.all([launchChromium(), launchChromium()])

@@ -5,8 +5,8 @@
 // costs only its calls in flight, which go to another). At the round's end each replica hands back its change
 // since the version; each stage group's changes are merged by the job's robust aggregation rule and the outer
 // Nesterov step moves that stage. A stage none of whose replicas answered keeps its version, so a round is never
-// lost. Before a replica's change is merged it may be audited (a newcomer's first always, then at the job's
-// audit rate; stage-audit.ts): the replica commits to the parameters of every step it ran, then one of its calls,
+// lost. Before a replica's change is merged it may be audited (always until a peer has been audited once, then
+// at the job's audit rate; stage-audit.ts): the replica commits to the parameters of every step it ran, then one of its calls,
 // kept at random as the round went, is run again here with the parameters it reveals. A replica that fails is
 // not merged, not paid and never given a stage again. Credit is the FLOPs of the calls each peer answered in the
 // round, counted from the coordinator's own shard graphs (never the peer's claim), for peers whose replica came
@@ -126,7 +126,7 @@ export class PipelineCoordinator {
   readonly credit = new Map<string, { flops: number; byStage: number[] }>()
   /** Peers that failed an audit: never given a stage again. */
   readonly banned = new Map<string, string>()
-  /** Peers audited at least once (a newcomer's first replica is always audited). */
+  /** Peers audited at least once: until then every replica of theirs with a call to check is audited. */
   private readonly audited = new Set<string>()
   private readonly engines = new Map<number, Promise<StageEngine>>()
   private readonly reruns = new Map<number, Promise<unknown>>()
@@ -250,13 +250,17 @@ export class PipelineCoordinator {
       inFlight: 2,
       log: this.options.log,
       // A few of each replica's calls, kept at random as they are answered: which, nobody else can know.
+      // Only calls with an answer to compare are kept (a first stage's backward returns none).
       onAnswer: (call) => {
+        answered.set(call.peer, (answered.get(call.peer) ?? 0) + 1)
+        if (call.reply === null) return
         let kept = calls.get(call.peer)
         if (!kept) calls.set(call.peer, (kept = new Reservoir(KEPT_CALLS, this.random)))
         kept.offer(call)
       },
     })
     const calls = new Map<string, Reservoir<AnsweredCall>>()
+    const answered = new Map<string, number>()
     const failedThisRound = new Set<string>()
     /** The steps each peer was sent calls of, in order: the only steps it may commit to. */
     const sentSteps = new Map<string, string[]>()
@@ -294,15 +298,14 @@ export class PipelineCoordinator {
         if (!reply.tensor) throw new TesseraeError('STAGE_OUTPUT_MISSING', 'the replica did not come')
         const delta = decodeDelta(reply.tensor, end - start)
         // A replica that answered nothing trained nothing: whatever it hands back is not merged, nor paid.
-        const kept = calls.get(peer)?.items ?? []
-        if (kept.length === 0) throw new TesseraeError('STAGE_NO_WORK', 'it answered no call this round')
+        if (!answered.has(peer)) throw new TesseraeError('STAGE_NO_WORK', 'it answered no call this round')
         // No value can have moved further than the round's steps could move it.
         const reach = DELTA_REACH * steps * job.innerLr
         const far = largestValue(delta)
         if (!(far <= reach)) throw new TesseraeError('STAGE_DELTA_TOO_FAR', `its change reaches ${far.toExponential(2)}, beyond the ${reach.toExponential(2)} its ${steps} steps at learning rate ${job.innerLr} could move a value`)
-        // Its commitment comes before anyone says which call is checked; a newcomer's first replica is always.
-        // Only a call with an answer to compare is drawn (a first stage's backward returns none).
-        const checkable = kept.filter((c) => c.reply !== null)
+        // Its commitment comes before anyone says which call is checked. A peer never audited is audited at its
+        // first replica with a call to check (a first stage's backward has no answer to compare).
+        const checkable = calls.get(peer)?.items ?? []
         if (this.options.engine && checkable.length > 0 && (!this.audited.has(peer) || this.random() < job.auditRate)) {
           const verdict = await this.audit(id, stage, checkable[Math.floor(this.random() * checkable.length)]!, versionHashes[stage]!, sentSteps.get(peer) ?? [])
           if (verdict === null) {

@@ -6,25 +6,17 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import * as ort from 'onnxruntime-web'
 import { multiaddr } from '@multiformats/multiaddr'
-import { MemoryBlockstore } from 'blockstore-core/memory'
-import { recipeModel, type ModelRecipe } from '../graph/model-recipe.ts'
 import { initParams } from '../graph/model.ts'
 import { buildTrainStep } from '../graph/train-step.ts'
 import { DEFAULT_ADAMW } from '../graph/optimizer.ts'
-import { seededRandom } from '../random.ts'
-import { characterVocab, readTextFile, tokenize, windowBatch, windowStarts } from '../data/text.ts'
-import { readSharedFile } from '../data/testing/shared-files.ts'
-import { taskInput, taskOutputs, type TextTask } from '../data/task.ts'
-import { createNodePeer, type NodePeer } from '../p2p/node-peer.ts'
-import { BlockExchange } from '../p2p/block-exchange.ts'
+import type { NodePeer } from '../p2p/node-peer.ts'
 import { buildShard } from '../graph/shard.ts'
 import { jobModel } from '../training/job.ts'
 import { createStageEngine, createLossHead } from '../compute/stage-engine.ts'
 import { TrainSession } from '../compute/train-session.ts'
-import { testJob } from '../training/testing/job-fixture.ts'
-import type { JobSpec } from '../training/job.ts'
 import { flatten, paramLayout, unflatten } from '../training/vector.ts'
 import { PipelineCoordinator } from './pipeline-coordinator.ts'
+import { dictionaryTask, stagedPeer, stagedTextJob } from './testing/staged-peers.ts'
 import { StageVolunteer } from './stage-volunteer.ts'
 
 ort.env.wasm.numThreads = 1
@@ -46,15 +38,7 @@ describe('a staged job\'s rounds over the swarm', () => {
   })
 
   it('trains 3 stage groups of 2 volunteers to within 5 % of the unsplit model, through a volunteer leaving mid-round', async () => {
-    const documents = readTextFile({ name: 'devils-dictionary.txt', bytes: await readSharedFile('text/devils-dictionary.txt') })
-    const vocab = characterVocab(documents, 64)
-    const task: TextTask = { kind: 'text', schema: { kind: 'text', tokens: 'characters', vocab, context: CONTEXT } }
-    const { tokens } = tokenize(documents, task.schema, 'devils-dictionary.txt')
-    const recipe: ModelRecipe = { spec: { kind: 'transformer', layers: 2, width: 32, heads: 4 }, input: taskInput(task), ...taskOutputs(task) }
-    const model = recipeModel(recipe)
-    const starts = windowStarts(tokens.length, CONTEXT)
-    const random = seededRandom(4)
-    const draw = (rows: number) => windowBatch(tokens, Array.from({ length: rows }, () => starts[Math.floor(random() * starts.length)]!), CONTEXT, vocab.length)
+    const { task, recipe, model, draw } = await dictionaryTask(CONTEXT, 64, { kind: 'transformer', layers: 2, width: 32, heads: 4 }, 4)
     const batches = Array.from({ length: ROUNDS * H }, () => draw(ROWS))
     const heldOut = draw(64)
     const initial = initParams(model, 2)
@@ -73,17 +57,9 @@ describe('a staged job\'s rounds over the swarm', () => {
     const unsplit = await heldOutLoss((await session.read()).params)
     await session.release()
 
-    const peer = async () => {
-      const node = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
-      const exchange = await BlockExchange.start(node, new MemoryBlockstore())
-      stops.push(async () => {
-        await exchange.stop()
-        await node.stop()
-      })
-      return { node, exchange }
-    }
+    const peer = () => stagedPeer(stops)
     const coordinatorPeer = await peer()
-    const job: JobSpec = { ...testJob({ id: 'staged-text', coordinator: coordinatorPeer.node.peerId.toString(), model: 'transformer', batchSize: ROWS, innerSteps: H, innerLr: LR, outerLr: 0.7, outerMomentum: 0.5, aggregator: 'mean' }), recipe, task, classes: [], stages: { cuts: [2, 4], microBatch: MICRO, budgetBytes: 2 ** 26 } }
+    const job = stagedTextJob(coordinatorPeer.node.peerId.toString(), recipe, task, MICRO, { id: 'staged-text', batchSize: ROWS, innerSteps: H, innerLr: LR, outerLr: 0.7, outerMomentum: 0.5 })
     const head = await createLossHead(ort, model, MICRO, 'wasm')
     stops.push(() => head.release())
     let leaver: NodePeer | null = null
@@ -122,8 +98,9 @@ describe('a staged job\'s rounds over the swarm', () => {
       expect(report, `round ${r}: ${logged.join('\n')}`).not.toBeNull()
       reports.push(report!)
     }
-    // Every replica was audited in its first round (and some later, at the job's rate 0.5); none failed.
-    expect(reports[0]!.audits.run).toBe(6)
+    // Every replica with a call to check was audited in its first round (a first-stage replica whose every call
+    // was a backward has none), some later at the job's rate 0.5; none failed.
+    expect(reports[0]!.audits.run).toBeGreaterThanOrEqual(4)
     expect(reports.flatMap((r) => r.audits.failed)).toEqual([])
     // Two volunteers per stage; every round closed with all its steps and moved the version on.
     expect(Object.values(reports[0]!.assigned).sort()).toEqual([0, 0, 1, 1, 2, 2])

@@ -5,21 +5,13 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import * as ort from 'onnxruntime-web'
 import { multiaddr } from '@multiformats/multiaddr'
-import { MemoryBlockstore } from 'blockstore-core/memory'
-import { recipeModel, type ModelRecipe } from '../graph/model-recipe.ts'
 import { initParams } from '../graph/model.ts'
 import { buildShard } from '../graph/shard.ts'
-import { seededRandom } from '../random.ts'
-import { characterVocab, readTextFile, tokenize, windowBatch, windowStarts } from '../data/text.ts'
-import { readSharedFile } from '../data/testing/shared-files.ts'
-import { taskInput, taskOutputs, type TextTask } from '../data/task.ts'
-import { createNodePeer } from '../p2p/node-peer.ts'
-import { BlockExchange } from '../p2p/block-exchange.ts'
 import { createLossHead, createStageEngine, type StageEngine } from '../compute/stage-engine.ts'
-import { testJob } from '../training/testing/job-fixture.ts'
-import { jobModel, type JobSpec } from '../training/job.ts'
+import { jobModel } from '../training/job.ts'
 import { flatten, paramLayout } from '../training/vector.ts'
 import { PipelineCoordinator } from './pipeline-coordinator.ts'
+import { dictionaryTask, stagedPeer, stagedTextJob } from './testing/staged-peers.ts'
 import { decodeCommitments, encodeCommitments } from '../training/stage-audit.ts'
 import { encodeDelta, quantizeInt8 } from '../training/quantize.ts'
 import { StageVolunteer } from './stage-volunteer.ts'
@@ -50,25 +42,10 @@ describe('audits of stage replicas', () => {
 
   /** A coordinator and volunteers joined in order; `make(i)` may make volunteer i hostile. */
   async function swarm(count: number, hostile: (i: number, volunteer: StageVolunteer, engine: (e: StageEngine) => StageEngine) => ((e: StageEngine) => StageEngine) | void) {
-    const documents = readTextFile({ name: 'devils-dictionary.txt', bytes: await readSharedFile('text/devils-dictionary.txt') })
-    const vocab = characterVocab(documents, 48)
-    const task: TextTask = { kind: 'text', schema: { kind: 'text', tokens: 'characters', vocab, context: CONTEXT } }
-    const { tokens } = tokenize(documents, task.schema, 'devils-dictionary.txt')
-    const recipe: ModelRecipe = { spec: { kind: 'transformer', layers: 2, width: 16, heads: 4 }, input: taskInput(task), ...taskOutputs(task) }
-    const model = recipeModel(recipe)
-    const starts = windowStarts(tokens.length, CONTEXT)
-    const random = seededRandom(7)
-    const peer = async () => {
-      const node = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
-      const exchange = await BlockExchange.start(node, new MemoryBlockstore())
-      stops.push(async () => {
-        await exchange.stop()
-        await node.stop()
-      })
-      return { node, exchange }
-    }
+    const { task, recipe, model, draw } = await dictionaryTask(CONTEXT, 48, { kind: 'transformer', layers: 2, width: 16, heads: 4 }, 7)
+    const peer = () => stagedPeer(stops)
     const coordinatorPeer = await peer()
-    const job: JobSpec = { ...testJob({ id: 'audited', coordinator: coordinatorPeer.node.peerId.toString(), model: 'transformer', batchSize: 8, innerSteps: 4, innerLr: 3e-3, auditRate: 0, aggregator: 'mean' }), recipe, task, classes: [], stages: { cuts: [2, 4], microBatch: 4, budgetBytes: 2 ** 26 } }
+    const job = stagedTextJob(coordinatorPeer.node.peerId.toString(), recipe, task, 4, { id: 'audited', batchSize: 8, innerSteps: 4, innerLr: 3e-3, auditRate: 0 })
     const head = await createLossHead(ort, model, 4, 'wasm')
     stops.push(() => head.release())
     const engineFor = (from: number, to: number, rows: number) => createStageEngine(ort, buildShard(jobModel(job), from, to, rows), 'wasm')
@@ -77,7 +54,7 @@ describe('audits of stage replicas', () => {
       job,
       initialParams: flatten(paramLayout(model), initParams(model, 3)),
       head: head.run,
-      batches: () => ({ ...windowBatch(tokens, Array.from({ length: 8 }, () => starts[Math.floor(random() * starts.length)]!), CONTEXT, vocab.length), rows: 8 }),
+      batches: () => ({ ...draw(8), rows: 8 }),
       engine: engineFor,
       announceEveryMs: 0,
     })
@@ -139,8 +116,9 @@ describe('audits of stage replicas', () => {
     const lazyId = ids[4]!
     const first = (await coordinator.runRound())!
     expect(first.assigned[lazyId]).toBe(1)
-    // Every replica is new, so every one is audited: only the lazy one fails, and why is said.
-    expect(first.audits.run).toBe(5)
+    // Every replica is new, so every one with a call to check is audited (a first-stage replica whose every
+    // call was a backward has none, about 1 % of the time): only the lazy one fails, and why is said.
+    expect(first.audits.run).toBeGreaterThanOrEqual(3)
     expect(first.audits.failed.map((f) => f.peer)).toEqual([lazyId])
     expect(first.audits.failed[0]!.reason).toMatch(/its answer is .* \(relative L2\) from the rerun, over 0\.01/)
     expect(first.merged[1]).toEqual([ids[1]])
