@@ -48,6 +48,7 @@ describe('a model served by stage peers', () => {
   let job: JobSpec
   let tab: Swarm
   let cid: string
+  let coordinatorSwarm: Swarm
   const servers: StageServer[] = []
   const peerSwarms: Swarm[] = []
 
@@ -64,6 +65,7 @@ describe('a model served by stage peers', () => {
 
   beforeAll(async () => {
     const coordinator = await peer()
+    coordinatorSwarm = coordinator.swarm
     cid = await new ExchangeVectorStore(coordinator.exchange, flat.length).putParams(flat)
     job = { ...testJob({ id: 'staged', coordinator: coordinator.swarm.node.peerId.toString(), model: 'transformer' }), recipe, task: TEXT, classes: [], stages: { cuts: [2, 4], microBatch: 2, budgetBytes: 2 ** 24 } }
     tab = (await peer()).swarm
@@ -100,6 +102,37 @@ describe('a model served by stage peers', () => {
     // One of stage 1's peers stops (its presence lingers in the tab's table): the others still answer.
     await peerSwarms[1]!.stop()
     expect(await staged.write(prompt, { length: 12, temperature: 0, seed: 1 })).toEqual(expected)
+  }, 60_000)
+
+  it('checks an answer through a second peer of a stage, and refuses to show one a peer got wrong', async () => {
+    const staged = new StagedModel({ node: tab.node, job, paramsCid: cid, version: 5, peers: () => tab.current.peers })
+    const x = new Float32Array(6 * 7)
+    for (let p = 0; p < 6; p++) x[p * 7 + ((p * 3) % 7)] = 1
+    // A second live peer joins stage 1 (one of its two others is gone): the check runs the sample through both
+    // live ones, which agree.
+    const stagePeer = async (lie: boolean) => {
+      const { swarm, exchange } = await peer()
+      await link(swarm, coordinatorSwarm)
+      await link(tab, swarm)
+      const server = await StageServer.start({ swarm, exchange, engine: async (shard) => {
+        const engine = await createStageEngine(ort, shard, 'wasm')
+        return lie ? { ...engine, shard, forward: async (p, a) => (await engine.forward(p, a)).map((v) => 0.9 * v) } : engine
+      } })
+      await server.serveVersion(job, 5, cid, [1])
+      servers.push(server)
+      return swarm
+    }
+    const honest = await stagePeer(false)
+    await until('the tab hears the second live stage-1 peer', () => staged.coverage()[1] === 3)
+    const checked = await staged.outputs(x, true)
+    expect(checked.checkedStages).toEqual([1])
+    expect(relativeL2(checked.outputs, await predictOutputs(ort, model, params, x, 1))).toBeLessThan(1e-5)
+    // It leaves, and a peer joins stage 1 that hands back 0.9× what it computes: every checked answer now meets
+    // it on one of the two routes (the peers gone fail and are passed over), and nothing is shown.
+    await honest.stop()
+    const swarm = await stagePeer(true)
+    await until('the tab hears the lying stage-1 peer', () => staged.coverage()[1] === 4)
+    await expect(staged.outputs(x, true)).rejects.toMatchObject({ code: 'STAGE_PEERS_DISAGREE', message: expect.stringContaining(swarm.node.peerId.toString().slice(-8)) })
   }, 60_000)
 
   it('refuses a backward or an update from anyone, so the served model cannot be changed', async () => {

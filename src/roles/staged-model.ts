@@ -10,6 +10,7 @@ import { jobModel, type JobSpec } from '../training/job.ts'
 import { stageShapes } from '../training/job-stages.ts'
 import { writeTokens } from '../data/text.ts'
 import { TesseraeError } from '../errors.ts'
+import { relativeL2 } from '../compute/compare-runs.ts'
 import { PipelineDriver } from './pipeline-driver.ts'
 import { INFERENCE_ROWS } from './stage-server.ts'
 
@@ -29,7 +30,12 @@ export interface StagedAnswer {
   outputs: Float32Array
   /** The peer that ran each stage. */
   route: string[]
+  /** Stages whose answer a second peer's agreed with (none: unchecked, or one peer a stage). */
+  checkedStages: number[]
 }
+
+/** How far apart two honest routes' answers may be (fp32 boundaries; engines differ by about 1e-6). */
+export const STAGED_AGREEMENT = 1e-3
 
 export class StagedModel {
   private readonly options: StagedModelOptions
@@ -53,8 +59,39 @@ export class StagedModel {
     return Array.from({ length: this.stages }, (_, s) => new Set(this.offers(s).map((o) => o.peer)).size)
   }
 
-  /** The model's outputs for one encoded sample, run through the stage peers. */
-  async outputs(x: Float32Array): Promise<StagedAnswer> {
+  /**
+   * The model's outputs for one encoded sample, run through the stage peers. With `check`, the sample goes
+   * through a second route too, through other peers wherever a stage has more than one, and the two answers must
+   * agree: a peer answering wrongly is then caught rather than believed.
+   */
+  async outputs(x: Float32Array, check = false): Promise<StagedAnswer> {
+    const first = await this.route(x, () => true)
+    if (!check || !first.route.some((_, s) => this.peersOfStage(s).length >= 2)) return first
+    let second: StagedAnswer
+    try {
+      second = await this.route(x, (stage, peer) => peer !== first.route[stage] || this.peersOfStage(stage).length < 2)
+    } catch (error) {
+      // The other peers of a stage are gone (their presence outlives them): the answer goes unchecked, and says so.
+      if (error instanceof TesseraeError && error.code === 'STAGE_UNAVAILABLE') return first
+      throw error
+    }
+    const checkedStages = first.route.flatMap((peer, s) => (second.route[s] !== peer ? [s] : []))
+    if (checkedStages.length > 0) {
+      const distance = relativeL2(second.outputs, first.outputs)
+      if (!(distance <= STAGED_AGREEMENT)) {
+        const differ = checkedStages.map((s) => `stage ${s}: ${first.route[s]!.slice(-8)} or ${second.route[s]!.slice(-8)}`).join('; ')
+        throw new TesseraeError('STAGE_PEERS_DISAGREE', `two routes through the stage peers gave answers ${distance.toExponential(2)} apart (relative L2), so one of these peers answered wrongly: ${differ}. Nothing is shown; try again, or later.`)
+      }
+    }
+    return { ...first, checkedStages }
+  }
+
+  private peersOfStage(stage: number): string[] {
+    return [...new Set(this.offers(stage).map((o) => o.peer))]
+  }
+
+  /** One route through peers of each stage that `allow` lets through. */
+  private async route(x: Float32Array, allow: (stage: number, peer: string) => boolean): Promise<StagedAnswer> {
     const { job, node } = this.options
     const model = jobModel(job)
     // The version number stage peers serve under: the link's, or (a link without one) the first offer's.
@@ -65,22 +102,26 @@ export class StagedModel {
       jobId: job.id,
       version,
       shapes: stageShapes(model, job.stages!.cuts),
-      peersOf: (stage) => [...new Set(this.offers(stage).filter((o) => o.offer.version === version).map((o) => o.peer))].map((id) => peerIdFromString(id)),
+      peersOf: (stage) => [...new Set(this.offers(stage).filter((o) => o.offer.version === version && allow(stage, o.peer)).map((o) => o.peer))].map((id) => peerIdFromString(id)),
       head: () => Promise.reject(new TesseraeError('BAD_REQUEST', 'inference has no loss head')),
       format: 'fp32',
       inFlight: 1,
       log: this.options.log,
     })
     const { outputs, route } = await driver.infer(x, INFERENCE_ROWS)
-    return { outputs, route }
+    return { outputs, route, checkedStages: [] }
   }
 
-  /** What a language model writes after `prompt`, one pass through the stages per token (`onRoute` hears each's route). */
-  async write(prompt: ArrayLike<number>, options: { length: number; temperature: number; seed: number }, onRoute?: (route: string[]) => void): Promise<Uint16Array> {
+  /**
+   * What a language model writes after `prompt`, one pass through the stages per token (`onRoute` hears each's
+   * route). The first token is checked through a second route, and each later one with probability `checkShare`.
+   */
+  async write(prompt: ArrayLike<number>, options: { length: number; temperature: number; seed: number; checkShare?: number }, onRoute?: (answer: StagedAnswer) => void): Promise<Uint16Array> {
     const [context, vocab] = jobModel(this.options.job).inputShape as [number, number]
+    let token = 0
     return writeTokens(async (x) => {
-      const answer = await this.outputs(x)
-      onRoute?.(answer.route)
+      const answer = await this.outputs(x, token++ === 0 || Math.random() < (options.checkShare ?? 0.25))
+      onRoute?.(answer)
       return answer.outputs
     }, { context, vocab }, { prompt, ...options })
   }

@@ -27,8 +27,8 @@ export type ModelUse =
   | { status: 'staged'; job: JobSpec; needBytes: number; staged: StagedModel }
   | { status: 'failed'; job: JobSpec | null; error: string }
 
-/** Which peers ran each stage of the last answer (staged models only). */
-export type Route = string[] | null
+/** Which peers ran each stage of the last answer, and which stages a second peer agreed on (staged models only). */
+export type Route = { route: string[]; checkedStages: number[] } | null
 
 const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`
 
@@ -73,8 +73,9 @@ export function useModelUse(peer: TabPeer | null, jobId: string, paramsCid: stri
     const task = jobTask(state.job)
     const { x } = taskBatch(task, block, [0])
     if (state.status === 'staged') {
-      const answer = await state.staged.outputs(x)
-      setRoute(answer.route)
+      // A prediction is one pass: it is always checked through a second route where a stage has another peer.
+      const answer = await state.staged.outputs(x, true)
+      setRoute({ route: answer.route, checkedStages: answer.checkedStages })
       return readPrediction(task, answer.outputs)
     }
     return readPrediction(task, await worker().predict(jobRecipe(state.job), state.params, x, 1))
@@ -87,7 +88,7 @@ export function useModelUse(peer: TabPeer | null, jobId: string, paramsCid: stri
     if (task.kind !== 'text') throw new Error('only a text model writes')
     const options = { length, temperature, seed: Date.now() % 0xffffffff }
     const tokens = state.status === 'staged'
-      ? await state.staged.write(promptTokens(task.schema, prompt), options, setRoute)
+      ? await state.staged.write(promptTokens(task.schema, prompt), options, (answer) => setRoute((last) => ({ route: answer.route, checkedStages: [...new Set([...(last?.checkedStages ?? []), ...answer.checkedStages])].sort((a, b) => a - b) })))
       : await worker().generate(jobRecipe(state.job), state.params, promptTokens(task.schema, prompt), options)
     return detokenize(tokens, task.schema)
   }, [state])

@@ -13,6 +13,7 @@ import { Field } from '../components/Field.tsx'
 import { decodePicture } from '../decode-picture.ts'
 import { loadTabMemoryMiB, parseTabMemoryMiB, saveTabMemoryMiB, TAB_MEMORY_MIB } from '../tab-memory.ts'
 import type { StagedModel } from '../../roles/staged-model.ts'
+import type { Route } from '../hooks/useModelUse.ts'
 
 function PredictionView({ prediction }: { prediction: Prediction }) {
   if (prediction.kind === 'value') return <p data-testid="use-result" data-value={prediction.value}>Predicted {prediction.label}: <strong>{prediction.value.toPrecision(4)}</strong></p>
@@ -110,16 +111,17 @@ function MemoryLimit({ value, onChange }: { value: number; onChange: (mib: numbe
 }
 
 /** Where a staged model runs: its stages, the peers this tab hears for each, and who answered last. */
-function StagedNote({ staged, needBytes, memoryBytes, route }: { staged: StagedModel; needBytes: number; memoryBytes: number; route: string[] | null }) {
+function StagedNote({ staged, needBytes, memoryBytes, route }: { staged: StagedModel; needBytes: number; memoryBytes: number; route: Route }) {
   const { swarm } = useStack()
   // Re-read on every swarm snapshot: peers come and go.
   void (swarm.status === 'running' && swarm.snapshot)
   const coverage = staged.coverage()
   return (
-    <div data-testid="use-staged" data-coverage={coverage.join(',')} data-route={route?.join(',') ?? ''}>
+    <div data-testid="use-staged" data-coverage={coverage.join(',')} data-route={route?.route.join(',') ?? ''} data-checked={route?.checkedStages.join(',') ?? ''}>
       <p>This model needs about {mib(needBytes)} to run, more than the {mib(memoryBytes)} this tab may use, so it runs on the job's <strong>stage peers</strong>: {staged.stages} peers in turn, each holding a part of the model. <strong>What you enter is sent to them</strong>; its parameters never come here.</p>
       <p className="hint">Peers serving each stage now: {coverage.map((n, s) => `stage ${s}: ${n}`).join(' · ')}{coverage.some((n) => n === 0) ? ' (waiting for a peer of every stage)' : ''}.</p>
-      {route && <p className="hint">Last answer from {route.map((p) => p.slice(-8)).join(' → ')}.</p>}
+      <p className="hint">Where a stage has two peers, answers are also run through the other one and must agree (every prediction; the first character written and about one in four after it), so one peer answering wrongly is caught.</p>
+      {route && <p className="hint">Last answer from {route.route.map((p) => p.slice(-8)).join(' → ')}{route.checkedStages.length > 0 ? `; stage${route.checkedStages.length > 1 ? 's' : ''} ${route.checkedStages.join(', ')} checked against a second peer` : '; unchecked (one peer a stage)'}.</p>}
     </div>
   )
 }
