@@ -75,6 +75,8 @@ export interface PipelineCoordinatorOptions {
 
 /** Replicas a stage group holds at most: more add little and each can stall a round for its deadlines. */
 export const MAX_REPLICAS_PER_STAGE = 8
+/** Volunteers a coordinator remembers as joined at once. */
+export const MAX_JOINED = 1024
 /** How far past its steps' reach a replica's change may be: AdamW moves a value at most about 3·lr a step. */
 const DELTA_REACH = 10
 
@@ -192,14 +194,20 @@ export class PipelineCoordinator {
   async stop(): Promise<void> {
     clearInterval(this.announcer)
     await this.options.node.unhandle(STAGE_PROTOCOL)
+    for (const engine of this.engines.values()) await engine.then((e) => e.release(), () => undefined)
+    this.engines.clear()
   }
 
   private async hear(jobId: string | null, type: string | null, from: string): Promise<{ response: StageResponse; tensors: Uint8Array[] }> {
     if (jobId === null) return { response: { type: 'refused', code: 'NOT_SERVED', detail: `a coordinator takes only join requests${type ? `, not ${type}` : ''}` }, tensors: [] }
     if (jobId !== this.options.job.id) return { response: { type: 'refused', code: 'NOT_SERVED', detail: `job "${jobId}" is not coordinated here` }, tensors: [] }
-    // A peer keeps its place in the order it first joined.
-    if (!this.joined.has(from)) this.joined.set(from, this.now())
-    else this.joined.set(from, this.now())
+    // Identities cost nothing: past a bound, a new one waits until silent ones are forgotten.
+    if (!this.joined.has(from) && this.joined.size >= MAX_JOINED) {
+      this.candidates()
+      if (this.joined.size >= MAX_JOINED) return { response: { type: 'refused', code: 'BUSY', detail: `${MAX_JOINED} volunteers have joined this job` }, tensors: [] }
+    }
+    // A peer keeps its place in the order it first joined (setting a key again does not move it).
+    this.joined.set(from, this.now())
     return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
   }
 

@@ -17,7 +17,7 @@ import { taskInput, taskOutputs, type TextTask } from '../data/task.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
 import type { JobSpec } from '../training/job.ts'
 import { flatten, paramLayout } from '../training/vector.ts'
-import { PipelineCoordinator } from './pipeline-coordinator.ts'
+import { MAX_JOINED, PipelineCoordinator } from './pipeline-coordinator.ts'
 import { StageVolunteer } from './stage-volunteer.ts'
 
 ort.env.wasm.numThreads = 1
@@ -76,5 +76,11 @@ describe('steering a staged job', () => {
     // With one volunteer for two stages no round starts, and nothing changes.
     expect(await coordinator.runRound()).toBeNull()
     expect(coordinator.version).toBe(0)
+    // Identities cost nothing: a flood of joins is bounded, and the peers already joined keep their place.
+    const hear = (coordinator as unknown as { hear: (jobId: string, type: string, from: string) => Promise<{ response: { type: string; detail?: string } }> }).hear.bind(coordinator)
+    for (let i = 1; i < MAX_JOINED; i++) expect((await hear('steer', 'join', `sybil-${i}`)).response.type).toBe('done')
+    expect((await hear('steer', 'join', 'one-too-many')).response).toMatchObject({ type: 'refused', detail: `${MAX_JOINED} volunteers have joined this job` })
+    expect((await hear('steer', 'join', stranger.peerId.toString())).response.type).toBe('done')
+    expect(coordinator.candidates()[0]).toBe(stranger.peerId.toString())
   })
 })
