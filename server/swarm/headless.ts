@@ -263,7 +263,7 @@ export async function startHeadlessStagePeer(options: StagePeerOptions) {
   const feed = new JobFeed(node)
   try {
     const job = await new Promise<JobSpec>((resolve, reject) => {
-      const find = () => feed.current.find((j) => j.announcement.job.id === options.jobId)?.announcement.job
+      const find = () => feed.get(options.jobId)?.announcement.job
       const timer = setTimeout(() => {
         stop()
         reject(new TesseraeError('JOB_NOT_FOUND', `job "${options.jobId}" was not heard on the swarm within ${timeoutMs / 1000} s`))
@@ -368,8 +368,8 @@ export async function startHeadlessStageVolunteer(options: PeerBase & { jobId: s
   const volunteer = await StageVolunteer.start({
     node,
     exchange,
-    job: (id) => feed.current.find((j) => j.announcement.job.id === id)?.announcement.job ?? null,
-    coordinatorAddrs: (id) => feed.current.find((j) => j.announcement.job.id === id)?.announcement.addrs ?? [],
+    job: (id) => feed.get(id)?.announcement.job ?? null,
+    coordinatorAddrs: (id) => feed.get(id)?.announcement.addrs ?? [],
     engine: (job, from, to, rows) => compute.stageEngine(jobRecipe(job), from, to, rows, HEADLESS_ENGINE.backend, HEADLESS_ENGINE.wasmThreads),
     log: options.log,
   })

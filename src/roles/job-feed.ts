@@ -33,6 +33,11 @@ export class JobFeed {
     return [...this.jobs.values()].sort((a, b) => b.announcement.job.createdAtMs - a.announcement.job.createdAtMs)
   }
 
+  /** One job as last heard (null if never): a lookup, not the sorted list `current` builds. */
+  get(jobId: string): HeardJob | null {
+    return this.jobs.get(jobId) ?? null
+  }
+
   subscribe(listener: (jobs: HeardJob[]) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)

@@ -19,8 +19,6 @@ import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { callStage, serveStage } from '../p2p/stage-protocol.ts'
 import { isStageCall, STAGE_PROTOCOL, type StageResponse } from '../p2p/stage-messages.ts'
 import { ACTIVATION, boundaryShape, buildShard, GRAD_OUT, type Shard } from '../graph/shard.ts'
-import { paramsOf } from '../graph/model.ts'
-import { numel } from '../graph/shape.ts'
 import type { StageEngine } from '../compute/stage-engine.ts'
 import { decodeBoundary, encodeBoundary } from '../training/boundary-codec.ts'
 import { decodeCommitments, hashParams, judgeStageAudit, KEPT_CALLS, Reservoir, type StageAuditVerdict, type StepCommitment } from '../training/stage-audit.ts'
@@ -31,7 +29,7 @@ import { stageRanges, stageShapes } from '../training/job-stages.ts'
 import { assignStages, mergeStage, stageSlices } from '../training/stage-rounds.ts'
 import { decodeDelta, type QuantizedDelta } from '../training/quantize.ts'
 import { outerStep } from '../training/outer-optimizer.ts'
-import { paramLayout } from '../training/vector.ts'
+import { paramLayout, unflatten } from '../training/vector.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import { PipelineDriver, type AnsweredCall } from './pipeline-driver.ts'
@@ -427,12 +425,7 @@ export class PipelineCoordinator {
     const shard = this.shards[stage]!
     let engine = this.engines.get(stage)
     if (!engine) this.engines.set(stage, (engine = this.options.engine!(shard.from, shard.to, this.options.job.stages!.microBatch)))
-    const params = new Map<string, Float32Array>()
-    let offset = 0
-    for (const p of paramsOf(jobModel(this.options.job), shard.from, shard.to)) {
-      params.set(p.name, revealed.subarray(offset, offset + numel(p.shape)))
-      offset += numel(p.shape)
-    }
+    const params = unflatten(paramLayout(jobModel(this.options.job), shard.from, shard.to), revealed)
     const input = boundaryShape(shard.forward, ACTIVATION)
     const output = boundaryShape(shard.backward, GRAD_OUT)
     const format = this.options.format ?? 'fp16'

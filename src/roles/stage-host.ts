@@ -94,7 +94,8 @@ export class StageHost {
   }
 
   /**
-   * `control`: how this peer answers a staged job's round requests (serve, delta, join; stage-volunteer.ts);
+   * `control`: how this peer answers a staged job's round requests (join, serve, delta, commit, audit;
+   * stage-volunteer.ts);
    * without it they are refused.
    */
   static async start(node: Libp2p, control?: StageControlHandler): Promise<StageHost> {

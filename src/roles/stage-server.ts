@@ -9,7 +9,7 @@ import { MAX_STAGE_OFFERS, type StageOffer } from '../p2p/presence.ts'
 import { buildShard, type Shard } from '../graph/shard.ts'
 import type { StageEngine } from '../compute/stage-engine.ts'
 import { jobModel, type JobSpec } from '../training/job.ts'
-import { stageRanges } from '../training/job-stages.ts'
+import { jobStageRange } from '../training/job-stages.ts'
 import { paramLayout, unflatten } from '../training/vector.ts'
 import { TesseraeError } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
@@ -51,19 +51,15 @@ export class StageServer {
    * presence carries.
    */
   async serveVersion(job: JobSpec, version: number, paramsCid: string, stages: readonly number[], timeoutMs = 120_000): Promise<void> {
-    if (!job.stages) throw new TesseraeError('BAD_STAGE_PLAN', `job "${job.id}" is not split into stages`)
+    const ranges = stages.map((stage) => jobStageRange(job, stage))
     const model = jobModel(job)
-    const ranges = stageRanges(model, job.stages.cuts)
-    for (const stage of stages) {
-      if (!(Number.isInteger(stage) && stage >= 0 && stage < ranges.length)) throw new TesseraeError('BAD_STAGE_PLAN', `job "${job.id}" has stages 0 to ${ranges.length - 1}, not ${stage}`)
-    }
     const kept = this.offers.filter((o) => !(o.job === job.id && stages.includes(o.stage)))
     if (kept.length + stages.length > MAX_STAGE_OFFERS) throw new TesseraeError('BAD_STAGE_PLAN', `a peer serves at most ${MAX_STAGE_OFFERS} stages at once`)
     const layout = paramLayout(model)
     const flat = await new ExchangeVectorStore(this.options.exchange, layout.total).getParams(paramsCid, { providers: [peerIdFromString(job.coordinator)], timeoutMs })
     const params = unflatten(layout, flat)
-    for (const stage of stages) {
-      const [from, to] = ranges[stage]!
+    for (const [i, stage] of stages.entries()) {
+      const [from, to] = ranges[i]!
       const engine = await this.options.engine(buildShard(model, from, to, INFERENCE_ROWS))
       this.host.serve({ jobId: job.id, stage, version, engine, params, inferenceOnly: true })
     }

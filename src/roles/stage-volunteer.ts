@@ -8,14 +8,13 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { callStage } from '../p2p/stage-protocol.ts'
 import type { StageControl, StageResponse } from '../p2p/stage-messages.ts'
-import { paramsOf } from '../graph/model.ts'
-import { numel } from '../graph/shape.ts'
 import type { StageEngine } from '../compute/stage-engine.ts'
 import { jobModel, type JobSpec } from '../training/job.ts'
-import { stageRanges } from '../training/job-stages.ts'
+import { jobStageRange } from '../training/job-stages.ts'
+import { flatten, paramLayout, unflatten, type ParamLayout } from '../training/vector.ts'
 import { encodeDelta, quantizeInt8 } from '../training/quantize.ts'
 import { encodeCommitments, hashParams } from '../training/stage-audit.ts'
-import { errorMessage, TesseraeError } from '../errors.ts'
+import { errorMessage } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import { StageHost } from './stage-host.ts'
 import { awaitCoordinator } from './connect.ts'
@@ -44,7 +43,7 @@ interface Held {
   version: number
   /** The stage's parameters at the version, in the stage's own order (the replica's delta is against these). */
   start: Float32Array
-  names: string[]
+  layout: ParamLayout
 }
 
 type Reply = { response: StageResponse; tensors: Uint8Array[] }
@@ -101,8 +100,8 @@ export class StageVolunteer {
   }
 
   /**
-   * Paused (the visitor's Pause, or a hidden tab): no more joins, and calls are refused as busy so the
-   * coordinator sends them to the stage's other peers; the replica misses the round's remaining steps.
+   * Paused (the visitor's Pause, or a hidden tab): no more joins, and calls are refused so the coordinator
+   * sends them to the stage's other peers; the replica misses the round's remaining steps.
    */
   setPaused(paused: boolean): void {
     this.paused = paused
@@ -136,13 +135,9 @@ export class StageVolunteer {
   }
 
   private async serve(job: JobSpec, stage: number, version: number, cid: string): Promise<Reply> {
-    const model = jobModel(job)
-    const ranges = stageRanges(model, job.stages!.cuts)
-    const range = ranges[stage]
-    if (!range) throw new TesseraeError('BAD_STAGE_PLAN', `job "${job.id}" has stages 0 to ${ranges.length - 1}, not ${stage}`)
-    const named = paramsOf(model, range[0], range[1])
-    const size = named.reduce((n, p) => n + numel(p.shape), 0)
-    const start = await new ExchangeVectorStore(this.options.exchange, size).getParams(cid, { providers: [peerIdFromString(job.coordinator)], timeoutMs: 60_000 })
+    const range = jobStageRange(job, stage)
+    const layout = paramLayout(jobModel(job), ...range)
+    const start = await new ExchangeVectorStore(this.options.exchange, layout.total).getParams(cid, { providers: [peerIdFromString(job.coordinator)], timeoutMs: 60_000 })
     const key = `${job.id}/${stage}`
     // One engine per stage held, kept from version to version (the shard does not change).
     let engine = this.engines.get(key)
@@ -151,13 +146,8 @@ export class StageVolunteer {
       this.engines.set(key, engine)
       engine.catch(() => this.engines.delete(key))
     }
-    const params = new Map<string, Float32Array>()
-    let offset = 0
-    for (const p of named) {
-      params.set(p.name, start.subarray(offset, offset + numel(p.shape)))
-      offset += numel(p.shape)
-    }
-    this.host.serve({ jobId: job.id, stage, version, engine: await engine, params, drivers: new Set([job.coordinator]), keepOptimizer: true, snapshots: true })
+    // (The host copies the values: `start` stays the version's, for the replica's delta.)
+    this.host.serve({ jobId: job.id, stage, version, engine: await engine, params: unflatten(layout, start), drivers: new Set([job.coordinator]), keepOptimizer: true, snapshots: true })
     // Moved to another stage of the job: the old one's replica and engine go.
     for (const [other, held] of [...this.held]) {
       if (held.job.id !== job.id || held.stage === stage) continue
@@ -167,25 +157,14 @@ export class StageVolunteer {
       this.engines.delete(other)
       void old?.then((e) => e.release()).catch(() => undefined)
     }
-    this.held.set(key, { job, stage, version, start: Float32Array.from(start), names: named.map((p) => p.name) })
+    this.held.set(key, { job, stage, version, start, layout })
     this.options.onHolding?.(this.holding)
     this.options.log?.(`training stage ${stage} of job "${job.id}" from version ${version}`)
     return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
   }
 
-  /** A map of the stage's parameters as one vector in the stage's own order (what the coordinator slices). */
-  private flat(held: Held, values: ReadonlyMap<string, Float32Array>): Float32Array {
-    const out = new Float32Array(held.start.length)
-    let offset = 0
-    for (const name of held.names) {
-      out.set(values.get(name)!, offset)
-      offset += values.get(name)!.length
-    }
-    return out
-  }
-
   private delta(held: Held): Reply {
-    const replica = this.flat(held, this.host.params(held.job.id, held.stage)!)
+    const replica = flatten(held.layout, this.host.params(held.job.id, held.stage)!)
     const delta = held.start.map((v, i) => v - replica[i]!)
     const work = this.host.takeWork(held.job.id, held.stage)!
     return { response: { type: 'done', flops: work.flops, tensors: 1 }, tensors: [encodeDelta(quantizeInt8(delta))] }
@@ -196,7 +175,7 @@ export class StageVolunteer {
     const steps = this.host.snapshotSteps(held.job.id, held.stage)
     // One step at a time: a flat copy of the stage per step at once would double what the snapshots hold.
     const list: Array<{ step: string; hash: string }> = []
-    for (const step of steps) list.push({ step, hash: await hashParams(this.flat(held, this.host.snapshot(held.job.id, held.stage, step)!)) })
+    for (const step of steps) list.push({ step, hash: await hashParams(flatten(held.layout, this.host.snapshot(held.job.id, held.stage, step)!)) })
     return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitments(list)] }
   }
 
@@ -204,7 +183,7 @@ export class StageVolunteer {
   private async reveal(held: Held, step: string): Promise<Reply> {
     const snapshot = this.host.snapshot(held.job.id, held.stage, step)
     if (!snapshot) return refuse('NOT_SERVED', `step "${step}" did not run here`)
-    const values = this.flat(held, snapshot)
+    const values = flatten(held.layout, snapshot)
     const cid = await new ExchangeVectorStore(this.options.exchange, values.length).putParams(values)
     return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [new TextEncoder().encode(cid)] }
   }

@@ -49,14 +49,13 @@ export class StagedModel {
 
   /** Offers of this version's stage `stage` heard now, each with its peer. */
   private offers(stage: number): Array<{ peer: string; offer: StageOffer }> {
-    const { job, paramsCid } = this.options
-    const { version } = this.options
+    const { job, paramsCid, version } = this.options
     return this.options.peers().flatMap((p) => p.stages.filter((o) => o.job === job.id && o.params === paramsCid && o.stage === stage && (version === undefined || o.version === version)).map((offer) => ({ peer: p.peerId, offer })))
   }
 
   /** How many peers serve each stage now (0 somewhere: the model cannot answer yet). */
   coverage(): number[] {
-    return Array.from({ length: this.stages }, (_, s) => new Set(this.offers(s).map((o) => o.peer)).size)
+    return Array.from({ length: this.stages }, (_, s) => this.peersOfStage(s).length)
   }
 
   /**
@@ -66,10 +65,11 @@ export class StagedModel {
    */
   async outputs(x: Float32Array, check = false): Promise<StagedAnswer> {
     const first = await this.route(x, () => true)
-    if (!check || !first.route.some((_, s) => this.peersOfStage(s).length >= 2)) return first
+    const shared = this.coverage().map((n) => n >= 2)
+    if (!check || !shared.includes(true)) return first
     let second: StagedAnswer
     try {
-      second = await this.route(x, (stage, peer) => peer !== first.route[stage] || this.peersOfStage(stage).length < 2)
+      second = await this.route(x, (stage, peer) => peer !== first.route[stage] || !shared[stage])
     } catch (error) {
       // The other peers of a stage are gone (their presence outlives them): the answer goes unchecked, and says so.
       if (error instanceof TesseraeError && error.code === 'STAGE_UNAVAILABLE') return first

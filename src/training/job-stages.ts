@@ -6,6 +6,7 @@ import { numel, type Shape } from '../graph/shape.ts'
 import { planStages, type StagePlan } from '../graph/stage-plan.ts'
 import { buildInference } from '../graph/train-step.ts'
 import { jobModel, type JobSpec } from './job.ts'
+import { TesseraeError } from '../errors.ts'
 
 /** Micro-batches in flight through a training pipeline: each stage holds the input of every one. */
 export const STAGE_IN_FLIGHT = 2
@@ -21,6 +22,15 @@ export function jobStagePlan(job: JobSpec): StagePlan | null {
 export function stageRanges(model: Model, cuts: readonly number[]): Array<[number, number]> {
   const bounds = [0, ...cuts, model.layers.length]
   return bounds.slice(1).map((to, i) => [bounds[i]!, to])
+}
+
+/** Stage `stage`'s layers [from, to) of `job`'s model; a typed error for a job without stages or without that one. */
+export function jobStageRange(job: JobSpec, stage: number): [number, number] {
+  if (!job.stages) throw new TesseraeError('BAD_STAGE_PLAN', `job "${job.id}" is not split into stages`)
+  const ranges = stageRanges(jobModel(job), job.stages.cuts)
+  const range = Number.isInteger(stage) ? ranges[stage] : undefined
+  if (!range) throw new TesseraeError('BAD_STAGE_PLAN', `job "${job.id}" has stages 0 to ${ranges.length - 1}, not ${stage}`)
+  return range
 }
 
 /** The per-sample shape going into each stage, then the model's output: what a pipeline driver sends and reads. */

@@ -12,12 +12,13 @@ export interface ParamLayout {
   total: number
 }
 
-export function paramLayout(model: Model): ParamLayout {
+/** The whole model's layout, or (with a layer range) a pipeline stage's own, in the same declared order. */
+export function paramLayout(model: Model, from = 0, to = model.layers.length): ParamLayout {
   const names: string[] = []
   const offsets: number[] = []
   const sizes: number[] = []
   let total = 0
-  for (const p of paramsOf(model)) {
+  for (const p of paramsOf(model, from, to)) {
     names.push(p.name)
     offsets.push(total)
     sizes.push(numel(p.shape))
