@@ -46,11 +46,9 @@ import { deleteChunked } from '../../src/p2p/chunked.ts'
 import { JobFeed } from '../../src/roles/job-feed.ts'
 import { StageServer } from '../../src/roles/stage-server.ts'
 import { createLossHead, createStageEngine } from '../../src/compute/stage-engine.ts'
-import { PipelineCoordinator } from '../../src/roles/pipeline-coordinator.ts'
+import { PipelineCoordinator, randomBatches } from '../../src/roles/pipeline-coordinator.ts'
 import { StageVolunteer } from '../../src/roles/stage-volunteer.ts'
 import { buildShard } from '../../src/graph/shard.ts'
-import { taskBatch } from '../../src/data/task-batch.ts'
-import { seededRandom } from '../../src/random.ts'
 import { TesseraeError } from '../../src/errors.ts'
 
 // One wasm thread per compute thread: several headless peers run side by side on a small machine.
@@ -322,22 +320,33 @@ export interface PipelineCoordinatorPeerOptions extends PeerBase {
 export async function startHeadlessPipelineCoordinator(options: PipelineCoordinatorPeerOptions) {
   const { node, swarm, exchange } = await basePeer({ ...options, listenWs: { host: options.host, port: 0 } })
   const owner = node.peerId.toString()
-  const train = await publishBlocks(exchange, options.task.task, options.train, Math.max(1, Math.min(options.train.count, 4096)), owner)
-  const job = decodeJob(JSON.parse(JSON.stringify(demoJobSpec({ coordinator: owner, train, test: [], now: Date.now(), overrides: { ...taskJobFields(options.task.task, options.task.recipe), ...options.overrides } }))))
+  // With a data directory the job is kept beside its checkpoint, so a restart resumes the same job.
+  const jobPath = options.dataDir === null ? null : join(options.dataDir, 'pipeline-job.json')
+  let job: JobSpec | null = null
+  try {
+    if (jobPath !== null) job = decodeJob(JSON.parse(await readFile(jobPath, 'utf8')))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  if (job === null) {
+    const train = await publishBlocks(exchange, options.task.task, options.train, Math.max(1, Math.min(options.train.count, 4096)), owner)
+    job = decodeJob(JSON.parse(JSON.stringify(demoJobSpec({ coordinator: owner, train, test: [], now: Date.now(), overrides: { ...taskJobFields(options.task.task, options.task.recipe), ...options.overrides } }))))
+    if (jobPath !== null) await writePrivateFile(jobPath, JSON.stringify(job))
+  }
   if (!job.stages) throw new TesseraeError('BAD_STAGE_PLAN', 'a pipeline coordinator needs a job split into stages')
   const model = jobModel(job)
   const ort = await import('onnxruntime-web')
   ort.env.wasm.numThreads = 1
   const head = await createLossHead(ort, model, job.stages.microBatch, 'wasm')
   const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
-  const random = seededRandom(job.seed)
   const coordinator = await PipelineCoordinator.start({
     node,
     exchange,
     job,
     initialParams: flatten(paramLayout(model), initParams(model, job.seed)),
     head: head.run,
-    batches: () => ({ ...taskBatch(job.task!, options.train, Array.from({ length: job.batchSize }, () => Math.floor(random() * options.train.count))), rows: job.batchSize }),
+    batches: randomBatches(job, options.train),
+    checkpoints: options.dataDir === null ? undefined : new FileCheckpointStore(join(options.dataDir, 'pipeline-checkpoint.json')),
     log: options.log,
     addrs: wsAddrs,
     announceEveryMs: options.announceEveryMs,

@@ -8,7 +8,7 @@ import type { Evaluation } from './evaluate.ts'
 import { decodeFromWorker, type CalibrationResult, type EngineSetting, type BatchMessage, type FromWorker, type RunSummary, type ToWorker, type TrainSpec } from './worker-protocol.ts'
 import { recipeModel, type ModelRecipe } from '../graph/model-recipe.ts'
 import { buildShard } from '../graph/shard.ts'
-import type { StageEngine } from './stage-engine.ts'
+import type { LossHead, StageEngine } from './stage-engine.ts'
 import type { TaskSpec } from '../data/task.ts'
 import type { TaskBlock } from '../data/task-block.ts'
 import { distinctBuffers } from './transfer.ts'
@@ -152,6 +152,20 @@ export class ComputeClient {
       backward: async (params, activation, gradOut, key) => {
         const reply = await run('backward', params, activation, gradOut, key)
         return { gradIn: reply.output, grads: new Map(Object.entries(reply.grads ?? {})) }
+      },
+      release: async () => void (await this.request({ type: 'stage-close', handle }, 'ok', timeoutMs)),
+    }
+  }
+
+  /** A staged job's loss head in this worker (what a tab coordinating the job ends each micro-batch's forward pass with). */
+  async lossHead(model: ModelRecipe, rows: number, backend: ExecutionBackend, wasmThreads = this.wasmThreads ?? 1, timeoutMs = 300_000): Promise<LossHead> {
+    await this.useThreads(wasmThreads)
+    const handle = this.nextStageHandle++
+    await this.request({ type: 'head-open', handle, model, rows, backend, wasmThreads }, 'ok', timeoutMs)
+    return {
+      run: async (output, y) => {
+        const { loss, grad } = await this.request({ type: 'head-run', handle, output, y }, 'head-ran', timeoutMs)
+        return { loss, grad }
       },
       release: async () => void (await this.request({ type: 'stage-close', handle }, 'ok', timeoutMs)),
     }

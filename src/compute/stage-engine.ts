@@ -45,8 +45,14 @@ export async function createStageEngine(ort: OrtModule, shard: Shard, backend: E
   }
 }
 
+/** A model's loss for a micro-batch of its output, and that loss's gradient: where a pipeline's backward pass starts. */
+export interface LossHead {
+  run: (output: Float32Array, y: Float32Array) => Promise<{ loss: number; grad: Float32Array }>
+  release: () => Promise<void>
+}
+
 /** A pipeline's loss head (the driver's end of it): one micro-batch of the model's output and its one-hot targets in, the mean loss and its gradient out. */
-export async function createLossHead(ort: OrtModule, model: Model, microBatch: number, backend: ExecutionBackend): Promise<{ run: (output: Float32Array, y: Float32Array) => Promise<{ loss: number; grad: Float32Array }>; release: () => Promise<void> }> {
+export async function createLossHead(ort: OrtModule, model: Model, microBatch: number, backend: ExecutionBackend): Promise<LossHead> {
   const graph = buildLossHead(model, microBatch)
   const session = await createOrtSession(ort, exportOnnx(graph), { backend })
   return {

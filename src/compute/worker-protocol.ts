@@ -78,6 +78,10 @@ export type ToWorker =
   /** One pass of an open stage: forward (activation → output) or backward (and the output's gradient). */
   /** `params` null: the ones the handle's last run was given (the page sends them only when they change). */
   | { type: 'stage-run'; id: number; handle: number; pass: 'forward' | 'backward'; params: Record<string, Float32Array> | null; activation: Float32Array; gradOut: Float32Array | null }
+  /** A staged job's loss head (shard.ts buildLossHead) for `rows` samples, kept under `handle` (closed by stage-close). */
+  | { type: 'head-open'; id: number; handle: number; model: ModelRecipe; rows: number; backend: ExecutionBackend; wasmThreads: number }
+  /** The loss of the model's `output` for targets `y`, and its gradient. */
+  | { type: 'head-run'; id: number; handle: number; output: Float32Array; y: Float32Array }
   | { type: 'stage-close'; id: number; handle: number }
 
 export interface RunSummary {
@@ -107,6 +111,7 @@ export type FromWorker =
   | { type: 'stages-checked'; id: number; backend: ExecutionBackend; results: StageCheckResult[] }
   /** forward: `output` is the activation out; backward: the input's gradient (null for a first stage) and `grads`. */
   | { type: 'stage-ran'; id: number; output: Float32Array | null; grads: Record<string, Float32Array> | null }
+  | { type: 'head-ran'; id: number; loss: number; grad: Float32Array }
   | { type: 'error'; id: number; code: string; message: string }
 
 const WHAT_IN = 'message to the compute worker'
@@ -252,6 +257,10 @@ export function decodeToWorker(data: unknown): ToWorker {
       const gradOut = pass === 'backward' ? readFloat32(obj.gradOut, '"gradOut"') : null
       return { type, id, handle: readInteger(obj, 'handle', WHAT_IN), pass, params, activation: readFloat32(obj.activation, '"activation"'), gradOut }
     }
+    case 'head-open':
+      return { type, id, handle: readInteger(obj, 'handle', WHAT_IN), model: decodeModelRecipe(obj.model), rows: readInteger(obj, 'rows', WHAT_IN, 1, 4096), backend: readBackend(obj), wasmThreads: readThreads(obj) }
+    case 'head-run':
+      return { type, id, handle: readInteger(obj, 'handle', WHAT_IN), output: readFloat32(obj.output, '"output"'), y: readFloat32(obj.y, '"y"') }
     case 'stage-close':
       return { type, id, handle: readInteger(obj, 'handle', WHAT_IN) }
     default:
@@ -259,7 +268,7 @@ export function decodeToWorker(data: unknown): ToWorker {
   }
 }
 
-const OUT_TYPES = ['probe-result', 'ready', 'calibrated', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'generated', 'predicted', 'stages-checked', 'stage-ran', 'error'] as const
+const OUT_TYPES = ['probe-result', 'ready', 'calibrated', 'progress', 'fallback', 'trained', 'params', 'ok', 'evaluated', 'generated', 'predicted', 'stages-checked', 'stage-ran', 'head-ran', 'error'] as const
 
 /** Replies come from our own worker bundle; checking the envelope catches version skew and bugs early. */
 export function decodeFromWorker(data: unknown): FromWorker {
@@ -281,6 +290,10 @@ export function decodeFromWorker(data: unknown): FromWorker {
   if (type === 'stage-ran') {
     if (!(obj.output === null || obj.output instanceof Float32Array)) throw new DecodeError(WHAT_OUT, '"output" must be a Float32Array or null')
     if (!(obj.grads === null || (typeof obj.grads === 'object' && Object.values(obj.grads as object).every((g) => g instanceof Float32Array)))) throw new DecodeError(WHAT_OUT, '"grads" must be null or an object of Float32Arrays')
+  }
+  if (type === 'head-ran') {
+    if (typeof obj.loss !== 'number') throw new DecodeError(WHAT_OUT, '"loss" must be a number')
+    if (!(obj.grad instanceof Float32Array)) throw new DecodeError(WHAT_OUT, '"grad" must be a Float32Array')
   }
   if (type === 'stages-checked') {
     readEnum(obj, 'backend', ['webgpu', 'wasm'] as const, WHAT_OUT)

@@ -14,7 +14,7 @@ import { Throttle } from './throttle.ts'
 import { evaluateTask, predictOutputs } from './evaluate.ts'
 import { generateTokens } from './generate.ts'
 import { checkStages } from './stage-check.ts'
-import { createStageEngine, type StageEngine } from './stage-engine.ts'
+import { createLossHead, createStageEngine, type LossHead, type StageEngine } from './stage-engine.ts'
 import { buildShard } from '../graph/shard.ts'
 import { timeSteps, type StepTimerOptions } from './step-timer.ts'
 import type { CalibrationResult, FromWorker, ToWorker, TrainSpec } from './worker-protocol.ts'
@@ -62,6 +62,7 @@ export class WorkerRuntime {
   private wasmThreads: number | null = null
   /** Pipeline stages open in this worker, by the page's handle. */
   private readonly stages = new Map<number, { engine: StageEngine; params: Map<string, Float32Array> | null }>()
+  private readonly heads = new Map<number, LossHead>()
   private compiled: Compiled | null = null
 
   constructor(loadOrt: OrtLoader, emit: Emit, options: { now?: () => number; sleep?: (ms: number) => Promise<void>; calibration?: Omit<StepTimerOptions, 'now'> } = {}) {
@@ -152,9 +153,24 @@ export class WorkerRuntime {
         }
         return
       }
+      case 'head-open': {
+        const ort = await this.ort(message.backend, message.wasmThreads)
+        await this.heads.get(message.handle)?.release()
+        this.heads.set(message.handle, await createLossHead(ort, recipeModel(message.model), message.rows, message.backend))
+        this.emit({ type: 'ok', id: message.id })
+        return
+      }
+      case 'head-run': {
+        const head = this.heads.get(message.handle)
+        if (!head) throw new TesseraeError('NOT_LOADED', `no loss head is open under handle ${message.handle}`)
+        this.emit({ type: 'head-ran', id: message.id, ...(await head.run(message.output, message.y)) })
+        return
+      }
       case 'stage-close':
         await this.stages.get(message.handle)?.engine.release()
         this.stages.delete(message.handle)
+        await this.heads.get(message.handle)?.release()
+        this.heads.delete(message.handle)
         this.emit({ type: 'ok', id: message.id })
         return
       case 'throttle':

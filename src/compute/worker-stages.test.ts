@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import * as ort from 'onnxruntime-web'
 import { WorkerRuntime } from './worker-runtime.ts'
 import { decodeFromWorker, decodeToWorker as decodeAny, type FromWorker, type ToWorker } from './worker-protocol.ts'
-import { createStageEngine } from './stage-engine.ts'
+import { createLossHead, createStageEngine } from './stage-engine.ts'
 import { recipeModel, type ModelRecipe } from '../graph/model-recipe.ts'
 import { initParams, shapeAt } from '../graph/model.ts'
 import { buildShard } from '../graph/shard.ts'
@@ -58,5 +58,34 @@ describe('stages in the compute worker', () => {
     expect(() => decodeToWorker({ ...run, pass: 'sideways' })).toThrow(/"pass" must be one of forward, backward/)
     expect(() => decodeFromWorker({ type: 'stage-ran', id: 1, output: [1], grads: null })).toThrow(/"output" must be a Float32Array or null/)
     expect(() => decodeFromWorker({ type: 'stage-ran', id: 1, output: null, grads: { a: [1] } })).toThrow(/"grads" must be null/)
+  })
+
+  it('runs a loss head as this process\'s own does, releases it with its handle, and decodes its messages strictly', async () => {
+    const replies: FromWorker[] = []
+    const runtime = new WorkerRuntime(async () => ort, (m) => void replies.push(decodeFromWorker(m)))
+    const random = seededRandom(3)
+    const out = numel(shapeAt(model, model.layers.length))
+    const output = Float32Array.from({ length: ROWS * out }, () => random() * 4 - 2)
+    // One-hot targets: each position's class is drawn.
+    const y = new Float32Array(ROWS * out)
+    for (let i = 0; i < y.length; i += 12) y[i + Math.floor(random() * 12)] = 1
+    await runtime.handle(decodeToWorker({ type: 'head-open', id: 1, handle: 3, model: recipe, rows: ROWS, backend: 'wasm', wasmThreads: 1 }))
+    await runtime.handle(decodeToWorker({ type: 'head-run', id: 2, handle: 3, output, y }))
+    const local = await createLossHead(ort, model, ROWS, 'wasm')
+    const expected = await local.run(output, y)
+    await local.release()
+    const ran = replies.find((r) => r.id === 2) as Extract<FromWorker, { type: 'head-ran' }>
+    expect(ran.type).toBe('head-ran')
+    expect(ran.loss).toBeCloseTo(expected.loss, 6)
+    expect(ran.loss).toBeGreaterThan(0)
+    expect(ran.grad).toEqual(expected.grad)
+    // A wrong-shaped output is an error naming the head, not a silent answer.
+    await expect(runtime.handle(decodeToWorker({ type: 'head-run', id: 4, handle: 3, output: output.subarray(1), y }))).rejects.toThrow(/loss head/)
+    await runtime.handle(decodeToWorker({ type: 'stage-close', id: 5, handle: 3 }))
+    await expect(runtime.handle(decodeToWorker({ type: 'head-run', id: 6, handle: 3, output, y }))).rejects.toThrow('no loss head is open under handle 3')
+    expect(() => decodeToWorker({ type: 'head-run', id: 7, handle: 3, output: [1], y })).toThrow(/"output" must be a Float32Array/)
+    expect(() => decodeToWorker({ type: 'head-open', id: 8, handle: 3, model: recipe, rows: 0, backend: 'wasm', wasmThreads: 1 })).toThrow(/"rows"/)
+    expect(() => decodeFromWorker({ type: 'head-ran', id: 1, loss: '1', grad: new Float32Array(1) })).toThrow(/"loss" must be a number/)
+    expect(() => decodeFromWorker({ type: 'head-ran', id: 1, loss: 1, grad: [1] })).toThrow(/"grad" must be a Float32Array/)
   })
 })

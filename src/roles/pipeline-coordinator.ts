@@ -34,6 +34,11 @@ import { errorMessage, TesseraeError } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import { PipelineDriver, type AnsweredCall } from './pipeline-driver.ts'
 import { JOIN_EVERY_MS } from './stage-volunteer.ts'
+import type { CheckpointStore } from '../training/stores.ts'
+import { decodePipelineCheckpoint, encodePipelineCheckpoint, KEPT_REPORTS, type PipelineCheckpoint } from '../training/pipeline-checkpoint.ts'
+import type { TaskBlock } from '../data/task-block.ts'
+import { taskBatch } from '../data/task-batch.ts'
+import { seededRandom } from '../random.ts'
 
 export interface PipelineBatchSource {
   /** Inner step `step` of round `round`: `rows` samples (x row after row, one-hot y). */
@@ -69,6 +74,18 @@ export interface PipelineCoordinatorOptions {
   engine?: (from: number, to: number, rows: number) => Promise<StageEngine>
   /** Secret randomness for which calls are kept and audited (default: crypto). */
   random?: () => number
+  /** Where the state is saved after every round, and resumed from at start (pipeline-checkpoint.ts). */
+  checkpoints?: CheckpointStore
+}
+
+/** Each inner step's samples, drawn at random from the coordinator's training block, seeded by the job, round and step (a resumed job does not replay its first rounds' samples). */
+export function randomBatches(job: JobSpec, train: TaskBlock): PipelineBatchSource {
+  if (!job.task) throw new TesseraeError('BAD_STAGE_PLAN', `job "${job.id}" has no task to draw samples of`)
+  const task = job.task
+  return (round, step) => {
+    const random = seededRandom((job.seed + Math.imul(round, 0x9e3779b1) + Math.imul(step, 0x85ebca6b)) >>> 0)
+    return { ...taskBatch(task, train, Array.from({ length: job.batchSize }, () => Math.floor(random() * train.count))), rows: job.batchSize }
+  }
 }
 
 /** Replicas a stage group holds at most: more add little and each can stall a round for its deadlines. */
@@ -122,6 +139,10 @@ export class PipelineCoordinator {
   paramsCid = ''
   private announcer: ReturnType<typeof setInterval> | undefined
   readonly reports: PipelineRoundReport[] = []
+  /** Every round's summary, including those before a resume (what the dashboard shows). */
+  readonly history: PipelineCheckpoint['reports'] = []
+  /** Whether this coordinator carried on from a saved checkpoint. */
+  resumed = false
   /** Verified FLOPs per peer over every round, and per stage. */
   readonly credit = new Map<string, { flops: number; byStage: number[] }>()
   /** Peers that failed an audit: never given a stage again. */
@@ -151,6 +172,7 @@ export class PipelineCoordinator {
 
   static async start(options: PipelineCoordinatorOptions): Promise<PipelineCoordinator> {
     const coordinator = new PipelineCoordinator(options)
+    await coordinator.resume()
     coordinator.paramsCid = await new ExchangeVectorStore(options.exchange, coordinator.params.length).putParams(coordinator.params)
     await serveStage(options.node, async (request, _read, from) => coordinator.hear(request.type === 'join' ? request.jobId : null, isStageCall(request) ? null : request.type, from.toString()))
     const every = options.announceEveryMs ?? 2000
@@ -161,9 +183,39 @@ export class PipelineCoordinator {
     return coordinator
   }
 
+  /** The saved state, if any: the version's parameters and momentum come from this peer's own block store. */
+  private async resume(): Promise<void> {
+    const text = await this.options.checkpoints?.load()
+    if (!text) return
+    const saved = decodePipelineCheckpoint(text, this.stages)
+    if (saved.jobId !== this.options.job.id) throw new TesseraeError('CHECKPOINT_MISMATCH', `the saved checkpoint is job "${saved.jobId}"'s, not "${this.options.job.id}"'s`)
+    const store = new ExchangeVectorStore(this.options.exchange, this.params.length)
+    this.params.set(await store.getParams(saved.paramsCid, { timeoutMs: 30_000 }))
+    this.momentum.set(await store.getParams(saved.momentumCid, { timeoutMs: 30_000 }))
+    this.round = saved.round
+    this.version = saved.version
+    for (const c of saved.credit) this.credit.set(c.peer, { flops: c.flops, byStage: c.byStage })
+    for (const b of saved.banned) this.banned.set(b.peer, b.reason)
+    this.history.push(...saved.reports)
+    this.resumed = true
+  }
+
+  private async save(): Promise<void> {
+    const store = this.options.checkpoints
+    if (!store) return
+    const vectors = new ExchangeVectorStore(this.options.exchange, this.params.length)
+    const momentumCid = await vectors.putParams(this.momentum)
+    await store.save(encodePipelineCheckpoint({
+      jobId: this.options.job.id, round: this.round, version: this.version, paramsCid: this.paramsCid, momentumCid,
+      credit: [...this.credit].slice(-4096).map(([peer, c]) => ({ peer, ...c })),
+      banned: [...this.banned].slice(-4096).map(([peer, reason]) => ({ peer, reason })),
+      reports: this.history.slice(-KEPT_REPORTS),
+    }))
+  }
+
   head(): Head {
     const { job, node } = this.options
-    return { jobId: job.id, coordinator: node.peerId.toString(), round: this.round, version: this.version, paramsCid: this.paramsCid, finished: job.rounds > 0 && this.round >= job.rounds, auditCommitment: NO_AUDIT_COMMITMENT, sentAtMs: this.now() }
+    return { jobId: job.id, coordinator: node.peerId.toString(), round: this.round, version: this.version, paramsCid: this.paramsCid, finished: this.finished, auditCommitment: NO_AUDIT_COMMITMENT, sentAtMs: this.now() }
   }
 
   /** The job and its head on gossip, as every coordinator announces them: how volunteers and the use page find it. */
@@ -207,6 +259,32 @@ export class PipelineCoordinator {
     // A peer keeps its place in the order it first joined (setting a key again does not move it).
     this.joined.set(from, this.now())
     return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
+  }
+
+  /** Whether the job has run all its rounds (a job of 0 rounds runs until stopped). */
+  get finished(): boolean {
+    return this.options.job.rounds > 0 && this.round >= this.options.job.rounds
+  }
+
+  /**
+   * Runs rounds one after another until the job is finished or `signal` aborts, waiting `waitMs` between tries
+   * while some stage has nobody to serve it; `onChange` hears every try. A round that throws (this peer's own
+   * failure: publishing, its block store) is logged and tried again after the wait, so a job never stops on one.
+   */
+  async run(signal: AbortSignal, onChange: () => void = () => undefined, waitMs = 2000): Promise<void> {
+    while (!signal.aborted && !this.finished) {
+      let report: PipelineRoundReport | null = null
+      try {
+        report = await this.runRound()
+      } catch (error) {
+        this.options.log?.(`round ${this.round} failed here and is tried again: ${errorMessage(error).slice(0, 300)}`)
+      }
+      onChange()
+      if (report === null && !signal.aborted) await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs)
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+      })
+    }
   }
 
   /**
@@ -357,11 +435,14 @@ export class PipelineCoordinator {
     }
     const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, lost: [...lost], resent, credited, audits, ms: this.now() - started }
     this.reports.push(report)
+    this.history.push({ round: report.round, version: report.version, steps, loss: steps > 0 ? report.loss : null, lost: report.lost, merged })
+    if (this.history.length > KEPT_REPORTS) this.history.splice(0, this.history.length - KEPT_REPORTS)
     this.round++
     if (steps > 0) {
       this.version++
       this.paramsCid = await new ExchangeVectorStore(this.options.exchange, this.params.length).putParams(this.params)
     }
+    await this.save()
     void this.announce()
     return report
   }

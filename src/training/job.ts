@@ -178,7 +178,13 @@ export function decodeJob(value: unknown): JobSpec {
   if (obj.reward !== undefined) job.reward = readRewardPool(obj.reward)
   if (obj.replication !== undefined) job.replication = readInteger(obj, 'replication', WHAT, 1, 16)
   if (obj.fineTune !== undefined) job.fineTune = readFineTune(obj.fineTune, recipeModel(jobRecipe(job)).layers.length)
-  if (obj.stages !== undefined) job.stages = readStages(obj.stages, recipeModel(jobRecipe(job)).layers.length, job.batchSize, job.innerSteps)
+  if (obj.stages !== undefined) {
+    const model = recipeModel(jobRecipe(job))
+    // Shard graphs run no dropout masks and no fine-tuning learning-rate scale: such a job would not train as it says.
+    if (model.dropout !== undefined && model.dropout > 0) throw new DecodeError(`${WHAT} stages`, 'a model split into stages trains without dropout; its recipe asks for dropout')
+    if (job.fineTune) throw new DecodeError(`${WHAT} stages`, 'a fine-tuning job trains whole in each tab, not in stages')
+    job.stages = readStages(obj.stages, model.layers.length, job.batchSize, job.innerSteps)
+  }
   if (obj.deployed !== undefined) {
     const deployed = asObject(obj.deployed, `${WHAT} deployed`)
     job.deployed = { version: readInteger(deployed, 'version', `${WHAT} deployed`, 0, 0x7fffffff), paramsCid: readCid(deployed, 'paramsCid'), record: readCid(deployed, 'record') }

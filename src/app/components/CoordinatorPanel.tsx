@@ -9,6 +9,7 @@ import { ScrollRegion } from './ScrollRegion.tsx'
 import { reasonOf } from '../verdict-messages.ts'
 import { useFunder } from '../wallet/useFunder.ts'
 import { DeployPanel } from './research/DeployPanel.tsx'
+import { StagedJobPanel } from './research/StagedJobPanel.tsx'
 
 export function CoordinatorPanel() {
   const { swarm, config } = useStack()
@@ -33,7 +34,7 @@ export function CoordinatorPanel() {
         <h2>Create a training job</h2>
         <p>This tab becomes the job's coordinator: it hands out DiLoCo work units, verifies and aggregates the results, and keeps its state in this browser so a reload resumes it.</p>
         {choices.error && <p className="error" role="alert">{choices.error}</p>}
-        <JobForm datasets={choices.list} disabled={!peer} onStart={(settings, datasets, own) => void start(settings, datasets.flatMap((d) => choices.saved.get(d.id) ?? []), fund, own)} />
+        <JobForm datasets={choices.list} disabled={!peer} onStart={(settings, datasets, own, stages) => void start(settings, datasets.flatMap((d) => choices.saved.get(d.id) ?? []), fund, own, stages)} />
         {config.chain.contracts && (
           <p className="hint" data-testid="funding-note">
             {fund ? 'Starting escrows the reward pool from your connected wallet (one transaction for ETH, approve and create for a token) and gives the job\'s coordinator key gas for its epoch roots. That key stays in this browser and can grant credit from the pool: each root it posts waits out a challenge period in which you, or a vote of credit holders, can veto it on the Audit page\'s evidence.' : 'No wallet is connected (see Ledger): the reward pool will be announced but not escrowed, so nobody can claim it.'}
@@ -42,6 +43,7 @@ export function CoordinatorPanel() {
       </section>
     )
   }
+  if (ui.status === 'staged') return <StagedJobPanel job={ui.job} view={ui.view} peers={swarm.status === 'running' ? swarm.snapshot.peers : []} />
   const { job, view } = ui
   const history = view.history
   const last = history.at(-1)

@@ -23,7 +23,8 @@ import type { TaskJob } from '../../training/task-draft.ts'
 import { Coordinator } from '../../training/coordinator.ts'
 import { PROBE_STEPS } from '../../training/probe.ts'
 import type { CoordinatorState } from '../../training/coordinator-state.ts'
-import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec } from '../../training/job.ts'
+import { decodeJob, jobModel, jobRecipe, jobTask, taskJobFields, type JobSpec, type JobStages } from '../../training/job.ts'
+import { openStagedJob, type StagedView } from '../staged-job.ts'
 import { jobTrainSpec } from '../../compute/job-train-spec.ts'
 import { flatten, paramLayout, unflatten } from '../../training/vector.ts'
 import { errorMessage } from '../../errors.ts'
@@ -42,6 +43,8 @@ export type CoordinatorUi =
   | { status: 'idle' }
   | { status: 'starting'; step: string; done: number; of: number }
   | { status: 'running'; job: JobSpec; view: CoordinatorState; resumed: boolean }
+  /** A job split into stages (issue 19): this tab drives its pipeline rounds. */
+  | { status: 'staged'; job: JobSpec; view: StagedView }
   | { status: 'failed'; error: string }
 
 const SHARD_SIZE = 250
@@ -99,6 +102,16 @@ async function openJob(peer: TabPeer, job: JobSpec, compute: ComputeClient, refe
 export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
   const [ui, setUi] = useState<CoordinatorUi>({ status: 'idle' })
   const running = useRef<{ host: CoordinatorHost; coordinator: Coordinator; compute: ComputeClient; referee: ComputeClient; unsubscribe: () => void } | null>(null)
+  const staged = useRef<{ stop: () => Promise<void> } | null>(null)
+
+  const launchStaged = useCallback(async (p: TabPeer, job: JobSpec) => {
+    try {
+      const opened = await openStagedJob(p, job, (view) => setUi({ status: 'staged', job, view }), (step) => setUi({ status: 'starting', step, done: 5, of: START_STEPS }))
+      staged.current = opened
+    } catch (error) {
+      setUi({ status: 'failed', error: `Could not start the job: ${errorMessage(error)}` })
+    }
+  }, [])
 
   const launch = useCallback(
     async (p: TabPeer, job: JobSpec, resumed: boolean, own: readonly StoredDataset[] = []) => {
@@ -129,9 +142,10 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
     if (!peer) return
     let live = true
     void loadCoordinatedJob(peer.slot).then((saved) => {
-      if (!live || saved === null || running.current) return
+      if (!live || saved === null || running.current || staged.current) return
       try {
-        void launch(peer, decodeJob(saved), true)
+        const job = decodeJob(saved)
+        void (job.stages ? launchStaged(peer, job) : launch(peer, job, true))
       } catch (error) {
         setUi({ status: 'failed', error: `The saved job cannot be resumed: ${errorMessage(error)}` })
       }
@@ -139,12 +153,14 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
     return () => {
       live = false
     }
-  }, [peer, launch])
+  }, [peer, launch, launchStaged])
 
   useEffect(
     () => () => {
       const r = running.current
       running.current = null
+      void staged.current?.stop()
+      staged.current = null
       r?.unsubscribe()
       void r?.host.stop()
       r?.compute.terminate()
@@ -154,8 +170,8 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
   )
 
   const start = useCallback(
-    async (settings: JobSettings, own: readonly StoredDataset[] = [], fund?: Funder, task: TaskJob | null = null) => {
-      if (!peer || running.current) return
+    async (settings: JobSettings, own: readonly StoredDataset[] = [], fund?: Funder, task: TaskJob | null = null, stages: JobStages | null = null) => {
+      if (!peer || running.current || staged.current) return
       try {
         const owner = peer.swarm.node.peerId.toString()
         let job: JobSpec
@@ -166,6 +182,8 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
           const test = await publishBlocks(peer.exchange, task.task, task.test, SHARD_SIZE, owner)
           job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides: { ...settings, ...taskJobFields(task.task, task.recipe) } })
           job.id = `${job.task!.kind}-${Date.now().toString(36)}`
+          // Split into stages: checked as every peer will decode it before anything is funded or saved.
+          if (stages) job = decodeJob(JSON.parse(JSON.stringify({ ...job, stages })))
           if (task.start) {
             // An exported model's parameters start the job: they go into the swarm like any version.
             setUi({ status: 'starting', step: 'publishing the starting model\'s parameters', done: 1, of: START_STEPS })
@@ -187,12 +205,12 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
         }
         setUi({ status: 'starting', step: 'saving the job in this browser', done: 2, of: START_STEPS })
         await saveCoordinatedJob(peer.slot, job)
-        await launch(peer, job, false, own)
+        await (job.stages ? launchStaged(peer, job) : launch(peer, job, false, own))
       } catch (error) {
         setUi({ status: 'failed', error: `Could not start the job: ${errorMessage(error)}` })
       }
     },
-    [peer, launch, chain],
+    [peer, launch, launchStaged, chain],
   )
 
   /** Accept (after checking every chunk) or reject a contributed dataset; the error, if any, is returned. */

@@ -11,6 +11,10 @@ import { modelFacts, roundCost, validateJobDraft, type DatasetChoice, type JobDr
 import { demoJobSpec } from '../../../roles/demo-job.ts'
 import type { TaskJob } from '../../../training/task-draft.ts'
 import { OwnTask } from './OwnTask.tsx'
+import { StagesField } from './StagesField.tsx'
+import { readStageDraft, type StageDraft } from '../../../training/stage-draft.ts'
+import { recipeModel } from '../../../graph/model-recipe.ts'
+import type { JobStages } from '../../../training/job.ts'
 import { Term } from '../../glossary/Term.tsx'
 
 const defaults = demoJobSpec({ coordinator: '', train: [], test: [], now: 0 })
@@ -28,7 +32,7 @@ const si = (x: number, unit: string) => {
   return `${(x / scale).toFixed(x / scale >= 100 ? 0 : 2)} ${prefix}${unit}`
 }
 
-export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoice[]; disabled: boolean; onStart: (settings: JobSettings, datasets: DatasetChoice[], own: TaskJob | null) => void }) {
+export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoice[]; disabled: boolean; onStart: (settings: JobSettings, datasets: DatasetChoice[], own: TaskJob | null, stages: JobStages | null) => void }) {
   // The built-in set is listed from the first render and chosen by default.
   const [draft, setDraft] = useState<JobDraft>(() => ({ ...INITIAL_DRAFT, datasets: datasets.filter((d) => d.builtIn).map((d) => d.id) }))
   const [touched, setTouched] = useState(false)
@@ -36,6 +40,10 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
   const [source, setSource] = useState<'demo' | 'own'>('demo')
   const [own, setOwn] = useState<TaskJob | null>(null)
   const ownFacts = source === 'own' && own ? { samples: own.train.count, family: own.recipe.spec.kind } : undefined
+  // Split into stages (own data only: the zoo models are small enough for any tab).
+  const [split, setSplit] = useState(false)
+  const [stageDraft, setStageDraft] = useState<StageDraft>({ memoryMiB: '64', cuts: '' })
+  const stageResult = useMemo(() => (source === 'own' && own && split ? readStageDraft(stageDraft, recipeModel(own.recipe), Number(draft.batchSize) || 1, Number(draft.innerSteps) || 1, { fineTune: own.start !== undefined }) : null), [source, own, split, stageDraft, draft.batchSize, draft.innerSteps])
   const result = useMemo(() => validateJobDraft(draft, datasets, ownFacts), [draft, datasets, ownFacts?.samples, ownFacts?.family]) // eslint-disable-line react-hooks/exhaustive-deps
   const errors = touched && !result.ok ? result.errors : {}
   const set = (field: JobField) => (value: string) => setDraft((d) => ({ ...d, [field]: value }))
@@ -78,7 +86,8 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
     setTouched(true)
     if (token.error || (tokenAddress && !token.name)) document.getElementById('job-rewardToken')?.focus()
     else if (source === 'own' && !own) document.getElementById('own-file')?.focus()
-    else if (result.ok) onStart(result.settings, result.datasets, source === 'own' ? own : null)
+    else if (stageResult && !stageResult.ok) document.getElementById(stageResult.field === 'cuts' ? 'stage-cuts' : stageResult.field === 'innerSteps' ? 'job-innerSteps' : 'stage-memoryMiB')?.focus()
+    else if (result.ok) onStart(result.settings, result.datasets, source === 'own' ? own : null, stageResult?.ok ? stageResult.stages : null)
     else document.getElementById(`job-${Object.keys(result.errors)[0]}`)?.focus()
   }
   const number = (id: JobField, label: string, props: { hint?: string } = {}) => (
@@ -98,6 +107,7 @@ export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoi
         <label className="check"><input type="radio" name="source" value="own" checked={source === 'own'} onChange={() => setSource('own')} data-testid="source-own" /> your own data: a table, a text or pictures, with a model you size</label>
       </fieldset>
       {source === 'own' && <OwnTask batchSize={Number(draft.batchSize) || 1} onChange={setOwn} />}
+      {source === 'own' && own && <StagesField split={split} onSplit={setSplit} draft={stageDraft} onDraft={setStageDraft} result={stageResult} showErrors={touched} />}
       {source === 'demo' && <Field id="job-model" label="Model" error={errors.model} hint={model ? `${model.parameters.toLocaleString('en')} parameters (${si(model.parameterBytes, 'B')}) · ${si(model.trainFlopsPerSample, 'FLOP')} per training sample · ${si(model.inferenceFlopsPerSample, 'FLOP')} per prediction` : undefined}>
         {(a11y) => (
           <select {...a11y} name="model" value={draft.model} onChange={(e) => set('model')(e.target.value)} data-testid="job-model">

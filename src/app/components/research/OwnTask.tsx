@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from 'react'
 import { Field } from '../Field.tsx'
 import { errorMessage } from '../../../errors.ts'
 import { buildTaskJob, readOwnFile, type OwnData, type TaskChoices, type TaskJob } from '../../../training/task-draft.ts'
+import { microBatchOf } from '../../../training/stage-draft.ts'
 import { decodeModelSpec, type ModelSpec } from '../../../graph/model-spec.ts'
 import { describeTask } from '../../../data/task.ts'
 import { decodePicture } from '../../decode-picture.ts'
@@ -37,8 +38,6 @@ const DEFAULT_MODELS: Record<OwnData['kind'], ModelSpec> = {
 const sizes = (text: string) => text.split(/[\s,]+/).filter(Boolean).map(Number)
 const si = (x: number) => (x >= 1e9 ? `${(x / 1e9).toFixed(2)} G` : x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : `${x} `)
 
-/** The largest divisor of the batch up to 8: the rows a phone's tab would run at once. */
-const microBatchOf = (batch: number) => Array.from({ length: Math.min(8, Math.max(1, batch)) }, (_, i) => i + 1).filter((m) => batch % m === 0).at(-1) ?? 1
 
 export function OwnTask({ batchSize, onChange }: { batchSize: number; onChange: (job: TaskJob | null) => void }) {
   const [data, setData] = useState<OwnData | null>(null)

@@ -1,0 +1,83 @@
+// A researcher's tab coordinates a staged job (issue 19): on the Research page the owner brings a text, sizes
+// a transformer, and splits it into 3 stages by a memory per tab and their own cuts; the tab announces the
+// job, gives each of three joining Node volunteers a stage, drives every step's micro-batch through them over
+// WebRTC, merges each stage group, audits every new replica and credits each peer's FLOPs per stage. The job
+// runs its rounds to the end with the loss falling, and a reload of the tab resumes it from IndexedDB.
+import { join } from 'node:path'
+import { expect, test } from '@playwright/test'
+import { launchChromium } from './chromium.ts'
+import { DESKTOP, expectAccessible } from './pages.ts'
+import { startHeadlessStageVolunteer } from '../server/swarm/headless.ts'
+import { sharedDatasetsDir } from '../server/fashion-mnist.ts'
+
+const APP = process.env.TESSERAE_URL!
+
+test('an owner splits a text model into 3 stages on the Research page; volunteers train it to the end; a reload resumes it', async () => {
+  test.setTimeout(300_000)
+  const relayAddrs = process.env.TESSERAE_RELAY_ADDRS!.split(' ')
+  const peerLog: string[] = []
+  const peers: Array<{ stop(): Promise<void> }> = []
+  const browser = await launchChromium()
+  try {
+    const page = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+    page.on('console', (m) => m.text().includes('[staged coordinator]') && peerLog.push(`[tab] ${m.text()}`))
+    await page.goto(new URL('/research', APP).toString())
+    await expect(page.getByTestId('self-peer-id')).toHaveText(/^12D3KooW/, { timeout: 60_000 })
+    const form = page.getByTestId('coordinator-panel')
+    await form.getByLabel('Job name').fill('Dictionary in three stages')
+    await form.getByTestId('source-own').check()
+    await form.getByTestId('own-file').setInputFiles(join(sharedDatasetsDir(), 'text', 'devils-dictionary.txt'))
+    await form.getByLabel('Context (tokens)').fill('16')
+    await form.getByLabel('Width', { exact: true }).fill('32')
+    await expect(form.getByTestId('own-summary')).toContainText('context 16')
+    const fields = { innerSteps: '8', batchSize: '8', innerLr: '0.003', outerLr: '0.7', outerMomentum: '0.5', rounds: '3' }
+    for (const [field, value] of Object.entries(fields)) await form.locator(`#job-${field}`).fill(value)
+
+    // Split: a memory the whole model does not fit is refused as it is typed, then the owner's cuts.
+    await form.getByTestId('split-stages').check()
+    await form.getByTestId('stage-memory').fill('4096')
+    await expect(form.getByText(/whole model fits 4096 MiB in one tab/)).toBeVisible()
+    await form.getByTestId('stage-memory').fill('64')
+    await form.getByTestId('stage-cuts').fill('3, 2')
+    await expect(form.getByText('the cuts must rise, each once')).toBeVisible()
+    await form.getByTestId('stage-cuts').fill('2, 4')
+    await expect(form.getByTestId('stage-plan')).toHaveAttribute('data-stages', '3')
+    await expect(form.getByTestId('stage-plan')).toHaveAttribute('data-cuts', '2,4')
+    await expectAccessible(page, 'the job form with stages')
+    await form.getByRole('button', { name: 'Start the job' }).click()
+
+    const panel = page.getByTestId('staged-panel')
+    await expect(panel).toBeVisible({ timeout: 120_000 })
+    const jobId = (await panel.getAttribute('data-job-id'))!
+    await expect(panel.getByTestId('stage-map')).toHaveAttribute('data-stages', '3')
+    for (let i = 0; i < 3; i++) peers.push(await startHeadlessStageVolunteer({ relayAddrs, dataDir: null, webrtc: true, jobId, log: (line) => peerLog.push(`[node ${i}] ${line}`) }))
+
+    // Three rounds, each with all its steps, every stage merged: the job is finished.
+    await expect(panel, peerLog.join('\n')).toHaveAttribute('data-finished', 'true', { timeout: 240_000 })
+    const rows = panel.getByTestId('staged-round-row')
+    await expect(rows).toHaveCount(3)
+    const history = await rows.evaluateAll((trs) => trs.map((tr) => ({ steps: Number(tr.getAttribute('data-steps')), loss: Number(tr.getAttribute('data-loss')) })))
+    expect(history.map((r) => r.steps), peerLog.join('\n')).toEqual([8, 8, 8])
+    expect(history[2]!.loss).toBeLessThan(history[0]!.loss)
+    await expect(panel).toHaveAttribute('data-version', '3')
+    // Every volunteer was paid for its stage's FLOPs, and every new replica with a call to check was audited.
+    const credit = panel.getByTestId('staged-credit-row')
+    await expect(credit).toHaveCount(3)
+    for (const flops of await credit.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-flops'))))) expect(flops).toBeGreaterThan(0)
+    expect(Number(await panel.getByTestId('staged-audits').getAttribute('data-run'))).toBeGreaterThanOrEqual(2)
+    await expect(panel.getByTestId('staged-audits')).toHaveAttribute('data-failed', '0')
+    await expectAccessible(page, 'a staged job\'s panel')
+
+    // A reload resumes the job from this browser: same job, its rounds and its version.
+    await page.reload()
+    const resumed = page.getByTestId('staged-panel')
+    await expect(resumed).toHaveAttribute('data-job-id', jobId, { timeout: 120_000 })
+    await expect(resumed.getByTestId('resumed')).toBeVisible()
+    await expect(resumed).toHaveAttribute('data-version', '3')
+    await expect(resumed.getByTestId('staged-round-row')).toHaveCount(3)
+  } finally {
+    await browser.close()
+    for (const p of peers.reverse()) await p.stop().catch(() => undefined)
+    await test.info().attach('peers', { body: peerLog.join('\n'), contentType: 'text/plain' })
+  }
+})

@@ -1,0 +1,96 @@
+// Coordinating a staged job from this tab (issue 19): the job's training samples come back from the block
+// store (published when the job was made, so a reload finds them too), the loss head runs in a compute
+// worker, audited calls are rerun in a second one (checking never waits behind the pipeline), and the
+// coordinator's rounds run until the job is finished or the tab closes; its state is saved in IndexedDB after
+// every round, so a reload carries on from the last one.
+import { ComputeClient } from '../compute/compute-client.ts'
+import { concatBlocks } from '../data/task-block.ts'
+import { fetchTaskShard } from '../roles/dataset-chunks.ts'
+import { initParams } from '../graph/model.ts'
+import { PipelineCoordinator, randomBatches } from '../roles/pipeline-coordinator.ts'
+import type { PipelineCheckpoint } from '../training/pipeline-checkpoint.ts'
+import { jobModel, jobRecipe, jobTask, type JobSpec } from '../training/job.ts'
+import { flatten, paramLayout } from '../training/vector.ts'
+import { IdbCheckpointStore } from './tab-storage.ts'
+import type { TabPeer } from './hooks/useSwarm.ts'
+
+/** What the Research page shows of a staged job it coordinates. */
+export interface StagedView {
+  round: number
+  version: number
+  finished: boolean
+  stages: number
+  /** Volunteers that asked for a stage lately (a round starts once every stage has one). */
+  candidates: number
+  history: PipelineCheckpoint['reports']
+  credit: Array<{ peer: string; flops: number; byStage: number[] }>
+  banned: Array<{ peer: string; reason: string }>
+  audits: { run: number; failed: number }
+  /** Carried on from this browser's checkpoint after a reload. */
+  resumed: boolean
+}
+
+export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: StagedView) => void, onStep: (step: string) => void): Promise<{ coordinator: PipelineCoordinator; stop: () => Promise<void> }> {
+  const model = jobModel(job)
+  const task = jobTask(job)
+  const recipe = jobRecipe(job)
+  onStep('loading the training shards')
+  const train = concatBlocks(task, await Promise.all(job.train.map((s) => fetchTaskShard(peer.exchange, s, task, []))))
+  onStep('compiling the loss head')
+  const compute = ComputeClient.spawn()
+  const referee = ComputeClient.spawn()
+  const abort = new AbortController()
+  try {
+    const head = await compute.lossHead(recipe, job.stages!.microBatch, 'wasm', 1)
+    const log = (line: string) => console.info(`[staged coordinator] ${line}`)
+    onStep('joining the swarm as the job\'s coordinator')
+    const coordinator = await PipelineCoordinator.start({
+      node: peer.swarm.node,
+      exchange: peer.exchange,
+      job,
+      initialParams: flatten(paramLayout(model), initParams(model, job.seed)),
+      batches: randomBatches(job, train),
+      head: head.run,
+      log,
+      addrs: () => peer.swarm.webrtcAddrs(),
+      engine: (from, to, rows) => referee.stageEngine(recipe, from, to, rows, 'wasm', 1),
+      checkpoints: new IdbCheckpointStore(`staged:${job.id}`),
+    })
+    const audits = { run: 0, failed: 0 }
+    let counted = 0
+    const publish = () => {
+      for (const report of coordinator.reports.slice(counted)) {
+        audits.run += report.audits.run
+        audits.failed += report.audits.failed.length
+      }
+      counted = coordinator.reports.length
+      onView({
+        round: coordinator.round, version: coordinator.version, finished: coordinator.finished, stages: coordinator.stages, candidates: coordinator.candidates().length,
+        history: [...coordinator.history], credit: [...coordinator.credit].map(([p, c]) => ({ peer: p, flops: c.flops, byStage: [...c.byStage] })),
+        banned: [...coordinator.banned].map(([p, reason]) => ({ peer: p, reason })), audits: { ...audits }, resumed: coordinator.resumed,
+      })
+    }
+    publish()
+    // Who has joined changes between rounds too: the panel says how many volunteers are waiting for a stage.
+    const ticker = setInterval(publish, 2000)
+    const rounds = coordinator.run(abort.signal, publish)
+    return {
+      coordinator,
+      async stop() {
+        abort.abort()
+        clearInterval(ticker)
+        // A round under way is not waited for: its calls fail once the coordinator stops serving.
+        void rounds
+        await coordinator.stop()
+        await head.release().catch(() => undefined)
+        compute.terminate()
+        referee.terminate()
+      },
+    }
+  } catch (error) {
+    abort.abort()
+    compute.terminate()
+    referee.terminate()
+    throw error
+  }
+}

@@ -1,0 +1,134 @@
+// A staged job's coordinator runs its rounds to the end on its own (run), saves its state after every round,
+// and a new coordinator on the same peer (a reloaded tab, a restarted process) carries on from it: the same
+// round, version, parameters, credit and bans, and the rounds after it train on. A checkpoint of another job or
+// a damaged one is an error, never a job quietly started again. Real libp2p and ORT in Node.
+import { afterAll, describe, expect, it } from 'vitest'
+import * as ort from 'onnxruntime-web'
+import { multiaddr } from '@multiformats/multiaddr'
+import { initParams } from '../graph/model.ts'
+import { buildShard } from '../graph/shard.ts'
+import { createLossHead, createStageEngine } from '../compute/stage-engine.ts'
+import { jobModel, type JobSpec } from '../training/job.ts'
+import { flatten, paramLayout } from '../training/vector.ts'
+import { PipelineCoordinator, randomBatches, type PipelineCoordinatorOptions } from './pipeline-coordinator.ts'
+import { dictionaryTask, stagedPeer, stagedTextJob } from './testing/staged-peers.ts'
+import { StageVolunteer } from './stage-volunteer.ts'
+import { MemoryCheckpointStore } from '../training/memory-checkpoints.ts'
+import { decodePipelineCheckpoint, encodePipelineCheckpoint } from '../training/pipeline-checkpoint.ts'
+import { makeBlock } from '../data/task-block.ts'
+import { ExchangeVectorStore } from './exchange-vector-store.ts'
+
+ort.env.wasm.numThreads = 1
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe('a staged job across restarts', () => {
+  const stops: Array<() => Promise<void>> = []
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined)
+  })
+
+  it('runs its rounds to the end, and a new coordinator resumes from the checkpoint and trains on', async () => {
+    const { task, recipe, model, draw } = await dictionaryTask(8, 48, { kind: 'transformer', layers: 2, width: 16, heads: 4 }, 5)
+    const coordinatorPeer = await stagedPeer(stops)
+    const job: JobSpec = stagedTextJob(coordinatorPeer.node.peerId.toString(), recipe, task, 4, { id: 'resumed', batchSize: 8, innerSteps: 3, innerLr: 3e-3, rounds: 2, auditRate: 0 })
+    const head = await createLossHead(ort, model, 4, 'wasm')
+    stops.push(() => head.release())
+    const engineFor = (from: number, to: number, rows: number) => createStageEngine(ort, buildShard(jobModel(job), from, to, rows), 'wasm')
+    const checkpoints = new MemoryCheckpointStore()
+    const initial = flatten(paramLayout(model), initParams(model, 3))
+    const options: PipelineCoordinatorOptions = { ...coordinatorPeer, job, initialParams: initial, head: head.run, batches: () => ({ ...draw(8), rows: 8 }), engine: engineFor, announceEveryMs: 0, checkpoints }
+    const first = await PipelineCoordinator.start(options)
+    expect(first.resumed).toBe(false)
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const { node, exchange } = await stagedPeer(stops)
+      await node.dial(multiaddr(coordinatorPeer.node.getMultiaddrs()[0]!.toString()))
+      const volunteer = await StageVolunteer.start({ node, exchange, job: (id) => (id === job.id ? job : null), engine: (_, from, to, rows) => engineFor(from, to, rows), joinEveryMs: 200 })
+      stops.push(() => volunteer.stop())
+      volunteer.join(job.id)
+      ids.push(node.peerId.toString())
+    }
+    // It waits for a volunteer on every stage, then runs its 2 rounds and stops by itself.
+    let heard = 0
+    await first.run(AbortSignal.timeout(120_000), () => heard++, 100)
+    expect(first.finished).toBe(true)
+    expect(first.round).toBe(2)
+    expect(first.version).toBe(2)
+    expect(first.reports.map((r) => r.steps)).toEqual([3, 3])
+    expect(heard).toBeGreaterThanOrEqual(2)
+    const saved = decodePipelineCheckpoint((await checkpoints.load())!, 3)
+    expect(saved).toMatchObject({ jobId: 'resumed', round: 2, version: 2, paramsCid: first.paramsCid })
+    expect(saved.credit.map((c) => c.peer).sort()).toEqual([...ids].sort())
+    expect(saved.reports.map((r) => r.round)).toEqual([0, 1])
+    const params = Float32Array.from(first.params)
+    expect(params).not.toEqual(initial)
+    const momentum = await new ExchangeVectorStore(coordinatorPeer.exchange, initial.length).getParams(saved.momentumCid)
+    expect(momentum.some((v) => v !== 0)).toBe(true)
+    await first.stop()
+    // (A peer banned before the restart stays banned.)
+    await checkpoints.save(encodePipelineCheckpoint({ ...saved, banned: [{ peer: 'a-cheat', reason: 'failed its audit' }] }))
+
+    // A reloaded tab: same peer, same store; it goes on for one more round from where it was.
+    const second = await PipelineCoordinator.start({ ...options, job: { ...job, rounds: 3 } })
+    stops.push(() => second.stop())
+    expect(second.resumed).toBe(true)
+    expect([second.round, second.version, second.paramsCid]).toEqual([2, 2, first.paramsCid])
+    expect(second.params).toEqual(params)
+    expect(second.history.map((r) => r.round)).toEqual([0, 1])
+    expect([...second.credit]).toEqual([...first.credit])
+    expect((second as unknown as { momentum: Float32Array }).momentum).toEqual(momentum)
+    expect([...second.banned]).toEqual([['a-cheat', 'failed its audit']])
+    while (second.candidates().length < 3) await sleep(50)
+    const third = (await second.runRound())!
+    expect(third).toMatchObject({ round: 2, version: 2, steps: 3 })
+    expect(second.version).toBe(3)
+    expect(second.finished).toBe(true)
+    expect(decodePipelineCheckpoint((await checkpoints.load())!, 3).reports.map((r) => r.round)).toEqual([0, 1, 2])
+    // Credit goes on adding up from what was saved.
+    for (const id of ids) expect(second.credit.get(id)!.flops).toBeGreaterThanOrEqual(first.credit.get(id)!.flops)
+    await second.stop()
+
+    // Another job's checkpoint, or a damaged one, stops the start with a reason.
+    await expect(PipelineCoordinator.start({ ...options, job: { ...job, id: 'other' } })).rejects.toThrow('the saved checkpoint is job "resumed"\'s, not "other"\'s')
+    await checkpoints.save('{"jobId": "resumed", "round": 1')
+    await expect(PipelineCoordinator.start(options)).rejects.toThrow(/staged job checkpoint/)
+  }, 180_000)
+
+  it('draws the same samples for a round\'s step every time, and other samples for other steps', async () => {
+    const { task, recipe } = await dictionaryTask(4, 8, { kind: 'transformer', layers: 1, width: 8, heads: 2 }, 1)
+    // 500 windows of 5 tokens, each window's tokens telling it apart.
+    const block = makeBlock(task, Uint16Array.from({ length: 500 * 5 }, (_, i) => Math.floor(i / 5) % 8), null)
+    const job = stagedTextJob('me', recipe, task, 4, { batchSize: 8, seed: 11 })
+    const batches = randomBatches(job, block)
+    const key = (round: number, step: number) => Array.from(batches(round, step).x).join()
+    expect(batches(0, 0).rows).toBe(8)
+    expect(key(3, 2)).toBe(key(3, 2))
+    expect(key(3, 2)).toBe(Array.from(randomBatches(job, block)(3, 2).x).join())
+    expect(new Set([key(0, 0), key(0, 1), key(1, 0), key(3, 2)]).size).toBe(4)
+    expect(key(0, 0)).not.toBe(Array.from(randomBatches({ ...job, seed: 12 }, block)(0, 0).x).join())
+    expect(() => randomBatches({ ...job, task: undefined }, block)).toThrow('has no task to draw samples of')
+  })
+})
+
+describe('the staged job checkpoint', () => {
+  const good = { jobId: 'j', round: 2, version: 1, paramsCid: 'p', momentumCid: 'm', credit: [{ peer: 'a', flops: 10, byStage: [4, 6] }], banned: [{ peer: 'b', reason: 'lazy' }], reports: [{ round: 0, version: 0, steps: 0, loss: null, lost: ['c'], merged: [[], []] }, { round: 1, version: 0, steps: 3, loss: 2.5, lost: [], merged: [['a'], ['a']] }] }
+
+  it('round-trips, with a lossless round written as null', () => {
+    expect(decodePipelineCheckpoint(encodePipelineCheckpoint(good), 2)).toEqual(good)
+    expect(encodePipelineCheckpoint({ ...good, reports: [{ ...good.reports[1]!, loss: NaN as unknown as null }] })).toContain('"loss":null')
+  })
+
+  it('refuses a checkpoint of another shape, naming what is wrong', () => {
+    const bad = (patch: object, stages = 2) => () => decodePipelineCheckpoint(JSON.stringify({ ...good, ...patch }), stages)
+    expect(bad({}, 3)).toThrow('credit [0] "byStage" must list 3 FLOP counts')
+    expect(bad({ round: -1 })).toThrow('"round" must be between 0')
+    expect(bad({ paramsCid: 4 })).toThrow('"paramsCid" must be a string')
+    expect(bad({ credit: [{ peer: 'a', flops: -1, byStage: [0, 0] }] })).toThrow('"flops" must be between 0')
+    expect(bad({ credit: [{ peer: 'a', flops: 1, byStage: [0, -1] }] })).toThrow('"byStage" must list 2 FLOP counts')
+    expect(bad({ banned: 'b' })).toThrow('"banned" must be a list')
+    expect(bad({ reports: [{ ...good.reports[1], merged: [['a']] }] })).toThrow('"merged" must list 2 stages')
+    expect(bad({ reports: [{ ...good.reports[1], lost: [3] }] })).toThrow('"lost" must be a list of peer ids')
+    expect(bad({ reports: [{ ...good.reports[1], loss: 'low' }] })).toThrow('"loss" must be a finite number')
+    expect(() => decodePipelineCheckpoint('not json', 2)).toThrow(/staged job checkpoint/)
+  })
+})

@@ -1,0 +1,74 @@
+// A staged job's coordinator state between rounds (issue 19), as saved after every round so a reload (a tab)
+// or a restart (Node) resumes the job where it was: the round and version, the content ids of the parameters
+// and the outer optimiser's momentum (their values live in the block store), the verified credit, the banned
+// peers and the last rounds' reports. One schema, decoded strictly: a damaged checkpoint is an error that says
+// so, never a job quietly restarted from scratch.
+import { DecodeError } from '../errors.ts'
+import { asObject, parseJsonLimited, readInteger, readNumber, readString } from '../schema.ts'
+
+/** Reports a checkpoint keeps (the dashboard shows the latest). */
+export const KEPT_REPORTS = 50
+const MAX_PEERS = 4096
+
+export interface PipelineCheckpoint {
+  jobId: string
+  round: number
+  version: number
+  paramsCid: string
+  momentumCid: string
+  credit: Array<{ peer: string; flops: number; byStage: number[] }>
+  banned: Array<{ peer: string; reason: string }>
+  /** Round reports as the coordinator made them (JSON values; decoded for display only). */
+  reports: Array<{ round: number; version: number; steps: number; loss: number | null; lost: string[]; merged: string[][] }>
+}
+
+const WHAT = 'staged job checkpoint'
+
+export const encodePipelineCheckpoint = (c: PipelineCheckpoint): string => JSON.stringify({ ...c, reports: c.reports.slice(-KEPT_REPORTS) })
+
+const peers = (value: unknown, what: string): string[] => {
+  if (!Array.isArray(value) || value.length > MAX_PEERS || !value.every((p) => typeof p === 'string' && p.length <= 128)) throw new DecodeError(WHAT, `${what} must be a list of peer ids`)
+  return value as string[]
+}
+
+export function decodePipelineCheckpoint(text: string, stages: number): PipelineCheckpoint {
+  const obj = asObject(parseJsonLimited(text, 64 * 2 ** 20, WHAT), WHAT)
+  const list = (key: string) => {
+    const value = obj[key]
+    if (!Array.isArray(value) || value.length > MAX_PEERS) throw new DecodeError(WHAT, `"${key}" must be a list of at most ${MAX_PEERS}`)
+    return value as unknown[]
+  }
+  const stageFlops = (value: unknown, what: string): number[] => {
+    if (!Array.isArray(value) || value.length !== stages || !value.every((f) => typeof f === 'number' && Number.isFinite(f) && f >= 0)) throw new DecodeError(WHAT, `${what} must list ${stages} FLOP counts`)
+    return value as number[]
+  }
+  return {
+    jobId: readString(obj, 'jobId', WHAT, 128),
+    round: readInteger(obj, 'round', WHAT, 0, 0x7fffffff),
+    version: readInteger(obj, 'version', WHAT, 0, 0x7fffffff),
+    paramsCid: readString(obj, 'paramsCid', WHAT, 128),
+    momentumCid: readString(obj, 'momentumCid', WHAT, 128),
+    credit: list('credit').map((item, i) => {
+      const c = asObject(item, `${WHAT} credit [${i}]`)
+      return { peer: readString(c, 'peer', WHAT, 128), flops: readNumber(c, 'flops', WHAT, 0, Number.MAX_VALUE), byStage: stageFlops(c.byStage, `credit [${i}] "byStage"`) }
+    }),
+    banned: list('banned').map((item, i) => {
+      const b = asObject(item, `${WHAT} banned [${i}]`)
+      return { peer: readString(b, 'peer', WHAT, 128), reason: readString(b, 'reason', WHAT, 2000) }
+    }),
+    reports: list('reports').slice(-KEPT_REPORTS).map((item, i) => {
+      const r = asObject(item, `${WHAT} reports [${i}]`)
+      const merged = r.merged
+      if (!Array.isArray(merged) || merged.length !== stages) throw new DecodeError(WHAT, `reports [${i}] "merged" must list ${stages} stages`)
+      return {
+        round: readInteger(r, 'round', WHAT, 0, 0x7fffffff),
+        version: readInteger(r, 'version', WHAT, 0, 0x7fffffff),
+        steps: readInteger(r, 'steps', WHAT, 0, 1_000_000),
+        // JSON has no NaN: a round with no step saved its loss as null.
+        loss: r.loss === null ? null : readNumber(r, 'loss', WHAT, 0, Number.MAX_VALUE),
+        lost: peers(r.lost, `reports [${i}] "lost"`),
+        merged: merged.map((m, s) => peers(m, `reports [${i}] "merged" [${s}]`)),
+      }
+    }),
+  }
+}
