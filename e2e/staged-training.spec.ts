@@ -54,9 +54,9 @@ test('two tabs and four Node peers train a model in 3 stages; a tab closed mid-r
     expect(first0, peerLog.join('\n')).not.toBeNull()
     expect(Object.keys(first0!.assigned).sort()).toEqual([...c.candidates()].sort())
     for (const s of [0, 1, 2]) expect(Object.values(first0!.assigned).filter((x) => x === s)).toHaveLength(2)
-    // Every replica was new, so every one with a call to check was audited (a kept call rerun on the
-    // coordinator; a first-stage replica whose every call was a backward has none): all honest.
-    expect(first0!.audits.run).toBeGreaterThanOrEqual(4)
+    // Every replica was new, so every one was audited (its round replayed on the coordinator, and a kept call
+    // rerun): all honest, the tabs' worker engines included.
+    expect(first0!.audits.run).toBe(6)
     expect(first0!.audits.failed).toEqual([])
     // Each tab shows the stage it holds, and ran its share of the round's calls.
     for (const [i, page] of tabs.entries()) {
@@ -73,12 +73,14 @@ test('two tabs and four Node peers train a model in 3 stages; a tab closed mid-r
     expect(second!.credited[tabIds[0]!]).toBeUndefined()
     const closedStage = first0!.assigned[tabIds[0]!]!
     expect(second!.merged[closedStage]!.length).toBeGreaterThan(0)
+    expect(second!.audits.failed).toEqual([])
 
     // Training goes on: every round closes with all its steps and moves the version on, and the loss falls.
     const later = [await c.runRound(), await c.runRound()]
     for (const report of later) {
       expect(report, peerLog.join('\n')).not.toBeNull()
       expect(report!.steps).toBe(8)
+      expect(report!.audits.failed).toEqual([])
     }
     expect(c.version).toBe(4)
     expect(later.at(-1)!.loss).toBeLessThan(first0!.loss)

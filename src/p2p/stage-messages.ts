@@ -31,9 +31,10 @@ export type StageCall =
  * (coordinator → volunteer): train stage `stage` of version `version`, whose parameters have content id
  * `params` (fetched from the coordinator), taking calls from the coordinator only. delta (coordinator →
  * volunteer): the round is over; the reply's tensor is the replica's change since the version, int8 (quantize.ts).
- * commit (coordinator → volunteer): the reply's tensor lists, as JSON, every step the replica ran this round with
- * the SHA-256 of the parameters it ran it with (stage-audit.ts). audit (coordinator → volunteer, after the
- * commitment): the reply's tensor is step `step`'s parameters, fp32, in the stage's order.
+ * commit (coordinator → volunteer): the reply's tensor is, as JSON, the replica's ledger: the SHA-256 of the AdamW
+ * moments it started from, its step count then, and every update it applied with its micro-batches
+ * (stage-audit.ts). audit (coordinator → volunteer, after the commitment; `step` is "moments"): the reply's
+ * tensor is the content id of those moments, every m then every v, fp32, in the stage's order.
  */
 export type StageControl =
   | { type: 'join'; jobId: string }

@@ -6,9 +6,10 @@
 // since the version; each stage group's changes are merged by the job's robust aggregation rule and the outer
 // Nesterov step moves that stage. A stage none of whose replicas answered keeps its version, so a round is never
 // lost. Before a replica's change is merged it may be audited (always until a peer has been audited once, then
-// at the job's audit rate; stage-audit.ts): the replica commits to the parameters of every step it ran, then one of its calls,
-// kept at random as the round went, is run again here with the parameters it reveals. A replica that fails is
-// not merged, not paid and never given a stage again. Credit is the FLOPs of the calls each peer answered in the
+// at the job's audit rate, drawn in secret at the round's start; stage-audit.ts): the replica commits to how it
+// trained (its starting moments and every update with its micro-batches), and its whole round is replayed here
+// from the backward calls it was sent, its change checked against the replay's and one kept call rerun at its
+// step's replayed parameters. A replica that fails is not merged, not paid and never given a stage again. Credit is the FLOPs of the calls each peer answered in the
 // round, counted from the coordinator's own shard graphs (never the peer's claim), for peers whose replica came
 // back and passed.
 import type { Libp2p, PeerId } from '@libp2p/interface'
@@ -21,18 +22,19 @@ import { isStageCall, STAGE_PROTOCOL, type StageResponse } from '../p2p/stage-me
 import { ACTIVATION, boundaryShape, buildShard, GRAD_OUT, type Shard } from '../graph/shard.ts'
 import type { StageEngine } from '../compute/stage-engine.ts'
 import { decodeBoundary, encodeBoundary } from '../training/boundary-codec.ts'
-import { decodeCommitments, hashParams, judgeStageAudit, KEPT_CALLS, Reservoir, type StageAuditVerdict, type StepCommitment } from '../training/stage-audit.ts'
+import { commitmentMismatch, decodeCommitment, hashValues, judgeReplay, KEPT_CALLS, MOMENTS, replayReplica, Reservoir, type ReplicaCommitment, type SentToReplica, type StageAuditVerdict } from '../training/stage-audit.ts'
 import { countFlops } from '../graph/flops.ts'
 import type { BoundaryFormat } from '../training/boundary-codec.ts'
 import { jobModel, type JobSpec } from '../training/job.ts'
 import { stageRanges, stageShapes } from '../training/job-stages.ts'
 import { assignStages, mergeStage, stageSlices } from '../training/stage-rounds.ts'
-import { decodeDelta, type QuantizedDelta } from '../training/quantize.ts'
+import { decodeDelta, dequantize, quantizeInt8, type QuantizedDelta } from '../training/quantize.ts'
 import { outerStep } from '../training/outer-optimizer.ts'
-import { paramLayout, unflatten } from '../training/vector.ts'
+import { flatten, paramLayout, unflatten } from '../training/vector.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import { PipelineDriver, type AnsweredCall } from './pipeline-driver.ts'
+import { STAGE_ADAMW } from './stage-host.ts'
 import { JOIN_EVERY_MS } from './stage-volunteer.ts'
 import type { CheckpointStore } from '../training/stores.ts'
 import { decodePipelineCheckpoint, encodePipelineCheckpoint, KEPT_REPORTS, type PipelineCheckpoint } from '../training/pipeline-checkpoint.ts'
@@ -324,10 +326,20 @@ export class PipelineCoordinator {
       // A peer that failed a call is not sent more this round (each failure can cost a deadline).
       peersOf: (stage) => [...served].filter(([peer, s]) => s === stage && !failedThisRound.has(peer)).map(([peer]) => peerIdFromString(peer)),
       onFail: (_, peer) => failedThisRound.add(peer),
-      onSend: (_, peer, step) => {
-        const list = sentSteps.get(peer) ?? []
-        if (list.at(-1) !== step) list.push(step)
-        sentSteps.set(peer, list)
+      onUpdate: (_, peer, step) => {
+        if (!auditing.has(peer)) return
+        const steps = updated.get(peer) ?? new Set<string>()
+        updated.set(peer, steps.add(step))
+      },
+      onSend: (call) => {
+        const list = sentSteps.get(call.peer) ?? []
+        if (list.at(-1) !== call.step) list.push(call.step)
+        sentSteps.set(call.peer, list)
+        // Every backward sent to a replica to be audited is kept: the replay runs them all.
+        if (call.type !== 'backward' || !auditing.has(call.peer)) return
+        let sent = sentBackward.get(call.peer)
+        if (!sent) sentBackward.set(call.peer, (sent = new Map()))
+        sent.set(call.microBatch, { step: call.step, sent: call.sent, answered: sent.get(call.microBatch)?.answered ?? false })
       },
       head: this.options.head,
       format: this.options.format ?? 'fp16',
@@ -337,12 +349,18 @@ export class PipelineCoordinator {
       // Only calls with an answer to compare are kept (a first stage's backward returns none).
       onAnswer: (call) => {
         answered.set(call.peer, (answered.get(call.peer) ?? 0) + 1)
+        const backward = call.type === 'backward' ? sentBackward.get(call.peer)?.get(call.microBatch) : undefined
+        if (backward) backward.answered = true
         if (call.reply === null) return
         let kept = calls.get(call.peer)
         if (!kept) calls.set(call.peer, (kept = new Reservoir(KEPT_CALLS, this.random)))
         kept.offer(call)
       },
     })
+    // Whose replica is audited this round is drawn now, in secret: until then, nobody can know.
+    const auditing = new Set(this.options.engine ? [...served.keys()].filter((peer) => !this.audited.has(peer) || this.random() < job.auditRate) : [])
+    const sentBackward = new Map<string, Map<string, { step: string; sent: Uint8Array[]; answered: boolean }>>()
+    const updated = new Map<string, Set<string>>()
     const calls = new Map<string, Reservoir<AnsweredCall>>()
     const answered = new Map<string, number>()
     const failedThisRound = new Set<string>()
@@ -373,7 +391,6 @@ export class PipelineCoordinator {
     const deltas: QuantizedDelta[][] = this.slices.map(() => [])
     const merged: string[][] = this.slices.map(() => [])
     const audits: PipelineRoundReport['audits'] = { run: 0, failed: [] }
-    const versionHashes = await Promise.all(this.slices.map(({ start, end }) => hashParams(this.params.subarray(start, end))))
     await Promise.all([...served].map(async ([peer, stage]) => {
       const { start, end } = this.slices[stage]!
       try {
@@ -387,11 +404,10 @@ export class PipelineCoordinator {
         const reach = DELTA_REACH * steps * job.innerLr
         const far = largestValue(delta)
         if (!(far <= reach)) throw new TesseraeError('STAGE_DELTA_TOO_FAR', `its change reaches ${far.toExponential(2)}, beyond the ${reach.toExponential(2)} its ${steps} steps at learning rate ${job.innerLr} could move a value`)
-        // Its commitment comes before anyone says which call is checked. A peer never audited is audited at its
-        // first replica with a call to check (a first stage's backward has no answer to compare).
-        const checkable = calls.get(peer)?.items ?? []
-        if (this.options.engine && checkable.length > 0 && (!this.audited.has(peer) || this.random() < job.auditRate)) {
-          const verdict = await this.audit(id, stage, checkable[Math.floor(this.random() * checkable.length)]!, versionHashes[stage]!, sentSteps.get(peer) ?? [])
+        // A peer never audited is audited at its first replica; its commitment comes before it learns whether.
+        if (auditing.has(peer)) {
+          const checkable = calls.get(peer)?.items ?? []
+          const verdict = await this.audit(id, stage, dequantize(delta), { steps: sentSteps.get(peer) ?? [], backward: sentBackward.get(peer) ?? new Map(), updated: updated.get(peer) ?? new Set() }, checkable[Math.floor(this.random() * checkable.length)])
           if (verdict === null) {
             // Our own engine failed, not the replica: merged unaudited, and audited next time.
           } else if (verdict.passed) {
@@ -448,44 +464,64 @@ export class PipelineCoordinator {
   }
 
   /**
-   * One replica's audit: its commitment to every step's parameters, the revealed parameters of the kept call's
-   * step, and that call run again here through the same boundary codec.
+   * One replica's audit: its commitment to how it trained, its revealed starting moments, the round replayed
+   * here from the version (every backward it summed, then each AdamW step), the replayed change against the one
+   * it handed back, and one kept call rerun at its step's replayed parameters. Null when this peer's own engine
+   * failed (the replica is merged unaudited and audited next time).
    */
-  private async audit(peer: PeerId, stage: number, call: AnsweredCall, versionHash: string, sent: readonly string[]): Promise<StageAuditVerdict | null> {
+  private async audit(peer: PeerId, stage: number, change: Float32Array, sent: SentToReplica, call: AnsweredCall | undefined): Promise<StageAuditVerdict | null> {
     const { job, node } = this.options
     const { start, end } = this.slices[stage]!
     const at = { jobId: job.id, stage, version: this.version }
-    let commitments: StepCommitment[]
-    let revealed: Float32Array
+    const shard = this.shards[stage]!
+    const layout = paramLayout(jobModel(job), shard.from, shard.to)
+    let commitment: ReplicaCommitment
+    let moments: Float32Array
     try {
-      const commitment = await callStage(node, peer, { type: 'commit', ...at }, [], 60_000)
-      if (!commitment.tensor) return { passed: false, reason: 'sent no commitment' }
-      commitments = decodeCommitments(commitment.tensor)
-      // Only steps this peer was sent, in the order they were sent: none made up, none reordered.
-      let last = -1
-      for (const { step } of commitments) {
-        const index = sent.indexOf(step)
-        if (index <= last) return { passed: false, reason: index === -1 ? `committed to step "${step}", which it was never sent` : `committed to step "${step}" out of order` }
-        last = index
-      }
-      // The parameters come through the block exchange: a large stage's do not fit one message.
-      const revealedReply = await callStage(node, peer, { type: 'audit', ...at, step: call.step }, [], 60_000)
-      if (!revealedReply.tensor) return { passed: false, reason: `revealed nothing for step "${call.step}"` }
-      const cid = new TextDecoder().decode(revealedReply.tensor)
-      revealed = await new ExchangeVectorStore(this.options.exchange, end - start).getParams(cid, { providers: [peer], timeoutMs: 60_000 })
+      const reply = await callStage(node, peer, { type: 'commit', ...at }, [], 60_000)
+      if (!reply.tensor) return { passed: false, reason: 'sent no commitment' }
+      commitment = decodeCommitment(reply.tensor)
+      const mismatch = commitmentMismatch(commitment, sent)
+      if (mismatch) return { passed: false, reason: mismatch }
+      // The moments come through the block exchange: a large stage's do not fit one message.
+      const revealed = await callStage(node, peer, { type: 'audit', ...at, step: MOMENTS }, [], 60_000)
+      if (!revealed.tensor) return { passed: false, reason: 'revealed no starting moments' }
+      moments = await new ExchangeVectorStore(this.options.exchange, 2 * (end - start)).getParams(new TextDecoder().decode(revealed.tensor), { providers: [peer], timeoutMs: 60_000 })
     } catch (error) {
       return { passed: false, reason: `did not answer its audit: ${errorMessage(error).slice(0, 300)}` }
     }
-    let rerun: Float32Array | null
+    const size = end - start
+    if ((await hashValues(moments.subarray(0, size), moments.subarray(size))) !== commitment.moments) return { passed: false, reason: 'the starting moments it revealed are not the ones it committed to' }
+    const m = unflatten(layout, moments.subarray(0, size))
+    const v = unflatten(layout, moments.subarray(size))
+    const state = new Map([...m].map(([name, values]) => [name, { m: values, v: v.get(name)! }]))
+    // A copy: the replay trains it (unflatten gives views, and the version's values must stay).
+    const params = unflatten(layout, this.params.slice(start, end))
+    const input = boundaryShape(shard.forward, ACTIVATION)
+    const output = boundaryShape(shard.backward, GRAD_OUT)
+    let rerun: Float32Array | null = null
     try {
-      rerun = await this.rerun(stage, call, revealed)
+      const engine = await this.engine(stage)
+      await this.turn(stage, () => replayReplica({
+        params, state, updates: commitment.updates, commitment, sentSteps: sent.steps, optimizer: STAGE_ADAMW, lr: job.innerLr,
+        backward: async (values, microBatch) => {
+          const { sent: tensors } = sent.backward.get(microBatch)!
+          const activation = decodeBoundary(tensors[0]!, input.rows, input.width, 'an audited activation').values
+          const gradOut = decodeBoundary(tensors[1]!, output.rows, output.width, 'an audited gradient').values
+          return (await engine.backward(values, activation, gradOut)).grads
+        },
+        // The kept call runs again at the parameters its step ran with, as the replay has them.
+        visit: async (step, values) => {
+          if (call?.step === step) rerun = await this.rerunCall(engine, stage, call, values)
+        },
+      }))
     } catch (error) {
       this.engines.delete(stage)
-      this.options.log?.(`could not rerun a stage ${stage} call to audit it (the replica is merged unaudited): ${errorMessage(error).slice(0, 300)}`)
+      this.options.log?.(`could not replay a stage ${stage} replica to audit it (merged unaudited): ${errorMessage(error).slice(0, 300)}`)
       return null
     }
-    const answer = call.reply && this.decodeAnswer(stage, call)
-    return judgeStageAudit({ commitments, step: call.step, revealed, versionHash, answer, rerun })
+    const replayed = dequantize(quantizeInt8(Float32Array.from(flatten(layout, params), (value, i) => this.params[start + i]! - value)))
+    return judgeReplay({ change, replayed, call: call && { step: call.step, answer: call.reply && this.decodeAnswer(stage, call), rerun } })
   }
 
   private decodeAnswer(stage: number, call: AnsweredCall): Float32Array {
@@ -494,28 +530,31 @@ export class PipelineCoordinator {
     return decodeBoundary(call.reply!, rows, width, `stage ${stage}'s answer`).values
   }
 
-  /** The kept call run here with the revealed parameters (one rerun at a time per stage: one ORT session each). */
-  private rerun(stage: number, call: AnsweredCall, revealed: Float32Array): Promise<Float32Array | null> {
-    const turn = (this.reruns.get(stage) ?? Promise.resolve()).then(() => this.rerunNow(stage, call, revealed))
+  private engine(stage: number): Promise<StageEngine> {
+    const shard = this.shards[stage]!
+    let engine = this.engines.get(stage)
+    if (!engine) this.engines.set(stage, (engine = this.options.engine!(shard.from, shard.to, this.options.job.stages!.microBatch)))
+    return engine
+  }
+
+  /** One audit at a time per stage: each stage's engine is one ORT session, which runs one call at once. */
+  private turn<T>(stage: number, work: () => Promise<T>): Promise<T> {
+    const turn = (this.reruns.get(stage) ?? Promise.resolve()).then(work)
     this.reruns.set(stage, turn.catch(() => undefined))
     return turn
   }
 
-  /** The answer put through the codec the peer used, so like is compared with like. */
-  private async rerunNow(stage: number, call: AnsweredCall, revealed: Float32Array): Promise<Float32Array | null> {
+  /** The kept call run with `params`, its answer put through the codec the peer used, so like is compared with like. */
+  private async rerunCall(engine: StageEngine, stage: number, call: AnsweredCall, params: ReadonlyMap<string, Float32Array>): Promise<Float32Array | null> {
     const shard = this.shards[stage]!
-    let engine = this.engines.get(stage)
-    if (!engine) this.engines.set(stage, (engine = this.options.engine!(shard.from, shard.to, this.options.job.stages!.microBatch)))
-    const params = unflatten(paramLayout(jobModel(this.options.job), shard.from, shard.to), revealed)
     const input = boundaryShape(shard.forward, ACTIVATION)
     const output = boundaryShape(shard.backward, GRAD_OUT)
     const format = this.options.format ?? 'fp16'
     const activation = decodeBoundary(call.sent[0]!, input.rows, input.width, 'the audited activation').values
-    // Like for like: the rerun's answer goes through the same encoding the peer's went through.
     const roundTrip = (values: Float32Array, shape: { rows: number; width: number }) => decodeBoundary(encodeBoundary({ ...shape, values }, format), shape.rows, shape.width, 'the rerun').values
-    if (call.type === 'forward') return roundTrip(await (await engine).forward(params, activation), output)
+    if (call.type === 'forward') return roundTrip(await engine.forward(params, activation), output)
     const gradOut = decodeBoundary(call.sent[1]!, output.rows, output.width, 'the audited gradient').values
-    const { gradIn } = await (await engine).backward(params, activation, gradOut)
+    const { gradIn } = await engine.backward(params, activation, gradOut)
     return gradIn && roundTrip(gradIn, input)
   }
 }

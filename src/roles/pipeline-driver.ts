@@ -31,8 +31,11 @@ export interface PipelineDriverOptions {
   log?: (line: string) => void
   /** Hears every answered forward and backward call: what was sent and what came back (a coordinator keeps some to audit). */
   onAnswer?: (call: AnsweredCall) => void
-  /** Hears every forward or backward call before it is sent, and every one that failed other than as busy. */
-  onSend?: (stage: number, peer: string, step: string) => void
+  /** Hears every forward or backward call before it is sent (what a coordinator replays to audit a replica). */
+  onSend?: (call: Omit<AnsweredCall, 'reply'>) => void
+  /** Hears every update a peer acknowledged (it says it applied that step: a coordinator holds it to that). */
+  onUpdate?: (stage: number, peer: string, step: string) => void
+  /** Hears every call that failed other than as busy, and every update that did not reach its peer. */
   onFail?: (stage: number, peer: string) => void
 }
 
@@ -124,8 +127,11 @@ export class PipelineDriver {
       if (!target) return
       try {
         await callStage(this.options.node, target, { type: 'update', jobId: this.options.jobId, stage, version: this.options.version, step, lr }, [], this.options.deadlineMs ?? STAGE_DEADLINE_MS)
+        this.options.onUpdate?.(stage, peer, step)
       } catch (error) {
-        // A replica that missed its update left or stalled: its group's next synchronisation drops or outvotes it.
+        // A replica that missed its update left or stalled: it is sent nothing more (its steps stay in order), and
+        // its group's next synchronisation drops or outvotes it.
+        this.options.onFail?.(stage, peer)
         this.options.log?.(`stage ${stage} peer ${peer.slice(-8)} did not apply step ${step}: ${errorMessage(error).slice(0, 200)}`)
       }
     }))
@@ -202,7 +208,7 @@ export class PipelineDriver {
       // Peers that only ever answer BUSY are not waited on for ever (about half a minute of back-offs).
       if (attempt >= MAX_ATTEMPTS) throw new TesseraeError('STAGE_UNAVAILABLE', `stage ${stage} of job "${jobId}" stayed busy or failing through ${attempt} tries of ${microBatch}; the last: ${last}`)
       const key = peer.toString()
-      this.options.onSend?.(stage, key, step)
+      this.options.onSend?.({ stage, type, peer: key, step, microBatch, sent: tensors })
       this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1)
       try {
         const reply = await callStage(node, peer, request, tensors, this.options.deadlineMs ?? STAGE_DEADLINE_MS)

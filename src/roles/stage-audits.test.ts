@@ -12,7 +12,8 @@ import { jobModel } from '../training/job.ts'
 import { flatten, paramLayout } from '../training/vector.ts'
 import { PipelineCoordinator } from './pipeline-coordinator.ts'
 import { dictionaryTask, stagedPeer, stagedTextJob } from './testing/staged-peers.ts'
-import { decodeCommitments, encodeCommitments } from '../training/stage-audit.ts'
+import { decodeCommitment, encodeCommitment } from '../training/stage-audit.ts'
+import { decodeDelta, dequantize } from '../training/quantize.ts'
 import { encodeDelta, quantizeInt8 } from '../training/quantize.ts'
 import { StageVolunteer } from './stage-volunteer.ts'
 
@@ -78,11 +79,11 @@ describe('audits of stage replicas', () => {
     const { coordinator, ids } = await swarm(6, (i, volunteer) => {
       const patched = volunteer as unknown as Record<string, (held: unknown) => Promise<{ response: unknown; tensors: Uint8Array[] }> | { response: unknown; tensors: Uint8Array[] }>
       if (i === 3) {
-        // A forger: it puts a made-up first step carrying the version's parameters before its real ones.
+        // A forger: it puts a made-up first step before its real ones.
         const commit = patched.commit!.bind(volunteer)
         patched.commit = async (held) => {
-          const real = decodeCommitments((await commit(held)).tensors[0]!)
-          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitments([{ step: 'made-up.0', hash: real[0]!.hash }, ...real])] }
+          const real = decodeCommitment((await commit(held)).tensors[0]!)
+          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment({ ...real, steps: [{ step: 'made-up.0', microBatches: ['made-up.0.0'] }, ...real.steps] })] }
         }
       }
       if (i === 4) {
@@ -116,11 +117,10 @@ describe('audits of stage replicas', () => {
     const lazyId = ids[4]!
     const first = (await coordinator.runRound())!
     expect(first.assigned[lazyId]).toBe(1)
-    // Every replica is new, so every one with a call to check is audited (a first-stage replica whose every
-    // call was a backward has none, about 1 % of the time): only the lazy one fails, and why is said.
-    expect(first.audits.run).toBeGreaterThanOrEqual(3)
+    // Every replica is new, so every one is audited: only the lazy one fails, and why is said.
+    expect(first.audits.run).toBe(5)
     expect(first.audits.failed.map((f) => f.peer)).toEqual([lazyId])
-    expect(first.audits.failed[0]!.reason).toMatch(/its answer is .* \(relative L2\) from the rerun, over 0\.01/)
+    expect(first.audits.failed[0]!.reason).toMatch(/its answer in step ".*" is .* \(relative L2\) from the rerun at the replayed parameters, over 0\.01/)
     expect(first.merged[1]).toEqual([ids[1]])
     expect(first.credited[lazyId]).toBeUndefined()
     expect(first.steps).toBe(4)
@@ -130,5 +130,52 @@ describe('audits of stage replicas', () => {
     expect(Object.keys(second.assigned)).not.toContain(lazyId)
     expect(second.audits.run).toBe(0)
     expect(second.merged.flat().sort()).toEqual(ids.slice(0, 4).sort())
+  }, 120_000)
+
+  it('catch a replica that bends its change, one that skips the updates it acknowledged, and one that lies about its moments', async () => {
+    const { coordinator, ids } = await swarm(6, (i, volunteer) => {
+      type Reply = { response: unknown; tensors: Uint8Array[] }
+      const patched = volunteer as unknown as Record<string, (...args: unknown[]) => Promise<Reply> | Reply>
+      const delta = patched.delta!.bind(volunteer)
+      const commit = patched.commit!.bind(volunteer)
+      const reveal = patched.reveal!.bind(volunteer)
+      if (i === 3) {
+        // A poisoner: every call answered right, every step applied, then a change bent by a third (within reach).
+        patched.delta = async (held) => {
+          const honest = (await delta(held)).tensors[0]!
+          const bent = dequantize(decodeDelta(honest)).map((x, j) => x * (j % 2 === 0 ? 1.6 : 0.4))
+          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeDelta(quantizeInt8(bent))] }
+        }
+      }
+      if (i === 4) {
+        // A skipper: it acknowledges every update, applies none, and says so consistently (no step, no change).
+        patched.delta = async (held) => {
+          await delta(held)
+          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeDelta(quantizeInt8(new Float32Array((held as { start: Float32Array }).start.length)))] }
+        }
+        patched.commit = async (held) => {
+          const real = decodeCommitment((await commit(held)).tensors[0]!)
+          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment({ ...real, steps: [] })] }
+        }
+      }
+      if (i === 5) {
+        // It reveals moments other than the ones it committed to (here: a different step count's worth).
+        patched.commit = async (held) => {
+          const real = decodeCommitment((await commit(held)).tensors[0]!)
+          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment({ ...real, moments: 'f'.repeat(64) })] }
+        }
+        void reveal
+      }
+    })
+    const report = (await coordinator.runRound())!
+    expect(report.steps).toBe(4)
+    const reasons = new Map(report.audits.failed.map((f) => [f.peer, f.reason]))
+    expect([...reasons.keys()].sort()).toEqual([ids[3], ids[4], ids[5]].sort())
+    expect(reasons.get(ids[3]!)).toMatch(/its change is .* from the replay of the steps it committed to, over 0\.05/)
+    expect(reasons.get(ids[4]!)).toMatch(/acknowledged the update of step ".*" but did not commit to applying it/)
+    expect(reasons.get(ids[5]!)).toBe('the starting moments it revealed are not the ones it committed to')
+    expect(report.audits.run).toBe(6)
+    expect(report.merged.flat().sort()).toEqual(ids.slice(0, 3).sort())
+    for (const id of ids.slice(3)) expect(report.credited[id!]).toBeUndefined()
   }, 120_000)
 })

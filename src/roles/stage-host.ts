@@ -34,10 +34,18 @@ export interface ServedStage {
   /** Serving the same stage again (its next version): keep the replica's optimiser state. */
   keepOptimizer?: boolean
   /**
-   * Keep a copy of the parameters each driver step ran with (a staged job's replica, whose coordinator may
-   * audit any call of the round against the step's parameters, committed to first).
+   * Keep the round's ledger (a staged job's replica, whose coordinator may replay its round): the AdamW state it
+   * was served with, and every update applied since, with the micro-batches summed for it.
    */
-  snapshots?: boolean
+  ledger?: boolean
+}
+
+/** How a replica trained since it was served: what its coordinator replays to audit it (stage-audit.ts). */
+export interface StageLedger {
+  /** The AdamW moments and step count the replica was served with (copies). */
+  start: { state: ReadonlyMap<string, AdamWState>; updates: number }
+  /** Every update applied since, in order, with the micro-batches summed for it. */
+  applied: Array<{ step: string; microBatches: string[] }>
 }
 
 export type StageControlHandler = (request: Exclude<StageRequest, StageCall>, from: string) => Promise<{ response: StageResponse; tensors: Uint8Array[] }>
@@ -69,15 +77,16 @@ interface Entry {
   queue: Promise<unknown>
   /** Told apart from every other serving of a stage here (it names the parameter values with `updates`). */
   generation: number
-  /** The parameters each step's calls ran with, by step id, in the order steps began (with `snapshots`). */
-  snapshots: Map<string, Map<string, Float32Array>>
+  /** With `ledger`. */
+  ledger: StageLedger | null
 }
 
 /** The replica's parameter values, named: they change only when it is served anew or applies an update. */
 const paramsKey = (entry: { generation: number; updates: number }) => `${entry.generation}.${entry.updates}`
 let generations = 0
 
-const ADAMW = DEFAULT_ADAMW as Extract<typeof DEFAULT_ADAMW, { kind: 'adamw' }>
+/** A replica's optimiser unless served with another (a coordinator's replay applies the same). */
+export const STAGE_ADAMW = DEFAULT_ADAMW as Extract<typeof DEFAULT_ADAMW, { kind: 'adamw' }>
 /** Steps of unfinished drivers a stage keeps sums for at once; the oldest goes first. */
 const MAX_OPEN_STEPS = 8
 /** Forward and backward runs one stage peer takes on at once; more are refused BUSY (the driver reroutes). */
@@ -120,7 +129,9 @@ export class StageHost {
     const before = stage.keepOptimizer ? this.served.get(`${stage.jobId}/${stage.stage}`) : undefined
     const kept = before && [...params].every(([name, values]) => before.state.get(name)?.m.length === values.length)
     const state = kept ? before.state : new Map([...params].map(([name, values]) => [name, newAdamWState(values.length)]))
-    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? ADAMW, state, updates: kept ? before.updates : 0, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve(), snapshots: new Map(), generation: ++generations })
+    const updates = kept ? before.updates : 0
+    const ledger = stage.ledger ? { start: { state: new Map([...state].map(([name, s]) => [name, { m: Float32Array.from(s.m), v: Float32Array.from(s.v) }])), updates }, applied: [] } : null
+    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? STAGE_ADAMW, state, updates, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve(), ledger, generation: ++generations })
   }
 
   /** The replica's parameters as trained here (what the stage's group averages). */
@@ -138,13 +149,9 @@ export class StageHost {
     this.paused = paused
   }
 
-  /** The parameters step `step` ran with here (null if none was kept), and the steps kept, in order. */
-  snapshot(jobId: string, stage: number, step: string): ReadonlyMap<string, Float32Array> | null {
-    return this.served.get(`${jobId}/${stage}`)?.snapshots.get(step) ?? null
-  }
-
-  snapshotSteps(jobId: string, stage: number): string[] {
-    return [...(this.served.get(`${jobId}/${stage}`)?.snapshots.keys() ?? [])]
+  /** The replica's ledger since it was served (null if not served or served without one). */
+  ledger(jobId: string, stage: number): StageLedger | null {
+    return this.served.get(`${jobId}/${stage}`)?.ledger ?? null
   }
 
   /** AdamW steps the replica has taken (across versions when it kept its optimiser), or null if not served. */
@@ -213,11 +220,10 @@ export class StageHost {
         entry.updates++
         for (const [name, values] of params) adamwUpdate(values, sum.grads.get(name)!, entry.state.get(name)!, entry.optimizer, request.lr, entry.updates, 1 / sum.microBatches.size)
         entry.work.updates++
+        entry.ledger?.applied.push({ step: request.step, microBatches: [...sum.microBatches] })
       }
       return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
     }
-    // A step's calls all run with the parameters its first call found: updates come only between steps.
-    if (stage.snapshots && !entry.snapshots.has(request.step)) entry.snapshots.set(request.step, new Map([...params].map(([name, values]) => [name, Float32Array.from(values)])))
     const input = boundaryShape(shard.forward, ACTIVATION)
     const output = boundaryShape(shard.backward, GRAD_OUT)
     const activation = decodeBoundary(tensors[0]!, input.rows, input.width, `the activation into stage ${request.stage}`).values

@@ -1,8 +1,9 @@
 // A volunteer holding one stage of a staged job (issue 19): it asks the job's coordinator for a stage (join,
 // repeated while it stays), and when told to serve one it fetches that stage's parameters of the version (only
 // its own stage's, by content id), trains its replica from the coordinator's pipeline calls (StageHost, calls
-// from the coordinator only), and at the round's end hands back its replica's change since the version, int8.
-// Shared by tabs and Node peers; the engine is theirs.
+// from the coordinator only), and at the round's end hands back its replica's change since the version, int8;
+// asked, it commits to its ledger (starting moments, every update) and reveals those moments, which the
+// coordinator replays its round from. Shared by tabs and Node peers; the engine is theirs.
 import type { Libp2p } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
@@ -13,10 +14,10 @@ import { jobModel, type JobSpec } from '../training/job.ts'
 import { jobStageRange } from '../training/job-stages.ts'
 import { flatten, paramLayout, unflatten, type ParamLayout } from '../training/vector.ts'
 import { encodeDelta, quantizeInt8 } from '../training/quantize.ts'
-import { encodeCommitments, hashParams } from '../training/stage-audit.ts'
+import { encodeCommitment, hashValues, MOMENTS } from '../training/stage-audit.ts'
 import { errorMessage } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
-import { StageHost } from './stage-host.ts'
+import { StageHost, type StageLedger } from './stage-host.ts'
 import { awaitCoordinator } from './connect.ts'
 
 /** How often a volunteer repeats its join while it stays (the coordinator forgets one silent for 3 of these). */
@@ -44,6 +45,8 @@ interface Held {
   /** The stage's parameters at the version, in the stage's own order (the replica's delta is against these). */
   start: Float32Array
   layout: ParamLayout
+  /** The ledger as it stood when the replica was handed back: what the commitment describes. */
+  closed?: StageLedger
 }
 
 type Reply = { response: StageResponse; tensors: Uint8Array[] }
@@ -147,7 +150,7 @@ export class StageVolunteer {
       engine.catch(() => this.engines.delete(key))
     }
     // (The host copies the values: `start` stays the version's, for the replica's delta.)
-    this.host.serve({ jobId: job.id, stage, version, engine: await engine, params: unflatten(layout, start), drivers: new Set([job.coordinator]), keepOptimizer: true, snapshots: true })
+    this.host.serve({ jobId: job.id, stage, version, engine: await engine, params: unflatten(layout, start), drivers: new Set([job.coordinator]), keepOptimizer: true, ledger: true })
     // Moved to another stage of the job: the old one's replica and engine go.
     for (const [other, held] of [...this.held]) {
       if (held.job.id !== job.id || held.stage === stage) continue
@@ -164,27 +167,36 @@ export class StageVolunteer {
   }
 
   private delta(held: Held): Reply {
+    // An update arriving after this (a late one) is not in the change handed back, so not in the commitment.
+    const ledger = this.host.ledger(held.job.id, held.stage)!
+    held.closed = { start: ledger.start, applied: [...ledger.applied] }
     const replica = flatten(held.layout, this.host.params(held.job.id, held.stage)!)
     const delta = held.start.map((v, i) => v - replica[i]!)
     const work = this.host.takeWork(held.job.id, held.stage)!
     return { response: { type: 'done', flops: work.flops, tensors: 1 }, tensors: [encodeDelta(quantizeInt8(delta))] }
   }
 
-  /** Every step of the round with the hash of the parameters it ran with, in the order the steps began. */
+  /** How the replica trained: its starting moments (hashed), its step count then, and every update it applied. */
   private async commit(held: Held): Promise<Reply> {
-    const steps = this.host.snapshotSteps(held.job.id, held.stage)
-    // One step at a time: a flat copy of the stage per step at once would double what the snapshots hold.
-    const list: Array<{ step: string; hash: string }> = []
-    for (const step of steps) list.push({ step, hash: await hashParams(flatten(held.layout, this.host.snapshot(held.job.id, held.stage, step)!)) })
-    return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitments(list)] }
+    const ledger = held.closed ?? this.host.ledger(held.job.id, held.stage)!
+    const { m, v } = this.moments(held, ledger)
+    const commitment = { moments: await hashValues(m, v), updates: ledger.start.updates, steps: ledger.applied }
+    return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment(commitment)] }
   }
 
-  /** One step's parameters, as committed: put in the block exchange (a large stage's do not fit one message); the reply names them. */
-  private async reveal(held: Held, step: string): Promise<Reply> {
-    const snapshot = this.host.snapshot(held.job.id, held.stage, step)
-    if (!snapshot) return refuse('NOT_SERVED', `step "${step}" did not run here`)
-    const values = flatten(held.layout, snapshot)
+  /** The starting moments, as committed: put in the block exchange (a large stage's do not fit one message); the reply names them. */
+  private async reveal(held: Held, what: string): Promise<Reply> {
+    if (what !== MOMENTS) return refuse('BAD_REQUEST', `only the starting "${MOMENTS}" are revealed, not "${what}"`)
+    const { m, v } = this.moments(held, held.closed ?? this.host.ledger(held.job.id, held.stage)!)
+    const values = new Float32Array(m.length * 2)
+    values.set(m)
+    values.set(v, m.length)
     const cid = await new ExchangeVectorStore(this.options.exchange, values.length).putParams(values)
     return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [new TextEncoder().encode(cid)] }
+  }
+
+  private moments(held: Held, ledger: StageLedger): { m: Float32Array; v: Float32Array } {
+    const { state } = ledger.start
+    return { m: flatten(held.layout, new Map([...state].map(([name, s]) => [name, s.m]))), v: flatten(held.layout, new Map([...state].map(([name, s]) => [name, s.v]))) }
   }
 }

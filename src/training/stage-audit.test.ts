@@ -1,44 +1,101 @@
+// A staged job's replica audit as pure logic: the commitment a replica makes to how it trained, checked against
+// what it was sent; the round replayed from it as the replica's host applies AdamW; the verdict on its change
+// and on one kept answer; and the reservoir that keeps calls at random.
 import { describe, expect, it } from 'vitest'
-import { decodeCommitments, encodeCommitments, hashParams, judgeStageAudit, Reservoir, STAGE_AUDIT_TOLERANCE } from './stage-audit.ts'
+import { commitmentMismatch, decodeCommitment, encodeCommitment, hashValues, judgeReplay, replayReplica, REPLAY_TOLERANCE, Reservoir, STAGE_AUDIT_TOLERANCE, type ReplicaCommitment, type SentToReplica } from './stage-audit.ts'
+import { adamwUpdate } from './adamw.ts'
 import { seededRandom } from '../random.ts'
 
-const version = Float32Array.from([1, 2, 3, 4])
-const later = Float32Array.from([1.1, 2, 2.9, 4])
 
-describe('a stage replica\'s audit', async () => {
-  const versionHash = await hashParams(version)
-  const commitments = [{ step: 'a.0', hash: versionHash }, { step: 'a.1', hash: await hashParams(later) }]
-  const answer = Float32Array.from([0.5, -1, 2])
+describe('a stage replica\'s commitment', () => {
+  const commitment: ReplicaCommitment = { moments: 'ab'.repeat(32), updates: 3, steps: [{ step: 'd.0', microBatches: ['d.0.0', 'd.0.1'] }, { step: 'd.2', microBatches: ['d.2.1'] }] }
+  const backward = (step: string, answered = true) => ({ step, sent: [], answered })
+  const sent: SentToReplica = { steps: ['d.0', 'd.1', 'd.2'], backward: new Map([['d.0.0', backward('d.0')], ['d.0.1', backward('d.0', false)], ['d.1.0', backward('d.1')], ['d.2.1', backward('d.2')], ['d.2.2', backward('d.2', false)]]), updated: new Set(['d.0', 'd.2']) }
 
-  it('passes a replica whose revealed step matches its commitment and whose answer matches the rerun', async () => {
-    expect(await judgeStageAudit({ commitments, step: 'a.1', revealed: later, versionHash, answer, rerun: answer.map((x) => x * (1 + STAGE_AUDIT_TOLERANCE / 2)) })).toEqual({ passed: true })
-    expect(await judgeStageAudit({ commitments, step: 'a.0', revealed: version, versionHash, answer: null, rerun: null })).toEqual({ passed: true })
+  it('fits what the replica was sent: its steps in order, micro-batches it was sent, every answered one summed', () => {
+    expect(commitmentMismatch(commitment, sent)).toBeNull()
+    // A step whose update it did not acknowledge may be left out (d.1: the update call was lost).
+    expect(commitmentMismatch({ ...commitment, steps: [] }, { ...sent, updated: new Set() })).toBeNull()
   })
 
-  it('fails each way a replica can cheat, saying which', async () => {
-    const fail = async (patch: Partial<Parameters<typeof judgeStageAudit>[0]>) => {
-      const verdict = await judgeStageAudit({ commitments, step: 'a.1', revealed: later, versionHash, answer, rerun: answer, ...patch })
-      expect(verdict.passed).toBe(false)
+  it('names each way a commitment cannot be what it did', () => {
+    const steps = (list: ReplicaCommitment['steps']) => commitmentMismatch({ ...commitment, steps: list }, sent)
+    expect(steps([{ step: 'x.0', microBatches: ['x.0.0'] }])).toBe('committed to step "x.0", which it was never sent')
+    expect(steps([commitment.steps[1]!, commitment.steps[0]!])).toBe('committed to step "d.0" out of order')
+    expect(steps([{ step: 'd.0', microBatches: ['d.0.0', 'd.0.1', 'd.0.9'] }])).toBe('summed micro-batch "d.0.9" in step "d.0", which it was not sent a backward of there')
+    expect(steps([{ step: 'd.0', microBatches: ['d.0.0', 'd.1.0'] }])).toBe('summed micro-batch "d.1.0" in step "d.0", which it was not sent a backward of there')
+    expect(steps([{ step: 'd.0', microBatches: ['d.0.1'] }])).toBe('left micro-batch "d.0.0", which it answered, out of step "d.0"')
+    // A lazy replica: it acknowledged its updates and applied none.
+    expect(steps([])).toBe('acknowledged the update of step "d.0" but did not commit to applying it')
+    expect(steps([commitment.steps[0]!])).toBe('acknowledged the update of step "d.2" but did not commit to applying it')
+  })
+
+  it('decodes strictly', () => {
+    expect(decodeCommitment(encodeCommitment(commitment))).toEqual(commitment)
+    const bad = (patch: object) => () => decodeCommitment(new TextEncoder().encode(JSON.stringify({ ...commitment, ...patch })))
+    expect(bad({ moments: 'AB'.repeat(32) })).toThrow(/"moments" must be 64 lowercase hex digits/)
+    expect(bad({ updates: -1 })).toThrow(/"updates" must be between 0/)
+    expect(bad({ steps: {} })).toThrow(/"steps" must be a list/)
+    expect(bad({ steps: [commitment.steps[0], commitment.steps[0]] })).toThrow(/lists step "d.0" twice/)
+    expect(bad({ steps: [{ step: 'd.0', microBatches: [] }] })).toThrow(/"microBatches" must list from 1/)
+    expect(bad({ steps: [{ step: 'd.0', microBatches: ['a'] }, { step: 'd.1', microBatches: ['a'] }] })).toThrow(/lists micro-batch "a" twice/)
+    expect(bad({ steps: [{ step: 'x'.repeat(65), microBatches: ['a'] }] })).toThrow(/step/)
+    expect(() => decodeCommitment(new TextEncoder().encode('[1'))).toThrow(/stage commitment/)
+  })
+})
+
+describe('a replica\'s round replayed', () => {
+  // A stage of one parameter vector whose "gradient" for micro-batch i is (i + 1) × the parameters.
+  const spec = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 }
+  const grad = (params: ReadonlyMap<string, Float32Array>, m: string) => new Map([['w', params.get('w')!.map((x) => (Number(m.split('.').at(-1)) + 1) * x)]])
+  const commitment: ReplicaCommitment = { moments: '', updates: 2, steps: [{ step: 's.0', microBatches: ['s.0.0', 's.0.1'] }, { step: 's.2', microBatches: ['s.2.0'] }] }
+
+  it('applies each committed step as the replica\'s host does, and shows each step the parameters its calls ran with', async () => {
+    const start = Float32Array.from([1, -2, 0.5])
+    const params = new Map([['w', Float32Array.from(start)]])
+    const state = new Map([['w', { m: Float32Array.from([0.1, 0, 0]), v: Float32Array.from([0.01, 0.02, 0]) }]])
+    const seen: Array<[string, number[]]> = []
+    await replayReplica({ params, state, updates: 2, commitment, sentSteps: ['s.0', 's.1', 's.2'], optimizer: spec, lr: 0.01, backward: async (p, m) => grad(p, m), visit: (step, p) => void seen.push([step, [...p.get('w')!]]) })
+    // By hand: the mean of the step's gradients, AdamW at steps 3 and then 4.
+    const w = Float32Array.from(start)
+    const hand = { m: Float32Array.from([0.1, 0, 0]), v: Float32Array.from([0.01, 0.02, 0]) }
+    expect(seen[0]).toEqual(['s.0', [...start]])
+    adamwUpdate(w, w.map((x) => x + 2 * x), hand, spec, 0.01, 3, 1 / 2)
+    expect(seen[1]).toEqual(['s.1', [...w]])
+    expect(seen[2]).toEqual(['s.2', [...w]])
+    adamwUpdate(w, Float32Array.from(w), hand, spec, 0.01, 4, 1)
+    expect(params.get('w')).toEqual(w)
+    expect(state.get('w')).toEqual(hand)
+  })
+
+  it('judges the replica\'s change against the replay\'s, and its kept answer against the rerun', () => {
+    const replayed = Float32Array.from([0.01, -0.02, 0.03, 0])
+    expect(judgeReplay({ change: replayed.map((x) => x * (1 + REPLAY_TOLERANCE / 2)), replayed })).toEqual({ passed: true })
+    expect(judgeReplay({ change: new Float32Array(4), replayed: new Float32Array(4) })).toEqual({ passed: true })
+    const fail = (input: Parameters<typeof judgeReplay>[0]) => {
+      const verdict = judgeReplay(input)
       return verdict.passed ? '' : verdict.reason
     }
-    expect(await fail({ commitments: [] })).toBe('committed to no step')
-    expect(await fail({ commitments: [{ step: 'a.0', hash: await hashParams(later) }, ...commitments.slice(1)] })).toMatch(/first step "a.0" did not run with the version's parameters/)
-    expect(await fail({ step: 'a.7' })).toMatch(/did not commit to step "a.7"/)
-    expect(await fail({ revealed: Float32Array.from([1.1, 2, 2.9, 4.0001]) })).toMatch(/revealed for step "a.1" are not the ones it committed to/)
-    expect(await fail({ rerun: answer.map((x) => 0.9 * x) })).toMatch(/from the rerun, over 0\.01/)
-    expect(await fail({ answer: null })).toMatch(/answer for step "a.1" is missing/)
-    expect(await fail({ rerun: null })).toMatch(/was not expected/)
-    expect(await fail({ rerun: Float32Array.from([0.5, -1]) })).toMatch(/has 3 values, the rerun 2/)
-    expect(await fail({ answer: Float32Array.from([NaN, 0, 0]) })).toMatch(/from the rerun/)
+    expect(fail({ change: new Float32Array(4), replayed })).toMatch(/its change is 1\.00e\+0 \(relative L2\) from the replay of the steps it committed to, over 0\.05/)
+    expect(fail({ change: replayed.map((x) => 2 * x), replayed })).toMatch(/from the replay/)
+    expect(fail({ change: Float32Array.from([NaN, 0, 0, 0]), replayed })).toMatch(/from the replay/)
+    expect(fail({ change: new Float32Array(3), replayed })).toBe('its change has 3 values, the replay 4')
+    const answer = Float32Array.from([0.5, -1, 2])
+    const call = (patch: object) => ({ step: 's.1', answer, rerun: answer, ...patch })
+    expect(judgeReplay({ change: replayed, replayed, call: call({ rerun: answer.map((x) => x * (1 + STAGE_AUDIT_TOLERANCE / 2)) }) })).toEqual({ passed: true })
+    expect(judgeReplay({ change: replayed, replayed, call: call({ answer: null, rerun: null }) })).toEqual({ passed: true })
+    expect(fail({ change: replayed, replayed, call: call({ rerun: answer.map((x) => 0.9 * x) }) })).toMatch(/its answer in step "s.1" is .* from the rerun at the replayed parameters, over 0\.01/)
+    expect(fail({ change: replayed, replayed, call: call({ answer: null }) })).toBe('its answer for step "s.1" is missing')
+    expect(fail({ change: replayed, replayed, call: call({ rerun: null }) })).toBe('its answer for step "s.1" was not expected')
+    expect(fail({ change: replayed, replayed, call: call({ rerun: Float32Array.from([0.5, -1]) }) })).toBe('its answer has 3 values, the rerun 2')
   })
 
-  it('decodes a commitment strictly', () => {
-    expect(decodeCommitments(encodeCommitments(commitments))).toEqual(commitments)
-    const bad = (value: unknown) => () => decodeCommitments(new TextEncoder().encode(JSON.stringify(value)))
-    expect(bad({})).toThrow(/must be a list/)
-    expect(bad([{ step: 'a', hash: 'AB'.repeat(32) }])).toThrow(/64 lowercase hex digits/)
-    expect(bad([...commitments, commitments[0]])).toThrow(/lists step "a.0" twice/)
-    expect(bad([{ step: 'x'.repeat(65), hash: versionHash }])).toThrow(/step/)
+  it('hashes values as one run of fp32 bytes', async () => {
+    const a = Float32Array.from([1, 2])
+    const b = Float32Array.from([3])
+    expect(await hashValues(a, b)).toBe(await hashValues(Float32Array.from([1, 2, 3])))
+    expect(await hashValues(a, b)).not.toBe(await hashValues(b, a))
+    expect(await hashValues(new Float32Array(0))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
   })
 })
 

@@ -1,48 +1,150 @@
-// Audits of a staged job's replicas (issue 19), as pure logic. A replica keeps the parameters each step of the
-// round ran with and, once the round is over and before anyone says which call is checked, commits to them (a
-// SHA-256 per step). The coordinator, the only driver, has kept a few of each replica's calls at random (what it
-// sent, what came back); it draws one, has the replica reveal that step's parameters, checks them against the
-// commitment, and runs the call again on its own engine. The first step's parameters must be the version's, so
-// a replica cannot start from anything else; a call whose answer differs beyond rounding fails the audit.
+// Audits of a staged job's replicas (issue 19), as pure logic. Once the round is over, and before anyone says
+// whether it is checked, a replica commits to how it trained: the AdamW moments it started the round from (a
+// SHA-256) and its step count then, and every optimiser step it applied, in order, with the micro-batches whose
+// gradients it summed for it. The coordinator, the only driver, kept what it sent the replicas it decided
+// (secretly, at the round's start) to audit; it has the replica reveal its starting moments, checks them against
+// the commitment, and replays the whole round on its own engine: from the version's parameters, each committed
+// step's micro-batches backward at the parameters the replay has reached, then the AdamW step. The replayed
+// change must be the one the replica handed back (within rounding), and one of its answered calls, kept at
+// random, must match a rerun at the replayed parameters of its step. So a replica can neither answer wrongly,
+// skip or bend its updates, nor hand back a change its steps did not make.
 import { DecodeError } from '../errors.ts'
-import { asObject, parseJsonLimited, readString } from '../schema.ts'
+import { asObject, parseJsonLimited, readInteger, readString } from '../schema.ts'
 import { relativeL2 } from '../compute/compare-runs.ts'
+import { adamwUpdate, type AdamWSpec, type AdamWState } from './adamw.ts'
 
 /** Relative L2 distance an answer may be from the coordinator's rerun (both through the same boundary codec). */
 export const STAGE_AUDIT_TOLERANCE = 1e-2
-/** Calls kept per replica per round, of which one is audited. */
+/**
+ * Relative L2 distance the replica's change may be from the replay's (both int8-quantised the same way): the
+ * same engine gives the same change exactly; another (a GPU tab against a wasm coordinator) differs by rounding.
+ */
+export const REPLAY_TOLERANCE = 5e-2
+/** Calls kept per replica per round, of which one is rerun. */
 export const KEPT_CALLS = 4
 /** Steps one commitment may list: a round's inner steps are at most this many. */
 export const MAX_COMMITTED_STEPS = 10_000
+/** Micro-batches one committed step may list. */
+export const MAX_STEP_MICRO_BATCHES = 4096
+/** The request that reveals a replica's starting moments (a step id has a dot: this is none). */
+export const MOMENTS = 'moments'
 
-export interface StepCommitment {
-  step: string
-  /** SHA-256 of the step's parameters as fp32 little-endian bytes, in the stage's order, lowercase hex. */
-  hash: string
+export interface ReplicaCommitment {
+  /** SHA-256 of the starting moments: every m, then every v, as fp32 little-endian in the stage's order, lowercase hex. */
+  moments: string
+  /** AdamW steps the replica had taken before the round (its bias correction goes on from there). */
+  updates: number
+  /** The optimiser steps applied this round, in order, each with the micro-batches summed for it. */
+  steps: Array<{ step: string; microBatches: string[] }>
 }
 
-export async function hashParams(values: Float32Array): Promise<string> {
-  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice()
+export async function hashValues(...parts: Float32Array[]): Promise<string> {
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const p of parts) {
+    bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), at)
+    at += p.byteLength
+  }
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
-export const encodeCommitments = (list: readonly StepCommitment[]): Uint8Array => new TextEncoder().encode(JSON.stringify(list))
+export const encodeCommitment = (c: ReplicaCommitment): Uint8Array => new TextEncoder().encode(JSON.stringify(c))
 
-export function decodeCommitments(bytes: Uint8Array): StepCommitment[] {
+export function decodeCommitment(bytes: Uint8Array): ReplicaCommitment {
   const what = 'stage commitment'
-  const value = parseJsonLimited(new TextDecoder('utf-8', { fatal: false }).decode(bytes), 200 * MAX_COMMITTED_STEPS, what)
-  if (!Array.isArray(value) || value.length > MAX_COMMITTED_STEPS) throw new DecodeError(what, `must be a list of at most ${MAX_COMMITTED_STEPS} steps`)
-  const seen = new Set<string>()
-  return value.map((item: unknown, i) => {
-    const obj = asObject(item, `${what} [${i}]`)
-    const step = readString(obj, 'step', what, 64)
-    const hash = readString(obj, 'hash', what, 64)
-    if (!/^[0-9a-f]{64}$/.test(hash)) throw new DecodeError(what, `step "${step}": "hash" must be 64 lowercase hex digits`)
-    if (seen.has(step)) throw new DecodeError(what, `lists step "${step}" twice`)
-    seen.add(step)
-    return { step, hash }
+  const obj = asObject(parseJsonLimited(new TextDecoder('utf-8', { fatal: false }).decode(bytes), 64 * 2 ** 20, what), what)
+  const moments = readString(obj, 'moments', what, 64)
+  if (!/^[0-9a-f]{64}$/.test(moments)) throw new DecodeError(what, '"moments" must be 64 lowercase hex digits')
+  const updates = readInteger(obj, 'updates', what, 0, 0x7fffffff)
+  if (!Array.isArray(obj.steps) || obj.steps.length > MAX_COMMITTED_STEPS) throw new DecodeError(what, `"steps" must be a list of at most ${MAX_COMMITTED_STEPS} steps`)
+  const seenSteps = new Set<string>()
+  const seenBatches = new Set<string>()
+  const steps = obj.steps.map((item: unknown, i) => {
+    const s = asObject(item, `${what} step [${i}]`)
+    const step = readString(s, 'step', what, 64)
+    if (seenSteps.has(step)) throw new DecodeError(what, `lists step "${step}" twice`)
+    seenSteps.add(step)
+    const list = s.microBatches
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_STEP_MICRO_BATCHES || !list.every((m) => typeof m === 'string' && m.length <= 80)) throw new DecodeError(what, `step "${step}": "microBatches" must list from 1 to ${MAX_STEP_MICRO_BATCHES} micro-batch ids`)
+    for (const m of list as string[]) {
+      if (seenBatches.has(m)) throw new DecodeError(what, `lists micro-batch "${m}" twice`)
+      seenBatches.add(m)
+    }
+    return { step, microBatches: list as string[] }
   })
+  return { moments, updates, steps }
+}
+
+/**
+ * What the coordinator sent one replica this round: its steps in order, each backward call by micro-batch, and
+ * the steps whose update it acknowledged.
+ */
+export interface SentToReplica {
+  steps: readonly string[]
+  backward: ReadonlyMap<string, { step: string; sent: Uint8Array[]; answered: boolean }>
+  updated: ReadonlySet<string>
+}
+
+/**
+ * Whether a commitment can be what the replica did with what it was sent: its steps in the order they were sent,
+ * each micro-batch a backward it was sent in that step, every backward it answered in a step it updated summed
+ * (an answered gradient cannot be left out), and every update it acknowledged applied (an update cannot be
+ * skipped). A sentence saying what is wrong, or null.
+ */
+export function commitmentMismatch(c: ReplicaCommitment, sent: SentToReplica): string | null {
+  let last = -1
+  for (const { step, microBatches } of c.steps) {
+    const index = sent.steps.indexOf(step)
+    if (index === -1) return `committed to step "${step}", which it was never sent`
+    if (index <= last) return `committed to step "${step}" out of order`
+    last = index
+    for (const m of microBatches) {
+      const call = sent.backward.get(m)
+      if (!call || call.step !== step) return `summed micro-batch "${m}" in step "${step}", which it was not sent a backward of there`
+    }
+    const summed = new Set(microBatches)
+    for (const [m, call] of sent.backward) if (call.step === step && call.answered && !summed.has(m)) return `left micro-batch "${m}", which it answered, out of step "${step}"`
+  }
+  const committed = new Set(c.steps.map((s) => s.step))
+  for (const step of sent.updated) if (!committed.has(step)) return `acknowledged the update of step "${step}" but did not commit to applying it`
+  return null
+}
+
+/**
+ * The replica's round replayed from the version's `params` (changed in place) and its revealed starting state:
+ * every step it was sent, in order; at each, `visit` sees the parameters that step's calls ran with, then a
+ * committed step's micro-batches are run backward (`backward`, the coordinator's engine) and AdamW applies
+ * their mean, as the replica's host does.
+ */
+export async function replayReplica(input: {
+  params: Map<string, Float32Array>
+  state: Map<string, AdamWState>
+  updates: number
+  commitment: ReplicaCommitment
+  sentSteps: readonly string[]
+  optimizer: AdamWSpec
+  lr: number
+  backward: (params: ReadonlyMap<string, Float32Array>, microBatch: string) => Promise<ReadonlyMap<string, Float32Array>>
+  visit?: (step: string, params: ReadonlyMap<string, Float32Array>) => void | Promise<void>
+}): Promise<void> {
+  const byStep = new Map(input.commitment.steps.map((s) => [s.step, s.microBatches]))
+  let updates = input.updates
+  for (const step of input.sentSteps) {
+    await input.visit?.(step, input.params)
+    const microBatches = byStep.get(step)
+    if (!microBatches) continue
+    const sum = new Map<string, Float32Array>()
+    for (const m of microBatches) {
+      for (const [name, g] of await input.backward(input.params, m)) {
+        const acc = sum.get(name)
+        if (!acc) sum.set(name, Float32Array.from(g))
+        else for (let i = 0; i < g.length; i++) acc[i] = acc[i]! + g[i]!
+      }
+    }
+    updates++
+    for (const [name, values] of input.params) adamwUpdate(values, sum.get(name)!, input.state.get(name)!, input.optimizer, input.lr, updates, 1 / microBatches.length)
+  }
 }
 
 /** Keeps at most `size` items, each seen item equally likely to be kept (reservoir sampling). */
@@ -67,23 +169,18 @@ export class Reservoir<T> {
 
 export type StageAuditVerdict = { passed: true } | { passed: false; reason: string }
 
-/**
- * The verdict on one replica from its commitment, the revealed parameters of the audited call's step, and the
- * rerun: `versionHash` is the hash of the version's parameters for the stage, which the first step must have.
- */
-export async function judgeStageAudit(input: { commitments: readonly StepCommitment[]; step: string; revealed: Float32Array; versionHash: string; answer: Float32Array | null; rerun: Float32Array | null }): Promise<StageAuditVerdict> {
-  const { commitments, step } = input
-  const first = commitments[0]
-  if (!first) return { passed: false, reason: 'committed to no step' }
-  if (first.hash !== input.versionHash) return { passed: false, reason: `its first step "${first.step}" did not run with the version's parameters` }
-  const committed = commitments.find((c) => c.step === step)
-  if (!committed) return { passed: false, reason: `did not commit to step "${step}", which it ran` }
-  if ((await hashParams(input.revealed)) !== committed.hash) return { passed: false, reason: `the parameters it revealed for step "${step}" are not the ones it committed to` }
-  if ((input.answer === null) !== (input.rerun === null)) return { passed: false, reason: `its answer for step "${step}" ${input.answer === null ? 'is missing' : 'was not expected'}` }
-  if (input.answer && input.rerun) {
-    if (input.answer.length !== input.rerun.length) return { passed: false, reason: `its answer has ${input.answer.length} values, the rerun ${input.rerun.length}` }
-    const distance = relativeL2(input.answer, input.rerun)
-    if (!(distance <= STAGE_AUDIT_TOLERANCE)) return { passed: false, reason: `its answer is ${distance.toExponential(2)} (relative L2) from the rerun, over ${STAGE_AUDIT_TOLERANCE}` }
+/** The replica's change against the replay's, and its kept call's answer against the rerun at its replayed step. */
+export function judgeReplay(input: { change: Float32Array; replayed: Float32Array; call?: { step: string; answer: Float32Array | null; rerun: Float32Array | null } }): StageAuditVerdict {
+  const { change, replayed, call } = input
+  if (change.length !== replayed.length) return { passed: false, reason: `its change has ${change.length} values, the replay ${replayed.length}` }
+  const distance = relativeL2(change, replayed)
+  if (!(distance <= REPLAY_TOLERANCE)) return { passed: false, reason: `its change is ${distance.toExponential(2)} (relative L2) from the replay of the steps it committed to, over ${REPLAY_TOLERANCE}` }
+  if (!call) return { passed: true }
+  if ((call.answer === null) !== (call.rerun === null)) return { passed: false, reason: `its answer for step "${call.step}" ${call.answer === null ? 'is missing' : 'was not expected'}` }
+  if (call.answer && call.rerun) {
+    if (call.answer.length !== call.rerun.length) return { passed: false, reason: `its answer has ${call.answer.length} values, the rerun ${call.rerun.length}` }
+    const off = relativeL2(call.answer, call.rerun)
+    if (!(off <= STAGE_AUDIT_TOLERANCE)) return { passed: false, reason: `its answer in step "${call.step}" is ${off.toExponential(2)} (relative L2) from the rerun at the replayed parameters, over ${STAGE_AUDIT_TOLERANCE}` }
   }
   return { passed: true }
 }
