@@ -59,6 +59,12 @@ test('an owner splits a text model into 3 stages on the Research page; volunteer
     const history = await rows.evaluateAll((trs) => trs.map((tr) => ({ steps: Number(tr.getAttribute('data-steps')), loss: Number(tr.getAttribute('data-loss')) })))
     expect(history.map((r) => r.steps), peerLog.join('\n')).toEqual([8, 8, 8])
     expect(history[2]!.loss).toBeLessThan(history[0]!.loss)
+    // Every version is scored on the job's held-out windows through the tab's own stage engines.
+    const heldOut = panel.getByTestId('staged-held-out')
+    const start = Number(await heldOut.getAttribute('data-start'))
+    expect(start).toBeGreaterThan(3)
+    expect(Number(await heldOut.getAttribute('data-now'))).toBeLessThan(start)
+    await expect(heldOut).toContainText('bits per character')
     await expect(panel).toHaveAttribute('data-version', '3')
     // Every volunteer was paid for its stage's FLOPs, and every new replica with a call to check was audited.
     const credit = panel.getByTestId('staged-credit-row')
@@ -75,6 +81,7 @@ test('an owner splits a text model into 3 stages on the Research page; volunteer
     await expect(resumed.getByTestId('resumed')).toBeVisible()
     await expect(resumed).toHaveAttribute('data-version', '3')
     await expect(resumed.getByTestId('staged-round-row')).toHaveCount(3)
+    await expect(resumed.getByTestId('staged-held-out')).toHaveAttribute('data-start', String(start))
   } finally {
     await browser.close()
     for (const p of peers.reverse()) await p.stop().catch(() => undefined)

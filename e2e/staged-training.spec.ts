@@ -28,7 +28,7 @@ test('two tabs and four Node peers train a model in 3 stages; a tab closed mid-r
   let closeMidRound: (() => Promise<void>) | null = null
   try {
     const coordinator = await startHeadlessPipelineCoordinator({
-      relayAddrs, dataDir: null, host: '127.0.0.1', webrtc: true, task: { task: data.task, recipe }, train: first(data.train, 4000),
+      relayAddrs, dataDir: null, host: '127.0.0.1', webrtc: true, task: { task: data.task, recipe }, train: first(data.train, 4000), test: first(data.test, 64),
       log: (line) => peerLog.push(`[coordinator] ${line}`),
       beforeStep: async (round, step) => {
         if (round === 1 && step === 3 && closeMidRound) await closeMidRound()
@@ -84,6 +84,8 @@ test('two tabs and four Node peers train a model in 3 stages; a tab closed mid-r
     }
     expect(c.version).toBe(4)
     expect(later.at(-1)!.loss).toBeLessThan(first0!.loss)
+    // Each version is scored on 64 held-out windows through the coordinator's own stage engines: it falls too.
+    expect(later.at(-1)!.heldOut!).toBeLessThan(c.startHeldOut!)
     await expect(tabs[1]!.getByTestId('stage-held')).toHaveAttribute('data-version', '3', { timeout: 30_000 })
   } finally {
     await browser.close()

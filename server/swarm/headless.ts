@@ -46,7 +46,7 @@ import { deleteChunked } from '../../src/p2p/chunked.ts'
 import { JobFeed } from '../../src/roles/job-feed.ts'
 import { StageServer } from '../../src/roles/stage-server.ts'
 import { createLossHead, createStageEngine } from '../../src/compute/stage-engine.ts'
-import { PipelineCoordinator, randomBatches } from '../../src/roles/pipeline-coordinator.ts'
+import { heldOutBatch, PipelineCoordinator, randomBatches } from '../../src/roles/pipeline-coordinator.ts'
 import { StageVolunteer } from '../../src/roles/stage-volunteer.ts'
 import { buildShard } from '../../src/graph/shard.ts'
 import { TesseraeError } from '../../src/errors.ts'
@@ -307,6 +307,8 @@ export interface PipelineCoordinatorPeerOptions extends PeerBase {
   /** The job: its own task and model, split into stages (`stages` in the job). */
   task: { task: TaskSpec; recipe: ModelRecipe }
   train: TaskBlock
+  /** Held-out samples each version is scored on (whole micro-batches of them, at most 256). */
+  test?: TaskBlock
   overrides: Partial<JobSpec> & Pick<JobSpec, 'stages'>
   /** Driving rounds is the caller's (runRound); announcing the job is this peer's. */
   announceEveryMs?: number
@@ -346,6 +348,7 @@ export async function startHeadlessPipelineCoordinator(options: PipelineCoordina
     initialParams: flatten(paramLayout(model), initParams(model, job.seed)),
     head: head.run,
     batches: randomBatches(job, options.train),
+    heldOut: options.test ? heldOutBatch(job, options.test) : undefined,
     checkpoints: options.dataDir === null ? undefined : new FileCheckpointStore(join(options.dataDir, 'pipeline-checkpoint.json')),
     log: options.log,
     addrs: wsAddrs,

@@ -7,7 +7,7 @@ import { ComputeClient } from '../compute/compute-client.ts'
 import { concatBlocks } from '../data/task-block.ts'
 import { fetchTaskShard } from '../roles/dataset-chunks.ts'
 import { initParams } from '../graph/model.ts'
-import { PipelineCoordinator, randomBatches } from '../roles/pipeline-coordinator.ts'
+import { heldOutBatch, PipelineCoordinator, randomBatches } from '../roles/pipeline-coordinator.ts'
 import type { PipelineCheckpoint } from '../training/pipeline-checkpoint.ts'
 import { jobModel, jobRecipe, jobTask, type JobSpec } from '../training/job.ts'
 import { flatten, paramLayout } from '../training/vector.ts'
@@ -28,14 +28,18 @@ export interface StagedView {
   audits: { run: number; failed: number }
   /** Carried on from this browser's checkpoint after a reload. */
   resumed: boolean
+  /** The starting version's held-out loss (each round's is in `history`). */
+  startHeldOut: number | null
 }
 
 export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: StagedView) => void, onStep: (step: string) => void): Promise<{ coordinator: PipelineCoordinator; stop: () => Promise<void> }> {
   const model = jobModel(job)
   const task = jobTask(job)
   const recipe = jobRecipe(job)
-  onStep('loading the training shards')
-  const train = concatBlocks(task, await Promise.all(job.train.map((s) => fetchTaskShard(peer.exchange, s, task, []))))
+  onStep('loading the training and held-out shards')
+  const fetchAll = async (refs: JobSpec['train']) => concatBlocks(task, await Promise.all(refs.map((s) => fetchTaskShard(peer.exchange, s, task, []))))
+  const train = await fetchAll(job.train)
+  const test = job.test.length > 0 ? await fetchAll(job.test) : null
   onStep('compiling the loss head')
   const compute = ComputeClient.spawn()
   const referee = ComputeClient.spawn()
@@ -55,6 +59,7 @@ export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: 
       addrs: () => peer.swarm.webrtcAddrs(),
       engine: (from, to, rows) => referee.stageEngine(recipe, from, to, rows, 'wasm', 1),
       checkpoints: new IdbCheckpointStore(`staged:${job.id}`),
+      heldOut: test ? heldOutBatch(job, test) : undefined,
     })
     const audits = { run: 0, failed: 0 }
     let counted = 0
@@ -67,7 +72,7 @@ export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: 
       onView({
         round: coordinator.round, version: coordinator.version, finished: coordinator.finished, stages: coordinator.stages, candidates: coordinator.candidates().length,
         history: [...coordinator.history], credit: [...coordinator.credit].map(([p, c]) => ({ peer: p, flops: c.flops, byStage: [...c.byStage] })),
-        banned: [...coordinator.banned].map(([p, reason]) => ({ peer: p, reason })), audits: { ...audits }, resumed: coordinator.resumed,
+        banned: [...coordinator.banned].map(([p, reason]) => ({ peer: p, reason })), audits: { ...audits }, resumed: coordinator.resumed, startHeldOut: coordinator.startHeldOut,
       })
     }
     publish()

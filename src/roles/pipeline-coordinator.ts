@@ -78,6 +78,24 @@ export interface PipelineCoordinatorOptions {
   random?: () => number
   /** Where the state is saved after every round, and resumed from at start (pipeline-checkpoint.ts). */
   checkpoints?: CheckpointStore
+  /**
+   * Held-out samples (x row after row, one-hot y; whole micro-batches) the coordinator scores every version on,
+   * running them through its own stage engines one stage at a time (`engine`) and the loss head: no tab ever
+   * holds the whole model for it.
+   */
+  heldOut?: { x: Float32Array; y: Float32Array; rows: number }
+}
+
+/** Held-out samples a version is scored on: at most this many, in whole micro-batches. */
+export const HELD_OUT_SAMPLES = 256
+
+/** The first held-out samples of `test`, in whole micro-batches (undefined if not even one fits). */
+export function heldOutBatch(job: JobSpec, test: TaskBlock): PipelineCoordinatorOptions['heldOut'] {
+  if (!job.task || !job.stages) throw new TesseraeError('BAD_STAGE_PLAN', `job "${job.id}" has no task or no stages to score`)
+  const micro = job.stages.microBatch
+  const rows = Math.floor(Math.min(test.count, HELD_OUT_SAMPLES) / micro) * micro
+  if (rows === 0) return undefined
+  return { ...taskBatch(job.task, test, Array.from({ length: rows }, (_, i) => i)), rows }
 }
 
 /** Each inner step's samples, drawn at random from the coordinator's training block, seeded by the job, round and step (a resumed job does not replay its first rounds' samples). */
@@ -121,6 +139,8 @@ export interface PipelineRoundReport {
   credited: Record<string, number>
   /** Replicas audited this round, and those that failed (their change was not merged, and they are banned). */
   audits: { run: number; failed: Array<{ peer: string; stage: number; reason: string }> }
+  /** The held-out loss of the version the round made (absent without held-out samples or a new version). */
+  heldOut?: number | null
   ms: number
 }
 
@@ -145,6 +165,8 @@ export class PipelineCoordinator {
   readonly history: PipelineCheckpoint['reports'] = []
   /** Whether this coordinator carried on from a saved checkpoint. */
   resumed = false
+  /** The held-out loss of the starting version (null without held-out samples). */
+  startHeldOut: number | null = null
   /** Verified FLOPs per peer over every round, and per stage. */
   readonly credit = new Map<string, { flops: number; byStage: number[] }>()
   /** Peers that failed an audit: never given a stage again. */
@@ -174,7 +196,9 @@ export class PipelineCoordinator {
 
   static async start(options: PipelineCoordinatorOptions): Promise<PipelineCoordinator> {
     const coordinator = new PipelineCoordinator(options)
+    if (options.heldOut && !(options.heldOut.rows > 0 && options.heldOut.rows % options.job.stages!.microBatch === 0)) throw new TesseraeError('SHAPE_MISMATCH', `held-out samples come in whole micro-batches of ${options.job.stages!.microBatch}, not ${options.heldOut.rows} rows`)
     await coordinator.resume()
+    if (!coordinator.resumed) coordinator.startHeldOut = await coordinator.heldOutLoss()
     coordinator.paramsCid = await new ExchangeVectorStore(options.exchange, coordinator.params.length).putParams(coordinator.params)
     await serveStage(options.node, async (request, _read, from) => coordinator.hear(request.type === 'join' ? request.jobId : null, isStageCall(request) ? null : request.type, from.toString()))
     const every = options.announceEveryMs ?? 2000
@@ -199,6 +223,7 @@ export class PipelineCoordinator {
     for (const c of saved.credit) this.credit.set(c.peer, { flops: c.flops, byStage: c.byStage })
     for (const b of saved.banned) this.banned.set(b.peer, b.reason)
     this.history.push(...saved.reports)
+    this.startHeldOut = saved.startHeldOut
     this.resumed = true
   }
 
@@ -212,6 +237,7 @@ export class PipelineCoordinator {
       credit: [...this.credit].slice(-4096).map(([peer, c]) => ({ peer, ...c })),
       banned: [...this.banned].slice(-4096).map(([peer, reason]) => ({ peer, reason })),
       reports: this.history.slice(-KEPT_REPORTS),
+      startHeldOut: this.startHeldOut,
     }))
   }
 
@@ -450,17 +476,55 @@ export class PipelineCoordinator {
       this.credit.set(peer, total)
     }
     const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, lost: [...lost], resent, credited, audits, ms: this.now() - started }
-    this.reports.push(report)
-    this.history.push({ round: report.round, version: report.version, steps, loss: steps > 0 ? report.loss : null, lost: report.lost, merged })
-    if (this.history.length > KEPT_REPORTS) this.history.splice(0, this.history.length - KEPT_REPORTS)
     this.round++
     if (steps > 0) {
       this.version++
       this.paramsCid = await new ExchangeVectorStore(this.options.exchange, this.params.length).putParams(this.params)
+      report.heldOut = await this.heldOutLoss()
     }
+    this.reports.push(report)
+    this.history.push({ round: report.round, version: report.version, steps, loss: steps > 0 ? report.loss : null, heldOut: report.heldOut ?? null, lost: report.lost, merged })
+    if (this.history.length > KEPT_REPORTS) this.history.splice(0, this.history.length - KEPT_REPORTS)
     await this.save()
     void this.announce()
     return report
+  }
+
+  /**
+   * The current version's mean loss on the held-out samples, each micro-batch forward through this peer's own
+   * engines stage after stage, then the loss head; null without held-out samples or an engine, or if an engine
+   * failed (logged: the job goes on).
+   */
+  async heldOutLoss(): Promise<number | null> {
+    const samples = this.options.heldOut
+    if (!samples || !this.options.engine) return null
+    const micro = this.options.job.stages!.microBatch
+    const xw = samples.x.length / samples.rows
+    const yw = samples.y.length / samples.rows
+    try {
+      const params = this.slices.map((_, s) => this.stageParams(s, this.params))
+      let total = 0
+      for (let r = 0; r < samples.rows; r += micro) {
+        let activation = samples.x.subarray(r * xw, (r + micro) * xw)
+        for (let s = 0; s < this.stages; s++) {
+          const engine = await this.engine(s)
+          const input = activation
+          activation = await this.turn(s, () => engine.forward(params[s]!, input))
+        }
+        total += (await this.options.head(activation, samples.y.subarray(r * yw, (r + micro) * yw))).loss
+      }
+      return total / (samples.rows / micro)
+    } catch (error) {
+      this.options.log?.(`could not score version ${this.version} on the held-out samples: ${errorMessage(error).slice(0, 300)}`)
+      return null
+    }
+  }
+
+  /** Stage `stage`'s parameters in `values` (the whole vector), named: views, not copies. */
+  private stageParams(stage: number, values: Float32Array): Map<string, Float32Array> {
+    const shard = this.shards[stage]!
+    const { start, end } = this.slices[stage]!
+    return unflatten(paramLayout(jobModel(this.options.job), shard.from, shard.to), values.subarray(start, end))
   }
 
   /**

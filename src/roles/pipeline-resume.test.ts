@@ -9,8 +9,9 @@ import { initParams } from '../graph/model.ts'
 import { buildShard } from '../graph/shard.ts'
 import { createLossHead, createStageEngine } from '../compute/stage-engine.ts'
 import { jobModel, type JobSpec } from '../training/job.ts'
-import { flatten, paramLayout } from '../training/vector.ts'
-import { PipelineCoordinator, randomBatches, type PipelineCoordinatorOptions } from './pipeline-coordinator.ts'
+import { flatten, paramLayout, unflatten } from '../training/vector.ts'
+import { heldOutBatch, PipelineCoordinator, randomBatches, type PipelineCoordinatorOptions } from './pipeline-coordinator.ts'
+import { taskBatch } from '../data/task-batch.ts'
 import { dictionaryTask, stagedPeer, stagedTextJob } from './testing/staged-peers.ts'
 import { StageVolunteer } from './stage-volunteer.ts'
 import { MemoryCheckpointStore } from '../training/memory-checkpoints.ts'
@@ -36,9 +37,20 @@ describe('a staged job across restarts', () => {
     const engineFor = (from: number, to: number, rows: number) => createStageEngine(ort, buildShard(jobModel(job), from, to, rows), 'wasm')
     const checkpoints = new MemoryCheckpointStore()
     const initial = flatten(paramLayout(model), initParams(model, 3))
-    const options: PipelineCoordinatorOptions = { ...coordinatorPeer, job, initialParams: initial, head: head.run, batches: () => ({ ...draw(8), rows: 8 }), engine: engineFor, announceEveryMs: 0, checkpoints }
+    // 16 held-out windows, scored every version stage after stage on the coordinator's own engines.
+    const heldOut = { ...draw(16), rows: 16 }
+    const options: PipelineCoordinatorOptions = { ...coordinatorPeer, job, initialParams: initial, head: head.run, batches: () => ({ ...draw(8), rows: 8 }), engine: engineFor, announceEveryMs: 0, checkpoints, heldOut }
     const first = await PipelineCoordinator.start(options)
     expect(first.resumed).toBe(false)
+    // The starting version's held-out loss is the unsplit model's on the same windows.
+    const whole = await createStageEngine(ort, buildShard(model, 0, model.layers.length, 4), 'wasm')
+    const unsplit = async (values: Float32Array) => {
+      let total = 0
+      const named = unflatten(paramLayout(model), values)
+      for (let r = 0; r < 16; r += 4) total += (await head.run(await whole.forward(named, heldOut.x.subarray((r * heldOut.x.length) / 16, ((r + 4) * heldOut.x.length) / 16)), heldOut.y.subarray((r * heldOut.y.length) / 16, ((r + 4) * heldOut.y.length) / 16))).loss
+      return total / 4
+    }
+    expect(Math.abs(first.startHeldOut! - (await unsplit(initial))) / first.startHeldOut!).toBeLessThan(1e-5)
     const ids: string[] = []
     for (let i = 0; i < 3; i++) {
       const { node, exchange } = await stagedPeer(stops)
@@ -60,6 +72,11 @@ describe('a staged job across restarts', () => {
     expect(saved).toMatchObject({ jobId: 'resumed', round: 2, version: 2, paramsCid: first.paramsCid })
     expect(saved.credit.map((c) => c.peer).sort()).toEqual([...ids].sort())
     expect(saved.reports.map((r) => r.round)).toEqual([0, 1])
+    // Each round's new version is scored as the unsplit model scores it, and the saved figures are the reports'.
+    expect(Math.abs(first.reports[1]!.heldOut! - (await unsplit(first.params))) / first.reports[1]!.heldOut!).toBeLessThan(1e-5)
+    expect(saved.reports.map((r) => r.heldOut)).toEqual(first.reports.map((r) => r.heldOut))
+    expect(saved.startHeldOut).toBe(first.startHeldOut)
+    await whole.release()
     const params = Float32Array.from(first.params)
     expect(params).not.toEqual(initial)
     const momentum = await new ExchangeVectorStore(coordinatorPeer.exchange, initial.length).getParams(saved.momentumCid)
@@ -75,6 +92,7 @@ describe('a staged job across restarts', () => {
     expect([second.round, second.version, second.paramsCid]).toEqual([2, 2, first.paramsCid])
     expect(second.params).toEqual(params)
     expect(second.history.map((r) => r.round)).toEqual([0, 1])
+    expect(second.startHeldOut).toBe(first.startHeldOut)
     expect([...second.credit]).toEqual([...first.credit])
     expect((second as unknown as { momentum: Float32Array }).momentum).toEqual(momentum)
     expect([...second.banned]).toEqual([['a-cheat', 'failed its audit']])
@@ -92,6 +110,7 @@ describe('a staged job across restarts', () => {
     await expect(PipelineCoordinator.start({ ...options, job: { ...job, id: 'other' } })).rejects.toThrow('the saved checkpoint is job "resumed"\'s, not "other"\'s')
     await checkpoints.save('{"jobId": "resumed", "round": 1')
     await expect(PipelineCoordinator.start(options)).rejects.toThrow(/staged job checkpoint/)
+    await expect(PipelineCoordinator.start({ ...options, checkpoints: undefined, heldOut: { ...draw(6), rows: 6 } })).rejects.toThrow('held-out samples come in whole micro-batches of 4, not 6 rows')
   }, 180_000)
 
   it('draws the same samples for a round\'s step every time, and other samples for other steps', async () => {
@@ -107,11 +126,17 @@ describe('a staged job across restarts', () => {
     expect(new Set([key(0, 0), key(0, 1), key(1, 0), key(3, 2)]).size).toBe(4)
     expect(key(0, 0)).not.toBe(Array.from(randomBatches({ ...job, seed: 12 }, block)(0, 0).x).join())
     expect(() => randomBatches({ ...job, task: undefined }, block)).toThrow('has no task to draw samples of')
+    // Held-out samples: the block's first, in whole micro-batches of 4, at most 256.
+    const held = heldOutBatch(job, block)!
+    expect(held.rows).toBe(256)
+    expect(Array.from(held.x).join()).toBe(Array.from(taskBatch(task, block, Array.from({ length: 256 }, (_, i) => i)).x).join())
+    expect(heldOutBatch(job, { ...block, count: 11 })!.rows).toBe(8)
+    expect(heldOutBatch(job, { ...block, count: 3 })).toBeUndefined()
   })
 })
 
 describe('the staged job checkpoint', () => {
-  const good = { jobId: 'j', round: 2, version: 1, paramsCid: 'p', momentumCid: 'm', credit: [{ peer: 'a', flops: 10, byStage: [4, 6] }], banned: [{ peer: 'b', reason: 'lazy' }], reports: [{ round: 0, version: 0, steps: 0, loss: null, lost: ['c'], merged: [[], []] }, { round: 1, version: 0, steps: 3, loss: 2.5, lost: [], merged: [['a'], ['a']] }] }
+  const good = { jobId: 'j', round: 2, version: 1, paramsCid: 'p', momentumCid: 'm', credit: [{ peer: 'a', flops: 10, byStage: [4, 6] }], banned: [{ peer: 'b', reason: 'lazy' }], reports: [{ round: 0, version: 0, steps: 0, loss: null, heldOut: null, lost: ['c'], merged: [[], []] }, { round: 1, version: 0, steps: 3, loss: 2.5, heldOut: 2.75, lost: [], merged: [['a'], ['a']] }], startHeldOut: 3.5 }
 
   it('round-trips, with a lossless round written as null', () => {
     expect(decodePipelineCheckpoint(encodePipelineCheckpoint(good), 2)).toEqual(good)
@@ -129,6 +154,8 @@ describe('the staged job checkpoint', () => {
     expect(bad({ reports: [{ ...good.reports[1], merged: [['a']] }] })).toThrow('"merged" must list 2 stages')
     expect(bad({ reports: [{ ...good.reports[1], lost: [3] }] })).toThrow('"lost" must be a list of peer ids')
     expect(bad({ reports: [{ ...good.reports[1], loss: 'low' }] })).toThrow('"loss" must be a finite number')
+    expect(bad({ reports: [{ ...good.reports[1], heldOut: -1 }] })).toThrow('"heldOut" must be between 0')
+    expect(bad({ startHeldOut: 'high' })).toThrow('"startHeldOut" must be a finite number')
     expect(() => decodePipelineCheckpoint('not json', 2)).toThrow(/staged job checkpoint/)
   })
 })

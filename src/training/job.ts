@@ -192,12 +192,12 @@ export function decodeJob(value: unknown): JobSpec {
   return job
 }
 
-/** Inner steps of a staged job's round at most: each of its replicas keeps a copy of its stage per step (audits). */
+/** Inner steps of a staged job's round at most: its coordinator keeps every backward call an audited replica was sent in a round. */
 export const MAX_STAGED_INNER_STEPS = 256
 
 function readStages(value: unknown, layers: number, batchSize: number, innerSteps: number): JobStages {
   const what = `${WHAT} stages`
-  if (innerSteps > MAX_STAGED_INNER_STEPS) throw new DecodeError(what, `a staged job's rounds take at most ${MAX_STAGED_INNER_STEPS} inner steps (each replica keeps its stage's parameters of every step for the audit), not ${innerSteps}`)
+  if (innerSteps > MAX_STAGED_INNER_STEPS) throw new DecodeError(what, `a staged job's rounds take at most ${MAX_STAGED_INNER_STEPS} inner steps (the coordinator keeps every backward call of an audited replica's round to replay it), not ${innerSteps}`)
   const obj = asObject(value, what)
   const cuts = obj.cuts
   if (!Array.isArray(cuts) || cuts.length === 0 || cuts.length > Math.min(layers - 1, 1023)) throw new DecodeError(what, `"cuts" must list from 1 to ${Math.max(layers - 1, 0)} layers (a model of ${layers} layers splits into at most ${layers} stages)`)

@@ -18,8 +18,10 @@ export interface PipelineCheckpoint {
   momentumCid: string
   credit: Array<{ peer: string; flops: number; byStage: number[] }>
   banned: Array<{ peer: string; reason: string }>
-  /** Round reports as the coordinator made them (JSON values; decoded for display only). */
-  reports: Array<{ round: number; version: number; steps: number; loss: number | null; lost: string[]; merged: string[][] }>
+  /** Round reports as the coordinator made them (JSON values; decoded for display only): `heldOut` is the held-out loss of the version the round made. */
+  reports: Array<{ round: number; version: number; steps: number; loss: number | null; heldOut: number | null; lost: string[]; merged: string[][] }>
+  /** The starting version's held-out loss. */
+  startHeldOut: number | null
 }
 
 const WHAT = 'staged job checkpoint'
@@ -42,6 +44,8 @@ export function decodePipelineCheckpoint(text: string, stages: number): Pipeline
     if (!Array.isArray(value) || value.length !== stages || !value.every((f) => typeof f === 'number' && Number.isFinite(f) && f >= 0)) throw new DecodeError(WHAT, `${what} must list ${stages} FLOP counts`)
     return value as number[]
   }
+  // JSON has no NaN: a loss that was not measured is null.
+  const lossOrNull = (o: Record<string, unknown>, key: string) => (o[key] === null || o[key] === undefined ? null : readNumber(o, key, WHAT, 0, Number.MAX_VALUE))
   return {
     jobId: readString(obj, 'jobId', WHAT, 128),
     round: readInteger(obj, 'round', WHAT, 0, 0x7fffffff),
@@ -64,11 +68,12 @@ export function decodePipelineCheckpoint(text: string, stages: number): Pipeline
         round: readInteger(r, 'round', WHAT, 0, 0x7fffffff),
         version: readInteger(r, 'version', WHAT, 0, 0x7fffffff),
         steps: readInteger(r, 'steps', WHAT, 0, 1_000_000),
-        // JSON has no NaN: a round with no step saved its loss as null.
-        loss: r.loss === null ? null : readNumber(r, 'loss', WHAT, 0, Number.MAX_VALUE),
+        loss: lossOrNull(r, 'loss'),
+        heldOut: lossOrNull(r, 'heldOut'),
         lost: peers(r.lost, `reports [${i}] "lost"`),
         merged: merged.map((m, s) => peers(m, `reports [${i}] "merged" [${s}]`)),
       }
     }),
+    startHeldOut: lossOrNull(obj, 'startHeldOut'),
   }
 }

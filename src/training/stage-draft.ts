@@ -26,7 +26,7 @@ export function readStageDraft(draft: StageDraft, model: Model, batchSize: numbe
   // Shard graphs run no dropout masks, and a fine-tuned body's slower learning rate is not in them either.
   if (model.dropout !== undefined && model.dropout > 0) return { ok: false, field: 'model', error: 'a model split into stages trains without dropout: set dropout to 0' }
   if (options.fineTune) return { ok: false, field: 'model', error: 'a job started from a trained model trains whole in each tab: start from scratch to split it' }
-  if (innerSteps > MAX_STAGED_INNER_STEPS) return { ok: false, field: 'innerSteps', error: `a staged job's rounds take at most ${MAX_STAGED_INNER_STEPS} inner steps (each replica keeps its stage of every step for the audit)` }
+  if (innerSteps > MAX_STAGED_INNER_STEPS) return { ok: false, field: 'innerSteps', error: `a staged job's rounds take at most ${MAX_STAGED_INNER_STEPS} inner steps (the coordinator keeps an audited replica's whole round to replay it)` }
   const mib = Number(draft.memoryMiB.trim())
   if (draft.memoryMiB.trim() === '' || !Number.isFinite(mib) || mib <= 0 || mib > 2 ** 25) return { ok: false, field: 'memoryMiB', error: 'the memory per tab is a positive number of MiB, for example 64 (a phone) or 1024' }
   let cuts: number[] | undefined

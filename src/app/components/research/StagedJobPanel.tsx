@@ -10,9 +10,17 @@ import { StageMap } from './StageMap.tsx'
 const flops = (n: number) => (n >= 1e12 ? `${(n / 1e12).toFixed(2)} T` : n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${n.toFixed(0)} `)
 const short = (peer: string) => `${peer.slice(0, 8)}…${peer.slice(-6)}`
 
+/** A held-out loss as the job's task reads it: bits per character (or byte) for text, nats otherwise. */
+function heldOutText(job: JobSpec, loss: number): string {
+  const task = job.task
+  if (task?.kind === 'text') return `${(loss / Math.LN2).toFixed(3)} bits per ${task.schema.tokens === 'bytes' ? 'byte' : 'character'}`
+  return `loss ${loss.toFixed(3)}`
+}
+
 export function StagedJobPanel({ job, view, peers }: { job: JobSpec; view: StagedView; peers: readonly PeerView[] }) {
   const last = view.history.at(-1)
   const first = view.history.find((r) => r.loss !== null)
+  const scored = view.history.findLast((r) => r.heldOut !== null)
   return (
     <section className="card wide" data-testid="staged-panel" data-job-id={job.id} data-round={view.round} data-version={view.version} data-finished={view.finished}>
       <h2>{job.name}</h2>
@@ -24,15 +32,20 @@ export function StagedJobPanel({ job, view, peers }: { job: JobSpec; view: Stage
       {!view.finished && view.history.length === 0 && (
         <p className="hint">A round starts once each of the {view.stages} stages has a volunteer: this tab gives each joining volunteer a stage, drives every step's micro-batches through them, and merges each stage group's replicas at the round's end.</p>
       )}
+      {view.startHeldOut !== null && (
+        <p data-testid="staged-held-out" data-start={view.startHeldOut} data-now={scored?.heldOut ?? view.startHeldOut}>
+          On held-out samples: {heldOutText(job, view.startHeldOut)} at the start → <strong>{heldOutText(job, scored?.heldOut ?? view.startHeldOut)}</strong> {scored ? `with version ${scored.version + 1}` : 'before any round'}
+        </p>
+      )}
       {first && last?.loss !== null && last && <p>Training loss: {first.loss!.toFixed(3)} in round {first.round} → <strong data-testid="staged-loss">{last.loss.toFixed(3)}</strong> in round {last.round}</p>}
       <ScrollRegion label="Rounds">
         <table data-testid="staged-rounds" className="peers">
           <caption>Rounds</caption>
-          <thead><tr><th scope="col">Round</th><th scope="col">Steps</th><th scope="col">Loss</th><th scope="col">Replicas merged per stage</th><th scope="col">Peers lost</th></tr></thead>
+          <thead><tr><th scope="col">Round</th><th scope="col">Steps</th><th scope="col">Training loss</th><th scope="col">Held-out after</th><th scope="col">Replicas merged per stage</th><th scope="col">Peers lost</th></tr></thead>
           <tbody>
             {view.history.slice(-12).map((r) => (
-              <tr key={r.round} data-testid="staged-round-row" data-round={r.round} data-steps={r.steps} data-loss={r.loss ?? ''} data-lost={r.lost.length}>
-                <td>{r.round}</td><td>{r.steps}</td><td>{r.loss?.toFixed(3) ?? '—'}</td><td>{r.merged.map((m) => m.length).join(' · ')}</td><td>{r.lost.length}</td>
+              <tr key={r.round} data-testid="staged-round-row" data-round={r.round} data-steps={r.steps} data-loss={r.loss ?? ''} data-held-out={r.heldOut ?? ''} data-lost={r.lost.length}>
+                <td>{r.round}</td><td>{r.steps}</td><td>{r.loss?.toFixed(3) ?? '—'}</td><td>{r.heldOut === null ? '—' : heldOutText(job, r.heldOut)}</td><td>{r.merged.map((m) => m.length).join(' · ')}</td><td>{r.lost.length}</td>
               </tr>
             ))}
           </tbody>
