@@ -32,10 +32,17 @@ export interface StagedView {
   startHeldOut: number | null
 }
 
+/**
+ * The last staged job this tab stopped, until it has: a job opened again (the panel shown again) waits for it,
+ * so the old coordinator's leaving never takes the stage protocol from the new one.
+ */
+let stopping: Promise<void> = Promise.resolve()
+
 export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: StagedView) => void, onStep: (step: string) => void): Promise<{ coordinator: PipelineCoordinator; stop: () => Promise<void> }> {
   const model = jobModel(job)
   const task = jobTask(job)
   const recipe = jobRecipe(job)
+  await stopping
   onStep('loading the training and held-out shards')
   const fetchAll = async (refs: JobSpec['train']) => concatBlocks(task, await Promise.all(refs.map((s) => fetchTaskShard(peer.exchange, s, task, []))))
   const train = await fetchAll(job.train)
@@ -81,15 +88,19 @@ export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: 
     const rounds = coordinator.run(abort.signal, publish)
     return {
       coordinator,
-      async stop() {
+      stop() {
         abort.abort()
         clearInterval(ticker)
-        // A round under way is not waited for: its calls fail once the coordinator stops serving.
-        void rounds
-        await coordinator.stop()
-        await head.release().catch(() => undefined)
-        compute.terminate()
-        referee.terminate()
+        // A round under way stops before its next step and keeps nothing; it is waited for, so a coordinator
+        // started again (the panel shown again) never shares the peers or the checkpoint with it.
+        stopping = (async () => {
+          await rounds
+          await coordinator.stop()
+          await head.release().catch(() => undefined)
+          compute.terminate()
+          referee.terminate()
+        })().catch((error: unknown) => console.warn(`[staged coordinator] stopping: ${String(error)}`))
+        return stopping
       },
     }
   } catch (error) {

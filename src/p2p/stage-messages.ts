@@ -31,16 +31,13 @@ export type StageCall =
  * (coordinator → volunteer): train stage `stage` of version `version`, whose parameters have content id
  * `params` (fetched from the coordinator), taking calls from the coordinator only. delta (coordinator →
  * volunteer): the round is over; the reply's tensor is the replica's change since the version, int8 (quantize.ts).
- * commit (coordinator → volunteer): the reply's tensor is, as JSON, the replica's ledger: the SHA-256 of the AdamW
- * moments it started from, its step count then, and every update it applied with its micro-batches
- * (stage-audit.ts). audit (coordinator → volunteer, after the commitment; `step` is "moments"): the reply's
- * tensor is the content id of those moments, every m then every v, fp32, in the stage's order.
+ * commit (coordinator → volunteer): the reply's tensor is, as JSON, the replica's ledger: every update it applied
+ * this round with the micro-batches summed for it (stage-audit.ts), which the coordinator replays to audit it.
  */
 export type StageControl =
   | { type: 'join'; jobId: string }
   | { type: 'serve'; jobId: string; stage: number; version: number; params: string }
   | { type: 'delta' | 'commit'; jobId: string; stage: number; version: number }
-  | { type: 'audit'; jobId: string; stage: number; version: number; step: string }
 
 export type StageResponse =
   /** forward: the activation out follows; backward: the input gradient follows (none for the first stage). */
@@ -64,10 +61,9 @@ export function decodeStageRequest(bytes: Uint8Array): StageRequest {
   const { obj, type } = parse(bytes, what)
   const jobId = readString(obj, 'jobId', what, 128)
   if (type === 'join') return { type, jobId }
-  if (type === 'serve' || type === 'delta' || type === 'commit' || type === 'audit') {
+  if (type === 'serve' || type === 'delta' || type === 'commit') {
     const at = { jobId, stage: readInteger(obj, 'stage', what, 0, 1023), version: readInteger(obj, 'version', what, 0, 2 ** 31) }
     if (type === 'delta' || type === 'commit') return { type, ...at }
-    if (type === 'audit') return { type, ...at, step: readString(obj, 'step', what, 64) }
     const params = readString(obj, 'params', what, 128)
     if (!/^[A-Za-z0-9_-]+$/.test(params)) throw new DecodeError(what, '"params" is not a content id')
     return { type, ...at, params }

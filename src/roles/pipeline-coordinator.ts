@@ -22,7 +22,7 @@ import { isStageCall, STAGE_PROTOCOL, type StageResponse } from '../p2p/stage-me
 import { ACTIVATION, boundaryShape, buildShard, GRAD_OUT, type Shard } from '../graph/shard.ts'
 import type { StageEngine } from '../compute/stage-engine.ts'
 import { decodeBoundary, encodeBoundary } from '../training/boundary-codec.ts'
-import { commitmentMismatch, decodeCommitment, hashValues, judgeReplay, KEPT_CALLS, MOMENTS, replayReplica, Reservoir, type ReplicaCommitment, type SentToReplica, type StageAuditVerdict } from '../training/stage-audit.ts'
+import { commitmentMismatch, decodeCommitment, judgeReplay, KEPT_CALLS, replayReplica, Reservoir, type ReplicaCommitment, type SentToReplica, type StageAuditVerdict } from '../training/stage-audit.ts'
 import { countFlops } from '../graph/flops.ts'
 import type { BoundaryFormat } from '../training/boundary-codec.ts'
 import { jobModel, type JobSpec } from '../training/job.ts'
@@ -37,7 +37,7 @@ import { PipelineDriver, type AnsweredCall } from './pipeline-driver.ts'
 import { STAGE_ADAMW } from './stage-host.ts'
 import { JOIN_EVERY_MS } from './stage-volunteer.ts'
 import type { CheckpointStore } from '../training/stores.ts'
-import { decodePipelineCheckpoint, encodePipelineCheckpoint, KEPT_REPORTS, type PipelineCheckpoint } from '../training/pipeline-checkpoint.ts'
+import { decodePipelineCheckpoint, encodePipelineCheckpoint, KEPT_REPORTS, MAX_SAVED_PEERS, type PipelineCheckpoint } from '../training/pipeline-checkpoint.ts'
 import type { TaskBlock } from '../data/task-block.ts'
 import { taskBatch } from '../data/task-batch.ts'
 import { seededRandom } from '../random.ts'
@@ -234,8 +234,8 @@ export class PipelineCoordinator {
     const momentumCid = await vectors.putParams(this.momentum)
     await store.save(encodePipelineCheckpoint({
       jobId: this.options.job.id, round: this.round, version: this.version, paramsCid: this.paramsCid, momentumCid,
-      credit: [...this.credit].slice(-4096).map(([peer, c]) => ({ peer, ...c })),
-      banned: [...this.banned].slice(-4096).map(([peer, reason]) => ({ peer, reason })),
+      credit: [...this.credit].slice(-MAX_SAVED_PEERS).map(([peer, c]) => ({ peer, ...c })),
+      banned: [...this.banned].slice(-MAX_SAVED_PEERS).map(([peer, reason]) => ({ peer, reason })),
       reports: this.history.slice(-KEPT_REPORTS),
       startHeldOut: this.startHeldOut,
     }))
@@ -296,19 +296,21 @@ export class PipelineCoordinator {
 
   /**
    * Runs rounds one after another until the job is finished or `signal` aborts, waiting `waitMs` between tries
-   * while some stage has nobody to serve it; `onChange` hears every try. A round that throws (this peer's own
-   * failure: publishing, its block store) is logged and tried again after the wait, so a job never stops on one.
+   * while some stage has nobody to serve it or a round could not complete a step; `onChange` hears every try. A
+   * round that throws (this peer's own failure: publishing, its block store) is logged and tried again after the
+   * wait, so a job never stops on one. Once aborted, a round under way stops before its next step and changes
+   * nothing (no merge, no save), so a coordinator started again from the checkpoint finds it as it was.
    */
   async run(signal: AbortSignal, onChange: () => void = () => undefined, waitMs = 2000): Promise<void> {
     while (!signal.aborted && !this.finished) {
       let report: PipelineRoundReport | null = null
       try {
-        report = await this.runRound()
+        report = await this.runRound(signal)
       } catch (error) {
         this.options.log?.(`round ${this.round} failed here and is tried again: ${errorMessage(error).slice(0, 300)}`)
       }
       onChange()
-      if (report === null && !signal.aborted) await new Promise<void>((resolve) => {
+      if ((report === null || report.steps === 0) && !signal.aborted) await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs)
         signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
       })
@@ -316,10 +318,11 @@ export class PipelineCoordinator {
   }
 
   /**
-   * One round: null (nothing changes) while some stage has no volunteer able to serve it; otherwise the
-   * round's report, with the version moved on.
+   * One round: null (nothing changes) while some stage has no volunteer able to serve it, or if `signal` aborted
+   * it; otherwise the round's report, with the version moved on. A round that completed no step does not count
+   * (the same round is tried again).
    */
-  async runRound(): Promise<PipelineRoundReport | null> {
+  async runRound(signal?: AbortSignal): Promise<PipelineRoundReport | null> {
     const { job, node } = this.options
     const stages = job.stages!
     const started = this.now()
@@ -353,7 +356,6 @@ export class PipelineCoordinator {
       peersOf: (stage) => [...served].filter(([peer, s]) => s === stage && !failedThisRound.has(peer)).map(([peer]) => peerIdFromString(peer)),
       onFail: (_, peer) => failedThisRound.add(peer),
       onUpdate: (_, peer, step) => {
-        if (!auditing.has(peer)) return
         const steps = updated.get(peer) ?? new Set<string>()
         updated.set(peer, steps.add(step))
       },
@@ -396,7 +398,7 @@ export class PipelineCoordinator {
     let steps = 0
     let loss = 0
     let resent = 0
-    for (let step = 0; step < job.innerSteps; step++) {
+    for (let step = 0; step < job.innerSteps && !signal?.aborted; step++) {
       await this.options.beforeStep?.(this.round, step)
       const { x, y, rows } = this.options.batches(this.round, step)
       try {
@@ -405,14 +407,18 @@ export class PipelineCoordinator {
         resent += report.resent
         steps++
         for (const route of report.routes) {
+          const stepId = route.microBatch.slice(0, route.microBatch.lastIndexOf('.'))
           for (const [s, peer] of route.forward.entries()) add(work, peer, s, this.flops[s]!.forward, this.stages)
-          for (const [s, peer] of route.backward.entries()) add(work, peer, s, this.flops[s]!.backward, this.stages)
+          // A backward counts once its step's update was acknowledged: one whose update it refused added nothing.
+          for (const [s, peer] of route.backward.entries()) if (updated.get(peer)?.has(stepId)) add(work, peer, s, this.flops[s]!.backward, this.stages)
         }
       } catch (error) {
         this.options.log?.(`round ${this.round} ends after ${steps} steps: ${errorMessage(error).slice(0, 300)}`)
         break
       }
     }
+    // Stopped (the tab closed the job): nothing of this round is kept; the checkpoint stays at its start.
+    if (signal?.aborted) return null
     // Each replica's change since the version; a stage's group merged by the job's rule.
     const deltas: QuantizedDelta[][] = this.slices.map(() => [])
     const merged: string[][] = this.slices.map(() => [])
@@ -426,6 +432,8 @@ export class PipelineCoordinator {
         const delta = decodeDelta(reply.tensor, end - start)
         // A replica that answered nothing trained nothing: whatever it hands back is not merged, nor paid.
         if (!answered.has(peer)) throw new TesseraeError('STAGE_NO_WORK', 'it answered no call this round')
+        // Nor does one that acknowledged no update: its change is no training, only a pull towards the version.
+        if (!updated.get(peer)?.size) throw new TesseraeError('STAGE_NO_WORK', 'it applied no update this round')
         // No value can have moved further than the round's steps could move it.
         const reach = DELTA_REACH * steps * job.innerLr
         const far = largestValue(delta)
@@ -476,14 +484,13 @@ export class PipelineCoordinator {
       this.credit.set(peer, total)
     }
     const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, lost: [...lost], resent, credited, audits, ms: this.now() - started }
-    this.round++
-    if (steps > 0) {
-      this.version++
-      this.paramsCid = await new ExchangeVectorStore(this.options.exchange, this.params.length).putParams(this.params)
-      report.heldOut = await this.heldOutLoss()
-    }
     this.reports.push(report)
-    this.history.push({ round: report.round, version: report.version, steps, loss: steps > 0 ? report.loss : null, heldOut: report.heldOut ?? null, lost: report.lost, merged })
+    if (steps === 0) return report
+    this.round++
+    this.version++
+    this.paramsCid = await new ExchangeVectorStore(this.options.exchange, this.params.length).putParams(this.params)
+    report.heldOut = await this.heldOutLoss()
+    this.history.push({ round: report.round, version: report.version, steps, loss: report.loss, heldOut: report.heldOut, lost: report.lost, merged })
     if (this.history.length > KEPT_REPORTS) this.history.splice(0, this.history.length - KEPT_REPORTS)
     await this.save()
     void this.announce()
@@ -528,10 +535,10 @@ export class PipelineCoordinator {
   }
 
   /**
-   * One replica's audit: its commitment to how it trained, its revealed starting moments, the round replayed
-   * here from the version (every backward it summed, then each AdamW step), the replayed change against the one
-   * it handed back, and one kept call rerun at its step's replayed parameters. Null when this peer's own engine
-   * failed (the replica is merged unaudited and audited next time).
+   * One replica's audit: its commitment to how it trained, the round replayed here from the version and fresh
+   * moments (every backward it summed, then each AdamW step), the replayed change against the one it handed
+   * back, and one kept call rerun at its step's replayed parameters. Null when this peer's own engine failed (the
+   * replica is merged unaudited and audited next time).
    */
   private async audit(peer: PeerId, stage: number, change: Float32Array, sent: SentToReplica, call: AnsweredCall | undefined): Promise<StageAuditVerdict | null> {
     const { job, node } = this.options
@@ -540,25 +547,15 @@ export class PipelineCoordinator {
     const shard = this.shards[stage]!
     const layout = paramLayout(jobModel(job), shard.from, shard.to)
     let commitment: ReplicaCommitment
-    let moments: Float32Array
     try {
       const reply = await callStage(node, peer, { type: 'commit', ...at }, [], 60_000)
       if (!reply.tensor) return { passed: false, reason: 'sent no commitment' }
-      commitment = decodeCommitment(reply.tensor)
-      const mismatch = commitmentMismatch(commitment, sent)
-      if (mismatch) return { passed: false, reason: mismatch }
-      // The moments come through the block exchange: a large stage's do not fit one message.
-      const revealed = await callStage(node, peer, { type: 'audit', ...at, step: MOMENTS }, [], 60_000)
-      if (!revealed.tensor) return { passed: false, reason: 'revealed no starting moments' }
-      moments = await new ExchangeVectorStore(this.options.exchange, 2 * (end - start)).getParams(new TextDecoder().decode(revealed.tensor), { providers: [peer], timeoutMs: 60_000 })
+      commitment = decodeCommitment(reply.tensor, { steps: job.innerSteps, microBatches: job.batchSize / job.stages!.microBatch })
     } catch (error) {
       return { passed: false, reason: `did not answer its audit: ${errorMessage(error).slice(0, 300)}` }
     }
-    const size = end - start
-    if ((await hashValues(moments.subarray(0, size), moments.subarray(size))) !== commitment.moments) return { passed: false, reason: 'the starting moments it revealed are not the ones it committed to' }
-    const m = unflatten(layout, moments.subarray(0, size))
-    const v = unflatten(layout, moments.subarray(size))
-    const state = new Map([...m].map(([name, values]) => [name, { m: values, v: v.get(name)! }]))
+    const mismatch = commitmentMismatch(commitment, sent)
+    if (mismatch) return { passed: false, reason: mismatch }
     // A copy: the replay trains it (unflatten gives views, and the version's values must stay).
     const params = unflatten(layout, this.params.slice(start, end))
     const input = boundaryShape(shard.forward, ACTIVATION)
@@ -567,7 +564,7 @@ export class PipelineCoordinator {
     try {
       const engine = await this.engine(stage)
       await this.turn(stage, () => replayReplica({
-        params, state, updates: commitment.updates, commitment, sentSteps: sent.steps, optimizer: STAGE_ADAMW, lr: job.innerLr,
+        params, commitment, sentSteps: sent.steps, optimizer: STAGE_ADAMW, lr: job.innerLr,
         backward: async (values, microBatch) => {
           const { sent: tensors } = sent.backward.get(microBatch)!
           const activation = decodeBoundary(tensors[0]!, input.rows, input.width, 'an audited activation').values
@@ -580,6 +577,7 @@ export class PipelineCoordinator {
         },
       }))
     } catch (error) {
+      void this.engines.get(stage)?.then((e) => e.release(), () => undefined)
       this.engines.delete(stage)
       this.options.log?.(`could not replay a stage ${stage} replica to audit it (merged unaudited): ${errorMessage(error).slice(0, 300)}`)
       return null

@@ -39,7 +39,9 @@ describe('a staged job across restarts', () => {
     const initial = flatten(paramLayout(model), initParams(model, 3))
     // 16 held-out windows, scored every version stage after stage on the coordinator's own engines.
     const heldOut = { ...draw(16), rows: 16 }
-    const options: PipelineCoordinatorOptions = { ...coordinatorPeer, job, initialParams: initial, head: head.run, batches: () => ({ ...draw(8), rows: 8 }), engine: engineFor, announceEveryMs: 0, checkpoints, heldOut }
+    /** Aborted as step 1 of a round begins: the tab closing the job mid-round. */
+    let stopMidRound: AbortController | null = null
+    const options: PipelineCoordinatorOptions = { ...coordinatorPeer, job, initialParams: initial, head: head.run, batches: () => ({ ...draw(8), rows: 8 }), engine: engineFor, announceEveryMs: 0, checkpoints, heldOut, beforeStep: (_, step) => void (step === 1 && stopMidRound?.abort()) }
     const first = await PipelineCoordinator.start(options)
     expect(first.resumed).toBe(false)
     // The starting version's held-out loss is the unsplit model's on the same windows.
@@ -60,6 +62,13 @@ describe('a staged job across restarts', () => {
       volunteer.join(job.id)
       ids.push(node.peerId.toString())
     }
+    // Stopped mid-round, a round keeps nothing: no merge, no new version, no checkpoint.
+    stopMidRound = new AbortController()
+    await first.run(stopMidRound.signal, () => undefined, 100)
+    expect([first.round, first.version, first.reports.length]).toEqual([0, 0, 0])
+    expect(first.params).toEqual(initial)
+    expect(await checkpoints.load()).toBeNull()
+    stopMidRound = null
     // It waits for a volunteer on every stage, then runs its 2 rounds and stops by itself.
     let heard = 0
     await first.run(AbortSignal.timeout(120_000), () => heard++, 100)

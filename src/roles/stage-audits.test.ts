@@ -20,6 +20,8 @@ import { StageVolunteer } from './stage-volunteer.ts'
 ort.env.wasm.numThreads = 1
 const CONTEXT = 8
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** What a commitment of these tests' rounds may hold. */
+const LIMITS = { steps: 4, microBatches: 2 }
 
 /** A lazy replica: it runs its stage, then hands back 0.9× what it computed (forward and backward alike). */
 function lazy(engine: StageEngine): StageEngine {
@@ -75,15 +77,15 @@ describe('audits of stage replicas', () => {
     return { coordinator, ids }
   }
 
-  it('refuse a replica that commits to a step it was never sent, one whose change reaches too far, and one that answered nothing', async () => {
-    const { coordinator, ids } = await swarm(6, (i, volunteer) => {
+  it('refuse a replica that commits to a step it was never sent, one whose change reaches too far, one that answered nothing and one that applied no update', async () => {
+    const { coordinator, ids } = await swarm(7, (i, volunteer) => {
       const patched = volunteer as unknown as Record<string, (held: unknown) => Promise<{ response: unknown; tensors: Uint8Array[] }> | { response: unknown; tensors: Uint8Array[] }>
       if (i === 3) {
-        // A forger: it puts a made-up first step before its real ones.
+        // A forger: it puts a made-up step in place of its first real one.
         const commit = patched.commit!.bind(volunteer)
         patched.commit = async (held) => {
-          const real = decodeCommitment((await commit(held)).tensors[0]!)
-          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment({ ...real, steps: [{ step: 'made-up.0', microBatches: ['made-up.0.0'] }, ...real.steps] })] }
+          const real = decodeCommitment((await commit(held)).tensors[0]!, LIMITS)
+          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment({ steps: [{ step: 'made-up.0', microBatches: ['made-up.0.0'] }, ...real.steps.slice(1)] })] }
         }
       }
       if (i === 4) {
@@ -102,13 +104,19 @@ describe('audits of stage replicas', () => {
           return reply
         }
       }
+      if (i === 6) {
+        // It answers its calls and refuses every update (its step's sum never applied).
+        const host = volunteer.host as unknown as { handle: (request: { type: string }, ...rest: unknown[]) => Promise<unknown> }
+        const handle = host.handle.bind(volunteer.host)
+        host.handle = (request, ...rest) => (request.type === 'update' ? Promise.resolve({ response: { type: 'refused', code: 'BAD_REQUEST', detail: 'not today' }, tensors: [] }) : handle(request, ...rest))
+      }
     })
     const report = (await coordinator.runRound())!
     expect(report.steps).toBe(4)
     expect(report.audits.failed.map((f) => [f.peer, f.reason])).toEqual([[ids[3], 'committed to step "made-up.0", which it was never sent']])
-    expect(report.lost.sort()).toEqual([ids[3], ids[4], ids[5]].sort())
+    expect(report.lost.sort()).toEqual([ids[3], ids[4], ids[5], ids[6]].sort())
     expect(report.merged.flat().sort()).toEqual(ids.slice(0, 3).sort())
-    for (const id of [ids[3], ids[4], ids[5]]) expect(report.credited[id!]).toBeUndefined()
+    for (const id of [ids[3], ids[4], ids[5], ids[6]]) expect(report.credited[id!]).toBeUndefined()
   }, 120_000)
 
   it('catch a replica that answers wrongly, merge only the honest, and never give it a stage again', async () => {
@@ -132,13 +140,12 @@ describe('audits of stage replicas', () => {
     expect(second.merged.flat().sort()).toEqual(ids.slice(0, 4).sort())
   }, 120_000)
 
-  it('catch a replica that bends its change, one that skips the updates it acknowledged, and one that lies about its moments', async () => {
+  it('catch a replica that bends its change, one that skips the updates it acknowledged, and one that reorders its steps', async () => {
     const { coordinator, ids } = await swarm(6, (i, volunteer) => {
       type Reply = { response: unknown; tensors: Uint8Array[] }
       const patched = volunteer as unknown as Record<string, (...args: unknown[]) => Promise<Reply> | Reply>
       const delta = patched.delta!.bind(volunteer)
       const commit = patched.commit!.bind(volunteer)
-      const reveal = patched.reveal!.bind(volunteer)
       if (i === 3) {
         // A poisoner: every call answered right, every step applied, then a change bent by a third (within reach).
         patched.delta = async (held) => {
@@ -154,17 +161,16 @@ describe('audits of stage replicas', () => {
           return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeDelta(quantizeInt8(new Float32Array((held as { start: Float32Array }).start.length)))] }
         }
         patched.commit = async (held) => {
-          const real = decodeCommitment((await commit(held)).tensors[0]!)
+          const real = decodeCommitment((await commit(held)).tensors[0]!, LIMITS)
           return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment({ ...real, steps: [] })] }
         }
       }
       if (i === 5) {
-        // It reveals moments other than the ones it committed to (here: a different step count's worth).
+        // It gives its first two steps in the other order (as if it applied them so: a change the replay cannot make).
         patched.commit = async (held) => {
-          const real = decodeCommitment((await commit(held)).tensors[0]!)
-          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment({ ...real, moments: 'f'.repeat(64) })] }
+          const real = decodeCommitment((await commit(held)).tensors[0]!, LIMITS)
+          return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment({ steps: [real.steps[1]!, real.steps[0]!, ...real.steps.slice(2)] })] }
         }
-        void reveal
       }
     })
     const report = (await coordinator.runRound())!
@@ -173,7 +179,7 @@ describe('audits of stage replicas', () => {
     expect([...reasons.keys()].sort()).toEqual([ids[3], ids[4], ids[5]].sort())
     expect(reasons.get(ids[3]!)).toMatch(/its change is .* from the replay of the steps it committed to, over 0\.05/)
     expect(reasons.get(ids[4]!)).toMatch(/acknowledged the update of step ".*" but did not commit to applying it/)
-    expect(reasons.get(ids[5]!)).toBe('the starting moments it revealed are not the ones it committed to')
+    expect(reasons.get(ids[5]!)).toMatch(/committed to step ".*" out of order/)
     expect(report.audits.run).toBe(6)
     expect(report.merged.flat().sort()).toEqual(ids.slice(0, 3).sort())
     for (const id of ids.slice(3)) expect(report.credited[id!]).toBeUndefined()

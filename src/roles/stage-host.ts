@@ -31,20 +31,16 @@ export interface ServedStage {
    * anyone else are refused. Absent: any peer may (a stage served for inference, or a test's pipeline).
    */
   drivers?: ReadonlySet<string>
-  /** Serving the same stage again (its next version): keep the replica's optimiser state. */
-  keepOptimizer?: boolean
   /**
-   * Keep the round's ledger (a staged job's replica, whose coordinator may replay its round): the AdamW state it
-   * was served with, and every update applied since, with the micro-batches summed for it.
+   * Keep the round's ledger (a staged job's replica, whose coordinator may replay its round): every update
+   * applied since it was served, with the micro-batches summed for it.
    */
   ledger?: boolean
 }
 
-/** How a replica trained since it was served: what its coordinator replays to audit it (stage-audit.ts). */
+/** How a replica trained since it was served (from fresh moments): what its coordinator replays to audit it (stage-audit.ts). */
 export interface StageLedger {
-  /** The AdamW moments and step count the replica was served with (copies). */
-  start: { state: ReadonlyMap<string, AdamWState>; updates: number }
-  /** Every update applied since, in order, with the micro-batches summed for it. */
+  /** Every update applied, in order, with the micro-batches summed for it. */
   applied: Array<{ step: string; microBatches: string[] }>
 }
 
@@ -124,14 +120,10 @@ export class StageHost {
       if (!values) throw new TesseraeError('BAD_STAGE_PLAN', `stage ${stage.stage} is served without parameter "${name}"`)
       return [name, Float32Array.from(values)]
     }))
-    // A replica going on to the stage's next version keeps its AdamW moments and step count, as DiLoCo's
-    // inner optimiser does from round to round; a fresh one starts them at zero.
-    const before = stage.keepOptimizer ? this.served.get(`${stage.jobId}/${stage.stage}`) : undefined
-    const kept = before && [...params].every(([name, values]) => before.state.get(name)?.m.length === values.length)
-    const state = kept ? before.state : new Map([...params].map(([name, values]) => [name, newAdamWState(values.length)]))
-    const updates = kept ? before.updates : 0
-    const ledger = stage.ledger ? { start: { state: new Map([...state].map(([name, s]) => [name, { m: Float32Array.from(s.m), v: Float32Array.from(s.v) }])), updates }, applied: [] } : null
-    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? STAGE_ADAMW, state, updates, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve(), ledger, generation: ++generations })
+    // Every serving starts AdamW afresh, as a whole-model unit does: a replica's round then follows from the
+    // version and its gradients alone, which is what lets its coordinator replay it (stage-audit.ts).
+    const state = new Map([...params].map(([name, values]) => [name, newAdamWState(values.length)]))
+    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? STAGE_ADAMW, state, updates: 0, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve(), ledger: stage.ledger ? { applied: [] } : null, generation: ++generations })
   }
 
   /** The replica's parameters as trained here (what the stage's group averages). */
@@ -154,7 +146,7 @@ export class StageHost {
     return this.served.get(`${jobId}/${stage}`)?.ledger ?? null
   }
 
-  /** AdamW steps the replica has taken (across versions when it kept its optimiser), or null if not served. */
+  /** AdamW steps the replica has taken since it was served, or null if not served. */
   optimizerSteps(jobId: string, stage: number): number | null {
     return this.served.get(`${jobId}/${stage}`)?.updates ?? null
   }

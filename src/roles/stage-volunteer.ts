@@ -2,8 +2,8 @@
 // repeated while it stays), and when told to serve one it fetches that stage's parameters of the version (only
 // its own stage's, by content id), trains its replica from the coordinator's pipeline calls (StageHost, calls
 // from the coordinator only), and at the round's end hands back its replica's change since the version, int8;
-// asked, it commits to its ledger (starting moments, every update) and reveals those moments, which the
-// coordinator replays its round from. Shared by tabs and Node peers; the engine is theirs.
+// asked, it commits to its ledger (every update it applied, with its micro-batches), which the coordinator
+// replays its round from. Shared by tabs and Node peers; the engine is theirs.
 import type { Libp2p } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
@@ -14,7 +14,7 @@ import { jobModel, type JobSpec } from '../training/job.ts'
 import { jobStageRange } from '../training/job-stages.ts'
 import { flatten, paramLayout, unflatten, type ParamLayout } from '../training/vector.ts'
 import { encodeDelta, quantizeInt8 } from '../training/quantize.ts'
-import { encodeCommitment, hashValues, MOMENTS } from '../training/stage-audit.ts'
+import { encodeCommitment } from '../training/stage-audit.ts'
 import { errorMessage } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import { StageHost, type StageLedger } from './stage-host.ts'
@@ -129,8 +129,7 @@ export class StageVolunteer {
       const held = this.held.get(`${job.id}/${request.stage}`)
       if (!held || held.version !== request.version) return refuse('NOT_SERVED', `stage ${request.stage} of job "${job.id}" is not trained here from version ${request.version}`)
       if (request.type === 'delta') return this.delta(held)
-      if (request.type === 'commit') return await this.commit(held)
-      if (request.type === 'audit') return await this.reveal(held, request.step)
+      if (request.type === 'commit') return this.commit(held)
       return refuse('BAD_REQUEST', 'unknown request')
     } catch (error) {
       return refuse('BAD_REQUEST', errorMessage(error).slice(0, 900))
@@ -150,7 +149,7 @@ export class StageVolunteer {
       engine.catch(() => this.engines.delete(key))
     }
     // (The host copies the values: `start` stays the version's, for the replica's delta.)
-    this.host.serve({ jobId: job.id, stage, version, engine: await engine, params: unflatten(layout, start), drivers: new Set([job.coordinator]), keepOptimizer: true, ledger: true })
+    this.host.serve({ jobId: job.id, stage, version, engine: await engine, params: unflatten(layout, start), drivers: new Set([job.coordinator]), ledger: true })
     // Moved to another stage of the job: the old one's replica and engine go.
     for (const [other, held] of [...this.held]) {
       if (held.job.id !== job.id || held.stage === stage) continue
@@ -168,35 +167,16 @@ export class StageVolunteer {
 
   private delta(held: Held): Reply {
     // An update arriving after this (a late one) is not in the change handed back, so not in the commitment.
-    const ledger = this.host.ledger(held.job.id, held.stage)!
-    held.closed = { start: ledger.start, applied: [...ledger.applied] }
+    held.closed = { applied: [...this.host.ledger(held.job.id, held.stage)!.applied] }
     const replica = flatten(held.layout, this.host.params(held.job.id, held.stage)!)
     const delta = held.start.map((v, i) => v - replica[i]!)
     const work = this.host.takeWork(held.job.id, held.stage)!
     return { response: { type: 'done', flops: work.flops, tensors: 1 }, tensors: [encodeDelta(quantizeInt8(delta))] }
   }
 
-  /** How the replica trained: its starting moments (hashed), its step count then, and every update it applied. */
-  private async commit(held: Held): Promise<Reply> {
-    const ledger = held.closed ?? this.host.ledger(held.job.id, held.stage)!
-    const { m, v } = this.moments(held, ledger)
-    const commitment = { moments: await hashValues(m, v), updates: ledger.start.updates, steps: ledger.applied }
-    return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment(commitment)] }
-  }
-
-  /** The starting moments, as committed: put in the block exchange (a large stage's do not fit one message); the reply names them. */
-  private async reveal(held: Held, what: string): Promise<Reply> {
-    if (what !== MOMENTS) return refuse('BAD_REQUEST', `only the starting "${MOMENTS}" are revealed, not "${what}"`)
-    const { m, v } = this.moments(held, held.closed ?? this.host.ledger(held.job.id, held.stage)!)
-    const values = new Float32Array(m.length * 2)
-    values.set(m)
-    values.set(v, m.length)
-    const cid = await new ExchangeVectorStore(this.options.exchange, values.length).putParams(values)
-    return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [new TextEncoder().encode(cid)] }
-  }
-
-  private moments(held: Held, ledger: StageLedger): { m: Float32Array; v: Float32Array } {
-    const { state } = ledger.start
-    return { m: flatten(held.layout, new Map([...state].map(([name, s]) => [name, s.m]))), v: flatten(held.layout, new Map([...state].map(([name, s]) => [name, s.v]))) }
+  /** How the replica trained this round: every update it applied, in order, with the micro-batches summed for it. */
+  private commit(held: Held): Reply {
+    const { applied } = held.closed ?? this.host.ledger(held.job.id, held.stage)!
+    return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment({ steps: applied })] }
   }
 }

@@ -8,6 +8,9 @@ import { asObject, parseJsonLimited, readInteger, readNumber, readString } from 
 
 /** Reports a checkpoint keeps (the dashboard shows the latest). */
 export const KEPT_REPORTS = 50
+/** Peers with credit, and banned peers, a checkpoint keeps at most (the latest). */
+export const MAX_SAVED_PEERS = 65_536
+/** Peers one round report names at most. */
 const MAX_PEERS = 4096
 
 export interface PipelineCheckpoint {
@@ -35,9 +38,9 @@ const peers = (value: unknown, what: string): string[] => {
 
 export function decodePipelineCheckpoint(text: string, stages: number): PipelineCheckpoint {
   const obj = asObject(parseJsonLimited(text, 64 * 2 ** 20, WHAT), WHAT)
-  const list = (key: string) => {
+  const list = (key: string, most: number) => {
     const value = obj[key]
-    if (!Array.isArray(value) || value.length > MAX_PEERS) throw new DecodeError(WHAT, `"${key}" must be a list of at most ${MAX_PEERS}`)
+    if (!Array.isArray(value) || value.length > most) throw new DecodeError(WHAT, `"${key}" must be a list of at most ${most}`)
     return value as unknown[]
   }
   const stageFlops = (value: unknown, what: string): number[] => {
@@ -52,15 +55,15 @@ export function decodePipelineCheckpoint(text: string, stages: number): Pipeline
     version: readInteger(obj, 'version', WHAT, 0, 0x7fffffff),
     paramsCid: readString(obj, 'paramsCid', WHAT, 128),
     momentumCid: readString(obj, 'momentumCid', WHAT, 128),
-    credit: list('credit').map((item, i) => {
+    credit: list('credit', MAX_SAVED_PEERS).map((item, i) => {
       const c = asObject(item, `${WHAT} credit [${i}]`)
       return { peer: readString(c, 'peer', WHAT, 128), flops: readNumber(c, 'flops', WHAT, 0, Number.MAX_VALUE), byStage: stageFlops(c.byStage, `credit [${i}] "byStage"`) }
     }),
-    banned: list('banned').map((item, i) => {
+    banned: list('banned', MAX_SAVED_PEERS).map((item, i) => {
       const b = asObject(item, `${WHAT} banned [${i}]`)
       return { peer: readString(b, 'peer', WHAT, 128), reason: readString(b, 'reason', WHAT, 2000) }
     }),
-    reports: list('reports').slice(-KEPT_REPORTS).map((item, i) => {
+    reports: list('reports', KEPT_REPORTS).map((item, i) => {
       const r = asObject(item, `${WHAT} reports [${i}]`)
       const merged = r.merged
       if (!Array.isArray(merged) || merged.length !== stages) throw new DecodeError(WHAT, `reports [${i}] "merged" must list ${stages} stages`)

@@ -1,17 +1,18 @@
-// Audits of a staged job's replicas (issue 19), as pure logic. Once the round is over, and before anyone says
-// whether it is checked, a replica commits to how it trained: the AdamW moments it started the round from (a
-// SHA-256) and its step count then, and every optimiser step it applied, in order, with the micro-batches whose
-// gradients it summed for it. The coordinator, the only driver, kept what it sent the replicas it decided
-// (secretly, at the round's start) to audit; it has the replica reveal its starting moments, checks them against
-// the commitment, and replays the whole round on its own engine: from the version's parameters, each committed
-// step's micro-batches backward at the parameters the replay has reached, then the AdamW step. The replayed
-// change must be the one the replica handed back (within rounding), and one of its answered calls, kept at
-// random, must match a rerun at the replayed parameters of its step. So a replica can neither answer wrongly,
-// skip or bend its updates, nor hand back a change its steps did not make.
+// Audits of a staged job's replicas (issue 19), as pure logic. A replica starts every round from the version's
+// parameters and fresh AdamW moments (as a whole-model unit does), so its round is fixed by the gradients of the
+// micro-batches it summed: nothing it chose in an unaudited round can carry into an audited one. Once the round
+// is over, and before anyone says whether it is checked, it commits to every optimiser step it applied, in
+// order, with the micro-batches whose gradients it summed for it. The coordinator, the only driver, kept what it
+// sent the replicas it decided (secretly, at the round's start) to audit, and replays the whole round on its own
+// engine: from the version's parameters, each committed step's micro-batches backward at the parameters the
+// replay has reached, then the AdamW step. The replayed change must be the one the replica handed back (within
+// rounding), and one of its answered calls, kept at random, must match a rerun at the replayed parameters of its
+// step. So a replica can neither answer wrongly, skip or bend its updates, nor hand back a change its steps did
+// not make.
 import { DecodeError } from '../errors.ts'
-import { asObject, parseJsonLimited, readInteger, readString } from '../schema.ts'
+import { asObject, parseJsonLimited, readString } from '../schema.ts'
 import { relativeL2 } from '../compute/compare-runs.ts'
-import { adamwUpdate, type AdamWSpec, type AdamWState } from './adamw.ts'
+import { adamwUpdate, newAdamWState, type AdamWSpec } from './adamw.ts'
 
 /** Relative L2 distance an answer may be from the coordinator's rerun (both through the same boundary codec). */
 export const STAGE_AUDIT_TOLERANCE = 1e-2
@@ -26,38 +27,23 @@ export const KEPT_CALLS = 4
 export const MAX_COMMITTED_STEPS = 10_000
 /** Micro-batches one committed step may list. */
 export const MAX_STEP_MICRO_BATCHES = 4096
-/** The request that reveals a replica's starting moments (a step id has a dot: this is none). */
-export const MOMENTS = 'moments'
-
 export interface ReplicaCommitment {
-  /** SHA-256 of the starting moments: every m, then every v, as fp32 little-endian in the stage's order, lowercase hex. */
-  moments: string
-  /** AdamW steps the replica had taken before the round (its bias correction goes on from there). */
-  updates: number
   /** The optimiser steps applied this round, in order, each with the micro-batches summed for it. */
   steps: Array<{ step: string; microBatches: string[] }>
 }
 
-export async function hashValues(...parts: Float32Array[]): Promise<string> {
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const p of parts) {
-    bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), at)
-    at += p.byteLength
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')
-}
-
 export const encodeCommitment = (c: ReplicaCommitment): Uint8Array => new TextEncoder().encode(JSON.stringify(c))
 
-export function decodeCommitment(bytes: Uint8Array): ReplicaCommitment {
+/**
+ * A replica's commitment, held to the round it can describe: at most `limits.steps` steps (the round's inner
+ * steps) of at most `limits.microBatches` micro-batches each (the batch's), so a hostile reply costs little.
+ */
+export function decodeCommitment(bytes: Uint8Array, limits: { steps: number; microBatches: number }): ReplicaCommitment {
   const what = 'stage commitment'
-  const obj = asObject(parseJsonLimited(new TextDecoder('utf-8', { fatal: false }).decode(bytes), 64 * 2 ** 20, what), what)
-  const moments = readString(obj, 'moments', what, 64)
-  if (!/^[0-9a-f]{64}$/.test(moments)) throw new DecodeError(what, '"moments" must be 64 lowercase hex digits')
-  const updates = readInteger(obj, 'updates', what, 0, 0x7fffffff)
-  if (!Array.isArray(obj.steps) || obj.steps.length > MAX_COMMITTED_STEPS) throw new DecodeError(what, `"steps" must be a list of at most ${MAX_COMMITTED_STEPS} steps`)
+  const maxSteps = Math.min(limits.steps, MAX_COMMITTED_STEPS)
+  const maxBatches = Math.min(limits.microBatches, MAX_STEP_MICRO_BATCHES)
+  const obj = asObject(parseJsonLimited(new TextDecoder('utf-8', { fatal: false }).decode(bytes), 1024 + maxSteps * (100 + 90 * maxBatches), what), what)
+  if (!Array.isArray(obj.steps) || obj.steps.length > maxSteps) throw new DecodeError(what, `"steps" must be a list of at most ${maxSteps} steps`)
   const seenSteps = new Set<string>()
   const seenBatches = new Set<string>()
   const steps = obj.steps.map((item: unknown, i) => {
@@ -66,14 +52,14 @@ export function decodeCommitment(bytes: Uint8Array): ReplicaCommitment {
     if (seenSteps.has(step)) throw new DecodeError(what, `lists step "${step}" twice`)
     seenSteps.add(step)
     const list = s.microBatches
-    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_STEP_MICRO_BATCHES || !list.every((m) => typeof m === 'string' && m.length <= 80)) throw new DecodeError(what, `step "${step}": "microBatches" must list from 1 to ${MAX_STEP_MICRO_BATCHES} micro-batch ids`)
+    if (!Array.isArray(list) || list.length === 0 || list.length > maxBatches || !list.every((m) => typeof m === 'string' && m.length <= 80)) throw new DecodeError(what, `step "${step}": "microBatches" must list from 1 to ${maxBatches} micro-batch ids`)
     for (const m of list as string[]) {
       if (seenBatches.has(m)) throw new DecodeError(what, `lists micro-batch "${m}" twice`)
       seenBatches.add(m)
     }
     return { step, microBatches: list as string[] }
   })
-  return { moments, updates, steps }
+  return { steps }
 }
 
 /**
@@ -112,15 +98,13 @@ export function commitmentMismatch(c: ReplicaCommitment, sent: SentToReplica): s
 }
 
 /**
- * The replica's round replayed from the version's `params` (changed in place) and its revealed starting state:
- * every step it was sent, in order; at each, `visit` sees the parameters that step's calls ran with, then a
- * committed step's micro-batches are run backward (`backward`, the coordinator's engine) and AdamW applies
- * their mean, as the replica's host does.
+ * The replica's round replayed from the version's `params` (changed in place) and fresh AdamW moments: every step
+ * it was sent, in order; at each, `visit` sees the parameters that step's calls ran with, then a committed
+ * step's micro-batches are run backward (`backward`, the coordinator's engine) and AdamW applies their mean, as
+ * the replica's host does.
  */
 export async function replayReplica(input: {
   params: Map<string, Float32Array>
-  state: Map<string, AdamWState>
-  updates: number
   commitment: ReplicaCommitment
   sentSteps: readonly string[]
   optimizer: AdamWSpec
@@ -129,7 +113,8 @@ export async function replayReplica(input: {
   visit?: (step: string, params: ReadonlyMap<string, Float32Array>) => void | Promise<void>
 }): Promise<void> {
   const byStep = new Map(input.commitment.steps.map((s) => [s.step, s.microBatches]))
-  let updates = input.updates
+  const state = new Map([...input.params].map(([name, values]) => [name, newAdamWState(values.length)]))
+  let updates = 0
   for (const step of input.sentSteps) {
     await input.visit?.(step, input.params)
     const microBatches = byStep.get(step)
@@ -143,7 +128,7 @@ export async function replayReplica(input: {
       }
     }
     updates++
-    for (const [name, values] of input.params) adamwUpdate(values, sum.get(name)!, input.state.get(name)!, input.optimizer, input.lr, updates, 1 / microBatches.length)
+    for (const [name, values] of input.params) adamwUpdate(values, sum.get(name)!, state.get(name)!, input.optimizer, input.lr, updates, 1 / microBatches.length)
   }
 }
 

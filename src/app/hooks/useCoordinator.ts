@@ -103,10 +103,13 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
   const [ui, setUi] = useState<CoordinatorUi>({ status: 'idle' })
   const running = useRef<{ host: CoordinatorHost; coordinator: Coordinator; compute: ComputeClient; referee: ComputeClient; unsubscribe: () => void } | null>(null)
   const staged = useRef<{ stop: () => Promise<void> } | null>(null)
+  // A staged job opened after the panel went away is stopped at once (nobody could stop it later).
+  const mounted = useRef(true)
 
   const launchStaged = useCallback(async (p: TabPeer, job: JobSpec) => {
     try {
       const opened = await openStagedJob(p, job, (view) => setUi({ status: 'staged', job, view }), (step) => setUi({ status: 'starting', step, done: 5, of: START_STEPS }))
+      if (!mounted.current) return void opened.stop()
       staged.current = opened
     } catch (error) {
       setUi({ status: 'failed', error: `Could not start the job: ${errorMessage(error)}` })
@@ -155,8 +158,10 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
     }
   }, [peer, launch, launchStaged])
 
-  useEffect(
-    () => () => {
+  useEffect(() => {
+    mounted.current = true
+    return () => {
+      mounted.current = false
       const r = running.current
       running.current = null
       void staged.current?.stop()
@@ -165,9 +170,8 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
       void r?.host.stop()
       r?.compute.terminate()
       r?.referee.terminate()
-    },
-    [],
-  )
+    }
+  }, [])
 
   const start = useCallback(
     async (settings: JobSettings, own: readonly StoredDataset[] = [], fund?: Funder, task: TaskJob | null = null, stages: JobStages | null = null) => {

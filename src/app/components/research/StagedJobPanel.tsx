@@ -66,7 +66,7 @@ export function StagedJobPanel({ job, view, peers }: { job: JobSpec; view: Stage
         </table>
       </ScrollRegion>
       <p data-testid="staged-audits" data-run={view.audits.run} data-failed={view.audits.failed}>
-        Audits: {view.audits.run} replicas checked by rerunning one of their calls here, {view.audits.failed} failed.
+        Audits: {view.audits.run} replicas checked by replaying their round here, {view.audits.failed} failed.
         {view.banned.length > 0 && ` Excluded: ${view.banned.map((b) => `${short(b.peer)} (${b.reason})`).join('; ')}.`}
       </p>
       <ShareJob jobId={job.id} jobName={job.name} />
