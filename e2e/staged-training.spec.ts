@@ -62,6 +62,9 @@ test('two tabs and four Node peers train a model in 3 stages; a tab closed mid-r
     for (const [i, page] of tabs.entries()) {
       await expect(page.getByTestId('stage-held')).toHaveAttribute('data-stage', String(first0!.assigned[tabIds[i]!]))
       expect(first0!.credited[tabIds[i]!], `tab ${i} was paid for its stage's FLOPs`).toBeGreaterThan(0)
+      // The coordinator tells it what it earned when it next joins, and the tab shows it.
+      await expect(page.getByTestId('stage-held')).toHaveAttribute('data-credit', String(first0!.credited[tabIds[i]!]), { timeout: 30_000 })
+      await expect(page.getByTestId('stage-held')).toContainText('verified work so far')
     }
 
     // Round 1: the first tab closes while the round is under way.

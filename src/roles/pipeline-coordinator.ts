@@ -286,7 +286,8 @@ export class PipelineCoordinator {
     }
     // A peer keeps its place in the order it first joined (setting a key again does not move it).
     this.joined.set(from, this.now())
-    return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
+    // The answer says what it has earned so far: the verified FLOPs of every round it was paid for.
+    return { response: { type: 'done', flops: Math.min(Math.round(this.credit.get(from)?.flops ?? 0), Number.MAX_SAFE_INTEGER), tensors: 0 }, tensors: [] }
   }
 
   /** Whether the job has run all its rounds (a job of 0 rounds runs until stopped). */

@@ -54,12 +54,14 @@ describe('a staged job across restarts', () => {
     }
     expect(Math.abs(first.startHeldOut! - (await unsplit(initial))) / first.startHeldOut!).toBeLessThan(1e-5)
     const ids: string[] = []
+    const volunteers: StageVolunteer[] = []
     for (let i = 0; i < 3; i++) {
       const { node, exchange } = await stagedPeer(stops)
       await node.dial(multiaddr(coordinatorPeer.node.getMultiaddrs()[0]!.toString()))
       const volunteer = await StageVolunteer.start({ node, exchange, job: (id) => (id === job.id ? job : null), engine: (_, from, to, rows) => engineFor(from, to, rows), joinEveryMs: 200 })
       stops.push(() => volunteer.stop())
       volunteer.join(job.id)
+      volunteers.push(volunteer)
       ids.push(node.peerId.toString())
     }
     // Stopped mid-round, a round keeps nothing: no merge, no new version, no checkpoint.
@@ -77,6 +79,13 @@ describe('a staged job across restarts', () => {
     expect(first.version).toBe(2)
     expect(first.reports.map((r) => r.steps)).toEqual([3, 3])
     expect(heard).toBeGreaterThanOrEqual(2)
+    // Each volunteer hears what it has earned as the coordinator answers its next join.
+    for (const [i, volunteer] of volunteers.entries()) {
+      const earned = first.credit.get(ids[i]!)!.flops
+      expect(earned).toBeGreaterThan(0)
+      for (let t = 0; t < 100 && volunteer.credit.get(job.id) !== earned; t++) await sleep(50)
+      expect(volunteer.credit.get(job.id)).toBe(earned)
+    }
     const saved = decodePipelineCheckpoint((await checkpoints.load())!, 3)
     expect(saved).toMatchObject({ jobId: 'resumed', round: 2, version: 2, paramsCid: first.paramsCid })
     expect(saved.credit.map((c) => c.peer).sort()).toEqual([...ids].sort())

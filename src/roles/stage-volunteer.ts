@@ -34,6 +34,8 @@ export interface StageVolunteerOptions {
   engine: (job: JobSpec, from: number, to: number, rows: number) => Promise<StageEngine>
   /** Hears every change of the stages held (a tab's panel shows them). */
   onHolding?: (holding: Array<{ jobId: string; stage: number; version: number }>) => void
+  /** Hears the verified FLOPs the job's coordinator has credited this peer with, as it answers each join. */
+  onCredit?: (jobId: string, flops: number) => void
   joinEveryMs?: number
   log?: (line: string) => void
 }
@@ -65,6 +67,8 @@ export class StageVolunteer {
    * another peer (anyone can sign one) does not make that peer its coordinator.
    */
   private readonly pinned = new Map<string, string>()
+  /** What each job's coordinator last said this peer has earned (verified FLOPs). */
+  readonly credit = new Map<string, number>()
 
   private constructor(options: StageVolunteerOptions) {
     this.options = options
@@ -93,7 +97,11 @@ export class StageVolunteer {
       try {
         const coordinator = peerIdFromString(job.coordinator)
         await awaitCoordinator(this.options.node, coordinator, this.options.coordinatorAddrs?.(jobId) ?? [], 10_000, this.options.log)
-        await callStage(this.options.node, coordinator, { type: 'join', jobId }, [], 10_000)
+        const { flops } = await callStage(this.options.node, coordinator, { type: 'join', jobId }, [], 10_000)
+        if (this.credit.get(jobId) !== flops) {
+          this.credit.set(jobId, flops)
+          this.options.onCredit?.(jobId, flops)
+        }
       } catch (error) {
         this.options.log?.(`could not ask for a stage of job "${jobId}": ${errorMessage(error).slice(0, 200)}`)
       }

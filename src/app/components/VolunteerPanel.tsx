@@ -87,8 +87,9 @@ export function VolunteerPanel() {
           {v.stages.length > 0 && (
             <>
               <dt>Stage</dt>
-              <dd data-testid="stage-held" data-stage={v.stages[0]!.stage} data-version={v.stages[0]!.version}>
+              <dd data-testid="stage-held" data-stage={v.stages[0]!.stage} data-version={v.stages[0]!.version} data-credit={v.stageCredit ?? ''}>
                 {v.stages.map((h) => `stage ${h.stage} of job "${h.jobId}", training from version ${h.version}`).join('; ')}
+                {v.stageCredit !== null && `; verified work so far: ${gflop(v.stageCredit)} GFLOP`}
                 <span className="hint"> This tab holds only its stage's layers; the job's coordinator sends it micro-batches, and its replica is averaged with its stage group's at the end of every round.</span>
               </dd>
             </>

@@ -37,6 +37,8 @@ export interface VolunteerControls {
   setPauseWhenHidden: (value: boolean) => void
   /** The pipeline stages this tab holds for a staged job (issue 19): none for a whole-model job. */
   stages: Array<{ jobId: string; stage: number; version: number }>
+  /** Verified FLOPs the staged job's coordinator has credited this tab with (null before it said). */
+  stageCredit: number | null
 }
 
 export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null, jobId: string | null): VolunteerControls {
@@ -48,6 +50,7 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
   const client = useRef<VolunteerClient | null>(null)
   const stageVolunteer = useRef<StageVolunteer | null>(null)
   const [stages, setStages] = useState<VolunteerControls['stages']>([])
+  const [stageCredit, setStageCredit] = useState<number | null>(null)
   const compute = useRef<ComputeClient | null>(null)
   /** Donate was pressed before the device check or the swarm was ready: the volunteer starts when they are. */
   const wanted = useRef(false)
@@ -144,6 +147,7 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
           coordinatorAddrs: (id) => peer.jobs.get(id)?.announcement.addrs ?? [],
           engine: (job, from, to, rows) => worker.stageEngine(jobRecipe(job), from, to, rows, choice.backend, choice.wasmThreads),
           onHolding: setStages,
+          onCredit: (_, flops) => setStageCredit(flops),
           log: (line) => console.info(`[stage] ${line}`),
         }).then((staged) => {
           if (client.current !== volunteer) return void staged.stop()
@@ -220,5 +224,5 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
   const setPauseWhenHidden = useCallback((value: boolean) => updatePrefs({ pauseWhenHidden: value }), [updatePrefs])
 
   useEffect(() => () => stop(), [stop])
-  return { status, live, running, paused, prefs: prefs ?? DEFAULT_PREFS, resumed, start, stop: stopDonating, setPaused, setUsage, setPauseWhenHidden, stages }
+  return { status, live, running, paused, prefs: prefs ?? DEFAULT_PREFS, resumed, start, stop: stopDonating, setPaused, setUsage, setPauseWhenHidden, stages, stageCredit }
 }
