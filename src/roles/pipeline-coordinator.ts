@@ -222,6 +222,7 @@ export class PipelineCoordinator {
     this.version = saved.version
     for (const c of saved.credit) this.credit.set(c.peer, { flops: c.flops, byStage: c.byStage })
     for (const b of saved.banned) this.banned.set(b.peer, b.reason)
+    for (const peer of saved.audited) this.audited.add(peer)
     this.history.push(...saved.reports)
     this.startHeldOut = saved.startHeldOut
     this.resumed = true
@@ -236,6 +237,7 @@ export class PipelineCoordinator {
       jobId: this.options.job.id, round: this.round, version: this.version, paramsCid: this.paramsCid, momentumCid,
       credit: [...this.credit].slice(-MAX_SAVED_PEERS).map(([peer, c]) => ({ peer, ...c })),
       banned: [...this.banned].slice(-MAX_SAVED_PEERS).map(([peer, reason]) => ({ peer, reason })),
+      audited: [...this.audited].slice(-MAX_SAVED_PEERS),
       reports: this.history.slice(-KEPT_REPORTS),
       startHeldOut: this.startHeldOut,
     }))
@@ -374,13 +376,13 @@ export class PipelineCoordinator {
       format: this.options.format ?? 'fp16',
       inFlight: 2,
       log: this.options.log,
-      // A few of each replica's calls, kept at random as they are answered: which, nobody else can know.
-      // Only calls with an answer to compare are kept (a first stage's backward returns none).
+      // A few of each audited replica's calls, kept at random as they are answered: which, nobody else can
+      // know. Only calls with an answer to compare are kept (a first stage's backward returns none).
       onAnswer: (call) => {
         answered.set(call.peer, (answered.get(call.peer) ?? 0) + 1)
         const backward = call.type === 'backward' ? sentBackward.get(call.peer)?.get(call.microBatch) : undefined
         if (backward) backward.answered = true
-        if (call.reply === null) return
+        if (call.reply === null || !auditing.has(call.peer)) return
         let kept = calls.get(call.peer)
         if (!kept) calls.set(call.peer, (kept = new Reservoir(KEPT_CALLS, this.random)))
         kept.offer(call)

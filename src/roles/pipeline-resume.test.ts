@@ -114,9 +114,12 @@ describe('a staged job across restarts', () => {
     expect([...second.credit]).toEqual([...first.credit])
     expect((second as unknown as { momentum: Float32Array }).momentum).toEqual(momentum)
     expect([...second.banned]).toEqual([['a-cheat', 'failed its audit']])
+    // Peers audited before the restart are audited at the job's rate (0 here) after it, not all again.
+    expect(saved.audited.sort()).toEqual([...ids].sort())
     while (second.candidates().length < 3) await sleep(50)
     const third = (await second.runRound())!
     expect(third).toMatchObject({ round: 2, version: 2, steps: 3 })
+    expect(third.audits.run).toBe(0)
     expect(second.version).toBe(3)
     expect(second.finished).toBe(true)
     expect(decodePipelineCheckpoint((await checkpoints.load())!, 3).reports.map((r) => r.round)).toEqual([0, 1, 2])
@@ -154,7 +157,7 @@ describe('a staged job across restarts', () => {
 })
 
 describe('the staged job checkpoint', () => {
-  const good = { jobId: 'j', round: 2, version: 1, paramsCid: 'p', momentumCid: 'm', credit: [{ peer: 'a', flops: 10, byStage: [4, 6] }], banned: [{ peer: 'b', reason: 'lazy' }], reports: [{ round: 0, version: 0, steps: 0, loss: null, heldOut: null, lost: ['c'], merged: [[], []] }, { round: 1, version: 0, steps: 3, loss: 2.5, heldOut: 2.75, lost: [], merged: [['a'], ['a']] }], startHeldOut: 3.5 }
+  const good = { jobId: 'j', round: 2, version: 1, paramsCid: 'p', momentumCid: 'm', credit: [{ peer: 'a', flops: 10, byStage: [4, 6] }], banned: [{ peer: 'b', reason: 'lazy' }], audited: ['a'], reports: [{ round: 0, version: 0, steps: 0, loss: null, heldOut: null, lost: ['c'], merged: [[], []] }, { round: 1, version: 0, steps: 3, loss: 2.5, heldOut: 2.75, lost: [], merged: [['a'], ['a']] }], startHeldOut: 3.5 }
 
   it('round-trips, with a lossless round written as null', () => {
     expect(decodePipelineCheckpoint(encodePipelineCheckpoint(good), 2)).toEqual(good)
@@ -169,6 +172,7 @@ describe('the staged job checkpoint', () => {
     expect(bad({ credit: [{ peer: 'a', flops: -1, byStage: [0, 0] }] })).toThrow('"flops" must be between 0')
     expect(bad({ credit: [{ peer: 'a', flops: 1, byStage: [0, -1] }] })).toThrow('"byStage" must list 2 FLOP counts')
     expect(bad({ banned: 'b' })).toThrow('"banned" must be a list')
+    expect(bad({ audited: [7] })).toThrow('"audited" must be a list of peer ids')
     expect(bad({ reports: [{ ...good.reports[1], merged: [['a']] }] })).toThrow('"merged" must list 2 stages')
     expect(bad({ reports: [{ ...good.reports[1], lost: [3] }] })).toThrow('"lost" must be a list of peer ids')
     expect(bad({ reports: [{ ...good.reports[1], loss: 'low' }] })).toThrow('"loss" must be a finite number')

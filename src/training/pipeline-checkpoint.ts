@@ -21,6 +21,8 @@ export interface PipelineCheckpoint {
   momentumCid: string
   credit: Array<{ peer: string; flops: number; byStage: number[] }>
   banned: Array<{ peer: string; reason: string }>
+  /** Peers audited at least once (after that, audited at the job's rate). */
+  audited: string[]
   /** Round reports as the coordinator made them (JSON values; decoded for display only): `heldOut` is the held-out loss of the version the round made. */
   reports: Array<{ round: number; version: number; steps: number; loss: number | null; heldOut: number | null; lost: string[]; merged: string[][] }>
   /** The starting version's held-out loss. */
@@ -31,8 +33,8 @@ const WHAT = 'staged job checkpoint'
 
 export const encodePipelineCheckpoint = (c: PipelineCheckpoint): string => JSON.stringify({ ...c, reports: c.reports.slice(-KEPT_REPORTS) })
 
-const peers = (value: unknown, what: string): string[] => {
-  if (!Array.isArray(value) || value.length > MAX_PEERS || !value.every((p) => typeof p === 'string' && p.length <= 128)) throw new DecodeError(WHAT, `${what} must be a list of peer ids`)
+const peers = (value: unknown, what: string, most = MAX_PEERS): string[] => {
+  if (!Array.isArray(value) || value.length > most || !value.every((p) => typeof p === 'string' && p.length <= 128)) throw new DecodeError(WHAT, `${what} must be a list of peer ids`)
   return value as string[]
 }
 
@@ -78,5 +80,6 @@ export function decodePipelineCheckpoint(text: string, stages: number): Pipeline
       }
     }),
     startHeldOut: lossOrNull(obj, 'startHeldOut'),
+    audited: peers(obj.audited, '"audited"', MAX_SAVED_PEERS),
   }
 }
