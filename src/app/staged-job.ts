@@ -33,25 +33,29 @@ export interface StagedView {
 }
 
 /**
- * The last staged job this tab stopped, until it has: a job opened again (the panel shown again) waits for it,
- * so the old coordinator's leaving never takes the stage protocol from the new one.
+ * The staged job this tab holds, from the moment it starts opening until it has stopped: a job opened again (the
+ * panel shown again, even while the first is still opening) waits for it, so two coordinators never hold the
+ * stage protocol at once.
  */
-let stopping: Promise<void> = Promise.resolve()
+let held: Promise<void> = Promise.resolve()
 
 export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: StagedView) => void, onStep: (step: string) => void): Promise<{ coordinator: PipelineCoordinator; stop: () => Promise<void> }> {
   const model = jobModel(job)
   const task = jobTask(job)
   const recipe = jobRecipe(job)
-  await stopping
-  onStep('loading the training and held-out shards')
-  const fetchAll = async (refs: JobSpec['train']) => concatBlocks(task, await Promise.all(refs.map((s) => fetchTaskShard(peer.exchange, s, task, []))))
-  const train = await fetchAll(job.train)
-  const test = job.test.length > 0 ? await fetchAll(job.test) : null
-  onStep('compiling the loss head')
+  const before = held
+  let release!: () => void
+  held = new Promise((resolve) => (release = resolve))
+  await before
   const compute = ComputeClient.spawn()
   const referee = ComputeClient.spawn()
   const abort = new AbortController()
   try {
+    onStep('loading the training and held-out shards')
+    const fetchAll = async (refs: JobSpec['train']) => concatBlocks(task, await Promise.all(refs.map((s) => fetchTaskShard(peer.exchange, s, task, []))))
+    const train = await fetchAll(job.train)
+    const test = job.test.length > 0 ? await fetchAll(job.test) : null
+    onStep('compiling the loss head')
     const head = await compute.lossHead(recipe, job.stages!.microBatch, 'wasm', 1)
     const log = (line: string) => console.info(`[staged coordinator] ${line}`)
     onStep('joining the swarm as the job\'s coordinator')
@@ -93,20 +97,22 @@ export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: 
         clearInterval(ticker)
         // A round under way stops before its next step and keeps nothing; it is waited for, so a coordinator
         // started again (the panel shown again) never shares the peers or the checkpoint with it.
-        stopping = (async () => {
+        return (async () => {
           await rounds
           await coordinator.stop()
           await head.release().catch(() => undefined)
           compute.terminate()
           referee.terminate()
-        })().catch((error: unknown) => console.warn(`[staged coordinator] stopping: ${String(error)}`))
-        return stopping
+        })()
+          .catch((error: unknown) => console.warn(`[staged coordinator] stopping: ${String(error)}`))
+          .finally(release)
       },
     }
   } catch (error) {
     abort.abort()
     compute.terminate()
     referee.terminate()
+    release()
     throw error
   }
 }

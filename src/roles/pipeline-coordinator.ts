@@ -22,7 +22,7 @@ import { isStageCall, STAGE_PROTOCOL, type StageResponse } from '../p2p/stage-me
 import { ACTIVATION, boundaryShape, buildShard, GRAD_OUT, type Shard } from '../graph/shard.ts'
 import type { StageEngine } from '../compute/stage-engine.ts'
 import { decodeBoundary, encodeBoundary } from '../training/boundary-codec.ts'
-import { commitmentMismatch, decodeCommitment, judgeReplay, KEPT_CALLS, replayReplica, Reservoir, type ReplicaCommitment, type SentToReplica, type StageAuditVerdict } from '../training/stage-audit.ts'
+import { answerMismatch, commitmentMismatch, decodeCommitment, judgeChange, replayReplica, type ReplicaCommitment, type StageAuditVerdict } from '../training/stage-audit.ts'
 import { countFlops } from '../graph/flops.ts'
 import type { BoundaryFormat } from '../training/boundary-codec.ts'
 import { jobModel, type JobSpec } from '../training/job.ts'
@@ -33,7 +33,7 @@ import { outerStep } from '../training/outer-optimizer.ts'
 import { flatten, paramLayout, unflatten } from '../training/vector.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
-import { PipelineDriver, type AnsweredCall } from './pipeline-driver.ts'
+import { PipelineDriver } from './pipeline-driver.ts'
 import { STAGE_ADAMW } from './stage-host.ts'
 import { JOIN_EVERY_MS } from './stage-volunteer.ts'
 import type { CheckpointStore } from '../training/stores.ts'
@@ -112,6 +112,12 @@ export function randomBatches(job: JobSpec, train: TaskBlock): PipelineBatchSour
 export const MAX_REPLICAS_PER_STAGE = 8
 /** Volunteers a coordinator remembers as joined at once. */
 export const MAX_JOINED = 1024
+/** What the coordinator keeps of an audited replica's round: every backward it was sent, every forward it answered. */
+interface KeptCalls {
+  backward: Map<string, { step: string; sent: Uint8Array[]; answered: boolean; reply: Uint8Array | null }>
+  forward: Array<{ step: string; microBatch: string; sent: Uint8Array[]; reply: Uint8Array | null }>
+}
+
 /** How far past its steps' reach a replica's change may be: AdamW moves a value at most about 3·lr a step. */
 const DELTA_REACH = 10
 
@@ -134,6 +140,8 @@ export interface PipelineRoundReport {
   merged: string[][]
   /** Peers given a stage that did not serve it or did not hand back their replica. */
   lost: string[]
+  /** Peers whose replica trained nothing (no call answered, or no update acknowledged): kept on their stage, not merged. */
+  idle: string[]
   resent: number
   /** FLOPs credited this round, per peer. */
   credited: Record<string, number>
@@ -368,31 +376,34 @@ export class PipelineCoordinator {
         sentSteps.set(call.peer, list)
         // Every backward sent to a replica to be audited is kept: the replay runs them all.
         if (call.type !== 'backward' || !auditing.has(call.peer)) return
-        let sent = sentBackward.get(call.peer)
-        if (!sent) sentBackward.set(call.peer, (sent = new Map()))
-        sent.set(call.microBatch, { step: call.step, sent: call.sent, answered: sent.get(call.microBatch)?.answered ?? false })
+        const kept = keptFor(call.peer).backward
+        kept.set(call.microBatch, { step: call.step, sent: call.sent, answered: kept.get(call.microBatch)?.answered ?? false, reply: null })
       },
       head: this.options.head,
       format: this.options.format ?? 'fp16',
       inFlight: 2,
       log: this.options.log,
-      // A few of each audited replica's calls, kept at random as they are answered: which, nobody else can
-      // know. Only calls with an answer to compare are kept (a first stage's backward returns none).
+      // Every answer an audited replica gives is kept with what it answered, to be run again at its step.
       onAnswer: (call) => {
         answered.set(call.peer, (answered.get(call.peer) ?? 0) + 1)
-        const backward = call.type === 'backward' ? sentBackward.get(call.peer)?.get(call.microBatch) : undefined
-        if (backward) backward.answered = true
-        if (call.reply === null || !auditing.has(call.peer)) return
-        let kept = calls.get(call.peer)
-        if (!kept) calls.set(call.peer, (kept = new Reservoir(KEPT_CALLS, this.random)))
-        kept.offer(call)
+        if (!auditing.has(call.peer)) return
+        const kept = keptFor(call.peer)
+        if (call.type === 'forward') return void kept.forward.push({ step: call.step, microBatch: call.microBatch, sent: call.sent, reply: call.reply })
+        const backward = kept.backward.get(call.microBatch)
+        if (!backward) return
+        backward.answered = true
+        backward.reply = call.reply
       },
     })
     // Whose replica is audited this round is drawn now, in secret: until then, nobody can know.
     const auditing = new Set(this.options.engine ? [...served.keys()].filter((peer) => !this.audited.has(peer) || this.random() < job.auditRate) : [])
-    const sentBackward = new Map<string, Map<string, { step: string; sent: Uint8Array[]; answered: boolean }>>()
+    const keptCalls = new Map<string, KeptCalls>()
+    const keptFor = (peer: string) => {
+      let kept = keptCalls.get(peer)
+      if (!kept) keptCalls.set(peer, (kept = { backward: new Map(), forward: [] }))
+      return kept
+    }
     const updated = new Map<string, Set<string>>()
-    const calls = new Map<string, Reservoir<AnsweredCall>>()
     const answered = new Map<string, number>()
     const failedThisRound = new Set<string>()
     /** The steps each peer was sent calls of, in order: the only steps it may commit to. */
@@ -422,6 +433,13 @@ export class PipelineCoordinator {
     }
     // Stopped (the tab closed the job): nothing of this round is kept; the checkpoint stays at its start.
     if (signal?.aborted) return null
+    // No step: nothing to merge or pay, every peer keeps its stage, and the same round is tried again.
+    if (steps === 0) {
+      const empty: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: NaN, assigned: Object.fromEntries(assignment), merged: this.slices.map(() => []), idle: [], lost: [...lost], resent, credited: {}, audits: { run: 0, failed: [] }, ms: this.now() - started }
+      this.reports.push(empty)
+      return empty
+    }
+    const idle = new Set<string>()
     // Each replica's change since the version; a stage's group merged by the job's rule.
     const deltas: QuantizedDelta[][] = this.slices.map(() => [])
     const merged: string[][] = this.slices.map(() => [])
@@ -434,17 +452,20 @@ export class PipelineCoordinator {
         if (!reply.tensor) throw new TesseraeError('STAGE_OUTPUT_MISSING', 'the replica did not come')
         const delta = decodeDelta(reply.tensor, end - start)
         // A replica that answered nothing trained nothing: whatever it hands back is not merged, nor paid.
-        if (!answered.has(peer)) throw new TesseraeError('STAGE_NO_WORK', 'it answered no call this round')
-        // Nor does one that acknowledged no update: its change is no training, only a pull towards the version.
-        if (!updated.get(peer)?.size) throw new TesseraeError('STAGE_NO_WORK', 'it applied no update this round')
-        // No value can have moved further than the round's steps could move it.
-        const reach = DELTA_REACH * steps * job.innerLr
+        if (!answered.has(peer)) {
+          idle.add(peer)
+          return
+        }
+        // No value can have moved further than its own acknowledged updates could move it (and one more, whose
+        // acknowledgement may have been lost).
+        const updates = updated.get(peer)?.size ?? 0
+        const reach = DELTA_REACH * (updates + 1) * job.innerLr
         const far = largestValue(delta)
-        if (!(far <= reach)) throw new TesseraeError('STAGE_DELTA_TOO_FAR', `its change reaches ${far.toExponential(2)}, beyond the ${reach.toExponential(2)} its ${steps} steps at learning rate ${job.innerLr} could move a value`)
+        if (!(far <= reach)) throw new TesseraeError('STAGE_DELTA_TOO_FAR', `its change reaches ${far.toExponential(2)}, beyond the ${reach.toExponential(2)} its ${updates} updates at learning rate ${job.innerLr} could move a value`)
         // A peer never audited is audited at its first replica; its commitment comes before it learns whether.
         if (auditing.has(peer)) {
-          const checkable = calls.get(peer)?.items ?? []
-          const verdict = await this.audit(id, stage, dequantize(delta), { steps: sentSteps.get(peer) ?? [], backward: sentBackward.get(peer) ?? new Map(), updated: updated.get(peer) ?? new Set() }, checkable[Math.floor(this.random() * checkable.length)])
+          const kept = keptFor(peer)
+          const verdict = await this.audit(id, stage, dequantize(delta), { steps: sentSteps.get(peer) ?? [], backward: kept.backward, updated: updated.get(peer) ?? new Set() }, kept.forward)
           if (verdict === null) {
             // Our own engine failed, not the replica: merged unaudited, and audited next time.
           } else if (verdict.passed) {
@@ -460,6 +481,12 @@ export class PipelineCoordinator {
             return
           }
         }
+        // One that acknowledged no update trained nothing either (its calls went only forward, or its updates
+        // were refused): it keeps its stage and is paid for the calls it answered, but its change is not merged.
+        if (updates === 0) {
+          idle.add(peer)
+          return
+        }
         deltas[stage]!.push(delta)
         merged[stage]!.push(peer)
       } catch (error) {
@@ -468,13 +495,11 @@ export class PipelineCoordinator {
         this.options.log?.(`${peer.slice(-8)}'s replica of stage ${stage} did not come back: ${errorMessage(error).slice(0, 200)}`)
       }
     }))
-    if (steps > 0) {
-      for (const [s, { start, end }] of this.slices.entries()) {
-        if (deltas[s]!.length === 0) continue
-        const gradient = mergeStage(job.aggregator, deltas[s]!, end - start, this.centres[s]!, job.seed + s)
-        this.centres[s] = gradient
-        outerStep(this.params.subarray(start, end), this.momentum.subarray(start, end), gradient, { lr: job.outerLr, momentum: job.outerMomentum })
-      }
+    for (const [s, { start, end }] of this.slices.entries()) {
+      if (deltas[s]!.length === 0) continue
+      const gradient = mergeStage(job.aggregator, deltas[s]!, end - start, this.centres[s]!, job.seed + s)
+      this.centres[s] = gradient
+      outerStep(this.params.subarray(start, end), this.momentum.subarray(start, end), gradient, { lr: job.outerLr, momentum: job.outerMomentum })
     }
     const credited: Record<string, number> = {}
     for (const [peer, byStage] of work) {
@@ -486,9 +511,8 @@ export class PipelineCoordinator {
       byStage.forEach((f, s) => (total.byStage[s]! += f))
       this.credit.set(peer, total)
     }
-    const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, lost: [...lost], resent, credited, audits, ms: this.now() - started }
+    const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, idle: [...idle], lost: [...lost], resent, credited, audits, ms: this.now() - started }
     this.reports.push(report)
-    if (steps === 0) return report
     this.round++
     this.version++
     this.paramsCid = await new ExchangeVectorStore(this.options.exchange, this.params.length).putParams(this.params)
@@ -543,7 +567,7 @@ export class PipelineCoordinator {
    * back, and one kept call rerun at its step's replayed parameters. Null when this peer's own engine failed (the
    * replica is merged unaudited and audited next time).
    */
-  private async audit(peer: PeerId, stage: number, change: Float32Array, sent: SentToReplica, call: AnsweredCall | undefined): Promise<StageAuditVerdict | null> {
+  private async audit(peer: PeerId, stage: number, change: Float32Array, sent: { steps: readonly string[]; backward: KeptCalls['backward']; updated: ReadonlySet<string> }, forward: KeptCalls['forward']): Promise<StageAuditVerdict | null> {
     const { job, node } = this.options
     const { start, end } = this.slices[stage]!
     const at = { jobId: job.id, stage, version: this.version }
@@ -561,38 +585,54 @@ export class PipelineCoordinator {
     if (mismatch) return { passed: false, reason: mismatch }
     // A copy: the replay trains it (unflatten gives views, and the version's values must stay).
     const params = unflatten(layout, this.params.slice(start, end))
-    const input = boundaryShape(shard.forward, ACTIVATION)
-    const output = boundaryShape(shard.backward, GRAD_OUT)
-    let rerun: Float32Array | null = null
+    const summed = new Set(commitment.steps.flatMap((s) => s.microBatches))
+    let wrong: string | null = null
+    const check = (what: string, answer: Uint8Array | null, rerun: Float32Array | null, kind: 'forward' | 'backward') => {
+      wrong ??= answerMismatch(what, answer && this.decodeAnswer(stage, kind, answer), rerun)
+    }
     try {
-      const engine = await this.engine(stage)
-      await this.turn(stage, () => replayReplica({
-        params, commitment, sentSteps: sent.steps, optimizer: STAGE_ADAMW, lr: job.innerLr,
-        backward: async (values, microBatch) => {
-          const { sent: tensors } = sent.backward.get(microBatch)!
-          const activation = decodeBoundary(tensors[0]!, input.rows, input.width, 'an audited activation').values
-          const gradOut = decodeBoundary(tensors[1]!, output.rows, output.width, 'an audited gradient').values
-          return (await engine.backward(values, activation, gradOut)).grads
-        },
-        // The kept call runs again at the parameters its step ran with, as the replay has them.
-        visit: async (step, values) => {
-          if (call?.step === step) rerun = await this.rerunCall(engine, stage, call, values)
-        },
-      }))
+      await this.turn(stage, async () => {
+        try {
+          const engine = await this.engine(stage)
+          await replayReplica({
+            params, commitment, sentSteps: sent.steps, optimizer: STAGE_ADAMW, lr: job.innerLr,
+            // Each summed backward, whose input gradient (its answer) is checked on the way.
+            backward: async (values, microBatch) => {
+              const call = sent.backward.get(microBatch)!
+              const { gradIn, grads } = await this.rerunBackward(engine, stage, call.sent, values)
+              if (call.answered) check(`the backward of ${microBatch}`, call.reply, gradIn, 'backward')
+              return grads
+            },
+            // Every other answer it gave in this step, run again at the parameters the step ran with.
+            visit: async (step, values) => {
+              for (const f of forward) if (f.step === step) check(`the forward of ${f.microBatch}`, f.reply, await this.rerunForward(engine, stage, f.sent, values), 'forward')
+              for (const [microBatch, call] of sent.backward) {
+                if (call.step !== step || !call.answered || summed.has(microBatch)) continue
+                check(`the backward of ${microBatch}`, call.reply, (await this.rerunBackward(engine, stage, call.sent, values)).gradIn, 'backward')
+              }
+            },
+          })
+        } catch (error) {
+          // Inside the stage's turn, so no other audit is holding the engine let go here.
+          void this.engines.get(stage)?.then((e) => e.release(), () => undefined)
+          this.engines.delete(stage)
+          throw error
+        }
+      })
     } catch (error) {
-      void this.engines.get(stage)?.then((e) => e.release(), () => undefined)
-      this.engines.delete(stage)
       this.options.log?.(`could not replay a stage ${stage} replica to audit it (merged unaudited): ${errorMessage(error).slice(0, 300)}`)
       return null
     }
+    if (wrong) return { passed: false, reason: wrong }
     const replayed = dequantize(quantizeInt8(Float32Array.from(flatten(layout, params), (value, i) => this.params[start + i]! - value)))
-    return judgeReplay({ change, replayed, call: call && { step: call.step, answer: call.reply && this.decodeAnswer(stage, call), rerun } })
+    return judgeChange({ change, replayed, tensors: layout.names.map((name, i) => ({ name, start: layout.offsets[i]!, end: layout.offsets[i]! + layout.sizes[i]! })), lr: job.innerLr })
   }
 
-  private decodeAnswer(stage: number, call: AnsweredCall): Float32Array {
+  /** A replica's answer as it crossed the boundary: a forward's output activation, or a backward's input gradient. */
+  private decodeAnswer(stage: number, kind: 'forward' | 'backward', answer: Uint8Array): Float32Array {
     const shard = this.shards[stage]!
-    const { rows, width } = boundaryShape(call.type === 'forward' ? shard.backward : shard.forward, call.type === 'forward' ? GRAD_OUT : ACTIVATION)
-    return decodeBoundary(call.reply!, rows, width, `stage ${stage}'s answer`).values
+    const { rows, width } = kind === 'forward' ? boundaryShape(shard.backward, GRAD_OUT) : boundaryShape(shard.forward, ACTIVATION)
+    return decodeBoundary(answer, rows, width, `stage ${stage}'s answer`).values
   }
 
   private engine(stage: number): Promise<StageEngine> {
@@ -609,18 +649,26 @@ export class PipelineCoordinator {
     return turn
   }
 
-  /** The kept call run with `params`, its answer put through the codec the peer used, so like is compared with like. */
-  private async rerunCall(engine: StageEngine, stage: number, call: AnsweredCall, params: ReadonlyMap<string, Float32Array>): Promise<Float32Array | null> {
+  /** A call's answer put through the codec the peer used, so like is compared with like. */
+  private roundTrip(values: Float32Array, shape: { rows: number; width: number }): Float32Array {
+    return decodeBoundary(encodeBoundary({ ...shape, values }, this.options.format ?? 'fp16'), shape.rows, shape.width, 'the rerun').values
+  }
+
+  private async rerunForward(engine: StageEngine, stage: number, sent: Uint8Array[], params: ReadonlyMap<string, Float32Array>): Promise<Float32Array> {
+    const shard = this.shards[stage]!
+    const input = boundaryShape(shard.forward, ACTIVATION)
+    const activation = decodeBoundary(sent[0]!, input.rows, input.width, 'an audited activation').values
+    return this.roundTrip(await engine.forward(params, activation), boundaryShape(shard.backward, GRAD_OUT))
+  }
+
+  private async rerunBackward(engine: StageEngine, stage: number, sent: Uint8Array[], params: ReadonlyMap<string, Float32Array>): Promise<{ gradIn: Float32Array | null; grads: ReadonlyMap<string, Float32Array> }> {
     const shard = this.shards[stage]!
     const input = boundaryShape(shard.forward, ACTIVATION)
     const output = boundaryShape(shard.backward, GRAD_OUT)
-    const format = this.options.format ?? 'fp16'
-    const activation = decodeBoundary(call.sent[0]!, input.rows, input.width, 'the audited activation').values
-    const roundTrip = (values: Float32Array, shape: { rows: number; width: number }) => decodeBoundary(encodeBoundary({ ...shape, values }, format), shape.rows, shape.width, 'the rerun').values
-    if (call.type === 'forward') return roundTrip(await engine.forward(params, activation), output)
-    const gradOut = decodeBoundary(call.sent[1]!, output.rows, output.width, 'the audited gradient').values
-    const { gradIn } = await engine.backward(params, activation, gradOut)
-    return gradIn && roundTrip(gradIn, input)
+    const activation = decodeBoundary(sent[0]!, input.rows, input.width, 'an audited activation').values
+    const gradOut = decodeBoundary(sent[1]!, output.rows, output.width, 'an audited gradient').values
+    const { gradIn, grads } = await engine.backward(params, activation, gradOut)
+    return { gradIn: gradIn && this.roundTrip(gradIn, input), grads }
   }
 }
 

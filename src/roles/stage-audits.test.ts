@@ -21,7 +21,7 @@ ort.env.wasm.numThreads = 1
 const CONTEXT = 8
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** What a commitment of these tests' rounds may hold. */
-const LIMITS = { steps: 4, microBatches: 2 }
+const LIMITS = { steps: 8, microBatches: 2 }
 
 /** A lazy replica: it runs its stage, then hands back 0.9× what it computed (forward and backward alike). */
 function lazy(engine: StageEngine): StageEngine {
@@ -44,11 +44,11 @@ describe('audits of stage replicas', () => {
   })
 
   /** A coordinator and volunteers joined in order; `make(i)` may make volunteer i hostile. */
-  async function swarm(count: number, hostile: (i: number, volunteer: StageVolunteer, engine: (e: StageEngine) => StageEngine) => ((e: StageEngine) => StageEngine) | void) {
+  async function swarm(count: number, hostile: (i: number, volunteer: StageVolunteer, engine: (e: StageEngine) => StageEngine) => ((e: StageEngine) => StageEngine) | void, innerSteps = 4) {
     const { task, recipe, model, draw } = await dictionaryTask(CONTEXT, 48, { kind: 'transformer', layers: 2, width: 16, heads: 4 }, 7)
     const peer = () => stagedPeer(stops)
     const coordinatorPeer = await peer()
-    const job = stagedTextJob(coordinatorPeer.node.peerId.toString(), recipe, task, 4, { id: 'audited', batchSize: 8, innerSteps: 4, innerLr: 3e-3, auditRate: 0 })
+    const job = stagedTextJob(coordinatorPeer.node.peerId.toString(), recipe, task, 4, { id: 'audited', batchSize: 8, innerSteps, innerLr: 3e-3, auditRate: 0 })
     const head = await createLossHead(ort, model, 4, 'wasm')
     stops.push(() => head.release())
     const engineFor = (from: number, to: number, rows: number) => createStageEngine(ort, buildShard(jobModel(job), from, to, rows), 'wasm')
@@ -114,9 +114,15 @@ describe('audits of stage replicas', () => {
     const report = (await coordinator.runRound())!
     expect(report.steps).toBe(4)
     expect(report.audits.failed.map((f) => [f.peer, f.reason])).toEqual([[ids[3], 'committed to step "made-up.0", which it was never sent']])
-    expect(report.lost.sort()).toEqual([ids[3], ids[4], ids[5], ids[6]].sort())
+    // The forger and the far-reaching one lose their stage; the two that trained nothing keep theirs, unmerged.
+    expect(report.lost.sort()).toEqual([ids[3], ids[4]].sort())
+    expect(report.idle.sort()).toEqual([ids[5], ids[6]].sort())
     expect(report.merged.flat().sort()).toEqual(ids.slice(0, 3).sort())
-    for (const id of [ids[3], ids[4], ids[5], ids[6]]) expect(report.credited[id!]).toBeUndefined()
+    for (const id of [ids[3], ids[4], ids[5]]) expect(report.credited[id!]).toBeUndefined()
+    // The one that refused its updates is paid for its forward calls only, never for a backward.
+    const refuser = coordinator.reports[0]!.assigned[ids[6]!]!
+    const credited = report.credited[ids[6]!] ?? 0
+    expect(credited % coordinator['flops'][refuser]!.forward).toBe(0)
   }, 120_000)
 
   it('catch a replica that answers wrongly, merge only the honest, and never give it a stage again', async () => {
@@ -128,7 +134,7 @@ describe('audits of stage replicas', () => {
     // Every replica is new, so every one is audited: only the lazy one fails, and why is said.
     expect(first.audits.run).toBe(5)
     expect(first.audits.failed.map((f) => f.peer)).toEqual([lazyId])
-    expect(first.audits.failed[0]!.reason).toMatch(/its answer in step ".*" is .* \(relative L2\) from the rerun at the replayed parameters, over 0\.01/)
+    expect(first.audits.failed[0]!.reason).toMatch(/its answer to the (forward|backward) of .* is .* \(relative L2\) from the rerun at the replayed parameters, over 0\.01/)
     expect(first.merged[1]).toEqual([ids[1]])
     expect(first.credited[lazyId]).toBeUndefined()
     expect(first.steps).toBe(4)
@@ -140,8 +146,8 @@ describe('audits of stage replicas', () => {
     expect(second.merged.flat().sort()).toEqual(ids.slice(0, 4).sort())
   }, 120_000)
 
-  it('catch a replica that bends its change, one that skips the updates it acknowledged, and one that reorders its steps', async () => {
-    const { coordinator, ids } = await swarm(6, (i, volunteer) => {
+  it('catch a replica that bends its change, one that skips the updates it acknowledged, one that reorders its steps, and one that is wrong now and then', async () => {
+    const { coordinator, ids } = await swarm(7, (i, volunteer) => {
       type Reply = { response: unknown; tensors: Uint8Array[] }
       const patched = volunteer as unknown as Record<string, (...args: unknown[]) => Promise<Reply> | Reply>
       const delta = patched.delta!.bind(volunteer)
@@ -172,15 +178,22 @@ describe('audits of stage replicas', () => {
           return { response: { type: 'done', flops: 0, tensors: 1 }, tensors: [encodeCommitment({ steps: [real.steps[1]!, real.steps[0]!, ...real.steps.slice(2)] })] }
         }
       }
-    })
+      // Wrong on every other forward only (its 1st, 3rd, …): every answer of an audited replica is checked, not
+      // a sample. (Seventh to join, it shares a stage with two peers: in 8 steps it is all but sure to run a forward.)
+      if (i === 6) return (engine) => {
+        let calls = 0
+        return { ...engine, shard: engine.shard, forward: async (p, a, k) => (calls++ % 2 === 0 ? (await engine.forward(p, a, k)).map((x) => 0.8 * x) : engine.forward(p, a, k)) }
+      }
+    }, 8)
     const report = (await coordinator.runRound())!
-    expect(report.steps).toBe(4)
+    expect(report.steps).toBe(8)
     const reasons = new Map(report.audits.failed.map((f) => [f.peer, f.reason]))
-    expect([...reasons.keys()].sort()).toEqual([ids[3], ids[4], ids[5]].sort())
-    expect(reasons.get(ids[3]!)).toMatch(/its change is .* from the replay of the steps it committed to, over 0\.05/)
+    expect([...reasons.keys()].sort()).toEqual([ids[3], ids[4], ids[5], ids[6]].sort())
+    expect(reasons.get(ids[3]!)).toMatch(/its change to ".*" is .* from the replay of the steps it committed to, over 0\.05/)
     expect(reasons.get(ids[4]!)).toMatch(/acknowledged the update of step ".*" but did not commit to applying it/)
     expect(reasons.get(ids[5]!)).toMatch(/committed to step ".*" out of order/)
-    expect(report.audits.run).toBe(6)
+    expect(reasons.get(ids[6]!)).toMatch(/its answer to the forward of .* from the rerun at the replayed parameters/)
+    expect(report.audits.run).toBe(7)
     expect(report.merged.flat().sort()).toEqual(ids.slice(0, 3).sort())
     for (const id of ids.slice(3)) expect(report.credited[id!]).toBeUndefined()
   }, 120_000)

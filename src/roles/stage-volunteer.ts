@@ -98,7 +98,8 @@ export class StageVolunteer {
         const coordinator = peerIdFromString(job.coordinator)
         await awaitCoordinator(this.options.node, coordinator, this.options.coordinatorAddrs?.(jobId) ?? [], 10_000, this.options.log)
         const { flops } = await callStage(this.options.node, coordinator, { type: 'join', jobId }, [], 10_000)
-        if (this.credit.get(jobId) !== flops) {
+        // (A join answered after this volunteer stopped says nothing to whoever shows credit now.)
+        if (!this.stopped && this.credit.get(jobId) !== flops) {
           this.credit.set(jobId, flops)
           this.options.onCredit?.(jobId, flops)
         }

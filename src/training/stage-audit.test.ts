@@ -1,10 +1,9 @@
 // A staged job's replica audit as pure logic: the commitment a replica makes to how it trained, checked against
-// what it was sent; the round replayed from it as the replica's host applies AdamW; the verdict on its change
-// and on one kept answer; and the reservoir that keeps calls at random.
+// what it was sent; the round replayed from it as the replica's host applies AdamW; and the verdicts on its
+// change, tensor by tensor, and on each answer.
 import { describe, expect, it } from 'vitest'
-import { commitmentMismatch, decodeCommitment, encodeCommitment, judgeReplay, replayReplica, REPLAY_TOLERANCE, Reservoir, STAGE_AUDIT_TOLERANCE, type ReplicaCommitment, type SentToReplica } from './stage-audit.ts'
+import { answerMismatch, commitmentMismatch, decodeCommitment, encodeCommitment, judgeChange, replayReplica, REPLAY_TOLERANCE, STAGE_AUDIT_TOLERANCE, type ReplicaCommitment, type SentToReplica } from './stage-audit.ts'
 import { adamwUpdate, newAdamWState } from './adamw.ts'
-import { seededRandom } from '../random.ts'
 
 
 describe('a stage replica\'s commitment', () => {
@@ -69,41 +68,40 @@ describe('a replica\'s round replayed', () => {
     expect(params.get('w')).toEqual(w)
   })
 
-  it('judges the replica\'s change against the replay\'s, and its kept answer against the rerun', () => {
-    const replayed = Float32Array.from([0.01, -0.02, 0.03, 0])
-    expect(judgeReplay({ change: replayed.map((x) => x * (1 + REPLAY_TOLERANCE / 2)), replayed })).toEqual({ passed: true })
-    expect(judgeReplay({ change: new Float32Array(4), replayed: new Float32Array(4) })).toEqual({ passed: true })
-    const fail = (input: Parameters<typeof judgeReplay>[0]) => {
-      const verdict = judgeReplay(input)
+  it('judges the replica\'s change tensor by tensor against the replay\'s', () => {
+    // Two tensors: "w" (3 values) moved by the round, "b" (2 values) barely.
+    const tensors = [{ name: 'w', start: 0, end: 3 }, { name: 'b', start: 3, end: 5 }]
+    const replayed = Float32Array.from([0.01, -0.02, 0.03, 1e-7, -1e-7])
+    const judge = (change: Float32Array) => judgeChange({ change, replayed, tensors, lr: 1e-2 })
+    const fail = (change: Float32Array) => {
+      const verdict = judge(change)
       return verdict.passed ? '' : verdict.reason
     }
-    expect(fail({ change: new Float32Array(4), replayed })).toMatch(/its change is 1\.00e\+0 \(relative L2\) from the replay of the steps it committed to, over 0\.05/)
-    expect(fail({ change: replayed.map((x) => 2 * x), replayed })).toMatch(/from the replay/)
-    expect(fail({ change: Float32Array.from([NaN, 0, 0, 0]), replayed })).toMatch(/from the replay/)
-    expect(fail({ change: new Float32Array(3), replayed })).toBe('its change has 3 values, the replay 4')
+    expect(judge(Float32Array.from(replayed))).toEqual({ passed: true })
+    expect(judge(replayed.map((x) => x * (1 + REPLAY_TOLERANCE / 2)))).toEqual({ passed: true })
+    // A tensor the round barely moved may differ by rounding (a hundredth of lr a value), not by a real move.
+    expect(judge(Float32Array.from([0.01, -0.02, 0.03, 5e-5, 5e-5]))).toEqual({ passed: true })
+    expect(fail(Float32Array.from([0.01, -0.02, 0.03, 1e-2, -1e-2]))).toMatch(/its change to "b" is .* from the replay of the steps it committed to, over 0\.05/)
+    // Over the whole stage this bent bias is small; tensor by tensor it is not.
+    const big = 2000
+    const wide = [{ name: 'w', start: 0, end: big }, { name: 'b', start: big, end: big + 2 }]
+    const moved = Float32Array.from({ length: big + 2 }, (_, i) => (i < big ? 1e-2 : 1e-3))
+    const bent = Float32Array.from(moved, (x, i) => (i < big ? x : -x))
+    expect(judgeChange({ change: bent, replayed: moved, tensors: wide, lr: 1e-2 })).toMatchObject({ passed: false, reason: expect.stringMatching(/"b"/) })
+    expect(fail(new Float32Array(5))).toMatch(/its change to "w" is 1\.00e\+0/)
+    expect(fail(Float32Array.from([NaN, 0, 0, 0, 0]))).toMatch(/"w"/)
+    expect(fail(new Float32Array(4))).toBe('its change has 4 values, the replay 5')
+  })
+
+  it('compares each answer with its rerun, saying which call', () => {
     const answer = Float32Array.from([0.5, -1, 2])
-    const call = (patch: object) => ({ step: 's.1', answer, rerun: answer, ...patch })
-    expect(judgeReplay({ change: replayed, replayed, call: call({ rerun: answer.map((x) => x * (1 + STAGE_AUDIT_TOLERANCE / 2)) }) })).toEqual({ passed: true })
-    expect(judgeReplay({ change: replayed, replayed, call: call({ answer: null, rerun: null }) })).toEqual({ passed: true })
-    expect(fail({ change: replayed, replayed, call: call({ rerun: answer.map((x) => 0.9 * x) }) })).toMatch(/its answer in step "s.1" is .* from the rerun at the replayed parameters, over 0\.01/)
-    expect(fail({ change: replayed, replayed, call: call({ answer: null }) })).toBe('its answer for step "s.1" is missing')
-    expect(fail({ change: replayed, replayed, call: call({ rerun: null }) })).toBe('its answer for step "s.1" was not expected')
-    expect(fail({ change: replayed, replayed, call: call({ rerun: Float32Array.from([0.5, -1]) }) })).toBe('its answer has 3 values, the rerun 2')
+    expect(answerMismatch('the forward of s.1.0', answer, answer.map((x) => x * (1 + STAGE_AUDIT_TOLERANCE / 2)))).toBeNull()
+    expect(answerMismatch('the backward of s.1.0', null, null)).toBeNull()
+    expect(answerMismatch('the forward of s.1.0', answer, answer.map((x) => 0.9 * x))).toMatch(/its answer to the forward of s\.1\.0 is .* from the rerun at the replayed parameters, over 0\.01/)
+    expect(answerMismatch('the backward of s.1.0', null, answer)).toBe('its answer to the backward of s.1.0 is missing')
+    expect(answerMismatch('the backward of s.1.0', answer, null)).toBe('its answer to the backward of s.1.0 was not expected')
+    expect(answerMismatch('x', answer, Float32Array.from([0.5, -1]))).toBe('its answer to x has 3 values, the rerun 2')
+    expect(answerMismatch('x', Float32Array.from([NaN, 0, 0]), answer)).toMatch(/from the rerun/)
   })
 
-})
-
-describe('the calls kept for audit', () => {
-  it('keeps at most its size, each call equally likely', () => {
-    const counts = new Array<number>(10).fill(0)
-    const random = seededRandom(3)
-    for (let trial = 0; trial < 4000; trial++) {
-      const r = new Reservoir<number>(2, random)
-      for (let i = 0; i < 10; i++) r.offer(i)
-      expect(r.items).toHaveLength(2)
-      for (const i of r.items) counts[i]!++
-    }
-    // Each of the 10 calls is kept in 2/10 of the trials: 800 ± a few sigma (about 25).
-    for (const c of counts) expect(Math.abs(c - 800)).toBeLessThan(110)
-  })
 })

@@ -6,9 +6,9 @@
 // sent the replicas it decided (secretly, at the round's start) to audit, and replays the whole round on its own
 // engine: from the version's parameters, each committed step's micro-batches backward at the parameters the
 // replay has reached, then the AdamW step. The replayed change must be the one the replica handed back (within
-// rounding), and one of its answered calls, kept at random, must match a rerun at the replayed parameters of its
-// step. So a replica can neither answer wrongly, skip or bend its updates, nor hand back a change its steps did
-// not make.
+// rounding, tensor by tensor), and every answer it gave (each backward's input gradient, each forward's output)
+// must match a rerun at the replayed parameters of its step. So a replica can neither answer wrongly, skip or
+// bend its updates, nor hand back a change its steps did not make.
 import { DecodeError } from '../errors.ts'
 import { asObject, parseJsonLimited, readString } from '../schema.ts'
 import { relativeL2 } from '../compute/compare-runs.ts'
@@ -21,8 +21,6 @@ export const STAGE_AUDIT_TOLERANCE = 1e-2
  * same engine gives the same change exactly; another (a GPU tab against a wasm coordinator) differs by rounding.
  */
 export const REPLAY_TOLERANCE = 5e-2
-/** Calls kept per replica per round, of which one is rerun. */
-export const KEPT_CALLS = 4
 /** Steps one commitment may list: a round's inner steps are at most this many. */
 export const MAX_COMMITTED_STEPS = 10_000
 /** Micro-batches one committed step may list. */
@@ -132,40 +130,34 @@ export async function replayReplica(input: {
   }
 }
 
-/** Keeps at most `size` items, each seen item equally likely to be kept (reservoir sampling). */
-export class Reservoir<T> {
-  readonly items: T[] = []
-  private seen = 0
-  private readonly size: number
-  private readonly random: () => number
-  constructor(size: number, random: () => number) {
-    this.size = size
-    this.random = random
-  }
-  offer(item: T): void {
-    this.seen++
-    if (this.items.length < this.size) this.items.push(item)
-    else {
-      const j = Math.floor(this.random() * this.seen)
-      if (j < this.size) this.items[j] = item
-    }
-  }
-}
-
 export type StageAuditVerdict = { passed: true } | { passed: false; reason: string }
 
-/** The replica's change against the replay's, and its kept call's answer against the rerun at its replayed step. */
-export function judgeReplay(input: { change: Float32Array; replayed: Float32Array; call?: { step: string; answer: Float32Array | null; rerun: Float32Array | null } }): StageAuditVerdict {
-  const { change, replayed, call } = input
+/** Why a replica's answer to a call is not the rerun's (both through the same boundary codec), or null if it is. */
+export function answerMismatch(what: string, answer: Float32Array | null, rerun: Float32Array | null): string | null {
+  if ((answer === null) !== (rerun === null)) return `its answer to ${what} ${answer === null ? 'is missing' : 'was not expected'}`
+  if (!answer || !rerun) return null
+  if (answer.length !== rerun.length) return `its answer to ${what} has ${answer.length} values, the rerun ${rerun.length}`
+  const off = relativeL2(answer, rerun)
+  return off <= STAGE_AUDIT_TOLERANCE ? null : `its answer to ${what} is ${off.toExponential(2)} (relative L2) from the rerun at the replayed parameters, over ${STAGE_AUDIT_TOLERANCE}`
+}
+
+/**
+ * The replica's change against the replay's, parameter tensor by parameter tensor (one number over the whole
+ * stage would let a replica rewrite a small tensor, a bias or a norm, unseen): each within REPLAY_TOLERANCE of
+ * the replay's size, or, for a tensor the round barely moved, within a hundredth of `lr` per value.
+ */
+export function judgeChange(input: { change: Float32Array; replayed: Float32Array; tensors: ReadonlyArray<{ name: string; start: number; end: number }>; lr: number }): StageAuditVerdict {
+  const { change, replayed } = input
   if (change.length !== replayed.length) return { passed: false, reason: `its change has ${change.length} values, the replay ${replayed.length}` }
-  const distance = relativeL2(change, replayed)
-  if (!(distance <= REPLAY_TOLERANCE)) return { passed: false, reason: `its change is ${distance.toExponential(2)} (relative L2) from the replay of the steps it committed to, over ${REPLAY_TOLERANCE}` }
-  if (!call) return { passed: true }
-  if ((call.answer === null) !== (call.rerun === null)) return { passed: false, reason: `its answer for step "${call.step}" ${call.answer === null ? 'is missing' : 'was not expected'}` }
-  if (call.answer && call.rerun) {
-    if (call.answer.length !== call.rerun.length) return { passed: false, reason: `its answer has ${call.answer.length} values, the rerun ${call.rerun.length}` }
-    const off = relativeL2(call.answer, call.rerun)
-    if (!(off <= STAGE_AUDIT_TOLERANCE)) return { passed: false, reason: `its answer in step "${call.step}" is ${off.toExponential(2)} (relative L2) from the rerun at the replayed parameters, over ${STAGE_AUDIT_TOLERANCE}` }
+  for (const { name, start, end } of input.tensors) {
+    let off = 0
+    let size = 0
+    for (let i = start; i < end; i++) {
+      off += (change[i]! - replayed[i]!) ** 2
+      size += replayed[i]! ** 2
+    }
+    const allowed = Math.max(REPLAY_TOLERANCE * Math.sqrt(size), 0.01 * input.lr * Math.sqrt(end - start))
+    if (!(Math.sqrt(off) <= allowed)) return { passed: false, reason: `its change to "${name}" is ${(Math.sqrt(off) / Math.max(Math.sqrt(size), 1e-30)).toExponential(2)} (relative L2) from the replay of the steps it committed to, over ${REPLAY_TOLERANCE}` }
   }
   return { passed: true }
 }

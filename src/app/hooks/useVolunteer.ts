@@ -86,6 +86,7 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
     setRunning(false)
     setLive(null)
     setStages([])
+    setStageCredit(null)
     const stopped = Promise.all([volunteer?.stop(), staged?.stop()])
     void stopped.finally(() => worker?.terminate())
   }, [])
