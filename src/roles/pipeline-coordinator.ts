@@ -7,11 +7,12 @@
 // Nesterov step moves that stage. A stage none of whose replicas answered keeps its version, so a round is never
 // lost. Before a replica's change is merged it may be audited (always until a peer has been audited once, then
 // at the job's audit rate, drawn in secret at the round's start; stage-audit.ts): the replica commits to how it
-// trained (its starting moments and every update with its micro-batches), and its whole round is replayed here
-// from the backward calls it was sent, its change checked against the replay's and one kept call rerun at its
-// step's replayed parameters. A replica that fails is not merged, not paid and never given a stage again. Credit is the FLOPs of the calls each peer answered in the
-// round, counted from the coordinator's own shard graphs (never the peer's claim), for peers whose replica came
-// back and passed.
+// trained (every update with its micro-batches, from fresh moments), and its whole round is replayed here from
+// the calls it was sent, its change checked against the replay's and every answer it gave rerun at its step's
+// replayed parameters. A replica that fails is not merged, not paid and never given a stage again. Credit is the
+// FLOPs of the calls each peer answered in the round (a backward once its step's update was acknowledged),
+// counted from the coordinator's own shard graphs (never the peer's claim), for peers whose replica came back
+// and passed.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { encodeAnnouncement, TOPIC_JOBS, type Head } from '../p2p/job-topics.ts'
@@ -564,7 +565,7 @@ export class PipelineCoordinator {
   /**
    * One replica's audit: its commitment to how it trained, the round replayed here from the version and fresh
    * moments (every backward it summed, then each AdamW step), the replayed change against the one it handed
-   * back, and one kept call rerun at its step's replayed parameters. Null when this peer's own engine failed (the
+   * back, and every answer it gave rerun at its step's replayed parameters. Null when this peer's own engine failed (the
    * replica is merged unaudited and audited next time).
    */
   private async audit(peer: PeerId, stage: number, change: Float32Array, sent: { steps: readonly string[]; backward: KeptCalls['backward']; updated: ReadonlySet<string> }, forward: KeptCalls['forward']): Promise<StageAuditVerdict | null> {
