@@ -43,12 +43,26 @@ test('an owner splits a text model into 3 stages on the Research page; volunteer
     await form.getByTestId('stage-cuts').fill('2, 4')
     await expect(form.getByTestId('stage-plan')).toHaveAttribute('data-stages', '3')
     await expect(form.getByTestId('stage-plan')).toHaveAttribute('data-cuts', '2,4')
+    await expect(form.getByTestId('stage-plan')).toContainText('none is escrowed')
     await expectAccessible(page, 'the job form with stages')
     await form.getByRole('button', { name: 'Start the job' }).click()
 
     const panel = page.getByTestId('staged-panel')
     await expect(panel).toBeVisible({ timeout: 120_000 })
     const jobId = (await panel.getAttribute('data-job-id'))!
+    // The job as this browser keeps it: split as the form said, and with no pool (a staged job does not pay from
+    // one yet, so none is escrowed that nobody could claim).
+    const saved = await page.evaluate(() => new Promise<unknown>((resolve, reject) => {
+      const open = indexedDB.open('tesserae')
+      open.onerror = () => reject(open.error)
+      open.onsuccess = () => {
+        const get = open.result.transaction('jobs').objectStore('jobs').get('coordinated-0')
+        get.onerror = () => reject(get.error)
+        get.onsuccess = () => resolve(get.result)
+      }
+    }))
+    expect(saved).toMatchObject({ id: jobId, stages: { cuts: [2, 4], microBatch: 8 } })
+    expect((saved as { reward?: unknown }).reward).toBeUndefined()
     await expect(panel.getByTestId('stage-map')).toHaveAttribute('data-stages', '3')
     for (let i = 0; i < 3; i++) peers.push(await startHeadlessStageVolunteer({ relayAddrs, dataDir: null, webrtc: true, jobId, log: (line) => peerLog.push(`[node ${i}] ${line}`) }))
 

@@ -186,8 +186,13 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
           const test = await publishBlocks(peer.exchange, task.task, task.test, SHARD_SIZE, owner)
           job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides: { ...settings, ...taskJobFields(task.task, task.recipe) } })
           job.id = `${job.task!.kind}-${Date.now().toString(36)}`
-          // Split into stages: checked as every peer will decode it before anything is funded or saved.
-          if (stages) job = decodeJob(JSON.parse(JSON.stringify({ ...job, stages })))
+          // Split into stages: checked as every peer will decode it before anything is saved. A staged job's
+          // credit is recorded but not yet settled on chain, so it escrows no pool that nobody could claim.
+          if (stages) {
+            const staged: Partial<JobSpec> = { ...job, stages }
+            delete staged.reward
+            job = decodeJob(JSON.parse(JSON.stringify(staged)))
+          }
           if (task.start) {
             // An exported model's parameters start the job: they go into the swarm like any version.
             setUi({ status: 'starting', step: 'publishing the starting model\'s parameters', done: 1, of: START_STEPS })
