@@ -31,7 +31,7 @@ import { stageRanges, stageShapes } from '../training/job-stages.ts'
 import { assignStages, mergeStage, stageSlices } from '../training/stage-rounds.ts'
 import { decodeDelta, dequantize, quantizeInt8, type QuantizedDelta } from '../training/quantize.ts'
 import { outerStep } from '../training/outer-optimizer.ts'
-import { flatten, paramLayout, unflatten } from '../training/vector.ts'
+import { flatten, paramLayout, unflatten, type ParamLayout } from '../training/vector.ts'
 import { errorMessage, TesseraeError } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import { PipelineDriver } from './pipeline-driver.ts'
@@ -164,6 +164,10 @@ export class PipelineCoordinator {
   private readonly slices: Array<{ start: number; end: number }>
   private readonly flops: Array<{ forward: number; backward: number }>
   private readonly shards: Shard[]
+  /** Each stage's parameter layout, in the stage's own order. */
+  private readonly layouts: ParamLayout[]
+  /** Whole parameter vectors (each version's, the outer momentum) in the block exchange. */
+  private readonly vectors: ExchangeVectorStore
   version = 0
   round = 0
   /** Content id of the current version's whole parameter vector (the use page's link names it). */
@@ -200,6 +204,8 @@ export class PipelineCoordinator {
     this.slices = stageSlices(model, job.stages.cuts, layout)
     this.centres = this.slices.map(() => null)
     this.shards = stageRanges(model, job.stages.cuts).map(([from, to]) => buildShard(model, from, to, job.stages!.microBatch))
+    this.layouts = this.shards.map((shard) => paramLayout(model, shard.from, shard.to))
+    this.vectors = new ExchangeVectorStore(options.exchange, layout.total)
     this.flops = this.shards.map((shard) => ({ forward: countFlops(shard.forward), backward: countFlops(shard.backward) }))
   }
 
@@ -208,7 +214,7 @@ export class PipelineCoordinator {
     if (options.heldOut && !(options.heldOut.rows > 0 && options.heldOut.rows % options.job.stages!.microBatch === 0)) throw new TesseraeError('SHAPE_MISMATCH', `held-out samples come in whole micro-batches of ${options.job.stages!.microBatch}, not ${options.heldOut.rows} rows`)
     await coordinator.resume()
     if (!coordinator.resumed) coordinator.startHeldOut = await coordinator.heldOutLoss()
-    coordinator.paramsCid = await new ExchangeVectorStore(options.exchange, coordinator.params.length).putParams(coordinator.params)
+    coordinator.paramsCid = await coordinator.vectors.putParams(coordinator.params)
     await serveStage(options.node, async (request, _read, from) => coordinator.hear(request.type === 'join' ? request.jobId : null, isStageCall(request) ? null : request.type, from.toString()))
     const every = options.announceEveryMs ?? 2000
     if (every > 0) {
@@ -224,9 +230,8 @@ export class PipelineCoordinator {
     if (!text) return
     const saved = decodePipelineCheckpoint(text, this.stages)
     if (saved.jobId !== this.options.job.id) throw new TesseraeError('CHECKPOINT_MISMATCH', `the saved checkpoint is job "${saved.jobId}"'s, not "${this.options.job.id}"'s`)
-    const store = new ExchangeVectorStore(this.options.exchange, this.params.length)
-    this.params.set(await store.getParams(saved.paramsCid, { timeoutMs: 30_000 }))
-    this.momentum.set(await store.getParams(saved.momentumCid, { timeoutMs: 30_000 }))
+    this.params.set(await this.vectors.getParams(saved.paramsCid, { timeoutMs: 30_000 }))
+    this.momentum.set(await this.vectors.getParams(saved.momentumCid, { timeoutMs: 30_000 }))
     this.round = saved.round
     this.version = saved.version
     for (const c of saved.credit) this.credit.set(c.peer, { flops: c.flops, byStage: c.byStage })
@@ -240,8 +245,7 @@ export class PipelineCoordinator {
   private async save(): Promise<void> {
     const store = this.options.checkpoints
     if (!store) return
-    const vectors = new ExchangeVectorStore(this.options.exchange, this.params.length)
-    const momentumCid = await vectors.putParams(this.momentum)
+    const momentumCid = await this.vectors.putParams(this.momentum)
     await store.save(encodePipelineCheckpoint({
       jobId: this.options.job.id, round: this.round, version: this.version, paramsCid: this.paramsCid, momentumCid,
       credit: [...this.credit].slice(-MAX_SAVED_PEERS).map(([peer, c]) => ({ peer, ...c })),
@@ -386,7 +390,7 @@ export class PipelineCoordinator {
       log: this.options.log,
       // Every answer an audited replica gives is kept with what it answered, to be run again at its step.
       onAnswer: (call) => {
-        answered.set(call.peer, (answered.get(call.peer) ?? 0) + 1)
+        answered.add(call.peer)
         if (!auditing.has(call.peer)) return
         const kept = keptFor(call.peer)
         if (call.type === 'forward') return void kept.forward.push({ step: call.step, microBatch: call.microBatch, sent: call.sent, reply: call.reply })
@@ -405,7 +409,7 @@ export class PipelineCoordinator {
       return kept
     }
     const updated = new Map<string, Set<string>>()
-    const answered = new Map<string, number>()
+    const answered = new Set<string>()
     const failedThisRound = new Set<string>()
     /** The steps each peer was sent calls of, in order: the only steps it may commit to. */
     const sentSteps = new Map<string, string[]>()
@@ -516,7 +520,7 @@ export class PipelineCoordinator {
     this.reports.push(report)
     this.round++
     this.version++
-    this.paramsCid = await new ExchangeVectorStore(this.options.exchange, this.params.length).putParams(this.params)
+    this.paramsCid = await this.vectors.putParams(this.params)
     report.heldOut = await this.heldOutLoss()
     this.history.push({ round: report.round, version: report.version, steps, loss: report.loss, heldOut: report.heldOut, lost: report.lost, merged })
     if (this.history.length > KEPT_REPORTS) this.history.splice(0, this.history.length - KEPT_REPORTS)
@@ -557,9 +561,8 @@ export class PipelineCoordinator {
 
   /** Stage `stage`'s parameters in `values` (the whole vector), named: views, not copies. */
   private stageParams(stage: number, values: Float32Array): Map<string, Float32Array> {
-    const shard = this.shards[stage]!
     const { start, end } = this.slices[stage]!
-    return unflatten(paramLayout(jobModel(this.options.job), shard.from, shard.to), values.subarray(start, end))
+    return unflatten(this.layouts[stage]!, values.subarray(start, end))
   }
 
   /**
@@ -572,8 +575,7 @@ export class PipelineCoordinator {
     const { job, node } = this.options
     const { start, end } = this.slices[stage]!
     const at = { jobId: job.id, stage, version: this.version }
-    const shard = this.shards[stage]!
-    const layout = paramLayout(jobModel(job), shard.from, shard.to)
+    const layout = this.layouts[stage]!
     let commitment: ReplicaCommitment
     try {
       const reply = await callStage(node, peer, { type: 'commit', ...at }, [], 60_000)

@@ -16,6 +16,7 @@ import { readStageDraft, type StageDraft } from '../../../training/stage-draft.t
 import { recipeModel } from '../../../graph/model-recipe.ts'
 import type { JobStages } from '../../../training/job.ts'
 import { Term } from '../../glossary/Term.tsx'
+import { si } from '../../si.ts'
 
 const defaults = demoJobSpec({ coordinator: '', train: [], test: [], now: 0 })
 
@@ -25,11 +26,6 @@ export const INITIAL_DRAFT: JobDraft = {
   innerLr: String(defaults.innerLr), outerLr: String(defaults.outerLr), outerMomentum: String(defaults.outerMomentum), unitsPerRound: String(defaults.unitsPerRound),
   roundSeconds: String(defaults.roundMs / 1000), auditRate: String(defaults.auditRate), rounds: String(defaults.rounds),
   rewardAmount: '1', rewardSymbol: 'ETH', rewardDecimals: 18, rewardToken: '', dataSharePercent: '20',
-}
-
-const si = (x: number, unit: string) => {
-  const [scale, prefix] = x >= 1e12 ? [1e12, 'T'] : x >= 1e9 ? [1e9, 'G'] : x >= 1e6 ? [1e6, 'M'] : x >= 1e3 ? [1e3, 'k'] : [1, '']
-  return `${(x / scale).toFixed(x / scale >= 100 ? 0 : 2)} ${prefix}${unit}`
 }
 
 export function JobForm({ datasets, disabled, onStart }: { datasets: DatasetChoice[]; disabled: boolean; onStart: (settings: JobSettings, datasets: DatasetChoice[], own: TaskJob | null, stages: JobStages | null) => void }) {

@@ -6,8 +6,8 @@ import type { PeerView } from '../../../p2p/peer-table.ts'
 import { ScrollRegion } from '../ScrollRegion.tsx'
 import { ShareJob } from './ShareJob.tsx'
 import { StageMap } from './StageMap.tsx'
+import { si } from '../../si.ts'
 
-const flops = (n: number) => (n >= 1e12 ? `${(n / 1e12).toFixed(2)} T` : n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${n.toFixed(0)} `)
 const short = (peer: string) => `${peer.slice(0, 8)}…${peer.slice(-6)}`
 
 /** A held-out loss as the job's task reads it: bits per character (or byte) for text, nats otherwise. */
@@ -59,7 +59,7 @@ export function StagedJobPanel({ job, view, peers }: { job: JobSpec; view: Stage
           <tbody>
             {view.credit.map((c) => (
               <tr key={c.peer} data-testid="staged-credit-row" data-peer-id={c.peer} data-flops={c.flops}>
-                <td><code>{short(c.peer)}</code></td><td>{flops(c.flops)}FLOP</td>{c.byStage.map((f, s) => <td key={s}>{f > 0 ? `${flops(f)}FLOP` : '—'}</td>)}
+                <td><code>{short(c.peer)}</code></td><td>{si(c.flops, 'FLOP')}</td>{c.byStage.map((f, s) => <td key={s}>{f > 0 ? si(f, 'FLOP') : '—'}</td>)}
               </tr>
             ))}
           </tbody>
