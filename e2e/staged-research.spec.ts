@@ -1,28 +1,46 @@
 // A researcher's tab coordinates a staged job (issue 19): on the Research page the owner brings a text, sizes
-// a transformer, and splits it into 3 stages by a memory per tab and their own cuts; the tab announces the
-// job, gives each of three joining Node volunteers a stage, drives every step's micro-batch through them over
-// WebRTC, merges each stage group, audits every new replica and credits each peer's FLOPs per stage. The job
-// runs its rounds to the end with the loss falling, and a reload of the tab resumes it from IndexedDB.
+// a transformer, splits it into 3 stages by a memory per tab and their own cuts, and funds its reward pool from
+// their wallet; the tab announces the job, gives each of two joining Node volunteers and a volunteer's tab a
+// stage, drives every step's micro-batch through them over WebRTC, merges each stage group, audits every new
+// replica and credits each peer's FLOPs per stage. The volunteer's tab bound its wallet on the Ledger page (over
+// the stage protocol) and is paid its verified work in an epoch root on chain, which its Volunteer page shows;
+// the Audit page recomputes every root from the staged rounds in the job log. The job runs its rounds to the end
+// with the loss falling, and a reload of the tab resumes it from IndexedDB.
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
+import { createPublicClient, getAddress, http, parseEther, type Address } from 'viem'
 import { launchChromium } from './chromium.ts'
-import { DESKTOP, expectAccessible } from './pages.ts'
+import { DESKTOP, expectAccessible, peerIdOf } from './pages.ts'
+import { injectWallet } from './wallet.ts'
+import { bindTab, connectWallet, earningsOn } from './ledger.ts'
 import { startHeadlessStageVolunteer } from '../server/swarm/headless.ts'
 import { sharedDatasetsDir } from '../server/fashion-mnist.ts'
+import { ANVIL_KEYS } from '../server/settlement.ts'
+import { decodeStackConfig } from '../src/stack/stack-config.ts'
+import { readEscrowJob } from '../src/ledger/escrow.ts'
+import { jobKey } from '../src/ledger/job-key.ts'
 
 const APP = process.env.TESSERAE_URL!
+const RPC = process.env.TESSERAE_RPC_URL!
 
-test('an owner splits a text model into 3 stages on the Research page; volunteers train it to the end; a reload resumes it', async () => {
-  test.setTimeout(300_000)
+test('an owner splits a text model into 3 stages and funds its pool; volunteers train it to the end and a bound tab is paid on chain; the audit recomputes every root; a reload resumes it', async () => {
+  test.setTimeout(420_000)
   const relayAddrs = process.env.TESSERAE_RELAY_ADDRS!.split(' ')
+  const config = decodeStackConfig(await (await fetch(new URL('/config.json', APP))).text())
+  const escrow = config.chain.contracts!.escrow
+  const chain = createPublicClient({ transport: http(RPC) })
   const peerLog: string[] = []
   const peers: Array<{ stop(): Promise<void> }> = []
   const browser = await launchChromium()
   try {
-    const page = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+    const context = await browser.newContext({ viewport: DESKTOP })
+    const researcher: Address = await injectWallet(context, ANVIL_KEYS[1]!, RPC)
+    const page = await context.newPage()
     page.on('console', (m) => m.text().includes('[staged coordinator]') && peerLog.push(`[tab] ${m.text()}`))
-    await page.goto(new URL('/research', APP).toString())
+    await connectWallet(page, APP, researcher)
+    await page.getByRole('link', { name: 'Research' }).click()
     await expect(page.getByTestId('self-peer-id')).toHaveText(/^12D3KooW/, { timeout: 60_000 })
+    await expect(page.getByTestId('funding-note')).toContainText('escrows the reward pool')
     const form = page.getByTestId('coordinator-panel')
     await form.getByLabel('Job name').fill('Dictionary in three stages')
     await form.getByTestId('source-own').check()
@@ -43,15 +61,15 @@ test('an owner splits a text model into 3 stages on the Research page; volunteer
     await form.getByTestId('stage-cuts').fill('2, 4')
     await expect(form.getByTestId('stage-plan')).toHaveAttribute('data-stages', '3')
     await expect(form.getByTestId('stage-plan')).toHaveAttribute('data-cuts', '2,4')
-    await expect(form.getByTestId('stage-plan')).toContainText('none is escrowed')
+    await expect(form.getByTestId('stage-plan')).toContainText('paid from the reward pool for their verified work')
     await expectAccessible(page, 'the job form with stages')
     await form.getByRole('button', { name: 'Start the job' }).click()
 
     const panel = page.getByTestId('staged-panel')
     await expect(panel).toBeVisible({ timeout: 120_000 })
     const jobId = (await panel.getAttribute('data-job-id'))!
-    // The job as this browser keeps it: split as the form said, and with no pool (a staged job does not pay from
-    // one yet, so none is escrowed that nobody could claim).
+    // The job as this browser keeps it: split as the form said, its pool escrowed by the owner's wallet, all of it
+    // for volunteers (the job trains on the owner's own data).
     const saved = await page.evaluate(() => new Promise<unknown>((resolve, reject) => {
       const open = indexedDB.open('tesserae')
       open.onerror = () => reject(open.error)
@@ -62,9 +80,22 @@ test('an owner splits a text model into 3 stages on the Research page; volunteer
       }
     }))
     expect(saved).toMatchObject({ id: jobId, stages: { cuts: [2, 4], microBatch: 8 } })
-    expect((saved as { reward?: unknown }).reward).toBeUndefined()
+    expect((saved as { reward?: { dataShareBps: number; owner: string } }).reward).toMatchObject({ dataShareBps: 0, owner: getAddress(researcher) })
+    const key = jobKey(researcher, jobId)
+    expect(await readEscrowJob(chain, escrow, key)).toMatchObject({ owner: getAddress(researcher), deposited: parseEther('1'), epoch: 0n })
     await expect(panel.getByTestId('stage-map')).toHaveAttribute('data-stages', '3')
-    for (let i = 0; i < 3; i++) peers.push(await startHeadlessStageVolunteer({ relayAddrs, dataDir: null, webrtc: true, jobId, log: (line) => peerLog.push(`[node ${i}] ${line}`) }))
+
+    // A volunteer's tab binds its wallet to the staged job on the Ledger page, then donates by the share link.
+    const volunteerContext = await browser.newContext()
+    const wallet: Address = await injectWallet(volunteerContext, ANVIL_KEYS[2]!, RPC)
+    const volunteer = await volunteerContext.newPage()
+    volunteer.on('console', (m) => m.text().includes('[stage]') && peerLog.push(`[volunteer tab] ${m.text()}`))
+    await connectWallet(volunteer, APP, wallet)
+    await bindTab(volunteer, jobId, wallet)
+    await volunteer.goto(new URL(`/?job=${encodeURIComponent(jobId)}`, APP).toString())
+    await volunteer.getByTestId('donate').click({ timeout: 60_000 })
+    const tabPeer = await peerIdOf(volunteer)
+    for (let i = 0; i < 2; i++) peers.push(await startHeadlessStageVolunteer({ relayAddrs, dataDir: null, webrtc: true, jobId, log: (line) => peerLog.push(`[node ${i}] ${line}`) }))
 
     // Three rounds, each with all its steps, every stage merged: the job is finished.
     await expect(panel, peerLog.join('\n')).toHaveAttribute('data-finished', 'true', { timeout: 240_000 })
@@ -86,7 +117,21 @@ test('an owner splits a text model into 3 stages on the Research page; volunteer
     for (const flops of await credit.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-flops'))))) expect(flops).toBeGreaterThan(0)
     expect(Number(await panel.getByTestId('staged-audits').getAttribute('data-run'))).toBeGreaterThanOrEqual(3)
     await expect(panel.getByTestId('staged-audits')).toHaveAttribute('data-failed', '0')
+    // Every peer's first replica was audited, so its first round's work is verified: the tab's included.
+    const tabRow = panel.locator(`[data-testid="staged-credit-row"][data-peer-id="${tabPeer}"]`)
+    expect(Number(await tabRow.getAttribute('data-verified'))).toBeGreaterThan(0)
     await expectAccessible(page, 'a staged job\'s panel')
+
+    // Paid on chain: a root after a round reserves the tab's share for its wallet, and its page shows it.
+    await expect.poll(async () => (await readEscrowJob(chain, escrow, key))?.epoch ?? 0n, { timeout: 60_000, intervals: [1000], message: peerLog.join('\n') }).toBeGreaterThan(0n)
+    await expect(volunteer.getByTestId('earnings-wallet')).toHaveText(wallet, { timeout: 30_000 })
+    await expect.poll(async () => { const e = await earningsOn(volunteer); return e.pending + e.claimable }, { timeout: 60_000 }).toBeGreaterThan(0n)
+
+    // Anyone recomputes every root from the job log: the staged rounds, the bindings and the epochs.
+    await volunteer.goto(new URL(`/audit?job=${encodeURIComponent(jobId)}`, APP).toString())
+    await expect(volunteer.getByTestId('audit-job')).toHaveValue(jobId, { timeout: 60_000 })
+    await volunteer.getByTestId('run-audit').click()
+    await expect(volunteer.getByTestId('audit-verdict'), peerLog.join('\n')).toHaveAttribute('data-ok', 'true', { timeout: 120_000 })
 
     // A reload resumes the job from this browser: same job, its rounds and its version.
     await page.reload()

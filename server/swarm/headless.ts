@@ -15,7 +15,7 @@ import { loadOrCreatePeerKey } from '../../src/p2p/peer-key.ts'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { Hex } from 'viem'
 import type { ChainConfig } from '../../src/stack/stack-config.ts'
-import { settlementFor } from '../../src/roles/settlement-wiring.ts'
+import { settlementFor, settlementOf } from '../../src/roles/settlement-wiring.ts'
 import type { SettlementAdversary } from '../../src/roles/settlement-host.ts'
 import { Coordinator } from '../../src/training/coordinator.ts'
 import { PROBE_STEPS } from '../../src/training/probe.ts'
@@ -313,6 +313,9 @@ export interface PipelineCoordinatorPeerOptions extends PeerBase {
   /** Driving rounds is the caller's (runRound); announcing the job is this peer's. */
   announceEveryMs?: number
   beforeStep?: (round: number, step: number) => Promise<void> | void
+  /** With a chain, a job with a reward pool pays verified credit into epochs (its coordinator account: `chainAccount`). */
+  chain?: ChainConfig
+  settlementAdversary?: SettlementAdversary
 }
 
 /**
@@ -320,7 +323,7 @@ export interface PipelineCoordinatorPeerOptions extends PeerBase {
  * drives each round's inner steps over its training samples, drawn at random (seeded by the job) each step.
  */
 export async function startHeadlessPipelineCoordinator(options: PipelineCoordinatorPeerOptions) {
-  const { node, swarm, exchange } = await basePeer({ ...options, listenWs: { host: options.host, port: 0 } })
+  const { node, swarm, exchange, privateKey } = await basePeer({ ...options, listenWs: { host: options.host, port: 0 } })
   const owner = node.peerId.toString()
   // With a data directory the job is kept beside its checkpoint, so a restart resumes the same job.
   const jobPath = options.dataDir === null ? null : join(options.dataDir, 'pipeline-job.json')
@@ -341,6 +344,9 @@ export async function startHeadlessPipelineCoordinator(options: PipelineCoordina
   ort.env.wasm.numThreads = 1
   const head = await createLossHead(ort, model, job.stages.microBatch, 'wasm')
   const wsAddrs = () => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/ws/') && !a.includes('p2p-circuit'))
+  const jobLog = new ExchangeLogStore(exchange, privateKey)
+  const chainKey = options.chain ? await loadOrCreateChainKey(options.dataDir) : null
+  const settlement = options.chain && chainKey ? settlementOf({ config: options.chain, exchange, coordinatorKey: chainKey, jobLog, log: options.log, adversary: options.settlementAdversary }) : undefined
   const coordinator = await PipelineCoordinator.start({
     node,
     exchange,
@@ -356,11 +362,14 @@ export async function startHeadlessPipelineCoordinator(options: PipelineCoordina
     beforeStep: options.beforeStep,
     // Audited calls run again here, on this process's ORT.
     engine: (from, to, rows) => createStageEngine(ort, buildShard(model, from, to, rows), 'wasm'),
+    jobLog,
+    settlement: settlement && ((source) => settlement(source)),
   })
   return {
     node,
     job,
     coordinator,
+    chainAccount: chainKey ? privateKeyToAccount(chainKey).address : null,
     exchange,
     async stop() {
       await coordinator.stop()

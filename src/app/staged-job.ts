@@ -2,7 +2,8 @@
 // store (published when the job was made, so a reload finds them too), the loss head runs in a compute
 // worker, audited calls are rerun in a second one (checking never waits behind the pipeline), and the
 // coordinator's rounds run until the job is finished or the tab closes; its state is saved in IndexedDB after
-// every round, so a reload carries on from the last one.
+// every round, so a reload carries on from the last one. Each round is signed into the job log, and a job with a
+// reward pool (its coordinator key in this browser) pays its volunteers' verified credit into an epoch after it.
 import { ComputeClient } from '../compute/compute-client.ts'
 import { concatBlocks } from '../data/task-block.ts'
 import { fetchTaskShard } from '../roles/dataset-chunks.ts'
@@ -13,6 +14,10 @@ import { jobModel, jobRecipe, jobTask, type JobSpec } from '../training/job.ts'
 import { flatten, paramLayout } from '../training/vector.ts'
 import { IdbCheckpointStore } from './tab-storage.ts'
 import type { TabPeer } from './hooks/useSwarm.ts'
+import type { ChainConfig } from '../stack/stack-config.ts'
+import { ExchangeLogStore } from '../roles/log-store.ts'
+import { settlementOf } from '../roles/settlement-wiring.ts'
+import { coordinatorKeyName, loadKey } from './wallet/key-store.ts'
 
 /** What the Research page shows of a staged job it coordinates. */
 export interface StagedView {
@@ -23,7 +28,8 @@ export interface StagedView {
   /** Volunteers that asked for a stage lately (a round starts once every stage has one). */
   candidates: number
   history: PipelineCheckpoint['reports']
-  credit: Array<{ peer: string; flops: number; byStage: number[] }>
+  /** FLOPs credited per peer (and per stage), and how much of it an audit has vouched for (what epochs pay). */
+  credit: Array<{ peer: string; flops: number; verified: number; byStage: number[] }>
   banned: Array<{ peer: string; reason: string }>
   audits: { run: number; failed: number }
   /** Carried on from this browser's checkpoint after a reload. */
@@ -39,7 +45,7 @@ export interface StagedView {
  */
 let held: Promise<void> = Promise.resolve()
 
-export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: StagedView) => void, onStep: (step: string) => void): Promise<{ coordinator: PipelineCoordinator; stop: () => Promise<void> }> {
+export async function openStagedJob(peer: TabPeer, job: JobSpec, chain: ChainConfig, onView: (view: StagedView) => void, onStep: (step: string) => void): Promise<{ coordinator: PipelineCoordinator; stop: () => Promise<void> }> {
   const model = jobModel(job)
   const task = jobTask(job)
   const recipe = jobRecipe(job)
@@ -58,6 +64,10 @@ export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: 
     onStep('compiling the loss head')
     const head = await compute.lossHead(recipe, job.stages!.microBatch, 'wasm', 1)
     const log = (line: string) => console.info(`[staged coordinator] ${line}`)
+    const jobLog = new ExchangeLogStore(peer.exchange, peer.privateKey)
+    // A funded job (its coordinator key in this browser) settles on chain; others only record credit.
+    const key = chain.contracts ? await loadKey(coordinatorKeyName(job.id)) : null
+    const settlement = key ? settlementOf({ config: chain, exchange: peer.exchange, coordinatorKey: key, jobLog, log }) : undefined
     onStep('joining the swarm as the job\'s coordinator')
     const coordinator = await PipelineCoordinator.start({
       node: peer.swarm.node,
@@ -71,6 +81,8 @@ export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: 
       engine: (from, to, rows) => referee.stageEngine(recipe, from, to, rows, 'wasm', 1),
       checkpoints: new IdbCheckpointStore(`staged:${job.id}`),
       heldOut: test ? heldOutBatch(job, test) : undefined,
+      jobLog,
+      settlement: settlement && ((source) => settlement(source)),
     })
     const audits = { run: 0, failed: 0 }
     let counted = 0
@@ -82,7 +94,7 @@ export async function openStagedJob(peer: TabPeer, job: JobSpec, onView: (view: 
       counted = coordinator.reports.length
       onView({
         round: coordinator.round, version: coordinator.version, finished: coordinator.finished, stages: coordinator.stages, candidates: coordinator.candidates().length,
-        history: [...coordinator.history], credit: [...coordinator.credit].map(([p, c]) => ({ peer: p, flops: c.flops, byStage: [...c.byStage] })),
+        history: [...coordinator.history], credit: [...coordinator.credit].map(([p, c]) => ({ peer: p, flops: c.flops, verified: coordinator.ledger.volunteer(p).flops, byStage: [...c.byStage] })),
         banned: [...coordinator.banned].map(([p, reason]) => ({ peer: p, reason })), audits: { ...audits }, resumed: coordinator.resumed, startHeldOut: coordinator.startHeldOut,
       })
     }

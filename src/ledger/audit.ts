@@ -4,10 +4,11 @@
 // replay of the round records gives (replayLedger) at the epoch's ledger position; its leaves hash to the root
 // the chain must hold. Where they differ, the first differing leaf is named.
 //
-// Boundary: ledger imports training's job-log replay here, and only here. The audit has to run exactly the
+// Boundary: ledger imports training's job-log replays (whole-model rounds and staged rounds) here, and only here. The audit has to run exactly the
 // coordinator's crediting rules, so it reuses them instead of restating them.
 import { getAddress, type Address, type Hex } from 'viem'
 import { replayLedger, type EpochRecord, type RoundRecord } from '../training/job-log.ts'
+import { replayStageLedger, type StageRoundRecord } from '../training/stage-log.ts'
 import { bindingActive } from './binding.ts'
 import { buildEpochTree, epochLeaves, type EpochDocument } from './epoch-tree.ts'
 import { advanceEpoch, markPosted, type EpochBook } from './epochs.ts'
@@ -24,6 +25,7 @@ export type AuditCode =
   | 'BAD_COMMITMENT'
   | 'AUDIT_SKIPPED'
   | 'BAD_STEPS'
+  | 'BAD_STAGE_WORK'
   | 'BAD_MANIFEST'
   | 'BAD_BINDING'
   | 'TREE_UNAVAILABLE'
@@ -69,9 +71,21 @@ export interface RecomputedEpoch {
   cumulative: bigint
 }
 
+/** The credits and the peers that forfeit what waits for them, as of an epoch, from the job's round records. */
+function creditsAt(record: EpochRecord, rounds: ReadonlyArray<RoundRecord | StageRoundRecord>) {
+  const staged = rounds.filter((r): r is StageRoundRecord => r.kind === 'stage-round')
+  if (staged.length > 0) {
+    // A staged job's epoch counts every round closed before it; every exclusion there is a failed audit.
+    const { ledger, banned } = replayStageLedger(staged, record.ledgerSeq)
+    return { ledger, forfeited: new Set(banned.keys()) }
+  }
+  const { ledger, banned } = replayLedger(rounds.filter((r): r is RoundRecord => r.kind === 'round'), record.bindings, record.ledgerSeq)
+  return { ledger, forfeited: new Set([...banned].flatMap(([peer, code]) => (code === 'AUDIT_FAILED' ? [peer] : []))) }
+}
+
 /** One step of the coordinator's settlement, from the log alone. */
-export function recomputeEpoch(previous: EpochBook, record: EpochRecord, rounds: readonly RoundRecord[]): RecomputedEpoch {
-  const { ledger, banned } = replayLedger(rounds, record.bindings, record.ledgerSeq)
+export function recomputeEpoch(previous: EpochBook, record: EpochRecord, rounds: ReadonlyArray<RoundRecord | StageRoundRecord>): RecomputedEpoch {
+  const { ledger, forfeited } = creditsAt(record, rounds)
   const bindings = new Map<string, Address>()
   // Every binding the coordinator held when it closed the epoch routes credit while it has not expired, as in
   // the settlement host (a binding made during the round counts from this epoch on).
@@ -86,7 +100,7 @@ export function recomputeEpoch(previous: EpochBook, record: EpochRecord, rounds:
     volunteerFlops: new Map([...ledger.allVolunteers()].map(([peer, c]) => [peer, c.flops])),
     dataSamples: new Map([...ledger.allDataOwners()].map(([owner, c]) => [owner, c.samples])),
     bindings,
-    forfeited: new Set([...banned].flatMap(([peer, code]) => (code === 'AUDIT_FAILED' ? [peer] : []))),
+    forfeited,
   })
   const leaves = new Map(epochLeaves(book).map((l) => [l.wallet, { amount: l.amount, cumulative: l.cumulative }]))
   const tree = leaves.size > 0 ? buildEpochTree(book) : null

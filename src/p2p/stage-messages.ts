@@ -6,6 +6,7 @@
 import { DecodeError } from '../errors.ts'
 import { asObject, parseJsonLimited, readInteger, readNumber, readString } from '../schema.ts'
 import type { BoundaryFormat } from '../training/boundary-codec.ts'
+import { decodeSignedBinding, type SignedBinding } from '../ledger/binding.ts'
 
 export const STAGE_PROTOCOL = '/tesserae/stage/1.0.0'
 export const MAX_STAGE_HEADER_BYTES = 4 * 1024
@@ -33,9 +34,12 @@ export type StageCall =
  * volunteer): the round is over; the reply's tensor is the replica's change since the version, int8 (quantize.ts).
  * commit (coordinator → volunteer): the reply's tensor is, as JSON, the replica's ledger: every update it applied
  * this round with the micro-batches summed for it (stage-audit.ts), which the coordinator replays to audit it.
+ * bind (volunteer → coordinator): a wallet's EIP-712 binding to the sending peer, for the job's rewards; the
+ * answer is `bound`.
  */
 export type StageControl =
   | { type: 'join'; jobId: string }
+  | { type: 'bind'; jobId: string; binding: SignedBinding }
   | { type: 'serve'; jobId: string; stage: number; version: number; params: string }
   | { type: 'delta' | 'commit'; jobId: string; stage: number; version: number }
 
@@ -44,6 +48,8 @@ export type StageResponse =
   | { type: 'done'; flops: number; tensors: number }
   /** Not served here (wrong job, stage or version, or too busy): the driver routes to another peer. */
   | { type: 'refused'; code: 'NOT_SERVED' | 'BUSY' | 'BAD_REQUEST'; detail: string }
+  /** bind: the binding was checked and recorded; credit goes to `wallet` until `expiry` (Unix seconds). */
+  | { type: 'bound'; wallet: string; expiry: number }
 
 export function encodeStageHeader(message: StageRequest | StageResponse): Uint8Array {
   const bytes = new TextEncoder().encode(JSON.stringify(message))
@@ -61,6 +67,7 @@ export function decodeStageRequest(bytes: Uint8Array): StageRequest {
   const { obj, type } = parse(bytes, what)
   const jobId = readString(obj, 'jobId', what, 128)
   if (type === 'join') return { type, jobId }
+  if (type === 'bind') return { type, jobId, binding: decodeSignedBinding(obj.binding) }
   if (type === 'serve' || type === 'delta' || type === 'commit') {
     const at = { jobId, stage: readInteger(obj, 'stage', what, 0, 1023), version: readInteger(obj, 'version', what, 0, 2 ** 31) }
     if (type === 'delta' || type === 'commit') return { type, ...at }
@@ -84,6 +91,11 @@ export function decodeStageResponse(bytes: Uint8Array): StageResponse {
   const what = 'stage response'
   const { obj, type } = parse(bytes, what)
   if (type === 'done') return { type, flops: readInteger(obj, 'flops', what, 0, Number.MAX_SAFE_INTEGER), tensors: readInteger(obj, 'tensors', what, 0, 1) }
+  if (type === 'bound') {
+    const wallet = readString(obj, 'wallet', what, 42)
+    if (!/^0x[0-9a-fA-F]{40}$/.test(wallet)) throw new DecodeError(what, `"${wallet}" is not an address`)
+    return { type, wallet, expiry: readInteger(obj, 'expiry', what, 0, 2 ** 40) }
+  }
   if (type === 'refused') {
     const code = readString(obj, 'code', what, 16)
     if (code !== 'NOT_SERVED' && code !== 'BUSY' && code !== 'BAD_REQUEST') throw new DecodeError(what, `has unknown refusal "${code}"`)

@@ -87,4 +87,17 @@ describe('stage protocol', () => {
     // A replica reveals nothing apart: its round is replayed from its commitment alone.
     expect(() => decodeStageRequest(encode({ type: 'audit', jobId: 'j', stage: 1, version: 2, step: 'moments' }))).toThrow('has unknown type "audit"')
   })
+
+  it('decodes a wallet binding and its answer strictly', () => {
+    const encode = (value: object) => new TextEncoder().encode(JSON.stringify(value))
+    const binding = { job: 'j', peer: '12D3KooWpeer', wallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', expiry: 1_900_000_000, signature: '0xabcdef' }
+    expect(decodeStageRequest(encode({ type: 'bind', jobId: 'j', binding }))).toEqual({ type: 'bind', jobId: 'j', binding })
+    expect(requestTensors({ type: 'bind', jobId: 'j', binding } as never)).toBe(0)
+    expect(() => decodeStageRequest(encode({ type: 'bind', jobId: 'j', binding: { ...binding, wallet: '0x1234' } }))).toThrow(/not an address/)
+    expect(() => decodeStageRequest(encode({ type: 'bind', jobId: 'j', binding: { ...binding, signature: 'abc' } }))).toThrow(/signature/)
+    expect(() => decodeStageRequest(encode({ type: 'bind', jobId: 'j' }))).toThrow(/wallet binding/)
+    expect(decodeStageResponse(encode({ type: 'bound', wallet: binding.wallet, expiry: 5 }))).toEqual({ type: 'bound', wallet: binding.wallet, expiry: 5 })
+    expect(() => decodeStageResponse(encode({ type: 'bound', wallet: 'me', expiry: 5 }))).toThrow(/not an address/)
+    expect(() => decodeStageResponse(encode({ type: 'bound', wallet: binding.wallet, expiry: -1 }))).toThrow(/expiry/)
+  })
 })

@@ -53,6 +53,8 @@ export async function serveStage(node: Libp2p, handler: StageHandler, deadlineMs
 export interface StageReply {
   flops: number
   tensor: Uint8Array | null
+  /** A bind request's answer. */
+  bound?: { wallet: string; expiry: number }
 }
 
 /** Runs one request on `peer`; a refusal, a timeout or a broken stream is a typed error the driver reroutes on. */
@@ -67,6 +69,10 @@ export async function callStage(node: Libp2p, peer: PeerId, request: StageReques
     for (const tensor of tensors) await lp.write(tensor, { signal })
     const response = decodeStageResponse((await lp.read({ signal })).subarray())
     if (response.type === 'refused') throw new TesseraeError('STAGE_REFUSED', `${whom(request)} refused ${what(request)}: ${response.code} ${response.detail}`, { cause: response.code })
+    if (response.type === 'bound') {
+      await stream.close({ signal }).catch(() => undefined)
+      return { flops: 0, tensor: null, bound: { wallet: response.wallet, expiry: response.expiry } }
+    }
     const tensor = response.tensors === 1 ? (await lp.read({ signal })).subarray() : null
     await stream.close({ signal }).catch(() => undefined)
     return { flops: response.flops, tensor }
@@ -77,5 +83,5 @@ export async function callStage(node: Libp2p, peer: PeerId, request: StageReques
   }
 }
 
-const whom = (request: StageRequest) => (request.type === 'join' ? 'the coordinator' : `stage ${request.stage} peer`)
+const whom = (request: StageRequest) => (request.type === 'join' || request.type === 'bind' ? 'the coordinator' : `stage ${request.stage} peer`)
 const what = (request: StageRequest) => (request.type === 'forward' || request.type === 'backward' ? `the ${request.type} of ${request.microBatch}` : `the ${request.type}`)

@@ -2,7 +2,9 @@
 // it builds on, check every signature in them (the coordinator's on each record, each volunteer's on its result,
 // each contributor's on its dataset manifest, each wallet's EIP-712 binding), recheck the audit draws, recompute
 // each epoch's leaves and root from the log (src/ledger/audit.ts) and compare them with the chain and the
-// published tree. The verdict names the first discrepancy. Used by `npm run audit` in Node and the Audit page.
+// published tree. The verdict names the first discrepancy. A staged job's rounds (stage-log.ts) are checked for
+// what they pay: each stage's FLOPs per call recounted from the spec's shard graphs, no more calls than the round
+// had micro-batches, nobody excluded paid. Used by `npm run audit` in Node and the Audit page.
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Address, Hex } from 'viem'
 import { getAddress } from 'viem'
@@ -21,6 +23,8 @@ import { checkRounds } from '../training/log-checks.ts'
 import { checkDeployment } from '../training/deployment.ts'
 import type { Deployed } from '../training/job.ts'
 import { resultSigningBytes } from '../training/unit.ts'
+import { stageWorkProblem, type StageRoundRecord } from '../training/stage-log.ts'
+import { stageFlopsOf } from '../training/job-stages.ts'
 
 /** Where an audit reads from: the chain, and the swarm (or any store) for content by id. */
 export interface AuditSource {
@@ -102,7 +106,8 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
   if (!escrow) throw new LedgerError('NOT_FUNDED', `no job with key ${key} is escrowed at ${source.escrow} on chain ${source.chainId}`)
   const findings: Finding[] = []
   const epochs: EpochAudit[] = []
-  const rounds = new Map<string, RoundRecord>()
+  const rounds = new Map<string, RoundRecord | StageRoundRecord>()
+  const stageFlops = new Map<string, string>()
   const checked: AuditReport['checked'] = { rounds: 0, units: 0, resultSignatures: 0, bindings: 0, datasets: 0 }
   const bindingsSeen = new Set<string>()
   const datasetsSeen = new Set<string>()
@@ -138,13 +143,14 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
   }
 
   /** The round records from `head` back to the first one not fetched yet, oldest first. */
-  const roundsUpTo = async (head: string, where: Finding[], epoch: number): Promise<RoundRecord[] | null> => {
-    const fresh: Array<[string, RoundRecord]> = []
+  const roundsUpTo = async (head: string, where: Finding[], epoch: number): Promise<Array<RoundRecord | StageRoundRecord> | null> => {
+    const fresh: Array<[string, RoundRecord | StageRoundRecord]> = []
     for (let cid: string | null = head; cid !== null && !rounds.has(cid); ) {
       const r = await record(cid, where, epoch)
       if (!r) return null
-      if (r.kind !== 'round') {
-        note({ code: 'BROKEN_CHAIN', epoch, message: `epoch ${epoch}: ${cid.slice(0, 24)}… should be a round record but is a ${r.kind} record` }, where)
+      const kind = fresh[0]?.[1].kind ?? rounds.values().next().value?.kind ?? r.kind
+      if ((r.kind !== 'round' && r.kind !== 'stage-round') || r.kind !== kind) {
+        note({ code: 'BROKEN_CHAIN', epoch, message: `epoch ${epoch}: ${cid.slice(0, 24)}… should be a ${kind === 'stage-round' ? 'staged round' : 'round'} record but is a ${r.kind} record (a job's rounds are all of one kind)` }, where)
         return null
       }
       fresh.unshift([cid, r])
@@ -158,14 +164,22 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
       rounds.set(cid, r)
       await checkRound(r, where, epoch)
     }
-    const chain: RoundRecord[] = []
+    const chain: Array<RoundRecord | StageRoundRecord> = []
     for (let cid: string | null = head; cid !== null; cid = rounds.get(cid)!.prev) chain.unshift(rounds.get(cid)!)
     return chain
   }
 
-  const checkRound = async (r: RoundRecord, where: Finding[], epoch: number) => {
+  const checkRound = async (r: RoundRecord | StageRoundRecord, where: Finding[], epoch: number) => {
     checked.rounds++
     if (r.spec.coordinator !== coordinator) note({ code: 'WRONG_COORDINATOR', epoch, round: r.round, message: `round ${r.round}: the job spec names coordinator ${r.spec.coordinator}, but ${coordinator} signed the log` }, where)
+    if (r.kind === 'stage-round') {
+      // Each stage's price per call is the spec's own graphs' count, not the coordinator's say.
+      const spec = JSON.stringify([r.spec.recipe ?? null, r.spec.model ?? null, r.spec.task ?? null, r.spec.stages])
+      let want = stageFlops.get(spec)
+      if (want === undefined) stageFlops.set(spec, (want = JSON.stringify(stageFlopsOf(r.spec))))
+      if (JSON.stringify(r.stageFlops.map((f) => ({ forward: f.forward, backward: f.backward }))) !== want) note({ code: 'BAD_STAGE_WORK', epoch, round: r.round, message: `round ${r.round}: the record prices its stages' calls at ${JSON.stringify(r.stageFlops)} FLOPs, but the spec's stage graphs count ${want}` }, where)
+      return
+    }
     for (const unit of r.units) {
       checked.units++
       for (const h of unit.holders) {
@@ -261,12 +275,20 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
     entry.status = own.length === 0 ? 'ok' : 'failed'
   }
   // Draws, commitments and probation need every round at once (a peer's earlier audits count).
-  const roundFindings = await checkRounds([...rounds.values()].sort((a, b) => a.round - b.round))
+  const wholeRounds = new Map([...rounds].filter((e): e is [string, RoundRecord] => e[1].kind === 'round'))
+  const roundFindings = await checkRounds([...wholeRounds.values()].sort((a, b) => a.round - b.round))
   for (const f of roundFindings) note({ code: f.code, round: f.round, message: f.message })
+  // A staged round pays nobody excluded by an earlier round's failed audit, and no more calls than it had.
+  const excluded = new Set<string>()
+  for (const r of [...rounds.values()].filter((r): r is StageRoundRecord => r.kind === 'stage-round').sort((a, b) => a.round - b.round)) {
+    const problem = stageWorkProblem(r, excluded)
+    if (problem) note({ code: 'BAD_STAGE_WORK', round: r.round, message: problem })
+    for (const a of r.audits) if (!a.passed) excluded.add(a.peer)
+  }
   // The deployed model the latest round announces: its record must name a round of the chain walked above.
-  const latest = [...rounds.values()].reduce<RoundRecord | null>((a, r) => (a === null || r.round > a.round ? r : a), null)
+  const latest = [...wholeRounds.values()].reduce<RoundRecord | null>((a, r) => (a === null || r.round > a.round ? r : a), null)
   if (latest?.spec.deployed && coordinator) {
-    for (const f of await auditDeployment(source.fetchLog, coordinator, latest.spec.deployed, rounds)) note(f)
+    for (const f of await auditDeployment(source.fetchLog, coordinator, latest.spec.deployed, wholeRounds)) note(f)
     checked.deployment = true
   }
   // Epochs after a missing link stay unchecked, but that link is itself a finding: ok means everything checked out.

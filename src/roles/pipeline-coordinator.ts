@@ -12,7 +12,10 @@
 // replayed parameters. A replica that fails is not merged, not paid and never given a stage again. Credit is the
 // FLOPs of the calls each peer answered in the round (a backward once its step's update was acknowledged),
 // counted from the coordinator's own shard graphs (never the peer's claim), for peers whose replica came back
-// and passed.
+// and did not fail. Each round goes into the job log (stage-log.ts: every peer's calls, every audit's outcome),
+// and its credit into the same ledger as whole-model units by the rules an auditor replays from that log:
+// pending until the peer passes an audit, forfeited if it fails one. With a reward pool, a SettlementHost
+// pays the verified credit into an epoch after every round, as for any job.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { encodeAnnouncement, TOPIC_JOBS, type Head } from '../p2p/job-topics.ts'
@@ -42,6 +45,13 @@ import { decodePipelineCheckpoint, encodePipelineCheckpoint, KEPT_REPORTS, MAX_S
 import type { TaskBlock } from '../data/task-block.ts'
 import { taskBatch } from '../data/task-batch.ts'
 import { seededRandom } from '../random.ts'
+import { CreditsLedger } from '../training/credits.ts'
+import { applyStageRound, stageWorkFlops, type StageAuditOutcome, type StageRoundRecord, type StageWork } from '../training/stage-log.ts'
+import type { LogStore } from '../training/stores.ts'
+import type { WalletBinding } from '../training/coordinator-state.ts'
+import type { SettledJob, SettlementHost } from './settlement-host.ts'
+import type { StageRequest } from '../p2p/stage-messages.ts'
+import type { SignedBinding } from '../ledger/binding.ts'
 
 export interface PipelineBatchSource {
   /** Inner step `step` of round `round`: `rows` samples (x row after row, one-hot y). */
@@ -85,6 +95,10 @@ export interface PipelineCoordinatorOptions {
    * holds the whole model for it.
    */
   heldOut?: { x: Float32Array; y: Float32Array; rows: number }
+  /** The job log: each round's record is published there (signed), and the epochs' records build on them. */
+  jobLog?: LogStore
+  /** Settles the job's credit on chain after every round (a job with a reward pool and a coordinator key). */
+  settlement?: (job: SettledJob) => SettlementHost
 }
 
 /** Held-out samples a version is scored on: at most this many, in whole micro-batches. */
@@ -186,6 +200,17 @@ export class PipelineCoordinator {
   readonly banned = new Map<string, string>()
   /** Peers audited at least once: until then every replica of theirs with a call to check is audited. */
   private readonly audited = new Set<string>()
+  /** Credit as the job log's rules give it (stage-log.ts): pending until an audit vouches for it; epochs pay the verified. */
+  ledger = new CreditsLedger()
+  /** Wallets bound to peers (checked by the settlement host), each with its place in the order they came. */
+  private bindingsByPeer: Record<string, WalletBinding> = {}
+  private settlementState: unknown = undefined
+  /** The latest round record in the job log (null before the first). */
+  logHead: string | null = null
+  /** Ended by a governance decision: no round after the current one. */
+  private ended = false
+  /** Pays verified credit into epochs (absent without a reward pool). */
+  settlement: SettlementHost | undefined
   private readonly engines = new Map<number, Promise<StageEngine>>()
   private readonly reruns = new Map<number, Promise<unknown>>()
   private readonly random: () => number
@@ -213,9 +238,10 @@ export class PipelineCoordinator {
     const coordinator = new PipelineCoordinator(options)
     if (options.heldOut && !(options.heldOut.rows > 0 && options.heldOut.rows % options.job.stages!.microBatch === 0)) throw new TesseraeError('SHAPE_MISMATCH', `held-out samples come in whole micro-batches of ${options.job.stages!.microBatch}, not ${options.heldOut.rows} rows`)
     await coordinator.resume()
+    coordinator.settlement = options.settlement?.(coordinator.settled())
     if (!coordinator.resumed) coordinator.startHeldOut = await coordinator.heldOutLoss()
     coordinator.paramsCid = await coordinator.vectors.putParams(coordinator.params)
-    await serveStage(options.node, async (request, _read, from) => coordinator.hear(request.type === 'join' ? request.jobId : null, isStageCall(request) ? null : request.type, from.toString()))
+    await serveStage(options.node, async (request, _read, from) => coordinator.hear(request, from.toString()))
     const every = options.announceEveryMs ?? 2000
     if (every > 0) {
       void coordinator.announce()
@@ -239,6 +265,11 @@ export class PipelineCoordinator {
     for (const peer of saved.audited) this.audited.add(peer)
     this.history.push(...saved.reports)
     this.startHeldOut = saved.startHeldOut
+    if (saved.ledger !== undefined) this.ledger = CreditsLedger.fromJSON(saved.ledger)
+    this.bindingsByPeer = saved.bindings ?? {}
+    this.settlementState = saved.settlement
+    this.logHead = saved.logHead ?? null
+    this.ended = saved.ended ?? false
     this.resumed = true
   }
 
@@ -253,7 +284,55 @@ export class PipelineCoordinator {
       audited: [...this.audited].slice(-MAX_SAVED_PEERS),
       reports: this.history.slice(-KEPT_REPORTS),
       startHeldOut: this.startHeldOut,
+      ledger: this.ledger.toJSON(),
+      bindings: this.bindingsByPeer,
+      settlement: this.settlementState,
+      logHead: this.logHead,
+      ended: this.ended,
     }))
+  }
+
+  /** The job as settlement sees it: its credits as of the latest closed round are the ledger now (rounds close whole). */
+  private settled(): SettledJob {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below read this coordinator's live state
+    const self = this
+    return {
+      job: this.options.job,
+      get bindings() {
+        return self.bindingsByPeer
+      },
+      recordBinding: async (peer, binding) => {
+        if (self.banned.has(peer)) throw new TesseraeError('PEER_EXCLUDED', 'this peer failed an audit in this job, so it cannot bind a wallet')
+        const seq = Math.max(0, ...Object.values(self.bindingsByPeer).map((b) => b.seq)) + 1
+        self.bindingsByPeer = { ...self.bindingsByPeer, [peer]: { ...binding, seq } }
+        await self.save()
+      },
+      get settlement() {
+        return self.settlementState
+      },
+      saveSettlement: async (state) => {
+        self.settlementState = state
+        await self.save()
+      },
+      closed: () => ({ ledger: CreditsLedger.fromJSON(self.ledger.toJSON()), roundsClosed: self.round, roundHead: self.logHead ?? '', ledgerSeq: self.round, forfeited: new Set(self.banned.keys()) }),
+      endAfterThisRound: async () => {
+        self.ended = true
+        await self.save()
+      },
+    }
+  }
+
+  /** Governance decisions, then the epoch of the credit verified so far; a chain failure is logged and retried next round. */
+  private async settle(): Promise<void> {
+    const settlement = this.settlement
+    if (!settlement) return
+    try {
+      await settlement.followGovernance()
+      const outcome = await settlement.closeEpoch()
+      if (!outcome.posted) this.options.log?.(`no epoch posted: ${outcome.reason}`)
+    } catch (error) {
+      this.options.log?.(`settlement failed and is tried again after the next round: ${errorMessage(error).slice(0, 300)}`)
+    }
   }
 
   head(): Head {
@@ -291,8 +370,10 @@ export class PipelineCoordinator {
     this.engines.clear()
   }
 
-  private async hear(jobId: string | null, type: string | null, from: string): Promise<{ response: StageResponse; tensors: Uint8Array[] }> {
-    if (jobId === null) return { response: { type: 'refused', code: 'NOT_SERVED', detail: `a coordinator takes only join requests${type ? `, not ${type}` : ''}` }, tensors: [] }
+  private async hear(request: StageRequest, from: string): Promise<{ response: StageResponse; tensors: Uint8Array[] }> {
+    if (request.type === 'bind') return { response: await this.bind(request.jobId, from, request.binding), tensors: [] }
+    if (request.type !== 'join') return { response: { type: 'refused', code: 'NOT_SERVED', detail: `a coordinator takes only join and bind requests${isStageCall(request) ? '' : `, not ${request.type}`}` }, tensors: [] }
+    const jobId = request.jobId
     if (jobId !== this.options.job.id) return { response: { type: 'refused', code: 'NOT_SERVED', detail: `job "${jobId}" is not coordinated here` }, tensors: [] }
     // Identities cost nothing: past a bound, a new one waits until silent ones are forgotten.
     if (!this.joined.has(from) && this.joined.size >= MAX_JOINED) {
@@ -305,9 +386,21 @@ export class PipelineCoordinator {
     return { response: { type: 'done', flops: Math.min(Math.round(this.credit.get(from)?.flops ?? 0), Number.MAX_SAFE_INTEGER), tensors: 0 }, tensors: [] }
   }
 
-  /** Whether the job has run all its rounds (a job of 0 rounds runs until stopped). */
+  /** A wallet binding sent by `from`: checked and recorded by the settlement host. */
+  private async bind(jobId: string, from: string, binding: SignedBinding): Promise<StageResponse> {
+    if (jobId !== this.options.job.id) return { type: 'refused', code: 'NOT_SERVED', detail: `job "${jobId}" is not coordinated here` }
+    if (!this.settlement) return { type: 'refused', code: 'BAD_REQUEST', detail: 'this job pays no on-chain rewards, so there is nothing to bind a wallet to' }
+    try {
+      const bound = await this.settlement.bind(from, binding)
+      return { type: 'bound', wallet: bound.wallet, expiry: bound.expiry }
+    } catch (error) {
+      return { type: 'refused', code: 'BAD_REQUEST', detail: errorMessage(error).slice(0, 900) }
+    }
+  }
+
+  /** Whether the job has run all its rounds (a job of 0 rounds runs until stopped) or governance ended it. */
   get finished(): boolean {
-    return this.options.job.rounds > 0 && this.round >= this.options.job.rounds
+    return this.ended || (this.options.job.rounds > 0 && this.round >= this.options.job.rounds)
   }
 
   /**
@@ -413,7 +506,8 @@ export class PipelineCoordinator {
     const failedThisRound = new Set<string>()
     /** The steps each peer was sent calls of, in order: the only steps it may commit to. */
     const sentSteps = new Map<string, string[]>()
-    const work = new Map<string, number[]>()
+    /** The calls each peer answered that count, by the stage it held. */
+    const work = new Map<string, StageWork>()
     let steps = 0
     let loss = 0
     let resent = 0
@@ -427,9 +521,9 @@ export class PipelineCoordinator {
         steps++
         for (const route of report.routes) {
           const stepId = route.microBatch.slice(0, route.microBatch.lastIndexOf('.'))
-          for (const [s, peer] of route.forward.entries()) add(work, peer, s, this.flops[s]!.forward, this.stages)
+          for (const [s, peer] of route.forward.entries()) workOf(work, peer, s).forward++
           // A backward counts once its step's update was acknowledged: one whose update it refused added nothing.
-          for (const [s, peer] of route.backward.entries()) if (updated.get(peer)?.has(stepId)) add(work, peer, s, this.flops[s]!.backward, this.stages)
+          for (const [s, peer] of route.backward.entries()) if (updated.get(peer)?.has(stepId)) workOf(work, peer, s).backward++
         }
       } catch (error) {
         this.options.log?.(`round ${this.round} ends after ${steps} steps: ${errorMessage(error).slice(0, 300)}`)
@@ -449,6 +543,7 @@ export class PipelineCoordinator {
     const deltas: QuantizedDelta[][] = this.slices.map(() => [])
     const merged: string[][] = this.slices.map(() => [])
     const audits: PipelineRoundReport['audits'] = { run: 0, failed: [] }
+    const outcomes: StageAuditOutcome[] = []
     await Promise.all([...served].map(async ([peer, stage]) => {
       const { start, end } = this.slices[stage]!
       try {
@@ -476,10 +571,12 @@ export class PipelineCoordinator {
           } else if (verdict.passed) {
             audits.run++
             this.audited.add(peer)
+            outcomes.push({ peer, stage, passed: true, reason: '' })
           } else {
             audits.run++
             audits.failed.push({ peer, stage, reason: verdict.reason })
-            this.banned.set(peer, verdict.reason)
+            // Excluded (and its unpaid credit forfeited) when the round's record is applied, below.
+            outcomes.push({ peer, stage, passed: false, reason: verdict.reason })
             lost.add(peer)
             this.assignment.delete(peer)
             this.options.log?.(`${peer.slice(-8)} failed the audit of its stage ${stage} replica: ${verdict.reason}`)
@@ -506,26 +603,35 @@ export class PipelineCoordinator {
       this.centres[s] = gradient
       outerStep(this.params.subarray(start, end), this.momentum.subarray(start, end), gradient, { lr: job.outerLr, momentum: job.outerMomentum })
     }
-    const credited: Record<string, number> = {}
-    for (const [peer, byStage] of work) {
-      if (lost.has(peer)) continue
-      const flops = byStage.reduce((a, b) => a + b, 0)
-      credited[peer] = flops
-      const total = this.credit.get(peer) ?? { flops: 0, byStage: new Array<number>(this.stages).fill(0) }
-      total.flops += flops
-      byStage.forEach((f, s) => (total.byStage[s]! += f))
-      this.credit.set(peer, total)
+    const from = this.paramsCid
+    const nextParamsCid = await this.vectors.putParams(this.params)
+    // The round as the job log keeps it: whoever replays the log credits exactly what this coordinator does.
+    const record: StageRoundRecord = {
+      kind: 'stage-round', job: job.id, spec: job, round: this.round, version: this.version, paramsCid: from, nextParamsCid, startedAtMs: started, closedAtMs: this.now(),
+      stageFlops: this.flops, work: [...work.values()].filter((w) => !lost.has(w.peer)), audits: outcomes, prev: this.logHead,
     }
+    applyStageRound(this.ledger, this.banned, record)
+    const credited: Record<string, number> = {}
+    for (const w of record.work) {
+      const flops = stageWorkFlops(record, w)
+      credited[w.peer] = flops
+      const total = this.credit.get(w.peer) ?? { flops: 0, byStage: new Array<number>(this.stages).fill(0) }
+      total.flops += flops
+      total.byStage[w.stage]! += flops
+      this.credit.set(w.peer, total)
+    }
+    if (this.options.jobLog) this.logHead = await this.options.jobLog.put(record)
     const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, idle: [...idle], lost: [...lost], resent, credited, audits, ms: this.now() - started }
     this.reports.push(report)
     this.round++
     this.version++
-    this.paramsCid = await this.vectors.putParams(this.params)
+    this.paramsCid = nextParamsCid
     report.heldOut = await this.heldOutLoss()
     this.history.push({ round: report.round, version: report.version, steps, loss: report.loss, heldOut: report.heldOut, lost: report.lost, merged })
     if (this.history.length > KEPT_REPORTS) this.history.splice(0, this.history.length - KEPT_REPORTS)
     await this.save()
     void this.announce()
+    await this.settle()
     return report
   }
 
@@ -688,8 +794,9 @@ function largestValue(delta: QuantizedDelta): number {
   return far
 }
 
-function add(work: Map<string, number[]>, peer: string, stage: number, flops: number, stages: number): void {
-  let byStage = work.get(peer)
-  if (!byStage) work.set(peer, (byStage = new Array<number>(stages).fill(0)))
-  byStage[stage]! += flops
+/** A peer's count of answered calls this round (a peer holds one stage a round). */
+function workOf(work: Map<string, StageWork>, peer: string, stage: number): StageWork {
+  let entry = work.get(peer)
+  if (!entry) work.set(peer, (entry = { peer, stage, forward: 0, backward: 0 }))
+  return entry
 }

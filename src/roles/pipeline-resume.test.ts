@@ -18,6 +18,9 @@ import { MemoryCheckpointStore } from '../training/memory-checkpoints.ts'
 import { decodePipelineCheckpoint, encodePipelineCheckpoint } from '../training/pipeline-checkpoint.ts'
 import { makeBlock } from '../data/task-block.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
+import type { LogRecord } from '../training/job-log.ts'
+import type { StageRoundRecord } from '../training/stage-log.ts'
+import { CreditsLedger } from '../training/credits.ts'
 
 ort.env.wasm.numThreads = 1
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -41,7 +44,10 @@ describe('a staged job across restarts', () => {
     const heldOut = { ...draw(16), rows: 16 }
     /** Aborted as step 1 of a round begins: the tab closing the job mid-round. */
     let stopMidRound: AbortController | null = null
-    const options: PipelineCoordinatorOptions = { ...coordinatorPeer, job, initialParams: initial, head: head.run, batches: () => ({ ...draw(8), rows: 8 }), engine: engineFor, announceEveryMs: 0, checkpoints, heldOut, beforeStep: (_, step) => void (step === 1 && stopMidRound?.abort()) }
+    // The job log: each round's record, chained to the one before, across the restart too.
+    const records: StageRoundRecord[] = []
+    const jobLog = { put: async (record: LogRecord) => (records.push(record as StageRoundRecord), `log-${records.length}`) }
+    const options: PipelineCoordinatorOptions = { ...coordinatorPeer, job, initialParams: initial, head: head.run, batches: () => ({ ...draw(8), rows: 8 }), engine: engineFor, announceEveryMs: 0, checkpoints, heldOut, jobLog, beforeStep: (_, step) => void (step === 1 && stopMidRound?.abort()) }
     const first = await PipelineCoordinator.start(options)
     expect(first.resumed).toBe(false)
     // The starting version's held-out loss is the unsplit model's on the same windows.
@@ -70,6 +76,7 @@ describe('a staged job across restarts', () => {
     expect([first.round, first.version, first.reports.length]).toEqual([0, 0, 0])
     expect(first.params).toEqual(initial)
     expect(await checkpoints.load()).toBeNull()
+    expect(records).toEqual([])
     stopMidRound = null
     // It waits for a volunteer on every stage, then runs its 2 rounds and stops by itself.
     let heard = 0
@@ -94,6 +101,12 @@ describe('a staged job across restarts', () => {
     expect(Math.abs(first.reports[1]!.heldOut! - (await unsplit(first.params))) / first.reports[1]!.heldOut!).toBeLessThan(1e-5)
     expect(saved.reports.map((r) => r.heldOut)).toEqual(first.reports.map((r) => r.heldOut))
     expect(saved.startHeldOut).toBe(first.startHeldOut)
+    // Each round went into the job log, chained; the checkpoint keeps the head and the credits ledger.
+    expect(records.map((r) => [r.round, r.prev])).toEqual([[0, null], [1, 'log-1']])
+    expect(records[1]!.paramsCid).toBe(records[0]!.nextParamsCid)
+    expect(records[1]!.nextParamsCid).toBe(first.paramsCid)
+    expect(saved.logHead).toBe('log-2')
+    expect(saved.ledger).toEqual(first.ledger.toJSON())
     await whole.release()
     const params = Float32Array.from(first.params)
     expect(params).not.toEqual(initial)
@@ -114,6 +127,8 @@ describe('a staged job across restarts', () => {
     expect([...second.credit]).toEqual([...first.credit])
     expect((second as unknown as { momentum: Float32Array }).momentum).toEqual(momentum)
     expect([...second.banned]).toEqual([['a-cheat', 'failed its audit']])
+    expect(second.ledger.toJSON()).toEqual(first.ledger.toJSON())
+    expect(second.logHead).toBe('log-2')
     // Peers audited before the restart are audited at the job's rate (0 here) after it, not all again.
     expect(saved.audited.sort()).toEqual([...ids].sort())
     while (second.candidates().length < 3) await sleep(50)
@@ -123,6 +138,7 @@ describe('a staged job across restarts', () => {
     expect(second.version).toBe(3)
     expect(second.finished).toBe(true)
     expect(decodePipelineCheckpoint((await checkpoints.load())!, 3).reports.map((r) => r.round)).toEqual([0, 1, 2])
+    expect(records.map((r) => [r.round, r.prev])).toEqual([[0, null], [1, 'log-1'], [2, 'log-2']])
     // Credit goes on adding up from what was saved.
     for (const id of ids) expect(second.credit.get(id)!.flops).toBeGreaterThanOrEqual(first.credit.get(id)!.flops)
     await second.stop()
@@ -159,8 +175,13 @@ describe('a staged job across restarts', () => {
 describe('the staged job checkpoint', () => {
   const good = { jobId: 'j', round: 2, version: 1, paramsCid: 'p', momentumCid: 'm', credit: [{ peer: 'a', flops: 10, byStage: [4, 6] }], banned: [{ peer: 'b', reason: 'lazy' }], audited: ['a'], reports: [{ round: 0, version: 0, steps: 0, loss: null, heldOut: null, lost: ['c'], merged: [[], []] }, { round: 1, version: 0, steps: 3, loss: 2.5, heldOut: 2.75, lost: [], merged: [['a'], ['a']] }], startHeldOut: 3.5 }
 
+  const ledger = new CreditsLedger()
+  ledger.creditVolunteer('stage:0:a', 'a', 10, 0, { verified: false, submittedAtMs: 0 })
+  const settled = { ...good, ledger: ledger.toJSON(), bindings: { a: { wallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', expiry: 5, signature: '0xab', boundAtMs: 1, seq: 1 } }, settlement: { book: {} }, logHead: 'log-cid', ended: true }
+
   it('round-trips, with a lossless round written as null', () => {
     expect(decodePipelineCheckpoint(encodePipelineCheckpoint(good), 2)).toEqual(good)
+    expect(decodePipelineCheckpoint(encodePipelineCheckpoint(settled), 2)).toEqual(settled)
     expect(encodePipelineCheckpoint({ ...good, reports: [{ ...good.reports[1]!, loss: NaN as unknown as null }] })).toContain('"loss":null')
   })
 
@@ -179,5 +200,11 @@ describe('the staged job checkpoint', () => {
     expect(bad({ reports: [{ ...good.reports[1], heldOut: -1 }] })).toThrow('"heldOut" must be between 0')
     expect(bad({ startHeldOut: 'high' })).toThrow('"startHeldOut" must be a finite number')
     expect(() => decodePipelineCheckpoint('not json', 2)).toThrow(/staged job checkpoint/)
+    const badSettled = (patch: object) => () => decodePipelineCheckpoint(JSON.stringify({ ...settled, ...patch }), 2)
+    expect(badSettled({ ledger: { ...settled.ledger, keys: [] } })).toThrow('has totals but no credited keys')
+    expect(badSettled({ bindings: { a: { ...settled.bindings.a, expiry: 'soon' } } })).toThrow('"expiry" must be a finite number')
+    expect(badSettled({ bindings: { a: { ...settled.bindings.a, seq: undefined } } })).toThrow('"seq"')
+    expect(badSettled({ bindings: [] })).toThrow('bindings: expected an object')
+    expect(badSettled({ logHead: 7 })).toThrow('"logHead" must be a string')
   })
 })

@@ -9,11 +9,18 @@ import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { getChunked } from '../p2p/chunked.ts'
 import type { JobAnnouncement } from '../p2p/job-topics.ts'
 import { callWork } from '../p2p/work-protocol.ts'
+import { callStage } from '../p2p/stage-protocol.ts'
 import { awaitCoordinator } from './connect.ts'
 
 export async function sendBinding(node: Libp2p, announcement: Pick<JobAnnouncement, 'job' | 'addrs'>, binding: SignedBinding): Promise<{ wallet: string; expiry: number }> {
   const coordinator = peerIdFromString(announcement.job.coordinator)
   await awaitCoordinator(node, coordinator, announcement.addrs, 30_000)
+  // A staged job's coordinator speaks the stage protocol (its volunteers join it there), not the work protocol.
+  if (announcement.job.stages) {
+    const { bound } = await callStage(node, coordinator, { type: 'bind', jobId: announcement.job.id, binding }, [], 30_000)
+    if (!bound) throw new TesseraeError('WORK_REFUSED', 'the coordinator did not answer the binding')
+    return bound
+  }
   const reply = await callWork(node, coordinator, { type: 'bind', binding }, 30_000)
   if (reply.type !== 'bound') throw new TesseraeError('WORK_REFUSED', `the coordinator answered a binding with "${reply.type}"`)
   return { wallet: reply.wallet, expiry: reply.expiry }

@@ -8,7 +8,7 @@ import { jobEscrowAbi } from '../ledger/generated/contracts.ts'
 import { jobKey } from '../ledger/job-key.ts'
 import { Harness, runRounds } from '../training/testing/coordinator-harness.ts'
 import { testJob } from '../training/testing/job-fixture.ts'
-import { SettlementHost } from './settlement-host.ts'
+import { SettlementHost, settledCoordinator } from './settlement-host.ts'
 
 let t: TestChain
 beforeAll(async () => {
@@ -23,7 +23,7 @@ async function host(options: { owned?: boolean; coordinator?: number; deadlineIn
   const coordinator = await h.open()
   const lines: string[] = []
   const settlement = new SettlementHost({
-    coordinator,
+    source: settledCoordinator(coordinator),
     chain: { chainId: t.chain.chainId, escrow: t.deployment.escrow, governor: t.deployment.governor, reader: t.clients[1]!.publicClient, writer: t.clients[1]!.wallet },
     publishTree: async () => 'tree',
     jobLog: h.log,

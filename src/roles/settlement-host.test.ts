@@ -18,7 +18,7 @@ import { shardAt } from '../training/coordinator-records.ts'
 import { CreditsLedger } from '../training/credits.ts'
 import { ATTACKS } from '../training/testing/adversaries.ts'
 import type { JobSpec } from '../training/job.ts'
-import { SettlementHost, type EpochOutcome } from './settlement-host.ts'
+import { SettlementHost, settledCoordinator, type EpochOutcome } from './settlement-host.ts'
 
 const CHALLENGE = BigInt(TEST_ESCROW.minChallengeSeconds)
 
@@ -48,7 +48,7 @@ async function setup(rounds = 4, overrides: Partial<JobSpec> = {}, nowMs: () => 
   const logged: string[] = []
   const host = new SettlementHost({
     log: (line) => logged.push(line),
-    coordinator,
+    source: settledCoordinator(coordinator),
     chain: { chainId: t.chain.chainId, escrow: t.deployment.escrow, governor: t.deployment.governor, reader: t.clients[1]!.publicClient, writer: writer(t.clients[1]!.wallet) },
     publishTree: async (bytes) => {
       const cid = `tree-${trees.size}`

@@ -14,6 +14,9 @@ import { CreditsLedger } from '../training/credits.ts'
 import type { EpochRecord } from '../training/job-log.ts'
 import type { LogStore } from '../training/stores.ts'
 import type { Coordinator } from '../training/coordinator.ts'
+import type { WalletBinding } from '../training/coordinator-state.ts'
+import type { DatasetState } from '../training/datasets.ts'
+import type { JobSpec } from '../training/job.ts'
 import { changeHyperParameter } from '../training/job-changes.ts'
 import { asObject, readInteger, readString } from '../schema.ts'
 
@@ -26,15 +29,64 @@ export interface SettlementChain {
   writer: Writer
 }
 
+/**
+ * A job as settlement sees it: its bindings and saved settlement state, and its credits as of the latest closed
+ * round. A whole-model job's Coordinator (settledCoordinator) and a staged job's PipelineCoordinator both are one.
+ */
+export interface SettledJob {
+  readonly job: JobSpec
+  readonly bindings: Readonly<Record<string, WalletBinding>>
+  recordBinding(peer: string, binding: Omit<WalletBinding, 'seq'>): Promise<void>
+  /** What saveSettlement last saved (undefined before the first). */
+  readonly settlement: unknown
+  saveSettlement(state: unknown): Promise<void>
+  /**
+   * The credits when the latest round closed, exactly what a replay of the job log up to `roundHead` at
+   * `ledgerSeq` gives: verified credit per peer and the peers that forfeit what waits for them.
+   */
+  closed(): { ledger: CreditsLedger; roundsClosed: number; roundHead: string; ledgerSeq: number; forfeited: ReadonlySet<string> }
+  endAfterThisRound(): Promise<void>
+  /** Absent for a job whose parameters and data governance cannot change (a staged job's). */
+  scheduleJobChange?(job: JobSpec): Promise<void>
+  readonly datasets?: readonly DatasetState[]
+}
+
+/** A whole-model job's coordinator, settled: its credits are those snapshot when its latest round closed. */
+export function settledCoordinator(coordinator: Coordinator): SettledJob {
+  return {
+    get job() {
+      return coordinator.job
+    },
+    get bindings() {
+      return coordinator.bindings
+    },
+    recordBinding: (peer, binding) => coordinator.recordBinding(peer, binding),
+    get settlement() {
+      return coordinator.view.settlement
+    },
+    saveSettlement: (state) => coordinator.saveSettlement(state),
+    closed() {
+      const view = coordinator.view
+      // As of the round's close, like the credits: exactly what a replay of the job log up to it gives.
+      return { ledger: CreditsLedger.fromJSON(view.closedLedger ?? view.ledger), roundsClosed: view.current.round, roundHead: view.logHead ?? '', ledgerSeq: view.closedSeq ?? view.seq, forfeited: new Set(view.closedForfeits ?? []) }
+    },
+    endAfterThisRound: () => coordinator.endAfterThisRound(),
+    scheduleJobChange: (job) => coordinator.scheduleJobChange(job),
+    get datasets() {
+      return coordinator.datasets
+    },
+  }
+}
+
 export interface SettlementHostOptions {
-  coordinator: Coordinator
+  source: SettledJob
   chain: SettlementChain
   /** Stores the epoch document where peers can fetch it (the block exchange) and returns its CID. */
   publishTree: (bytes: Uint8Array) => Promise<string>
   /** The job log (signed, published): each epoch's record goes there and its CID goes on chain. */
   jobLog: LogStore
   /** Accepts (or rejects, with a reason) a dataset by governance decision: the host checks chunks first. */
-  decideDataset: (id: string, accept: boolean, reason: string) => Promise<void>
+  decideDataset?: (id: string, accept: boolean, reason: string) => Promise<void>
   nowMs?: () => number
   log?: (line: string) => void
   /** Makes this a dishonest coordinator (tests and the audit's e2e): it doctors each epoch's book before posting. */
@@ -81,7 +133,7 @@ export class SettlementHost {
 
   /** Checks a binding sent by `peer` and records it; throws a sentence the peer is shown. */
   async bind(peer: string, signed: SignedBinding): Promise<{ wallet: Address; expiry: number }> {
-    const { coordinator, chain } = this.options
+    const { source: coordinator, chain } = this.options
     const wallet = await verifyBinding(signed, { job: coordinator.job.id, fromPeer: peer, nowSeconds: Math.floor(this.now() / 1000), domain: { chainId: chain.chainId, escrow: chain.escrow } })
     await coordinator.recordBinding(peer, { wallet, expiry: signed.expiry, signature: signed.signature, boundAtMs: this.now() })
     this.options.log?.(`peer ${peer.slice(0, 16)}… bound its credit to ${wallet}`)
@@ -89,7 +141,7 @@ export class SettlementHost {
   }
 
   private state(): SettlementState {
-    const raw = this.options.coordinator.view.settlement
+    const raw = this.options.source.settlement
     if (raw === undefined) return { book: emptyEpochBook(), decisionsApplied: 0, posted: [], lastRecord: null }
     const obj = asObject(raw, 'settlement state')
     const posted = Array.isArray(obj.posted) ? obj.posted.map((p: unknown) => {
@@ -100,7 +152,7 @@ export class SettlementHost {
   }
 
   private save(state: SettlementState): Promise<void> {
-    return this.options.coordinator.saveSettlement({ book: epochBookToJson(state.book), decisionsApplied: state.decisionsApplied, posted: state.posted.map((p) => ({ ...p, book: epochBookToJson(p.book) })), lastRecord: state.lastRecord })
+    return this.options.source.saveSettlement({ book: epochBookToJson(state.book), decisionsApplied: state.decisionsApplied, posted: state.posted.map((p) => ({ ...p, book: epochBookToJson(p.book) })), lastRecord: state.lastRecord })
   }
 
   /**
@@ -108,7 +160,7 @@ export class SettlementHost {
    * any wallet gained since the last one, with the epoch's record in the job log.
    */
   async closeEpoch(): Promise<EpochOutcome> {
-    const { coordinator, chain } = this.options
+    const { source: coordinator, chain } = this.options
     const job = coordinator.job
     const key = escrowKeyOf(job)
     if (key === null) return { posted: false, reason: 'the job names no escrow owner, so nothing is escrowed; credit waits in the ledger' }
@@ -120,20 +172,18 @@ export class SettlementHost {
     if (escrow.pausedUntil > BigInt(nowSeconds)) return { posted: false, reason: 'the job\'s escrow is paused by its owner' }
     const stored = this.state()
     let state = await this.undoVetoed(this.forgetIfChainReset(stored, Number(escrow.epoch)), key)
-    const view = coordinator.view
-    const ledger = CreditsLedger.fromJSON(view.closedLedger ?? view.ledger)
+    const closed = coordinator.closed()
     const bindings = new Map<string, Address>()
     for (const [peer, b] of Object.entries(coordinator.bindings)) if (bindingActive({ job: job.id, peer, wallet: b.wallet as Address, expiry: b.expiry }, nowSeconds)) bindings.set(peer, getAddress(b.wallet))
     const inputs = {
       deposited: escrow.deposited,
-      roundsClosed: view.current.round,
+      roundsClosed: closed.roundsClosed,
       jobRounds: job.rounds,
       dataShareBps: job.reward?.dataShareBps ?? 0,
-      volunteerFlops: new Map([...ledger.allVolunteers()].map(([peer, c]) => [peer, c.flops])),
-      dataSamples: new Map([...ledger.allDataOwners()].map(([owner, c]) => [owner, c.samples])),
+      volunteerFlops: new Map([...closed.ledger.allVolunteers()].map(([peer, c]) => [peer, c.flops])),
+      dataSamples: new Map([...closed.ledger.allDataOwners()].map(([owner, c]) => [owner, c.samples])),
       bindings,
-      // As of the round's close, like the credits: exactly what a replay of the job log up to it gives.
-      forfeited: new Set(view.closedForfeits ?? []),
+      forfeited: closed.forfeited,
     }
     const advanced = advanceEpoch(state.book, inputs)
     const changed = advanced.changed
@@ -146,8 +196,8 @@ export class SettlementHost {
     const book = this.options.adversary?.doctorBook(advanced.book, epoch, this.account) ?? advanced.book
     const after = markPosted(book, epoch)
     const record: EpochRecord = {
-      kind: 'epoch', job: job.id, epoch, chainId: chain.chainId, escrow: chain.escrow, escrowKey: key, roundHead: view.logHead ?? '', roundsClosed: inputs.roundsClosed,
-      ledgerSeq: view.closedSeq ?? view.seq, deposited: escrow.deposited.toString(), jobRounds: inputs.jobRounds, dataShareBps: inputs.dataShareBps, nowSeconds,
+      kind: 'epoch', job: job.id, epoch, chainId: chain.chainId, escrow: chain.escrow, escrowKey: key, roundHead: closed.roundHead, roundsClosed: inputs.roundsClosed,
+      ledgerSeq: closed.ledgerSeq, deposited: escrow.deposited.toString(), jobRounds: inputs.jobRounds, dataShareBps: inputs.dataShareBps, nowSeconds,
       bindings: Object.entries(coordinator.bindings).map(([peer, b]) => ({ peer, ...b })), book: epochBookToJson(after), prev: state.lastRecord,
     }
     const logCid = await this.options.jobLog.put(record)
@@ -195,7 +245,7 @@ export class SettlementHost {
 
   /** Reads decisions executed since the last call and applies each once, in order. */
   async followGovernance(): Promise<Decision[]> {
-    const { coordinator, chain } = this.options
+    const { source: coordinator, chain } = this.options
     const state = this.state()
     const key = escrowKeyOf(coordinator.job)
     if (key === null) return []
@@ -214,7 +264,7 @@ export class SettlementHost {
   }
 
   private async apply(decision: Decision): Promise<void> {
-    const { coordinator } = this.options
+    const { source: coordinator } = this.options
     const label = `governance proposal ${decision.proposalId}`
     if (decision.kind === 'veto-root') {
       // The escrow already rejected the root; the next epoch undoes it in the book (closeEpoch).
@@ -227,11 +277,13 @@ export class SettlementHost {
       return
     }
     if (decision.kind === 'set-hyper-parameter') {
+      if (!coordinator.scheduleJobChange) throw new TesseraeError('FIXED_JOB', `a staged job's hyper-parameters are fixed when it is made, so ${decision.subject} stays as it is`)
       const value = Number(decision.value / SCALE) + Number(decision.value % SCALE) / 1e18
       await coordinator.scheduleJobChange(changeHyperParameter(coordinator.job, decision.subject, value))
       this.options.log?.(`${label}: ${decision.subject} becomes ${value} from the next round`)
       return
     }
+    if (!coordinator.datasets || !this.options.decideDataset) throw new TesseraeError('FIXED_JOB', 'a staged job trains on its owner\'s own data only, so there is no contributed dataset to include or exclude')
     const dataset = coordinator.datasets.find((d) => d.id === decision.subject)
     if (!dataset) throw new TesseraeError('UNKNOWN_DATASET', `no dataset ${decision.subject.slice(0, 16)}… was offered to this job`)
     const include = decision.kind === 'include-dataset'

@@ -72,12 +72,17 @@ describe('steering a staged job', () => {
     await callStage(stranger, coordinatorNode.peerId, { type: 'join', jobId: 'steer' }, [])
     expect(coordinator.candidates()).toEqual([stranger.peerId.toString()])
     await expect(callStage(stranger, coordinatorNode.peerId, { type: 'join', jobId: 'elsewhere' }, [])).rejects.toThrow(/job "elsewhere" is not coordinated here/)
-    await expect(callStage(stranger, coordinatorNode.peerId, { type: 'delta', jobId: 'steer', stage: 0, version: 0 }, [])).rejects.toThrow(/takes only join requests, not delta/)
+    await expect(callStage(stranger, coordinatorNode.peerId, { type: 'delta', jobId: 'steer', stage: 0, version: 0 }, [])).rejects.toThrow(/takes only join and bind requests, not delta/)
+    // A wallet binding for a job that pays no pool is refused with why; a volunteer takes none.
+    const binding = { job: 'steer', peer: stranger.peerId.toString(), wallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' as const, expiry: 2 ** 31, signature: '0xab' as const }
+    await expect(callStage(stranger, coordinatorNode.peerId, { type: 'bind', jobId: 'steer', binding }, [])).rejects.toThrow(/pays no on-chain rewards/)
+    await expect(callStage(stranger, volunteerNode.peerId, { type: 'bind', jobId: 'steer', binding }, [])).rejects.toThrow(/coordinates no job/)
     // With one volunteer for two stages no round starts, and nothing changes.
     expect(await coordinator.runRound()).toBeNull()
     expect(coordinator.version).toBe(0)
     // Identities cost nothing: a flood of joins is bounded, and the peers already joined keep their place.
-    const hear = (coordinator as unknown as { hear: (jobId: string, type: string, from: string) => Promise<{ response: { type: string; detail?: string } }> }).hear.bind(coordinator)
+    const hearRequest = (coordinator as unknown as { hear: (request: { type: 'join'; jobId: string }, from: string) => Promise<{ response: { type: string; detail?: string } }> }).hear.bind(coordinator)
+    const hear = (jobId: string, _type: 'join', from: string) => hearRequest({ type: 'join', jobId }, from)
     for (let i = 1; i < MAX_JOINED; i++) expect((await hear('steer', 'join', `sybil-${i}`)).response.type).toBe('done')
     expect((await hear('steer', 'join', 'one-too-many')).response).toMatchObject({ type: 'refused', detail: `${MAX_JOINED} volunteers have joined this job` })
     expect((await hear('steer', 'join', stranger.peerId.toString())).response.type).toBe('done')

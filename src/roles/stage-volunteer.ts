@@ -127,7 +127,7 @@ export class StageVolunteer {
   }
 
   private async control(request: StageControl, from: string): Promise<Reply> {
-    if (request.type === 'join') return refuse('NOT_SERVED', 'this peer coordinates no job')
+    if (request.type === 'join' || request.type === 'bind') return refuse('NOT_SERVED', 'this peer coordinates no job')
     const job = this.options.job(request.jobId)
     if (!job) return refuse('NOT_SERVED', `job "${request.jobId}" has not been heard here`)
     // Only the job's coordinator (the one this peer joined) says what this peer trains, and takes its replica.

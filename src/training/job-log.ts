@@ -15,6 +15,7 @@ import { newPeer, type PunishState } from './reputation.ts'
 import { chargeRejected, creditAccepted } from './unit-outcome.ts'
 import { allUnits, unitFlops, unitSteps } from './probe.ts'
 import { REJECTION_CODES, type RejectionCode, type Verdict } from './verdicts.ts'
+import { decodeStageRoundRecord, type StageRoundRecord } from './stage-log.ts'
 
 export const LOG_FORMAT = 'tesserae-log-1'
 /** The largest record anyone has to fetch: a round of 1,024 units with a few holders each fits easily. */
@@ -55,10 +56,13 @@ export interface EpochRecord {
   chainId: number
   escrow: string
   escrowKey: string
-  /** The latest round record the epoch's credits come from. */
+  /** The latest round record (whole-model or staged) the epoch's credits come from. */
   roundHead: string
   roundsClosed: number
-  /** The credits were snapshot when that round closed: every ledger event up to this one counts. */
+  /**
+   * The credits were snapshot when that round closed: every ledger event up to this one counts (a staged job:
+   * every round before this one, i.e. the rounds closed).
+   */
   ledgerSeq: number
   /** What the epoch was computed from: the escrow's deposit then, the job's rounds and data share. */
   deposited: string
@@ -89,7 +93,7 @@ export interface DeploymentRecord {
   prev: string | null
 }
 
-export type LogRecord = RoundRecord | EpochRecord | DeploymentRecord
+export type LogRecord = RoundRecord | StageRoundRecord | EpochRecord | DeploymentRecord
 
 /** A record as it travels: the exact JSON text the coordinator signed, its peer id and the signature. */
 export interface SignedLogRecord {
@@ -148,13 +152,15 @@ export function decodeSignedLogRecord(bytes: Uint8Array): SignedLogRecord {
 export function decodeRecord(signed: SignedLogRecord): LogRecord {
   const what = 'job log record'
   const obj = asObject(parseJsonLimited(signed.record, MAX_LOG_RECORD_BYTES, what), what)
-  const kind = readString(obj, 'kind', what, 10)
+  const kind = readString(obj, 'kind', what, 12)
   readString(obj, 'job', what, 128)
   if (kind === 'round') {
     readInteger(obj, 'round', what)
     if (!Array.isArray(obj.units)) throw new DecodeError(what, '"units" must be an array')
     return obj as unknown as RoundRecord
   }
+  // A staged job's round (stage-log.ts): decoded in full, since the audit reads every field of it.
+  if (kind === 'stage-round') return decodeStageRoundRecord(obj)
   if (kind === 'epoch') {
     readInteger(obj, 'epoch', what, 1)
     readInteger(obj, 'ledgerSeq', what)

@@ -1,6 +1,7 @@
 // A job's stage map (issue 19): the owner's cuts of the model into pipeline stages, costed as stage-plan.ts
 // costs them, and what the use page weighs to decide whether a visitor's tab can run the model alone.
-import { opFloats } from '../graph/flops.ts'
+import { countFlops, opFloats } from '../graph/flops.ts'
+import { buildShard } from '../graph/shard.ts'
 import { paramsOf, shapeAt, type Model } from '../graph/model.ts'
 import { numel, type Shape } from '../graph/shape.ts'
 import { planStages, type StagePlan } from '../graph/stage-plan.ts'
@@ -16,6 +17,19 @@ export function jobStagePlan(job: JobSpec): StagePlan | null {
   if (!job.stages) return null
   const { cuts, microBatch, budgetBytes } = job.stages
   return planStages(jobModel(job), { cuts, microBatch, inFlight: STAGE_IN_FLIGHT, budgetBytes })
+}
+
+/**
+ * FLOPs of one micro-batch through each stage's forward graph and its backward graph: what a staged job pays per
+ * answered call, counted from the graphs the job's spec makes (never a peer's claim).
+ */
+export function stageFlopsOf(job: JobSpec): Array<{ forward: number; backward: number }> {
+  if (!job.stages) throw new TesseraeError('BAD_STAGE_PLAN', `job "${job.id}" is not split into stages`)
+  const model = jobModel(job)
+  return stageRanges(model, job.stages.cuts).map(([from, to]) => {
+    const shard = buildShard(model, from, to, job.stages!.microBatch)
+    return { forward: countFlops(shard.forward), backward: countFlops(shard.backward) }
+  })
 }
 
 /** Layer ranges [from, to) of stages cut at `cuts`. */

@@ -184,6 +184,8 @@ export function decodeJob(value: unknown): JobSpec {
     if (model.dropout !== undefined && model.dropout > 0) throw new DecodeError(`${WHAT} stages`, 'a model split into stages trains without dropout; its recipe asks for dropout')
     if (job.fineTune) throw new DecodeError(`${WHAT} stages`, 'a fine-tuning job trains whole in each tab, not in stages')
     job.stages = readStages(obj.stages, model.layers.length, job.batchSize, job.innerSteps)
+    // Its coordinator drives every step over the owner's own samples: no contributed data is used, so none is paid.
+    if (job.reward && job.reward.dataShareBps > 0) throw new DecodeError(`${WHAT} stages`, `a staged job trains on its owner's own data only, so its reward pool pays volunteers alone: its data share must be 0%, not ${job.reward.dataShareBps / 100}%`)
   }
   if (obj.deployed !== undefined) {
     const deployed = asObject(obj.deployed, `${WHAT} deployed`)

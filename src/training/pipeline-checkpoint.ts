@@ -1,10 +1,13 @@
 // A staged job's coordinator state between rounds (issue 19), as saved after every round so a reload (a tab)
 // or a restart (Node) resumes the job where it was: the round and version, the content ids of the parameters
 // and the outer optimiser's momentum (their values live in the block store), the verified credit, the banned
-// peers and the last rounds' reports. One schema, decoded strictly: a damaged checkpoint is an error that says
+// peers and the last rounds' reports; and what settling its credit needs: the credits ledger (stage-log.ts's
+// rules), the wallet bindings, the settlement host's own state and the latest round record. One schema, decoded strictly: a damaged checkpoint is an error that says
 // so, never a job quietly restarted from scratch.
 import { DecodeError } from '../errors.ts'
 import { asObject, parseJsonLimited, readInteger, readNumber, readString } from '../schema.ts'
+import type { WalletBinding } from './coordinator-state.ts'
+import { CreditsLedger, type LedgerJson } from './credits.ts'
 
 /** Reports a checkpoint keeps (the dashboard shows the latest). */
 export const KEPT_REPORTS = 50
@@ -27,6 +30,15 @@ export interface PipelineCheckpoint {
   reports: Array<{ round: number; version: number; steps: number; loss: number | null; heldOut: number | null; lost: string[]; merged: string[][] }>
   /** The starting version's held-out loss. */
   startHeldOut: number | null
+  /** The credits ledger (absent in checkpoints from before staged credit was settled: it starts empty). */
+  ledger?: LedgerJson
+  bindings?: Record<string, WalletBinding>
+  /** The settlement host's state (it decodes it itself). */
+  settlement?: unknown
+  /** The latest round record in the job log. */
+  logHead?: string | null
+  /** A governance decision ended the job. */
+  ended?: boolean
 }
 
 const WHAT = 'staged job checkpoint'
@@ -81,5 +93,22 @@ export function decodePipelineCheckpoint(text: string, stages: number): Pipeline
     }),
     startHeldOut: lossOrNull(obj, 'startHeldOut'),
     audited: peers(obj.audited, '"audited"', MAX_SAVED_PEERS),
+    ...(obj.ledger === undefined ? {} : { ledger: CreditsLedger.fromJSON(obj.ledger).toJSON() }),
+    ...(obj.bindings === undefined ? {} : { bindings: readBindings(obj.bindings) }),
+    ...(obj.settlement === undefined ? {} : { settlement: obj.settlement }),
+    ...(obj.logHead === undefined ? {} : { logHead: obj.logHead === null ? null : readString(obj, 'logHead', WHAT, 128) }),
+    ...(obj.ended === undefined ? {} : { ended: obj.ended === true }),
   }
+}
+
+function readBindings(value: unknown): Record<string, WalletBinding> {
+  const obj = asObject(value, `${WHAT} bindings`)
+  const entries = Object.entries(obj)
+  if (entries.length > MAX_SAVED_PEERS) throw new DecodeError(WHAT, `"bindings" must hold at most ${MAX_SAVED_PEERS} peers`)
+  return Object.fromEntries(entries.map(([peer, item]) => {
+    const what = `${WHAT} bindings.${peer.slice(0, 60)}`
+    if (peer.length > 128) throw new DecodeError(what, 'is not a peer id')
+    const b = asObject(item, what)
+    return [peer, { wallet: readString(b, 'wallet', what, 42), expiry: readInteger(b, 'expiry', what, 0, 2 ** 40), signature: readString(b, 'signature', what, 600), boundAtMs: readInteger(b, 'boundAtMs', what), seq: readInteger(b, 'seq', what) }]
+  }))
 }

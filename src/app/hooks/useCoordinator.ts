@@ -108,13 +108,13 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
 
   const launchStaged = useCallback(async (p: TabPeer, job: JobSpec) => {
     try {
-      const opened = await openStagedJob(p, job, (view) => setUi({ status: 'staged', job, view }), (step) => setUi({ status: 'starting', step, done: 5, of: START_STEPS }))
+      const opened = await openStagedJob(p, job, chain, (view) => setUi({ status: 'staged', job, view }), (step) => setUi({ status: 'starting', step, done: 5, of: START_STEPS }))
       if (!mounted.current) return void opened.stop()
       staged.current = opened
     } catch (error) {
       setUi({ status: 'failed', error: `Could not start the job: ${errorMessage(error)}` })
     }
-  }, [])
+  }, [chain])
 
   const launch = useCallback(
     async (p: TabPeer, job: JobSpec, resumed: boolean, own: readonly StoredDataset[] = []) => {
@@ -186,11 +186,10 @@ export function useCoordinator(peer: TabPeer | null, chain: ChainConfig) {
           const test = await publishBlocks(peer.exchange, task.task, task.test, SHARD_SIZE, owner)
           job = demoJobSpec({ coordinator: owner, train, test, now: Date.now(), overrides: { ...settings, ...taskJobFields(task.task, task.recipe) } })
           job.id = `${job.task!.kind}-${Date.now().toString(36)}`
-          // Split into stages: checked as every peer will decode it before anything is saved. A staged job's
-          // credit is recorded but not yet settled on chain, so it escrows no pool that nobody could claim.
+          // Split into stages: checked as every peer will decode it before anything is saved. A staged job
+          // trains on the owner's own samples only, so its whole pool goes to volunteers (no data share).
           if (stages) {
-            const staged: Partial<JobSpec> = { ...job, stages }
-            delete staged.reward
+            const staged: JobSpec = { ...job, stages, ...(job.reward ? { reward: { ...job.reward, dataShareBps: 0 } } : {}) }
             job = decodeJob(JSON.parse(JSON.stringify(staged)))
           }
           if (task.start) {

@@ -20,7 +20,7 @@ import { testJob } from '../../training/testing/job-fixture.ts'
 import { resultSigningBytes } from '../../training/unit.ts'
 import type { AuditSource } from '../job-audit.ts'
 import { signLogRecord } from '../log-store.ts'
-import { SettlementHost, type SettlementAdversary } from '../settlement-host.ts'
+import { SettlementHost, settledCoordinator, type SettlementAdversary } from '../settlement-host.ts'
 
 /** A content-addressed store of signed records, as the block exchange would hold them. */
 export class SignedLog implements LogStore {
@@ -64,7 +64,7 @@ export async function settledJob(t: TestChain, options: SettledJobOptions) {
   const coordinator = await h.open()
   const trees = new Map<string, EpochDocument>()
   const host = new SettlementHost({
-    coordinator,
+    source: settledCoordinator(coordinator),
     chain: { chainId: t.chain.chainId, escrow: t.deployment.escrow, governor: t.deployment.governor, reader: t.clients[1]!.publicClient, writer: t.clients[1]!.wallet },
     publishTree: async (bytes) => {
       const doc = decodeEpochDocument(bytes)

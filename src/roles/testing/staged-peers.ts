@@ -1,6 +1,7 @@
 // Tests' staged jobs in Node: a libp2p peer listening on loopback with an in-memory block exchange, stopped by the
 // test's stop list; a character-transformer job cut into 3 stages; and The Devil's Dictionary to train it on.
 import { MemoryBlockstore } from 'blockstore-core/memory'
+import type { PrivateKey } from '@libp2p/interface'
 import { createNodePeer } from '../../p2p/node-peer.ts'
 import { BlockExchange } from '../../p2p/block-exchange.ts'
 import { recipeModel, type ModelRecipe } from '../../graph/model-recipe.ts'
@@ -11,8 +12,9 @@ import { seededRandom } from '../../random.ts'
 import type { JobSpec } from '../../training/job.ts'
 import { testJob } from '../../training/testing/job-fixture.ts'
 
-export async function stagedPeer(stops: Array<() => Promise<void>>) {
-  const node = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
+/** `privateKey`: the peer's identity (a coordinator signing its job log with it), or a fresh one. */
+export async function stagedPeer(stops: Array<() => Promise<void>>, privateKey?: PrivateKey) {
+  const node = await createNodePeer({ privateKey, listenWs: { host: '127.0.0.1', port: 0 } })
   const exchange = await BlockExchange.start(node, new MemoryBlockstore())
   stops.push(async () => {
     await exchange.stop()

@@ -52,14 +52,14 @@ export function StagedJobPanel({ job, view, peers }: { job: JobSpec; view: Stage
         </table>
       </ScrollRegion>
       <StageMap job={job} peers={peers} />
-      <ScrollRegion label="Verified work of this job's volunteers">
+      <ScrollRegion label="Work of this job's volunteers">
         <table data-testid="staged-credit" className="peers">
-          <caption>Verified work (FLOPs of the calls each peer answered, per stage)</caption>
-          <thead><tr><th scope="col">Peer</th><th scope="col">Total</th>{Array.from({ length: view.stages }, (_, s) => <th key={s} scope="col">Stage {s}</th>)}</tr></thead>
+          <caption>Work credited (FLOPs of the calls each peer answered, per stage); verified: the part an audit of the peer has vouched for, which epochs pay</caption>
+          <thead><tr><th scope="col">Peer</th><th scope="col">Total</th><th scope="col">Verified</th>{Array.from({ length: view.stages }, (_, s) => <th key={s} scope="col">Stage {s}</th>)}</tr></thead>
           <tbody>
             {view.credit.map((c) => (
-              <tr key={c.peer} data-testid="staged-credit-row" data-peer-id={c.peer} data-flops={c.flops}>
-                <td><code>{short(c.peer)}</code></td><td>{si(c.flops, 'FLOP')}</td>{c.byStage.map((f, s) => <td key={s}>{f > 0 ? si(f, 'FLOP') : '—'}</td>)}
+              <tr key={c.peer} data-testid="staged-credit-row" data-peer-id={c.peer} data-flops={c.flops} data-verified={c.verified}>
+                <td><code>{short(c.peer)}</code></td><td>{si(c.flops, 'FLOP')}</td><td>{si(c.verified, 'FLOP')}</td>{c.byStage.map((f, s) => <td key={s}>{f > 0 ? si(f, 'FLOP') : '—'}</td>)}
               </tr>
             ))}
           </tbody>

@@ -27,7 +27,7 @@ export function StagesField({ split, onSplit, draft, onDraft, result, showErrors
           {result?.ok && (
             <p className="hint" data-testid="stage-plan" data-stages={result.plan.stages.length} data-cuts={result.stages.cuts.join(',')}>
               {result.plan.stages.length} stages of {result.stages.microBatch} samples at a time:{' '}
-              {result.plan.stages.map((s) => `layers ${s.from}–${s.to - 1} (${s.parameters.toLocaleString('en')} parameters, ${mib(s.bytes)})`).join('; ')}. Each stage is held by its own group of volunteers; this tab drives every step through them and merges each group's replicas after every round. Volunteers' verified work is recorded and shown to them, but a staged job does not pay from a reward pool yet: none is escrowed.
+              {result.plan.stages.map((s) => `layers ${s.from}–${s.to - 1} (${s.parameters.toLocaleString('en')} parameters, ${mib(s.bytes)})`).join('; ')}. Each stage is held by its own group of volunteers; this tab drives every step through them and merges each group's replicas after every round. Volunteers are paid from the reward pool for their verified work on their stage (FLOPs of the calls they answered, once an audit vouches for it), in the same epochs as any job; all of the pool goes to volunteers, since the job trains on your own data.
             </p>
           )}
         </>
