@@ -9,7 +9,8 @@
 // at the job's audit rate, drawn in secret at the round's start; stage-audit.ts): the replica commits to how it
 // trained (every update with its micro-batches, from fresh moments), and its whole round is replayed here from
 // the calls it was sent, its change checked against the replay's and every answer it gave rerun at its step's
-// replayed parameters. A replica that fails is not merged, not paid and never given a stage again. Credit is the
+// replayed parameters. A replica that fails is not paid and never given a stage again, and nothing of that
+// round is merged (its answers reached every other stage's replicas). Credit is the
 // FLOPs of the calls each peer answered in the round (a backward once its step's update was acknowledged),
 // counted from the coordinator's own shard graphs (never the peer's claim), for peers whose replica came back
 // and did not fail. Each round goes into the job log (stage-log.ts: every peer's calls, every audit's outcome),
@@ -162,6 +163,10 @@ export interface PipelineRoundReport {
   credited: Record<string, number>
   /** Replicas audited this round, and those that failed (their change was not merged, and they are banned). */
   audits: { run: number; failed: Array<{ peer: string; stage: number; reason: string }> }
+  /** An audited replica failed, so no stage was merged: the new version is the round's starting one. */
+  discarded: boolean
+  /** The replicas whose change passed every check, per stage (merged unless the round was discarded). */
+  accepted: string[][]
   /** The held-out loss of the version the round made (absent without held-out samples or a new version). */
   heldOut?: number | null
   ms: number
@@ -534,7 +539,7 @@ export class PipelineCoordinator {
     if (signal?.aborted) return null
     // No step: nothing to merge or pay, every peer keeps its stage, and the same round is tried again.
     if (steps === 0) {
-      const empty: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: NaN, assigned: Object.fromEntries(assignment), merged: this.slices.map(() => []), idle: [], lost: [...lost], resent, credited: {}, audits: { run: 0, failed: [] }, ms: this.now() - started }
+      const empty: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: NaN, assigned: Object.fromEntries(assignment), merged: this.slices.map(() => []), idle: [], lost: [...lost], resent, credited: {}, audits: { run: 0, failed: [] }, discarded: false, accepted: this.slices.map(() => []), ms: this.now() - started }
       this.reports.push(empty)
       return empty
     }
@@ -597,8 +602,16 @@ export class PipelineCoordinator {
         this.options.log?.(`${peer.slice(-8)}'s replica of stage ${stage} did not come back: ${errorMessage(error).slice(0, 200)}`)
       }
     }))
+    // A replica caught cheating may have answered its neighbours wrongly all round, and their changes were
+    // trained on those answers: none is merged, so a caught cheater costs the round, never the model.
+    const discarded = audits.failed.length > 0
+    const accepted = merged.map((m) => [...m])
+    if (discarded) {
+      this.options.log?.(`round ${this.round} merges nothing: ${audits.failed.length} audited replica(s) failed, and their answers reached the other stages' replicas`)
+      for (const m of merged) m.length = 0
+    }
     for (const [s, { start, end }] of this.slices.entries()) {
-      if (deltas[s]!.length === 0) continue
+      if (discarded || deltas[s]!.length === 0) continue
       const gradient = mergeStage(job.aggregator, deltas[s]!, end - start, this.centres[s]!, job.seed + s)
       this.centres[s] = gradient
       outerStep(this.params.subarray(start, end), this.momentum.subarray(start, end), gradient, { lr: job.outerLr, momentum: job.outerMomentum })
@@ -621,13 +634,13 @@ export class PipelineCoordinator {
       this.credit.set(w.peer, total)
     }
     if (this.options.jobLog) this.logHead = await this.options.jobLog.put(record)
-    const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, idle: [...idle], lost: [...lost], resent, credited, audits, ms: this.now() - started }
+    const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, idle: [...idle], lost: [...lost], resent, credited, audits, discarded, accepted, ms: this.now() - started }
     this.reports.push(report)
     this.round++
     this.version++
     this.paramsCid = nextParamsCid
     report.heldOut = await this.heldOutLoss()
-    this.history.push({ round: report.round, version: report.version, steps, loss: report.loss, heldOut: report.heldOut, lost: report.lost, merged })
+    this.history.push({ round: report.round, version: report.version, steps, loss: report.loss, heldOut: report.heldOut, lost: report.lost, merged, ...(discarded ? { discarded } : {}) })
     if (this.history.length > KEPT_REPORTS) this.history.splice(0, this.history.length - KEPT_REPORTS)
     await this.save()
     void this.announce()

@@ -177,7 +177,7 @@ describe('the staged job checkpoint', () => {
 
   const ledger = new CreditsLedger()
   ledger.creditVolunteer('stage:0:a', 'a', 10, 0, { verified: false, submittedAtMs: 0 })
-  const settled = { ...good, ledger: ledger.toJSON(), bindings: { a: { wallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', expiry: 5, signature: '0xab', boundAtMs: 1, seq: 1 } }, settlement: { book: {} }, logHead: 'log-cid', ended: true }
+  const settled = { ...good, reports: [good.reports[0]!, { ...good.reports[1]!, merged: [[], []], discarded: true }], ledger: ledger.toJSON(), bindings: { a: { wallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', expiry: 5, signature: '0xab', boundAtMs: 1, seq: 1 } }, settlement: { book: {} }, logHead: 'log-cid', ended: true }
 
   it('round-trips, with a lossless round written as null', () => {
     expect(decodePipelineCheckpoint(encodePipelineCheckpoint(good), 2)).toEqual(good)

@@ -117,7 +117,10 @@ describe('audits of stage replicas', () => {
     // The forger and the far-reaching one lose their stage; the two that trained nothing keep theirs, unmerged.
     expect(report.lost.sort()).toEqual([ids[3], ids[4]].sort())
     expect(report.idle.sort()).toEqual([ids[5], ids[6]].sort())
-    expect(report.merged.flat().sort()).toEqual(ids.slice(0, 3).sort())
+    expect(report.accepted.flat().sort()).toEqual(ids.slice(0, 3).sort())
+    // A replica failed its audit, so nothing of the round is merged.
+    expect(report.discarded).toBe(true)
+    expect(report.merged.flat()).toEqual([])
     for (const id of [ids[3], ids[4], ids[5]]) expect(report.credited[id!]).toBeUndefined()
     // The one that refused its updates is paid for its forward calls only, never for a backward.
     const refuser = coordinator.reports[0]!.assigned[ids[6]!]!
@@ -125,25 +128,34 @@ describe('audits of stage replicas', () => {
     expect(credited % coordinator['flops'][refuser]!.forward).toBe(0)
   }, 120_000)
 
-  it('catch a replica that answers wrongly, merge only the honest, and never give it a stage again', async () => {
+  it('catch a replica that answers wrongly, merge nothing of that round, and never give it a stage again', async () => {
     // Five volunteers in turn; the last (a lazy one) lands on stage 1 beside an honest peer.
     const { coordinator, ids } = await swarm(5, (i) => (i === 4 ? lazy : undefined))
     const lazyId = ids[4]!
+    const start = Float32Array.from(coordinator.params)
     const first = (await coordinator.runRound())!
     expect(first.assigned[lazyId]).toBe(1)
     // Every replica is new, so every one is audited: only the lazy one fails, and why is said.
     expect(first.audits.run).toBe(5)
     expect(first.audits.failed.map((f) => f.peer)).toEqual([lazyId])
     expect(first.audits.failed[0]!.reason).toMatch(/its answer to the (forward|backward) of .* is .* \(relative L2\) from the rerun at the replayed parameters, over 0\.01/)
-    expect(first.merged[1]).toEqual([ids[1]])
+    expect(first.accepted[1]).toEqual([ids[1]])
+    // Its wrong answers reached every other stage's replicas this round: nothing is merged, the model is as it was.
+    expect(first.discarded).toBe(true)
+    expect(first.merged).toEqual([[], [], []])
+    expect(coordinator.params).toEqual(start)
     expect(first.credited[lazyId]).toBeUndefined()
+    // The honest peers are paid for the calls they answered all the same.
+    for (const id of ids.slice(0, 4)) expect(first.credited[id!]).toBeGreaterThan(0)
     expect(first.steps).toBe(4)
     expect(coordinator.banned.has(lazyId)).toBe(true)
     // It is not given a stage again, and the honest replicas (audited once) go on unaudited at rate 0.
     const second = (await coordinator.runRound())!
     expect(Object.keys(second.assigned)).not.toContain(lazyId)
     expect(second.audits.run).toBe(0)
+    expect(second.discarded).toBe(false)
     expect(second.merged.flat().sort()).toEqual(ids.slice(0, 4).sort())
+    expect(coordinator.params).not.toEqual(start)
   }, 120_000)
 
   it('catch a replica that bends its change, one that skips the updates it acknowledged, one that reorders its steps, and one that is wrong now and then', async () => {
@@ -194,7 +206,8 @@ describe('audits of stage replicas', () => {
     expect(reasons.get(ids[5]!)).toMatch(/committed to step ".*" out of order/)
     expect(reasons.get(ids[6]!)).toMatch(/its answer to the forward of .* from the rerun at the replayed parameters/)
     expect(report.audits.run).toBe(7)
-    expect(report.merged.flat().sort()).toEqual(ids.slice(0, 3).sort())
+    expect(report.accepted.flat().sort()).toEqual(ids.slice(0, 3).sort())
+    expect(report.merged.flat()).toEqual([])
     for (const id of ids.slice(3)) expect(report.credited[id!]).toBeUndefined()
   }, 120_000)
 })

@@ -27,7 +27,7 @@ export interface PipelineCheckpoint {
   /** Peers audited at least once (after that, audited at the job's rate). */
   audited: string[]
   /** Round reports as the coordinator made them (JSON values; decoded for display only): `heldOut` is the held-out loss of the version the round made. */
-  reports: Array<{ round: number; version: number; steps: number; loss: number | null; heldOut: number | null; lost: string[]; merged: string[][] }>
+  reports: Array<{ round: number; version: number; steps: number; loss: number | null; heldOut: number | null; lost: string[]; merged: string[][]; discarded?: boolean }>
   /** The starting version's held-out loss. */
   startHeldOut: number | null
   /** The credits ledger (absent in checkpoints from before staged credit was settled: it starts empty). */
@@ -89,6 +89,7 @@ export function decodePipelineCheckpoint(text: string, stages: number): Pipeline
         heldOut: lossOrNull(r, 'heldOut'),
         lost: peers(r.lost, `reports [${i}] "lost"`),
         merged: merged.map((m, s) => peers(m, `reports [${i}] "merged" [${s}]`)),
+        ...(r.discarded === true ? { discarded: true } : {}),
       }
     }),
     startHeldOut: lossOrNull(obj, 'startHeldOut'),

@@ -44,8 +44,8 @@ export function StagedJobPanel({ job, view, peers }: { job: JobSpec; view: Stage
           <thead><tr><th scope="col">Round</th><th scope="col">Steps</th><th scope="col">Training loss</th><th scope="col">Held-out after</th><th scope="col">Replicas merged per stage</th><th scope="col">Peers lost</th></tr></thead>
           <tbody>
             {view.history.slice(-12).map((r) => (
-              <tr key={r.round} data-testid="staged-round-row" data-round={r.round} data-steps={r.steps} data-loss={r.loss ?? ''} data-held-out={r.heldOut ?? ''} data-lost={r.lost.length}>
-                <td>{r.round}</td><td>{r.steps}</td><td>{r.loss?.toFixed(3) ?? '—'}</td><td>{r.heldOut === null ? '—' : heldOutText(job, r.heldOut)}</td><td>{r.merged.map((m) => m.length).join(' · ')}</td><td>{r.lost.length}</td>
+              <tr key={r.round} data-testid="staged-round-row" data-round={r.round} data-steps={r.steps} data-loss={r.loss ?? ''} data-held-out={r.heldOut ?? ''} data-lost={r.lost.length} data-discarded={r.discarded === true}>
+                <td>{r.round}</td><td>{r.steps}</td><td>{r.loss?.toFixed(3) ?? '—'}</td><td>{r.heldOut === null ? '—' : heldOutText(job, r.heldOut)}</td><td>{r.discarded ? 'none: an audit failed' : r.merged.map((m) => m.length).join(' · ')}</td><td>{r.lost.length}</td>
               </tr>
             ))}
           </tbody>
