@@ -16,6 +16,7 @@ import { advanceEpoch, markPosted, type EpochBook } from './epochs.ts'
 export type AuditCode =
   | 'LOG_UNAVAILABLE'
   | 'BAD_LOG_SIGNATURE'
+  | 'BAD_RECORD'
   | 'WRONG_COORDINATOR'
   | 'BROKEN_CHAIN'
   | 'ROUND_ORDER'

@@ -70,6 +70,7 @@ export async function callStage(node: Libp2p, peer: PeerId, request: StageReques
     const response = decodeStageResponse((await lp.read({ signal })).subarray())
     if (response.type === 'refused') throw new TesseraeError('STAGE_REFUSED', `${whom(request)} refused ${what(request)}: ${response.code} ${response.detail}`, { cause: response.code })
     if (response.type === 'bound') {
+      if (request.type !== 'bind') throw new TesseraeError('BAD_REQUEST', `${whom(request)} answered ${what(request)} as if it were a binding`)
       await stream.close({ signal }).catch(() => undefined)
       return { flops: 0, tensor: null, bound: { wallet: response.wallet, expiry: response.expiry } }
     }

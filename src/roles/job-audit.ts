@@ -9,7 +9,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Address, Hex } from 'viem'
 import { getAddress } from 'viem'
 import { decodeSignedManifest } from '../data/manifest.ts'
-import { errorMessage } from '../errors.ts'
+import { DecodeError, errorMessage } from '../errors.ts'
 import { fromHex } from '../hex.ts'
 import { compareEpoch, recomputeEpoch, type ChainEpoch, type Finding } from '../ledger/audit.ts'
 import { verifyBinding } from '../ledger/binding.ts'
@@ -108,6 +108,7 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
   const epochs: EpochAudit[] = []
   const rounds = new Map<string, RoundRecord | StageRoundRecord>()
   const stageFlops = new Map<string, string>()
+  let stagedSpec: string | undefined
   const checked: AuditReport['checked'] = { rounds: 0, units: 0, resultSignatures: 0, bindings: 0, datasets: 0 }
   const bindingsSeen = new Set<string>()
   const datasetsSeen = new Set<string>()
@@ -137,7 +138,8 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
       if (signed.coordinator !== coordinator) note({ code: 'WRONG_COORDINATOR', epoch, message: `epoch ${epoch}: record ${cid.slice(0, 24)}… is signed by ${signed.coordinator}, not the job's coordinator ${coordinator}` }, where)
       return decoded
     } catch (error) {
-      note({ code: 'BAD_LOG_SIGNATURE', epoch, message: `epoch ${epoch}: ${errorMessage(error)}` }, where)
+      // A record that is signed but malformed says so apart from one whose signature does not check out.
+      note({ code: error instanceof DecodeError ? 'BAD_RECORD' : 'BAD_LOG_SIGNATURE', epoch, message: `epoch ${epoch}: ${error instanceof DecodeError ? `record ${cid.slice(0, 24)}… does not decode: ` : ''}${errorMessage(error)}` }, where)
       return null
     }
   }
@@ -173,10 +175,20 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
     checked.rounds++
     if (r.spec.coordinator !== coordinator) note({ code: 'WRONG_COORDINATOR', epoch, round: r.round, message: `round ${r.round}: the job spec names coordinator ${r.spec.coordinator}, but ${coordinator} signed the log` }, where)
     if (r.kind === 'stage-round') {
+      // One spec for every round (a later one with more steps or a larger batch would pay more calls).
+      const spec = JSON.stringify(r.spec)
+      stagedSpec ??= spec
+      if (spec !== stagedSpec || r.spec.id !== r.job) note({ code: 'BAD_STAGE_WORK', epoch, round: r.round, message: `round ${r.round}: the record runs another job spec than the job's first staged round` }, where)
       // Each stage's price per call is the spec's own graphs' count, not the coordinator's say.
-      const spec = JSON.stringify([r.spec.recipe ?? null, r.spec.model ?? null, r.spec.task ?? null, r.spec.stages])
       let want = stageFlops.get(spec)
-      if (want === undefined) stageFlops.set(spec, (want = JSON.stringify(stageFlopsOf(r.spec))))
+      if (want === undefined) {
+        try {
+          want = JSON.stringify(stageFlopsOf(r.spec))
+        } catch (error) {
+          want = `no count (${errorMessage(error)})`
+        }
+        stageFlops.set(spec, want)
+      }
       if (JSON.stringify(r.stageFlops.map((f) => ({ forward: f.forward, backward: f.backward }))) !== want) note({ code: 'BAD_STAGE_WORK', epoch, round: r.round, message: `round ${r.round}: the record prices its stages' calls at ${JSON.stringify(r.stageFlops)} FLOPs, but the spec's stage graphs count ${want}` }, where)
       return
     }
@@ -255,6 +267,11 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
       continue
     }
     await checkBindings(rec, own)
+    // A staged job's epoch pays every round closed before it: its schedule must be the rounds its chain holds.
+    const head = chainOfRounds.at(-1)
+    if (head?.kind === 'stage-round' && (rec.roundsClosed !== head.round + 1 || rec.ledgerSeq !== rec.roundsClosed || rec.jobRounds !== head.spec.rounds || rec.job !== head.job)) {
+      note({ code: 'RECORD_MISMATCH', epoch: n, message: `epoch ${n}: it counts ${rec.roundsClosed} rounds closed (credit up to ${rec.ledgerSeq}) of ${rec.jobRounds}, but its latest staged round is round ${head.round} of a job of ${head.spec.rounds} rounds` }, own)
+    }
     progress(`epoch ${n}: recomputing ${chainOfRounds.length} rounds of credit`)
     const recomputed = recomputeEpoch(book, rec, chainOfRounds)
     entry.recomputedRoot = recomputed.root

@@ -128,6 +128,10 @@ export function randomBatches(job: JobSpec, train: TaskBlock): PipelineBatchSour
 export const MAX_REPLICAS_PER_STAGE = 8
 /** Volunteers a coordinator remembers as joined at once. */
 export const MAX_JOINED = 1024
+/** Wallets bound at once to peers that have done no work in the job (a volunteer may bind before it donates). */
+export const MAX_UNPAID_BINDINGS = 1024
+/** A peer binds a wallet at most this often (each binding is checked and saved). */
+export const BIND_EVERY_MS = 10_000
 /** What the coordinator keeps of an audited replica's round: every backward it was sent, every forward it answered. */
 interface KeptCalls {
   backward: Map<string, { step: string; sent: Uint8Array[]; answered: boolean; reply: Uint8Array | null }>
@@ -209,6 +213,14 @@ export class PipelineCoordinator {
   ledger = new CreditsLedger()
   /** Wallets bound to peers (checked by the settlement host), each with its place in the order they came. */
   private bindingsByPeer: Record<string, WalletBinding> = {}
+  /** The last binding's place in the order they came (each binding's `seq`). */
+  private bindingSeq = 0
+  private readonly lastBindAt = new Map<string, number>()
+  /** A wallet was bound since the last epoch: one is tried even while no round runs (or after the last). */
+  private unsettledBindings = false
+  private saving: Promise<void> = Promise.resolve()
+  /** The outer momentum's content id as saved for a round (it changes only when a round lands). */
+  private momentumSaved: { round: number; cid: Promise<string> } | null = null
   private settlementState: unknown = undefined
   /** The latest round record in the job log (null before the first). */
   logHead: string | null = null
@@ -240,6 +252,7 @@ export class PipelineCoordinator {
   }
 
   static async start(options: PipelineCoordinatorOptions): Promise<PipelineCoordinator> {
+    if (options.settlement && !options.jobLog) throw new TesseraeError('BAD_STAGE_PLAN', 'a staged job settled on chain needs a job log: every epoch names the round records it pays from')
     const coordinator = new PipelineCoordinator(options)
     if (options.heldOut && !(options.heldOut.rows > 0 && options.heldOut.rows % options.job.stages!.microBatch === 0)) throw new TesseraeError('SHAPE_MISMATCH', `held-out samples come in whole micro-batches of ${options.job.stages!.microBatch}, not ${options.heldOut.rows} rows`)
     await coordinator.resume()
@@ -272,19 +285,31 @@ export class PipelineCoordinator {
     this.startHeldOut = saved.startHeldOut
     if (saved.ledger !== undefined) this.ledger = CreditsLedger.fromJSON(saved.ledger)
     this.bindingsByPeer = saved.bindings ?? {}
+    this.bindingSeq = Object.values(this.bindingsByPeer).reduce((top, b) => Math.max(top, b.seq), 0)
     this.settlementState = saved.settlement
     this.logHead = saved.logHead ?? null
     this.ended = saved.ended ?? false
     this.resumed = true
   }
 
-  private async save(): Promise<void> {
+  /**
+   * Saves the state as it is now (taken at once, before anything awaits), after every save asked for before it:
+   * a binding saved while a round runs saves the last landed round, and two saves never write at once.
+   */
+  private save(): Promise<void> {
     const store = this.options.checkpoints
-    if (!store) return
-    const momentumCid = await this.vectors.putParams(this.momentum)
-    await store.save(encodePipelineCheckpoint({
-      jobId: this.options.job.id, round: this.round, version: this.version, paramsCid: this.paramsCid, momentumCid,
-      credit: [...this.credit].slice(-MAX_SAVED_PEERS).map(([peer, c]) => ({ peer, ...c })),
+    if (!store) return Promise.resolve()
+    // The momentum changes only when a round lands: it is published once a round, not at every binding.
+    if (this.momentumSaved?.round !== this.round) {
+      const cid = this.vectors.putParams(Float32Array.from(this.momentum))
+      const saved = { round: this.round, cid }
+      cid.catch(() => this.momentumSaved === saved && (this.momentumSaved = null))
+      this.momentumSaved = saved
+    }
+    const momentumCid = this.momentumSaved!.cid
+    const state: Omit<PipelineCheckpoint, 'momentumCid'> = {
+      jobId: this.options.job.id, round: this.round, version: this.version, paramsCid: this.paramsCid,
+      credit: [...this.credit].slice(-MAX_SAVED_PEERS).map(([peer, c]) => ({ peer, flops: c.flops, byStage: [...c.byStage] })),
       banned: [...this.banned].slice(-MAX_SAVED_PEERS).map(([peer, reason]) => ({ peer, reason })),
       audited: [...this.audited].slice(-MAX_SAVED_PEERS),
       reports: this.history.slice(-KEPT_REPORTS),
@@ -294,7 +319,30 @@ export class PipelineCoordinator {
       settlement: this.settlementState,
       logHead: this.logHead,
       ended: this.ended,
-    }))
+    }
+    const saved = this.saving.then(async () => store.save(encodePipelineCheckpoint({ ...state, momentumCid: await momentumCid })))
+    this.saving = saved.catch(() => undefined)
+    return saved
+  }
+
+  /** A wallet binding the settlement host checked: refused where it could flood or cheat the job. */
+  private async recordBinding(peer: string, binding: Omit<WalletBinding, 'seq'>): Promise<void> {
+    if (this.banned.has(peer)) throw new TesseraeError('PEER_EXCLUDED', 'this peer failed an audit in this job, so it cannot bind a wallet')
+    const wallet = binding.wallet.toLowerCase()
+    if (Object.entries(this.bindingsByPeer).some(([p, b]) => this.banned.has(p) && b.wallet.toLowerCase() === wallet)) throw new TesseraeError('WALLET_EXCLUDED', 'a peer bound to this wallet was caught cheating in this job, so the wallet earns nothing more here')
+    const last = this.lastBindAt.get(peer)
+    if (last !== undefined && this.now() - last < BIND_EVERY_MS) throw new TesseraeError('BUSY', `this peer bound a wallet less than ${BIND_EVERY_MS / 1000} s ago; try again shortly`)
+    // Identities cost nothing: peers that have done no work here may hold only so many bindings between them.
+    const worked = (p: string) => this.credit.has(p) || this.ledger.pending(p).units > 0 || this.ledger.volunteer(p).units > 0
+    if (!worked(peer) && !this.bindingsByPeer[peer] && Object.keys(this.bindingsByPeer).filter((p) => !worked(p)).length >= MAX_UNPAID_BINDINGS) {
+      throw new TesseraeError('BUSY', `${MAX_UNPAID_BINDINGS} peers that have done no work in this job yet have bound wallets; donate to it first, then bind`)
+    }
+    if (!this.bindingsByPeer[peer] && Object.keys(this.bindingsByPeer).length >= MAX_SAVED_PEERS) throw new TesseraeError('BUSY', `${MAX_SAVED_PEERS} wallets are bound in this job already`)
+    this.lastBindAt.set(peer, this.now())
+    if (this.lastBindAt.size > MAX_JOINED) this.lastBindAt.delete(this.lastBindAt.keys().next().value!)
+    this.bindingsByPeer = { ...this.bindingsByPeer, [peer]: { ...binding, seq: ++this.bindingSeq } }
+    this.unsettledBindings = true
+    await this.save()
   }
 
   /** The job as settlement sees it: its credits as of the latest closed round are the ledger now (rounds close whole). */
@@ -306,12 +354,7 @@ export class PipelineCoordinator {
       get bindings() {
         return self.bindingsByPeer
       },
-      recordBinding: async (peer, binding) => {
-        if (self.banned.has(peer)) throw new TesseraeError('PEER_EXCLUDED', 'this peer failed an audit in this job, so it cannot bind a wallet')
-        const seq = Math.max(0, ...Object.values(self.bindingsByPeer).map((b) => b.seq)) + 1
-        self.bindingsByPeer = { ...self.bindingsByPeer, [peer]: { ...binding, seq } }
-        await self.save()
-      },
+      recordBinding: (peer, binding) => self.recordBinding(peer, binding),
       get settlement() {
         return self.settlementState
       },
@@ -331,6 +374,7 @@ export class PipelineCoordinator {
   private async settle(): Promise<void> {
     const settlement = this.settlement
     if (!settlement) return
+    this.unsettledBindings = false
     try {
       await settlement.followGovernance()
       const outcome = await settlement.closeEpoch()
@@ -424,11 +468,14 @@ export class PipelineCoordinator {
         this.options.log?.(`round ${this.round} failed here and is tried again: ${errorMessage(error).slice(0, 300)}`)
       }
       onChange()
+      // A wallet bound while no round lands (nobody on a stage) still gets its epoch.
+      if ((report === null || report.steps === 0) && this.unsettledBindings) await this.settle()
       if ((report === null || report.steps === 0) && !signal.aborted) await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs)
         signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
       })
     }
+    if (this.unsettledBindings && !signal.aborted) await this.settle()
   }
 
   /**
@@ -499,7 +546,9 @@ export class PipelineCoordinator {
       },
     })
     // Whose replica is audited this round is drawn now, in secret: until then, nobody can know.
-    const auditing = new Set(this.options.engine ? [...served.keys()].filter((peer) => !this.audited.has(peer) || this.random() < job.auditRate) : [])
+    // The job's last round audits every replica, so no peer's last rounds stay pending (unpaid) for want of a draw.
+    const lastRound = job.rounds > 0 && this.round === job.rounds - 1
+    const auditing = new Set(this.options.engine ? [...served.keys()].filter((peer) => lastRound || !this.audited.has(peer) || this.random() < job.auditRate) : [])
     const keptCalls = new Map<string, KeptCalls>()
     const keptFor = (peer: string) => {
       let kept = keptCalls.get(peer)
@@ -519,6 +568,8 @@ export class PipelineCoordinator {
     for (let step = 0; step < job.innerSteps && !signal?.aborted; step++) {
       await this.options.beforeStep?.(this.round, step)
       const { x, y, rows } = this.options.batches(this.round, step)
+      // The job log says a round had steps × batch samples: a source giving more would be paid past what it says.
+      if (rows !== job.batchSize) throw new TesseraeError('SHAPE_MISMATCH', `step ${step} of round ${this.round} has ${rows} samples, not the job's batch of ${job.batchSize}`)
       try {
         const report = await driver.step(x, y, rows, stages.microBatch, job.innerLr)
         loss += report.loss
@@ -579,9 +630,10 @@ export class PipelineCoordinator {
             outcomes.push({ peer, stage, passed: true, reason: '' })
           } else {
             audits.run++
-            audits.failed.push({ peer, stage, reason: verdict.reason })
             // Excluded (and its unpaid credit forfeited) when the round's record is applied, below.
-            outcomes.push({ peer, stage, passed: false, reason: verdict.reason })
+            const reason = verdict.reason.slice(0, 300)
+            audits.failed.push({ peer, stage, reason })
+            outcomes.push({ peer, stage, passed: false, reason })
             lost.add(peer)
             this.assignment.delete(peer)
             this.options.log?.(`${peer.slice(-8)} failed the audit of its stage ${stage} replica: ${verdict.reason}`)
@@ -610,19 +662,30 @@ export class PipelineCoordinator {
       this.options.log?.(`round ${this.round} merges nothing: ${audits.failed.length} audited replica(s) failed, and their answers reached the other stages' replicas`)
       for (const m of merged) m.length = 0
     }
+    // The next version is made on copies: nothing of the round changes this coordinator until its record is in
+    // the job log, so a round that fails here (the log, the block store) is tried again from where it was.
+    const params = Float32Array.from(this.params)
+    const momentum = Float32Array.from(this.momentum)
+    const centres = [...this.centres]
     for (const [s, { start, end }] of this.slices.entries()) {
       if (discarded || deltas[s]!.length === 0) continue
-      const gradient = mergeStage(job.aggregator, deltas[s]!, end - start, this.centres[s]!, job.seed + s)
-      this.centres[s] = gradient
-      outerStep(this.params.subarray(start, end), this.momentum.subarray(start, end), gradient, { lr: job.outerLr, momentum: job.outerMomentum })
+      const gradient = mergeStage(job.aggregator, deltas[s]!, end - start, centres[s]!, job.seed + s)
+      centres[s] = gradient
+      outerStep(params.subarray(start, end), momentum.subarray(start, end), gradient, { lr: job.outerLr, momentum: job.outerMomentum })
     }
-    const from = this.paramsCid
-    const nextParamsCid = await this.vectors.putParams(this.params)
+    const nextParamsCid = await this.vectors.putParams(params)
+    const heldOut = await this.heldOutLoss(params)
     // The round as the job log keeps it: whoever replays the log credits exactly what this coordinator does.
     const record: StageRoundRecord = {
-      kind: 'stage-round', job: job.id, spec: job, round: this.round, version: this.version, paramsCid: from, nextParamsCid, startedAtMs: started, closedAtMs: this.now(),
+      kind: 'stage-round', job: job.id, spec: job, round: this.round, version: this.version, paramsCid: this.paramsCid, nextParamsCid, startedAtMs: started, closedAtMs: this.now(),
       stageFlops: this.flops, work: [...work.values()].filter((w) => !lost.has(w.peer)), audits: outcomes, prev: this.logHead,
     }
+    const logHead = this.options.jobLog ? await this.options.jobLog.put(record) : this.logHead
+    // From here to the save nothing awaits: the round lands whole (a save or an epoch in between sees all of it or none).
+    this.params.set(params)
+    this.momentum.set(momentum)
+    centres.forEach((c, s) => (this.centres[s] = c))
+    this.logHead = logHead
     applyStageRound(this.ledger, this.banned, record)
     const credited: Record<string, number> = {}
     for (const w of record.work) {
@@ -633,14 +696,12 @@ export class PipelineCoordinator {
       total.byStage[w.stage]! += flops
       this.credit.set(w.peer, total)
     }
-    if (this.options.jobLog) this.logHead = await this.options.jobLog.put(record)
-    const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, idle: [...idle], lost: [...lost], resent, credited, audits, discarded, accepted, ms: this.now() - started }
+    const report: PipelineRoundReport = { round: this.round, version: this.version, steps, loss: steps > 0 ? loss / steps : NaN, assigned: Object.fromEntries(assignment), merged, idle: [...idle], lost: [...lost], resent, credited, audits, discarded, accepted, heldOut, ms: this.now() - started }
     this.reports.push(report)
     this.round++
     this.version++
     this.paramsCid = nextParamsCid
-    report.heldOut = await this.heldOutLoss()
-    this.history.push({ round: report.round, version: report.version, steps, loss: report.loss, heldOut: report.heldOut, lost: report.lost, merged, ...(discarded ? { discarded } : {}) })
+    this.history.push({ round: report.round, version: report.version, steps, loss: report.loss, heldOut, lost: report.lost, merged, ...(discarded ? { discarded } : {}) })
     if (this.history.length > KEPT_REPORTS) this.history.splice(0, this.history.length - KEPT_REPORTS)
     await this.save()
     void this.announce()
@@ -653,14 +714,14 @@ export class PipelineCoordinator {
    * engines stage after stage, then the loss head; null without held-out samples or an engine, or if an engine
    * failed (logged: the job goes on).
    */
-  async heldOutLoss(): Promise<number | null> {
+  async heldOutLoss(values: Float32Array = this.params): Promise<number | null> {
     const samples = this.options.heldOut
     if (!samples || !this.options.engine) return null
     const micro = this.options.job.stages!.microBatch
     const xw = samples.x.length / samples.rows
     const yw = samples.y.length / samples.rows
     try {
-      const params = this.slices.map((_, s) => this.stageParams(s, this.params))
+      const params = this.slices.map((_, s) => this.stageParams(s, values))
       let total = 0
       for (let r = 0; r < samples.rows; r += micro) {
         let activation = samples.x.subarray(r * xw, (r + micro) * xw)

@@ -46,7 +46,13 @@ describe('a staged job across restarts', () => {
     let stopMidRound: AbortController | null = null
     // The job log: each round's record, chained to the one before, across the restart too.
     const records: StageRoundRecord[] = []
-    const jobLog = { put: async (record: LogRecord) => (records.push(record as StageRoundRecord), `log-${records.length}`) }
+    let failNextPut = false
+    const jobLog = {
+      put: async (record: LogRecord) => {
+        if (failNextPut) throw ((failNextPut = false), new Error('the job log is unreachable'))
+        return (records.push(record as StageRoundRecord), `log-${records.length}`)
+      },
+    }
     const options: PipelineCoordinatorOptions = { ...coordinatorPeer, job, initialParams: initial, head: head.run, batches: () => ({ ...draw(8), rows: 8 }), engine: engineFor, announceEveryMs: 0, checkpoints, heldOut, jobLog, beforeStep: (_, step) => void (step === 1 && stopMidRound?.abort()) }
     const first = await PipelineCoordinator.start(options)
     expect(first.resumed).toBe(false)
@@ -129,12 +135,24 @@ describe('a staged job across restarts', () => {
     expect([...second.banned]).toEqual([['a-cheat', 'failed its audit']])
     expect(second.ledger.toJSON()).toEqual(first.ledger.toJSON())
     expect(second.logHead).toBe('log-2')
-    // Peers audited before the restart are audited at the job's rate (0 here) after it, not all again.
+    // Peers audited before the restart are remembered (after it they are audited at the job's rate, 0 here).
     expect(saved.audited.sort()).toEqual([...ids].sort())
     while (second.candidates().length < 3) await sleep(50)
+    // A round whose record cannot go into the job log changes nothing: the same round is tried again from where it was.
+    const ledgerBefore = second.ledger.toJSON()
+    failNextPut = true
+    await expect(second.runRound()).rejects.toThrow('the job log is unreachable')
+    expect([second.round, second.version, second.paramsCid, second.logHead]).toEqual([2, 2, first.paramsCid, 'log-2'])
+    expect(second.params).toEqual(params)
+    expect((second as unknown as { momentum: Float32Array }).momentum).toEqual(momentum)
+    expect(second.ledger.toJSON()).toEqual(ledgerBefore)
+    expect(second.reports).toEqual([])
     const third = (await second.runRound())!
     expect(third).toMatchObject({ round: 2, version: 2, steps: 3 })
-    expect(third.audits.run).toBe(0)
+    // The job's last round audits every replica (so nobody's last rounds stay pending): all three pass, and every
+    // peer's credit is verified.
+    expect(third.audits).toEqual({ run: 3, failed: [] })
+    for (const id of ids) expect(second.ledger.pending(id).flops).toBe(0)
     expect(second.version).toBe(3)
     expect(second.finished).toBe(true)
     expect(decodePipelineCheckpoint((await checkpoints.load())!, 3).reports.map((r) => r.round)).toEqual([0, 1, 2])

@@ -115,10 +115,18 @@ describe('settling a staged job', () => {
     // A binding made out to another peer is refused, with why.
     await expect(sendBinding(volunteers[0]!.node, announcement, await signed(volunteers[0]!, volunteers[1]!.id))).rejects.toThrow(/refused the bind/)
 
+    // A peer binds at most once in 10 s (each binding is checked and saved).
+    await expect(sendBinding(volunteers[1]!.node, announcement, await signed(volunteers[1]!))).rejects.toThrow(/less than 10 s ago/)
+
     await coordinator.run(AbortSignal.timeout(240_000), () => undefined, 100)
     expect(coordinator.finished).toBe(true)
     const lazyPeer = volunteers[3]!.id
     expect(coordinator.banned.has(lazyPeer)).toBe(true)
+    // Caught, it cannot bind again, nor can its wallet come back bound to a fresh peer.
+    const { node: fresh } = await stagedPeer(stops)
+    await fresh.dial(multiaddr(coordinatorPeer.node.getMultiaddrs()[0]!.toString()))
+    const again = await signed({ ...volunteers[3]!, id: fresh.peerId.toString(), node: fresh })
+    await expect(sendBinding(fresh, announcement, again)).rejects.toThrow(/caught cheating in this job/)
     // Every replica was audited: every honest peer's work is verified, nothing waits.
     const honest = volunteers.slice(0, 3)
     for (const v of honest) {
@@ -170,5 +178,17 @@ describe('settling a staged job', () => {
     expect(caught.ok).toBe(false)
     expect(caught.findings.map((f) => f.code)).toContain('BAD_STAGE_WORK')
     expect(caught.findings.map((f) => f.code)).toContain('LEAF_MISMATCH')
+
+    // An epoch record that counts more rounds closed than its chain holds (to release the pool early) is named;
+    // so is a round record that is signed but does not decode.
+    const [epochCid, epochEnvelope] = [...log.envelopes].find(([, e]) => (JSON.parse(e.record) as { kind: string; epoch?: number }).kind === 'epoch' && (JSON.parse(e.record) as { epoch: number }).epoch === 2)!
+    const early = { ...(JSON.parse(epochEnvelope.record) as Record<string, unknown>), roundsClosed: 3, ledgerSeq: 3 }
+    const audited = async (cid: string, record: unknown) => {
+      const swapped = new Map(log.envelopes).set(cid, await signLogRecord(key, record as StageRoundRecord))
+      return auditJob({ ...source, fetchLog: async (c) => swapped.get(c) ?? Promise.reject(new Error(`no provider has ${c}`)) }, key32)
+    }
+    expect((await audited(epochCid, early)).findings.find((f) => f.code === 'RECORD_MISMATCH')?.message).toMatch(/epoch 2: it counts 3 rounds closed .* but its latest staged round is round 1/)
+    const malformed = { ...inflated, work: [{ peer: 'x', stage: 'one', forward: 1, backward: 1 }] }
+    expect((await audited(roundCid, malformed)).findings[0]).toMatchObject({ code: 'BAD_RECORD', message: expect.stringMatching(/does not decode: staged round record: "stage" must be a finite number/) })
   }, 300_000)
 })

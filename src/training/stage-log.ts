@@ -132,7 +132,7 @@ function list(obj: Record<string, unknown>, key: string, most: number): unknown[
 export function decodeStageRoundRecord(value: unknown): StageRoundRecord {
   const obj = asObject(value, WHAT)
   if (obj.kind !== 'stage-round') throw new DecodeError(WHAT, `"kind" must be "stage-round"`)
-  const spec = decodeJob(obj.spec)
+  const spec = decodeJob(asObject(obj.spec, `${WHAT} "spec"`))
   if (!spec.stages) throw new DecodeError(WHAT, 'its job spec is not split into stages')
   const stageCount = spec.stages.cuts.length + 1
   const stageFlops = list(obj, 'stageFlops', stageCount).map((f, i) => {
