@@ -5,7 +5,9 @@
 // replica and credits each peer's FLOPs per stage. The volunteer's tab bound its wallet on the Ledger page (over
 // the stage protocol) and is paid its verified work in an epoch root on chain, which its Volunteer page shows;
 // the Audit page recomputes every root from the staged rounds in the job log. The job runs its rounds to the end
-// with the loss falling, and a reload of the tab resumes it from IndexedDB.
+// with the loss falling; its volunteers then serve the final version stage by stage, and a visitor whose tab may
+// use 1 MiB writes with the model through them (the volunteer tab among them); a reload of the researcher's tab
+// resumes the job from IndexedDB.
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
 import { createPublicClient, getAddress, http, parseEther, type Address } from 'viem'
@@ -46,7 +48,8 @@ test('an owner splits a text model into 3 stages and funds its pool; volunteers 
     await form.getByTestId('source-own').check()
     await form.getByTestId('own-file').setInputFiles(join(sharedDatasetsDir(), 'text', 'devils-dictionary.txt'))
     await form.getByLabel('Context (tokens)').fill('16')
-    await form.getByLabel('Width', { exact: true }).fill('32')
+    // Wide enough (about 1.9 MiB to run) that a visitor's tab limited to 1 MiB uses it through the volunteers.
+    await form.getByLabel('Width', { exact: true }).fill('96')
     await expect(form.getByTestId('own-summary')).toContainText('context 16')
     const fields = { innerSteps: '8', batchSize: '8', innerLr: '0.003', outerLr: '0.7', outerMomentum: '0.5', rounds: '3' }
     for (const [field, value] of Object.entries(fields)) await form.locator(`#job-${field}`).fill(value)
@@ -126,6 +129,25 @@ test('an owner splits a text model into 3 stages and funds its pool; volunteers 
     await expect.poll(async () => (await readEscrowJob(chain, escrow, key))?.epoch ?? 0n, { timeout: 60_000, intervals: [1000], message: peerLog.join('\n') }).toBeGreaterThan(0n)
     await expect(volunteer.getByTestId('earnings-wallet')).toHaveText(wallet, { timeout: 30_000 })
     await expect.poll(async () => { const e = await earningsOn(volunteer); return e.pending + e.claimable }, { timeout: 60_000 }).toBeGreaterThan(0n)
+
+    // The volunteers serve the final version stage by stage: a visitor whose tab may use 1 MiB writes with it
+    // through them, the volunteer tab among them.
+    const useLink = (await panel.getByTestId('staged-use-link').getAttribute('href'))!
+    expect(useLink).toContain('version=3')
+    for (const s of [0, 1, 2]) await expect(panel.getByTestId('stage-row').nth(s)).toHaveAttribute('data-peers', '1', { timeout: 60_000 })
+    const visitor = await (await browser.newContext()).newPage()
+    await visitor.goto(new URL(useLink, APP).toString())
+    await visitor.getByTestId('use-memory').fill('1')
+    await visitor.getByTestId('use-memory').press('Enter')
+    await expect(visitor.getByTestId('use-page')).toHaveAttribute('data-status', 'staged', { timeout: 120_000 })
+    await expect(visitor.getByTestId('use-staged')).toHaveAttribute('data-coverage', '1,1,1', { timeout: 120_000 })
+    await visitor.getByTestId('use-prompt').fill('LAWYER, n. One skilled')
+    await visitor.getByTestId('use-temperature').fill('0')
+    await visitor.getByTestId('use-write').click()
+    // (After three short rounds the model writes mostly spaces: what is checked is that an answer came through all three stages.)
+    await expect.poll(async () => (await visitor.getByTestId('use-result').locator('strong').textContent({ timeout: 1000 }).catch(() => ''))?.length ?? 0, { timeout: 120_000, message: peerLog.join('\n') }).toBeGreaterThan(0)
+    await expect(visitor.getByTestId('use-staged')).toHaveAttribute('data-route', /^[^,]+,[^,]+,[^,]+$/)
+    expect((await visitor.getByTestId('use-staged').getAttribute('data-route'))!.split(',')).toContain(tabPeer)
 
     // Anyone recomputes every root from the job log: the staged rounds, the bindings and the epochs.
     await volunteer.goto(new URL(`/audit?job=${encodeURIComponent(jobId)}`, APP).toString())

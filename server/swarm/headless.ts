@@ -393,6 +393,7 @@ export async function startHeadlessStageVolunteer(options: PeerBase & { jobId: s
     coordinatorAddrs: (id) => feed.get(id)?.announcement.addrs ?? [],
     engine: (job, from, to, rows) => compute.stageEngine(jobRecipe(job), from, to, rows, HEADLESS_ENGINE.backend, HEADLESS_ENGINE.wasmThreads),
     log: options.log,
+    announce: (offers) => swarm.setStages(offers),
   })
   volunteer.join(options.jobId)
   return {

@@ -23,6 +23,8 @@ import { coordinatorKeyName, loadKey } from './wallet/key-store.ts'
 export interface StagedView {
   round: number
   version: number
+  /** The current version's whole parameter vector (its use link names it). */
+  paramsCid: string
   finished: boolean
   stages: number
   /** Volunteers that asked for a stage lately (a round starts once every stage has one). */
@@ -93,7 +95,7 @@ export async function openStagedJob(peer: TabPeer, job: JobSpec, chain: ChainCon
       }
       counted = coordinator.reports.length
       onView({
-        round: coordinator.round, version: coordinator.version, finished: coordinator.finished, stages: coordinator.stages, candidates: coordinator.candidates().length,
+        round: coordinator.round, version: coordinator.version, paramsCid: coordinator.paramsCid, finished: coordinator.finished, stages: coordinator.stages, candidates: coordinator.candidates().length,
         history: [...coordinator.history], credit: [...coordinator.credit].map(([p, c]) => ({ peer: p, flops: c.flops, verified: coordinator.ledger.volunteer(p).flops, byStage: [...c.byStage] })),
         banned: [...coordinator.banned].map(([p, reason]) => ({ peer: p, reason })), audits: { ...audits }, resumed: coordinator.resumed, startHeldOut: coordinator.startHeldOut,
       })

@@ -30,7 +30,10 @@ export type StageCall =
  * A staged job's rounds (issue 19), between its coordinator and its stage volunteers. join (volunteer →
  * coordinator): "give me a stage of this job", sent again every few seconds while the volunteer stays. serve
  * (coordinator → volunteer): train stage `stage` of version `version`, whose parameters have content id
- * `params` (fetched from the coordinator), taking calls from the coordinator only. delta (coordinator →
+ * `params` (fetched from the coordinator), taking calls from the coordinator only; with `model` (the content id
+ * of the version's whole parameter vector, as the job's head and use links name it) it also serves that
+ * version's stage for inference to anyone (the use page), and with `inference` it serves it for inference only
+ * (the job's final version, once training is over). delta (coordinator →
  * volunteer): the round is over; the reply's tensor is the replica's change since the version, int8 (quantize.ts).
  * commit (coordinator → volunteer): the reply's tensor is, as JSON, the replica's ledger: every update it applied
  * this round with the micro-batches summed for it (stage-audit.ts), which the coordinator replays to audit it.
@@ -40,7 +43,7 @@ export type StageCall =
 export type StageControl =
   | { type: 'join'; jobId: string }
   | { type: 'bind'; jobId: string; binding: SignedBinding }
-  | { type: 'serve'; jobId: string; stage: number; version: number; params: string }
+  | { type: 'serve'; jobId: string; stage: number; version: number; params: string; model?: string; inference?: true }
   | { type: 'delta' | 'commit'; jobId: string; stage: number; version: number }
 
 export type StageResponse =
@@ -71,9 +74,14 @@ export function decodeStageRequest(bytes: Uint8Array): StageRequest {
   if (type === 'serve' || type === 'delta' || type === 'commit') {
     const at = { jobId, stage: readInteger(obj, 'stage', what, 0, 1023), version: readInteger(obj, 'version', what, 0, 2 ** 31) }
     if (type === 'delta' || type === 'commit') return { type, ...at }
-    const params = readString(obj, 'params', what, 128)
-    if (!/^[A-Za-z0-9_-]+$/.test(params)) throw new DecodeError(what, '"params" is not a content id')
-    return { type, ...at, params }
+    const cid = (key: string) => {
+      const value = readString(obj, key, what, 128)
+      if (!/^[A-Za-z0-9_-]+$/.test(value)) throw new DecodeError(what, `"${key}" is not a content id`)
+      return value
+    }
+    if (obj.inference !== undefined && obj.inference !== true) throw new DecodeError(what, '"inference" must be true or absent')
+    if (obj.inference === true && obj.model === undefined) throw new DecodeError(what, 'a serve for inference names the version\'s "model"')
+    return { type, ...at, params: cid('params'), ...(obj.model === undefined ? {} : { model: cid('model') }), ...(obj.inference === true ? { inference: true as const } : {}) }
   }
   const common = { jobId, stage: readInteger(obj, 'stage', what, 0, 1023), version: readInteger(obj, 'version', what, 0, 2 ** 31), step: readString(obj, 'step', what, 64) }
   if (type === 'update') return { type, ...common, lr: readNumber(obj, 'lr', what, 0, 1) }

@@ -499,7 +499,8 @@ export class PipelineCoordinator {
     const served = new Map<string, number>()
     await Promise.all([...assignment].map(async ([peer, stage]) => {
       try {
-        await callStage(node, peerIdFromString(peer), { type: 'serve', jobId: job.id, stage, version: this.version, params: cids[stage]! }, [], this.options.serveTimeoutMs ?? 90_000)
+        // (Each also serves the version's stage to the use page while it trains from it.)
+        await callStage(node, peerIdFromString(peer), { type: 'serve', jobId: job.id, stage, version: this.version, params: cids[stage]!, model: this.paramsCid }, [], this.options.serveTimeoutMs ?? 90_000)
         served.set(peer, stage)
       } catch (error) {
         lost.add(peer)
@@ -706,7 +707,24 @@ export class PipelineCoordinator {
     await this.save()
     void this.announce()
     await this.settle()
+    if (this.finished) await this.serveFinal()
     return report
+  }
+
+  /**
+   * Once training is over, every peer that held a stage serves the job's final version of it for inference, so
+   * the model stays usable from its use link with no peer holding it whole (a peer that cannot is logged).
+   */
+  private async serveFinal(): Promise<void> {
+    const { job, node } = this.options
+    const cids = await Promise.all(this.slices.map(({ start, end }) => new ExchangeVectorStore(this.options.exchange, end - start).putParams(this.params.subarray(start, end))))
+    await Promise.all([...this.assignment].map(async ([peer, stage]) => {
+      try {
+        await callStage(node, peerIdFromString(peer), { type: 'serve', jobId: job.id, stage, version: this.version, params: cids[stage]!, model: this.paramsCid, inference: true }, [], this.options.serveTimeoutMs ?? 90_000)
+      } catch (error) {
+        this.options.log?.(`${peer.slice(-8)} does not serve stage ${stage} of the final version ${this.version}: ${errorMessage(error).slice(0, 200)}`)
+      }
+    }))
   }
 
   /**

@@ -77,6 +77,8 @@ interface Entry {
   ledger: StageLedger | null
 }
 
+const inferenceKey = (jobId: string, stage: number) => `${jobId}/${stage}/inference`
+
 /** The replica's parameter values, named: they change only when it is served anew or applies an update. */
 const paramsKey = (entry: { generation: number; updates: number }) => `${entry.generation}.${entry.updates}`
 let generations = 0
@@ -123,7 +125,9 @@ export class StageHost {
     // Every serving starts AdamW afresh, as a whole-model unit does: a replica's round then follows from the
     // version and its gradients alone, which is what lets its coordinator replay it (stage-audit.ts).
     const state = new Map([...params].map(([name, values]) => [name, newAdamWState(values.length)]))
-    this.served.set(`${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? STAGE_ADAMW, state, updates: 0, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve(), ledger: stage.ledger ? { applied: [] } : null, generation: ++generations })
+    // A stage served for inference lives beside the replica training it (a volunteer serves the version it
+    // trains from to the use page): each has its own entry.
+    this.served.set(stage.inferenceOnly ? inferenceKey(stage.jobId, stage.stage) : `${stage.jobId}/${stage.stage}`, { stage, params, optimizer: stage.optimizer ?? STAGE_ADAMW, state, updates: 0, steps: new Map(), work: { microBatches: [], flops: 0, updates: 0 }, queue: Promise.resolve(), ledger: stage.ledger ? { applied: [] } : null, generation: ++generations })
   }
 
   /** The replica's parameters as trained here (what the stage's group averages). */
@@ -131,9 +135,14 @@ export class StageHost {
     return this.served.get(`${jobId}/${stage}`)?.params ?? null
   }
 
-  /** Stops serving a stage (its engine is the caller's to release). */
-  unserve(jobId: string, stage: number): void {
-    this.served.delete(`${jobId}/${stage}`)
+  /** Stops serving a stage (its engine is the caller's to release); `inference`: its inference serving. */
+  unserve(jobId: string, stage: number, inference = false): void {
+    this.served.delete(inference ? inferenceKey(jobId, stage) : `${jobId}/${stage}`)
+  }
+
+  /** The version a stage is served at for inference here (null if it is not). */
+  inferenceVersion(jobId: string, stage: number): number | null {
+    return this.served.get(inferenceKey(jobId, stage))?.stage.version ?? null
   }
 
   /** Paused: forward and backward calls are refused (the driver sends them to the stage's other peers); updates still apply. */
@@ -173,7 +182,12 @@ export class StageHost {
 
   private async handle(request: StageCall, read: (maxBytes: number) => Promise<Uint8Array[]>, from: string): Promise<{ response: StageResponse; tensors: Uint8Array[] }> {
     const refuse = (code: 'NOT_SERVED' | 'BUSY' | 'BAD_REQUEST', detail: string) => ({ response: { type: 'refused' as const, code, detail }, tensors: [] })
-    const entry = this.served.get(`${request.jobId}/${request.stage}`)
+    // The training replica takes its drivers' calls; anyone else's forward of the version served for inference
+    // goes to that serving (its parameters are the version's, untouched by training).
+    const training = this.served.get(`${request.jobId}/${request.stage}`)
+    const inference = this.served.get(inferenceKey(request.jobId, request.stage))
+    const drives = training && training.stage.version === request.version && (!training.stage.drivers || training.stage.drivers.has(from))
+    const entry = drives ? training : inference && (inference.stage.version === request.version || !training) ? inference : training
     if (!entry) return refuse('NOT_SERVED', `stage ${request.stage} of job "${request.jobId}" is not served here`)
     if (entry.stage.version !== request.version) return refuse('NOT_SERVED', `stage ${request.stage} is served here at version ${entry.stage.version}, not ${request.version}`)
     if (entry.stage.drivers && !entry.stage.drivers.has(from)) return refuse('NOT_SERVED', `stage ${request.stage} of job "${request.jobId}" takes calls only from the job's drivers, and ${from} is not one`)

@@ -3,7 +3,9 @@
 // its own stage's, by content id), trains its replica from the coordinator's pipeline calls (StageHost, calls
 // from the coordinator only), and at the round's end hands back its replica's change since the version, int8;
 // asked, it commits to its ledger (every update it applied, with its micro-batches), which the coordinator
-// replays its round from. Shared by tabs and Node peers; the engine is theirs.
+// replays its round from. It also serves the version it trains from (and, once training is over, the job's
+// final version) to anyone for inference, and announces so with its presence: the volunteers who train a staged
+// model are the peers a visitor's use page runs it through. Shared by tabs and Node peers; the engine is theirs.
 import type { Libp2p } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
@@ -19,6 +21,8 @@ import { errorMessage } from '../errors.ts'
 import { ExchangeVectorStore } from './exchange-vector-store.ts'
 import { StageHost, type StageLedger } from './stage-host.ts'
 import { awaitCoordinator } from './connect.ts'
+import { INFERENCE_ROWS } from './stage-server.ts'
+import { MAX_STAGE_OFFERS, type StageOffer } from '../p2p/presence.ts'
 
 /** How often a volunteer repeats its join while it stays (the coordinator forgets one silent for 3 of these). */
 export const JOIN_EVERY_MS = 5_000
@@ -38,6 +42,8 @@ export interface StageVolunteerOptions {
   onCredit?: (jobId: string, flops: number) => void
   joinEveryMs?: number
   log?: (line: string) => void
+  /** Announces the stages this peer serves for inference (the swarm's presence); without it none is served. */
+  announce?: (offers: StageOffer[]) => void
 }
 
 interface Held {
@@ -69,6 +75,8 @@ export class StageVolunteer {
   private readonly pinned = new Map<string, string>()
   /** What each job's coordinator last said this peer has earned (verified FLOPs). */
   readonly credit = new Map<string, number>()
+  /** The stage of each job served for inference here, as announced. */
+  private readonly offers = new Map<string, StageOffer>()
 
   private constructor(options: StageVolunteerOptions) {
     this.options = options
@@ -123,6 +131,10 @@ export class StageVolunteer {
   async stop(): Promise<void> {
     this.stopped = true
     clearInterval(this.joining)
+    if (this.offers.size > 0) {
+      this.offers.clear()
+      this.options.announce?.([])
+    }
     await this.host.stop()
   }
 
@@ -134,7 +146,12 @@ export class StageVolunteer {
     if (from !== job.coordinator || (this.pinned.has(job.id) && this.pinned.get(job.id) !== from)) return refuse('NOT_SERVED', `only job "${job.id}"'s coordinator may ask for a ${request.type}`)
     if (!job.stages) return refuse('BAD_REQUEST', `job "${job.id}" is not split into stages`)
     try {
-      if (request.type === 'serve') return await this.serve(job, request.stage, request.version, request.params)
+      if (request.type === 'serve') {
+        const start = await this.fetchStage(job, request.stage, request.params)
+        if (!request.inference) await this.serve(job, request.stage, request.version, start)
+        if (request.model) await this.serveInference(job, request.stage, request.version, request.model, start)
+        return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
+      }
       const held = this.held.get(`${job.id}/${request.stage}`)
       if (!held || held.version !== request.version) return refuse('NOT_SERVED', `stage ${request.stage} of job "${job.id}" is not trained here from version ${request.version}`)
       if (request.type === 'delta') return this.delta(held)
@@ -145,33 +162,66 @@ export class StageVolunteer {
     }
   }
 
-  private async serve(job: JobSpec, stage: number, version: number, cid: string): Promise<Reply> {
+  /** A stage's parameters of a version, by content id, from the job's coordinator (or whoever holds them). */
+  private async fetchStage(job: JobSpec, stage: number, cid: string): Promise<Float32Array> {
+    const layout = paramLayout(jobModel(job), ...jobStageRange(job, stage))
+    return new ExchangeVectorStore(this.options.exchange, layout.total).getParams(cid, { providers: [peerIdFromString(job.coordinator)], timeoutMs: 60_000 })
+  }
+
+  /** One engine per stage and batch size, kept from version to version (the shard does not change). */
+  private engine(job: JobSpec, stage: number, rows: number, key: string): Promise<StageEngine> {
     const range = jobStageRange(job, stage)
-    const layout = paramLayout(jobModel(job), ...range)
-    const start = await new ExchangeVectorStore(this.options.exchange, layout.total).getParams(cid, { providers: [peerIdFromString(job.coordinator)], timeoutMs: 60_000 })
-    const key = `${job.id}/${stage}`
-    // One engine per stage held, kept from version to version (the shard does not change).
     let engine = this.engines.get(key)
     if (!engine) {
-      engine = this.options.engine(job, range[0], range[1], job.stages!.microBatch)
+      engine = this.options.engine(job, range[0], range[1], rows)
       this.engines.set(key, engine)
       engine.catch(() => this.engines.delete(key))
     }
+    return engine
+  }
+
+  private release(key: string): void {
+    const old = this.engines.get(key)
+    this.engines.delete(key)
+    void old?.then((e) => e.release()).catch(() => undefined)
+  }
+
+  private async serve(job: JobSpec, stage: number, version: number, start: Float32Array): Promise<void> {
+    const layout = paramLayout(jobModel(job), ...jobStageRange(job, stage))
+    const key = `${job.id}/${stage}`
+    const engine = await this.engine(job, stage, job.stages!.microBatch, key)
     // (The host copies the values: `start` stays the version's, for the replica's delta.)
-    this.host.serve({ jobId: job.id, stage, version, engine: await engine, params: unflatten(layout, start), drivers: new Set([job.coordinator]), ledger: true })
-    // Moved to another stage of the job: the old one's replica and engine go.
+    this.host.serve({ jobId: job.id, stage, version, engine, params: unflatten(layout, start), drivers: new Set([job.coordinator]), ledger: true })
+    // Moved to another stage of the job: the old one's replica and engines go, and its inference serving.
     for (const [other, held] of [...this.held]) {
       if (held.job.id !== job.id || held.stage === stage) continue
       this.held.delete(other)
       this.host.unserve(job.id, held.stage)
-      const old = this.engines.get(other)
-      this.engines.delete(other)
-      void old?.then((e) => e.release()).catch(() => undefined)
+      this.release(other)
+      this.stopInference(job.id, held.stage)
     }
     this.held.set(key, { job, stage, version, start, layout })
     this.options.onHolding?.(this.holding)
     this.options.log?.(`training stage ${stage} of job "${job.id}" from version ${version}`)
-    return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
+  }
+
+  /** Serves the version's stage to anyone for inference (forward only), announced under the version's model id. */
+  private async serveInference(job: JobSpec, stage: number, version: number, model: string, start: Float32Array): Promise<void> {
+    if (!this.options.announce) return
+    const key = `${job.id}/${stage}`
+    if (!this.offers.has(key) && this.offers.size >= MAX_STAGE_OFFERS) return void this.options.log?.(`stage ${stage} of job "${job.id}" is not served for inference: this peer serves ${MAX_STAGE_OFFERS} already`)
+    const engine = await this.engine(job, stage, INFERENCE_ROWS, `${key}/inference`)
+    this.host.serve({ jobId: job.id, stage, version, engine, params: unflatten(paramLayout(jobModel(job), ...jobStageRange(job, stage)), start), inferenceOnly: true })
+    this.offers.set(key, { job: job.id, params: model, version, stage })
+    this.options.announce([...this.offers.values()])
+  }
+
+  private stopInference(jobId: string, stage: number): void {
+    const key = `${jobId}/${stage}`
+    if (!this.offers.delete(key)) return
+    this.host.unserve(jobId, stage, true)
+    this.release(`${key}/inference`)
+    this.options.announce?.([...this.offers.values()])
   }
 
   private delta(held: Held): Reply {

@@ -150,6 +150,8 @@ export function useVolunteer(peer: TabPeer | null, choice: BackendChoice | null,
           onHolding: setStages,
           onCredit: (_, flops) => setStageCredit(flops),
           log: (line) => console.info(`[stage] ${line}`),
+          // The stage it trains is served to the use page too (announced with this tab's presence).
+          announce: (offers) => peer.swarm.setStages(offers),
         }).then((staged) => {
           if (client.current !== volunteer) return void staged.stop()
           stageVolunteer.current = staged

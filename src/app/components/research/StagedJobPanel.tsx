@@ -7,6 +7,7 @@ import { ScrollRegion } from '../ScrollRegion.tsx'
 import { ShareJob } from './ShareJob.tsx'
 import { StageMap } from './StageMap.tsx'
 import { si } from '../../si.ts'
+import { modelUseLink } from '../../use-link.ts'
 
 const short = (peer: string) => `${peer.slice(0, 8)}…${peer.slice(-6)}`
 
@@ -68,6 +69,10 @@ export function StagedJobPanel({ job, view, peers }: { job: JobSpec; view: Stage
       <p data-testid="staged-audits" data-run={view.audits.run} data-failed={view.audits.failed}>
         Audits: {view.audits.run} replicas checked by replaying their round here, {view.audits.failed} failed.
         {view.banned.length > 0 && ` Excluded: ${view.banned.map((b) => `${short(b.peer)} (${b.reason})`).join('; ')}.`}
+      </p>
+      <p>
+        <a href={modelUseLink(job.id, view.paramsCid, view.version)} data-testid="staged-use-link">Use version {view.version} of this model</a>: anyone who opens the link runs it
+        through the volunteers holding its stages (each serves the version it trains from, and the final one once training is over), or whole in their own tab if it fits.
       </p>
       <ShareJob jobId={job.id} jobName={job.name} />
     </section>
