@@ -81,6 +81,13 @@ describe('stage protocol', () => {
     }
     expect(() => decodeStageRequest(encode({ type: 'serve', jobId: 'j', stage: 0, version: 1, params: '../x' }))).toThrow('"params" is not a content id')
     expect(() => decodeStageRequest(encode({ type: 'serve', jobId: 'j', stage: 0, version: 1 }))).toThrow(/params/)
+    // A serve may name the version's model (it is then served for inference too), or ask for inference only.
+    const both = { type: 'serve', jobId: 'j', stage: 0, version: 1, params: 'bafyStage', model: 'bafyWhole' } as const
+    expect(decodeStageRequest(encodeStageHeader(both))).toEqual(both)
+    expect(decodeStageRequest(encodeStageHeader({ ...both, inference: true }))).toEqual({ ...both, inference: true })
+    expect(() => decodeStageRequest(encode({ ...both, model: 'a/b' }))).toThrow('"model" is not a content id')
+    expect(() => decodeStageRequest(encode({ ...both, inference: 'yes' }))).toThrow('"inference" must be true or absent')
+    expect(() => decodeStageRequest(encode({ type: 'serve', jobId: 'j', stage: 0, version: 1, params: 'bafyStage', inference: true }))).toThrow(/names the version's "model"/)
     expect(() => decodeStageRequest(encode({ type: 'delta', jobId: 'j', stage: 1024, version: 1 }))).toThrow(/stage/)
     expect(() => decodeStageRequest(encode({ type: 'delta', jobId: 'j', stage: 0, version: -1 }))).toThrow(/version/)
     expect(() => decodeStageRequest(encode({ type: 'join' }))).toThrow(/jobId/)
