@@ -141,6 +141,8 @@ test('an owner splits a text model into 3 stages and funds its pool; volunteers 
     await visitor.getByTestId('use-memory').press('Enter')
     await expect(visitor.getByTestId('use-page')).toHaveAttribute('data-status', 'staged', { timeout: 120_000 })
     await expect(visitor.getByTestId('use-staged')).toHaveAttribute('data-coverage', '1,1,1', { timeout: 120_000 })
+    // The peers are the ones the researcher's tab asked to serve the final version (its announcement names them).
+    await expect(visitor.getByTestId('use-staged')).toHaveAttribute('data-vouched', 'true')
     await visitor.getByTestId('use-prompt').fill('LAWYER, n. One skilled')
     await visitor.getByTestId('use-temperature').fill('0')
     await visitor.getByTestId('use-write').click()

@@ -17,6 +17,19 @@ describe('job gossip', () => {
     expect(() => decodeMetrics(new TextEncoder().encode(JSON.stringify({ ...metrics, datasets: new Array(65).fill(metrics.datasets[0]) })), 'coordinator')).toThrow(/at most 64/)
   })
 
+  it('carries the stage servers a coordinator vouches for, decoded strictly', () => {
+    const job = testJob()
+    const servers = [{ peer: '12D3KooWa', stage: 0, version: 3 }, { peer: '12D3KooWb', stage: 2, version: 3 }]
+    expect(decodeAnnouncement(encodeAnnouncement({ job, head, addrs: [], servers }), 'coordinator').servers).toEqual(servers)
+    expect(decodeAnnouncement(encodeAnnouncement({ job, head, addrs: [] }), 'coordinator').servers).toBeUndefined()
+    const bad = (value: unknown) => () => decodeAnnouncement(new TextEncoder().encode(JSON.stringify({ job, head, addrs: [], servers: value })), 'coordinator')
+    expect(bad({})).toThrow('"servers" must be a list of at most 512')
+    expect(bad(new Array(513).fill(servers[0]))).toThrow('"servers" must be a list of at most 512')
+    expect(bad([{ ...servers[0], stage: 1024 }])).toThrow(/"stage"/)
+    expect(bad([{ ...servers[0], peer: 7 }])).toThrow(/"peer"/)
+    expect(bad([{ stage: 0, version: 3 }])).toThrow(/"peer"/)
+  })
+
   it('rejects messages that impersonate the coordinator', () => {
     expect(() => decodeAnnouncement(encodeAnnouncement({ job: testJob(), head, addrs: [] }), 'mallory')).toThrow(/signed by mallory/)
     expect(() => decodeHead(encodeHead(head), 'mallory')).toThrow(/signed by mallory/)

@@ -33,7 +33,21 @@ export interface JobAnnouncement {
   head: Head
   /** Where the coordinator can be dialled directly (WebSockets for a Node coordinator; empty for a tab, which is reached over WebRTC). */
   addrs: string[]
+  /**
+   * A staged job's stage servers as its coordinator vouches for them: the volunteers it asked to serve each
+   * stage of a version for inference (none it caught cheating). A use page takes only these peers' offers.
+   */
+  servers?: StageServer[]
 }
+
+export interface StageServer {
+  peer: string
+  stage: number
+  version: number
+}
+
+/** Stage servers one announcement names at most (8 replicas of up to 64 stages). */
+export const MAX_ANNOUNCED_SERVERS = 512
 
 export interface PeerMetrics {
   peer: string
@@ -132,7 +146,15 @@ export function decodeAnnouncement(bytes: Uint8Array, from: string): JobAnnounce
   checkSender(job.coordinator, from, what)
   checkSender(head.coordinator, from, what)
   if (head.jobId !== job.id) throw new DecodeError(what, `head is for job ${head.jobId}, not ${job.id}`)
-  return { job, head, addrs: readStringArray(obj, 'addrs', what, 16, 512) }
+  const announcement: JobAnnouncement = { job, head, addrs: readStringArray(obj, 'addrs', what, 16, 512) }
+  if (obj.servers !== undefined) {
+    if (!Array.isArray(obj.servers) || obj.servers.length > MAX_ANNOUNCED_SERVERS) throw new DecodeError(what, `"servers" must be a list of at most ${MAX_ANNOUNCED_SERVERS}`)
+    announcement.servers = obj.servers.map((item: unknown, i: number) => {
+      const s = asObject(item, `${what} servers [${i}]`)
+      return { peer: readString(s, 'peer', what, 128), stage: readInteger(s, 'stage', what, 0, 1023), version: readInteger(s, 'version', what, 0, 0x7fffffff) }
+    })
+  }
+  return announcement
 }
 
 export const encodeHead = (h: Head) => encodeLimited(h, MAX_HEAD_BYTES, 'head')

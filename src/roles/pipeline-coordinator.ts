@@ -19,7 +19,7 @@
 // pays the verified credit into an epoch after every round, as for any job.
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
-import { encodeAnnouncement, TOPIC_JOBS, type Head } from '../p2p/job-topics.ts'
+import { encodeAnnouncement, MAX_ANNOUNCED_SERVERS, TOPIC_JOBS, type Head, type StageServer } from '../p2p/job-topics.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { BlockExchange } from '../p2p/block-exchange.ts'
 import { callStage, serveStage } from '../p2p/stage-protocol.ts'
@@ -228,6 +228,8 @@ export class PipelineCoordinator {
   private ended = false
   /** Pays verified credit into epochs (absent without a reward pool). */
   settlement: SettlementHost | undefined
+  /** The peers serving a version's stages for inference because this coordinator asked them (announced). */
+  private servers: StageServer[] = []
   private readonly engines = new Map<number, Promise<StageEngine>>()
   private readonly reruns = new Map<number, Promise<unknown>>()
   private readonly random: () => number
@@ -391,7 +393,9 @@ export class PipelineCoordinator {
 
   /** The job and its head on gossip, as every coordinator announces them: how volunteers and the use page find it. */
   async announce(): Promise<void> {
-    const data = encodeAnnouncement({ job: this.options.job, head: this.head(), addrs: (this.options.addrs?.() ?? []).slice(0, 16) })
+    // The stage servers it vouches for: those it asked to serve a version, less any caught cheating since.
+    const servers = this.servers.filter((s) => !this.banned.has(s.peer)).slice(0, MAX_ANNOUNCED_SERVERS)
+    const data = encodeAnnouncement({ job: this.options.job, head: this.head(), addrs: (this.options.addrs?.() ?? []).slice(0, 16), servers })
     try {
       await this.options.node.services.pubsub.publish(TOPIC_JOBS, data)
     } catch (error) {
@@ -508,6 +512,8 @@ export class PipelineCoordinator {
       }
     }))
     this.assignment = new Map([...assignment].filter(([peer]) => !lost.has(peer)))
+    this.servers = [...served].map(([peer, stage]) => ({ peer, stage, version: this.version }))
+    void this.announce()
     if (count(served.values()).some((n) => n === 0)) return null
     const driver = new PipelineDriver({
       node,
@@ -718,13 +724,22 @@ export class PipelineCoordinator {
   private async serveFinal(): Promise<void> {
     const { job, node } = this.options
     const cids = await Promise.all(this.slices.map(({ start, end }) => new ExchangeVectorStore(this.options.exchange, end - start).putParams(this.params.subarray(start, end))))
+    const servers: StageServer[] = []
     await Promise.all([...this.assignment].map(async ([peer, stage]) => {
       try {
         await callStage(node, peerIdFromString(peer), { type: 'serve', jobId: job.id, stage, version: this.version, params: cids[stage]!, model: this.paramsCid, inference: true }, [], this.options.serveTimeoutMs ?? 90_000)
+        servers.push({ peer, stage, version: this.version })
       } catch (error) {
         this.options.log?.(`${peer.slice(-8)} does not serve stage ${stage} of the final version ${this.version}: ${errorMessage(error).slice(0, 200)}`)
       }
     }))
+    this.servers = servers
+    await this.announce()
+  }
+
+  /** The stage servers this coordinator vouches for now (what its announcements name). */
+  get stageServers(): readonly StageServer[] {
+    return this.servers.filter((s) => !this.banned.has(s.peer))
   }
 
   /**

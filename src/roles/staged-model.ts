@@ -6,6 +6,7 @@ import type { Libp2p } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerView } from '../p2p/peer-table.ts'
 import type { StageOffer } from '../p2p/presence.ts'
+import type { StageServer } from '../p2p/job-topics.ts'
 import { jobModel, type JobSpec } from '../training/job.ts'
 import { stageShapes } from '../training/job-stages.ts'
 import { writeTokens } from '../data/text.ts'
@@ -23,6 +24,11 @@ export interface StagedModelOptions {
   version?: number
   /** The swarm's peers as this tab hears them now (their presence lists the stages they serve). */
   peers: () => readonly PeerView[]
+  /**
+   * The stage servers the job's coordinator vouches for (its announcement's), if any: then only their offers of
+   * a version they are named for are taken, and anyone else's presence is ignored.
+   */
+  servers?: () => readonly StageServer[] | undefined
   log?: (line: string) => void
 }
 
@@ -50,7 +56,17 @@ export class StagedModel {
   /** Offers of this version's stage `stage` heard now, each with its peer. */
   private offers(stage: number): Array<{ peer: string; offer: StageOffer }> {
     const { job, paramsCid, version } = this.options
-    return this.options.peers().flatMap((p) => p.stages.filter((o) => o.job === job.id && o.params === paramsCid && o.stage === stage && (version === undefined || o.version === version)).map((offer) => ({ peer: p.peerId, offer })))
+    const heard = this.options.peers().flatMap((p) => p.stages.filter((o) => o.job === job.id && o.params === paramsCid && o.stage === stage && (version === undefined || o.version === version)).map((offer) => ({ peer: p.peerId, offer })))
+    // Where the coordinator names servers for a version, only they serve it; an older version it no longer
+    // names (a deployed one, say) is taken from whoever offers it, each answer cross-checked as before.
+    const vouched = this.options.servers?.() ?? []
+    return heard.filter(({ peer, offer }) => !vouched.some((s) => s.version === offer.version) || vouched.some((s) => s.peer === peer && s.stage === offer.stage && s.version === offer.version))
+  }
+
+  /** Whether the job's coordinator names this version's stage servers (only they are asked). */
+  vouched(): boolean {
+    const version = this.options.version ?? this.offers(0)[0]?.offer.version
+    return version !== undefined && (this.options.servers?.() ?? []).some((s) => s.version === version)
   }
 
   /** How many peers serve each stage now (0 somewhere: the model cannot answer yet). */

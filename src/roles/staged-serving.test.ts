@@ -1,7 +1,8 @@
 // The volunteers who train a staged job serve it (issue 19): while a volunteer trains its stage from a version it
 // also serves that version's stage to anyone for inference, announced under the version's model id, and once
 // training is over every volunteer serves the job's final version; a visitor's StagedModel then gets the
-// unsplit model's outputs from them, without any peer holding the model whole. Training is untouched: the
+// unsplit model's outputs from them, without any peer holding the model whole, and takes only the peers the
+// coordinator vouches for (not a stranger offering the same stages). Training is untouched: the
 // inference serving answers only forwards, at the version's parameters. Real libp2p and ORT in Node.
 import { afterAll, describe, expect, it } from 'vitest'
 import * as ort from 'onnxruntime-web'
@@ -67,8 +68,14 @@ describe('a staged job served by its volunteers', () => {
     // A visitor runs the final version through them, as the use page does.
     const visitor = await stagedPeer(stops)
     for (const v of announced) await visitor.node.dial(multiaddr(v.addr))
-    const peers = () => announced.map((v) => ({ peerId: v.peerId, stages: v.offers.at(-1)! }) as unknown as PeerView)
-    const staged = new StagedModel({ node: visitor.node, job, paramsCid: coordinator.paramsCid, version: 2, peers })
+    // The coordinator vouches for exactly the peers it asked to serve the final version.
+    expect([...coordinator.stageServers].sort((a, b) => a.stage - b.stage)).toEqual(announced.map((v) => ({ peer: v.peerId, stage: v.offers[0]![0]!.stage, version: 2 })).sort((a, b) => a.stage - b.stage))
+    // A stranger's presence also offers every stage of it: heard, but not taken while the coordinator names servers.
+    const stranger = { peerId: visitor.node.peerId.toString(), stages: [0, 1, 2].map((stage) => ({ job: job.id, params: coordinator.paramsCid, version: 2, stage })) }
+    const peers = () => [...announced.map((v) => ({ peerId: v.peerId, stages: v.offers.at(-1)! })), stranger] as unknown as PeerView[]
+    expect(new StagedModel({ node: visitor.node, job, paramsCid: coordinator.paramsCid, version: 2, peers }).coverage()).toEqual([2, 2, 2])
+    const staged = new StagedModel({ node: visitor.node, job, paramsCid: coordinator.paramsCid, version: 2, peers, servers: () => coordinator.stageServers })
+    expect(staged.vouched()).toBe(true)
     expect(staged.coverage()).toEqual([1, 1, 1])
     const x = draw(1).x
     const { outputs, route } = await staged.outputs(x)

@@ -52,7 +52,7 @@ export function useModelUse(peer: TabPeer | null, jobId: string, paramsCid: stri
     const settle = (next: ModelUse) => queueMicrotask(() => decision.current === mine && setState(next))
     if (needBytes > memoryBytes) {
       if (!job.stages) settle({ status: 'failed', job, error: `This model needs about ${mib(needBytes)} to run, more than the ${mib(memoryBytes)} this tab may use, and its job is not split into stages that other peers could run. Raise this tab's limit to run it here.` })
-      else settle({ status: 'staged', job, needBytes, staged: new StagedModel({ node: peer.swarm.node, job, paramsCid, version, peers: () => peer.swarm.current.peers }) })
+      else settle({ status: 'staged', job, needBytes, staged: new StagedModel({ node: peer.swarm.node, job, paramsCid, version, peers: () => peer.swarm.current.peers, servers: () => peer.jobs.get(jobId)?.announcement.servers }) })
       return
     }
     settle({ status: 'loading', job })

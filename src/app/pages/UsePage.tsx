@@ -117,9 +117,9 @@ function StagedNote({ staged, needBytes, memoryBytes, route }: { staged: StagedM
   void (swarm.status === 'running' && swarm.snapshot)
   const coverage = staged.coverage()
   return (
-    <div data-testid="use-staged" data-coverage={coverage.join(',')} data-route={route?.route.join(',') ?? ''} data-checked={route?.checkedStages.join(',') ?? ''}>
+    <div data-testid="use-staged" data-vouched={staged.vouched()} data-coverage={coverage.join(',')} data-route={route?.route.join(',') ?? ''} data-checked={route?.checkedStages.join(',') ?? ''}>
       <p>This model needs about {mib(needBytes)} to run, more than the {mib(memoryBytes)} this tab may use, so it runs on the job's <strong>stage peers</strong>: {staged.stages} peers in turn, each holding a part of the model. <strong>What you enter is sent to them</strong>; its parameters never come here.</p>
-      <p className="hint">Peers serving each stage now: {coverage.map((n, s) => `stage ${s}: ${n}`).join(' · ')}{coverage.some((n) => n === 0) ? ' (waiting for a peer of every stage)' : ''}.</p>
+      <p className="hint">Peers serving each stage now: {coverage.map((n, s) => `stage ${s}: ${n}`).join(' · ')}{coverage.some((n) => n === 0) ? ' (waiting for a peer of every stage)' : ''}.{staged.vouched() ? ' Only the volunteers the job\'s coordinator asked to serve this version (and has not caught cheating) are used.' : ''}</p>
       <p className="hint">Where a stage has two peers, answers are also run through the other one and must agree (every prediction; the first character written and about one in four after it), so one peer answering wrongly is caught.</p>
       {route && <p className="hint">Last answer from {route.route.map((p) => p.slice(-8)).join(' → ')}{route.checkedStages.length > 0 ? `; stage${route.checkedStages.length > 1 ? 's' : ''} ${route.checkedStages.join(', ')} checked against a second peer` : '; unchecked (one peer a stage)'}.</p>}
     </div>
