@@ -23,7 +23,7 @@ import { checkRounds } from '../training/log-checks.ts'
 import { checkDeployment } from '../training/deployment.ts'
 import type { Deployed } from '../training/job.ts'
 import { resultSigningBytes } from '../training/unit.ts'
-import { stageWorkProblem, type StageRoundRecord } from '../training/stage-log.ts'
+import { sameSpecText, stageWorkProblem, type StageRoundRecord } from '../training/stage-log.ts'
 import { stageFlopsOf } from '../training/job-stages.ts'
 
 /** Where an audit reads from: the chain, and the swarm (or any store) for content by id. */
@@ -176,7 +176,7 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
     if (r.spec.coordinator !== coordinator) note({ code: 'WRONG_COORDINATOR', epoch, round: r.round, message: `round ${r.round}: the job spec names coordinator ${r.spec.coordinator}, but ${coordinator} signed the log` }, where)
     if (r.kind === 'stage-round') {
       // One spec for every round (a later one with more steps or a larger batch would pay more calls).
-      const spec = JSON.stringify(r.spec)
+      const spec = sameSpecText(r.spec)
       stagedSpec ??= spec
       if (spec !== stagedSpec || r.spec.id !== r.job) note({ code: 'BAD_STAGE_WORK', epoch, round: r.round, message: `round ${r.round}: the record runs another job spec than the job's first staged round` }, where)
       // Each stage's price per call is the spec's own graphs' count, not the coordinator's say.
@@ -267,10 +267,14 @@ export async function auditJob(source: AuditSource, key: Hex, progress: (line: s
       continue
     }
     await checkBindings(rec, own)
-    // A staged job's epoch pays every round closed before it: its schedule must be the rounds its chain holds.
+    // A staged job's epoch pays the credit of every round closed before it and releases the pool over the rounds
+    // that merged (a round with a failed audit merges nothing): both must be what its chain of rounds holds.
     const head = chainOfRounds.at(-1)
-    if (head?.kind === 'stage-round' && (rec.roundsClosed !== head.round + 1 || rec.ledgerSeq !== rec.roundsClosed || rec.jobRounds !== head.spec.rounds || rec.job !== head.job)) {
-      note({ code: 'RECORD_MISMATCH', epoch: n, message: `epoch ${n}: it counts ${rec.roundsClosed} rounds closed (credit up to ${rec.ledgerSeq}) of ${rec.jobRounds}, but its latest staged round is round ${head.round} of a job of ${head.spec.rounds} rounds` }, own)
+    if (head?.kind === 'stage-round') {
+      const merged = chainOfRounds.filter((r) => r.kind === 'stage-round' && !r.audits.some((a) => !a.passed)).length
+      if (rec.ledgerSeq !== head.round + 1 || rec.roundsClosed !== merged || rec.jobRounds !== head.spec.rounds || rec.job !== head.job) {
+        note({ code: 'RECORD_MISMATCH', epoch: n, message: `epoch ${n}: it counts ${rec.roundsClosed} rounds merged and credit up to round ${rec.ledgerSeq - 1}, of ${rec.jobRounds}, but its chain holds ${merged} merged rounds up to round ${head.round}, of ${head.spec.rounds}` }, own)
+      }
     }
     progress(`epoch ${n}: recomputing ${chainOfRounds.length} rounds of credit`)
     const recomputed = recomputeEpoch(book, rec, chainOfRounds)

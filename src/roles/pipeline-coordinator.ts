@@ -47,7 +47,7 @@ import type { TaskBlock } from '../data/task-block.ts'
 import { taskBatch } from '../data/task-batch.ts'
 import { seededRandom } from '../random.ts'
 import { CreditsLedger } from '../training/credits.ts'
-import { applyStageRound, stageWorkFlops, type StageAuditOutcome, type StageRoundRecord, type StageWork } from '../training/stage-log.ts'
+import { applyStageRound, sameSpecText, stageWorkFlops, type StageAuditOutcome, type StageRoundRecord, type StageWork } from '../training/stage-log.ts'
 import type { LogStore } from '../training/stores.ts'
 import type { WalletBinding } from '../training/coordinator-state.ts'
 import type { SettledJob, SettlementHost } from './settlement-host.ts'
@@ -226,6 +226,11 @@ export class PipelineCoordinator {
   logHead: string | null = null
   /** Ended by a governance decision: no round after the current one. */
   private ended = false
+  /** Rounds that merged nothing because an audited replica failed (they do not count toward the job's rounds). */
+  private discardedRounds = 0
+  /** A round is under way (a binding then waits for the round's own epoch). */
+  private roundRunning = false
+  private settling: Promise<void> = Promise.resolve()
   /** Pays verified credit into epochs (absent without a reward pool). */
   settlement: SettlementHost | undefined
   /** The peers serving a version's stages for inference because this coordinator asked them (announced). */
@@ -276,6 +281,8 @@ export class PipelineCoordinator {
     if (!text) return
     const saved = decodePipelineCheckpoint(text, this.stages)
     if (saved.jobId !== this.options.job.id) throw new TesseraeError('CHECKPOINT_MISMATCH', `the saved checkpoint is job "${saved.jobId}"'s, not "${this.options.job.id}"'s`)
+    // Its rounds were run (and logged) with one spec; only the number of rounds may change on a restart.
+    if (saved.spec !== undefined && saved.spec !== specText(this.options.job)) throw new TesseraeError('CHECKPOINT_MISMATCH', `job "${saved.jobId}" was saved with another spec than the one it is started with (only its number of rounds may change)`)
     this.params.set(await this.vectors.getParams(saved.paramsCid, { timeoutMs: 30_000 }))
     this.momentum.set(await this.vectors.getParams(saved.momentumCid, { timeoutMs: 30_000 }))
     this.round = saved.round
@@ -291,6 +298,7 @@ export class PipelineCoordinator {
     this.settlementState = saved.settlement
     this.logHead = saved.logHead ?? null
     this.ended = saved.ended ?? false
+    this.discardedRounds = saved.discardedRounds ?? 0
     this.resumed = true
   }
 
@@ -321,6 +329,8 @@ export class PipelineCoordinator {
       settlement: this.settlementState,
       logHead: this.logHead,
       ended: this.ended,
+      discardedRounds: this.discardedRounds,
+      spec: specText(this.options.job),
     }
     const saved = this.saving.then(async () => store.save(encodePipelineCheckpoint({ ...state, momentumCid: await momentumCid })))
     this.saving = saved.catch(() => undefined)
@@ -345,6 +355,8 @@ export class PipelineCoordinator {
     this.bindingsByPeer = { ...this.bindingsByPeer, [peer]: { ...binding, seq: ++this.bindingSeq } }
     this.unsettledBindings = true
     await this.save()
+    // Between rounds (or after the last) the binding's epoch is not left for a round that may never come.
+    if (!this.roundRunning) void this.settle()
   }
 
   /** The job as settlement sees it: its credits as of the latest closed round are the ledger now (rounds close whole). */
@@ -364,7 +376,9 @@ export class PipelineCoordinator {
         self.settlementState = state
         await self.save()
       },
-      closed: () => ({ ledger: CreditsLedger.fromJSON(self.ledger.toJSON()), roundsClosed: self.round, roundHead: self.logHead ?? '', ledgerSeq: self.round, forfeited: new Set(self.banned.keys()) }),
+      // The pool is released over the rounds that moved the model (a discarded one releases nothing more); the
+      // credit counts every round closed.
+      closed: () => ({ ledger: CreditsLedger.fromJSON(self.ledger.toJSON()), roundsClosed: self.mergedRounds, roundHead: self.logHead ?? '', ledgerSeq: self.round, forfeited: new Set(self.banned.keys()) }),
       endAfterThisRound: async () => {
         self.ended = true
         await self.save()
@@ -373,7 +387,13 @@ export class PipelineCoordinator {
   }
 
   /** Governance decisions, then the epoch of the credit verified so far; a chain failure is logged and retried next round. */
-  private async settle(): Promise<void> {
+  private settle(): Promise<void> {
+    const turn = this.settling.then(() => this.settleNow())
+    this.settling = turn.catch(() => undefined)
+    return turn
+  }
+
+  private async settleNow(): Promise<void> {
     const settlement = this.settlement
     if (!settlement) return
     this.unsettledBindings = false
@@ -453,7 +473,15 @@ export class PipelineCoordinator {
 
   /** Whether the job has run all its rounds (a job of 0 rounds runs until stopped) or governance ended it. */
   get finished(): boolean {
-    return this.ended || (this.options.job.rounds > 0 && this.round >= this.options.job.rounds)
+    return this.ended || (this.options.job.rounds > 0 && this.mergedRounds >= this.options.job.rounds)
+  }
+
+  /**
+   * Rounds that moved the model: a round discarded for a failed audit does not count toward the job's rounds, so
+   * a stream of fresh identities caught cheating can delay a job but never run it to its end with nothing learnt.
+   */
+  get mergedRounds(): number {
+    return this.round - this.discardedRounds
   }
 
   /**
@@ -488,6 +516,15 @@ export class PipelineCoordinator {
    * (the same round is tried again).
    */
   async runRound(signal?: AbortSignal): Promise<PipelineRoundReport | null> {
+    this.roundRunning = true
+    try {
+      return await this.runRoundNow(signal)
+    } finally {
+      this.roundRunning = false
+    }
+  }
+
+  private async runRoundNow(signal?: AbortSignal): Promise<PipelineRoundReport | null> {
     const { job, node } = this.options
     const stages = job.stages!
     const started = this.now()
@@ -554,7 +591,7 @@ export class PipelineCoordinator {
     })
     // Whose replica is audited this round is drawn now, in secret: until then, nobody can know.
     // The job's last round audits every replica, so no peer's last rounds stay pending (unpaid) for want of a draw.
-    const lastRound = job.rounds > 0 && this.round === job.rounds - 1
+    const lastRound = job.rounds > 0 && this.mergedRounds === job.rounds - 1
     const auditing = new Set(this.options.engine ? [...served.keys()].filter((peer) => lastRound || !this.audited.has(peer) || this.random() < job.auditRate) : [])
     const keptCalls = new Map<string, KeptCalls>()
     const keptFor = (peer: string) => {
@@ -633,7 +670,7 @@ export class PipelineCoordinator {
             // Our own engine failed, not the replica: merged unaudited, and audited next time.
           } else if (verdict.passed) {
             audits.run++
-            this.audited.add(peer)
+            // (Remembered as audited when the round lands: a round that fails to land audits it again.)
             outcomes.push({ peer, stage, passed: true, reason: '' })
           } else {
             audits.run++
@@ -693,6 +730,8 @@ export class PipelineCoordinator {
     this.momentum.set(momentum)
     centres.forEach((c, s) => (this.centres[s] = c))
     this.logHead = logHead
+    for (const a of outcomes) if (a.passed) this.audited.add(a.peer)
+    if (discarded) this.discardedRounds++
     applyStageRound(this.ledger, this.banned, record)
     const credited: Record<string, number> = {}
     for (const w of record.work) {
@@ -723,7 +762,12 @@ export class PipelineCoordinator {
    */
   private async serveFinal(): Promise<void> {
     const { job, node } = this.options
-    const cids = await Promise.all(this.slices.map(({ start, end }) => new ExchangeVectorStore(this.options.exchange, end - start).putParams(this.params.subarray(start, end))))
+    let cids: string[]
+    try {
+      cids = await Promise.all(this.slices.map(({ start, end }) => new ExchangeVectorStore(this.options.exchange, end - start).putParams(this.params.subarray(start, end))))
+    } catch (error) {
+      return void this.options.log?.(`the final version's stages could not be published for its volunteers to serve: ${errorMessage(error).slice(0, 200)}`)
+    }
     const servers: StageServer[] = []
     await Promise.all([...this.assignment].map(async ([peer, stage]) => {
       try {
@@ -900,6 +944,9 @@ function largestValue(delta: QuantizedDelta): number {
   }
   return far
 }
+
+/** A staged job's spec as its rounds must keep it: everything but the number of rounds (stage-log.ts's check). */
+const specText = (job: JobSpec) => sameSpecText(job)
 
 /** A peer's count of answered calls this round (a peer holds one stage a round). */
 function workOf(work: Map<string, StageWork>, peer: string, stage: number): StageWork {

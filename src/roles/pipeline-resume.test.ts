@@ -163,6 +163,8 @@ describe('a staged job across restarts', () => {
 
     // Another job's checkpoint, or a damaged one, stops the start with a reason.
     await expect(PipelineCoordinator.start({ ...options, job: { ...job, id: 'other' } })).rejects.toThrow('the saved checkpoint is job "resumed"\'s, not "other"\'s')
+    // Its rounds ran (and were logged) with one spec: a restart may run it longer, not differently.
+    await expect(PipelineCoordinator.start({ ...options, job: { ...job, rounds: 3, innerSteps: 4 } })).rejects.toThrow('was saved with another spec than the one it is started with (only its number of rounds may change)')
     await checkpoints.save('{"jobId": "resumed", "round": 1')
     await expect(PipelineCoordinator.start(options)).rejects.toThrow(/staged job checkpoint/)
     await expect(PipelineCoordinator.start({ ...options, checkpoints: undefined, heldOut: { ...draw(6), rows: 6 } })).rejects.toThrow('held-out samples come in whole micro-batches of 4, not 6 rows')
@@ -195,7 +197,7 @@ describe('the staged job checkpoint', () => {
 
   const ledger = new CreditsLedger()
   ledger.creditVolunteer('stage:0:a', 'a', 10, 0, { verified: false, submittedAtMs: 0 })
-  const settled = { ...good, reports: [good.reports[0]!, { ...good.reports[1]!, merged: [[], []], discarded: true }], ledger: ledger.toJSON(), bindings: { a: { wallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', expiry: 5, signature: '0xab', boundAtMs: 1, seq: 1 } }, settlement: { book: {} }, logHead: 'log-cid', ended: true }
+  const settled = { ...good, discardedRounds: 1, spec: '{"id":"j"}', reports: [good.reports[0]!, { ...good.reports[1]!, merged: [[], []], discarded: true }], ledger: ledger.toJSON(), bindings: { a: { wallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', expiry: 5, signature: '0xab', boundAtMs: 1, seq: 1 } }, settlement: { book: {} }, logHead: 'log-cid', ended: true }
 
   it('round-trips, with a lossless round written as null', () => {
     expect(decodePipelineCheckpoint(encodePipelineCheckpoint(good), 2)).toEqual(good)
@@ -224,5 +226,7 @@ describe('the staged job checkpoint', () => {
     expect(badSettled({ bindings: { a: { ...settled.bindings.a, seq: undefined } } })).toThrow('"seq"')
     expect(badSettled({ bindings: [] })).toThrow('bindings: expected an object')
     expect(badSettled({ logHead: 7 })).toThrow('"logHead" must be a string')
+    expect(badSettled({ discardedRounds: -1 })).toThrow('"discardedRounds" must be between 0')
+    expect(badSettled({ spec: {} })).toThrow('"spec" must be a string')
   })
 })

@@ -144,6 +144,8 @@ describe('audits of stage replicas', () => {
     expect(first.discarded).toBe(true)
     expect(first.merged).toEqual([[], [], []])
     expect(coordinator.params).toEqual(start)
+    // The round is logged and paid, but does not count toward the job's rounds.
+    expect([coordinator.round, coordinator.mergedRounds]).toEqual([1, 0])
     expect(first.credited[lazyId]).toBeUndefined()
     // The honest peers are paid for the calls they answered all the same.
     for (const id of ids.slice(0, 4)) expect(first.credited[id!]).toBeGreaterThan(0)
@@ -154,6 +156,7 @@ describe('audits of stage replicas', () => {
     expect(Object.keys(second.assigned)).not.toContain(lazyId)
     expect(second.audits.run).toBe(0)
     expect(second.discarded).toBe(false)
+    expect([coordinator.round, coordinator.mergedRounds]).toEqual([2, 1])
     expect(second.merged.flat().sort()).toEqual(ids.slice(0, 4).sort())
     expect(coordinator.params).not.toEqual(start)
   }, 120_000)

@@ -89,11 +89,19 @@ export const STAGE_ADAMW = DEFAULT_ADAMW as Extract<typeof DEFAULT_ADAMW, { kind
 const MAX_OPEN_STEPS = 8
 /** Forward and backward runs one stage peer takes on at once; more are refused BUSY (the driver reroutes). */
 const MAX_CONCURRENT = 4
+/**
+ * Inference forwards taken on at once, apart from training's (a visitor's load never makes a driver's calls
+ * busy), and from any one asker.
+ */
+const MAX_INFERENCE_CONCURRENT = 2
+const MAX_INFERENCE_PER_PEER = 1
 
 export class StageHost {
   private readonly node: Libp2p
   private readonly served = new Map<string, Entry>()
   private running = 0
+  private inferring = 0
+  private readonly inferringBy = new Map<string, number>()
   private paused = false
 
   private constructor(node: Libp2p) {
@@ -194,8 +202,14 @@ export class StageHost {
     if (entry.stage.inferenceOnly && request.type !== 'forward') return refuse('NOT_SERVED', `stage ${request.stage} of job "${request.jobId}" is served here for inference only: no ${request.type}`)
     // An update is cheap and ends a step: it is never refused for being busy (a skipped one would merge steps).
     if (request.type !== 'update' && this.paused) return refuse('NOT_SERVED', 'this peer is paused')
-    if (request.type !== 'update' && this.running >= MAX_CONCURRENT) return refuse('BUSY', `${this.running} micro-batches are running here`)
-    this.running++
+    const forInference = entry === inference
+    if (forInference) {
+      if (this.inferring >= MAX_INFERENCE_CONCURRENT || (this.inferringBy.get(from) ?? 0) >= MAX_INFERENCE_PER_PEER) return refuse('BUSY', `${this.inferring} inference requests are running here`)
+    } else if (request.type !== 'update' && this.running >= MAX_CONCURRENT) return refuse('BUSY', `${this.running} micro-batches are running here`)
+    if (forInference) {
+      this.inferring++
+      this.inferringBy.set(from, (this.inferringBy.get(from) ?? 0) + 1)
+    } else this.running++
     try {
       const { shard } = entry.stage.engine
       const input = boundaryShape(shard.forward, ACTIVATION)
@@ -209,7 +223,12 @@ export class StageHost {
     } catch (error) {
       return refuse('BAD_REQUEST', errorMessage(error).slice(0, 900))
     } finally {
-      this.running--
+      if (forInference) {
+        this.inferring--
+        const left = (this.inferringBy.get(from) ?? 1) - 1
+        if (left > 0) this.inferringBy.set(from, left)
+        else this.inferringBy.delete(from)
+      } else this.running--
     }
   }
 

@@ -34,6 +34,7 @@ describe('steering a staged job', () => {
   let stranger: NodePeer
   let job: JobSpec
   let coordinator: PipelineCoordinator
+  let volunteer: StageVolunteer
   const node = async () => {
     const n = await createNodePeer({ listenWs: { host: '127.0.0.1', port: 0 } })
     nodes.push(n)
@@ -49,7 +50,7 @@ describe('steering a staged job', () => {
     coordinator = await PipelineCoordinator.start({ node: coordinatorNode, exchange, job, initialParams: flatten(paramLayout(model), initParams(model, 1)), batches: () => { throw new Error('no rounds here') }, head: () => Promise.reject(new Error('no head')) })
     const volunteerExchange = await BlockExchange.start(volunteerNode, new MemoryBlockstore())
     stops.push(() => volunteerExchange.stop())
-    const volunteer = await StageVolunteer.start({ node: volunteerNode, exchange: volunteerExchange, job: (id) => (id === job.id ? job : null), engine: (j, from, to, rows) => createStageEngine(ort, buildShard(jobModel(j), from, to, rows), 'wasm') })
+    volunteer = await StageVolunteer.start({ node: volunteerNode, exchange: volunteerExchange, job: (id) => (id === job.id ? job : null), engine: (j, from, to, rows) => createStageEngine(ort, buildShard(jobModel(j), from, to, rows), 'wasm') })
     stops.push(() => volunteer.stop())
     for (const a of [volunteerNode, stranger]) for (const b of [coordinatorNode, volunteerNode]) if (a !== b) await a.dial(multiaddr(b.getMultiaddrs()[0]!.toString()))
   })
@@ -58,10 +59,14 @@ describe('steering a staged job', () => {
     for (const n of nodes) await n.stop()
   })
 
-  it('a volunteer takes serve and delta from the job\'s coordinator only, and no join', async () => {
+  it('a volunteer takes serve and delta from the coordinator of a job it joined only, and no join', async () => {
     const serve = { type: 'serve', jobId: 'steer', stage: 0, version: 0, params: 'bafyanything' } as const
-    await expect(callStage(stranger, volunteerNode.peerId, serve, [])).rejects.toThrow(/only job "steer"'s coordinator may ask for a serve/)
-    await expect(callStage(stranger, volunteerNode.peerId, { type: 'delta', jobId: 'steer', stage: 0, version: 0 }, [])).rejects.toThrow(/only job "steer"'s coordinator may ask for a delta/)
+    // Not joined yet: even the job's coordinator cannot make it serve (nor anyone announcing some job of theirs).
+    await expect(callStage(coordinatorNode, volunteerNode.peerId, serve, [])).rejects.toThrow(/job "steer" is not one/)
+    // Joined (its coordinator pinned as it was heard then), as join() does before asking for a stage.
+    ;(volunteer as unknown as { pinned: Map<string, string> }).pinned.set('steer', coordinatorNode.peerId.toString())
+    await expect(callStage(stranger, volunteerNode.peerId, serve, [])).rejects.toThrow(/only the coordinator of a job this peer joined may ask for a serve/)
+    await expect(callStage(stranger, volunteerNode.peerId, { type: 'delta', jobId: 'steer', stage: 0, version: 0 }, [])).rejects.toThrow(/only the coordinator of a job this peer joined may ask for a delta/)
     await expect(callStage(coordinatorNode, volunteerNode.peerId, { type: 'delta', jobId: 'steer', stage: 0, version: 0 }, [])).rejects.toThrow(/is not trained here from version 0/)
     await expect(callStage(coordinatorNode, volunteerNode.peerId, { ...serve, stage: 5 }, [])).rejects.toThrow(/has stages 0 to 1, not 5/)
     await expect(callStage(coordinatorNode, volunteerNode.peerId, { ...serve, jobId: 'other' }, [])).rejects.toThrow(/job "other" has not been heard here/)

@@ -75,7 +75,7 @@ export class StageVolunteer {
   private readonly pinned = new Map<string, string>()
   /** What each job's coordinator last said this peer has earned (verified FLOPs). */
   readonly credit = new Map<string, number>()
-  /** The stage of each job served for inference here, as announced. */
+  /** The stage of each job served for inference here (one a job), as announced. */
   private readonly offers = new Map<string, StageOffer>()
 
   private constructor(options: StageVolunteerOptions) {
@@ -126,6 +126,8 @@ export class StageVolunteer {
   setPaused(paused: boolean): void {
     this.paused = paused
     this.host.setPaused(paused)
+    // A paused peer refuses calls: it stops offering its stages, and offers them again when it resumes.
+    if (this.offers.size > 0) this.options.announce?.(paused ? [] : [...this.offers.values()])
   }
 
   async stop(): Promise<void> {
@@ -142,14 +144,30 @@ export class StageVolunteer {
     if (request.type === 'join' || request.type === 'bind') return refuse('NOT_SERVED', 'this peer coordinates no job')
     const job = this.options.job(request.jobId)
     if (!job) return refuse('NOT_SERVED', `job "${request.jobId}" has not been heard here`)
-    // Only the job's coordinator (the one this peer joined) says what this peer trains, and takes its replica.
-    if (from !== job.coordinator || (this.pinned.has(job.id) && this.pinned.get(job.id) !== from)) return refuse('NOT_SERVED', `only job "${job.id}"'s coordinator may ask for a ${request.type}`)
+    // Only the coordinator of a job this peer joined (as it was when joined) says what this peer trains or
+    // serves, and takes its replica: a job it never joined cannot make it serve anything.
+    if (from !== job.coordinator || this.pinned.get(job.id) !== from) return refuse('NOT_SERVED', `only the coordinator of a job this peer joined may ask for a ${request.type}, and job "${job.id}" is not one`)
     if (!job.stages) return refuse('BAD_REQUEST', `job "${job.id}" is not split into stages`)
     try {
       if (request.type === 'serve') {
         const start = await this.fetchStage(job, request.stage, request.params)
-        if (!request.inference) await this.serve(job, request.stage, request.version, start)
-        if (request.model) await this.serveInference(job, request.stage, request.version, request.model, start)
+        if (this.stopped) return refuse('NOT_SERVED', 'this peer has stopped')
+        if (request.inference) {
+          // Training is over: the replica and its engine go, and the final version is served (or refused, said why).
+          this.stopTraining(job.id)
+          if (!this.options.announce) return refuse('NOT_SERVED', 'this peer serves no stage for inference')
+          await this.serveInference(job, request.stage, request.version, request.model!, start)
+        } else {
+          await this.serve(job, request.stage, request.version, start)
+          // Serving the use page beside training is extra: a tab that cannot (its memory, say) still trains.
+          if (request.model) {
+            try {
+              await this.serveInference(job, request.stage, request.version, request.model, start)
+            } catch (error) {
+              this.options.log?.(`stage ${request.stage} of job "${job.id}" is not served for inference: ${errorMessage(error).slice(0, 200)}`)
+            }
+          }
+        }
         return { response: { type: 'done', flops: 0, tensors: 0 }, tensors: [] }
       }
       const held = this.held.get(`${job.id}/${request.stage}`)
@@ -190,6 +208,7 @@ export class StageVolunteer {
     const layout = paramLayout(jobModel(job), ...jobStageRange(job, stage))
     const key = `${job.id}/${stage}`
     const engine = await this.engine(job, stage, job.stages!.microBatch, key)
+    if (this.stopped) return this.release(key)
     // (The host copies the values: `start` stays the version's, for the replica's delta.)
     this.host.serve({ jobId: job.id, stage, version, engine, params: unflatten(layout, start), drivers: new Set([job.coordinator]), ledger: true })
     // Moved to another stage of the job: the old one's replica and engines go, and its inference serving.
@@ -198,30 +217,56 @@ export class StageVolunteer {
       this.held.delete(other)
       this.host.unserve(job.id, held.stage)
       this.release(other)
-      this.stopInference(job.id, held.stage)
     }
     this.held.set(key, { job, stage, version, start, layout })
     this.options.onHolding?.(this.holding)
     this.options.log?.(`training stage ${stage} of job "${job.id}" from version ${version}`)
   }
 
-  /** Serves the version's stage to anyone for inference (forward only), announced under the version's model id. */
+  /**
+   * Serves the version's stage to anyone for inference (forward only), announced under the version's model id:
+   * one stage a job (serving another stage of it stops the first).
+   */
   private async serveInference(job: JobSpec, stage: number, version: number, model: string, start: Float32Array): Promise<void> {
     if (!this.options.announce) return
-    const key = `${job.id}/${stage}`
-    if (!this.offers.has(key) && this.offers.size >= MAX_STAGE_OFFERS) return void this.options.log?.(`stage ${stage} of job "${job.id}" is not served for inference: this peer serves ${MAX_STAGE_OFFERS} already`)
-    const engine = await this.engine(job, stage, INFERENCE_ROWS, `${key}/inference`)
-    this.host.serve({ jobId: job.id, stage, version, engine, params: unflatten(paramLayout(jobModel(job), ...jobStageRange(job, stage)), start), inferenceOnly: true })
-    this.offers.set(key, { job: job.id, params: model, version, stage })
-    this.options.announce([...this.offers.values()])
+    const before = this.offers.get(job.id)
+    if (before && before.stage !== stage) this.stopInference(job.id)
+    if (!this.offers.has(job.id) && this.offers.size >= MAX_STAGE_OFFERS) return void this.options.log?.(`stage ${stage} of job "${job.id}" is not served for inference: this peer serves ${MAX_STAGE_OFFERS} already`)
+    // The slot is taken before anything awaits, so serves at once never offer more than a presence carries.
+    const offer: StageOffer = { job: job.id, params: model, version, stage }
+    this.offers.set(job.id, offer)
+    const key = `${job.id}/${stage}/inference`
+    try {
+      const engine = await this.engine(job, stage, INFERENCE_ROWS, key)
+      // Stopped, or overtaken by a later serve of this job: that one serves (the engine is kept for it, or goes).
+      if (this.stopped) return this.release(key)
+      if (this.offers.get(job.id) !== offer) return
+      this.host.serve({ jobId: job.id, stage, version, engine, params: unflatten(paramLayout(jobModel(job), ...jobStageRange(job, stage)), start), inferenceOnly: true })
+    } catch (error) {
+      if (this.offers.get(job.id) === offer) this.offers.delete(job.id)
+      throw error
+    }
+    if (!this.paused) this.options.announce([...this.offers.values()])
   }
 
-  private stopInference(jobId: string, stage: number): void {
-    const key = `${jobId}/${stage}`
-    if (!this.offers.delete(key)) return
-    this.host.unserve(jobId, stage, true)
-    this.release(`${key}/inference`)
-    this.options.announce?.([...this.offers.values()])
+  private stopInference(jobId: string): void {
+    const offer = this.offers.get(jobId)
+    if (!offer) return
+    this.offers.delete(jobId)
+    this.host.unserve(jobId, offer.stage, true)
+    this.release(`${jobId}/${offer.stage}/inference`)
+    if (!this.paused) this.options.announce?.([...this.offers.values()])
+  }
+
+  /** A job's training is over here: its replica and training engine go (its inference serving stays). */
+  private stopTraining(jobId: string): void {
+    for (const [key, held] of [...this.held]) {
+      if (held.job.id !== jobId) continue
+      this.held.delete(key)
+      this.host.unserve(jobId, held.stage)
+      this.release(key)
+    }
+    this.options.onHolding?.(this.holding)
   }
 
   private delta(held: Held): Reply {

@@ -42,14 +42,15 @@ describe('a staged job served by its volunteers', () => {
     const coordinator = await PipelineCoordinator.start({ ...coordinatorPeer, job, initialParams: initial, head: head.run, batches: () => ({ ...draw(8), rows: 8 }), engine: engineFor, announceEveryMs: 0 })
     stops.push(() => coordinator.stop())
     const startCid = coordinator.paramsCid
-    const announced: Array<{ peerId: string; addr: string; offers: StageOffer[][] }> = []
+    const announced: Array<{ peerId: string; addr: string; offers: StageOffer[][]; volunteer?: StageVolunteer }> = []
     for (let i = 0; i < 3; i++) {
       const { node, exchange } = await stagedPeer(stops)
       await node.dial(multiaddr(coordinatorPeer.node.getMultiaddrs()[0]!.toString()))
-      const heard = { peerId: node.peerId.toString(), addr: node.getMultiaddrs()[0]!.toString(), offers: [] as StageOffer[][] }
+      const heard: (typeof announced)[number] = { peerId: node.peerId.toString(), addr: node.getMultiaddrs()[0]!.toString(), offers: [] as StageOffer[][] }
       announced.push(heard)
       const volunteer = await StageVolunteer.start({ node, exchange, job: (id) => (id === job.id ? job : null), engine: (_, from, to, rows) => engineFor(from, to, rows), joinEveryMs: 200, announce: (offers) => heard.offers.push(offers) })
       stops.push(() => volunteer.stop())
+      heard.volunteer = volunteer
       volunteer.join(job.id)
       while (coordinator.candidates().length < i + 1) await sleep(20)
     }
@@ -58,7 +59,7 @@ describe('a staged job served by its volunteers', () => {
     // Each served the version it trained from (0, then 1) and, once training was over, the final version 2, each
     // under the model id the job's head named for it.
     for (const v of announced) {
-      const versions = v.offers.map((o) => o.map((x) => x.version))
+      const versions = v.offers.slice(0, 3).map((o) => o.map((x) => x.version))
       expect(versions).toEqual([[0], [1], [2]])
       expect(v.offers[0]![0]!.params).toBe(startCid)
       expect(v.offers.at(-1)).toEqual([{ job: job.id, params: coordinator.paramsCid, version: 2, stage: v.offers[0]![0]!.stage }])
@@ -83,6 +84,12 @@ describe('a staged job served by its volunteers', () => {
     const whole = await createStageEngine(ort, buildShard(model, 0, model.layers.length, 1), 'wasm')
     stops.push(() => whole.release())
     expect(relativeL2(outputs, await whole.forward(unflatten(paramLayout(model), coordinator.params), x))).toBeLessThan(1e-5)
+    // A paused volunteer stops offering its stage (it would refuse the calls), and offers it again on resuming.
+    const pausing = announced[0]!
+    pausing.volunteer!.setPaused(true)
+    expect(pausing.offers.at(-1)).toEqual([])
+    pausing.volunteer!.setPaused(false)
+    expect(pausing.offers.at(-1)).toEqual(pausing.offers.at(-3))
     // Served for inference only: nobody but the coordinator may train it, and a visitor's backward is refused.
     const stage0 = announced.find((v) => v.offers[0]![0]!.stage === 0)!
     await expect(callStage(visitor.node, peerIdFromString(stage0.peerId), { type: 'update', jobId: job.id, stage: 0, version: 2, step: 'x.0', lr: 0.1 }, [])).rejects.toThrow(/inference only: no update/)

@@ -135,20 +135,28 @@ describe('settling a staged job', () => {
     }
     expect(coordinator.ledger.volunteer(lazyPeer).flops).toBe(0)
 
-    // An epoch after every round; the last one has released the whole pool.
+    // The lazy peer's round merged nothing: it releases nothing and does not count, so the job ran 4 rounds for
+    // its 3. An epoch after every merged round; the last one has released the whole pool.
+    expect(coordinator.reports.map((r) => r.discarded)).toEqual([true, false, false, false])
     const key32 = jobKey(owner, job.id)
     const escrow = (await readEscrowJob(t.clients[0]!.publicClient, t.deployment.escrow, key32))!
     expect(Number(escrow.epoch), settled.join('\n')).toBe(3)
     const last = trees.get('tree-3')!
     const cumulative = new Map(last.tree.values.map((v) => [getAddress((v.value as string[])[0]!), BigInt((v.value as string[])[2]!)]))
     expect(cumulative.has(volunteers[3]!.wallet.address)).toBe(false)
-    // Each epoch releases a third of the pool and splits it by that round's verified FLOPs.
+    // Each merged round releases a third of the pool, split by the verified FLOPs since the last release (the
+    // first release pays the discarded round's work too).
     let paid = 0n
     for (const v of honest) {
-      const expected = coordinator.reports.reduce((sum, r) => {
-        const roundTotal = honest.reduce((t, h) => t + (r.credited[h.id] ?? 0), 0)
-        return sum + (Number(POOL) / 3) * ((r.credited[v.id] ?? 0) / roundTotal)
-      }, 0)
+      let expected = 0
+      let since = new Map<string, number>()
+      for (const r of coordinator.reports) {
+        for (const h of honest) since.set(h.id, (since.get(h.id) ?? 0) + (r.credited[h.id] ?? 0))
+        if (r.discarded) continue
+        const total = [...since.values()].reduce((a, b) => a + b, 0)
+        expected += (Number(POOL) / 3) * (since.get(v.id)! / total)
+        since = new Map()
+      }
       expect(expected).toBeGreaterThan(0)
       expect(Math.abs(Number(cumulative.get(v.wallet.address)!) - expected) / Number(POOL)).toBeLessThan(1e-6)
       paid += cumulative.get(v.wallet.address)!
@@ -165,7 +173,7 @@ describe('settling a staged job', () => {
     const report = await auditJob(source, key32)
     expect(report.findings).toEqual([])
     expect(report.ok).toBe(true)
-    expect(report.checked.rounds).toBe(3)
+    expect(report.checked.rounds).toBe(4)
     expect(report.epochs.map((e) => e.status)).toEqual(['ok', 'ok', 'ok'])
 
     // A log whose round 1 pays an honest peer for more backward calls than the round had: named, and its
@@ -182,12 +190,12 @@ describe('settling a staged job', () => {
     // An epoch record that counts more rounds closed than its chain holds (to release the pool early) is named;
     // so is a round record that is signed but does not decode.
     const [epochCid, epochEnvelope] = [...log.envelopes].find(([, e]) => (JSON.parse(e.record) as { kind: string; epoch?: number }).kind === 'epoch' && (JSON.parse(e.record) as { epoch: number }).epoch === 2)!
-    const early = { ...(JSON.parse(epochEnvelope.record) as Record<string, unknown>), roundsClosed: 3, ledgerSeq: 3 }
+    const early = { ...(JSON.parse(epochEnvelope.record) as Record<string, unknown>), roundsClosed: 3 }
     const audited = async (cid: string, record: unknown) => {
       const swapped = new Map(log.envelopes).set(cid, await signLogRecord(key, record as StageRoundRecord))
       return auditJob({ ...source, fetchLog: async (c) => swapped.get(c) ?? Promise.reject(new Error(`no provider has ${c}`)) }, key32)
     }
-    expect((await audited(epochCid, early)).findings.find((f) => f.code === 'RECORD_MISMATCH')?.message).toMatch(/epoch 2: it counts 3 rounds closed .* but its latest staged round is round 1/)
+    expect((await audited(epochCid, early)).findings.find((f) => f.code === 'RECORD_MISMATCH')?.message).toMatch(/epoch 2: it counts 3 rounds merged and credit up to round 2, of 3, but its chain holds 2 merged rounds up to round 2/)
     const malformed = { ...inflated, work: [{ peer: 'x', stage: 'one', forward: 1, backward: 1 }] }
     expect((await audited(roundCid, malformed)).findings[0]).toMatchObject({ code: 'BAD_RECORD', message: expect.stringMatching(/does not decode: staged round record: "stage" must be a finite number/) })
   }, 300_000)

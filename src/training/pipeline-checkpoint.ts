@@ -39,6 +39,10 @@ export interface PipelineCheckpoint {
   logHead?: string | null
   /** A governance decision ended the job. */
   ended?: boolean
+  /** Rounds that merged nothing (a failed audit): they do not count toward the job's rounds. */
+  discardedRounds?: number
+  /** The job's spec its rounds ran with, but for its number of rounds (stage-log.ts's sameSpecText). */
+  spec?: string
 }
 
 const WHAT = 'staged job checkpoint'
@@ -99,6 +103,8 @@ export function decodePipelineCheckpoint(text: string, stages: number): Pipeline
     ...(obj.settlement === undefined ? {} : { settlement: obj.settlement }),
     ...(obj.logHead === undefined ? {} : { logHead: obj.logHead === null ? null : readString(obj, 'logHead', WHAT, 128) }),
     ...(obj.ended === undefined ? {} : { ended: obj.ended === true }),
+    ...(obj.discardedRounds === undefined ? {} : { discardedRounds: readInteger(obj, 'discardedRounds', WHAT, 0, 0x7fffffff) }),
+    ...(obj.spec === undefined ? {} : { spec: readString(obj, 'spec', WHAT, 2 ** 20) }),
   }
 }
 

@@ -50,6 +50,12 @@ export interface StageRoundRecord {
 /** Peers one record names at most (work or audits): 8 replicas of 1,024 stages, with room. */
 export const MAX_STAGE_RECORD_PEERS = 16_384
 
+/**
+ * A staged job's spec as all its rounds must share it: everything but its number of rounds (an owner may run a
+ * job longer; a round run with more steps or a larger batch could pay more calls).
+ */
+export const sameSpecText = (job: JobSpec): string => JSON.stringify({ ...job, rounds: 0 })
+
 /** The ledger key of one peer's credit for one round: a round pays each peer once, whatever is replayed. */
 export const stageCreditKey = (round: number, peer: string) => `stage:${round}:${peer}`
 

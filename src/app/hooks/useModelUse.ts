@@ -63,7 +63,7 @@ export function useModelUse(peer: TabPeer | null, jobId: string, paramsCid: stri
         (flat) => settle({ status: 'ready', job, params: Object.fromEntries(unflatten(layout, flat)) }),
         (error: unknown) => settle({ status: 'failed', job, error: `The model's parameters could not be fetched: ${errorMessage(error)}. Someone holding this version (its coordinator, or a volunteer) must be online.` }),
       )
-  }, [peer, job, paramsCid, state.status, needBytes, memoryBytes, version])
+  }, [peer, job, jobId, paramsCid, state.status, needBytes, memoryBytes, version])
 
   const worker = () => (compute.current ??= ComputeClient.spawn())
 
