@@ -11,7 +11,7 @@ import { createLossHead, createStageEngine, type StageEngine } from '../compute/
 import { jobModel } from '../training/job.ts'
 import { flatten, paramLayout } from '../training/vector.ts'
 import { PipelineCoordinator } from './pipeline-coordinator.ts'
-import { dictionaryTask, stagedPeer, stagedTextJob } from './testing/staged-peers.ts'
+import { dictionaryTask, lazy, stagedPeer, stagedTextJob } from './testing/staged-peers.ts'
 import { decodeCommitment, encodeCommitment } from '../training/stage-audit.ts'
 import { decodeDelta, dequantize } from '../training/quantize.ts'
 import { encodeDelta, quantizeInt8 } from '../training/quantize.ts'
@@ -22,20 +22,6 @@ const CONTEXT = 8
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** What a commitment of these tests' rounds may hold. */
 const LIMITS = { steps: 8, microBatches: 2 }
-
-/** A lazy replica: it runs its stage, then hands back 0.9× what it computed (forward and backward alike). */
-function lazy(engine: StageEngine): StageEngine {
-  const scale = (v: Float32Array) => v.map((x) => 0.9 * x)
-  return {
-    ...engine,
-    shard: engine.shard,
-    forward: async (p, a) => scale(await engine.forward(p, a)),
-    backward: async (p, a, g) => {
-      const { gradIn, grads } = await engine.backward(p, a, g)
-      return { gradIn: gradIn && scale(gradIn), grads }
-    },
-  }
-}
 
 describe('audits of stage replicas', () => {
   const stops: Array<() => Promise<void>> = []

@@ -29,7 +29,7 @@ import { sendBinding } from './rewards-client.ts'
 import { SettlementHost } from './settlement-host.ts'
 import { StageVolunteer } from './stage-volunteer.ts'
 import { SignedLog } from './testing/settled-job.ts'
-import { dictionaryTask, stagedPeer, stagedTextJob } from './testing/staged-peers.ts'
+import { dictionaryTask, lazy, stagedPeer, stagedTextJob } from './testing/staged-peers.ts'
 
 ort.env.wasm.numThreads = 1
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -40,19 +40,6 @@ beforeAll(async () => {
   t = await startTestChain()
 }, 60_000)
 afterAll(async () => t?.chain.stop())
-
-/** A lazy replica: it hands back 0.9× what its stage computes, which its audit's replay catches. */
-function lazy(engine: StageEngine): StageEngine {
-  const scale = (v: Float32Array) => v.map((x) => 0.9 * x)
-  return {
-    ...engine,
-    forward: async (p, a) => scale(await engine.forward(p, a)),
-    backward: async (p, a, g) => {
-      const { gradIn, grads } = await engine.backward(p, a, g)
-      return { gradIn: gradIn && scale(gradIn), grads }
-    },
-  }
-}
 
 describe('settling a staged job', () => {
   const stops: Array<() => Promise<void>> = []

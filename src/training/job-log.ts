@@ -23,8 +23,8 @@ export const MAX_LOG_RECORD_BYTES = 32 << 20
 
 export type HolderRecord = Omit<HolderState, 'stats'>
 
-export interface RoundRecord {
-  kind: 'round'
+/** What every round record says of its round, whole-model or staged (stage-log.ts). */
+export interface RoundCommon {
   job: string
   /** The job spec in force this round (governance may have changed it), in full. */
   spec: JobSpec
@@ -35,6 +35,10 @@ export interface RoundRecord {
   nextParamsCid: string
   startedAtMs: number
   closedAtMs: number
+}
+
+export interface RoundRecord extends RoundCommon {
+  kind: 'round'
   /** FLOPs one unit is credited with (the coordinator's own count of its train-step graph). */
   flopsPerUnit: number
   /** sha-256 of the round's audit secret, announced while it ran; and the secret, revealed at its close. */

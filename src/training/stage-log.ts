@@ -10,6 +10,7 @@ import { DecodeError } from '../errors.ts'
 import { asObject, readInteger, readNumber, readString } from '../schema.ts'
 import { CreditsLedger } from './credits.ts'
 import { decodeJob, type JobSpec } from './job.ts'
+import type { RoundCommon } from './job-log.ts'
 
 export interface StageWork {
   peer: string
@@ -27,18 +28,9 @@ export interface StageAuditOutcome {
   reason: string
 }
 
-export interface StageRoundRecord {
+/** Its spec's model, cuts and micro-batch fix `stageFlops`; its parameters are whole vectors. */
+export interface StageRoundRecord extends RoundCommon {
   kind: 'stage-round'
-  job: string
-  /** The job spec the round ran (its model, cuts and micro-batch fix `stageFlops`). */
-  spec: JobSpec
-  round: number
-  version: number
-  /** The whole parameter vector the round trained from, and the one it made. */
-  paramsCid: string
-  nextParamsCid: string
-  startedAtMs: number
-  closedAtMs: number
   /** FLOPs of one micro-batch through each stage's forward graph and its backward graph. */
   stageFlops: Array<{ forward: number; backward: number }>
   /** Every peer credited this round: those whose replica came back and did not fail an audit. */

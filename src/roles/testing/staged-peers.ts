@@ -2,6 +2,7 @@
 // test's stop list; a character-transformer job cut into 3 stages; and The Devil's Dictionary to train it on.
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import type { PrivateKey } from '@libp2p/interface'
+import type { StageEngine } from '../../compute/stage-engine.ts'
 import { createNodePeer } from '../../p2p/node-peer.ts'
 import { BlockExchange } from '../../p2p/block-exchange.ts'
 import { recipeModel, type ModelRecipe } from '../../graph/model-recipe.ts'
@@ -39,4 +40,18 @@ export async function dictionaryTask(context: number, vocabSize: number, spec: E
   const random = seededRandom(seed)
   const draw = (rows: number) => windowBatch(tokens, Array.from({ length: rows }, () => starts[Math.floor(random() * starts.length)]!), context, vocab.length)
   return { task, recipe, model: recipeModel(recipe), draw }
+}
+
+/** A lazy replica: it runs its stage, then hands back 0.9× what it computed (forward and backward alike). */
+export function lazy(engine: StageEngine): StageEngine {
+  const scale = (v: Float32Array) => v.map((x) => 0.9 * x)
+  return {
+    ...engine,
+    shard: engine.shard,
+    forward: async (p, a) => scale(await engine.forward(p, a)),
+    backward: async (p, a, g) => {
+      const { gradIn, grads } = await engine.backward(p, a, g)
+      return { gradIn: gradIn && scale(gradIn), grads }
+    },
+  }
 }
