@@ -811,7 +811,7 @@ export class PipelineCoordinator {
       }
       return total / (samples.rows / micro)
     } catch (error) {
-      this.options.log?.(`could not score version ${this.version} on the held-out samples: ${errorMessage(error).slice(0, 300)}`)
+      this.options.log?.(`could not score a version on the held-out samples: ${errorMessage(error).slice(0, 300)}`)
       return null
     }
   }
