@@ -299,6 +299,7 @@ export class PipelineCoordinator {
     this.logHead = saved.logHead ?? null
     this.ended = saved.ended ?? false
     this.discardedRounds = saved.discardedRounds ?? 0
+    this.servers = saved.servers ?? []
     this.resumed = true
   }
 
@@ -331,6 +332,7 @@ export class PipelineCoordinator {
       ended: this.ended,
       discardedRounds: this.discardedRounds,
       spec: specText(this.options.job),
+      servers: this.servers.slice(0, MAX_ANNOUNCED_SERVERS),
     }
     const saved = this.saving.then(async () => store.save(encodePipelineCheckpoint({ ...state, momentumCid: await momentumCid })))
     this.saving = saved.catch(() => undefined)
@@ -778,6 +780,7 @@ export class PipelineCoordinator {
       }
     }))
     this.servers = servers
+    await this.save()
     await this.announce()
   }
 

@@ -197,7 +197,7 @@ describe('the staged job checkpoint', () => {
 
   const ledger = new CreditsLedger()
   ledger.creditVolunteer('stage:0:a', 'a', 10, 0, { verified: false, submittedAtMs: 0 })
-  const settled = { ...good, discardedRounds: 1, spec: '{"id":"j"}', reports: [good.reports[0]!, { ...good.reports[1]!, merged: [[], []], discarded: true }], ledger: ledger.toJSON(), bindings: { a: { wallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', expiry: 5, signature: '0xab', boundAtMs: 1, seq: 1 } }, settlement: { book: {} }, logHead: 'log-cid', ended: true }
+  const settled = { ...good, discardedRounds: 1, spec: '{"id":"j"}', servers: [{ peer: 'a', stage: 1, version: 2 }], reports: [good.reports[0]!, { ...good.reports[1]!, merged: [[], []], discarded: true }], ledger: ledger.toJSON(), bindings: { a: { wallet: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', expiry: 5, signature: '0xab', boundAtMs: 1, seq: 1 } }, settlement: { book: {} }, logHead: 'log-cid', ended: true }
 
   it('round-trips, with a lossless round written as null', () => {
     expect(decodePipelineCheckpoint(encodePipelineCheckpoint(good), 2)).toEqual(good)
@@ -228,5 +228,6 @@ describe('the staged job checkpoint', () => {
     expect(badSettled({ logHead: 7 })).toThrow('"logHead" must be a string')
     expect(badSettled({ discardedRounds: -1 })).toThrow('"discardedRounds" must be between 0')
     expect(badSettled({ spec: {} })).toThrow('"spec" must be a string')
+    expect(badSettled({ servers: [{ peer: 'a', stage: 2, version: 2 }] })).toThrow('"stage" must be between 0 and 1')
   })
 })

@@ -18,6 +18,7 @@ import { callStage } from '../p2p/stage-protocol.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { PipelineCoordinator } from './pipeline-coordinator.ts'
 import { StagedModel } from './staged-model.ts'
+import { MemoryCheckpointStore } from '../training/memory-checkpoints.ts'
 import { StageVolunteer } from './stage-volunteer.ts'
 import { dictionaryTask, stagedPeer, stagedTextJob } from './testing/staged-peers.ts'
 
@@ -39,7 +40,8 @@ describe('a staged job served by its volunteers', () => {
     stops.push(() => head.release())
     const engineFor = (from: number, to: number, rows: number) => createStageEngine(ort, buildShard(jobModel(job), from, to, rows), 'wasm')
     const initial = flatten(paramLayout(model), initParams(model, 3))
-    const coordinator = await PipelineCoordinator.start({ ...coordinatorPeer, job, initialParams: initial, head: head.run, batches: () => ({ ...draw(8), rows: 8 }), engine: engineFor, announceEveryMs: 0 })
+    const options = { ...coordinatorPeer, job, initialParams: initial, head: head.run, batches: () => ({ ...draw(8), rows: 8 }), engine: engineFor, announceEveryMs: 0, checkpoints: new MemoryCheckpointStore() }
+    const coordinator = await PipelineCoordinator.start(options)
     stops.push(() => coordinator.stop())
     const startCid = coordinator.paramsCid
     const announced: Array<{ peerId: string; addr: string; offers: StageOffer[][]; volunteer?: StageVolunteer }> = []
@@ -93,5 +95,11 @@ describe('a staged job served by its volunteers', () => {
     // Served for inference only: nobody but the coordinator may train it, and a visitor's backward is refused.
     const stage0 = announced.find((v) => v.offers[0]![0]!.stage === 0)!
     await expect(callStage(visitor.node, peerIdFromString(stage0.peerId), { type: 'update', jobId: job.id, stage: 0, version: 2, step: 'x.0', lr: 0.1 }, [])).rejects.toThrow(/inference only: no update/)
+    // A reload of the finished job goes on vouching for the same servers.
+    await coordinator.stop()
+    const reloaded = await PipelineCoordinator.start(options)
+    stops.push(() => reloaded.stop())
+    expect(reloaded.finished).toBe(true)
+    expect(reloaded.stageServers).toEqual(coordinator.stageServers)
   }, 180_000)
 })

@@ -43,6 +43,8 @@ export interface PipelineCheckpoint {
   discardedRounds?: number
   /** The job's spec its rounds ran with, but for its number of rounds (stage-log.ts's sameSpecText). */
   spec?: string
+  /** The stage servers the coordinator vouches for (its announcement's), so a reload goes on naming them. */
+  servers?: Array<{ peer: string; stage: number; version: number }>
 }
 
 const WHAT = 'staged job checkpoint'
@@ -105,6 +107,10 @@ export function decodePipelineCheckpoint(text: string, stages: number): Pipeline
     ...(obj.ended === undefined ? {} : { ended: obj.ended === true }),
     ...(obj.discardedRounds === undefined ? {} : { discardedRounds: readInteger(obj, 'discardedRounds', WHAT, 0, 0x7fffffff) }),
     ...(obj.spec === undefined ? {} : { spec: readString(obj, 'spec', WHAT, 2 ** 20) }),
+    ...(obj.servers === undefined ? {} : { servers: list('servers', 512).map((item, i) => {
+      const s = asObject(item, `${WHAT} servers [${i}]`)
+      return { peer: readString(s, 'peer', WHAT, 128), stage: readInteger(s, 'stage', WHAT, 0, stages - 1), version: readInteger(s, 'version', WHAT, 0, 0x7fffffff) }
+    }) }),
   }
 }
 
