@@ -363,7 +363,7 @@ export async function startHeadlessPipelineCoordinator(options: PipelineCoordina
     // Audited calls run again here, on this process's ORT.
     engine: (from, to, rows) => createStageEngine(ort, buildShard(model, from, to, rows), 'wasm'),
     jobLog,
-    settlement: settlement && ((source) => settlement(source)),
+    settlement,
   })
   return {
     node,

@@ -84,7 +84,7 @@ export async function openStagedJob(peer: TabPeer, job: JobSpec, chain: ChainCon
       checkpoints: new IdbCheckpointStore(`staged:${job.id}`),
       heldOut: test ? heldOutBatch(job, test) : undefined,
       jobLog,
-      settlement: settlement && ((source) => settlement(source)),
+      settlement,
     })
     const audits = { run: 0, failed: 0 }
     let counted = 0

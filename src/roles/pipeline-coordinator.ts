@@ -282,7 +282,7 @@ export class PipelineCoordinator {
     const saved = decodePipelineCheckpoint(text, this.stages)
     if (saved.jobId !== this.options.job.id) throw new TesseraeError('CHECKPOINT_MISMATCH', `the saved checkpoint is job "${saved.jobId}"'s, not "${this.options.job.id}"'s`)
     // Its rounds were run (and logged) with one spec; only the number of rounds may change on a restart.
-    if (saved.spec !== undefined && saved.spec !== specText(this.options.job)) throw new TesseraeError('CHECKPOINT_MISMATCH', `job "${saved.jobId}" was saved with another spec than the one it is started with (only its number of rounds may change)`)
+    if (saved.spec !== undefined && saved.spec !== sameSpecText(this.options.job)) throw new TesseraeError('CHECKPOINT_MISMATCH', `job "${saved.jobId}" was saved with another spec than the one it is started with (only its number of rounds may change)`)
     this.params.set(await this.vectors.getParams(saved.paramsCid, { timeoutMs: 30_000 }))
     this.momentum.set(await this.vectors.getParams(saved.momentumCid, { timeoutMs: 30_000 }))
     this.round = saved.round
@@ -331,7 +331,7 @@ export class PipelineCoordinator {
       logHead: this.logHead,
       ended: this.ended,
       discardedRounds: this.discardedRounds,
-      spec: specText(this.options.job),
+      spec: sameSpecText(this.options.job),
       servers: this.servers.slice(0, MAX_ANNOUNCED_SERVERS),
     }
     const saved = this.saving.then(async () => store.save(encodePipelineCheckpoint({ ...state, momentumCid: await momentumCid })))
@@ -415,9 +415,7 @@ export class PipelineCoordinator {
 
   /** The job and its head on gossip, as every coordinator announces them: how volunteers and the use page find it. */
   async announce(): Promise<void> {
-    // The stage servers it vouches for: those it asked to serve a version, less any caught cheating since.
-    const servers = this.servers.filter((s) => !this.banned.has(s.peer)).slice(0, MAX_ANNOUNCED_SERVERS)
-    const data = encodeAnnouncement({ job: this.options.job, head: this.head(), addrs: (this.options.addrs?.() ?? []).slice(0, 16), servers })
+    const data = encodeAnnouncement({ job: this.options.job, head: this.head(), addrs: (this.options.addrs?.() ?? []).slice(0, 16), servers: this.stageServers.slice(0, MAX_ANNOUNCED_SERVERS) })
     try {
       await this.options.node.services.pubsub.publish(TOPIC_JOBS, data)
     } catch (error) {
@@ -502,14 +500,11 @@ export class PipelineCoordinator {
         this.options.log?.(`round ${this.round} failed here and is tried again: ${errorMessage(error).slice(0, 300)}`)
       }
       onChange()
-      // A wallet bound while no round lands (nobody on a stage) still gets its epoch.
-      if ((report === null || report.steps === 0) && this.unsettledBindings) await this.settle()
       if ((report === null || report.steps === 0) && !signal.aborted) await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs)
         signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
       })
     }
-    if (this.unsettledBindings && !signal.aborted) await this.settle()
   }
 
   /**
@@ -519,11 +514,16 @@ export class PipelineCoordinator {
    */
   async runRound(signal?: AbortSignal): Promise<PipelineRoundReport | null> {
     this.roundRunning = true
+    let report: PipelineRoundReport | null
     try {
-      return await this.runRoundNow(signal)
+      report = await this.runRoundNow(signal)
     } finally {
       this.roundRunning = false
     }
+    // A wallet bound while the round ran, with no epoch after it (a round that did not land, or a binding that
+    // came during the round's own epoch), gets its epoch now.
+    if (this.unsettledBindings && !signal?.aborted) await this.settle()
+    return report
   }
 
   private async runRoundNow(signal?: AbortSignal): Promise<PipelineRoundReport | null> {
@@ -536,8 +536,7 @@ export class PipelineCoordinator {
       return Array.from({ length: this.stages }, (_, s) => stagesHeld.filter((x) => x === s).length)
     }
     if (count(assignment.values()).some((n) => n === 0)) return null
-    // Each stage's parameters of the version, published apart: a peer fetches only its own stage's.
-    const cids = await Promise.all(this.slices.map(({ start, end }) => new ExchangeVectorStore(this.options.exchange, end - start).putParams(this.params.subarray(start, end))))
+    const cids = await this.publishStages()
     const lost = new Set<string>()
     const served = new Map<string, number>()
     await Promise.all([...assignment].map(async ([peer, stage]) => {
@@ -766,7 +765,7 @@ export class PipelineCoordinator {
     const { job, node } = this.options
     let cids: string[]
     try {
-      cids = await Promise.all(this.slices.map(({ start, end }) => new ExchangeVectorStore(this.options.exchange, end - start).putParams(this.params.subarray(start, end))))
+      cids = await this.publishStages()
     } catch (error) {
       return void this.options.log?.(`the final version's stages could not be published for its volunteers to serve: ${errorMessage(error).slice(0, 200)}`)
     }
@@ -784,8 +783,13 @@ export class PipelineCoordinator {
     await this.announce()
   }
 
-  /** The stage servers this coordinator vouches for now (what its announcements name). */
-  get stageServers(): readonly StageServer[] {
+  /** Each stage's parameters of the current version, published apart: a peer fetches only its own stage's. */
+  private publishStages(): Promise<string[]> {
+    return Promise.all(this.slices.map(({ start, end }) => new ExchangeVectorStore(this.options.exchange, end - start).putParams(this.params.subarray(start, end))))
+  }
+
+  /** The stage servers this coordinator vouches for now: those it asked to serve a version, less any caught cheating since. */
+  get stageServers(): StageServer[] {
     return this.servers.filter((s) => !this.banned.has(s.peer))
   }
 
@@ -947,9 +951,6 @@ function largestValue(delta: QuantizedDelta): number {
   }
   return far
 }
-
-/** A staged job's spec as its rounds must keep it: everything but the number of rounds (stage-log.ts's check). */
-const specText = (job: JobSpec) => sameSpecText(job)
 
 /** A peer's count of answered calls this round (a peer holds one stage a round). */
 function workOf(work: Map<string, StageWork>, peer: string, stage: number): StageWork {

@@ -148,11 +148,6 @@ export class StageHost {
     this.served.delete(inference ? inferenceKey(jobId, stage) : `${jobId}/${stage}`)
   }
 
-  /** The version a stage is served at for inference here (null if it is not). */
-  inferenceVersion(jobId: string, stage: number): number | null {
-    return this.served.get(inferenceKey(jobId, stage))?.stage.version ?? null
-  }
-
   /** Paused: forward and backward calls are refused (the driver sends them to the stage's other peers); updates still apply. */
   setPaused(paused: boolean): void {
     this.paused = paused

@@ -58,6 +58,8 @@ interface Held {
 }
 
 type Reply = { response: StageResponse; tensors: Uint8Array[] }
+/** Stage `stage`'s parameter layout, in the stage's own order. */
+const stageLayout = (job: JobSpec, stage: number) => paramLayout(jobModel(job), ...jobStageRange(job, stage))
 const refuse = (code: 'NOT_SERVED' | 'BAD_REQUEST', detail: string): Reply => ({ response: { type: 'refused', code, detail }, tensors: [] })
 
 export class StageVolunteer {
@@ -182,8 +184,7 @@ export class StageVolunteer {
 
   /** A stage's parameters of a version, by content id, from the job's coordinator (or whoever holds them). */
   private async fetchStage(job: JobSpec, stage: number, cid: string): Promise<Float32Array> {
-    const layout = paramLayout(jobModel(job), ...jobStageRange(job, stage))
-    return new ExchangeVectorStore(this.options.exchange, layout.total).getParams(cid, { providers: [peerIdFromString(job.coordinator)], timeoutMs: 60_000 })
+    return new ExchangeVectorStore(this.options.exchange, stageLayout(job, stage).total).getParams(cid, { providers: [peerIdFromString(job.coordinator)], timeoutMs: 60_000 })
   }
 
   /** One engine per stage and batch size, kept from version to version (the shard does not change). */
@@ -205,7 +206,7 @@ export class StageVolunteer {
   }
 
   private async serve(job: JobSpec, stage: number, version: number, start: Float32Array): Promise<void> {
-    const layout = paramLayout(jobModel(job), ...jobStageRange(job, stage))
+    const layout = stageLayout(job, stage)
     const key = `${job.id}/${stage}`
     const engine = await this.engine(job, stage, job.stages!.microBatch, key)
     if (this.stopped) return this.release(key)
@@ -241,7 +242,7 @@ export class StageVolunteer {
       // Stopped, or overtaken by a later serve of this job: that one serves (the engine is kept for it, or goes).
       if (this.stopped) return this.release(key)
       if (this.offers.get(job.id) !== offer) return
-      this.host.serve({ jobId: job.id, stage, version, engine, params: unflatten(paramLayout(jobModel(job), ...jobStageRange(job, stage)), start), inferenceOnly: true })
+      this.host.serve({ jobId: job.id, stage, version, engine, params: unflatten(stageLayout(job, stage), start), inferenceOnly: true })
     } catch (error) {
       if (this.offers.get(job.id) === offer) this.offers.delete(job.id)
       throw error

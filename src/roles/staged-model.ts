@@ -63,9 +63,14 @@ export class StagedModel {
     return heard.filter(({ peer, offer }) => !vouched.some((s) => s.version === offer.version) || vouched.some((s) => s.peer === peer && s.stage === offer.stage && s.version === offer.version))
   }
 
+  /** The version number stage peers serve under: the link's, or (a link without one) the first offer's. */
+  private servedVersion(): number | undefined {
+    return this.options.version ?? this.offers(0)[0]?.offer.version
+  }
+
   /** Whether the job's coordinator names this version's stage servers (only they are asked). */
   vouched(): boolean {
-    const version = this.options.version ?? this.offers(0)[0]?.offer.version
+    const version = this.servedVersion()
     return version !== undefined && (this.options.servers?.() ?? []).some((s) => s.version === version)
   }
 
@@ -110,8 +115,7 @@ export class StagedModel {
   private async route(x: Float32Array, allow: (stage: number, peer: string) => boolean): Promise<StagedAnswer> {
     const { job, node } = this.options
     const model = jobModel(job)
-    // The version number stage peers serve under: the link's, or (a link without one) the first offer's.
-    const version = this.options.version ?? this.offers(0)[0]?.offer.version
+    const version = this.servedVersion()
     if (version === undefined) throw new TesseraeError('STAGE_UNAVAILABLE', `no peer serves stage 0 of this version of job "${job.id}" yet`)
     const driver = new PipelineDriver({
       node,
