@@ -23,14 +23,16 @@ import { benchCoordinatorCapacity, capacityTable } from './coordinator-capacity.
 import { benchFirstMinute } from './first-minute.ts'
 import { benchPipeline, pipelineTable } from './pipeline.ts'
 import { benchDropout, dropoutTable } from './dropout.ts'
+import { benchHeadless, headlessTable } from './headless-engine.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const requested = (process.argv[2] ?? 'wasm,tasks,webgpu,swarm,pipeline,dropout,aggregation,audit,log-audit,data,capacity,first-minute').split(',')
+const requested = (process.argv[2] ?? 'wasm,tasks,webgpu,headless,swarm,pipeline,dropout,aggregation,audit,log-audit,data,capacity,first-minute').split(',')
 const browserSuites = requested.filter((s): s is 'wasm' | 'tasks' | 'webgpu' => s === 'wasm' || s === 'tasks' || s === 'webgpu')
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const log = (line: string) => console.log(`  ${line}`)
 
 // Node suites first: they need no browser and report the swarm's communication and aggregation costs.
+const headless = requested.includes('headless') ? await benchHeadless({ rounds: ROUNDS, log }) : null
 const swarm = requested.includes('swarm') ? await benchSwarm({ volunteers: 8, rounds: 4, model: 'mlp', innerSteps: 128, batchSize: 32 }) : null
 const pipeline = requested.includes('pipeline') ? await benchPipeline({ steps: ROUNDS, batch: 16, microBatch: 4, log }) : null
 const dropout = requested.includes('dropout') ? await benchDropout({ rounds: ROUNDS, steps: 8, batch: 16, log }) : null
@@ -90,6 +92,7 @@ const lines: string[] = []
 if (engine) lines.push(...engineTable(engine))
 if (tasks) lines.push('', ...tasksTable(tasks))
 if (webgpu) lines.push('', ...webGpuTable(webgpu))
+if (headless) lines.push('', ...headlessTable(headless))
 if (swarm) {
   lines.push('', '| swarm (Node, loopback libp2p) | value |', '|---|---|')
   lines.push(`| model, volunteers, rounds, H × batch | ${swarm.model} (${swarm.parameters} params), ${swarm.volunteers}, ${swarm.rounds}, ${swarm.innerSteps} × ${swarm.batchSize} |`)
@@ -147,6 +150,7 @@ if (engine || webgpu) await writeFile(fileURLToPath(new URL('results/latest.json
 if (tasks) await writeFile(fileURLToPath(new URL('results/tasks-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), tasks }, null, 2))
 if (swarm || aggregation) await writeFile(fileURLToPath(new URL('results/swarm-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), swarm, aggregation }, null, 2))
 if (pipeline) await writeFile(fileURLToPath(new URL('results/pipeline-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), pipeline }, null, 2))
+if (headless) await writeFile(fileURLToPath(new URL('results/headless-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), headless }, null, 2))
 if (dropout) await writeFile(fileURLToPath(new URL('results/dropout-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), dropout }, null, 2))
 if (audit || logAudit) await writeFile(fileURLToPath(new URL('results/audit-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), audit, logAudit }, null, 2))
 if (data) await writeFile(fileURLToPath(new URL('results/data-latest.json', import.meta.url)), JSON.stringify({ date: new Date().toISOString(), data }, null, 2))

@@ -4,7 +4,9 @@
 // ended UNVERIFIED because their volunteers looked disconnected.
 import { afterAll, describe, expect, it } from 'vitest'
 import * as ort from 'onnxruntime-web'
-import { nodeComputeClient } from './node-compute.ts'
+import * as ortNode from 'onnxruntime-node'
+import { nodeComputeClient, type HeadlessEngine } from './node-compute.ts'
+import { nativeOrt } from './ort-native.ts'
 import { recipeModel, type ModelRecipe } from '../../src/graph/model-recipe.ts'
 import { initParams } from '../../src/graph/model.ts'
 import { syntheticBatch } from '../../src/compute/synthetic-batch.ts'
@@ -33,11 +35,15 @@ async function longestWait<T>(task: () => Promise<T>): Promise<{ result: T; ms: 
 }
 const batches = () => Array.from({ length: 4 }, (_, i) => syntheticBatch(model, BATCH, i + 1))
 
-describe('the compute thread of a headless peer', () => {
-  const compute = nodeComputeClient()
+/** The ORT build each headless engine runs, loaded on this thread. */
+const BUILDS: Record<HeadlessEngine, typeof ort> = { wasm: ort, native: nativeOrt(ortNode) }
+BUILDS.native.env.wasm.numThreads = 1
+
+describe.each(['native', 'wasm'] as const)('the %s compute thread of a headless peer', (kind) => {
+  const compute = nodeComputeClient(kind)
   afterAll(() => compute.terminate())
 
-  it('trains the same steps as an engine on this thread, without ever holding this thread', async () => {
+  it('trains the same steps as an engine of its build on this thread, without ever holding this thread', async () => {
     const ready = await compute.init({ model: recipe, batchSize: BATCH, optimizer: 'adamw', seed: 3 }, { backend: 'wasm', wasmThreads: 1 })
     expect(ready).toMatchObject({ backend: 'wasm', wasmThreads: 1, microBatch: BATCH })
     const params = initParams(model, 3)
@@ -45,7 +51,7 @@ describe('the compute thread of a headless peer', () => {
     await engine.load(params)
 
     const threaded = await longestWait(() => engine.train(batches(), 1e-3, 1))
-    const local = await SessionInnerEngine.create(ort, model, BATCH)
+    const local = await SessionInnerEngine.create(BUILDS[kind], model, BATCH)
     await local.load(params)
     const here = await longestWait(() => local.train(batches(), 1e-3, 1))
     const hereParams = await local.read()
@@ -66,9 +72,53 @@ describe('the compute thread of a headless peer', () => {
   }, 60_000)
 
   it('fails what is in flight when stopped, instead of leaving it waiting', async () => {
-    const other = nodeComputeClient()
+    const other = nodeComputeClient(kind)
     const pending = other.init({ model: recipe, batchSize: BATCH, optimizer: 'adamw', seed: 3 }, { backend: 'wasm', wasmThreads: 1 })
     other.terminate()
     await expect(pending).rejects.toMatchObject({ code: 'WORKER_STOPPED' })
   })
+
+  it('stopped in the middle of training, lets its run end instead of taking the process down with it', async () => {
+    // Ending a thread inside a native ORT run aborted the whole process ("terminate called after throwing an
+    // instance of 'Napi::Error'"): this test's own process would not have lived to see the next line.
+    const other = nodeComputeClient(kind)
+    await other.init({ model: recipe, batchSize: BATCH, optimizer: 'adamw', seed: 3 }, { backend: 'wasm', wasmThreads: 1 })
+    const engine = new WorkerInnerEngine(other)
+    await engine.load(initParams(model, 3))
+    const training = engine.train([...batches(), ...batches()], 1e-3, 1)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    other.terminate()
+    await expect(training).rejects.toMatchObject({ code: 'WORKER_STOPPED' })
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    expect(await compute.readParams()).toBeDefined()
+  }, 60_000)
+})
+
+describe('the native and wasm engines', () => {
+  // A tab trains on wasm and a Node peer natively, and each replays the other's units: they must agree to the
+  // float rounding verification's tolerances were measured on (DEFAULT_THRESHOLDS.lossTolerance is 1e-3).
+  it('train the same steps to the same losses and parameters, within float rounding', async () => {
+    const params = initParams(model, 4)
+    const runs = await Promise.all((['native', 'wasm'] as const).map(async (kind) => {
+      const engine = await SessionInnerEngine.create(BUILDS[kind], model, BATCH)
+      await engine.load(params)
+      const { losses } = await engine.train(batches(), 1e-3, 1)
+      const end = await engine.read()
+      await engine.release()
+      return { losses, end }
+    }))
+    const [native, wasm] = runs as [typeof runs[0], typeof runs[0]]
+    native.losses.forEach((loss, i) => expect(Math.abs(loss - wasm.losses[i]!) / wasm.losses[i]!).toBeLessThan(1e-4))
+    let off = 0
+    let norm = 0
+    for (const [name, value] of wasm.end) {
+      const other = native.end.get(name)!
+      value.forEach((v, i) => {
+        off += (v - other[i]!) ** 2
+        norm += v ** 2
+      })
+    }
+    expect(Math.sqrt(off / norm)).toBeLessThan(1e-4)
+    expect(native.losses).not.toEqual(wasm.losses) // two builds: were they the same, this test would show nothing
+  }, 120_000)
 })

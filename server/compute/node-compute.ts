@@ -20,9 +20,22 @@ function sharedOrtWasm(): Promise<WebAssembly.Module | null> {
   return compiled
 }
 
+/**
+ * The CPU engine a headless peer trains on: onnxruntime-node's native build (ort-native.ts), or the wasm
+ * build a tab runs (for a check that must match a tab bit for bit, or a platform with no native build).
+ */
+export type HeadlessEngine = 'native' | 'wasm'
+
+/** The engine a headless peer uses when not told: TESSERAE_HEADLESS_ENGINE=wasm picks the tab's build. */
+export const defaultHeadlessEngine = (): HeadlessEngine => (process.env.TESSERAE_HEADLESS_ENGINE === 'wasm' ? 'wasm' : 'native')
+
+/** The message that asks a compute thread to finish its run in progress and exit. */
+export const CLOSE = 'close-thread'
+const CLOSE_GRACE_MS = 60_000
+
 /** A Node worker thread behind the small part of the DOM Worker interface ComputeClient uses. */
-function threadAsWorker(): Worker {
-  const thread = new NodeWorker(THREAD)
+function threadAsWorker(engine: HeadlessEngine): Worker {
+  const thread = new NodeWorker(THREAD, { workerData: { engine } })
   // Not a request (no reply): the thread waits for it only when it first loads ORT.
   void sharedOrtWasm().then((module) => thread.postMessage({ type: 'ort-module', module } satisfies SharedOrt))
   // An idle thread does not keep its process alive (a peer that was never stopped still lets a script end);
@@ -30,12 +43,13 @@ function threadAsWorker(): Worker {
   let inFlight = 0
   thread.unref()
   const target = new EventTarget()
+  let terminated = false
   thread.on('message', (data: unknown) => {
+    if (terminated) return
     const type = (data as { type?: unknown } | null)?.type
     if (type !== 'progress' && type !== 'fallback' && --inFlight === 0) thread.unref()
     target.dispatchEvent(new MessageEvent('message', { data }))
   })
-  let terminated = false
   const crashed = (message: string) => target.dispatchEvent(Object.assign(new Event('error'), { message }))
   thread.on('error', (error: Error) => crashed(error.message))
   // A thread that ends on its own (out of memory, a native abort) fails what it held instead of leaving it waiting.
@@ -46,13 +60,19 @@ function threadAsWorker(): Worker {
       thread.postMessage(message, transfer as never)
     },
     terminate: () => {
+      if (terminated) return
       terminated = true
-      void thread.terminate()
+      // The thread ends its run in progress and exits (compute-thread.ts): cut short, a native run aborts the
+      // process. Its replies no longer reach the client, which failed what it had in flight. Should a run
+      // never end, the thread is ended anyway after a minute.
+      thread.postMessage({ type: CLOSE })
+      thread.ref()
+      setTimeout(() => void thread.terminate(), CLOSE_GRACE_MS).unref()
     },
   }) as unknown as Worker
 }
 
 /** A compute client on a worker thread of its own. */
-export function nodeComputeClient(): ComputeClient {
-  return new ComputeClient(threadAsWorker)
+export function nodeComputeClient(engine: HeadlessEngine = defaultHeadlessEngine()): ComputeClient {
+  return new ComputeClient(() => threadAsWorker(engine))
 }

@@ -1,8 +1,9 @@
 // A stage engine in a compute worker (a tab's, here a Node thread's: the same client, protocol and runtime):
 // the same answers as an engine on this thread, with a stage's parameters sent only when their key changes.
 import { afterAll, describe, expect, it } from 'vitest'
-import * as ort from 'onnxruntime-web'
+import * as ortNode from 'onnxruntime-node'
 import { nodeComputeClient } from './node-compute.ts'
+import { nativeOrt } from './ort-native.ts'
 import { createStageEngine } from '../../src/compute/stage-engine.ts'
 import { recipeModel, type ModelRecipe } from '../../src/graph/model-recipe.ts'
 import { initParams, shapeAt } from '../../src/graph/model.ts'
@@ -10,6 +11,8 @@ import { buildShard } from '../../src/graph/shard.ts'
 import { numel } from '../../src/graph/shape.ts'
 import { seededRandom } from '../../src/random.ts'
 
+// A headless peer's compute thread runs onnxruntime-node's native build (ort-native.ts): the engine here runs it too.
+const ort = nativeOrt(ortNode)
 ort.env.wasm.numThreads = 1
 const recipe: ModelRecipe = { spec: { kind: 'transformer', layers: 2, width: 16, heads: 4 }, input: { kind: 'tokens', vocab: 12, context: 6 }, outputs: 12, objective: 'classes' }
 const model = recipeModel(recipe)

@@ -23,7 +23,7 @@ export function refereeData(exchange: BlockExchange, task: () => TaskSpec): (uni
       data = (async () => {
         const spec = task()
         const set = concatBlocks(spec, await Promise.all(unit.shards.map((s) => fetchTaskShard(exchange, s, spec, providersOf(s.owner)))))
-        return { count: set.count, makeBatch: (indices: Uint32Array) => taskBatch(spec, set, indices) }
+        return { count: set.count, makeBatch: (indices: Uint32Array, salt: number) => taskBatch(spec, set, indices, undefined, salt) }
       })()
       data.catch(() => cache.delete(key))
       cache.set(key, data)

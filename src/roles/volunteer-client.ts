@@ -273,7 +273,7 @@ export class VolunteerClient {
     const widths = batchWidths(task)
     const run: UnitRun = {
       unit, start: params, layout, totalSamples: data.count, engine, flopsPerStep,
-      makeBatch: (indices) => taskBatch(task, data, indices, engine.spare?.(indices.length * widths.x, indices.length * widths.y)),
+      makeBatch: (indices, salt) => taskBatch(task, data, indices, engine.spare?.(indices.length * widths.x, indices.length * widths.y), salt),
       commit: async (values) => {
         const cid = await putChunked(this.options.exchange, 'checkpoint', float32View(values))
         checkpoints.push(cid)

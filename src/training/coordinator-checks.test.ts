@@ -220,6 +220,24 @@ describe('coordinator: rounds, work and the job\'s end', () => {
     expect(await h.coordinator.tick()).toBeNull()
   })
 
+  it('reopens, after a restart, the units held by peers of the old process, yet still takes a holder\'s result if it comes back', async () => {
+    const h = new Harness(job({ unitsPerRound: 2 }))
+    await h.open()
+    const a = await unitOf(h, 'a')
+    const b = await unitOf(h, 'b')
+    expect(await h.coordinator.requestWork('c')).toMatchObject({ kind: 'wait' })
+    // The coordinator restarts; a and b were volunteers of the old run and are gone for good, c is new.
+    await h.open()
+    expect(holder(h, a.unitId, 'a')?.status).toBe('released')
+    const c = await unitOf(h, 'c')
+    const d = await unitOf(h, 'd')
+    expect([c.unitId, d.unitId].sort()).toEqual([a.unitId, b.unitId].sort())
+    // b does come back with its unit done: its result is taken, and c's copy of that unit is not needed.
+    expect((await h.submit('b', await h.compute('b', b))).accepted).toBe(true)
+    await h.coordinator.settled()
+    expect(holder(h, b.unitId, 'b')?.status).toBe('accepted')
+  })
+
   it('applies a governance change from the next round only, and refuses one that changes the job\'s identity', async () => {
     const h = new Harness(job({ unitsPerRound: 2 }))
     await h.open()

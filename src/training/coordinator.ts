@@ -115,7 +115,16 @@ export class Coordinator {
       const centre = state.centreCid === null ? null : await options.vectors.getParams(state.centreCid)
       const coordinator = new Coordinator(options, state, params, momentum, centre)
       // Checks in flight died with the old process: nobody is to blame, and the units are open again.
-      for (const unit of allUnits(state.current)) for (const h of unit.holders) if (h.status === 'verifying') dropHolder(state, h, verdict('UNVERIFIED', { detail: 'the coordinator restarted while checking it' }), now)
+      // Units held before the restart are open again: their holders' connections died with the old process, and
+      // a round whose every unit waited for holders that never came back would stall until its deadline (half
+      // an hour; with no result yet nothing is speculated). A holder that does come back still delivers: a
+      // released holder's result is taken.
+      for (const unit of allUnits(state.current)) {
+        for (const h of unit.holders) {
+          if (h.status === 'verifying') dropHolder(state, h, verdict('UNVERIFIED', { detail: 'the coordinator restarted while checking it' }), now)
+          else if (h.status === 'assigned') h.status = 'released'
+        }
+      }
       // Who served what before the restart is unknown now: providers announce themselves again.
       state.providers = {}
       if (replan) {

@@ -78,4 +78,12 @@ describe('a unit\'s batches', () => {
     expect(unitBatches(unit, 5, makeBatch).map((b) => [...b.x])).toEqual(Array.from({ length: 20 }, (_, k) => order.slice(2 * k, 2 * k + 2)))
     expect(unitBatches(unit, 5, makeBatch, 20, 20).map((b) => [...b.x])).toEqual([order.slice(38, 40)])
   })
+
+  it('gives each step a salt fixed by the unit\'s seed and the step, the same in a replay of any steps', () => {
+    const salts = (u: UnitAssignment, from?: number, to?: number) => unitBatches(u, 5, (indices, salt) => ({ x: Float32Array.of(salt), y: new Float32Array(0) }), from, to).map((b) => b.x[0]!)
+    const all = salts(unit)
+    expect(new Set(all).size).toBe(all.length)
+    expect(salts(unit, 7, 9)).toEqual(all.slice(6, 9))
+    expect(salts({ ...unit, seed: unit.seed + 1 })).not.toEqual(all)
+  })
 })

@@ -28,15 +28,21 @@ export interface InnerEngine {
   spare?(xLength: number, yLength: number): InnerBatch | undefined
 }
 
-/** Makes one batch from sample indices into the concatenation of the unit's shards. */
-export type BatchMaker = (indices: Uint32Array) => InnerBatch
+/**
+ * Makes one batch from sample indices into the concatenation of the unit's shards; `salt`, fixed by the unit's
+ * seed and the step, draws whatever else a batch varies by (a text window's offset), so replays draw it alike.
+ */
+export type BatchMaker = (indices: Uint32Array, salt: number) => InnerBatch
+
+/** The salt of a unit's step `s` (0-based). */
+export const stepSalt = (seed: number, s: number): number => (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) + Math.imul(s + 1, 0x165667b1)) >>> 0
 
 /** The batches of a unit's steps from..to (1-based, inclusive), in the order every replay uses. */
 export function unitBatches(unit: UnitAssignment, totalSamples: number, makeBatch: BatchMaker, from = 1, to = unit.innerSteps): InnerBatch[] {
   const order = unitSampleOrder(totalSamples, unit.innerSteps, unit.batchSize, unit.seed)
   return Array.from({ length: to - from + 1 }, (_, k) => {
     const s = from - 1 + k
-    return makeBatch(order.subarray(s * unit.batchSize, (s + 1) * unit.batchSize))
+    return makeBatch(order.subarray(s * unit.batchSize, (s + 1) * unit.batchSize), stepSalt(unit.seed, s))
   })
 }
 
