@@ -50,6 +50,9 @@ const { values } = parseArgs({
     'lr-final': { type: 'string' },
     'outer-lr': { type: 'string', default: '0.7' },
     'audit-rate': { type: 'string', default: '0.25' },
+    // Samples per data shard, and so per unit (a unit trains on one shard): a small text in small shards has
+    // each unit go over the same few windows several times.
+    'shard-size': { type: 'string', default: '512' },
     dir: { type: 'string' },
     out: { type: 'string' },
   },
@@ -97,7 +100,9 @@ async function coordinate(): Promise<void> {
   // A stack's relay when given one (a tab can reach it), else one of our own on loopback.
   const relay = values.relay?.length ? null : await createRelayNode({ host: '127.0.0.1', port: 0 })
   const relayList = relay ? relayAddrs(relay) : values.relay!
-  const nodeVolunteers = int('volunteers')
+  // 0 when every volunteer is a tab (`npm run train:tab`): the job's units then wait for the tabs.
+  const nodeVolunteers = values.volunteers === '0' ? 0 : int('volunteers')
+  if (nodeVolunteers === 0 && values.units === undefined) throw new Error('with --volunteers 0 (tabs only), name the units a round hands out with --units')
   const coordinator = await startHeadlessCoordinator({
     relayAddrs: relayList,
     dataDir: values.dir ?? null,
@@ -106,7 +111,7 @@ async function coordinate(): Promise<void> {
     train: data.train,
     test: data.test,
     task: { task: data.task, recipe },
-    shardSize: 512,
+    shardSize: int('shard-size'),
     evalLimit: data.test.count,
     overrides: {
       id: `train-swarm-${Date.now().toString(36)}`,
@@ -126,6 +131,15 @@ async function coordinate(): Promise<void> {
     },
   })
   console.info(`job ${coordinator.job.id}`)
+  // Resumed from --dir: the job kept there is the one trained, and this run's hyper-parameters are the owner's
+  // change to it from the next round on (recorded as any owner's change is), not silently ignored.
+  const asked = { innerSteps: int('inner-steps'), outerLr: positive('outer-lr'), unitsPerRound: values.units === undefined ? nodeVolunteers : int('units'), auditRate: Number(values['audit-rate']), rounds: int('rounds'), ...(values['lr-final'] === undefined ? { innerLr: positive('lr') } : {}) }
+  const kept = coordinator.coordinator.job
+  const changed = (Object.keys(asked) as Array<keyof typeof asked>).filter((k) => kept[k] !== asked[k])
+  if (changed.length > 0) {
+    await coordinator.coordinator.scheduleJobChange({ ...kept, ...asked })
+    console.info(`resumed with ${changed.map((k) => `${k} ${kept[k]} → ${asked[k]}`).join(', ')} from the next round`)
+  }
   const children: ChildProcess[] = []
   const script = fileURLToPath(import.meta.url)
   for (let i = 0; i < nodeVolunteers; i++) {
@@ -137,13 +151,14 @@ async function coordinate(): Promise<void> {
   const decayLr = async (closed: number) => {
     const [from, to] = [positive('lr'), positive('lr-final')]
     const innerLr = to + 0.5 * (from - to) * (1 + Math.cos((Math.PI * Math.min(closed + 1, int('rounds'))) / int('rounds')))
-    await coordinator.coordinator.scheduleJobChange({ ...coordinator.coordinator.job, innerLr })
+    await coordinator.coordinator.scheduleJobChange({ ...(coordinator.coordinator.pendingJob ?? coordinator.coordinator.job), innerLr })
   }
   const started = Date.now()
   const view = () => coordinator.coordinator.view
   const score = (r: RoundReport) => (data.task.kind === 'text' ? r.testLoss! / Math.LN2 : r.testAccuracy!)
   let printed = view().history.length
   let samples = view().history.reduce((n, r) => n + r.samples, 0)
+  if (printed > 0 && values['lr-final'] !== undefined) await decayLr(printed)
   try {
     while (!view().finished) {
       await new Promise((r) => setTimeout(r, 1000))

@@ -171,6 +171,11 @@ export class Coordinator {
     return this.currentJob
   }
 
+  /** The job as the next round will run it when a change is waiting for the round boundary, else null. */
+  get pendingJob(): JobSpec | null {
+    return this.nextJob
+  }
+
   get view(): Readonly<CoordinatorState> {
     return this.state
   }
