@@ -60,7 +60,7 @@ describe('loss checks', () => {
     expect(await at(actual - slack * 1.5)).toMatchObject({ code: 'LOSS_BEFORE_MISMATCH' })
   })
 
-  it('flag a delta that does not lower the last batch\'s loss by 2 %: zero, reversed, or too small', async () => {
+  it('flag a delta that does not lower the last batch\'s loss by 0.5 %: zero, reversed, or too small', async () => {
     const run = await honest()
     const r = referee()
     const check = (delta: QuantizedDelta) => lossChecks(r, { unit, result: run.result, delta, start })
@@ -218,11 +218,11 @@ describe('loss checks at their thresholds (scripted referee)', () => {
     expect(await check(scripted(1.7))).toBeNull()
   })
 
-  it('needs a gain of 2 % on the last batch: exactly 2 % passes, a hair less is no progress', async () => {
+  it('needs a gain of 0.5 % on the last batch: exactly 0.5 % passes, a hair less is no progress', async () => {
     const boundary = 2 * (1 - DEFAULT_THRESHOLDS.minLastBatchGain)
-    expect(boundary).toBe(1.96)
-    expect(await check(scripted(1.96), 1, 1.96)).toBeNull()
-    expect(await check(scripted(1.96 + 1e-9), 1, 1.96)).toEqual(verdict('NO_PROGRESS', { before: 2, after: 1.96 }))
+    expect(boundary).toBe(1.99)
+    expect(await check(scripted(1.99), 1, 1.99)).toBeNull()
+    expect(await check(scripted(1.99 + 1e-9), 1, 1.99)).toEqual(verdict('NO_PROGRESS', { before: 2, after: 1.99 }))
     // A delta that blows the loss up to NaN is no progress, recorded as the JSON-safe 1e9.
     expect(await check(scripted(NaN))).toEqual(verdict('NO_PROGRESS', { before: 2, after: 1e9 }))
   })
