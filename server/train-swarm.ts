@@ -134,7 +134,7 @@ async function coordinate(): Promise<void> {
   // Resumed from --dir: the job kept there is the one trained, and this run's hyper-parameters are the owner's
   // change to it from the next round on (recorded as any owner's change is), not silently ignored.
   const asked = { innerSteps: int('inner-steps'), outerLr: positive('outer-lr'), unitsPerRound: values.units === undefined ? nodeVolunteers : int('units'), auditRate: Number(values['audit-rate']), rounds: int('rounds'), ...(values['lr-final'] === undefined ? { innerLr: positive('lr') } : {}) }
-  const kept = coordinator.coordinator.job
+  const kept = coordinator.coordinator.pendingJob ?? coordinator.coordinator.job
   const changed = (Object.keys(asked) as Array<keyof typeof asked>).filter((k) => kept[k] !== asked[k])
   if (changed.length > 0) {
     await coordinator.coordinator.scheduleJobChange({ ...kept, ...asked })

@@ -10,7 +10,9 @@ import { decodeSignedManifest, type SignedManifest } from '../data/manifest.ts'
 import { decodeSignedBinding, type SignedBinding } from '../ledger/binding.ts'
 import { decodeVerdict, WAIT_CODES, type Verdict, type WaitCode } from '../training/verdicts.ts'
 
-export const WORK_PROTOCOL = '/tesserae/work/2.0.0'
+// 3.0.0: a text unit reads its windows from drawn offsets (task-batch.ts); a peer of 2.0.0 would train on
+// other batches than the referee replays and fail its audits, so it cannot speak to a coordinator of this one.
+export const WORK_PROTOCOL = '/tesserae/work/3.0.0'
 export const MAX_WORK_MESSAGE_BYTES = 64 * 1024
 /** Chunk CIDs a volunteer may say it holds in one request (a job has at most MAX_SHARDS shards). */
 const MAX_HOLDS = 512
