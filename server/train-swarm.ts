@@ -103,6 +103,8 @@ async function coordinate(): Promise<void> {
   // 0 when every volunteer is a tab (`npm run train:tab`): the job's units then wait for the tabs.
   const nodeVolunteers = values.volunteers === '0' ? 0 : int('volunteers')
   if (nodeVolunteers === 0 && values.units === undefined) throw new Error('with --volunteers 0 (tabs only), name the units a round hands out with --units')
+  // The job's hyper-parameters this run asks for: a new job's, or the owner's change to a resumed one.
+  const hyper = { innerSteps: int('inner-steps'), innerLr: positive('lr'), outerLr: positive('outer-lr'), unitsPerRound: values.units === undefined ? nodeVolunteers : int('units'), auditRate: Number(values['audit-rate']), rounds: int('rounds') }
   const coordinator = await startHeadlessCoordinator({
     relayAddrs: relayList,
     dataDir: values.dir ?? null,
@@ -117,12 +119,7 @@ async function coordinate(): Promise<void> {
       id: `train-swarm-${Date.now().toString(36)}`,
       name: `${values.file} (train:swarm)`,
       batchSize: int('batch'),
-      innerSteps: int('inner-steps'),
-      innerLr: positive('lr'),
-      outerLr: positive('outer-lr'),
-      unitsPerRound: values.units === undefined ? nodeVolunteers : int('units'),
-      auditRate: Number(values['audit-rate']),
-      rounds: int('rounds'),
+      ...hyper,
       roundMs: 30 * 60_000,
     },
     // Only why a volunteer's evidence could not be fetched: the rest is in the per-round lines.
@@ -133,12 +130,12 @@ async function coordinate(): Promise<void> {
   console.info(`job ${coordinator.job.id}`)
   // Resumed from --dir: the job kept there is the one trained, and this run's hyper-parameters are the owner's
   // change to it from the next round on (recorded as any owner's change is), not silently ignored.
-  const asked = { innerSteps: int('inner-steps'), outerLr: positive('outer-lr'), unitsPerRound: values.units === undefined ? nodeVolunteers : int('units'), auditRate: Number(values['audit-rate']), rounds: int('rounds'), ...(values['lr-final'] === undefined ? { innerLr: positive('lr') } : {}) }
+  // (With --lr-final the learning rate is the cosine's, set after each round below.)
   const kept = coordinator.coordinator.pendingJob ?? coordinator.coordinator.job
-  const changed = (Object.keys(asked) as Array<keyof typeof asked>).filter((k) => kept[k] !== asked[k])
+  const changed = (Object.keys(hyper) as Array<keyof typeof hyper>).filter((k) => (k !== 'innerLr' || values['lr-final'] === undefined) && kept[k] !== hyper[k])
   if (changed.length > 0) {
-    await coordinator.coordinator.scheduleJobChange({ ...kept, ...asked })
-    console.info(`resumed with ${changed.map((k) => `${k} ${kept[k]} → ${asked[k]}`).join(', ')} from the next round`)
+    await coordinator.coordinator.scheduleJobChange({ ...kept, ...Object.fromEntries(changed.map((k) => [k, hyper[k]])) })
+    console.info(`resumed with ${changed.map((k) => `${k} ${kept[k]} → ${hyper[k]}`).join(', ')} from the next round`)
   }
   const children: ChildProcess[] = []
   const script = fileURLToPath(import.meta.url)

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { Worker as NodeWorker } from 'node:worker_threads'
 import { ComputeClient } from '../../src/compute/compute-client.ts'
-import { ORT_WASM, type SharedOrt } from './ort-wasm.ts'
+import { CLOSE, ORT_WASM, type SharedOrt } from './ort-wasm.ts'
 
 const THREAD = new URL('./thread-entry.ts', import.meta.url)
 
@@ -29,8 +29,6 @@ export type HeadlessEngine = 'native' | 'wasm'
 /** The engine a headless peer uses when not told: TESSERAE_HEADLESS_ENGINE=wasm picks the tab's build. */
 export const defaultHeadlessEngine = (): HeadlessEngine => (process.env.TESSERAE_HEADLESS_ENGINE === 'wasm' ? 'wasm' : 'native')
 
-/** The message that asks a compute thread to finish its run in progress and exit. */
-export const CLOSE = 'close-thread'
 const CLOSE_GRACE_MS = 60_000
 
 /** A Node worker thread behind the small part of the DOM Worker interface ComputeClient uses. */
