@@ -48,6 +48,9 @@ const { values } = parseArgs({
     'inner-steps': { type: 'string', default: '100' },
     lr: { type: 'string', default: '2e-3' },
     'lr-final': { type: 'string' },
+    // The round the cosine starts from (0: the job's first). Given with more --rounds to a job that finished,
+    // a warm restart: the rate rises to --lr again and falls to --lr-final over the rounds added.
+    'cosine-from': { type: 'string', default: '0' },
     'outer-lr': { type: 'string', default: '0.7' },
     'audit-rate': { type: 'string', default: '0.25' },
     // Samples per data shard, and so per unit (a unit trains on one shard): a small text in small shards has
@@ -146,8 +149,10 @@ async function coordinate(): Promise<void> {
   // --lr-final: the owner lowers the inner learning rate along a cosine from --lr over the job's rounds, as a
   // job change at a round boundary (the round already handed out keeps the rate its units were planned with).
   const decayLr = async (closed: number) => {
-    const [from, to] = [positive('lr'), positive('lr-final')]
-    const innerLr = to + 0.5 * (from - to) * (1 + Math.cos((Math.PI * Math.min(closed + 1, int('rounds'))) / int('rounds')))
+    const [from, to, rounds, start] = [positive('lr'), positive('lr-final'), int('rounds'), Number(values['cosine-from'])]
+    if (!(Number.isInteger(start) && start >= 0 && start < rounds)) throw new Error(`--cosine-from takes a round from 0 to --rounds − 1, not "${values['cosine-from']}"`)
+    const progress = Math.max(0, Math.min(closed + 1, rounds) - start) / (rounds - start)
+    const innerLr = to + 0.5 * (from - to) * (1 + Math.cos(Math.PI * progress))
     await coordinator.coordinator.scheduleJobChange({ ...(coordinator.coordinator.pendingJob ?? coordinator.coordinator.job), innerLr })
   }
   const started = Date.now()

@@ -220,6 +220,47 @@ describe('coordinator: rounds, work and the job\'s end', () => {
     expect(await h.coordinator.tick()).toBeNull()
   })
 
+  it('extends a finished job given more rounds at once: the round planned at the finish is planned again under the change, its shards counted once', async () => {
+    const h = new Harness(job({ rounds: 1, unitsPerRound: 1 }))
+    await h.open()
+    await runRounds(h, [['a', 'honest']], 1)
+    expect(h.coordinator.view.finished).toBe(true)
+    const use = [...h.coordinator.view.shardUse]
+    const planned = h.coordinator.view.current
+    h.clock += 5000
+    await h.coordinator.scheduleJobChange({ ...h.job, rounds: 3, unitsPerRound: 2, innerLr: 0.01 })
+    const view = h.coordinator.view
+    expect(view.finished).toBe(false)
+    expect(view.scheduledJob).toBeUndefined()
+    expect(h.coordinator.job).toMatchObject({ rounds: 3, unitsPerRound: 2, innerLr: 0.01 })
+    expect(view.current).toMatchObject({ round: planned.round, version: planned.version, paramsCid: planned.paramsCid, deadlineMs: h.clock + h.job.roundMs })
+    expect(view.current.units).toHaveLength(2)
+    // The finished round's one unit no longer counts as use; the two replanned ones do.
+    expect(view.shardUse.reduce((a, b) => a + b, 0)).toBe(use.reduce((a, b) => a + b, 0) + 1)
+    expect((await unitOf(h, 'x')).lr).toBe(0.01)
+    // The reopened round and the one added run, then the job finishes again at its new count.
+    await runRounds(h, [['a', 'honest'], ['b', 'honest']], 2)
+    expect(h.coordinator.view.history).toHaveLength(3)
+    expect(h.coordinator.view.finished).toBe(true)
+    // A restart keeps the extension (and a finished job given no more rounds only records the change).
+    await h.open()
+    expect(h.coordinator.job.rounds).toBe(3)
+    await h.coordinator.scheduleJobChange({ ...h.job, rounds: 3, innerLr: 0.02 })
+    expect(h.coordinator.view.finished).toBe(true)
+    expect(await h.coordinator.requestWork('a')).toMatchObject({ kind: 'wait', verdict: { code: 'JOB_FINISHED' } })
+  })
+
+  it('keeps a job governance ended ended, whatever rounds a later change names', async () => {
+    const h = new Harness(job({ rounds: 5, unitsPerRound: 1 }))
+    await h.open()
+    await h.coordinator.endAfterThisRound()
+    await runRounds(h, [['a', 'honest']], 1)
+    expect(h.coordinator.view.finished).toBe(true)
+    await h.coordinator.scheduleJobChange({ ...h.job, rounds: 9 })
+    expect(h.coordinator.view.finished).toBe(true)
+    expect(await h.coordinator.requestWork('a')).toMatchObject({ kind: 'wait', verdict: { code: 'JOB_FINISHED' } })
+  })
+
   it('reopens, after a restart, the units held by peers of the old process, yet still takes a holder\'s result if it comes back', async () => {
     const h = new Harness(job({ unitsPerRound: 2 }))
     await h.open()

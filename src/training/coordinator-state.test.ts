@@ -35,6 +35,8 @@ describe('coordinator checkpoints', async () => {
     expect(() => decode({ peers: [] })).toThrow('coordinator checkpoint peers: expected an object')
     expect(() => decode({ ledger: 'x' })).toThrow('coordinator checkpoint ledger: expected an object')
     expect(() => decode({ history: {} })).toThrow('"history" must be an array')
+    for (const gains of [{}, [0.1, '0.2'], [0.1, null], 'x']) expect(() => decode({ gains }), JSON.stringify(gains)).toThrow('"gains" must be an array of finite numbers')
+    expect(decode({ gains: [0.01, -0.2] }).state.gains).toEqual([0.01, -0.2])
   })
 
   it('needs a job secret of exactly 64 lowercase hex digits', () => {

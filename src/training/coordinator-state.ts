@@ -153,6 +153,8 @@ export interface CoordinatorState {
   ending?: boolean
   /** Arrival statistics of recently audited, passed deltas: the yardstick for norm and direction checks. */
   reference: Array<{ round: number; norm: number; sketch: number[] }>
+  /** Last-batch gains of recently accepted units, oldest first: the yardstick of the gain screen (gain-screen.ts); absent in older checkpoints. */
+  gains?: number[]
   /** Contributed datasets offered to this job. */
   datasets: DatasetState[]
   /** Shards added to the pool after the job's own, in acceptance order; indices never change. */
@@ -221,6 +223,7 @@ export function decodeCheckpoint(text: string, jobId: string): { state: Coordina
   asObject(obj.peers, `${what} peers`)
   asObject(obj.ledger, `${what} ledger`)
   if (!Array.isArray(obj.history)) throw new DecodeError(what, '"history" must be an array')
+  if (obj.gains !== undefined && !(Array.isArray(obj.gains) && obj.gains.every((g) => typeof g === 'number' && Number.isFinite(g)))) throw new DecodeError(what, '"gains" must be an array of finite numbers')
   if (obj.format === 2) {
     if (typeof obj.secret !== 'string' || !/^[0-9a-f]{64}$/.test(obj.secret)) throw new DecodeError(what, '"secret" must be 64 hex digits')
     return { state: obj as unknown as CoordinatorState, replan: false }

@@ -28,6 +28,7 @@ import { newPeer } from './reputation.ts'
 import { planRound } from './round-plan.ts'
 import { verdict, type RejectionCode, type Verdict, type WaitCode } from './verdicts.ts'
 import { recordBinding, recordDecision, recordOffer, shardAt } from './coordinator-records.ts'
+import { gainScreen, recordGain } from './gain-screen.ts'
 import { acceptHolder, dropHolder, malformation, rejectHolder } from './unit-outcome.ts'
 import { allUnits, probeFor, unitSteps } from './probe.ts'
 import { addProvider, chunksToReplicate, dropProvider, moveUnitOff, reassignUnreachable, type ProviderBook } from './availability.ts'
@@ -399,13 +400,30 @@ export class Coordinator {
 
   /**
    * Adopts `job` (same id, changed hyper-parameters) from the next round on: units already handed out were
-   * planned with the old settings and are judged by them.
+   * planned with the old settings and are judged by them. A job that finished by reaching its rounds, given
+   * more, goes on at once.
    */
   scheduleJobChange(job: JobSpec): Promise<void> {
     return this.serial.run(async () => {
       // The parameters' layout and what a sample is are fixed for the job's life: a new model or task is a new job.
       const same = (a: JobSpec, b: JobSpec) => JSON.stringify([jobRecipe(a), jobTask(a)]) === JSON.stringify([jobRecipe(b), jobTask(b)])
       if (job.id !== this.currentJob.id || !same(job, this.currentJob) || job.batchSize !== this.currentJob.batchSize) throw new TesseraeError('BAD_JOB_CHANGE', 'a running job keeps its id, model, task and batch size')
+      const round = this.state.current
+      if (this.state.finished && !this.state.ending && (job.rounds === 0 || job.rounds > round.round)) {
+        // The owner extends a job that ran its rounds (one governance ended stays ended). No round boundary is
+        // coming, so the change applies now, and the round planned when it finished, which nobody was handed,
+        // is planned again under it, its deadline from now.
+        for (const u of round.units) for (const s of u.shards) this.state.shardUse[s] = Math.max(0, (this.state.shardUse[s] ?? 0) - 1)
+        this.currentJob = job
+        this.state.governedJob = job
+        delete this.state.scheduledJob
+        this.nextJob = null
+        this.state.current = await planRound(job, this.state, { round: round.round, version: round.version, paramsCid: round.paramsCid, ...(round.paramsDiff ? { paramsDiff: round.paramsDiff } : {}), startedAtMs: this.now() })
+        this.state.finished = false
+        await this.save()
+        this.emit(null)
+        return
+      }
       this.nextJob = job
       this.state.scheduledJob = job
       await this.save()
@@ -462,14 +480,19 @@ export class Coordinator {
     let outcome: VerificationOutcome
     if (holder.status !== 'verifying') return
     try {
-      outcome = await verifyResult(this.options.referee, { ...checks, unit: this.assignment(unit), result: holder.result!, start: this.params }, this.options.thresholds ?? DEFAULT_THRESHOLDS)
+      const fixed = this.options.thresholds ?? DEFAULT_THRESHOLDS
+      const thresholds = { ...fixed, minLastBatchGain: gainScreen(fixed.minLastBatchGain, this.state.gains ?? []) }
+      outcome = await verifyResult(this.options.referee, { ...checks, unit: this.assignment(unit), result: holder.result!, start: this.params }, thresholds)
     } catch (error) {
       outcome = { verdict: verdict('UNVERIFIED', { detail: String(error).slice(0, 200) }), audit: null, peerAtFault: false }
     }
     await this.serial.run(async () => {
       if (holder.status !== 'verifying') return
       if (outcome.audit) holder.audit = outcome.audit
-      if (outcome.verdict.code === 'ACCEPTED') acceptHolder(this.state, this.ledger, unit, holder, { job: this.job, flopsPerUnit: this.options.flopsPerStep * this.job.innerSteps, shardAt: (i: number) => this.shardAt(i), now: this.now() })
+      if (outcome.verdict.code === 'ACCEPTED') {
+        acceptHolder(this.state, this.ledger, unit, holder, { job: this.job, flopsPerUnit: this.options.flopsPerStep * this.job.innerSteps, shardAt: (i: number) => this.shardAt(i), now: this.now() })
+        if (outcome.lastBatchGain !== undefined) this.state.gains = recordGain(this.state.gains, outcome.lastBatchGain)
+      }
       else if (outcome.peerAtFault) this.reject(unit, holder, outcome.verdict as Verdict<RejectionCode>)
       else dropHolder(this.state, holder, outcome.verdict, this.now())
       await this.save()

@@ -19,7 +19,7 @@ export interface VerificationThresholds {
   maxSegmentError: number
   /** Losses computed on the same parameters and batch agree to this (relative, with a floor of 1). */
   lossTolerance: number
-  /** The delta must lower the loss on the unit's last batch by at least this fraction. */
+  /** The delta must lower the loss on the unit's last batch by at least this fraction (the coordinator lowers it toward a fraction of its recent accepted units' gains: gain-screen.ts). */
   minLastBatchGain: number
   /** The loss the delta reaches on the last batch may exceed the reported final loss by this factor… */
   maxLossAfterRatio: number
@@ -68,6 +68,8 @@ export interface VerificationOutcome {
   audit: AuditRecord | null
   /** Whether the peer is to blame for a rejection (a referee failure is the coordinator's own). */
   peerAtFault: boolean
+  /** The fraction the delta lowered its last batch's loss by, when the loss checks measured it and the result was accepted. */
+  lastBatchGain?: number
 }
 
 export interface VerificationInput {
@@ -101,18 +103,27 @@ export async function spotCheck(input: Pick<VerificationInput, 'result' | 'delta
 
 /** The loss checks: null when nothing looks wrong, else the first suspicion. */
 export async function lossChecks(referee: Referee, input: Pick<VerificationInput, 'unit' | 'result' | 'delta' | 'start'>, thresholds = DEFAULT_THRESHOLDS): Promise<Verdict<SuspicionCode> | null> {
+  return (await measureLosses(referee, input, thresholds)).suspicion
+}
+
+/**
+ * The loss checks, with the fraction the delta lowered its last batch's loss by (NaN when the first check
+ * already failed): the coordinator keeps accepted units' gains as the yardstick for the next ones (gain-screen.ts).
+ */
+export async function measureLosses(referee: Referee, input: Pick<VerificationInput, 'unit' | 'result' | 'delta' | 'start'>, thresholds = DEFAULT_THRESHOLDS): Promise<{ suspicion: Verdict<SuspicionCode> | null; gain: number }> {
   const { unit, result, delta, start } = input
   const last = unit.innerSteps
   const startLosses = await referee.probe(unit, start, last === 1 ? [1] : [1, last])
   const firstLoss = startLosses[0]!
   const lastBefore = startLosses[startLosses.length - 1]!
-  if (!lossesAgree(firstLoss, result.lossBefore, thresholds.lossTolerance)) return verdict('LOSS_BEFORE_MISMATCH', { reported: measured(result.lossBefore), actual: measured(firstLoss) })
+  if (!lossesAgree(firstLoss, result.lossBefore, thresholds.lossTolerance)) return { suspicion: verdict('LOSS_BEFORE_MISMATCH', { reported: measured(result.lossBefore), actual: measured(firstLoss) }), gain: NaN }
   const step = dequantize(delta)
   const end = Float32Array.from(start, (p, i) => p - step[i]!)
   const lastAfter = (await referee.probe(unit, end, [last]))[0]!
-  if (!Number.isFinite(lastAfter) || lastAfter > lastBefore * (1 - thresholds.minLastBatchGain)) return verdict('NO_PROGRESS', { before: measured(lastBefore), after: measured(lastAfter) })
-  if (lastAfter > result.lossAfter * thresholds.maxLossAfterRatio + thresholds.lossAfterSlack) return verdict('LOSS_AFTER_MISMATCH', { reported: measured(result.lossAfter), actual: measured(lastAfter) })
-  return null
+  const gain = (lastBefore - lastAfter) / lastBefore
+  if (!Number.isFinite(lastAfter) || lastAfter > lastBefore * (1 - thresholds.minLastBatchGain)) return { suspicion: verdict('NO_PROGRESS', { before: measured(lastBefore), after: measured(lastAfter) }), gain }
+  if (lastAfter > result.lossAfter * thresholds.maxLossAfterRatio + thresholds.lossAfterSlack) return { suspicion: verdict('LOSS_AFTER_MISMATCH', { reported: measured(result.lossAfter), actual: measured(lastAfter) }), gain }
+  return { suspicion: null, gain }
 }
 
 /** Judges a replay: every segment within tolerance, every reported segment loss matching, the delta the end point's. */
@@ -129,6 +140,7 @@ export function judgeReplay(segments: readonly SegmentReplay[], start: Float32Ar
 export async function verifyResult(referee: Referee, input: VerificationInput, thresholds = DEFAULT_THRESHOLDS): Promise<VerificationOutcome> {
   let reason = input.auditReason
   let suspicion = input.suspicion
+  let gain = NaN
   const unavailable = (stage: string, error: unknown, record: AuditRecord | null): VerificationOutcome =>
     error instanceof VolunteerGone
       ? { verdict: verdict('UNVERIFIED', { stage, detail: error.message.slice(0, 200) }), audit: record && { ...record, outcome: 'error' }, peerAtFault: false }
@@ -141,13 +153,13 @@ export async function verifyResult(referee: Referee, input: VerificationInput, t
       return unavailable('spot check', error, null)
     }
     try {
-      suspicion ??= await lossChecks(referee, input, thresholds)
+      if (suspicion === null) ({ suspicion, gain } = await measureLosses(referee, input, thresholds))
     } catch (error) {
       return { verdict: verdict('UNVERIFIED', { stage: 'probe', detail: errorMessage(error).slice(0, 200) }), audit: null, peerAtFault: false }
     }
   }
   if (reason === null && suspicion !== null) reason = 'suspicious'
-  if (reason === null) return { verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false }
+  if (reason === null) return { verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false, ...(Number.isFinite(gain) ? { lastBatchGain: gain } : {}) }
   const record = (outcome: AuditRecord['outcome'], worst = -1, segments = 0): AuditRecord => ({ reason: reason!, ...(suspicion ? { suspicion } : {}), outcome, worstSegmentError: worst, segments })
   const checkpoints: Float32Array[] = []
   try {
@@ -165,5 +177,8 @@ export async function verifyResult(referee: Referee, input: VerificationInput, t
   }
   const judged = judgeReplay(segments, input.start, checkpoints.at(-1)!, input.delta, thresholds)
   const worst = segments.reduce((m, s) => Math.max(m, s.relativeError), 0)
-  return { verdict: judged, audit: record(judged.code === 'ACCEPTED' ? 'passed' : 'failed', measured(worst, 3), segments.length), peerAtFault: judged.code !== 'ACCEPTED' }
+  // A gain the loss checks measured and the replay then vouched for joins the yardstick too: while every unit
+  // falls under the fixed screen, these are the only gains the screen can learn from.
+  const vouched = judged.code === 'ACCEPTED' && Number.isFinite(gain) ? { lastBatchGain: gain } : {}
+  return { verdict: judged, audit: record(judged.code === 'ACCEPTED' ? 'passed' : 'failed', measured(worst, 3), segments.length), peerAtFault: judged.code !== 'ACCEPTED', ...vouched }
 }

@@ -7,7 +7,7 @@ import { dequantize, quantizeInt8, type QuantizedDelta } from './quantize.ts'
 import { Referee, type SegmentReplay } from './referee.ts'
 import { runUnit, type UnitOutput } from './unit-runner.ts'
 import type { UnitAssignment, UnitResult } from './unit.ts'
-import { DEFAULT_THRESHOLDS, lossChecks, verifyResult, VolunteerGone, type Evidence, type VerificationInput } from './verification.ts'
+import { DEFAULT_THRESHOLDS, lossChecks, measureLosses, verifyResult, VolunteerGone, type Evidence, type VerificationInput } from './verification.ts'
 import { verdict } from './verdicts.ts'
 
 const unit: UnitAssignment = { unitId: '0.0', jobId: 'j', round: 0, version: 0, paramsCid: 'p', shards: [{ cid: 'shard-0', samples: 64, owner: 'o' }], seed: 5, innerSteps: 48, batchSize: 8, lr: 0.05 }
@@ -92,11 +92,15 @@ describe('loss checks', () => {
 describe('verifying a result', () => {
   it('accepts honest unaudited work with no audit record, and audits it when the draw says so', async () => {
     const run = await honest()
-    expect(await verifyResult(referee(), input(run))).toEqual({ verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false })
+    const accepted = await verifyResult(referee(), input(run))
+    expect(accepted).toEqual({ verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false, lastBatchGain: expect.any(Number) })
+    expect(accepted.lastBatchGain).toBeGreaterThan(DEFAULT_THRESHOLDS.minLastBatchGain)
     const audited = await verifyResult(referee(), input(run, { auditReason: 'draw' }))
     expect(audited).toMatchObject({ verdict: { code: 'ACCEPTED' }, audit: { reason: 'draw', outcome: 'passed', segments: 3 }, peerAtFault: false })
     expect(audited.audit!.worstSegmentError).toBeLessThan(1e-3)
     expect(audited.audit).not.toHaveProperty('suspicion')
+    // No gain was measured for a replayed result: it does not join the gain screen's yardstick.
+    expect(audited).not.toHaveProperty('lastBatchGain')
   })
 
   it('sends a result the spot check doubts to the referee, which fails it and blames the peer', async () => {
@@ -111,6 +115,12 @@ describe('verifying a result', () => {
     const out = await verifyResult(referee(), input(run, { result: { ...run.result, lossAfter: run.result.lossAfter - 1 } }))
     // The work itself is honest, so the replay passes: the suspicion alone never rejects.
     expect(out).toMatchObject({ verdict: { code: 'ACCEPTED' }, audit: { reason: 'suspicious', suspicion: { code: 'LOSS_AFTER_MISMATCH' }, outcome: 'passed' }, peerAtFault: false })
+    // The gain the loss checks measured, vouched for by the replay, is reported; a failed replay's is not.
+    expect(out.lastBatchGain).toBeGreaterThan(0)
+    const biased = quantizeInt8(Float32Array.from(dequantize(run.output.delta), (x) => x * 1.5))
+    const failed = await verifyResult(referee(), input(run, { delta: biased, spotPick: () => [] }))
+    expect(failed).toMatchObject({ verdict: { code: 'AUDIT_FAILED' }, audit: { reason: 'suspicious' } })
+    expect(failed).not.toHaveProperty('lastBatchGain')
   })
 
   it('goes straight to the referee with a suspicion from arrival, without cheap checks', async () => {
@@ -226,6 +236,16 @@ describe('loss checks at their thresholds (scripted referee)', () => {
     expect(await check(scripted(NaN))).toEqual(verdict('NO_PROGRESS', { before: 2, after: 1e9 }))
   })
 
+  it('reports the gain it measured, also with a suspicion, and none when the first loss already disagreed', async () => {
+    expect(await measureLosses(scripted(1.5), { unit, result: result(1, 1.5), delta, start: zero })).toEqual({ suspicion: null, gain: 0.25 })
+    const none = await measureLosses(scripted(1.95), { unit, result: result(1, 1.95), delta, start: zero })
+    expect(none.suspicion?.code).toBe('NO_PROGRESS')
+    expect(none.gain).toBeCloseTo(0.025, 12)
+    expect((await measureLosses(scripted(1.5), { unit, result: result(1.5, 1.5), delta, start: zero })).gain).toBeNaN()
+    // The screen the coordinator passes in decides: 2.5 % passes a 2 % screen.
+    expect((await measureLosses(scripted(1.95), { unit, result: result(1, 1.95), delta, start: zero }, { ...DEFAULT_THRESHOLDS, minLastBatchGain: 0.02 })).suspicion).toBeNull()
+  })
+
   it('allows the reached loss 25 % + 0.05 above the reported one: exactly at it passes, just past it does not', async () => {
     const reported = 1.2
     const boundary = reported * DEFAULT_THRESHOLDS.maxLossAfterRatio + DEFAULT_THRESHOLDS.lossAfterSlack
@@ -263,7 +283,10 @@ describe('verifying a result (scripted referee)', () => {
 
   it('accepts work the cheap checks pass without replaying it', async () => {
     const referee = fine()
-    expect(await verifyResult(referee, base())).toEqual({ verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false })
+    const out = await verifyResult(referee, base())
+    expect(out).toEqual({ verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false, lastBatchGain: expect.any(Number) })
+    // 2 → 1.7 on the last batch.
+    expect(out.lastBatchGain).toBeCloseTo(0.15, 12)
     expect(referee.replays).toBe(0)
     expect(referee.probes).toHaveLength(2)
   })

@@ -3,6 +3,7 @@
 // quadratic, a stand-in for H AdamW steps), results are committed, drawn, probed and replayed exactly as in
 // the swarm, and hostile volunteers are the attacks in adversaries.ts. Shared by the coordinator's tests and
 // the settlement tests that need rounds.
+import type { ScreeningOptions } from '../robust-aggregate.ts'
 import { Coordinator, type WorkReply } from '../coordinator.ts'
 import { MemoryLogStore, MemoryVectorStore } from './memory-stores.ts'
 import { MemoryCheckpointStore } from '../memory-checkpoints.ts'
@@ -107,6 +108,7 @@ export class Harness {
   readonly job: JobSpec
   private readonly attacks = new Map<string, Attack>()
   private readonly thresholds: VerificationThresholds | undefined
+  private readonly screening: ScreeningOptions | undefined
   /** New peers' probes (probe.ts): off unless a test asks, so other tests see only full units. */
   private readonly probeSteps: number
   private readonly logStore: LogStore
@@ -116,11 +118,12 @@ export class Harness {
    * `log` replaces the in-memory job log (e.g. one that signs its records); `sign` signs each result as its
    * volunteer would (peers must then be real peer ids).
    */
-  constructor(job: JobSpec, options: { refereeJitter?: number; thresholds?: VerificationThresholds; log?: LogStore; sign?: (peer: string, result: UnitResult) => Promise<string>; probeSteps?: number } = {}) {
+  constructor(job: JobSpec, options: { refereeJitter?: number; thresholds?: VerificationThresholds; screening?: ScreeningOptions; log?: LogStore; sign?: (peer: string, result: UnitResult) => Promise<string>; probeSteps?: number } = {}) {
     this.job = job
     this.probeSteps = options.probeSteps ?? 0
     this.refereeEngine = new QuadraticEngine(options.refereeJitter ?? 0)
     this.thresholds = options.thresholds
+    this.screening = options.screening
     this.logStore = options.log ?? this.log
     this.sign = options.sign ?? (async () => 'ab'.repeat(64))
   }
@@ -139,6 +142,7 @@ export class Harness {
       now: () => this.clock,
       secret: '07'.repeat(32),
       thresholds: this.thresholds,
+      ...(this.screening ? { screening: this.screening } : {}),
       probeSteps: this.probeSteps,
     })
     return this.coordinator
