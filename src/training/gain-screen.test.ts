@@ -8,12 +8,14 @@ describe('the last-batch gain screen', () => {
     expect(gainScreen(0.1, Array(GAIN_HISTORY_MIN).fill(0.004))).toBeCloseTo(GAIN_FRACTION * 0.004, 12)
   })
 
-  it('asks a fraction of the median recent gain, never more than the fixed fraction nor less than the floor', () => {
+  it('asks a fraction of the median recent gain where that median is under the fixed fraction, never less than the floor', () => {
     // Median of an even count is the mean of the middle two; outliers at either end do not move it.
     const recent = [0.001, 0.003, 0.005, 0.007, 0.009, 0.011, 0.5, -0.2]
     expect(gainScreen(0.1, recent)).toBeCloseTo(GAIN_FRACTION * 0.006, 12)
-    // Fashion-MNIST's honest units gain 40–60 %: the fixed 10 % stays.
+    // Fashion-MNIST's honest units gain 40–60 %: the fixed 10 % stays, as it does with the median exactly at it.
     expect(gainScreen(0.1, Array(GAIN_HISTORY_MIN).fill(0.5))).toBe(0.1)
+    expect(gainScreen(0.1, Array(GAIN_HISTORY_MIN).fill(0.1))).toBe(0.1)
+    expect(gainScreen(0.1, Array(GAIN_HISTORY_MIN).fill(0.099))).toBeCloseTo(GAIN_FRACTION * 0.099, 12)
     expect(gainScreen(0.1, Array(GAIN_HISTORY_MIN).fill(0))).toBe(GAIN_FLOOR)
     expect(gainScreen(0.1, [...Array(GAIN_HISTORY_MIN).fill(1e-7), 0.01])).toBe(GAIN_FLOOR)
   })
