@@ -106,8 +106,19 @@ async function coordinate(): Promise<void> {
   // 0 when every volunteer is a tab (`npm run train:tab`): the job's units then wait for the tabs.
   const nodeVolunteers = values.volunteers === '0' ? 0 : int('volunteers')
   if (nodeVolunteers === 0 && values.units === undefined) throw new Error('with --volunteers 0 (tabs only), name the units a round hands out with --units')
-  // The job's hyper-parameters this run asks for: a new job's, or the owner's change to a resumed one.
-  const hyper = { innerSteps: int('inner-steps'), innerLr: positive('lr'), outerLr: positive('outer-lr'), unitsPerRound: values.units === undefined ? nodeVolunteers : int('units'), auditRate: Number(values['audit-rate']), rounds: int('rounds') }
+  // --lr-final: the owner lowers the inner learning rate along a cosine from --lr, from round --cosine-from to
+  // the job's last, as job changes at round boundaries (a round already handed out keeps its rate).
+  const cosineFrom = Number(values['cosine-from'])
+  if (!(Number.isInteger(cosineFrom) && cosineFrom >= 0 && cosineFrom < int('rounds'))) throw new Error(`--cosine-from takes a round from 0 to --rounds − 1, not "${values['cosine-from']}"`)
+  if (cosineFrom > 0 && values['lr-final'] === undefined) throw new Error('--cosine-from starts a cosine: give its end with --lr-final')
+  const lrAt = (round: number): number => {
+    if (values['lr-final'] === undefined) return positive('lr')
+    const [from, to, rounds] = [positive('lr'), positive('lr-final'), int('rounds')]
+    const progress = Math.max(0, Math.min(round, rounds) - cosineFrom) / (rounds - cosineFrom)
+    return to + 0.5 * (from - to) * (1 + Math.cos(Math.PI * progress))
+  }
+  // The job's hyper-parameters this run asks for from `round` on: a new job's, or the owner's change to a resumed one.
+  const hyper = (round: number) => ({ innerSteps: int('inner-steps'), innerLr: lrAt(round), outerLr: positive('outer-lr'), unitsPerRound: values.units === undefined ? nodeVolunteers : int('units'), auditRate: Number(values['audit-rate']), rounds: int('rounds') })
   const coordinator = await startHeadlessCoordinator({
     relayAddrs: relayList,
     dataDir: values.dir ?? null,
@@ -122,7 +133,7 @@ async function coordinate(): Promise<void> {
       id: `train-swarm-${Date.now().toString(36)}`,
       name: `${values.file} (train:swarm)`,
       batchSize: int('batch'),
-      ...hyper,
+      ...hyper(0),
       roundMs: 30 * 60_000,
     },
     // Only why a volunteer's evidence could not be fetched: the rest is in the per-round lines.
@@ -132,13 +143,15 @@ async function coordinate(): Promise<void> {
   })
   console.info(`job ${coordinator.job.id}`)
   // Resumed from --dir: the job kept there is the one trained, and this run's hyper-parameters are the owner's
-  // change to it from the next round on (recorded as any owner's change is), not silently ignored.
-  // (With --lr-final the learning rate is the cosine's, set after each round below.)
+  // change to it from the next round on (recorded as any owner's change is), not silently ignored. A job that
+  // had finished and is given more rounds goes on at once, from the round planned at its finish: the cosine's
+  // rate for that round, so a warm restart starts at its peak.
   const kept = coordinator.coordinator.pendingJob ?? coordinator.coordinator.job
-  const changed = (Object.keys(hyper) as Array<keyof typeof hyper>).filter((k) => (k !== 'innerLr' || values['lr-final'] === undefined) && kept[k] !== hyper[k])
+  const asked = hyper(coordinator.coordinator.view.history.length + (coordinator.coordinator.view.finished ? 0 : 1))
+  const changed = (Object.keys(asked) as Array<keyof typeof asked>).filter((k) => kept[k] !== asked[k])
   if (changed.length > 0) {
-    await coordinator.coordinator.scheduleJobChange({ ...kept, ...Object.fromEntries(changed.map((k) => [k, hyper[k]])) })
-    console.info(`resumed with ${changed.map((k) => `${k} ${kept[k]} → ${hyper[k]}`).join(', ')} from the next round`)
+    await coordinator.coordinator.scheduleJobChange({ ...kept, ...Object.fromEntries(changed.map((k) => [k, asked[k]])) })
+    console.info(`resumed with ${changed.map((k) => `${k} ${kept[k]} → ${asked[k]}`).join(', ')} from ${coordinator.coordinator.pendingJob ? 'the next round' : 'this round'}`)
   }
   const children: ChildProcess[] = []
   const script = fileURLToPath(import.meta.url)
@@ -146,14 +159,9 @@ async function coordinate(): Promise<void> {
     const args = [script, '--volunteer', '--job', coordinator.job.id, ...relayList.flatMap((a) => ['--relay', a])]
     children.push(spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
   }
-  // --lr-final: the owner lowers the inner learning rate along a cosine from --lr over the job's rounds, as a
-  // job change at a round boundary (the round already handed out keeps the rate its units were planned with).
+  // After `closed` rounds, the rate for the round after the one in progress.
   const decayLr = async (closed: number) => {
-    const [from, to, rounds, start] = [positive('lr'), positive('lr-final'), int('rounds'), Number(values['cosine-from'])]
-    if (!(Number.isInteger(start) && start >= 0 && start < rounds)) throw new Error(`--cosine-from takes a round from 0 to --rounds − 1, not "${values['cosine-from']}"`)
-    const progress = Math.max(0, Math.min(closed + 1, rounds) - start) / (rounds - start)
-    const innerLr = to + 0.5 * (from - to) * (1 + Math.cos(Math.PI * progress))
-    await coordinator.coordinator.scheduleJobChange({ ...(coordinator.coordinator.pendingJob ?? coordinator.coordinator.job), innerLr })
+    await coordinator.coordinator.scheduleJobChange({ ...(coordinator.coordinator.pendingJob ?? coordinator.coordinator.job), innerLr: lrAt(closed + 1) })
   }
   const started = Date.now()
   const view = () => coordinator.coordinator.view

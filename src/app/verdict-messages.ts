@@ -31,7 +31,7 @@ const MESSAGES: Record<VerdictCode, (p: VerdictParams) => string> = {
   FORFEITED: () => 'credit forfeited after a failed audit',
   DELTA_MISMATCH: (p) => `its delta is not the difference to the end point it committed (value ${n(p, 'index')}, ${n(p, 'excess')}× the rounding allowed)`,
   LOSS_BEFORE_MISMATCH: (p) => `its first loss (${n(p, 'reported')}) is not the loss of the assigned model (${n(p, 'actual')})`,
-  NO_PROGRESS: (p) => `applying its delta did not lower the loss on its last batch (${n(p, 'before')} → ${n(p, 'after')})`,
+  NO_PROGRESS: (p) => `applying its delta did not lower the loss on its last batch (${n(p, 'before')} → ${n(p, 'after')})${p.screen === undefined ? '' : ` by the ${Number((Number(p.screen) * 100).toPrecision(3))} % asked`}`,
   LOSS_AFTER_MISMATCH: (p) => `it reports a final loss of ${n(p, 'reported')} but its delta reaches ${n(p, 'actual')}`,
   NORM_OUTLIER: (p) => `its size (${n(p, 'norm')}) is far from verified deltas' (${n(p, 'median')})`,
   DIRECTION_OUTLIER: (p) => `it points away from verified deltas (cosine ${n(p, 'cosine')})`,

@@ -1,5 +1,6 @@
 // Checkpoints live in storage a user or a bug can change: the envelope is checked before the coordinator
 // trusts it, and a checkpoint from before audits is upgraded (its round planned again, its credit kept).
+import { GAIN_WINDOW } from './gain-screen.ts'
 import { describe, expect, it } from 'vitest'
 import { decodeCheckpoint } from './coordinator-state.ts'
 import { Harness, runRounds } from './testing/coordinator-harness.ts'
@@ -35,7 +36,7 @@ describe('coordinator checkpoints', async () => {
     expect(() => decode({ peers: [] })).toThrow('coordinator checkpoint peers: expected an object')
     expect(() => decode({ ledger: 'x' })).toThrow('coordinator checkpoint ledger: expected an object')
     expect(() => decode({ history: {} })).toThrow('"history" must be an array')
-    for (const gains of [{}, [0.1, '0.2'], [0.1, null], 'x']) expect(() => decode({ gains }), JSON.stringify(gains)).toThrow('"gains" must be an array of finite numbers')
+    for (const gains of [{}, [0.1, '0.2'], [0.1, null], 'x', Array(GAIN_WINDOW + 1).fill(0.1)]) expect(() => decode({ gains }), JSON.stringify(gains)).toThrow(`"gains" must be an array of at most ${GAIN_WINDOW} finite numbers`)
     expect(decode({ gains: [0.01, -0.2] }).state.gains).toEqual([0.01, -0.2])
   })
 

@@ -2,6 +2,7 @@
 // store and are named here by CID). Restoring it must reproduce every decision already taken.
 import { DecodeError } from '../errors.ts'
 import { asObject, readInteger } from '../schema.ts'
+import { GAIN_WINDOW } from './gain-screen.ts'
 import type { LedgerJson } from './credits.ts'
 import type { DatasetState } from './datasets.ts'
 import type { ShardRef } from './job.ts'
@@ -153,7 +154,7 @@ export interface CoordinatorState {
   ending?: boolean
   /** Arrival statistics of recently audited, passed deltas: the yardstick for norm and direction checks. */
   reference: Array<{ round: number; norm: number; sketch: number[] }>
-  /** Last-batch gains of recently accepted units, oldest first: the yardstick of the gain screen (gain-screen.ts); absent in older checkpoints. */
+  /** Last-batch gains of recently replayed, passed units, oldest first: the gain screen's yardstick (gain-screen.ts); absent in older checkpoints. */
   gains?: number[]
   /** Contributed datasets offered to this job. */
   datasets: DatasetState[]
@@ -223,7 +224,7 @@ export function decodeCheckpoint(text: string, jobId: string): { state: Coordina
   asObject(obj.peers, `${what} peers`)
   asObject(obj.ledger, `${what} ledger`)
   if (!Array.isArray(obj.history)) throw new DecodeError(what, '"history" must be an array')
-  if (obj.gains !== undefined && !(Array.isArray(obj.gains) && obj.gains.every((g) => typeof g === 'number' && Number.isFinite(g)))) throw new DecodeError(what, '"gains" must be an array of finite numbers')
+  if (obj.gains !== undefined && !(Array.isArray(obj.gains) && obj.gains.length <= GAIN_WINDOW && obj.gains.every((g) => typeof g === 'number' && Number.isFinite(g)))) throw new DecodeError(what, `"gains" must be an array of at most ${GAIN_WINDOW} finite numbers`)
   if (obj.format === 2) {
     if (typeof obj.secret !== 'string' || !/^[0-9a-f]{64}$/.test(obj.secret)) throw new DecodeError(what, '"secret" must be 64 hex digits')
     return { state: obj as unknown as CoordinatorState, replan: false }

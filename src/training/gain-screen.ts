@@ -1,16 +1,22 @@
 // How much a delta must lower the loss on its unit's last batch before it is accepted without a replay
 // (verification.ts, NO_PROGRESS). A fixed fraction fits one model at one learning rate: Fashion-MNIST's honest
 // units gain 40–60 %, but the character transformer's gained under 0.5 % once its learning rate fell, so a
-// fixed 10 % sent every one of them to the referee and tripled its rounds. The screen is therefore relative to
-// the gains of this job's recently accepted units where their median is under the fixed fraction (which also
-// holds until enough units were accepted): a zero, stale or made-up delta still gains nothing, or far less than its peers' work.
+// fixed 10 % sent every one of them to the referee and tripled its rounds. So where the job's recent gains have
+// a median under the fixed fraction, the screen is a fraction of that median instead (the fixed fraction holds
+// until enough gains are known): a zero delta still gains nothing, a made-up one loses.
 //
-// Moving the yardstick down takes most of the recent accepted units, each passing the screen and the audit
-// draw, which replays units whatever they gained; and the floor keeps a delta that gains nothing suspicious.
+// The yardstick learns only from gains a replay vouched for (units drawn, on probation, or doubted): a cheat
+// let through by the cheap checks must not lower the screen for the next. What a lenient screen lets through
+// unreplayed (a delta that gains a little without the committed work, a stale one) is left to the audit draw,
+// which replays units whatever they gained, and to the spot check against the committed end point.
 import { median } from '../median.ts'
 
-/** Accepted units' gains kept as the yardstick (about 16 rounds of two units). */
-export const GAIN_WINDOW = 32
+/**
+ * Replayed units' gains kept as the yardstick. Only a replay vouches for a gain, so at an audit rate of 0.1 the
+ * window spans tens of rounds; while the screen is too strict for the job, the units it doubts are replayed
+ * and their gains refill it.
+ */
+export const GAIN_WINDOW = 16
 /** Below this many the fixed fraction applies. */
 export const GAIN_HISTORY_MIN = 8
 /**

@@ -68,7 +68,7 @@ export interface VerificationOutcome {
   audit: AuditRecord | null
   /** Whether the peer is to blame for a rejection (a referee failure is the coordinator's own). */
   peerAtFault: boolean
-  /** The fraction the delta lowered its last batch's loss by, when the loss checks measured it and the result was accepted. */
+  /** The fraction the delta lowered its last batch's loss by, when measured and vouched for by a passed replay. */
   lastBatchGain?: number
 }
 
@@ -101,14 +101,10 @@ export async function spotCheck(input: Pick<VerificationInput, 'result' | 'delta
   return null
 }
 
-/** The loss checks: null when nothing looks wrong, else the first suspicion. */
-export async function lossChecks(referee: Referee, input: Pick<VerificationInput, 'unit' | 'result' | 'delta' | 'start'>, thresholds = DEFAULT_THRESHOLDS): Promise<Verdict<SuspicionCode> | null> {
-  return (await measureLosses(referee, input, thresholds)).suspicion
-}
-
 /**
- * The loss checks, with the fraction the delta lowered its last batch's loss by (NaN when the first check
- * already failed): the coordinator keeps accepted units' gains as the yardstick for the next ones (gain-screen.ts).
+ * The loss checks (a null suspicion when nothing looks wrong, else the first), with the fraction the delta
+ * lowered its last batch's loss by (NaN when the first check already failed): the coordinator keeps replayed,
+ * passed units' gains as the yardstick for the next ones (gain-screen.ts).
  */
 export async function measureLosses(referee: Referee, input: Pick<VerificationInput, 'unit' | 'result' | 'delta' | 'start'>, thresholds = DEFAULT_THRESHOLDS): Promise<{ suspicion: Verdict<SuspicionCode> | null; gain: number }> {
   const { unit, result, delta, start } = input
@@ -121,7 +117,7 @@ export async function measureLosses(referee: Referee, input: Pick<VerificationIn
   const end = Float32Array.from(start, (p, i) => p - step[i]!)
   const lastAfter = (await referee.probe(unit, end, [last]))[0]!
   const gain = (lastBefore - lastAfter) / lastBefore
-  if (!Number.isFinite(lastAfter) || lastAfter > lastBefore * (1 - thresholds.minLastBatchGain)) return { suspicion: verdict('NO_PROGRESS', { before: measured(lastBefore), after: measured(lastAfter) }), gain }
+  if (!Number.isFinite(lastAfter) || lastAfter > lastBefore * (1 - thresholds.minLastBatchGain)) return { suspicion: verdict('NO_PROGRESS', { before: measured(lastBefore), after: measured(lastAfter), screen: measured(thresholds.minLastBatchGain) }), gain }
   if (lastAfter > result.lossAfter * thresholds.maxLossAfterRatio + thresholds.lossAfterSlack) return { suspicion: verdict('LOSS_AFTER_MISMATCH', { reported: measured(result.lossAfter), actual: measured(lastAfter) }), gain }
   return { suspicion: null, gain }
 }
@@ -159,7 +155,16 @@ export async function verifyResult(referee: Referee, input: VerificationInput, t
     }
   }
   if (reason === null && suspicion !== null) reason = 'suspicious'
-  if (reason === null) return { verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false, ...(Number.isFinite(gain) ? { lastBatchGain: gain } : {}) }
+  if (reason === null) return { verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false }
+  // A unit drawn or on probation is replayed whatever its gain: measuring it costs two probes, and a gain the
+  // replay then vouches for is one the gain screen's yardstick may learn from (gain-screen.ts).
+  if (!Number.isFinite(gain) && input.suspicion === null) {
+    try {
+      gain = (await measureLosses(referee, input, thresholds)).gain
+    } catch {
+      // Only the yardstick misses it: the replay below decides.
+    }
+  }
   const record = (outcome: AuditRecord['outcome'], worst = -1, segments = 0): AuditRecord => ({ reason: reason!, ...(suspicion ? { suspicion } : {}), outcome, worstSegmentError: worst, segments })
   const checkpoints: Float32Array[] = []
   try {
@@ -177,8 +182,8 @@ export async function verifyResult(referee: Referee, input: VerificationInput, t
   }
   const judged = judgeReplay(segments, input.start, checkpoints.at(-1)!, input.delta, thresholds)
   const worst = segments.reduce((m, s) => Math.max(m, s.relativeError), 0)
-  // A gain the loss checks measured and the replay then vouched for joins the yardstick too: while every unit
-  // falls under the fixed screen, these are the only gains the screen can learn from.
+  // Only a gain the replay vouched for: one the cheap checks alone let through may be a cheat's, built to pass
+  // the screen and, were it kept, to lower it for the next.
   const vouched = judged.code === 'ACCEPTED' && Number.isFinite(gain) ? { lastBatchGain: gain } : {}
   return { verdict: judged, audit: record(judged.code === 'ACCEPTED' ? 'passed' : 'failed', measured(worst, 3), segments.length), peerAtFault: judged.code !== 'ACCEPTED', ...vouched }
 }

@@ -7,8 +7,11 @@ import { dequantize, quantizeInt8, type QuantizedDelta } from './quantize.ts'
 import { Referee, type SegmentReplay } from './referee.ts'
 import { runUnit, type UnitOutput } from './unit-runner.ts'
 import type { UnitAssignment, UnitResult } from './unit.ts'
-import { DEFAULT_THRESHOLDS, lossChecks, measureLosses, verifyResult, VolunteerGone, type Evidence, type VerificationInput } from './verification.ts'
+import { DEFAULT_THRESHOLDS, measureLosses, verifyResult, VolunteerGone, type Evidence, type VerificationInput } from './verification.ts'
 import { verdict } from './verdicts.ts'
+
+/** The loss checks' suspicion alone. */
+const lossChecks = async (...args: Parameters<typeof measureLosses>) => (await measureLosses(...args)).suspicion
 
 const unit: UnitAssignment = { unitId: '0.0', jobId: 'j', round: 0, version: 0, paramsCid: 'p', shards: [{ cid: 'shard-0', samples: 64, owner: 'o' }], seed: 5, innerSteps: 48, batchSize: 8, lr: 0.05 }
 const start = new Float32Array(DIM)
@@ -92,15 +95,14 @@ describe('loss checks', () => {
 describe('verifying a result', () => {
   it('accepts honest unaudited work with no audit record, and audits it when the draw says so', async () => {
     const run = await honest()
-    const accepted = await verifyResult(referee(), input(run))
-    expect(accepted).toEqual({ verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false, lastBatchGain: expect.any(Number) })
-    expect(accepted.lastBatchGain).toBeGreaterThan(DEFAULT_THRESHOLDS.minLastBatchGain)
+    // No replay vouched for its gain: it does not join the gain screen's yardstick.
+    expect(await verifyResult(referee(), input(run))).toEqual({ verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false })
     const audited = await verifyResult(referee(), input(run, { auditReason: 'draw' }))
     expect(audited).toMatchObject({ verdict: { code: 'ACCEPTED' }, audit: { reason: 'draw', outcome: 'passed', segments: 3 }, peerAtFault: false })
     expect(audited.audit!.worstSegmentError).toBeLessThan(1e-3)
     expect(audited.audit).not.toHaveProperty('suspicion')
-    // No gain was measured for a replayed result: it does not join the gain screen's yardstick.
-    expect(audited).not.toHaveProperty('lastBatchGain')
+    // A drawn unit's gain is measured too, and the passed replay vouches for it.
+    expect(audited.lastBatchGain).toBeGreaterThan(DEFAULT_THRESHOLDS.minLastBatchGain)
   })
 
   it('sends a result the spot check doubts to the referee, which fails it and blames the peer', async () => {
@@ -231,9 +233,10 @@ describe('loss checks at their thresholds (scripted referee)', () => {
     const boundary = 2 * (1 - DEFAULT_THRESHOLDS.minLastBatchGain)
     expect(boundary).toBe(1.8)
     expect(await check(scripted(1.8), 1, 1.8)).toBeNull()
-    expect(await check(scripted(1.8 + 1e-9), 1, 1.8)).toEqual(verdict('NO_PROGRESS', { before: 2, after: 1.8 }))
+    // The verdict names the screen in force: the coordinator's varies (gain-screen.ts).
+    expect(await check(scripted(1.8 + 1e-9), 1, 1.8)).toEqual(verdict('NO_PROGRESS', { before: 2, after: 1.8, screen: 0.1 }))
     // A delta that blows the loss up to NaN is no progress, recorded as the JSON-safe 1e9.
-    expect(await check(scripted(NaN))).toEqual(verdict('NO_PROGRESS', { before: 2, after: 1e9 }))
+    expect(await check(scripted(NaN))).toEqual(verdict('NO_PROGRESS', { before: 2, after: 1e9, screen: 0.1 }))
   })
 
   it('reports the gain it measured, also with a suspicion, and none when the first loss already disagreed', async () => {
@@ -283,10 +286,7 @@ describe('verifying a result (scripted referee)', () => {
 
   it('accepts work the cheap checks pass without replaying it', async () => {
     const referee = fine()
-    const out = await verifyResult(referee, base())
-    expect(out).toEqual({ verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false, lastBatchGain: expect.any(Number) })
-    // 2 → 1.7 on the last batch.
-    expect(out.lastBatchGain).toBeCloseTo(0.15, 12)
+    expect(await verifyResult(referee, base())).toEqual({ verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false })
     expect(referee.replays).toBe(0)
     expect(referee.probes).toHaveLength(2)
   })
@@ -297,6 +297,24 @@ describe('verifying a result (scripted referee)', () => {
     expect(out).toEqual({ verdict: verdict('ACCEPTED'), audit: { reason: 'probation', suspicion: verdict('NORM_OUTLIER', { norm: 9, median: 1 }), outcome: 'passed', worstSegmentError: 0.02, segments: 3 }, peerAtFault: false })
     // A suspicion from arrival replaces the cheap checks: nothing was probed.
     expect(referee.probes).toEqual([])
+  })
+
+  it('measures a drawn unit\'s gain before replaying it, and reports it only when the replay passes', async () => {
+    const referee = fine()
+    const out = await verifyResult(referee, base({ auditReason: 'draw' }))
+    expect(out).toMatchObject({ verdict: { code: 'ACCEPTED' }, audit: { reason: 'draw', outcome: 'passed' } })
+    // 2 → 1.7 on the last batch.
+    expect(out.lastBatchGain).toBeCloseTo(0.15, 12)
+    expect(referee.probes).toEqual([[1, 48], [48]])
+    expect(referee.replays).toBe(1)
+    expect(await verifyResult(fine(segments(0.01, 0.5)), base({ auditReason: 'draw' }))).not.toHaveProperty('lastBatchGain')
+    // A probe that fails costs the yardstick its gain, not the unit its replay.
+    const broken = new ScriptedReferee(() => {
+      throw new Error('engine lost')
+    }, segments(0.01))
+    const replayed = await verifyResult(broken, base({ auditReason: 'probation' }))
+    expect(replayed).toMatchObject({ verdict: { code: 'ACCEPTED' }, audit: { reason: 'probation', outcome: 'passed' } })
+    expect(replayed).not.toHaveProperty('lastBatchGain')
   })
 
   it('records the worst segment of a failed replay, and -1 with no segments when nothing could be replayed', async () => {
