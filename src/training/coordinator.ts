@@ -492,8 +492,7 @@ export class Coordinator {
       if (outcome.verdict.code === 'ACCEPTED') {
         acceptHolder(this.state, this.ledger, unit, holder, { job: this.job, flopsPerUnit: this.options.flopsPerStep * this.job.innerSteps, shardAt: (i: number) => this.shardAt(i), now: this.now() })
         if (outcome.lastBatchGain !== undefined) this.state.gains = recordGain(this.state.gains, outcome.lastBatchGain)
-      }
-      else if (outcome.peerAtFault) this.reject(unit, holder, outcome.verdict as Verdict<RejectionCode>)
+      } else if (outcome.peerAtFault) this.reject(unit, holder, outcome.verdict as Verdict<RejectionCode>)
       else dropHolder(this.state, holder, outcome.verdict, this.now())
       await this.save()
       this.emit(null)

@@ -37,7 +37,7 @@ export function gainScreen(fixed: number, recent: readonly number[]): number {
   return typical >= fixed ? fixed : Math.max(GAIN_FLOOR, GAIN_FRACTION * typical)
 }
 
-/** The yardstick after an accepted unit's measured gain (non-finite gains are not kept). */
+/** The yardstick after a replayed, passed unit's measured gain (non-finite gains are not kept). */
 export function recordGain(recent: readonly number[] | undefined, gain: number): number[] {
   const kept = recent ?? []
   return Number.isFinite(gain) ? [...kept, gain].slice(-GAIN_WINDOW) : [...kept]
