@@ -19,7 +19,10 @@ export interface VerificationThresholds {
   maxSegmentError: number
   /** Losses computed on the same parameters and batch agree to this (relative, with a floor of 1). */
   lossTolerance: number
-  /** The delta must lower the loss on the unit's last batch by at least this fraction (the coordinator lowers it toward a fraction of its recent accepted units' gains: gain-screen.ts). */
+  /**
+   * The delta must lower the loss on the unit's last batch by at least this fraction; the coordinator asks less
+   * where its replayed units' gains are smaller (gain-screen.ts).
+   */
   minLastBatchGain: number
   /** The loss the delta reaches on the last batch may exceed the reported final loss by this factor… */
   maxLossAfterRatio: number
@@ -137,6 +140,7 @@ export async function verifyResult(referee: Referee, input: VerificationInput, t
   let reason = input.auditReason
   let suspicion = input.suspicion
   let gain = NaN
+  let probed = false
   const unavailable = (stage: string, error: unknown, record: AuditRecord | null): VerificationOutcome =>
     error instanceof VolunteerGone
       ? { verdict: verdict('UNVERIFIED', { stage, detail: error.message.slice(0, 200) }), audit: record && { ...record, outcome: 'error' }, peerAtFault: false }
@@ -149,16 +153,22 @@ export async function verifyResult(referee: Referee, input: VerificationInput, t
       return unavailable('spot check', error, null)
     }
     try {
-      if (suspicion === null) ({ suspicion, gain } = await measureLosses(referee, input, thresholds))
+      if (suspicion === null) {
+        const losses = await measureLosses(referee, input, thresholds)
+        suspicion = losses.suspicion
+        gain = losses.gain
+        probed = true
+      }
     } catch (error) {
       return { verdict: verdict('UNVERIFIED', { stage: 'probe', detail: errorMessage(error).slice(0, 200) }), audit: null, peerAtFault: false }
     }
   }
   if (reason === null && suspicion !== null) reason = 'suspicious'
   if (reason === null) return { verdict: verdict('ACCEPTED'), audit: null, peerAtFault: false }
-  // A unit drawn or on probation is replayed whatever its gain: measuring it costs two probes, and a gain the
-  // replay then vouches for is one the gain screen's yardstick may learn from (gain-screen.ts).
-  if (!Number.isFinite(gain) && input.suspicion === null) {
+  // A unit the loss checks did not probe (drawn, on probation, or doubted by the spot check) is replayed
+  // whatever its gain: measuring it costs two probes, and a gain the replay then vouches for is one the gain
+  // screen's yardstick may learn from (gain-screen.ts).
+  if (!probed && input.suspicion === null) {
     try {
       gain = (await measureLosses(referee, input, thresholds)).gain
     } catch {

@@ -317,6 +317,14 @@ describe('verifying a result (scripted referee)', () => {
     expect(replayed).not.toHaveProperty('lastBatchGain')
   })
 
+  it('probes a doubted unit once: a first loss that disagreed leaves no gain, and is not probed again for one', async () => {
+    const referee = fine()
+    const out = await verifyResult(referee, base({ result: { ...result, lossBefore: 1.5 } }))
+    expect(out).toMatchObject({ verdict: { code: 'ACCEPTED' }, audit: { reason: 'suspicious', suspicion: { code: 'LOSS_BEFORE_MISMATCH' }, outcome: 'passed' } })
+    expect(out).not.toHaveProperty('lastBatchGain')
+    expect(referee.probes).toEqual([[1, 48]])
+  })
+
   it('records the worst segment of a failed replay, and -1 with no segments when nothing could be replayed', async () => {
     const failed = await verifyResult(fine(segments(0.01, 0.5, 0.2)), base({ auditReason: 'draw' }))
     expect(failed).toEqual({ verdict: verdict('AUDIT_FAILED', { segment: 1, error: 0.5, tolerance: DEFAULT_THRESHOLDS.maxSegmentError }), audit: { reason: 'draw', outcome: 'failed', worstSegmentError: 0.5, segments: 3 }, peerAtFault: true })
